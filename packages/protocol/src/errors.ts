@@ -1,0 +1,160 @@
+import { z } from "zod";
+
+/**
+ * Every error that crosses a process boundary (HTTP, SSE, WebSocket) uses this shape:
+ * `{ "error": { "code", "message" } }`. Codes are stable identifiers clients may switch on;
+ * messages are for humans and may change.
+ */
+export const ERROR_CODES = [
+  // request shape
+  "validation_failed",
+  "invalid_json",
+  "payload_too_large",
+  "not_found",
+  "conflict",
+  "method_not_allowed",
+  // auth
+  "unauthorized",
+  "invalid_token",
+  "token_expired",
+  "forbidden",
+  "invalid_credentials",
+  "email_taken",
+  "weak_password",
+  "rate_limited",
+  // tenancy and paths
+  "tenant_required",
+  "invalid_tenant_id",
+  "invalid_slug",
+  "invalid_session_key",
+  "invalid_path",
+  "path_escape",
+  // agents and sessions
+  "agent_not_found",
+  "agent_exists",
+  "agent_identity_missing",
+  "session_not_found",
+  "run_not_found",
+  "queue_full",
+  "run_timeout",
+  "too_many_runs",
+  // storage
+  "storage_unavailable",
+  "storage_read_only",
+  "storage_full",
+  // providers
+  "provider_rate_limited",
+  "provider_overloaded",
+  "provider_auth_failed",
+  "provider_unreachable",
+  "provider_error",
+  // services
+  "gateway_unavailable",
+  "gateway_error",
+  "database_unavailable",
+  "data_dir_mismatch",
+  "internal_error",
+] as const;
+
+export const ErrorCode = z.enum(ERROR_CODES);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorDetail = z.object({
+  code: z.string().min(1),
+  message: z.string().min(1),
+  retryable: z.boolean().optional(),
+});
+export type ErrorDetail = z.infer<typeof ErrorDetail>;
+
+export const ApiErrorBody = z.object({ error: ErrorDetail });
+export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
+
+/** HTTP status each code is normally answered with. */
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  validation_failed: 400,
+  invalid_json: 400,
+  payload_too_large: 413,
+  not_found: 404,
+  conflict: 409,
+  method_not_allowed: 405,
+  unauthorized: 401,
+  invalid_token: 401,
+  token_expired: 401,
+  forbidden: 403,
+  invalid_credentials: 400,
+  email_taken: 422,
+  weak_password: 422,
+  rate_limited: 429,
+  tenant_required: 400,
+  invalid_tenant_id: 400,
+  invalid_slug: 400,
+  invalid_session_key: 400,
+  invalid_path: 400,
+  path_escape: 400,
+  agent_not_found: 404,
+  agent_exists: 409,
+  agent_identity_missing: 409,
+  session_not_found: 404,
+  run_not_found: 404,
+  queue_full: 429,
+  run_timeout: 504,
+  too_many_runs: 429,
+  storage_unavailable: 503,
+  storage_read_only: 503,
+  storage_full: 507,
+  provider_rate_limited: 429,
+  provider_overloaded: 503,
+  provider_auth_failed: 502,
+  provider_unreachable: 502,
+  provider_error: 502,
+  gateway_unavailable: 503,
+  gateway_error: 502,
+  database_unavailable: 503,
+  data_dir_mismatch: 503,
+  internal_error: 500,
+};
+
+/** An error a service raises on purpose; its code and status go to the client unchanged. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { status?: number; retryable?: boolean; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "AppError";
+    this.code = code;
+    this.status = options.status ?? ERROR_STATUS[code];
+    this.retryable = options.retryable;
+    this.headers = options.headers;
+  }
+
+  toBody(): ApiErrorBody {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.retryable === undefined ? {} : { retryable: this.retryable }),
+      },
+    };
+  }
+}
+
+export function errorBody(code: ErrorCode, message: string): ApiErrorBody {
+  return { error: { code, message } };
+}
+
+/** Turns a zod error into one readable sentence that names each bad field. */
+export function describeZodError(error: z.ZodError, prefix = ""): string {
+  return error.issues
+    .map((issue) => {
+      const path = [prefix, ...issue.path.map(String)].filter(Boolean).join(".");
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join("; ");
+}

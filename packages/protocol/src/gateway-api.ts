@@ -1,0 +1,191 @@
+import { z } from "zod";
+import { ModelInfo, Usage } from "./events";
+
+/** Agent slugs name directories, so they are deliberately narrow. */
+export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+/** Session keys are chosen by clients; they live only inside sessions.json, never in a path. */
+export const SESSION_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export const Slug = z.string().regex(SLUG_PATTERN, "must be 1-64 characters of a-z, 0-9 and '-', starting with a letter or digit");
+export const SessionKey = z
+  .string()
+  .regex(SESSION_KEY_PATTERN, "must be 1-128 characters of letters, digits, '.', '_', ':' or '-'");
+export const TenantId = z.string().regex(UUID_PATTERN, "must be a lowercase UUID");
+
+/** Turns a display name into a slug: "Ada Lovelace" → "ada-lovelace". */
+export function slugify(name: string): string {
+  const slug = name
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 64)
+    .replace(/-+$/g, "");
+  return slug || "agent";
+}
+
+export const AgentInput = z.object({
+  slug: Slug.optional(),
+  name: z.string().trim().min(1, "is required").max(80),
+  role: z.string().trim().min(1, "is required").max(200),
+  persona: z.string().max(8000).default(""),
+  instructions: z.string().max(16000).default(""),
+  emoji: z.string().max(16).default("🤖"),
+  /** "offline", a Claude model id ("claude-…"), or "openai:<model>" for the OpenAI-compatible provider. Empty → gateway default. */
+  model: z.string().trim().max(200).optional(),
+});
+export type AgentInput = z.input<typeof AgentInput>;
+
+export const AgentUpdate = z.object({
+  name: z.string().trim().min(1).max(80).optional(),
+  role: z.string().trim().min(1).max(200).optional(),
+  persona: z.string().max(8000).optional(),
+  instructions: z.string().max(16000).optional(),
+  emoji: z.string().max(16).optional(),
+  model: z.string().trim().max(200).nullable().optional(),
+});
+export type AgentUpdate = z.infer<typeof AgentUpdate>;
+
+export const Agent = z.object({
+  slug: Slug,
+  name: z.string(),
+  role: z.string(),
+  persona: z.string(),
+  instructions: z.string(),
+  emoji: z.string(),
+  model: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Agent = z.infer<typeof Agent>;
+
+export const SessionSummary = z.object({
+  key: z.string(),
+  sessionId: z.string(),
+  title: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  model: z.string().nullable(),
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  messageCount: z.number().int().nonnegative(),
+  lastMessagePreview: z.string(),
+});
+export type SessionSummary = z.infer<typeof SessionSummary>;
+
+export const SessionUpdate = z.object({ title: z.string().trim().min(1).max(200) });
+
+/* ---------- transcript lines ({sessionId}.jsonl) ---------- */
+
+export const TextBlock = z.object({ type: z.literal("text"), text: z.string() });
+export const ToolCallBlock = z.object({
+  type: z.literal("tool-call"),
+  toolCallId: z.string(),
+  name: z.string(),
+  input: z.unknown(),
+});
+export const ContentBlock = z.discriminatedUnion("type", [TextBlock, ToolCallBlock]);
+export type ContentBlock = z.infer<typeof ContentBlock>;
+
+export const TranscriptHeader = z.object({
+  type: z.literal("session"),
+  version: z.literal(1),
+  sessionId: z.string(),
+  key: z.string(),
+  agent: z.string(),
+  createdAt: z.string(),
+});
+export type TranscriptHeader = z.infer<typeof TranscriptHeader>;
+
+const entryBase = {
+  id: z.string(),
+  parentId: z.string().nullable(),
+  timestamp: z.string(),
+};
+
+export const UserMessageEntry = z.object({
+  ...entryBase,
+  type: z.literal("user"),
+  runId: z.string().optional(),
+  content: z.array(TextBlock),
+});
+export const AssistantMessageEntry = z.object({
+  ...entryBase,
+  type: z.literal("assistant"),
+  runId: z.string().optional(),
+  content: z.array(ContentBlock),
+  model: ModelInfo,
+  usage: Usage,
+  stopReason: z.string(),
+  /** Set when the run failed or was aborted part-way: the text is what arrived before that. */
+  interrupted: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export const ToolResultEntry = z.object({
+  ...entryBase,
+  type: z.literal("tool-result"),
+  runId: z.string().optional(),
+  toolCallId: z.string(),
+  name: z.string(),
+  output: z.string(),
+  isError: z.boolean(),
+});
+export const CompactionEntry = z.object({
+  ...entryBase,
+  type: z.literal("compaction"),
+  summary: z.string(),
+  /** Id of the last entry the summary covers. */
+  coversUntil: z.string(),
+});
+
+export const TranscriptEntry = z.discriminatedUnion("type", [
+  UserMessageEntry,
+  AssistantMessageEntry,
+  ToolResultEntry,
+  CompactionEntry,
+]);
+export type TranscriptEntry = z.infer<typeof TranscriptEntry>;
+export type UserMessageEntry = z.infer<typeof UserMessageEntry>;
+export type AssistantMessageEntry = z.infer<typeof AssistantMessageEntry>;
+export type ToolResultEntry = z.infer<typeof ToolResultEntry>;
+export type CompactionEntry = z.infer<typeof CompactionEntry>;
+
+export const SessionHistory = z.object({ session: SessionSummary, entries: z.array(TranscriptEntry) });
+export type SessionHistory = z.infer<typeof SessionHistory>;
+
+/* ---------- runs ---------- */
+
+export const SendMessageInput = z.object({
+  message: z.string().min(1, "must not be empty").max(100_000),
+  /** Continue this session; a new one is created when absent or unknown. */
+  sessionKey: SessionKey.optional(),
+  /** A retried send with the same key returns the same run instead of starting another. */
+  idempotencyKey: z.string().min(1).max(200).optional(),
+});
+export type SendMessageInput = z.infer<typeof SendMessageInput>;
+
+export const RunInfo = z.object({
+  runId: z.string(),
+  agent: z.string(),
+  sessionKey: z.string(),
+  sessionId: z.string(),
+  status: z.enum(["queued", "running", "ok", "aborted", "error"]),
+  lastSeq: z.number().int().nonnegative(),
+});
+export type RunInfo = z.infer<typeof RunInfo>;
+
+/** Gateway health (`GET /`). The platform compares `dataDir.instanceId` with the marker it sees. */
+export const GatewayHealth = z.object({
+  status: z.literal("ok"),
+  service: z.literal("gateway"),
+  version: z.string(),
+  uptimeSeconds: z.number(),
+  dataDir: z.object({ path: z.string(), instanceId: z.string() }),
+  model: ModelInfo,
+});
+export type GatewayHealth = z.infer<typeof GatewayHealth>;
+
+/** Header names on the platform → gateway wire. */
+export const TENANT_HEADER = "x-tenant-id";
+export const HOOK_TOKEN_HEADER = "x-clawdbot-token";

@@ -1,0 +1,4 @@
+export * from "./errors";
+export * from "./events";
+export * from "./gateway-api";
+export * from "./sse";

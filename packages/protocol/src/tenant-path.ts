@@ -1,0 +1,189 @@
+import { constants as fsConstants } from "node:fs";
+import { access, mkdir, realpath } from "node:fs/promises";
+import path from "node:path";
+import { AppError } from "./errors";
+import { SLUG_PATTERN, UUID_PATTERN } from "./gateway-api";
+
+/**
+ * The one vetted place where paths under TENANT_DATA_DIR are built. Nothing else may join a
+ * path from user input. Every function here validates its inputs lexically; `ensureContained`
+ * adds the symlink check (real paths) for paths that are about to be read or written.
+ */
+
+/** Name of the marker file at the root of TENANT_DATA_DIR (instance id shared by gateway and platform). */
+export const DATA_DIR_MARKER = ".workforce-data-dir.json";
+const SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+const MAX_RELATIVE_PATH = 1024;
+
+export function assertTenantId(tenantId: string): string {
+  if (!UUID_PATTERN.test(tenantId)) {
+    throw new AppError("invalid_tenant_id", "X-Tenant-ID must be a lowercase UUID");
+  }
+  return tenantId;
+}
+
+export function assertSlug(slug: string): string {
+  if (!SLUG_PATTERN.test(slug)) {
+    throw new AppError("invalid_slug", "agent slug must be 1-64 characters of a-z, 0-9 and '-', starting with a letter or digit");
+  }
+  return slug;
+}
+
+export function assertSessionId(sessionId: string): string {
+  if (!SESSION_ID_PATTERN.test(sessionId)) {
+    throw new AppError("invalid_session_key", "session id must be letters, digits, '_' or '-'");
+  }
+  return sessionId;
+}
+
+/** The absolute data dir, checked once: relative values are a configuration error, not something to guess. */
+export function assertAbsoluteDataDir(dataDir: string): string {
+  if (!path.isAbsolute(dataDir)) {
+    throw new AppError("invalid_path", `TENANT_DATA_DIR must be an absolute path, got "${dataDir}"`);
+  }
+  return path.resolve(dataDir);
+}
+
+export function dataDirMarkerPath(dataDir: string): string {
+  return path.join(assertAbsoluteDataDir(dataDir), DATA_DIR_MARKER);
+}
+
+/**
+ * Checks a path a tool or client gave relative to some root (e.g. an agent workspace) and
+ * returns it in normalised form. Rejects absolute paths, `..` segments (also percent-encoded or
+ * written with look-alike Unicode), NUL and control characters, and backslashes.
+ */
+export function checkRelativePath(relativePath: string): string {
+  const fail = (why: string): never => {
+    throw new AppError("invalid_path", `path "${printable(relativePath)}" is not allowed: ${why}`);
+  };
+  if (typeof relativePath !== "string" || relativePath.length === 0) fail("it is empty");
+  if (relativePath.length > MAX_RELATIVE_PATH) fail("it is too long");
+  // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(relativePath)) fail("it contains control characters");
+  if (relativePath.includes("\\")) fail("use '/' as the separator");
+  if (/%[0-9a-f]{2}/i.test(relativePath)) fail("percent-encoded characters are not allowed");
+  const folded = relativePath.normalize("NFKC");
+  if (folded !== relativePath.normalize("NFC")) fail("it contains look-alike Unicode characters");
+  if (path.posix.isAbsolute(relativePath) || /^[A-Za-z]:/.test(relativePath)) fail("it must be relative");
+  const segments = relativePath.split("/").filter((segment) => segment !== "" && segment !== ".");
+  if (segments.some((segment) => segment === "..")) fail("'..' is not allowed");
+  if (segments.length === 0) fail("it names no file");
+  return segments.join("/");
+}
+
+function printable(value: string): string {
+  // eslint-disable-next-line no-control-regex -- make control characters visible in messages
+  return String(value).slice(0, 200).replace(/[\u0000-\u001f\u007f]/g, "?");
+}
+
+export interface AgentPaths {
+  slug: string;
+  /** {tenant}/agents/{slug} */
+  dir: string;
+  /** {tenant}/agents/{slug}/sessions */
+  sessionsDir: string;
+  /** {tenant}/agents/{slug}/sessions/sessions.json */
+  registry: string;
+  /** {tenant}/agents/{slug}/sessions/sessions.journal.jsonl: registry changes since sessions.json was written */
+  registryJournal: string;
+  /** {tenant}/agents/{slug}/sessions/.lock */
+  lock: string;
+  /** {tenant}/workspace/{slug} */
+  workspace: string;
+  /** {tenant}/agents/{slug}/sessions/{sessionId}.jsonl */
+  transcript(sessionId: string): string;
+  /** A file inside the agent's workspace, checked lexically. Call `ensureContained` before touching it. */
+  workspaceFile(relativePath: string): string;
+}
+
+export interface TenantPaths {
+  tenantId: string;
+  /** {dataDir}/{tenant} */
+  root: string;
+  /** {tenant}/config.json */
+  config: string;
+  /** {tenant}/agents */
+  agentsDir: string;
+  /** {tenant}/workspace */
+  workspaceDir: string;
+  agent(slug: string): AgentPaths;
+}
+
+/** Paths of one tenant. Throws AppError for an invalid tenant id, slug or session id. */
+export function tenantPaths(dataDir: string, tenantId: string): TenantPaths {
+  const base = assertAbsoluteDataDir(dataDir);
+  const root = path.join(base, assertTenantId(tenantId));
+  const agentsDir = path.join(root, "agents");
+  const workspaceDir = path.join(root, "workspace");
+  return {
+    tenantId,
+    root,
+    config: path.join(root, "config.json"),
+    agentsDir,
+    workspaceDir,
+    agent(slug) {
+      const checked = assertSlug(slug);
+      const dir = path.join(agentsDir, checked);
+      const sessionsDir = path.join(dir, "sessions");
+      const workspace = path.join(workspaceDir, checked);
+      return {
+        slug: checked,
+        dir,
+        sessionsDir,
+        registry: path.join(sessionsDir, "sessions.json"),
+        registryJournal: path.join(sessionsDir, "sessions.journal.jsonl"),
+        lock: path.join(sessionsDir, ".lock"),
+        workspace,
+        transcript: (sessionId) => path.join(sessionsDir, `${assertSessionId(sessionId)}.jsonl`),
+        workspaceFile: (relativePath) => path.join(workspace, checkRelativePath(relativePath)),
+      };
+    },
+  };
+}
+
+/**
+ * Symlink-escape check: resolves the real path of `target` (or of its deepest existing
+ * ancestor, for files about to be created) and requires it to stay inside the real path of
+ * `root`. Call it right before reading or writing a path built from user input.
+ */
+export async function ensureContained(root: string, target: string): Promise<string> {
+  const realRoot = await realpath(root);
+  let probe = target;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      const real = await realpath(probe);
+      const resolved = path.join(real, ...rest.reverse());
+      if (resolved !== realRoot && !resolved.startsWith(realRoot + path.sep)) {
+        throw new AppError("path_escape", "path resolves outside the tenant's directory");
+      }
+      return resolved;
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      const parent = path.dirname(probe);
+      if (parent === probe) throw new AppError("path_escape", "path has no existing ancestor");
+      rest.push(path.basename(probe));
+      probe = parent;
+    }
+  }
+}
+
+/** Creates the tenant's root directory (owner-only) on first use and returns its paths. */
+export async function ensureTenantRoot(dataDir: string, tenantId: string): Promise<TenantPaths> {
+  const paths = tenantPaths(dataDir, tenantId);
+  await mkdir(paths.root, { recursive: true, mode: 0o700 });
+  await ensureContained(assertAbsoluteDataDir(dataDir), paths.root);
+  return paths;
+}
+
+/** True when `dir` exists and this process can write into it. */
+export async function isWritableDir(dir: string): Promise<boolean> {
+  try {
+    await access(dir, fsConstants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
