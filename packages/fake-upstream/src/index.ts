@@ -1,0 +1,17 @@
+export { startFakeUpstream, type FakeUpstream, type FakeUpstreamOptions, type ReplyDefaults } from "./fake-upstream";
+export type { RecordedRequest } from "./recorded-request";
+export type { ModelRequest } from "./model-request";
+export type { RespondFunction } from "./responder";
+export type {
+  MidStreamFaultScript,
+  ScriptedResponse,
+  StallScript,
+  StatusScript,
+  StreamShape,
+  TextScript,
+  TextStopReason,
+  ToolCallScript,
+  ToolUseScript,
+  UsageOverride,
+} from "./scripted-response";
+export { splitTokens } from "./split-tokens";
