@@ -1,0 +1,58 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config";
+
+describe("loadConfig", () => {
+  it("uses embedded defaults under the home directory", () => {
+    const config = loadConfig({}, "/home/ada");
+    expect(config).toMatchObject({
+      port: 3000,
+      databaseUrl: undefined,
+      pgliteDataDir: "/home/ada/.workforce/db",
+      gatewayUrl: "http://127.0.0.1:18789",
+      hookToken: undefined,
+      tenantDataDir: "/home/ada/.workforce/tenants",
+      gatewayWaitMs: 15_000,
+      supabase: undefined,
+    });
+    expect(path.isAbsolute(config.webDistDir)).toBe(true);
+    expect(config.webDistDir.endsWith(path.join("platform", "web", "dist"))).toBe(true);
+  });
+
+  it("names every bad variable and the fix", () => {
+    let error: unknown;
+    try {
+      loadConfig({ TENANT_DATA_DIR: "./data/tenants", PORT: "http", CLAWDBOT_GATEWAY_URL: "localhost:18789", DATABASE_URL: "mysql://x" });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toMatch(/TENANT_DATA_DIR: must be an absolute path.*TENANT_DATA_DIR=\$HOME/);
+    expect(message).toMatch(/PORT:/);
+    expect(message).toMatch(/CLAWDBOT_GATEWAY_URL: must be an http\(s\) URL/);
+    expect(message).toMatch(/DATABASE_URL: must start with postgres/);
+  });
+
+  it("honours the guide's variables", () => {
+    const config = loadConfig({
+      PORT: "4000",
+      TENANT_DATA_DIR: "/data/tenants/",
+      CLAWDBOT_GATEWAY_URL: "http://gateway:18789/",
+      CLAWDBOT_HOOK_TOKEN: "secret",
+      DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/test",
+      SUPABASE_URL: "https://project.supabase.co",
+      SUPABASE_ANON_KEY: "anon",
+      COMPOSIO_API_KEY: "c",
+    });
+    expect(config).toMatchObject({
+      port: 4000,
+      tenantDataDir: "/data/tenants",
+      gatewayUrl: "http://gateway:18789",
+      hookToken: "secret",
+      databaseUrl: "postgresql://postgres@127.0.0.1:5432/test",
+      supabase: { url: "https://project.supabase.co", anonKey: "anon" },
+      composioApiKey: "c",
+    });
+  });
+});

@@ -1,0 +1,126 @@
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+/** Platform configuration, read once from the environment at start-up and handed down. */
+export interface PlatformConfig {
+  /** PORT: where the API listens (default 3000). */
+  port: number;
+  /** HOST: interface to bind; unset means every interface. */
+  host: string | undefined;
+  /** DATABASE_URL: Postgres connection string; unset means embedded PGlite. */
+  databaseUrl: string | undefined;
+  /** PGLITE_DATA_DIR: absolute directory of the embedded database (default ~/.workforce/db). */
+  pgliteDataDir: string;
+  /** CLAWDBOT_GATEWAY_URL: base URL of the gateway (default http://127.0.0.1:18789). */
+  gatewayUrl: string;
+  /** CLAWDBOT_HOOK_TOKEN: sent to the gateway as a Bearer token when set. */
+  hookToken: string | undefined;
+  /** GATEWAY_WAIT_MS: how long start-up waits for the gateway to answer (default 15000). */
+  gatewayWaitMs: number;
+  /** TENANT_DATA_DIR: absolute tenant data directory; must be the gateway's (default ~/.workforce/tenants). */
+  tenantDataDir: string;
+  /** WEB_DIST_DIR: the built web app (default <repo>/platform/web/dist). */
+  webDistDir: string;
+  /** PUBLIC_URL: the origin browsers use; when unset, each request's own origin is used. */
+  publicUrl: string | undefined;
+  /** SUPABASE_URL, SUPABASE_ANON_KEY, SUPABASE_SERVICE_KEY, SUPABASE_JWT_SECRET: hosted Supabase auth instead of the embedded one. */
+  supabase: { url: string; anonKey: string | undefined; serviceKey: string | undefined; jwtSecret: string | undefined } | undefined;
+  /** COMPOSIO_API_KEY: accepted for integrations; unused so far. */
+  composioApiKey: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid platform configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const defaultWebDist = fileURLToPath(new URL("../web/dist", import.meta.url));
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+
+const httpUrl = (fix: string) =>
+  z
+    .string()
+    .trim()
+    .refine((value) => {
+      try {
+        const url = new URL(value);
+        return url.protocol === "http:" || url.protocol === "https:";
+      } catch {
+        return false;
+      }
+    }, `must be an http(s) URL; ${fix}`)
+    .transform((value) => value.replace(/\/+$/, ""));
+
+const absoluteDir = (name: string) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .refine((value) => path.isAbsolute(value), {
+      message: `must be an absolute path (relative paths are resolved differently by each process); e.g. ${name}=$HOME/.workforce/${name === "TENANT_DATA_DIR" ? "tenants" : "db"}`,
+    })
+    .transform((value) => path.resolve(value));
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535, "must be a port number between 0 and 65535").default(3000),
+  HOST: optionalString,
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://; unset it to use the embedded database")
+      .optional(),
+  ),
+  PGLITE_DATA_DIR: optionalString.pipe(absoluteDir("PGLITE_DATA_DIR").optional()),
+  CLAWDBOT_GATEWAY_URL: optionalString.pipe(httpUrl("e.g. CLAWDBOT_GATEWAY_URL=http://127.0.0.1:18789").optional()),
+  CLAWDBOT_HOOK_TOKEN: optionalString,
+  GATEWAY_WAIT_MS: z.coerce.number().int().min(0, "must be a number of milliseconds").default(15_000),
+  TENANT_DATA_DIR: optionalString.pipe(absoluteDir("TENANT_DATA_DIR").optional()),
+  WEB_DIST_DIR: optionalString.pipe(absoluteDir("WEB_DIST_DIR").optional()),
+  PUBLIC_URL: optionalString.pipe(httpUrl("e.g. PUBLIC_URL=https://workforce.example.com").optional()),
+  SUPABASE_URL: optionalString.pipe(httpUrl("e.g. SUPABASE_URL=https://your-project.supabase.co").optional()),
+  SUPABASE_ANON_KEY: optionalString,
+  SUPABASE_SERVICE_KEY: optionalString,
+  SUPABASE_JWT_SECRET: optionalString,
+  COMPOSIO_API_KEY: optionalString,
+});
+
+/**
+ * Validates the environment once. Every bad variable is reported together, each with the fix,
+ * so a misconfigured deployment fails at start-up instead of on the first request.
+ */
+export function loadConfig(env: Record<string, string | undefined>, homeDir: string = os.homedir()): PlatformConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`));
+  }
+  const values = parsed.data;
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    databaseUrl: values.DATABASE_URL,
+    pgliteDataDir: values.PGLITE_DATA_DIR ?? path.join(homeDir, ".workforce", "db"),
+    gatewayUrl: values.CLAWDBOT_GATEWAY_URL ?? "http://127.0.0.1:18789",
+    hookToken: values.CLAWDBOT_HOOK_TOKEN,
+    gatewayWaitMs: values.GATEWAY_WAIT_MS,
+    tenantDataDir: values.TENANT_DATA_DIR ?? path.join(homeDir, ".workforce", "tenants"),
+    webDistDir: values.WEB_DIST_DIR ?? defaultWebDist,
+    publicUrl: values.PUBLIC_URL,
+    supabase: values.SUPABASE_URL
+      ? {
+          url: values.SUPABASE_URL,
+          anonKey: values.SUPABASE_ANON_KEY,
+          serviceKey: values.SUPABASE_SERVICE_KEY,
+          jwtSecret: values.SUPABASE_JWT_SECRET,
+        }
+      : undefined,
+    composioApiKey: values.COMPOSIO_API_KEY,
+  };
+}

@@ -1,0 +1,199 @@
+import {
+  Agent,
+  ApiErrorBody,
+  AppError,
+  GatewayHealth,
+  HOOK_TOKEN_HEADER,
+  RunInfo,
+  SessionHistory,
+  SessionSummary,
+  TENANT_HEADER,
+  type AgentInput,
+  type AgentUpdate,
+  type SendMessageInput,
+} from "@workforce/protocol";
+import { z } from "zod";
+import { isErrorCode } from "./http-errors";
+
+export interface GatewayClientOptions {
+  /** CLAWDBOT_GATEWAY_URL without a trailing slash. */
+  baseUrl: string;
+  /** CLAWDBOT_HOOK_TOKEN; sent as `Authorization: Bearer` when set. */
+  hookToken: string | undefined;
+  fetch?: typeof fetch;
+  /** Time limit for JSON calls (streams have none). */
+  timeoutMs?: number;
+}
+
+/** A streaming answer from the gateway: the SSE body and the run it belongs to. */
+export interface GatewayStream {
+  body: ReadableStream<Uint8Array>;
+  runId: string | undefined;
+}
+
+const AgentEnvelope = z.object({ agent: Agent });
+const AgentList = z.object({ agents: z.array(Agent) });
+const SessionList = z.object({ sessions: z.array(SessionSummary) });
+const SessionEnvelope = z.object({ session: SessionSummary });
+
+/**
+ * The only code that speaks to the gateway. Every call names its tenant; gateway errors come
+ * back as AppErrors with the gateway's code, and an unreachable gateway is 503 gateway_unavailable.
+ */
+export function createGatewayClient(options: GatewayClientOptions) {
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+
+  function headers(tenantId: string | undefined, extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      ...(options.hookToken ? { authorization: `Bearer ${options.hookToken}`, [HOOK_TOKEN_HEADER]: options.hookToken } : {}),
+      ...(tenantId ? { [TENANT_HEADER]: tenantId } : {}),
+      ...extra,
+    };
+  }
+
+  async function send(
+    method: string,
+    path: string,
+    init: { tenantId?: string; body?: unknown; accept?: string; stream?: boolean; lastEventId?: string } = {},
+  ): Promise<Response> {
+    let response: Response;
+    try {
+      response = await doFetch(`${options.baseUrl}${path}`, {
+        method,
+        headers: headers(init.tenantId, {
+          accept: init.accept ?? "application/json",
+          ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+          ...(init.lastEventId === undefined ? {} : { "last-event-id": init.lastEventId }),
+        }),
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        ...(init.stream ? {} : { signal: AbortSignal.timeout(timeoutMs) }),
+      });
+    } catch (error) {
+      throw new AppError("gateway_unavailable", `The agent gateway at ${options.baseUrl} is not reachable; is it running?`, {
+        retryable: true,
+        cause: error,
+      });
+    }
+    if (!response.ok) throw await gatewayError(response);
+    return response;
+  }
+
+  async function json<S extends z.ZodType>(schema: S, response: Response): Promise<z.infer<S>> {
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch {
+      throw new AppError("gateway_error", "The agent gateway sent a response that is not JSON");
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) throw new AppError("gateway_error", "The agent gateway sent a response of an unexpected shape");
+    return parsed.data;
+  }
+
+  function streamOf(response: Response): GatewayStream {
+    if (!response.body) throw new AppError("gateway_error", "The agent gateway answered without a stream");
+    return { body: response.body, runId: response.headers.get("x-run-id") ?? undefined };
+  }
+
+  const agentPath = (slug: string) => `/v1/agents/${encodeURIComponent(slug)}`;
+  const sessionPath = (slug: string, key: string) => `${agentPath(slug)}/sessions/${encodeURIComponent(key)}`;
+  const runPath = (runId: string) => `/v1/runs/${encodeURIComponent(runId)}`;
+
+  return {
+    baseUrl: options.baseUrl,
+    async health(timeout = 2_000): Promise<GatewayHealth> {
+      let response: Response;
+      try {
+        response = await doFetch(`${options.baseUrl}/`, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(timeout) });
+      } catch (error) {
+        throw new AppError("gateway_unavailable", `The agent gateway at ${options.baseUrl} is not reachable; is it running?`, { cause: error });
+      }
+      if (!response.ok) throw await gatewayError(response);
+      return json(GatewayHealth, response);
+    },
+    async listAgents(tenantId: string) {
+      return (await json(AgentList, await send("GET", "/v1/agents", { tenantId }))).agents;
+    },
+    async createAgent(tenantId: string, input: AgentInput) {
+      return (await json(AgentEnvelope, await send("POST", "/v1/agents", { tenantId, body: input }))).agent;
+    },
+    async getAgent(tenantId: string, slug: string) {
+      return (await json(AgentEnvelope, await send("GET", agentPath(slug), { tenantId }))).agent;
+    },
+    async updateAgent(tenantId: string, slug: string, update: AgentUpdate) {
+      return (await json(AgentEnvelope, await send("PATCH", agentPath(slug), { tenantId, body: update }))).agent;
+    },
+    async deleteAgent(tenantId: string, slug: string): Promise<void> {
+      await (await send("DELETE", agentPath(slug), { tenantId })).body?.cancel();
+    },
+    async listSessions(tenantId: string, slug: string) {
+      return (await json(SessionList, await send("GET", `${agentPath(slug)}/sessions`, { tenantId }))).sessions;
+    },
+    async getSession(tenantId: string, slug: string, key: string) {
+      return json(SessionHistory, await send("GET", sessionPath(slug, key), { tenantId }));
+    },
+    async renameSession(tenantId: string, slug: string, key: string, title: string) {
+      return (await json(SessionEnvelope, await send("PATCH", sessionPath(slug, key), { tenantId, body: { title } }))).session;
+    },
+    async deleteSession(tenantId: string, slug: string, key: string): Promise<void> {
+      await (await send("DELETE", sessionPath(slug, key), { tenantId })).body?.cancel();
+    },
+    /** Starts a run and returns its live SSE stream. The run does not depend on this stream staying open. */
+    async startRun(tenantId: string, slug: string, input: SendMessageInput): Promise<GatewayStream> {
+      const response = await send("POST", `${agentPath(slug)}/runs`, { tenantId, body: input, accept: "text/event-stream", stream: true });
+      return streamOf(response);
+    },
+    /** Replays a run's events with `seq > after`, then follows it live until `run-end`. */
+    async runEvents(tenantId: string, runId: string, after: number): Promise<GatewayStream> {
+      const response = await send("GET", `${runPath(runId)}/events?after=${after}`, {
+        tenantId,
+        accept: "text/event-stream",
+        stream: true,
+        lastEventId: String(after),
+      });
+      return streamOf(response);
+    },
+    async getRun(tenantId: string, runId: string) {
+      return json(RunInfo, await send("GET", runPath(runId), { tenantId }));
+    },
+    async abortRun(tenantId: string, runId: string) {
+      return json(RunInfo, await send("POST", `${runPath(runId)}/abort`, { tenantId }));
+    },
+  };
+}
+
+export type GatewayClient = ReturnType<typeof createGatewayClient>;
+
+/**
+ * Keeps the gateway's code and status for errors about the caller's request; a rejected hook
+ * token is the operator's problem, not the user's, so it becomes 502 gateway_error.
+ */
+async function gatewayError(response: Response): Promise<AppError> {
+  let detail: ApiErrorBody["error"] | undefined;
+  try {
+    const parsed = ApiErrorBody.safeParse(await response.json());
+    if (parsed.success) detail = parsed.data.error;
+  } catch {
+    // not JSON: fall through to a generic message
+  }
+  if (response.status === 401 || response.status === 403) {
+    return new AppError("gateway_error", "The agent gateway rejected the platform's credentials; CLAWDBOT_HOOK_TOKEN must be the same for both services");
+  }
+  if (detail && isErrorCode(detail.code)) {
+    const headers: Record<string, string> = {};
+    const retryAfter = response.headers.get("retry-after");
+    if (retryAfter) headers["retry-after"] = retryAfter;
+    return new AppError(detail.code, detail.message, {
+      status: response.status,
+      ...(detail.retryable === undefined ? {} : { retryable: detail.retryable }),
+      headers,
+    });
+  }
+  if (response.status >= 500) {
+    return new AppError("gateway_error", detail?.message ?? `The agent gateway failed (HTTP ${response.status})`);
+  }
+  return new AppError("gateway_error", detail?.message ?? `The agent gateway refused the request (HTTP ${response.status})`, {
+    status: response.status >= 400 && response.status < 500 ? response.status : 502,
+  });
+}

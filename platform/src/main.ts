@@ -1,0 +1,97 @@
+/**
+ * Starts the platform API: validated config → gateway reachable and on the same TENANT_DATA_DIR
+ * → database (migrated) → HTTP server. Exits 1 with a readable reason when any step fails.
+ */
+import { serve } from "@hono/node-server";
+import { AppError } from "@workforce/protocol";
+import { createApp } from "./app";
+import { embeddedTokenVerifier } from "./auth/access-token";
+import { createAuthService } from "./auth/auth-service";
+import { loadSigningSecret } from "./auth/signing-secret";
+import { supabaseTokenVerifier } from "./auth/supabase-verifier";
+import { ConfigError, loadConfig } from "./config";
+import { dataDirProblem, readDataDirMarker } from "./data-dir-identity";
+import { migrateDatabase } from "./db/migrate-database";
+import { openDatabase } from "./db/open-database";
+import { createGatewayClient } from "./gateway-client";
+import { createStreamStats } from "./stream-stats";
+import { waitForGateway } from "./wait-for-gateway";
+
+function fail(message: string): never {
+  process.stderr.write(`platform: ${message}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+
+  const gateway = createGatewayClient({ baseUrl: config.gatewayUrl, hookToken: config.hookToken });
+  const health = await waitForGateway(gateway, config.gatewayWaitMs).catch((error: unknown) =>
+    fail(
+      `${error instanceof AppError ? error.message : String(error)} (waited ${config.gatewayWaitMs} ms; start the gateway first or set CLAWDBOT_GATEWAY_URL / GATEWAY_WAIT_MS)`,
+    ),
+  );
+  const problem = dataDirProblem(health, await readDataDirMarker(config.tenantDataDir), config.tenantDataDir);
+  if (problem) fail(problem);
+
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDataDir: config.pgliteDataDir }).catch((error: unknown) =>
+    fail(`cannot open the database (${config.databaseUrl ? "DATABASE_URL" : `PGlite at ${config.pgliteDataDir}`}): ${String(error)}`),
+  );
+  const applied = await migrateDatabase(database.db).catch((error: unknown) => fail(String(error)));
+  if (applied.length > 0) process.stdout.write(`platform: applied migrations ${applied.join(", ")}\n`);
+
+  const now = () => new Date();
+  const secret = config.supabase ? undefined : await loadSigningSecret(database.db);
+  const auth = secret ? createAuthService({ db: database.db, secret, now }) : undefined;
+  const verify = !secret
+    ? supabaseTokenVerifier({ supabaseUrl: config.supabase?.url ?? "", jwtSecret: config.supabase?.jwtSecret, now })
+    : embeddedTokenVerifier({
+        secret,
+        issuer: config.publicUrl ? `${config.publicUrl}/auth/v1` : undefined,
+        now,
+      });
+
+  const app = createApp({
+    db: database.db,
+    gateway,
+    auth,
+    verify,
+    stats: createStreamStats(),
+    now,
+    publicUrl: config.publicUrl,
+    supabase: config.supabase,
+    tenantDataDir: config.tenantDataDir,
+    webDistDir: config.webDistDir,
+    logError: (message, error) => process.stderr.write(`platform: ${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+  });
+
+  const server = serve({ fetch: app.fetch, port: config.port, ...(config.host ? { hostname: config.host } : {}) }, (info) => {
+    process.stdout.write(
+      `platform: listening on http://${config.host ?? "localhost"}:${info.port} (gateway ${config.gatewayUrl}, data dir ${config.tenantDataDir}, ` +
+        `database ${database.kind === "pglite" ? `PGlite at ${config.pgliteDataDir}` : "Postgres"}, auth ${auth ? "embedded" : "Supabase"})\n`,
+    );
+  });
+  server.on("error", (error: NodeJS.ErrnoException) => {
+    fail(error.code === "EADDRINUSE" ? `port ${config.port} is already in use; set PORT to a free port` : String(error));
+  });
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    server.close();
+    // Streams may stay open; do not wait for them longer than a moment.
+    setTimeout(() => process.exit(0), 2_000).unref();
+    void database.close().finally(() => process.exit(0));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? (error.stack ?? error.message) : String(error)));

@@ -1,0 +1,73 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { dataDirMarkerPath } from "@workforce/protocol/tenant-path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
+import { createTestPlatform, errorOf, signUp, TEST_ORIGIN, type TestPlatform } from "../test-support/test-platform";
+import type { HealthReport } from "./health";
+
+let tmp: string;
+let gateway: FakeGateway;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), "workforce-health-"));
+  await writeFile(dataDirMarkerPath(tmp), JSON.stringify({ instanceId: "same" }));
+  gateway = await startFakeGateway({ dataDir: { path: tmp, instanceId: "same" } });
+});
+afterAll(async () => {
+  await gateway.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function health(platform: TestPlatform): Promise<{ status: number; body: HealthReport }> {
+  const response = await platform.app.request(`${TEST_ORIGIN}/api/health`);
+  return { status: response.status, body: (await response.json()) as HealthReport };
+}
+
+describe("GET /api/health", () => {
+  it("is 200 ok when database, gateway and data dir agree", async () => {
+    const platform = await createTestPlatform({ gatewayUrl: gateway.url, overrides: { tenantDataDir: tmp } });
+    try {
+      const { status, body } = await health(platform);
+      expect(status).toBe(200);
+      expect(body).toEqual({
+        status: "ok",
+        database: { ok: true },
+        gateway: { ok: true, url: gateway.url, version: "0.0.0-fake" },
+        dataDir: { ok: true, path: tmp, instanceId: "same", gatewayPath: tmp },
+      });
+    } finally {
+      await platform.close();
+    }
+  });
+
+  it("is 503 degraded when the data dirs differ", async () => {
+    const platform = await createTestPlatform({ gatewayUrl: gateway.url, overrides: { tenantDataDir: path.join(tmp, "elsewhere") } });
+    try {
+      const { status, body } = await health(platform);
+      expect(status).toBe(503);
+      expect(body.status).toBe("degraded");
+      expect(body.dataDir.ok).toBe(false);
+      expect(body.dataDir.error).toContain(path.join(tmp, "elsewhere"));
+    } finally {
+      await platform.close();
+    }
+  });
+
+  it("is 503 when the gateway is down, and API calls get 503 gateway_unavailable", async () => {
+    const down = await startFakeGateway();
+    await down.close();
+    const platform = await createTestPlatform({ gatewayUrl: down.url, overrides: { tenantDataDir: tmp } });
+    try {
+      const { status, body } = await health(platform);
+      expect(status).toBe(503);
+      expect(body.gateway).toMatchObject({ ok: false, url: down.url });
+      const { token } = await signUp(platform, "ada@example.com");
+      const response = await platform.app.request(`${TEST_ORIGIN}/api/agents`, { headers: { authorization: `Bearer ${token}` } });
+      expect(await errorOf(response)).toMatchObject({ status: 503, code: "gateway_unavailable" });
+    } finally {
+      await platform.close();
+    }
+  });
+});

@@ -1,0 +1,54 @@
+import { AppError } from "@workforce/protocol";
+import { Hono } from "hono";
+import { sql } from "kysely";
+import { dataDirProblem, readDataDirMarker } from "../data-dir-identity";
+import type { Database } from "../db/schema";
+import type { GatewayClient } from "../gateway-client";
+
+export interface HealthRoutesDeps {
+  db: Database;
+  gateway: GatewayClient;
+  tenantDataDir: string;
+}
+
+export interface HealthReport {
+  status: "ok" | "degraded";
+  database: { ok: boolean; error?: string };
+  gateway: { ok: boolean; url: string; version?: string; error?: string };
+  dataDir: { ok: boolean; path: string; instanceId: string | null; gatewayPath?: string; error?: string };
+}
+
+/** Liveness plus readiness: database answers, gateway answers, both see the same data dir. 503 when not ready. */
+export function healthRoutes(deps: HealthRoutesDeps) {
+  const app = new Hono();
+  app.get("/", async (c) => {
+    const [database, gatewayHealth, marker] = await Promise.all([
+      sql`select 1 as ok`
+        .execute(deps.db)
+        .then(() => ({ ok: true }))
+        .catch((error: unknown) => ({ ok: false, error: error instanceof Error ? error.message : String(error) })),
+      deps.gateway.health().catch((error: unknown) => (error instanceof AppError ? error : new AppError("gateway_unavailable", String(error)))),
+      readDataDirMarker(deps.tenantDataDir),
+    ]);
+    const gatewayOk = !(gatewayHealth instanceof AppError);
+    const problem = gatewayOk ? dataDirProblem(gatewayHealth, marker, deps.tenantDataDir) : "the gateway is not reachable, so the data dir cannot be compared";
+    const report: HealthReport = {
+      status: "ok",
+      database,
+      gateway: gatewayOk
+        ? { ok: true, url: deps.gateway.baseUrl, version: gatewayHealth.version }
+        : { ok: false, url: deps.gateway.baseUrl, error: gatewayHealth.message },
+      dataDir: {
+        ok: problem === undefined,
+        path: deps.tenantDataDir,
+        instanceId: marker.ok ? marker.instanceId : null,
+        ...(gatewayOk ? { gatewayPath: gatewayHealth.dataDir.path } : {}),
+        ...(problem ? { error: problem } : {}),
+      },
+    };
+    const ready = report.database.ok && report.gateway.ok && report.dataDir.ok;
+    report.status = ready ? "ok" : "degraded";
+    return c.json(report, ready ? 200 : 503);
+  });
+  return app;
+}

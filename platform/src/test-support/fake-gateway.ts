@@ -1,0 +1,162 @@
+import type { AddressInfo } from "node:net";
+import { serve, type ServerType } from "@hono/node-server";
+import {
+  AgentInput,
+  encodeSseEvent,
+  errorBody,
+  slugify,
+  type Agent,
+  type GatewayHealth,
+  type ModelInfo,
+  type RunEvent,
+} from "@workforce/protocol";
+import { Hono, type Context } from "hono";
+import { streamSSE } from "hono/streaming";
+
+export interface FakeGatewayOptions {
+  hookToken?: string;
+  dataDir?: { path: string; instanceId: string };
+  /** Text the fake model replies with, one delta per word. */
+  reply?: string;
+  /** Pause between streamed events. */
+  eventDelayMs?: number;
+}
+
+export interface FakeGateway {
+  url: string;
+  /** Requests seen, for asserting headers. */
+  requests: { method: string; path: string; tenantId: string | undefined; authorization: string | undefined }[];
+  runs: Map<string, { tenantId: string; events: RunEvent[]; done: boolean }>;
+  close(): Promise<void>;
+}
+
+const MODEL: ModelInfo = { provider: "offline", id: "offline", offline: true };
+
+/**
+ * A small stand-in for the gateway speaking its real wire protocol (docs/gateway-api.md) on a
+ * real port: health, agents CRUD, runs as SSE with replay. Enough for the platform's tests.
+ */
+export async function startFakeGateway(options: FakeGatewayOptions = {}): Promise<FakeGateway> {
+  const agents = new Map<string, Map<string, Agent>>();
+  const runs: FakeGateway["runs"] = new Map();
+  const requests: FakeGateway["requests"] = [];
+  const reply = options.reply ?? "Hello from the fake gateway";
+  const delay = () => new Promise((resolve) => setTimeout(resolve, options.eventDelayMs ?? 0));
+  let runCounter = 0;
+  const app = new Hono();
+
+  app.use("*", async (c, next) => {
+    requests.push({ method: c.req.method, path: c.req.path, tenantId: c.req.header("x-tenant-id"), authorization: c.req.header("authorization") });
+    if (c.req.path !== "/" && options.hookToken && c.req.header("authorization") !== `Bearer ${options.hookToken}`) {
+      return c.json(errorBody("unauthorized", "bad hook token"), 401);
+    }
+    await next();
+  });
+
+  app.get("/", (c) => {
+    const health: GatewayHealth = {
+      status: "ok",
+      service: "gateway",
+      version: "0.0.0-fake",
+      uptimeSeconds: 1,
+      dataDir: options.dataDir ?? { path: "/tmp/fake", instanceId: "fake-instance" },
+      model: MODEL,
+    };
+    return c.json(health);
+  });
+
+  const tenantAgents = (tenantId: string | undefined) => {
+    const key = tenantId ?? "";
+    if (!agents.has(key)) agents.set(key, new Map());
+    return agents.get(key)!;
+  };
+
+  app.get("/v1/agents", (c) => c.json({ agents: [...tenantAgents(c.req.header("x-tenant-id")).values()] }));
+  app.post("/v1/agents", async (c) => {
+    const input = AgentInput.parse(await c.req.json());
+    const list = tenantAgents(c.req.header("x-tenant-id"));
+    const slug = input.slug ?? slugify(input.name);
+    if (list.has(slug)) return c.json(errorBody("agent_exists", `agent ${slug} exists`), 409);
+    const now = new Date().toISOString();
+    const agent: Agent = { ...input, slug, model: input.model ?? null, createdAt: now, updatedAt: now };
+    list.set(slug, agent);
+    return c.json({ agent }, 201);
+  });
+  app.get("/v1/agents/:slug", (c) => {
+    const agent = tenantAgents(c.req.header("x-tenant-id")).get(c.req.param("slug"));
+    return agent ? c.json({ agent }) : c.json(errorBody("agent_not_found", "no such agent"), 404);
+  });
+  app.delete("/v1/agents/:slug", (c) => {
+    const deleted = tenantAgents(c.req.header("x-tenant-id")).delete(c.req.param("slug"));
+    return deleted ? c.body(null, 204) : c.json(errorBody("agent_not_found", "no such agent"), 404);
+  });
+  app.get("/v1/agents/:slug/sessions", (c) => {
+    const agent = tenantAgents(c.req.header("x-tenant-id")).get(c.req.param("slug"));
+    return agent ? c.json({ sessions: [] }) : c.json(errorBody("agent_not_found", "no such agent"), 404);
+  });
+
+  app.post("/v1/agents/:slug/runs", async (c) => {
+    const tenantId = c.req.header("x-tenant-id") ?? "";
+    const slug = c.req.param("slug");
+    if (!tenantAgents(tenantId).has(slug)) return c.json(errorBody("agent_not_found", `no agent ${slug}`), 404);
+    const runId = `run-${++runCounter}`;
+    const at = new Date().toISOString();
+    const words = reply.split(/(?= )/);
+    const events: RunEvent[] = [
+      { runId, seq: 1, type: "run-start", agent: slug, sessionKey: "s1", sessionId: "sid1", model: MODEL, at },
+      ...words.map((delta, index): RunEvent => ({ runId, seq: index + 2, type: "text-delta", delta })),
+      { runId, seq: words.length + 2, type: "usage", usage: { inputTokens: 3, outputTokens: words.length } },
+      { runId, seq: words.length + 3, type: "run-end", status: "ok", usage: { inputTokens: 3, outputTokens: words.length }, at },
+    ];
+    const run = { tenantId, events: [] as RunEvent[], done: false };
+    runs.set(runId, run);
+    // The run proceeds whether or not anyone is listening, like the real gateway.
+    void (async () => {
+      for (const event of events) {
+        await delay();
+        run.events.push(event);
+      }
+      run.done = true;
+    })();
+    c.header("x-run-id", runId);
+    return streamRun(c, run, 0);
+  });
+
+  app.get("/v1/runs/:runId/events", (c) => {
+    const run = runs.get(c.req.param("runId"));
+    if (!run || run.tenantId !== c.req.header("x-tenant-id")) return c.json(errorBody("run_not_found", "no such run"), 404);
+    const after = Number(c.req.header("last-event-id") ?? c.req.query("after") ?? "0");
+    return streamRun(c, run, after);
+  });
+
+  function streamRun(c: Context, run: { events: RunEvent[]; done: boolean }, after: number) {
+    c.header("content-type", "text/event-stream");
+    return streamSSE(c, async (stream) => {
+      let next = run.events.findIndex((event) => event.seq > after);
+      if (next === -1) next = run.events.length;
+      for (;;) {
+        while (next < run.events.length) {
+          await stream.write(encodeSseEvent(run.events[next]!));
+          next += 1;
+        }
+        if (run.done || stream.aborted) return;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    });
+  }
+
+  const server: ServerType = await new Promise((resolve) => {
+    const started = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    runs,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if ("closeAllConnections" in server) server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

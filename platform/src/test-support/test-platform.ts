@@ -1,0 +1,103 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { ApiErrorBody } from "@workforce/protocol";
+import os from "node:os";
+import path from "node:path";
+import { createApp, type AppDeps, type PlatformApp } from "../app";
+import { embeddedTokenVerifier } from "../auth/access-token";
+import { createAuthService } from "../auth/auth-service";
+import { listMemberships } from "../auth/require-user";
+import { loadSigningSecret } from "../auth/signing-secret";
+import { migrateDatabase } from "../db/migrate-database";
+import { openDatabase, type OpenDatabase } from "../db/open-database";
+import { createGatewayClient } from "../gateway-client";
+import { createStreamStats } from "../stream-stats";
+
+export const TEST_ORIGIN = "http://platform.test";
+
+export interface TestPlatform {
+  app: PlatformApp;
+  database: OpenDatabase;
+  secret: Uint8Array;
+  /** fetch that goes straight into app.fetch (for supabase-js and friends). */
+  fetch: typeof fetch;
+  close(): Promise<void>;
+}
+
+/** Opens a fresh migrated in-memory PGlite (a fresh Postgres schema when DATABASE_URL is set). */
+export async function openTestDatabase(): Promise<OpenDatabase> {
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    const database = await openDatabase({ pgliteDataDir: "memory://" });
+    await migrateDatabase(database.db);
+    return database;
+  }
+  const schema = `test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = await openDatabase({ databaseUrl });
+  const { sql } = await import("kysely");
+  await sql`create schema ${sql.id(schema)}`.execute(admin.db);
+  await admin.close();
+  const database = await openDatabase({ databaseUrl, schema });
+  await migrateDatabase(database.db);
+  return {
+    ...database,
+    async close() {
+      await database.close();
+      const cleanup = await openDatabase({ databaseUrl });
+      await sql`drop schema ${sql.id(schema)} cascade`.execute(cleanup.db);
+      await cleanup.close();
+    },
+  };
+}
+
+/** The platform app wired to a fresh database and the given gateway URL, in-process. */
+export async function createTestPlatform(options: { gatewayUrl: string; hookToken?: string; overrides?: Partial<AppDeps> }): Promise<TestPlatform> {
+  const database = await openTestDatabase();
+  const secret = await loadSigningSecret(database.db);
+  const now = () => new Date();
+  const webDistDir = await mkdtemp(path.join(os.tmpdir(), "workforce-web-"));
+  const app = createApp({
+    db: database.db,
+    gateway: createGatewayClient({ baseUrl: options.gatewayUrl, hookToken: options.hookToken }),
+    auth: createAuthService({ db: database.db, secret, now }),
+    verify: embeddedTokenVerifier({ secret, issuer: `${TEST_ORIGIN}/auth/v1`, now }),
+    stats: createStreamStats(),
+    now,
+    publicUrl: undefined,
+    supabase: undefined,
+    tenantDataDir: "/tmp/fake",
+    webDistDir,
+    logError: (message, error) => console.error(message, error),
+    ...options.overrides,
+  });
+  const appFetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => app.fetch(new Request(input, init))) as typeof fetch;
+  return {
+    app,
+    database,
+    secret,
+    fetch: appFetch,
+    async close() {
+      await database.close();
+      await rm(webDistDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Signs up over the GoTrue route and returns the access token and tenant id. */
+export async function signUp(platform: TestPlatform, email: string, password = "correct horse battery"): Promise<{ token: string; userId: string; tenantId: string }> {
+  const response = await platform.app.request(`${TEST_ORIGIN}/auth/v1/signup`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  if (response.status !== 200) throw new Error(`sign-up failed: ${response.status} ${await response.text()}`);
+  const session = (await response.json()) as { access_token: string; user: { id: string } };
+  const tenantId = (await listMemberships(platform.database.db, session.user.id))[0]?.id;
+  if (!tenantId) throw new Error("no tenant after sign-up");
+  return { token: session.access_token, userId: session.user.id, tenantId };
+}
+
+/** The `{ error }` body of a failed response, validated against the shared shape. */
+export async function errorOf(response: Response): Promise<{ status: number; code: string; message: string }> {
+  const body = ApiErrorBody.parse(await response.json());
+  return { status: response.status, code: body.error.code, message: body.error.message };
+}

@@ -1,0 +1,22 @@
+import { AppError, type GatewayHealth } from "@workforce/protocol";
+import type { GatewayClient } from "./gateway-client";
+
+/** Polls the gateway's health until it answers or `timeoutMs` passes; the last error is rethrown. */
+export async function waitForGateway(
+  gateway: GatewayClient,
+  timeoutMs: number,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<GatewayHealth> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await gateway.health(Math.max(500, Math.min(2_000, deadline - Date.now())));
+    } catch (error) {
+      if (Date.now() >= deadline) {
+        if (error instanceof AppError) throw error;
+        throw new AppError("gateway_unavailable", `The agent gateway at ${gateway.baseUrl} did not answer`, { cause: error });
+      }
+      await sleep(200);
+    }
+  }
+}

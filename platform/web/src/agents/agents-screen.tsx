@@ -1,0 +1,193 @@
+import type { Agent, AgentUpdate } from "@workforce/protocol";
+import { useCallback, useEffect, useState } from "react";
+import { toErrorDetail } from "../api/api-error";
+import { chatPath, navigate } from "../router";
+import { useServices } from "../services";
+import { ErrorMessage } from "../ui/error-message";
+import { AgentForm, agentInputFromValues, valuesFromAgent, type AgentFormValues } from "./agent-form";
+
+type ErrorDetail = { code: string; message: string };
+
+/** Agents of the selected organisation: list, create, edit, delete. */
+export function AgentsScreen({ tenantId }: { tenantId: string }) {
+  const { api } = useServices();
+  const [agents, setAgents] = useState<Agent[]>();
+  const [error, setError] = useState<ErrorDetail>();
+  const [creating, setCreating] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [formKey, setFormKey] = useState(0);
+
+  const load = useCallback(async () => {
+    try {
+      setAgents(await api.listAgents());
+    } catch (thrown) {
+      setError(toErrorDetail(thrown));
+      setAgents([]);
+    }
+  }, [api]);
+
+  useEffect(() => {
+    setAgents(undefined);
+    setError(undefined);
+    void load();
+  }, [load, tenantId]);
+
+  async function create(values: AgentFormValues) {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const agent = await api.createAgent(agentInputFromValues(values));
+      setAgents((current) => [...(current ?? []).filter((other) => other.slug !== agent.slug), agent]);
+      setCreating(false);
+      setFormKey((key) => key + 1);
+    } catch (thrown) {
+      setError(toErrorDetail(thrown));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const showForm = creating || agents?.length === 0;
+
+  return (
+    <main className="page">
+      <div className="page-header">
+        <div>
+          <h1>Agents</h1>
+          <p className="muted">The members of your AI workforce. Pick one to chat.</p>
+        </div>
+        {!showForm ? (
+          <button type="button" className="button primary" onClick={() => setCreating(true)}>
+            New agent
+          </button>
+        ) : null}
+      </div>
+
+      <ErrorMessage error={error} onDismiss={() => setError(undefined)} />
+
+      {showForm ? (
+        <section className="card" aria-labelledby="create-agent-title">
+          <h2 id="create-agent-title">Create an agent</h2>
+          <AgentForm
+            key={formKey}
+            initial={valuesFromAgent(undefined)}
+            submitLabel="Create agent"
+            busy={busy}
+            onSubmit={(values) => void create(values)}
+            {...(agents && agents.length > 0 ? { onCancel: () => setCreating(false) } : {})}
+          />
+        </section>
+      ) : null}
+
+      {agents === undefined ? (
+        <p className="muted" role="status">
+          Loading agents…
+        </p>
+      ) : (
+        <ul className="agent-grid" aria-label="Agents">
+          {agents.map((agent) => (
+            <AgentCard
+              key={agent.slug}
+              agent={agent}
+              onChanged={(updated) => setAgents((current) => current?.map((other) => (other.slug === agent.slug ? updated : other)))}
+              onDeleted={() => setAgents((current) => current?.filter((other) => other.slug !== agent.slug))}
+            />
+          ))}
+        </ul>
+      )}
+    </main>
+  );
+}
+
+function AgentCard({ agent, onChanged, onDeleted }: { agent: Agent; onChanged: (agent: Agent) => void; onDeleted: () => void }) {
+  const { api } = useServices();
+  const [mode, setMode] = useState<"view" | "edit" | "confirm-delete">("view");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ErrorDetail>();
+
+  async function save(values: AgentFormValues) {
+    setBusy(true);
+    setError(undefined);
+    const input = agentInputFromValues(values);
+    const update: AgentUpdate = { ...input, model: input.model ?? null };
+    try {
+      onChanged(await api.updateAgent(agent.slug, update));
+      setMode("view");
+    } catch (thrown) {
+      setError(toErrorDetail(thrown));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function remove() {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api.deleteAgent(agent.slug);
+      onDeleted();
+    } catch (thrown) {
+      setError(toErrorDetail(thrown));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <li className="card agent-card" data-testid="agent-card" data-agent={agent.slug}>
+      {mode === "edit" ? (
+        <>
+          <h2 className="card-title">Edit {agent.name}</h2>
+          <AgentForm initial={valuesFromAgent(agent)} submitLabel="Save" busy={busy} onSubmit={(values) => void save(values)} onCancel={() => setMode("view")} />
+        </>
+      ) : (
+        <>
+          <a
+            className="agent-link"
+            href={chatPath(agent.slug)}
+            onClick={(event) => {
+              event.preventDefault();
+              navigate(chatPath(agent.slug));
+            }}
+          >
+            <span className="agent-emoji" aria-hidden="true">
+              {agent.emoji}
+            </span>
+            <span className="agent-text">
+              <span className="agent-name">{agent.name}</span>
+              <span className="agent-role">{agent.role}</span>
+            </span>
+          </a>
+          {agent.model ? <p className="agent-model muted">Model: {agent.model}</p> : null}
+          {mode === "confirm-delete" ? (
+            <div className="confirm" role="group" aria-label={`Delete ${agent.name}?`}>
+              <p>
+                Delete <strong>{agent.name}</strong> and all of its chats? This cannot be undone.
+              </p>
+              <div className="button-row">
+                <button type="button" className="button danger" disabled={busy} onClick={() => void remove()}>
+                  Confirm delete
+                </button>
+                <button type="button" className="button ghost" onClick={() => setMode("view")}>
+                  Cancel
+                </button>
+              </div>
+            </div>
+          ) : (
+            <div className="button-row">
+              <button type="button" className="button primary small" onClick={() => navigate(chatPath(agent.slug))}>
+                Chat
+              </button>
+              <button type="button" className="button small" onClick={() => setMode("edit")}>
+                Edit
+              </button>
+              <button type="button" className="button ghost small" onClick={() => setMode("confirm-delete")}>
+                Delete
+              </button>
+            </div>
+          )}
+        </>
+      )}
+      <ErrorMessage error={error} />
+    </li>
+  );
+}

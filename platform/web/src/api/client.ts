@@ -1,0 +1,118 @@
+import {
+  Agent,
+  ModelInfo,
+  RunInfo,
+  SessionHistory,
+  SessionSummary,
+  describeZodError,
+  type AgentInput,
+  type AgentUpdate,
+  type SendMessageInput,
+} from "@workforce/protocol";
+import { z } from "zod";
+import { ApiError, errorFromResponse, networkError } from "./api-error";
+
+export const Me = z.object({
+  user: z.object({ id: z.string(), email: z.string().nullable().optional() }),
+  tenants: z.array(z.object({ id: z.string(), name: z.string(), role: z.string() })),
+  model: ModelInfo,
+});
+export type Me = z.infer<typeof Me>;
+
+export interface ApiClientOptions {
+  /** Base of the API, e.g. `/api`. */
+  baseUrl: string;
+  /** The current access token, or undefined when signed out. */
+  accessToken: () => Promise<string | undefined>;
+  /** The selected organisation, sent as `X-Tenant-ID`. */
+  tenantId: () => string | undefined;
+  fetch?: typeof fetch;
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+/** Typed access to the platform API (docs/platform-api.md). Every answer is validated against the shared schemas. */
+export function createApiClient(options: ApiClientOptions) {
+  const fetchImpl = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+
+  async function headers(extra: Record<string, string> = {}): Promise<Headers> {
+    const result = new Headers(extra);
+    const token = await options.accessToken();
+    if (token) result.set("Authorization", `Bearer ${token}`);
+    const tenantId = options.tenantId();
+    if (tenantId) result.set("X-Tenant-ID", tenantId);
+    return result;
+  }
+
+  /** Sends a request and returns the raw response when it is 2xx; otherwise throws ApiError. */
+  async function send(path: string, init: RequestInit & { extraHeaders?: Record<string, string> } = {}): Promise<Response> {
+    const { extraHeaders, ...rest } = init;
+    let response: Response;
+    try {
+      response = await fetchImpl(`${options.baseUrl}${path}`, { ...rest, headers: await headers(extraHeaders) });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === "AbortError") throw error;
+      throw networkError(error);
+    }
+    if (!response.ok) throw await errorFromResponse(response);
+    return response;
+  }
+
+  async function json<T>(schema: z.ZodType<T>, path: string, init: RequestInit = {}): Promise<T> {
+    const response = await send(path, {
+      ...init,
+      extraHeaders: init.body === undefined ? { Accept: "application/json" } : { Accept: "application/json", "Content-Type": "application/json" },
+    });
+    const body: unknown = await response.json().catch(() => undefined);
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      throw new ApiError("invalid_response", `Unexpected answer from ${path}: ${describeZodError(parsed.error)}`, response.status);
+    }
+    return parsed.data;
+  }
+
+  const agentPath = (slug: string) => `/agents/${encodeURIComponent(slug)}`;
+  const sessionPath = (slug: string, key: string) => `${agentPath(slug)}/sessions/${encodeURIComponent(key)}`;
+
+  return {
+    me: () => json(Me, "/me"),
+
+    listAgents: async () => (await json(z.object({ agents: z.array(Agent) }), "/agents")).agents,
+    getAgent: async (slug: string) => (await json(z.object({ agent: Agent }), agentPath(slug))).agent,
+    createAgent: async (input: AgentInput) =>
+      (await json(z.object({ agent: Agent }), "/agents", { method: "POST", body: JSON.stringify(input) })).agent,
+    updateAgent: async (slug: string, update: AgentUpdate) =>
+      (await json(z.object({ agent: Agent }), agentPath(slug), { method: "PATCH", body: JSON.stringify(update) })).agent,
+    deleteAgent: async (slug: string) => {
+      await send(agentPath(slug), { method: "DELETE" });
+    },
+
+    listSessions: async (slug: string) =>
+      (await json(z.object({ sessions: z.array(SessionSummary) }), `${agentPath(slug)}/sessions`)).sessions,
+    getSession: (slug: string, key: string) => json(SessionHistory, sessionPath(slug, key)),
+    renameSession: async (slug: string, key: string, title: string) =>
+      (await json(z.object({ session: SessionSummary }), sessionPath(slug, key), { method: "PATCH", body: JSON.stringify({ title }) }))
+        .session,
+    deleteSession: async (slug: string, key: string) => {
+      await send(sessionPath(slug, key), { method: "DELETE" });
+    },
+
+    abortRun: (runId: string) => json(RunInfo, `/runs/${encodeURIComponent(runId)}/abort`, { method: "POST" }),
+
+    /** Starts a run; the answer's body is the SSE stream of its events. */
+    sendMessage: (slug: string, input: SendMessageInput, signal: AbortSignal) =>
+      send(`${agentPath(slug)}/messages`, {
+        method: "POST",
+        body: JSON.stringify(input),
+        signal,
+        extraHeaders: { Accept: "text/event-stream", "Content-Type": "application/json" },
+      }),
+
+    /** The rest of a run's events after `lastSeq`, as SSE. */
+    runEvents: (runId: string, lastSeq: number, signal: AbortSignal) =>
+      send(`/runs/${encodeURIComponent(runId)}/events?after=${lastSeq}`, {
+        signal,
+        extraHeaders: { Accept: "text/event-stream", "Last-Event-ID": String(lastSeq) },
+      }),
+  };
+}

@@ -1,0 +1,171 @@
+import type { Agent } from "@workforce/protocol";
+import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from "react";
+import { toErrorDetail } from "../api/api-error";
+import { chatPath, navigate } from "../router";
+import { useServices } from "../services";
+import { SessionsSidebar } from "../sessions/sessions-sidebar";
+import { ErrorMessage } from "../ui/error-message";
+import type { Conversation } from "./chat-types";
+import { Composer } from "./composer";
+import { MessageView } from "./message-view";
+
+/** Chat with one agent: sessions on the side, the conversation, the composer. */
+export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; session: string | undefined; tenantId: string }) {
+  const { api, chat } = useServices();
+  const conversation = useSyncExternalStore(chat.subscribe, () => chat.getConversation(slug));
+  const [agent, setAgent] = useState<Agent>();
+  const [agentError, setAgentError] = useState<{ code: string; message: string }>();
+  const [sidebarOpen, setSidebarOpen] = useState(false);
+  const streaming = conversation.run !== undefined;
+
+  useEffect(() => {
+    let current = true;
+    setAgent(undefined);
+    setAgentError(undefined);
+    api.getAgent(slug).then(
+      (found) => current && setAgent(found),
+      (thrown: unknown) => current && setAgentError(toErrorDetail(thrown)),
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, slug, tenantId]);
+
+  // Pick up a reply that was streaming when the page reloaded; otherwise open the session in the URL.
+  useEffect(() => {
+    void (async () => {
+      if (await chat.resume(slug)) return;
+      const now = chat.getConversation(slug);
+      if (session && session !== now.sessionKey && !chat.isStreaming(slug)) await chat.openSession(slug, session);
+    })();
+  }, [chat, slug, session, tenantId]);
+
+  // Keep the URL on the current session so a reload (or a shared link) opens it again.
+  useEffect(() => {
+    if (conversation.sessionKey && conversation.sessionKey !== session) navigate(chatPath(slug, conversation.sessionKey), { replace: true });
+  }, [conversation.sessionKey, session, slug]);
+
+  const name = agent?.name ?? slug;
+  const lastMessage = conversation.messages[conversation.messages.length - 1];
+  const canRetry = !streaming && lastMessage?.role === "assistant" && (lastMessage.status === "error" || lastMessage.status === "aborted");
+
+  return (
+    <div className={`chat-layout${sidebarOpen ? " sidebar-open" : ""}`}>
+      <aside className="chat-sidebar" id="chat-sidebar">
+        <SessionsSidebar
+          agent={slug}
+          activeKey={conversation.sessionKey}
+          version={conversation.sessionsVersion}
+          busy={streaming}
+          onOpen={(key) => {
+            setSidebarOpen(false);
+            navigate(chatPath(slug, key));
+            void chat.openSession(slug, key);
+          }}
+          onNewChat={() => {
+            setSidebarOpen(false);
+            chat.newChat(slug);
+            navigate(chatPath(slug));
+          }}
+          onDeleted={(key) => {
+            if (key === conversation.sessionKey) {
+              chat.newChat(slug);
+              navigate(chatPath(slug), { replace: true });
+            }
+          }}
+        />
+      </aside>
+      <section className="chat-main" aria-label={`Chat with ${name}`}>
+        <header className="chat-header">
+          <button
+            type="button"
+            className="button ghost small sidebar-toggle"
+            aria-controls="chat-sidebar"
+            aria-expanded={sidebarOpen}
+            onClick={() => setSidebarOpen((open) => !open)}
+          >
+            Chats
+          </button>
+          <span className="agent-emoji small" aria-hidden="true">
+            {agent?.emoji ?? "🤖"}
+          </span>
+          <div className="chat-title">
+            <h1>{name}</h1>
+            {agent ? <p className="muted small">{agent.role}</p> : null}
+          </div>
+          <ConnectionStatus conversation={conversation} />
+        </header>
+        <ErrorMessage error={agentError} />
+        <ErrorMessage error={conversation.error} />
+        <MessageList conversation={conversation} agentName={name} onRetry={canRetry ? () => void chat.retry(slug) : undefined} />
+        <Composer
+          agentName={name}
+          streaming={streaming}
+          disabled={agentError !== undefined || conversation.loadingHistory}
+          onSend={(text) => void chat.send(slug, text)}
+          onStop={() => void chat.stop(slug)}
+        />
+      </section>
+    </div>
+  );
+}
+
+function ConnectionStatus({ conversation }: { conversation: Conversation }) {
+  const run = conversation.run;
+  if (!run || run.state === "streaming") return null;
+  const text =
+    run.state === "connecting" ? "Connecting…" : run.state === "stopping" ? "Stopping…" : `Reconnecting… (attempt ${run.attempt})`;
+  return (
+    <span className="status-pill" role="status" data-testid="connection-status">
+      {text}
+    </span>
+  );
+}
+
+function MessageList({ conversation, agentName, onRetry }: { conversation: Conversation; agentName: string; onRetry: (() => void) | undefined }) {
+  const list = useRef<HTMLDivElement>(null);
+  const stickToBottom = useRef(true);
+  const shown = useRef({ sessionKey: conversation.sessionKey, count: 0 });
+  const lastIndex = conversation.messages.length - 1;
+
+  // Follow the reply while the reader is at the bottom; jump to the end on a new session or a sent message.
+  useLayoutEffect(() => {
+    const element = list.current;
+    if (!element) return;
+    const previous = shown.current;
+    const last = conversation.messages[conversation.messages.length - 1];
+    const jump = previous.sessionKey !== conversation.sessionKey || previous.count === 0 || (conversation.messages.length > previous.count && last?.role === "assistant" && last.status === "streaming");
+    shown.current = { sessionKey: conversation.sessionKey, count: conversation.messages.length };
+    if (jump || stickToBottom.current) {
+      element.scrollTop = element.scrollHeight;
+      stickToBottom.current = true;
+    }
+  }, [conversation.messages, conversation.sessionKey]);
+
+  return (
+    <div
+      className="message-scroll"
+      ref={list}
+      onScroll={(event) => {
+        const element = event.currentTarget;
+        stickToBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < 80;
+      }}
+    >
+      {conversation.loadingHistory ? (
+        <p className="muted center" role="status">
+          Loading chat…
+        </p>
+      ) : null}
+      {!conversation.loadingHistory && conversation.messages.length === 0 ? (
+        <div className="empty-chat">
+          <p className="muted">Start a conversation with {agentName}.</p>
+        </div>
+      ) : null}
+      <ol className="messages" data-testid="messages" aria-label="Messages" aria-busy={conversation.run !== undefined}>
+        {conversation.messages.map((message, index) => (
+          <MessageView key={message.id} message={message} onRetry={index === lastIndex ? onRetry : undefined} />
+        ))}
+      </ol>
+    </div>
+  );
+}

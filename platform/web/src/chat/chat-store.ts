@@ -1,0 +1,281 @@
+import type { ModelInfo } from "@workforce/protocol";
+import { ApiError, toErrorDetail } from "../api/api-error";
+import type { ApiClient } from "../api/client";
+import { applyRunEvent, messagesFromTranscript } from "./apply-event";
+import { emptyConversation, randomId, type AssistantMessage, type ChatMessage, type Conversation } from "./chat-types";
+import { followRun, type ReconnectPolicy } from "./follow-run";
+import { InflightStorage, type InflightRun } from "./inflight-storage";
+
+export interface ChatStoreOptions {
+  api: ApiClient;
+  tenantId: () => string | undefined;
+  inflight?: InflightStorage;
+  /** Told about the model of every run, so the app can show the offline banner. */
+  onModel?: (model: ModelInfo) => void;
+  policy?: ReconnectPolicy;
+}
+
+export type ChatStore = ReturnType<typeof createChatStore>;
+
+/**
+ * All chats, kept in a module-level store outside React. Components read a conversation with
+ * `useSyncExternalStore`; streams are owned here, so re-renders, unmounts and route changes never
+ * cancel or re-open them (the guide's "SSE disconnects immediately" bug).
+ */
+export function createChatStore(options: ChatStoreOptions) {
+  const { api } = options;
+  const inflight = options.inflight ?? new InflightStorage();
+  const conversations = new Map<string, Conversation>();
+  const controllers = new Map<string, AbortController>();
+  /** Conversations whose history is loading before a resumed stream starts; guards against a second resume. */
+  const resuming = new Set<string>();
+  const listeners = new Set<() => void>();
+
+  const keyOf = (agent: string) => `${options.tenantId() ?? ""}/${agent}`;
+
+  function get(agent: string): Conversation {
+    const key = keyOf(agent);
+    let conversation = conversations.get(key);
+    if (!conversation) {
+      conversation = emptyConversation(agent);
+      conversations.set(key, conversation);
+    }
+    return conversation;
+  }
+
+  function update(key: string, change: (conversation: Conversation) => Conversation): void {
+    const current = conversations.get(key);
+    if (!current) return;
+    conversations.set(key, change(current));
+    for (const listener of listeners) listener();
+  }
+
+  function updateAssistant(key: string, messageId: string, change: (message: AssistantMessage) => AssistantMessage): void {
+    update(key, (conversation) => ({
+      ...conversation,
+      messages: conversation.messages.map((message) =>
+        message.id === messageId && message.role === "assistant" ? change(message) : message,
+      ),
+    }));
+  }
+
+  /** Streams one run into the assistant bubble `messageId` until it ends, however often the connection drops. */
+  async function stream(
+    key: string,
+    agent: string,
+    messageId: string,
+    record: Omit<InflightRun, "runId" | "lastSeq">,
+    from: { start?: (signal: AbortSignal) => Promise<Response>; runId?: string },
+  ): Promise<void> {
+    const controller = new AbortController();
+    controllers.set(key, controller);
+    let runId = from.runId;
+    let lastSeq = 0;
+    const persist = () => {
+      if (runId) inflight.save({ ...record, runId, lastSeq });
+    };
+    update(key, (conversation) => ({ ...conversation, error: undefined, run: { runId, lastSeq, state: "connecting", attempt: 0 } }));
+
+    const outcome = await followRun({
+      ...(from.start ? { start: from.start } : {}),
+      ...(runId ? { runId } : {}),
+      reconnect: (id, seq, signal) => api.runEvents(id, seq, signal),
+      signal: controller.signal,
+      ...(options.policy ? { policy: options.policy } : {}),
+      onRunId(id) {
+        runId = id;
+        persist();
+        update(key, (conversation) => (conversation.run ? { ...conversation, run: { ...conversation.run, runId: id } } : conversation));
+      },
+      onConnection(state, attempt) {
+        update(key, (conversation) =>
+          conversation.run && conversation.run.state !== "stopping"
+            ? { ...conversation, run: { ...conversation.run, state, attempt } }
+            : conversation,
+        );
+      },
+      onEvent(event) {
+        lastSeq = event.seq;
+        if (event.type === "run-start") {
+          record = { ...record, sessionKey: event.sessionKey };
+          options.onModel?.(event.model);
+          update(key, (conversation) => ({
+            ...conversation,
+            sessionKey: event.sessionKey,
+            model: event.model,
+            sessionsVersion: conversation.sessionsVersion + 1,
+          }));
+        }
+        persist();
+        updateAssistant(key, messageId, (message) => applyRunEvent(message, event));
+        update(key, (conversation) => (conversation.run ? { ...conversation, run: { ...conversation.run, lastSeq: event.seq } } : conversation));
+      },
+    });
+
+    if (controllers.get(key) === controller) controllers.delete(key);
+    if (runId) inflight.remove(runId);
+
+    if (outcome.kind === "aborted") {
+      updateAssistant(key, messageId, (message) =>
+        message.status === "streaming" ? { ...message, status: "aborted", error: { code: "aborted", message: "Stopped." } } : message,
+      );
+    } else if (outcome.kind === "failed") {
+      if (outcome.error.code === "run_not_found" && record.sessionKey) {
+        // The run is gone from the server's replay log: its transcript is the truth now.
+        await load(key, agent, record.sessionKey);
+      } else {
+        const error = toErrorDetail(outcome.error);
+        updateAssistant(key, messageId, (message) => ({ ...message, status: "error", error }));
+      }
+    }
+    update(key, (conversation) => ({ ...conversation, run: undefined, sessionsVersion: conversation.sessionsVersion + 1 }));
+  }
+
+  async function load(key: string, agent: string, sessionKey: string): Promise<ChatMessage[] | undefined> {
+    update(key, (conversation) => ({ ...conversation, sessionKey, loadingHistory: true, error: undefined }));
+    try {
+      const history = await api.getSession(agent, sessionKey);
+      const messages = messagesFromTranscript(history.entries);
+      update(key, (conversation) => ({ ...conversation, messages, loadingHistory: false }));
+      return messages;
+    } catch (error) {
+      const notFound = error instanceof ApiError && error.code === "session_not_found";
+      update(key, (conversation) => ({
+        ...conversation,
+        messages: [],
+        loadingHistory: false,
+        error: notFound ? undefined : toErrorDetail(error),
+      }));
+      return notFound ? [] : undefined;
+    }
+  }
+
+  /** Sends a message in the current session (a new one when there is none) and streams the reply. */
+  async function send(agent: string, text: string): Promise<void> {
+    const key = keyOf(agent);
+    const conversation = get(agent);
+    const tenantId = options.tenantId();
+    if (controllers.has(key) || !tenantId) return;
+    const messageId = randomId();
+    const idempotencyKey = randomId();
+    const sessionKey = conversation.sessionKey;
+    update(key, (current) => ({
+      ...current,
+      error: undefined,
+      messages: [
+        ...current.messages,
+        { id: randomId(), role: "user", text },
+        { id: messageId, role: "assistant", parts: [], status: "streaming" },
+      ],
+    }));
+    const input = { message: text, idempotencyKey, ...(sessionKey ? { sessionKey } : {}) };
+    await stream(key, agent, messageId, { tenantId, agent, userText: text, ...(sessionKey ? { sessionKey } : {}) }, {
+      start: (signal) => api.sendMessage(agent, input, signal),
+    });
+  }
+
+  return {
+    subscribe: (listener: () => void): (() => void) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    /** The conversation snapshot; the same object until something changes. */
+    getConversation: get,
+
+    isStreaming(agent: string): boolean {
+      const key = keyOf(agent);
+      return controllers.has(key) || resuming.has(key);
+    },
+
+    send,
+
+    /** Asks the server to stop the run; the stream then ends with status "aborted". Falls back to cutting the stream. */
+    async stop(agent: string): Promise<void> {
+      const key = keyOf(agent);
+      const controller = controllers.get(key);
+      const runId = get(agent).run?.runId;
+      if (!controller) return;
+      update(key, (conversation) => (conversation.run ? { ...conversation, run: { ...conversation.run, state: "stopping" } } : conversation));
+      if (runId) {
+        try {
+          await api.abortRun(runId);
+          // The server's run-end (status "aborted") normally arrives at once; don't wait forever for it.
+          setTimeout(() => controller.abort(), 5000);
+          return;
+        } catch {
+          // Fall through: at least stop listening.
+        }
+      }
+      controller.abort();
+    },
+
+    /** Sends the last user message again. */
+    async retry(agent: string): Promise<void> {
+      const lastUser = [...get(agent).messages].reverse().find((message) => message.role === "user");
+      if (lastUser) await send(agent, lastUser.text);
+    },
+
+    /** Starts an empty conversation; the next message creates a new session. */
+    newChat(agent: string): void {
+      const key = keyOf(agent);
+      if (controllers.has(key)) return;
+      get(agent);
+      update(key, (conversation) => ({ ...emptyConversation(agent), sessionsVersion: conversation.sessionsVersion, model: conversation.model }));
+    },
+
+    /** Shows a stored session. */
+    async openSession(agent: string, sessionKey: string): Promise<void> {
+      const key = keyOf(agent);
+      if (controllers.has(key)) return;
+      get(agent);
+      await load(key, agent, sessionKey);
+    },
+
+    /**
+     * After a reload: if this tab was streaming a reply for `agent`, shows the session and replays
+     * the run from its first event into a fresh bubble (the text seen before the reload is gone
+     * with the old page, so seq 0 rebuilds it exactly once). Returns false when nothing was in flight.
+     */
+    async resume(agent: string): Promise<boolean> {
+      const key = keyOf(agent);
+      const tenantId = options.tenantId();
+      const record = tenantId ? inflight.find(tenantId, agent) : undefined;
+      if (!record || controllers.has(key) || resuming.has(key)) return false;
+      get(agent);
+      resuming.add(key);
+      let history: ChatMessage[] | undefined;
+      try {
+        history = record.sessionKey ? await load(key, agent, record.sessionKey) : [];
+      } finally {
+        resuming.delete(key);
+      }
+      const messages = history ?? [];
+      if (messages.some((message) => message.role === "assistant" && message.runId === record.runId)) {
+        inflight.remove(record.runId);
+        return true;
+      }
+      const hasUser = messages.some((message) => message.role === "user" && message.runId === record.runId);
+      const messageId = randomId();
+      update(key, (conversation) => ({
+        ...conversation,
+        sessionKey: record.sessionKey,
+        messages: [
+          ...(history ? conversation.messages : []),
+          ...(hasUser ? [] : [{ id: randomId(), role: "user" as const, text: record.userText }]),
+          { id: messageId, role: "assistant" as const, parts: [], status: "streaming" as const, runId: record.runId },
+        ],
+      }));
+      await stream(key, agent, messageId, record, { runId: record.runId });
+      return true;
+    },
+
+    /** Forgets every conversation (sign-out, organisation switch). Running streams are cut. */
+    reset(): void {
+      for (const controller of controllers.values()) controller.abort();
+      controllers.clear();
+      conversations.clear();
+      for (const listener of listeners) listener();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import type { ModelInfo, Usage } from "@workforce/protocol";
+
+export interface ErrorInfo {
+  code: string;
+  message: string;
+}
+
+export interface TextPart {
+  type: "text";
+  text: string;
+}
+
+export interface ToolPart {
+  type: "tool";
+  toolCallId: string;
+  name: string;
+  input: unknown;
+  output?: string;
+  isError?: boolean;
+  done: boolean;
+}
+
+export type AssistantPart = TextPart | ToolPart;
+
+export interface UserMessage {
+  id: string;
+  role: "user";
+  text: string;
+  runId?: string;
+}
+
+export type AssistantStatus = "streaming" | "ok" | "aborted" | "error";
+
+export interface AssistantMessage {
+  id: string;
+  role: "assistant";
+  parts: AssistantPart[];
+  status: AssistantStatus;
+  runId?: string;
+  error?: ErrorInfo;
+  usage?: Usage;
+  model?: ModelInfo;
+}
+
+export type ChatMessage = UserMessage | AssistantMessage;
+
+/** The live connection of the run currently streaming into a conversation. */
+export interface RunConnection {
+  runId: string | undefined;
+  lastSeq: number;
+  state: "connecting" | "streaming" | "reconnecting" | "stopping";
+  /** Reconnection attempt in progress (1-based) while `state` is "reconnecting". */
+  attempt: number;
+}
+
+/** One agent's chat as the screen shows it. Replaced (never mutated) on every change. */
+export interface Conversation {
+  agent: string;
+  sessionKey: string | undefined;
+  messages: ChatMessage[];
+  run: RunConnection | undefined;
+  loadingHistory: boolean;
+  error: ErrorInfo | undefined;
+  model: ModelInfo | undefined;
+  /** Bumped whenever the session list may have changed, so the sidebar refetches. */
+  sessionsVersion: number;
+}
+
+export function emptyConversation(agent: string): Conversation {
+  return {
+    agent,
+    sessionKey: undefined,
+    messages: [],
+    run: undefined,
+    loadingHistory: false,
+    error: undefined,
+    model: undefined,
+    sessionsVersion: 0,
+  };
+}
+
+/** An id that works outside secure contexts too (crypto.randomUUID needs https or localhost). */
+export function randomId(): string {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}

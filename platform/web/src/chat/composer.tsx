@@ -1,0 +1,61 @@
+import { useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+
+/** The message box: Enter sends, Shift+Enter adds a line; Stop replaces nothing, it sits beside Send while a reply streams. */
+export function Composer(props: { agentName: string; streaming: boolean; disabled: boolean; onSend: (text: string) => void; onStop: () => void }) {
+  const [text, setText] = useState("");
+  const id = useId();
+  const textarea = useRef<HTMLTextAreaElement>(null);
+  const canSend = text.trim() !== "" && !props.streaming && !props.disabled;
+
+  function send() {
+    if (!canSend) return;
+    props.onSend(text.trim());
+    setText("");
+    textarea.current?.focus();
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      send();
+    }
+  }
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    send();
+  }
+
+  return (
+    <form className="composer" onSubmit={submit}>
+      <label htmlFor={`${id}-message`} className="visually-hidden">
+        Message
+      </label>
+      <textarea
+        id={`${id}-message`}
+        ref={textarea}
+        data-testid="composer"
+        value={text}
+        onChange={(event) => setText(event.target.value)}
+        onKeyDown={onKeyDown}
+        placeholder={`Message ${props.agentName}…`}
+        rows={1}
+        autoFocus
+        aria-describedby={`${id}-hint`}
+      />
+      <span id={`${id}-hint`} className="visually-hidden">
+        Enter sends, Shift+Enter starts a new line.
+      </span>
+      <div className="composer-actions">
+        {props.streaming ? (
+          <button type="button" className="button" onClick={props.onStop}>
+            Stop
+          </button>
+        ) : null}
+        <button type="submit" className="button primary" disabled={!canSend}>
+          Send
+        </button>
+      </div>
+    </form>
+  );
+}

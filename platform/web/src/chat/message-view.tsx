@@ -1,0 +1,107 @@
+import { memo } from "react";
+import type { AssistantMessage, ChatMessage, ToolPart } from "./chat-types";
+import { Markdown } from "./markdown";
+
+/** One chat bubble. Memoised: while a reply streams, only the streaming bubble re-renders. */
+export const MessageView = memo(function MessageView({ message, onRetry }: { message: ChatMessage; onRetry?: (() => void) | undefined }) {
+  if (message.role === "user") {
+    return (
+      <li className="message message-user" data-testid="message-user">
+        <div className="bubble">
+          <p className="plain-text">{message.text}</p>
+        </div>
+      </li>
+    );
+  }
+  return <AssistantView message={message} onRetry={onRetry} />;
+});
+
+function AssistantView({ message, onRetry }: { message: AssistantMessage; onRetry?: (() => void) | undefined }) {
+  const empty = message.parts.length === 0;
+  return (
+    <li className="message message-assistant" data-testid="message-assistant" data-status={message.status} data-run-id={message.runId}>
+      <div className="bubble" aria-busy={message.status === "streaming"}>
+        {message.parts.map((part, index) =>
+          part.type === "text" ? <Markdown key={index} text={part.text} /> : <ToolCallView key={part.toolCallId || index} part={part} />,
+        )}
+        {empty && message.status === "streaming" ? (
+          <span className="typing" aria-label="Thinking">
+            <span />
+            <span />
+            <span />
+          </span>
+        ) : null}
+        {message.status === "streaming" && !empty ? <span className="cursor" aria-hidden="true" /> : null}
+      </div>
+      <MessageFooter message={message} onRetry={onRetry} />
+    </li>
+  );
+}
+
+function MessageFooter({ message, onRetry }: { message: AssistantMessage; onRetry?: (() => void) | undefined }) {
+  if (message.status === "streaming") return null;
+  return (
+    <div className="message-footer">
+      {message.status === "error" && message.error ? (
+        <div className="error inline" role="alert" data-testid="error">
+          <div className="error-text">
+            <code className="error-code">{message.error.code}</code>
+            <span>{message.error.message}</span>
+          </div>
+        </div>
+      ) : null}
+      {message.status === "aborted" ? <span className="status-pill">Stopped</span> : null}
+      {message.status === "ok" && message.usage ? (
+        <span className="muted small" title="Tokens in / out">
+          {message.usage.inputTokens.toLocaleString()} in · {message.usage.outputTokens.toLocaleString()} out
+          {message.model?.offline ? " · offline model" : ""}
+        </span>
+      ) : null}
+      {onRetry ? (
+        <button type="button" className="button ghost small" onClick={onRetry}>
+          Retry
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+function ToolCallView({ part }: { part: ToolPart }) {
+  const state = !part.done ? "running" : part.isError ? "failed" : "done";
+  return (
+    <details className={`tool-call tool-${state}`} data-testid="tool-call">
+      <summary>
+        <span className="tool-icon" aria-hidden="true">
+          {state === "running" ? "⏳" : state === "failed" ? "⚠️" : "🔧"}
+        </span>
+        <span className="tool-name">{part.name}</span>
+        <span className="muted small">{state === "running" ? "running…" : state === "failed" ? "failed" : "done"}</span>
+      </summary>
+      {part.input !== undefined ? (
+        <div className="tool-section">
+          <div className="tool-label">Input</div>
+          <pre className="code-block">
+            <code>{formatInput(part.input)}</code>
+          </pre>
+        </div>
+      ) : null}
+      {part.output !== undefined ? (
+        <div className="tool-section">
+          <div className="tool-label">Output</div>
+          <pre className="code-block">
+            <code>{part.output}</code>
+          </pre>
+        </div>
+      ) : null}
+    </details>
+  );
+}
+
+function formatInput(input: unknown): string {
+  if (typeof input === "string") return input;
+  try {
+    return JSON.stringify(input, null, 2);
+  } catch {
+    return String(input);
+  }
+}

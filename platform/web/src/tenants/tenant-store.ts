@@ -1,0 +1,73 @@
+import type { Me } from "../api/client";
+
+const STORAGE_KEY = "workforce.tenantId";
+
+export type MeState =
+  | { status: "idle" }
+  | { status: "loading" }
+  | { status: "ready"; me: Me }
+  | { status: "error"; error: { code: string; message: string } };
+
+/**
+ * The signed-in user's `/api/me` answer and the selected organisation. The selection is kept in
+ * localStorage so a reload stays in the same organisation.
+ */
+export interface TenantStore {
+  getState: () => { me: MeState; tenantId: string | undefined };
+  subscribe: (listener: () => void) => () => void;
+  setMe: (me: MeState) => void;
+  select: (tenantId: string) => void;
+  tenantId: () => string | undefined;
+  reset: () => void;
+}
+
+export function createTenantStore(storage: Storage = window.localStorage): TenantStore {
+  let state: { me: MeState; tenantId: string | undefined } = { me: { status: "idle" }, tenantId: read(storage) };
+  const listeners = new Set<() => void>();
+  const set = (next: typeof state) => {
+    state = next;
+    for (const listener of listeners) listener();
+  };
+
+  return {
+    getState: () => state,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    setMe(me) {
+      let tenantId = state.tenantId;
+      if (me.status === "ready") {
+        const known = me.me.tenants.some((tenant) => tenant.id === tenantId);
+        if (!known) tenantId = me.me.tenants[0]?.id;
+        write(storage, tenantId);
+      }
+      set({ me, tenantId });
+    },
+    select(tenantId) {
+      write(storage, tenantId);
+      set({ ...state, tenantId });
+    },
+    tenantId: () => state.tenantId,
+    reset() {
+      set({ me: { status: "idle" }, tenantId: state.tenantId });
+    },
+  };
+}
+
+function read(storage: Storage): string | undefined {
+  try {
+    return storage.getItem(STORAGE_KEY) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function write(storage: Storage, tenantId: string | undefined): void {
+  try {
+    if (tenantId) storage.setItem(STORAGE_KEY, tenantId);
+    else storage.removeItem(STORAGE_KEY);
+  } catch {
+    // Storage can be unavailable (private mode); the selection then lasts for this page only.
+  }
+}
