@@ -1,0 +1,119 @@
+/**
+ * `npm start`: runs the gateway and the platform together on embedded defaults (PGlite, a
+ * user-writable TENANT_DATA_DIR, a generated hook token, the offline model when no
+ * ANTHROPIC_API_KEY is set). Logs are prefixed per service; Ctrl-C stops both cleanly.
+ */
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, resolveEmbeddedConfig } from "./lib/embedded-config";
+import { prefixFor, startService, stopService, waitForHealthy, type Service } from "./lib/supervisor";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+const say = (line: string) => process.stdout.write(prefixFor("workforce", color) + line + "\n");
+
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = resolveEmbeddedConfig(process.env, process.cwd());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Cannot start Workforce:\n${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  for (const note of config.notes) say(note);
+
+  const webDist = path.join(repoRoot, "platform", "web", "dist");
+  if (!existsSync(path.join(webDist, "index.html"))) {
+    say("building the web app (first start only)…");
+    const build = startService("web", process.execPath, [path.join(repoRoot, "node_modules", "vite", "bin", "vite.js"), "build", "--logLevel", "warn"], {
+      env: process.env,
+      cwd: path.join(repoRoot, "platform", "web"),
+      color,
+    });
+    const code = await build.exited;
+    if (code !== 0) {
+      process.stderr.write("The web app failed to build; see the [web] lines above.\n");
+      return 1;
+    }
+  }
+  if (!config.databaseUrl) await mkdir(config.pgliteDataDir, { recursive: true, mode: 0o700 });
+
+  const sharedEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    TENANT_DATA_DIR: config.tenantDataDir,
+    CLAWDBOT_HOOK_TOKEN: config.hookToken,
+    CLAWDBOT_GATEWAY_URL: config.gatewayUrl,
+  };
+  const tsx = ["--import", "tsx"];
+  const services: Service[] = [];
+  let stopping = false;
+  const stopAll = async () => {
+    stopping = true;
+    // Platform first, so it stops sending work to the gateway.
+    for (const service of [...services].reverse()) await stopService(service);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      say("stopping…");
+      void stopAll().then(() => process.exit(0));
+    });
+  }
+
+  const gateway = startService(
+    "gateway",
+    process.execPath,
+    [...tsx, path.join(repoRoot, "gateway", "src", "cli.ts"), "run", "--port", String(config.gatewayPort), "--bind", config.gatewayHost],
+    { env: sharedEnv, cwd: repoRoot, color },
+  );
+  services.push(gateway);
+  if (!(await waitForHealthy(`${config.gatewayUrl}/`, gateway, 30_000))) {
+    process.stderr.write(`The gateway did not become healthy at ${config.gatewayUrl}/; see the [gateway] lines above.\n`);
+    await stopAll();
+    return 1;
+  }
+
+  const platformEnv: NodeJS.ProcessEnv = {
+    ...sharedEnv,
+    PORT: String(config.port),
+    ...(config.databaseUrl ? {} : { PGLITE_DATA_DIR: config.pgliteDataDir }),
+    WEB_DIST_DIR: webDist,
+  };
+  const platform = startService("platform", process.execPath, [...tsx, path.join(repoRoot, "platform", "src", "main.ts")], {
+    env: platformEnv,
+    cwd: repoRoot,
+    color,
+  });
+  services.push(platform);
+  const url = `http://localhost:${config.port}`;
+  if (!(await waitForHealthy(`http://127.0.0.1:${config.port}/api/health`, platform, 30_000))) {
+    process.stderr.write(`The platform did not become healthy at ${url}/api/health; see the [platform] lines above.\n`);
+    await stopAll();
+    return 1;
+  }
+  say(`Workforce is running at ${url}`);
+  say(`tenant data: ${config.tenantDataDir}`);
+  say(config.databaseUrl ? "database: DATABASE_URL" : `database: embedded PGlite at ${config.pgliteDataDir}`);
+  if (!process.env.ANTHROPIC_API_KEY) say("model: offline (set ANTHROPIC_API_KEY to use Claude)");
+  say("press Ctrl-C to stop");
+
+  // If either service dies on its own, stop the other and report it.
+  const first = await Promise.race(services.map(async (service) => ({ service, code: await service.exited })));
+  if (stopping) return 0;
+  process.stderr.write(`${first.service.name} exited unexpectedly (code ${String(first.code)}); stopping.\n`);
+  await stopAll();
+  return first.code || 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`Workforce failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
