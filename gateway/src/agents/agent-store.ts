@@ -1,0 +1,118 @@
+import { mkdir, rm } from "node:fs/promises";
+import { AppError, slugify, type Agent, type AgentInput, type AgentUpdate } from "@workforce/protocol";
+import { ensureContained, ensureTenantRoot, tenantPaths } from "@workforce/protocol/tenant-path";
+import type { z } from "zod";
+import type { KeyedLock } from "../fs/keyed-lock";
+import { writeBootstrapFiles } from "./bootstrap-files";
+import { readTenantConfig, writeTenantConfig } from "./tenant-config";
+
+/** A validated create request (defaults applied). */
+export type AgentCreate = z.output<typeof AgentInput>;
+
+export interface AgentStoreDeps {
+  dataDir: string;
+  /** Serialises config.json writers per tenant. */
+  lock: KeyedLock;
+  now: () => Date;
+}
+
+export interface AgentStore {
+  list(tenantId: string): Promise<Agent[]>;
+  /** Throws agent_not_found. */
+  get(tenantId: string, slug: string): Promise<Agent>;
+  create(tenantId: string, input: AgentCreate): Promise<Agent>;
+  update(tenantId: string, slug: string, update: AgentUpdate): Promise<Agent>;
+  remove(tenantId: string, slug: string): Promise<void>;
+}
+
+function notFound(slug: string): AppError {
+  return new AppError("agent_not_found", `no agent "${slug}" in this tenant`);
+}
+
+/** Agents live in `{tenant}/config.json`; their bootstrap files in `{tenant}/workspace/{slug}/`. */
+export function createAgentStore(deps: AgentStoreDeps): AgentStore {
+  const withTenant = <T>(tenantId: string, task: () => Promise<T>) => deps.lock.run(`tenant:${tenantId}`, task);
+
+  return {
+    async list(tenantId) {
+      const config = await readTenantConfig(tenantPaths(deps.dataDir, tenantId));
+      return config.agents;
+    },
+
+    async get(tenantId, slug) {
+      const paths = tenantPaths(deps.dataDir, tenantId);
+      paths.agent(slug);
+      const config = await readTenantConfig(paths);
+      const agent = config.agents.find((candidate) => candidate.slug === slug);
+      if (!agent) throw notFound(slug);
+      return agent;
+    },
+
+    async create(tenantId, input) {
+      const slug = input.slug ?? slugify(input.name);
+      return withTenant(tenantId, async () => {
+        const paths = await ensureTenantRoot(deps.dataDir, tenantId);
+        const agentPaths = paths.agent(slug);
+        const config = await readTenantConfig(paths);
+        if (config.agents.some((agent) => agent.slug === slug)) {
+          throw new AppError("agent_exists", `an agent with slug "${slug}" already exists in this tenant`);
+        }
+        const at = deps.now().toISOString();
+        const agent: Agent = {
+          slug,
+          name: input.name,
+          role: input.role,
+          persona: input.persona,
+          instructions: input.instructions,
+          emoji: input.emoji,
+          model: input.model ? input.model : null,
+          createdAt: at,
+          updatedAt: at,
+        };
+        await mkdir(paths.workspaceDir, { recursive: true, mode: 0o700 });
+        await mkdir(agentPaths.sessionsDir, { recursive: true, mode: 0o700 });
+        await ensureContained(paths.root, agentPaths.sessionsDir);
+        await writeBootstrapFiles(paths.root, agentPaths, agent);
+        await writeTenantConfig(paths, { ...config, agents: [...config.agents, agent] });
+        return agent;
+      });
+    },
+
+    async update(tenantId, slug, update) {
+      return withTenant(tenantId, async () => {
+        const paths = await ensureTenantRoot(deps.dataDir, tenantId);
+        const agentPaths = paths.agent(slug);
+        const config = await readTenantConfig(paths);
+        const current = config.agents.find((agent) => agent.slug === slug);
+        if (!current) throw notFound(slug);
+        const next: Agent = {
+          ...current,
+          ...(update.name === undefined ? {} : { name: update.name }),
+          ...(update.role === undefined ? {} : { role: update.role }),
+          ...(update.persona === undefined ? {} : { persona: update.persona }),
+          ...(update.instructions === undefined ? {} : { instructions: update.instructions }),
+          ...(update.emoji === undefined ? {} : { emoji: update.emoji }),
+          ...(update.model === undefined ? {} : { model: update.model ? update.model : null }),
+          updatedAt: deps.now().toISOString(),
+        };
+        await writeBootstrapFiles(paths.root, agentPaths, next);
+        await writeTenantConfig(paths, { ...config, agents: config.agents.map((agent) => (agent.slug === slug ? next : agent)) });
+        return next;
+      });
+    },
+
+    async remove(tenantId, slug) {
+      await withTenant(tenantId, async () => {
+        const paths = await ensureTenantRoot(deps.dataDir, tenantId);
+        const agentPaths = paths.agent(slug);
+        const config = await readTenantConfig(paths);
+        if (!config.agents.some((agent) => agent.slug === slug)) throw notFound(slug);
+        await writeTenantConfig(paths, { ...config, agents: config.agents.filter((agent) => agent.slug !== slug) });
+        for (const dir of [agentPaths.dir, agentPaths.workspace]) {
+          await rm(await ensureContained(paths.root, dir), { recursive: true, force: true });
+        }
+      });
+    },
+  };
+}
+

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DATA_DIR_MARKER } from "@workforce/protocol/tenant-path";
+import { GatewayHealth } from "@workforce/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { readRunEvents, replyText, TENANT_A } from "./test-support/test-gateway";
+
+const BIN = fileURLToPath(new URL("../bin/gateway.js", import.meta.url));
+const children: ChildProcessWithoutNullStreams[] = [];
+const dirs: string[] = [];
+
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+function startCli(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), ...env } });
+  children.push(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const listening = new Promise<string>((resolve, reject) => {
+    const check = () => {
+      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      if (match?.[1]) resolve(match[1]);
+    };
+    child.stdout.on("data", check);
+    void exited.then((code) => reject(new Error(`gateway exited with ${code}: ${stderr}`)));
+  });
+  listening.catch(() => undefined); // tests that expect a failed start never await it
+  return { child, listening, exited, output: () => ({ stdout, stderr }) };
+}
+
+describe("gateway CLI over a real socket", () => {
+  it("starts, serves health and a streamed run, logs no secrets, and stops on SIGTERM", async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "gateway-cli-"));
+    dirs.push(dataDir);
+    const token = "cli-test-token-123";
+    const cli = startCli(["run", "--port", "0", "--bind", "127.0.0.1"], {
+      TENANT_DATA_DIR: dataDir,
+      CLAWDBOT_HOOK_TOKEN: token,
+      OFFLINE_MODEL_DELAY_MS: "0",
+    });
+    const url = await cli.listening;
+    const health = GatewayHealth.parse(await (await fetch(`${url}/`)).json());
+    const marker = JSON.parse(await readFile(path.join(dataDir, DATA_DIR_MARKER), "utf8")) as { instanceId: string };
+    expect(health.dataDir).toEqual({ path: dataDir, instanceId: marker.instanceId });
+
+    const headers = { authorization: `Bearer ${token}`, "x-tenant-id": TENANT_A, "content-type": "application/json" };
+    const created = await fetch(`${url}/v1/agents`, { method: "POST", headers, body: JSON.stringify({ name: "Ada", role: "Research Analyst" }) });
+    expect(created.status).toBe(201);
+    const run = await fetch(`${url}/v1/agents/ada/runs`, {
+      method: "POST",
+      headers: { ...headers, accept: "text/event-stream" },
+      body: JSON.stringify({ message: "Who are you?" }),
+    });
+    const events = await readRunEvents(run);
+    expect(replyText(events)).toContain("I'm Ada, Research Analyst.");
+    expect(events.at(-1)).toMatchObject({ type: "run-end", status: "ok" });
+    expect((await fetch(`${url}/v1/agents`, { headers: { "x-tenant-id": TENANT_A } })).status).toBe(401);
+
+    cli.child.kill("SIGTERM");
+    expect(await cli.exited).toBe(0);
+    const { stdout, stderr } = cli.output();
+    expect(stdout).toContain(dataDir);
+    expect(stdout + stderr).not.toContain(token);
+  });
+
+  it("refuses a relative TENANT_DATA_DIR and a public bind without a token, naming the fix", async () => {
+    const relative = startCli(["run", "--port", "0"], { TENANT_DATA_DIR: "./data/tenants" });
+    expect(await relative.exited).toBe(1);
+    expect(relative.output().stderr).toContain('TENANT_DATA_DIR must be an absolute path, got "./data/tenants"');
+
+    const open = startCli(["run", "--port", "0", "--bind", "0.0.0.0"], { TENANT_DATA_DIR: path.join(os.tmpdir(), "never-created") });
+    expect(await open.exited).toBe(1);
+    expect(open.output().stderr).toContain("CLAWDBOT_HOOK_TOKEN");
+  });
+});

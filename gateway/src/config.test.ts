@@ -1,0 +1,45 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, DEFAULT_CLAUDE_MODEL, loadConfig } from "./config";
+
+describe("loadConfig", () => {
+  it("defaults to loopback, port 18789, ~/.workforce/tenants and a current Claude model", () => {
+    const config = loadConfig({}, {}, "/home/ada");
+    expect(config).toMatchObject({
+      port: 18789,
+      bind: "127.0.0.1",
+      dataDir: path.join("/home/ada", ".workforce", "tenants"),
+      hookToken: undefined,
+      anthropic: undefined,
+      defaultModel: DEFAULT_CLAUDE_MODEL,
+      offlineTokenDelayMs: 15,
+    });
+  });
+
+  it("reads providers and treats empty values as unset", () => {
+    const config = loadConfig(
+      { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: "http://127.0.0.1:9999", OPENAI_BASE_URL: "http://127.0.0.1:11434/v1", CLAWDBOT_HOOK_TOKEN: " " },
+      { port: "0" },
+    );
+    expect(config.anthropic).toEqual({ apiKey: "sk-test", baseURL: "http://127.0.0.1:9999" });
+    expect(config.openai).toEqual({ baseURL: "http://127.0.0.1:11434/v1", apiKey: undefined });
+    expect(config.hookToken).toBeUndefined();
+    expect(config.port).toBe(0);
+  });
+
+  it("lists every problem with the variable name and the fix", () => {
+    let caught: unknown;
+    try {
+      loadConfig({ TENANT_DATA_DIR: "data", OFFLINE_MODEL_DELAY_MS: "fast", ANTHROPIC_BASE_URL: "nope" }, { bind: "0.0.0.0", port: "99999" });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const message = (caught as ConfigError).message;
+    expect(message).toContain("OFFLINE_MODEL_DELAY_MS");
+    expect(message).toContain("ANTHROPIC_BASE_URL");
+    expect(message).toContain("--port");
+    expect(message).toContain('TENANT_DATA_DIR must be an absolute path, got "data"');
+    expect(message).toContain("refusing to bind 0.0.0.0 without CLAWDBOT_HOOK_TOKEN");
+  });
+});

@@ -1,0 +1,135 @@
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+
+/** The Claude model agents use when they name none: current, and not on the SDK's deprecation list. */
+export const DEFAULT_CLAUDE_MODEL = "claude-sonnet-5-5";
+export const DEFAULT_PORT = 18789;
+export const DEFAULT_BIND = "127.0.0.1";
+
+/** A start-up problem the operator must fix; the message names the variable or flag and the fix. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+
+const optionalUrl = (name: string) =>
+  optionalText.refine((value) => value === undefined || URL.canParse(value), {
+    message: `${name} must be a full URL such as http://127.0.0.1:8080`,
+  });
+
+const integerText = (name: string, fallback: number, min: number, max: number) =>
+  optionalText
+    .transform((value) => (value === undefined ? fallback : Number(value)))
+    .refine((value) => Number.isInteger(value) && value >= min && value <= max, {
+      message: `${name} must be a whole number between ${min} and ${max}`,
+    });
+
+/** Every environment variable the gateway reads, validated once at start-up. */
+const GatewayEnv = z.object({
+  /** Root of all tenant data; absolute. Defaults to ~/.workforce/tenants. */
+  TENANT_DATA_DIR: optionalText,
+  /** Turns on the Anthropic provider; without it Claude models fall back to the offline model. */
+  ANTHROPIC_API_KEY: optionalText,
+  /** Alternative Anthropic endpoint (proxy, local fake). */
+  ANTHROPIC_BASE_URL: optionalUrl("ANTHROPIC_BASE_URL"),
+  /** Shared secret the platform presents; required when binding beyond loopback. */
+  CLAWDBOT_HOOK_TOKEN: optionalText,
+  /** Model for agents that name none: a Claude model id, "offline" or "openai:<model>". */
+  WORKFORCE_DEFAULT_MODEL: optionalText,
+  /** OpenAI-compatible endpoint (Ollama, vLLM, OpenAI) for agents whose model is "openai:<model>". */
+  OPENAI_BASE_URL: optionalUrl("OPENAI_BASE_URL"),
+  OPENAI_API_KEY: optionalText,
+  /** Delay between the offline model's tokens, so streaming is visible. */
+  OFFLINE_MODEL_DELAY_MS: integerText("OFFLINE_MODEL_DELAY_MS", 15, 0, 10_000),
+  /** Longest a run may take before it ends with run_timeout. */
+  WORKFORCE_RUN_TIMEOUT_MS: integerText("WORKFORCE_RUN_TIMEOUT_MS", 10 * 60_000, 1_000, 24 * 3_600_000),
+  /** Runs executing at once across all tenants; more wait in their queue. */
+  WORKFORCE_MAX_CONCURRENT_RUNS: integerText("WORKFORCE_MAX_CONCURRENT_RUNS", 16, 1, 10_000),
+});
+
+export interface GatewayConfig {
+  port: number;
+  bind: string;
+  /** Absolute path of TENANT_DATA_DIR. */
+  dataDir: string;
+  hookToken: string | undefined;
+  anthropic: { apiKey: string; baseURL: string | undefined } | undefined;
+  openai: { baseURL: string; apiKey: string | undefined } | undefined;
+  defaultModel: string;
+  offlineTokenDelayMs: number;
+  runTimeoutMs: number;
+  maxConcurrentRuns: number;
+}
+
+export interface CliFlags {
+  port?: string | undefined;
+  bind?: string | undefined;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Builds the gateway configuration from the environment and CLI flags. Collects every problem
+ * before failing so the operator fixes them in one go.
+ */
+export function loadConfig(env: Record<string, string | undefined>, flags: CliFlags, homeDir = os.homedir()): GatewayConfig {
+  const problems: string[] = [];
+  const parsed = GatewayEnv.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join(".")}: ${issue.message}`);
+  }
+
+  const port = flags.port === undefined ? DEFAULT_PORT : Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    problems.push(`--port must be a whole number between 0 and 65535, got "${flags.port}"`);
+  }
+  const bind = flags.bind?.trim() || DEFAULT_BIND;
+
+  const rawDataDir = env.TENANT_DATA_DIR?.trim() || undefined;
+  const dataDir = rawDataDir ?? path.join(homeDir, ".workforce", "tenants");
+  if (!path.isAbsolute(dataDir)) {
+    problems.push(
+      `TENANT_DATA_DIR must be an absolute path, got "${dataDir}" (it would resolve to "${path.resolve(dataDir)}" ` +
+        `from this directory, but the platform may resolve it differently). Fix: set TENANT_DATA_DIR=${path.resolve(dataDir)} ` +
+        `(the same absolute value for gateway and platform).`,
+    );
+  }
+
+  const hookToken = env.CLAWDBOT_HOOK_TOKEN?.trim() || undefined;
+  if (!hookToken && !isLoopback(bind)) {
+    problems.push(
+      `refusing to bind ${bind} without CLAWDBOT_HOOK_TOKEN: anyone on the network could read every tenant's data. ` +
+        `Fix: set CLAWDBOT_HOOK_TOKEN to a long random secret (e.g. \`openssl rand -hex 32\`) on gateway and platform, or use --bind 127.0.0.1.`,
+    );
+  }
+
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const values = parsed.data;
+  return {
+    port,
+    bind,
+    dataDir: path.resolve(dataDir),
+    hookToken,
+    anthropic: values.ANTHROPIC_API_KEY ? { apiKey: values.ANTHROPIC_API_KEY, baseURL: values.ANTHROPIC_BASE_URL } : undefined,
+    openai:
+      values.OPENAI_BASE_URL || values.OPENAI_API_KEY
+        ? { baseURL: values.OPENAI_BASE_URL ?? "https://api.openai.com/v1", apiKey: values.OPENAI_API_KEY }
+        : undefined,
+    defaultModel: values.WORKFORCE_DEFAULT_MODEL ?? DEFAULT_CLAUDE_MODEL,
+    offlineTokenDelayMs: values.OFFLINE_MODEL_DELAY_MS,
+    runTimeoutMs: values.WORKFORCE_RUN_TIMEOUT_MS,
+    maxConcurrentRuns: values.WORKFORCE_MAX_CONCURRENT_RUNS,
+  };
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from "node:crypto";
+import type { GatewayHealth, ModelInfo } from "@workforce/protocol";
+import type { Hono } from "hono";
+import { createAgentStore, type AgentStore } from "./agents/agent-store";
+import type { GatewayConfig } from "./config";
+import type { PreparedDataDir } from "./data-dir";
+import { KeyedLock } from "./fs/keyed-lock";
+import { createOfflineProvider } from "./llm/adapters/offline/offline-provider";
+import type { ModelProvider } from "./llm/model-provider";
+import { createModelRouter } from "./llm/model-router";
+import type { Logger } from "./logger";
+import { runAgentTurn } from "./runs/agent-loop";
+import { createRunManager, type RunManager, type RunManagerLimits } from "./runs/run-manager";
+import { createGatewayApp, type GatewayAppDeps } from "./server/create-gateway-app";
+import type { GatewayEnv } from "./server/gateway-env";
+import { createSessionStore, type SessionStore } from "./sessions/session-store";
+import type { Tool } from "./tools/tool";
+import { createWorkspaceTools } from "./tools/workspace-tools";
+
+export const GATEWAY_VERSION = "0.1.0";
+
+export interface GatewayOptions {
+  config: Pick<GatewayConfig, "dataDir" | "hookToken" | "defaultModel" | "offlineTokenDelayMs" | "runTimeoutMs" | "maxConcurrentRuns">;
+  dataDir: PreparedDataDir;
+  logger: Logger;
+  /** Real providers, built by the caller from config (so tests can point them at fakes). */
+  providers?: { anthropic?: ModelProvider | undefined; openaiCompatible?: ModelProvider | undefined };
+  tools?: readonly Tool[];
+  now?: () => Date;
+  newId?: () => string;
+  limits?: Partial<RunManagerLimits>;
+  heartbeatMs?: number;
+  clientAddress?: GatewayAppDeps["clientAddress"];
+  /** Registry compaction tuning (see SessionRegistry). */
+  registry?: { compactDelayMs?: number; minJournalLines?: number; eagerMaxSessions?: number };
+}
+
+export interface Gateway {
+  app: Hono<GatewayEnv>;
+  agents: AgentStore;
+  sessions: SessionStore;
+  runs: RunManager;
+  defaultModel: ModelInfo;
+  /** Aborts runs (keeping their partial replies) and writes every registry. */
+  close(): Promise<void>;
+}
+
+/** The composition root: builds stores, providers, run manager and the HTTP app from options. */
+export function createGateway(options: GatewayOptions): Gateway {
+  const { config, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const newId = options.newId ?? randomUUID;
+  const startedAt = Date.now();
+  const agents = createAgentStore({ dataDir: config.dataDir, lock: new KeyedLock(), now });
+  const sessions = createSessionStore({ dataDir: config.dataDir, logger, now, ...options.registry });
+  const routeModel = createModelRouter({
+    defaultModel: config.defaultModel,
+    offline: createOfflineProvider({ tokenDelayMs: config.offlineTokenDelayMs }),
+    anthropic: options.providers?.anthropic,
+    openaiCompatible: options.providers?.openaiCompatible,
+  });
+  const loopDeps = { dataDir: config.dataDir, sessions, tools: options.tools ?? createWorkspaceTools(), logger, now, newId, maxSteps: 8, maxOutputTokens: 4096 };
+  const runs = createRunManager({
+    agents,
+    sessions,
+    routeModel,
+    execute: (run) => runAgentTurn(loopDeps, run),
+    logger,
+    now,
+    limits: {
+      maxConcurrentRuns: config.maxConcurrentRuns,
+      maxQueuedPerSession: 64,
+      maxQueuedTotal: 10_000,
+      runTimeoutMs: config.runTimeoutMs,
+      retentionMs: 15 * 60_000,
+      ...options.limits,
+    },
+  });
+  let defaultModel: ModelInfo;
+  try {
+    defaultModel = routeModel(null).info;
+  } catch {
+    defaultModel = { provider: "openai-compatible", id: config.defaultModel, offline: false };
+  }
+  const health = (): GatewayHealth => ({
+    status: "ok",
+    service: "gateway",
+    version: GATEWAY_VERSION,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    dataDir: { path: options.dataDir.path, instanceId: options.dataDir.instanceId },
+    model: defaultModel,
+  });
+  const app = createGatewayApp({
+    agents,
+    sessions,
+    runs,
+    logger,
+    hookToken: config.hookToken,
+    health,
+    heartbeatMs: options.heartbeatMs,
+    clientAddress: options.clientAddress,
+  });
+  return {
+    app,
+    agents,
+    sessions,
+    runs,
+    defaultModel,
+    async close() {
+      await runs.close();
+      await sessions.flushAll();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import { parseArgs } from "node:util";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { ConfigError, loadConfig, type GatewayConfig } from "./config";
+import { prepareDataDir } from "./data-dir";
+import { errnoCode } from "./fs/errno";
+import { createGateway } from "./gateway";
+import { createProviders } from "./llm/create-providers";
+import type { Logger } from "./logger";
+import { startServer } from "./server/start-server";
+
+const USAGE = `Usage: gateway run [--port 18789] [--bind 127.0.0.1]
+
+Environment:
+  TENANT_DATA_DIR          absolute directory for all tenant data (default ~/.workforce/tenants)
+  CLAWDBOT_HOOK_TOKEN      shared secret the platform sends (required to bind beyond loopback)
+  ANTHROPIC_API_KEY        use Claude; without it agents answer with the offline model
+  ANTHROPIC_BASE_URL       alternative Anthropic endpoint
+  WORKFORCE_DEFAULT_MODEL  model for agents that name none ("offline", a Claude id, "openai:<model>")
+  OPENAI_BASE_URL, OPENAI_API_KEY   OpenAI-compatible provider for "openai:<model>" agents
+  OFFLINE_MODEL_DELAY_MS   delay between offline tokens (default 15)`;
+
+function describeModel(config: GatewayConfig, offline: boolean): string {
+  return offline ? `offline (built-in; set ANTHROPIC_API_KEY for ${config.defaultModel})` : config.defaultModel;
+}
+
+/** `gateway run`: validate config, prepare the data dir, serve until SIGINT/SIGTERM. */
+export async function main(argv: string[], env: Record<string, string | undefined>, logger: Logger): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { port: { type: "string" }, bind: { type: "string" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (error) {
+    logger.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  const command = parsed.positionals[0];
+  if (parsed.values.help || command === undefined) {
+    console.log(USAGE);
+    return command === undefined && !parsed.values.help ? 2 : 0;
+  }
+  if (command !== "run") {
+    logger.error(`unknown command "${command}"\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const config = loadConfig(env, { port: parsed.values.port, bind: parsed.values.bind });
+    const dataDir = await prepareDataDir(config.dataDir);
+    const gateway = createGateway({
+      config,
+      dataDir,
+      logger,
+      providers: createProviders(config),
+      clientAddress: (c) => {
+        try {
+          return getConnInfo(c).remote.address ?? "unknown";
+        } catch {
+          return "unknown";
+        }
+      },
+    });
+    const server = await startServer(gateway.app, config.port, config.bind);
+    logger.info(
+      `listening on ${server.url} · data dir ${dataDir.path} (instance ${dataDir.instanceId}) · model ${describeModel(config, gateway.defaultModel.offline)} · auth ${config.hookToken ? "token" : "off (loopback only)"}`,
+    );
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        logger.info(`${signal} received, shutting down`);
+        resolve();
+      };
+      process.once("SIGINT", () => stop("SIGINT"));
+      process.once("SIGTERM", () => stop("SIGTERM"));
+    });
+    await gateway.close();
+    await server.close();
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      logger.error(`cannot start:\n  - ${error.problems.join("\n  - ")}`);
+      return 1;
+    }
+    if (errnoCode(error) === "EADDRINUSE") {
+      logger.error(`cannot start: port ${parsed.values.port ?? 18789} is already in use. Fix: stop the other process or pass --port <free port>.`);
+      return 1;
+    }
+    logger.error("cannot start", error);
+    return 1;
+  }
+}
+

@@ -1,0 +1,182 @@
+import { AppError, type AssistantMessageEntry, type ContentBlock, type ErrorDetail, type RunEventInput, type ToolResultEntry, type TranscriptEntry, type Usage } from "@workforce/protocol";
+import { ensureTenantRoot } from "@workforce/protocol/tenant-path";
+import { buildSystemPrompt } from "../agents/system-prompt";
+import type { ModelMessage, ResolvedModel } from "../llm/model-provider";
+import type { Logger } from "../logger";
+import type { SessionStore } from "../sessions/session-store";
+import type { Tool } from "../tools/tool";
+import { toModelMessages } from "./model-context";
+import { runTool } from "./run-tool";
+
+export interface AgentLoopDeps {
+  dataDir: string;
+  sessions: SessionStore;
+  tools: readonly Tool[];
+  logger: Logger;
+  now: () => Date;
+  newId: () => string;
+  /** Model calls per run (each tool round trip is one more). */
+  maxSteps: number;
+  maxOutputTokens: number;
+}
+
+/** Everything a run needs; `emit` stamps and publishes an event. */
+export interface RunContext {
+  runId: string;
+  tenantId: string;
+  agent: string;
+  sessionKey: string;
+  sessionId: string;
+  message: string;
+  model: ResolvedModel;
+  signal: AbortSignal;
+  emit(event: RunEventInput): void;
+}
+
+export interface RunOutcome {
+  status: "ok" | "aborted" | "error";
+  usage: Usage;
+  error?: ErrorDetail;
+}
+
+interface StepState {
+  text: string;
+  parentId: string | null;
+}
+
+/**
+ * One agent turn: prepare (identity, history) → call the model → run tools → persist, repeated
+ * until the model stops asking for tools. Every completed message is appended and fsynced before
+ * the run can report success; a failure keeps the partial text, marked interrupted.
+ */
+export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promise<RunOutcome> {
+  const usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  const ref = { tenantId: run.tenantId, agent: run.agent };
+  const step: StepState = { text: "", parentId: null };
+  let userRecorded = false;
+  try {
+    const tenant = await ensureTenantRoot(deps.dataDir, run.tenantId);
+    const agentPaths = tenant.agent(run.agent);
+    // Fails with agent_identity_missing before anything is written or any model is called.
+    const system = await buildSystemPrompt(tenant.root, agentPaths);
+    const transcript = await deps.sessions.readTranscript(ref, run.sessionId);
+    const userEntry: TranscriptEntry = {
+      type: "user",
+      id: deps.newId(),
+      parentId: transcript.entries.at(-1)?.id ?? null,
+      timestamp: deps.now().toISOString(),
+      runId: run.runId,
+      content: [{ type: "text", text: run.message }],
+    };
+    await deps.sessions.append(ref, run.sessionKey, [userEntry]);
+    userRecorded = true;
+    step.parentId = userEntry.id;
+    const messages: ModelMessage[] = toModelMessages([...transcript.entries, userEntry]);
+
+    for (let index = 0; index < deps.maxSteps; index += 1) {
+      step.text = "";
+      const toolCalls: Extract<ContentBlock, { type: "tool-call" }>[] = [];
+      let finish: { stopReason: string; usage: Usage } | undefined;
+      for await (const part of run.model.provider.stream({
+        model: run.model.model,
+        system,
+        messages,
+        tools: deps.tools.map((tool) => tool.spec),
+        maxOutputTokens: deps.maxOutputTokens,
+        signal: run.signal,
+      })) {
+        if (run.signal.aborted) break;
+        if (part.type === "text-delta") {
+          if (part.text === "") continue;
+          step.text += part.text;
+          run.emit({ type: "text-delta", delta: part.text });
+        } else if (part.type === "tool-call") {
+          toolCalls.push({ type: "tool-call", toolCallId: part.toolCallId, name: part.name, input: part.input });
+          run.emit({ type: "tool-call-start", toolCallId: part.toolCallId, name: part.name, input: part.input });
+        } else {
+          finish = part;
+        }
+      }
+      if (run.signal.aborted) throw run.signal.reason;
+      if (!finish) throw new AppError("provider_error", "the model stream ended without finishing");
+      usage.inputTokens += finish.usage.inputTokens;
+      usage.outputTokens += finish.usage.outputTokens;
+
+      const assistant: AssistantMessageEntry = {
+        type: "assistant",
+        id: deps.newId(),
+        parentId: step.parentId,
+        timestamp: deps.now().toISOString(),
+        runId: run.runId,
+        content: [...(step.text ? [{ type: "text" as const, text: step.text }] : []), ...toolCalls],
+        model: run.model.info,
+        usage: finish.usage,
+        stopReason: finish.stopReason,
+      };
+      await deps.sessions.append(ref, run.sessionKey, [assistant]);
+      step.parentId = assistant.id;
+      step.text = "";
+      run.emit({ type: "usage", usage: { ...usage } });
+      if (toolCalls.length === 0) return { status: "ok", usage };
+
+      const results: ToolResultEntry[] = [];
+      for (const call of toolCalls) {
+        const result = await runTool(deps.tools, call, { tenantRoot: tenant.root, agent: agentPaths, signal: run.signal });
+        run.emit({ type: "tool-call-end", toolCallId: call.toolCallId, name: call.name, output: result.output, isError: result.isError });
+        const entry: ToolResultEntry = {
+          type: "tool-result",
+          id: deps.newId(),
+          parentId: step.parentId,
+          timestamp: deps.now().toISOString(),
+          runId: run.runId,
+          toolCallId: call.toolCallId,
+          name: call.name,
+          output: result.output,
+          isError: result.isError,
+        };
+        step.parentId = entry.id;
+        results.push(entry);
+      }
+      await deps.sessions.append(ref, run.sessionKey, results);
+      messages.push({ role: "assistant", content: assistant.content });
+      messages.push({ role: "user", content: results.map((entry) => ({ type: "tool-result", toolCallId: entry.toolCallId, name: entry.name, output: entry.output, isError: entry.isError })) });
+      if (run.signal.aborted) throw run.signal.reason;
+    }
+    return { status: "ok", usage };
+  } catch (caught) {
+    const failure = classify(caught, run.signal, deps.logger, run.runId);
+    if (userRecorded && step.text) await keepPartial(deps, run, step, failure.error ?? { code: "aborted", message: "the run was aborted" });
+    return { ...failure, usage };
+  }
+}
+
+function classify(caught: unknown, signal: AbortSignal, logger: Logger, runId: string): Omit<RunOutcome, "usage"> {
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    if (reason instanceof AppError) return { status: "error", error: { code: reason.code, message: reason.message } };
+    return { status: "aborted" };
+  }
+  if (caught instanceof AppError) return { status: "error", error: { code: caught.code, message: caught.message } };
+  logger.error(`run ${runId} failed unexpectedly`, caught);
+  return { status: "error", error: { code: "internal_error", message: "the run failed because of an internal gateway error; see the gateway log" } };
+}
+
+async function keepPartial(deps: AgentLoopDeps, run: RunContext, step: StepState, interrupted: ErrorDetail): Promise<void> {
+  const entry: AssistantMessageEntry = {
+    type: "assistant",
+    id: deps.newId(),
+    parentId: step.parentId,
+    timestamp: deps.now().toISOString(),
+    runId: run.runId,
+    content: [{ type: "text", text: step.text }],
+    model: run.model.info,
+    usage: { inputTokens: 0, outputTokens: 0 },
+    stopReason: "interrupted",
+    interrupted: { code: interrupted.code, message: interrupted.message },
+  };
+  try {
+    await deps.sessions.append({ tenantId: run.tenantId, agent: run.agent }, run.sessionKey, [entry]);
+  } catch (error) {
+    deps.logger.error(`run ${run.runId}: could not record the interrupted reply`, error);
+  }
+}

@@ -1,0 +1,44 @@
+import type { TranscriptEntry } from "@workforce/protocol";
+import type { ModelContent, ModelMessage } from "../llm/model-provider";
+
+/**
+ * Turns transcript entries into the provider-neutral conversation. Tool calls without a recorded
+ * result (an interrupted step) are dropped, consecutive same-role messages are merged, and a
+ * compaction entry replaces everything it covers with its summary.
+ */
+export function toModelMessages(entries: readonly TranscriptEntry[]): ModelMessage[] {
+  let start = 0;
+  let summary: string | undefined;
+  entries.forEach((entry, index) => {
+    if (entry.type !== "compaction") return;
+    const covered = entries.findIndex((candidate) => candidate.id === entry.coversUntil);
+    start = Math.max(start, covered + 1, index + 1);
+    summary = entry.summary;
+  });
+  const visible = entries.slice(start).filter((entry) => entry.type !== "compaction");
+  const answered = new Set(visible.flatMap((entry) => (entry.type === "tool-result" ? [entry.toolCallId] : [])));
+
+  const messages: ModelMessage[] = [];
+  const push = (role: ModelMessage["role"], content: ModelContent[]) => {
+    if (content.length === 0) return;
+    const last = messages.at(-1);
+    if (last && last.role === role) last.content.push(...content);
+    else messages.push({ role, content: [...content] });
+  };
+  if (summary) push("user", [{ type: "text", text: `Summary of the earlier conversation:\n${summary}` }]);
+  for (const entry of visible) {
+    if (entry.type === "user") push("user", entry.content.filter((block) => block.text !== ""));
+    else if (entry.type === "assistant") {
+      push(
+        "assistant",
+        entry.content.flatMap((block): ModelContent[] => {
+          if (block.type === "text") return block.text === "" ? [] : [block];
+          return answered.has(block.toolCallId) ? [block] : [];
+        }),
+      );
+    } else if (entry.type === "tool-result") {
+      push("user", [{ type: "tool-result", toolCallId: entry.toolCallId, name: entry.name, output: entry.output, isError: entry.isError }]);
+    }
+  }
+  return messages;
+}

@@ -1,0 +1,253 @@
+import { randomUUID } from "node:crypto";
+import { AppError, type RunInfo, type SendMessageInput } from "@workforce/protocol";
+import type { AgentStore } from "../agents/agent-store";
+import { KeyedLock } from "../fs/keyed-lock";
+import type { ModelRouter } from "../llm/model-router";
+import type { ResolvedModel } from "../llm/model-provider";
+import type { Logger } from "../logger";
+import type { SessionStore } from "../sessions/session-store";
+import type { RunContext, RunOutcome } from "./agent-loop";
+import { RunEventLog } from "./run-event-log";
+
+export interface RunManagerLimits {
+  /** Runs executing at once across all tenants. */
+  maxConcurrentRuns: number;
+  /** Runs waiting behind the active one in a single session; more get queue_full. */
+  maxQueuedPerSession: number;
+  /** Runs waiting across the whole gateway; more get too_many_runs. */
+  maxQueuedTotal: number;
+  runTimeoutMs: number;
+  /** How long a finished run's events stay replayable. */
+  retentionMs: number;
+}
+
+export interface RunManagerDeps {
+  agents: AgentStore;
+  sessions: SessionStore;
+  routeModel: ModelRouter;
+  execute(run: RunContext): Promise<RunOutcome>;
+  logger: Logger;
+  now: () => Date;
+  newId?: () => string;
+  limits: RunManagerLimits;
+}
+
+export interface RunRecord {
+  runId: string;
+  tenantId: string;
+  agent: string;
+  sessionKey: string;
+  sessionId: string;
+  message: string;
+  model: ResolvedModel;
+  status: RunInfo["status"];
+  log: RunEventLog;
+  controller: AbortController;
+  idempotencyKey: string | undefined;
+  /** Settles when the run has ended (its run-end is in the log). */
+  done: Promise<void>;
+  finish: () => void;
+}
+
+export interface RunManager {
+  /** Validates, opens the session and queues the run; resolves once it has a run id. */
+  submit(tenantId: string, agent: string, input: SendMessageInput): Promise<RunRecord>;
+  /** Throws run_not_found for unknown ids and for runs of another tenant. */
+  get(tenantId: string, runId: string): RunRecord;
+  info(run: RunRecord): RunInfo;
+  abort(tenantId: string, runId: string): RunRecord;
+  /** Aborts every queued or active run of a session (or of the whole agent when key is undefined). */
+  abortWhere(tenantId: string, agent: string, sessionKey?: string): void;
+  /** Aborts everything and waits for active runs to record their state. */
+  close(): Promise<void>;
+}
+
+/**
+ * Queues runs per session (one active run per session, the rest in order), caps concurrency
+ * across the gateway, enforces the run timeout, deduplicates idempotent retries, and keeps each
+ * run's event log for replay until the retention period after it ends.
+ */
+export function createRunManager(deps: RunManagerDeps): RunManager {
+  const newId = deps.newId ?? randomUUID;
+  const runs = new Map<string, RunRecord>();
+  const idempotent = new Map<string, string>();
+  const pending: RunRecord[] = [];
+  const busySessions = new Set<string>();
+  const active = new Set<RunRecord>();
+  const submitLock = new KeyedLock();
+  let closing = false;
+
+  const sessionOf = (run: Pick<RunRecord, "tenantId" | "agent" | "sessionKey">) => `${run.tenantId}/${run.agent}/${run.sessionKey}`;
+  const idempotencyOf = (tenantId: string, agent: string, key: string) => `${tenantId}/${agent}/${key}`;
+
+  function schedule(): void {
+    for (let index = 0; index < pending.length && active.size < deps.limits.maxConcurrentRuns; ) {
+      const run = pending[index];
+      if (!run || busySessions.has(sessionOf(run))) {
+        index += 1;
+        continue;
+      }
+      pending.splice(index, 1);
+      start(run);
+    }
+  }
+
+  function start(run: RunRecord): void {
+    busySessions.add(sessionOf(run));
+    active.add(run);
+    run.status = "running";
+    run.log.append({
+      type: "run-start",
+      agent: run.agent,
+      sessionKey: run.sessionKey,
+      sessionId: run.sessionId,
+      model: run.model.info,
+      at: deps.now().toISOString(),
+    });
+    const timer = setTimeout(() => {
+      run.controller.abort(new AppError("run_timeout", `the run took longer than ${Math.round(deps.limits.runTimeoutMs / 1000)} s and was stopped`));
+    }, deps.limits.runTimeoutMs);
+    timer.unref();
+    const execution = run.controller.signal.aborted
+      ? Promise.resolve<RunOutcome>({ status: "aborted", usage: { inputTokens: 0, outputTokens: 0 } })
+      : deps.execute({
+          runId: run.runId,
+          tenantId: run.tenantId,
+          agent: run.agent,
+          sessionKey: run.sessionKey,
+          sessionId: run.sessionId,
+          message: run.message,
+          model: run.model,
+          signal: run.controller.signal,
+          emit: (event) => run.log.append(event),
+        });
+    execution
+      .catch((error: unknown): RunOutcome => {
+        deps.logger.error(`run ${run.runId} crashed`, error);
+        return {
+          status: "error",
+          usage: { inputTokens: 0, outputTokens: 0 },
+          error: { code: "internal_error", message: "the run failed because of an internal gateway error; see the gateway log" },
+        };
+      })
+      .then((outcome) => {
+        clearTimeout(timer);
+        end(run, outcome);
+        active.delete(run);
+        busySessions.delete(sessionOf(run));
+        schedule();
+      })
+      .catch((error: unknown) => deps.logger.error(`run ${run.runId}: could not finish`, error));
+  }
+
+  function end(run: RunRecord, outcome: RunOutcome): void {
+    run.status = outcome.status;
+    run.log.append({
+      type: "run-end",
+      status: outcome.status,
+      usage: outcome.usage,
+      ...(outcome.error ? { error: outcome.error } : {}),
+      at: deps.now().toISOString(),
+    });
+    run.finish();
+    const forget = setTimeout(() => {
+      runs.delete(run.runId);
+      if (run.idempotencyKey) idempotent.delete(idempotencyOf(run.tenantId, run.agent, run.idempotencyKey));
+    }, deps.limits.retentionMs);
+    forget.unref();
+  }
+
+  function abortRun(run: RunRecord): void {
+    if (run.log.ended) return;
+    run.controller.abort(new DOMException("aborted by request", "AbortError"));
+    const index = pending.indexOf(run);
+    if (index >= 0) {
+      // A queued run never started: record its start and end so clients see a complete stream.
+      pending.splice(index, 1);
+      run.log.append({ type: "run-start", agent: run.agent, sessionKey: run.sessionKey, sessionId: run.sessionId, model: run.model.info, at: deps.now().toISOString() });
+      end(run, { status: "aborted", usage: { inputTokens: 0, outputTokens: 0 } });
+    }
+  }
+
+  return {
+    async submit(tenantId, agent, input) {
+      if (closing) throw new AppError("gateway_unavailable", "the gateway is shutting down");
+      // Serialised per agent so concurrent sends queue in arrival order and share new sessions.
+      return submitLock.run(`${tenantId}/${agent}`, async () => {
+        if (input.idempotencyKey) {
+          const existing = idempotent.get(idempotencyOf(tenantId, agent, input.idempotencyKey));
+          const run = existing ? runs.get(existing) : undefined;
+          if (run) return run;
+        }
+        const definition = await deps.agents.get(tenantId, agent);
+        const model = deps.routeModel(definition.model);
+        const sessionKey = input.sessionKey;
+        if (sessionKey !== undefined) {
+          const queued = pending.filter((run) => sessionOf(run) === `${tenantId}/${agent}/${sessionKey}`).length;
+          if (queued >= deps.limits.maxQueuedPerSession) {
+            throw new AppError("queue_full", `session "${sessionKey}" already has ${queued} messages waiting; wait for them to finish`, { retryable: true });
+          }
+        }
+        if (pending.length >= deps.limits.maxQueuedTotal) {
+          throw new AppError("too_many_runs", "the gateway has too many runs waiting; try again shortly", { retryable: true });
+        }
+        const session = await deps.sessions.open({ tenantId, agent }, sessionKey, input.message);
+        let finish: () => void = () => undefined;
+        const done = new Promise<void>((resolve) => {
+          finish = resolve;
+        });
+        const runId = newId();
+        const run: RunRecord = {
+          runId,
+          tenantId,
+          agent,
+          sessionKey: session.summary.key,
+          sessionId: session.summary.sessionId,
+          message: input.message,
+          model,
+          status: "queued",
+          log: new RunEventLog(runId),
+          controller: new AbortController(),
+          idempotencyKey: input.idempotencyKey,
+          done,
+          finish,
+        };
+        runs.set(runId, run);
+        if (input.idempotencyKey) idempotent.set(idempotencyOf(tenantId, agent, input.idempotencyKey), runId);
+        pending.push(run);
+        schedule();
+        return run;
+      });
+    },
+
+    get(tenantId, runId) {
+      const run = runs.get(runId);
+      if (!run || run.tenantId !== tenantId) throw new AppError("run_not_found", `no run "${runId}" in this tenant`);
+      return run;
+    },
+
+    info(run) {
+      return { runId: run.runId, agent: run.agent, sessionKey: run.sessionKey, sessionId: run.sessionId, status: run.status, lastSeq: run.log.lastSeq };
+    },
+
+    abort(tenantId, runId) {
+      const run = this.get(tenantId, runId);
+      abortRun(run);
+      return run;
+    },
+
+    abortWhere(tenantId, agent, sessionKey) {
+      for (const run of runs.values()) {
+        if (run.tenantId !== tenantId || run.agent !== agent) continue;
+        if (sessionKey !== undefined && run.sessionKey !== sessionKey) continue;
+        abortRun(run);
+      }
+    },
+
+    async close() {
+      closing = true;
+      for (const run of [...pending, ...active]) abortRun(run);
+      await Promise.all([...active].map((run) => run.done));
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import { access, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { Agent, ApiErrorBody, GatewayHealth } from "@workforce/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { startTestGateway, TENANT_A, TENANT_B, type TestGateway } from "../test-support/test-gateway";
+
+let harness: TestGateway | undefined;
+afterEach(async () => {
+  await harness?.cleanup();
+  harness = undefined;
+});
+
+async function errorOf(response: Response) {
+  return ApiErrorBody.parse(await response.json()).error;
+}
+
+describe("gateway HTTP app: agents", () => {
+  it("creates, lists, gets, updates and deletes an agent, writing the guide's layout", async () => {
+    harness = await startTestGateway();
+    const created = await harness.createAgent(TENANT_A, { emoji: "🔬", instructions: "Cite sources." });
+    expect(created.status).toBe(201);
+    const { agent } = (await created.json()) as { agent: unknown };
+    expect(Agent.parse(agent)).toMatchObject({ slug: "ada", name: "Ada", role: "Research Analyst", model: null });
+
+    const root = path.join(harness.dataDir, TENANT_A);
+    expect((await stat(root)).mode & 0o777).toBe(0o700);
+    await access(path.join(root, "agents", "ada", "sessions"));
+    const identity = await readFile(path.join(root, "workspace", "ada", "IDENTITY.md"), "utf8");
+    expect(identity).toContain("**Name:** Ada");
+    expect(identity).toContain("**Role:** Research Analyst");
+    expect(await readFile(path.join(root, "workspace", "ada", "SOUL.md"), "utf8")).toContain("Curious and precise.");
+    expect(await readFile(path.join(root, "workspace", "ada", "AGENTS.md"), "utf8")).toContain("Cite sources.");
+    for (const file of ["USER.md", "TOOLS.md", "MEMORY.md"]) await access(path.join(root, "workspace", "ada", file));
+    const config = JSON.parse(await readFile(path.join(root, "config.json"), "utf8")) as { agents: { slug: string }[] };
+    expect(config.agents.map((entry) => entry.slug)).toEqual(["ada"]);
+
+    const duplicate = await harness.createAgent(TENANT_A);
+    expect(duplicate.status).toBe(409);
+    expect((await errorOf(duplicate)).code).toBe("agent_exists");
+
+    const list = (await (await harness.request("GET", "/v1/agents")).json()) as { agents: Agent[] };
+    expect(list.agents.map((entry) => entry.slug)).toEqual(["ada"]);
+
+    const patched = await harness.request("PATCH", "/v1/agents/ada", { body: { role: "Chief Scientist" } });
+    expect(patched.status).toBe(200);
+    expect(((await patched.json()) as { agent: Agent }).agent.role).toBe("Chief Scientist");
+    expect(await readFile(path.join(root, "workspace", "ada", "IDENTITY.md"), "utf8")).toContain("**Role:** Chief Scientist");
+
+    const fetched = await harness.request("GET", "/v1/agents/ada");
+    expect(((await fetched.json()) as { agent: Agent }).agent.role).toBe("Chief Scientist");
+
+    expect((await harness.request("DELETE", "/v1/agents/ada")).status).toBe(204);
+    await expect(access(path.join(root, "workspace", "ada"))).rejects.toThrow();
+    await expect(access(path.join(root, "agents", "ada"))).rejects.toThrow();
+    const gone = await harness.request("GET", "/v1/agents/ada");
+    expect(gone.status).toBe(404);
+    expect((await errorOf(gone)).code).toBe("agent_not_found");
+  });
+
+  it("keeps two tenants' agents with the same slug apart", async () => {
+    harness = await startTestGateway();
+    await harness.createAgent(TENANT_A, { role: "Analyst for A" });
+    await harness.createAgent(TENANT_B, { role: "Analyst for B" });
+    const a = (await (await harness.request("GET", "/v1/agents/ada", { tenant: TENANT_A })).json()) as { agent: Agent };
+    const b = (await (await harness.request("GET", "/v1/agents/ada", { tenant: TENANT_B })).json()) as { agent: Agent };
+    expect(a.agent.role).toBe("Analyst for A");
+    expect(b.agent.role).toBe("Analyst for B");
+    await harness.request("DELETE", "/v1/agents/ada", { tenant: TENANT_A });
+    expect((await harness.request("GET", "/v1/agents/ada", { tenant: TENANT_B })).status).toBe(200);
+  });
+});
+
+describe("gateway HTTP app: errors and auth", () => {
+  it("answers bad input with specific JSON errors", async () => {
+    harness = await startTestGateway();
+    const cases: [Promise<Response>, number, string, string?][] = [
+      [harness.request("GET", "/v1/agents", { tenant: "../etc" }), 400, "invalid_tenant_id"],
+      [harness.request("GET", "/v1/agents", { tenant: "11111111-1111-4111-8111-11111111111A" }), 400, "invalid_tenant_id"],
+      [harness.request("GET", "/v1/agents", { tenant: null }), 400, "tenant_required"],
+      [harness.request("GET", "/v1/agents/..%2F..%2Fetc"), 400, "invalid_slug"],
+      [harness.request("GET", "/v1/agents/Ada"), 400, "invalid_slug"],
+      [harness.request("POST", "/v1/agents", { body: "{not json" }), 400, "invalid_json"],
+      [harness.request("POST", "/v1/agents", { body: { role: "x" } }), 400, "validation_failed", "body.name"],
+      [harness.request("POST", "/v1/agents", { body: { name: "Eve", role: "x", slug: "../x" } }), 400, "validation_failed", "body.slug"],
+      [harness.request("GET", "/v1/nothing-here"), 404, "not_found"],
+      [harness.request("GET", "/v1/runs/unknown-run"), 404, "run_not_found"],
+      [harness.request("GET", "/v1/agents/ghost/sessions"), 404, "agent_not_found"],
+    ];
+    for (const [pending, status, code, mentions] of cases) {
+      const response = await pending;
+      const error = await errorOf(response);
+      expect({ status: response.status, code: error.code }).toEqual({ status, code });
+      if (mentions) expect(error.message).toContain(mentions);
+    }
+  });
+
+  it("requires the hook token, as Bearer or x-clawdbot-token, but not for health", async () => {
+    harness = await startTestGateway({ hookToken: "s3cret-token" });
+    const missing = await harness.request("GET", "/v1/agents", { headers: { authorization: "" } });
+    expect(missing.status).toBe(401);
+    expect((await errorOf(missing)).code).toBe("unauthorized");
+    const wrong = await harness.request("GET", "/v1/agents", { headers: { authorization: "Bearer nope" } });
+    expect(wrong.status).toBe(401);
+    expect((await errorOf(wrong)).code).toBe("invalid_token");
+    expect((await harness.request("GET", "/v1/agents")).status).toBe(200);
+    expect((await harness.request("GET", "/v1/agents", { headers: { authorization: "", "x-clawdbot-token": "s3cret-token" } })).status).toBe(200);
+    const health = await harness.gateway.app.request("/");
+    expect(health.status).toBe(200);
+  });
+
+  it("reports the data dir and its instance id on GET /", async () => {
+    harness = await startTestGateway();
+    const health = GatewayHealth.parse(await (await harness.gateway.app.request("/")).json());
+    expect(health.dataDir).toEqual({ path: harness.dataDir, instanceId: harness.instanceId });
+    expect(health.model).toEqual({ provider: "offline", id: "offline", offline: true });
+  });
+});

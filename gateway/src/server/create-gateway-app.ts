@@ -1,0 +1,65 @@
+import { AppError, type GatewayHealth } from "@workforce/protocol";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { AgentStore } from "../agents/agent-store";
+import type { Logger } from "../logger";
+import type { RunManager } from "../runs/run-manager";
+import type { SessionStore } from "../sessions/session-store";
+import { requireTenant, requireToken } from "./auth";
+import { createErrorHandler } from "./error-handler";
+import type { GatewayEnv } from "./gateway-env";
+import { agentRoutes } from "./routes/agent-routes";
+import { agentRunRoutes, runRoutes } from "./routes/run-routes";
+import { sessionRoutes } from "./routes/session-routes";
+
+export interface GatewayAppDeps {
+  agents: AgentStore;
+  sessions: SessionStore;
+  runs: RunManager;
+  logger: Logger;
+  /** CLAWDBOT_HOOK_TOKEN; undefined turns auth off (loopback only; config enforces that). */
+  hookToken: string | undefined;
+  health: () => GatewayHealth;
+  heartbeatMs?: number;
+  /** Remote address for auth rate limiting; the node server passes the socket address. */
+  clientAddress?: (c: Parameters<Parameters<Hono<GatewayEnv>["use"]>[1]>[0]) => string;
+  maxBodyBytes?: number;
+}
+
+/** The gateway's HTTP surface (docs/gateway-api.md), independent of how it is served. */
+export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  const heartbeatMs = deps.heartbeatMs ?? 15_000;
+  app.onError(createErrorHandler(deps.logger));
+  app.notFound((c) => c.json(new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`).toBody(), 404));
+
+  app.get("/", (c) => c.json(deps.health()));
+
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: deps.maxBodyBytes ?? 1024 * 1024,
+      onError: () => {
+        throw new AppError("payload_too_large", "the request body is too large");
+      },
+    }),
+  );
+  app.use(
+    "/v1/*",
+    requireToken({
+      token: deps.hookToken,
+      maxFailures: 20,
+      windowMs: 60_000,
+      now: () => Date.now(),
+      clientAddress: deps.clientAddress ?? (() => "unknown"),
+    }),
+  );
+  app.use("/v1/*", requireTenant);
+
+  const runDeps = { runs: deps.runs, heartbeatMs };
+  app.route("/v1/agents", agentRoutes(deps));
+  app.route("/v1/agents", sessionRoutes(deps));
+  app.route("/v1/agents", agentRunRoutes(runDeps));
+  app.route("/v1/runs", runRoutes(runDeps));
+  return app;
+}

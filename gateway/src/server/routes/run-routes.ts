@@ -1,0 +1,55 @@
+import { AppError, SendMessageInput } from "@workforce/protocol";
+import { assertSlug } from "@workforce/protocol/tenant-path";
+import { Hono } from "hono";
+import type { RunManager } from "../../runs/run-manager";
+import type { GatewayEnv } from "../gateway-env";
+import { readJsonBody } from "../request-input";
+import { runEventStream } from "../run-event-stream";
+
+export interface RunRouteDeps {
+  runs: RunManager;
+  heartbeatMs: number;
+}
+
+function wantsEventStream(accept: string | undefined): boolean {
+  return (accept ?? "").toLowerCase().includes("text/event-stream");
+}
+
+function parseAfter(query: string | undefined, lastEventId: string | undefined): number {
+  const raw = query ?? lastEventId;
+  if (raw === undefined || raw.trim() === "") return 0;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new AppError("validation_failed", `${query === undefined ? "Last-Event-ID" : "after"}: must be a whole number ≥ 0`);
+  }
+  return value;
+}
+
+/** Sending messages (`/v1/agents/:slug/runs`). */
+export function agentRunRoutes(deps: RunRouteDeps): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  app.post("/:slug/runs", async (c) => {
+    const slug = assertSlug(c.req.param("slug"));
+    const input = await readJsonBody(c, SendMessageInput);
+    const run = await deps.runs.submit(c.get("tenantId"), slug, input);
+    if (wantsEventStream(c.req.header("accept"))) {
+      return runEventStream(run.log, 0, { heartbeatMs: deps.heartbeatMs, headers: { "x-run-id": run.runId } });
+    }
+    c.header("x-run-id", run.runId);
+    return c.json(deps.runs.info(run), 202);
+  });
+  return app;
+}
+
+/** `/v1/runs/:runId`: status, replay, abort. */
+export function runRoutes(deps: RunRouteDeps): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  app.get("/:runId", (c) => c.json(deps.runs.info(deps.runs.get(c.get("tenantId"), c.req.param("runId")))));
+  app.get("/:runId/events", (c) => {
+    const run = deps.runs.get(c.get("tenantId"), c.req.param("runId"));
+    const after = parseAfter(c.req.query("after"), c.req.header("last-event-id"));
+    return runEventStream(run.log, after, { heartbeatMs: deps.heartbeatMs, headers: { "x-run-id": run.runId } });
+  });
+  app.post("/:runId/abort", (c) => c.json(deps.runs.info(deps.runs.abort(c.get("tenantId"), c.req.param("runId")))));
+  return app;
+}

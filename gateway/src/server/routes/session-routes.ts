@@ -1,0 +1,59 @@
+import { AppError, SessionKey, SessionUpdate } from "@workforce/protocol";
+import { assertSlug } from "@workforce/protocol/tenant-path";
+import { Hono } from "hono";
+import type { AgentStore } from "../../agents/agent-store";
+import type { RunManager } from "../../runs/run-manager";
+import type { SessionStore } from "../../sessions/session-store";
+import type { GatewayEnv } from "../gateway-env";
+import { readJsonBody } from "../request-input";
+
+export interface SessionRouteDeps {
+  agents: AgentStore;
+  sessions: SessionStore;
+  runs: RunManager;
+}
+
+function sessionKey(value: string): string {
+  const parsed = SessionKey.safeParse(value);
+  if (!parsed.success) throw new AppError("invalid_session_key", `session key ${parsed.error.issues[0]?.message ?? "is invalid"}`);
+  return parsed.data;
+}
+
+/** `/v1/agents/:slug/sessions`: list, history, rename, delete. */
+export function sessionRoutes(deps: SessionRouteDeps): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+
+  const agentRef = async (tenantId: string, slug: string) => {
+    const agent = assertSlug(slug);
+    await deps.agents.get(tenantId, agent);
+    return { tenantId, agent };
+  };
+
+  app.get("/:slug/sessions", async (c) => {
+    const ref = await agentRef(c.get("tenantId"), c.req.param("slug"));
+    return c.json({ sessions: await deps.sessions.list(ref) });
+  });
+
+  app.get("/:slug/sessions/:key", async (c) => {
+    const ref = await agentRef(c.get("tenantId"), c.req.param("slug"));
+    return c.json(await deps.sessions.history(ref, sessionKey(c.req.param("key"))));
+  });
+
+  app.patch("/:slug/sessions/:key", async (c) => {
+    const ref = await agentRef(c.get("tenantId"), c.req.param("slug"));
+    const key = sessionKey(c.req.param("key"));
+    const { title } = await readJsonBody(c, SessionUpdate);
+    return c.json({ session: await deps.sessions.rename(ref, key, title) });
+  });
+
+  app.delete("/:slug/sessions/:key", async (c) => {
+    const ref = await agentRef(c.get("tenantId"), c.req.param("slug"));
+    const key = sessionKey(c.req.param("key"));
+    await deps.sessions.get(ref, key);
+    deps.runs.abortWhere(ref.tenantId, ref.agent, key);
+    await deps.sessions.remove(ref, key);
+    return c.body(null, 204);
+  });
+
+  return app;
+}

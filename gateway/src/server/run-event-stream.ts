@@ -1,0 +1,50 @@
+import { encodeSseEvent, SSE_HEARTBEAT } from "@workforce/protocol";
+import type { RunEventLog } from "../runs/run-event-log";
+
+export interface RunEventStreamOptions {
+  heartbeatMs: number;
+  headers?: Record<string, string>;
+}
+
+/**
+ * An SSE response with the run's events after `after`, following live until run-end. The client
+ * going away only stops this stream; the run itself continues.
+ */
+export function runEventStream(log: RunEventLog, after: number, options: RunEventStreamOptions): Response {
+  const encoder = new TextEncoder();
+  const stop = new AbortController();
+  let heartbeat: NodeJS.Timeout | undefined;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = (text: string) => {
+        if (!stop.signal.aborted) controller.enqueue(encoder.encode(text));
+      };
+      heartbeat = setInterval(() => send(SSE_HEARTBEAT), options.heartbeatMs);
+      heartbeat.unref();
+      void (async () => {
+        try {
+          for await (const event of log.follow(after, stop.signal)) send(encodeSseEvent(event));
+        } finally {
+          clearInterval(heartbeat);
+          if (!stop.signal.aborted) {
+            stop.abort();
+            controller.close();
+          }
+        }
+      })();
+    },
+    cancel() {
+      clearInterval(heartbeat);
+      stop.abort();
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      "x-accel-buffering": "no",
+      ...options.headers,
+    },
+  });
+}

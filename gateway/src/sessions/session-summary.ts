@@ -1,0 +1,57 @@
+import type { SessionSummary, TranscriptEntry } from "@workforce/protocol";
+import type { Transcript } from "./transcript";
+
+export const TITLE_LENGTH = 60;
+export const PREVIEW_LENGTH = 120;
+
+export function truncate(text: string, length: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length <= length ? flat : `${flat.slice(0, length - 1).trimEnd()}…`;
+}
+
+function entryText(entry: TranscriptEntry): string {
+  if (entry.type === "user" || entry.type === "assistant") {
+    return entry.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("");
+  }
+  return "";
+}
+
+/**
+ * Derives a registry entry from a transcript (the source of truth). `previous` keeps what only the
+ * registry knows, such as a title the user chose.
+ */
+export function summarizeTranscript(transcript: Transcript, previous?: SessionSummary): SessionSummary {
+  const { header, entries } = transcript;
+  let inputTokens = 0;
+  let outputTokens = 0;
+  let messageCount = 0;
+  let model: string | null = previous?.model ?? null;
+  let lastText = "";
+  let firstUserText = "";
+  for (const entry of entries) {
+    if (entry.type === "user" || entry.type === "assistant") {
+      messageCount += 1;
+      const text = entryText(entry);
+      if (text.trim()) lastText = text;
+      if (entry.type === "user" && !firstUserText) firstUserText = text;
+    }
+    if (entry.type === "assistant") {
+      inputTokens += entry.usage.inputTokens;
+      outputTokens += entry.usage.outputTokens;
+      model = entry.model.id;
+    }
+  }
+  const last = entries.at(-1);
+  return {
+    key: header.key,
+    sessionId: header.sessionId,
+    title: previous?.title || truncate(firstUserText, TITLE_LENGTH) || "New session",
+    createdAt: header.createdAt,
+    updatedAt: last?.timestamp ?? previous?.updatedAt ?? header.createdAt,
+    model,
+    inputTokens,
+    outputTokens,
+    messageCount,
+    lastMessagePreview: truncate(lastText, PREVIEW_LENGTH),
+  };
+}
