@@ -1,4 +1,4 @@
-import { useEffect, useId, useSyncExternalStore } from "react";
+import { useEffect, useId, useState, useSyncExternalStore } from "react";
 import { AgentsScreen } from "./agents/agents-screen";
 import { toErrorDetail } from "./api/api-error";
 import { AuthScreen } from "./auth/auth-screen";
@@ -28,6 +28,7 @@ function SignedIn({ userId, email }: { userId: string; email: string | undefined
   const tenantState = useSyncExternalStore(tenants.subscribe, tenants.getState);
   const route = useRoute();
 
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     let current = true;
     tenants.setMe({ status: "loading" });
@@ -42,7 +43,7 @@ function SignedIn({ userId, email }: { userId: string; email: string | undefined
     return () => {
       current = false;
     };
-  }, [api, tenants, model, userId]);
+  }, [api, tenants, model, userId, attempt]);
 
   async function signOut() {
     chat.reset();
@@ -81,6 +82,9 @@ function SignedIn({ userId, email }: { userId: string; email: string | undefined
       {me.status === "error" ? (
         <main className="page">
           <ErrorMessage error={me.error} />
+          <button type="button" className="button" onClick={() => setAttempt((value) => value + 1)}>
+            Try again
+          </button>
         </main>
       ) : me.status !== "ready" ? (
         <p className="muted center page" role="status">
@@ -115,7 +119,7 @@ function TenantSwitcher() {
   if (state.me.status !== "ready") return null;
   const list = state.me.me.tenants;
   if (list.length <= 1) {
-    return <span className="tenant-name small">{list[0]?.name}</span>;
+    return <span className="tenant-name small" title={list[0]?.name}>{list[0]?.name}</span>;
   }
   return (
     <div className="tenant-switcher">

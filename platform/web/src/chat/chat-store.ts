@@ -210,10 +210,16 @@ export function createChatStore(options: ChatStoreOptions) {
       controller.abort();
     },
 
-    /** Sends the last user message again. */
+    /** Sends the last user message again after its reply failed or was stopped. */
     async retry(agent: string): Promise<void> {
-      const lastUser = [...get(agent).messages].reverse().find((message) => message.role === "user");
-      if (lastUser) await send(agent, lastUser.text);
+      const key = keyOf(agent);
+      const messages = get(agent).messages;
+      const last = messages[messages.length - 1];
+      const previous = messages[messages.length - 2];
+      if (controllers.has(key) || last?.role !== "assistant" || last.status === "ok" || previous?.role !== "user") return;
+      // The failed exchange is replaced by the new attempt rather than repeated on screen.
+      update(key, (conversation) => ({ ...conversation, messages: conversation.messages.slice(0, -2) }));
+      await send(agent, previous.text);
     },
 
     /** Starts an empty conversation; the next message creates a new session. */

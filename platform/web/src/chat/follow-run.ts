@@ -172,13 +172,25 @@ function linkedController(parent: AbortSignal): AbortController {
   return controller;
 }
 
+/**
+ * Waits before the next attempt, but wakes early when the browser comes back online or the tab
+ * becomes visible again (after sleep), so a reply resumes as soon as it can.
+ */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
+    const target = typeof window === "undefined" ? undefined : window;
+    const onVisible = () => {
+      if (document.visibilityState === "visible") done();
+    };
     signal.addEventListener("abort", done, { once: true });
+    target?.addEventListener("online", done);
+    target?.document.addEventListener("visibilitychange", onVisible);
     function done() {
       clearTimeout(timer);
       signal.removeEventListener("abort", done);
+      target?.removeEventListener("online", done);
+      target?.document.removeEventListener("visibilitychange", onVisible);
       resolve();
     }
   });

@@ -103,7 +103,7 @@ export function SessionItem(props: {
         </div>
       ) : null}
       {mode === "confirm-delete" ? (
-        <div className="session-menu" role="group" aria-label={`Delete ${label}?`}>
+        <div className="session-confirm" role="group" aria-label={`Delete ${label}?`}>
           <span className="small">Delete this chat?</span>
           <button
             type="button"
