@@ -25,7 +25,7 @@ describe.runIf(chromiumPath)("web app in Chromium", () => {
   beforeAll(async () => {
     await mkdir(screenshots, { recursive: true });
     // Slow enough that a reply visibly streams.
-    system = await startSystem({ env: { OFFLINE_MODEL_DELAY_MS: "15" } });
+    system = await startSystem({ env: { OFFLINE_MODEL_DELAY_MS: "30" } });
     browser = await launchChromium(chromiumPath!);
   }, 120_000);
 
@@ -42,17 +42,20 @@ describe.runIf(chromiumPath)("web app in Chromium", () => {
     await page.getByRole("button", { name: "Sign up" }).click();
   }
 
-  it("signs up, creates an agent, and streams a chat reply", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    await signUp(page, "ada.fan@example.com");
-
+  async function createAda(page: Page): Promise<void> {
     // With no agents yet, the create form is already open.
     await page.getByLabel("Name").fill("Ada");
     await page.getByLabel("Role").fill("Research Analyst");
     await page.getByLabel("Persona").fill("Precise, curious and kind.");
     await page.getByRole("button", { name: "Create agent" }).click();
     await page.getByTestId("agent-card").filter({ hasText: "Ada" }).getByRole("button", { name: "Chat" }).click();
+  }
+
+  it("signs up, creates an agent, and streams a chat reply", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await signUp(page, "ada.fan@example.com");
+    await createAda(page);
     await expect.poll(() => page.getByTestId("offline-banner").isVisible()).toBe(true);
 
     await page.getByTestId("composer").fill("Who are you?");
@@ -71,6 +74,47 @@ describe.runIf(chromiumPath)("web app in Chromium", () => {
 
     // The session is listed in the sidebar.
     await expect.poll(async () => (await page.getByTestId("sessions").textContent()) ?? "").toContain("Who are you?");
+    await context.close();
+  });
+
+  it("completes a reply after a reload in the middle of it, and keeps the session across reloads", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await signUp(page, "reloader@example.com");
+    await createAda(page);
+
+    await page.getByTestId("composer").fill("Who are you?");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.locator("[data-testid=message-assistant][data-status=streaming]").filter({ hasText: /\w/ }).waitFor({ timeout: 10_000 });
+    await page.reload();
+
+    const done = page.locator("[data-testid=message-assistant][data-status=ok]").last();
+    await done.waitFor({ timeout: 20_000 });
+    const text = (await done.textContent()) ?? "";
+    expect(text).toContain("Research Analyst");
+    // Completed exactly once: no duplicated text from the replay, and one reply in the list.
+    expect(text.split("I'm Ada").length - 1).toBe(1);
+    await expect.poll(() => page.getByTestId("message-assistant").count()).toBe(1);
+    await page.screenshot({ path: path.join(screenshots, "chat-after-reload.png") });
+
+    // The session is in the sidebar and survives another reload.
+    await expect.poll(async () => (await page.getByTestId("sessions").textContent()) ?? "").toContain("Who are you?");
+    await page.reload();
+    await expect.poll(async () => (await page.getByTestId("sessions").textContent()) ?? "", { timeout: 10_000 }).toContain("Who are you?");
+    const sessionUrl = page.url();
+    expect(sessionUrl).toContain("session=");
+
+    // A user of another organisation sees neither the agent nor the session, even by URL.
+    const stranger = await browser.newContext();
+    const strangerPage = await stranger.newPage();
+    await signUp(strangerPage, "stranger@example.com");
+    await strangerPage.getByLabel("Name").waitFor();
+    expect(await strangerPage.getByTestId("agent-card").count()).toBe(0);
+    await strangerPage.goto(sessionUrl);
+    await expect.poll(async () => (await strangerPage.getByTestId("error").first().textContent().catch(() => "")) ?? "", { timeout: 10_000 }).toMatch(/not.found|agent_not_found/i);
+    expect(await strangerPage.getByTestId("message-assistant").count()).toBe(0);
+    expect((await strangerPage.content()).includes("I'm Ada")).toBe(false);
+    await stranger.close();
     await context.close();
   });
 
