@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DATA_DIR_MARKER } from "@workforce/protocol/tenant-path";
-import { GatewayHealth } from "@workforce/protocol";
+import { GatewayHealth, SessionHistory } from "@workforce/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { readRunEvents, replyText, TENANT_A } from "./test-support/test-gateway";
 
@@ -80,5 +80,46 @@ describe("gateway CLI over a real socket", () => {
     const open = startCli(["run", "--port", "0", "--bind", "0.0.0.0"], { TENANT_DATA_DIR: path.join(os.tmpdir(), "never-created") });
     expect(await open.exited).toBe(1);
     expect(open.output().stderr).toContain("CLAWDBOT_HOOK_TOKEN");
+  });
+
+  it("survives SIGKILL mid-stream: files stay parseable, completed messages stay, the session continues after restart", async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "gateway-crash-"));
+    dirs.push(dataDir);
+    const env = { TENANT_DATA_DIR: dataDir, OFFLINE_MODEL_DELAY_MS: "30" };
+    const first = startCli(["run", "--port", "0"], env);
+    const url = await first.listening;
+    const headers = { "x-tenant-id": TENANT_A, "content-type": "application/json" };
+    await fetch(`${url}/v1/agents`, { method: "POST", headers, body: JSON.stringify({ name: "Ada", role: "Research Analyst" }) });
+    const sendMessage = (base: string, message: string) =>
+      fetch(`${base}/v1/agents/ada/runs`, { method: "POST", headers: { ...headers, accept: "text/event-stream" }, body: JSON.stringify({ message, sessionKey: "s" }) });
+    await readRunEvents(await sendMessage(url, "first"));
+
+    const streaming = await sendMessage(url, "second");
+    const reader = streaming.body!.getReader();
+    let seen = "";
+    while (!seen.includes("text-delta")) seen += new TextDecoder().decode((await reader.read()).value as Uint8Array | undefined);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    await reader.cancel().catch(() => undefined);
+
+    const sessionsDir = path.join(dataDir, TENANT_A, "agents", "ada", "sessions");
+    JSON.parse(await readFile(path.join(dataDir, TENANT_A, "config.json"), "utf8"));
+    const registry = JSON.parse(await readFile(path.join(sessionsDir, "sessions.json"), "utf8")) as Record<string, { sessionId: string }>;
+    const transcript = (await readFile(path.join(sessionsDir, `${registry.s!.sessionId}.jsonl`), "utf8")).trim().split("\n");
+    for (const line of transcript) JSON.parse(line);
+    expect(transcript.length).toBeGreaterThanOrEqual(3);
+
+    const second = startCli(["run", "--port", "0"], env);
+    const url2 = await second.listening;
+    const events = await readRunEvents(await sendMessage(url2, "third"));
+    expect(events.at(-1)).toMatchObject({ type: "run-end", status: "ok" });
+    const history = SessionHistory.parse(
+      await (await fetch(`${url2}/v1/agents/ada/sessions/s`, { headers })).json(),
+    );
+    const users = history.entries.filter((entry) => entry.type === "user").map((entry) => entry.content[0]?.text);
+    expect(users).toEqual(["first", "second", "third"]);
+    expect(history.entries.filter((entry) => entry.type === "assistant")).toHaveLength(2);
+    second.child.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
   });
 });

@@ -10,9 +10,11 @@ import type { ModelProvider } from "./llm/model-provider";
 import { createModelRouter } from "./llm/model-router";
 import type { Logger } from "./logger";
 import { runAgentTurn } from "./runs/agent-loop";
+import type { CompactionOptions } from "./runs/compaction";
 import { createRunManager, type RunManager, type RunManagerLimits } from "./runs/run-manager";
 import { createGatewayApp, type GatewayAppDeps } from "./server/create-gateway-app";
 import type { GatewayEnv } from "./server/gateway-env";
+import { createWsGateway, type WsGateway } from "./server/ws/ws-gateway";
 import { createSessionStore, type SessionStore } from "./sessions/session-store";
 import type { Tool } from "./tools/tool";
 import { createWorkspaceTools } from "./tools/workspace-tools";
@@ -31,6 +33,8 @@ export interface GatewayOptions {
   limits?: Partial<RunManagerLimits>;
   heartbeatMs?: number;
   clientAddress?: GatewayAppDeps["clientAddress"];
+  /** Conversation compaction tuning (see runs/compaction). */
+  compaction?: CompactionOptions;
   /** Registry compaction tuning (see SessionRegistry). */
   registry?: { compactDelayMs?: number; minJournalLines?: number; eagerMaxSessions?: number };
 }
@@ -40,6 +44,8 @@ export interface Gateway {
   agents: AgentStore;
   sessions: SessionStore;
   runs: RunManager;
+  /** Attach to the HTTP server's `upgrade` event for `/v1/ws`. */
+  websocket: WsGateway;
   defaultModel: ModelInfo;
   /** Aborts runs (keeping their partial replies) and writes every registry. */
   close(): Promise<void>;
@@ -59,7 +65,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     anthropic: options.providers?.anthropic,
     openaiCompatible: options.providers?.openaiCompatible,
   });
-  const loopDeps = { dataDir: config.dataDir, sessions, tools: options.tools ?? createWorkspaceTools(), logger, now, newId, maxSteps: 8, maxOutputTokens: 4096 };
+  const loopDeps = { dataDir: config.dataDir, sessions, tools: options.tools ?? createWorkspaceTools(), logger, now, newId, maxSteps: 8, maxOutputTokens: 4096, compaction: options.compaction };
   const runs = createRunManager({
     agents,
     sessions,
@@ -100,13 +106,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     heartbeatMs: options.heartbeatMs,
     clientAddress: options.clientAddress,
   });
+  const websocket = createWsGateway({ agents, sessions, runs, logger, hookToken: config.hookToken });
   return {
     app,
     agents,
     sessions,
     runs,
+    websocket,
     defaultModel,
     async close() {
+      websocket.close();
       await runs.close();
       await sessions.flushAll();
     },

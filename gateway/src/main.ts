@@ -61,7 +61,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
         }
       },
     });
-    const server = await startServer(gateway.app, config.port, config.bind);
+    const server = await startServer(gateway.app, config.port, config.bind, (request, socket, head) =>
+      gateway.websocket.handleUpgrade(request, socket, head),
+    );
     logger.info(
       `listening on ${server.url} · data dir ${dataDir.path} (instance ${dataDir.instanceId}) · model ${describeModel(config, gateway.defaultModel.offline)} · auth ${config.hookToken ? "token" : "off (loopback only)"}`,
     );

@@ -1,5 +1,6 @@
 import type { GatewayConfig } from "../config";
 import { createAnthropicProvider } from "./adapters/anthropic/anthropic-provider";
+import { createOpenAiCompatibleProvider } from "./adapters/openai-compatible/openai-compatible-provider";
 import type { ModelProvider } from "./model-provider";
 import { withRetries } from "./with-retries";
 
@@ -12,6 +13,8 @@ export function createProviders(
     anthropic: config.anthropic
       ? withRetries(createAnthropicProvider({ apiKey: config.anthropic.apiKey, baseURL: config.anthropic.baseURL, ...(fetchImpl ? { fetch: fetchImpl } : {}) }))
       : undefined,
-    openaiCompatible: undefined,
+    openaiCompatible: config.openai
+      ? withRetries(createOpenAiCompatibleProvider({ baseURL: config.openai.baseURL, apiKey: config.openai.apiKey, ...(fetchImpl ? { fetch: fetchImpl } : {}) }))
+      : undefined,
   };
 }

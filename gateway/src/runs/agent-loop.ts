@@ -5,6 +5,7 @@ import type { ModelMessage, ResolvedModel } from "../llm/model-provider";
 import type { Logger } from "../logger";
 import type { SessionStore } from "../sessions/session-store";
 import type { Tool } from "../tools/tool";
+import { DEFAULT_COMPACTION, planCompaction, type CompactionOptions } from "./compaction";
 import { toModelMessages } from "./model-context";
 import { runTool } from "./run-tool";
 
@@ -18,6 +19,8 @@ export interface AgentLoopDeps {
   /** Model calls per run (each tool round trip is one more). */
   maxSteps: number;
   maxOutputTokens: number;
+  /** When to fold older turns into a summary; defaults to a 200k-token window. */
+  compaction?: CompactionOptions;
 }
 
 /** Everything a run needs; `emit` stamps and publishes an event. */
@@ -59,11 +62,25 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
     const agentPaths = tenant.agent(run.agent);
     // Fails with agent_identity_missing before anything is written or any model is called.
     const system = await buildSystemPrompt(tenant.root, agentPaths);
-    const transcript = await deps.sessions.readTranscript(ref, run.sessionId);
+    const entries = (await deps.sessions.readTranscript(ref, run.sessionId)).entries;
+    const compaction = await planCompaction({
+      system,
+      entries,
+      incoming: { role: "user", content: [{ type: "text", text: run.message }] },
+      model: run.model,
+      options: deps.compaction ?? DEFAULT_COMPACTION,
+      signal: run.signal,
+      newId: deps.newId,
+      now: deps.now,
+    });
+    if (compaction) {
+      await deps.sessions.append(ref, run.sessionKey, [compaction]);
+      entries.push(compaction);
+    }
     const userEntry: TranscriptEntry = {
       type: "user",
       id: deps.newId(),
-      parentId: transcript.entries.at(-1)?.id ?? null,
+      parentId: entries.at(-1)?.id ?? null,
       timestamp: deps.now().toISOString(),
       runId: run.runId,
       content: [{ type: "text", text: run.message }],
@@ -71,7 +88,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
     await deps.sessions.append(ref, run.sessionKey, [userEntry]);
     userRecorded = true;
     step.parentId = userEntry.id;
-    const messages: ModelMessage[] = toModelMessages([...transcript.entries, userEntry]);
+    const messages: ModelMessage[] = toModelMessages([...entries, userEntry]);
 
     for (let index = 0; index < deps.maxSteps; index += 1) {
       step.text = "";

@@ -9,12 +9,13 @@ import type { ModelContent, ModelMessage } from "../llm/model-provider";
 export function toModelMessages(entries: readonly TranscriptEntry[]): ModelMessage[] {
   let start = 0;
   let summary: string | undefined;
-  entries.forEach((entry, index) => {
-    if (entry.type !== "compaction") return;
+  for (const entry of entries) {
+    if (entry.type !== "compaction") continue;
     const covered = entries.findIndex((candidate) => candidate.id === entry.coversUntil);
-    start = Math.max(start, covered + 1, index + 1);
+    if (covered < 0) continue;
+    start = Math.max(start, covered + 1);
     summary = entry.summary;
-  });
+  }
   const visible = entries.slice(start).filter((entry) => entry.type !== "compaction");
   const answered = new Set(visible.flatMap((entry) => (entry.type === "tool-result" ? [entry.toolCallId] : [])));
 

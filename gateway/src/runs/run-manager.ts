@@ -56,8 +56,8 @@ export interface RunManager {
   get(tenantId: string, runId: string): RunRecord;
   info(run: RunRecord): RunInfo;
   abort(tenantId: string, runId: string): RunRecord;
-  /** Aborts every queued or active run of a session (or of the whole agent when key is undefined). */
-  abortWhere(tenantId: string, agent: string, sessionKey?: string): void;
+  /** Aborts every queued or active run of a session (or of the whole agent when key is undefined); returns them. */
+  abortWhere(tenantId: string, agent: string, sessionKey?: string): RunRecord[];
   /** Aborts everything and waits for active runs to record their state. */
   close(): Promise<void>;
 }
@@ -237,11 +237,14 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
     },
 
     abortWhere(tenantId, agent, sessionKey) {
+      const affected: RunRecord[] = [];
       for (const run of runs.values()) {
-        if (run.tenantId !== tenantId || run.agent !== agent) continue;
+        if (run.tenantId !== tenantId || run.agent !== agent || run.log.ended) continue;
         if (sessionKey !== undefined && run.sessionKey !== sessionKey) continue;
         abortRun(run);
+        affected.push(run);
       }
+      return affected;
     },
 
     async close() {

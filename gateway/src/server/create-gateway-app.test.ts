@@ -1,7 +1,8 @@
-import { access, readFile, stat } from "node:fs/promises";
+import { access, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Agent, ApiErrorBody, GatewayHealth } from "@workforce/protocol";
 import { afterEach, describe, expect, it } from "vitest";
+import { readRunEvents } from "../test-support/test-gateway";
 import { startTestGateway, TENANT_A, TENANT_B, type TestGateway } from "../test-support/test-gateway";
 
 let harness: TestGateway | undefined;
@@ -108,10 +109,57 @@ describe("gateway HTTP app: errors and auth", () => {
     expect(health.status).toBe(200);
   });
 
+  it("rate-limits repeated authentication failures from one address", async () => {
+    harness = await startTestGateway({ hookToken: "s3cret-token" });
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      expect((await harness.request("GET", "/v1/agents", { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+    }
+    const limited = await harness.request("GET", "/v1/agents", { headers: { authorization: "Bearer wrong" } });
+    expect(limited.status).toBe(429);
+    expect((await errorOf(limited)).code).toBe("rate_limited");
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
   it("reports the data dir and its instance id on GET /", async () => {
     harness = await startTestGateway();
     const health = GatewayHealth.parse(await (await harness.gateway.app.request("/")).json());
     expect(health.dataDir).toEqual({ path: harness.dataDir, instanceId: harness.instanceId });
     expect(health.model).toEqual({ provider: "offline", id: "offline", offline: true });
+  });
+});
+
+describe("gateway HTTP app: path attacks", () => {
+  it("rejects traversal in tenant id, slug and session key", async () => {
+    harness = await startTestGateway();
+    await harness.createAgent(TENANT_A);
+    // "%2e%2e" path segments are resolved by the URL parser itself, so those requests match no route (404).
+    const attempts: [Promise<Response>, string, number?][] = [
+      [harness.request("GET", "/v1/agents", { tenant: "%2e%2e%2f%2e%2e" }), "invalid_tenant_id"],
+      [harness.request("GET", "/v1/agents", { tenant: `${TENANT_A}/../${TENANT_B}` }), "invalid_tenant_id"],
+      [harness.request("GET", "/v1/agents/%2e%2e"), "not_found", 404],
+      [harness.request("GET", "/v1/agents/ada/sessions/..%2F..%2Fconfig"), "invalid_session_key"],
+      [harness.request("GET", "/v1/agents/ada/sessions/%2e%2e"), "not_found", 404],
+      [harness.request("POST", "/v1/agents/ada/runs", { body: { message: "x", sessionKey: "../../etc/passwd" } }), "validation_failed"],
+    ];
+    const results = [];
+    for (const [pending] of attempts) {
+      const response = await pending;
+      results.push({ status: response.status, code: (await errorOf(response)).code });
+    }
+    expect(results).toEqual(attempts.map(([, code, status]) => ({ status: status ?? 400, code })));
+  });
+
+  it("refuses an identity file symlinked outside the tenant and never reads it", async () => {
+    harness = await startTestGateway();
+    await harness.createAgent(TENANT_A);
+    const outside = path.join(harness.dataDir, "outside-secret.md");
+    await writeFile(outside, "- **Name:** Mallory\n");
+    const identity = path.join(harness.dataDir, TENANT_A, "workspace", "ada", "IDENTITY.md");
+    await rm(identity);
+    await symlink(outside, identity);
+    const response = await harness.request("POST", "/v1/agents/ada/runs", { body: { message: "Who are you?" }, headers: { accept: "text/event-stream" } });
+    const events = await readRunEvents(response);
+    expect(events.at(-1)).toMatchObject({ type: "run-end", status: "error", error: { code: "path_escape" } });
+    expect(JSON.stringify(events)).not.toContain("Mallory");
   });
 });

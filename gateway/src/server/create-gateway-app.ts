@@ -9,6 +9,8 @@ import { requireTenant, requireToken } from "./auth";
 import { createErrorHandler } from "./error-handler";
 import type { GatewayEnv } from "./gateway-env";
 import { agentRoutes } from "./routes/agent-routes";
+import { chatCompletionsRoutes } from "./routes/chat-completions-routes";
+import { hookRoutes } from "./routes/hook-routes";
 import { agentRunRoutes, runRoutes } from "./routes/run-routes";
 import { sessionRoutes } from "./routes/session-routes";
 
@@ -35,31 +37,30 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
 
   app.get("/", (c) => c.json(deps.health()));
 
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: deps.maxBodyBytes ?? 1024 * 1024,
-      onError: () => {
-        throw new AppError("payload_too_large", "the request body is too large");
-      },
-    }),
-  );
-  app.use(
-    "/v1/*",
-    requireToken({
-      token: deps.hookToken,
-      maxFailures: 20,
-      windowMs: 60_000,
-      now: () => Date.now(),
-      clientAddress: deps.clientAddress ?? (() => "unknown"),
-    }),
-  );
-  app.use("/v1/*", requireTenant);
-
+  const limitBody = bodyLimit({
+    maxSize: deps.maxBodyBytes ?? 1024 * 1024,
+    onError: () => {
+      throw new AppError("payload_too_large", "the request body is too large");
+    },
+  });
+  const checkToken = requireToken({
+    token: deps.hookToken,
+    maxFailures: 20,
+    windowMs: 60_000,
+    now: () => Date.now(),
+    clientAddress: deps.clientAddress ?? (() => "unknown"),
+  });
+  for (const scope of ["/v1/*", "/hooks/*"]) {
+    app.use(scope, limitBody);
+    app.use(scope, checkToken);
+    app.use(scope, requireTenant);
+  }
   const runDeps = { runs: deps.runs, heartbeatMs };
   app.route("/v1/agents", agentRoutes(deps));
   app.route("/v1/agents", sessionRoutes(deps));
   app.route("/v1/agents", agentRunRoutes(runDeps));
   app.route("/v1/runs", runRoutes(runDeps));
+  app.route("/v1/chat/completions", chatCompletionsRoutes(deps));
+  app.route("/hooks", hookRoutes(deps));
   return app;
 }

@@ -1,4 +1,6 @@
+import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { serve, type ServerType } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { GatewayEnv } from "./gateway-env";
@@ -16,7 +18,12 @@ function hostForUrl(host: string): string {
 }
 
 /** Serves the app over HTTP on `host:port`; rejects when the port cannot be bound. */
-export function startServer(app: Hono<GatewayEnv>, port: number, host: string): Promise<RunningServer> {
+export function startServer(
+  app: Hono<GatewayEnv>,
+  port: number,
+  host: string,
+  onUpgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer) => void,
+): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
       server.off("error", reject);
@@ -32,5 +39,6 @@ export function startServer(app: Hono<GatewayEnv>, port: number, host: string): 
       });
     });
     server.once("error", reject);
+    if (onUpgrade) server.on("upgrade", onUpgrade);
   });
 }

@@ -10,6 +10,9 @@ import type { Logger } from "../logger";
 import { summarizeTranscript } from "./session-summary";
 import { readTranscript } from "./transcript";
 
+/** Registries up to this size are rewritten whenever the agent goes idle. */
+const IDLE_REWRITE_MAX_SESSIONS = 1_000;
+
 /** sessions.json: session key → summary. */
 const RegistryFile = z.record(z.string(), SessionSummary);
 
@@ -120,7 +123,13 @@ export class SessionRegistry {
     if (this.compactTimer) clearTimeout(this.compactTimer);
     this.compactTimer = setTimeout(() => {
       this.compactTimer = undefined;
-      this.flush().catch((error: unknown) => this.options.logger.error(`could not rewrite ${this.paths.registry}`, error));
+      this.lock
+        .run("registry", async () => {
+          // Idle rewrites stay amortised O(1) per change: big registries wait until the journal is a
+          // tenth of their size (or the journal-size trigger / shutdown flush), never every idle moment.
+          if (this.sessions.size <= IDLE_REWRITE_MAX_SESSIONS || this.journalLines * 10 >= this.sessions.size) await this.compact();
+        })
+        .catch((error: unknown) => this.options.logger.error(`could not rewrite ${this.paths.registry}`, error));
     }, this.options.compactDelayMs);
     this.compactTimer.unref();
   }

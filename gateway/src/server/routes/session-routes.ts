@@ -46,6 +46,15 @@ export function sessionRoutes(deps: SessionRouteDeps): Hono<GatewayEnv> {
     return c.json({ session: await deps.sessions.rename(ref, key, title) });
   });
 
+  // Additive to docs/gateway-api.md: stop whatever a session is doing (active run and its queue).
+  app.post("/:slug/sessions/:key/abort", async (c) => {
+    const ref = await agentRef(c.get("tenantId"), c.req.param("slug"));
+    const key = sessionKey(c.req.param("key"));
+    await deps.sessions.get(ref, key);
+    const aborted = deps.runs.abortWhere(ref.tenantId, ref.agent, key);
+    return c.json({ aborted: aborted.map((run) => deps.runs.info(run)) });
+  });
+
   app.delete("/:slug/sessions/:key", async (c) => {
     const ref = await agentRef(c.get("tenantId"), c.req.param("slug"));
     const key = sessionKey(c.req.param("key"));

@@ -1,0 +1,61 @@
+import { z } from "zod";
+import type { ModelMessage, ToolSpec } from "../../model-provider";
+
+/** Chat Completions request messages, as OpenAI-compatible servers (OpenAI, Ollama, vLLM) expect them. */
+export type ChatMessage =
+  | { role: "system" | "user"; content: string }
+  | { role: "assistant"; content: string | null; tool_calls?: { id: string; type: "function"; function: { name: string; arguments: string } }[] }
+  | { role: "tool"; tool_call_id: string; content: string };
+
+export function toChatMessages(system: string, messages: readonly ModelMessage[]): ChatMessage[] {
+  const out: ChatMessage[] = [{ role: "system", content: system }];
+  for (const message of messages) {
+    if (message.role === "assistant") {
+      const text = message.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("");
+      const calls = message.content.flatMap((block) =>
+        block.type === "tool-call" ? [{ id: block.toolCallId, type: "function" as const, function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } }] : [],
+      );
+      out.push({ role: "assistant", content: text || null, ...(calls.length > 0 ? { tool_calls: calls } : {}) });
+      continue;
+    }
+    // Tool results must directly follow the assistant's tool calls, so they go first.
+    for (const block of message.content) {
+      if (block.type === "tool-result") out.push({ role: "tool", tool_call_id: block.toolCallId, content: block.isError ? `Error: ${block.output}` : block.output });
+    }
+    const text = message.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("\n");
+    if (text) out.push({ role: "user", content: text });
+  }
+  return out;
+}
+
+export function toChatTools(tools: readonly ToolSpec[]) {
+  return tools.map((tool) => ({ type: "function" as const, function: { name: tool.name, description: tool.description, parameters: tool.inputSchema } }));
+}
+
+/** One `data:` chunk of a streamed chat completion (only the fields the gateway reads). */
+export const ChatCompletionChunk = z.object({
+  choices: z
+    .array(
+      z.object({
+        delta: z
+          .object({
+            content: z.string().nullish(),
+            tool_calls: z
+              .array(
+                z.object({
+                  index: z.number().int(),
+                  id: z.string().nullish(),
+                  function: z.object({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
+                }),
+              )
+              .nullish(),
+          })
+          .nullish(),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .default([]),
+  usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number() }).nullish(),
+  error: z.object({ message: z.string().optional(), type: z.string().nullish() }).nullish(),
+});
+export type ChatCompletionChunk = z.infer<typeof ChatCompletionChunk>;

@@ -1,0 +1,98 @@
+import { RunEvent } from "@workforce/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { startTestGateway, TENANT_A, TENANT_B, type TestGateway } from "../../test-support/test-gateway";
+import { startServer, type RunningServer } from "../start-server";
+
+let harness: TestGateway | undefined;
+let server: RunningServer | undefined;
+const sockets: WebSocket[] = [];
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.terminate();
+  await server?.close();
+  await harness?.cleanup();
+  harness = undefined;
+  server = undefined;
+});
+
+interface Frame {
+  type: string;
+  id?: string;
+  ok?: boolean;
+  payload?: unknown;
+  error?: { code: string };
+  event?: string;
+  seq?: number;
+}
+
+async function start() {
+  harness = await startTestGateway({ hookToken: "ws-token" });
+  await harness.createAgent(TENANT_A);
+  server = await startServer(harness.gateway.app, 0, "127.0.0.1", (request, socket, head) => harness!.gateway.websocket.handleUpgrade(request, socket, head));
+  return server.url.replace("http", "ws");
+}
+
+function connect(url: string, headers: Record<string, string>) {
+  const socket = new WebSocket(`${url}/v1/ws`, { headers });
+  sockets.push(socket);
+  socket.on("error", () => undefined); // refused handshakes are asserted through `opened`
+  const frames: Frame[] = [];
+  const waiters: (() => void)[] = [];
+  socket.on("message", (data: Buffer) => {
+    frames.push(JSON.parse(data.toString()) as Frame);
+    for (const wake of waiters.splice(0)) wake();
+  });
+  const until = async (predicate: (all: Frame[]) => boolean) => {
+    while (!predicate(frames)) await new Promise<void>((resolve) => waiters.push(resolve));
+    return frames;
+  };
+  const opened = new Promise<void>((resolve, reject) => {
+    socket.once("open", () => resolve());
+    socket.once("unexpected-response", (_request, response) => reject(new Error(`status ${response.statusCode}`)));
+  });
+  const request = (id: string, method: string, params?: unknown) => socket.send(JSON.stringify({ type: "req", id, method, params }));
+  return { socket, frames, until, opened, request };
+}
+
+describe("WebSocket /v1/ws", () => {
+  it("answers requests and streams run events as frames, tenant bound at connect", async () => {
+    const url = await start();
+    const client = connect(url, { authorization: "Bearer ws-token", "x-tenant-id": TENANT_A });
+    await client.opened;
+    client.request("1", "agents.list");
+    client.request("2", "chat.send", { agent: "ada", message: "Who are you?", sessionKey: "ws" });
+    const frames = await client.until((all) => all.some((frame) => frame.event === "run-end"));
+    expect(frames.find((frame) => frame.id === "1")).toMatchObject({ type: "res", ok: true, payload: { agents: [{ slug: "ada" }] } });
+    const sent = frames.find((frame) => frame.id === "2");
+    expect(sent).toMatchObject({ type: "res", ok: true, payload: { sessionKey: "ws" } });
+    const events = frames.filter((frame) => frame.type === "event");
+    expect(events.map((frame) => frame.seq)).toEqual(events.map((_, index) => index + 1));
+    const runEvents = events.map((frame) => RunEvent.parse(frame.payload));
+    expect(runEvents.flatMap((event) => (event.type === "text-delta" ? [event.delta] : [])).join("")).toContain("I'm Ada");
+    expect(frames.indexOf(sent!)).toBeLessThan(frames.indexOf(events[0]!));
+
+    client.request("3", "sessions.history", { agent: "ada", sessionKey: "ws" });
+    client.request("4", "nope.method");
+    client.request("5", "chat.send", { agent: "../etc", message: "x" });
+    const later = await client.until((all) => ["3", "4", "5"].every((id) => all.some((frame) => frame.id === id)));
+    expect(later.find((frame) => frame.id === "3")).toMatchObject({ ok: true });
+    expect(later.find((frame) => frame.id === "4")).toMatchObject({ ok: false, error: { code: "not_found" } });
+    expect(later.find((frame) => frame.id === "5")).toMatchObject({ ok: false, error: { code: "validation_failed" } });
+  });
+
+  it("refuses connections without a valid token or tenant, and hides other tenants' runs", async () => {
+    const url = await start();
+    await expect(connect(url, { "x-tenant-id": TENANT_A }).opened).rejects.toThrow("401");
+    await expect(connect(url, { authorization: "Bearer ws-token", "x-tenant-id": "nope" }).opened).rejects.toThrow("400");
+    const a = connect(url, { authorization: "Bearer ws-token", "x-tenant-id": TENANT_A });
+    await a.opened;
+    a.request("1", "chat.send", { agent: "ada", message: "hi" });
+    const [sent] = (await a.until((all) => all.some((frame) => frame.id === "1"))).filter((frame) => frame.id === "1");
+    const runId = (sent!.payload as { runId: string }).runId;
+    const b = connect(`${url}`, { "x-clawdbot-token": "ws-token", "x-tenant-id": TENANT_B });
+    await b.opened;
+    b.request("x", "runs.subscribe", { runId });
+    const frames = await b.until((all) => all.some((frame) => frame.id === "x"));
+    expect(frames[0]).toMatchObject({ ok: false, error: { code: "run_not_found" } });
+  });
+});
