@@ -5,11 +5,19 @@ import { cors } from "hono/cors";
 import type { AppEnv } from "./app-env";
 import type { AccessTokenVerifier } from "./auth/access-token";
 import type { AuthService } from "./auth/auth-service";
-import { requireTenant, requireUser } from "./auth/require-user";
+import { authenticate } from "./auth/authenticate";
 import type { Database } from "./db/schema";
 import type { GatewayClient } from "./gateway-client";
 import { errorResponse, toAppError } from "./http-errors";
 import { agentRoutes } from "./routes/agents";
+import { apiKeyRoutes } from "./routes/api-keys";
+import { auditRoutes } from "./routes/audit-log";
+import { invitationRoutes } from "./routes/invitations";
+import { memberRoutes } from "./routes/members";
+import { openApiRoutes } from "./routes/openapi";
+import { tenantRoutes } from "./routes/tenants";
+import { usageRoutes } from "./routes/usage";
+import { createTenancy } from "./tenancy";
 import { authRoutes } from "./routes/auth";
 import { chatRoutes } from "./routes/chat";
 import { healthRoutes } from "./routes/health";
@@ -80,11 +88,29 @@ export function createApp(deps: AppDeps) {
   const api = new Hono<AppEnv>();
   api.route("/health", healthRoutes({ db: deps.db, gateway: deps.gateway, tenantDataDir: deps.tenantDataDir }));
   api.route("/config", publicConfigRoutes({ publicUrl: deps.publicUrl, supabase: deps.supabase }));
-  api.use("*", requireUser(deps.verify), requireTenant(deps.db));
-  api.route("/me", meRoutes({ db: deps.db, gateway: deps.gateway }));
-  api.route("/agents", agentRoutes({ db: deps.db, gateway: deps.gateway, now: deps.now }));
-  api.route("/agents", sessionRoutes({ gateway: deps.gateway }));
-  api.route("/", chatRoutes({ gateway: deps.gateway, stats: deps.stats, now: () => deps.now().getTime(), heartbeatMs: deps.heartbeatMs }));
+  api.route("/", openApiRoutes());
+  const tenancy = createTenancy(deps.db, deps.now);
+  api.use(
+    "*",
+    authenticate({
+      db: deps.db,
+      verify: deps.verify,
+      now: deps.now,
+      // Hosted Supabase owns the users; the first API call creates the local records.
+      ...(deps.auth ? {} : { provisionUser: (user) => tenancy.provisionUser(user) }),
+    }),
+  );
+  const { db, gateway, now } = deps;
+  api.route("/me", meRoutes({ db, gateway }));
+  api.route("/", tenantRoutes({ db, tenancy }));
+  api.route("/members", memberRoutes({ db, now }));
+  api.route("/invitations", invitationRoutes({ db, tenancy, now, publicUrlFor: (url) => deps.publicUrl ?? new URL(url).origin }));
+  api.route("/keys", apiKeyRoutes({ db, now }));
+  api.route("/audit", auditRoutes({ db }));
+  api.route("/usage", usageRoutes({ db, now }));
+  api.route("/agents", agentRoutes({ db, gateway, now }));
+  api.route("/agents", sessionRoutes({ db, gateway }));
+  api.route("/", chatRoutes({ db, gateway, stats: deps.stats, now: () => now().getTime(), heartbeatMs: deps.heartbeatMs, logError: deps.logError }));
   api.route("/stream/stats", statsRoutes({ stats: deps.stats }));
   api.all("*", (c) => {
     throw new AppError("not_found", `No route for ${c.req.method} ${c.req.path}`);

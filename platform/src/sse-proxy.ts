@@ -1,4 +1,4 @@
-import { SSE_HEARTBEAT, SseParser, type SseMessage } from "@workforce/protocol";
+import { RunEvent, SSE_HEARTBEAT, SseParser, type RunEndEvent, type SseMessage } from "@workforce/protocol";
 import type { GatewayStream } from "./gateway-client";
 import type { StreamStats } from "./stream-stats";
 
@@ -13,6 +13,8 @@ export interface ProxyOptions {
   startedAt: number;
   now: () => number;
   heartbeatMs?: number;
+  /** Called once with the run's end event (also when the browser left before it). `agent` comes from run-start when seen. */
+  onRunEnd?: (event: RunEndEvent, agent: string | undefined) => Promise<void>;
 }
 
 function encode(message: SseMessage): string {
@@ -24,8 +26,9 @@ function encode(message: SseMessage): string {
 
 /**
  * Re-emits the gateway's SSE frames to the browser one whole frame at a time, with our own
- * heartbeat in between. If the browser goes away, only the upstream connection is dropped: the
- * gateway keeps the run going and the browser can resume with Last-Event-ID.
+ * heartbeat in between. If the browser goes away the run goes on in the gateway; we keep
+ * reading its stream in the background only to record the run's usage, and the browser can
+ * resume with Last-Event-ID.
  */
 export function proxySse(options: ProxyOptions): Response {
   const { upstream, stats } = options;
@@ -36,11 +39,47 @@ export function proxySse(options: ProxyOptions): Response {
   const close = stats.open(options.tenantId, options.kind);
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   let sawFirstToken = options.kind === "resume";
+  let agent: string | undefined;
+  let ended = false;
 
   const finish = () => {
     if (heartbeat) clearInterval(heartbeat);
     heartbeat = undefined;
     close();
+  };
+
+  /** Parses one chunk; returns the frames to forward. */
+  const consume = async (chunk: Uint8Array): Promise<SseMessage[]> => {
+    const messages = parser.push(decoder.decode(chunk, { stream: true }));
+    for (const message of messages) {
+      if (message.event !== "run-start" && message.event !== "run-end") continue;
+      let event: RunEvent | undefined;
+      try {
+        event = RunEvent.parse(JSON.parse(message.data));
+      } catch {
+        continue;
+      }
+      if (event.type === "run-start") agent = event.agent;
+      if (event.type === "run-end" && !ended) {
+        ended = true;
+        await options.onRunEnd?.(event, agent);
+      }
+    }
+    return messages;
+  };
+
+  const drain = async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done || ended) break;
+        await consume(value);
+      }
+    } catch {
+      // nothing more to learn from a broken upstream
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
   };
 
   const body = new ReadableStream<Uint8Array>({
@@ -61,7 +100,7 @@ export function proxySse(options: ProxyOptions): Response {
           controller.close();
           return;
         }
-        for (const message of parser.push(decoder.decode(value, { stream: true }))) {
+        for (const message of await consume(value)) {
           if (!sawFirstToken && message.event === "text-delta") {
             sawFirstToken = true;
             stats.firstToken(options.now() - options.startedAt);
@@ -75,9 +114,9 @@ export function proxySse(options: ProxyOptions): Response {
         controller.close();
       }
     },
-    async cancel() {
+    cancel() {
       finish();
-      await reader.cancel().catch(() => undefined);
+      void drain();
     },
   });
 

@@ -5,6 +5,7 @@ import { issueAccessToken } from "./access-token";
 import { toGoTrueUser, type GoTrueSession, type GoTrueUser } from "./gotrue-user";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "./password";
 import { hashToken, newRefreshToken } from "./refresh-token";
+import { createSignInThrottle, type SignInThrottleOptions } from "./sign-in-throttle";
 
 export const MIN_PASSWORD_LENGTH = 8;
 /** A rotated refresh token presented again within this window (two tabs refreshing at once) is not treated as theft. */
@@ -14,6 +15,7 @@ export interface AuthServiceDeps {
   db: Database;
   secret: Uint8Array;
   now: () => Date;
+  throttle?: SignInThrottleOptions;
 }
 
 type Executor = Database | TenantTransaction;
@@ -23,6 +25,7 @@ export type SignOutScope = "global" | "local" | "others";
 /** The embedded, GoTrue-compatible identity provider: users, passwords, sessions, refresh tokens. */
 export function createAuthService(deps: AuthServiceDeps) {
   const { db, now } = deps;
+  const throttle = createSignInThrottle(db, now, deps.throttle);
 
   /** Stores a new refresh token (inside the caller's transaction, so a rotation is atomic) and returns it. */
   async function storeRefreshToken(executor: Executor, userId: string, sessionId: string, parentHash: string | null): Promise<string> {
@@ -81,9 +84,14 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     async signInWithPassword(input: { email: string; password: string }, issuer: string): Promise<GoTrueSession> {
       const email = input.email.trim().toLowerCase();
+      await throttle.check(email);
       const user = await db.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst();
       const matches = await verifyPassword(input.password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
-      if (!user || !matches) throw new AppError("invalid_credentials", "Invalid login credentials");
+      if (!user || !matches) {
+        await throttle.recordFailure(email);
+        throw new AppError("invalid_credentials", "Invalid login credentials");
+      }
+      await throttle.reset(email);
       const signedIn = await db
         .updateTable("users")
         .set({ last_sign_in_at: now() })

@@ -51,6 +51,63 @@ export interface SettingsTable {
   value: string;
 }
 
+export interface InvitationsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  email: string;
+  role: Role;
+  token_hash: string;
+  invited_by: string | null;
+  created_at: CreatedAt;
+  expires_at: Date | string;
+  accepted_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  /** The first characters of the key, shown in lists so people can tell keys apart. */
+  prefix: string;
+  key_hash: string;
+  scopes: string[];
+  created_by: string | null;
+  created_at: CreatedAt;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface UsageEventsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  user_id: string | null;
+  api_key_id: string | null;
+  agent_slug: string;
+  run_id: string;
+  status: string;
+  input_tokens: number;
+  output_tokens: number;
+  created_at: CreatedAt;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  tenant_id: string;
+  actor_user_id: string | null;
+  actor_api_key_id: string | null;
+  action: string;
+  target: string;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: CreatedAt;
+}
+
+export interface SignInFailuresTable {
+  id: Generated<string>;
+  email: string;
+  failed_at: CreatedAt;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -58,6 +115,11 @@ export interface DatabaseSchema {
   memberships: MembershipsTable;
   agents: AgentsTable;
   settings: SettingsTable;
+  invitations: InvitationsTable;
+  api_keys: ApiKeysTable;
+  usage_events: UsageEventsTable;
+  audit_log: AuditLogTable;
+  sign_in_failures: SignInFailuresTable;
 }
 
 export type Database = Kysely<DatabaseSchema>;

@@ -1,7 +1,9 @@
 import { AgentInput, AgentUpdate, AppError, Slug } from "@workforce/protocol";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import type { Database } from "../db/schema";
+import { actorOf, requireScope, tenantOf } from "../auth/authenticate";
+import { audit } from "../db/audit";
+import type { Database, TenantTransaction } from "../db/schema";
 import { withTenant } from "../db/with-tenant";
 import type { GatewayClient } from "../gateway-client";
 import { readJson } from "../validation";
@@ -22,48 +24,57 @@ export function agentSlug(value: string): string {
 export function agentRoutes(deps: AgentRoutesDeps) {
   const app = new Hono<AppEnv>();
 
-  app.get("/", async (c) => c.json({ agents: await deps.gateway.listAgents(c.get("tenant").id) }));
+  const record = (trx: TenantTransaction, tenantId: string, slug: string, name: string) =>
+    trx
+      .insertInto("agents")
+      .values({ tenant_id: tenantId, slug, name, created_at: deps.now(), updated_at: deps.now() })
+      .onConflict((conflict) => conflict.columns(["tenant_id", "slug"]).doUpdateSet({ name, updated_at: deps.now() }))
+      .execute();
+
+  app.get("/", async (c) => {
+    requireScope(c, "agents:read");
+    return c.json({ agents: await deps.gateway.listAgents(tenantOf(c).id) });
+  });
 
   app.post("/", async (c) => {
-    const tenantId = c.get("tenant").id;
+    requireScope(c, "agents:write");
+    const tenantId = tenantOf(c).id;
     const input = await readJson(c, AgentInput);
     const agent = await deps.gateway.createAgent(tenantId, input);
-    await withTenant(deps.db, tenantId, (trx) =>
-      trx
-        .insertInto("agents")
-        .values({ tenant_id: tenantId, slug: agent.slug, name: agent.name, created_at: deps.now(), updated_at: deps.now() })
-        .onConflict((conflict) => conflict.columns(["tenant_id", "slug"]).doUpdateSet({ name: agent.name, updated_at: deps.now() }))
-        .execute(),
-    );
+    await withTenant(deps.db, tenantId, async (trx) => {
+      await record(trx, tenantId, agent.slug, agent.name);
+      await audit(trx, { tenantId, actor: actorOf(c), action: "agent.create", target: agent.slug, details: { name: agent.name } });
+    });
     return c.json({ agent }, 201);
   });
 
   app.get("/:slug", async (c) => {
-    return c.json({ agent: await deps.gateway.getAgent(c.get("tenant").id, agentSlug(c.req.param("slug"))) });
+    requireScope(c, "agents:read");
+    return c.json({ agent: await deps.gateway.getAgent(tenantOf(c).id, agentSlug(c.req.param("slug"))) });
   });
 
   app.patch("/:slug", async (c) => {
-    const tenantId = c.get("tenant").id;
+    requireScope(c, "agents:write");
+    const tenantId = tenantOf(c).id;
     const slug = agentSlug(c.req.param("slug"));
     const update = await readJson(c, AgentUpdate);
     const agent = await deps.gateway.updateAgent(tenantId, slug, update);
-    await withTenant(deps.db, tenantId, (trx) =>
-      trx
-        .insertInto("agents")
-        .values({ tenant_id: tenantId, slug, name: agent.name, created_at: deps.now(), updated_at: deps.now() })
-        .onConflict((conflict) => conflict.columns(["tenant_id", "slug"]).doUpdateSet({ name: agent.name, updated_at: deps.now() }))
-        .execute(),
-    );
+    await withTenant(deps.db, tenantId, async (trx) => {
+      await record(trx, tenantId, slug, agent.name);
+      await audit(trx, { tenantId, actor: actorOf(c), action: "agent.update", target: slug, details: { fields: Object.keys(update) } });
+    });
     return c.json({ agent });
   });
 
   app.delete("/:slug", async (c) => {
-    const tenantId = c.get("tenant").id;
+    requireScope(c, "agents:write");
+    const tenantId = tenantOf(c).id;
     const slug = agentSlug(c.req.param("slug"));
     await deps.gateway.deleteAgent(tenantId, slug);
-    await withTenant(deps.db, tenantId, (trx) =>
-      trx.deleteFrom("agents").where("tenant_id", "=", tenantId).where("slug", "=", slug).execute(),
-    );
+    await withTenant(deps.db, tenantId, async (trx) => {
+      await trx.deleteFrom("agents").where("tenant_id", "=", tenantId).where("slug", "=", slug).execute();
+      await audit(trx, { tenantId, actor: actorOf(c), action: "agent.delete", target: slug });
+    });
     return c.body(null, 204);
   });
 

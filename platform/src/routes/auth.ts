@@ -3,18 +3,18 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AccessTokenVerifier } from "../auth/access-token";
 import type { AuthService } from "../auth/auth-service";
-import { bearerToken } from "../auth/require-user";
+import { bearerToken } from "../auth/authenticate";
 import { parseWith, readJson } from "../validation";
 
-const SignUpBody = z.object({
+export const SignUpBody = z.object({
   email: z.string({ message: "is required" }).trim().toLowerCase().pipe(z.email({ message: "must be a valid email address" })),
   password: z.string({ message: "is required" }),
 });
-const PasswordGrantBody = z.object({
+export const PasswordGrantBody = z.object({
   email: z.string({ message: "is required" }).trim().min(1, "is required"),
   password: z.string({ message: "is required" }),
 });
-const RefreshGrantBody = z.object({ refresh_token: z.string({ message: "is required" }).min(1, "is required") });
+export const RefreshGrantBody = z.object({ refresh_token: z.string({ message: "is required" }).min(1, "is required") });
 const GrantType = z.enum(["password", "refresh_token"], { message: "must be 'password' or 'refresh_token'" });
 const SignOutScope = z.enum(["global", "local", "others"], { message: "must be 'global', 'local' or 'others'" }).default("global");
 

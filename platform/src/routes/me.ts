@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { listMemberships } from "../auth/require-user";
+import { listMemberships, userOf } from "../auth/authenticate";
 import type { Database } from "../db/schema";
 import type { GatewayClient } from "../gateway-client";
 
@@ -8,7 +8,7 @@ import type { GatewayClient } from "../gateway-client";
 export function meRoutes(deps: { db: Database; gateway: GatewayClient }) {
   const app = new Hono<AppEnv>();
   app.get("/", async (c) => {
-    const user = c.get("user");
+    const user = userOf(c);
     const [tenants, health] = await Promise.all([listMemberships(deps.db, user.id), deps.gateway.health()]);
     return c.json({ user: { id: user.id, email: user.email }, tenants, model: health.model });
   });

@@ -9,6 +9,7 @@ import {
   type GatewayHealth,
   type ModelInfo,
   type RunEvent,
+  type SessionHistory,
 } from "@workforce/protocol";
 import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -95,6 +96,59 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     return agent ? c.json({ sessions: [] }) : c.json(errorBody("agent_not_found", "no such agent"), 404);
   });
 
+  const history = (slug: string): SessionHistory => ({
+    session: {
+      key: "s1",
+      sessionId: "sid1",
+      title: "Who are you?",
+      createdAt: "2025-01-01T00:00:00.000Z",
+      updatedAt: "2025-01-01T00:00:01.000Z",
+      model: "offline",
+      inputTokens: 3,
+      outputTokens: 5,
+      messageCount: 2,
+      lastMessagePreview: reply.slice(0, 40),
+    },
+    entries: [
+      { type: "user", id: "e1", parentId: null, timestamp: "2025-01-01T00:00:00.000Z", content: [{ type: "text", text: "Who are you?" }] },
+      {
+        type: "assistant",
+        id: "e2",
+        parentId: "e1",
+        timestamp: "2025-01-01T00:00:01.000Z",
+        content: [{ type: "text", text: reply }, { type: "tool-call", toolCallId: "t1", name: "read_file", input: { path: "IDENTITY.md" } }],
+        model: MODEL,
+        usage: { inputTokens: 3, outputTokens: 5 },
+        stopReason: "end_turn",
+      },
+      { type: "tool-result", id: "e3", parentId: "e2", timestamp: "2025-01-01T00:00:02.000Z", toolCallId: "t1", name: "read_file", output: `I am ${slug}`, isError: false },
+    ],
+  });
+  app.get("/v1/agents/:slug/sessions/:key", (c) => {
+    const agent = tenantAgents(c.req.header("x-tenant-id")).get(c.req.param("slug"));
+    if (!agent || c.req.param("key") !== "s1") return c.json(errorBody("session_not_found", "no such session"), 404);
+    return c.json(history(agent.slug));
+  });
+  app.patch("/v1/agents/:slug/sessions/:key", async (c) => {
+    const agent = tenantAgents(c.req.header("x-tenant-id")).get(c.req.param("slug"));
+    if (!agent || c.req.param("key") !== "s1") return c.json(errorBody("session_not_found", "no such session"), 404);
+    const { title } = await c.req.json<{ title: string }>();
+    return c.json({ session: { ...history(agent.slug).session, title } });
+  });
+  app.delete("/v1/agents/:slug/sessions/:key", (c) => {
+    const agent = tenantAgents(c.req.header("x-tenant-id")).get(c.req.param("slug"));
+    if (!agent || c.req.param("key") !== "s1") return c.json(errorBody("session_not_found", "no such session"), 404);
+    return c.body(null, 204);
+  });
+  app.patch("/v1/agents/:slug", async (c) => {
+    const list = tenantAgents(c.req.header("x-tenant-id"));
+    const agent = list.get(c.req.param("slug"));
+    if (!agent) return c.json(errorBody("agent_not_found", "no such agent"), 404);
+    const updated: Agent = { ...agent, ...(await c.req.json<Partial<Agent>>()), updatedAt: new Date().toISOString() };
+    list.set(agent.slug, updated);
+    return c.json({ agent: updated });
+  });
+
   app.post("/v1/agents/:slug/runs", async (c) => {
     const tenantId = c.req.header("x-tenant-id") ?? "";
     const slug = c.req.param("slug");
@@ -120,6 +174,28 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     })();
     c.header("x-run-id", runId);
     return streamRun(c, run, 0);
+  });
+
+  app.get("/v1/runs/:runId", (c) => {
+    const runId = c.req.param("runId");
+    const run = runs.get(runId);
+    if (!run || run.tenantId !== c.req.header("x-tenant-id")) return c.json(errorBody("run_not_found", "no such run"), 404);
+    const start = run.events.find((event) => event.type === "run-start");
+    return c.json({
+      runId,
+      agent: start?.type === "run-start" ? start.agent : "unknown",
+      sessionKey: "s1",
+      sessionId: "sid1",
+      status: run.done ? "ok" : "running",
+      lastSeq: run.events.length,
+    });
+  });
+
+  app.post("/v1/runs/:runId/abort", (c) => {
+    const runId = c.req.param("runId");
+    const run = runs.get(runId);
+    if (!run || run.tenantId !== c.req.header("x-tenant-id")) return c.json(errorBody("run_not_found", "no such run"), 404);
+    return c.json({ runId, agent: "unknown", sessionKey: "s1", sessionId: "sid1", status: run.done ? "ok" : "aborted", lastSeq: run.events.length });
   });
 
   app.get("/v1/runs/:runId/events", (c) => {

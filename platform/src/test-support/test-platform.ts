@@ -5,7 +5,7 @@ import path from "node:path";
 import { createApp, type AppDeps, type PlatformApp } from "../app";
 import { embeddedTokenVerifier } from "../auth/access-token";
 import { createAuthService } from "../auth/auth-service";
-import { listMemberships } from "../auth/require-user";
+import { listMemberships } from "../auth/authenticate";
 import { loadSigningSecret } from "../auth/signing-secret";
 import { migrateDatabase } from "../db/migrate-database";
 import { openDatabase, type OpenDatabase } from "../db/open-database";
@@ -50,8 +50,15 @@ export async function openTestDatabase(): Promise<OpenDatabase> {
 }
 
 /** The platform app wired to a fresh database and the given gateway URL, in-process. */
-export async function createTestPlatform(options: { gatewayUrl: string; hookToken?: string; overrides?: Partial<AppDeps> }): Promise<TestPlatform> {
-  const database = await openTestDatabase();
+export async function createTestPlatform(options: {
+  gatewayUrl: string;
+  hookToken?: string;
+  overrides?: Partial<AppDeps>;
+  /** Share another test platform's database (a second instance behind the same load balancer). */
+  database?: OpenDatabase;
+}): Promise<TestPlatform> {
+  const shared = options.database;
+  const database = shared ?? (await openTestDatabase());
   const secret = await loadSigningSecret(database.db);
   const now = () => new Date();
   const webDistDir = await mkdtemp(path.join(os.tmpdir(), "workforce-web-"));
@@ -76,7 +83,7 @@ export async function createTestPlatform(options: { gatewayUrl: string; hookToke
     secret,
     fetch: appFetch,
     async close() {
-      await database.close();
+      if (!shared) await database.close();
       await rm(webDistDir, { recursive: true, force: true });
     },
   };
@@ -100,4 +107,24 @@ export async function signUp(platform: TestPlatform, email: string, password = "
 export async function errorOf(response: Response): Promise<{ status: number; code: string; message: string }> {
   const body = ApiErrorBody.parse(await response.json());
   return { status: response.status, code: body.error.code, message: body.error.message };
+}
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** A small request helper bound to one in-process platform. */
+export function caller(platform: TestPlatform) {
+  return (method: string, path: string, options: CallOptions = {}) =>
+    platform.app.request(`${TEST_ORIGIN}${path}`, {
+      method,
+      headers: {
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...(options.body === undefined ? {} : { "content-type": "application/json" }),
+        ...options.headers,
+      },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
 }

@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from "kysely";
 import { initial } from "./001-initial";
+import { tenancyAndRls } from "./002-tenancy-and-rls";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
+  "002-tenancy-and-rls": tenancyAndRls,
 };
 
 export const migrationProvider: MigrationProvider = {

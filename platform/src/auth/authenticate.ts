@@ -1,0 +1,125 @@
+import { AppError, UUID_PATTERN } from "@workforce/protocol";
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv, Principal, Scope } from "../app-env";
+import { SCOPES } from "../app-env";
+import type { Database, Role } from "../db/schema";
+import { withUser } from "../db/with-tenant";
+import type { AccessTokenVerifier, AuthenticatedUser } from "./access-token";
+import { API_KEY_PREFIX } from "./api-key-secret";
+import { hashToken } from "./refresh-token";
+
+/** Reads `Authorization: Bearer …`; missing → 401 unauthorized. */
+export function bearerToken(header: string | undefined): string {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  if (!match?.[1]) throw new AppError("unauthorized", "Sign in first: send Authorization: Bearer <access token or API key>");
+  return match[1];
+}
+
+export interface AuthenticateDeps {
+  db: Database;
+  verify: AccessTokenVerifier;
+  now: () => Date;
+  /** Called for every verified user before tenant resolution (Supabase mode creates the local records here). */
+  provisionUser?: (user: AuthenticatedUser) => Promise<void>;
+}
+
+/** The user's organisations, oldest membership first. */
+export async function listMemberships(db: Database, userId: string): Promise<{ id: string; name: string; role: Role }[]> {
+  return withUser(db, userId, (trx) =>
+    trx
+      .selectFrom("memberships")
+      .innerJoin("tenants", "tenants.id", "memberships.tenant_id")
+      .select(["tenants.id as id", "tenants.name as name", "memberships.role as role"])
+      .where("memberships.user_id", "=", userId)
+      .orderBy("memberships.created_at", "asc")
+      .orderBy("tenants.id", "asc")
+      .execute(),
+  );
+}
+
+function requestedTenant(c: Context): string | undefined {
+  const requested = c.req.header("x-tenant-id")?.trim();
+  if (!requested) return undefined;
+  if (!UUID_PATTERN.test(requested)) throw new AppError("invalid_tenant_id", "X-Tenant-ID must be a lowercase UUID");
+  return requested;
+}
+
+/**
+ * Authenticates the caller (access token or API key), then chooses the tenant: `X-Tenant-ID`
+ * when sent (checked against the user's memberships on every request: a client-sent id is
+ * never trusted), else the user's first organisation; an API key is bound to its own tenant.
+ */
+export function authenticate(deps: AuthenticateDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const token = bearerToken(c.req.header("authorization"));
+    const requested = requestedTenant(c);
+    if (token.startsWith(API_KEY_PREFIX)) {
+      // Looked up as the owner: the key is what tells us the tenant.
+      const key = await deps.db
+        .updateTable("api_keys")
+        .set({ last_used_at: deps.now() })
+        .where("key_hash", "=", hashToken(token))
+        .where("revoked_at", "is", null)
+        .returning(["id", "tenant_id", "scopes"])
+        .executeTakeFirst();
+      if (!key) throw new AppError("invalid_token", "API key is invalid or was revoked");
+      if (requested && requested !== key.tenant_id) throw new AppError("forbidden", "This API key belongs to another organisation than X-Tenant-ID");
+      const scopes = key.scopes.filter((scope): scope is Scope => (SCOPES as readonly string[]).includes(scope));
+      c.set("principal", { type: "api-key", keyId: key.id, scopes });
+      c.set("tenant", { id: key.tenant_id, role: null });
+      return next();
+    }
+    const user = await deps.verify(token);
+    await deps.provisionUser?.(user);
+    const membership = await withUser(deps.db, user.id, (trx) => {
+      let query = trx
+        .selectFrom("memberships")
+        .select(["tenant_id", "role"])
+        .where("user_id", "=", user.id)
+        .orderBy("created_at", "asc")
+        .orderBy("tenant_id", "asc");
+      if (requested) query = query.where("tenant_id", "=", requested);
+      return query.executeTakeFirst();
+    });
+    c.set("principal", { type: "user", user });
+    if (membership) c.set("tenant", { id: membership.tenant_id, role: membership.role });
+    else if (requested) throw new AppError("forbidden", "You are not a member of the organisation in X-Tenant-ID");
+    await next();
+  };
+}
+
+/** The tenant chosen by `authenticate`; 403 when the user belongs to none. */
+export function tenantOf(c: Context<AppEnv>): { id: string; role: Role | null } {
+  const tenant = c.get("tenant") as AppEnv["Variables"]["tenant"] | undefined;
+  if (!tenant) throw new AppError("forbidden", "You are not a member of any organisation");
+  return tenant;
+}
+
+/** The signed-in user; API keys get 403 (account and organisation management is for people). */
+export function userOf(c: Context<AppEnv>): AuthenticatedUser {
+  const principal = c.get("principal");
+  if (principal.type !== "user") throw new AppError("forbidden", "API keys cannot use this route; sign in as a user");
+  return principal.user;
+}
+
+/** Users pass (their role governs); API keys need the scope. */
+export function requireScope(c: Context<AppEnv>, scope: Scope): void {
+  const principal: Principal = c.get("principal");
+  if (principal.type === "api-key" && !principal.scopes.includes(scope)) {
+    throw new AppError("forbidden", `This API key lacks the "${scope}" scope`);
+  }
+}
+
+/** Owner/admin routes. Keys never pass; members get 403. */
+export function requireAdmin(c: Context<AppEnv>): { tenantId: string; role: Role; user: AuthenticatedUser } {
+  const user = userOf(c);
+  const tenant = tenantOf(c);
+  if (tenant.role !== "owner" && tenant.role !== "admin") throw new AppError("forbidden", "Only owners and admins can do this");
+  return { tenantId: tenant.id, role: tenant.role, user };
+}
+
+/** The actor columns of an audit entry or usage event. */
+export function actorOf(c: Context<AppEnv>): { userId: string | null; apiKeyId: string | null } {
+  const principal = c.get("principal");
+  return principal.type === "user" ? { userId: principal.user.id, apiKeyId: null } : { userId: null, apiKeyId: principal.keyId };
+}

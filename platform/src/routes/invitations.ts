@@ -1,0 +1,123 @@
+import { randomBytes } from "node:crypto";
+import { AppError, UUID_PATTERN } from "@workforce/protocol";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../app-env";
+import { actorOf, requireAdmin, userOf } from "../auth/authenticate";
+import { hashToken } from "../auth/refresh-token";
+import { audit } from "../db/audit";
+import type { Database, Role } from "../db/schema";
+import { withTenant } from "../db/with-tenant";
+import type { Tenancy } from "../tenancy";
+import { readJson } from "../validation";
+import { RoleSchema } from "./members";
+
+export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+export const InvitationInput = z.object({
+  email: z.string({ message: "is required" }).trim().toLowerCase().pipe(z.email({ message: "must be a valid email address" })),
+  role: RoleSchema.default("member"),
+});
+export const AcceptInput = z.object({ token: z.string({ message: "is required" }).min(1, "is required").max(200) });
+
+export interface InvitationView {
+  id: string;
+  email: string;
+  role: Role;
+  invitedBy: string | null;
+  createdAt: string;
+  expiresAt: string;
+}
+
+function toView(row: { id: string; email: string; role: Role; invited_by: string | null; created_at: Date; expires_at: Date | string }): InvitationView {
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    invitedBy: row.invited_by,
+    createdAt: row.created_at.toISOString(),
+    expiresAt: new Date(row.expires_at).toISOString(),
+  };
+}
+
+/** Invitations by email with a role (owners/admins), and accepting one (any signed-in user). */
+export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: () => Date; publicUrlFor: (requestUrl: string) => string }) {
+  const app = new Hono<AppEnv>();
+
+  app.post("/accept", async (c) => {
+    const user = userOf(c);
+    const { token } = await readJson(c, AcceptInput);
+    return c.json({ tenant: await deps.tenancy.acceptInvitation(user, token) });
+  });
+
+  app.get("/", async (c) => {
+    const { tenantId } = requireAdmin(c);
+    const rows = await withTenant(deps.db, tenantId, (trx) =>
+      trx
+        .selectFrom("invitations")
+        .selectAll()
+        .where("accepted_at", "is", null)
+        .where("revoked_at", "is", null)
+        .where("expires_at", ">", deps.now())
+        .orderBy("created_at", "desc")
+        .execute(),
+    );
+    return c.json({ invitations: rows.map(toView) });
+  });
+
+  app.post("/", async (c) => {
+    const { tenantId, role: callerRole } = requireAdmin(c);
+    const input = await readJson(c, InvitationInput);
+    if (input.role === "owner" && callerRole !== "owner") throw new AppError("forbidden", "Only owners can invite owners");
+    const token = randomBytes(24).toString("base64url");
+    const invitation = await withTenant(deps.db, tenantId, async (trx) => {
+      const member = await trx
+        .selectFrom("memberships")
+        .innerJoin("users", "users.id", "memberships.user_id")
+        .select("users.id")
+        .where("memberships.tenant_id", "=", tenantId)
+        .where("users.email", "=", input.email)
+        .executeTakeFirst();
+      if (member) throw new AppError("conflict", `${input.email} is already a member of this organisation`);
+      // A new invitation replaces any pending one for the same address.
+      await trx.updateTable("invitations").set({ revoked_at: deps.now() }).where("email", "=", input.email).where("accepted_at", "is", null).where("revoked_at", "is", null).execute();
+      const row = await trx
+        .insertInto("invitations")
+        .values({
+          tenant_id: tenantId,
+          email: input.email,
+          role: input.role,
+          token_hash: hashToken(token),
+          invited_by: actorOf(c).userId,
+          created_at: deps.now(),
+          expires_at: new Date(deps.now().getTime() + INVITATION_TTL_MS),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await audit(trx, { tenantId, actor: actorOf(c), action: "invitation.create", target: row.id, details: { email: input.email, role: input.role } });
+      return row;
+    });
+    return c.json({ invitation: toView(invitation), token, acceptUrl: `${deps.publicUrlFor(c.req.url)}/invite/${token}` }, 201);
+  });
+
+  app.delete("/:id", async (c) => {
+    const { tenantId } = requireAdmin(c);
+    const id = c.req.param("id");
+    if (!UUID_PATTERN.test(id)) throw new AppError("not_found", "No such invitation");
+    await withTenant(deps.db, tenantId, async (trx) => {
+      const revoked = await trx
+        .updateTable("invitations")
+        .set({ revoked_at: deps.now() })
+        .where("id", "=", id)
+        .where("tenant_id", "=", tenantId)
+        .where("accepted_at", "is", null)
+        .where("revoked_at", "is", null)
+        .executeTakeFirst();
+      if (revoked.numUpdatedRows === 0n) throw new AppError("not_found", "No such invitation");
+      await audit(trx, { tenantId, actor: actorOf(c), action: "invitation.revoke", target: id });
+    });
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
+import { caller, createTestPlatform, signUp, type TestPlatform } from "../test-support/test-platform";
+
+let gateway: FakeGateway;
+let platform: TestPlatform;
+let call: ReturnType<typeof caller>;
+let alice: { token: string; userId: string; tenantId: string };
+let bob: { token: string; userId: string; tenantId: string };
+let bobsColleague: { token: string; userId: string; tenantId: string };
+const b = { runId: "", invitationId: "", keyId: "", keySecret: "" };
+
+async function snapshotOfB() {
+  const db = platform.database.db;
+  return {
+    agents: await db.selectFrom("agents").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
+    members: await db.selectFrom("memberships").selectAll().where("tenant_id", "=", bob.tenantId).orderBy("user_id").execute(),
+    invitations: await db.selectFrom("invitations").select(["id", "revoked_at"]).where("tenant_id", "=", bob.tenantId).execute(),
+    keys: await db.selectFrom("api_keys").select(["id", "revoked_at"]).where("tenant_id", "=", bob.tenantId).execute(),
+    tenant: await db.selectFrom("tenants").selectAll().where("id", "=", bob.tenantId).execute(),
+  };
+}
+
+beforeAll(async () => {
+  gateway = await startFakeGateway();
+  platform = await createTestPlatform({ gatewayUrl: gateway.url });
+  call = caller(platform);
+  alice = await signUp(platform, "alice@example.com");
+  bob = await signUp(platform, "bob@example.com");
+  bobsColleague = await signUp(platform, "carl@example.com");
+  await call("POST", "/api/agents", { token: bob.token, body: { name: "Bob", role: "Builder" } });
+  const run = await call("POST", "/api/agents/bob/messages", { token: bob.token, body: { message: "hi" } });
+  b.runId = run.headers.get("x-run-id")!;
+  await run.text();
+  const invitation = await call("POST", "/api/invitations", { token: bob.token, body: { email: "carl@example.com", role: "member" } });
+  b.invitationId = ((await invitation.json()) as { invitation: { id: string } }).invitation.id;
+  const key = await call("POST", "/api/keys", { token: bob.token, body: { name: "bob's key" } });
+  const keyBody = (await key.json()) as { key: { id: string }; secret: string };
+  b.keyId = keyBody.key.id;
+  b.keySecret = keyBody.secret;
+  await call("POST", "/api/agents", { token: alice.token, body: { name: "Alice", role: "Analyst" } });
+});
+afterAll(async () => {
+  await platform.close();
+  await gateway.close();
+});
+
+describe("isolation matrix: tenant A using tenant B's ids", () => {
+  it("gets 404 (or 403 for B's tenant id) everywhere and changes nothing in B", async () => {
+    const before = await snapshotOfB();
+    const requestsBefore = gateway.requests.length;
+    const attempts: [string, string, unknown, number[]][] = [
+      ["GET", "/api/agents/bob", undefined, [404]],
+      ["PATCH", "/api/agents/bob", { name: "Hacked" }, [404]],
+      ["DELETE", "/api/agents/bob", undefined, [404]],
+      ["GET", "/api/agents/bob/sessions", undefined, [404]],
+      ["GET", "/api/agents/bob/sessions/s1", undefined, [404]],
+      ["GET", "/api/agents/bob/sessions/s1/export?format=markdown", undefined, [404]],
+      ["PATCH", "/api/agents/bob/sessions/s1", { title: "Hacked" }, [404]],
+      ["DELETE", "/api/agents/bob/sessions/s1", undefined, [404]],
+      ["POST", "/api/agents/bob/messages", { message: "hi" }, [404]],
+      ["GET", `/api/runs/${b.runId}/events?after=0`, undefined, [404]],
+      ["POST", `/api/runs/${b.runId}/abort`, undefined, [404]],
+      ["DELETE", `/api/invitations/${b.invitationId}`, undefined, [404]],
+      ["DELETE", `/api/keys/${b.keyId}`, undefined, [404]],
+      ["PATCH", `/api/members/${bob.userId}`, { role: "member" }, [404]],
+      ["DELETE", `/api/members/${bob.userId}`, undefined, [404]],
+      ["GET", "/api/agents", undefined, [200]],
+    ];
+    for (const [method, path, body, statuses] of attempts) {
+      const response = await call(method, path, { token: alice.token, body });
+      expect({ method, path, status: response.status }).toEqual({ method, path, status: expect.toSatisfy((s: number) => statuses.includes(s)) });
+      await response.text();
+    }
+    // Naming B's tenant outright is refused before anything reaches the gateway.
+    for (const [method, path] of [
+      ["GET", "/api/agents"],
+      ["GET", "/api/members"],
+      ["GET", "/api/keys"],
+      ["PATCH", "/api/tenant"],
+    ] as const) {
+      const response = await call(method, path, { token: alice.token, headers: { "x-tenant-id": bob.tenantId }, body: method === "PATCH" ? { name: "x" } : undefined });
+      expect({ path, status: response.status }).toEqual({ path, status: 403 });
+    }
+    expect(gateway.requests.slice(requestsBefore).every((request) => request.tenantId !== bob.tenantId)).toBe(true);
+    const after = await snapshotOfB();
+    expect(after).toEqual(before);
+    // B's key still works.
+    expect((await call("GET", "/api/agents", { token: b.keySecret })).status).toBe(200);
+  });
+
+  it("does not let B's invitation be accepted by someone else", async () => {
+    const stored = await platform.database.db.selectFrom("invitations").select("email").where("id", "=", b.invitationId).executeTakeFirstOrThrow();
+    expect(stored.email).toBe("carl@example.com");
+    const aliceList = (await (await call("GET", "/api/invitations", { token: alice.token })).json()) as { invitations: unknown[] };
+    expect(aliceList.invitations).toEqual([]);
+    const members = (await (await call("GET", "/api/members", { token: bobsColleague.token })).json()) as { members: { email: string }[] };
+    expect(members.members.map((member) => member.email)).toEqual(["carl@example.com"]);
+  });
+});

@@ -1,0 +1,98 @@
+import { AppError, UUID_PATTERN } from "@workforce/protocol";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../app-env";
+import { actorOf, requireAdmin, tenantOf, userOf } from "../auth/authenticate";
+import { audit } from "../db/audit";
+import type { Database, Role, TenantTransaction } from "../db/schema";
+import { withTenant } from "../db/with-tenant";
+import { readJson } from "../validation";
+
+export const RoleSchema = z.enum(["owner", "admin", "member"], { message: "must be 'owner', 'admin' or 'member'" });
+export const MemberUpdate = z.object({ role: RoleSchema });
+
+export interface MemberView {
+  userId: string;
+  email: string;
+  role: Role;
+  joinedAt: string;
+}
+
+function memberId(value: string): string {
+  if (!UUID_PATTERN.test(value)) throw new AppError("not_found", "No such member in this organisation");
+  return value;
+}
+
+async function findMember(trx: TenantTransaction, tenantId: string, userId: string) {
+  const member = await trx.selectFrom("memberships").select(["user_id", "role"]).where("tenant_id", "=", tenantId).where("user_id", "=", userId).executeTakeFirst();
+  if (!member) throw new AppError("not_found", "No such member in this organisation");
+  return member;
+}
+
+async function assertAnotherOwner(trx: TenantTransaction, tenantId: string): Promise<void> {
+  const owners = await trx.selectFrom("memberships").select("user_id").where("tenant_id", "=", tenantId).where("role", "=", "owner").execute();
+  if (owners.length <= 1) throw new AppError("conflict", "An organisation needs at least one owner; make someone else owner first");
+}
+
+/** Members of the current organisation: list (any member), change role and remove (owners/admins; anyone may leave). */
+export function memberRoutes(deps: { db: Database; now: () => Date }) {
+  const app = new Hono<AppEnv>();
+
+  app.get("/", async (c) => {
+    userOf(c);
+    const tenantId = tenantOf(c).id;
+    const rows = await withTenant(deps.db, tenantId, (trx) =>
+      trx
+        .selectFrom("memberships")
+        .innerJoin("users", "users.id", "memberships.user_id")
+        .select(["users.id as userId", "users.email as email", "memberships.role as role", "memberships.created_at as joinedAt"])
+        .where("memberships.tenant_id", "=", tenantId)
+        .orderBy("memberships.created_at", "asc")
+        .execute(),
+    );
+    const members: MemberView[] = rows.map((row) => ({ ...row, joinedAt: row.joinedAt.toISOString() }));
+    return c.json({ members });
+  });
+
+  app.patch("/:userId", async (c) => {
+    const { tenantId, role: callerRole } = requireAdmin(c);
+    const userId = memberId(c.req.param("userId"));
+    const { role } = await readJson(c, MemberUpdate);
+    const member = await withTenant(deps.db, tenantId, async (trx) => {
+      const target = await findMember(trx, tenantId, userId);
+      if ((target.role === "owner" || role === "owner") && callerRole !== "owner") {
+        throw new AppError("forbidden", "Only owners can grant or take away the owner role");
+      }
+      if (target.role === "owner" && role !== "owner") await assertAnotherOwner(trx, tenantId);
+      const updated = await trx
+        .updateTable("memberships")
+        .set({ role })
+        .where("tenant_id", "=", tenantId)
+        .where("user_id", "=", userId)
+        .returning(["user_id", "role", "created_at"])
+        .executeTakeFirstOrThrow();
+      const user = await trx.selectFrom("users").select("email").where("id", "=", userId).executeTakeFirstOrThrow();
+      await audit(trx, { tenantId, actor: actorOf(c), action: "member.role_change", target: userId, details: { from: target.role, to: role } });
+      return { userId, email: user.email, role: updated.role, joinedAt: updated.created_at.toISOString() } satisfies MemberView;
+    });
+    return c.json({ member });
+  });
+
+  app.delete("/:userId", async (c) => {
+    const caller = userOf(c);
+    const tenant = tenantOf(c);
+    const userId = memberId(c.req.param("userId"));
+    const leaving = userId === caller.id;
+    if (!leaving) requireAdmin(c);
+    await withTenant(deps.db, tenant.id, async (trx) => {
+      const target = await findMember(trx, tenant.id, userId);
+      if (target.role === "owner" && !leaving && tenant.role !== "owner") throw new AppError("forbidden", "Only owners can remove an owner");
+      if (target.role === "owner") await assertAnotherOwner(trx, tenant.id);
+      await trx.deleteFrom("memberships").where("tenant_id", "=", tenant.id).where("user_id", "=", userId).execute();
+      await audit(trx, { tenantId: tenant.id, actor: actorOf(c), action: leaving ? "member.leave" : "member.remove", target: userId });
+    });
+    return c.body(null, 204);
+  });
+
+  return app;
+}

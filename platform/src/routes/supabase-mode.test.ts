@@ -1,0 +1,57 @@
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { supabaseTokenVerifier } from "../auth/supabase-verifier";
+import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
+import { caller, createTestPlatform, type TestPlatform } from "../test-support/test-platform";
+
+const SUPABASE_URL = "https://project.supabase.co";
+let gateway: FakeGateway;
+let platform: TestPlatform;
+let token: string;
+
+beforeAll(async () => {
+  gateway = await startFakeGateway();
+  const { privateKey, publicKey } = await generateKeyPair("ES256");
+  const keys = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256" }] });
+  platform = await createTestPlatform({
+    gatewayUrl: gateway.url,
+    overrides: {
+      auth: undefined,
+      verify: supabaseTokenVerifier({ supabaseUrl: SUPABASE_URL, jwtSecret: undefined, now: () => new Date(), keys }),
+      supabase: { url: SUPABASE_URL, anonKey: "anon-key" },
+    },
+  });
+  token = await new SignJWT({ email: "sam@example.com", role: "authenticated" })
+    .setProtectedHeader({ alg: "ES256", kid: "k1" })
+    .setSubject("33333333-3333-4333-8333-333333333333")
+    .setAudience("authenticated")
+    .setIssuer(`${SUPABASE_URL}/auth/v1`)
+    .setIssuedAt()
+    .setExpirationTime("1h")
+    .sign(privateKey);
+});
+afterAll(async () => {
+  await platform.close();
+  await gateway.close();
+});
+
+describe("Supabase mode", () => {
+  it("points the web app at Supabase and serves no embedded auth", async () => {
+    const call = caller(platform);
+    expect(await (await call("GET", "/api/config")).json()).toEqual({ supabaseUrl: SUPABASE_URL, supabaseAnonKey: "anon-key", embeddedAuth: false });
+    expect((await call("POST", "/auth/v1/signup", { body: { email: "a@b.co", password: "12345678" } })).status).toBe(404);
+  });
+
+  it("gives a Supabase user an organisation on first use, once", async () => {
+    const call = caller(platform);
+    const first = await call("GET", "/api/me", { token });
+    expect(first.status).toBe(200);
+    const me = (await first.json()) as { user: { id: string; email: string }; tenants: { name: string; role: string }[] };
+    expect(me.user).toEqual({ id: "33333333-3333-4333-8333-333333333333", email: "sam@example.com" });
+    expect(me.tenants).toEqual([{ id: expect.any(String), name: "sam's organisation", role: "owner" }]);
+    await call("GET", "/api/me", { token });
+    const tenants = await platform.database.db.selectFrom("tenants").selectAll().execute();
+    expect(tenants).toHaveLength(1);
+    expect((await call("POST", "/api/agents", { token, body: { name: "Ada", role: "Analyst" } })).status).toBe(201);
+  });
+});

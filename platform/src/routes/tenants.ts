@@ -1,0 +1,37 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../app-env";
+import { actorOf, listMemberships, requireAdmin, userOf } from "../auth/authenticate";
+import { audit } from "../db/audit";
+import type { Database } from "../db/schema";
+import { withTenant } from "../db/with-tenant";
+import type { Tenancy } from "../tenancy";
+import { readJson } from "../validation";
+
+export const TenantInput = z.object({ name: z.string({ message: "is required" }).trim().min(1, "is required").max(100) });
+
+/** `/api/tenants`: my organisations and creating another; `/api/tenant`: renaming the current one. */
+export function tenantRoutes(deps: { db: Database; tenancy: Tenancy }) {
+  const app = new Hono<AppEnv>();
+
+  app.get("/tenants", async (c) => c.json({ tenants: await listMemberships(deps.db, userOf(c).id) }));
+
+  app.post("/tenants", async (c) => {
+    const user = userOf(c);
+    const { name } = await readJson(c, TenantInput);
+    return c.json({ tenant: await deps.tenancy.createTenant(user.id, name) }, 201);
+  });
+
+  app.patch("/tenant", async (c) => {
+    const { tenantId, role } = requireAdmin(c);
+    const { name } = await readJson(c, TenantInput);
+    const tenant = await withTenant(deps.db, tenantId, async (trx) => {
+      const updated = await trx.updateTable("tenants").set({ name }).where("id", "=", tenantId).returning(["id", "name"]).executeTakeFirstOrThrow();
+      await audit(trx, { tenantId, actor: actorOf(c), action: "tenant.rename", target: tenantId, details: { name } });
+      return updated;
+    });
+    return c.json({ tenant: { ...tenant, role } });
+  });
+
+  return app;
+}

@@ -1,0 +1,47 @@
+import { Hono } from "hono";
+import { sql } from "kysely";
+import { z } from "zod";
+import type { AppEnv } from "../app-env";
+import { requireScope, tenantOf } from "../auth/authenticate";
+import type { Database } from "../db/schema";
+import { withTenant } from "../db/with-tenant";
+import { parseWith } from "../validation";
+
+const Days = z.coerce.number({ message: "must be a number" }).int().min(1).max(366).default(30);
+
+/** `GET /api/usage?days=30`: token usage of the organisation's runs, totals and per agent. */
+export function usageRoutes(deps: { db: Database; now: () => Date }) {
+  const app = new Hono<AppEnv>();
+  app.get("/", async (c) => {
+    requireScope(c, "usage:read");
+    const tenantId = tenantOf(c).id;
+    const days = parseWith(Days, c.req.query("days"), "days");
+    const since = new Date(deps.now().getTime() - days * 86_400_000);
+    const rows = await withTenant(deps.db, tenantId, (trx) =>
+      trx
+        .selectFrom("usage_events")
+        .select([
+          "agent_slug",
+          sql<string>`count(*)::text`.as("runs"),
+          sql<string>`coalesce(sum(input_tokens), 0)::text`.as("input_tokens"),
+          sql<string>`coalesce(sum(output_tokens), 0)::text`.as("output_tokens"),
+        ])
+        .where("created_at", ">=", since)
+        .groupBy("agent_slug")
+        .orderBy("agent_slug")
+        .execute(),
+    );
+    const byAgent = rows.map((row) => ({
+      agent: row.agent_slug,
+      runs: Number(row.runs),
+      inputTokens: Number(row.input_tokens),
+      outputTokens: Number(row.output_tokens),
+    }));
+    const totals = byAgent.reduce(
+      (sum, row) => ({ runs: sum.runs + row.runs, inputTokens: sum.inputTokens + row.inputTokens, outputTokens: sum.outputTokens + row.outputTokens }),
+      { runs: 0, inputTokens: 0, outputTokens: 0 },
+    );
+    return c.json({ since: since.toISOString(), days, totals, byAgent });
+  });
+  return app;
+}
