@@ -124,4 +124,12 @@ describe("walking skeleton", () => {
     expect(unknown.body.error).toMatchObject({ code: "agent_not_found" });
     expect(unknown.body.error.message).toContain("nobody");
   });
+
+  // Last: it ends the shared system.
+  it("stops both services cleanly on Ctrl-C", async () => {
+    expect(await system.stop()).toBe(0);
+    await expect(fetch(`${system.gatewayUrl}/`)).rejects.toThrow();
+    await expect(fetch(`${system.platformUrl}/api/health`)).rejects.toThrow();
+    expect(system.output()).toContain("stopping");
+  });
 });
