@@ -1,17 +1,27 @@
-import { useEffect, useId, useState, useSyncExternalStore } from "react";
+import { useEffect, useState, useSyncExternalStore } from "react";
 import { AgentsScreen } from "./agents/agents-screen";
-import { toErrorDetail } from "./api/api-error";
 import { AuthScreen } from "./auth/auth-screen";
 import { useAuthState } from "./auth/auth-store";
 import { ChatScreen } from "./chat/chat-screen";
+import { KeysScreen } from "./keys/keys-screen";
 import { useModel } from "./model-store";
-import { navigate, useRoute } from "./router";
+import { navigate, useRoute, type Route } from "./router";
 import { useServices } from "./services";
+import { AcceptInvitationScreen } from "./team/accept-invitation-screen";
+import { TeamScreen } from "./team/team-screen";
+import { CreateOrganisationForm } from "./tenants/create-organisation-form";
+import { loadWorkspace } from "./tenants/load-workspace";
+import { TenantSwitcher } from "./tenants/tenant-switcher";
+import type { Workspace } from "./tenants/tenant-store";
 import { ErrorMessage } from "./ui/error-message";
+import { Link } from "./ui/link";
+import { MainNav } from "./ui/main-nav";
+import { UsageScreen } from "./usage/usage-screen";
 
 export function App() {
   const { auth } = useServices();
   const state = useAuthState(auth);
+  const route = useRoute();
   if (state.status === "loading") {
     return (
       <p className="muted center page" role="status">
@@ -19,55 +29,45 @@ export function App() {
       </p>
     );
   }
-  if (state.status === "signed-out") return <AuthScreen />;
+  if (state.status === "signed-out") return <AuthScreen invitation={route.screen === "invite"} />;
   return <SignedIn userId={state.session.user.id} email={state.session.user.email} />;
 }
 
 function SignedIn({ userId, email }: { userId: string; email: string | undefined }) {
-  const { api, tenants, model, chat, auth } = useServices();
+  const services = useServices();
+  const { tenants, model, chat, auth } = services;
   const tenantState = useSyncExternalStore(tenants.subscribe, tenants.getState);
   const route = useRoute();
 
   const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     let current = true;
-    tenants.setMe({ status: "loading" });
-    api.me().then(
-      (me) => {
-        if (!current) return;
-        tenants.setMe({ status: "ready", me });
-        model.set(me.model);
-      },
-      (thrown: unknown) => current && tenants.setMe({ status: "error", error: toErrorDetail(thrown) }),
-    );
+    void loadWorkspace(services, { id: userId, email }, { isCurrent: () => current });
     return () => {
       current = false;
     };
-  }, [api, tenants, model, userId, attempt]);
+  }, [services, userId, email, attempt]);
 
   async function signOut() {
     chat.reset();
     tenants.reset();
     model.set(undefined);
     await auth.client.auth.signOut();
-    navigate("/", { replace: true });
+    // An invitation link stays open so the right account can sign in and accept it.
+    if (route.screen !== "invite") navigate("/", { replace: true });
   }
 
   const me = tenantState.me;
-  const tenantId = tenantState.tenantId;
   return (
     <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
       <header className="topbar">
-        <a
-          href="/"
-          className="brand"
-          onClick={(event) => {
-            event.preventDefault();
-            navigate("/");
-          }}
-        >
+        <Link to="/" className="brand">
           <span aria-hidden="true">🤖</span> Workforce
-        </a>
+        </Link>
+        {me.status === "ready" && tenantState.tenantId ? <MainNav route={route} /> : null}
         <div className="topbar-right">
           {me.status === "ready" ? <TenantSwitcher /> : null}
           <span className="user-email muted small" title={email}>
@@ -79,8 +79,18 @@ function SignedIn({ userId, email }: { userId: string; email: string | undefined
         </div>
       </header>
       <OfflineBanner />
+      {me.status === "ready" && me.me.gatewayError ? (
+        <div className="banner-error">
+          <ErrorMessage error={me.me.gatewayError}>
+            <span>Agents and chats are unavailable until it is back; team, API keys and usage still work.</span>
+            <button type="button" className="button small" onClick={() => setAttempt((value) => value + 1)}>
+              Try again
+            </button>
+          </ErrorMessage>
+        </div>
+      ) : null}
       {me.status === "error" ? (
-        <main className="page">
+        <main className="page" id="main">
           <ErrorMessage error={me.error} />
           <button type="button" className="button" onClick={() => setAttempt((value) => value + 1)}>
             Try again
@@ -90,58 +100,52 @@ function SignedIn({ userId, email }: { userId: string; email: string | undefined
         <p className="muted center page" role="status">
           Loading your workspace…
         </p>
-      ) : !tenantId ? (
-        <main className="page">
-          <ErrorMessage error={{ code: "tenant_required", message: "Your account has no organisation yet." }} />
-        </main>
-      ) : route.screen === "chat" ? (
-        <ChatScreen key={`${tenantId}/${route.agent}`} agent={route.agent} session={route.session} tenantId={tenantId} />
-      ) : route.screen === "agents" ? (
-        <AgentsScreen tenantId={tenantId} />
       ) : (
-        <main className="page">
-          <h1>Not found</h1>
-          <p>
-            <a href="/" onClick={(event) => (event.preventDefault(), navigate("/"))}>
-              Back to agents
-            </a>
-          </p>
-        </main>
+        <Screen route={route} workspace={me.me} tenantId={tenantState.tenantId} />
       )}
     </div>
   );
 }
 
-function TenantSwitcher() {
-  const { tenants } = useServices();
-  const state = useSyncExternalStore(tenants.subscribe, tenants.getState);
-  const id = useId();
-  if (state.me.status !== "ready") return null;
-  const list = state.me.me.tenants;
-  if (list.length <= 1) {
-    return <span className="tenant-name small" title={list[0]?.name}>{list[0]?.name}</span>;
+function Screen({ route, workspace, tenantId }: { route: Route; workspace: Workspace; tenantId: string | undefined }) {
+  const services = useServices();
+  // An invitation can be accepted before the user belongs to any organisation.
+  if (route.screen === "invite") return <AcceptInvitationScreen key={route.token} token={route.token} user={workspace.user} />;
+  if (!tenantId) {
+    return (
+      <main className="page" id="main">
+        <h1>Welcome</h1>
+        <p className="muted">Your account has no organisation yet. Create one, or open an invitation link someone sent you.</p>
+        <CreateOrganisationForm
+          onCreated={(tenant) => {
+            services.tenants.select(tenant.id);
+            void loadWorkspace(services, workspace.user, { quiet: true });
+          }}
+        />
+      </main>
+    );
   }
-  return (
-    <div className="tenant-switcher">
-      <label htmlFor={id} className="visually-hidden">
-        Organisation
-      </label>
-      <select
-        id={id}
-        value={state.tenantId}
-        onChange={(event) => {
-          tenants.select(event.target.value);
-          navigate("/");
-        }}
-      >
-        {list.map((tenant) => (
-          <option key={tenant.id} value={tenant.id}>
-            {tenant.name} ({tenant.role})
-          </option>
-        ))}
-      </select>
-    </div>
-  );
+  switch (route.screen) {
+    case "chat":
+      return <ChatScreen key={`${tenantId}/${route.agent}`} agent={route.agent} session={route.session} tenantId={tenantId} />;
+    case "agents":
+      return <AgentsScreen tenantId={tenantId} />;
+    case "team":
+      return <TeamScreen key={tenantId} tenantId={tenantId} workspace={workspace} />;
+    case "keys":
+      return <KeysScreen key={tenantId} tenantId={tenantId} />;
+    case "usage":
+      return <UsageScreen key={tenantId} tenantId={tenantId} />;
+    case "not-found":
+      return (
+        <main className="page" id="main">
+          <h1>Not found</h1>
+          <p>
+            <Link to="/">Back to agents</Link>
+          </p>
+        </main>
+      );
+  }
 }
 
 function OfflineBanner() {

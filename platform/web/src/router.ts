@@ -7,6 +7,11 @@ import { useSyncExternalStore } from "react";
 export type Route =
   | { screen: "agents" }
   | { screen: "chat"; agent: string; session: string | undefined }
+  | { screen: "team" }
+  | { screen: "keys" }
+  | { screen: "usage" }
+  /** The link in an invitation (`acceptUrl` = `{origin}/invite/{token}`). */
+  | { screen: "invite"; token: string }
   | { screen: "not-found" };
 
 const listeners = new Set<() => void>();
@@ -32,13 +37,20 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   changed();
 }
 
+const SIMPLE_SCREENS = { team: "team", keys: "keys", usage: "usage" } as const;
+
 export function parseRoute(pathAndQuery: string): Route {
   const url = new URL(pathAndQuery, "http://app.invalid");
   const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
-  if (parts.length === 0 || (parts.length === 1 && parts[0] === "agents")) return { screen: "agents" };
-  if (parts.length === 2 && parts[0] === "agents" && parts[1]) {
-    return { screen: "chat", agent: parts[1], session: url.searchParams.get("session") ?? undefined };
+  const [first, second] = parts;
+  if (parts.length === 0 || (parts.length === 1 && first === "agents")) return { screen: "agents" };
+  if (parts.length === 2 && first === "agents" && second) {
+    return { screen: "chat", agent: second, session: url.searchParams.get("session") ?? undefined };
   }
+  if (parts.length === 1 && first && Object.hasOwn(SIMPLE_SCREENS, first)) {
+    return { screen: SIMPLE_SCREENS[first as keyof typeof SIMPLE_SCREENS] };
+  }
+  if (parts.length === 2 && first === "invite" && second) return { screen: "invite", token: second };
   return { screen: "not-found" };
 }
 

@@ -50,7 +50,7 @@ export function AgentsScreen({ tenantId }: { tenantId: string }) {
   const showForm = creating || agents?.length === 0;
 
   return (
-    <main className="page">
+    <main className="page" id="main" tabIndex={-1}>
       <div className="page-header">
         <div>
           <h1>Agents</h1>

@@ -11,10 +11,21 @@ import {
 } from "@workforce/protocol";
 import { z } from "zod";
 import { ApiError, errorFromResponse, networkError } from "./api-error";
+import {
+  ApiKey,
+  CreatedApiKey,
+  CreatedInvitation,
+  Invitation,
+  Member,
+  Tenant,
+  UsageReport,
+  type Role,
+  type Scope,
+} from "./platform-schemas";
 
 export const Me = z.object({
   user: z.object({ id: z.string(), email: z.string().nullable().optional() }),
-  tenants: z.array(z.object({ id: z.string(), name: z.string(), role: z.string() })),
+  tenants: z.array(Tenant),
   model: ModelInfo,
 });
 export type Me = z.infer<typeof Me>;
@@ -71,11 +82,40 @@ export function createApiClient(options: ApiClientOptions) {
     return parsed.data;
   }
 
+  const body = (value: unknown): RequestInit => ({ body: JSON.stringify(value) });
   const agentPath = (slug: string) => `/agents/${encodeURIComponent(slug)}`;
   const sessionPath = (slug: string, key: string) => `${agentPath(slug)}/sessions/${encodeURIComponent(key)}`;
 
   return {
     me: () => json(Me, "/me"),
+
+    // Organisations, team and keys: the platform's own data, so they work while the gateway is down.
+    listTenants: async () => (await json(z.object({ tenants: z.array(Tenant) }), "/tenants")).tenants,
+    createTenant: async (name: string) => (await json(z.object({ tenant: Tenant }), "/tenants", { method: "POST", ...body({ name }) })).tenant,
+    renameTenant: async (name: string) => (await json(z.object({ tenant: Tenant }), "/tenant", { method: "PATCH", ...body({ name }) })).tenant,
+
+    listMembers: async () => (await json(z.object({ members: z.array(Member) }), "/members")).members,
+    changeRole: async (userId: string, role: Role) =>
+      (await json(z.object({ member: Member }), `/members/${encodeURIComponent(userId)}`, { method: "PATCH", ...body({ role }) })).member,
+    removeMember: async (userId: string) => {
+      await send(`/members/${encodeURIComponent(userId)}`, { method: "DELETE" });
+    },
+
+    listInvitations: async () => (await json(z.object({ invitations: z.array(Invitation) }), "/invitations")).invitations,
+    invite: (email: string, role: Role) => json(CreatedInvitation, "/invitations", { method: "POST", ...body({ email, role }) }),
+    revokeInvitation: async (id: string) => {
+      await send(`/invitations/${encodeURIComponent(id)}`, { method: "DELETE" });
+    },
+    acceptInvitation: async (token: string) =>
+      (await json(z.object({ tenant: Tenant }), "/invitations/accept", { method: "POST", ...body({ token }) })).tenant,
+
+    listKeys: async () => (await json(z.object({ keys: z.array(ApiKey) }), "/keys")).keys,
+    createKey: (name: string, scopes: Scope[]) => json(CreatedApiKey, "/keys", { method: "POST", ...body({ name, scopes }) }),
+    revokeKey: async (id: string) => {
+      await send(`/keys/${encodeURIComponent(id)}`, { method: "DELETE" });
+    },
+
+    usage: (days: number) => json(UsageReport, `/usage?days=${days}`),
 
     listAgents: async () => (await json(z.object({ agents: z.array(Agent) }), "/agents")).agents,
     getAgent: async (slug: string) => (await json(z.object({ agent: Agent }), agentPath(slug))).agent,
@@ -96,6 +136,11 @@ export function createApiClient(options: ApiClientOptions) {
     deleteSession: async (slug: string, key: string) => {
       await send(sessionPath(slug, key), { method: "DELETE" });
     },
+    /** The platform's export of a session as a file (`json` or `markdown`) and the name it suggests. */
+    exportSession: async (slug: string, key: string, format: "json" | "markdown") => {
+      const response = await send(`${sessionPath(slug, key)}/export?format=${format}`);
+      return { blob: await response.blob(), filename: filenameOf(response.headers.get("content-disposition")) };
+    },
 
     abortRun: (runId: string) => json(RunInfo, `/runs/${encodeURIComponent(runId)}/abort`, { method: "POST" }),
 
@@ -115,4 +160,10 @@ export function createApiClient(options: ApiClientOptions) {
         extraHeaders: { Accept: "text/event-stream", "Last-Event-ID": String(lastSeq) },
       }),
   };
+}
+
+/** `attachment; filename="ada-s1.md"` → `ada-s1.md`. */
+function filenameOf(disposition: string | null): string | undefined {
+  const match = /filename="?([^";]+)"?/i.exec(disposition ?? "");
+  return match?.[1];
 }

@@ -9,7 +9,7 @@ type Action = "sign-in" | "sign-up";
  * Sign in or sign up with email and password through supabase-js. One form, two buttons: Enter
  * signs in. The form does not use browser validation so the server's own message is always shown.
  */
-export function AuthScreen() {
+export function AuthScreen({ invitation = false }: { invitation?: boolean }) {
   const { auth } = useServices();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -49,7 +49,13 @@ export function AuthScreen() {
         <h1 className="brand brand-large">
           <span aria-hidden="true">🤖</span> Workforce
         </h1>
-        <p className="muted">Sign in to your AI workforce, or create an account.</p>
+        {invitation ? (
+          <p className="notice" role="status">
+            You have been invited to join an organisation. Sign in, or sign up with the invited email address, to accept.
+          </p>
+        ) : (
+          <p className="muted">Sign in to your AI workforce, or create an account.</p>
+        )}
         <form className="form" onSubmit={submit} noValidate aria-label="Account">
           <div className="field">
             <label htmlFor={`${id}-email`}>Email</label>

@@ -50,7 +50,7 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
   const canRetry = !streaming && lastMessage?.role === "assistant" && (lastMessage.status === "error" || lastMessage.status === "aborted");
 
   return (
-    <div className={`chat-layout${sidebarOpen ? " sidebar-open" : ""}`}>
+    <main className={`chat-layout${sidebarOpen ? " sidebar-open" : ""}`} id="main" tabIndex={-1}>
       <aside className="chat-sidebar" id="chat-sidebar">
         <SessionsSidebar
           agent={slug}
@@ -106,7 +106,7 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
           onStop={() => void chat.stop(slug)}
         />
       </section>
-    </div>
+    </main>
   );
 }
 

@@ -1,16 +1,29 @@
-import type { Me } from "../api/client";
+import type { ModelInfo } from "@workforce/protocol";
+import type { Role, Tenant } from "../api/platform-schemas";
 
 const STORAGE_KEY = "workforce.tenantId";
+
+type ErrorDetail = { code: string; message: string };
+
+/** Who is signed in, their organisations, and whether the agent gateway answered. */
+export interface Workspace {
+  user: { id: string; email?: string | null | undefined };
+  tenants: Tenant[];
+  /** The model replies come from; undefined while the gateway is unreachable. */
+  model: ModelInfo | undefined;
+  /** Why the gateway could not be asked (agents and chat are unavailable; team, keys and usage still work). */
+  gatewayError: ErrorDetail | undefined;
+}
 
 export type MeState =
   | { status: "idle" }
   | { status: "loading" }
-  | { status: "ready"; me: Me }
-  | { status: "error"; error: { code: string; message: string } };
+  | { status: "ready"; me: Workspace }
+  | { status: "error"; error: ErrorDetail };
 
 /**
- * The signed-in user's `/api/me` answer and the selected organisation. The selection is kept in
- * localStorage so a reload stays in the same organisation.
+ * The signed-in user's workspace (`/api/me`) and the selected organisation. The selection is kept
+ * in localStorage so a reload stays in the same organisation.
  */
 export interface TenantStore {
   getState: () => { me: MeState; tenantId: string | undefined };
@@ -53,6 +66,17 @@ export function createTenantStore(storage: Storage = window.localStorage): Tenan
       set({ me: { status: "idle" }, tenantId: state.tenantId });
     },
   };
+}
+
+/** The signed-in user's role in the selected organisation. */
+export function currentRole(state: { me: MeState; tenantId: string | undefined }): Role | undefined {
+  if (state.me.status !== "ready") return undefined;
+  return state.me.me.tenants.find((tenant) => tenant.id === state.tenantId)?.role;
+}
+
+/** Owners and admins manage the team and API keys; the platform enforces the same rule. */
+export function canManage(role: Role | undefined): boolean {
+  return role === "owner" || role === "admin";
 }
 
 function read(storage: Storage): string | undefined {

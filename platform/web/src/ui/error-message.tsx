@@ -1,11 +1,25 @@
+import type { ReactNode } from "react";
+
 /** The one place errors are shown: their stable code and a human message (`data-testid="error"`). */
-export function ErrorMessage({ error, onDismiss }: { error: { code?: string | undefined; message: string } | undefined; onDismiss?: () => void }) {
+export function ErrorMessage({
+  error,
+  onDismiss,
+  className,
+  children,
+}: {
+  error: { code?: string | undefined; message: string } | undefined;
+  onDismiss?: () => void;
+  className?: string;
+  /** Actions shown after the message, e.g. a Retry button. */
+  children?: ReactNode;
+}) {
   if (!error) return null;
   return (
-    <div className="error" role="alert" data-testid="error">
+    <div className={`error${className ? ` ${className}` : ""}`} role="alert" data-testid="error">
       <div className="error-text">
         {error.code ? <code className="error-code">{error.code}</code> : null}
         <span>{error.message}</span>
+        {children}
       </div>
       {onDismiss ? (
         <button type="button" className="button ghost small" onClick={onDismiss} aria-label="Dismiss error">

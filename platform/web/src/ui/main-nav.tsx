@@ -1,0 +1,29 @@
+import type { Route } from "../router";
+import { Link } from "./link";
+
+const ITEMS = [
+  { to: "/", label: "Agents", screens: ["agents", "chat"] },
+  { to: "/team", label: "Team", screens: ["team"] },
+  { to: "/keys", label: "API keys", screens: ["keys"] },
+  { to: "/usage", label: "Usage", screens: ["usage"] },
+] as const satisfies readonly { to: string; label: string; screens: readonly Route["screen"][] }[];
+
+/** The app's sections. Plain links in tab order; the current one is marked with `aria-current="page"`. */
+export function MainNav({ route }: { route: Route }) {
+  return (
+    <nav className="main-nav" aria-label="Main">
+      <ul>
+        {ITEMS.map((item) => {
+          const current = (item.screens as readonly string[]).includes(route.screen);
+          return (
+            <li key={item.to}>
+              <Link to={item.to} className="nav-link" aria-current={current ? "page" : undefined}>
+                {item.label}
+              </Link>
+            </li>
+          );
+        })}
+      </ul>
+    </nav>
+  );
+}
