@@ -154,6 +154,20 @@ export function createGatewayClient(options: GatewayClientOptions) {
       });
       return streamOf(response);
     },
+    /**
+     * Asks the gateway to erase everything it holds for the tenant (`DELETE /v1/tenant`).
+     * "unsupported" when the gateway has no such route (it answers 404/405), so the caller can
+     * fall back to deleting agent by agent.
+     */
+    async deleteTenantData(tenantId: string): Promise<"deleted" | "unsupported"> {
+      try {
+        await (await send("DELETE", "/v1/tenant", { tenantId })).body?.cancel();
+        return "deleted";
+      } catch (error) {
+        if (error instanceof AppError && (error.status === 404 || error.status === 405)) return "unsupported";
+        throw error;
+      }
+    },
     async getRun(tenantId: string, runId: string) {
       return json(RunInfo, await send("GET", runPath(runId), { tenantId }));
     },

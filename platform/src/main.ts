@@ -2,6 +2,7 @@
  * Starts the platform API: validated config → gateway reachable and on the same TENANT_DATA_DIR
  * → database (migrated) → HTTP server. Exits 1 with a readable reason when any step fails.
  */
+import { randomUUID } from "node:crypto";
 import { serve } from "@hono/node-server";
 import { AppError } from "@workforce/protocol";
 import { createApp } from "./app";
@@ -13,6 +14,7 @@ import { ConfigError, loadConfig } from "./config";
 import { dataDirProblem, readDataDirMarker } from "./data-dir-identity";
 import { migrateDatabase } from "./db/migrate-database";
 import { openDatabase } from "./db/open-database";
+import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "./db/stream-stats-store";
 import { createGatewayClient } from "./gateway-client";
 import { createStreamStats } from "./stream-stats";
 import { waitForGateway } from "./wait-for-gateway";
@@ -57,18 +59,27 @@ async function main(): Promise<void> {
         now,
       });
 
+  const logError = (message: string, error: unknown) =>
+    process.stderr.write(`platform: ${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  const stats = createStreamStats({
+    store: createStreamStatsStore(database.db, STREAM_STATS_DEFAULTS),
+    instanceId: randomUUID(),
+    logError,
+  });
+  stats.start();
+
   const app = createApp({
     db: database.db,
     gateway,
     auth,
     verify,
-    stats: createStreamStats(),
+    stats,
     now,
     publicUrl: config.publicUrl,
     supabase: config.supabase,
     tenantDataDir: config.tenantDataDir,
     webDistDir: config.webDistDir,
-    logError: (message, error) => process.stderr.write(`platform: ${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+    logError,
   });
 
   const server = serve({ fetch: app.fetch, port: config.port, ...(config.host ? { hostname: config.host } : {}) }, (info) => {
@@ -88,7 +99,10 @@ async function main(): Promise<void> {
     server.close();
     // Streams may stay open; do not wait for them longer than a moment.
     setTimeout(() => process.exit(0), 2_000).unref();
-    void database.close().finally(() => process.exit(0));
+    void stats
+      .stop()
+      .then(() => database.close())
+      .finally(() => process.exit(0));
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);

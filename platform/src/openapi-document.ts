@@ -12,13 +12,15 @@ import {
 } from "@workforce/protocol";
 import { z } from "zod";
 import { KeyInput } from "./routes/api-keys";
+import { BudgetInput } from "./routes/budget";
+import { EraseInput } from "./routes/tenant-data";
 import { PasswordGrantBody, RefreshGrantBody, SignUpBody } from "./routes/auth";
 import { AcceptInput, InvitationInput } from "./routes/invitations";
 import { MemberUpdate, RoleSchema } from "./routes/members";
 import { TenantInput } from "./routes/tenants";
 
 interface Operation {
-  method: "get" | "post" | "patch" | "delete";
+  method: "get" | "post" | "put" | "patch" | "delete";
   path: string;
   summary: string;
   tag: string;
@@ -49,6 +51,37 @@ const Session = z.object({
   user: z.object({ id: z.string(), email: z.string() }).loose(),
 });
 const Usage = z.object({ runs: z.number(), inputTokens: z.number(), outputTokens: z.number() });
+const Budget = z.object({
+  monthlyTokens: z.number().nullable(),
+  usedTokens: z.number(),
+  remainingTokens: z.number().nullable(),
+  periodStart: z.string(),
+  periodEnd: z.string(),
+  updatedAt: z.string().nullable(),
+  updatedBy: z.string().nullable(),
+});
+const AuditEntry = z.object({
+  id: z.string(),
+  action: z.string(),
+  target: z.string(),
+  actor: z.object({ type: z.enum(["user", "api-key"]), id: z.string().nullable(), email: z.string().nullable() }),
+  details: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+});
+const StreamCounts = { openStreams: z.number(), tenantOpenStreams: z.number(), streamsStarted: z.number(), eventsSent: z.number(), resumes: z.number() };
+const StreamStats = z.object({
+  ...StreamCounts,
+  tenantsStreaming: z.number(),
+  ttftMs: z.object({ median: z.number().nullable(), p95: z.number().nullable(), samples: z.number(), windowSeconds: z.number() }),
+  instanceId: z.string(),
+  instances: z.array(z.object({ id: z.string(), ...StreamCounts, startedAt: z.string(), heartbeatAt: z.string() })),
+});
+const Health = z.object({
+  status: z.enum(["ok", "degraded"]),
+  database: z.object({ ok: z.boolean(), error: z.string().optional() }),
+  gateway: z.object({ ok: z.boolean(), url: z.string(), version: z.string().optional(), error: z.string().optional() }),
+  dataDir: z.object({ ok: z.boolean(), path: z.string(), instanceId: z.string().nullable(), gatewayPath: z.string().optional(), error: z.string().optional() }),
+});
 
 /** Every route, described once with the same zod schemas the handlers validate with. */
 export const OPERATIONS: Operation[] = [
@@ -57,12 +90,14 @@ export const OPERATIONS: Operation[] = [
   { method: "post", path: "/auth/v1/token?grant_type=refresh_token", tag: "auth", summary: "Rotate a refresh token", body: RefreshGrantBody, response: { status: 200, schema: Session } },
   { method: "get", path: "/auth/v1/user", tag: "auth", auth: true, summary: "The signed-in user" },
   { method: "post", path: "/auth/v1/logout", tag: "auth", auth: true, summary: "Sign out (scope=global|local|others)", response: { status: 204 } },
-  { method: "get", path: "/api/health", tag: "service", summary: "Liveness and readiness (503 when not ready)" },
-  { method: "get", path: "/api/config", tag: "service", summary: "Where the web app's auth client points" },
+  { method: "get", path: "/api/health", tag: "service", summary: "Liveness and readiness (503 when not ready)", response: { status: 200, schema: Health } },
+  { method: "get", path: "/api/config", tag: "service", summary: "Where the web app's auth client points", response: { status: 200, schema: z.object({ supabaseUrl: z.string(), supabaseAnonKey: z.string(), embeddedAuth: z.boolean() }) } },
   { method: "get", path: "/api/me", tag: "account", auth: true, summary: "Me, my organisations and the model", response: { status: 200, schema: z.object({ user: z.object({ id: z.string(), email: z.string() }), tenants: z.array(TenantView), model: ModelInfo }) } },
   { method: "get", path: "/api/tenants", tag: "organisations", auth: true, summary: "My organisations", response: { status: 200, schema: z.object({ tenants: z.array(TenantView) }) } },
   { method: "post", path: "/api/tenants", tag: "organisations", auth: true, summary: "Create an organisation", body: TenantInput, response: { status: 201, schema: z.object({ tenant: TenantView }) } },
   { method: "patch", path: "/api/tenant", tag: "organisations", auth: true, summary: "Rename the current organisation (owner/admin)", body: TenantInput, response: { status: 200, schema: z.object({ tenant: TenantView }) } },
+  { method: "delete", path: "/api/tenant", tag: "organisations", auth: true, summary: "Delete the organisation and all its data (owner; confirm with its name)", body: EraseInput, response: { status: 200, schema: z.object({ deleted: z.object({ tenantId: z.string(), agents: z.number(), gatewayData: z.enum(["tenant", "agents"]) }) }) } },
+  { method: "get", path: "/api/tenant/export", tag: "organisations", auth: true, summary: "Export the organisation's data as one JSON document (owner/admin)", response: { status: 200, schema: z.object({ format: z.literal("workforce-tenant-export"), version: z.literal(1) }).loose() } },
   { method: "get", path: "/api/members", tag: "organisations", auth: true, summary: "Members of the current organisation", response: { status: 200, schema: z.object({ members: z.array(MemberView) }) } },
   { method: "patch", path: "/api/members/{userId}", tag: "organisations", auth: true, summary: "Change a member's role (owner/admin)", body: MemberUpdate, response: { status: 200, schema: z.object({ member: MemberView }) } },
   { method: "delete", path: "/api/members/{userId}", tag: "organisations", auth: true, summary: "Remove a member, or leave", response: { status: 204 } },
@@ -86,9 +121,11 @@ export const OPERATIONS: Operation[] = [
   { method: "post", path: "/api/agents/{slug}/messages", tag: "chat", auth: true, summary: "Send a message; the answer is an SSE stream of RunEvents (id = seq, header X-Run-Id)", body: SendMessageInput, response: { status: 200, contentType: "text/event-stream" } },
   { method: "get", path: "/api/runs/{runId}/events", tag: "chat", auth: true, summary: "Resume a run's stream after Last-Event-ID (or ?after=)", response: { status: 200, contentType: "text/event-stream" } },
   { method: "post", path: "/api/runs/{runId}/abort", tag: "chat", auth: true, summary: "Abort a run", response: { status: 200, schema: RunInfo } },
-  { method: "get", path: "/api/stream/stats", tag: "usage", auth: true, summary: "Streaming statistics of this instance" },
+  { method: "get", path: "/api/stream/stats", tag: "usage", auth: true, summary: "Streaming statistics of every live platform instance, with your organisation's share", response: { status: 200, schema: StreamStats } },
   { method: "get", path: "/api/usage", tag: "usage", auth: true, summary: "Token usage (?days=30)", response: { status: 200, schema: z.object({ since: z.string(), days: z.number(), totals: Usage, byAgent: z.array(Usage.extend({ agent: z.string() })) }) } },
-  { method: "get", path: "/api/audit", tag: "organisations", auth: true, summary: "Audit log, newest first (owner/admin)" },
+  { method: "get", path: "/api/budget", tag: "usage", auth: true, summary: "The monthly token budget and this month's use", response: { status: 200, schema: z.object({ budget: Budget }) } },
+  { method: "put", path: "/api/budget", tag: "usage", auth: true, summary: "Set the monthly token budget, null for none (owner/admin)", body: BudgetInput, response: { status: 200, schema: z.object({ budget: Budget }) } },
+  { method: "get", path: "/api/audit", tag: "organisations", auth: true, summary: "Audit log, newest first (owner/admin; ?limit=&cursor=&action=)", response: { status: 200, schema: z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() }) } },
 ];
 
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): unknown {

@@ -2,7 +2,7 @@ import { AppError } from "@workforce/protocol";
 import type { AuthenticatedUser } from "./auth/access-token";
 import { hashToken } from "./auth/refresh-token";
 import { audit } from "./db/audit";
-import type { Database, Role } from "./db/schema";
+import type { Database, Role, TenantTransaction } from "./db/schema";
 import { withTenant } from "./db/with-tenant";
 
 /**
@@ -11,14 +11,40 @@ import { withTenant } from "./db/with-tenant";
  * owner, deliberately narrow, and audit into the tenant they touch.
  */
 export function createTenancy(db: Database, now: () => Date) {
+  async function createTenantIn(trx: TenantTransaction, userId: string, name: string): Promise<{ id: string; name: string; role: Role }> {
+    const tenant = await trx.insertInto("tenants").values({ name, created_at: now() }).returning(["id", "name"]).executeTakeFirstOrThrow();
+    await trx.insertInto("memberships").values({ tenant_id: tenant.id, user_id: userId, role: "owner", created_at: now() }).execute();
+    await audit(trx, { tenantId: tenant.id, actor: { userId, apiKeyId: null }, action: "tenant.create", target: tenant.id, details: { name } });
+    return { ...tenant, role: "owner" as const };
+  }
+
+  /**
+   * The local copy of a Supabase user's email. Emails are unique here, but Supabase may hand an
+   * address to a new user id (the old account was deleted): the newcomer then gets a placeholder
+   * rather than a failed request, and invitations still match the email in their token.
+   */
+  async function freeEmail(trx: TenantTransaction, user: AuthenticatedUser): Promise<string> {
+    const email = user.email.toLowerCase();
+    if (!email) return `${user.id}@users.invalid`;
+    const holder = await trx.selectFrom("users").select("id").where("email", "=", email).executeTakeFirst();
+    return holder && holder.id !== user.id ? `${user.id}@users.invalid` : email;
+  }
+
   return {
     /** A new organisation with `userId` as its owner. */
     async createTenant(userId: string, name: string): Promise<{ id: string; name: string; role: Role }> {
-      return db.transaction().execute(async (trx) => {
-        const tenant = await trx.insertInto("tenants").values({ name, created_at: now() }).returning(["id", "name"]).executeTakeFirstOrThrow();
-        await trx.insertInto("memberships").values({ tenant_id: tenant.id, user_id: userId, role: "owner", created_at: now() }).execute();
-        await audit(trx, { tenantId: tenant.id, actor: { userId, apiKeyId: null }, action: "tenant.create", target: tenant.id, details: { name } });
-        return { ...tenant, role: "owner" as const };
+      return db.transaction().execute((trx) => createTenantIn(trx, userId, name));
+    },
+
+    /**
+     * Deletes the organisation and, by cascade, every row that belongs to it: memberships,
+     * agents, invitations, API keys, usage, budget and its audit log. Users stay (they may
+     * belong to other organisations). Runs as the owner: the app role may not delete tenants.
+     */
+    async deleteTenant(tenantId: string): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom("stream_tenant_streams").where("tenant_id", "=", tenantId).execute();
+        await trx.deleteFrom("tenants").where("id", "=", tenantId).execute();
       });
     },
 
@@ -62,17 +88,35 @@ export function createTenancy(db: Database, now: () => Date) {
     /**
      * Supabase mode: the first time a Supabase user calls the API, mirror them locally (no
      * password) and give them an organisation of their own, as embedded sign-up does.
+     *
+     * Idempotent under concurrency: the user row, the organisation and the membership are made
+     * in one transaction, so a second first request either waits on the user row's insert and
+     * then finds everything committed, or does nothing. None of them can see the user without
+     * their organisation (which used to answer 403).
      */
     async provisionUser(user: AuthenticatedUser): Promise<void> {
-      const inserted = await db
-        .insertInto("users")
-        .values({ id: user.id, email: user.email.toLowerCase() || `${user.id}@users.invalid`, password_hash: "!external", created_at: now(), updated_at: now() })
-        .onConflict((conflict) => conflict.column("id").doNothing())
-        .returning("id")
-        .executeTakeFirst();
-      if (!inserted) return;
-      const localPart = user.email.split("@")[0] || "my";
-      await this.createTenant(user.id, `${localPart}'s organisation`);
+      const known = await db.selectFrom("users").select("id").where("id", "=", user.id).executeTakeFirst();
+      if (known) return;
+      for (const placeholder of [false, true]) {
+        const outcome = await db.transaction().execute(async (trx) => {
+          const email = placeholder ? `${user.id}@users.invalid` : await freeEmail(trx, user);
+          // No conflict target: a concurrent insert of the same id (or email) waits, then does nothing.
+          const inserted = await trx
+            .insertInto("users")
+            .values({ id: user.id, email, password_hash: "!external", created_at: now(), updated_at: now() })
+            .onConflict((conflict) => conflict.doNothing())
+            .returning("id")
+            .executeTakeFirst();
+          if (inserted) {
+            const localPart = user.email.split("@")[0] || "my";
+            await createTenantIn(trx, user.id, `${localPart}'s organisation`);
+            return "created";
+          }
+          const exists = await trx.selectFrom("users").select("id").where("id", "=", user.id).executeTakeFirst();
+          return exists ? "exists" : "email-taken";
+        });
+        if (outcome !== "email-taken") return;
+      }
     },
   };
 }

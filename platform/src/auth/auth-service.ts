@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { AppError } from "@workforce/protocol";
+import { audit } from "../db/audit";
 import type { Database, TenantTransaction, UserRow } from "../db/schema";
+import { withTenant } from "../db/with-tenant";
 import { issueAccessToken } from "./access-token";
 import { toGoTrueUser, type GoTrueSession, type GoTrueUser } from "./gotrue-user";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "./password";
@@ -49,6 +51,21 @@ export function createAuthService(deps: AuthServiceDeps) {
     };
   }
 
+  /**
+   * A wrong password for an existing account goes into the audit log of every organisation the
+   * account belongs to, so their admins can see it being guessed. Unknown emails belong to no
+   * organisation (they are only counted by the throttle); attempts refused by the throttle are
+   * not logged, so an attacker cannot flood the log.
+   */
+  async function auditSignInFailure(userId: string, email: string): Promise<void> {
+    const tenants = await db.selectFrom("memberships").select("tenant_id").where("user_id", "=", userId).execute();
+    for (const { tenant_id: tenantId } of tenants) {
+      await withTenant(db, tenantId, (trx) =>
+        audit(trx, { tenantId, actor: { userId: null, apiKeyId: null }, action: "auth.sign_in_failed", target: userId, details: { email, reason: "invalid_password" } }),
+      );
+    }
+  }
+
   async function startSession(user: UserRow, issuer: string): Promise<GoTrueSession> {
     const sessionId = randomUUID();
     return sessionFor(user, issuer, sessionId, await storeRefreshToken(db, user.id, sessionId, null));
@@ -77,6 +94,7 @@ export function createAuthService(deps: AuthServiceDeps) {
           .returning("id")
           .executeTakeFirstOrThrow();
         await trx.insertInto("memberships").values({ tenant_id: tenant.id, user_id: created.id, role: "owner", created_at: now() }).execute();
+        await audit(trx, { tenantId: tenant.id, actor: { userId: created.id, apiKeyId: null }, action: "tenant.create", target: tenant.id, details: { name: `${localPart}'s organisation` } });
         return created;
       });
       return startSession(user, issuer);
@@ -89,6 +107,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       const matches = await verifyPassword(input.password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
       if (!user || !matches) {
         await throttle.recordFailure(email);
+        if (user) await auditSignInFailure(user.id, email);
         throw new AppError("invalid_credentials", "Invalid login credentials");
       }
       await throttle.reset(email);

@@ -91,4 +91,26 @@ describe(`row-level security (${process.env.DATABASE_URL ? "Postgres" : "PGlite"
     const rows = await withTenant(database.db, "", (trx) => trx.selectFrom("agents").selectAll().execute());
     expect(rows).toEqual([]);
   });
+
+  it("isolates budgets and per-tenant stream counts too", async () => {
+    const db = database.db;
+    await db.insertInto("tenant_budgets").values([
+      { tenant_id: tenantA, monthly_tokens: 10 },
+      { tenant_id: tenantB, monthly_tokens: 20 },
+    ]).execute();
+    await db.insertInto("stream_instances").values({ instance_id: "i1", open_streams: 3, streams_started: 3, events_sent: 0, resumes: 0 }).execute();
+    await db.insertInto("stream_tenant_streams").values([
+      { instance_id: "i1", tenant_id: tenantA, open_streams: 1 },
+      { instance_id: "i1", tenant_id: tenantB, open_streams: 2 },
+    ]).execute();
+    const budgets = await withTenant(db, tenantA, (trx) => trx.selectFrom("tenant_budgets").select(["tenant_id", "monthly_tokens"]).execute());
+    expect(budgets.map((row) => [row.tenant_id, Number(row.monthly_tokens)])).toEqual([[tenantA, 10]]);
+    const streams = await withTenant(db, tenantB, (trx) => trx.selectFrom("stream_tenant_streams").select(["tenant_id", "open_streams"]).execute());
+    expect(streams).toEqual([{ tenant_id: tenantB, open_streams: 2 }]);
+    await expect(
+      withTenant(db, tenantA, (trx) => trx.insertInto("stream_tenant_streams").values({ instance_id: "i1", tenant_id: tenantA, open_streams: 9 }).execute()),
+    ).rejects.toThrow(/permission denied/);
+    const changed = await withTenant(db, tenantA, (trx) => trx.updateTable("tenant_budgets").set({ monthly_tokens: 0 }).where("tenant_id", "=", tenantB).executeTakeFirst());
+    expect(changed.numUpdatedRows).toBe(0n);
+  });
 });

@@ -100,12 +100,49 @@ export interface AuditLogTable {
   target: string;
   details: ColumnType<Record<string, unknown>, string | undefined, string>;
   created_at: CreatedAt;
+  /** Insertion order, for paging; Postgres returns bigint as a string, PGlite as a number. */
+  seq: ColumnType<string | number, never, never>;
 }
 
 export interface SignInFailuresTable {
   id: Generated<string>;
   email: string;
   failed_at: CreatedAt;
+}
+
+/** One platform process's stream counters, rewritten every few seconds (the heartbeat). */
+export interface StreamInstancesTable {
+  instance_id: string;
+  started_at: CreatedAt;
+  heartbeat_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  open_streams: number;
+  /** bigint: a string from Postgres, a number from PGlite. */
+  streams_started: ColumnType<string | number, number, number>;
+  events_sent: ColumnType<string | number, number, number>;
+  resumes: ColumnType<string | number, number, number>;
+}
+
+/** Open streams per tenant on one instance (row-level security: a tenant reads only its own). */
+export interface StreamTenantStreamsTable {
+  instance_id: string;
+  tenant_id: string;
+  open_streams: number;
+}
+
+/** Recent time-to-first-token samples of every instance, pruned by age. */
+export interface TtftSamplesTable {
+  id: ColumnType<string | number, never, never>;
+  instance_id: string;
+  ttft_ms: number;
+  recorded_at: CreatedAt;
+}
+
+/** A tenant's monthly token budget; null `monthly_tokens` means unlimited. */
+export interface TenantBudgetsTable {
+  tenant_id: string;
+  monthly_tokens: ColumnType<string | number | null, number | null, number | null>;
+  updated_by: string | null;
+  updated_at: UpdatedAt;
 }
 
 export interface DatabaseSchema {
@@ -120,6 +157,10 @@ export interface DatabaseSchema {
   usage_events: UsageEventsTable;
   audit_log: AuditLogTable;
   sign_in_failures: SignInFailuresTable;
+  stream_instances: StreamInstancesTable;
+  stream_tenant_streams: StreamTenantStreamsTable;
+  ttft_samples: TtftSamplesTable;
+  tenant_budgets: TenantBudgetsTable;
 }
 
 export type Database = Kysely<DatabaseSchema>;

@@ -3,6 +3,7 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { actorOf, requireScope, tenantOf } from "../auth/authenticate";
+import { assertWithinBudget } from "../budgets";
 import type { Database } from "../db/schema";
 import { withTenant } from "../db/with-tenant";
 import type { GatewayClient } from "../gateway-client";
@@ -15,7 +16,10 @@ export interface ChatRoutesDeps {
   db: Database;
   gateway: GatewayClient;
   stats: StreamStats;
+  /** Milliseconds, for time to first token. */
   now: () => number;
+  /** The date, for the month a budget counts. */
+  clock: () => Date;
   heartbeatMs?: number;
   logError: (message: string, error: unknown) => void;
 }
@@ -69,6 +73,7 @@ export function chatRoutes(deps: ChatRoutesDeps) {
     const tenantId = tenantOf(c).id;
     const slug = agentSlug(c.req.param("slug"));
     const input = await readJson(c, SendMessageInput);
+    await assertWithinBudget(deps.db, tenantId, deps.clock());
     const upstream = await deps.gateway.startRun(tenantId, slug, input);
     return proxySse({
       upstream,

@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { dataDirMarkerPath } from "@workforce/protocol/tenant-path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { openDatabase } from "../db/open-database";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
 import { createTestPlatform, errorOf, signUp, TEST_ORIGIN, type TestPlatform } from "../test-support/test-platform";
 import type { HealthReport } from "./health";
@@ -67,6 +68,27 @@ describe("GET /api/health", () => {
       const response = await platform.app.request(`${TEST_ORIGIN}/api/agents`, { headers: { authorization: `Bearer ${token}` } });
       expect(await errorOf(response)).toMatchObject({ status: 503, code: "gateway_unavailable" });
     } finally {
+      await platform.close();
+    }
+  });
+
+  it("answers 503 database_unavailable, not 500, when the database cannot be reached", async () => {
+    const platform = await createTestPlatform({ gatewayUrl: gateway.url, overrides: { tenantDataDir: tmp } });
+    const unreachable = await openDatabase({ databaseUrl: "postgresql://postgres@127.0.0.1:9/none" });
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const broken = await createTestPlatform({ gatewayUrl: gateway.url, database: platform.database, overrides: { tenantDataDir: tmp, db: unreachable.db } });
+    try {
+      const { token } = await signUp(platform, "ada@example.com");
+      const response = await broken.app.request(`${TEST_ORIGIN}/api/agents`, { headers: { authorization: `Bearer ${token}` } });
+      expect(await errorOf(response)).toMatchObject({ status: 503, code: "database_unavailable" });
+      expect(response.headers.get("retry-after")).toBe("5");
+      const { status, body } = await health(broken);
+      expect(status).toBe(503);
+      expect(body.database.ok).toBe(false);
+      expect(errors).toHaveBeenCalledWith("database unavailable", expect.stringMatching(/ECONNREFUSED|connect/));
+    } finally {
+      await broken.close();
+      await unreachable.close();
       await platform.close();
     }
   });

@@ -18,6 +18,7 @@ async function snapshotOfB() {
     invitations: await db.selectFrom("invitations").select(["id", "revoked_at"]).where("tenant_id", "=", bob.tenantId).execute(),
     keys: await db.selectFrom("api_keys").select(["id", "revoked_at"]).where("tenant_id", "=", bob.tenantId).execute(),
     tenant: await db.selectFrom("tenants").selectAll().where("id", "=", bob.tenantId).execute(),
+    budget: await db.selectFrom("tenant_budgets").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
   };
 }
 
@@ -78,8 +79,15 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
       ["GET", "/api/members"],
       ["GET", "/api/keys"],
       ["PATCH", "/api/tenant"],
+      ["GET", "/api/audit"],
+      ["GET", "/api/budget"],
+      ["PUT", "/api/budget"],
+      ["GET", "/api/stream/stats"],
+      ["GET", "/api/tenant/export"],
+      ["DELETE", "/api/tenant"],
     ] as const) {
-      const response = await call(method, path, { token: alice.token, headers: { "x-tenant-id": bob.tenantId }, body: method === "PATCH" ? { name: "x" } : undefined });
+      const bodies: Record<string, unknown> = { PATCH: { name: "x" }, PUT: { monthlyTokens: 0 }, DELETE: { confirm: "bob's organisation" } };
+      const response = await call(method, path, { token: alice.token, headers: { "x-tenant-id": bob.tenantId }, body: bodies[method] });
       expect({ path, status: response.status }).toEqual({ path, status: 403 });
     }
     expect(gateway.requests.slice(requestsBefore).every((request) => request.tenantId !== bob.tenantId)).toBe(true);

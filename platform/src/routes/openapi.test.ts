@@ -25,4 +25,19 @@ describe("OpenAPI", () => {
       await platform.close();
     }
   });
+
+  it("documents every route the app serves", async () => {
+    const platform = await createTestPlatform({ gatewayUrl: "http://127.0.0.1:9" });
+    try {
+      const undocumented = new Set(["GET /auth/v1/health", "GET /auth/v1/settings", "GET /api/openapi.json", "GET /api/docs"]);
+      const served = platform.app.routes
+        .filter((route) => route.method !== "ALL")
+        .map((route) => `${route.method} ${route.path.replace(/:(\w+)/g, "{$1}")}`)
+        .filter((route) => !undocumented.has(route));
+      const documented = new Set(OPERATIONS.map((operation) => `${operation.method.toUpperCase()} ${operation.path.split("?")[0]}`));
+      expect(served.filter((route) => !documented.has(route))).toEqual([]);
+    } finally {
+      await platform.close();
+    }
+  });
 });

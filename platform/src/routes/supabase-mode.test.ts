@@ -8,6 +8,7 @@ const SUPABASE_URL = "https://project.supabase.co";
 let gateway: FakeGateway;
 let platform: TestPlatform;
 let token: string;
+let signFor: (userId: string, email: string) => Promise<string>;
 
 beforeAll(async () => {
   gateway = await startFakeGateway();
@@ -21,14 +22,16 @@ beforeAll(async () => {
       supabase: { url: SUPABASE_URL, anonKey: "anon-key" },
     },
   });
-  token = await new SignJWT({ email: "sam@example.com", role: "authenticated" })
-    .setProtectedHeader({ alg: "ES256", kid: "k1" })
-    .setSubject("33333333-3333-4333-8333-333333333333")
-    .setAudience("authenticated")
-    .setIssuer(`${SUPABASE_URL}/auth/v1`)
-    .setIssuedAt()
-    .setExpirationTime("1h")
-    .sign(privateKey);
+  signFor = (userId, email) =>
+    new SignJWT({ email, role: "authenticated" })
+      .setProtectedHeader({ alg: "ES256", kid: "k1" })
+      .setSubject(userId)
+      .setAudience("authenticated")
+      .setIssuer(`${SUPABASE_URL}/auth/v1`)
+      .setIssuedAt()
+      .setExpirationTime("1h")
+      .sign(privateKey);
+  token = await signFor("33333333-3333-4333-8333-333333333333", "sam@example.com");
 });
 afterAll(async () => {
   await platform.close();
@@ -53,5 +56,24 @@ describe("Supabase mode", () => {
     const tenants = await platform.database.db.selectFrom("tenants").selectAll().execute();
     expect(tenants).toHaveLength(1);
     expect((await call("POST", "/api/agents", { token, body: { name: "Ada", role: "Analyst" } })).status).toBe(201);
+  });
+
+  it("provisions a new user once when their first requests arrive together", async () => {
+    const call = caller(platform);
+    const userId = "44444444-4444-4444-8444-444444444444";
+    const newcomer = await signFor(userId, "nia@example.com");
+    const responses = await Promise.all(Array.from({ length: 8 }, async () => call("GET", "/api/agents", { token: newcomer })));
+    expect(responses.map((response) => response.status)).toEqual(Array(8).fill(200));
+    const memberships = await platform.database.db.selectFrom("memberships").select(["tenant_id", "role"]).where("user_id", "=", userId).execute();
+    expect(memberships).toEqual([{ tenant_id: expect.any(String), role: "owner" }]);
+  });
+
+  it("gives a new Supabase user whose email a deleted account used a working organisation", async () => {
+    const call = caller(platform);
+    const reused = await signFor("55555555-5555-4555-8555-555555555555", "sam@example.com");
+    const response = await call("GET", "/api/me", { token: reused });
+    expect(response.status).toBe(200);
+    const me = (await response.json()) as { tenants: { name: string; role: string }[] };
+    expect(me.tenants).toEqual([{ id: expect.any(String), name: "sam's organisation", role: "owner" }]);
   });
 });

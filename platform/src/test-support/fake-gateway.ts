@@ -21,6 +21,8 @@ export interface FakeGatewayOptions {
   reply?: string;
   /** Pause between streamed events. */
   eventDelayMs?: number;
+  /** Serve `DELETE /v1/tenant` (the real gateway does not have it yet). */
+  tenantDeletion?: boolean;
 }
 
 export interface FakeGateway {
@@ -92,9 +94,21 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     return deleted ? c.body(null, 204) : c.json(errorBody("agent_not_found", "no such agent"), 404);
   });
   app.get("/v1/agents/:slug/sessions", (c) => {
-    const agent = tenantAgents(c.req.header("x-tenant-id")).get(c.req.param("slug"));
-    return agent ? c.json({ sessions: [] }) : c.json(errorBody("agent_not_found", "no such agent"), 404);
+    const tenantId = c.req.header("x-tenant-id");
+    const agent = tenantAgents(tenantId).get(c.req.param("slug"));
+    if (!agent) return c.json(errorBody("agent_not_found", "no such agent"), 404);
+    // Every run lands in session s1; it exists once the agent has had a run.
+    const talked = [...runs.values()].some((run) => run.tenantId === tenantId && run.events.some((event) => event.type === "run-start" && event.agent === agent.slug));
+    return c.json({ sessions: talked ? [history(agent.slug).session] : [] });
   });
+  if (options.tenantDeletion) {
+    app.delete("/v1/tenant", (c) => {
+      const tenantId = c.req.header("x-tenant-id") ?? "";
+      agents.delete(tenantId);
+      for (const [runId, run] of runs) if (run.tenantId === tenantId) runs.delete(runId);
+      return c.body(null, 204);
+    });
+  }
 
   const history = (slug: string): SessionHistory => ({
     session: {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { ApiErrorBody } from "@workforce/protocol";
 import os from "node:os";
@@ -10,13 +11,15 @@ import { loadSigningSecret } from "../auth/signing-secret";
 import { migrateDatabase } from "../db/migrate-database";
 import { openDatabase, type OpenDatabase } from "../db/open-database";
 import { createGatewayClient } from "../gateway-client";
-import { createStreamStats } from "../stream-stats";
+import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "../db/stream-stats-store";
+import { createStreamStats, type StreamStats } from "../stream-stats";
 
 export const TEST_ORIGIN = "http://platform.test";
 
 export interface TestPlatform {
   app: PlatformApp;
   database: OpenDatabase;
+  stats: StreamStats;
   secret: Uint8Array;
   /** fetch that goes straight into app.fetch (for supabase-js and friends). */
   fetch: typeof fetch;
@@ -62,27 +65,37 @@ export async function createTestPlatform(options: {
   const secret = await loadSigningSecret(database.db);
   const now = () => new Date();
   const webDistDir = await mkdtemp(path.join(os.tmpdir(), "workforce-web-"));
+  const logError = (message: string, error: unknown) => console.error(message, error);
+  const stats = createStreamStats({
+    store: createStreamStatsStore(database.db, STREAM_STATS_DEFAULTS),
+    instanceId: randomUUID(),
+    publishIntervalMs: 1_000,
+    logError,
+  });
+  stats.start();
   const app = createApp({
     db: database.db,
     gateway: createGatewayClient({ baseUrl: options.gatewayUrl, hookToken: options.hookToken }),
     auth: createAuthService({ db: database.db, secret, now }),
     verify: embeddedTokenVerifier({ secret, issuer: `${TEST_ORIGIN}/auth/v1`, now }),
-    stats: createStreamStats(),
+    stats,
     now,
     publicUrl: undefined,
     supabase: undefined,
     tenantDataDir: "/tmp/fake",
     webDistDir,
-    logError: (message, error) => console.error(message, error),
+    logError,
     ...options.overrides,
   });
   const appFetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => app.fetch(new Request(input, init))) as typeof fetch;
   return {
     app,
     database,
+    stats,
     secret,
     fetch: appFetch,
     async close() {
+      await stats.stop();
       if (!shared) await database.close();
       await rm(webDistDir, { recursive: true, force: true });
     },
@@ -127,4 +140,21 @@ export function caller(platform: TestPlatform) {
       },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
+}
+
+/** Signs up `email` and makes them a member of the inviter's current organisation with `role`. */
+export async function joinAs(
+  platform: TestPlatform,
+  inviter: { token: string; tenantId: string },
+  email: string,
+  role: "owner" | "admin" | "member",
+): Promise<{ token: string; userId: string; tenantId: string }> {
+  const call = caller(platform);
+  const user = await signUp(platform, email);
+  const invitation = await call("POST", "/api/invitations", { token: inviter.token, body: { email, role }, headers: { "x-tenant-id": inviter.tenantId } });
+  if (invitation.status !== 201) throw new Error(`invitation failed: ${invitation.status} ${await invitation.text()}`);
+  const { token } = (await invitation.json()) as { token: string };
+  const accepted = await call("POST", "/api/invitations/accept", { token: user.token, body: { token } });
+  if (accepted.status !== 200) throw new Error(`accepting failed: ${accepted.status} ${await accepted.text()}`);
+  return { ...user, tenantId: inviter.tenantId };
 }

@@ -1,0 +1,49 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../app-env";
+import { actorOf, requireAdmin, requireScope, tenantOf } from "../auth/authenticate";
+import { readBudget } from "../budgets";
+import { audit } from "../db/audit";
+import type { Database } from "../db/schema";
+import { withTenant } from "../db/with-tenant";
+import { readJson } from "../validation";
+
+export const BudgetInput = z.object({
+  monthlyTokens: z
+    .number({ message: "must be a whole number of tokens, or null for no limit" })
+    .int("must be a whole number of tokens")
+    .min(0, "must not be negative")
+    .max(Number.MAX_SAFE_INTEGER, "is too large")
+    .nullable(),
+});
+
+/** `/api/budget`: the organisation's monthly token budget; anyone may read it, owners and admins set it. */
+export function budgetRoutes(deps: { db: Database; now: () => Date }) {
+  const app = new Hono<AppEnv>();
+
+  app.get("/", async (c) => {
+    requireScope(c, "usage:read");
+    const tenantId = tenantOf(c).id;
+    return c.json({ budget: await withTenant(deps.db, tenantId, (trx) => readBudget(trx, tenantId, deps.now())) });
+  });
+
+  app.put("/", async (c) => {
+    const { tenantId } = requireAdmin(c);
+    const { monthlyTokens } = await readJson(c, BudgetInput);
+    const actor = actorOf(c);
+    const budget = await withTenant(deps.db, tenantId, async (trx) => {
+      const before = await trx.selectFrom("tenant_budgets").select("monthly_tokens").where("tenant_id", "=", tenantId).executeTakeFirst();
+      await trx
+        .insertInto("tenant_budgets")
+        .values({ tenant_id: tenantId, monthly_tokens: monthlyTokens, updated_by: actor.userId, updated_at: deps.now() })
+        .onConflict((conflict) => conflict.column("tenant_id").doUpdateSet({ monthly_tokens: monthlyTokens, updated_by: actor.userId, updated_at: deps.now() }))
+        .execute();
+      const from = before?.monthly_tokens === null || before?.monthly_tokens === undefined ? null : Number(before.monthly_tokens);
+      await audit(trx, { tenantId, actor, action: "budget.update", target: tenantId, details: { from, to: monthlyTokens } });
+      return readBudget(trx, tenantId, deps.now());
+    });
+    return c.json({ budget });
+  });
+
+  return app;
+}

@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TenantExport } from "../tenant-export";
+import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
+import { caller, createTestPlatform, errorOf, joinAs, signUp, type TestPlatform } from "../test-support/test-platform";
+
+let gateway: FakeGateway;
+let erasingGateway: FakeGateway;
+let platform: TestPlatform;
+let call: ReturnType<typeof caller>;
+let owner: { token: string; userId: string; tenantId: string };
+let admin: { token: string; userId: string; tenantId: string };
+let bob: { token: string; userId: string; tenantId: string };
+let keySecret: string;
+
+beforeAll(async () => {
+  gateway = await startFakeGateway({ reply: "Exported words" });
+  erasingGateway = await startFakeGateway({ tenantDeletion: true });
+  platform = await createTestPlatform({ gatewayUrl: gateway.url });
+  call = caller(platform);
+  owner = await signUp(platform, "olga@example.com");
+  admin = await joinAs(platform, owner, "adam@example.com", "admin");
+  bob = await signUp(platform, "bob@example.com");
+  await call("POST", "/api/agents", { token: owner.token, body: { name: "Ada", role: "Analyst" } });
+  await call("POST", "/api/agents", { token: bob.token, body: { name: "Bob", role: "Builder" } });
+  await (await call("POST", "/api/agents/ada/messages", { token: owner.token, body: { message: "Remember this" } })).text();
+  await call("PUT", "/api/budget", { token: owner.token, body: { monthlyTokens: 5000 } });
+  await call("POST", "/api/invitations", { token: owner.token, body: { email: "ivy@example.com" } });
+  keySecret = ((await (await call("POST", "/api/keys", { token: owner.token, body: { name: "ci" } })).json()) as { secret: string }).secret;
+});
+afterAll(async () => {
+  await platform.close();
+  await gateway.close();
+  await erasingGateway.close();
+});
+
+async function rowsOf(tenantId: string): Promise<Record<string, number>> {
+  const db = platform.database.db;
+  const count = async (table: "memberships" | "agents" | "invitations" | "api_keys" | "usage_events" | "audit_log" | "tenant_budgets") =>
+    (await db.selectFrom(table).select("tenant_id").where("tenant_id", "=", tenantId).execute()).length;
+  return {
+    tenants: (await db.selectFrom("tenants").select("id").where("id", "=", tenantId).execute()).length,
+    memberships: await count("memberships"),
+    agents: await count("agents"),
+    invitations: await count("invitations"),
+    api_keys: await count("api_keys"),
+    usage_events: await count("usage_events"),
+    audit_log: await count("audit_log"),
+    tenant_budgets: await count("tenant_budgets"),
+  };
+}
+
+describe("tenant export", () => {
+  it("bundles the organisation's rows and its agents' sessions, without secrets or other tenants", async () => {
+    const deadline = Date.now() + 5_000;
+    while ((await rowsOf(owner.tenantId)).usage_events === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    const response = await call("GET", "/api/tenant/export", { token: admin.token, headers: { "x-tenant-id": owner.tenantId } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-disposition")).toBe(`attachment; filename="workforce-${owner.tenantId}.json"`);
+    const text = await response.text();
+    const bundle = JSON.parse(text) as TenantExport;
+    expect(bundle).toMatchObject({ format: "workforce-tenant-export", version: 1, tenant: { id: owner.tenantId, name: "olga's organisation" } });
+    expect(bundle.members.map((member) => [member.email, member.role])).toEqual([
+      ["olga@example.com", "owner"],
+      ["adam@example.com", "admin"],
+    ]);
+    expect(bundle.invitations.map((invitation) => invitation.email)).toEqual(["adam@example.com", "ivy@example.com"]);
+    expect(bundle.apiKeys).toEqual([expect.objectContaining({ name: "ci", prefix: keySecret.slice(0, 9) })]);
+    expect(bundle.budget).toMatchObject({ monthlyTokens: 5000 });
+    expect(bundle.usageEvents).toEqual([expect.objectContaining({ agent: "ada", status: "ok", inputTokens: 3 })]);
+    expect(bundle.auditLog.map((entry) => entry.action)).toEqual(["tenant.create", "invitation.create", "invitation.accept", "agent.create", "budget.update", "invitation.create", "api_key.create"]);
+    expect(bundle.agents).toHaveLength(1);
+    expect(bundle.agents[0]!.agent).toMatchObject({ slug: "ada", name: "Ada" });
+    expect(bundle.agents[0]!.sessions.map((session) => session.session.key)).toEqual(["s1"]);
+    expect(bundle.agents[0]!.sessions[0]!.entries.map((entry) => entry.type)).toEqual(["user", "assistant", "tool-result"]);
+    expect(text).not.toContain(keySecret);
+    expect(text).not.toMatch(/hash/i);
+    expect(text).not.toContain(bob.tenantId);
+    expect(text).not.toContain("Builder");
+
+    const audited = await platform.database.db.selectFrom("audit_log").select("actor_user_id").where("action", "=", "tenant.export").execute();
+    expect(audited).toEqual([{ actor_user_id: admin.userId }]);
+  });
+
+  it("is for owners and admins, not members or API keys", async () => {
+    const member = await joinAs(platform, owner, "mia@example.com", "member");
+    expect(await errorOf(await call("GET", "/api/tenant/export", { token: member.token, headers: { "x-tenant-id": owner.tenantId } }))).toMatchObject({ status: 403 });
+    expect((await call("GET", "/api/tenant/export", { token: keySecret })).status).toBe(403);
+  });
+});
+
+describe("tenant erasure", () => {
+  it("needs the owner and the organisation's name as confirmation", async () => {
+    const byAdmin = await call("DELETE", "/api/tenant", { token: admin.token, headers: { "x-tenant-id": owner.tenantId }, body: { confirm: "olga's organisation" } });
+    expect(await errorOf(byAdmin)).toMatchObject({ status: 403, code: "forbidden" });
+    const missing = await call("DELETE", "/api/tenant", { token: owner.token });
+    expect(await errorOf(missing)).toMatchObject({ status: 400, message: expect.stringMatching(/^confirm:/) });
+    const wrong = await call("DELETE", "/api/tenant", { token: owner.token, body: { confirm: "bob's organisation" } });
+    expect(await errorOf(wrong)).toMatchObject({ status: 400, message: expect.stringContaining("olga's organisation") });
+    expect((await rowsOf(owner.tenantId)).tenants).toBe(1);
+  });
+
+  it("keeps everything when the gateway cannot be reached, so the owner can try again", async () => {
+    const offline = await createTestPlatform({ gatewayUrl: "http://127.0.0.1:9", database: platform.database });
+    try {
+      const response = await caller(offline)("DELETE", "/api/tenant", { token: owner.token, body: { confirm: "olga's organisation" } });
+      expect(await errorOf(response)).toMatchObject({ status: 503, code: "gateway_unavailable" });
+    } finally {
+      await offline.close();
+    }
+    expect((await rowsOf(owner.tenantId)).agents).toBe(1);
+  });
+
+  it("deletes the gateway's agents and every row of the organisation, and nothing of anyone else", async () => {
+    const bobBefore = await rowsOf(bob.tenantId);
+    const response = await call("DELETE", "/api/tenant", { token: owner.token, body: { confirm: "olga's organisation" } });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ deleted: { tenantId: owner.tenantId, agents: 1, gatewayData: "agents" } });
+    expect(gateway.requests.filter((request) => request.method === "DELETE").map((request) => [request.path, request.tenantId])).toEqual([
+      ["/v1/tenant", owner.tenantId],
+      ["/v1/agents/ada", owner.tenantId],
+    ]);
+    expect(await rowsOf(owner.tenantId)).toEqual({ tenants: 0, memberships: 0, agents: 0, invitations: 0, api_keys: 0, usage_events: 0, audit_log: 0, tenant_budgets: 0 });
+    expect(await rowsOf(bob.tenantId)).toEqual(bobBefore);
+    // The people remain, with no organisation left; the former admin still has their own.
+    const me = (await (await call("GET", "/api/me", { token: owner.token })).json()) as { tenants: unknown[] };
+    expect(me.tenants).toEqual([]);
+    const adminMe = (await (await call("GET", "/api/me", { token: admin.token })).json()) as { tenants: { name: string }[] };
+    expect(adminMe.tenants.map((tenant) => tenant.name)).toEqual(["adam's organisation"]);
+    expect((await call("GET", "/api/agents", { token: keySecret })).status).toBe(401);
+  });
+
+  it("asks a gateway that can erase a whole tenant to do so", async () => {
+    const second = await createTestPlatform({ gatewayUrl: erasingGateway.url, database: platform.database });
+    try {
+      const carol = await signUp(second, "carol@example.com");
+      await caller(second)("POST", "/api/agents", { token: carol.token, body: { name: "Cy", role: "Writer" } });
+      const response = await caller(second)("DELETE", "/api/tenant", { token: carol.token, body: { confirm: "carol's organisation" } });
+      expect(await response.json()).toEqual({ deleted: { tenantId: carol.tenantId, agents: 1, gatewayData: "tenant" } });
+      expect(erasingGateway.requests.filter((request) => request.method === "DELETE").map((request) => request.path)).toEqual(["/v1/tenant"]);
+      expect((await rowsOf(carol.tenantId)).tenants).toBe(0);
+    } finally {
+      await second.close();
+    }
+  });
+});

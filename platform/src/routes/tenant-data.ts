@@ -1,0 +1,45 @@
+import { AppError } from "@workforce/protocol";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../app-env";
+import { actorOf, requireAdmin } from "../auth/authenticate";
+import { audit } from "../db/audit";
+import type { Database } from "../db/schema";
+import { withTenant } from "../db/with-tenant";
+import type { GatewayClient } from "../gateway-client";
+import type { Tenancy } from "../tenancy";
+import { eraseTenant } from "../tenant-erasure";
+import { exportTenant } from "../tenant-export";
+import { readJson } from "../validation";
+
+export const EraseInput = z.object({
+  confirm: z.string({ message: "is required: send the organisation's name to confirm" }).trim().min(1, "is required: send the organisation's name to confirm"),
+});
+
+/** `GET /api/tenant/export` (owners/admins) and `DELETE /api/tenant` (owners, with confirmation). */
+export function tenantDataRoutes(deps: { db: Database; gateway: GatewayClient; tenancy: Tenancy; now: () => Date }) {
+  const app = new Hono<AppEnv>();
+
+  app.get("/tenant/export", async (c) => {
+    const { tenantId } = requireAdmin(c);
+    const bundle = await exportTenant(deps, tenantId);
+    await withTenant(deps.db, tenantId, (trx) =>
+      audit(trx, { tenantId, actor: actorOf(c), action: "tenant.export", target: tenantId, details: { agents: bundle.agents.length } }),
+    );
+    c.header("content-disposition", `attachment; filename="workforce-${tenantId}.json"`);
+    return c.json(bundle);
+  });
+
+  app.delete("/tenant", async (c) => {
+    const { tenantId, role } = requireAdmin(c);
+    if (role !== "owner") throw new AppError("forbidden", "Only owners can delete the organisation");
+    const { confirm } = await readJson(c, EraseInput);
+    const tenant = await withTenant(deps.db, tenantId, (trx) => trx.selectFrom("tenants").select("name").where("id", "=", tenantId).executeTakeFirstOrThrow());
+    if (confirm !== tenant.name) {
+      throw new AppError("validation_failed", `confirm: must be the organisation's name ("${tenant.name}") to delete it and all its data`);
+    }
+    return c.json({ deleted: await eraseTenant(deps, tenantId) });
+  });
+
+  return app;
+}

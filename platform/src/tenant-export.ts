@@ -1,0 +1,113 @@
+import type { Agent, SessionHistory } from "@workforce/protocol";
+import { readBudget, type BudgetView } from "./budgets";
+import type { Database } from "./db/schema";
+import { withTenant } from "./db/with-tenant";
+import type { GatewayClient } from "./gateway-client";
+
+/** Everything the platform and the gateway hold for one tenant, as one JSON document. */
+export interface TenantExport {
+  format: "workforce-tenant-export";
+  version: 1;
+  exportedAt: string;
+  tenant: { id: string; name: string; createdAt: string };
+  members: { userId: string; email: string; role: string; joinedAt: string }[];
+  invitations: { id: string; email: string; role: string; invitedBy: string | null; createdAt: string; expiresAt: string; acceptedAt: string | null; revokedAt: string | null }[];
+  apiKeys: { id: string; name: string; prefix: string; scopes: string[]; createdBy: string | null; createdAt: string; lastUsedAt: string | null; revokedAt: string | null }[];
+  budget: BudgetView;
+  usageEvents: { runId: string; agent: string; status: string; inputTokens: number; outputTokens: number; userId: string | null; apiKeyId: string | null; createdAt: string }[];
+  auditLog: { id: string; action: string; target: string; actorUserId: string | null; actorApiKeyId: string | null; details: Record<string, unknown>; createdAt: string }[];
+  /** From the gateway: each agent with the full history of each of its sessions. */
+  agents: { agent: Agent; sessions: SessionHistory[] }[];
+}
+
+const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
+
+/** Runs `fn` over `items` with at most `limit` at a time, keeping their order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/**
+ * Reads the tenant's rows (inside its row-level-security transaction; secrets such as key and
+ * token hashes are left out) and its agents and sessions through the gateway. The document is
+ * built in memory, which suits organisations of ordinary size.
+ */
+export async function exportTenant(deps: { db: Database; gateway: GatewayClient; now: () => Date }, tenantId: string): Promise<TenantExport> {
+  const rows = await withTenant(deps.db, tenantId, async (trx) => ({
+    tenant: await trx.selectFrom("tenants").select(["id", "name", "created_at"]).where("id", "=", tenantId).executeTakeFirstOrThrow(),
+    members: await trx
+      .selectFrom("memberships")
+      .innerJoin("users", "users.id", "memberships.user_id")
+      .select(["users.id as userId", "users.email as email", "memberships.role as role", "memberships.created_at as joinedAt"])
+      .where("memberships.tenant_id", "=", tenantId)
+      .orderBy("memberships.created_at")
+      .execute(),
+    invitations: await trx.selectFrom("invitations").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
+    apiKeys: await trx.selectFrom("api_keys").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
+    budget: await readBudget(trx, tenantId, deps.now()),
+    usage: await trx.selectFrom("usage_events").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
+    audit: await trx.selectFrom("audit_log").selectAll().where("tenant_id", "=", tenantId).orderBy("seq").execute(),
+  }));
+  const agents = await deps.gateway.listAgents(tenantId);
+  const withSessions = await mapLimited(agents, 4, async (agent) => {
+    const sessions = await deps.gateway.listSessions(tenantId, agent.slug);
+    return { agent, sessions: await mapLimited(sessions, 4, (session) => deps.gateway.getSession(tenantId, agent.slug, session.key)) };
+  });
+  return {
+    format: "workforce-tenant-export",
+    version: 1,
+    exportedAt: deps.now().toISOString(),
+    tenant: { id: rows.tenant.id, name: rows.tenant.name, createdAt: rows.tenant.created_at.toISOString() },
+    members: rows.members.map((member) => ({ ...member, joinedAt: member.joinedAt.toISOString() })),
+    invitations: rows.invitations.map((row) => ({
+      id: row.id,
+      email: row.email,
+      role: row.role,
+      invitedBy: row.invited_by,
+      createdAt: row.created_at.toISOString(),
+      expiresAt: new Date(row.expires_at).toISOString(),
+      acceptedAt: iso(row.accepted_at),
+      revokedAt: iso(row.revoked_at),
+    })),
+    apiKeys: rows.apiKeys.map((row) => ({
+      id: row.id,
+      name: row.name,
+      prefix: row.prefix,
+      scopes: row.scopes,
+      createdBy: row.created_by,
+      createdAt: row.created_at.toISOString(),
+      lastUsedAt: iso(row.last_used_at),
+      revokedAt: iso(row.revoked_at),
+    })),
+    budget: rows.budget,
+    usageEvents: rows.usage.map((row) => ({
+      runId: row.run_id,
+      agent: row.agent_slug,
+      status: row.status,
+      inputTokens: row.input_tokens,
+      outputTokens: row.output_tokens,
+      userId: row.user_id,
+      apiKeyId: row.api_key_id,
+      createdAt: row.created_at.toISOString(),
+    })),
+    auditLog: rows.audit.map((row) => ({
+      id: row.id,
+      action: row.action,
+      target: row.target,
+      actorUserId: row.actor_user_id,
+      actorApiKeyId: row.actor_api_key_id,
+      details: row.details,
+      createdAt: row.created_at.toISOString(),
+    })),
+    agents: withSessions,
+  };
+}
