@@ -3,12 +3,8 @@ import { sql } from "kysely";
 import type { Database, TenantTransaction } from "./db/schema";
 import { withTenant } from "./db/with-tenant";
 
-/**
- * The code a send over budget is refused with. `budget_exceeded` (429) is not in the protocol's
- * ERROR_CODES yet; until it is, the refusal is `rate_limited` with a message saying why.
- * Switch this constant when the protocol has the code.
- */
-export const BUDGET_EXCEEDED_CODE: ErrorCode = "rate_limited";
+/** The code a send over budget is refused with (429, not retryable before the month ends). */
+export const BUDGET_EXCEEDED_CODE: ErrorCode = "budget_exceeded";
 
 /** A tenant's budget for the current calendar month (UTC). */
 export interface BudgetView {

@@ -38,6 +38,7 @@ export const ERROR_CODES = [
   "queue_full",
   "run_timeout",
   "too_many_runs",
+  "budget_exceeded",
   // storage
   "storage_unavailable",
   "storage_read_only",
@@ -99,6 +100,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   queue_full: 429,
   run_timeout: 504,
   too_many_runs: 429,
+  budget_exceeded: 429,
   storage_unavailable: 503,
   storage_read_only: 503,
   storage_full: 507,

@@ -83,7 +83,7 @@ describe("monthly token budgets", () => {
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     const error = await errorOf(refused);
-    expect(error.code).toBe("rate_limited");
+    expect(error.code).toBe("budget_exceeded");
     expect(error.message).toMatch(/monthly token budget is used up/);
     expect(gateway.runs.size).toBe(runsBefore);
 
