@@ -21,8 +21,13 @@ export interface GatewayClientOptions {
   /** CLAWDBOT_HOOK_TOKEN; sent as `Authorization: Bearer` when set. */
   hookToken: string | undefined;
   fetch?: typeof fetch;
-  /** Time limit for JSON calls (streams have none). */
+  /** Time limit for JSON calls. */
   timeoutMs?: number;
+  /**
+   * Time limit for a stream's response headers. Once headers arrive a stream has no overall
+   * limit (runs may be long); the SSE proxy watches it for silence instead.
+   */
+  streamStartTimeoutMs?: number;
 }
 
 /** A streaming answer from the gateway: the SSE body and the run it belongs to. */
@@ -43,6 +48,7 @@ const SessionEnvelope = z.object({ session: SessionSummary });
 export function createGatewayClient(options: GatewayClientOptions) {
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const streamStartTimeoutMs = options.streamStartTimeoutMs ?? 30_000;
 
   function headers(tenantId: string | undefined, extra: Record<string, string> = {}): Record<string, string> {
     return {
@@ -58,6 +64,9 @@ export function createGatewayClient(options: GatewayClientOptions) {
     init: { tenantId?: string; body?: unknown; accept?: string; stream?: boolean; lastEventId?: string } = {},
   ): Promise<Response> {
     let response: Response;
+    // A stream may not be aborted after its headers arrive, so its limit is cleared then.
+    const streamStart = init.stream ? new AbortController() : undefined;
+    const streamTimer = streamStart ? setTimeout(() => streamStart.abort(), streamStartTimeoutMs) : undefined;
     try {
       response = await doFetch(`${options.baseUrl}${path}`, {
         method,
@@ -67,13 +76,19 @@ export function createGatewayClient(options: GatewayClientOptions) {
           ...(init.lastEventId === undefined ? {} : { "last-event-id": init.lastEventId }),
         }),
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
-        ...(init.stream ? {} : { signal: AbortSignal.timeout(timeoutMs) }),
+        signal: streamStart ? streamStart.signal : AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      throw new AppError("gateway_unavailable", `The agent gateway at ${options.baseUrl} is not reachable; is it running?`, {
-        retryable: true,
-        cause: error,
-      });
+      const timedOut = streamStart?.signal.aborted || (error instanceof Error && error.name === "TimeoutError");
+      throw new AppError(
+        "gateway_unavailable",
+        timedOut
+          ? `The agent gateway at ${options.baseUrl} did not answer within ${init.stream ? streamStartTimeoutMs : timeoutMs} ms`
+          : `The agent gateway at ${options.baseUrl} is not reachable; is it running?`,
+        { retryable: true, cause: error },
+      );
+    } finally {
+      clearTimeout(streamTimer);
     }
     if (!response.ok) throw await gatewayError(response);
     return response;

@@ -3,16 +3,21 @@ import type { GatewayStream } from "./gateway-client";
 import type { StreamStats } from "./stream-stats";
 
 export const HEARTBEAT_MS = 15_000;
+/** The gateway sends a heartbeat every 15 s; this long without a byte means it is stuck. */
+export const UPSTREAM_IDLE_MS = 45_000;
 
 export interface ProxyOptions {
   upstream: GatewayStream;
   tenantId: string;
   kind: "start" | "resume";
-  stats: StreamStats;
+  /** Only the counters the proxy moves. */
+  stats: Pick<StreamStats, "open" | "firstToken" | "eventSent">;
   /** When the request arrived, for time-to-first-token. */
   startedAt: number;
   now: () => number;
   heartbeatMs?: number;
+  /** Ends the stream when the gateway sends nothing for this long; the client then resumes. */
+  upstreamIdleMs?: number;
   /** Called once with the run's end event (also when the browser left before it). `agent` comes from run-start when seen. */
   onRunEnd?: (event: RunEndEvent, agent: string | undefined) => Promise<void>;
 }
@@ -41,6 +46,8 @@ export function proxySse(options: ProxyOptions): Response {
   let sawFirstToken = options.kind === "resume";
   let agent: string | undefined;
   let ended = false;
+  let lastUpstreamAt = options.now();
+  const idleMs = options.upstreamIdleMs ?? UPSTREAM_IDLE_MS;
 
   const finish = () => {
     if (heartbeat) clearInterval(heartbeat);
@@ -50,6 +57,7 @@ export function proxySse(options: ProxyOptions): Response {
 
   /** Parses one chunk; returns the frames to forward. */
   const consume = async (chunk: Uint8Array): Promise<SseMessage[]> => {
+    lastUpstreamAt = options.now();
     const messages = parser.push(decoder.decode(chunk, { stream: true }));
     for (const message of messages) {
       if (message.event !== "run-start" && message.event !== "run-end") continue;
@@ -85,12 +93,18 @@ export function proxySse(options: ProxyOptions): Response {
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       heartbeat = setInterval(() => {
+        if (options.now() - lastUpstreamAt > idleMs) {
+          // A silent gateway (hung, or paused) must not hold the browser forever: ending the
+          // stream makes the pending read finish, and the client resumes with Last-Event-ID.
+          void reader.cancel().catch(() => undefined);
+          return;
+        }
         try {
           controller.enqueue(encoder.encode(SSE_HEARTBEAT));
         } catch {
           finish();
         }
-      }, options.heartbeatMs ?? HEARTBEAT_MS);
+      }, Math.min(options.heartbeatMs ?? HEARTBEAT_MS, idleMs));
     },
     async pull(controller) {
       try {
