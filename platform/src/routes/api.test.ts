@@ -178,3 +178,19 @@ describe("public endpoints", () => {
     expect(await response.text()).toContain("npm run build:web");
   });
 });
+
+describe("oversized bodies", () => {
+  it("answers 413 payload_too_large and creates nothing", async () => {
+    const before = (await (await call("GET", "/api/agents", { token: ada.token })).json()) as { agents: Agent[] };
+    const response = await call("POST", "/api/agents", {
+      token: ada.token,
+      body: { name: "Huge", role: "Filler", persona: "x".repeat(2 * 1024 * 1024) },
+    });
+    expect(response.status).toBe(413);
+    const error = await errorOf(response);
+    expect(error.code).toBe("payload_too_large");
+    expect(error.message).toContain("limited to");
+    const after = (await (await call("GET", "/api/agents", { token: ada.token })).json()) as { agents: Agent[] };
+    expect(after.agents).toHaveLength(before.agents.length);
+  });
+});
