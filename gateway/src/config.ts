@@ -53,6 +53,15 @@ const GatewayEnv = z.object({
   WORKFORCE_RUN_TIMEOUT_MS: integerText("WORKFORCE_RUN_TIMEOUT_MS", 10 * 60_000, 1_000, 24 * 3_600_000),
   /** Runs executing at once across all tenants; more wait in their queue. */
   WORKFORCE_MAX_CONCURRENT_RUNS: integerText("WORKFORCE_MAX_CONCURRENT_RUNS", 16, 1, 10_000),
+  /**
+   * Optional Redis (`redis://…`, `rediss://…`): this gateway publishes its runs' status and events
+   * there, so other gateways on the same TENANT_DATA_DIR can replay and abort them.
+   */
+  REDIS_URL: optionalText.refine((value) => value === undefined || /^rediss?:\/\/./.test(value), {
+    message: "REDIS_URL must look like redis://127.0.0.1:6379 (or rediss:// for TLS)",
+  }),
+  /** Agent session registries kept in memory once idle; the least recently used are written out and dropped. */
+  WORKFORCE_REGISTRY_CACHE: integerText("WORKFORCE_REGISTRY_CACHE", 1_000, 1, 1_000_000),
 });
 
 export interface GatewayConfig {
@@ -67,6 +76,10 @@ export interface GatewayConfig {
   offlineTokenDelayMs: number;
   runTimeoutMs: number;
   maxConcurrentRuns: number;
+  /** Idle agent registries kept loaded (WORKFORCE_REGISTRY_CACHE). */
+  registryCacheSize: number;
+  /** REDIS_URL: where runs are relayed to other gateways; undefined runs without. */
+  redisUrl: string | undefined;
 }
 
 export interface CliFlags {
@@ -131,5 +144,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
     offlineTokenDelayMs: values.OFFLINE_MODEL_DELAY_MS,
     runTimeoutMs: values.WORKFORCE_RUN_TIMEOUT_MS,
     maxConcurrentRuns: values.WORKFORCE_MAX_CONCURRENT_RUNS,
+    registryCacheSize: values.WORKFORCE_REGISTRY_CACHE,
+    redisUrl: values.REDIS_URL,
   };
 }

@@ -1,17 +1,21 @@
 import { randomUUID } from "node:crypto";
 import type { GatewayHealth, ModelInfo } from "@workforce/protocol";
+import { lockOwnersDirPath } from "@workforce/protocol/tenant-path";
 import type { Hono } from "hono";
 import { createAgentStore, type AgentStore } from "./agents/agent-store";
 import type { GatewayConfig } from "./config";
 import type { PreparedDataDir } from "./data-dir";
-import { KeyedLock } from "./fs/keyed-lock";
+import { createFileLocks, type FileLocks } from "./fs/file-lock";
 import { createOfflineProvider } from "./llm/adapters/offline/offline-provider";
 import type { ModelProvider } from "./llm/model-provider";
 import { createModelRouter } from "./llm/model-router";
 import type { Logger } from "./logger";
 import { runAgentTurn } from "./runs/agent-loop";
 import type { CompactionOptions } from "./runs/compaction";
+import { createRedisRunRelay } from "./runs/adapters/redis/redis-run-relay";
 import { createRunManager, type RunManager, type RunManagerLimits } from "./runs/run-manager";
+import type { RunEventRelay } from "./runs/run-relay";
+import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from "./server/auth-failures";
 import { createGatewayApp, type GatewayAppDeps } from "./server/create-gateway-app";
 import type { GatewayEnv } from "./server/gateway-env";
 import { createWsGateway, type WsGateway } from "./server/ws/ws-gateway";
@@ -22,7 +26,8 @@ import { createWorkspaceTools } from "./tools/workspace-tools";
 export const GATEWAY_VERSION = "0.1.0";
 
 export interface GatewayOptions {
-  config: Pick<GatewayConfig, "dataDir" | "hookToken" | "defaultModel" | "offlineTokenDelayMs" | "runTimeoutMs" | "maxConcurrentRuns">;
+  config: Pick<GatewayConfig, "dataDir" | "hookToken" | "defaultModel" | "offlineTokenDelayMs" | "runTimeoutMs" | "maxConcurrentRuns"> &
+    Partial<Pick<GatewayConfig, "registryCacheSize" | "redisUrl">>;
   dataDir: PreparedDataDir;
   logger: Logger;
   /** Real providers, built by the caller from config (so tests can point them at fakes). */
@@ -35,6 +40,12 @@ export interface GatewayOptions {
   clientAddress?: GatewayAppDeps["clientAddress"];
   /** Conversation compaction tuning (see runs/compaction). */
   compaction?: CompactionOptions;
+  /** Relays runs to other gateways; built from config.redisUrl when absent. */
+  relay?: RunEventRelay;
+  /** Failed authentications per address before rate_limited, across HTTP and WebSocket. */
+  authFailureLimits?: AuthFailureLimits;
+  /** Cross-process lock files over TENANT_DATA_DIR (default: this process's own). */
+  locks?: FileLocks;
   /** Registry compaction tuning (see SessionRegistry). */
   registry?: { compactDelayMs?: number; minJournalLines?: number; eagerMaxSessions?: number };
 }
@@ -57,8 +68,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const now = options.now ?? (() => new Date());
   const newId = options.newId ?? randomUUID;
   const startedAt = Date.now();
-  const agents = createAgentStore({ dataDir: config.dataDir, lock: new KeyedLock(), now });
-  const sessions = createSessionStore({ dataDir: config.dataDir, logger, now, ...options.registry });
+  const locks = options.locks ?? createFileLocks({ logger, ownerDir: lockOwnersDirPath(config.dataDir) });
+  const agents = createAgentStore({ dataDir: config.dataDir, locks, now });
+  const sessions = createSessionStore({ dataDir: config.dataDir, logger, now, locks, registryCacheSize: config.registryCacheSize, ...options.registry });
   const routeModel = createModelRouter({
     defaultModel: config.defaultModel,
     offline: createOfflineProvider({ tokenDelayMs: config.offlineTokenDelayMs }),
@@ -66,6 +78,17 @@ export function createGateway(options: GatewayOptions): Gateway {
     openaiCompatible: options.providers?.openaiCompatible,
   });
   const loopDeps = { dataDir: config.dataDir, sessions, tools: options.tools ?? createWorkspaceTools(), logger, now, newId, maxSteps: 8, maxOutputTokens: 4096, compaction: options.compaction };
+  const limits: RunManagerLimits = {
+    maxConcurrentRuns: config.maxConcurrentRuns,
+    maxQueuedPerSession: 64,
+    maxQueuedTotal: 10_000,
+    runTimeoutMs: config.runTimeoutMs,
+    retentionMs: 15 * 60_000,
+    ...options.limits,
+  };
+  const relay =
+    options.relay ??
+    (config.redisUrl ? createRedisRunRelay({ url: config.redisUrl, logger, retentionMs: limits.retentionMs, runTimeoutMs: limits.runTimeoutMs }) : undefined);
   const runs = createRunManager({
     agents,
     sessions,
@@ -73,14 +96,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     execute: (run) => runAgentTurn(loopDeps, run),
     logger,
     now,
-    limits: {
-      maxConcurrentRuns: config.maxConcurrentRuns,
-      maxQueuedPerSession: 64,
-      maxQueuedTotal: 10_000,
-      runTimeoutMs: config.runTimeoutMs,
-      retentionMs: 15 * 60_000,
-      ...options.limits,
-    },
+    limits,
+    relay,
   });
   let defaultModel: ModelInfo;
   try {
@@ -96,6 +113,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     dataDir: { path: options.dataDir.path, instanceId: options.dataDir.instanceId },
     model: defaultModel,
   });
+  const authFailures = new AuthFailureLimiter(options.authFailureLimits ?? DEFAULT_AUTH_FAILURE_LIMITS);
   const app = createGatewayApp({
     agents,
     sessions,
@@ -105,8 +123,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     health,
     heartbeatMs: options.heartbeatMs,
     clientAddress: options.clientAddress,
+    authFailures,
   });
-  const websocket = createWsGateway({ agents, sessions, runs, logger, hookToken: config.hookToken });
+  const websocket = createWsGateway({ agents, sessions, runs, logger, hookToken: config.hookToken, authFailures });
   return {
     app,
     agents,
@@ -117,7 +136,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     async close() {
       websocket.close();
       await runs.close();
+      await relay?.close();
       await sessions.flushAll();
+      locks.close();
     },
   };
 }

@@ -17,7 +17,13 @@ Environment:
   ANTHROPIC_BASE_URL       alternative Anthropic endpoint
   WORKFORCE_DEFAULT_MODEL  model for agents that name none ("offline", a Claude id, "openai:<model>")
   OPENAI_BASE_URL, OPENAI_API_KEY   OpenAI-compatible provider for "openai:<model>" agents
-  OFFLINE_MODEL_DELAY_MS   delay between offline tokens (default 15)`;
+  OFFLINE_MODEL_DELAY_MS   delay between offline tokens (default 15)
+  WORKFORCE_RUN_TIMEOUT_MS       longest a run may take (default 600000)
+  WORKFORCE_MAX_CONCURRENT_RUNS  runs executing at once across all tenants (default 16)
+  WORKFORCE_REGISTRY_CACHE       agent session registries kept in memory once idle (default 1000)
+  REDIS_URL                optional; relay runs to other gateways sharing TENANT_DATA_DIR (redis://host:6379)
+
+Several gateways may serve one TENANT_DATA_DIR (shared storage): see docs/gateway-api.md.`;
 
 function describeModel(config: GatewayConfig, offline: boolean): string {
   return offline ? `offline (built-in; set ANTHROPIC_API_KEY for ${config.defaultModel})` : config.defaultModel;
@@ -65,7 +71,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       gateway.websocket.handleUpgrade(request, socket, head),
     );
     logger.info(
-      `listening on ${server.url} · data dir ${dataDir.path} (instance ${dataDir.instanceId}) · model ${describeModel(config, gateway.defaultModel.offline)} · auth ${config.hookToken ? "token" : "off (loopback only)"}`,
+      `listening on ${server.url} · data dir ${dataDir.path} (instance ${dataDir.instanceId}) · model ${describeModel(config, gateway.defaultModel.offline)} · auth ${config.hookToken ? "token" : "off (loopback only)"}${config.redisUrl ? " · run relay redis" : ""}`,
     );
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {

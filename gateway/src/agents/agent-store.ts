@@ -1,8 +1,9 @@
-import { mkdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { AppError, slugify, type Agent, type AgentInput, type AgentUpdate } from "@workforce/protocol";
-import { ensureContained, ensureTenantRoot, tenantPaths } from "@workforce/protocol/tenant-path";
+import { ensureContained, ensureTenantRoot, tenantPaths, type TenantPaths } from "@workforce/protocol/tenant-path";
 import type { z } from "zod";
-import type { KeyedLock } from "../fs/keyed-lock";
+import { makeDirectory } from "../fs/storage-error";
+import type { FileLocks } from "../fs/file-lock";
 import { writeBootstrapFiles } from "./bootstrap-files";
 import { readTenantConfig, writeTenantConfig } from "./tenant-config";
 
@@ -11,8 +12,8 @@ export type AgentCreate = z.output<typeof AgentInput>;
 
 export interface AgentStoreDeps {
   dataDir: string;
-  /** Serialises config.json writers per tenant. */
-  lock: KeyedLock;
+  /** Serialises config.json writers per tenant, across gateway processes sharing the data dir. */
+  locks: FileLocks;
   now: () => Date;
 }
 
@@ -31,7 +32,10 @@ function notFound(slug: string): AppError {
 
 /** Agents live in `{tenant}/config.json`; their bootstrap files in `{tenant}/workspace/{slug}/`. */
 export function createAgentStore(deps: AgentStoreDeps): AgentStore {
-  const withTenant = <T>(tenantId: string, task: () => Promise<T>) => deps.lock.run(`tenant:${tenantId}`, task);
+  const withTenant = async <T>(tenantId: string, task: (paths: TenantPaths) => Promise<T>): Promise<T> => {
+    const paths = await ensureTenantRoot(deps.dataDir, tenantId);
+    return deps.locks.run(`${paths.config}.lock`, () => task(paths));
+  };
 
   return {
     async list(tenantId) {
@@ -50,8 +54,7 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
 
     async create(tenantId, input) {
       const slug = input.slug ?? slugify(input.name);
-      return withTenant(tenantId, async () => {
-        const paths = await ensureTenantRoot(deps.dataDir, tenantId);
+      return withTenant(tenantId, async (paths) => {
         const agentPaths = paths.agent(slug);
         const config = await readTenantConfig(paths);
         if (config.agents.some((agent) => agent.slug === slug)) {
@@ -69,8 +72,8 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
           createdAt: at,
           updatedAt: at,
         };
-        await mkdir(paths.workspaceDir, { recursive: true, mode: 0o700 });
-        await mkdir(agentPaths.sessionsDir, { recursive: true, mode: 0o700 });
+        await makeDirectory(paths.workspaceDir);
+        await makeDirectory(agentPaths.sessionsDir);
         await ensureContained(paths.root, agentPaths.sessionsDir);
         await writeBootstrapFiles(paths.root, agentPaths, agent);
         await writeTenantConfig(paths, { ...config, agents: [...config.agents, agent] });
@@ -79,8 +82,7 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
     },
 
     async update(tenantId, slug, update) {
-      return withTenant(tenantId, async () => {
-        const paths = await ensureTenantRoot(deps.dataDir, tenantId);
+      return withTenant(tenantId, async (paths) => {
         const agentPaths = paths.agent(slug);
         const config = await readTenantConfig(paths);
         const current = config.agents.find((agent) => agent.slug === slug);
@@ -102,8 +104,7 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
     },
 
     async remove(tenantId, slug) {
-      await withTenant(tenantId, async () => {
-        const paths = await ensureTenantRoot(deps.dataDir, tenantId);
+      await withTenant(tenantId, async (paths) => {
         const agentPaths = paths.agent(slug);
         const config = await readTenantConfig(paths);
         if (!config.agents.some((agent) => agent.slug === slug)) throw notFound(slug);

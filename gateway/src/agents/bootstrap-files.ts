@@ -1,6 +1,7 @@
-import { access, mkdir } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import type { Agent } from "@workforce/protocol";
 import { ensureContained, type AgentPaths } from "@workforce/protocol/tenant-path";
+import { makeDirectory } from "../fs/storage-error";
 import { writeFileAtomic } from "../fs/atomic-write";
 
 /** Workspace files injected into the system prompt, in this order. */
@@ -49,7 +50,7 @@ async function exists(file: string): Promise<boolean> {
  * always rewritten; USER.md, TOOLS.md and MEMORY.md are created once and then belong to the agent.
  */
 export async function writeBootstrapFiles(tenantRoot: string, paths: AgentPaths, agent: Agent): Promise<void> {
-  await mkdir(paths.workspace, { recursive: true, mode: 0o700 });
+  await makeDirectory(paths.workspace);
   for (const file of BOOTSTRAP_FILES) {
     const target = await ensureContained(tenantRoot, paths.workspaceFile(file));
     if (!AGENT_DEFINED.includes(file) && (await exists(target))) continue;

@@ -1,13 +1,16 @@
+import { constants } from "node:fs";
 import { open, readFile } from "node:fs/promises";
 import type { z } from "zod";
 
 /**
  * Appends JSON values as lines and fsyncs before returning. If a crash left the file without a
  * trailing newline (a torn last line), a newline is written first so the new lines stay intact.
+ * With `create: false` a missing file is an error (ENOENT) instead of being created headerless.
  */
-export async function appendJsonLines(filePath: string, values: readonly unknown[]): Promise<void> {
+export async function appendJsonLines(filePath: string, values: readonly unknown[], options: { create?: boolean } = {}): Promise<void> {
   if (values.length === 0) return;
-  const handle = await open(filePath, "a+", 0o600);
+  const flags = options.create === false ? constants.O_RDWR | constants.O_APPEND : "a+";
+  const handle = await open(filePath, flags, 0o600);
   try {
     const { size } = await handle.stat();
     let prefix = "";
@@ -34,6 +37,25 @@ export interface JsonLinesResult<T> {
 export async function readJsonLines<S extends z.ZodType>(filePath: string, schema: S): Promise<JsonLinesResult<z.infer<S>>> {
   const text = await readFile(filePath, "utf8");
   return parseJsonLines(text, schema);
+}
+
+/** Reads the lines of a JSONL file from byte `offset` on (the part appended since a known size). */
+export async function readJsonLinesFrom<S extends z.ZodType>(filePath: string, offset: number, schema: S): Promise<JsonLinesResult<z.infer<S>>> {
+  const handle = await open(filePath, "r");
+  try {
+    const { size } = await handle.stat();
+    const length = Math.max(0, size - offset);
+    const buffer = Buffer.alloc(length);
+    let read = 0;
+    while (read < length) {
+      const { bytesRead } = await handle.read(buffer, read, length - read, offset + read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return parseJsonLines(buffer.subarray(0, read).toString("utf8"), schema);
+  } finally {
+    await handle.close();
+  }
 }
 
 export function parseJsonLines<S extends z.ZodType>(text: string, schema: S): JsonLinesResult<z.infer<S>> {

@@ -1,6 +1,7 @@
 import { AppError, type AssistantMessageEntry, type ContentBlock, type ErrorDetail, type RunEventInput, type ToolResultEntry, type TranscriptEntry, type Usage } from "@workforce/protocol";
 import { ensureTenantRoot } from "@workforce/protocol/tenant-path";
 import { buildSystemPrompt } from "../agents/system-prompt";
+import { storageError } from "../fs/storage-error";
 import type { ModelMessage, ResolvedModel } from "../llm/model-provider";
 import type { Logger } from "../logger";
 import type { SessionStore } from "../sessions/session-store";
@@ -174,6 +175,11 @@ function classify(caught: unknown, signal: AbortSignal, logger: Logger, runId: s
     return { status: "aborted" };
   }
   if (caught instanceof AppError) return { status: "error", error: { code: caught.code, message: caught.message } };
+  const storage = storageError(caught);
+  if (storage) {
+    logger.warn(`run ${runId}: ${storage.message} (${caught instanceof Error ? caught.message : String(caught)})`);
+    return { status: "error", error: { code: storage.code, message: storage.message } };
+  }
   logger.error(`run ${runId} failed unexpectedly`, caught);
   return { status: "error", error: { code: "internal_error", message: "the run failed because of an internal gateway error; see the gateway log" } };
 }

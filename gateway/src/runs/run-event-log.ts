@@ -8,7 +8,11 @@ export class RunEventLog {
   private readonly events: RunEvent[] = [];
   private readonly waiters = new Set<() => void>();
 
-  constructor(readonly runId: string) {}
+  /** `onAppend` sees every event once stamped (the relay publishes it to other gateways). */
+  constructor(
+    readonly runId: string,
+    private readonly onAppend?: (event: RunEvent) => void,
+  ) {}
 
   get lastSeq(): number {
     return this.events.length;
@@ -23,6 +27,7 @@ export class RunEventLog {
     if (this.ended) return undefined;
     const event = { ...input, runId: this.runId, seq: this.events.length + 1 };
     this.events.push(event);
+    this.onAppend?.(event);
     for (const wake of this.waiters) wake();
     this.waiters.clear();
     return event;

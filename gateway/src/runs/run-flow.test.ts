@@ -1,6 +1,6 @@
 import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { ApiErrorBody, RunInfo, SessionHistory, SessionSummary, TranscriptEntry, TranscriptHeader, type RunEvent } from "@workforce/protocol";
+import { ApiErrorBody, RunInfo, SessionHistory, SessionSummary, TranscriptEntry, TranscriptHeader, TranscriptLine, type RunEvent } from "@workforce/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { readRunEvents, replyText, startTestGateway, TENANT_A, TENANT_B, type TestGateway } from "../test-support/test-gateway";
 
@@ -84,6 +84,36 @@ describe("runs over SSE", () => {
     expect(((await renamed.json()) as { session: SessionSummary }).session.title).toBe("Renamed");
     expect((await harness.request("DELETE", "/v1/agents/ada/sessions/chat-1")).status).toBe(204);
     expect((await harness.request("GET", "/v1/agents/ada/sessions/chat-1")).status).toBe(404);
+  });
+
+  it("keeps a rename across a restart that rebuilds the registry from the transcripts alone", async () => {
+    harness = await startTestGateway();
+    await harness.createAgent(TENANT_A);
+    await readRunEvents(await send(harness, { message: "what is on my plate", sessionKey: "plans" }));
+    const renamed = await harness.request("PATCH", "/v1/agents/ada/sessions/plans", { body: { title: "Weekly plan" } });
+    expect(renamed.status).toBe(200);
+    const dataDir = harness.dataDir;
+    await harness.gateway.close();
+    const sessionsDir = path.join(dataDir, TENANT_A, "agents", "ada", "sessions");
+    await rm(path.join(sessionsDir, "sessions.json"), { force: true });
+    await rm(path.join(sessionsDir, "sessions.journal.jsonl"), { force: true });
+
+    const restarted = await startTestGateway({ dataDir });
+    try {
+      const listed = (await (await restarted.request("GET", "/v1/agents/ada/sessions")).json()) as { sessions: SessionSummary[] };
+      expect(listed.sessions).toMatchObject([{ key: "plans", title: "Weekly plan", messageCount: 2 }]);
+      // The history answer carries only messages; the rename lives in a separate session-meta line.
+      const history = SessionHistory.parse(await (await restarted.request("GET", "/v1/agents/ada/sessions/plans")).json());
+      expect(history.entries.map((entry) => entry.type)).toEqual(["user", "assistant"]);
+      const lines = (await readFile(path.join(sessionsDir, `${history.session.sessionId}.jsonl`), "utf8")).trim().split("\n");
+      expect(lines.slice(1).map((line) => TranscriptLine.parse(JSON.parse(line)).type)).toEqual(["user", "assistant", "session-meta"]);
+      // A later message keeps the chosen title rather than the first message's.
+      await readRunEvents(await send(restarted, { message: "and next week?", sessionKey: "plans" }));
+      expect(SessionHistory.parse(await (await restarted.request("GET", "/v1/agents/ada/sessions/plans")).json()).session.title).toBe("Weekly plan");
+    } finally {
+      await restarted.cleanup();
+      await harness.cleanup();
+    }
   });
 
   it("replays exactly the events after N, and Last-Event-ID works too", async () => {

@@ -2,12 +2,14 @@ import { randomUUID } from "node:crypto";
 import { AppError, type RunInfo, type SendMessageInput } from "@workforce/protocol";
 import type { AgentStore } from "../agents/agent-store";
 import { KeyedLock } from "../fs/keyed-lock";
+import { storageError } from "../fs/storage-error";
 import type { ModelRouter } from "../llm/model-router";
 import type { ResolvedModel } from "../llm/model-provider";
 import type { Logger } from "../logger";
 import type { SessionStore } from "../sessions/session-store";
 import type { RunContext, RunOutcome } from "./agent-loop";
 import { RunEventLog } from "./run-event-log";
+import type { RunEventRelay, RunEventSource } from "./run-relay";
 
 export interface RunManagerLimits {
   /** Runs executing at once across all tenants. */
@@ -30,6 +32,16 @@ export interface RunManagerDeps {
   now: () => Date;
   newId?: () => string;
   limits: RunManagerLimits;
+  /** Publishes this gateway's runs so other gateways on the same data dir can serve them (REDIS_URL). */
+  relay?: RunEventRelay | undefined;
+}
+
+/** A run found by id: executing here, or (through the relay) on another gateway. */
+export interface LocatedRun {
+  info(): RunInfo;
+  events: RunEventSource;
+  /** Aborts it here, or asks the gateway executing it to. */
+  abort(): Promise<RunInfo>;
 }
 
 export interface RunRecord {
@@ -56,6 +68,8 @@ export interface RunManager {
   get(tenantId: string, runId: string): RunRecord;
   info(run: RunRecord): RunInfo;
   abort(tenantId: string, runId: string): RunRecord;
+  /** Finds a run here or on another gateway (relay); throws run_not_found for unknown ids and other tenants' runs. */
+  locate(tenantId: string, runId: string): Promise<LocatedRun>;
   /** Aborts every queued or active run of a session (or of the whole agent when key is undefined); returns them. */
   abortWhere(tenantId: string, agent: string, sessionKey?: string): RunRecord[];
   /** Aborts everything and waits for active runs to record their state. */
@@ -77,8 +91,18 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   const submitLock = new KeyedLock();
   let closing = false;
 
+  const announce = (run: RunRecord) => deps.relay?.publishInfo(run.tenantId, infoOf(run));
+  deps.relay?.onAbortRequest((tenantId, runId) => {
+    const run = runs.get(runId);
+    if (run?.tenantId === tenantId) abortRun(run);
+  });
+
   const sessionOf = (run: Pick<RunRecord, "tenantId" | "agent" | "sessionKey">) => `${run.tenantId}/${run.agent}/${run.sessionKey}`;
   const idempotencyOf = (tenantId: string, agent: string, key: string) => `${tenantId}/${agent}/${key}`;
+
+  function infoOf(run: RunRecord): RunInfo {
+    return { runId: run.runId, agent: run.agent, sessionKey: run.sessionKey, sessionId: run.sessionId, status: run.status, lastSeq: run.log.lastSeq };
+  }
 
   function schedule(): void {
     for (let index = 0; index < pending.length && active.size < deps.limits.maxConcurrentRuns; ) {
@@ -96,6 +120,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
     busySessions.add(sessionOf(run));
     active.add(run);
     run.status = "running";
+    announce(run);
     run.log.append({
       type: "run-start",
       agent: run.agent,
@@ -110,19 +135,32 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
     timer.unref();
     const execution = run.controller.signal.aborted
       ? Promise.resolve<RunOutcome>({ status: "aborted", usage: { inputTokens: 0, outputTokens: 0 } })
-      : deps.execute({
-          runId: run.runId,
-          tenantId: run.tenantId,
-          agent: run.agent,
-          sessionKey: run.sessionKey,
-          sessionId: run.sessionId,
-          message: run.message,
-          model: run.model,
-          signal: run.controller.signal,
-          emit: (event) => run.log.append(event),
-        });
+      : // One run per session across every gateway on this data dir; in this process the queue already ensures it.
+        deps.sessions.withSessionLease(
+          { tenantId: run.tenantId, agent: run.agent },
+          run.sessionId,
+          { signal: run.controller.signal, timeoutMs: deps.limits.runTimeoutMs },
+          () =>
+            deps.execute({
+              runId: run.runId,
+              tenantId: run.tenantId,
+              agent: run.agent,
+              sessionKey: run.sessionKey,
+              sessionId: run.sessionId,
+              message: run.message,
+              model: run.model,
+              signal: run.controller.signal,
+              emit: (event) => run.log.append(event),
+            }),
+        );
     execution
       .catch((error: unknown): RunOutcome => {
+        const usage = { inputTokens: 0, outputTokens: 0 };
+        // Stopped while waiting for the session's run lease (abort, timeout) or refused by storage: not a crash.
+        const { signal } = run.controller;
+        const reason: unknown = signal.aborted ? signal.reason : (storageError(error) ?? error);
+        if (signal.aborted && !(reason instanceof AppError)) return { status: "aborted", usage };
+        if (reason instanceof AppError) return { status: "error", usage, error: { code: reason.code, message: reason.message } };
         deps.logger.error(`run ${run.runId} crashed`, error);
         return {
           status: "error",
@@ -142,6 +180,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
 
   function end(run: RunRecord, outcome: RunOutcome): void {
     run.status = outcome.status;
+    announce(run);
     run.log.append({
       type: "run-end",
       status: outcome.status,
@@ -191,7 +230,15 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         if (pending.length >= deps.limits.maxQueuedTotal) {
           throw new AppError("too_many_runs", "the gateway has too many runs waiting; try again shortly", { retryable: true });
         }
-        const session = await deps.sessions.open({ tenantId, agent }, sessionKey, input.message);
+        // The agent's registry stays loaded (never evicted) from now until the run ends.
+        const unpin = await deps.sessions.pin({ tenantId, agent });
+        let session;
+        try {
+          session = await deps.sessions.open({ tenantId, agent }, sessionKey, input.message);
+        } catch (error) {
+          unpin();
+          throw error;
+        }
         let finish: () => void = () => undefined;
         const done = new Promise<void>((resolve) => {
           finish = resolve;
@@ -206,15 +253,19 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           message: input.message,
           model,
           status: "queued",
-          log: new RunEventLog(runId),
+          log: new RunEventLog(runId, deps.relay ? (event) => deps.relay?.publishEvent(tenantId, event) : undefined),
           controller: new AbortController(),
           idempotencyKey: input.idempotencyKey,
           done,
-          finish,
+          finish: () => {
+            unpin();
+            finish();
+          },
         };
         runs.set(runId, run);
         if (input.idempotencyKey) idempotent.set(idempotencyOf(tenantId, agent, input.idempotencyKey), runId);
         pending.push(run);
+        announce(run);
         schedule();
         return run;
       });
@@ -226,8 +277,37 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       return run;
     },
 
-    info(run) {
-      return { runId: run.runId, agent: run.agent, sessionKey: run.sessionKey, sessionId: run.sessionId, status: run.status, lastSeq: run.log.lastSeq };
+    info: infoOf,
+
+    async locate(tenantId, runId) {
+      const local = runs.get(runId);
+      if (local?.tenantId === tenantId) {
+        return {
+          info: () => infoOf(local),
+          events: local.log,
+          abort: async () => {
+            abortRun(local);
+            return infoOf(local);
+          },
+        };
+      }
+      let remote;
+      try {
+        remote = local ? undefined : await deps.relay?.find(tenantId, runId);
+      } catch (error) {
+        deps.logger.warn(`run ${runId}: the run relay could not be asked (${error instanceof Error ? error.message : String(error)})`);
+        throw new AppError("gateway_unavailable", `run "${runId}" is not on this gateway, and the run relay (Redis) cannot be reached to find it`, { retryable: true });
+      }
+      if (!remote) throw new AppError("run_not_found", `no run "${runId}" in this tenant`);
+      const found = remote;
+      return {
+        info: () => found.info,
+        events: found,
+        abort: async () => {
+          await deps.relay?.requestAbort(tenantId, runId);
+          return found.info;
+        },
+      };
     },
 
     abort(tenantId, runId) {

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { AppError, HOOK_TOKEN_HEADER, TENANT_HEADER } from "@workforce/protocol";
 import { assertTenantId } from "@workforce/protocol/tenant-path";
 import type { MiddlewareHandler } from "hono";
+import { normalizeAddress, type AuthFailureLimiter } from "./auth-failures";
 import type { GatewayEnv } from "./gateway-env";
 
 function digest(value: string): Buffer {
@@ -21,31 +22,20 @@ function presentedToken(authorization: string | undefined, headerToken: string |
 export interface AuthOptions {
   /** CLAWDBOT_HOOK_TOKEN; undefined switches auth off (only allowed on loopback). */
   token: string | undefined;
-  /** Repeated failures from one address within `windowMs` beyond `maxFailures` get rate_limited. */
-  maxFailures: number;
-  windowMs: number;
-  now: () => number;
+  /** Failure counting shared with the WebSocket upgrade. */
+  failures: AuthFailureLimiter;
   clientAddress: (c: Parameters<MiddlewareHandler>[0]) => string;
 }
 
 /** Requires the hook token (Bearer or x-clawdbot-token), compared in constant time, with failure rate limiting. */
 export function requireToken(options: AuthOptions): MiddlewareHandler<GatewayEnv> {
-  const failures = new Map<string, { count: number; since: number }>();
   return async (c, next) => {
     if (options.token === undefined) return next();
-    const address = options.clientAddress(c);
-    const now = options.now();
-    const record = failures.get(address);
-    if (record && now - record.since > options.windowMs) failures.delete(address);
-    const current = failures.get(address);
-    if (current && current.count >= options.maxFailures) {
-      const retryAfter = Math.max(1, Math.ceil((current.since + options.windowMs - now) / 1000));
-      throw new AppError("rate_limited", "too many failed authentication attempts; try again later", { headers: { "retry-after": String(retryAfter) } });
-    }
+    const address = normalizeAddress(options.clientAddress(c));
+    options.failures.check(address);
     const token = presentedToken(c.req.header("authorization"), c.req.header(HOOK_TOKEN_HEADER));
     if (token !== undefined && tokenMatches(token, options.token)) return next();
-    if (failures.size > 10_000) failures.clear();
-    failures.set(address, { count: (current?.count ?? 0) + 1, since: current?.since ?? now });
+    options.failures.fail(address);
     if (token === undefined) throw new AppError("unauthorized", "missing gateway token: send Authorization: Bearer <CLAWDBOT_HOOK_TOKEN>");
     throw new AppError("invalid_token", "the gateway token is wrong");
   };

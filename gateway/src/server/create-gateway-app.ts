@@ -6,6 +6,7 @@ import type { Logger } from "../logger";
 import type { RunManager } from "../runs/run-manager";
 import type { SessionStore } from "../sessions/session-store";
 import { requireTenant, requireToken } from "./auth";
+import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS } from "./auth-failures";
 import { createErrorHandler } from "./error-handler";
 import type { GatewayEnv } from "./gateway-env";
 import { agentRoutes } from "./routes/agent-routes";
@@ -26,6 +27,8 @@ export interface GatewayAppDeps {
   /** Remote address for auth rate limiting; the node server passes the socket address. */
   clientAddress?: (c: Parameters<Parameters<Hono<GatewayEnv>["use"]>[1]>[0]) => string;
   maxBodyBytes?: number;
+  /** Failed-authentication counts, shared with the WebSocket upgrade; a fresh one when absent. */
+  authFailures?: AuthFailureLimiter;
 }
 
 /** The gateway's HTTP surface (docs/gateway-api.md), independent of how it is served. */
@@ -45,9 +48,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   });
   const checkToken = requireToken({
     token: deps.hookToken,
-    maxFailures: 20,
-    windowMs: 60_000,
-    now: () => Date.now(),
+    failures: deps.authFailures ?? new AuthFailureLimiter(DEFAULT_AUTH_FAILURE_LIMITS),
     clientAddress: deps.clientAddress ?? (() => "unknown"),
   });
   for (const scope of ["/v1/*", "/hooks/*"]) {

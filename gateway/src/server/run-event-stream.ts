@@ -1,5 +1,5 @@
 import { encodeSseEvent, SSE_HEARTBEAT } from "@workforce/protocol";
-import type { RunEventLog } from "../runs/run-event-log";
+import type { RunEventSource } from "../runs/run-relay";
 
 export interface RunEventStreamOptions {
   heartbeatMs: number;
@@ -10,7 +10,7 @@ export interface RunEventStreamOptions {
  * An SSE response with the run's events after `after`, following live until run-end. The client
  * going away only stops this stream; the run itself continues.
  */
-export function runEventStream(log: RunEventLog, after: number, options: RunEventStreamOptions): Response {
+export function runEventStream(log: RunEventSource, after: number, options: RunEventStreamOptions): Response {
   const encoder = new TextEncoder();
   const stop = new AbortController();
   let heartbeat: NodeJS.Timeout | undefined;

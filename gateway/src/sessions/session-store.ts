@@ -1,9 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
-import { AppError, type SessionHistory, type SessionSummary, type TranscriptEntry } from "@workforce/protocol";
-import { ensureContained, ensureTenantRoot, type AgentPaths } from "@workforce/protocol/tenant-path";
+import { rm } from "node:fs/promises";
+import { AppError, type SessionHistory, type SessionSummary, type TranscriptEntry, type TranscriptLine } from "@workforce/protocol";
+import { ensureContained, ensureTenantRoot, lockOwnersDirPath, type AgentPaths } from "@workforce/protocol/tenant-path";
+import { makeDirectory } from "../fs/storage-error";
+import { createFileLocks, type FileLocks } from "../fs/file-lock";
+import { isNotFound } from "../fs/errno";
 import type { Logger } from "../logger";
-import { SessionRegistry } from "./session-registry";
+import { RegistryCache } from "./registry-cache";
+import { runLeasePath, SessionRegistry, transcriptLockPath } from "./session-registry";
 import { summarizeTranscript, truncate, TITLE_LENGTH } from "./session-summary";
 import { appendTranscriptEntries, createTranscript, readTranscript, type Transcript } from "./transcript";
 
@@ -15,7 +19,13 @@ export interface SessionStoreDeps {
   compactDelayMs?: number;
   minJournalLines?: number;
   eagerMaxSessions?: number;
+  /** Agent registries kept loaded once idle (least recently used ones are written out and dropped). */
+  registryCacheSize?: number;
+  /** Cross-process lock files (default); other gateways may share TENANT_DATA_DIR. */
+  locks?: FileLocks;
 }
+
+export const DEFAULT_REGISTRY_CACHE_SIZE = 1_000;
 
 export interface SessionRef {
   tenantId: string;
@@ -40,46 +50,81 @@ export interface SessionStore {
   readTranscript(ref: SessionRef, sessionId: string): Promise<Transcript>;
   /** Appends completed entries (fsynced) and refreshes the registry entry from the transcript. */
   append(ref: SessionRef, key: string, entries: readonly TranscriptEntry[]): Promise<SessionSummary>;
+  /**
+   * Runs `task` (a run) holding the session's run lease, so runs of one session never overlap, also
+   * across gateway processes sharing the data dir. Waits while another process runs in the session.
+   */
+  withSessionLease<T>(ref: SessionRef, sessionId: string, options: { signal: AbortSignal; timeoutMs: number }, task: () => Promise<T>): Promise<T>;
+  /** Keeps the agent's registry loaded (not evicted) until the returned function is called; runs hold one. */
+  pin(ref: SessionRef): Promise<() => void>;
   /** Forgets the cached registry of a deleted agent. */
   forgetAgent(ref: SessionRef): void;
-  /** Writes every registry's sessions.json; used at shutdown. */
+  /** Writes every registry's sessions.json and unloads it; used at shutdown. */
   flushAll(): Promise<void>;
+  /** How many agent registries are loaded, pinned, and being written out. */
+  cacheStats(): { loaded: number; pinned: number; unloading: number };
 }
 
-/** Sessions of every tenant's agents: registries cached in memory, transcripts on disk. */
+/**
+ * Sessions of every tenant's agents: registries cached in memory (bounded LRU), transcripts on
+ * disk. Safe for several gateway processes on one TENANT_DATA_DIR: registry changes happen under
+ * the agent's registry lock file, transcript appends under the transcript's lock file, taken in
+ * that order (transcript, then registry) so a registry entry never lags behind its transcript
+ * except after a crash, which the next load repairs from the lock file left behind.
+ */
 export function createSessionStore(deps: SessionStoreDeps): SessionStore {
-  const registries = new Map<string, Promise<SessionRegistry>>();
   const newId = deps.newId ?? randomUUID;
+  const locks = deps.locks ?? createFileLocks({ logger: deps.logger, ownerDir: lockOwnersDirPath(deps.dataDir) });
 
   async function agentPaths(ref: SessionRef): Promise<{ root: string; paths: AgentPaths }> {
     const tenant = await ensureTenantRoot(deps.dataDir, ref.tenantId);
     return { root: tenant.root, paths: tenant.agent(ref.agent) };
   }
 
-  async function registryFor(ref: SessionRef): Promise<SessionRegistry> {
-    const cacheKey = `${ref.tenantId}/${ref.agent}`;
-    let registry = registries.get(cacheKey);
-    if (!registry) {
-      registry = (async () => {
-        const { root, paths } = await agentPaths(ref);
-        await mkdir(paths.sessionsDir, { recursive: true, mode: 0o700 });
-        await ensureContained(root, paths.sessionsDir);
-        return SessionRegistry.load(paths, {
-          logger: deps.logger,
-          compactDelayMs: deps.compactDelayMs ?? 2_000,
-          minJournalLines: deps.minJournalLines ?? 1_000,
-          eagerMaxSessions: deps.eagerMaxSessions ?? 100,
-        });
-      })();
-      registries.set(cacheKey, registry);
-      registry.catch(() => registries.delete(cacheKey));
-    }
-    return registry;
-  }
+  const cacheKey = (ref: SessionRef) => `${ref.tenantId}/${ref.agent}`;
+  const refOf = (key: string): SessionRef => {
+    const slash = key.indexOf("/");
+    return { tenantId: key.slice(0, slash), agent: key.slice(slash + 1) };
+  };
+
+  const registries = new RegistryCache<SessionRegistry>({
+    maxEntries: deps.registryCacheSize ?? DEFAULT_REGISTRY_CACHE_SIZE,
+    load: async (key) => {
+      const { root, paths } = await agentPaths(refOf(key));
+      await makeDirectory(paths.sessionsDir);
+      await ensureContained(root, paths.sessionsDir);
+      return SessionRegistry.load(paths, {
+        logger: deps.logger,
+        locks,
+        compactDelayMs: deps.compactDelayMs ?? 2_000,
+        minJournalLines: deps.minJournalLines ?? 1_000,
+        eagerMaxSessions: deps.eagerMaxSessions ?? 100,
+      });
+    },
+    unload: async (key, registry) => {
+      try {
+        await registry.flush();
+      } catch (error) {
+        deps.logger.error(`could not write the session registry of ${key}; its journal keeps the changes`, error);
+      } finally {
+        registry.close();
+      }
+    },
+    discard: (_key, registry) => registry.close(),
+  });
+
+  /** Runs `task` with the agent's registry loaded, caught up with other processes, and pinned so it cannot be evicted meanwhile. */
+  const withRegistry = <T>(ref: SessionRef, task: (registry: SessionRegistry) => Promise<T> | T): Promise<T> =>
+    registries.use(cacheKey(ref), async (registry) => {
+      await registry.sync();
+      return task(registry);
+    });
+
+  const notFound = (ref: SessionRef, key: string) => new AppError("session_not_found", `no session "${key}" for agent "${ref.agent}"`);
 
   async function mustGet(ref: SessionRef, key: string): Promise<SessionSummary> {
-    const session = (await registryFor(ref)).get(key);
-    if (!session) throw new AppError("session_not_found", `no session "${key}" for agent "${ref.agent}"`);
+    const session = await withRegistry(ref, (registry) => registry.get(key));
+    if (!session) throw notFound(ref, key);
     return session;
   }
 
@@ -93,10 +138,32 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
     return transcript;
   }
 
+  /**
+   * Appends lines to a session's transcript (fsynced) under its lock, then refreshes the registry
+   * entry from the transcript before letting go, so the registry never moves backwards.
+   */
+  const appendLines = (ref: SessionRef, key: string, lines: readonly TranscriptLine[]): Promise<SessionSummary> =>
+    withRegistry(ref, async (registry) => {
+      const session = registry.get(key);
+      if (!session) throw notFound(ref, key);
+      const { root, paths } = await agentPaths(ref);
+      const transcriptPath = await ensureContained(root, paths.transcript(session.sessionId));
+      return locks.run(transcriptLockPath(paths, session.sessionId), async () => {
+        try {
+          await appendTranscriptEntries(transcriptPath, lines);
+        } catch (error) {
+          if (isNotFound(error)) throw notFound(ref, key); // deleted meanwhile, maybe by another gateway
+          throw error;
+        }
+        const transcript = await transcriptOf(ref, session.sessionId);
+        const updated = await registry.update(key, (current) => (current?.sessionId === session.sessionId ? summarizeTranscript(transcript, current) : undefined));
+        if (updated?.sessionId !== session.sessionId) throw notFound(ref, key);
+        return updated;
+      });
+    });
+
   return {
-    async list(ref) {
-      return (await registryFor(ref)).list();
-    },
+    list: (ref) => withRegistry(ref, (registry) => registry.list()),
 
     get: mustGet,
 
@@ -106,79 +173,66 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
       return { session, entries: transcript.entries };
     },
 
-    async rename(ref, key, title) {
-      await mustGet(ref, key);
-      const registry = await registryFor(ref);
-      const updated = await registry.update(key, (current) => current && { ...current, title });
-      if (!updated) throw new AppError("session_not_found", `no session "${key}" for agent "${ref.agent}"`);
-      return updated;
-    },
+    // Recorded in the transcript first, so a registry rebuilt from transcripts keeps the title.
+    rename: (ref, key, title) => appendLines(ref, key, [{ type: "session-meta", id: newId(), timestamp: deps.now().toISOString(), title }]),
 
-    async remove(ref, key) {
-      const registry = await registryFor(ref);
-      const removed = await registry.remove(key);
-      if (!removed) throw new AppError("session_not_found", `no session "${key}" for agent "${ref.agent}"`);
-      const { root, paths } = await agentPaths(ref);
-      await rm(await ensureContained(root, paths.transcript(removed.sessionId)), { force: true });
-    },
+    remove: (ref, key) =>
+      withRegistry(ref, async (registry) => {
+        const session = registry.get(key);
+        if (!session) throw notFound(ref, key);
+        const { root, paths } = await agentPaths(ref);
+        const transcriptPath = await ensureContained(root, paths.transcript(session.sessionId));
+        await locks.run(transcriptLockPath(paths, session.sessionId), async () => {
+          // Transcript first: a crash in between leaves an entry without transcript, which the next load drops.
+          await rm(transcriptPath, { force: true });
+          await registry.remove(key);
+        });
+      }),
 
-    async open(ref, key, firstMessage) {
-      const registry = await registryFor(ref);
-      const { root, paths } = await agentPaths(ref);
-      const existing = key === undefined ? undefined : registry.get(key);
-      if (existing) return { summary: existing, transcriptPath: await ensureContained(root, paths.transcript(existing.sessionId)) };
-      const sessionId = newId();
-      const sessionKey = key ?? sessionId;
-      const at = deps.now().toISOString();
-      const transcriptPath = await ensureContained(root, paths.transcript(sessionId));
-      // The transcript exists before the registry names it, so a crash never leaves a dangling entry.
-      await createTranscript(transcriptPath, { type: "session", version: 1, sessionId, key: sessionKey, agent: ref.agent, createdAt: at });
-      const summary: SessionSummary = {
-        key: sessionKey,
-        sessionId,
-        title: truncate(firstMessage, TITLE_LENGTH) || "New session",
-        createdAt: at,
-        updatedAt: at,
-        model: null,
-        inputTokens: 0,
-        outputTokens: 0,
-        messageCount: 0,
-        lastMessagePreview: "",
-      };
-      await registry.update(sessionKey, () => summary);
-      return { summary, transcriptPath };
-    },
+    open: (ref, key, firstMessage) =>
+      withRegistry(ref, async (registry) => {
+        const { root, paths } = await agentPaths(ref);
+        const sessionId = newId();
+        const sessionKey = key ?? sessionId;
+        const { session } = await registry.getOrCreate(sessionKey, async () => {
+          const at = deps.now().toISOString();
+          const transcriptPath = await ensureContained(root, paths.transcript(sessionId));
+          // The transcript exists before the registry names it, so a crash never leaves a dangling entry.
+          await createTranscript(transcriptPath, { type: "session", version: 1, sessionId, key: sessionKey, agent: ref.agent, createdAt: at });
+          return {
+            key: sessionKey,
+            sessionId,
+            title: truncate(firstMessage, TITLE_LENGTH) || "New session",
+            createdAt: at,
+            updatedAt: at,
+            model: null,
+            inputTokens: 0,
+            outputTokens: 0,
+            messageCount: 0,
+            lastMessagePreview: "",
+          };
+        });
+        return { summary: session, transcriptPath: await ensureContained(root, paths.transcript(session.sessionId)) };
+      }),
 
     readTranscript: transcriptOf,
 
-    async append(ref, key, entries) {
-      const session = await mustGet(ref, key);
+    append: (ref, key, entries) => appendLines(ref, key, entries),
+
+    async withSessionLease(ref, sessionId, options, task) {
       const { root, paths } = await agentPaths(ref);
-      await appendTranscriptEntries(await ensureContained(root, paths.transcript(session.sessionId)), entries);
-      const transcript = await transcriptOf(ref, session.sessionId);
-      const registry = await registryFor(ref);
-      const updated = await registry.update(key, (current) => summarizeTranscript(transcript, current));
-      if (!updated) throw new AppError("internal_error", "session registry update failed");
-      return updated;
+      await ensureContained(root, paths.transcript(sessionId));
+      return locks.run(runLeasePath(paths, sessionId), task, options);
     },
+
+    pin: (ref) => registries.pin(cacheKey(ref)),
 
     forgetAgent(ref) {
-      const cacheKey = `${ref.tenantId}/${ref.agent}`;
-      const registry = registries.get(cacheKey);
-      registries.delete(cacheKey);
-      registry?.then((loaded) => loaded.close()).catch(() => undefined);
+      registries.forget(cacheKey(ref));
     },
 
-    async flushAll() {
-      for (const registry of registries.values()) {
-        try {
-          const loaded = await registry;
-          await loaded.flush();
-          loaded.close();
-        } catch (error) {
-          deps.logger.error("could not flush a session registry", error);
-        }
-      }
-    },
+    flushAll: () => registries.unloadAll(),
+
+    cacheStats: () => registries.stats(),
   };
 }

@@ -17,8 +17,9 @@ function entryText(entry: TranscriptEntry): string {
 }
 
 /**
- * Derives a registry entry from a transcript (the source of truth). `previous` keeps what only the
- * registry knows, such as a title the user chose.
+ * Derives a registry entry from a transcript (the source of truth). A title the user chose is
+ * recorded in the transcript (session-meta line) and wins; otherwise `previous` keeps the
+ * registry's title, and a new entry is titled after the first user message.
  */
 export function summarizeTranscript(transcript: Transcript, previous?: SessionSummary): SessionSummary {
   const { header, entries } = transcript;
@@ -45,7 +46,7 @@ export function summarizeTranscript(transcript: Transcript, previous?: SessionSu
   return {
     key: header.key,
     sessionId: header.sessionId,
-    title: previous?.title || truncate(firstUserText, TITLE_LENGTH) || "New session",
+    title: transcript.title || previous?.title || truncate(firstUserText, TITLE_LENGTH) || "New session",
     createdAt: header.createdAt,
     updatedAt: last?.timestamp ?? previous?.updatedAt ?? header.createdAt,
     model,

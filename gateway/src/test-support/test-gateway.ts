@@ -20,11 +20,17 @@ export interface TestGateway {
 
 /** A gateway on a fresh temporary TENANT_DATA_DIR, offline model without delays, auth off unless a token is given. */
 export async function startTestGateway(
-  overrides: Partial<Omit<GatewayOptions, "config">> & { hookToken?: string; config?: Partial<GatewayOptions["config"]> } = {},
+  overrides: Partial<Omit<GatewayOptions, "config" | "dataDir">> & {
+    hookToken?: string;
+    config?: Partial<GatewayOptions["config"]>;
+    /** Serve this existing TENANT_DATA_DIR (a restart, or a second gateway on shared storage); the caller removes it. */
+    dataDir?: string;
+  } = {},
 ): Promise<TestGateway> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "gateway-test-"));
+  const ownsDataDir = overrides.dataDir === undefined;
+  const dataDir = overrides.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), "gateway-test-")));
   const prepared = await prepareDataDir(dataDir);
-  const { hookToken, config, ...rest } = overrides;
+  const { hookToken, config, dataDir: _dataDir, ...rest } = overrides;
   const gateway = createGateway({
     config: {
       dataDir,
@@ -59,7 +65,7 @@ export async function startTestGateway(
       request("POST", "/v1/agents", { tenant, body: { name: "Ada", role: "Research Analyst", persona: "Curious and precise. Loves footnotes.", ...body } }),
     async cleanup() {
       await gateway.close();
-      await rm(dataDir, { recursive: true, force: true });
+      if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -151,6 +151,26 @@ export type AssistantMessageEntry = z.infer<typeof AssistantMessageEntry>;
 export type ToolResultEntry = z.infer<typeof ToolResultEntry>;
 export type CompactionEntry = z.infer<typeof CompactionEntry>;
 
+/**
+ * A transcript line that is not a message: a change to the session itself, recorded so the
+ * transcript (the source of truth) can rebuild what the registry knows. The latest `title` wins.
+ * Not part of `TranscriptEntry`: readers that want only messages keep parsing with that union,
+ * and the gateway's history answers never contain these lines. Parse raw transcript lines with
+ * `TranscriptLine` to accept both.
+ */
+export const SessionMetaEntry = z.object({
+  type: z.literal("session-meta"),
+  id: z.string(),
+  timestamp: z.string(),
+  /** The title the user gave the session. */
+  title: z.string().optional(),
+});
+export type SessionMetaEntry = z.infer<typeof SessionMetaEntry>;
+
+/** Any line after the header of `{sessionId}.jsonl`: a message entry or a session-meta line. */
+export const TranscriptLine = z.union([TranscriptEntry, SessionMetaEntry]);
+export type TranscriptLine = z.infer<typeof TranscriptLine>;
+
 export const SessionHistory = z.object({ session: SessionSummary, entries: z.array(TranscriptEntry) });
 export type SessionHistory = z.infer<typeof SessionHistory>;
 
@@ -189,3 +209,7 @@ export type GatewayHealth = z.infer<typeof GatewayHealth>;
 /** Header names on the platform → gateway wire. */
 export const TENANT_HEADER = "x-tenant-id";
 export const HOOK_TOKEN_HEADER = "x-clawdbot-token";
+/** OpenAI-compatible clients name the gateway session with this header; every answer carries it back. */
+export const SESSION_KEY_HEADER = "x-session-key";
+/** The run a response belongs to (run starts, SSE replays, chat completions, hooks). */
+export const RUN_ID_HEADER = "x-run-id";

@@ -2,3 +2,4 @@ export * from "./errors";
 export * from "./events";
 export * from "./gateway-api";
 export * from "./sse";
+export * from "./ws-frames";

@@ -48,6 +48,13 @@ export function dataDirMarkerPath(dataDir: string): string {
   return path.join(assertAbsoluteDataDir(dataDir), DATA_DIR_MARKER);
 }
 
+/** Name of the directory at the root of TENANT_DATA_DIR where each gateway process keeps its lock owner file. */
+export const LOCK_OWNERS_DIR = ".workforce-locks";
+
+export function lockOwnersDirPath(dataDir: string): string {
+  return path.join(assertAbsoluteDataDir(dataDir), LOCK_OWNERS_DIR);
+}
+
 /**
  * Checks a path a tool or client gave relative to some root (e.g. an agent workspace) and
  * returns it in normalised form. Rejects absolute paths, `..` segments (also percent-encoded or

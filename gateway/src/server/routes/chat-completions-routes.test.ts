@@ -59,6 +59,9 @@ describe("OpenAI-compatible /v1/chat/completions with the official openai client
     const client = await openaiClient();
     await expect(client.chat.completions.create({ model: "agent:ghost", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({ status: 404 });
     await expect(client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({ status: 400 });
+    await expect(
+      client.chat.completions.create({ model: "agent:ada", messages: [{ role: "user", content: "hi" }] }, { headers: { "x-session-key": "../../etc" } }),
+    ).rejects.toMatchObject({ status: 400, error: { code: "invalid_session_key" } });
     const wrong = new OpenAI({ baseURL: `${server!.url}/v1`, apiKey: "wrong", defaultHeaders: { "x-tenant-id": TENANT_A }, maxRetries: 0 });
     await expect(wrong.chat.completions.create({ model: "agent:ada", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({ status: 401 });
   });

@@ -1,4 +1,4 @@
-import { AppError, ERROR_STATUS, type ErrorCode, type RunEvent, type Usage } from "@workforce/protocol";
+import { AppError, ERROR_STATUS, RUN_ID_HEADER, SESSION_KEY_HEADER, SessionKey, type ErrorCode, type RunEvent, type Usage } from "@workforce/protocol";
 import { assertSlug } from "@workforce/protocol/tenant-path";
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -6,9 +6,6 @@ import { z } from "zod";
 import type { RunManager, RunRecord } from "../../runs/run-manager";
 import type { GatewayEnv } from "../gateway-env";
 import { readJsonBody } from "../request-input";
-
-/** Header carrying the gateway session for OpenAI-compatible clients; answered on every response. */
-export const SESSION_KEY_HEADER = "x-session-key";
 
 const MessageContent = z.union([z.string(), z.array(z.looseObject({ type: z.string(), text: z.string().optional() })), z.null()]);
 
@@ -27,6 +24,14 @@ function lastUserText(messages: z.output<typeof ChatCompletionRequest>["messages
   return text;
 }
 
+function sessionKeyFrom(header: string | undefined): string | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  const parsed = SessionKey.safeParse(value);
+  if (!parsed.success) throw new AppError("invalid_session_key", `X-Session-Key ${parsed.error.issues[0]?.message ?? "is invalid"}`);
+  return parsed.data;
+}
+
 function completionUsage(usage: Usage) {
   return { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens };
 }
@@ -41,11 +46,11 @@ export function chatCompletionsRoutes(deps: { runs: RunManager }): Hono<GatewayE
   app.post("/", async (c) => {
     const body = await readJsonBody(c, ChatCompletionRequest);
     const slug = assertSlug(body.model.slice("agent:".length));
-    const sessionKey = c.req.header(SESSION_KEY_HEADER)?.trim() || undefined;
+    const sessionKey = sessionKeyFrom(c.req.header(SESSION_KEY_HEADER));
     const run = await deps.runs.submit(c.get("tenantId"), slug, { message: lastUserText(body.messages), sessionKey });
     const id = `chatcmpl-${run.runId}`;
     const created = Math.floor(Date.now() / 1000);
-    const headers = { [SESSION_KEY_HEADER]: run.sessionKey, "x-run-id": run.runId };
+    const headers = { [SESSION_KEY_HEADER]: run.sessionKey, [RUN_ID_HEADER]: run.runId };
     if (body.stream) return streamCompletion(run, { id, created, model: body.model, includeUsage: body.stream_options?.include_usage === true, headers });
 
     let text = "";

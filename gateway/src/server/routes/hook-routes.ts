@@ -1,4 +1,4 @@
-import { SessionKey, Slug } from "@workforce/protocol";
+import { SessionKey, Slug, RUN_ID_HEADER } from "@workforce/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { RunManager } from "../../runs/run-manager";
@@ -23,7 +23,7 @@ export function hookRoutes(deps: { runs: RunManager }): Hono<GatewayEnv> {
       sessionKey: input.sessionKey,
       idempotencyKey: input.idempotencyKey,
     });
-    c.header("x-run-id", run.runId);
+    c.header(RUN_ID_HEADER, run.runId);
     return c.json(deps.runs.info(run), 202);
   });
   return app;

@@ -1,4 +1,4 @@
-import { AppError, SendMessageInput } from "@workforce/protocol";
+import { AppError, SendMessageInput, RUN_ID_HEADER } from "@workforce/protocol";
 import { assertSlug } from "@workforce/protocol/tenant-path";
 import { Hono } from "hono";
 import type { RunManager } from "../../runs/run-manager";
@@ -33,23 +33,24 @@ export function agentRunRoutes(deps: RunRouteDeps): Hono<GatewayEnv> {
     const input = await readJsonBody(c, SendMessageInput);
     const run = await deps.runs.submit(c.get("tenantId"), slug, input);
     if (wantsEventStream(c.req.header("accept"))) {
-      return runEventStream(run.log, 0, { heartbeatMs: deps.heartbeatMs, headers: { "x-run-id": run.runId } });
+      return runEventStream(run.log, 0, { heartbeatMs: deps.heartbeatMs, headers: { [RUN_ID_HEADER]: run.runId } });
     }
-    c.header("x-run-id", run.runId);
+    c.header(RUN_ID_HEADER, run.runId);
     return c.json(deps.runs.info(run), 202);
   });
   return app;
 }
 
-/** `/v1/runs/:runId`: status, replay, abort. */
+/** `/v1/runs/:runId`: status, replay, abort; also of runs another gateway executes (with a run relay). */
 export function runRoutes(deps: RunRouteDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
-  app.get("/:runId", (c) => c.json(deps.runs.info(deps.runs.get(c.get("tenantId"), c.req.param("runId")))));
-  app.get("/:runId/events", (c) => {
-    const run = deps.runs.get(c.get("tenantId"), c.req.param("runId"));
+  app.get("/:runId", async (c) => c.json((await deps.runs.locate(c.get("tenantId"), c.req.param("runId"))).info()));
+  app.get("/:runId/events", async (c) => {
+    const runId = c.req.param("runId");
+    const run = await deps.runs.locate(c.get("tenantId"), runId);
     const after = parseAfter(c.req.query("after"), c.req.header("last-event-id"));
-    return runEventStream(run.log, after, { heartbeatMs: deps.heartbeatMs, headers: { "x-run-id": run.runId } });
+    return runEventStream(run.events, after, { heartbeatMs: deps.heartbeatMs, headers: { [RUN_ID_HEADER]: runId } });
   });
-  app.post("/:runId/abort", (c) => c.json(deps.runs.info(deps.runs.abort(c.get("tenantId"), c.req.param("runId")))));
+  app.post("/:runId/abort", async (c) => c.json(await (await deps.runs.locate(c.get("tenantId"), c.req.param("runId"))).abort()));
   return app;
 }

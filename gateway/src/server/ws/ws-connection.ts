@@ -1,10 +1,14 @@
-import { AppError, describeZodError, type ErrorDetail } from "@workforce/protocol";
+import { AppError, describeZodError, WS_METHOD_PARAMS, WS_METHODS, WsRequestFrame, type ErrorDetail, type WsEventFrame, type WsMethod, type WsResponseFrame } from "@workforce/protocol";
+import { z } from "zod";
 import type { AgentStore } from "../../agents/agent-store";
 import { parseJson } from "../../fs/jsonl-file";
 import type { Logger } from "../../logger";
-import type { RunManager, RunRecord } from "../../runs/run-manager";
+import type { RunManager } from "../../runs/run-manager";
+import type { RunEventSource } from "../../runs/run-relay";
 import type { SessionStore } from "../../sessions/session-store";
-import { RequestFrame, WS_METHODS, type EventFrame, type ResponseFrame, type WsMethod } from "./ws-frames";
+
+/** Enough of a bad frame to answer it by id. */
+const FrameId = z.object({ id: z.string() });
 
 export interface WsConnectionDeps {
   agents: AgentStore;
@@ -24,7 +28,7 @@ export class WsConnection {
   constructor(
     private readonly tenantId: string,
     private readonly deps: WsConnectionDeps,
-    private readonly send: (frame: ResponseFrame | EventFrame) => void,
+    private readonly send: (frame: WsResponseFrame | WsEventFrame) => void,
   ) {}
 
   close(): void {
@@ -32,10 +36,10 @@ export class WsConnection {
   }
 
   async receive(text: string): Promise<void> {
-    const frame = RequestFrame.safeParse(parseJson(text));
+    const frame = WsRequestFrame.safeParse(parseJson(text));
     if (!frame.success) {
-      const id = (parseJson(text) as { id?: unknown } | undefined)?.id;
-      this.reply(typeof id === "string" ? id : "", undefined, { code: "validation_failed", message: `bad frame: ${describeZodError(frame.error)}` });
+      const id = FrameId.safeParse(parseJson(text));
+      this.reply(id.success ? id.data.id : "", undefined, { code: "validation_failed", message: `bad frame: ${describeZodError(frame.error)}` });
       return;
     }
     const { id, method, params } = frame.data;
@@ -51,8 +55,8 @@ export class WsConnection {
   }
 
   private async dispatch(method: string, params: unknown): Promise<unknown> {
-    if (!(method in WS_METHODS)) throw new AppError("not_found", `unknown method "${method}"; known: ${Object.keys(WS_METHODS).join(", ")}`);
-    const schema = WS_METHODS[method as WsMethod];
+    if (!Object.hasOwn(WS_METHOD_PARAMS, method)) throw new AppError("not_found", `unknown method "${method}"; known: ${WS_METHODS.join(", ")}`);
+    const schema = WS_METHOD_PARAMS[method as WsMethod];
     const parsed = schema.safeParse(params);
     if (!parsed.success) throw new AppError("validation_failed", describeZodError(parsed.error, "params"));
     const { tenantId } = this;
@@ -62,43 +66,49 @@ export class WsConnection {
       case "agents.list":
         return { agents: await this.deps.agents.list(tenantId) };
       case "sessions.list": {
-        const input = WS_METHODS["sessions.list"].parse(params);
+        const input = WS_METHOD_PARAMS["sessions.list"].parse(params);
         await this.deps.agents.get(tenantId, input.agent);
         return { sessions: await this.deps.sessions.list({ tenantId, agent: input.agent }) };
       }
       case "sessions.history": {
-        const input = WS_METHODS["sessions.history"].parse(params);
+        const input = WS_METHOD_PARAMS["sessions.history"].parse(params);
         await this.deps.agents.get(tenantId, input.agent);
         return this.deps.sessions.history({ tenantId, agent: input.agent }, input.sessionKey);
       }
+      case "sessions.abort": {
+        const input = WS_METHOD_PARAMS["sessions.abort"].parse(params);
+        await this.deps.agents.get(tenantId, input.agent);
+        await this.deps.sessions.get({ tenantId, agent: input.agent }, input.sessionKey);
+        return { aborted: this.deps.runs.abortWhere(tenantId, input.agent, input.sessionKey).map((run) => this.deps.runs.info(run)) };
+      }
       case "chat.send": {
-        const input = WS_METHODS["chat.send"].parse(params);
+        const input = WS_METHOD_PARAMS["chat.send"].parse(params);
         const run = await this.deps.runs.submit(tenantId, input.agent, input);
-        this.forward(run, 0);
+        this.forward(run.runId, run.log, 0);
         return this.deps.runs.info(run);
       }
       case "runs.subscribe": {
-        const input = WS_METHODS["runs.subscribe"].parse(params);
-        const run = this.deps.runs.get(tenantId, input.runId);
-        this.forward(run, input.after ?? 0);
-        return this.deps.runs.info(run);
+        const input = WS_METHOD_PARAMS["runs.subscribe"].parse(params);
+        const run = await this.deps.runs.locate(tenantId, input.runId);
+        this.forward(input.runId, run.events, input.after ?? 0);
+        return run.info();
       }
       case "runs.abort": {
-        const input = WS_METHODS["runs.abort"].parse(params);
-        return this.deps.runs.info(this.deps.runs.abort(tenantId, input.runId));
+        const input = WS_METHOD_PARAMS["runs.abort"].parse(params);
+        return (await this.deps.runs.locate(tenantId, input.runId)).abort();
       }
     }
   }
 
   /** Streams a run's events to this client; the response frame goes out first. */
-  private forward(run: RunRecord, after: number): void {
+  private forward(runId: string, events: RunEventSource, after: number): void {
     void (async () => {
       await Promise.resolve();
-      for await (const event of run.log.follow(after, this.stop.signal)) {
+      for await (const event of events.follow(after, this.stop.signal)) {
         this.seq += 1;
         this.send({ type: "event", event: event.type, payload: event, seq: this.seq });
       }
-    })().catch((error: unknown) => this.deps.logger.error(`websocket: forwarding run ${run.runId} failed`, error));
+    })().catch((error: unknown) => this.deps.logger.error(`websocket: forwarding run ${runId} failed`, error));
   }
 
   private reply(id: string, payload: unknown, error?: ErrorDetail): void {

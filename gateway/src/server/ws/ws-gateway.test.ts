@@ -1,4 +1,5 @@
-import { RunEvent } from "@workforce/protocol";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { RunEvent, RunInfo, WsServerFrame } from "@workforce/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startTestGateway, TENANT_A, TENANT_B, type TestGateway } from "../../test-support/test-gateway";
@@ -25,8 +26,19 @@ interface Frame {
   seq?: number;
 }
 
-async function start() {
-  harness = await startTestGateway({ hookToken: "ws-token" });
+async function start(overrides: Parameters<typeof startTestGateway>[0] = {}) {
+  harness = await startTestGateway({
+    hookToken: "ws-token",
+    // Real sockets report their address; in-process requests (createAgent) have none.
+    clientAddress: (c) => {
+      try {
+        return getConnInfo(c).remote.address ?? "unknown";
+      } catch {
+        return "in-process";
+      }
+    },
+    ...overrides,
+  });
   await harness.createAgent(TENANT_A);
   server = await startServer(harness.gateway.app, 0, "127.0.0.1", (request, socket, head) => harness!.gateway.websocket.handleUpgrade(request, socket, head));
   return server.url.replace("http", "ws");
@@ -94,5 +106,38 @@ describe("WebSocket /v1/ws", () => {
     b.request("x", "runs.subscribe", { runId });
     const frames = await b.until((all) => all.some((frame) => frame.id === "x"));
     expect(frames[0]).toMatchObject({ ok: false, error: { code: "run_not_found" } });
+  });
+
+  it("aborts a session's active and queued runs with sessions.abort", async () => {
+    const url = await start({ config: { offlineTokenDelayMs: 20 } });
+    const client = connect(url, { authorization: "Bearer ws-token", "x-tenant-id": TENANT_A });
+    await client.opened;
+    client.request("1", "chat.send", { agent: "ada", message: "Who are you?", sessionKey: "busy" });
+    client.request("2", "chat.send", { agent: "ada", message: "and then?", sessionKey: "busy" });
+    await client.until((all) => all.some((frame) => frame.event === "text-delta"));
+    client.request("3", "sessions.abort", { agent: "ada", sessionKey: "busy" });
+    client.request("4", "sessions.abort", { agent: "ada", sessionKey: "nobody" });
+    const frames = await client.until((all) => all.filter((frame) => frame.event === "run-end").length === 2 && all.some((frame) => frame.id === "4"));
+    for (const frame of frames) WsServerFrame.parse(frame);
+    const runIds = ["1", "2"].map((id) => RunInfo.parse(frames.find((frame) => frame.id === id)!.payload).runId);
+    const aborted = (frames.find((frame) => frame.id === "3")!.payload as { aborted: unknown[] }).aborted.map((info) => RunInfo.parse(info).runId);
+    expect(aborted.sort()).toEqual([...runIds].sort());
+    const ends = frames.filter((frame) => frame.event === "run-end").map((frame) => RunEvent.parse(frame.payload));
+    expect(ends.map((event) => (event.type === "run-end" ? event.status : ""))).toEqual(["aborted", "aborted"]);
+    expect(frames.find((frame) => frame.id === "4")).toMatchObject({ ok: false, error: { code: "session_not_found" } });
+  });
+
+  it("rate-limits failed authentications per address across WebSocket and HTTP alike", async () => {
+    const url = await start({ authFailureLimits: { maxFailures: 3, windowMs: 60_000 } });
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      await expect(connect(url, { authorization: "Bearer wrong", "x-tenant-id": TENANT_A }).opened).rejects.toThrow("401");
+    }
+    const http = `${url.replace("ws", "http")}/v1/agents`;
+    expect((await fetch(http, { headers: { authorization: "Bearer wrong", "x-tenant-id": TENANT_A } })).status).toBe(401);
+    // The third failure (over HTTP) used up the allowance for both ways in, even with the right token.
+    await expect(connect(url, { authorization: "Bearer ws-token", "x-tenant-id": TENANT_A }).opened).rejects.toThrow("429");
+    const limited = await fetch(http, { headers: { authorization: "Bearer ws-token", "x-tenant-id": TENANT_A } });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 });

@@ -1,15 +1,16 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { AppError, HOOK_TOKEN_HEADER, TENANT_HEADER } from "@workforce/protocol";
+import { AppError, HOOK_TOKEN_HEADER, TENANT_HEADER, WS_PATH } from "@workforce/protocol";
 import { assertTenantId } from "@workforce/protocol/tenant-path";
 import { WebSocketServer, type WebSocket } from "ws";
 import { tokenMatches } from "../auth";
+import { normalizeAddress, type AuthFailureLimiter } from "../auth-failures";
 import { WsConnection, type WsConnectionDeps } from "./ws-connection";
-
-export const WS_PATH = "/v1/ws";
 
 export interface WsGatewayOptions extends WsConnectionDeps {
   hookToken: string | undefined;
+  /** Failed-authentication counts shared with the HTTP routes. */
+  authFailures: AuthFailureLimiter;
 }
 
 export interface WsGateway {
@@ -23,15 +24,23 @@ function header(request: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Authenticates at connect: token and tenant from headers, or from `?token=`/`?tenant=` for browsers. */
-function authenticate(request: IncomingMessage, hookToken: string | undefined): string {
+/**
+ * Authenticates at connect: token and tenant from headers, or from `?token=`/`?tenant=` for
+ * browsers. Failures count against the client's address together with failed HTTP requests.
+ */
+function authenticate(request: IncomingMessage, hookToken: string | undefined, failures: AuthFailureLimiter): string {
   const url = new URL(request.url ?? "/", "http://gateway");
   if (url.pathname !== WS_PATH) throw new AppError("not_found", `websocket endpoint is ${WS_PATH}`);
   if (hookToken !== undefined) {
-    const bearer = /^Bearer\s+(.+)$/i.exec(header(request, "authorization") ?? "")?.[1];
-    const token = bearer ?? header(request, HOOK_TOKEN_HEADER) ?? url.searchParams.get("token") ?? undefined;
-    if (!token) throw new AppError("unauthorized", "missing gateway token");
-    if (!tokenMatches(token, hookToken)) throw new AppError("invalid_token", "the gateway token is wrong");
+    const address = normalizeAddress(request.socket.remoteAddress);
+    failures.check(address);
+    const bearer = /^Bearer\s+(.+)$/i.exec(header(request, "authorization") ?? "")?.[1]?.trim();
+    const token = bearer || header(request, HOOK_TOKEN_HEADER)?.trim() || url.searchParams.get("token") || undefined;
+    if (!token || !tokenMatches(token, hookToken)) {
+      failures.fail(address);
+      if (!token) throw new AppError("unauthorized", "missing gateway token");
+      throw new AppError("invalid_token", "the gateway token is wrong");
+    }
   }
   const tenant = header(request, TENANT_HEADER) ?? url.searchParams.get("tenant") ?? undefined;
   if (!tenant) throw new AppError("tenant_required", "the X-Tenant-ID header (or ?tenant=) is required");
@@ -40,7 +49,10 @@ function authenticate(request: IncomingMessage, hookToken: string | undefined): 
 
 function refuse(socket: Duplex, error: AppError): void {
   const body = JSON.stringify(error.toBody());
-  socket.end(`HTTP/1.1 ${error.status} ${error.code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  const extra = Object.entries(error.headers ?? {})
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
+  socket.end(`HTTP/1.1 ${error.status} ${error.code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`);
 }
 
 /** The WebSocket interface for live clients: request/response/event frames, tenant bound at connect. */
@@ -51,7 +63,7 @@ export function createWsGateway(options: WsGatewayOptions): WsGateway {
     handleUpgrade(request, socket, head) {
       let tenantId: string;
       try {
-        tenantId = authenticate(request, options.hookToken);
+        tenantId = authenticate(request, options.hookToken, options.authFailures);
       } catch (error) {
         refuse(socket, error instanceof AppError ? error : new AppError("internal_error", "websocket upgrade failed"));
         return;

@@ -1,0 +1,62 @@
+import { z } from "zod";
+import { ErrorDetail } from "./errors";
+import { RunEvent } from "./events";
+import { SessionKey, Slug } from "./gateway-api";
+
+/**
+ * The gateway's WebSocket protocol (`/v1/ws`). The tenant is bound at connect (X-Tenant-ID or
+ * `?tenant=`); after that the client sends request frames and receives response frames (paired by
+ * `id`) and event frames (a per-connection, strictly increasing `seq`; the payload is the RunEvent
+ * with its own per-run `seq`).
+ */
+export const WS_PATH = "/v1/ws";
+
+export const WsRequestFrame = z.object({
+  type: z.literal("req"),
+  id: z.string().min(1).max(200),
+  method: z.string().min(1),
+  params: z.unknown().optional(),
+});
+export type WsRequestFrame = z.infer<typeof WsRequestFrame>;
+
+export const WsResponseFrame = z.discriminatedUnion("ok", [
+  z.object({ type: z.literal("res"), id: z.string(), ok: z.literal(true), payload: z.unknown() }),
+  z.object({ type: z.literal("res"), id: z.string(), ok: z.literal(false), error: ErrorDetail }),
+]);
+export type WsResponseFrame = z.infer<typeof WsResponseFrame>;
+
+export const WsEventFrame = z.object({
+  type: z.literal("event"),
+  /** The RunEvent's `type` (`run-start`, `text-delta`, …). */
+  event: z.string(),
+  payload: RunEvent,
+  /** Per connection, strictly increasing from 1. */
+  seq: z.number().int().positive(),
+});
+export type WsEventFrame = z.infer<typeof WsEventFrame>;
+
+/** Anything the gateway sends on the socket. */
+export const WsServerFrame = z.union([WsResponseFrame, WsEventFrame]);
+export type WsServerFrame = z.infer<typeof WsServerFrame>;
+
+/** Params of each request method. Payloads: see docs/gateway-api.md. */
+export const WS_METHOD_PARAMS = {
+  ping: z.unknown().optional(),
+  "agents.list": z.object({}).optional(),
+  "sessions.list": z.object({ agent: Slug }),
+  "sessions.history": z.object({ agent: Slug, sessionKey: SessionKey }),
+  /** Aborts the active run and everything queued in one session; answers `{ aborted: RunInfo[] }`. */
+  "sessions.abort": z.object({ agent: Slug, sessionKey: SessionKey }),
+  /** Answers the RunInfo, then streams the run's events from seq 1. */
+  "chat.send": z.object({
+    agent: Slug,
+    message: z.string().min(1).max(100_000),
+    sessionKey: SessionKey.optional(),
+    idempotencyKey: z.string().min(1).max(200).optional(),
+  }),
+  /** Answers the RunInfo, then streams the run's events with seq > after. */
+  "runs.subscribe": z.object({ runId: z.string().min(1), after: z.number().int().nonnegative().optional() }),
+  "runs.abort": z.object({ runId: z.string().min(1) }),
+} as const;
+export type WsMethod = keyof typeof WS_METHOD_PARAMS;
+export const WS_METHODS = Object.keys(WS_METHOD_PARAMS) as WsMethod[];
