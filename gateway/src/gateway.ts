@@ -20,6 +20,7 @@ import { createGatewayApp, type GatewayAppDeps } from "./server/create-gateway-a
 import type { GatewayEnv } from "./server/gateway-env";
 import { createWsGateway, type WsGateway } from "./server/ws/ws-gateway";
 import { createSessionStore, type SessionStore } from "./sessions/session-store";
+import { createTenantErasure } from "./tenants/tenant-erasure";
 import type { Tool } from "./tools/tool";
 import { createWorkspaceTools } from "./tools/workspace-tools";
 
@@ -119,6 +120,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     sessions,
     runs,
     logger,
+    eraseTenant: createTenantErasure({ dataDir: config.dataDir, runs, sessions, logger }),
     hookToken: config.hookToken,
     health,
     heartbeatMs: options.heartbeatMs,

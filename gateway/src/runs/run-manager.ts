@@ -72,6 +72,12 @@ export interface RunManager {
   locate(tenantId: string, runId: string): Promise<LocatedRun>;
   /** Aborts every queued or active run of a session (or of the whole agent when key is undefined); returns them. */
   abortWhere(tenantId: string, agent: string, sessionKey?: string): RunRecord[];
+  /**
+   * Erasing a tenant: refuses its new runs meanwhile, waits for its submits in progress, aborts its
+   * queued and running runs, waits until they have ended (nothing of theirs writes afterwards) and
+   * forgets them and their idempotency keys. Returns how many runs were aborted.
+   */
+  abortTenant(tenantId: string): Promise<number>;
   /** Aborts everything and waits for active runs to record their state. */
   close(): Promise<void>;
 }
@@ -89,6 +95,9 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   const busySessions = new Set<string>();
   const active = new Set<RunRecord>();
   const submitLock = new KeyedLock();
+  /** Submits in progress per tenant, and tenants being erased (their submits are refused). */
+  const submitting = new Map<string, Set<Promise<unknown>>>();
+  const erasing = new Map<string, number>();
   let closing = false;
 
   const announce = (run: RunRecord) => deps.relay?.publishInfo(run.tenantId, infoOf(run));
@@ -189,11 +198,28 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       at: deps.now().toISOString(),
     });
     run.finish();
-    const forget = setTimeout(() => {
-      runs.delete(run.runId);
-      if (run.idempotencyKey) idempotent.delete(idempotencyOf(run.tenantId, run.agent, run.idempotencyKey));
-    }, deps.limits.retentionMs);
+    const forget = setTimeout(() => forgetRun(run), deps.limits.retentionMs);
     forget.unref();
+  }
+
+  function forgetRun(run: RunRecord): void {
+    if (runs.get(run.runId) === run) runs.delete(run.runId);
+    const key = run.idempotencyKey && idempotencyOf(run.tenantId, run.agent, run.idempotencyKey);
+    if (key && idempotent.get(key) === run.runId) idempotent.delete(key);
+  }
+
+  /** Tracks a submit so erasing its tenant waits for it; refuses it while the tenant is being erased. */
+  function trackSubmit<T>(tenantId: string, submit: () => Promise<T>): Promise<T> {
+    if (erasing.has(tenantId)) throw new AppError("conflict", "this tenant's data is being erased; try again shortly", { retryable: true });
+    const promise = submit();
+    const set = submitting.get(tenantId) ?? new Set();
+    submitting.set(tenantId, set.add(promise));
+    const untrack = () => {
+      set.delete(promise);
+      if (set.size === 0 && submitting.get(tenantId) === set) submitting.delete(tenantId);
+    };
+    promise.then(untrack, untrack);
+    return promise;
   }
 
   function abortRun(run: RunRecord): void {
@@ -212,7 +238,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
     async submit(tenantId, agent, input) {
       if (closing) throw new AppError("gateway_unavailable", "the gateway is shutting down");
       // Serialised per agent so concurrent sends queue in arrival order and share new sessions.
-      return submitLock.run(`${tenantId}/${agent}`, async () => {
+      return trackSubmit(tenantId, () => submitLock.run(`${tenantId}/${agent}`, async () => {
         if (input.idempotencyKey) {
           const existing = idempotent.get(idempotencyOf(tenantId, agent, input.idempotencyKey));
           const run = existing ? runs.get(existing) : undefined;
@@ -268,7 +294,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         announce(run);
         schedule();
         return run;
-      });
+      }));
     },
 
     get(tenantId, runId) {
@@ -325,6 +351,23 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         affected.push(run);
       }
       return affected;
+    },
+
+    async abortTenant(tenantId) {
+      erasing.set(tenantId, (erasing.get(tenantId) ?? 0) + 1);
+      try {
+        await Promise.allSettled([...(submitting.get(tenantId) ?? [])]);
+        const own = [...runs.values()].filter((run) => run.tenantId === tenantId);
+        const live = own.filter((run) => !run.log.ended);
+        for (const run of live) abortRun(run);
+        await Promise.all(own.map((run) => run.done));
+        for (const run of own) forgetRun(run);
+        return live.length;
+      } finally {
+        const left = (erasing.get(tenantId) ?? 1) - 1;
+        if (left > 0) erasing.set(tenantId, left);
+        else erasing.delete(tenantId);
+      }
     },
 
     async close() {

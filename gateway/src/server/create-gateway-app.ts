@@ -14,12 +14,16 @@ import { chatCompletionsRoutes } from "./routes/chat-completions-routes";
 import { hookRoutes } from "./routes/hook-routes";
 import { agentRunRoutes, runRoutes } from "./routes/run-routes";
 import { sessionRoutes } from "./routes/session-routes";
+import { tenantRoutes } from "./routes/tenant-routes";
+import type { EraseTenant } from "../tenants/tenant-erasure";
 
 export interface GatewayAppDeps {
   agents: AgentStore;
   sessions: SessionStore;
   runs: RunManager;
   logger: Logger;
+  /** Erases a tenant's runs, cached state and directory (`DELETE /v1/tenant`). */
+  eraseTenant: EraseTenant;
   /** CLAWDBOT_HOOK_TOKEN; undefined turns auth off (loopback only; config enforces that). */
   hookToken: string | undefined;
   health: () => GatewayHealth;
@@ -62,6 +66,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   app.route("/v1/agents", agentRunRoutes(runDeps));
   app.route("/v1/runs", runRoutes(runDeps));
   app.route("/v1/chat/completions", chatCompletionsRoutes(deps));
+  app.route("/v1/tenant", tenantRoutes(deps));
   app.route("/hooks", hookRoutes(deps));
   return app;
 }

@@ -58,6 +58,21 @@ export class RegistryCache<T> {
     entry.value.then((value) => this.options.discard(key, value)).catch(() => undefined);
   }
 
+  /**
+   * Drops every key `match` accepts without persisting it (a tenant being erased), and waits until
+   * each is discarded and any eviction of a matching key that was already writing it out has finished.
+   */
+  async forgetWhere(match: (key: string) => boolean): Promise<void> {
+    const dropped: Promise<unknown>[] = [];
+    for (const [key, entry] of [...this.entries]) {
+      if (!match(key)) continue;
+      this.entries.delete(key);
+      dropped.push(entry.value.then((value) => this.options.discard(key, value)).catch(() => undefined));
+    }
+    for (const [key, unloading] of this.unloading) if (match(key)) dropped.push(unloading);
+    await Promise.all(dropped);
+  }
+
   /** Unloads every value (shutdown); values loaded afterwards stay until the next call. */
   async unloadAll(): Promise<void> {
     for (const [key, entry] of [...this.entries]) {

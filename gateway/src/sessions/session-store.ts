@@ -59,6 +59,8 @@ export interface SessionStore {
   pin(ref: SessionRef): Promise<() => void>;
   /** Forgets the cached registry of a deleted agent. */
   forgetAgent(ref: SessionRef): void;
+  /** Forgets the cached registries of every agent of an erased tenant (after its runs have ended). */
+  forgetTenant(tenantId: string): Promise<void>;
   /** Writes every registry's sessions.json and unloads it; used at shutdown. */
   flushAll(): Promise<void>;
   /** How many agent registries are loaded, pinned, and being written out. */
@@ -230,6 +232,8 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
     forgetAgent(ref) {
       registries.forget(cacheKey(ref));
     },
+
+    forgetTenant: (tenantId) => registries.forgetWhere((key) => refOf(key).tenantId === tenantId),
 
     flushAll: () => registries.unloadAll(),
 
