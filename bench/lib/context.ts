@@ -1,0 +1,140 @@
+import type { BenchOptions } from "./options";
+import type { Summary } from "./stats";
+
+export type ServiceName = "fake-upstream" | "gateway" | "platform";
+
+export interface LatencyRow {
+  target: "direct" | "gateway" | "platform";
+  ttft: Summary;
+  total: Summary;
+  errors: number;
+}
+
+export interface ThroughputRow {
+  target: "direct" | "gateway" | "platform";
+  concurrency: number;
+  completed: number;
+  errors: Record<string, number>;
+  seconds: number;
+  perSecond: number;
+  latency: Summary;
+  /** CPU milliseconds per completed run, per process. */
+  cpuMsPerRun: Partial<Record<ServiceName | "bench client", number>>;
+  /** Messages found in the session registry afterwards vs. 2 per completed run (user + reply). */
+  persisted?: { expected: number; found: number };
+}
+
+export interface StreamsProcess {
+  rssBefore: number;
+  rssOpen: number;
+  /** JS heap after a full GC. */
+  heapBefore: number;
+  heapOpen: number;
+  fdsOpen: number;
+  /** CPU spent by the process per stream opened. */
+  cpuMsPerOpen: number;
+}
+
+export interface StreamsResult {
+  requested: number;
+  opened: number;
+  withToken: number;
+  failed: Record<string, number>;
+  openSeconds: number;
+  platform: StreamsProcess;
+  gateway: StreamsProcess;
+  /** Streams that ended within the deadline after their runs were aborted. */
+  endedAfterAbort: number;
+  closeSeconds: number;
+  platformFdsAfter: number;
+  limit: string;
+}
+
+export interface SessionScaleRow {
+  sessions: number;
+  generateSeconds: number;
+  /** First request to the agent's sessions: loads sessions.json and checks the transcripts. */
+  firstAccessMs: number;
+  /** Longest health-route answer while that first access ran (the event loop blocked for every tenant). */
+  firstAccessStallMs: number;
+  existing: Summary;
+  fresh: Summary;
+  errors: number;
+  /** Longest health-route answer while the idle registry rewrite runs. */
+  compactionStallMs: number;
+  gatewayRss: number;
+}
+
+export interface AppendResult {
+  raw: Summary;
+  transcript: Summary;
+  store: Summary;
+  storeAt: Record<number, Summary>;
+  disk: string;
+}
+
+export interface ColdStartResult {
+  gateway: Summary;
+  launcher: Summary;
+  launcherGatewayReady: Summary;
+  platformFresh: Summary;
+  platformRestart: Summary;
+  npmStart: number | undefined;
+}
+
+export interface SoakSnapshot {
+  rss: number;
+  heapUsed: number;
+  fds: number;
+  sockets: number;
+  resources: Record<string, number>;
+}
+
+export interface SoakResult {
+  users: number;
+  seconds: number;
+  runs: number;
+  errors: Record<string, number>;
+  runsPerSecond: number;
+  latency: Summary;
+  /** Mean RSS over the last 5 s of the warm-up and of the soak. */
+  rssWarm: Record<"gateway" | "platform", number>;
+  rssEnd: Record<"gateway" | "platform", number>;
+  /** Quiescent snapshots (no runs in flight, keep-alive sockets expired) after warm-up and at the end. */
+  before: Record<"gateway" | "platform", SoakSnapshot>;
+  after: Record<"gateway" | "platform", SoakSnapshot>;
+  rssSeries: Record<"gateway" | "platform", { t: number; rss: number }[]>;
+}
+
+export interface ProfileSummary {
+  title: string;
+  totalMs: number;
+  top: { name: string; where: string; selfMs: number; percent: number }[];
+  /** The product's own functions by inclusive time (self + everything they call). */
+  inclusive: { name: string; where: string; totalMs: number; percent: number }[];
+  byArea: { area: string; selfMs: number; percent: number }[];
+}
+
+export interface BenchResults {
+  startedAt: Date;
+  options: BenchOptions;
+  notes: string[];
+  coldStart?: ColdStartResult;
+  idleRss?: Record<ServiceName, number>;
+  loadedRss?: Record<ServiceName, number>;
+  latency?: LatencyRow[];
+  throughput?: ThroughputRow[];
+  streams?: StreamsResult;
+  sessions?: SessionScaleRow[];
+  append?: AppendResult;
+  soak?: SoakResult;
+  profiles: ProfileSummary[];
+}
+
+export interface BenchContext {
+  options: BenchOptions;
+  results: BenchResults;
+  log: (message: string) => void;
+  /** Directory for CPU profiles and scratch data of this run. */
+  workDir: string;
+}

@@ -1,0 +1,311 @@
+/**
+ * Starts the real services as child processes (fake upstream, gateway, platform, `npm start`'s
+ * launcher) on free loopback ports, and reads their memory, CPU time and open descriptors from
+ * /proc. Shared by the benchmark (`npm run bench`) and the fault-injection tests (e2e/faults).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readdir, readFile, readlink } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const FAKE_API_KEY = "sk-ant-bench-key";
+const PROBE = path.join(repoRoot, "bench", "lib", "probe.ts");
+
+/** A free TCP port on loopback (bind to 0, read it, release it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Every child still running, so an interrupted bench (Ctrl-C) leaves no service behind. */
+const running = new Set<ChildProcess>();
+
+/** SIGKILLs every child this process started that is still running. */
+export function killAllServices(): void {
+  for (const child of running) child.kill("SIGKILL");
+  running.clear();
+}
+
+export interface ChildService {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+  /** The last ~64 KB the process wrote to stdout and stderr. */
+  output(): string;
+  exited: Promise<number | null>;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL, and wait until the process is gone. */
+  kill(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  env: NodeJS.ProcessEnv;
+  /** Extra node flags (e.g. --cpu-prof). */
+  nodeFlags?: string[];
+  /** Install bench/lib/probe.ts, which dumps process resources on SIGUSR2 (see `probe`). */
+  probe?: boolean;
+  ipc?: boolean;
+}
+
+/** Spawns `node --import tsx <script> ...args` from the repository root. */
+export function spawnService(name: string, script: string, args: string[], options: SpawnOptions): ChildService {
+  const probeFile = options.probe ? path.join("/tmp", `wf-probe-${randomUUID()}.json`) : undefined;
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeFlags ?? []), "--import", "tsx", ...(options.probe ? ["--import", PROBE] : []), path.join(repoRoot, script), ...args],
+    {
+      cwd: repoRoot,
+      env: { NO_COLOR: "1", ...options.env, ...(probeFile ? { BENCH_PROBE_FILE: probeFile } : {}) },
+      stdio: ["ignore", "pipe", "pipe", ...(options.ipc ? (["ipc"] as const) : [])],
+    },
+  );
+  if (child.pid === undefined) throw new Error(`could not start ${name}`);
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > 65_536) output = output.slice(-65_536);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  const service: ChildService & { probeFile?: string } = {
+    name,
+    child,
+    pid: child.pid,
+    output: () => output,
+    exited,
+    async stop(graceMs = 5_000) {
+      if (gone()) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+    async kill() {
+      if (gone()) return;
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+  if (probeFile) service.probeFile = probeFile;
+  return service;
+}
+
+/** Polls `url` until it answers 2xx; throws with the service's output if it exits or times out. */
+export async function waitHealthy(url: string, service: ChildService, timeoutMs = 30_000, intervalMs = 10): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void service.exited.then(() => (exited = true));
+  while (!exited && Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      await response.body?.cancel();
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`${service.name} did not become healthy at ${url} (${exited ? "it exited" : `after ${timeoutMs} ms`}):\n${service.output()}`);
+}
+
+/* ---------- the fake upstream (bench/lib/fake-server.ts over IPC) ---------- */
+
+export interface FakeDefaults {
+  tokens?: number;
+  tokenDelayMs?: number;
+  text?: string;
+}
+
+export interface FakeService extends ChildService {
+  url: string;
+  configure(defaults: FakeDefaults): Promise<void>;
+}
+
+export async function startFake(defaults: FakeDefaults = {}, options: { nodeFlags?: string[] } = {}): Promise<FakeService> {
+  const service = spawnService("fake-upstream", "bench/lib/fake-server.ts", [], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, FAKE_API_KEY, FAKE_DEFAULTS: JSON.stringify(defaults) },
+    ipc: true,
+    ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    service.child.once("message", (message: { type: string; url: string }) => resolve(message.url));
+    void service.exited.then(() => reject(new Error(`fake upstream exited:\n${service.output()}`)));
+  });
+  let counter = 0;
+  return {
+    ...service,
+    url,
+    configure: (next) =>
+      new Promise<void>((resolve) => {
+        const id = (counter += 1);
+        const onMessage = (message: { type: string; id: number }) => {
+          if (message.type !== "configured" || message.id !== id) return;
+          service.child.off("message", onMessage);
+          resolve();
+        };
+        service.child.on("message", onMessage);
+        service.child.send({ type: "configure", id, defaults: next });
+      }),
+  };
+}
+
+/* ---------- gateway and platform ---------- */
+
+export interface GatewayOptions {
+  dataDir: string;
+  fakeUrl?: string;
+  hookToken: string;
+  port?: number;
+  env?: NodeJS.ProcessEnv;
+  nodeFlags?: string[];
+  probe?: boolean;
+  /** Skip waiting for GET / (cold-start measurement does its own polling). */
+  noWait?: boolean;
+}
+
+export interface GatewayService extends ChildService {
+  url: string;
+  port: number;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<GatewayService> {
+  const port = options.port ?? (await freePort());
+  const service = spawnService("gateway", "gateway/src/cli.ts", ["run", "--port", String(port), "--bind", "127.0.0.1"], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TENANT_DATA_DIR: options.dataDir,
+      CLAWDBOT_HOOK_TOKEN: options.hookToken,
+      ...(options.fakeUrl ? { ANTHROPIC_API_KEY: FAKE_API_KEY, ANTHROPIC_BASE_URL: options.fakeUrl } : {}),
+      ...options.env,
+    },
+    ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
+    ...(options.probe ? { probe: true } : {}),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  if (!options.noWait) await waitHealthy(`${url}/`, service);
+  return { ...service, url, port };
+}
+
+export interface PlatformOptions {
+  gatewayUrl: string;
+  hookToken: string;
+  dataDir: string;
+  pgliteDir: string;
+  env?: NodeJS.ProcessEnv;
+  nodeFlags?: string[];
+  probe?: boolean;
+}
+
+export interface PlatformService extends ChildService {
+  url: string;
+}
+
+export async function startPlatform(options: PlatformOptions): Promise<PlatformService> {
+  const port = await freePort();
+  const service = spawnService("platform", "platform/src/main.ts", [], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      CLAWDBOT_GATEWAY_URL: options.gatewayUrl,
+      CLAWDBOT_HOOK_TOKEN: options.hookToken,
+      TENANT_DATA_DIR: options.dataDir,
+      PGLITE_DATA_DIR: options.pgliteDir,
+      ...options.env,
+    },
+    ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
+    ...(options.probe ? { probe: true } : {}),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(`${url}/api/health`, service, 60_000);
+  return { ...service, url };
+}
+
+/* ---------- /proc readings ---------- */
+
+/** Resident set size in bytes (VmRSS), or NaN when the process is gone. */
+export async function rssBytes(pid: number): Promise<number> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    return match ? Number(match[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** User + system CPU time in milliseconds. */
+export async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+export interface DescriptorCount {
+  total: number;
+  sockets: number;
+  files: number;
+  other: number;
+}
+
+/** Open file descriptors of a process by kind. */
+export async function descriptors(pid: number): Promise<DescriptorCount> {
+  const names = await readdir(`/proc/${pid}/fd`);
+  const count: DescriptorCount = { total: names.length, sockets: 0, files: 0, other: 0 };
+  await Promise.all(
+    names.map(async (name) => {
+      const target = await readlink(`/proc/${pid}/fd/${name}`).catch(() => "");
+      if (target.startsWith("socket:")) count.sockets += 1;
+      else if (target.startsWith("/")) count.files += 1;
+      else count.other += 1;
+    }),
+  );
+  return count;
+}
+
+export interface ProbeReport {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  /** process.getActiveResourcesInfo() counted by type (TCPSocketWrap, Timeout, FSReqCallback, …). */
+  resources: Record<string, number>;
+  handles: number;
+}
+
+/** Asks a service started with `probe: true` for its resources (after a full GC when --expose-gc is on). */
+export async function probe(service: ChildService): Promise<ProbeReport> {
+  const file = (service as ChildService & { probeFile?: string }).probeFile;
+  if (!file) throw new Error(`${service.name} was started without the probe`);
+  const before = Date.now();
+  service.child.kill("SIGUSR2");
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    await sleep(25);
+    try {
+      const report = JSON.parse(await readFile(file, "utf8")) as ProbeReport & { at: number };
+      if (report.at >= before) return report;
+    } catch {
+      // not written yet
+    }
+  }
+  throw new Error(`${service.name} did not answer the probe`);
+}

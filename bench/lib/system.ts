@@ -1,0 +1,76 @@
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { startFake, startGateway, startPlatform, type FakeDefaults, type FakeService, type GatewayService, type PlatformService } from "./services";
+
+export interface BenchSystem {
+  fake: FakeService;
+  gateway: GatewayService;
+  platform: PlatformService | undefined;
+  hookToken: string;
+  dataDir: string;
+  pgliteDir: string;
+  stop(): Promise<void>;
+}
+
+export interface BenchSystemOptions {
+  fake?: FakeDefaults;
+  withPlatform?: boolean;
+  gatewayEnv?: NodeJS.ProcessEnv;
+  gatewayFlags?: string[];
+  platformFlags?: string[];
+  probe?: boolean;
+  /** Put TENANT_DATA_DIR here instead of a fresh directory under the OS temp dir. */
+  dataDir?: string;
+}
+
+/** Fake upstream + gateway (+ platform) as child processes on temporary data directories. */
+export async function startBenchSystem(options: BenchSystemOptions = {}): Promise<BenchSystem> {
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), "wf-bench-tenants-")));
+  const pgliteDir = await mkdtemp(path.join(os.tmpdir(), "wf-bench-db-"));
+  const hookToken = `bench-${randomUUID()}`;
+  const fake = await startFake(options.fake ?? {});
+  let gateway: GatewayService | undefined;
+  let platform: PlatformService | undefined;
+  try {
+    gateway = await startGateway({
+      dataDir,
+      fakeUrl: fake.url,
+      hookToken,
+      ...(options.gatewayEnv ? { env: options.gatewayEnv } : {}),
+      ...(options.gatewayFlags ? { nodeFlags: options.gatewayFlags } : {}),
+      ...(options.probe ? { probe: true } : {}),
+    });
+    if (options.withPlatform !== false) {
+      platform = await startPlatform({
+        gatewayUrl: gateway.url,
+        hookToken,
+        dataDir,
+        pgliteDir,
+        ...(options.platformFlags ? { nodeFlags: options.platformFlags } : {}),
+        ...(options.probe ? { probe: true } : {}),
+      });
+    }
+  } catch (error) {
+    await gateway?.stop();
+    await fake.stop();
+    throw error;
+  }
+  const started = gateway;
+  return {
+    fake,
+    gateway: started,
+    platform,
+    hookToken,
+    dataDir,
+    pgliteDir,
+    async stop() {
+      await platform?.stop();
+      await started.stop();
+      await fake.stop();
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+      await rm(pgliteDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * `npm run bench`: starts the fake upstream, the gateway and the platform as child processes and
+ * measures latency, throughput, open streams, session scaling, append cost, cold start, memory
+ * and a soak, each against a baseline measured in the same run; writes docs/benchmarks.md and
+ * docs/benchmarks/*.svg. `--quick` for a one-minute run, `--help` for the sizes.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { BenchContext, BenchResults, ServiceName } from "./lib/context";
+import { machineInfo, type MachineInfo } from "./lib/machine";
+import { parseOptions } from "./lib/options";
+import { writeReport } from "./lib/report";
+import { killAllServices, repoRoot, rssBytes, sleep, startFake } from "./lib/services";
+import { startBenchSystem } from "./lib/system";
+import { createGatewayAgent, createPlatformUser, directTarget, gatewayTarget, platformTarget } from "./lib/targets";
+import { evaluateTargets } from "./lib/targets-table";
+import { measureAppend } from "./phases/append";
+import { measureColdStart } from "./phases/cold-start";
+import { measureLatency } from "./phases/latency";
+import { profileHotPaths } from "./phases/profile";
+import { measureSessionScaling } from "./phases/sessions";
+import { runSoak } from "./phases/soak";
+import { measureStreams } from "./phases/streams";
+import { measureThroughput } from "./phases/throughput";
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const options = parseOptions(argv);
+  const started = performance.now();
+  const log = (message: string) => process.stdout.write(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${message}\n`);
+  const results: BenchResults = { startedAt: new Date(), options, notes: [], profiles: [] };
+  const workDir = await mkdtemp(path.join(os.tmpdir(), "wf-bench-"));
+  const context: BenchContext = { options, results, log, workDir };
+  const resultsFile = path.join(repoRoot, "bench", "results", "last.json");
+  if (options.reportOnly) return rewriteReport(resultsFile);
+  const machine = machineInfo();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping every service`);
+      killAllServices();
+      process.exit(130);
+    });
+  }
+  log(`${machine.cpu}, ${machine.cores} cores, ${(machine.memoryGb).toFixed(1)} GB, node ${machine.node}, commit ${machine.commit}${options.quick ? " (quick)" : ""}`);
+
+  /** Runs one phase; a failure is noted in the report and the next phase still runs. */
+  const phase = async (name: string, task: () => Promise<void>) => {
+    try {
+      await task();
+    } catch (error) {
+      results.notes.push(`The ${name} phase failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+      log(`FAILED ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.exitCode = 1;
+    }
+  };
+
+  if (options.only.has("cold-start")) {
+    await phase("cold-start", async () => {
+      log("cold start");
+      const fake = await startFake();
+      try {
+        results.coldStart = await measureColdStart(context, fake.url);
+      } finally {
+        await fake.stop();
+      }
+    });
+  }
+
+  if (options.only.has("latency") || options.only.has("throughput")) {
+    await phase("latency/throughput", async () => {
+      log("starting fake upstream, gateway and platform");
+      const system = await startBenchSystem({ fake: { tokens: options.tokens, tokenDelayMs: options.tokenDelayMs } });
+      try {
+        const platform = system.platform!;
+        const tenant = await createGatewayAgent(system.gateway.url, system.hookToken);
+        const user = await createPlatformUser(platform.url);
+        const targets = [directTarget(system.fake.url), gatewayTarget(system.gateway.url, tenant), platformTarget(platform.url, user)];
+        await targets[1]!.send("first request", "idle-probe");
+        await targets[2]!.send("first request", "idle-probe");
+        await sleep(options.settleMs);
+        const processes = { "fake-upstream": system.fake, gateway: system.gateway, platform } as const;
+        const readRss = async () => {
+          const rss = {} as Record<ServiceName, number>;
+          for (const [name, service] of Object.entries(processes) as [ServiceName, { pid: number }][]) rss[name] = await rssBytes(service.pid);
+          return rss;
+        };
+        results.idleRss = await readRss();
+        log(`  idle RSS: ${Object.entries(results.idleRss).map(([name, bytes]) => `${name} ${(bytes / 1048576).toFixed(0)} MB`).join(", ")}`);
+        if (options.only.has("latency")) {
+          log("latency, concurrency 1");
+          results.latency = await measureLatency(context, targets);
+          for (const row of results.latency) log(`  ${row.target.padEnd(8)} TTFT median ${row.ttft.median.toFixed(2)} p95 ${row.ttft.p95.toFixed(2)} · total median ${row.total.median.toFixed(2)} p95 ${row.total.p95.toFixed(2)} ms`);
+        }
+        if (options.only.has("throughput")) {
+          log("throughput");
+          await system.fake.configure({ tokens: options.tokens, tokenDelayMs: 0 });
+          results.throughput = await measureThroughput(context, {
+            targets,
+            processes,
+            gatewayUrl: system.gateway.url,
+            hookToken: system.hookToken,
+            agentOf: { gateway: tenant, platform: { tenantId: user.tenantId, slug: user.slug } },
+          });
+          await sleep(options.settleMs);
+          results.loadedRss = await readRss();
+          log(`  RSS after load: ${Object.entries(results.loadedRss).map(([name, bytes]) => `${name} ${(bytes / 1048576).toFixed(0)} MB`).join(", ")}`);
+        }
+      } finally {
+        await system.stop();
+      }
+    });
+  }
+
+  if (options.only.has("streams")) {
+    await phase("streams", async () => {
+      log(`open SSE streams (${options.streams})`);
+      results.streams = await measureStreams(context);
+    });
+  }
+  if (options.only.has("sessions")) {
+    await phase("sessions", async () => {
+      log(`session storage scaling (${options.sessionSizes.join(", ")} sessions)`);
+      results.sessions = await measureSessionScaling(context);
+    });
+  }
+  if (options.only.has("append")) {
+    await phase("append", async () => {
+      log("transcript append cost");
+      results.append = await measureAppend(context);
+    });
+  }
+  if (options.only.has("soak")) {
+    await phase("soak", async () => {
+      log(`soak: ${options.soakUsers} users, ${options.soakWarmupSeconds} s warm-up + ${options.soakSeconds} s`);
+      results.soak = await runSoak(context);
+    });
+  }
+  if (options.profile) {
+    await phase("profile", async () => {
+      log("CPU profiles");
+      results.profiles = await profileHotPaths(context);
+    });
+  }
+  await rm(workDir, { recursive: true, force: true });
+
+  if (options.merge) await mergePrevious(results, resultsFile);
+  machine.loadAverageEnd = os.loadavg()[0] ?? 0;
+  const commandLine = ["npm run bench", ...(argv.length ? ["--", ...argv] : [])].join(" ");
+  await mkdir(path.dirname(resultsFile), { recursive: true });
+  await writeFile(resultsFile, JSON.stringify({ ...results, options: { ...options, only: [...options.only] }, machine, commandLine }, null, 2));
+
+  // The hand-written reading of the figures (profiles, causes, suggested fixes) lives beside the harness.
+  const analysis = options.quick ? "" : await readFile(path.join(repoRoot, "bench", "analysis.md"), "utf8").catch(() => "");
+  const { files } = await writeReport(results, machine, commandLine, analysis);
+  log("targets:");
+  for (const row of evaluateTargets(results)) log(`  ${row.status.padEnd(7)} ${row.figure}: ${row.measured} (target ${row.target})`);
+  if (files.length) log(`wrote ${files.join(", ")}`);
+  log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** `--report`: the previous run's figures and machine, with the current bench/analysis.md. */
+async function rewriteReport(resultsFile: string): Promise<void> {
+  const saved = JSON.parse(await readFile(resultsFile, "utf8")) as BenchResults & {
+    machine: MachineInfo;
+    commandLine?: string;
+    options: BenchResults["options"] & { only: string[] };
+  };
+  const results: BenchResults = { ...saved, startedAt: new Date(saved.startedAt), options: { ...saved.options, only: new Set(saved.options.only), write: true } };
+  const analysis = results.options.quick ? "" : await readFile(path.join(repoRoot, "bench", "analysis.md"), "utf8").catch(() => "");
+  const { files } = await writeReport(results, saved.machine, saved.commandLine ?? "npm run bench", analysis);
+  process.stdout.write(`rewrote ${files.join(", ")} from ${resultsFile}\n`);
+}
+
+/** Fills the phases this run skipped with the previous run's figures, and says so in the notes. */
+async function mergePrevious(results: BenchResults, file: string): Promise<void> {
+  let previous: Partial<BenchResults> & { startedAt?: string };
+  try {
+    previous = JSON.parse(await readFile(file, "utf8")) as typeof previous;
+  } catch {
+    results.notes.push("--merge: there was no previous run to merge");
+    return;
+  }
+  const keys = ["coldStart", "idleRss", "loadedRss", "latency", "throughput", "streams", "sessions", "append", "soak"] as const;
+  const taken: string[] = [];
+  for (const key of keys) {
+    if (results[key] !== undefined || previous[key] === undefined) continue;
+    (results as unknown as Record<string, unknown>)[key] = previous[key];
+    taken.push(key);
+  }
+  if (results.profiles.length === 0 && previous.profiles?.length) {
+    results.profiles = previous.profiles;
+    taken.push("profiles");
+  }
+  if (taken.length) results.notes.push(`Figures for ${taken.join(", ")} come from the previous run (${previous.startedAt ?? "date unknown"}), merged with --merge.`);
+}
+
+main().then(
+  () => process.exit(),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,70 @@
+/**
+ * The short soak (the long one is part of `npm run bench`): 50 chat clients through platform +
+ * gateway (real processes, the real Anthropic SDK against the fake upstream) for a few seconds.
+ * Zero errors; RSS at the end no more than 10% above RSS after the warm-up; and between two quiescent
+ * moments (nothing in flight, keep-alive connections expired, full GC) no growth in descriptors,
+ * sockets or timers.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SoakSnapshot } from "../../bench/lib/context";
+import { chat, meanRssOfLast, quiescentSnapshot, type ChatOutcome } from "../../bench/lib/soak";
+import { startBenchSystem, type BenchSystem } from "../../bench/lib/system";
+import { createPlatformUser, type PlatformUser } from "../../bench/lib/targets";
+
+/** 50 concurrent chat clients over 10 accounts (sign-ups are slow; the bench soak uses 50 accounts). */
+const CLIENTS = 50;
+const ACCOUNTS = 10;
+const WARMUP_SECONDS = 2;
+const SOAK_SECONDS = 5;
+
+let system: BenchSystem;
+let warm: ChatOutcome;
+let soak: ChatOutcome;
+let before: Record<string, SoakSnapshot>;
+let after: Record<string, SoakSnapshot>;
+
+beforeAll(async () => {
+  system = await startBenchSystem({ fake: { tokens: 12, tokenDelayMs: 5 }, probe: true, gatewayFlags: ["--expose-gc"], platformFlags: ["--expose-gc"] });
+  const platform = system.platform!;
+  const users: PlatformUser[] = [];
+  users.push(...(await Promise.all(Array.from({ length: ACCOUNTS }, () => createPlatformUser(platform.url)))));
+  const watch = [system.gateway, platform];
+  const common = { platformUrl: platform.url, users, clients: CLIENTS, thinkMs: [20, 120] as [number, number], messagesPerSession: 5, watch };
+  warm = await chat({ ...common, seconds: WARMUP_SECONDS, keyPrefix: "warm" });
+  before = await quiescentSnapshot(watch);
+  soak = await chat({ ...common, seconds: SOAK_SECONDS, keyPrefix: "soak" });
+  after = await quiescentSnapshot(watch);
+}, 90_000);
+
+afterAll(async () => {
+  await system?.stop();
+});
+
+describe(`soak: ${CLIENTS} chat clients for ${SOAK_SECONDS} s`, () => {
+  it("completes every run without an error", () => {
+    expect(warm.errors).toEqual({});
+    expect(soak.errors).toEqual({});
+    expect(soak.runs).toBeGreaterThanOrEqual(CLIENTS);
+  });
+
+  it("keeps RSS at the end within 10% above RSS after the warm-up", () => {
+    // Only growth counts: the platform's RSS often drops by a third once the memory PGlite used
+    // to create its database is given back, which is not a leak.
+    for (const service of ["gateway", "platform"]) {
+      const warmRss = meanRssOfLast(warm.rss[service] ?? [], 2);
+      const endRss = meanRssOfLast(soak.rss[service] ?? [], 2);
+      expect(endRss / warmRss - 1, `${service}: ${(warmRss / 1e6).toFixed(0)} → ${(endRss / 1e6).toFixed(0)} MB`).toBeLessThanOrEqual(0.1);
+    }
+  });
+
+  it("leaks no descriptors, sockets or timers", () => {
+    for (const service of ["gateway", "platform"]) {
+      const [first, last] = [before[service]!, after[service]!];
+      const detail = `${service}: ${JSON.stringify(first)} → ${JSON.stringify(last)}`;
+      expect(last.fds, detail).toBeLessThanOrEqual(first.fds + 2);
+      expect(last.sockets, detail).toBeLessThanOrEqual(first.sockets + 1);
+      const timers = (snapshot: SoakSnapshot) => (snapshot.resources.Timeout ?? 0) + (snapshot.resources.Immediate ?? 0);
+      expect(timers(last), detail).toBeLessThanOrEqual(timers(first) + 1);
+    }
+  });
+});
