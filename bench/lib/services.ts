@@ -5,7 +5,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { rmSync } from "node:fs";
 import { readdir, readFile, readlink } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../e2e/system";
@@ -51,7 +53,7 @@ export interface SpawnOptions {
 
 /** Spawns `node --import tsx <script> ...args` from the repository root. */
 export function spawnService(name: string, script: string, args: string[], options: SpawnOptions): ChildService {
-  const probeFile = options.probe ? path.join("/tmp", `wf-probe-${randomUUID()}.json`) : undefined;
+  const probeFile = options.probe ? path.join(os.tmpdir(), `wf-probe-${randomUUID()}.json`) : undefined;
   const child = spawn(
     process.execPath,
     [...(options.nodeFlags ?? []), "--import", "tsx", ...(options.probe ? ["--import", PROBE] : []), path.join(repoRoot, script), ...args],
@@ -63,7 +65,10 @@ export function spawnService(name: string, script: string, args: string[], optio
   );
   if (child.pid === undefined) throw new Error(`could not start ${name}`);
   running.add(child);
-  child.once("exit", () => running.delete(child));
+  child.once("exit", () => {
+    running.delete(child);
+    if (probeFile) rmSync(probeFile, { force: true });
+  });
   let output = "";
   const keep = (chunk: Buffer) => {
     output += chunk.toString();

@@ -1,9 +1,9 @@
 /**
  * The short soak (the long one is part of `npm run bench`): 50 chat clients through platform +
  * gateway (real processes, the real Anthropic SDK against the fake upstream) for a few seconds.
- * Zero errors; RSS at the end no more than 10% above RSS after the warm-up; and between two quiescent
- * moments (nothing in flight, keep-alive connections expired, full GC) no growth in descriptors,
- * sockets or timers.
+ * Zero errors; and between two quiescent moments (nothing in flight, keep-alive connections
+ * expired, full GC), after the warm-up and at the end: RSS no more than 10% higher, and no growth
+ * in descriptors, sockets or timers.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SoakSnapshot } from "../../bench/lib/context";
@@ -48,12 +48,13 @@ describe(`soak: ${CLIENTS} chat clients for ${SOAK_SECONDS} s`, () => {
   });
 
   it("keeps RSS at the end within 10% above RSS after the warm-up", () => {
-    // Only growth counts: the platform's RSS often drops by a third once the memory PGlite used
-    // to create its database is given back, which is not a leak.
+    // Read at the two quiescent moments (nothing in flight, after a full GC): in a run of seconds,
+    // RSS sampled under load swings by ±7% with the young generation. Only growth counts: the
+    // platform's RSS often drops by a third once PGlite gives back its start-up memory.
     for (const service of ["gateway", "platform"]) {
-      const warmRss = meanRssOfLast(warm.rss[service] ?? [], 2);
-      const endRss = meanRssOfLast(soak.rss[service] ?? [], 2);
-      expect(endRss / warmRss - 1, `${service}: ${(warmRss / 1e6).toFixed(0)} → ${(endRss / 1e6).toFixed(0)} MB`).toBeLessThanOrEqual(0.1);
+      const [warmRss, endRss] = [before[service]!.rss, after[service]!.rss];
+      const underLoad = `${(meanRssOfLast(warm.rss[service] ?? [], 2) / 1e6).toFixed(0)} → ${(meanRssOfLast(soak.rss[service] ?? [], 2) / 1e6).toFixed(0)} MB under load`;
+      expect(endRss / warmRss - 1, `${service}: ${(warmRss / 1e6).toFixed(0)} → ${(endRss / 1e6).toFixed(0)} MB quiescent, ${underLoad}`).toBeLessThanOrEqual(0.1);
     }
   });
 
