@@ -1,5 +1,6 @@
 import { AppError } from "@workforce/protocol";
 import type { ModelProvider, ModelStreamPart } from "./model-provider";
+import { abortableSleep } from "./abortable-sleep";
 
 export interface RetryPolicy {
   /** Attempts in total, the first included. */
@@ -13,20 +14,6 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 8_000, maxRetryAfterMs: 60_000 };
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 /** Parses retry-after (seconds or an HTTP date) into milliseconds. */
 export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {

@@ -118,8 +118,8 @@ describe("agents and chat through the gateway", () => {
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect(response.headers.get("cache-control")).toMatch(/no-cache/);
     const runId = response.headers.get("x-run-id");
-    expect(runId).toBeTruthy();
     const { raw, events } = await readEvents(response);
+    expect(runId).toBe(events[0]?.runId);
     expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
     expect(events[0]?.type).toBe("run-start");
     expect(events.at(-1)).toMatchObject({ type: "run-end", status: "ok" });

@@ -1,26 +1,12 @@
 import type { ModelProvider, ModelStreamPart } from "../../model-provider";
 import { estimateTokens, offlineReply, readIdentity, tokenize } from "./offline-reply";
+import { abortableSleep } from "../../abortable-sleep";
 
 export interface OfflineProviderOptions {
   /** Pause between tokens so the reply visibly streams. */
   tokenDelayMs: number;
 }
 
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    if (ms <= 0) return resolve();
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 /** The built-in model: no network, deterministic, and always labelled offline. */
 export function createOfflineProvider(options: OfflineProviderOptions): ModelProvider {
@@ -32,7 +18,7 @@ export function createOfflineProvider(options: OfflineProviderOptions): ModelPro
       const text = lastUser?.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("\n") ?? "";
       const reply = offlineReply(readIdentity(request.system), text);
       for (const token of tokenize(reply)) {
-        await delay(options.tokenDelayMs, request.signal);
+        await abortableSleep(options.tokenDelayMs, request.signal);
         yield { type: "text-delta", text: token };
       }
       const prompt = request.system + request.messages.map((message) => JSON.stringify(message.content)).join("");
