@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { GatewayHealth, ModelInfo } from "@workforce/protocol";
-import { lockOwnersDirPath } from "@workforce/protocol/tenant-path";
+import { lockOwnersDirPath, TenantRoots } from "@workforce/protocol/tenant-path";
 import type { Hono } from "hono";
 import { createAgentStore, type AgentStore } from "./agents/agent-store";
+import { SystemPromptCache } from "./agents/system-prompt-cache";
+import { TenantConfigCache } from "./agents/tenant-config";
 import type { GatewayConfig } from "./config";
 import type { PreparedDataDir } from "./data-dir";
 import { createFileLocks, type FileLocks } from "./fs/file-lock";
@@ -12,7 +14,7 @@ import { createModelRouter } from "./llm/model-router";
 import type { Logger } from "./logger";
 import { runAgentTurn } from "./runs/agent-loop";
 import type { CompactionOptions } from "./runs/compaction";
-import { createRedisRunRelay } from "./runs/adapters/redis/redis-run-relay";
+import { lazyRunRelay } from "./runs/lazy-run-relay";
 import { createRunManager, type RunManager, type RunManagerLimits } from "./runs/run-manager";
 import type { RunEventRelay } from "./runs/run-relay";
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from "./server/auth-failures";
@@ -63,6 +65,13 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+function redisRelay(url: string, logger: Logger, limits: RunManagerLimits): RunEventRelay {
+  return lazyRunRelay(async () => {
+    const { createRedisRunRelay } = await import("./runs/adapters/redis/redis-run-relay");
+    return createRedisRunRelay({ url, logger, retentionMs: limits.retentionMs, runTimeoutMs: limits.runTimeoutMs });
+  });
+}
+
 /** The composition root: builds stores, providers, run manager and the HTTP app from options. */
 export function createGateway(options: GatewayOptions): Gateway {
   const { config, logger } = options;
@@ -70,15 +79,26 @@ export function createGateway(options: GatewayOptions): Gateway {
   const newId = options.newId ?? randomUUID;
   const startedAt = Date.now();
   const locks = options.locks ?? createFileLocks({ logger, ownerDir: lockOwnersDirPath(config.dataDir) });
-  const agents = createAgentStore({ dataDir: config.dataDir, locks, now });
-  const sessions = createSessionStore({ dataDir: config.dataDir, logger, now, locks, registryCacheSize: config.registryCacheSize, ...options.registry });
+  // What is cached about a tenant's files; erasure forgets all of it (createTenantErasure below).
+  const tenantRoots = new TenantRoots(config.dataDir);
+  const tenantConfigs = new TenantConfigCache();
+  const systemPrompts = new SystemPromptCache();
+  const agents = createAgentStore({
+    dataDir: config.dataDir,
+    locks,
+    now,
+    tenantRoots,
+    configs: tenantConfigs,
+    onAgentChanged: (tenantId, slug) => systemPrompts.forgetAgent(tenantId, slug),
+  });
+  const sessions = createSessionStore({ dataDir: config.dataDir, logger, now, locks, tenantRoots, registryCacheSize: config.registryCacheSize, ...options.registry });
   const routeModel = createModelRouter({
     defaultModel: config.defaultModel,
     offline: createOfflineProvider({ tokenDelayMs: config.offlineTokenDelayMs }),
     anthropic: options.providers?.anthropic,
     openaiCompatible: options.providers?.openaiCompatible,
   });
-  const loopDeps = { dataDir: config.dataDir, sessions, tools: options.tools ?? createWorkspaceTools(), logger, now, newId, maxSteps: 8, maxOutputTokens: 4096, compaction: options.compaction };
+  const loopDeps = { tenantRoots, systemPrompts, sessions, tools: options.tools ?? createWorkspaceTools(), logger, now, newId, maxSteps: 8, maxOutputTokens: 4096, compaction: options.compaction };
   const limits: RunManagerLimits = {
     maxConcurrentRuns: config.maxConcurrentRuns,
     maxQueuedPerSession: 64,
@@ -89,7 +109,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   const relay =
     options.relay ??
-    (config.redisUrl ? createRedisRunRelay({ url: config.redisUrl, logger, retentionMs: limits.retentionMs, runTimeoutMs: limits.runTimeoutMs }) : undefined);
+    (config.redisUrl ? redisRelay(config.redisUrl, logger, limits) : undefined);
   const runs = createRunManager({
     agents,
     sessions,
@@ -120,7 +140,17 @@ export function createGateway(options: GatewayOptions): Gateway {
     sessions,
     runs,
     logger,
-    eraseTenant: createTenantErasure({ dataDir: config.dataDir, runs, sessions, logger }),
+    eraseTenant: createTenantErasure({
+      dataDir: config.dataDir,
+      runs,
+      sessions,
+      logger,
+      forgetCached: (tenantId) => {
+        tenantRoots.forget(tenantId);
+        tenantConfigs.forget(tenantId);
+        systemPrompts.forgetTenant(tenantId);
+      },
+    }),
     hookToken: config.hookToken,
     health,
     heartbeatMs: options.heartbeatMs,

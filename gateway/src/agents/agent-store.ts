@@ -1,11 +1,11 @@
 import { rm } from "node:fs/promises";
 import { AppError, slugify, type Agent, type AgentInput, type AgentUpdate } from "@workforce/protocol";
-import { ensureContained, ensureTenantRoot, tenantPaths, type TenantPaths } from "@workforce/protocol/tenant-path";
+import { ensureContainedIn, tenantPaths, TenantRoots, type TenantPaths } from "@workforce/protocol/tenant-path";
 import type { z } from "zod";
 import { makeDirectory } from "../fs/storage-error";
 import type { FileLocks } from "../fs/file-lock";
 import { writeBootstrapFiles } from "./bootstrap-files";
-import { readTenantConfig, writeTenantConfig } from "./tenant-config";
+import { readTenantConfig, TenantConfigCache, writeTenantConfig } from "./tenant-config";
 
 /** A validated create request (defaults applied). */
 export type AgentCreate = z.output<typeof AgentInput>;
@@ -15,6 +15,12 @@ export interface AgentStoreDeps {
   /** Serialises config.json writers per tenant, across gateway processes sharing the data dir. */
   locks: FileLocks;
   now: () => Date;
+  /** Tenant roots created and checked once per tenant (shared with the session store). */
+  tenantRoots?: TenantRoots;
+  /** Parsed config.json per tenant, revalidated by a stat on each use. */
+  configs?: TenantConfigCache;
+  /** Called after an agent's files were written or removed (create, update, delete), to drop what is cached about it. */
+  onAgentChanged?: (tenantId: string, slug: string) => void;
 }
 
 export interface AgentStore {
@@ -32,21 +38,24 @@ function notFound(slug: string): AppError {
 
 /** Agents live in `{tenant}/config.json`; their bootstrap files in `{tenant}/workspace/{slug}/`. */
 export function createAgentStore(deps: AgentStoreDeps): AgentStore {
-  const withTenant = async <T>(tenantId: string, task: (paths: TenantPaths) => Promise<T>): Promise<T> => {
-    const paths = await ensureTenantRoot(deps.dataDir, tenantId);
-    return deps.locks.run(`${paths.config}.lock`, () => task(paths));
+  const tenantRoots = deps.tenantRoots ?? new TenantRoots(deps.dataDir);
+  const configs = deps.configs ?? new TenantConfigCache();
+  const withTenant = async <T>(tenantId: string, task: (paths: TenantPaths, realRoot: string) => Promise<T>): Promise<T> => {
+    const { paths, realRoot } = await tenantRoots.ensure(tenantId);
+    return deps.locks.run(`${paths.config}.lock`, () => task(paths, realRoot));
   };
+  const changed = (tenantId: string, slug: string) => deps.onAgentChanged?.(tenantId, slug);
 
   return {
     async list(tenantId) {
-      const config = await readTenantConfig(tenantPaths(deps.dataDir, tenantId));
+      const config = await configs.read(tenantPaths(deps.dataDir, tenantId));
       return config.agents;
     },
 
     async get(tenantId, slug) {
       const paths = tenantPaths(deps.dataDir, tenantId);
       paths.agent(slug);
-      const config = await readTenantConfig(paths);
+      const config = await configs.read(paths);
       const agent = config.agents.find((candidate) => candidate.slug === slug);
       if (!agent) throw notFound(slug);
       return agent;
@@ -54,7 +63,7 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
 
     async create(tenantId, input) {
       const slug = input.slug ?? slugify(input.name);
-      return withTenant(tenantId, async (paths) => {
+      return withTenant(tenantId, async (paths, realRoot) => {
         const agentPaths = paths.agent(slug);
         const config = await readTenantConfig(paths);
         if (config.agents.some((agent) => agent.slug === slug)) {
@@ -74,8 +83,9 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
         };
         await makeDirectory(paths.workspaceDir);
         await makeDirectory(agentPaths.sessionsDir);
-        await ensureContained(paths.root, agentPaths.sessionsDir);
+        await ensureContainedIn(realRoot, agentPaths.sessionsDir);
         await writeBootstrapFiles(paths.root, agentPaths, agent);
+        changed(tenantId, slug);
         await writeTenantConfig(paths, { ...config, agents: [...config.agents, agent] });
         return agent;
       });
@@ -98,19 +108,21 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
           updatedAt: deps.now().toISOString(),
         };
         await writeBootstrapFiles(paths.root, agentPaths, next);
+        changed(tenantId, slug);
         await writeTenantConfig(paths, { ...config, agents: config.agents.map((agent) => (agent.slug === slug ? next : agent)) });
         return next;
       });
     },
 
     async remove(tenantId, slug) {
-      await withTenant(tenantId, async (paths) => {
+      await withTenant(tenantId, async (paths, realRoot) => {
         const agentPaths = paths.agent(slug);
         const config = await readTenantConfig(paths);
         if (!config.agents.some((agent) => agent.slug === slug)) throw notFound(slug);
         await writeTenantConfig(paths, { ...config, agents: config.agents.filter((agent) => agent.slug !== slug) });
+        changed(tenantId, slug);
         for (const dir of [agentPaths.dir, agentPaths.workspace]) {
-          await rm(await ensureContained(paths.root, dir), { recursive: true, force: true });
+          await rm(await ensureContainedIn(realRoot, dir), { recursive: true, force: true });
         }
       });
     },

@@ -4,6 +4,7 @@ import type { TenantPaths } from "@workforce/protocol/tenant-path";
 import { z } from "zod";
 import { writeFileAtomic } from "../fs/atomic-write";
 import { isNotFound } from "../fs/errno";
+import { fileIdentity, sameIdentity, type FileIdentity } from "../fs/file-identity";
 import { parseJson } from "../fs/jsonl-file";
 
 /** `{tenant}/config.json`: the tenant's agents and settings. The gateway is its only writer. */
@@ -28,6 +29,41 @@ export async function readTenantConfig(paths: TenantPaths): Promise<TenantConfig
     throw new AppError("storage_unavailable", `tenant config ${paths.config} is damaged: ${describeZodError(parsed.error)}`);
   }
   return parsed.data;
+}
+
+/**
+ * Tenant configs as last read, checked against the file's identity (one stat) on every use, so
+ * agent lookups on the run path skip reading and validating config.json while a change made by
+ * any writer (this process, another gateway, a hand edit) is seen at once. Bounded LRU.
+ */
+export class TenantConfigCache {
+  private readonly entries = new Map<string, { identity: FileIdentity; config: TenantConfig }>();
+
+  constructor(private readonly maxTenants = 10_000) {}
+
+  /** The tenant's config (treat it as read-only). */
+  async read(paths: TenantPaths): Promise<TenantConfig> {
+    const identity = fileIdentity(paths.config);
+    const cached = this.entries.get(paths.tenantId);
+    this.entries.delete(paths.tenantId);
+    if (!identity) return readTenantConfig(paths);
+    if (cached && sameIdentity(cached.identity, identity)) {
+      this.entries.set(paths.tenantId, cached);
+      return cached.config;
+    }
+    // Stat taken before the read: a write racing with it shows up as a different identity next time.
+    const config = await readTenantConfig(paths);
+    this.entries.set(paths.tenantId, { identity, config });
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.maxTenants) break;
+      this.entries.delete(oldest);
+    }
+    return config;
+  }
+
+  forget(tenantId: string): void {
+    this.entries.delete(tenantId);
+  }
 }
 
 export async function writeTenantConfig(paths: TenantPaths, config: TenantConfig): Promise<void> {

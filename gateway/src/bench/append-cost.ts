@@ -64,7 +64,7 @@ const variants: [string, () => FileLocks | undefined][] = [
   // The store's default: lock files under its data dir.
   ["cross-process lock files", () => undefined],
 ];
-for (const size of [10, 1_000]) {
+for (const size of (process.env.SIZES ?? "10,1000").split(",").map(Number)) {
   const times = new Map<string, number[]>(variants.map(([name]) => [name, []]));
   const cpu = new Map<string, number[]>(variants.map(([name]) => [name, []]));
   for (let round = 0; round < rounds; round += 1) {

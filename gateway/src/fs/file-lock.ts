@@ -37,13 +37,19 @@ export interface FileLocks {
    * Runs `task` while holding the lock file `lockPath`: exclusive across every process on the
    * same storage and, in this process, serialised in arrival order without touching the disk.
    */
-  run<T>(lockPath: string, task: () => Promise<T>, options?: LockWaitOptions): Promise<T>;
+  run<T>(lockPath: string, task: (held: HeldLock) => Promise<T>, options?: LockWaitOptions): Promise<T>;
   /** What a lock file left on disk says: held by a `live` process, `stale` (holder crashed or hung), or `absent`. */
   inspect(lockPath: string): "live" | "stale" | "absent";
   /** Removes a lock file that `inspect` finds stale; false when it is not (or someone else got there first). */
   removeStale(lockPath: string): boolean;
   /** Removes this process's owner file once no lock is held (shutdown). */
   close(): void;
+}
+
+/** What a task learns about the lock it runs under. */
+export interface HeldLock {
+  /** True when the lock was taken over from a holder that crashed or hung: whatever it guarded may be half-done. */
+  tookOver: boolean;
 }
 
 /** How long one `run` may wait for its lock; defaults to the locks' timeout, no signal. */
@@ -71,7 +77,7 @@ export interface FileLockOptions {
 /** Locks that only serialise within this process; for benchmarks and single-process tools. */
 export function createProcessLocks(): FileLocks {
   const keyed = new KeyedLock();
-  return { run: (lockPath, task) => keyed.run(lockPath, task), inspect: () => "absent", removeStale: () => false, close: () => undefined };
+  return { run: (lockPath, task) => keyed.run(lockPath, () => task({ tookOver: false })), inspect: () => "absent", removeStale: () => false, close: () => undefined };
 }
 
 /** Host identity: the machine name plus the PID namespace, so containers sharing a hostname stay distinct. */
@@ -257,18 +263,22 @@ export function createFileLocks(options: FileLockOptions): FileLocks {
     return owner ? `pid ${owner.pid} on ${owner.host}` : "an unknown holder";
   }
 
-  async function acquire(lockPath: string, wait: LockWaitOptions): Promise<bigint> {
+  async function acquire(lockPath: string, wait: LockWaitOptions): Promise<{ ino: bigint; tookOver: boolean }> {
     const started = Date.now();
     const limit = wait.timeoutMs ?? timeoutMs;
     let delay = 1;
+    let tookOver = false;
     for (;;) {
       wait.signal?.throwIfAborted();
       const ino = tryCreate(lockPath);
-      if (ino !== undefined) return ino;
+      if (ino !== undefined) return { ino, tookOver };
       const found = readOwner(lockPath);
       if (found === undefined) continue; // released meanwhile
       if (judge(found) === "stale") {
-        if (removeStaleIno(lockPath, found.ino)) options.logger.warn(`lock ${lockPath}: took over a stale lock left by ${describe(found.owner)}`);
+        if (removeStaleIno(lockPath, found.ino)) {
+          tookOver = true;
+          options.logger.warn(`lock ${lockPath}: took over a stale lock left by ${describe(found.owner)}`);
+        }
         continue;
       }
       if (Date.now() - started > limit) {
@@ -295,17 +305,18 @@ export function createFileLocks(options: FileLockOptions): FileLocks {
   return {
     run(lockPath, task, wait = {}) {
       return keyed.run(lockPath, async () => {
-        let ino: bigint;
+        let acquired: { ino: bigint; tookOver: boolean };
         try {
-          ino = await acquire(lockPath, wait);
+          acquired = await acquire(lockPath, wait);
         } catch (error) {
           // Nothing can be written here, by this process at least: reading needs no lock, writes fail on their own.
-          if (errnoCode(error) === "EROFS") return task();
+          if (errnoCode(error) === "EROFS") return task({ tookOver: false });
           throw error;
         }
+        const { ino, tookOver } = acquired;
         held.set(lockPath, ino);
         try {
-          return await task();
+          return await task({ tookOver });
         } finally {
           release(lockPath, ino);
         }

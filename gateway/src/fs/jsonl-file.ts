@@ -1,30 +1,44 @@
-import { constants } from "node:fs";
+import { constants, fstatSync, readSync } from "node:fs";
 import { open, readFile } from "node:fs/promises";
+import { fdatasyncFd, withFd, writeAllSync } from "./sync-file";
 import type { z } from "zod";
 
 /**
- * Appends JSON values as lines and fsyncs before returning. If a crash left the file without a
- * trailing newline (a torn last line), a newline is written first so the new lines stay intact.
- * With `create: false` a missing file is an error (ENOENT) instead of being created headerless.
+ * Appends JSON values as lines and fsyncs (fdatasync) before returning. If a crash left the file
+ * without a trailing newline (a torn last line), a newline is written first so the new lines stay
+ * intact. With `create: false` a missing file is an error (ENOENT) instead of being created
+ * headerless; with `noFollow` a symbolic link in place of the file is refused (ELOOP), so a
+ * transcript path checked once stays inside its directory without a realpath per append.
+ * Everything but the flush is a synchronous microsecond call (see sync-file).
  */
-export async function appendJsonLines(filePath: string, values: readonly unknown[], options: { create?: boolean } = {}): Promise<void> {
-  if (values.length === 0) return;
-  const flags = options.create === false ? constants.O_RDWR | constants.O_APPEND : "a+";
-  const handle = await open(filePath, flags, 0o600);
-  try {
-    const { size } = await handle.stat();
-    let prefix = "";
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      await handle.read(last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) prefix = "\n";
-    }
-    const text = prefix + values.map((value) => JSON.stringify(value)).join("\n") + "\n";
-    await handle.write(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+export async function appendJsonLines(filePath: string, values: readonly unknown[], options: { create?: boolean; noFollow?: boolean } = {}): Promise<AppendedRange | undefined> {
+  if (values.length === 0) return undefined;
+  let flags = constants.O_RDWR | constants.O_APPEND;
+  if (options.create !== false) flags |= constants.O_CREAT;
+  if (options.noFollow) flags |= constants.O_NOFOLLOW;
+  const text = values.map((value) => JSON.stringify(value)).join("\n") + "\n";
+  return withFd(filePath, flags, 0o600, async (fd) => {
+    const { ino, size } = fstatSync(fd);
+    const data = Buffer.from(endsTorn(fd, size) ? "\n" + text : text, "utf8");
+    writeAllSync(fd, data);
+    await fdatasyncFd(fd);
+    return { ino, before: size, after: size + data.length };
+  });
+}
+
+/** Where an append landed: the file (inode) and its size before and after (exact while the writer holds the file's lock). */
+export interface AppendedRange {
+  ino: number;
+  before: number;
+  after: number;
+}
+
+/** True when the file is not empty and its last byte is not a newline (a crash tore its last line). */
+function endsTorn(fd: number, size: number): boolean {
+  if (size === 0) return false;
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  return last[0] !== 0x0a;
 }
 
 export interface JsonLinesResult<T> {

@@ -1,6 +1,6 @@
 import { AppError, type AssistantMessageEntry, type ContentBlock, type ErrorDetail, type RunEventInput, type ToolResultEntry, type TranscriptEntry, type Usage } from "@workforce/protocol";
-import { ensureTenantRoot } from "@workforce/protocol/tenant-path";
-import { buildSystemPrompt } from "../agents/system-prompt";
+import type { TenantRoots } from "@workforce/protocol/tenant-path";
+import type { SystemPromptCache } from "../agents/system-prompt-cache";
 import { storageError } from "../fs/storage-error";
 import type { ModelMessage, ResolvedModel } from "../llm/model-provider";
 import type { Logger } from "../logger";
@@ -11,7 +11,8 @@ import { toModelMessages } from "./model-context";
 import { runTool } from "./run-tool";
 
 export interface AgentLoopDeps {
-  dataDir: string;
+  tenantRoots: TenantRoots;
+  systemPrompts: SystemPromptCache;
   sessions: SessionStore;
   tools: readonly Tool[];
   logger: Logger;
@@ -58,11 +59,13 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
   const ref = { tenantId: run.tenantId, agent: run.agent };
   const step: StepState = { text: "", parentId: null };
   let userRecorded = false;
+  /** Persisting the user's message, started alongside the first model request; settled before anything else is written. */
+  let userWrite: Promise<void> | undefined;
   try {
-    const tenant = await ensureTenantRoot(deps.dataDir, run.tenantId);
-    const agentPaths = tenant.agent(run.agent);
+    const tenant = await deps.tenantRoots.ensure(run.tenantId);
+    const agentPaths = tenant.paths.agent(run.agent);
     // Fails with agent_identity_missing before anything is written or any model is called.
-    const system = await buildSystemPrompt(tenant.root, agentPaths);
+    const system = await deps.systemPrompts.get(run.tenantId, tenant.realRoot, agentPaths);
     const entries = (await deps.sessions.readTranscript(ref, run.sessionId)).entries;
     const compaction = await planCompaction({
       system,
@@ -75,7 +78,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
       now: deps.now,
     });
     if (compaction) {
-      await deps.sessions.append(ref, run.sessionKey, [compaction]);
+      await deps.sessions.append(ref, run.sessionKey, [compaction], { deferSummary: true });
       entries.push(compaction);
     }
     const userEntry: TranscriptEntry = {
@@ -86,8 +89,22 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
       runId: run.runId,
       content: [{ type: "text", text: run.message }],
     };
-    await deps.sessions.append(ref, run.sessionKey, [userEntry]);
-    userRecorded = true;
+    // The model request does not wait for the user's message to reach the disk (that is most of
+    // the added time to first token); the reply is only written, and the run only reports ok,
+    // once it has. If it cannot be written, the model request is cancelled.
+    const writeFailed = new AbortController();
+    const signal = AbortSignal.any([run.signal, writeFailed.signal]);
+    // Its registry update rides with the reply's (deferSummary): one registry write per run.
+    userWrite = deps.sessions.append(ref, run.sessionKey, [userEntry], { deferSummary: true }).then(
+      () => {
+        userRecorded = true;
+      },
+      (error: unknown) => {
+        writeFailed.abort(error);
+        throw error;
+      },
+    );
+    userWrite.catch(() => undefined); // awaited below; this only keeps an early failure from being reported as unhandled
     step.parentId = userEntry.id;
     const messages: ModelMessage[] = toModelMessages([...entries, userEntry]);
 
@@ -101,9 +118,9 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
         messages,
         tools: deps.tools.map((tool) => tool.spec),
         maxOutputTokens: deps.maxOutputTokens,
-        signal: run.signal,
+        signal,
       })) {
-        if (run.signal.aborted) break;
+        if (signal.aborted) break;
         if (part.type === "text-delta") {
           if (part.text === "") continue;
           step.text += part.text;
@@ -115,6 +132,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
           finish = part;
         }
       }
+      await userWrite;
       if (run.signal.aborted) throw run.signal.reason;
       if (!finish) throw new AppError("provider_error", "the model stream ended without finishing");
       usage.inputTokens += finish.usage.inputTokens;
@@ -139,7 +157,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
 
       const results: ToolResultEntry[] = [];
       for (const call of toolCalls) {
-        const result = await runTool(deps.tools, call, { tenantRoot: tenant.root, agent: agentPaths, signal: run.signal });
+        const result = await runTool(deps.tools, call, { tenantRoot: tenant.paths.root, agent: agentPaths, signal: run.signal });
         run.emit({ type: "tool-call-end", toolCallId: call.toolCallId, name: call.name, output: result.output, isError: result.isError });
         const entry: ToolResultEntry = {
           type: "tool-result",
@@ -162,7 +180,17 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
     }
     return { status: "ok", usage };
   } catch (caught) {
-    const failure = classify(caught, run.signal, deps.logger, run.runId);
+    // A model failure may come first while the user's message is still being written: wait for
+    // it, so the partial reply below follows it, and report a failed write over the model's error.
+    let error = caught;
+    if (userWrite) {
+      try {
+        await userWrite;
+      } catch (writeError) {
+        error = writeError;
+      }
+    }
+    const failure = classify(error, run.signal, deps.logger, run.runId);
     if (userRecorded && step.text) await keepPartial(deps, run, step, failure.error ?? { code: "aborted", message: "the run was aborted" });
     return { ...failure, usage };
   }

@@ -74,6 +74,22 @@ describe("run manager", () => {
     expect((await harness.request("GET", `/v1/runs/${run.runId}`)).status).toBe(404);
   });
 
+  it("keeps at most maxRetainedRuns finished runs, forgetting the oldest first, and replays the kept ones in full", async () => {
+    harness = await startTestGateway({ limits: { maxRetainedRuns: 2 } });
+    await harness.createAgent(TENANT_A);
+    const ids: string[] = [];
+    const replies: string[] = [];
+    for (const message of ["one", "two", "three"]) {
+      const run = RunInfo.parse(await (await submit(harness, { message, sessionKey: "s" })).json());
+      ids.push(run.runId);
+      replies.push(JSON.stringify(await events(harness, run.runId)));
+    }
+    expect((await harness.request("GET", `/v1/runs/${ids[0]}`)).status).toBe(404);
+    // A finished run's log is compacted, yet replays exactly what was streamed live.
+    expect(JSON.stringify(await events(harness, ids[2]!))).toBe(replies[2]);
+    expect(JSON.stringify(await events(harness, ids[1]!))).toBe(replies[1]);
+  });
+
   it("aborts a session's active and queued runs at once", async () => {
     harness = await startTestGateway({ config: { offlineTokenDelayMs: 20 } });
     await harness.createAgent(TENANT_A);

@@ -21,6 +21,10 @@ export interface RunManagerLimits {
   runTimeoutMs: number;
   /** How long a finished run's events stay replayable. */
   retentionMs: number;
+  /** At most this many finished runs are kept (oldest forgotten first), whatever their age; default 500. */
+  maxRetainedRuns?: number;
+  /** ...and at most about this many bytes of their (compacted) events; default 8 MB. */
+  maxRetainedBytes?: number;
 }
 
 export interface RunManagerDeps {
@@ -85,7 +89,8 @@ export interface RunManager {
 /**
  * Queues runs per session (one active run per session, the rest in order), caps concurrency
  * across the gateway, enforces the run timeout, deduplicates idempotent retries, and keeps each
- * run's event log for replay until the retention period after it ends.
+ * run's event log (compacted) for replay until the retention period after it ends, within a
+ * bound on how many finished runs and bytes are kept.
  */
 export function createRunManager(deps: RunManagerDeps): RunManager {
   const newId = deps.newId ?? randomUUID;
@@ -99,6 +104,12 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   const submitting = new Map<string, Set<Promise<unknown>>>();
   const erasing = new Map<string, number>();
   let closing = false;
+  /** Finished runs still replayable, oldest first, with when they ended and their size. */
+  const retained: { run: RunRecord; endedAt: number; bytes: number }[] = [];
+  let retainedBytes = 0;
+  let sweeper: NodeJS.Timeout | undefined;
+  const maxRetainedRuns = deps.limits.maxRetainedRuns ?? 500;
+  const maxRetainedBytes = deps.limits.maxRetainedBytes ?? 8 * 1024 * 1024;
 
   const announce = (run: RunRecord) => deps.relay?.publishInfo(run.tenantId, infoOf(run));
   deps.relay?.onAbortRequest((tenantId, runId) => {
@@ -198,8 +209,39 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       at: deps.now().toISOString(),
     });
     run.finish();
-    const forget = setTimeout(() => forgetRun(run), deps.limits.retentionMs);
-    forget.unref();
+    const bytes = run.log.approximateBytes;
+    retained.push({ run, endedAt: Date.now(), bytes });
+    retainedBytes += bytes;
+    sweep();
+  }
+
+  /**
+   * Forgets finished runs past the retention period, and the oldest ones beyond the count and
+   * size bounds, so memory under sustained load stays flat instead of growing for the whole
+   * retention period. One timer for all of them, armed while any are kept.
+   */
+  function sweep(): void {
+    const expired = Date.now() - deps.limits.retentionMs;
+    for (let oldest = retained[0]; oldest; oldest = retained[0]) {
+      if (oldest.endedAt > expired && retained.length <= maxRetainedRuns && retainedBytes <= maxRetainedBytes) break;
+      retained.shift();
+      retainedBytes -= oldest.bytes;
+      forgetRun(oldest.run);
+    }
+    if (retained.length === 0) {
+      if (sweeper) clearTimeout(sweeper);
+      sweeper = undefined;
+    } else if (!sweeper) {
+      const next = retained[0];
+      sweeper = setTimeout(
+        () => {
+          sweeper = undefined;
+          sweep();
+        },
+        Math.max(0, (next?.endedAt ?? 0) + deps.limits.retentionMs - Date.now()) + 1,
+      );
+      sweeper.unref();
+    }
   }
 
   function forgetRun(run: RunRecord): void {
@@ -362,6 +404,12 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         for (const run of live) abortRun(run);
         await Promise.all(own.map((run) => run.done));
         for (const run of own) forgetRun(run);
+        for (let index = retained.length - 1; index >= 0; index -= 1) {
+          const kept = retained[index];
+          if (kept?.run.tenantId !== tenantId) continue;
+          retained.splice(index, 1);
+          retainedBytes -= kept.bytes;
+        }
         return live.length;
       } finally {
         const left = (erasing.get(tenantId) ?? 1) - 1;
@@ -374,6 +422,8 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       closing = true;
       for (const run of [...pending, ...active]) abortRun(run);
       await Promise.all([...active].map((run) => run.done));
+      if (sweeper) clearTimeout(sweeper);
+      sweeper = undefined;
     },
   };
 }

@@ -16,8 +16,19 @@ export function runEventStream(log: RunEventSource, after: number, options: RunE
   let heartbeat: NodeJS.Timeout | undefined;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
+      // Frames produced in one turn of the event loop (a burst of deltas parsed from one upstream
+      // chunk) go out as one chunk: one socket write instead of one per frame.
+      let pending = "";
+      let flushing: NodeJS.Immediate | undefined;
+      const flush = () => {
+        flushing = undefined;
+        if (pending && !stop.signal.aborted) controller.enqueue(encoder.encode(pending));
+        pending = "";
+      };
       const send = (text: string) => {
-        if (!stop.signal.aborted) controller.enqueue(encoder.encode(text));
+        if (stop.signal.aborted) return;
+        pending += text;
+        flushing ??= setImmediate(flush);
       };
       heartbeat = setInterval(() => send(SSE_HEARTBEAT), options.heartbeatMs);
       heartbeat.unref();
@@ -26,6 +37,8 @@ export function runEventStream(log: RunEventSource, after: number, options: RunE
           for await (const event of log.follow(after, stop.signal)) send(encodeSseEvent(event));
         } finally {
           clearInterval(heartbeat);
+          if (flushing) clearImmediate(flushing);
+          flush();
           if (!stop.signal.aborted) {
             stop.abort();
             controller.close();

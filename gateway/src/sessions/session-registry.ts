@@ -1,3 +1,4 @@
+import { unlinkSync } from "node:fs";
 import { readdir, readFile, unlink } from "node:fs/promises";
 import path from "node:path";
 import { SessionSummary } from "@workforce/protocol";
@@ -19,6 +20,7 @@ const LEFTOVER_TEMP = /^\..+\.[0-9a-f]+\.tmp$/;
 /** ... and of lock take-overs (`<lock>.stale-<hex>`). */
 const LEFTOVER_LOCK = /\.lock\.stale-[0-9a-f]+$/;
 const TRANSCRIPT_LOCK_SUFFIX = ".jsonl.lock";
+const RUN_LEASE_SUFFIX = ".jsonl.run.lock";
 
 /** sessions.json: session key → summary. */
 const RegistryFile = z.record(z.string(), SessionSummary);
@@ -39,10 +41,22 @@ export interface SessionRegistryOptions {
   /** ...or as soon as the journal has more lines than max(this, number of sessions). */
   minJournalLines: number;
   /**
-   * Registries this small are rewritten on every change, so sessions.json is always current for
-   * the common case; the cost is bounded by this constant, not by the number of sessions.
+   * Registries this small also get sessions.json rewritten (without fsync: the journal is the
+   * durable record) by a change made while the agent is quiet, so sessions.json is current
+   * whenever nothing else is going on; the cost is bounded by this constant, not by the number
+   * of sessions. Under load changes are only journaled.
    */
   eagerMaxSessions: number;
+  /** True while no other run of this agent is in progress here; defaults to always. */
+  isQuiet?: () => boolean;
+}
+
+/** A change waiting for the next group commit. */
+interface PendingChange {
+  /** Runs under the lock with the registry caught up; `record` applies a journal line and queues it for writing. */
+  change: (record: (line: JournalLine) => void) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
 }
 
 /** The lock file that guards appends to one transcript (and, after a crash, marks it as possibly ahead of the registry). */
@@ -71,6 +85,11 @@ export class SessionRegistry {
   private sessions = new Map<string, SessionSummary>();
   private journalLines = 0;
   private compactTimer: NodeJS.Timeout | undefined;
+  /** Changes waiting for the group commit in progress to finish; the next one takes them all. */
+  private pending: PendingChange[] = [];
+  private committing = false;
+  /** Set when a commit failed after changing the map: the next access reloads from disk. */
+  private stale = false;
   /** The registry files as this instance last wrote or read them. */
   private seen: { registry: FileIdentity | undefined; journal: FileIdentity | undefined } = { registry: undefined, journal: undefined };
 
@@ -101,40 +120,43 @@ export class SessionRegistry {
 
   /** Catches up with changes other processes made; two stats when there are none. */
   async sync(): Promise<void> {
-    if (this.unchangedOnDisk()) return;
+    if (!this.stale && this.unchangedOnDisk()) return;
     await this.exclusive(async () => undefined);
   }
 
   /**
    * Read-modify-write of one entry under the registry lock, so concurrent updates (from this or
    * another process) never lose each other. `change` returns the new summary, or undefined to
-   * leave the entry untouched.
+   * leave the entry untouched. Resolves once the change is durable.
    */
   async update(key: string, change: (current: SessionSummary | undefined) => SessionSummary | undefined): Promise<SessionSummary | undefined> {
-    return this.exclusive(async () => {
+    return this.commit(async (record) => {
       const next = change(this.sessions.get(key));
       if (!next) return this.sessions.get(key);
-      await this.journal({ op: "put", session: next });
+      record({ op: "put", session: next });
       return next;
     });
   }
 
-  /** Returns the entry for `key`, or creates it with `create` (which may write its transcript) under the lock. */
+  /** Returns the entry for `key` (as last seen: `sync()` first), or creates it with `create` (which may write its transcript) under the lock. */
   async getOrCreate(key: string, create: () => Promise<SessionSummary>): Promise<{ session: SessionSummary; created: boolean }> {
-    return this.exclusive(async () => {
+    // Caught up by the caller (sync): an existing session needs neither the lock nor a write.
+    const known = this.stale ? undefined : this.sessions.get(key);
+    if (known) return { session: known, created: false };
+    return this.commit(async (record) => {
       const existing = this.sessions.get(key);
       if (existing) return { session: existing, created: false };
       const session = await create();
-      await this.journal({ op: "put", session });
+      record({ op: "put", session });
       return { session, created: true };
     });
   }
 
   async remove(key: string): Promise<SessionSummary | undefined> {
-    return this.exclusive(async () => {
+    return this.commit(async (record) => {
       const current = this.sessions.get(key);
       if (!current) return undefined;
-      await this.journal({ op: "delete", key });
+      record({ op: "delete", key });
       return current;
     });
   }
@@ -165,8 +187,9 @@ export class SessionRegistry {
   private async catchUp(): Promise<void> {
     const registry = fileIdentity(this.paths.registry);
     const journal = fileIdentity(this.paths.registryJournal);
-    if (sameIdentity(registry, this.seen.registry) && sameIdentity(journal, this.seen.journal)) return;
-    if (sameIdentity(registry, this.seen.registry) && isAppendOf(this.seen.journal, journal)) {
+    const { stale } = this;
+    if (!stale && sameIdentity(registry, this.seen.registry) && sameIdentity(journal, this.seen.journal)) return;
+    if (!stale && sameIdentity(registry, this.seen.registry) && isAppendOf(this.seen.journal, journal)) {
       const { values, skippedLines } = await readJsonLinesFrom(this.paths.registryJournal, Number(this.seen.journal?.size ?? 0n), JournalLine);
       this.apply(values);
       this.journalLines += values.length + skippedLines.length;
@@ -176,6 +199,7 @@ export class SessionRegistry {
       this.journalLines += 1;
       await this.compact();
     }
+    this.stale = false;
     this.seen = { registry: fileIdentity(this.paths.registry), journal: fileIdentity(this.paths.registryJournal) };
   }
 
@@ -186,17 +210,78 @@ export class SessionRegistry {
     }
   }
 
-  private async journal(line: JournalLine): Promise<void> {
-    await appendJsonLines(this.paths.registryJournal, [line]);
-    this.journalLines += 1;
-    this.apply([line]);
-    this.seen.journal = fileIdentity(this.paths.registryJournal);
-    const size = this.sessions.size;
-    if (size <= this.options.eagerMaxSessions || this.journalLines > Math.max(this.options.minJournalLines, size)) {
-      await this.compact();
-    } else {
-      this.scheduleCompaction();
+  /**
+   * Group commit: changes that arrive while a commit is writing wait and then go together, under
+   * one acquisition of the registry lock, in one journal write and one fsync (or one rewrite of
+   * sessions.json). Each change sees the ones before it; a failing change fails alone, a failing
+   * write fails the whole group and makes the next access reload the registry from disk.
+   */
+  private commit<T>(change: (record: (line: JournalLine) => void) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ change, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.committing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.pending.length > 0) await this.commitGroup(this.pending.splice(0));
+    } finally {
+      this.committing = false;
     }
+  }
+
+  private async commitGroup(group: readonly PendingChange[]): Promise<void> {
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    const lines: JournalLine[] = [];
+    const record = (line: JournalLine) => {
+      this.apply([line]);
+      lines.push(line);
+    };
+    try {
+      await this.exclusive(async () => {
+        for (const item of group) {
+          try {
+            outcomes.push({ ok: true, value: await item.change(record) });
+          } catch (error) {
+            outcomes.push({ ok: false, value: error });
+          }
+        }
+        await this.persist(lines);
+      });
+    } catch (error) {
+      if (lines.length > 0) this.stale = true;
+      for (const item of group) item.reject(error);
+      return;
+    }
+    group.forEach((item, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.ok) item.resolve(outcome.value);
+      else item.reject(outcome?.value);
+    });
+  }
+
+  /** Under the lock: makes `lines` (already applied in memory) durable. */
+  private async persist(lines: readonly JournalLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    this.journalLines += lines.length;
+    const size = this.sessions.size;
+    await appendJsonLines(this.paths.registryJournal, lines);
+    this.seen.journal = fileIdentity(this.paths.registryJournal);
+    if (this.journalLines > Math.max(this.options.minJournalLines, size)) {
+      await this.compact();
+      return;
+    }
+    if (size <= this.options.eagerMaxSessions && (this.options.isQuiet?.() ?? true)) {
+      // Keep the readable sessions.json current while nothing else is going on. The journal,
+      // fsynced above and kept until the next compaction, is what makes the change durable, so
+      // this rewrite skips its two fsyncs (after a power loss sessions.json is merely replayed
+      // over or rebuilt, as at any load).
+      await this.writeRegistryFile({ durable: false });
+      this.seen.registry = fileIdentity(this.paths.registry);
+    }
+    this.scheduleCompaction();
   }
 
   private scheduleCompaction(): void {
@@ -216,17 +301,19 @@ export class SessionRegistry {
     if (this.journalLines === 0) return;
     await this.writeRegistryFile();
     // A crash between these two steps only means the journal is replayed again: puts are idempotent.
-    await unlink(this.paths.registryJournal).catch((error: unknown) => {
+    try {
+      unlinkSync(this.paths.registryJournal);
+    } catch (error) {
       if (!isNotFound(error)) throw error;
-    });
+    }
     this.journalLines = 0;
     this.seen = { registry: fileIdentity(this.paths.registry), journal: undefined };
   }
 
-  private async writeRegistryFile(): Promise<void> {
+  private async writeRegistryFile(options: { durable?: boolean } = {}): Promise<void> {
     const body: Record<string, SessionSummary> = {};
     for (const session of this.list()) body[session.key] = session;
-    await writeFileAtomic(this.paths.registry, JSON.stringify(body, null, 2) + "\n");
+    await writeFileAtomic(this.paths.registry, JSON.stringify(body, null, 2) + "\n", 0o600, options);
   }
 
   /** sessions.json with the journal replayed over it; false when sessions.json is missing or unreadable. */
@@ -264,8 +351,9 @@ export class SessionRegistry {
 
   /**
    * Transcripts are the source of truth: summarise the ones the registry lost, drop entries whose
-   * transcript is gone, refresh the entries of transcripts whose lock file shows an append that
-   * may not have reached the registry (a crash between the two), and remove crash leftovers.
+   * transcript is gone, refresh the entries of transcripts whose lock file was left by a writer
+   * that is gone (a crash between the transcript append and its registry update), and remove
+   * crash leftovers.
    */
   private async reconcileWithTranscripts(): Promise<boolean> {
     let names: string[];
@@ -284,22 +372,38 @@ export class SessionRegistry {
       }
     }
     const known = new Set([...this.sessions.values()].map((session) => session.sessionId));
-    const interrupted = new Set(names.filter((name) => name.endsWith(TRANSCRIPT_LOCK_SUFFIX)).map((name) => name.slice(0, -TRANSCRIPT_LOCK_SUFFIX.length)));
+    // Lock files mark sessions whose registry entry may lag their transcript: a transcript lock
+    // (an append outside a run) or a run's lease (a run defers its registry update to its end).
+    const lockedBy = (suffix: string) => names.filter((name) => name.endsWith(suffix)).map((name) => name.slice(0, -suffix.length));
+    const interrupted = new Set([...lockedBy(TRANSCRIPT_LOCK_SUFFIX), ...lockedBy(RUN_LEASE_SUFFIX)]);
     for (const sessionId of onDisk) {
       if (known.has(sessionId) && !interrupted.has(sessionId)) continue;
+      // A live lock is an append or a run in progress (another process): its writer brings the
+      // entry up to date from the lines it appends once it gets the registry lock we hold, so
+      // summarising the transcript here as well would count those lines twice.
+      if (known.has(sessionId) && this.appendInProgress(sessionId)) continue;
       if (await this.summarizeFromTranscript(sessionId)) changed = true;
     }
     for (const sessionId of interrupted) {
-      let lockPath: string;
+      let lockPaths: string[];
       try {
-        lockPath = transcriptLockPath(this.paths, sessionId);
+        lockPaths = [transcriptLockPath(this.paths, sessionId), runLeasePath(this.paths, sessionId)];
       } catch {
         continue; // not a name the gateway writes
       }
-      if (this.options.locks.inspect(lockPath) === "stale") this.options.locks.removeStale(lockPath);
+      for (const lockPath of lockPaths) if (this.options.locks.inspect(lockPath) === "stale") this.options.locks.removeStale(lockPath);
     }
     await this.removeLeftovers(names);
     return changed;
+  }
+
+  private appendInProgress(sessionId: string): boolean {
+    try {
+      const { locks } = this.options;
+      return locks.inspect(transcriptLockPath(this.paths, sessionId)) === "live" || locks.inspect(runLeasePath(this.paths, sessionId)) === "live";
+    } catch {
+      return false;
+    }
   }
 
   /**

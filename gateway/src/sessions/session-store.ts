@@ -1,15 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
+import path from "node:path";
 import { AppError, type SessionHistory, type SessionSummary, type TranscriptEntry, type TranscriptLine } from "@workforce/protocol";
-import { ensureContained, ensureTenantRoot, lockOwnersDirPath, type AgentPaths } from "@workforce/protocol/tenant-path";
+import { ensureContainedIn, lockOwnersDirPath, tenantPaths, TenantRoots, type AgentPaths } from "@workforce/protocol/tenant-path";
 import { makeDirectory } from "../fs/storage-error";
-import { createFileLocks, type FileLocks } from "../fs/file-lock";
+import { createFileLocks, type FileLocks, type HeldLock } from "../fs/file-lock";
+import { KeyedLock } from "../fs/keyed-lock";
 import { isNotFound } from "../fs/errno";
 import type { Logger } from "../logger";
 import { RegistryCache } from "./registry-cache";
 import { runLeasePath, SessionRegistry, transcriptLockPath } from "./session-registry";
-import { summarizeTranscript, truncate, TITLE_LENGTH } from "./session-summary";
-import { appendTranscriptEntries, createTranscript, readTranscript, type Transcript } from "./transcript";
+import { summarizeAppend, summarizeTranscript, truncate, TITLE_LENGTH } from "./session-summary";
+import { appendTranscriptLines, createTranscript, type Transcript } from "./transcript";
+import { TranscriptCache } from "./transcript-cache";
 
 export interface SessionStoreDeps {
   dataDir: string;
@@ -23,9 +26,17 @@ export interface SessionStoreDeps {
   registryCacheSize?: number;
   /** Cross-process lock files (default); other gateways may share TENANT_DATA_DIR. */
   locks?: FileLocks;
+  /** Tenant roots created and checked once per tenant; shared with the rest of the gateway so erasure forgets them everywhere. */
+  tenantRoots?: TenantRoots;
 }
 
 export const DEFAULT_REGISTRY_CACHE_SIZE = 1_000;
+
+/** A run's hold on its session in this process: lines appended whose registry update waits for the run's next append or its end. */
+interface Lease {
+  key: string | undefined;
+  pending: TranscriptLine[];
+}
 
 export interface SessionRef {
   tenantId: string;
@@ -48,8 +59,12 @@ export interface SessionStore {
   /** Returns the session for `key`, creating it (transcript header + registry entry) when new. */
   open(ref: SessionRef, key: string | undefined, firstMessage: string): Promise<OpenSession>;
   readTranscript(ref: SessionRef, sessionId: string): Promise<Transcript>;
-  /** Appends completed entries (fsynced) and refreshes the registry entry from the transcript. */
-  append(ref: SessionRef, key: string, entries: readonly TranscriptEntry[]): Promise<SessionSummary>;
+  /**
+   * Appends completed entries (fsynced) and brings the registry entry up to date. Inside the
+   * session's lease (a run), `deferSummary` lets the registry update wait for the run's next
+   * append or the end of its lease, saving one registry write per run.
+   */
+  append(ref: SessionRef, key: string, entries: readonly TranscriptEntry[], options?: { deferSummary?: boolean }): Promise<SessionSummary>;
   /**
    * Runs `task` (a run) holding the session's run lease, so runs of one session never overlap, also
    * across gateway processes sharing the data dir. Waits while another process runs in the session.
@@ -77,10 +92,25 @@ export interface SessionStore {
 export function createSessionStore(deps: SessionStoreDeps): SessionStore {
   const newId = deps.newId ?? randomUUID;
   const locks = deps.locks ?? createFileLocks({ logger: deps.logger, ownerDir: lockOwnersDirPath(deps.dataDir) });
+  const tenantRoots = deps.tenantRoots ?? new TenantRoots(deps.dataDir);
+  /** Runs holding a session lease here, per agent: a registry change made while its agent is otherwise idle rewrites sessions.json. */
+  const activeRuns = new Map<string, number>();
+  const transcripts = new TranscriptCache({ maxTranscripts: 64, maxBytes: 2 * 1024 * 1024 });
+  /** Transcripts whose registry entry may lag (a failed update, a crashed writer's lock taken over): the next update recounts them. */
+  const lagging = new Set<string>();
+  /** Runs holding their session's lease in this process, by transcript path. */
+  const leases = new Map<string, Lease>();
+  /** Serialises appends to one transcript within this process; the lock file does it across processes. */
+  const appending = new KeyedLock();
 
-  async function agentPaths(ref: SessionRef): Promise<{ root: string; paths: AgentPaths }> {
-    const tenant = await ensureTenantRoot(deps.dataDir, ref.tenantId);
-    return { root: tenant.root, paths: tenant.agent(ref.agent) };
+  /**
+   * The agent's paths under its tenant's checked root. Containment is checked where the sessions
+   * directory is loaded (registry load); transcripts inside it are named by lexically checked
+   * session ids and opened without following symbolic links, so no realpath is needed per access.
+   */
+  async function agentPaths(ref: SessionRef): Promise<{ realRoot: string; paths: AgentPaths }> {
+    const tenant = await tenantRoots.ensure(ref.tenantId);
+    return { realRoot: tenant.realRoot, paths: tenant.paths.agent(ref.agent) };
   }
 
   const cacheKey = (ref: SessionRef) => `${ref.tenantId}/${ref.agent}`;
@@ -92,15 +122,16 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
   const registries = new RegistryCache<SessionRegistry>({
     maxEntries: deps.registryCacheSize ?? DEFAULT_REGISTRY_CACHE_SIZE,
     load: async (key) => {
-      const { root, paths } = await agentPaths(refOf(key));
+      const { realRoot, paths } = await agentPaths(refOf(key));
       await makeDirectory(paths.sessionsDir);
-      await ensureContained(root, paths.sessionsDir);
+      await ensureContainedIn(realRoot, paths.sessionsDir);
       return SessionRegistry.load(paths, {
         logger: deps.logger,
         locks,
         compactDelayMs: deps.compactDelayMs ?? 2_000,
         minJournalLines: deps.minJournalLines ?? 1_000,
         eagerMaxSessions: deps.eagerMaxSessions ?? 100,
+        isQuiet: () => (activeRuns.get(key) ?? 0) <= 1,
       });
     },
     unload: async (key, registry) => {
@@ -131,8 +162,8 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
   }
 
   async function transcriptOf(ref: SessionRef, sessionId: string): Promise<Transcript> {
-    const { root, paths } = await agentPaths(ref);
-    const transcript = await readTranscript(await ensureContained(root, paths.transcript(sessionId)));
+    const { paths } = await agentPaths(ref);
+    const transcript = await transcripts.read(paths.transcript(sessionId));
     if (!transcript) throw new AppError("session_not_found", `the transcript of session ${sessionId} is missing or unreadable`);
     if (transcript.skippedLines.length > 0) {
       deps.logger.warn(`${paths.transcript(sessionId)}: skipped unreadable line(s) ${transcript.skippedLines.join(", ")}`);
@@ -141,28 +172,70 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
   }
 
   /**
-   * Appends lines to a session's transcript (fsynced) under its lock, then refreshes the registry
-   * entry from the transcript before letting go, so the registry never moves backwards.
+   * Brings the registry entry of a session up to date with lines appended to its transcript:
+   * derived from those lines only, never by re-reading the transcript, except once after a failed
+   * update or a crashed writer (`lagging`), when the entry is recounted from the transcript.
    */
-  const appendLines = (ref: SessionRef, key: string, lines: readonly TranscriptLine[]): Promise<SessionSummary> =>
+  async function updateSummary(registry: SessionRegistry, ref: SessionRef, key: string, sessionId: string, transcriptPath: string, lines: readonly TranscriptLine[]): Promise<SessionSummary> {
+    const transcript = lagging.has(transcriptPath) ? await transcriptOf(ref, sessionId) : undefined;
+    let updated;
+    try {
+      updated = await registry.update(key, (current) =>
+        current?.sessionId === sessionId ? (transcript ? summarizeTranscript(transcript, current) : summarizeAppend(current, lines)) : undefined,
+      );
+    } catch (error) {
+      lagging.add(transcriptPath);
+      throw error;
+    }
+    lagging.delete(transcriptPath);
+    if (updated?.sessionId !== sessionId) throw notFound(ref, key);
+    return updated;
+  }
+
+  /**
+   * Appends lines to a session's transcript (fsynced), then brings the registry entry up to date
+   * before letting go, so the registry never moves backwards. A run appends under its session's
+   * lease, which already keeps every other run out of the transcript; other writers (a rename, a
+   * delete) serialise with it in this process and, elsewhere, append whole lines with O_APPEND,
+   * so within a lease the transcript's lock file is not taken. There `deferSummary` leaves the
+   * registry update to the run's next append or to the end of its lease (the lease's lock file
+   * marks the session for repair should this process die in between).
+   */
+  const appendLines = (ref: SessionRef, key: string, lines: readonly TranscriptLine[], options: { deferSummary?: boolean } = {}): Promise<SessionSummary> =>
     withRegistry(ref, async (registry) => {
       const session = registry.get(key);
       if (!session) throw notFound(ref, key);
-      const { root, paths } = await agentPaths(ref);
-      const transcriptPath = await ensureContained(root, paths.transcript(session.sessionId));
-      return locks.run(transcriptLockPath(paths, session.sessionId), async () => {
+      const { paths } = await agentPaths(ref);
+      const transcriptPath = paths.transcript(session.sessionId);
+      const lease = leases.get(transcriptPath);
+      const write = async (held: HeldLock): Promise<SessionSummary> => {
+        if (held.tookOver) lagging.add(transcriptPath);
         try {
-          await appendTranscriptEntries(transcriptPath, lines);
+          transcripts.appended(transcriptPath, await appendTranscriptLines(transcriptPath, lines), lines);
         } catch (error) {
+          transcripts.drop(transcriptPath);
           if (isNotFound(error)) throw notFound(ref, key); // deleted meanwhile, maybe by another gateway
           throw error;
         }
-        const transcript = await transcriptOf(ref, session.sessionId);
-        const updated = await registry.update(key, (current) => (current?.sessionId === session.sessionId ? summarizeTranscript(transcript, current) : undefined));
-        if (updated?.sessionId !== session.sessionId) throw notFound(ref, key);
-        return updated;
-      });
+        if (!lease) return updateSummary(registry, ref, key, session.sessionId, transcriptPath, lines);
+        lease.key = key;
+        lease.pending.push(...lines);
+        if (options.deferSummary) return summarizeAppend(session, lease.pending);
+        return updateSummary(registry, ref, key, session.sessionId, transcriptPath, lease.pending.splice(0));
+      };
+      return appending.run(transcriptPath, () => (lease ? write({ tookOver: false }) : locks.run(transcriptLockPath(paths, session.sessionId), write)));
     });
+
+  /** At the end of a run's lease: records the lines whose registry update was deferred. */
+  async function settleLease(ref: SessionRef, sessionId: string, transcriptPath: string, lease: Lease): Promise<void> {
+    const { key } = lease;
+    if (lease.pending.length === 0 || key === undefined) return;
+    try {
+      await withRegistry(ref, (registry) => appending.run(transcriptPath, () => updateSummary(registry, ref, key, sessionId, transcriptPath, lease.pending.splice(0))));
+    } catch (error) {
+      deps.logger.warn(`session ${sessionId}: its registry entry could not be updated and will be recounted (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
 
   return {
     list: (ref) => withRegistry(ref, (registry) => registry.list()),
@@ -182,23 +255,25 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
       withRegistry(ref, async (registry) => {
         const session = registry.get(key);
         if (!session) throw notFound(ref, key);
-        const { root, paths } = await agentPaths(ref);
-        const transcriptPath = await ensureContained(root, paths.transcript(session.sessionId));
-        await locks.run(transcriptLockPath(paths, session.sessionId), async () => {
+        const { paths } = await agentPaths(ref);
+        const transcriptPath = paths.transcript(session.sessionId);
+        await appending.run(transcriptPath, () => locks.run(transcriptLockPath(paths, session.sessionId), async () => {
           // Transcript first: a crash in between leaves an entry without transcript, which the next load drops.
+          transcripts.drop(transcriptPath);
           await rm(transcriptPath, { force: true });
           await registry.remove(key);
-        });
+        }));
       }),
 
     open: (ref, key, firstMessage) =>
       withRegistry(ref, async (registry) => {
-        const { root, paths } = await agentPaths(ref);
+        const { paths } = await agentPaths(ref);
         const sessionId = newId();
         const sessionKey = key ?? sessionId;
         const { session } = await registry.getOrCreate(sessionKey, async () => {
           const at = deps.now().toISOString();
-          const transcriptPath = await ensureContained(root, paths.transcript(sessionId));
+          // Written to a temp file and renamed into place: a symbolic link planted at this name is replaced, never followed.
+          const transcriptPath = paths.transcript(sessionId);
           // The transcript exists before the registry names it, so a crash never leaves a dangling entry.
           await createTranscript(transcriptPath, { type: "session", version: 1, sessionId, key: sessionKey, agent: ref.agent, createdAt: at });
           return {
@@ -214,26 +289,52 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
             lastMessagePreview: "",
           };
         });
-        return { summary: session, transcriptPath: await ensureContained(root, paths.transcript(session.sessionId)) };
+        return { summary: session, transcriptPath: paths.transcript(session.sessionId) };
       }),
 
     readTranscript: transcriptOf,
 
-    append: (ref, key, entries) => appendLines(ref, key, entries),
+    append: (ref, key, entries, options) => appendLines(ref, key, entries, options),
 
     async withSessionLease(ref, sessionId, options, task) {
-      const { root, paths } = await agentPaths(ref);
-      await ensureContained(root, paths.transcript(sessionId));
-      return locks.run(runLeasePath(paths, sessionId), task, options);
+      const { paths } = await agentPaths(ref);
+      const transcriptPath = paths.transcript(sessionId);
+      return locks.run(
+        runLeasePath(paths, sessionId),
+        async (held) => {
+          // The previous holder died mid-run: its last lines may not have reached the registry.
+          if (held.tookOver) lagging.add(transcriptPath);
+          const key = cacheKey(ref);
+          const lease: Lease = { key: undefined, pending: [] };
+          leases.set(transcriptPath, lease);
+          activeRuns.set(key, (activeRuns.get(key) ?? 0) + 1);
+          try {
+            return await task();
+          } finally {
+            leases.delete(transcriptPath);
+            const left = (activeRuns.get(key) ?? 1) - 1;
+            if (left > 0) activeRuns.set(key, left);
+            else activeRuns.delete(key);
+            await settleLease(ref, sessionId, transcriptPath, lease);
+          }
+        },
+        options,
+      );
     },
 
     pin: (ref) => registries.pin(cacheKey(ref)),
 
     forgetAgent(ref) {
       registries.forget(cacheKey(ref));
+      transcripts.dropUnder(tenantPaths(deps.dataDir, ref.tenantId).agent(ref.agent).sessionsDir + path.sep);
     },
 
-    forgetTenant: (tenantId) => registries.forgetWhere((key) => refOf(key).tenantId === tenantId),
+    async forgetTenant(tenantId) {
+      tenantRoots.forget(tenantId);
+      transcripts.dropUnder(tenantPaths(deps.dataDir, tenantId).root + path.sep);
+      await registries.forgetWhere((key) => refOf(key).tenantId === tenantId);
+      tenantRoots.forget(tenantId);
+    },
 
     flushAll: () => registries.unloadAll(),
 

@@ -1,4 +1,4 @@
-import type { SessionSummary, TranscriptEntry } from "@workforce/protocol";
+import type { SessionSummary, TranscriptEntry, TranscriptLine } from "@workforce/protocol";
 import type { Transcript } from "./transcript";
 
 export const TITLE_LENGTH = 60;
@@ -55,4 +55,31 @@ export function summarizeTranscript(transcript: Transcript, previous?: SessionSu
     messageCount,
     lastMessagePreview: truncate(lastText, PREVIEW_LENGTH),
   };
+}
+
+/**
+ * The registry entry after `lines` were appended to the transcript `summary` describes: the same
+ * result as `summarizeTranscript` over the whole transcript, computed from the new lines only, so
+ * persisting a message costs the same in a long session as in a new one.
+ */
+export function summarizeAppend(summary: SessionSummary, lines: readonly TranscriptLine[]): SessionSummary {
+  const next = { ...summary };
+  for (const line of lines) {
+    if (line.type === "session-meta") {
+      if (line.title) next.title = line.title;
+      continue;
+    }
+    next.updatedAt = line.timestamp;
+    if (line.type === "user" || line.type === "assistant") {
+      next.messageCount += 1;
+      const text = entryText(line);
+      if (text.trim()) next.lastMessagePreview = truncate(text, PREVIEW_LENGTH);
+    }
+    if (line.type === "assistant") {
+      next.inputTokens += line.usage.inputTokens;
+      next.outputTokens += line.usage.outputTokens;
+      next.model = line.model.id;
+    }
+  }
+  return next;
 }

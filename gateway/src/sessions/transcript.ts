@@ -1,8 +1,9 @@
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { SessionMetaEntry, TranscriptEntry, TranscriptHeader, type TranscriptLine } from "@workforce/protocol";
 import { writeFileAtomic } from "../fs/atomic-write";
 import { isNotFound } from "../fs/errno";
-import { appendJsonLines, parseJson } from "../fs/jsonl-file";
+import { appendJsonLines, parseJson, type AppendedRange } from "../fs/jsonl-file";
 
 export interface Transcript {
   header: TranscriptHeader;
@@ -14,6 +15,9 @@ export interface Transcript {
   skippedLines: number[];
 }
 
+/** Transcripts up to this size are read in one synchronous call (microseconds from the page cache); larger ones off the event loop. */
+const SYNC_READ_MAX_BYTES = 256 * 1024;
+
 /** Creates `{sessionId}.jsonl` with its header line, durably. */
 export async function createTranscript(filePath: string, header: TranscriptHeader): Promise<void> {
   await writeFileAtomic(filePath, JSON.stringify(header) + "\n");
@@ -21,10 +25,23 @@ export async function createTranscript(filePath: string, header: TranscriptHeade
 
 /**
  * Appends completed entries (or session-meta lines) and fsyncs before returning. The transcript
- * must exist (ENOENT otherwise): a deleted session is never re-created without its header.
+ * must exist (ENOENT otherwise): a deleted session is never re-created without its header. A
+ * symbolic link in its place is refused (ELOOP): transcripts are checked by their directory.
  */
 export async function appendTranscriptEntries(filePath: string, entries: readonly TranscriptLine[]): Promise<void> {
-  await appendJsonLines(filePath, entries, { create: false });
+  await appendTranscriptLines(filePath, entries);
+}
+
+/** `appendTranscriptEntries`, telling where the lines landed (for `TranscriptCache`). */
+export async function appendTranscriptLines(filePath: string, entries: readonly TranscriptLine[]): Promise<AppendedRange | undefined> {
+  return appendJsonLines(filePath, entries, { create: false, noFollow: true });
+}
+
+/** A transcript as read, with the file it came from: its inode and how many bytes were parsed. */
+export interface TranscriptSnapshot {
+  transcript: Transcript;
+  ino: number;
+  bytes: number;
 }
 
 /**
@@ -32,13 +49,46 @@ export async function appendTranscriptEntries(filePath: string, entries: readonl
  * skips (and reports) unreadable entry lines instead of failing, so a crash never loses earlier lines.
  */
 export async function readTranscript(filePath: string): Promise<Transcript | undefined> {
-  let text: string;
+  return (await readTranscriptSnapshot(filePath))?.transcript;
+}
+
+/** `readTranscript` plus the file identity `TranscriptCache` keys on; `known` short-cuts reading when the file is still what it describes. */
+export async function readTranscriptSnapshot(filePath: string, known?: (ino: number, size: number) => TranscriptSnapshot | undefined): Promise<TranscriptSnapshot | undefined> {
+  let fd: number;
   try {
-    text = await readFile(filePath, "utf8");
+    fd = openSync(filePath, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
   }
+  let text: string;
+  let ino: number;
+  try {
+    const stat = fstatSync(fd);
+    ino = stat.ino;
+    const cached = known?.(stat.ino, stat.size);
+    if (cached) return cached;
+    if (stat.size > SYNC_READ_MAX_BYTES) {
+      text = await readFile(filePath, { encoding: "utf8", flag: constants.O_RDONLY | constants.O_NOFOLLOW });
+    } else {
+      const buffer = Buffer.allocUnsafe(stat.size);
+      let read = 0;
+      while (read < buffer.length) {
+        const count = readSync(fd, buffer, read, buffer.length - read, read);
+        if (count === 0) break;
+        read += count;
+      }
+      text = buffer.toString("utf8", 0, read);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const transcript = parseTranscript(text);
+  return transcript ? { transcript, ino, bytes: Buffer.byteLength(text, "utf8") } : undefined;
+}
+
+/** Parses a transcript's text; undefined when its header is unreadable. */
+export function parseTranscript(text: string): Transcript | undefined {
   const lines = text.split("\n");
   const header = TranscriptHeader.safeParse(parseJson(lines[0] ?? ""));
   if (!header.success) return undefined;

@@ -11,6 +11,8 @@ export interface TenantErasureDeps {
   runs: Pick<RunManager, "abortTenant">;
   sessions: Pick<SessionStore, "forgetTenant">;
   logger: Logger;
+  /** Drops what the gateway caches about the tenant's files (root, config, system prompts); called before and after removal. */
+  forgetCached?: (tenantId: string) => void;
 }
 
 /** Erases everything the gateway holds for one tenant; safe to repeat, a no-op when nothing exists. */
@@ -19,13 +21,15 @@ export type EraseTenant = (tenantId: string) => Promise<void>;
 /**
  * In order: stops the tenant's runs and waits for them to end (so none writes afterwards), drops
  * its cached session registries without writing them, then removes `TENANT_DATA_DIR/{tenant}`.
- * Agents and tenant config are read from disk on every request, so nothing else is cached.
+ * What the gateway caches about the tenant's files (its checked root, config.json, system prompts)
+ * is dropped too, before and after the removal.
  */
 export function createTenantErasure(deps: TenantErasureDeps): EraseTenant {
   return async (tenantId) => {
     const paths = tenantPaths(deps.dataDir, tenantId);
     const aborted = await deps.runs.abortTenant(tenantId);
     await deps.sessions.forgetTenant(tenantId);
+    deps.forgetCached?.(tenantId);
     const dataDir = assertAbsoluteDataDir(deps.dataDir);
     const root = await ensureContained(dataDir, paths.root);
     // Contained is not enough: a tenant root symlinked to another tenant's directory resolves inside the data dir too.
@@ -33,6 +37,7 @@ export function createTenantErasure(deps: TenantErasureDeps): EraseTenant {
       throw new AppError("path_escape", "the tenant's directory resolves to another location; remove it by hand");
     }
     await rm(root, { recursive: true, force: true, maxRetries: 3 });
+    deps.forgetCached?.(tenantId);
     deps.logger.info(`erased tenant ${tenantId} (${aborted} run(s) aborted)`);
   };
 }

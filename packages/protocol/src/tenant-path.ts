@@ -1,5 +1,5 @@
-import { constants as fsConstants } from "node:fs";
-import { access, mkdir, realpath } from "node:fs/promises";
+import { existsSync, constants as fsConstants } from "node:fs";
+import { access, lstat, mkdir, readlink, realpath } from "node:fs/promises";
 import path from "node:path";
 import { AppError } from "./errors";
 import { SLUG_PATTERN, UUID_PATTERN } from "./gateway-api";
@@ -155,9 +155,14 @@ export function tenantPaths(dataDir: string, tenantId: string): TenantPaths {
  * `root`. Call it right before reading or writing a path built from user input.
  */
 export async function ensureContained(root: string, target: string): Promise<string> {
-  const realRoot = await realpath(root);
+  return ensureContainedIn(await realpath(root), target);
+}
+
+/** `ensureContained` for a root whose real path is already known (see `TenantRoots`): one realpath instead of two. */
+export async function ensureContainedIn(realRoot: string, target: string): Promise<string> {
   let probe = target;
   const rest: string[] = [];
+  let links = 0;
   for (;;) {
     try {
       const real = await realpath(probe);
@@ -169,11 +174,34 @@ export async function ensureContained(root: string, target: string): Promise<str
     } catch (error) {
       if (error instanceof AppError) throw error;
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      // A dangling symlink is not "a file not created yet": writing through it would create its
+      // target, wherever that is. Follow it and check where it leads instead.
+      const dangling = await danglingLinkTarget(probe);
+      if (dangling !== undefined) {
+        links += 1;
+        if (links > MAX_LINK_HOPS) throw new AppError("path_escape", "path goes through too many symbolic links");
+        probe = dangling;
+        continue;
+      }
       const parent = path.dirname(probe);
       if (parent === probe) throw new AppError("path_escape", "path has no existing ancestor");
       rest.push(path.basename(probe));
       probe = parent;
     }
+  }
+}
+
+const MAX_LINK_HOPS = 40;
+
+/** Where `probe` points when it is a symbolic link (absolute), or undefined when it is not one. */
+async function danglingLinkTarget(probe: string): Promise<string | undefined> {
+  try {
+    const stats = await lstat(probe);
+    if (!stats.isSymbolicLink()) return undefined;
+    return path.resolve(path.dirname(probe), await readlink(probe));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
   }
 }
 
@@ -183,6 +211,65 @@ export async function ensureTenantRoot(dataDir: string, tenantId: string): Promi
   await mkdir(paths.root, { recursive: true, mode: 0o700 });
   await ensureContained(assertAbsoluteDataDir(dataDir), paths.root);
   return paths;
+}
+
+/** A tenant whose root directory exists and has been checked, with that root's real path. */
+export interface ResolvedTenant {
+  paths: TenantPaths;
+  /** The real path of `paths.root`, for `ensureContainedIn`. */
+  realRoot: string;
+}
+
+/**
+ * `ensureTenantRoot` once per tenant instead of on every request (it is a mkdir and a realpath
+ * of every level of the path). Forget a tenant whose directory is erased, so the next request
+ * creates and checks it again instead of trusting a directory that is gone. Bounded: the least
+ * recently used tenants are dropped beyond `maxTenants`.
+ */
+export class TenantRoots {
+  private readonly resolved = new Map<string, { pending: Promise<ResolvedTenant>; ready?: ResolvedTenant }>();
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly maxTenants = 10_000,
+  ) {}
+
+  /**
+   * The tenant's checked root, creating it on first use. Throws AppError for an invalid tenant id.
+   * A cached root is confirmed with one stat, so a directory removed behind the cache's back
+   * (another gateway erasing the tenant, a hand clean-up) is created and checked again.
+   */
+  ensure(tenantId: string): Promise<ResolvedTenant> {
+    const cached = this.resolved.get(tenantId);
+    if (cached) {
+      this.resolved.delete(tenantId);
+      if (!cached.ready || existsSync(cached.ready.paths.root)) {
+        this.resolved.set(tenantId, cached);
+        return cached.pending;
+      }
+    }
+    const entry: { pending: Promise<ResolvedTenant>; ready?: ResolvedTenant } = { pending: this.resolve(tenantId) };
+    void entry.pending.then((ready) => (entry.ready = ready), () => undefined);
+    this.resolved.set(tenantId, entry);
+    entry.pending.catch(() => {
+      if (this.resolved.get(tenantId) === entry) this.resolved.delete(tenantId);
+    });
+    for (const key of this.resolved.keys()) {
+      if (this.resolved.size <= this.maxTenants) break;
+      this.resolved.delete(key);
+    }
+    return entry.pending;
+  }
+
+  private async resolve(tenantId: string): Promise<ResolvedTenant> {
+    const paths = await ensureTenantRoot(this.dataDir, tenantId);
+    return { paths, realRoot: await realpath(paths.root) };
+  }
+
+  /** Drops what is known about the tenant's directory (it is being erased). */
+  forget(tenantId: string): void {
+    this.resolved.delete(tenantId);
+  }
 }
 
 /** True when `dir` exists and this process can write into it. */
