@@ -5,7 +5,9 @@ import { cors } from "hono/cors";
 import type { AppEnv } from "./app-env";
 import type { AccessTokenVerifier } from "./auth/access-token";
 import type { AuthService } from "./auth/auth-service";
+import { createAuthCache, type AuthCache } from "./auth/auth-cache";
 import { authenticate } from "./auth/authenticate";
+import { createBudgetGuard } from "./budgets";
 import type { Database } from "./db/schema";
 import type { GatewayClient } from "./gateway-client";
 import { errorResponse, toAppError } from "./http-errors";
@@ -29,6 +31,7 @@ import { sessionRoutes } from "./routes/sessions";
 import { statsRoutes } from "./routes/stats";
 import { createStaticHandler } from "./static";
 import type { StreamStats } from "./stream-stats";
+import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -48,7 +51,20 @@ export interface AppDeps {
   logError: (message: string, error: unknown) => void;
   /** SSE heartbeat interval (15 s). */
   heartbeatMs?: number;
+  /** Batches usage inserts; built here when not given. Flush it before the process exits. */
+  usage?: UsageRecorder;
+  /** Remembers verified tokens, keys and memberships for a few seconds; built here when not given. */
+  authCache?: AuthCache;
 }
+
+/**
+ * Node's error for a request whose client hung up mid-body (the body limit reads the stream). Its
+ * ECONNRESET code would otherwise pass for the database going away: a 503 and a false alarm.
+ */
+function isClientAbort(error: unknown): boolean {
+  return error instanceof Error && error.message === "aborted" && (error as NodeJS.ErrnoException).code === "ECONNRESET";
+}
+const CLIENT_ABORTED = () => new AppError("validation_failed", "The request was aborted before it was complete");
 
 /** The issuer embedded tokens carry: the public origin (or the request's) + /auth/v1. */
 export function issuerFor(publicUrl: string | undefined) {
@@ -60,7 +76,7 @@ export function createApp(deps: AppDeps) {
   const app = new Hono();
   const serveStatic = createStaticHandler(deps.webDistDir);
 
-  app.onError((error, c) => errorResponse(c, toAppError(error, deps.logError)));
+  app.onError((error, c) => errorResponse(c, isClientAbort(error) ? CLIENT_ABORTED() : toAppError(error, deps.logError)));
   app.notFound(async (c) => {
     if (!c.req.path.startsWith("/api/") && !c.req.path.startsWith("/auth/")) {
       const page = await serveStatic(c);
@@ -92,12 +108,16 @@ export function createApp(deps: AppDeps) {
   api.route("/config", publicConfigRoutes({ publicUrl: deps.publicUrl, supabase: deps.supabase }));
   api.route("/", openApiRoutes());
   const tenancy = createTenancy(deps.db, deps.now);
+  const authCache = deps.authCache ?? createAuthCache({ now: () => deps.now().getTime() });
+  const usage = deps.usage ?? createUsageRecorder({ db: deps.db, logError: deps.logError });
+  const guard = createBudgetGuard({ db: deps.db, uncommittedTokens: (tenantId) => usage.uncommittedTokens(tenantId) });
   api.use(
     "*",
     authenticate({
       db: deps.db,
-      verify: deps.verify,
+      verify: authCache.verifier(deps.verify),
       now: deps.now,
+      cache: authCache,
       // Hosted Supabase owns the users; the first API call creates the local records.
       ...(deps.auth ? {} : { provisionUser: (user) => tenancy.provisionUser(user) }),
     }),
@@ -105,16 +125,16 @@ export function createApp(deps: AppDeps) {
   const { db, gateway, now } = deps;
   api.route("/me", meRoutes({ db, gateway }));
   api.route("/", tenantRoutes({ db, tenancy }));
-  api.route("/", tenantDataRoutes({ db, gateway, tenancy, now }));
-  api.route("/members", memberRoutes({ db, now }));
+  api.route("/", tenantDataRoutes({ db, gateway, tenancy, now, authCache, guard, usage }));
+  api.route("/members", memberRoutes({ db, now, authCache }));
   api.route("/invitations", invitationRoutes({ db, tenancy, now, publicUrlFor: (url) => deps.publicUrl ?? new URL(url).origin }));
-  api.route("/keys", apiKeyRoutes({ db, now }));
+  api.route("/keys", apiKeyRoutes({ db, now, authCache }));
   api.route("/audit", auditRoutes({ db }));
-  api.route("/usage", usageRoutes({ db, now }));
-  api.route("/budget", budgetRoutes({ db, now }));
+  api.route("/usage", usageRoutes({ db, now, usage }));
+  api.route("/budget", budgetRoutes({ db, now, guard, usage }));
   api.route("/agents", agentRoutes({ db, gateway, now }));
   api.route("/agents", sessionRoutes({ db, gateway }));
-  api.route("/", chatRoutes({ db, gateway, stats: deps.stats, now: () => now().getTime(), clock: now, heartbeatMs: deps.heartbeatMs, logError: deps.logError }));
+  api.route("/", chatRoutes({ budget: guard, usage, gateway, stats: deps.stats, now: () => now().getTime(), clock: now, heartbeatMs: deps.heartbeatMs, logError: deps.logError }));
   api.route("/stream/stats", statsRoutes({ stats: deps.stats }));
   api.all("*", (c) => {
     throw new AppError("not_found", `No route for ${c.req.method} ${c.req.path}`);

@@ -2,6 +2,7 @@ import { AppError, type ErrorCode } from "@workforce/protocol";
 import { sql } from "kysely";
 import type { Database, TenantTransaction } from "./db/schema";
 import { withTenant } from "./db/with-tenant";
+import { TtlCache } from "./ttl-cache";
 
 /** The code a send over budget is refused with (429, not retryable before the month ends). */
 export const BUDGET_EXCEEDED_CODE: ErrorCode = "budget_exceeded";
@@ -50,24 +51,100 @@ export async function readBudget(trx: TenantTransaction, tenantId: string, now: 
   };
 }
 
+/** A tenant's budget state as last read: the limit and the month's committed usage. */
+interface BudgetState {
+  monthlyTokens: number | null;
+  usedTokens: number;
+  periodStart: number;
+  periodEnd: number;
+}
+
+async function readBudgetState(db: Database, tenantId: string, now: Date): Promise<BudgetState> {
+  const { start, end } = monthPeriod(now);
+  return withTenant(db, tenantId, async (trx) => {
+    // Most organisations have no budget: one indexed lookup, no sum over the month's usage.
+    const row = await trx.selectFrom("tenant_budgets").select("monthly_tokens").where("tenant_id", "=", tenantId).executeTakeFirst();
+    const none = { monthlyTokens: null, usedTokens: 0, periodStart: start.getTime(), periodEnd: end.getTime() };
+    if (row?.monthly_tokens === null || row?.monthly_tokens === undefined) return none;
+    const budget = await readBudget(trx, tenantId, now);
+    return { ...none, monthlyTokens: budget.monthlyTokens, usedTokens: budget.usedTokens };
+  });
+}
+
+function exceeded(state: BudgetState, now: Date): AppError {
+  const retryAfter = Math.max(1, Math.ceil((state.periodEnd - now.getTime()) / 1000));
+  const periodStart = new Date(state.periodStart).toISOString();
+  const periodEnd = new Date(state.periodEnd).toISOString();
+  return new AppError(
+    BUDGET_EXCEEDED_CODE,
+    `This organisation's monthly token budget is used up (${state.usedTokens} of ${state.monthlyTokens} tokens since ${periodStart}); ` +
+      `sending resumes on ${periodEnd}, or sooner if an owner or admin raises the budget`,
+    { status: 429, retryable: false, headers: { "retry-after": String(retryAfter) } },
+  );
+}
+
 /**
  * Refuses a new run once the month's recorded usage has reached the budget. Usage is recorded
  * when a run ends, so runs already under way may take a tenant somewhat past its budget: the
  * limit is checked before each send, not enforced token by token.
  */
 export async function assertWithinBudget(db: Database, tenantId: string, now: Date): Promise<void> {
-  const budget = await withTenant(db, tenantId, async (trx) => {
-    // Most organisations have no budget: one indexed lookup, no sum over the month's usage.
-    const row = await trx.selectFrom("tenant_budgets").select("monthly_tokens").where("tenant_id", "=", tenantId).executeTakeFirst();
-    if (row?.monthly_tokens === null || row?.monthly_tokens === undefined) return undefined;
-    return readBudget(trx, tenantId, now);
-  });
-  if (!budget || budget.monthlyTokens === null || budget.usedTokens < budget.monthlyTokens) return;
-  const retryAfter = Math.max(1, Math.ceil((Date.parse(budget.periodEnd) - now.getTime()) / 1000));
-  throw new AppError(
-    BUDGET_EXCEEDED_CODE,
-    `This organisation's monthly token budget is used up (${budget.usedTokens} of ${budget.monthlyTokens} tokens since ${budget.periodStart}); ` +
-      `sending resumes on ${budget.periodEnd}, or sooner if an owner or admin raises the budget`,
-    { status: 429, retryable: false, headers: { "retry-after": String(retryAfter) } },
-  );
+  const state = await readBudgetState(db, tenantId, now);
+  if (state.monthlyTokens !== null && state.usedTokens >= state.monthlyTokens) throw exceeded(state, now);
 }
+
+/**
+ * How long a budget (limit and committed usage) is trusted without reading it again. A budget
+ * changed through another platform process takes effect within this time; changes through this
+ * process's budget route, and usage of runs that ended here, count at once.
+ */
+export const BUDGET_CACHE_TTL_MS = 5_000;
+
+export interface BudgetGuardOptions {
+  db: Database;
+  /** Tokens of this tenant's ended runs not yet written to usage_events (the usage recorder's queue). */
+  uncommittedTokens: (tenantId: string) => number;
+  ttlMs?: number;
+  maxEntries?: number;
+}
+
+/**
+ * `assertWithinBudget` with the budget remembered per tenant for a few seconds: a send costs no
+ * database round trip. Usage that ended in this process since the read is added to the read
+ * figure, so a tenant over its limit is refused as soon as this process knows it.
+ */
+export function createBudgetGuard(options: BudgetGuardOptions) {
+  const ttlMs = options.ttlMs ?? BUDGET_CACHE_TTL_MS;
+  const states = new TtlCache<string, BudgetState & { uncommittedAtRead: number; recordedSince: number }>(options.maxEntries ?? 10_000);
+
+  return {
+    ttlMs,
+
+    async assertWithinBudget(tenantId: string, now: Date): Promise<void> {
+      const at = now.getTime();
+      let state = states.get(tenantId, at);
+      if (!state || at >= state.periodEnd || at < state.periodStart) {
+        const uncommittedAtRead = options.uncommittedTokens(tenantId);
+        state = { ...(await readBudgetState(options.db, tenantId, now)), uncommittedAtRead, recordedSince: 0 };
+        states.set(tenantId, state, at + ttlMs);
+      }
+      if (state.monthlyTokens === null) return;
+      // Committed at read + ended in this process since, or still waiting to be written at the read.
+      const used = state.usedTokens + state.uncommittedAtRead + state.recordedSince;
+      if (used >= state.monthlyTokens) throw exceeded({ ...state, usedTokens: used }, now);
+    },
+
+    /** A run of this tenant ended here with this many tokens (call when its usage is queued). */
+    recorded(tenantId: string, tokens: number): void {
+      const state = states.get(tenantId, Number.NEGATIVE_INFINITY);
+      if (state) state.recordedSince += tokens;
+    },
+
+    /** The budget was changed (or the tenant erased): read it afresh on the next send. */
+    invalidate(tenantId: string): void {
+      states.delete(tenantId);
+    },
+  };
+}
+
+export type BudgetGuard = ReturnType<typeof createBudgetGuard>;

@@ -10,9 +10,9 @@ import {
   TENANT_HEADER,
   type AgentInput,
   type AgentUpdate,
-  type SendMessageInput,
 } from "@workforce/protocol";
 import { z } from "zod";
+import { createGatewayRunStreams } from "./gateway-run-streams";
 import { isErrorCode } from "./http-errors";
 
 export interface GatewayClientOptions {
@@ -24,16 +24,10 @@ export interface GatewayClientOptions {
   /** Time limit for JSON calls. */
   timeoutMs?: number;
   /**
-   * Time limit for a stream's response headers. Once headers arrive a stream has no overall
-   * limit (runs may be long); the SSE proxy watches it for silence instead.
+   * Time limit for the gateway to accept a run stream (chat.send / runs.subscribe answered). Once
+   * accepted a stream has no overall limit (runs may be long); its connection is watched for silence instead.
    */
   streamStartTimeoutMs?: number;
-}
-
-/** A streaming answer from the gateway: the SSE body and the run it belongs to. */
-export interface GatewayStream {
-  body: ReadableStream<Uint8Array>;
-  runId: string | undefined;
 }
 
 const AgentEnvelope = z.object({ agent: Agent });
@@ -58,37 +52,27 @@ export function createGatewayClient(options: GatewayClientOptions) {
     };
   }
 
-  async function send(
-    method: string,
-    path: string,
-    init: { tenantId?: string; body?: unknown; accept?: string; stream?: boolean; lastEventId?: string } = {},
-  ): Promise<Response> {
+  async function send(method: string, path: string, init: { tenantId?: string; body?: unknown } = {}): Promise<Response> {
     let response: Response;
-    // A stream may not be aborted after its headers arrive, so its limit is cleared then.
-    const streamStart = init.stream ? new AbortController() : undefined;
-    const streamTimer = streamStart ? setTimeout(() => streamStart.abort(), streamStartTimeoutMs) : undefined;
     try {
       response = await doFetch(`${options.baseUrl}${path}`, {
         method,
         headers: headers(init.tenantId, {
-          accept: init.accept ?? "application/json",
+          accept: "application/json",
           ...(init.body === undefined ? {} : { "content-type": "application/json" }),
-          ...(init.lastEventId === undefined ? {} : { "last-event-id": init.lastEventId }),
         }),
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
-        signal: streamStart ? streamStart.signal : AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      const timedOut = streamStart?.signal.aborted || (error instanceof Error && error.name === "TimeoutError");
+      const timedOut = error instanceof Error && error.name === "TimeoutError";
       throw new AppError(
         "gateway_unavailable",
         timedOut
-          ? `The agent gateway at ${options.baseUrl} did not answer within ${init.stream ? streamStartTimeoutMs : timeoutMs} ms`
+          ? `The agent gateway at ${options.baseUrl} did not answer within ${timeoutMs} ms`
           : `The agent gateway at ${options.baseUrl} is not reachable; is it running?`,
         { retryable: true, cause: error },
       );
-    } finally {
-      clearTimeout(streamTimer);
     }
     if (!response.ok) throw await gatewayError(response);
     return response;
@@ -106,17 +90,14 @@ export function createGatewayClient(options: GatewayClientOptions) {
     return parsed.data;
   }
 
-  function streamOf(response: Response): GatewayStream {
-    if (!response.body) throw new AppError("gateway_error", "The agent gateway answered without a stream");
-    return { body: response.body, runId: response.headers.get("x-run-id") ?? undefined };
-  }
-
   const agentPath = (slug: string) => `/v1/agents/${encodeURIComponent(slug)}`;
   const sessionPath = (slug: string, key: string) => `${agentPath(slug)}/sessions/${encodeURIComponent(key)}`;
   const runPath = (runId: string) => `/v1/runs/${encodeURIComponent(runId)}`;
 
   return {
     baseUrl: options.baseUrl,
+    /** Run streams (chat.send, runs.subscribe), multiplexed over a WebSocket per tenant. */
+    streams: createGatewayRunStreams({ baseUrl: options.baseUrl, hookToken: options.hookToken, streamStartTimeoutMs }),
     async health(timeout = 2_000): Promise<GatewayHealth> {
       let response: Response;
       try {
@@ -153,21 +134,6 @@ export function createGatewayClient(options: GatewayClientOptions) {
     },
     async deleteSession(tenantId: string, slug: string, key: string): Promise<void> {
       await (await send("DELETE", sessionPath(slug, key), { tenantId })).body?.cancel();
-    },
-    /** Starts a run and returns its live SSE stream. The run does not depend on this stream staying open. */
-    async startRun(tenantId: string, slug: string, input: SendMessageInput): Promise<GatewayStream> {
-      const response = await send("POST", `${agentPath(slug)}/runs`, { tenantId, body: input, accept: "text/event-stream", stream: true });
-      return streamOf(response);
-    },
-    /** Replays a run's events with `seq > after`, then follows it live until `run-end`. */
-    async runEvents(tenantId: string, runId: string, after: number): Promise<GatewayStream> {
-      const response = await send("GET", `${runPath(runId)}/events?after=${after}`, {
-        tenantId,
-        accept: "text/event-stream",
-        stream: true,
-        lastEventId: String(after),
-      });
-      return streamOf(response);
     },
     /**
      * Asks the gateway to erase everything it holds for the tenant (`DELETE /v1/tenant`).

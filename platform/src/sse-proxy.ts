@@ -1,138 +1,150 @@
-import { RunEvent, SSE_HEARTBEAT, SseParser, type RunEndEvent, type SseMessage } from "@workforce/protocol";
-import type { GatewayStream } from "./gateway-client";
+import { encodeSseEvent, SSE_HEARTBEAT, type RunEndEvent, type RunEvent } from "@workforce/protocol";
+import type { RunSubscription } from "./gateway-run-streams";
 import type { StreamStats } from "./stream-stats";
 
 export const HEARTBEAT_MS = 15_000;
-/** The gateway sends a heartbeat every 15 s; this long without a byte means it is stuck. */
-export const UPSTREAM_IDLE_MS = 45_000;
+/** A browser that reads slower than this much output is cut off; it resumes with Last-Event-ID. */
+export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+const encoder = new TextEncoder();
+const HEARTBEAT_BYTES = encoder.encode(SSE_HEARTBEAT);
+
+/**
+ * One timer for the heartbeat of every open stream: a stream only joins a Set, so an open
+ * stream costs no timer of its own.
+ */
+export function createStreamHeartbeat(intervalMs: number = HEARTBEAT_MS) {
+  const beats = new Set<() => void>();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  return {
+    add(beat: () => void): void {
+      beats.add(beat);
+      if (!timer) {
+        timer = setInterval(() => {
+          for (const each of [...beats]) each();
+        }, intervalMs);
+        timer.unref();
+      }
+    },
+    delete(beat: () => void): void {
+      beats.delete(beat);
+      if (beats.size === 0 && timer) {
+        clearInterval(timer);
+        timer = undefined;
+      }
+    },
+    get size(): number {
+      return beats.size;
+    },
+  };
+}
+
+export type StreamHeartbeat = ReturnType<typeof createStreamHeartbeat>;
 
 export interface ProxyOptions {
-  upstream: GatewayStream;
+  subscription: RunSubscription;
   tenantId: string;
   kind: "start" | "resume";
   /** Only the counters the proxy moves. */
   stats: Pick<StreamStats, "open" | "firstToken" | "eventSent">;
+  heartbeat: StreamHeartbeat;
   /** When the request arrived, for time-to-first-token. */
   startedAt: number;
   now: () => number;
-  heartbeatMs?: number;
-  /** Ends the stream when the gateway sends nothing for this long; the client then resumes. */
-  upstreamIdleMs?: number;
-  /** Called once with the run's end event (also when the browser left before it). `agent` comes from run-start when seen. */
-  onRunEnd?: (event: RunEndEvent, agent: string | undefined) => Promise<void>;
-}
-
-function encode(message: SseMessage): string {
-  const lines = message.id === undefined ? [] : [`id: ${message.id}`];
-  lines.push(`event: ${message.event}`);
-  for (const line of message.data.split("\n")) lines.push(`data: ${line}`);
-  return `${lines.join("\n")}\n\n`;
+  /** Called once with the run's end (also when the browser left before it). `agent` comes from run-start when seen. */
+  onRunEnd?: (event: RunEndEvent, agent: string | undefined) => void | Promise<void>;
+  maxBufferedBytes?: number;
 }
 
 /**
- * Re-emits the gateway's SSE frames to the browser one whole frame at a time, with our own
- * heartbeat in between. If the browser goes away the run goes on in the gateway; we keep
- * reading its stream in the background only to record the run's usage, and the browser can
- * resume with Last-Event-ID.
+ * Streams a run's events to the browser as SSE (`id: seq`, so the browser can resume with
+ * Last-Event-ID), with the shared heartbeat in between. If the browser goes away the run goes
+ * on in the gateway; the subscription then only watches for run-end, to record the run's usage.
  */
 export function proxySse(options: ProxyOptions): Response {
-  const { upstream, stats } = options;
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
-  const parser = new SseParser();
-  const reader = upstream.body.getReader();
+  const { subscription, stats } = options;
+  const maxBuffered = options.maxBufferedBytes ?? MAX_BUFFERED_BYTES;
   const close = stats.open(options.tenantId, options.kind);
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
   let sawFirstToken = options.kind === "resume";
-  let agent: string | undefined;
-  let ended = false;
-  let lastUpstreamAt = options.now();
-  const idleMs = options.upstreamIdleMs ?? UPSTREAM_IDLE_MS;
+  let open = true;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
 
-  const finish = () => {
-    if (heartbeat) clearInterval(heartbeat);
-    heartbeat = undefined;
+  const finish = (endStream: boolean) => {
+    if (!open) return;
+    open = false;
+    options.heartbeat.delete(beat);
     close();
-  };
-
-  /** Parses one chunk; returns the frames to forward. */
-  const consume = async (chunk: Uint8Array): Promise<SseMessage[]> => {
-    lastUpstreamAt = options.now();
-    const messages = parser.push(decoder.decode(chunk, { stream: true }));
-    for (const message of messages) {
-      if (message.event !== "run-start" && message.event !== "run-end") continue;
-      let event: RunEvent | undefined;
+    subscription.detach();
+    if (endStream) {
       try {
-        event = RunEvent.parse(JSON.parse(message.data));
-      } catch {
-        continue;
-      }
-      if (event.type === "run-start") agent = event.agent;
-      if (event.type === "run-end" && !ended) {
-        ended = true;
-        await options.onRunEnd?.(event, agent);
-      }
-    }
-    return messages;
-  };
-
-  const drain = async () => {
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done || ended) break;
-        await consume(value);
-      }
-    } catch {
-      // nothing more to learn from a broken upstream
-    } finally {
-      await reader.cancel().catch(() => undefined);
-    }
-  };
-
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      heartbeat = setInterval(() => {
-        if (options.now() - lastUpstreamAt > idleMs) {
-          // A silent gateway (hung, or paused) must not hold the browser forever: ending the
-          // stream makes the pending read finish, and the client resumes with Last-Event-ID.
-          void reader.cancel().catch(() => undefined);
-          return;
-        }
-        try {
-          controller.enqueue(encoder.encode(SSE_HEARTBEAT));
-        } catch {
-          finish();
-        }
-      }, Math.min(options.heartbeatMs ?? HEARTBEAT_MS, idleMs));
-    },
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          finish();
-          controller.close();
-          return;
-        }
-        for (const message of await consume(value)) {
-          if (!sawFirstToken && message.event === "text-delta") {
-            sawFirstToken = true;
-            stats.firstToken(options.now() - options.startedAt);
-          }
-          stats.eventSent();
-          controller.enqueue(encoder.encode(encode(message)));
-        }
-      } catch {
-        // The gateway connection broke mid-run; the client resumes with Last-Event-ID.
-        finish();
         controller.close();
+      } catch {
+        // already closed or cancelled
+      }
+    }
+  };
+  const enqueue = (bytes: Uint8Array) => {
+    if (!open) return;
+    try {
+      controller.enqueue(bytes);
+    } catch {
+      finish(false);
+      return;
+    }
+    // No backpressure reaches the gateway (the connection is shared): a browser that stopped
+    // reading is cut off instead of buffering without bound.
+    if ((controller.desiredSize ?? 0) < -maxBuffered) finish(true);
+  };
+  const beat = () => enqueue(HEARTBEAT_BYTES);
+  // Events that arrive together (one read of the gateway connection) go out in one write: a
+  // socket write per event was the platform's biggest cost per message.
+  let batch = "";
+  const writeBatch = () => {
+    const text = batch;
+    batch = "";
+    if (text) enqueue(encoder.encode(text));
+  };
+
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(streamController) {
+        controller = streamController;
+      },
+      cancel() {
+        finish(false);
+      },
+    },
+    { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
+  );
+
+  if (options.onRunEnd) {
+    const onRunEnd = options.onRunEnd;
+    subscription.onRunEnd((event, agent) => void Promise.resolve(onRunEnd(event, agent)).catch(() => undefined));
+  }
+  subscription.attach({
+    event(event: RunEvent) {
+      if (!open) return;
+      if (!sawFirstToken && event.type === "text-delta") {
+        sawFirstToken = true;
+        stats.firstToken(options.now() - options.startedAt);
+      }
+      stats.eventSent();
+      if (!batch) queueMicrotask(writeBatch);
+      batch += encodeSseEvent(event);
+      if (event.type === "run-end") {
+        writeBatch();
+        finish(true);
       }
     },
-    cancel() {
-      finish();
-      void drain();
+    lost() {
+      // The gateway connection broke mid-run; the client resumes with Last-Event-ID.
+      writeBatch();
+      finish(true);
     },
   });
+  // A finished run with nothing after Last-Event-ID: an empty stream that ends at once.
+  if (subscription.closed) finish(true);
+  else if (open) options.heartbeat.add(beat);
 
   return new Response(body, {
     status: 200,
@@ -140,7 +152,7 @@ export function proxySse(options: ProxyOptions): Response {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache, no-transform",
       "x-accel-buffering": "no",
-      ...(upstream.runId ? { "x-run-id": upstream.runId } : {}),
+      "x-run-id": subscription.runId,
     },
   });
 }

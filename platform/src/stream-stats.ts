@@ -26,6 +26,12 @@ export interface StreamStatsOptions {
   instanceId: string;
   /** How often counters are published (the heartbeat); streams opening and closing also publish. Default 3 s. */
   publishIntervalMs?: number;
+  /**
+   * A tenant's first stream opening or last one closing is published at once; other openings and
+   * closings at most once per this many milliseconds (coalesced to the end of the gap): under
+   * load that is a write a second, not two per message. Default 1 s.
+   */
+  publishGapMs?: number;
   /** Where a failing publish is reported (once, until it works again). */
   logError: (message: string, error: unknown) => void;
 }
@@ -51,6 +57,9 @@ export function createStreamStats(options: StreamStatsOptions) {
   let again = false;
   let stopped = false;
   let failing = false;
+  let lastPublishAt = Number.NEGATIVE_INFINITY;
+  let soon: ReturnType<typeof setTimeout> | undefined;
+  const gapMs = options.publishGapMs ?? 1_000;
 
   async function publishOnce(): Promise<void> {
     const samples = pendingSamples;
@@ -83,8 +92,31 @@ export function createStreamStats(options: StreamStatsOptions) {
     return inFlight;
   }
 
-  const publishSoon = () => {
-    if (!stopped && timer) void flush();
+  /** `now`: a tenant started or stopped streaming, which other instances must see at once. */
+  const publishSoon = (now: boolean) => {
+    if (stopped || !timer) return;
+    if (now) {
+      if (soon) clearTimeout(soon);
+      soon = undefined;
+      lastPublishAt = performance.now();
+      void flush();
+      return;
+    }
+    if (soon) return;
+    // Only publishes caused by streams count towards the gap: a heartbeat that just went out
+    // must not delay the news of a stream opening.
+    const wait = lastPublishAt + gapMs - performance.now();
+    if (wait <= 0) {
+      lastPublishAt = performance.now();
+      void flush();
+      return;
+    }
+    soon = setTimeout(() => {
+      soon = undefined;
+      lastPublishAt = performance.now();
+      void flush();
+    }, wait);
+    soon.unref();
   };
 
   return {
@@ -102,6 +134,8 @@ export function createStreamStats(options: StreamStatsOptions) {
     async stop(): Promise<void> {
       stopped = true;
       if (timer) clearInterval(timer);
+      if (soon) clearTimeout(soon);
+      soon = undefined;
       timer = undefined;
       await inFlight;
       await store.remove(instanceId).catch(() => undefined);
@@ -109,10 +143,11 @@ export function createStreamStats(options: StreamStatsOptions) {
 
     /** Call when a stream opens; the returned function closes it (idempotent). */
     open(tenantId: string, kind: "start" | "resume"): () => void {
-      openByTenant.set(tenantId, (openByTenant.get(tenantId) ?? 0) + 1);
+      const before = openByTenant.get(tenantId) ?? 0;
+      openByTenant.set(tenantId, before + 1);
       if (kind === "start") streamsStarted += 1;
       else resumes += 1;
-      publishSoon();
+      publishSoon(before === 0);
       let closed = false;
       return () => {
         if (closed) return;
@@ -120,7 +155,7 @@ export function createStreamStats(options: StreamStatsOptions) {
         const left = (openByTenant.get(tenantId) ?? 1) - 1;
         if (left <= 0) openByTenant.delete(tenantId);
         else openByTenant.set(tenantId, left);
-        publishSoon();
+        publishSoon(left <= 0);
       };
     },
 

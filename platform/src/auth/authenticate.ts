@@ -5,6 +5,7 @@ import { SCOPES } from "../app-env";
 import type { Database, Role } from "../db/schema";
 import { withUser } from "../db/with-tenant";
 import type { AccessTokenVerifier, AuthenticatedUser } from "./access-token";
+import type { AuthCache, CachedMembership } from "./auth-cache";
 import { API_KEY_PREFIX } from "./api-key-secret";
 import { hashToken } from "./refresh-token";
 
@@ -21,6 +22,8 @@ export interface AuthenticateDeps {
   now: () => Date;
   /** Called for every verified user before tenant resolution (Supabase mode creates the local records here). */
   provisionUser?: (user: AuthenticatedUser) => Promise<void>;
+  /** Remembers keys, provisioned users and memberships for a few seconds (see AUTH_CACHE_TTL_MS). */
+  cache?: AuthCache;
 }
 
 /** The user's organisations, oldest membership first. */
@@ -35,6 +38,24 @@ export async function listMemberships(db: Database, userId: string): Promise<{ i
       .orderBy("tenants.id", "asc")
       .execute(),
   );
+}
+
+/** The membership `authenticate` uses: the requested tenant's, else the oldest; remembered when found. */
+async function lookUpMembership(deps: AuthenticateDeps, userId: string, requested: string | undefined): Promise<CachedMembership | undefined> {
+  const row = await withUser(deps.db, userId, (trx) => {
+    let query = trx
+      .selectFrom("memberships")
+      .select(["tenant_id", "role"])
+      .where("user_id", "=", userId)
+      .orderBy("created_at", "asc")
+      .orderBy("tenant_id", "asc");
+    if (requested) query = query.where("tenant_id", "=", requested);
+    return query.executeTakeFirst();
+  });
+  if (!row) return undefined;
+  const membership = { userId, tenantId: row.tenant_id, role: row.role };
+  deps.cache?.rememberMembership(requested, membership);
+  return membership;
 }
 
 function requestedTenant(c: Context): string | undefined {
@@ -54,35 +75,36 @@ export function authenticate(deps: AuthenticateDeps): MiddlewareHandler<AppEnv> 
     const token = bearerToken(c.req.header("authorization"));
     const requested = requestedTenant(c);
     if (token.startsWith(API_KEY_PREFIX)) {
-      // Looked up as the owner: the key is what tells us the tenant.
-      const key = await deps.db
-        .updateTable("api_keys")
-        .set({ last_used_at: deps.now() })
-        .where("key_hash", "=", hashToken(token))
-        .where("revoked_at", "is", null)
-        .returning(["id", "tenant_id", "scopes"])
-        .executeTakeFirst();
-      if (!key) throw new AppError("invalid_token", "API key is invalid or was revoked");
-      if (requested && requested !== key.tenant_id) throw new AppError("forbidden", "This API key belongs to another organisation than X-Tenant-ID");
+      const keyHash = hashToken(token);
+      let key = deps.cache?.apiKey(keyHash);
+      if (!key) {
+        // Looked up as the owner: the key is what tells us the tenant. last_used_at is thus
+        // refreshed at most once per cache lifetime.
+        const row = await deps.db
+          .updateTable("api_keys")
+          .set({ last_used_at: deps.now() })
+          .where("key_hash", "=", keyHash)
+          .where("revoked_at", "is", null)
+          .returning(["id", "tenant_id", "scopes"])
+          .executeTakeFirst();
+        if (!row) throw new AppError("invalid_token", "API key is invalid or was revoked");
+        key = { id: row.id, tenantId: row.tenant_id, scopes: row.scopes };
+        deps.cache?.rememberApiKey(keyHash, key);
+      }
+      if (requested && requested !== key.tenantId) throw new AppError("forbidden", "This API key belongs to another organisation than X-Tenant-ID");
       const scopes = key.scopes.filter((scope): scope is Scope => (SCOPES as readonly string[]).includes(scope));
       c.set("principal", { type: "api-key", keyId: key.id, scopes });
-      c.set("tenant", { id: key.tenant_id, role: null });
+      c.set("tenant", { id: key.tenantId, role: null });
       return next();
     }
     const user = await deps.verify(token);
-    await deps.provisionUser?.(user);
-    const membership = await withUser(deps.db, user.id, (trx) => {
-      let query = trx
-        .selectFrom("memberships")
-        .select(["tenant_id", "role"])
-        .where("user_id", "=", user.id)
-        .orderBy("created_at", "asc")
-        .orderBy("tenant_id", "asc");
-      if (requested) query = query.where("tenant_id", "=", requested);
-      return query.executeTakeFirst();
-    });
+    if (deps.provisionUser && !deps.cache?.isProvisioned(user.id)) {
+      await deps.provisionUser(user);
+      deps.cache?.rememberProvisioned(user.id);
+    }
+    const membership = deps.cache?.membership(user.id, requested) ?? (await lookUpMembership(deps, user.id, requested));
     c.set("principal", { type: "user", user });
-    if (membership) c.set("tenant", { id: membership.tenant_id, role: membership.role });
+    if (membership) c.set("tenant", { id: membership.tenantId, role: membership.role });
     else if (requested) throw new AppError("forbidden", "You are not a member of the organisation in X-Tenant-ID");
     await next();
   };

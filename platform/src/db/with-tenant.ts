@@ -4,8 +4,11 @@ import type { Database, TenantTransaction } from "./schema";
 
 async function scoped<T>(db: Database, settings: { tenantId: string; userId: string }, fn: (trx: TenantTransaction) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    await sql`select set_config('app.tenant_id', ${settings.tenantId}, true), set_config('app.user_id', ${settings.userId}, true)`.execute(trx);
-    await sql`set local role ${sql.id(APP_ROLE)}`.execute(trx);
+    // One round trip: set_config('role', …, true) is what SET LOCAL ROLE does, and the
+    // tenant settings are local to the transaction as well.
+    await sql`select set_config('app.tenant_id', ${settings.tenantId}, true), set_config('app.user_id', ${settings.userId}, true), set_config('role', ${APP_ROLE}, true)`.execute(
+      trx,
+    );
     return fn(trx);
   });
 }

@@ -2,6 +2,7 @@ import { AppError, UUID_PATTERN } from "@workforce/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
 import { SCOPES, type AppEnv, type Scope } from "../app-env";
+import type { AuthCache } from "../auth/auth-cache";
 import { actorOf, requireAdmin } from "../auth/authenticate";
 import { newApiKey } from "../auth/api-key-secret";
 import { audit } from "../db/audit";
@@ -53,7 +54,7 @@ function toView(row: {
 const COLUMNS = ["id", "name", "prefix", "scopes", "created_by", "created_at", "last_used_at", "revoked_at"] as const;
 
 /** Per-tenant API keys (owners/admins): the secret is returned once at creation and stored only as a hash. */
-export function apiKeyRoutes(deps: { db: Database; now: () => Date }) {
+export function apiKeyRoutes(deps: { db: Database; now: () => Date; authCache?: AuthCache }) {
   const app = new Hono<AppEnv>();
 
   app.get("/", async (c) => {
@@ -101,6 +102,7 @@ export function apiKeyRoutes(deps: { db: Database; now: () => Date }) {
       if (revoked.numUpdatedRows === 0n) throw new AppError("not_found", "No such API key");
       await audit(trx, { tenantId, actor: actorOf(c), action: "api_key.revoke", target: id });
     });
+    deps.authCache?.invalidateApiKey(id);
     return c.body(null, 204);
   });
 

@@ -2,10 +2,11 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { actorOf, requireAdmin, requireScope, tenantOf } from "../auth/authenticate";
-import { readBudget } from "../budgets";
+import { readBudget, type BudgetGuard } from "../budgets";
 import { audit } from "../db/audit";
 import type { Database } from "../db/schema";
 import { withTenant } from "../db/with-tenant";
+import type { UsageRecorder } from "../usage-recorder";
 import { readJson } from "../validation";
 
 export const BudgetInput = z.object({
@@ -18,12 +19,13 @@ export const BudgetInput = z.object({
 });
 
 /** `/api/budget`: the organisation's monthly token budget; anyone may read it, owners and admins set it. */
-export function budgetRoutes(deps: { db: Database; now: () => Date }) {
+export function budgetRoutes(deps: { db: Database; now: () => Date; guard?: BudgetGuard; usage?: UsageRecorder }) {
   const app = new Hono<AppEnv>();
 
   app.get("/", async (c) => {
     requireScope(c, "usage:read");
     const tenantId = tenantOf(c).id;
+    await deps.usage?.flush();
     return c.json({ budget: await withTenant(deps.db, tenantId, (trx) => readBudget(trx, tenantId, deps.now())) });
   });
 
@@ -31,6 +33,7 @@ export function budgetRoutes(deps: { db: Database; now: () => Date }) {
     const { tenantId } = requireAdmin(c);
     const { monthlyTokens } = await readJson(c, BudgetInput);
     const actor = actorOf(c);
+    await deps.usage?.flush();
     const budget = await withTenant(deps.db, tenantId, async (trx) => {
       const before = await trx.selectFrom("tenant_budgets").select("monthly_tokens").where("tenant_id", "=", tenantId).executeTakeFirst();
       await trx
@@ -42,6 +45,7 @@ export function budgetRoutes(deps: { db: Database; now: () => Date }) {
       await audit(trx, { tenantId, actor, action: "budget.update", target: tenantId, details: { from, to: monthlyTokens } });
       return readBudget(trx, tenantId, deps.now());
     });
+    deps.guard?.invalidate(tenantId);
     return c.json({ budget });
   });
 

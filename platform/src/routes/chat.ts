@@ -3,17 +3,17 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { actorOf, requireScope, tenantOf } from "../auth/authenticate";
-import { assertWithinBudget } from "../budgets";
-import type { Database } from "../db/schema";
-import { withTenant } from "../db/with-tenant";
+import type { BudgetGuard } from "../budgets";
 import type { GatewayClient } from "../gateway-client";
-import { proxySse } from "../sse-proxy";
+import { createStreamHeartbeat, proxySse } from "../sse-proxy";
 import type { StreamStats } from "../stream-stats";
+import type { UsageRecorder } from "../usage-recorder";
 import { parseWith, readJson } from "../validation";
 import { agentSlug } from "./agents";
 
 export interface ChatRoutesDeps {
-  db: Database;
+  budget: BudgetGuard;
+  usage: UsageRecorder;
   gateway: GatewayClient;
   stats: StreamStats;
   /** Milliseconds, for time to first token. */
@@ -38,29 +38,30 @@ function runId(value: string): string {
 /** Sending messages (SSE), resuming a run's stream and aborting it. Mounted at /api. */
 export function chatRoutes(deps: ChatRoutesDeps) {
   const app = new Hono<AppEnv>();
+  const heartbeat = createStreamHeartbeat(deps.heartbeatMs);
 
-  /** Records the run's token usage once per run (a resumed stream sees the same run-end). */
+  /**
+   * Records the run's token usage once per run (a resumed stream sees the same run-end): queued
+   * for the next batch insert, and counted against the budget at once.
+   */
   const recordUsage = (c: Context<AppEnv>, tenantId: string, knownAgent: string | undefined) => {
     const actor = actorOf(c);
     return async (event: RunEndEvent, agent: string | undefined) => {
       try {
         const slug = agent ?? knownAgent ?? (await deps.gateway.getRun(tenantId, event.runId)).agent;
-        await withTenant(deps.db, tenantId, (trx) =>
-          trx
-            .insertInto("usage_events")
-            .values({
-              tenant_id: tenantId,
-              user_id: actor.userId,
-              api_key_id: actor.apiKeyId,
-              agent_slug: slug,
-              run_id: event.runId,
-              status: event.status,
-              input_tokens: event.usage.inputTokens,
-              output_tokens: event.usage.outputTokens,
-            })
-            .onConflict((conflict) => conflict.columns(["tenant_id", "run_id"]).doNothing())
-            .execute(),
-        );
+        const { inputTokens, outputTokens } = event.usage;
+        const fresh = deps.usage.record({
+          tenantId,
+          userId: actor.userId,
+          apiKeyId: actor.apiKeyId,
+          agentSlug: slug,
+          runId: event.runId,
+          status: event.status,
+          inputTokens,
+          outputTokens,
+          at: deps.clock(),
+        });
+        if (fresh) deps.budget.recorded(tenantId, inputTokens + outputTokens);
       } catch (error) {
         deps.logError(`could not record usage of run ${event.runId}`, error);
       }
@@ -73,16 +74,16 @@ export function chatRoutes(deps: ChatRoutesDeps) {
     const tenantId = tenantOf(c).id;
     const slug = agentSlug(c.req.param("slug"));
     const input = await readJson(c, SendMessageInput);
-    await assertWithinBudget(deps.db, tenantId, deps.clock());
-    const upstream = await deps.gateway.startRun(tenantId, slug, input);
+    await deps.budget.assertWithinBudget(tenantId, deps.clock());
+    const { subscription } = await deps.gateway.streams.startRun(tenantId, slug, input);
     return proxySse({
-      upstream,
+      subscription,
       tenantId,
       kind: "start",
       stats: deps.stats,
+      heartbeat,
       startedAt,
       now: deps.now,
-      heartbeatMs: deps.heartbeatMs,
       onRunEnd: recordUsage(c, tenantId, slug),
     });
   });
@@ -93,16 +94,16 @@ export function chatRoutes(deps: ChatRoutesDeps) {
     const id = runId(c.req.param("runId"));
     const lastEventId = c.req.header("last-event-id")?.trim();
     const after = lastEventId ? parseWith(After, lastEventId, "Last-Event-ID") : parseWith(After.default(0), c.req.query("after"), "after");
-    const upstream = await deps.gateway.runEvents(tenantId, id, after);
+    const { info, subscription } = await deps.gateway.streams.subscribe(tenantId, id, after);
     return proxySse({
-      upstream,
+      subscription,
       tenantId,
       kind: "resume",
       stats: deps.stats,
+      heartbeat,
       startedAt: deps.now(),
       now: deps.now,
-      heartbeatMs: deps.heartbeatMs,
-      onRunEnd: recordUsage(c, tenantId, undefined),
+      onRunEnd: recordUsage(c, tenantId, info.agent),
     });
   });
 

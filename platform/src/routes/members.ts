@@ -2,6 +2,7 @@ import { AppError, UUID_PATTERN } from "@workforce/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
+import type { AuthCache } from "../auth/auth-cache";
 import { actorOf, requireAdmin, tenantOf, userOf } from "../auth/authenticate";
 import { audit } from "../db/audit";
 import type { Database, Role, TenantTransaction } from "../db/schema";
@@ -35,7 +36,7 @@ async function assertAnotherOwner(trx: TenantTransaction, tenantId: string): Pro
 }
 
 /** Members of the current organisation: list (any member), change role and remove (owners/admins; anyone may leave). */
-export function memberRoutes(deps: { db: Database; now: () => Date }) {
+export function memberRoutes(deps: { db: Database; now: () => Date; authCache?: AuthCache }) {
   const app = new Hono<AppEnv>();
 
   app.get("/", async (c) => {
@@ -75,6 +76,8 @@ export function memberRoutes(deps: { db: Database; now: () => Date }) {
       await audit(trx, { tenantId, actor: actorOf(c), action: "member.role_change", target: userId, details: { from: target.role, to: role } });
       return { userId, email: user.email, role: updated.role, joinedAt: updated.created_at.toISOString() } satisfies MemberView;
     });
+    // The member's new role applies from their next request, in this process at least.
+    deps.authCache?.invalidateUser(userId);
     return c.json({ member });
   });
 
@@ -91,6 +94,7 @@ export function memberRoutes(deps: { db: Database; now: () => Date }) {
       await trx.deleteFrom("memberships").where("tenant_id", "=", tenant.id).where("user_id", "=", userId).execute();
       await audit(trx, { tenantId: tenant.id, actor: actorOf(c), action: leaving ? "member.leave" : "member.remove", target: userId });
     });
+    deps.authCache?.invalidateUser(userId);
     return c.body(null, 204);
   });
 

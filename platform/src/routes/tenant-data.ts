@@ -10,6 +10,9 @@ import type { GatewayClient } from "../gateway-client";
 import type { Tenancy } from "../tenancy";
 import { eraseTenant } from "../tenant-erasure";
 import { exportTenant } from "../tenant-export";
+import type { AuthCache } from "../auth/auth-cache";
+import type { BudgetGuard } from "../budgets";
+import type { UsageRecorder } from "../usage-recorder";
 import { readJson } from "../validation";
 
 export const EraseInput = z.object({
@@ -17,11 +20,20 @@ export const EraseInput = z.object({
 });
 
 /** `GET /api/tenant/export` (owners/admins) and `DELETE /api/tenant` (owners, with confirmation). */
-export function tenantDataRoutes(deps: { db: Database; gateway: GatewayClient; tenancy: Tenancy; now: () => Date }) {
+export function tenantDataRoutes(deps: {
+  db: Database;
+  gateway: GatewayClient;
+  tenancy: Tenancy;
+  now: () => Date;
+  authCache?: AuthCache;
+  guard?: BudgetGuard;
+  usage?: UsageRecorder;
+}) {
   const app = new Hono<AppEnv>();
 
   app.get("/tenant/export", async (c) => {
     const { tenantId } = requireAdmin(c);
+    await deps.usage?.flush();
     const bundle = await exportTenant(deps, tenantId);
     await withTenant(deps.db, tenantId, (trx) =>
       audit(trx, { tenantId, actor: actorOf(c), action: "tenant.export", target: tenantId, details: { agents: bundle.agents.length } }),
@@ -38,7 +50,11 @@ export function tenantDataRoutes(deps: { db: Database; gateway: GatewayClient; t
     if (confirm !== tenant.name) {
       throw new AppError("validation_failed", `confirm: must be the organisation's name ("${tenant.name}") to delete it and all its data`);
     }
-    return c.json({ deleted: await eraseTenant(deps, tenantId) });
+    await deps.usage?.flush();
+    const deleted = await eraseTenant(deps, tenantId);
+    deps.authCache?.invalidateTenant(tenantId);
+    deps.guard?.invalidate(tenantId);
+    return c.json({ deleted });
   });
 
   return app;

@@ -5,17 +5,20 @@ import type { AppEnv } from "../app-env";
 import { requireScope, tenantOf } from "../auth/authenticate";
 import type { Database } from "../db/schema";
 import { withTenant } from "../db/with-tenant";
+import type { UsageRecorder } from "../usage-recorder";
 import { parseWith } from "../validation";
 
 const Days = z.coerce.number({ message: "must be a number" }).int().min(1).max(366).default(30);
 
 /** `GET /api/usage?days=30`: token usage of the organisation's runs, totals and per agent. */
-export function usageRoutes(deps: { db: Database; now: () => Date }) {
+export function usageRoutes(deps: { db: Database; now: () => Date; usage?: UsageRecorder }) {
   const app = new Hono<AppEnv>();
   app.get("/", async (c) => {
     requireScope(c, "usage:read");
     const tenantId = tenantOf(c).id;
     const days = parseWith(Days, c.req.query("days"), "days");
+    // Runs that ended here moments ago are still in the recorder's batch.
+    await deps.usage?.flush();
     const since = new Date(deps.now().getTime() - days * 86_400_000);
     const rows = await withTenant(deps.db, tenantId, (trx) =>
       trx

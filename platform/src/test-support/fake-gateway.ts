@@ -1,18 +1,24 @@
+import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { serve, type ServerType } from "@hono/node-server";
 import {
   AgentInput,
   encodeSseEvent,
   errorBody,
   slugify,
+  WS_PATH,
   type Agent,
   type GatewayHealth,
+  type ErrorCode,
   type ModelInfo,
+  type RunInfo,
   type RunEvent,
   type SessionHistory,
 } from "@workforce/protocol";
 import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
+import { WebSocketServer } from "ws";
 
 export interface FakeGatewayOptions {
   hookToken?: string;
@@ -163,10 +169,9 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     return c.json({ agent: updated });
   });
 
-  app.post("/v1/agents/:slug/runs", async (c) => {
-    const tenantId = c.req.header("x-tenant-id") ?? "";
-    const slug = c.req.param("slug");
-    if (!tenantAgents(tenantId).has(slug)) return c.json(errorBody("agent_not_found", `no agent ${slug}`), 404);
+  /** Starts a run of the fake model; undefined when the agent does not exist. */
+  function startRun(tenantId: string, slug: string): string | undefined {
+    if (!tenantAgents(tenantId).has(slug)) return undefined;
     const runId = `run-${++runCounter}`;
     const at = new Date().toISOString();
     const words = reply.split(/(?= )/);
@@ -186,23 +191,34 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       }
       run.done = true;
     })();
+    return runId;
+  }
+
+  app.post("/v1/agents/:slug/runs", async (c) => {
+    const slug = c.req.param("slug");
+    const runId = startRun(c.req.header("x-tenant-id") ?? "", slug);
+    if (!runId) return c.json(errorBody("agent_not_found", `no agent ${slug}`), 404);
     c.header("x-run-id", runId);
-    return streamRun(c, run, 0);
+    return streamRun(c, runs.get(runId)!, 0);
   });
 
-  app.get("/v1/runs/:runId", (c) => {
-    const runId = c.req.param("runId");
-    const run = runs.get(runId);
-    if (!run || run.tenantId !== c.req.header("x-tenant-id")) return c.json(errorBody("run_not_found", "no such run"), 404);
+  const infoOf = (runId: string, run: { events: RunEvent[]; done: boolean }): RunInfo => {
     const start = run.events.find((event) => event.type === "run-start");
-    return c.json({
+    return {
       runId,
       agent: start?.type === "run-start" ? start.agent : "unknown",
       sessionKey: "s1",
       sessionId: "sid1",
       status: run.done ? "ok" : "running",
       lastSeq: run.events.length,
-    });
+    };
+  };
+
+  app.get("/v1/runs/:runId", (c) => {
+    const runId = c.req.param("runId");
+    const run = runs.get(runId);
+    if (!run || run.tenantId !== c.req.header("x-tenant-id")) return c.json(errorBody("run_not_found", "no such run"), 404);
+    return c.json(infoOf(runId, run));
   });
 
   app.post("/v1/runs/:runId/abort", (c) => {
@@ -238,6 +254,60 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
   const server: ServerType = await new Promise((resolve) => {
     const started = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
   });
+
+  // The WebSocket protocol (`/v1/ws`): chat.send and runs.subscribe stream events as frames.
+  const sockets = new WebSocketServer({ noServer: true });
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const tenantId = String(request.headers["x-tenant-id"] ?? "");
+    requests.push({ method: "GET", path: WS_PATH, tenantId, authorization: request.headers.authorization });
+    if (options.hookToken && request.headers.authorization !== `Bearer ${options.hookToken}`) {
+      socket.end("HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n" + JSON.stringify(errorBody("unauthorized", "bad hook token")));
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (ws) => {
+      const stop = new AbortController();
+      let seq = 0;
+      const send = (frame: unknown) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+      };
+      const forward = (run: { events: RunEvent[]; done: boolean }, after: number) =>
+        void (async () => {
+          let next = run.events.findIndex((event) => event.seq > after);
+          if (next === -1) next = run.events.length;
+          for (;;) {
+            while (next < run.events.length) {
+              const event = run.events[next]!;
+              send({ type: "event", event: event.type, payload: event, seq: ++seq });
+              next += 1;
+            }
+            if (run.done || stop.signal.aborted) return;
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+        })();
+      ws.on("close", () => stop.abort());
+      ws.on("message", (data: Buffer) => {
+        const frame = JSON.parse(data.toString("utf8")) as { id: string; method: string; params: { agent?: string; runId?: string; after?: number } };
+        const fail = (code: ErrorCode, message: string) => send({ type: "res", id: frame.id, ok: false, error: { code, message } });
+        if (frame.method === "chat.send") {
+          const runId = startRun(tenantId, frame.params.agent ?? "");
+          if (!runId) return fail("agent_not_found", `no agent ${frame.params.agent}`);
+          const run = runs.get(runId)!;
+          send({ type: "res", id: frame.id, ok: true, payload: infoOf(runId, run) });
+          forward(run, 0);
+          return;
+        }
+        if (frame.method === "runs.subscribe") {
+          const runId = frame.params.runId ?? "";
+          const run = runs.get(runId);
+          if (!run || run.tenantId !== tenantId) return fail("run_not_found", "no such run");
+          send({ type: "res", id: frame.id, ok: true, payload: infoOf(runId, run) });
+          forward(run, frame.params.after ?? 0);
+          return;
+        }
+        fail("not_found", `unknown method ${frame.method}`);
+      });
+    });
+  });
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -245,6 +315,8 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     runs,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const client of sockets.clients) client.terminate();
+        sockets.close();
         if ("closeAllConnections" in server) server.closeAllConnections();
         server.close(() => resolve());
       }),

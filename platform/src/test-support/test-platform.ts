@@ -13,6 +13,7 @@ import { openDatabase, type OpenDatabase } from "../db/open-database";
 import { createGatewayClient } from "../gateway-client";
 import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "../db/stream-stats-store";
 import { createStreamStats, type StreamStats } from "../stream-stats";
+import { createUsageRecorder } from "../usage-recorder";
 
 export const TEST_ORIGIN = "http://platform.test";
 
@@ -73,9 +74,12 @@ export async function createTestPlatform(options: {
     logError,
   });
   stats.start();
+  const gateway = createGatewayClient({ baseUrl: options.gatewayUrl, hookToken: options.hookToken });
+  const usage = createUsageRecorder({ db: database.db, logError });
   const app = createApp({
     db: database.db,
-    gateway: createGatewayClient({ baseUrl: options.gatewayUrl, hookToken: options.hookToken }),
+    gateway,
+    usage,
     auth: createAuthService({ db: database.db, secret, now }),
     verify: embeddedTokenVerifier({ secret, issuer: `${TEST_ORIGIN}/auth/v1`, now }),
     stats,
@@ -95,6 +99,8 @@ export async function createTestPlatform(options: {
     secret,
     fetch: appFetch,
     async close() {
+      (options.overrides?.gateway ?? gateway).streams.close();
+      await usage.flush();
       await stats.stop();
       if (!shared) await database.close();
       await rm(webDistDir, { recursive: true, force: true });

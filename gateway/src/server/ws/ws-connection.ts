@@ -23,7 +23,13 @@ export interface WsConnectionDeps {
  */
 export class WsConnection {
   private seq = 0;
-  private readonly stop = new AbortController();
+  /**
+   * One controller per forwarded run, not one shared signal: a follower adds and removes an abort
+   * listener each time it waits, and with thousands of runs on one connection (the platform
+   * multiplexes a tenant's streams here) a shared signal made that a scan of every listener.
+   */
+  private readonly forwards = new Set<AbortController>();
+  private closed = false;
 
   constructor(
     private readonly tenantId: string,
@@ -32,7 +38,9 @@ export class WsConnection {
   ) {}
 
   close(): void {
-    this.stop.abort();
+    this.closed = true;
+    for (const forward of this.forwards) forward.abort();
+    this.forwards.clear();
   }
 
   async receive(text: string): Promise<void> {
@@ -102,13 +110,18 @@ export class WsConnection {
 
   /** Streams a run's events to this client; the response frame goes out first. */
   private forward(runId: string, events: RunEventSource, after: number): void {
+    if (this.closed) return;
+    const stop = new AbortController();
+    this.forwards.add(stop);
     void (async () => {
       await Promise.resolve();
-      for await (const event of events.follow(after, this.stop.signal)) {
+      for await (const event of events.follow(after, stop.signal)) {
         this.seq += 1;
         this.send({ type: "event", event: event.type, payload: event, seq: this.seq });
       }
-    })().catch((error: unknown) => this.deps.logger.error(`websocket: forwarding run ${runId} failed`, error));
+    })()
+      .finally(() => this.forwards.delete(stop))
+      .catch((error: unknown) => this.deps.logger.error(`websocket: forwarding run ${runId} failed`, error));
   }
 
   private reply(id: string, payload: unknown, error?: ErrorDetail): void {

@@ -1,0 +1,70 @@
+/**
+ * Authentication remembers memberships for a few seconds: a member removed or demoted through
+ * this process's routes loses access at once; one removed behind its back (another process,
+ * or the database directly) within the cache's TTL.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
+import { caller, createTestPlatform, errorOf, joinAs, signUp, type TestPlatform } from "../test-support/test-platform";
+import { AUTH_CACHE_TTL_MS, createAuthCache } from "./auth-cache";
+
+let gateway: FakeGateway;
+let platform: TestPlatform;
+let call: ReturnType<typeof caller>;
+/** The cache's clock, moved by hand; the tokens themselves are checked against the real time. */
+let clock = Date.now();
+
+beforeAll(async () => {
+  gateway = await startFakeGateway();
+  platform = await createTestPlatform({ gatewayUrl: gateway.url, overrides: { authCache: createAuthCache({ now: () => clock }) } });
+  call = caller(platform);
+});
+afterAll(async () => {
+  await platform.close();
+  await gateway.close();
+});
+
+const members = (who: { token: string; tenantId: string }) => call("GET", "/api/members", { token: who.token, headers: { "x-tenant-id": who.tenantId } });
+
+describe("the authentication cache", () => {
+  it("drops a member removed through the API at once", async () => {
+    const owner = await signUp(platform, "owner1@example.com");
+    const member = await joinAs(platform, owner, "member1@example.com", "member");
+    expect((await members(member)).status).toBe(200);
+    const removed = await call("DELETE", `/api/members/${member.userId}`, { token: owner.token, headers: { "x-tenant-id": owner.tenantId } });
+    expect(removed.status).toBe(204);
+    expect(await errorOf(await members(member))).toMatchObject({ status: 403, code: "forbidden" });
+  });
+
+  it("applies a role change made through the API at once", async () => {
+    const owner = await signUp(platform, "owner2@example.com");
+    const admin = await joinAs(platform, owner, "admin2@example.com", "admin");
+    const invite = () => call("GET", "/api/invitations", { token: admin.token, headers: { "x-tenant-id": admin.tenantId } });
+    expect((await invite()).status).toBe(200);
+    const demoted = await call("PATCH", `/api/members/${admin.userId}`, { token: owner.token, headers: { "x-tenant-id": owner.tenantId }, body: { role: "member" } });
+    expect(demoted.status).toBe(200);
+    expect(await errorOf(await invite())).toMatchObject({ status: 403, code: "forbidden" });
+  });
+
+  it("drops a member removed behind its back within the TTL", async () => {
+    const owner = await signUp(platform, "owner3@example.com");
+    const member = await joinAs(platform, owner, "member3@example.com", "member");
+    expect((await members(member)).status).toBe(200);
+    // As another platform process would: straight in the database.
+    await platform.database.db.deleteFrom("memberships").where("tenant_id", "=", owner.tenantId).where("user_id", "=", member.userId).execute();
+    expect((await members(member)).status).toBe(200);
+    clock += AUTH_CACHE_TTL_MS + 1;
+    expect(await errorOf(await members(member))).toMatchObject({ status: 403, code: "forbidden" });
+  });
+
+  it("forgets a revoked API key at once", async () => {
+    const owner = await signUp(platform, "owner4@example.com");
+    const created = await call("POST", "/api/keys", { token: owner.token, body: { name: "ci", scopes: ["agents:read"] } });
+    expect(created.status).toBe(201);
+    const { key, secret } = (await created.json()) as { key: { id: string }; secret: string };
+    const agents = () => call("GET", "/api/agents", { token: secret });
+    expect((await agents()).status).toBe(200);
+    expect((await call("DELETE", `/api/keys/${key.id}`, { token: owner.token })).status).toBe(204);
+    expect(await errorOf(await agents())).toMatchObject({ status: 401, code: "invalid_token" });
+  });
+});
