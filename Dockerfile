@@ -7,9 +7,11 @@ COPY packages/fake-upstream/package.json packages/fake-upstream/
 COPY gateway/package.json gateway/
 COPY platform/package.json platform/
 COPY platform/web/package.json platform/web/
-RUN npm ci --no-audit --no-fund
+# --ignore-scripts: `prepare` (the service build) needs the sources, copied next.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
-RUN npm run build:web
+# The web app, one bundle per service (gateway/dist, platform/dist) and the PGlite template.
+RUN npm run build:web && npm run build
 
 FROM node:20-bookworm-slim
 WORKDIR /app
@@ -21,5 +23,5 @@ RUN mkdir -p /data/tenants && chown node:node /data/tenants
 USER node
 EXPOSE 3000 18789
 # Platform by default; the gateway runs with:
-#   node --import tsx gateway/src/cli.ts run --port 18789 --bind 0.0.0.0
-CMD ["node", "--import", "tsx", "platform/src/main.ts"]
+#   node gateway/dist/cli.js run --port 18789 --bind 0.0.0.0
+CMD ["node", "platform/dist/main.js"]

@@ -325,7 +325,8 @@ describe.runIf(chromiumPath)("web app in Chromium", () => {
 
 /** The gateway process started by the launcher (scripts/start.ts) of `system`. */
 function gatewayPid(running: RunningSystem): number {
-  const output = execFileSync("pgrep", ["-P", String(running.process.pid), "-f", "gateway/src/cli.ts"], { encoding: "utf8" });
+  // The launcher runs the bundle (gateway/dist/cli.js); the source path is matched too.
+  const output = execFileSync("pgrep", ["-P", String(running.process.pid), "-f", "gateway/(dist/cli\\.js|src/cli\\.ts)"], { encoding: "utf8" });
   const pid = Number(output.trim().split("\n")[0]);
   if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no gateway process under the launcher (pid ${running.process.pid})`);
   return pid;

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureBuilt, GATEWAY_BUNDLE, PLATFORM_BUNDLE } from "./lib/build";
 import { ConfigError, resolveEmbeddedConfig } from "./lib/embedded-config";
 import { prefixFor, startService, stopService, waitForHealthy, type Service } from "./lib/supervisor";
 
@@ -41,6 +42,13 @@ async function main(): Promise<number> {
       return 1;
     }
   }
+  // The services run as bundles; rebuilt here only when a source changed since `npm install`.
+  try {
+    await ensureBuilt({ log: say, pgliteTemplate: !config.databaseUrl });
+  } catch (error) {
+    process.stderr.write(`Cannot build the services: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
   if (!config.databaseUrl) await mkdir(config.pgliteDataDir, { recursive: true, mode: 0o700 });
 
   const sharedEnv: NodeJS.ProcessEnv = {
@@ -49,7 +57,6 @@ async function main(): Promise<number> {
     CLAWDBOT_HOOK_TOKEN: config.hookToken,
     CLAWDBOT_GATEWAY_URL: config.gatewayUrl,
   };
-  const tsx = ["--import", "tsx"];
   const services: Service[] = [];
   let stopping = false;
   const stopAll = async () => {
@@ -65,33 +72,35 @@ async function main(): Promise<number> {
     });
   }
 
+  // Both at once: the platform opens its database while the gateway starts, and waits for it.
   const gateway = startService(
     "gateway",
     process.execPath,
-    [...tsx, path.join(repoRoot, "gateway", "src", "cli.ts"), "run", "--port", String(config.gatewayPort), "--bind", config.gatewayHost],
+    [GATEWAY_BUNDLE, "run", "--port", String(config.gatewayPort), "--bind", config.gatewayHost],
     { env: sharedEnv, cwd: repoRoot, color },
   );
   services.push(gateway);
-  if (!(await waitForHealthy(`${config.gatewayUrl}/`, gateway, 30_000))) {
-    process.stderr.write(`The gateway did not become healthy at ${config.gatewayUrl}/; see the [gateway] lines above.\n`);
-    await stopAll();
-    return 1;
-  }
-
   const platformEnv: NodeJS.ProcessEnv = {
     ...sharedEnv,
     PORT: String(config.port),
     ...(config.databaseUrl ? {} : { PGLITE_DATA_DIR: config.pgliteDataDir }),
     WEB_DIST_DIR: webDist,
   };
-  const platform = startService("platform", process.execPath, [...tsx, path.join(repoRoot, "platform", "src", "main.ts")], {
+  const platform = startService("platform", process.execPath, [PLATFORM_BUNDLE], {
     env: platformEnv,
     cwd: repoRoot,
     color,
   });
   services.push(platform);
+
   const url = `http://localhost:${config.port}`;
-  if (!(await waitForHealthy(`http://127.0.0.1:${config.port}/api/health`, platform, 30_000))) {
+  const platformHealthy = waitForHealthy(`http://127.0.0.1:${config.port}/api/health`, platform, 30_000);
+  if (!(await waitForHealthy(`${config.gatewayUrl}/`, gateway, 30_000))) {
+    process.stderr.write(`The gateway did not become healthy at ${config.gatewayUrl}/; see the [gateway] lines above.\n`);
+    await stopAll();
+    return 1;
+  }
+  if (!(await platformHealthy)) {
     process.stderr.write(`The platform did not become healthy at ${url}/api/health; see the [platform] lines above.\n`);
     await stopAll();
     return 1;

@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../e2e/system";
+import { ensureBuilt, GATEWAY_BUNDLE, PLATFORM_BUNDLE } from "../../scripts/lib/build";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const FAKE_API_KEY = "sk-ant-bench-key";
@@ -51,12 +52,27 @@ export interface SpawnOptions {
   ipc?: boolean;
 }
 
-/** Spawns `node --import tsx <script> ...args` from the repository root. */
+let building: Promise<unknown> | undefined;
+
+/**
+ * Brings the service bundles up to date once per process (what `npm start` does before starting
+ * them), so the bench and the fault tests run what production runs.
+ */
+export function ensureServiceBundles(): Promise<unknown> {
+  building ??= ensureBuilt({ log: () => undefined, pgliteTemplate: true });
+  return building;
+}
+
+/**
+ * Spawns `node <script> ...args` from the repository root: a bundle (`.js`) as it is, TypeScript
+ * through tsx (`--import tsx`); the probe is TypeScript, so it brings tsx along when asked for.
+ */
 export function spawnService(name: string, script: string, args: string[], options: SpawnOptions): ChildService {
   const probeFile = options.probe ? path.join(os.tmpdir(), `wf-probe-${randomUUID()}.json`) : undefined;
+  const tsx = script.endsWith(".ts") || options.probe ? ["--import", "tsx"] : [];
   const child = spawn(
     process.execPath,
-    [...(options.nodeFlags ?? []), "--import", "tsx", ...(options.probe ? ["--import", PROBE] : []), path.join(repoRoot, script), ...args],
+    [...(options.nodeFlags ?? []), ...tsx, ...(options.probe ? ["--import", PROBE] : []), path.isAbsolute(script) ? script : path.join(repoRoot, script), ...args],
     {
       cwd: repoRoot,
       env: { NO_COLOR: "1", ...options.env, ...(probeFile ? { BENCH_PROBE_FILE: probeFile } : {}) },
@@ -172,6 +188,16 @@ export interface GatewayOptions {
   probe?: boolean;
   /** Skip waiting for GET / (cold-start measurement does its own polling). */
   noWait?: boolean;
+  /** Run the TypeScript sources through tsx instead of the bundle (see `fromSource`). */
+  source?: boolean;
+}
+
+/**
+ * CPU profiles attribute time by script URL, which a bundle collapses into one file: profiled
+ * services (--cpu-prof) run from source unless told otherwise; everything else runs the bundle.
+ */
+export function fromSource(options: { source?: boolean; nodeFlags?: string[] }): boolean {
+  return options.source ?? (options.nodeFlags ?? []).some((flag) => flag.startsWith("--cpu-prof"));
 }
 
 export interface GatewayService extends ChildService {
@@ -181,7 +207,9 @@ export interface GatewayService extends ChildService {
 
 export async function startGateway(options: GatewayOptions): Promise<GatewayService> {
   const port = options.port ?? (await freePort());
-  const service = spawnService("gateway", "gateway/src/cli.ts", ["run", "--port", String(port), "--bind", "127.0.0.1"], {
+  const source = fromSource(options);
+  if (!source) await ensureServiceBundles();
+  const service = spawnService("gateway", source ? "gateway/src/cli.ts" : GATEWAY_BUNDLE, ["run", "--port", String(port), "--bind", "127.0.0.1"], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -206,6 +234,8 @@ export interface PlatformOptions {
   env?: NodeJS.ProcessEnv;
   nodeFlags?: string[];
   probe?: boolean;
+  /** Run the TypeScript sources through tsx instead of the bundle. */
+  source?: boolean;
 }
 
 export interface PlatformService extends ChildService {
@@ -214,7 +244,9 @@ export interface PlatformService extends ChildService {
 
 export async function startPlatform(options: PlatformOptions): Promise<PlatformService> {
   const port = await freePort();
-  const service = spawnService("platform", "platform/src/main.ts", [], {
+  const source = fromSource(options);
+  if (!source) await ensureServiceBundles();
+  const service = spawnService("platform", source ? "platform/src/main.ts" : PLATFORM_BUNDLE, [], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

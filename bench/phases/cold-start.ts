@@ -1,14 +1,17 @@
 /**
  * Cold start: process start → health route answers 200, polled every 5 ms. Each attempt uses
  * fresh data directories (the first start a user sees). The gateway alone, the platform alone
- * (fresh and restarted PGlite, gateway already up), and `npm start`'s launcher.
+ * (fresh and restarted PGlite, gateway already up), and `npm start`'s launcher. Services run as
+ * `npm start` runs them: `node <bundle>`; the bundles and the PGlite template are built before
+ * any clock starts (as `npm install` does), and a fresh PGlite directory is copied from the template.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { BenchContext, ColdStartResult } from "../lib/context";
-import { FAKE_API_KEY, freePort, repoRoot, sleep, spawnService, startGateway, waitHealthy, type ChildService } from "../lib/services";
+import { PLATFORM_BUNDLE } from "../../scripts/lib/build";
+import { ensureServiceBundles, FAKE_API_KEY, freePort, repoRoot, sleep, spawnService, startGateway, waitHealthy, type ChildService } from "../lib/services";
 import { summarize } from "../lib/stats";
 
 async function timeUntilHealthy(url: string, service: ChildService, started: number): Promise<number> {
@@ -21,7 +24,8 @@ export async function measureColdStart(context: BenchContext, fakeUrl: string): 
   const scratch = await mkdtemp(path.join(os.tmpdir(), "wf-bench-cold-"));
   const hookToken = "bench-cold-start-token";
   const gatewayTimes: number[] = [];
-  // One unmeasured start first, so tsx's transpile cache is warm like on any second start.
+  await ensureServiceBundles();
+  // One unmeasured start first, so the file-system cache is warm like on any second start.
   for (let attempt = -1; attempt < options.coldStartRepeats; attempt += 1) {
     const dataDir = await mkdtemp(path.join(scratch, "tenants-"));
     const started = performance.now();
@@ -42,7 +46,7 @@ export async function measureColdStart(context: BenchContext, fakeUrl: string): 
     for (const times of [platformFresh, platformRestart]) {
       const port = await freePort();
       const started = performance.now();
-      const platform = spawnService("platform", "platform/src/main.ts", [], {
+      const platform = spawnService("platform", PLATFORM_BUNDLE, [], {
         env: {
           PATH: process.env.PATH,
           HOME: process.env.HOME,

@@ -13,6 +13,11 @@ export interface PlatformConfig {
   databaseUrl: string | undefined;
   /** PGLITE_DATA_DIR: absolute directory of the embedded database (default ~/.workforce/db). */
   pgliteDataDir: string;
+  /**
+   * The migrated PGlite database a new PGLITE_DATA_DIR starts as a copy of, made by `npm run build`
+   * (<repo>/platform/dist/pglite-template). When it is missing or out of date, PGlite runs initdb.
+   */
+  pgliteTemplateDir: string;
   /** CLAWDBOT_GATEWAY_URL: base URL of the gateway (default http://127.0.0.1:18789). */
   gatewayUrl: string;
   /** CLAWDBOT_HOOK_TOKEN: sent to the gateway as a Bearer token when set. */
@@ -38,7 +43,9 @@ export class ConfigError extends Error {
   }
 }
 
+// Both relative to this file's folder: platform/src when run from source, platform/dist when bundled.
 const defaultWebDist = fileURLToPath(new URL("../web/dist", import.meta.url));
+const defaultPgliteTemplate = fileURLToPath(new URL("../dist/pglite-template", import.meta.url));
 
 const optionalString = z
   .string()
@@ -107,6 +114,7 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
     host: values.HOST,
     databaseUrl: values.DATABASE_URL,
     pgliteDataDir: values.PGLITE_DATA_DIR ?? path.join(homeDir, ".workforce", "db"),
+    pgliteTemplateDir: defaultPgliteTemplate,
     gatewayUrl: values.CLAWDBOT_GATEWAY_URL ?? "http://127.0.0.1:18789",
     hookToken: values.CLAWDBOT_HOOK_TOKEN,
     gatewayWaitMs: values.GATEWAY_WAIT_MS,

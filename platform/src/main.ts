@@ -17,6 +17,7 @@ import { openDatabase } from "./db/open-database";
 import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "./db/stream-stats-store";
 import { createGatewayClient } from "./gateway-client";
 import { createStreamStats } from "./stream-stats";
+import { createUsageRecorder } from "./usage-recorder";
 import { waitForGateway } from "./wait-for-gateway";
 
 function fail(message: string): never {
@@ -34,6 +35,16 @@ async function main(): Promise<void> {
   }
 
   const gateway = createGatewayClient({ baseUrl: config.gatewayUrl, hookToken: config.hookToken });
+  // Open and migrate the database while waiting for the gateway: both take a moment at start-up.
+  const opening = openDatabase({
+    databaseUrl: config.databaseUrl,
+    pgliteDataDir: config.pgliteDataDir,
+    pgliteTemplateDir: config.pgliteTemplateDir,
+  })
+    .catch((error: unknown) =>
+      fail(`cannot open the database (${config.databaseUrl ? "DATABASE_URL" : `PGlite at ${config.pgliteDataDir}`}): ${String(error)}`),
+    )
+    .then(async (database) => ({ database, applied: await migrateDatabase(database.db).catch((error: unknown) => fail(String(error))) }));
   const health = await waitForGateway(gateway, config.gatewayWaitMs).catch((error: unknown) =>
     fail(
       `${error instanceof AppError ? error.message : String(error)} (waited ${config.gatewayWaitMs} ms; start the gateway first or set CLAWDBOT_GATEWAY_URL / GATEWAY_WAIT_MS)`,
@@ -42,10 +53,8 @@ async function main(): Promise<void> {
   const problem = dataDirProblem(health, await readDataDirMarker(config.tenantDataDir), config.tenantDataDir);
   if (problem) fail(problem);
 
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDataDir: config.pgliteDataDir }).catch((error: unknown) =>
-    fail(`cannot open the database (${config.databaseUrl ? "DATABASE_URL" : `PGlite at ${config.pgliteDataDir}`}): ${String(error)}`),
-  );
-  const applied = await migrateDatabase(database.db).catch((error: unknown) => fail(String(error)));
+  const { database, applied } = await opening;
+  if (database.seededFromTemplate) process.stdout.write(`platform: created the embedded database at ${config.pgliteDataDir} from the template\n`);
   if (applied.length > 0) process.stdout.write(`platform: applied migrations ${applied.join(", ")}\n`);
 
   const now = () => new Date();
@@ -68,8 +77,11 @@ async function main(): Promise<void> {
   });
   stats.start();
 
+  // Usage rows are batched (written within a second); built here so shutdown can flush them.
+  const usage = createUsageRecorder({ db: database.db, logError });
   const app = createApp({
     db: database.db,
+    usage,
     gateway,
     auth,
     verify,
@@ -99,8 +111,10 @@ async function main(): Promise<void> {
     server.close();
     // Streams may stay open; do not wait for them longer than a moment.
     setTimeout(() => process.exit(0), 2_000).unref();
-    void stats
-      .stop()
+    void usage
+      .flush()
+      .catch((error: unknown) => logError("could not record the last usage rows", error))
+      .then(() => stats.stop())
       .then(() => database.close())
       .finally(() => process.exit(0));
   };
