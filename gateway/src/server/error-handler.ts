@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { HTTPException } from "hono/http-exception";
 import { storageError } from "../fs/storage-error";
 import type { Logger } from "../logger";
+import { isClientAbort } from "./request-input";
 
 /** The gateway's single error handler: every failure becomes `{ error: { code, message } }`. */
 export function createErrorHandler(logger: Logger) {
@@ -13,6 +14,9 @@ export function createErrorHandler(logger: Logger) {
     else if (error instanceof HTTPException) {
       const code: ErrorCode = error.status === 413 ? "payload_too_large" : error.status === 404 ? "not_found" : "validation_failed";
       appError = new AppError(code, error.message || "the request was rejected", { status: error.status });
+    } else if (isClientAbort(error)) {
+      // The client hung up mid-request (e.g. during a body the size limit was reading): no gateway fault to log.
+      appError = new AppError("validation_failed", "the request was aborted before it was complete");
     } else {
       const storage = storageError(error);
       logger.error(`${c.req.method} ${c.req.path} failed`, error);

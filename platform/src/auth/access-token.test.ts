@@ -40,9 +40,10 @@ describe("embedded access tokens", () => {
   const verify = embeddedTokenVerifier({ secret: SECRET, issuer: ISSUER, now });
 
   it("accepts what it issues", async () => {
-    const { token, expiresAt } = await issueAccessToken({ secret: SECRET, user: { id: "u1", email: "ada@example.com" }, sessionId: "s1", issuer: ISSUER, now: NOW });
+    const id = "33333333-3333-4333-8333-333333333333";
+    const { token, expiresAt } = await issueAccessToken({ secret: SECRET, user: { id, email: "ada@example.com" }, sessionId: "s1", issuer: ISSUER, now: NOW });
     expect(expiresAt).toBe(iat + 3600);
-    expect(await verify(token)).toEqual({ id: "u1", email: "ada@example.com", sessionId: "s1" });
+    expect(await verify(token)).toEqual({ id, email: "ada@example.com", sessionId: "s1" });
   });
 
   it.each([
@@ -52,6 +53,7 @@ describe("embedded access tokens", () => {
     ["wrong audience", () => hs256(claims({ aud: "anon" }))],
     ["wrong issuer", () => hs256(claims({ iss: "https://evil.example/auth/v1" }))],
     ["wrong role", () => hs256(claims({ role: "service_role" }))],
+    ["subject that is not a user id", () => hs256(claims({ sub: "not-a-uuid" }))],
     ["no expiry", () => hs256(claims({ exp: undefined }))],
     ["signed with another secret", () => hs256(claims(), new TextEncoder().encode("another-secret-another-secret-xx"))],
     [

@@ -17,7 +17,8 @@ export const ACCESS_TOKEN_TTL_SECONDS = 3600;
 export const AUDIENCE = "authenticated";
 
 const Claims = z.object({
-  sub: z.string().min(1),
+  /** Supabase user ids are UUIDs; anything else would only fail later, in the database. */
+  sub: z.uuid({ message: "sub must be a user id (UUID)" }),
   email: z.string().default(""),
   role: z.literal("authenticated", { message: "role must be 'authenticated'" }),
   session_id: z.string().optional(),
@@ -64,7 +65,7 @@ export async function issueAccessToken(options: {
 /** Turns verified claims into a user, or a 401 when a required claim is missing. */
 export function userFromClaims(payload: JWTPayload): AuthenticatedUser {
   const claims = Claims.safeParse(payload);
-  if (!claims.success) throw new AppError("invalid_token", "access token is missing required claims (sub, role)");
+  if (!claims.success) throw new AppError("invalid_token", "access token is missing required claims or has malformed ones (sub must be a UUID, role 'authenticated')");
   return { id: claims.data.sub, email: claims.data.email, sessionId: claims.data.session_id };
 }
 

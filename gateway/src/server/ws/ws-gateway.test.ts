@@ -1,8 +1,9 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { RunEvent, RunInfo, WsServerFrame } from "@workforce/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import { startTestGateway, TENANT_A, TENANT_B, type TestGateway } from "../../test-support/test-gateway";
+import { connectTestSocket } from "../../test-support/ws-test-client";
 import { startServer, type RunningServer } from "../start-server";
 
 let harness: TestGateway | undefined;
@@ -16,15 +17,6 @@ afterEach(async () => {
   server = undefined;
 });
 
-interface Frame {
-  type: string;
-  id?: string;
-  ok?: boolean;
-  payload?: unknown;
-  error?: { code: string };
-  event?: string;
-  seq?: number;
-}
 
 async function start(overrides: Parameters<typeof startTestGateway>[0] = {}) {
   harness = await startTestGateway({
@@ -44,27 +36,7 @@ async function start(overrides: Parameters<typeof startTestGateway>[0] = {}) {
   return server.url.replace("http", "ws");
 }
 
-function connect(url: string, headers: Record<string, string>) {
-  const socket = new WebSocket(`${url}/v1/ws`, { headers });
-  sockets.push(socket);
-  socket.on("error", () => undefined); // refused handshakes are asserted through `opened`
-  const frames: Frame[] = [];
-  const waiters: (() => void)[] = [];
-  socket.on("message", (data: Buffer) => {
-    frames.push(JSON.parse(data.toString()) as Frame);
-    for (const wake of waiters.splice(0)) wake();
-  });
-  const until = async (predicate: (all: Frame[]) => boolean) => {
-    while (!predicate(frames)) await new Promise<void>((resolve) => waiters.push(resolve));
-    return frames;
-  };
-  const opened = new Promise<void>((resolve, reject) => {
-    socket.once("open", () => resolve());
-    socket.once("unexpected-response", (_request, response) => reject(new Error(`status ${response.statusCode}`)));
-  });
-  const request = (id: string, method: string, params?: unknown) => socket.send(JSON.stringify({ type: "req", id, method, params }));
-  return { socket, frames, until, opened, request };
-}
+const connect = (url: string, headers: Record<string, string>) => connectTestSocket(`${url}/v1/ws`, headers, sockets);
 
 describe("WebSocket /v1/ws", () => {
   it("answers requests and streams run events as frames, tenant bound at connect", async () => {
