@@ -256,7 +256,7 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
     out.push("## 5. Cold start");
     out.push("");
     out.push(
-      `From spawning the process to the first 200 from its health route (polled every 5 ms), ${results.options.coldStartRepeats} attempts each, fresh data directories every time (tsx's transpile cache warm). ms (median / p95).`,
+      `From spawning the process to the first 200 from its health route (polled every 5 ms), ${results.options.coldStartRepeats} attempts each, fresh data directories every time; services run from their esbuild bundles, built before the clock starts (the new-directory case copies the pre-migrated PGlite template). ms (median / p95).`,
     );
     out.push("");
     out.push(
