@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { copyFile, cp, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { z } from "zod";
@@ -45,11 +45,28 @@ export async function seedFromTemplate(dataDir: string, templateDir: string | un
   const known = new Set(migrations);
   if (stamp.pgliteVersion !== installedPgliteVersion() || !stamp.migrations.every((name) => known.has(name))) return false;
   if (!existsSync(versionPath)) return false;
-  await cp(templateDir, dataDir, {
-    recursive: true,
-    force: true,
-    filter: (source) => source !== stampPath && source !== versionPath,
-  });
+  await copyTree(templateDir, dataDir, new Set([stampPath, versionPath]));
   await copyFile(versionPath, path.join(dataDir, "PG_VERSION"));
   return true;
+}
+
+/**
+ * Copies the regular files and directories under `from` into `to`, except `skip`. ~1,000 small
+ * files: `fs.cp` walks and copies them one at a time (~0.5-0.7 s, on the cold-start path);
+ * sixteen `copyFile`s (copy_file_range) at a time take ~0.25 s.
+ */
+async function copyTree(from: string, to: string, skip: ReadonlySet<string>): Promise<void> {
+  const entries = await readdir(from, { withFileTypes: true, recursive: true });
+  await mkdir(to, { recursive: true });
+  const target = (source: string) => path.join(to, path.relative(from, source));
+  for (const entry of entries) if (entry.isDirectory()) await mkdir(target(path.join(entry.parentPath, entry.name)), { recursive: true });
+  const files = entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name)).filter((file) => !skip.has(file));
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const file = files[next++]!;
+      await copyFile(file, target(file));
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
 }
