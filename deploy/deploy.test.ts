@@ -3,6 +3,7 @@
  * deployments in practice: the guide's "both services MUST use the same TENANT_DATA_DIR", one
  * shared volume, a shared hook token, health checks on the real routes, and no secrets committed.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -60,5 +61,28 @@ describe("kubernetes manifests", () => {
     const secret = parse(await read("deploy/kubernetes/secrets.example.yaml"));
     expect(secret.stringData.ANTHROPIC_API_KEY).toBe("");
     expect(secret.stringData.CLAWDBOT_HOOK_TOKEN).toMatch(/generate/);
+  });
+});
+
+describe("service commands", () => {
+  it("run the bundles the Dockerfile builds, the same in compose and Kubernetes", async () => {
+    const compose = parse(await read("compose.yaml"));
+    const manifests = await Promise.all(
+      ["gateway.yaml", "platform.yaml"].map(async (file) =>
+        parseAllDocuments(await read(`deploy/kubernetes/${file}`))
+          .map((document) => document.toJS())
+          .find((document) => document.kind === "Deployment"),
+      ),
+    );
+    const kubernetes = manifests.map((deployment) => deployment.spec.template.spec.containers[0].command as string[]);
+    expect(kubernetes).toEqual([compose.services.gateway.command, compose.services.platform.command]);
+    const dockerfile = await read("Dockerfile");
+    expect(dockerfile).toContain("npm run build");
+    // `npm run build` (also run by `npm install`) writes these entry files.
+    for (const command of kubernetes) {
+      expect(command[0]).toBe("node");
+      expect(command[1]).toMatch(/^(gateway|platform)\/dist\/[a-z]+\.js$/);
+      expect(existsSync(path.join(root, command[1]!)), `${command[1]} is built by npm run build`).toBe(true);
+    }
   });
 });
