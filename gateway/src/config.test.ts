@@ -14,12 +14,17 @@ describe("loadConfig", () => {
       defaultModel: DEFAULT_CLAUDE_MODEL,
       offlineTokenDelayMs: 15,
       registryCacheSize: 1_000,
+      retainedRuns: 500,
       redisUrl: undefined,
     });
   });
 
   it("reads the registry cache size and an optional REDIS_URL, rejecting malformed ones", () => {
-    expect(loadConfig({ WORKFORCE_REGISTRY_CACHE: "50", REDIS_URL: "redis://127.0.0.1:6379" }, {})).toMatchObject({ registryCacheSize: 50, redisUrl: "redis://127.0.0.1:6379" });
+    expect(loadConfig({ WORKFORCE_REGISTRY_CACHE: "50", WORKFORCE_RETAINED_RUNS: "100", REDIS_URL: "redis://127.0.0.1:6379" }, {})).toMatchObject({
+      registryCacheSize: 50,
+      retainedRuns: 100,
+      redisUrl: "redis://127.0.0.1:6379",
+    });
     const bad = () => loadConfig({ WORKFORCE_REGISTRY_CACHE: "0", REDIS_URL: "127.0.0.1:6379" }, {});
     expect(bad).toThrow("WORKFORCE_REGISTRY_CACHE must be a whole number between 1 and 1000000");
     expect(bad).toThrow("REDIS_URL must look like redis://127.0.0.1:6379");

@@ -62,6 +62,11 @@ const GatewayEnv = z.object({
   }),
   /** Agent session registries kept in memory once idle; the least recently used are written out and dropped. */
   WORKFORCE_REGISTRY_CACHE: integerText("WORKFORCE_REGISTRY_CACHE", 1_000, 1, 1_000_000),
+  /**
+   * Finished runs whose events stay replayable (Last-Event-ID resume) for up to 15 minutes; the
+   * oldest are forgotten first, and a client then reads the transcript instead.
+   */
+  WORKFORCE_RETAINED_RUNS: integerText("WORKFORCE_RETAINED_RUNS", 500, 1, 1_000_000),
 });
 
 export interface GatewayConfig {
@@ -78,6 +83,8 @@ export interface GatewayConfig {
   maxConcurrentRuns: number;
   /** Idle agent registries kept loaded (WORKFORCE_REGISTRY_CACHE). */
   registryCacheSize: number;
+  /** Finished runs kept for replay (WORKFORCE_RETAINED_RUNS). */
+  retainedRuns: number;
   /** REDIS_URL: where runs are relayed to other gateways; undefined runs without. */
   redisUrl: string | undefined;
 }
@@ -145,6 +152,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
     runTimeoutMs: values.WORKFORCE_RUN_TIMEOUT_MS,
     maxConcurrentRuns: values.WORKFORCE_MAX_CONCURRENT_RUNS,
     registryCacheSize: values.WORKFORCE_REGISTRY_CACHE,
+    retainedRuns: values.WORKFORCE_RETAINED_RUNS,
     redisUrl: values.REDIS_URL,
   };
 }

@@ -30,7 +30,7 @@ export const GATEWAY_VERSION = "0.1.0";
 
 export interface GatewayOptions {
   config: Pick<GatewayConfig, "dataDir" | "hookToken" | "defaultModel" | "offlineTokenDelayMs" | "runTimeoutMs" | "maxConcurrentRuns"> &
-    Partial<Pick<GatewayConfig, "registryCacheSize" | "redisUrl">>;
+    Partial<Pick<GatewayConfig, "registryCacheSize" | "redisUrl" | "retainedRuns">>;
   dataDir: PreparedDataDir;
   logger: Logger;
   /** Real providers, built by the caller from config (so tests can point them at fakes). */
@@ -105,6 +105,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxQueuedTotal: 10_000,
     runTimeoutMs: config.runTimeoutMs,
     retentionMs: 15 * 60_000,
+    ...(config.retainedRuns ? { maxRetainedRuns: config.retainedRuns } : {}),
     ...options.limits,
   };
   const relay =
