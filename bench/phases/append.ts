@@ -10,23 +10,13 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { TranscriptEntry } from "@workforce/protocol";
+import { probeEntry as entry } from "../../gateway/src/bench/probe-entry";
 import { silentLogger } from "../../gateway/src/logger";
 import { createSessionStore } from "../../gateway/src/sessions/session-store";
 import { appendTranscriptEntries } from "../../gateway/src/sessions/transcript";
 import type { AppendResult, BenchContext } from "../lib/context";
 import { summarize, type Summary } from "../lib/stats";
 import { generateSessions } from "./sessions";
-
-function entry(index: number): TranscriptEntry {
-  return {
-    type: "user",
-    id: randomUUID(),
-    parentId: null,
-    timestamp: new Date().toISOString(),
-    content: [{ type: "text", text: `Append cost probe ${index}: a short user message of ordinary length.` }],
-  };
-}
 
 async function time(samples: number, task: (index: number) => Promise<void>): Promise<Summary> {
   const times: number[] = [];

@@ -8,20 +8,10 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { TranscriptEntry } from "@workforce/protocol";
+import { probeEntry as entry } from "./probe-entry";
 import { createProcessLocks, type FileLocks } from "../fs/file-lock";
 import { silentLogger } from "../logger";
 import { createSessionStore } from "../sessions/session-store";
-
-function entry(index: number): TranscriptEntry {
-  return {
-    type: "user",
-    id: randomUUID(),
-    parentId: null,
-    timestamp: new Date().toISOString(),
-    content: [{ type: "text", text: `Append cost probe ${index}: a short user message of ordinary length.` }],
-  };
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
