@@ -8,7 +8,7 @@ import type { AuthService } from "./auth/auth-service";
 import { createAuthCache, type AuthCache } from "./auth/auth-cache";
 import { authenticate } from "./auth/authenticate";
 import { createBudgetGuard } from "./budgets";
-import type { Database } from "./db/schema";
+import type { Database, SystemDatabase } from "./db/schema";
 import type { GatewayClient } from "./gateway-client";
 import { errorResponse, toAppError } from "./http-errors";
 import { agentRoutes } from "./routes/agents";
@@ -36,7 +36,10 @@ import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface AppDeps {
+  /** Tenant and user transactions: what routes get. */
   db: Database;
+  /** The system scope, for the few cross-tenant operations (sign-in by key, organisations). */
+  system: SystemDatabase;
   gateway: GatewayClient;
   /** The embedded GoTrue-compatible auth; undefined when hosted Supabase issues the tokens. */
   auth: AuthService | undefined;
@@ -107,7 +110,7 @@ export function createApp(deps: AppDeps) {
   api.route("/health", healthRoutes({ db: deps.db, gateway: deps.gateway, tenantDataDir: deps.tenantDataDir }));
   api.route("/config", publicConfigRoutes({ publicUrl: deps.publicUrl, supabase: deps.supabase }));
   api.route("/", openApiRoutes());
-  const tenancy = createTenancy(deps.db, deps.now);
+  const tenancy = createTenancy(deps.system, deps.now);
   const authCache = deps.authCache ?? createAuthCache({ now: () => deps.now().getTime() });
   const usage = deps.usage ?? createUsageRecorder({ db: deps.db, logError: deps.logError });
   const guard = createBudgetGuard({ db: deps.db, uncommittedTokens: (tenantId) => usage.uncommittedTokens(tenantId) });
@@ -115,6 +118,7 @@ export function createApp(deps: AppDeps) {
     "*",
     authenticate({
       db: deps.db,
+      system: deps.system,
       verify: authCache.verifier(deps.verify),
       now: deps.now,
       cache: authCache,

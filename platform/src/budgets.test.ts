@@ -1,3 +1,4 @@
+import { withSystem } from "./db/scopes";
 import { describe, expect, it } from "vitest";
 import { createBudgetGuard, monthPeriod } from "./budgets";
 import { openTestDatabase } from "./test-support/test-platform";
@@ -13,13 +14,13 @@ describe("the budget guard", () => {
   it("counts runs that ended here at once, and reads a budget changed elsewhere after its TTL", async () => {
     const database = await openTestDatabase();
     try {
-      const tenantId = (await database.db.insertInto("tenants").values({ name: "Budget", created_at: new Date() }).returning("id").executeTakeFirstOrThrow()).id;
+      const tenantId = (await withSystem(database.system, (trx) => trx.insertInto("tenants").values({ name: "Budget", created_at: new Date() }).returning("id").executeTakeFirstOrThrow())).id;
       let uncommitted = 0;
       const guard = createBudgetGuard({ db: database.db, uncommittedTokens: () => uncommitted, ttlMs: 60_000 });
       const now = new Date();
       await guard.assertWithinBudget(tenantId, now);
       // Set behind the guard's back (another process): not seen until the cached state expires.
-      await database.db.insertInto("tenant_budgets").values({ tenant_id: tenantId, monthly_tokens: 10, updated_at: now }).execute();
+      await withSystem(database.system, (trx) => trx.insertInto("tenant_budgets").values({ tenant_id: tenantId, monthly_tokens: 10, updated_at: now }).execute());
       await guard.assertWithinBudget(tenantId, now);
       await expect(guard.assertWithinBudget(tenantId, new Date(now.getTime() + 60_001))).resolves.toBeUndefined();
       guard.recorded(tenantId, 10);

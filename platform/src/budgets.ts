@@ -1,7 +1,7 @@
 import { AppError, type ErrorCode } from "@workforce/protocol";
 import { sql } from "kysely";
 import type { Database, TenantTransaction } from "./db/schema";
-import { withTenant } from "./db/with-tenant";
+import { withTenant } from "./db/scopes";
 import { TtlCache } from "./ttl-cache";
 
 /** The code a send over budget is refused with (429, not retryable before the month ends). */

@@ -9,8 +9,14 @@ export interface PlatformConfig {
   port: number;
   /** HOST: interface to bind; unset means every interface. */
   host: string | undefined;
-  /** DATABASE_URL: Postgres connection string; unset means embedded PGlite. */
+  /** DATABASE_URL: Postgres connection string the application logs in with; unset means embedded PGlite. */
   databaseUrl: string | undefined;
+  /**
+   * DATABASE_MIGRATION_URL: the tables' owner, for migrations; default DATABASE_URL. Lets the
+   * application log in as a role that owns no tables (and go through a pooler) while migrations
+   * connect directly as the owner, as Supabase setups expect.
+   */
+  databaseMigrationUrl: string | undefined;
   /** PGLITE_DATA_DIR: absolute directory of the embedded database (default ~/.workforce/db). */
   pgliteDataDir: string;
   /**
@@ -85,6 +91,12 @@ const EnvSchema = z.object({
       .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://; unset it to use the embedded database")
       .optional(),
   ),
+  DATABASE_MIGRATION_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://; it is the tables' owner, used for migrations")
+      .optional(),
+  ),
   PGLITE_DATA_DIR: optionalString.pipe(absoluteDir("PGLITE_DATA_DIR").optional()),
   CLAWDBOT_GATEWAY_URL: optionalString.pipe(httpUrl("e.g. CLAWDBOT_GATEWAY_URL=http://127.0.0.1:18789").optional()),
   CLAWDBOT_HOOK_TOKEN: optionalString,
@@ -109,10 +121,14 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`));
   }
   const values = parsed.data;
+  if (values.DATABASE_MIGRATION_URL && !values.DATABASE_URL) {
+    throw new ConfigError(["DATABASE_MIGRATION_URL: is set but DATABASE_URL is not; set both (the embedded database needs neither)"]);
+  }
   return {
     port: values.PORT,
     host: values.HOST,
     databaseUrl: values.DATABASE_URL,
+    databaseMigrationUrl: values.DATABASE_MIGRATION_URL,
     pgliteDataDir: values.PGLITE_DATA_DIR ?? path.join(homeDir, ".workforce", "db"),
     pgliteTemplateDir: defaultPgliteTemplate,
     gatewayUrl: values.CLAWDBOT_GATEWAY_URL ?? "http://127.0.0.1:18789",

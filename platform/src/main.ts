@@ -12,7 +12,6 @@ import { loadSigningSecret } from "./auth/signing-secret";
 import { supabaseTokenVerifier } from "./auth/supabase-verifier";
 import { ConfigError, loadConfig } from "./config";
 import { dataDirProblem, readDataDirMarker } from "./data-dir-identity";
-import { migrateDatabase } from "./db/migrate-database";
 import { openDatabase } from "./db/open-database";
 import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "./db/stream-stats-store";
 import { createGatewayClient } from "./gateway-client";
@@ -38,13 +37,12 @@ async function main(): Promise<void> {
   // Open and migrate the database while waiting for the gateway: both take a moment at start-up.
   const opening = openDatabase({
     databaseUrl: config.databaseUrl,
+    migrationUrl: config.databaseMigrationUrl,
     pgliteDataDir: config.pgliteDataDir,
     pgliteTemplateDir: config.pgliteTemplateDir,
-  })
-    .catch((error: unknown) =>
-      fail(`cannot open the database (${config.databaseUrl ? "DATABASE_URL" : `PGlite at ${config.pgliteDataDir}`}): ${String(error)}`),
-    )
-    .then(async (database) => ({ database, applied: await migrateDatabase(database.db).catch((error: unknown) => fail(String(error))) }));
+  }).catch((error: unknown) =>
+    fail(`cannot open the database (${config.databaseUrl ? "DATABASE_URL" : `PGlite at ${config.pgliteDataDir}`}): ${error instanceof Error ? error.message : String(error)}`),
+  );
   const health = await waitForGateway(gateway, config.gatewayWaitMs).catch((error: unknown) =>
     fail(
       `${error instanceof AppError ? error.message : String(error)} (waited ${config.gatewayWaitMs} ms; start the gateway first or set CLAWDBOT_GATEWAY_URL / GATEWAY_WAIT_MS)`,
@@ -53,13 +51,14 @@ async function main(): Promise<void> {
   const problem = dataDirProblem(health, await readDataDirMarker(config.tenantDataDir), config.tenantDataDir);
   if (problem) fail(problem);
 
-  const { database, applied } = await opening;
+  const database = await opening;
+  const applied = database.applied;
   if (database.seededFromTemplate) process.stdout.write(`platform: created the embedded database at ${config.pgliteDataDir} from the template\n`);
   if (applied.length > 0) process.stdout.write(`platform: applied migrations ${applied.join(", ")}\n`);
 
   const now = () => new Date();
-  const secret = config.supabase ? undefined : await loadSigningSecret(database.db);
-  const auth = secret ? createAuthService({ db: database.db, secret, now }) : undefined;
+  const secret = config.supabase ? undefined : await loadSigningSecret(database.system);
+  const auth = secret ? createAuthService({ system: database.system, secret, now }) : undefined;
   const verify = !secret
     ? supabaseTokenVerifier({ supabaseUrl: config.supabase?.url ?? "", jwtSecret: config.supabase?.jwtSecret, now })
     : embeddedTokenVerifier({
@@ -71,7 +70,7 @@ async function main(): Promise<void> {
   const logError = (message: string, error: unknown) =>
     process.stderr.write(`platform: ${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   const stats = createStreamStats({
-    store: createStreamStatsStore(database.db, STREAM_STATS_DEFAULTS),
+    store: createStreamStatsStore(database.system, STREAM_STATS_DEFAULTS),
     instanceId: randomUUID(),
     logError,
   });
@@ -81,6 +80,7 @@ async function main(): Promise<void> {
   const usage = createUsageRecorder({ db: database.db, logError });
   const app = createApp({
     db: database.db,
+    system: database.system,
     usage,
     gateway,
     auth,

@@ -1,6 +1,5 @@
 /** `npm run migrate -w platform`: applies pending migrations to DATABASE_URL or the embedded PGlite. */
 import { ConfigError, loadConfig } from "./config";
-import { migrateDatabase } from "./db/migrate-database";
 import { openDatabase } from "./db/open-database";
 
 async function main(): Promise<number> {
@@ -14,15 +13,12 @@ async function main(): Promise<number> {
     }
     throw error;
   }
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDataDir: config.pgliteDataDir });
-  try {
-    const applied = await migrateDatabase(database.db);
-    const where = config.databaseUrl ? "DATABASE_URL" : `PGlite at ${config.pgliteDataDir}`;
-    process.stdout.write(applied.length ? `applied ${applied.join(", ")} to ${where}\n` : `${where} is up to date\n`);
-    return 0;
-  } finally {
-    await database.close();
-  }
+  // Opening migrates (as DATABASE_MIGRATION_URL when set) and checks the application's login.
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, migrationUrl: config.databaseMigrationUrl, pgliteDataDir: config.pgliteDataDir });
+  await database.close();
+  const where = config.databaseUrl ? "DATABASE_URL" : `PGlite at ${config.pgliteDataDir}`;
+  process.stdout.write(database.applied.length ? `applied ${database.applied.join(", ")} to ${where}\n` : `${where} is up to date\n`);
+  return 0;
 }
 
 main().then(

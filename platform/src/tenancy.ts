@@ -2,16 +2,16 @@ import { AppError } from "@workforce/protocol";
 import type { AuthenticatedUser } from "./auth/access-token";
 import { hashToken } from "./auth/refresh-token";
 import { audit } from "./db/audit";
-import type { Database, Role, TenantTransaction } from "./db/schema";
-import { withTenant } from "./db/with-tenant";
+import type { Role, SystemDatabase, SystemTransaction } from "./db/schema";
+import { withSystem, withTenant } from "./db/scopes";
 
 /**
  * The few privileged tenancy operations that cannot run inside one tenant's transaction: they
- * create a tenant, or find a tenant from a secret (an invitation token). They run as the table
- * owner, deliberately narrow, and audit into the tenant they touch.
+ * create a tenant, or find a tenant from a secret (an invitation token). They run in the system
+ * scope, deliberately narrow, and audit into the tenant they touch.
  */
-export function createTenancy(db: Database, now: () => Date) {
-  async function createTenantIn(trx: TenantTransaction, userId: string, name: string): Promise<{ id: string; name: string; role: Role }> {
+export function createTenancy(system: SystemDatabase, now: () => Date) {
+  async function createTenantIn(trx: SystemTransaction, userId: string, name: string): Promise<{ id: string; name: string; role: Role }> {
     const tenant = await trx.insertInto("tenants").values({ name, created_at: now() }).returning(["id", "name"]).executeTakeFirstOrThrow();
     await trx.insertInto("memberships").values({ tenant_id: tenant.id, user_id: userId, role: "owner", created_at: now() }).execute();
     await audit(trx, { tenantId: tenant.id, actor: { userId, apiKeyId: null }, action: "tenant.create", target: tenant.id, details: { name } });
@@ -23,7 +23,7 @@ export function createTenancy(db: Database, now: () => Date) {
    * address to a new user id (the old account was deleted): the newcomer then gets a placeholder
    * rather than a failed request, and invitations still match the email in their token.
    */
-  async function freeEmail(trx: TenantTransaction, user: AuthenticatedUser): Promise<string> {
+  async function freeEmail(trx: SystemTransaction, user: AuthenticatedUser): Promise<string> {
     const email = user.email.toLowerCase();
     if (!email) return `${user.id}@users.invalid`;
     const holder = await trx.selectFrom("users").select("id").where("email", "=", email).executeTakeFirst();
@@ -33,16 +33,16 @@ export function createTenancy(db: Database, now: () => Date) {
   return {
     /** A new organisation with `userId` as its owner. */
     async createTenant(userId: string, name: string): Promise<{ id: string; name: string; role: Role }> {
-      return db.transaction().execute((trx) => createTenantIn(trx, userId, name));
+      return withSystem(system, (trx) => createTenantIn(trx, userId, name));
     },
 
     /**
      * Deletes the organisation and, by cascade, every row that belongs to it: memberships,
      * agents, invitations, API keys, usage, budget and its audit log. Users stay (they may
-     * belong to other organisations). Runs as the owner: the app role may not delete tenants.
+     * belong to other organisations). Runs in the system scope: the app role may not delete tenants.
      */
     async deleteTenant(tenantId: string): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+      await withSystem(system, async (trx) => {
         await trx.deleteFrom("stream_tenant_streams").where("tenant_id", "=", tenantId).execute();
         await trx.deleteFrom("tenants").where("id", "=", tenantId).execute();
       });
@@ -50,17 +50,15 @@ export function createTenancy(db: Database, now: () => Date) {
 
     /** Joins the invitation's tenant; the signed-in user's email must be the invited one. */
     async acceptInvitation(user: AuthenticatedUser, token: string): Promise<{ id: string; name: string; role: Role }> {
-      const invitation = await db
-        .selectFrom("invitations")
-        .selectAll()
-        .where("token_hash", "=", hashToken(token))
-        .executeTakeFirst();
+      const invitation = await withSystem(system, (trx) =>
+        trx.selectFrom("invitations").selectAll().where("token_hash", "=", hashToken(token)).executeTakeFirst(),
+      );
       const usable = invitation && !invitation.accepted_at && !invitation.revoked_at && new Date(invitation.expires_at) > now();
       if (!invitation || !usable) throw new AppError("not_found", "This invitation does not exist, has expired, or was already used");
       if (invitation.email !== user.email.toLowerCase()) {
         throw new AppError("forbidden", `This invitation is for ${invitation.email}; sign in with that address to accept it`);
       }
-      return withTenant(db, invitation.tenant_id, async (trx) => {
+      return withTenant(system, invitation.tenant_id, async (trx) => {
         await trx
           .insertInto("memberships")
           .values({ tenant_id: invitation.tenant_id, user_id: user.id, role: invitation.role, created_at: now() })
@@ -95,10 +93,10 @@ export function createTenancy(db: Database, now: () => Date) {
      * their organisation (which used to answer 403).
      */
     async provisionUser(user: AuthenticatedUser): Promise<void> {
-      const known = await db.selectFrom("users").select("id").where("id", "=", user.id).executeTakeFirst();
+      const known = await withSystem(system, (trx) => trx.selectFrom("users").select("id").where("id", "=", user.id).executeTakeFirst());
       if (known) return;
       for (const placeholder of [false, true]) {
-        const outcome = await db.transaction().execute(async (trx) => {
+        const outcome = await withSystem(system, async (trx) => {
           const email = placeholder ? `${user.id}@users.invalid` : await freeEmail(trx, user);
           // No conflict target: a concurrent insert of the same id (or email) waits, then does nothing.
           const inserted = await trx

@@ -1,7 +1,7 @@
 import type { Agent, SessionHistory } from "@workforce/protocol";
 import { readBudget, type BudgetView } from "./budgets";
 import type { Database } from "./db/schema";
-import { withTenant } from "./db/with-tenant";
+import { withTenant } from "./db/scopes";
 import type { GatewayClient } from "./gateway-client";
 
 /** Everything the platform and the gateway hold for one tenant, as one JSON document. */

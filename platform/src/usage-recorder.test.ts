@@ -1,3 +1,4 @@
+import { withSystem } from "./db/scopes";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OpenDatabase } from "./db/open-database";
@@ -9,7 +10,7 @@ let tenantId: string;
 
 beforeAll(async () => {
   database = await openTestDatabase();
-  tenantId = (await database.db.insertInto("tenants").values({ name: "Usage", created_at: new Date() }).returning("id").executeTakeFirstOrThrow()).id;
+  tenantId = (await withSystem(database.system, (trx) => trx.insertInto("tenants").values({ name: "Usage", created_at: new Date() }).returning("id").executeTakeFirstOrThrow())).id;
 });
 afterAll(async () => {
   await database.close();
@@ -29,7 +30,7 @@ const record = (runId: string, extra: Partial<UsageRecord> = {}): UsageRecord =>
 });
 
 const rowsOf = async (runIds: string[]) =>
-  (await database.db.selectFrom("usage_events").select("run_id").where("run_id", "in", runIds).execute()).map((row) => row.run_id).sort();
+  (await withSystem(database.system, (trx) => trx.selectFrom("usage_events").select("run_id").where("run_id", "in", runIds).execute())).map((row) => row.run_id).sort();
 
 describe("the usage recorder", () => {
   it("writes queued runs in one batch, once per run, and counts them as uncommitted until then", async () => {

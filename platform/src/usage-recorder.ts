@@ -1,5 +1,5 @@
 import type { Database } from "./db/schema";
-import { withTenant } from "./db/with-tenant";
+import { withTenant } from "./db/scopes";
 import { TtlCache } from "./ttl-cache";
 
 /** One finished run's token usage, as a `usage_events` row. */

@@ -3,6 +3,7 @@
  * this process's routes loses access at once; one removed behind its back (another process,
  * or the database directly) within the cache's TTL.
  */
+import { withSystem } from "../db/scopes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
 import { caller, createTestPlatform, errorOf, joinAs, signUp, type TestPlatform } from "../test-support/test-platform";
@@ -51,7 +52,7 @@ describe("the authentication cache", () => {
     const member = await joinAs(platform, owner, "member3@example.com", "member");
     expect((await members(member)).status).toBe(200);
     // As another platform process would: straight in the database.
-    await platform.database.db.deleteFrom("memberships").where("tenant_id", "=", owner.tenantId).where("user_id", "=", member.userId).execute();
+    await withSystem(platform.database.system, (trx) => trx.deleteFrom("memberships").where("tenant_id", "=", owner.tenantId).where("user_id", "=", member.userId).execute());
     expect((await members(member)).status).toBe(200);
     clock += AUTH_CACHE_TTL_MS + 1;
     expect(await errorOf(await members(member))).toMatchObject({ status: 403, code: "forbidden" });

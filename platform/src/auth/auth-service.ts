@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { AppError } from "@workforce/protocol";
 import { audit } from "../db/audit";
-import type { Database, TenantTransaction, UserRow } from "../db/schema";
-import { withTenant } from "../db/with-tenant";
+import type { SystemDatabase, SystemTransaction, UserRow } from "../db/schema";
+import { withSystem } from "../db/scopes";
 import { issueAccessToken } from "./access-token";
 import { toGoTrueUser, type GoTrueSession, type GoTrueUser } from "./gotrue-user";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "./password";
@@ -14,23 +14,22 @@ export const MIN_PASSWORD_LENGTH = 8;
 export const REFRESH_REUSE_WINDOW_MS = 10_000;
 
 export interface AuthServiceDeps {
-  db: Database;
+  system: SystemDatabase;
   secret: Uint8Array;
   now: () => Date;
   throttle?: SignInThrottleOptions;
 }
 
-type Executor = Database | TenantTransaction;
 
 export type SignOutScope = "global" | "local" | "others";
 
 /** The embedded, GoTrue-compatible identity provider: users, passwords, sessions, refresh tokens. */
 export function createAuthService(deps: AuthServiceDeps) {
-  const { db, now } = deps;
-  const throttle = createSignInThrottle(db, now, deps.throttle);
+  const { system, now } = deps;
+  const throttle = createSignInThrottle(system, now, deps.throttle);
 
   /** Stores a new refresh token (inside the caller's transaction, so a rotation is atomic) and returns it. */
-  async function storeRefreshToken(executor: Executor, userId: string, sessionId: string, parentHash: string | null): Promise<string> {
+  async function storeRefreshToken(executor: SystemTransaction, userId: string, sessionId: string, parentHash: string | null): Promise<string> {
     const refreshToken = newRefreshToken();
     await executor
       .insertInto("refresh_tokens")
@@ -58,17 +57,17 @@ export function createAuthService(deps: AuthServiceDeps) {
    * not logged, so an attacker cannot flood the log.
    */
   async function auditSignInFailure(userId: string, email: string): Promise<void> {
-    const tenants = await db.selectFrom("memberships").select("tenant_id").where("user_id", "=", userId).execute();
-    for (const { tenant_id: tenantId } of tenants) {
-      await withTenant(db, tenantId, (trx) =>
-        audit(trx, { tenantId, actor: { userId: null, apiKeyId: null }, action: "auth.sign_in_failed", target: userId, details: { email, reason: "invalid_password" } }),
-      );
-    }
+    await withSystem(system, async (trx) => {
+      const tenants = await trx.selectFrom("memberships").select("tenant_id").where("user_id", "=", userId).execute();
+      for (const { tenant_id: tenantId } of tenants) {
+        await audit(trx, { tenantId, actor: { userId: null, apiKeyId: null }, action: "auth.sign_in_failed", target: userId, details: { email, reason: "invalid_password" } });
+      }
+    });
   }
 
   async function startSession(user: UserRow, issuer: string): Promise<GoTrueSession> {
     const sessionId = randomUUID();
-    return sessionFor(user, issuer, sessionId, await storeRefreshToken(db, user.id, sessionId, null));
+    return sessionFor(user, issuer, sessionId, await withSystem(system, (trx) => storeRefreshToken(trx, user.id, sessionId, null)));
   }
 
   return {
@@ -79,7 +78,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         throw new AppError("weak_password", `Password should be at least ${MIN_PASSWORD_LENGTH} characters.`);
       }
       const passwordHash = await hashPassword(input.password);
-      const user = await db.transaction().execute(async (trx) => {
+      const user = await withSystem(system, async (trx) => {
         const created = await trx
           .insertInto("users")
           .values({ email, password_hash: passwordHash, last_sign_in_at: now(), created_at: now(), updated_at: now() })
@@ -103,7 +102,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     async signInWithPassword(input: { email: string; password: string }, issuer: string): Promise<GoTrueSession> {
       const email = input.email.trim().toLowerCase();
       await throttle.check(email);
-      const user = await db.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst();
+      const user = await withSystem(system, (trx) => trx.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst());
       const matches = await verifyPassword(input.password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
       if (!user || !matches) {
         await throttle.recordFailure(email);
@@ -111,12 +110,9 @@ export function createAuthService(deps: AuthServiceDeps) {
         throw new AppError("invalid_credentials", "Invalid login credentials");
       }
       await throttle.reset(email);
-      const signedIn = await db
-        .updateTable("users")
-        .set({ last_sign_in_at: now() })
-        .where("id", "=", user.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const signedIn = await withSystem(system, (trx) =>
+        trx.updateTable("users").set({ last_sign_in_at: now() }).where("id", "=", user.id).returningAll().executeTakeFirstOrThrow(),
+      );
       return startSession(signedIn, issuer);
     },
 
@@ -126,7 +122,7 @@ export function createAuthService(deps: AuthServiceDeps) {
      */
     async refresh(refreshToken: string, issuer: string): Promise<GoTrueSession> {
       const hash = hashToken(refreshToken);
-      const outcome = await db.transaction().execute(async (trx) => {
+      const outcome = await withSystem(system, async (trx) => {
         const row = await trx.selectFrom("refresh_tokens").selectAll().where("token_hash", "=", hash).forUpdate().executeTakeFirst();
         if (!row) return { kind: "unknown" as const };
         if (row.revoked) {
@@ -158,25 +154,29 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     /** The user behind a verified token, provided its session has not been signed out. */
     async getUser(userId: string, sessionId: string | undefined): Promise<GoTrueUser> {
-      const user = await db.selectFrom("users").selectAll().where("id", "=", userId).executeTakeFirst();
-      if (!user) throw new AppError("invalid_token", "User from sub claim in JWT does not exist");
-      if (sessionId) {
-        const active = await db
-          .selectFrom("refresh_tokens")
-          .select("token_hash")
-          .where("session_id", "=", sessionId)
-          .where("revoked", "=", false)
-          .executeTakeFirst();
-        if (!active) throw new AppError("invalid_token", "Session from session_id claim in JWT does not exist or was signed out");
-      }
-      return toGoTrueUser(user);
+      return withSystem(system, async (trx) => {
+        const user = await trx.selectFrom("users").selectAll().where("id", "=", userId).executeTakeFirst();
+        if (!user) throw new AppError("invalid_token", "User from sub claim in JWT does not exist");
+        if (sessionId) {
+          const active = await trx
+            .selectFrom("refresh_tokens")
+            .select("token_hash")
+            .where("session_id", "=", sessionId)
+            .where("revoked", "=", false)
+            .executeTakeFirst();
+          if (!active) throw new AppError("invalid_token", "Session from session_id claim in JWT does not exist or was signed out");
+        }
+        return toGoTrueUser(user);
+      });
     },
 
     async signOut(userId: string, sessionId: string | undefined, scope: SignOutScope): Promise<void> {
-      let query = db.updateTable("refresh_tokens").set({ revoked: true }).where("user_id", "=", userId);
-      if (scope === "local") query = query.where("session_id", "=", sessionId ?? "00000000-0000-0000-0000-000000000000");
-      if (scope === "others" && sessionId) query = query.where("session_id", "!=", sessionId);
-      await query.execute();
+      await withSystem(system, async (trx) => {
+        let query = trx.updateTable("refresh_tokens").set({ revoked: true }).where("user_id", "=", userId);
+        if (scope === "local") query = query.where("session_id", "=", sessionId ?? "00000000-0000-0000-0000-000000000000");
+        if (scope === "others" && sessionId) query = query.where("session_id", "!=", sessionId);
+        await query.execute();
+      });
     },
   };
 }

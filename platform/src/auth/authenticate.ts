@@ -2,8 +2,8 @@ import { AppError, UUID_PATTERN } from "@workforce/protocol";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv, Principal, Scope } from "../app-env";
 import { SCOPES } from "../app-env";
-import type { Database, Role } from "../db/schema";
-import { withUser } from "../db/with-tenant";
+import type { Database, Role, SystemDatabase } from "../db/schema";
+import { withSystem, withUser } from "../db/scopes";
 import type { AccessTokenVerifier, AuthenticatedUser } from "./access-token";
 import type { AuthCache, CachedMembership } from "./auth-cache";
 import { API_KEY_PREFIX } from "./api-key-secret";
@@ -17,7 +17,10 @@ export function bearerToken(header: string | undefined): string {
 }
 
 export interface AuthenticateDeps {
+  /** Memberships are read in the user's scope. */
   db: Database;
+  /** The system scope: an API key is found by its hash before its tenant is known. */
+  system: SystemDatabase;
   verify: AccessTokenVerifier;
   now: () => Date;
   /** Called for every verified user before tenant resolution (Supabase mode creates the local records here). */
@@ -78,15 +81,17 @@ export function authenticate(deps: AuthenticateDeps): MiddlewareHandler<AppEnv> 
       const keyHash = hashToken(token);
       let key = deps.cache?.apiKey(keyHash);
       if (!key) {
-        // Looked up as the owner: the key is what tells us the tenant. last_used_at is thus
-        // refreshed at most once per cache lifetime.
-        const row = await deps.db
-          .updateTable("api_keys")
-          .set({ last_used_at: deps.now() })
-          .where("key_hash", "=", keyHash)
-          .where("revoked_at", "is", null)
-          .returning(["id", "tenant_id", "scopes"])
-          .executeTakeFirst();
+        // Looked up in the system scope: the key is what tells us the tenant. last_used_at is
+        // thus refreshed at most once per cache lifetime.
+        const row = await withSystem(deps.system, (trx) =>
+          trx
+            .updateTable("api_keys")
+            .set({ last_used_at: deps.now() })
+            .where("key_hash", "=", keyHash)
+            .where("revoked_at", "is", null)
+            .returning(["id", "tenant_id", "scopes"])
+            .executeTakeFirst(),
+        );
         if (!row) throw new AppError("invalid_token", "API key is invalid or was revoked");
         key = { id: row.id, tenantId: row.tenant_id, scopes: row.scopes };
         deps.cache?.rememberApiKey(keyHash, key);

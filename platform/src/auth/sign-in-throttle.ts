@@ -1,5 +1,6 @@
 import { AppError } from "@workforce/protocol";
-import type { Database } from "../db/schema";
+import type { SystemDatabase } from "../db/schema";
+import { withSystem } from "../db/scopes";
 
 export interface SignInThrottleOptions {
   /** Failed attempts per email allowed inside the window before 429 (default 5). */
@@ -12,7 +13,7 @@ export interface SignInThrottleOptions {
  * Limits failed password sign-ins per email. Failures live in the database, so every platform
  * process behind the load balancer sees the same count.
  */
-export function createSignInThrottle(db: Database, now: () => Date, options: SignInThrottleOptions = {}) {
+export function createSignInThrottle(system: SystemDatabase, now: () => Date, options: SignInThrottleOptions = {}) {
   const maxFailures = options.maxFailures ?? 5;
   const windowMs = options.windowMs ?? 15 * 60_000;
 
@@ -20,14 +21,9 @@ export function createSignInThrottle(db: Database, now: () => Date, options: Sig
     /** Throws 429 rate_limited with Retry-After when this email has failed too often recently. */
     async check(email: string): Promise<void> {
       const since = new Date(now().getTime() - windowMs);
-      const failures = await db
-        .selectFrom("sign_in_failures")
-        .select("failed_at")
-        .where("email", "=", email)
-        .where("failed_at", ">", since)
-        .orderBy("failed_at", "desc")
-        .limit(maxFailures)
-        .execute();
+      const failures = await withSystem(system, (trx) =>
+        trx.selectFrom("sign_in_failures").select("failed_at").where("email", "=", email).where("failed_at", ">", since).orderBy("failed_at", "desc").limit(maxFailures).execute(),
+      );
       if (failures.length < maxFailures) return;
       const oldest = failures[failures.length - 1]!.failed_at;
       const retryAfter = Math.max(1, Math.ceil((oldest.getTime() + windowMs - now().getTime()) / 1000));
@@ -37,11 +33,13 @@ export function createSignInThrottle(db: Database, now: () => Date, options: Sig
       });
     },
     async recordFailure(email: string): Promise<void> {
-      await db.deleteFrom("sign_in_failures").where("email", "=", email).where("failed_at", "<=", new Date(now().getTime() - windowMs)).execute();
-      await db.insertInto("sign_in_failures").values({ email, failed_at: now() }).execute();
+      await withSystem(system, async (trx) => {
+        await trx.deleteFrom("sign_in_failures").where("email", "=", email).where("failed_at", "<=", new Date(now().getTime() - windowMs)).execute();
+        await trx.insertInto("sign_in_failures").values({ email, failed_at: now() }).execute();
+      });
     },
     async reset(email: string): Promise<void> {
-      await db.deleteFrom("sign_in_failures").where("email", "=", email).execute();
+      await withSystem(system, (trx) => trx.deleteFrom("sign_in_failures").where("email", "=", email).execute());
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { TenantTransaction } from "./schema";
+import type { SystemTransaction, TenantTransaction } from "./schema";
 
 export interface AuditEntry {
   tenantId: string;
@@ -11,7 +11,7 @@ export interface AuditEntry {
 }
 
 /** Appends to the tenant's audit log inside the same transaction as the change it records. */
-export async function audit(trx: TenantTransaction, entry: AuditEntry): Promise<void> {
+export async function audit(trx: TenantTransaction | SystemTransaction, entry: AuditEntry): Promise<void> {
   await trx
     .insertInto("audit_log")
     .values({

@@ -3,7 +3,6 @@
  * in the directory given as the only argument — initdb, every migration, nothing else (no
  * signing secret, no rows) — so each new PGlite data directory starts as a copy of it.
  */
-import { migrateDatabase } from "./migrate-database";
 import { migrationProvider } from "./migrations";
 import { openDatabase } from "./open-database";
 import { stampPgliteTemplate } from "./pglite-template";
@@ -14,12 +13,9 @@ async function main(): Promise<number> {
     process.stderr.write("usage: create-pglite-template <directory>\n");
     return 2;
   }
+  // Opening migrates it.
   const database = await openDatabase({ pgliteDataDir: dir });
-  try {
-    await migrateDatabase(database.db);
-  } finally {
-    await database.close();
-  }
+  await database.close();
   await stampPgliteTemplate(dir, Object.keys(await migrationProvider.getMigrations()));
   return 0;
 }

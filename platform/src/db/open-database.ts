@@ -1,29 +1,45 @@
 import { mkdir } from "node:fs/promises";
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
+import { migrateDatabase } from "./migrate-database";
 import { migrationProvider } from "./migrations";
+import { APP_ROLE } from "./migrations/002-tenancy-and-rls";
+import { SYSTEM_ROLE } from "./migrations/004-forced-rls-and-system-role";
 import { PGliteDialect } from "./pglite-dialect";
 import { seedFromTemplate } from "./pglite-template";
-import type { Database, DatabaseSchema } from "./schema";
+import type { DatabaseSchema } from "./schema";
+import { databaseHandles, type Database, type SystemDatabase } from "./scopes";
 
 export interface OpenDatabase {
+  /** Tenant and user transactions (what routes get). */
   db: Database;
+  /** Also system transactions: only for the few cross-tenant operations. */
+  system: SystemDatabase;
   /** "postgres" (DATABASE_URL) or "pglite" (embedded). */
   kind: "postgres" | "pglite";
   /** True when a new PGlite directory was created from the template instead of by initdb. */
   seededFromTemplate?: boolean;
+  /** Migrations applied while opening. */
+  applied: string[];
   close(): Promise<void>;
 }
 
 export interface DatabaseOptions {
-  /** Postgres connection string; when absent the embedded PGlite is used. */
+  /** Postgres connection string the application logs in with; when absent the embedded PGlite is used. */
   databaseUrl?: string | undefined;
+  /** The table owner's connection string, for migrations (DATABASE_MIGRATION_URL); default databaseUrl. */
+  migrationUrl?: string | undefined;
   /** Directory of the embedded database; "memory://" keeps it in memory (tests). */
   pgliteDataDir?: string | undefined;
   /** A pre-initialised, migrated PGlite directory that new data directories are copied from. */
   pgliteTemplateDir?: string | undefined;
   /** Postgres schema to use instead of public (one per test worker). */
   schema?: string | undefined;
+  /**
+   * Apply pending migrations and check the login's roles before handing out the handles (default
+   * true). False connects lazily, on the first query.
+   */
+  migrate?: boolean;
 }
 
 /**
@@ -33,17 +49,76 @@ export interface DatabaseOptions {
  */
 const PGLITE_SETTINGS = ["-c", "shared_buffers=16MB"];
 
-/** Opens Postgres through a pg pool, or the embedded PGlite persisted at `pgliteDataDir`. */
-export async function openDatabase(options: DatabaseOptions): Promise<OpenDatabase> {
-  if (options.databaseUrl) {
-    const pool = new pg.Pool({
-      connectionString: options.databaseUrl,
-      max: 10,
-      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
-    });
-    const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: "postgres", close: () => db.destroy() };
+/** Why the application's login cannot use the platform's roles, with the statement that fixes it. */
+export class DatabaseRoleError extends Error {
+  override name = "DatabaseRoleError";
+}
+
+function pool(connectionString: string, schema: string | undefined, max: number): pg.Pool {
+  return new pg.Pool({ connectionString, max, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+}
+
+/**
+ * Makes sure the login of DATABASE_URL may switch to the platform's roles. The migrating owner
+ * grants the app role when the login is someone else (a role that owns no tables, decision 009).
+ * Asked on a connection of its own: the app pool's connections switch role as they open.
+ */
+async function ensureRoleMembership(databaseUrl: string, owner: Kysely<DatabaseSchema> | undefined): Promise<void> {
+  const probe = new pg.Client({ connectionString: databaseUrl });
+  await probe.connect();
+  try {
+    const check = async () =>
+      (
+        await probe.query<{ login: string; superuser: boolean; app: boolean; system: boolean }>(
+          `select current_user as login, (select rolsuper from pg_roles where rolname = current_user) as superuser,
+             pg_has_role(current_user, $1, 'MEMBER') as app, pg_has_role(current_user, $2, 'MEMBER') as system`,
+          [APP_ROLE, SYSTEM_ROLE],
+        )
+      ).rows[0];
+    let row = await check();
+    if (!row || row.superuser || (row.app && row.system)) return;
+    if (owner) {
+      try {
+        // The system role comes with it (the app role is a member of it, without inheriting).
+        await sql`grant ${sql.id(APP_ROLE)} to ${sql.id(row.login)}`.execute(owner);
+        row = await check();
+      } catch {
+        // reported below with the statement to run by hand
+      }
+    }
+    if (row && !(row.app && row.system)) {
+      throw new DatabaseRoleError(
+        `the DATABASE_URL login "${row.login}" is not a member of ${APP_ROLE} (and through it ${SYSTEM_ROLE}); as the tables' owner run: grant ${APP_ROLE} to "${row.login}";`,
+      );
+    }
+  } finally {
+    await probe.end();
   }
+}
+
+async function openPostgres(options: DatabaseOptions & { databaseUrl: string }): Promise<OpenDatabase> {
+  let applied: string[] = [];
+  const ownerUrl = options.migrationUrl ?? options.databaseUrl;
+  const owner = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: pool(ownerUrl, options.schema, 1) }) });
+  try {
+    if (options.migrate !== false) applied = await migrateDatabase(owner, options.schema);
+    if (options.migrate !== false) await ensureRoleMembership(options.databaseUrl, options.migrationUrl ? owner : undefined);
+  } finally {
+    await owner.destroy();
+  }
+  const appPool = pool(options.databaseUrl, options.schema, 10);
+  // Every connection starts as the app role: a query outside any scope sees no rows even when the
+  // login is the tables' owner. A connection that cannot switch is closed rather than used.
+  appPool.on("connect", (client) => {
+    client.query(`set role ${APP_ROLE}`).catch(() => void client.end());
+  });
+  const app = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: appPool }) });
+  return { ...databaseHandles(app), kind: "postgres", applied, close: () => app.destroy() };
+}
+
+/** Opens Postgres through a pg pool, or the embedded PGlite persisted at `pgliteDataDir`, and migrates it. */
+export async function openDatabase(options: DatabaseOptions): Promise<OpenDatabase> {
+  if (options.databaseUrl) return openPostgres({ ...options, databaseUrl: options.databaseUrl });
   // Imported here so a platform on DATABASE_URL never loads PGlite.
   const { PGlite } = await import("@electric-sql/pglite");
   const dataDir = options.pgliteDataDir ?? "memory://";
@@ -53,14 +128,25 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
     seededFromTemplate = await seedFromTemplate(dataDir, options.pgliteTemplateDir, Object.keys(await migrationProvider.getMigrations()));
   }
   const pglite = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
-  const db = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite) });
-  return {
-    db,
-    kind: "pglite",
-    seededFromTemplate,
-    async close() {
-      await db.destroy();
-      await pglite.close();
-    },
-  };
+  const kysely = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite) });
+  try {
+    const applied = options.migrate === false ? [] : await migrateDatabase(kysely);
+    // PGlite's one session is a superuser, which row-level security never filters: from here on
+    // it is the app role, and only scoped transactions switch (locally) to another.
+    await pglite.exec(`set role ${APP_ROLE}`);
+    return {
+      ...databaseHandles(kysely),
+      kind: "pglite",
+      seededFromTemplate,
+      applied,
+      async close() {
+        await kysely.destroy();
+        await pglite.close();
+      },
+    };
+  } catch (error) {
+    await kysely.destroy();
+    await pglite.close();
+    throw error;
+  }
 }

@@ -1,9 +1,16 @@
-import { sql } from "kysely";
+import { randomUUID } from "node:crypto";
+import { Kysely, PostgresDialect, sql } from "kysely";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openTestDatabase } from "../test-support/test-platform";
-import type { OpenDatabase } from "./open-database";
-import { withTenant, withUser } from "./with-tenant";
+import { adminQuery, openTestDatabase } from "../test-support/test-platform";
+import { migrateDatabase } from "./migrate-database";
+import { PLATFORM_TABLES } from "./migrations/004-forced-rls-and-system-role";
+import { openDatabase, type OpenDatabase } from "./open-database";
+import { PGliteDialect } from "./pglite-dialect";
+import type { DatabaseSchema } from "./schema";
+import { withSystem, withTenant, withUser } from "./scopes";
 
+const databaseUrl = process.env.DATABASE_URL;
 let database: OpenDatabase;
 let tenantA: string;
 let tenantB: string;
@@ -12,38 +19,39 @@ let userB: string;
 
 beforeAll(async () => {
   database = await openTestDatabase();
-  const db = database.db;
-  [tenantA, tenantB] = (await db.insertInto("tenants").values([{ name: "A" }, { name: "B" }]).returning("id").execute()).map((row) => row.id) as [string, string];
-  [userA, userB] = (
+  await withSystem(database.system, async (db) => {
+    [tenantA, tenantB] = (await db.insertInto("tenants").values([{ name: "A" }, { name: "B" }]).returning("id").execute()).map((row) => row.id) as [string, string];
+    [userA, userB] = (
+      await db
+        .insertInto("users")
+        .values([
+          { email: "a@example.com", password_hash: "x" },
+          { email: "b@example.com", password_hash: "y" },
+        ])
+        .returning("id")
+        .execute()
+    ).map((row) => row.id) as [string, string];
     await db
-      .insertInto("users")
+      .insertInto("memberships")
       .values([
-        { email: "a@example.com", password_hash: "x" },
-        { email: "b@example.com", password_hash: "y" },
+        { tenant_id: tenantA, user_id: userA, role: "owner" },
+        { tenant_id: tenantB, user_id: userB, role: "owner" },
       ])
-      .returning("id")
-      .execute()
-  ).map((row) => row.id) as [string, string];
-  await db
-    .insertInto("memberships")
-    .values([
-      { tenant_id: tenantA, user_id: userA, role: "owner" },
-      { tenant_id: tenantB, user_id: userB, role: "owner" },
-    ])
-    .execute();
-  await db
-    .insertInto("agents")
-    .values([
-      { tenant_id: tenantA, slug: "ada", name: "Ada" },
-      { tenant_id: tenantB, slug: "bob", name: "Bob" },
-    ])
-    .execute();
+      .execute();
+    await db
+      .insertInto("agents")
+      .values([
+        { tenant_id: tenantA, slug: "ada", name: "Ada" },
+        { tenant_id: tenantB, slug: "bob", name: "Bob" },
+      ])
+      .execute();
+  });
 });
 afterAll(async () => {
   await database?.close();
 });
 
-describe(`row-level security (${process.env.DATABASE_URL ? "Postgres" : "PGlite"})`, () => {
+describe(`row-level security (${databaseUrl ? "Postgres" : "PGlite"})`, () => {
   it("runs tenant transactions as a role that cannot bypass RLS", async () => {
     const role = await withTenant(database.db, tenantA, async (trx) => {
       const result = await sql<{ user: string; superuser: boolean; bypass: boolean }>`
@@ -51,6 +59,17 @@ describe(`row-level security (${process.env.DATABASE_URL ? "Postgres" : "PGlite"
       return result.rows[0];
     });
     expect(role).toEqual({ user: "workforce_app", superuser: false, bypass: false });
+  });
+
+  it("forces row-level security on every table, so even their owner is filtered", async () => {
+    const rows = await withSystem(database.system, (trx) =>
+      sql<{ relname: string; rls: boolean; forced: boolean }>`
+        select relname, relrowsecurity as rls, relforcerowsecurity as forced from pg_class
+        where relnamespace = current_schema()::regnamespace and relkind = 'r' and relname not like 'kysely_%'`.execute(trx),
+    );
+    const tables = rows.rows.map((row) => row.relname).sort();
+    expect(tables).toEqual([...PLATFORM_TABLES].sort());
+    expect(rows.rows.filter((row) => !row.rls || !row.forced)).toEqual([]);
   });
 
   it("shows a query without a tenant filter only its own tenant's rows", async () => {
@@ -72,14 +91,14 @@ describe(`row-level security (${process.env.DATABASE_URL ? "Postgres" : "PGlite"
     expect(updated.numUpdatedRows).toBe(0n);
     const deleted = await withTenant(database.db, tenantA, (trx) => trx.deleteFrom("agents").executeTakeFirst());
     expect(deleted.numDeletedRows).toBe(1n);
-    const bob = await database.db.selectFrom("agents").select("name").where("slug", "=", "bob").executeTakeFirst();
+    const bob = await withSystem(database.system, (trx) => trx.selectFrom("agents").select("name").where("slug", "=", "bob").executeTakeFirst());
     expect(bob).toEqual({ name: "Bob" });
   });
 
-  it("never exposes password hashes to the app role", async () => {
-    await expect(withTenant(database.db, tenantA, (trx) => trx.selectFrom("users").select("password_hash").execute())).rejects.toThrow(
-      /permission denied/,
-    );
+  it("never exposes password hashes, refresh tokens or settings to the app role", async () => {
+    await expect(withTenant(database.db, tenantA, (trx) => trx.selectFrom("users").select("password_hash").execute())).rejects.toThrow(/permission denied/);
+    await expect(withUser(database.db, userA, (trx) => trx.selectFrom("refresh_tokens").selectAll().execute())).rejects.toThrow(/permission denied/);
+    await expect(withTenant(database.db, tenantA, (trx) => trx.selectFrom("settings").selectAll().execute())).rejects.toThrow(/permission denied/);
   });
 
   it("shows a user only their own memberships across tenants", async () => {
@@ -92,17 +111,32 @@ describe(`row-level security (${process.env.DATABASE_URL ? "Postgres" : "PGlite"
     expect(rows).toEqual([]);
   });
 
+  it("hands routes a handle they cannot query without a scope", () => {
+    const unscoped = () =>
+      // @ts-expect-error -- the app's handle has no query builder: only withTenant/withUser open a transaction.
+      database.db.selectFrom("agents");
+    expect(unscoped).toThrow(TypeError);
+  });
+
   it("isolates budgets and per-tenant stream counts too", async () => {
+    await withSystem(database.system, async (db) => {
+      await db
+        .insertInto("tenant_budgets")
+        .values([
+          { tenant_id: tenantA, monthly_tokens: 10 },
+          { tenant_id: tenantB, monthly_tokens: 20 },
+        ])
+        .execute();
+      await db.insertInto("stream_instances").values({ instance_id: "i1", open_streams: 3, streams_started: 3, events_sent: 0, resumes: 0 }).execute();
+      await db
+        .insertInto("stream_tenant_streams")
+        .values([
+          { instance_id: "i1", tenant_id: tenantA, open_streams: 1 },
+          { instance_id: "i1", tenant_id: tenantB, open_streams: 2 },
+        ])
+        .execute();
+    });
     const db = database.db;
-    await db.insertInto("tenant_budgets").values([
-      { tenant_id: tenantA, monthly_tokens: 10 },
-      { tenant_id: tenantB, monthly_tokens: 20 },
-    ]).execute();
-    await db.insertInto("stream_instances").values({ instance_id: "i1", open_streams: 3, streams_started: 3, events_sent: 0, resumes: 0 }).execute();
-    await db.insertInto("stream_tenant_streams").values([
-      { instance_id: "i1", tenant_id: tenantA, open_streams: 1 },
-      { instance_id: "i1", tenant_id: tenantB, open_streams: 2 },
-    ]).execute();
     const budgets = await withTenant(db, tenantA, (trx) => trx.selectFrom("tenant_budgets").select(["tenant_id", "monthly_tokens"]).execute());
     expect(budgets.map((row) => [row.tenant_id, Number(row.monthly_tokens)])).toEqual([[tenantA, 10]]);
     const streams = await withTenant(db, tenantB, (trx) => trx.selectFrom("stream_tenant_streams").select(["tenant_id", "open_streams"]).execute());
@@ -112,5 +146,78 @@ describe(`row-level security (${process.env.DATABASE_URL ? "Postgres" : "PGlite"
     ).rejects.toThrow(/permission denied/);
     const changed = await withTenant(db, tenantA, (trx) => trx.updateTable("tenant_budgets").set({ monthly_tokens: 0 }).where("tenant_id", "=", tenantB).executeTakeFirst());
     expect(changed.numUpdatedRows).toBe(0n);
+  });
+});
+
+/** Rows in `agents` and `users` seen by a query that names no tenant, run straight on a connection. */
+const unscopedCounts = async (kysely: Kysely<DatabaseSchema>) => ({
+  agents: (await kysely.selectFrom("agents").select("slug").execute()).length,
+  users: (await kysely.selectFrom("users").select("id").execute()).length,
+});
+
+describe.runIf(!databaseUrl)("a connection outside every scope (PGlite)", () => {
+  it("sees no rows as the app role, although the tables are full", async () => {
+    const { PGlite } = await import("@electric-sql/pglite");
+    const pglite = await PGlite.create("memory://");
+    const kysely = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite) });
+    try {
+      await migrateDatabase(kysely);
+      await pglite.exec(`set role workforce_system;
+        insert into tenants (id, name) values ('${randomUUID()}', 'T');
+        insert into agents (tenant_id, slug, name) select id, 'ada', 'Ada' from tenants;
+        insert into users (email, password_hash) values ('x@example.com', 'h');
+        set role workforce_app;`);
+      // What the platform's session is after opening: a deliberately unscoped query finds nothing.
+      expect(await unscopedCounts(kysely)).toEqual({ agents: 0, users: 0 });
+      await pglite.exec("set role workforce_system");
+      expect(await unscopedCounts(kysely)).toEqual({ agents: 1, users: 1 });
+    } finally {
+      await kysely.destroy();
+      await pglite.close();
+    }
+  });
+});
+
+describe.runIf(databaseUrl)("an application login that owns no tables (Postgres, DATABASE_MIGRATION_URL)", () => {
+  const login = `workforce_test_login_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const schema = `test_login_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const loginUrl = () => {
+    const url = new URL(databaseUrl!);
+    url.username = login;
+    url.password = "";
+    return url.toString();
+  };
+
+  beforeAll(async () => {
+    await adminQuery(databaseUrl!, `create role "${login}" login`);
+    await adminQuery(databaseUrl!, `create schema "${schema}"`);
+  });
+  afterAll(async () => {
+    await adminQuery(databaseUrl!, `drop schema "${schema}" cascade`);
+    await adminQuery(databaseUrl!, `drop owned by "${login}"; drop role "${login}"`);
+  });
+
+  it("migrates as the owner, gives the login the platform's roles, and works only through scopes", async () => {
+    const opened = await openDatabase({ databaseUrl: loginUrl(), migrationUrl: databaseUrl, schema });
+    try {
+      const tenantId = randomUUID();
+      await withSystem(opened.system, (trx) => trx.insertInto("tenants").values({ id: tenantId, name: "T" }).execute());
+      await withTenant(opened.db, tenantId, (trx) => trx.insertInto("agents").values({ tenant_id: tenantId, slug: "ada", name: "Ada" }).execute());
+      expect(await withTenant(opened.db, tenantId, (trx) => trx.selectFrom("agents").select("slug").execute())).toEqual([{ slug: "ada" }]);
+
+      const raw = new Kysely<DatabaseSchema>({
+        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: loginUrl(), max: 1, options: `-c search_path=${schema}` }) }),
+      });
+      try {
+        const owners = await sql<{ owner: string }>`select distinct tableowner as owner from pg_tables where schemaname = ${schema}`.execute(raw);
+        expect(owners.rows.map((row) => row.owner)).not.toContain(login);
+        // The login inherits the app role's grants: a deliberately unscoped query finds no rows.
+        expect(await unscopedCounts(raw)).toEqual({ agents: 0, users: 0 });
+      } finally {
+        await raw.destroy();
+      }
+    } finally {
+      await opened.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction } from "kysely";
+import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -163,7 +163,6 @@ export interface DatabaseSchema {
   tenant_budgets: TenantBudgetsTable;
 }
 
-export type Database = Kysely<DatabaseSchema>;
-export type TenantTransaction = Transaction<DatabaseSchema>;
+export type { Database, SystemDatabase, SystemTransaction, TenantTransaction, UserTransaction } from "./scopes";
 export type UserRow = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;

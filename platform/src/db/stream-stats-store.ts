@@ -1,6 +1,6 @@
 import { sql } from "kysely";
-import type { Database } from "./schema";
-import { withTenant } from "./with-tenant";
+import type { SystemDatabase } from "./schema";
+import { withSystem, withTenant } from "./scopes";
 
 /** What one process publishes: its lifetime counters, open streams per tenant, new TTFT samples. */
 export interface InstanceCounters {
@@ -55,11 +55,11 @@ const ago = (milliseconds: number) => sql<Date>`now() - make_interval(secs => ${
 const toNumber = (value: string | number | null | undefined) => (value === null || value === undefined ? 0 : Number(value));
 
 /**
- * The database side of the cluster-wide stream statistics. Instances write as the table owner
+ * The database side of the cluster-wide stream statistics. Instances write in the system scope
  * (they report every tenant's counts); a tenant's own counts are read through row-level
  * security, and other tenants appear only inside totals.
  */
-export function createStreamStatsStore(db: Database, options: StreamStatsStoreOptions) {
+export function createStreamStatsStore(system: SystemDatabase, options: StreamStatsStoreOptions) {
   return {
     /** Replaces this instance's row and tenant rows, appends its new TTFT samples, prunes old rows. */
     async publish(counters: InstanceCounters): Promise<void> {
@@ -71,7 +71,7 @@ export function createStreamStatsStore(db: Database, options: StreamStatsStoreOp
         events_sent: counters.eventsSent,
         resumes: counters.resumes,
       };
-      await db.transaction().execute(async (trx) => {
+      await withSystem(system, async (trx) => {
         await trx
           .insertInto("stream_instances")
           .values({ instance_id: counters.instanceId, ...totals })
@@ -89,37 +89,40 @@ export function createStreamStatsStore(db: Database, options: StreamStatsStoreOp
 
     /** Removes this instance at shutdown, so it stops counting at once instead of after its heartbeat expires. */
     async remove(instanceId: string): Promise<void> {
-      await db.deleteFrom("stream_instances").where("instance_id", "=", instanceId).execute();
+      await withSystem(system, (trx) => trx.deleteFrom("stream_instances").where("instance_id", "=", instanceId).execute());
     },
 
     /** Live instances' counters, the caller's tenant's share of them, and TTFT percentiles over the recent window. */
     async read(tenantId: string): Promise<ClusterReport> {
       const live = ago(options.liveForMs);
-      const instances = await db.selectFrom("stream_instances").selectAll().where("heartbeat_at", ">=", live).orderBy("started_at").orderBy("instance_id").execute();
-      const streaming = await db
-        .selectFrom("stream_tenant_streams")
-        .innerJoin("stream_instances", "stream_instances.instance_id", "stream_tenant_streams.instance_id")
-        .select(sql<string | number>`count(distinct stream_tenant_streams.tenant_id)`.as("tenants"))
-        .where("stream_instances.heartbeat_at", ">=", live)
-        .where("stream_tenant_streams.open_streams", ">", 0)
-        .executeTakeFirst();
-      const own = await withTenant(db, tenantId, (trx) => trx.selectFrom("stream_tenant_streams").select(["instance_id", "open_streams"]).execute());
+      const { instances, streaming, ttft } = await withSystem(system, async (trx) => {
+        const instances = await trx.selectFrom("stream_instances").selectAll().where("heartbeat_at", ">=", live).orderBy("started_at").orderBy("instance_id").execute();
+        const streaming = await trx
+          .selectFrom("stream_tenant_streams")
+          .innerJoin("stream_instances", "stream_instances.instance_id", "stream_tenant_streams.instance_id")
+          .select(sql<string | number>`count(distinct stream_tenant_streams.tenant_id)`.as("tenants"))
+          .where("stream_instances.heartbeat_at", ">=", live)
+          .where("stream_tenant_streams.open_streams", ">", 0)
+          .executeTakeFirst();
+        const recent = trx
+          .selectFrom("ttft_samples")
+          .select("ttft_ms")
+          .where("recorded_at", ">=", ago(options.ttftWindowMs))
+          .orderBy("id", "desc")
+          .limit(options.ttftMaxSamples)
+          .as("recent");
+        const ttft = await trx
+          .selectFrom(recent)
+          .select([
+            sql<number | null>`percentile_disc(0.5) within group (order by recent.ttft_ms)`.as("median"),
+            sql<number | null>`percentile_disc(0.95) within group (order by recent.ttft_ms)`.as("p95"),
+            sql<string | number>`count(*)`.as("samples"),
+          ])
+          .executeTakeFirst();
+        return { instances, streaming, ttft };
+      });
+      const own = await withTenant(system, tenantId, (trx) => trx.selectFrom("stream_tenant_streams").select(["instance_id", "open_streams"]).execute());
       const ownByInstance = new Map(own.map((row) => [row.instance_id, row.open_streams]));
-      const recent = db
-        .selectFrom("ttft_samples")
-        .select("ttft_ms")
-        .where("recorded_at", ">=", ago(options.ttftWindowMs))
-        .orderBy("id", "desc")
-        .limit(options.ttftMaxSamples)
-        .as("recent");
-      const ttft = await db
-        .selectFrom(recent)
-        .select([
-          sql<number | null>`percentile_disc(0.5) within group (order by recent.ttft_ms)`.as("median"),
-          sql<number | null>`percentile_disc(0.95) within group (order by recent.ttft_ms)`.as("p95"),
-          sql<string | number>`count(*)`.as("samples"),
-        ])
-        .executeTakeFirst();
       return {
         instances: instances.map((row) => ({
           id: row.instance_id,

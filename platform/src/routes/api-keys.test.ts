@@ -1,3 +1,4 @@
+import { withSystem } from "../db/scopes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
 import { caller, createTestPlatform, errorOf, signUp, type TestPlatform } from "../test-support/test-platform";
@@ -34,7 +35,7 @@ describe("API keys", () => {
     expect(secret).toMatch(/^wf_/);
     expect(key).toMatchObject({ name: "ci", prefix: secret.slice(0, 9), lastUsedAt: null, revokedAt: null, createdBy: ada.userId });
     expect(key.scopes).toEqual(["agents:read", "agents:write", "sessions:read", "sessions:write", "chat", "usage:read"]);
-    const rows = await platform.database.db.selectFrom("api_keys").selectAll().execute();
+    const rows = await withSystem(platform.database.system, (trx) => trx.selectFrom("api_keys").selectAll().execute());
     expect(JSON.stringify(rows)).not.toContain(secret);
     const list = await (await call("GET", "/api/keys", { token: ada.token })).text();
     expect(list).not.toContain(secret);
@@ -46,7 +47,7 @@ describe("API keys", () => {
     const agents = await call("GET", "/api/agents", { token: secret });
     expect(agents.status).toBe(200);
     expect(((await agents.json()) as { agents: { slug: string }[] }).agents.map((agent) => agent.slug)).toEqual(["ada"]);
-    const row = await platform.database.db.selectFrom("api_keys").select("last_used_at").where("id", "=", key.id).executeTakeFirstOrThrow();
+    const row = await withSystem(platform.database.system, (trx) => trx.selectFrom("api_keys").select("last_used_at").where("id", "=", key.id).executeTakeFirstOrThrow());
     expect(row.last_used_at).toBeInstanceOf(Date);
   });
 

@@ -7,7 +7,7 @@ import { actorOf, requireAdmin } from "../auth/authenticate";
 import { newApiKey } from "../auth/api-key-secret";
 import { audit } from "../db/audit";
 import type { Database } from "../db/schema";
-import { withTenant } from "../db/with-tenant";
+import { withTenant } from "../db/scopes";
 import { readJson } from "../validation";
 
 export const KeyInput = z.object({

@@ -1,3 +1,4 @@
+import { withSystem } from "../db/scopes";
 import { RunEvent, SseParser, type Agent } from "@workforce/protocol";
 import type { StreamStatsSnapshot } from "../stream-stats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -79,7 +80,7 @@ describe("agents and chat through the gateway", () => {
     expect(agent).toMatchObject({ slug: "ada", name: "Ada", role: "Analyst" });
     const create = gateway.requests.find((request) => request.method === "POST" && request.path === "/v1/agents");
     expect(create).toMatchObject({ tenantId: ada.tenantId, authorization: "Bearer hook-secret" });
-    const rows = await platform.database.db.selectFrom("agents").selectAll().execute();
+    const rows = await withSystem(platform.database.system, (trx) => trx.selectFrom("agents").selectAll().execute());
     expect(rows).toEqual([expect.objectContaining({ tenant_id: ada.tenantId, slug: "ada", name: "Ada" })]);
 
     const list = (await (await call("GET", "/api/agents", { token: ada.token })).json()) as { agents: Agent[] };
@@ -161,7 +162,7 @@ describe("agents and chat through the gateway", () => {
   it("deletes an agent and its record", async () => {
     const response = await call("DELETE", "/api/agents/ada", { token: ada.token });
     expect(response.status).toBe(204);
-    expect(await platform.database.db.selectFrom("agents").selectAll().execute()).toEqual([]);
+    expect(await withSystem(platform.database.system, (trx) => trx.selectFrom("agents").selectAll().execute())).toEqual([]);
     expect((await call("GET", "/api/agents/ada", { token: ada.token })).status).toBe(404);
   });
 });

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { requireAdmin } from "../auth/authenticate";
 import type { Database } from "../db/schema";
-import { withTenant } from "../db/with-tenant";
+import { withTenant } from "../db/scopes";
 import { parseWith } from "../validation";
 
 export const AuditQuery = z.object({

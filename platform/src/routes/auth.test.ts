@@ -1,3 +1,4 @@
+import { withSystem } from "../db/scopes";
 import { createClient } from "@supabase/supabase-js";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -131,7 +132,7 @@ describe("embedded auth with the real @supabase/supabase-js client", () => {
     const first = await post("/auth/v1/token?grant_type=refresh_token", { refresh_token: session.refresh_token });
     expect(first.status).toBe(200);
     // Much later, the original token shows up again: treat as stolen.
-    await platform.database.db.updateTable("refresh_tokens").set({ created_at: new Date(Date.now() - 60_000) }).execute();
+    await withSystem(platform.database.system, (trx) => trx.updateTable("refresh_tokens").set({ created_at: new Date(Date.now() - 60_000) }).execute());
     const replay = await post("/auth/v1/token?grant_type=refresh_token", { refresh_token: session.refresh_token });
     expect(replay.status).toBe(401);
     const successor = await post("/auth/v1/token?grant_type=refresh_token", { refresh_token: first.body.refresh_token });

@@ -1,3 +1,4 @@
+import { withSystem } from "../db/scopes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BudgetView } from "../budgets";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
@@ -43,7 +44,7 @@ async function send(who: { token: string; tenantId: string }): Promise<Response>
 async function usageRecorded(tenantId: string, runs: number): Promise<void> {
   const deadline = Date.now() + 5_000;
   while (Date.now() < deadline) {
-    const rows = await platform.database.db.selectFrom("usage_events").select("id").where("tenant_id", "=", tenantId).execute();
+    const rows = await withSystem(platform.database.system, (trx) => trx.selectFrom("usage_events").select("id").where("tenant_id", "=", tenantId).execute());
     if (rows.length >= runs) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -94,10 +95,12 @@ describe("monthly token budgets", () => {
   it("does not count last month's usage, and lets the owner lift the limit", async () => {
     const lastMonth = new Date();
     lastMonth.setUTCDate(0);
-    await platform.database.db
-      .insertInto("usage_events")
-      .values({ tenant_id: other.tenantId, agent_slug: "ada", run_id: "old-run", status: "ok", input_tokens: 1_000, output_tokens: 1_000, created_at: lastMonth })
-      .execute();
+    await withSystem(platform.database.system, (trx) =>
+      trx
+        .insertInto("usage_events")
+        .values({ tenant_id: other.tenantId, agent_slug: "ada", run_id: "old-run", status: "ok", input_tokens: 1_000, output_tokens: 1_000, created_at: lastMonth })
+        .execute(),
+    );
     await call("PUT", "/api/budget", { token: other.token, body: { monthlyTokens: 100 } });
     await usageRecorded(other.tenantId, 2);
     expect((await budgetOf(other.token, other.tenantId)).usedTokens).toBe(3 + REPLY.split(" ").length);
@@ -106,13 +109,9 @@ describe("monthly token budgets", () => {
     const lifted = await call("PUT", "/api/budget", { token: owner.token, body: { monthlyTokens: null } });
     expect(((await lifted.json()) as { budget: BudgetView }).budget.remainingTokens).toBeNull();
     expect((await send(member)).status).toBe(200);
-    const audit = await platform.database.db
-      .selectFrom("audit_log")
-      .select(["action", "details"])
-      .where("tenant_id", "=", owner.tenantId)
-      .where("action", "=", "budget.update")
-      .orderBy("seq")
-      .execute();
+    const audit = await withSystem(platform.database.system, (trx) =>
+      trx.selectFrom("audit_log").select(["action", "details"]).where("tenant_id", "=", owner.tenantId).where("action", "=", "budget.update").orderBy("seq").execute(),
+    );
     expect(audit.map((row) => row.details)).toEqual([
       { from: null, to: 5 },
       { from: 5, to: null },

@@ -5,7 +5,7 @@ import { actorOf, requireAdmin, requireScope, tenantOf } from "../auth/authentic
 import { readBudget, type BudgetGuard } from "../budgets";
 import { audit } from "../db/audit";
 import type { Database } from "../db/schema";
-import { withTenant } from "../db/with-tenant";
+import { withTenant } from "../db/scopes";
 import type { UsageRecorder } from "../usage-recorder";
 import { readJson } from "../validation";
 

@@ -3,6 +3,7 @@
  * connection; a resume while the first stream is still being drained gets every later event
  * exactly once; usage is recorded once per run even when batched.
  */
+import { withSystem } from "../db/scopes";
 import { RunEvent, SseParser, WS_PATH } from "@workforce/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
@@ -89,7 +90,7 @@ describe("multiplexed run streams", () => {
     const events = await readUntil(await send(bob, "count me"));
     const runId = events[0]!.runId;
     const usage = (await (await call("GET", "/api/usage?days=1", { token: bob.token })).json()) as { totals: { runs: number } };
-    const rows = await platform.database.db.selectFrom("usage_events").select(["run_id", "output_tokens"]).where("run_id", "=", runId).execute();
+    const rows = await withSystem(platform.database.system, (trx) => trx.selectFrom("usage_events").select(["run_id", "output_tokens"]).where("run_id", "=", runId).execute());
     expect(rows).toEqual([{ run_id: runId, output_tokens: REPLY.split(/(?= )/).length }]);
     expect(usage.totals.runs).toBeGreaterThanOrEqual(5);
   });

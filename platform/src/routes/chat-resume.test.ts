@@ -1,3 +1,4 @@
+import { withSystem } from "../db/scopes";
 import { RunEvent, SseParser } from "@workforce/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
@@ -69,7 +70,7 @@ describe("resumable chat streams", () => {
     const deadline = Date.now() + 5_000;
     let usage: { run_id: string; output_tokens: number; agent_slug: string }[] = [];
     while (Date.now() < deadline) {
-      usage = await first.database.db.selectFrom("usage_events").select(["run_id", "output_tokens", "agent_slug"]).where("run_id", "=", runId).execute();
+      usage = await withSystem(first.database.system, (trx) => trx.selectFrom("usage_events").select(["run_id", "output_tokens", "agent_slug"]).where("run_id", "=", runId).execute());
       if (usage.length > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
@@ -79,7 +80,7 @@ describe("resumable chat streams", () => {
     // Resuming after the end replays the rest and does not count usage twice.
     const replay = await readUntil(await caller(second)("GET", `/api/runs/${runId}/events?after=0`, { token: ada.token }));
     expect(textOf(replay.events)).toBe(REPLY);
-    const rows = await first.database.db.selectFrom("usage_events").select("id").where("run_id", "=", runId).execute();
+    const rows = await withSystem(first.database.system, (trx) => trx.selectFrom("usage_events").select("id").where("run_id", "=", runId).execute());
     expect(rows).toHaveLength(1);
 
     const summary = (await (await caller(first)("GET", "/api/usage?days=7", { token: ada.token })).json()) as {

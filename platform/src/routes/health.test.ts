@@ -74,7 +74,7 @@ describe("GET /api/health", () => {
 
   it("answers 503 database_unavailable, not 500, when the database cannot be reached", async () => {
     const platform = await createTestPlatform({ gatewayUrl: gateway.url, overrides: { tenantDataDir: tmp } });
-    const unreachable = await openDatabase({ databaseUrl: "postgresql://postgres@127.0.0.1:9/none" });
+    const unreachable = await openDatabase({ databaseUrl: "postgresql://postgres@127.0.0.1:9/none", migrate: false });
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const broken = await createTestPlatform({ gatewayUrl: gateway.url, database: platform.database, overrides: { tenantDataDir: tmp, db: unreachable.db } });
     try {

@@ -1,8 +1,8 @@
 import { AppError } from "@workforce/protocol";
 import { Hono } from "hono";
-import { sql } from "kysely";
 import { dataDirProblem, readDataDirMarker } from "../data-dir-identity";
 import type { Database } from "../db/schema";
+import { pingDatabase } from "../db/scopes";
 import type { GatewayClient } from "../gateway-client";
 
 export interface HealthRoutesDeps {
@@ -23,8 +23,7 @@ export function healthRoutes(deps: HealthRoutesDeps) {
   const app = new Hono();
   app.get("/", async (c) => {
     const [database, gatewayHealth, marker] = await Promise.all([
-      sql`select 1 as ok`
-        .execute(deps.db)
+      pingDatabase(deps.db)
         .then(() => ({ ok: true }))
         .catch((error: unknown) => ({ ok: false, error: error instanceof Error ? error.message : String(error) })),
       deps.gateway.health().catch((error: unknown) => (error instanceof AppError ? error : new AppError("gateway_unavailable", String(error)))),

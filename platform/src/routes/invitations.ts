@@ -7,7 +7,7 @@ import { actorOf, requireAdmin, userOf } from "../auth/authenticate";
 import { hashToken } from "../auth/refresh-token";
 import { audit } from "../db/audit";
 import type { Database, Role } from "../db/schema";
-import { withTenant } from "../db/with-tenant";
+import { withTenant } from "../db/scopes";
 import type { Tenancy } from "../tenancy";
 import { readJson } from "../validation";
 import { RoleSchema } from "./members";

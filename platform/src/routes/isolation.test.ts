@@ -1,3 +1,4 @@
+import { withSystem } from "../db/scopes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
 import { caller, createTestPlatform, signUp, type TestPlatform } from "../test-support/test-platform";
@@ -11,15 +12,14 @@ let bobsColleague: { token: string; userId: string; tenantId: string };
 const b = { runId: "", invitationId: "", keyId: "", keySecret: "" };
 
 async function snapshotOfB() {
-  const db = platform.database.db;
-  return {
+  return withSystem(platform.database.system, async (db) => ({
     agents: await db.selectFrom("agents").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
     members: await db.selectFrom("memberships").selectAll().where("tenant_id", "=", bob.tenantId).orderBy("user_id").execute(),
     invitations: await db.selectFrom("invitations").select(["id", "revoked_at"]).where("tenant_id", "=", bob.tenantId).execute(),
     keys: await db.selectFrom("api_keys").select(["id", "revoked_at"]).where("tenant_id", "=", bob.tenantId).execute(),
     tenant: await db.selectFrom("tenants").selectAll().where("id", "=", bob.tenantId).execute(),
     budget: await db.selectFrom("tenant_budgets").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
-  };
+  }));
 }
 
 beforeAll(async () => {
@@ -98,7 +98,7 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
   });
 
   it("does not let B's invitation be accepted by someone else", async () => {
-    const stored = await platform.database.db.selectFrom("invitations").select("email").where("id", "=", b.invitationId).executeTakeFirstOrThrow();
+    const stored = await withSystem(platform.database.system, (trx) => trx.selectFrom("invitations").select("email").where("id", "=", b.invitationId).executeTakeFirstOrThrow());
     expect(stored.email).toBe("carl@example.com");
     const aliceList = (await (await call("GET", "/api/invitations", { token: alice.token })).json()) as { invitations: unknown[] };
     expect(aliceList.invitations).toEqual([]);

@@ -6,7 +6,7 @@ import type { AuthCache } from "../auth/auth-cache";
 import { actorOf, requireAdmin, tenantOf, userOf } from "../auth/authenticate";
 import { audit } from "../db/audit";
 import type { Database, Role, TenantTransaction } from "../db/schema";
-import { withTenant } from "../db/with-tenant";
+import { withTenant } from "../db/scopes";
 import { readJson } from "../validation";
 
 export const RoleSchema = z.enum(["owner", "admin", "member"], { message: "must be 'owner', 'admin' or 'member'" });

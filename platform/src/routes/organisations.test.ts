@@ -1,3 +1,4 @@
+import { withSystem } from "../db/scopes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
 import { caller, createTestPlatform, errorOf, signUp, type TestPlatform } from "../test-support/test-platform";
@@ -35,7 +36,7 @@ describe("organisations, invitations and roles", () => {
     expect(response.status).toBe(201);
     expect(body.invitation).toMatchObject({ email: "adam@example.com", role: "admin", invitedBy: owner.userId });
     expect(body.acceptUrl).toBe(`http://platform.test/invite/${body.token}`);
-    const stored = await platform.database.db.selectFrom("invitations").select("token_hash").executeTakeFirstOrThrow();
+    const stored = await withSystem(platform.database.system, (trx) => trx.selectFrom("invitations").select("token_hash").executeTakeFirstOrThrow());
     expect(stored.token_hash).not.toContain(body.token);
 
     const wrongUser = await call("POST", "/api/invitations/accept", { token: member.token, body: { token: body.token } });

@@ -5,7 +5,7 @@ import type { AppEnv } from "../app-env";
 import { actorOf, requireScope, tenantOf } from "../auth/authenticate";
 import { audit } from "../db/audit";
 import type { Database } from "../db/schema";
-import { withTenant } from "../db/with-tenant";
+import { withTenant } from "../db/scopes";
 import type { GatewayClient } from "../gateway-client";
 import { sessionToMarkdown } from "../session-markdown";
 import { parseWith, readJson } from "../validation";

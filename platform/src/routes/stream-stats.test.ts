@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withSystem } from "../db/scopes";
 import type { StreamStatsSnapshot } from "../stream-stats";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
 import { caller, createTestPlatform, signUp, type TestPlatform } from "../test-support/test-platform";
@@ -98,10 +99,12 @@ describe("cluster-wide stream stats", () => {
   });
 
   it("ignores an instance whose heartbeat stopped, and forgets one that shut down", async () => {
-    await first.database.db
-      .insertInto("stream_instances")
-      .values({ instance_id: "crashed", open_streams: 7, streams_started: 9, events_sent: 99, resumes: 0, heartbeat_at: new Date(Date.now() - 120_000) })
-      .execute();
+    await withSystem(first.database.system, (trx) =>
+      trx
+        .insertInto("stream_instances")
+        .values({ instance_id: "crashed", open_streams: 7, streams_started: 9, events_sent: 99, resumes: 0, heartbeat_at: new Date(Date.now() - 120_000) })
+        .execute(),
+    );
     const stats = await statsOf(first, ada.token);
     expect(stats.instances.map((instance) => instance.id)).not.toContain("crashed");
     expect(stats.openStreams).toBe(0);

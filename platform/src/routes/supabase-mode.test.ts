@@ -1,3 +1,4 @@
+import { withSystem } from "../db/scopes";
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { supabaseTokenVerifier } from "../auth/supabase-verifier";
@@ -53,7 +54,7 @@ describe("Supabase mode", () => {
     expect(me.user).toEqual({ id: "33333333-3333-4333-8333-333333333333", email: "sam@example.com" });
     expect(me.tenants).toEqual([{ id: expect.any(String), name: "sam's organisation", role: "owner" }]);
     await call("GET", "/api/me", { token });
-    const tenants = await platform.database.db.selectFrom("tenants").selectAll().execute();
+    const tenants = await withSystem(platform.database.system, (trx) => trx.selectFrom("tenants").selectAll().execute());
     expect(tenants).toHaveLength(1);
     expect((await call("POST", "/api/agents", { token, body: { name: "Ada", role: "Analyst" } })).status).toBe(201);
   });
@@ -64,7 +65,7 @@ describe("Supabase mode", () => {
     const newcomer = await signFor(userId, "nia@example.com");
     const responses = await Promise.all(Array.from({ length: 8 }, async () => call("GET", "/api/agents", { token: newcomer })));
     expect(responses.map((response) => response.status)).toEqual(Array(8).fill(200));
-    const memberships = await platform.database.db.selectFrom("memberships").select(["tenant_id", "role"]).where("user_id", "=", userId).execute();
+    const memberships = await withSystem(platform.database.system, (trx) => trx.selectFrom("memberships").select(["tenant_id", "role"]).where("user_id", "=", userId).execute());
     expect(memberships).toEqual([{ tenant_id: expect.any(String), role: "owner" }]);
   });
 

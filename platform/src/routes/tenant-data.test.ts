@@ -1,3 +1,4 @@
+import { withSystem } from "../db/scopes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TenantExport } from "../tenant-export";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
@@ -34,19 +35,20 @@ afterAll(async () => {
 });
 
 async function rowsOf(tenantId: string): Promise<Record<string, number>> {
-  const db = platform.database.db;
-  const count = async (table: "memberships" | "agents" | "invitations" | "api_keys" | "usage_events" | "audit_log" | "tenant_budgets") =>
-    (await db.selectFrom(table).select("tenant_id").where("tenant_id", "=", tenantId).execute()).length;
-  return {
-    tenants: (await db.selectFrom("tenants").select("id").where("id", "=", tenantId).execute()).length,
-    memberships: await count("memberships"),
-    agents: await count("agents"),
-    invitations: await count("invitations"),
-    api_keys: await count("api_keys"),
-    usage_events: await count("usage_events"),
-    audit_log: await count("audit_log"),
-    tenant_budgets: await count("tenant_budgets"),
-  };
+  return withSystem(platform.database.system, async (db) => {
+    const count = async (table: "memberships" | "agents" | "invitations" | "api_keys" | "usage_events" | "audit_log" | "tenant_budgets") =>
+      (await db.selectFrom(table).select("tenant_id").where("tenant_id", "=", tenantId).execute()).length;
+    return {
+      tenants: (await db.selectFrom("tenants").select("id").where("id", "=", tenantId).execute()).length,
+      memberships: await count("memberships"),
+      agents: await count("agents"),
+      invitations: await count("invitations"),
+      api_keys: await count("api_keys"),
+      usage_events: await count("usage_events"),
+      audit_log: await count("audit_log"),
+      tenant_budgets: await count("tenant_budgets"),
+    };
+  });
 }
 
 describe("tenant export", () => {
@@ -78,7 +80,7 @@ describe("tenant export", () => {
     expect(text).not.toContain(bob.tenantId);
     expect(text).not.toContain("Builder");
 
-    const audited = await platform.database.db.selectFrom("audit_log").select("actor_user_id").where("action", "=", "tenant.export").execute();
+    const audited = await withSystem(platform.database.system, (trx) => trx.selectFrom("audit_log").select("actor_user_id").where("action", "=", "tenant.export").execute());
     expect(audited).toEqual([{ actor_user_id: admin.userId }]);
   });
 

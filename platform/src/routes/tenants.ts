@@ -4,7 +4,7 @@ import type { AppEnv } from "../app-env";
 import { actorOf, listMemberships, requireAdmin, userOf } from "../auth/authenticate";
 import { audit } from "../db/audit";
 import type { Database } from "../db/schema";
-import { withTenant } from "../db/with-tenant";
+import { withTenant } from "../db/scopes";
 import type { Tenancy } from "../tenancy";
 import { readJson } from "../validation";
 

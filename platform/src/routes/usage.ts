@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { requireScope, tenantOf } from "../auth/authenticate";
 import type { Database } from "../db/schema";
-import { withTenant } from "../db/with-tenant";
+import { withTenant } from "../db/scopes";
 import type { UsageRecorder } from "../usage-recorder";
 import { parseWith } from "../validation";
 

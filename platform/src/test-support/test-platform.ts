@@ -8,7 +8,7 @@ import { embeddedTokenVerifier } from "../auth/access-token";
 import { createAuthService } from "../auth/auth-service";
 import { listMemberships } from "../auth/authenticate";
 import { loadSigningSecret } from "../auth/signing-secret";
-import { migrateDatabase } from "../db/migrate-database";
+import pg from "pg";
 import { openDatabase, type OpenDatabase } from "../db/open-database";
 import { createGatewayClient } from "../gateway-client";
 import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "../db/stream-stats-store";
@@ -30,27 +30,28 @@ export interface TestPlatform {
 /** Opens a fresh migrated in-memory PGlite (a fresh Postgres schema when DATABASE_URL is set). */
 export async function openTestDatabase(): Promise<OpenDatabase> {
   const databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    const database = await openDatabase({ pgliteDataDir: "memory://" });
-    await migrateDatabase(database.db);
-    return database;
-  }
+  if (!databaseUrl) return openDatabase({ pgliteDataDir: "memory://" });
   const schema = `test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  const admin = await openDatabase({ databaseUrl });
-  const { sql } = await import("kysely");
-  await sql`create schema ${sql.id(schema)}`.execute(admin.db);
-  await admin.close();
+  await adminQuery(databaseUrl, `create schema "${schema}"`);
   const database = await openDatabase({ databaseUrl, schema });
-  await migrateDatabase(database.db);
   return {
     ...database,
     async close() {
       await database.close();
-      const cleanup = await openDatabase({ databaseUrl });
-      await sql`drop schema ${sql.id(schema)} cascade`.execute(cleanup.db);
-      await cleanup.close();
+      await adminQuery(databaseUrl, `drop schema "${schema}" cascade`);
     },
   };
+}
+
+/** One statement on its own connection, as DATABASE_URL's login (creating and dropping test schemas). */
+export async function adminQuery(databaseUrl: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }
 
 /** The platform app wired to a fresh database and the given gateway URL, in-process. */
@@ -63,12 +64,12 @@ export async function createTestPlatform(options: {
 }): Promise<TestPlatform> {
   const shared = options.database;
   const database = shared ?? (await openTestDatabase());
-  const secret = await loadSigningSecret(database.db);
+  const secret = await loadSigningSecret(database.system);
   const now = () => new Date();
   const webDistDir = await mkdtemp(path.join(os.tmpdir(), "workforce-web-"));
   const logError = (message: string, error: unknown) => console.error(message, error);
   const stats = createStreamStats({
-    store: createStreamStatsStore(database.db, STREAM_STATS_DEFAULTS),
+    store: createStreamStatsStore(database.system, STREAM_STATS_DEFAULTS),
     instanceId: randomUUID(),
     publishIntervalMs: 1_000,
     logError,
@@ -78,9 +79,10 @@ export async function createTestPlatform(options: {
   const usage = createUsageRecorder({ db: database.db, logError });
   const app = createApp({
     db: database.db,
+    system: database.system,
     gateway,
     usage,
-    auth: createAuthService({ db: database.db, secret, now }),
+    auth: createAuthService({ system: database.system, secret, now }),
     verify: embeddedTokenVerifier({ secret, issuer: `${TEST_ORIGIN}/auth/v1`, now }),
     stats,
     now,

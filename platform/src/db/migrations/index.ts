@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from "kysely";
 import { initial } from "./001-initial";
 import { tenancyAndRls } from "./002-tenancy-and-rls";
 import { clusterStatsBudgetsAudit } from "./003-cluster-stats-budgets-audit";
+import { forcedRlsAndSystemRole } from "./004-forced-rls-and-system-role";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
   "002-tenancy-and-rls": tenancyAndRls,
   "003-cluster-stats-budgets-audit": clusterStatsBudgetsAudit,
+  "004-forced-rls-and-system-role": forcedRlsAndSystemRole,
 };
 
 export const migrationProvider: MigrationProvider = {
