@@ -54,6 +54,7 @@ export const ERROR_CODES = [
   "gateway_error",
   "database_unavailable",
   "data_dir_mismatch",
+  "mail_unavailable",
   "internal_error",
 ] as const;
 
@@ -113,6 +114,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   gateway_error: 502,
   database_unavailable: 503,
   data_dir_mismatch: 503,
+  mail_unavailable: 503,
   internal_error: 500,
 };
 

@@ -1,0 +1,42 @@
+import { AppError } from "@workforce/protocol";
+import nodemailer from "nodemailer";
+import { toMailOptions, type Mailer } from "./mailer";
+import { newOutboxId, writeOutboxMail } from "./outbox-store";
+
+export interface OutboxMailerOptions {
+  /** WORKFORCE_OUTBOX_DIR: created (mode 0700) on the first mail. */
+  dir: string;
+  /** The From header the .eml files carry. */
+  from: string;
+  now: () => Date;
+}
+
+/**
+ * Keeps each mail in a local directory instead of sending it, for installs without SMTP_URL: a
+ * standard .eml that opens in any mail client, and a JSON sidecar for the outbox page.
+ * Several platform processes may share the directory.
+ */
+export function createOutboxMailer(options: OutboxMailerOptions): Mailer {
+  // The stream transport builds the exact message SMTP would carry, with CRLF line ends as RFC 5322 wants.
+  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "windows", disableFileAccess: true, disableUrlAccess: true });
+
+  return {
+    async send(message) {
+      const mail = toMailOptions(message, options.from);
+      const createdAt = options.now();
+      const id = newOutboxId(createdAt);
+      try {
+        const { message: eml } = await composer.sendMail({ ...mail, date: createdAt });
+        if (!Buffer.isBuffer(eml)) throw new Error("nodemailer returned a stream where a buffer was asked for");
+        await writeOutboxMail(options.dir, { id, to: message.to, subject: message.subject, text: message.text, html: message.html, createdAt: createdAt.toISOString() }, eml);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new AppError("mail_unavailable", `The email could not be saved to the local outbox ${options.dir}${code ? ` (${code})` : ""}`, { cause: error });
+      }
+    },
+    describe: () => `outbox ${options.dir}`,
+    async close() {
+      composer.close();
+    },
+  };
+}
