@@ -3,8 +3,11 @@ import { sql, type Kysely, type Migration } from "kysely";
 /** The role cross-tenant operations switch to (sign-in, creating organisations, stream statistics). */
 export const SYSTEM_ROLE = "workforce_system";
 
-/** Every table of the platform: all get FORCE ROW LEVEL SECURITY and a policy for the system role. */
-export const PLATFORM_TABLES = [
+/**
+ * The platform's tables as of this migration: all get FORCE ROW LEVEL SECURITY and a policy for the
+ * system role. Frozen: a later migration that adds a table gives it the same itself.
+ */
+const TABLES = [
   "users",
   "refresh_tokens",
   "tenants",
@@ -49,7 +52,7 @@ export const forcedRlsAndSystemRole: Migration = {
         grant workforce_system to workforce_app;
         execute format('grant usage on schema %I to workforce_system', current_schema());
       end $$`.execute(db);
-    for (const table of PLATFORM_TABLES) {
+    for (const table of TABLES) {
       await sql`grant select, insert, update, delete on ${sql.table(table)} to workforce_system`.execute(db);
       await sql`alter table ${sql.table(table)} enable row level security`.execute(db);
       await sql`alter table ${sql.table(table)} force row level security`.execute(db);
@@ -57,7 +60,7 @@ export const forcedRlsAndSystemRole: Migration = {
     }
   },
   async down(db: Kysely<unknown>) {
-    for (const table of PLATFORM_TABLES) {
+    for (const table of TABLES) {
       await sql`drop policy if exists system_access on ${sql.table(table)}`.execute(db);
       await sql`alter table ${sql.table(table)} no force row level security`.execute(db);
       await sql`revoke all on ${sql.table(table)} from workforce_system`.execute(db);
