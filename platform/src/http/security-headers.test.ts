@@ -85,6 +85,18 @@ describe("security headers by deployment", () => {
     return app;
   }
 
+  it("leave a stricter policy that a route sets for itself", async () => {
+    const app = new Hono();
+    app.use("*", securityHeaders({ publicUrl: undefined, supabaseUrl: undefined }));
+    app.get("/outbox", (c) => {
+      c.header("Content-Security-Policy", "default-src 'none'");
+      return c.html("<p>mail</p>");
+    });
+    const response = await app.request("/outbox");
+    expect(response.headers.get("content-security-policy")).toBe("default-src 'none'");
+    expect(response.headers.get("x-frame-options")).toBe("DENY");
+  });
+
   it("add Strict-Transport-Security when the platform is served over https", async () => {
     const response = await appWith({ publicUrl: "https://workforce.example.com", supabaseUrl: undefined }, webDistDir).request("/");
     expect(response.headers.get("strict-transport-security")).toBe("max-age=31536000; includeSubDomains");

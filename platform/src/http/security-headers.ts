@@ -36,5 +36,7 @@ export function securityHeaders(options: SecurityHeadersOptions): MiddlewareHand
     xFrameOptions: "DENY",
     // Over plain http the header is ignored at best and, behind a TLS proxy without PUBLIC_URL, wrong.
     strictTransportSecurity: options.publicUrl?.startsWith("https://") ? "max-age=31536000; includeSubDomains" : false,
+    // A route that sets a header itself (e.g. a stricter policy for a page of its own) keeps it.
+    overwrite: false,
   });
 }
