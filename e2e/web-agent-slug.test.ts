@@ -12,6 +12,8 @@ let system: RunningSystem;
 let browser: Browser;
 let stop: () => Promise<void>;
 
+/** The page has no horizontal scrollbar: nothing is wider than the screen. */
+const fitsWidth = (page: Page) => page.evaluate<boolean>("document.documentElement.scrollWidth <= window.innerWidth");
 const card = (page: Page, slug: string) => page.locator(`[data-testid=agent-card][data-agent="${slug}"]`);
 
 async function fillAgent(page: Page, name: string, slug?: string): Promise<void> {
@@ -97,9 +99,9 @@ describe.runIf(chromiumPath)("agent slugs in the web app", () => {
     expect(await fits()).toBe(true);
     await page.setViewportSize(PHONE);
     await expect.poll(fits).toBe(true);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    expect(await fitsWidth(page)).toBe(true);
     await card(page, longSlug).getByRole("button", { name: "Edit" }).click();
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    expect(await fitsWidth(page)).toBe(true);
     await context.close();
   });
 });

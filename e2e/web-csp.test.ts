@@ -22,9 +22,9 @@ async function watchCsp(context: BrowserContext): Promise<{ violations: Violatio
   const consoleReports: string[] = [];
   // A binding, unlike a page variable, survives navigations and reloads.
   await context.exposeBinding("reportCspViolation", (_source, violation: Violation) => void violations.push(violation));
-  await context.addInitScript(() => {
-    const report = (window as unknown as { reportCspViolation: (violation: Violation) => void }).reportCspViolation;
-    document.addEventListener("securitypolicyviolation", (event) => report({ directive: event.effectiveDirective, blocked: event.blockedURI }));
+  await context.addInitScript({
+    content: `document.addEventListener("securitypolicyviolation", (event) =>
+      window.reportCspViolation({ directive: event.effectiveDirective, blocked: event.blockedURI }));`,
   });
   context.on("page", (page) =>
     page.on("console", (message) => {
@@ -48,8 +48,8 @@ describe.runIf(chromiumPath)("Content-Security-Policy in Chromium", () => {
     const { violations, consoleReports } = await watchCsp(context);
     const page = await context.newPage();
 
-    const document = await page.goto(system.platformUrl);
-    const headers = document?.headers() ?? {};
+    const response = await page.goto(system.platformUrl);
+    const headers = response?.headers() ?? {};
     expect(headers["content-security-policy"]).toContain("script-src 'self'; style-src 'self'");
     expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
     expect(headers["x-frame-options"]).toBe("DENY");
@@ -87,7 +87,7 @@ describe.runIf(chromiumPath)("Content-Security-Policy in Chromium", () => {
     const docs = await page.goto(`${system.platformUrl}/api/docs`);
     expect(docs?.headers()["content-security-policy"]).toContain("style-src 'self'");
     await page.getByRole("heading", { name: "Workforce platform API" }).waitFor();
-    expect(await page.locator("table").evaluate((table) => getComputedStyle(table).borderCollapse)).toBe("collapse");
+    expect(await page.evaluate<string>('getComputedStyle(document.querySelector("table")).borderCollapse')).toBe("collapse");
 
     await page.goto(system.platformUrl);
     await page.getByRole("button", { name: "Sign out" }).click();
@@ -97,7 +97,7 @@ describe.runIf(chromiumPath)("Content-Security-Policy in Chromium", () => {
     expect(consoleReports).toEqual([]);
 
     // The watcher is not blind: markup a policy refuses is reported on both channels.
-    await page.evaluate(() => document.body.insertAdjacentHTML("beforeend", '<img alt="" src="https://tracker.invalid/pixel.png">'));
+    await page.evaluate(`document.body.insertAdjacentHTML("beforeend", '<img alt="" src="https://tracker.invalid/pixel.png">')`);
     await expect.poll(() => violations).toEqual([{ directive: "img-src", blocked: "https://tracker.invalid/pixel.png" }]);
     await expect.poll(() => consoleReports.length).toBe(1);
     await context.close();

@@ -111,19 +111,19 @@ describe.runIf(chromiumPath)("losing an organisation in the web app", () => {
     const page = await context.newPage();
     await page.goto(system.platformUrl);
     const stale = randomUUID();
-    await page.evaluate((id) => localStorage.setItem("workforce.tenantId", id), stale);
+    await page.evaluate(`localStorage.setItem("workforce.tenantId", ${JSON.stringify(stale)})`);
     await submitAuth(page, "stale@example.com", "Sign up");
     await page.getByRole("heading", { name: "Agents" }).waitFor({ timeout: 15_000 });
     expect(await selectedOrganisation(page)).toBe("stale's organisation");
     expect(await page.getByTestId("error").count()).toBe(0);
 
     // Planted again into a signed-in browser and reloaded: the same.
-    await page.evaluate((id) => localStorage.setItem("workforce.tenantId", id), stale);
+    await page.evaluate(`localStorage.setItem("workforce.tenantId", ${JSON.stringify(stale)})`);
     await page.reload();
     await page.getByRole("heading", { name: "Agents" }).waitFor({ timeout: 15_000 });
     await page.getByLabel("Name").waitFor();
     expect(await page.getByTestId("error").count()).toBe(0);
-    expect(await page.evaluate(() => localStorage.getItem("workforce.tenantId"))).not.toBe(stale);
+    expect(await page.evaluate<string | null>('localStorage.getItem("workforce.tenantId")')).not.toBe(stale);
     await context.close();
   });
 
