@@ -40,7 +40,9 @@ describe.runIf(chromiumPath)("agent slugs in the web app", () => {
     await card(page, "ada").waitFor();
     expect(await card(page, "ada").textContent()).toContain("Slug: ada");
 
-    // A second "Ada" with the first one's slug typed explicitly: refused on the field, in words.
+    // A second "Ada" with no slug typed is the gateway's to name ("ada-2" once the gateway suffixes
+    // duplicates; before that it is refused like the explicit case below). Typed explicitly, the
+    // first one's slug is refused on the field, in words.
     await page.getByRole("button", { name: "New agent" }).click();
     await fillAgent(page, "Ada", "ada");
     await page.getByRole("button", { name: "Create agent" }).click();
