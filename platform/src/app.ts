@@ -11,6 +11,7 @@ import { createBudgetGuard } from "./budgets";
 import type { Database, SystemDatabase } from "./db/schema";
 import type { GatewayClient } from "./gateway-client";
 import { errorResponse, toAppError } from "./http-errors";
+import { securityHeaders } from "./http/security-headers";
 import { agentRoutes } from "./routes/agents";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { auditRoutes } from "./routes/audit-log";
@@ -78,6 +79,7 @@ export function issuerFor(publicUrl: string | undefined) {
 export function createApp(deps: AppDeps) {
   const app = new Hono();
   const serveStatic = createStaticHandler(deps.webDistDir);
+  app.use("*", securityHeaders({ publicUrl: deps.publicUrl, supabaseUrl: deps.supabase?.url }));
 
   app.onError((error, c) => errorResponse(c, isClientAbort(error) ? CLIENT_ABORTED() : toAppError(error, deps.logError)));
   app.notFound(async (c) => {

@@ -24,9 +24,10 @@ const CONTENT_TYPES: Record<string, string> = {
   ".wasm": "application/wasm",
 };
 
+// Unstyled on purpose: the Content-Security-Policy (style-src 'self') refuses inline styles.
 const MISSING_BUILD_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Workforce</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto; line-height: 1.5">
+<body>
 <h1>Workforce API is running</h1>
 <p>The web app has not been built yet. Run <code>npm run build:web</code> in the repository, then reload this page.</p>
 <p>The API is at <a href="/api/health"><code>/api/health</code></a>.</p>

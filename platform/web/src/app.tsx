@@ -129,7 +129,7 @@ function Screen({ route, workspace, tenantId }: { route: Route; workspace: Works
     case "chat":
       return <ChatScreen key={`${tenantId}/${route.agent}`} agent={route.agent} session={route.session} tenantId={tenantId} />;
     case "agents":
-      return <AgentsScreen tenantId={tenantId} />;
+      return <AgentsScreen key={tenantId} tenantId={tenantId} />;
     case "team":
       return <TeamScreen key={tenantId} tenantId={tenantId} workspace={workspace} />;
     case "keys":

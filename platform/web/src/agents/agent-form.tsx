@@ -1,7 +1,9 @@
-import type { Agent, AgentInput } from "@workforce/protocol";
+import { SLUG_PATTERN, slugify, type Agent, type AgentInput, type AgentUpdate } from "@workforce/protocol";
 import { useId, useState, type FormEvent } from "react";
 
 export interface AgentFormValues {
+  /** Empty on create: the server derives it from the name. */
+  slug: string;
   name: string;
   role: string;
   persona: string;
@@ -12,6 +14,7 @@ export interface AgentFormValues {
 
 export function valuesFromAgent(agent: Agent | undefined): AgentFormValues {
   return {
+    slug: agent?.slug ?? "",
     name: agent?.name ?? "",
     role: agent?.role ?? "",
     persona: agent?.persona ?? "",
@@ -21,10 +24,12 @@ export function valuesFromAgent(agent: Agent | undefined): AgentFormValues {
   };
 }
 
-/** The create body: an empty model means "the gateway's default". */
+/** The create body: an empty model means "the gateway's default", an empty slug "derive it from the name". */
 export function agentInputFromValues(values: AgentFormValues): AgentInput {
   const model = values.model.trim();
+  const slug = values.slug.trim();
   return {
+    ...(slug ? { slug } : {}),
     name: values.name.trim(),
     role: values.role.trim(),
     persona: values.persona,
@@ -34,26 +39,61 @@ export function agentInputFromValues(values: AgentFormValues): AgentInput {
   };
 }
 
-/** Create and edit share this form; labels are what browser tests and screen readers find. */
+/** The edit body: everything but the slug, which never changes; an empty model clears it. */
+export function agentUpdateFromValues(values: AgentFormValues): AgentUpdate {
+  const input = agentInputFromValues({ ...values, slug: "" });
+  return { ...input, model: input.model ?? null };
+}
+
+const SLUG_RULE = "A slug is 1 to 64 lowercase letters (a-z), digits and hyphens, starting with a letter or digit, like “ada-lovelace”.";
+
+/** Why a typed slug cannot be used, in words; undefined when it can (or is left empty). */
+export function slugProblem(slug: string): string | undefined {
+  const trimmed = slug.trim();
+  return trimmed === "" || SLUG_PATTERN.test(trimmed) ? undefined : SLUG_RULE;
+}
+
+/** Problems the server found with one field, shown on it (e.g. a slug that is taken). */
+export type AgentFieldErrors = { slug?: string };
+
+/**
+ * Create and edit share this form; labels are what browser tests and screen readers find. On
+ * create the slug (the agent's id in URLs and folders) may be typed; on edit it is shown read-only.
+ */
 export function AgentForm(props: {
+  mode: "create" | "edit";
   initial: AgentFormValues;
   submitLabel: string;
   busy: boolean;
-  onSubmit: (values: AgentFormValues) => void;
+  onSubmit: (values: AgentFormValues) => Promise<AgentFieldErrors | undefined>;
   onCancel?: () => void;
 }) {
   const [values, setValues] = useState(props.initial);
+  const [slugChecked, setSlugChecked] = useState(false);
+  const [serverSlugError, setServerSlugError] = useState<string>();
   const id = useId();
-  const set = (field: keyof AgentFormValues) => (event: { target: { value: string } }) =>
+  const set = (field: keyof AgentFormValues) => (event: { target: { value: string } }) => {
+    if (field === "slug") setServerSlugError(undefined);
     setValues((current) => ({ ...current, [field]: event.target.value }));
+  };
+  const slugError = serverSlugError ?? (slugChecked ? slugProblem(values.slug) : undefined);
 
-  function submit(event: FormEvent<HTMLFormElement>) {
+  async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    props.onSubmit(values);
+    setSlugChecked(true);
+    if (props.mode === "create" && slugProblem(values.slug)) {
+      document.getElementById(`${id}-slug`)?.focus();
+      return;
+    }
+    const fieldErrors = await props.onSubmit(values);
+    if (fieldErrors?.slug) {
+      setServerSlugError(fieldErrors.slug);
+      document.getElementById(`${id}-slug`)?.focus();
+    }
   }
 
   return (
-    <form className="form agent-form" onSubmit={submit}>
+    <form className="form agent-form" onSubmit={(event) => void submit(event)}>
       <div className="form-row">
         <div className="field field-emoji">
           <label htmlFor={`${id}-emoji`}>Emoji</label>
@@ -64,6 +104,41 @@ export function AgentForm(props: {
           <input id={`${id}-name`} value={values.name} onChange={set("name")} required maxLength={80} placeholder="Ada" />
         </div>
       </div>
+      {props.mode === "create" ? (
+        <div className="field">
+          <label htmlFor={`${id}-slug`}>Slug</label>
+          <input
+            id={`${id}-slug`}
+            value={values.slug}
+            onChange={set("slug")}
+            onBlur={() => setSlugChecked(true)}
+            maxLength={64}
+            placeholder={slugify(values.name || "Ada")}
+            autoCapitalize="none"
+            autoCorrect="off"
+            spellCheck={false}
+            aria-invalid={slugError ? true : undefined}
+            aria-describedby={`${id}-slug-hint${slugError ? ` ${id}-slug-error` : ""}`}
+          />
+          <p className="hint" id={`${id}-slug-hint`}>
+            Optional. The agent's id in chat links and the API (<code>/agents/{values.slug.trim() || slugify(values.name || "Ada")}</code>). Leave
+            empty to derive it from the name. It can't be changed later.
+          </p>
+          {slugError ? (
+            <p className="field-error" id={`${id}-slug-error`} role="alert">
+              {slugError}
+            </p>
+          ) : null}
+        </div>
+      ) : (
+        <div className="field">
+          <label htmlFor={`${id}-slug`}>Slug</label>
+          <input id={`${id}-slug`} value={values.slug} readOnly aria-describedby={`${id}-slug-hint`} />
+          <p className="hint" id={`${id}-slug-hint`}>
+            The slug names the agent's folders and chat links, so it stays as it is. To use another one, create a new agent.
+          </p>
+        </div>
+      )}
       <div className="field">
         <label htmlFor={`${id}-role`}>Role</label>
         <input id={`${id}-role`} value={values.role} onChange={set("role")} required maxLength={200} placeholder="Research assistant" />

@@ -1,10 +1,10 @@
-import type { Agent, AgentUpdate } from "@workforce/protocol";
+import type { Agent } from "@workforce/protocol";
 import { useCallback, useEffect, useState } from "react";
-import { toErrorDetail } from "../api/api-error";
+import { ApiError, toErrorDetail } from "../api/api-error";
 import { chatPath, navigate } from "../router";
 import { useServices } from "../services";
 import { ErrorMessage } from "../ui/error-message";
-import { AgentForm, agentInputFromValues, valuesFromAgent, type AgentFormValues } from "./agent-form";
+import { AgentForm, agentInputFromValues, agentUpdateFromValues, valuesFromAgent, type AgentFieldErrors, type AgentFormValues } from "./agent-form";
 
 type ErrorDetail = { code: string; message: string };
 
@@ -32,16 +32,27 @@ export function AgentsScreen({ tenantId }: { tenantId: string }) {
     void load();
   }, [load, tenantId]);
 
-  async function create(values: AgentFormValues) {
+  async function create(values: AgentFormValues): Promise<AgentFieldErrors | undefined> {
     setBusy(true);
     setError(undefined);
+    const input = agentInputFromValues(values);
     try {
-      const agent = await api.createAgent(agentInputFromValues(values));
+      // The server's slug is the one that counts (it may differ from the preview, e.g. "ada-2").
+      const agent = await api.createAgent(input);
       setAgents((current) => [...(current ?? []).filter((other) => other.slug !== agent.slug), agent]);
       setCreating(false);
       setFormKey((key) => key + 1);
+      return undefined;
     } catch (thrown) {
+      if (thrown instanceof ApiError && thrown.code === "agent_exists") {
+        return {
+          slug: input.slug
+            ? `An agent with the slug “${input.slug}” already exists in this organisation. Choose another slug.`
+            : "An agent with the slug this name gives already exists in this organisation. Type a different slug.",
+        };
+      }
       setError(toErrorDetail(thrown));
+      return undefined;
     } finally {
       setBusy(false);
     }
@@ -70,10 +81,11 @@ export function AgentsScreen({ tenantId }: { tenantId: string }) {
           <h2 id="create-agent-title">Create an agent</h2>
           <AgentForm
             key={formKey}
+            mode="create"
             initial={valuesFromAgent(undefined)}
             submitLabel="Create agent"
             busy={busy}
-            onSubmit={(values) => void create(values)}
+            onSubmit={create}
             {...(agents && agents.length > 0 ? { onCancel: () => setCreating(false) } : {})}
           />
         </section>
@@ -105,19 +117,18 @@ function AgentCard({ agent, onChanged, onDeleted }: { agent: Agent; onChanged: (
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ErrorDetail>();
 
-  async function save(values: AgentFormValues) {
+  async function save(values: AgentFormValues): Promise<undefined> {
     setBusy(true);
     setError(undefined);
-    const input = agentInputFromValues(values);
-    const update: AgentUpdate = { ...input, model: input.model ?? null };
     try {
-      onChanged(await api.updateAgent(agent.slug, update));
+      onChanged(await api.updateAgent(agent.slug, agentUpdateFromValues(values)));
       setMode("view");
     } catch (thrown) {
       setError(toErrorDetail(thrown));
     } finally {
       setBusy(false);
     }
+    return undefined;
   }
 
   async function remove() {
@@ -137,7 +148,7 @@ function AgentCard({ agent, onChanged, onDeleted }: { agent: Agent; onChanged: (
       {mode === "edit" ? (
         <>
           <h2 className="card-title">Edit {agent.name}</h2>
-          <AgentForm initial={valuesFromAgent(agent)} submitLabel="Save" busy={busy} onSubmit={(values) => void save(values)} onCancel={() => setMode("view")} />
+          <AgentForm mode="edit" initial={valuesFromAgent(agent)} submitLabel="Save" busy={busy} onSubmit={save} onCancel={() => setMode("view")} />
         </>
       ) : (
         <>
@@ -157,7 +168,10 @@ function AgentCard({ agent, onChanged, onDeleted }: { agent: Agent; onChanged: (
               <span className="agent-role">{agent.role}</span>
             </span>
           </a>
-          {agent.model ? <p className="agent-model muted">Model: {agent.model}</p> : null}
+          <p className="agent-meta muted">
+            Slug: <code>{agent.slug}</code>
+            {agent.model ? <> · Model: {agent.model}</> : null}
+          </p>
           {mode === "confirm-delete" ? (
             <div className="confirm" role="group" aria-label={`Delete ${agent.name}?`}>
               <p>

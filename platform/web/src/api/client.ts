@@ -35,10 +35,23 @@ export interface ApiClientOptions {
   baseUrl: string;
   /** The current access token, or undefined when signed out. */
   accessToken: () => Promise<string | undefined>;
-  /** The selected organisation, sent as `X-Tenant-ID`. */
+  /** The selected organisation, sent as `X-Tenant-ID` on calls about an organisation's data. */
   tenantId: () => string | undefined;
+  /**
+   * Told when a call about the selected organisation answers 403 `forbidden`, before the error is
+   * thrown: the membership may be gone (left, removed, organisation deleted), so the app re-reads
+   * the user's organisations. Awaited, so the screen has moved on by the time the caller sees it.
+   */
+  onTenantForbidden?: (tenantId: string | undefined) => Promise<void>;
   fetch?: typeof fetch;
 }
+
+/**
+ * Account-level calls (who am I, my organisations, creating one, accepting an invitation) are
+ * about the user, not the selected organisation, so they never send `X-Tenant-ID`: a stale id
+ * from an organisation the user has left must not lock them out of their own account.
+ */
+type CallScope = "account" | "tenant";
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
@@ -46,30 +59,32 @@ export type ApiClient = ReturnType<typeof createApiClient>;
 export function createApiClient(options: ApiClientOptions) {
   const fetchImpl = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
 
-  async function headers(extra: Record<string, string> = {}): Promise<Headers> {
-    const result = new Headers(extra);
-    const token = await options.accessToken();
-    if (token) result.set("Authorization", `Bearer ${token}`);
-    const tenantId = options.tenantId();
-    if (tenantId) result.set("X-Tenant-ID", tenantId);
-    return result;
-  }
+  type SendInit = RequestInit & { extraHeaders?: Record<string, string>; scope?: CallScope };
 
   /** Sends a request and returns the raw response when it is 2xx; otherwise throws ApiError. */
-  async function send(path: string, init: RequestInit & { extraHeaders?: Record<string, string> } = {}): Promise<Response> {
-    const { extraHeaders, ...rest } = init;
+  async function send(path: string, init: SendInit = {}): Promise<Response> {
+    const { extraHeaders, scope = "tenant", ...rest } = init;
+    const headers = new Headers(extraHeaders);
+    const token = await options.accessToken();
+    if (token) headers.set("Authorization", `Bearer ${token}`);
+    const tenantId = scope === "tenant" ? options.tenantId() : undefined;
+    if (tenantId) headers.set("X-Tenant-ID", tenantId);
     let response: Response;
     try {
-      response = await fetchImpl(`${options.baseUrl}${path}`, { ...rest, headers: await headers(extraHeaders) });
+      response = await fetchImpl(`${options.baseUrl}${path}`, { ...rest, headers });
     } catch (error) {
       if (error instanceof DOMException && error.name === "AbortError") throw error;
       throw networkError(error);
     }
-    if (!response.ok) throw await errorFromResponse(response);
+    if (!response.ok) {
+      const error = await errorFromResponse(response);
+      if (scope === "tenant" && error.status === 403 && error.code === "forbidden") await options.onTenantForbidden?.(tenantId);
+      throw error;
+    }
     return response;
   }
 
-  async function json<T>(schema: z.ZodType<T>, path: string, init: RequestInit = {}): Promise<T> {
+  async function json<T>(schema: z.ZodType<T>, path: string, init: RequestInit & { scope?: CallScope } = {}): Promise<T> {
     const response = await send(path, {
       ...init,
       extraHeaders: init.body === undefined ? { Accept: "application/json" } : { Accept: "application/json", "Content-Type": "application/json" },
@@ -87,11 +102,12 @@ export function createApiClient(options: ApiClientOptions) {
   const sessionPath = (slug: string, key: string) => `${agentPath(slug)}/sessions/${encodeURIComponent(key)}`;
 
   return {
-    me: () => json(Me, "/me"),
+    me: () => json(Me, "/me", { scope: "account" }),
 
     // Organisations, team and keys: the platform's own data, so they work while the gateway is down.
-    listTenants: async () => (await json(z.object({ tenants: z.array(Tenant) }), "/tenants")).tenants,
-    createTenant: async (name: string) => (await json(z.object({ tenant: Tenant }), "/tenants", { method: "POST", ...body({ name }) })).tenant,
+    listTenants: async () => (await json(z.object({ tenants: z.array(Tenant) }), "/tenants", { scope: "account" })).tenants,
+    createTenant: async (name: string) =>
+      (await json(z.object({ tenant: Tenant }), "/tenants", { method: "POST", scope: "account", ...body({ name }) })).tenant,
     renameTenant: async (name: string) => (await json(z.object({ tenant: Tenant }), "/tenant", { method: "PATCH", ...body({ name }) })).tenant,
 
     listMembers: async () => (await json(z.object({ members: z.array(Member) }), "/members")).members,
@@ -107,7 +123,7 @@ export function createApiClient(options: ApiClientOptions) {
       await send(`/invitations/${encodeURIComponent(id)}`, { method: "DELETE" });
     },
     acceptInvitation: async (token: string) =>
-      (await json(z.object({ tenant: Tenant }), "/invitations/accept", { method: "POST", ...body({ token }) })).tenant,
+      (await json(z.object({ tenant: Tenant }), "/invitations/accept", { method: "POST", scope: "account", ...body({ token }) })).tenant,
 
     listKeys: async () => (await json(z.object({ keys: z.array(ApiKey) }), "/keys")).keys,
     createKey: (name: string, scopes: Scope[]) => json(CreatedApiKey, "/keys", { method: "POST", ...body({ name, scopes }) }),

@@ -23,12 +23,16 @@ export type MeState =
 
 /**
  * The signed-in user's workspace (`/api/me`) and the selected organisation. The selection is kept
- * in localStorage so a reload stays in the same organisation.
+ * in localStorage so a reload stays in the same organisation; it is only a preference: whenever the
+ * organisations are (re)read, an id that is not among them is dropped for the first one, or for
+ * none (the welcome screen), so an organisation the user left can never lock them out.
  */
 export interface TenantStore {
   getState: () => { me: MeState; tenantId: string | undefined };
   subscribe: (listener: () => void) => () => void;
   setMe: (me: MeState) => void;
+  /** Replaces the organisations of a loaded workspace (after re-reading `/api/tenants`); ignored before it is loaded. */
+  setTenants: (tenants: Tenant[]) => void;
   select: (tenantId: string) => void;
   tenantId: () => string | undefined;
   reset: () => void;
@@ -41,6 +45,15 @@ export function createTenantStore(storage: Storage = window.localStorage): Tenan
     state = next;
     for (const listener of listeners) listener();
   };
+  const setMe = (me: MeState) => {
+    let tenantId = state.tenantId;
+    if (me.status === "ready") {
+      const known = me.me.tenants.some((tenant) => tenant.id === tenantId);
+      if (!known) tenantId = me.me.tenants[0]?.id;
+      write(storage, tenantId);
+    }
+    set({ me, tenantId });
+  };
 
   return {
     getState: () => state,
@@ -48,14 +61,9 @@ export function createTenantStore(storage: Storage = window.localStorage): Tenan
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    setMe(me) {
-      let tenantId = state.tenantId;
-      if (me.status === "ready") {
-        const known = me.me.tenants.some((tenant) => tenant.id === tenantId);
-        if (!known) tenantId = me.me.tenants[0]?.id;
-        write(storage, tenantId);
-      }
-      set({ me, tenantId });
+    setMe,
+    setTenants(tenants) {
+      if (state.me.status === "ready") setMe({ status: "ready", me: { ...state.me.me, tenants } });
     },
     select(tenantId) {
       write(storage, tenantId);

@@ -1,0 +1,105 @@
+/**
+ * The platform's Content-Security-Policy holds with the real web app: every main screen works in
+ * Chromium without a single violation, and the watcher is shown to catch one when there is one.
+ */
+import type { Browser, BrowserContext } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningSystem } from "./system";
+import { DESKTOP, chromiumPath, nav, startWebSystem, submitAuth } from "./web-support";
+
+let system: RunningSystem;
+let browser: Browser;
+let stop: () => Promise<void>;
+
+interface Violation {
+  directive: string;
+  blocked: string;
+}
+
+/** Collects CSP violations from every page of `context`: the DOM event and Chromium's console report. */
+async function watchCsp(context: BrowserContext): Promise<{ violations: Violation[]; consoleReports: string[] }> {
+  const violations: Violation[] = [];
+  const consoleReports: string[] = [];
+  // A binding, unlike a page variable, survives navigations and reloads.
+  await context.exposeBinding("reportCspViolation", (_source, violation: Violation) => void violations.push(violation));
+  await context.addInitScript({
+    content: `document.addEventListener("securitypolicyviolation", (event) =>
+      window.reportCspViolation({ directive: event.effectiveDirective, blocked: event.blockedURI }));`,
+  });
+  context.on("page", (page) =>
+    page.on("console", (message) => {
+      if (/content security policy/i.test(message.text())) consoleReports.push(message.text());
+    }),
+  );
+  return { violations, consoleReports };
+}
+
+describe.runIf(chromiumPath)("Content-Security-Policy in Chromium", () => {
+  beforeAll(async () => {
+    // Slow enough a model that the reply visibly streams.
+    ({ system, browser, stop } = await startWebSystem({ OFFLINE_MODEL_DELAY_MS: "30" }));
+  }, 120_000);
+  afterAll(async () => {
+    await stop?.();
+  });
+
+  it("walks sign-up, agents, chat, team, API keys and usage without one violation", async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const { violations, consoleReports } = await watchCsp(context);
+    const page = await context.newPage();
+
+    const response = await page.goto(system.platformUrl);
+    const headers = response?.headers() ?? {};
+    expect(headers["content-security-policy"]).toContain("script-src 'self'; style-src 'self'");
+    expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+    expect(headers["x-frame-options"]).toBe("DENY");
+    expect(headers["referrer-policy"]).toBe("no-referrer");
+
+    await submitAuth(page, "csp@example.com", "Sign up");
+    await page.getByLabel("Name").fill("Ada");
+    await page.getByLabel("Role", { exact: true }).fill("Research Analyst");
+    await page.getByRole("button", { name: "Create agent" }).click();
+    await page.getByTestId("agent-card").filter({ hasText: "Ada" }).getByRole("button", { name: "Chat" }).click();
+
+    await page.getByTestId("composer").fill("Who are you?");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.locator("[data-testid=message-assistant][data-status=streaming]").filter({ hasText: /\w/ }).waitFor({ timeout: 10_000 });
+    await page.locator("[data-testid=message-assistant][data-status=ok]").waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId("message-assistant").textContent()).toContain("Research Analyst");
+    await page.reload();
+    await page.locator("[data-testid=message-assistant][data-status=ok]").waitFor({ timeout: 20_000 });
+
+    await nav(page, "Team");
+    await page.getByLabel("Email address").fill("teammate@example.com");
+    await page.getByRole("button", { name: "Invite", exact: true }).click();
+    expect(await page.getByLabel("Invitation link").inputValue()).toMatch(/\/invite\//);
+
+    await nav(page, "API keys");
+    await page.getByLabel("Key name").fill("CI bot");
+    await page.getByRole("button", { name: "Create key" }).click();
+    expect(await page.getByLabel("Secret of CI bot").inputValue()).toMatch(/^wf_/);
+
+    await nav(page, "Usage");
+    await page.getByTestId("usage-chart").waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.getByTestId("usage-chart").locator("rect.series").count(), { timeout: 10_000 }).toBe(1);
+
+    // The API's own docs page is under the same policy.
+    const docs = await page.goto(`${system.platformUrl}/api/docs`);
+    expect(docs?.headers()["content-security-policy"]).toContain("style-src 'self'");
+    await page.getByRole("heading", { name: "Workforce platform API" }).waitFor();
+    expect(await page.evaluate<string>('getComputedStyle(document.querySelector("table")).borderCollapse')).toBe("collapse");
+
+    await page.goto(system.platformUrl);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+
+    expect(violations).toEqual([]);
+    expect(consoleReports).toEqual([]);
+
+    // The watcher is not blind: markup a policy refuses is reported on both channels.
+    await page.evaluate(`document.body.insertAdjacentHTML("beforeend", '<img alt="" src="https://tracker.invalid/pixel.png">')`);
+    await expect.poll(() => violations).toEqual([{ directive: "img-src", blocked: "https://tracker.invalid/pixel.png" }]);
+    await expect.poll(() => consoleReports.length).toBe(1);
+    await context.close();
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * Shared steps for the browser tests (Debian chromium via playwright-core) against the real system:
+ * start it with a browser, sign up and in through the web app, and call the API as a user would.
+ */
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { expect } from "vitest";
+import { findChromium, launchChromium } from "./browser";
+import { TestClient } from "./client";
+import { startSystem, type RunningSystem } from "./system";
+
+export const PASSWORD = "a long enough password";
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+export const WELCOME = "Your account has no organisation yet";
+
+export const chromiumPath = findChromium();
+if (!chromiumPath && process.env.CI) {
+  throw new Error("CI=true but no Chromium found: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH");
+}
+
+/** The system and a browser, started side by side; `stop` ends both. */
+export async function startWebSystem(env: NodeJS.ProcessEnv = {}): Promise<{ system: RunningSystem; browser: Browser; stop: () => Promise<void> }> {
+  const launching = launchChromium(chromiumPath!);
+  const system = await startSystem({ env }).catch(async (error: unknown) => {
+    await (await launching).close();
+    throw error;
+  });
+  const browser = await launching;
+  return {
+    system,
+    browser,
+    stop: async () => {
+      await browser.close();
+      await system.stop();
+    },
+  };
+}
+
+/** Fills the auth screen (already open) and presses Sign up or Sign in. */
+export async function submitAuth(page: Page, email: string, button: "Sign up" | "Sign in"): Promise<void> {
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: button }).click();
+}
+
+/** A new browser context signed up as `email` on the agents screen of their own organisation. */
+export async function signedUpPage(browser: Browser, system: RunningSystem, email: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  await page.goto(system.platformUrl);
+  await submitAuth(page, email, "Sign up");
+  await page.getByRole("heading", { name: "Agents" }).waitFor({ timeout: 15_000 });
+  return { context, page };
+}
+
+export const nav = (page: Page, name: "Agents" | "Team" | "API keys" | "Usage") =>
+  page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
+
+/** The top bar's organisation: the switcher's selected option, or the name shown when there is one. */
+export async function selectedOrganisation(page: Page): Promise<string> {
+  const switcher = page.getByLabel("Organisation");
+  if ((await switcher.count()) > 0) return (await switcher.locator("option:checked").textContent()) ?? "";
+  return (await page.locator(".tenant-name").textContent()) ?? "";
+}
+
+/** Waits for the welcome screen a user without any organisation sees. */
+export async function expectWelcome(page: Page): Promise<void> {
+  await page.getByText(WELCOME).waitFor({ timeout: 15_000 });
+  expect(await page.getByRole("heading", { name: "Welcome" }).isVisible()).toBe(true);
+  expect(await page.getByTestId("error").count()).toBe(0);
+  // Nothing about an organisation is offered but creating one.
+  expect(await page.getByRole("navigation", { name: "Main" }).count()).toBe(0);
+}
+
+/** An API client signed in (or up) as `email`, the way any integrator would call the platform. */
+export async function apiAs(system: RunningSystem, email: string, options: { signUp?: boolean } = {}): Promise<TestClient> {
+  const client = new TestClient(system.platformUrl);
+  if (options.signUp) {
+    await client.signUp(email, PASSWORD);
+    return client;
+  }
+  const { status, body } = await client.json<{ access_token: string }>("POST", "/auth/v1/token?grant_type=password", { email, password: PASSWORD });
+  if (status !== 200) throw new Error(`sign-in failed: ${status} ${JSON.stringify(body)}`);
+  client.accessToken = body.access_token;
+  return client;
+}
+
+/** The user's organisations, oldest membership first. */
+export async function organisationsOf(client: TestClient): Promise<{ id: string; name: string; role: string }[]> {
+  const { status, body } = await client.json<{ tenants: { id: string; name: string; role: string }[] }>("GET", "/api/tenants");
+  if (status !== 200) throw new Error(`listing organisations failed: ${status}`);
+  return body.tenants;
+}
+
+/** Invites `email` into `tenantId` as a member and returns the link the invitee opens. */
+export async function invite(owner: TestClient, tenantId: string, email: string): Promise<string> {
+  const response = await owner.request("POST", "/api/invitations", { email, role: "member" }, { "x-tenant-id": tenantId });
+  const body = (await response.json()) as { acceptUrl: string };
+  if (response.status !== 201) throw new Error(`invitation failed: ${response.status} ${JSON.stringify(body)}`);
+  return body.acceptUrl;
+}
+
+/** Deletes an organisation the client owns (the erasure route wants its name as confirmation). */
+export async function deleteOrganisation(owner: TestClient, tenant: { id: string; name: string }): Promise<void> {
+  const response = await owner.request("DELETE", "/api/tenant", { confirm: tenant.name }, { "x-tenant-id": tenant.id });
+  if (response.status !== 200) throw new Error(`erasure failed: ${response.status} ${await response.text()}`);
+}
