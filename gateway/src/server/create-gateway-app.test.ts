@@ -107,6 +107,7 @@ describe("gateway HTTP app: errors and auth", () => {
     expect((await harness.request("GET", "/v1/agents", { headers: { authorization: "", "x-clawdbot-token": "s3cret-token" } })).status).toBe(200);
     const health = await harness.gateway.app.request("/");
     expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok" });
   });
 
   it("rate-limits repeated authentication failures from one address", async () => {
@@ -118,11 +119,12 @@ describe("gateway HTTP app: errors and auth", () => {
     expect(limited.status).toBe(429);
     expect((await errorOf(limited)).code).toBe("rate_limited");
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await harness.request("GET", "/v1/agents")).status).toBe(200);
   });
 
-  it("reports the data dir and its instance id on GET /", async () => {
-    harness = await startTestGateway();
-    const health = GatewayHealth.parse(await (await harness.gateway.app.request("/")).json());
+  it("reports the data dir and its instance id on GET / to the holder of the token", async () => {
+    harness = await startTestGateway({ hookToken: "s3cret-token" });
+    const health = GatewayHealth.parse(await (await harness.gateway.app.request("/", { headers: { authorization: "Bearer s3cret-token" } })).json());
     expect(health.dataDir).toEqual({ path: harness.dataDir, instanceId: harness.instanceId });
     expect(health.model).toEqual({ provider: "offline", id: "offline", offline: true });
   });

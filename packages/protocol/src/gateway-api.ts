@@ -195,7 +195,10 @@ export const RunInfo = z.object({
 });
 export type RunInfo = z.infer<typeof RunInfo>;
 
-/** Gateway health (`GET /`). The platform compares `dataDir.instanceId` with the marker it sees. */
+/**
+ * Gateway health in detail (`GET /` with the hook token, or from the gateway's own host). The
+ * platform compares `dataDir.instanceId` with the marker it sees.
+ */
 export const GatewayHealth = z.object({
   status: z.literal("ok"),
   service: z.literal("gateway"),
@@ -205,6 +208,10 @@ export const GatewayHealth = z.object({
   model: ModelInfo,
 });
 export type GatewayHealth = z.infer<typeof GatewayHealth>;
+
+/** What `GET /` tells anyone else (a load balancer, a stranger): whether the gateway is up, nothing about where or what it runs. */
+export const GatewayHealthSummary = GatewayHealth.pick({ status: true });
+export type GatewayHealthSummary = z.infer<typeof GatewayHealthSummary>;
 
 /** Header names on the platform → gateway wire. */
 export const TENANT_HEADER = "x-tenant-id";
