@@ -58,6 +58,22 @@ describe("gateway HTTP app: agents", () => {
     expect((await errorOf(gone)).code).toBe("agent_not_found");
   });
 
+  // Found by the HTTP fuzz suite (seed -2046880646): such an agent was saved, and every message
+  // to it then failed with a 502. Now saving it is refused, saying what the operator must set.
+  it("refuses to save an agent with a model this gateway cannot serve", async () => {
+    harness = await startTestGateway();
+    const created = await harness.createAgent(TENANT_A, { model: "openai:gpt-4o" });
+    expect(created.status).toBe(400);
+    const error = await errorOf(created);
+    expect(error.code).toBe("validation_failed");
+    expect(error.message).toContain("OPENAI_BASE_URL");
+    expect((await harness.request("GET", "/v1/agents")).status).toBe(200);
+    expect((await harness.createAgent(TENANT_A, { model: "offline" })).status).toBe(201);
+    const patched = await harness.request("PATCH", "/v1/agents/ada", { body: { model: "openai:gpt-4o" } });
+    expect([patched.status, (await errorOf(patched)).code]).toEqual([400, "validation_failed"]);
+    expect((await harness.request("PATCH", "/v1/agents/ada", { body: { model: null } })).status).toBe(200);
+  });
+
   it("keeps two tenants' agents with the same slug apart", async () => {
     harness = await startTestGateway();
     await harness.createAgent(TENANT_A, { role: "Analyst for A" });

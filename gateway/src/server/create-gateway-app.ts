@@ -24,6 +24,8 @@ export interface GatewayAppDeps {
   sessions: SessionStore;
   runs: RunManager;
   logger: Logger;
+  /** Refuses agent models this gateway cannot serve (see AgentRouteDeps). */
+  checkModel?: (model: string) => void;
   /** Erases a tenant's runs, cached state and directory (`DELETE /v1/tenant`). */
   eraseTenant: EraseTenant;
   /** CLAWDBOT_HOOK_TOKEN; undefined turns auth off (loopback only; config enforces that). */
