@@ -35,7 +35,7 @@ describe("gateway HTTP app: agents", () => {
     const config = JSON.parse(await readFile(path.join(root, "config.json"), "utf8")) as { agents: { slug: string }[] };
     expect(config.agents.map((entry) => entry.slug)).toEqual(["ada"]);
 
-    const duplicate = await harness.createAgent(TENANT_A);
+    const duplicate = await harness.createAgent(TENANT_A, { slug: "ada" });
     expect(duplicate.status).toBe(409);
     expect((await errorOf(duplicate)).code).toBe("agent_exists");
 

@@ -13,7 +13,11 @@ export const SessionKey = z
   .regex(SESSION_KEY_PATTERN, "must be 1-128 characters of letters, digits, '.', '_', ':' or '-'");
 export const TenantId = z.string().regex(UUID_PATTERN, "must be a lowercase UUID");
 
-/** Turns a display name into a slug: "Ada Lovelace" → "ada-lovelace". */
+/**
+ * Turns a display name into a slug: "Ada Lovelace" → "ada-lovelace", "agent" when nothing is left.
+ * Latin letters only (accents are dropped); the gateway transliterates other scripts first and
+ * makes the slug unique within the tenant when it derives one.
+ */
 export function slugify(name: string): string {
   const slug = name
     .normalize("NFKD")
