@@ -153,6 +153,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       },
     }),
     hookToken: config.hookToken,
+    checkModel: (model) => void routeModel(model),
     health,
     heartbeatMs: options.heartbeatMs,
     clientAddress: options.clientAddress,

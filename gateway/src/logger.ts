@@ -19,3 +19,9 @@ export function createConsoleLogger(prefix = "[gateway]"): Logger {
 
 /** Discards everything; for callers that really want silence. */
 export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** One line about a failure for the log: an Error's message, or the value itself. */
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === "string" ? error : JSON.stringify(error) ?? "undefined";
+}

@@ -1,5 +1,4 @@
 import { parseArgs } from "node:util";
-import { getConnInfo } from "@hono/node-server/conninfo";
 import { ConfigError, loadConfig, type GatewayConfig } from "./config";
 import { prepareDataDir } from "./data-dir";
 import { errnoCode } from "./fs/errno";
@@ -59,13 +58,6 @@ export async function main(argv: string[], env: Record<string, string | undefine
       dataDir,
       logger,
       providers: createProviders(config),
-      clientAddress: (c) => {
-        try {
-          return getConnInfo(c).remote.address ?? "unknown";
-        } catch {
-          return "unknown";
-        }
-      },
     });
     const server = await startServer(gateway.app, config.port, config.bind, (request, socket, head) =>
       gateway.websocket.handleUpgrade(request, socket, head),

@@ -101,7 +101,8 @@ export function createGatewayClient(options: GatewayClientOptions) {
     async health(timeout = 2_000): Promise<GatewayHealth> {
       let response: Response;
       try {
-        response = await doFetch(`${options.baseUrl}/`, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(timeout) });
+        // The details (data dir, instance id) are for the token holder; others get only the status.
+        response = await doFetch(`${options.baseUrl}/`, { headers: headers(undefined, { accept: "application/json" }), signal: AbortSignal.timeout(timeout) });
       } catch (error) {
         throw new AppError("gateway_unavailable", `The agent gateway at ${options.baseUrl} is not reachable; is it running?`, { cause: error });
       }

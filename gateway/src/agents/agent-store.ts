@@ -1,9 +1,10 @@
 import { rm } from "node:fs/promises";
-import { AppError, slugify, type Agent, type AgentInput, type AgentUpdate } from "@workforce/protocol";
+import { AppError, type Agent, type AgentInput, type AgentUpdate } from "@workforce/protocol";
 import { ensureContainedIn, tenantPaths, TenantRoots, type TenantPaths } from "@workforce/protocol/tenant-path";
 import type { z } from "zod";
 import { makeDirectory } from "../fs/storage-error";
 import type { FileLocks } from "../fs/file-lock";
+import { firstFreeSlug, slugFromName } from "./agent-slug";
 import { writeBootstrapFiles } from "./bootstrap-files";
 import { readTenantConfig, TenantConfigCache, writeTenantConfig } from "./tenant-config";
 
@@ -62,13 +63,16 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
     },
 
     async create(tenantId, input) {
-      const slug = input.slug ?? slugify(input.name);
+      const derived = input.slug === undefined ? await slugFromName(input.name) : undefined;
+      // Under the tenant's lock (across gateway processes): two creates of "Ada" get "ada" and "ada-2".
       return withTenant(tenantId, async (paths, realRoot) => {
-        const agentPaths = paths.agent(slug);
         const config = await readTenantConfig(paths);
-        if (config.agents.some((agent) => agent.slug === slug)) {
-          throw new AppError("agent_exists", `an agent with slug "${slug}" already exists in this tenant`);
+        const taken = new Set(config.agents.map((agent) => agent.slug));
+        if (input.slug !== undefined && taken.has(input.slug)) {
+          throw new AppError("agent_exists", `an agent with slug "${input.slug}" already exists in this tenant`);
         }
+        const slug = input.slug ?? firstFreeSlug(derived ?? "agent", taken);
+        const agentPaths = paths.agent(slug);
         const at = deps.now().toISOString();
         const agent: Agent = {
           slug,

@@ -25,12 +25,12 @@ export async function buildSystemPrompt(tenantRoot: string, paths: AgentPaths, m
     } catch (error) {
       if (!isNotFound(error)) throw error;
       if (file === "IDENTITY.md") {
-        throw new AppError("agent_identity_missing", `the agent's identity file is missing: expected ${expected}`);
+        throw new AppError("agent_identity_missing", `the agent's identity file is missing: expected workspace/${paths.slug}/IDENTITY.md in the tenant's directory`);
       }
       continue;
     }
     if (file === "IDENTITY.md" && text.trim() === "") {
-      throw new AppError("agent_identity_missing", `the agent's identity file is empty: ${expected}`);
+      throw new AppError("agent_identity_missing", `the agent's identity file is empty: workspace/${paths.slug}/IDENTITY.md in the tenant's directory`);
     }
     const capped = text.length > maxFileChars ? `${text.slice(0, maxFileChars)}\n[… ${file} truncated at ${maxFileChars} characters]` : text;
     sections.push(`<workspace-file name="${file}">\n${capped.trim()}\n</workspace-file>`);

@@ -26,7 +26,8 @@ export async function readTenantConfig(paths: TenantPaths): Promise<TenantConfig
   }
   const parsed = TenantConfig.safeParse(parseJson(text));
   if (!parsed.success) {
-    throw new AppError("storage_unavailable", `tenant config ${paths.config} is damaged: ${describeZodError(parsed.error)}`);
+    // Named relative to the tenant's directory: the absolute data dir is no business of the client's.
+    throw new AppError("storage_unavailable", `the tenant's config.json is damaged: ${describeZodError(parsed.error)}`);
   }
   return parsed.data;
 }

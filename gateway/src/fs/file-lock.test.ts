@@ -63,7 +63,13 @@ describe("file locks", () => {
   it("waits for a live holder on another machine, and takes its lock over only once it has gone quiet", async () => {
     const lockPath = path.join(dir, "registry.lock");
     await writeFile(lockPath, JSON.stringify({ host: "other-machine", pid: 1, token: "remote" }));
-    await expect(locks({ staleMs: 5_000, timeoutMs: 150 }).run(lockPath, async () => "never")).rejects.toMatchObject({ code: "storage_unavailable" });
+    const timedOut = locks({ staleMs: 5_000, timeoutMs: 150 }).run(lockPath, async () => "never");
+    await expect(timedOut).rejects.toMatchObject({ code: "storage_unavailable" });
+    // Where the lock is and who holds it goes to the log, not into the client's error.
+    const message = await timedOut.catch((error: unknown) => (error as Error).message);
+    expect(message).not.toContain(dir);
+    expect(message).not.toContain("other-machine");
+    expect(warnings.join()).toContain(lockPath);
     const quiet = new Date(Date.now() - 10_000);
     await utimes(lockPath, quiet, quiet);
     expect(await locks({ staleMs: 5_000 }).run(lockPath, async () => "taken over")).toBe("taken over");

@@ -282,7 +282,9 @@ export function createFileLocks(options: FileLockOptions): FileLocks {
         continue;
       }
       if (Date.now() - started > limit) {
-        throw new AppError("storage_unavailable", `timed out after ${limit} ms waiting for lock ${lockPath}, held by ${describe(found.owner)}`, { retryable: true });
+        // Where the lock is and who holds it is for the operator (the log), not for the client.
+        options.logger.warn(`timed out after ${limit} ms waiting for lock ${lockPath}, held by ${describe(found.owner)}`);
+        throw new AppError("storage_unavailable", `timed out after ${limit} ms waiting for another gateway process to finish with this data; try again shortly`, { retryable: true });
       }
       await sleep(delay + Math.random() * delay);
       delay = Math.min(delay * 2, wait.timeoutMs === undefined ? 25 : 100);

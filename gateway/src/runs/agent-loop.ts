@@ -3,7 +3,7 @@ import type { TenantRoots } from "@workforce/protocol/tenant-path";
 import type { SystemPromptCache } from "../agents/system-prompt-cache";
 import { storageError } from "../fs/storage-error";
 import type { ModelMessage, ResolvedModel } from "../llm/model-provider";
-import type { Logger } from "../logger";
+import { errorText, type Logger } from "../logger";
 import type { SessionStore } from "../sessions/session-store";
 import type { Tool } from "../tools/tool";
 import { DEFAULT_COMPACTION, planCompaction, type CompactionOptions } from "./compaction";
@@ -157,7 +157,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
 
       const results: ToolResultEntry[] = [];
       for (const call of toolCalls) {
-        const result = await runTool(deps.tools, call, { tenantRoot: tenant.paths.root, agent: agentPaths, signal: run.signal });
+        const result = await runTool(deps.tools, call, { tenantRoot: tenant.paths.root, agent: agentPaths, signal: run.signal }, deps.logger);
         run.emit({ type: "tool-call-end", toolCallId: call.toolCallId, name: call.name, output: result.output, isError: result.isError });
         const entry: ToolResultEntry = {
           type: "tool-result",
@@ -202,7 +202,11 @@ function classify(caught: unknown, signal: AbortSignal, logger: Logger, runId: s
     if (reason instanceof AppError) return { status: "error", error: { code: reason.code, message: reason.message } };
     return { status: "aborted" };
   }
-  if (caught instanceof AppError) return { status: "error", error: { code: caught.code, message: caught.message } };
+  if (caught instanceof AppError) {
+    // The message is written for the client; what caused it (endpoint, network or errno text) only for the log.
+    if (caught.cause !== undefined) logger.warn(`run ${runId}: ${caught.code}: ${caught.message} (${errorText(caught.cause)})`);
+    return { status: "error", error: { code: caught.code, message: caught.message } };
+  }
   const storage = storageError(caught);
   if (storage) {
     logger.warn(`run ${runId}: ${storage.message} (${caught instanceof Error ? caught.message : String(caught)})`);

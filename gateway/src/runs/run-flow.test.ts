@@ -188,7 +188,7 @@ describe("runs over SSE", () => {
     expect((await harness.request("POST", `/v1/runs/${runA}/abort`, { tenant: TENANT_B })).status).toBe(404);
   });
 
-  it("fails with agent_identity_missing naming the expected path when IDENTITY.md is gone", async () => {
+  it("fails with agent_identity_missing naming the file inside the tenant, never the absolute path, when IDENTITY.md is gone", async () => {
     harness = await startTestGateway();
     await harness.createAgent(TENANT_A);
     const identity = path.join(harness.dataDir, TENANT_A, "workspace", "ada", "IDENTITY.md");
@@ -197,7 +197,8 @@ describe("runs over SSE", () => {
     expect(events.map((event) => event.type)).toEqual(["run-start", "run-end"]);
     const end = events.at(-1);
     expect(end).toMatchObject({ type: "run-end", status: "error", error: { code: "agent_identity_missing" } });
-    if (end?.type === "run-end") expect(end.error?.message).toContain(identity);
+    if (end?.type === "run-end") expect(end.error?.message).toContain("workspace/ada/IDENTITY.md");
+    expect(JSON.stringify(events)).not.toContain(harness.dataDir);
     const history = SessionHistory.parse(await (await harness.request("GET", "/v1/agents/ada/sessions/s")).json());
     expect(history.entries).toEqual([]);
   });

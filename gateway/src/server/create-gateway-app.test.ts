@@ -35,7 +35,7 @@ describe("gateway HTTP app: agents", () => {
     const config = JSON.parse(await readFile(path.join(root, "config.json"), "utf8")) as { agents: { slug: string }[] };
     expect(config.agents.map((entry) => entry.slug)).toEqual(["ada"]);
 
-    const duplicate = await harness.createAgent(TENANT_A);
+    const duplicate = await harness.createAgent(TENANT_A, { slug: "ada" });
     expect(duplicate.status).toBe(409);
     expect((await errorOf(duplicate)).code).toBe("agent_exists");
 
@@ -56,6 +56,22 @@ describe("gateway HTTP app: agents", () => {
     const gone = await harness.request("GET", "/v1/agents/ada");
     expect(gone.status).toBe(404);
     expect((await errorOf(gone)).code).toBe("agent_not_found");
+  });
+
+  // Found by the HTTP fuzz suite (seed -2046880646): such an agent was saved, and every message
+  // to it then failed with a 502. Now saving it is refused, saying what the operator must set.
+  it("refuses to save an agent with a model this gateway cannot serve", async () => {
+    harness = await startTestGateway();
+    const created = await harness.createAgent(TENANT_A, { model: "openai:gpt-4o" });
+    expect(created.status).toBe(400);
+    const error = await errorOf(created);
+    expect(error.code).toBe("validation_failed");
+    expect(error.message).toContain("OPENAI_BASE_URL");
+    expect((await harness.request("GET", "/v1/agents")).status).toBe(200);
+    expect((await harness.createAgent(TENANT_A, { model: "offline" })).status).toBe(201);
+    const patched = await harness.request("PATCH", "/v1/agents/ada", { body: { model: "openai:gpt-4o" } });
+    expect([patched.status, (await errorOf(patched)).code]).toEqual([400, "validation_failed"]);
+    expect((await harness.request("PATCH", "/v1/agents/ada", { body: { model: null } })).status).toBe(200);
   });
 
   it("keeps two tenants' agents with the same slug apart", async () => {
@@ -107,6 +123,7 @@ describe("gateway HTTP app: errors and auth", () => {
     expect((await harness.request("GET", "/v1/agents", { headers: { authorization: "", "x-clawdbot-token": "s3cret-token" } })).status).toBe(200);
     const health = await harness.gateway.app.request("/");
     expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok" });
   });
 
   it("rate-limits repeated authentication failures from one address", async () => {
@@ -118,11 +135,12 @@ describe("gateway HTTP app: errors and auth", () => {
     expect(limited.status).toBe(429);
     expect((await errorOf(limited)).code).toBe("rate_limited");
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await harness.request("GET", "/v1/agents")).status).toBe(200);
   });
 
-  it("reports the data dir and its instance id on GET /", async () => {
-    harness = await startTestGateway();
-    const health = GatewayHealth.parse(await (await harness.gateway.app.request("/")).json());
+  it("reports the data dir and its instance id on GET / to the holder of the token", async () => {
+    harness = await startTestGateway({ hookToken: "s3cret-token" });
+    const health = GatewayHealth.parse(await (await harness.gateway.app.request("/", { headers: { authorization: "Bearer s3cret-token" } })).json());
     expect(health.dataDir).toEqual({ path: harness.dataDir, instanceId: harness.instanceId });
     expect(health.model).toEqual({ provider: "offline", id: "offline", offline: true });
   });

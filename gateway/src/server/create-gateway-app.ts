@@ -1,5 +1,5 @@
 import { AppError, type GatewayHealth } from "@workforce/protocol";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AgentStore } from "../agents/agent-store";
 import type { Logger } from "../logger";
@@ -7,10 +7,12 @@ import type { RunManager } from "../runs/run-manager";
 import type { SessionStore } from "../sessions/session-store";
 import { requireTenant, requireToken } from "./auth";
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS } from "./auth-failures";
+import { socketAddress } from "./client-address";
 import { createErrorHandler } from "./error-handler";
 import type { GatewayEnv } from "./gateway-env";
 import { agentRoutes } from "./routes/agent-routes";
 import { chatCompletionsRoutes } from "./routes/chat-completions-routes";
+import { healthRoute } from "./routes/health-route";
 import { hookRoutes } from "./routes/hook-routes";
 import { agentRunRoutes, runRoutes } from "./routes/run-routes";
 import { sessionRoutes } from "./routes/session-routes";
@@ -22,14 +24,16 @@ export interface GatewayAppDeps {
   sessions: SessionStore;
   runs: RunManager;
   logger: Logger;
+  /** Refuses agent models this gateway cannot serve (see AgentRouteDeps). */
+  checkModel?: (model: string) => void;
   /** Erases a tenant's runs, cached state and directory (`DELETE /v1/tenant`). */
   eraseTenant: EraseTenant;
   /** CLAWDBOT_HOOK_TOKEN; undefined turns auth off (loopback only; config enforces that). */
   hookToken: string | undefined;
   health: () => GatewayHealth;
   heartbeatMs?: number;
-  /** Remote address for auth rate limiting; the node server passes the socket address. */
-  clientAddress?: (c: Parameters<Parameters<Hono<GatewayEnv>["use"]>[1]>[0]) => string;
+  /** The client's address, for auth rate limiting and health details; the socket's peer address by default. */
+  clientAddress?: (c: Context) => string;
   maxBodyBytes?: number;
   /** Failed-authentication counts, shared with the WebSocket upgrade; a fresh one when absent. */
   authFailures?: AuthFailureLimiter;
@@ -42,7 +46,9 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   app.onError(createErrorHandler(deps.logger));
   app.notFound((c) => c.json(new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`).toBody(), 404));
 
-  app.get("/", (c) => c.json(deps.health()));
+  const authFailures = deps.authFailures ?? new AuthFailureLimiter(DEFAULT_AUTH_FAILURE_LIMITS);
+  const clientAddress = deps.clientAddress ?? socketAddress;
+  app.get("/", healthRoute({ health: deps.health, hookToken: deps.hookToken, authFailures, clientAddress }));
 
   const limitBody = bodyLimit({
     maxSize: deps.maxBodyBytes ?? 1024 * 1024,
@@ -50,11 +56,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
       throw new AppError("payload_too_large", "the request body is too large");
     },
   });
-  const checkToken = requireToken({
-    token: deps.hookToken,
-    failures: deps.authFailures ?? new AuthFailureLimiter(DEFAULT_AUTH_FAILURE_LIMITS),
-    clientAddress: deps.clientAddress ?? (() => "unknown"),
-  });
+  const checkToken = requireToken({ token: deps.hookToken, failures: authFailures, clientAddress });
   for (const scope of ["/v1/*", "/hooks/*"]) {
     app.use(scope, limitBody);
     app.use(scope, checkToken);

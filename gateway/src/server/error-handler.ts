@@ -18,8 +18,10 @@ export function createErrorHandler(logger: Logger) {
       // The client hung up mid-request (e.g. during a body the size limit was reading): no gateway fault to log.
       appError = new AppError("validation_failed", "the request was aborted before it was complete");
     } else {
+      // Node's messages name absolute paths and errno codes: they go to the log, never to the client.
       const storage = storageError(error);
-      logger.error(`${c.req.method} ${c.req.path} failed`, error);
+      if (storage) logger.warn(`${c.req.method} ${c.req.path}: ${storage.code} (${error.message})`);
+      else logger.error(`${c.req.method} ${c.req.path} failed`, error);
       appError = storage ?? new AppError("internal_error", "the gateway hit an unexpected error; details are in the gateway log");
     }
     if (appError.headers) for (const [name, value] of Object.entries(appError.headers)) c.header(name, value);

@@ -213,7 +213,7 @@ describe("gateway isolation matrix: tenant A against tenant B", () => {
         const outcome = await call(method, path, { body, token, tenant: TENANT_B });
         expect({ method, path, token, status: outcome.status, code: outcome.code }).toEqual({ method, path, token, status: 401, code });
       }
-      // Only the WebSocket accepts ?token= (browsers cannot set headers there); HTTP does not.
+      // No interface takes the token from the URL (it would end up in access logs).
       const viaQuery = await call(method, `${path}${path.includes("?") ? "&" : "?"}token=${TOKEN}`, { body, token: null, tenant: TENANT_B });
       expect({ path, status: viaQuery.status, code: viaQuery.code }).toEqual({ path, status: 401, code: "unauthorized" });
     }
@@ -227,6 +227,7 @@ describe("gateway isolation matrix: tenant A against tenant B", () => {
     const refusals: [string, Record<string, string>, string][] = [
       ["", { "x-tenant-id": TENANT_B }, "401"],
       ["?token=nope", { "x-tenant-id": TENANT_B }, "401"],
+      [`?token=${TOKEN}`, { "x-tenant-id": TENANT_B }, "401"],
       ["", { authorization: `Bearer ${TOKEN}x`, "x-tenant-id": TENANT_B }, "401"],
       ["", { authorization: `Bearer ${TOKEN}` }, "400"],
       ["", { authorization: `Bearer ${TOKEN}`, "x-tenant-id": TENANT_B.toUpperCase() }, "400"],

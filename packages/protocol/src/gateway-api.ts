@@ -13,7 +13,11 @@ export const SessionKey = z
   .regex(SESSION_KEY_PATTERN, "must be 1-128 characters of letters, digits, '.', '_', ':' or '-'");
 export const TenantId = z.string().regex(UUID_PATTERN, "must be a lowercase UUID");
 
-/** Turns a display name into a slug: "Ada Lovelace" → "ada-lovelace". */
+/**
+ * Turns a display name into a slug: "Ada Lovelace" → "ada-lovelace", "agent" when nothing is left.
+ * Latin letters only (accents are dropped); the gateway transliterates other scripts first and
+ * makes the slug unique within the tenant when it derives one.
+ */
 export function slugify(name: string): string {
   const slug = name
     .normalize("NFKD")
@@ -195,7 +199,10 @@ export const RunInfo = z.object({
 });
 export type RunInfo = z.infer<typeof RunInfo>;
 
-/** Gateway health (`GET /`). The platform compares `dataDir.instanceId` with the marker it sees. */
+/**
+ * Gateway health in detail (`GET /` with the hook token, or from the gateway's own host). The
+ * platform compares `dataDir.instanceId` with the marker it sees.
+ */
 export const GatewayHealth = z.object({
   status: z.literal("ok"),
   service: z.literal("gateway"),
@@ -205,6 +212,10 @@ export const GatewayHealth = z.object({
   model: ModelInfo,
 });
 export type GatewayHealth = z.infer<typeof GatewayHealth>;
+
+/** What `GET /` tells anyone else (a load balancer, a stranger): whether the gateway is up, nothing about where or what it runs. */
+export const GatewayHealthSummary = GatewayHealth.pick({ status: true });
+export type GatewayHealthSummary = z.infer<typeof GatewayHealthSummary>;
 
 /** Header names on the platform → gateway wire. */
 export const TENANT_HEADER = "x-tenant-id";

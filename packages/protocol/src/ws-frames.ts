@@ -4,8 +4,9 @@ import { RunEvent } from "./events";
 import { SessionKey, Slug } from "./gateway-api";
 
 /**
- * The gateway's WebSocket protocol (`/v1/ws`). The tenant is bound at connect (X-Tenant-ID or
- * `?tenant=`); after that the client sends request frames and receives response frames (paired by
+ * The gateway's WebSocket protocol (`/v1/ws`). The token is sent in a header at connect
+ * (`Authorization: Bearer` or `x-clawdbot-token`, never in the URL), and the tenant is bound then
+ * (X-Tenant-ID or `?tenant=`); after that the client sends request frames and receives response frames (paired by
  * `id`) and event frames (a per-connection, strictly increasing `seq`; the payload is the RunEvent
  * with its own per-run `seq`).
  */

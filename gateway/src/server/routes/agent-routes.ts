@@ -1,4 +1,4 @@
-import { AgentInput, AgentUpdate } from "@workforce/protocol";
+import { AgentInput, AgentUpdate, AppError } from "@workforce/protocol";
 import { assertSlug } from "@workforce/protocol/tenant-path";
 import { Hono } from "hono";
 import type { AgentStore } from "../../agents/agent-store";
@@ -11,6 +11,21 @@ export interface AgentRouteDeps {
   agents: AgentStore;
   sessions: SessionStore;
   runs: RunManager;
+  /**
+   * Throws AppError when this gateway cannot serve the model (e.g. "openai:…" without an
+   * OpenAI-compatible provider), so saving such an agent is refused instead of every run failing.
+   */
+  checkModel?: ((model: string) => void) | undefined;
+}
+
+function checkModel(deps: AgentRouteDeps, model: string | null | undefined): void {
+  if (!model?.trim() || !deps.checkModel) return;
+  try {
+    deps.checkModel(model);
+  } catch (error) {
+    if (error instanceof AppError) throw new AppError("validation_failed", `body.model: ${error.message}`);
+    throw error;
+  }
 }
 
 /** `/v1/agents` CRUD. */
@@ -21,6 +36,7 @@ export function agentRoutes(deps: AgentRouteDeps): Hono<GatewayEnv> {
 
   app.post("/", async (c) => {
     const input = await readJsonBody(c, AgentInput);
+    checkModel(deps, input.model);
     const agent = await deps.agents.create(c.get("tenantId"), input);
     return c.json({ agent }, 201);
   });
@@ -30,6 +46,7 @@ export function agentRoutes(deps: AgentRouteDeps): Hono<GatewayEnv> {
   app.patch("/:slug", async (c) => {
     const slug = assertSlug(c.req.param("slug"));
     const update = await readJsonBody(c, AgentUpdate);
+    checkModel(deps, update.model);
     return c.json({ agent: await deps.agents.update(c.get("tenantId"), slug, update) });
   });
 

@@ -2,7 +2,8 @@ import { AppError, describeZodError, WS_METHOD_PARAMS, WS_METHODS, WsRequestFram
 import { z } from "zod";
 import type { AgentStore } from "../../agents/agent-store";
 import { parseJson } from "../../fs/jsonl-file";
-import type { Logger } from "../../logger";
+import { storageError } from "../../fs/storage-error";
+import { errorText, type Logger } from "../../logger";
 import type { RunManager } from "../../runs/run-manager";
 import type { RunEventSource } from "../../runs/run-relay";
 import type { SessionStore } from "../../sessions/session-store";
@@ -54,8 +55,11 @@ export class WsConnection {
     try {
       this.reply(id, await this.dispatch(method, params));
     } catch (error) {
-      if (error instanceof AppError) this.reply(id, undefined, { code: error.code, message: error.message });
-      else {
+      const known = error instanceof AppError ? error : storageError(error);
+      if (known) {
+        if (!(error instanceof AppError)) this.deps.logger.warn(`websocket ${method}: ${known.code} (${errorText(error)})`);
+        this.reply(id, undefined, { code: known.code, message: known.message });
+      } else {
         this.deps.logger.error(`websocket ${method} failed`, error);
         this.reply(id, undefined, { code: "internal_error", message: "the gateway hit an unexpected error; details are in the gateway log" });
       }

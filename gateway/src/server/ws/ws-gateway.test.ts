@@ -1,7 +1,6 @@
-import { getConnInfo } from "@hono/node-server/conninfo";
-import { RunEvent, RunInfo, WsServerFrame } from "@workforce/protocol";
+import { ApiErrorBody, RunEvent, RunInfo, WsServerFrame } from "@workforce/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import type WebSocket from "ws";
+import WebSocket from "ws";
 import { startTestGateway, TENANT_A, TENANT_B, type TestGateway } from "../../test-support/test-gateway";
 import { connectTestSocket } from "../../test-support/ws-test-client";
 import { startServer, type RunningServer } from "../start-server";
@@ -17,26 +16,30 @@ afterEach(async () => {
   server = undefined;
 });
 
-
 async function start(overrides: Parameters<typeof startTestGateway>[0] = {}) {
-  harness = await startTestGateway({
-    hookToken: "ws-token",
-    // Real sockets report their address; in-process requests (createAgent) have none.
-    clientAddress: (c) => {
-      try {
-        return getConnInfo(c).remote.address ?? "unknown";
-      } catch {
-        return "in-process";
-      }
-    },
-    ...overrides,
-  });
+  // Real sockets report their address (the default); in-process requests (createAgent) have none.
+  harness = await startTestGateway({ hookToken: "ws-token", ...overrides });
   await harness.createAgent(TENANT_A);
   server = await startServer(harness.gateway.app, 0, "127.0.0.1", (request, socket, head) => harness!.gateway.websocket.handleUpgrade(request, socket, head));
   return server.url.replace("http", "ws");
 }
 
 const connect = (url: string, headers: Record<string, string>) => connectTestSocket(`${url}/v1/ws`, headers, sockets);
+
+/** Status and error body of a refused upgrade. */
+function upgradeRefusal(url: string, headers: Record<string, string>): Promise<{ status: number; body: ApiErrorBody }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers });
+    sockets.push(socket);
+    socket.once("open", () => reject(new Error("the upgrade was accepted")));
+    socket.once("error", () => undefined);
+    socket.once("unexpected-response", (_request, response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: ApiErrorBody.parse(JSON.parse(Buffer.concat(chunks).toString("utf8"))) }));
+    });
+  });
+}
 
 describe("WebSocket /v1/ws", () => {
   it("answers requests and streams run events as frames, tenant bound at connect", async () => {
@@ -99,17 +102,37 @@ describe("WebSocket /v1/ws", () => {
     expect(frames.find((frame) => frame.id === "4")).toMatchObject({ ok: false, error: { code: "session_not_found" } });
   });
 
-  it("rate-limits failed authentications per address across WebSocket and HTTP alike", async () => {
+  it("rate-limits failed authentications per address across WebSocket and HTTP alike, never the valid token", async () => {
     const url = await start({ authFailureLimits: { maxFailures: 3, windowMs: 60_000 } });
     for (let attempt = 0; attempt < 2; attempt += 1) {
       await expect(connect(url, { authorization: "Bearer wrong", "x-tenant-id": TENANT_A }).opened).rejects.toThrow("401");
     }
     const http = `${url.replace("ws", "http")}/v1/agents`;
     expect((await fetch(http, { headers: { authorization: "Bearer wrong", "x-tenant-id": TENANT_A } })).status).toBe(401);
-    // The third failure (over HTTP) used up the allowance for both ways in, even with the right token.
-    await expect(connect(url, { authorization: "Bearer ws-token", "x-tenant-id": TENANT_A }).opened).rejects.toThrow("429");
-    const limited = await fetch(http, { headers: { authorization: "Bearer ws-token", "x-tenant-id": TENANT_A } });
+    // The third failure (over HTTP) used up the allowance for both ways in, for wrong and missing tokens.
+    await expect(connect(url, { authorization: "Bearer wrong", "x-tenant-id": TENANT_A }).opened).rejects.toThrow("429");
+    await expect(connect(url, { "x-tenant-id": TENANT_A }).opened).rejects.toThrow("429");
+    const limited = await fetch(http, { headers: { authorization: "Bearer wrong", "x-tenant-id": TENANT_A } });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    // The platform behind the same proxy address still gets in: the valid token is never limited.
+    const platform = connect(url, { authorization: "Bearer ws-token", "x-tenant-id": TENANT_A });
+    await platform.opened;
+    platform.request("1", "agents.list");
+    expect((await platform.until((all) => all.some((frame) => frame.id === "1")))[0]).toMatchObject({ ok: true, payload: { agents: [{ slug: "ada" }] } });
+    expect((await fetch(http, { headers: { "x-clawdbot-token": "ws-token", "x-tenant-id": TENANT_A } })).status).toBe(200);
+  });
+
+  it("takes the token only from a header, never from the URL, and trims X-Tenant-ID", async () => {
+    const url = await start();
+    const refused = await upgradeRefusal(`${url}/v1/ws?token=ws-token`, { "x-tenant-id": TENANT_A });
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.code).toBe("unauthorized");
+    expect(refused.body.error.message).toContain("Authorization: Bearer");
+
+    const padded = connect(url, { "x-clawdbot-token": "ws-token", "x-tenant-id": `  ${TENANT_A}\t` });
+    await padded.opened;
+    padded.request("1", "agents.list");
+    expect((await padded.until((all) => all.some((frame) => frame.id === "1")))[0]).toMatchObject({ ok: true, payload: { agents: [{ slug: "ada" }] } });
   });
 });

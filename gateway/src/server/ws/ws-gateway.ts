@@ -3,8 +3,8 @@ import type { Duplex } from "node:stream";
 import { AppError, HOOK_TOKEN_HEADER, TENANT_HEADER, WS_PATH } from "@workforce/protocol";
 import { assertTenantId } from "@workforce/protocol/tenant-path";
 import { WebSocketServer, type WebSocket } from "ws";
-import { tokenMatches } from "../auth";
-import { normalizeAddress, type AuthFailureLimiter } from "../auth-failures";
+import { authenticate, presentedToken } from "../auth";
+import type { AuthFailureLimiter } from "../auth-failures";
 import { WsConnection, type WsConnectionDeps } from "./ws-connection";
 
 export interface WsGatewayOptions extends WsConnectionDeps {
@@ -25,24 +25,24 @@ function header(request: IncomingMessage, name: string): string | undefined {
 }
 
 /**
- * Authenticates at connect: token and tenant from headers, or from `?token=`/`?tenant=` for
- * browsers. Failures count against the client's address together with failed HTTP requests.
+ * Authenticates at connect: the token from `Authorization: Bearer` or `x-clawdbot-token`, the
+ * tenant from X-Tenant-ID (or `?tenant=`). Never a token in the URL: URLs end up in access logs.
+ * Failures count against the client's address together with failed HTTP requests; the valid
+ * token always passes.
  */
-function authenticate(request: IncomingMessage, hookToken: string | undefined, failures: AuthFailureLimiter): string {
+function authenticateUpgrade(request: IncomingMessage, hookToken: string | undefined, failures: AuthFailureLimiter): string {
   const url = new URL(request.url ?? "/", "http://gateway");
   if (url.pathname !== WS_PATH) throw new AppError("not_found", `websocket endpoint is ${WS_PATH}`);
-  if (hookToken !== undefined) {
-    const address = normalizeAddress(request.socket.remoteAddress);
-    failures.check(address);
-    const bearer = /^Bearer\s+(.+)$/i.exec(header(request, "authorization") ?? "")?.[1]?.trim();
-    const token = bearer || header(request, HOOK_TOKEN_HEADER)?.trim() || url.searchParams.get("token") || undefined;
-    if (!token || !tokenMatches(token, hookToken)) {
-      failures.fail(address);
-      if (!token) throw new AppError("unauthorized", "missing gateway token");
-      throw new AppError("invalid_token", "the gateway token is wrong");
+  const presented = presentedToken(header(request, "authorization"), header(request, HOOK_TOKEN_HEADER));
+  try {
+    authenticate({ expected: hookToken, presented, address: request.socket.remoteAddress, failures });
+  } catch (error) {
+    if (error instanceof AppError && error.code === "unauthorized" && url.searchParams.has("token")) {
+      throw new AppError("unauthorized", "the gateway token is not accepted in the URL (it would end up in access logs); send Authorization: Bearer <CLAWDBOT_HOOK_TOKEN>");
     }
+    throw error;
   }
-  const tenant = header(request, TENANT_HEADER) ?? url.searchParams.get("tenant") ?? undefined;
+  const tenant = (header(request, TENANT_HEADER) ?? url.searchParams.get("tenant") ?? "").trim();
   if (!tenant) throw new AppError("tenant_required", "the X-Tenant-ID header (or ?tenant=) is required");
   return assertTenantId(tenant);
 }
@@ -63,7 +63,7 @@ export function createWsGateway(options: WsGatewayOptions): WsGateway {
     handleUpgrade(request, socket, head) {
       let tenantId: string;
       try {
-        tenantId = authenticate(request, options.hookToken, options.authFailures);
+        tenantId = authenticateUpgrade(request, options.hookToken, options.authFailures);
       } catch (error) {
         refuse(socket, error instanceof AppError ? error : new AppError("internal_error", "websocket upgrade failed"));
         return;

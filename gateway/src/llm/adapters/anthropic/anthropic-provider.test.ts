@@ -92,6 +92,9 @@ describe("anthropic provider through the real SDK against the fake upstream", ()
     const failed = await collect(unreachable.stream(request()));
     expect(failed.error).toBeInstanceOf(AppError);
     expect(failed.error).toMatchObject({ code: "provider_unreachable" });
+    // Clients read the message; the endpoint (an internal host, often) is only on the cause, for the log.
+    expect((failed.error as AppError).message).not.toContain("127.0.0.1");
+    expect(String((failed.error as AppError).cause)).toContain("127.0.0.1:1");
   });
 
   it("does not retry once text has streamed: an overloaded_error mid-stream fails with the partial text delivered", async () => {

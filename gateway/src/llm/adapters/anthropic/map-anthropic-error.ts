@@ -6,15 +6,18 @@ function retryAfter(headers: Headers | undefined): Record<string, string> | unde
   return value ? { "retry-after": value } : undefined;
 }
 
-/** Turns an SDK error into an AppError with a specific provider_* code and a message a human can act on. */
+/**
+ * Turns an SDK error into an AppError with a specific provider_* code and a message a human can act
+ * on. Clients read the message (run-end, transcripts), so it names no endpoint and carries no
+ * network or errno text; that stays on `cause` for the gateway log.
+ */
 export function mapAnthropicError(error: unknown, baseURL: string): unknown {
   if (error instanceof AppError || error instanceof APIUserAbortError) return error;
   if (error instanceof APIConnectionError) {
-    return new AppError("provider_unreachable", `cannot reach Anthropic at ${baseURL}: ${error.message}`, { retryable: true, cause: error });
+    return new AppError("provider_unreachable", "cannot reach Anthropic; details are in the gateway log", { retryable: true, cause: new Error(`${baseURL}: ${error.message}`, { cause: error }) });
   }
   if (isApiError(error)) return fromApiError(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return new AppError("provider_error", `the Anthropic stream failed: ${message}`, { retryable: false, cause: error });
+  return new AppError("provider_error", "the Anthropic stream failed unexpectedly; details are in the gateway log", { retryable: false, cause: error });
 }
 
 // A plain instanceof narrows to APIError<any, any, any>; the predicate keeps the declared types.

@@ -61,6 +61,10 @@ describe("openai-compatible provider against the fake upstream", () => {
     const wrongKey = createOpenAiCompatibleProvider({ baseURL: upstream.openaiBaseUrl, apiKey: "nope" });
     expect((await collect(wrongKey.stream(request()))).error).toMatchObject({ code: "provider_auth_failed" });
     const nowhere = createOpenAiCompatibleProvider({ baseURL: "http://127.0.0.1:1/v1" });
-    expect((await collect(nowhere.stream(request()))).error).toMatchObject({ code: "provider_unreachable" });
+    const unreachable = (await collect(nowhere.stream(request()))).error;
+    expect(unreachable).toMatchObject({ code: "provider_unreachable" });
+    // Clients read the message; the endpoint and the network error are only on the cause, for the log.
+    expect((unreachable as Error).message).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|fetch failed/);
+    expect(String((unreachable as Error).cause)).toContain("127.0.0.1:1");
   });
 });

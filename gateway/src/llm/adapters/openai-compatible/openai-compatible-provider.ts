@@ -49,7 +49,8 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
         });
       } catch (error) {
         if (request.signal.aborted) throw error;
-        throw new AppError("provider_unreachable", `cannot reach the OpenAI-compatible endpoint at ${options.baseURL}: ${error instanceof Error ? error.message : String(error)}`, { retryable: true, cause: error });
+        // The endpoint and the network error are for the gateway log (the cause), not for clients.
+        throw new AppError("provider_unreachable", "cannot reach the OpenAI-compatible endpoint; details are in the gateway log", { retryable: true, cause: new Error(`${options.baseURL}: ${describe(error)}`, { cause: error }) });
       }
       if (!response.ok || !response.body) {
         throw statusError(response.status, errorMessage(await response.text().catch(() => "")), response.headers.get("retry-after"));
@@ -88,7 +89,7 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
         }
       } catch (error) {
         if (request.signal.aborted || error instanceof AppError) throw error;
-        throw new AppError("provider_unreachable", `the connection to the OpenAI-compatible endpoint broke: ${error instanceof Error ? error.message : String(error)}`, { retryable: true, cause: error });
+        throw new AppError("provider_unreachable", "the connection to the OpenAI-compatible endpoint broke; details are in the gateway log", { retryable: true, cause: new Error(`${options.baseURL}: ${describe(error)}`, { cause: error }) });
       } finally {
         reader.releaseLock();
       }
@@ -100,4 +101,10 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
       yield { type: "finish", stopReason: stopReason === "tool_calls" ? "tool_use" : stopReason === "stop" ? "end_turn" : stopReason, usage };
     },
   };
+}
+
+/** A network error's message with the reason Node's fetch keeps on `cause` ("fetch failed" alone says little). */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message;
 }
