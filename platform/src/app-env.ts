@@ -13,6 +13,8 @@ export interface TenantContext {
   id: string;
   /** The user's role; null for API keys, which have scopes instead. */
   role: Role | null;
+  /** Set while the operator has suspended the organisation. */
+  suspended?: { reason: string | null } | null;
 }
 
 /** Hono environment: what middleware puts on the context for handlers. */

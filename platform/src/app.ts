@@ -1,5 +1,5 @@
 import { AppError } from "@workforce/protocol";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { AppEnv } from "./app-env";
@@ -22,8 +22,15 @@ import { openApiRoutes } from "./routes/openapi";
 import { tenantDataRoutes } from "./routes/tenant-data";
 import { tenantRoutes } from "./routes/tenants";
 import { usageRoutes } from "./routes/usage";
-import { createTenancy } from "./tenancy";
+import type { Tenancy } from "./tenancy";
+import type { AccountMail } from "./auth/account-mail";
+import type { EmailConfirmation } from "./auth/auth-service";
+import type { SignupPolicy } from "./auth/signup-policy";
+import { withSystem } from "./db/scopes";
+import { outboxRoutes } from "./mail/outbox-routes";
 import { authRoutes } from "./routes/auth";
+import { invitationPreviewRoutes } from "./routes/invitations";
+import { operatorRoutes } from "./routes/operator";
 import { chatRoutes } from "./routes/chat";
 import { healthRoutes } from "./routes/health";
 import { meRoutes } from "./routes/me";
@@ -44,11 +51,28 @@ export interface AppDeps {
   gateway: GatewayClient;
   /** The embedded GoTrue-compatible auth; undefined when hosted Supabase issues the tokens. */
   auth: AuthService | undefined;
+  /** Verifies access tokens on /api (in embedded mode: signature and a signed-in session). */
   verify: AccessTokenVerifier;
+  /** Verifies only the signature on /auth/v1, which answers a signed-out session GoTrue's way (403 session_not_found). */
+  authVerify?: AccessTokenVerifier;
   stats: StreamStats;
   now: () => Date;
-  publicUrl: string | undefined;
+  /** PUBLIC_URL: links in mails and the token issuer; never a request's Host header. */
+  publicUrl: string;
   supabase: { url: string; anonKey: string | undefined } | undefined;
+  tenancy: Tenancy;
+  signup: SignupPolicy;
+  confirmation: EmailConfirmation;
+  /** Invitation (and account) mails. */
+  mail: AccountMail;
+  /** The local outbox's directory when mail is not sent (no SMTP_URL): served at /outbox to this machine. */
+  outboxDir: string | undefined;
+  /** The caller's address (behind WORKFORCE_TRUST_PROXY hops), for rate limits. */
+  clientAddress: (c: Context) => string;
+  /** A caller on this machine, not through a proxy. */
+  isLoopback: (c: Context) => boolean;
+  /** `GET /auth/v1/.well-known/jwks.json`, in embedded mode. */
+  jwks?: Hono;
   tenantDataDir: string;
   webDistDir: string;
   /** Where unexpected errors are reported (stderr in production). */
@@ -69,11 +93,6 @@ function isClientAbort(error: unknown): boolean {
   return error instanceof Error && error.message === "aborted" && (error as NodeJS.ErrnoException).code === "ECONNRESET";
 }
 const CLIENT_ABORTED = () => new AppError("validation_failed", "The request was aborted before it was complete");
-
-/** The issuer embedded tokens carry: the public origin (or the request's) + /auth/v1. */
-export function issuerFor(publicUrl: string | undefined) {
-  return (requestUrl: string) => `${publicUrl ?? new URL(requestUrl).origin}/auth/v1`;
-}
 
 /** Builds the platform's HTTP app from its dependencies; starts nothing and reads no environment. */
 export function createApp(deps: AppDeps) {
@@ -104,16 +123,32 @@ export function createApp(deps: AppDeps) {
   app.use("/api/*", corsPolicy, limit);
   app.use("/auth/*", corsPolicy, limit);
 
-  if (deps.auth) {
-    app.route("/auth/v1", authRoutes({ auth: deps.auth, verify: deps.verify, issuerFor: issuerFor(deps.publicUrl) }));
-  }
-
-  const api = new Hono<AppEnv>();
-  api.route("/health", healthRoutes({ db: deps.db, gateway: deps.gateway, tenantDataDir: deps.tenantDataDir }));
-  api.route("/config", publicConfigRoutes({ publicUrl: deps.publicUrl, supabase: deps.supabase }));
-  api.route("/", openApiRoutes());
-  const tenancy = createTenancy(deps.system, deps.now);
   const authCache = deps.authCache ?? createAuthCache({ now: () => deps.now().getTime() });
+  const verify = authCache.verifier(deps.verify);
+  if (deps.auth) {
+    app.route(
+      "/auth/v1",
+      authRoutes({ auth: deps.auth, verify: deps.authVerify ?? verify, signup: deps.signup, confirmation: deps.confirmation, clientAddress: deps.clientAddress, ...(deps.jwks ? { jwks: deps.jwks } : {}) }),
+    );
+  }
+  if (deps.outboxDir) app.route("/outbox", outboxRoutes({ dir: deps.outboxDir, isLoopback: deps.isLoopback }));
+
+  /** Whether a bearer token (if any) is the installation's operator's: they see health details from anywhere. */
+  const isOperator = async (c: Context): Promise<boolean> => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
+    if (!match?.[1]) return false;
+    const user = await verify(match[1]).catch(() => undefined);
+    if (!user) return false;
+    const row = await withSystem(deps.system, (trx) => trx.selectFrom("users").select("is_operator").where("id", "=", user.id).executeTakeFirst());
+    return row?.is_operator === true;
+  };
+
+  const tenancy = deps.tenancy;
+  const api = new Hono<AppEnv>();
+  api.route("/health", healthRoutes({ db: deps.db, gateway: deps.gateway, tenantDataDir: deps.tenantDataDir, isLoopback: deps.isLoopback, isOperator }));
+  api.route("/config", publicConfigRoutes({ publicUrl: deps.publicUrl, supabase: deps.supabase, signup: deps.signup }));
+  api.route("/invitations/preview", invitationPreviewRoutes({ tenancy }));
+  api.route("/", openApiRoutes());
   const usage = deps.usage ?? createUsageRecorder({ db: deps.db, logError: deps.logError });
   const guard = createBudgetGuard({ db: deps.db, uncommittedTokens: (tenantId) => usage.uncommittedTokens(tenantId) });
   api.use(
@@ -121,19 +156,20 @@ export function createApp(deps: AppDeps) {
     authenticate({
       db: deps.db,
       system: deps.system,
-      verify: authCache.verifier(deps.verify),
+      verify,
       now: deps.now,
       cache: authCache,
       // Hosted Supabase owns the users; the first API call creates the local records.
-      ...(deps.auth ? {} : { provisionUser: (user) => tenancy.provisionUser(user) }),
+      ...(deps.auth ? {} : { provisionUser: (user, request) => tenancy.provisionUser(user, { joiningByInvitation: request.path === "/api/invitations/accept" }) }),
     }),
   );
   const { db, gateway, now } = deps;
-  api.route("/me", meRoutes({ db, gateway }));
-  api.route("/", tenantRoutes({ db, tenancy }));
+  api.route("/me", meRoutes({ db, gateway, signup: deps.signup }));
+  api.route("/", tenantRoutes({ db, tenancy, signup: deps.signup }));
   api.route("/", tenantDataRoutes({ db, gateway, tenancy, now, authCache, guard, usage }));
   api.route("/members", memberRoutes({ db, now, authCache }));
-  api.route("/invitations", invitationRoutes({ db, tenancy, now, publicUrlFor: (url) => deps.publicUrl ?? new URL(url).origin }));
+  api.route("/invitations", invitationRoutes({ db, tenancy, now, mail: deps.mail }));
+  api.route("/operator", operatorRoutes({ system: deps.system, now, authCache }));
   api.route("/keys", apiKeyRoutes({ db, now, authCache }));
   api.route("/audit", auditRoutes({ db }));
   api.route("/usage", usageRoutes({ db, now, usage }));

@@ -2,13 +2,19 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import type { EmailConfirmation } from "./auth/auth-service";
+import type { SessionLifetimes } from "./auth/auth-sessions";
+import type { SignupPolicy } from "./auth/signup-policy";
+import { readMailConfig, type MailConfig } from "./mail/mail-config";
 
 /** Platform configuration, read once from the environment at start-up and handed down. */
 export interface PlatformConfig {
   /** PORT: where the API listens (default 3000). */
   port: number;
-  /** HOST: interface to bind; unset means every interface. */
-  host: string | undefined;
+  /** HOST: interface to bind (default 127.0.0.1; containers set 0.0.0.0). */
+  host: string;
+  /** Whether HOST is a loopback address: the safe defaults below depend on it. */
+  loopbackOnly: boolean;
   /** DATABASE_URL: Postgres connection string the application logs in with; unset means embedded PGlite. */
   databaseUrl: string | undefined;
   /**
@@ -34,8 +40,21 @@ export interface PlatformConfig {
   tenantDataDir: string;
   /** WEB_DIST_DIR: the built web app (default <repo>/platform/web/dist). */
   webDistDir: string;
-  /** PUBLIC_URL: the origin browsers use; when unset, each request's own origin is used. */
-  publicUrl: string | undefined;
+  /**
+   * PUBLIC_URL: the origin browsers use, for links in mails and the token issuer. Required when
+   * HOST is not loopback; default http://localhost:PORT. Never taken from a request's Host header.
+   */
+  publicUrl: string;
+  /** WORKFORCE_SIGNUP and WORKFORCE_SIGNUP_DOMAINS: who may create an account (default open on loopback, invite beyond). */
+  signup: SignupPolicy;
+  /** WORKFORCE_EMAIL_CONFIRMATION: whether an unconfirmed address may sign in (default optional on loopback, required beyond). */
+  emailConfirmation: EmailConfirmation;
+  /** WORKFORCE_DEFAULT_MONTHLY_TOKENS: every new organisation's budget; null for none (default none on loopback, 1,000,000 beyond). */
+  defaultMonthlyTokens: number | null;
+  /** WORKFORCE_SESSION_IDLE_DAYS, WORKFORCE_SESSION_MAX_DAYS: how long a sign-in lasts without use, and at most. */
+  sessionLifetimes: SessionLifetimes;
+  /** SMTP_URL, WORKFORCE_MAIL_FROM, WORKFORCE_OUTBOX_DIR. */
+  mail: MailConfig;
   /** SUPABASE_URL, SUPABASE_ANON_KEY, SUPABASE_SERVICE_KEY, SUPABASE_JWT_SECRET: hosted Supabase auth instead of the embedded one. */
   supabase: { url: string; anonKey: string | undefined; serviceKey: string | undefined; jwtSecret: string | undefined } | undefined;
   /** COMPOSIO_API_KEY: accepted for integrations; unused so far. */
@@ -82,9 +101,36 @@ const absoluteDir = (name: string) =>
     })
     .transform((value) => path.resolve(value));
 
+const days = (name: string, fallback: number) =>
+  optionalString
+    .transform((value) => (value === undefined ? fallback : Number(value)))
+    .pipe(
+      z
+        .number()
+        .refine((value) => Number.isFinite(value) && value > 0, `must be a positive number of days, e.g. ${name}=${fallback}`)
+        .refine((value) => value <= 3650, "must be at most 3650 days"),
+    );
+
+/** Hosts that only this machine can reach: the defaults of sign-up, confirmation and budgets are relaxed for them. */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535, "must be a port number between 0 and 65535").default(3000),
   HOST: optionalString,
+  WORKFORCE_SIGNUP: optionalString.pipe(z.enum(["open", "invite", "domains", "closed"], { message: "must be open, invite, domains or closed" }).optional()),
+  WORKFORCE_SIGNUP_DOMAINS: optionalString,
+  WORKFORCE_EMAIL_CONFIRMATION: optionalString.pipe(z.enum(["required", "optional"], { message: "must be required or optional" }).optional()),
+  WORKFORCE_DEFAULT_MONTHLY_TOKENS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^(unlimited|[0-9]{1,15})$/, "must be a whole number of tokens, e.g. 1000000, or 'unlimited'")
+      .transform((value) => (value === "unlimited" ? ("unlimited" as const) : Number(value)))
+      .optional(),
+  ),
+  WORKFORCE_SESSION_IDLE_DAYS: days("WORKFORCE_SESSION_IDLE_DAYS", 14),
+  WORKFORCE_SESSION_MAX_DAYS: days("WORKFORCE_SESSION_MAX_DAYS", 90),
   DATABASE_URL: optionalString.pipe(
     z
       .string()
@@ -121,12 +167,41 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`));
   }
   const values = parsed.data;
+  const problems: string[] = [];
   if (values.DATABASE_MIGRATION_URL && !values.DATABASE_URL) {
-    throw new ConfigError(["DATABASE_MIGRATION_URL: is set but DATABASE_URL is not; set both (the embedded database needs neither)"]);
+    problems.push("DATABASE_MIGRATION_URL: is set but DATABASE_URL is not; set both (the embedded database needs neither)");
   }
+  const host = values.HOST ?? "127.0.0.1";
+  const loopbackOnly = isLoopbackHost(host);
+  if (!loopbackOnly && !values.PUBLIC_URL) {
+    problems.push(`PUBLIC_URL: is required when HOST=${host} (beyond this machine): links in mails and the token issuer need the address browsers use, e.g. PUBLIC_URL=https://workforce.example.com`);
+  }
+  const mode = values.WORKFORCE_SIGNUP ?? (loopbackOnly ? "open" : "invite");
+  const domains = (values.WORKFORCE_SIGNUP_DOMAINS ?? "")
+    .split(",")
+    .map((domain) => domain.trim().toLowerCase().replace(/^@/, ""))
+    .filter(Boolean);
+  if (mode === "domains" && domains.length === 0) problems.push("WORKFORCE_SIGNUP_DOMAINS: is required with WORKFORCE_SIGNUP=domains, e.g. WORKFORCE_SIGNUP_DOMAINS=example.com,example.org");
+  if (domains.some((domain) => !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domain))) {
+    problems.push("WORKFORCE_SIGNUP_DOMAINS: must be a comma-separated list of domain names, e.g. example.com,example.org");
+  }
+  const mail = readMailConfig(env, homeDir);
+  if (!mail.ok) problems.push(...mail.problems);
+  if (values.WORKFORCE_SESSION_MAX_DAYS < values.WORKFORCE_SESSION_IDLE_DAYS) {
+    problems.push("WORKFORCE_SESSION_MAX_DAYS: must be at least WORKFORCE_SESSION_IDLE_DAYS");
+  }
+  if (problems.length > 0 || !mail.ok) throw new ConfigError(problems);
+  const budget = values.WORKFORCE_DEFAULT_MONTHLY_TOKENS;
   return {
     port: values.PORT,
-    host: values.HOST,
+    host,
+    loopbackOnly,
+    signup: { mode, domains },
+    // Domain-limited sign-up means nothing until the address is proven.
+    emailConfirmation: values.WORKFORCE_EMAIL_CONFIRMATION ?? (loopbackOnly && mode !== "domains" ? "optional" : "required"),
+    defaultMonthlyTokens: budget === "unlimited" ? null : (budget ?? (loopbackOnly ? null : 1_000_000)),
+    sessionLifetimes: { idleMs: values.WORKFORCE_SESSION_IDLE_DAYS * 86_400_000, maxMs: values.WORKFORCE_SESSION_MAX_DAYS * 86_400_000 },
+    mail: mail.config,
     databaseUrl: values.DATABASE_URL,
     databaseMigrationUrl: values.DATABASE_MIGRATION_URL,
     pgliteDataDir: values.PGLITE_DATA_DIR ?? path.join(homeDir, ".workforce", "db"),
@@ -136,7 +211,7 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
     gatewayWaitMs: values.GATEWAY_WAIT_MS,
     tenantDataDir: values.TENANT_DATA_DIR ?? path.join(homeDir, ".workforce", "tenants"),
     webDistDir: values.WEB_DIST_DIR ?? defaultWebDist,
-    publicUrl: values.PUBLIC_URL,
+    publicUrl: values.PUBLIC_URL ?? `http://localhost:${values.PORT}`,
     supabase: values.SUPABASE_URL
       ? {
           url: values.SUPABASE_URL,

@@ -69,8 +69,8 @@ export function createGatewayClient(options: GatewayClientOptions) {
       throw new AppError(
         "gateway_unavailable",
         timedOut
-          ? `The agent gateway at ${options.baseUrl} did not answer within ${timeoutMs} ms`
-          : `The agent gateway at ${options.baseUrl} is not reachable; is it running?`,
+          ? `The agent gateway did not answer within ${timeoutMs} ms`
+          : "The agent gateway is not reachable; is it running?",
         { retryable: true, cause: error },
       );
     }
@@ -104,7 +104,7 @@ export function createGatewayClient(options: GatewayClientOptions) {
         // The details (data dir, instance id) are for the token holder; others get only the status.
         response = await doFetch(`${options.baseUrl}/`, { headers: headers(undefined, { accept: "application/json" }), signal: AbortSignal.timeout(timeout) });
       } catch (error) {
-        throw new AppError("gateway_unavailable", `The agent gateway at ${options.baseUrl} is not reachable; is it running?`, { cause: error });
+        throw new AppError("gateway_unavailable", "The agent gateway is not reachable; is it running?", { cause: error });
       }
       if (!response.ok) throw await gatewayError(response);
       return json(GatewayHealth, response);

@@ -169,16 +169,16 @@ class TenantConnection {
           reject(error);
           this.shutDown(error);
         });
-        response.on("error", () => this.shutDown(unreachable(options.baseUrl)));
+        response.on("error", () => this.shutDown(unreachable()));
       });
-      this.socket.once("error", (error) => reject(unreachable(options.baseUrl, error)));
+      this.socket.once("error", (error) => reject(unreachable(error)));
     });
     // A failed connect is reported to the requests waiting on it; nobody else awaits `opened`.
     this.opened.catch(() => undefined);
     this.socket.on("message", (data: Buffer) => this.receive(data.toString("utf8")));
     this.socket.on("pong", () => (this.lastHeardAt = options.now()));
-    this.socket.on("error", () => this.shutDown(unreachable(options.baseUrl)));
-    this.socket.on("close", () => this.shutDown(unreachable(options.baseUrl)));
+    this.socket.on("error", () => this.shutDown(unreachable()));
+    this.socket.on("close", () => this.shutDown(unreachable()));
   }
 
   get busy(): boolean {
@@ -193,17 +193,17 @@ class TenantConnection {
       this.requests.set(id, { resolve, reject });
       timer = setTimeout(() => {
         this.requests.delete(id);
-        reject(new AppError("gateway_unavailable", `The agent gateway at ${this.options.baseUrl} did not answer within ${timeoutMs} ms`, { retryable: true }));
+        reject(new AppError("gateway_unavailable", `The agent gateway did not answer within ${timeoutMs} ms`, { retryable: true }));
       }, timeoutMs);
     });
     try {
       await Promise.race([this.opened, answer]);
-      if (this.closed) throw unreachable(this.options.baseUrl);
+      if (this.closed) throw unreachable();
       if (this.requests.has(id)) this.socket.send(JSON.stringify({ type: "req", id, method, params }));
       return await answer;
     } catch (error) {
       this.requests.delete(id);
-      throw error instanceof AppError ? error : unreachable(this.options.baseUrl, error);
+      throw error instanceof AppError ? error : unreachable(error);
     } finally {
       clearTimeout(timer);
       if (!this.busy) this.idleSince = this.options.now();
@@ -229,18 +229,18 @@ class TenantConnection {
     if (this.closed) return;
     for (const [runId, entry] of this.early) if (now - entry.since > idleConnectionMs) this.early.delete(runId);
     if (now - this.lastHeardAt > idleMs) {
-      this.shutDown(new AppError("gateway_unavailable", `The agent gateway at ${this.options.baseUrl} stopped answering`, { retryable: true }));
+      this.shutDown(new AppError("gateway_unavailable", "The agent gateway stopped answering", { retryable: true }));
       return;
     }
     if (!this.busy && now - this.idleSince > idleConnectionMs) {
-      this.shutDown(unreachable(this.options.baseUrl));
+      this.shutDown(unreachable());
       return;
     }
     if (this.socket.readyState === WebSocket.OPEN) this.socket.ping();
   }
 
   close(): void {
-    this.shutDown(unreachable(this.options.baseUrl));
+    this.shutDown(unreachable());
   }
 
   private receive(text: string): void {
@@ -298,8 +298,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
 
-function unreachable(baseUrl: string, cause?: unknown): AppError {
-  return new AppError("gateway_unavailable", `The agent gateway at ${baseUrl} is not reachable; is it running?`, { retryable: true, cause });
+/** Clients are told the gateway is down, never where it lives (that is in /api/health for the operator). */
+function unreachable(cause?: unknown): AppError {
+  return new AppError("gateway_unavailable", "The agent gateway is not reachable; is it running?", { retryable: true, cause });
 }
 
 function remoteError(detail: { code: string; message: string; retryable?: boolean }): AppError {

@@ -5,18 +5,19 @@
 import { randomUUID } from "node:crypto";
 import { serve } from "@hono/node-server";
 import { AppError } from "@workforce/protocol";
-import { createApp } from "./app";
-import { embeddedTokenVerifier } from "./auth/access-token";
-import { createAuthService } from "./auth/auth-service";
+import { embeddedTokenVerifier, hs256Issuer } from "./auth/access-token";
+import { legacyPasswords, noGuard } from "./auth/legacy-ports";
 import { loadSigningSecret } from "./auth/signing-secret";
 import { supabaseTokenVerifier } from "./auth/supabase-verifier";
 import { ConfigError, loadConfig } from "./config";
 import { dataDirProblem, readDataDirMarker } from "./data-dir-identity";
 import { openDatabase } from "./db/open-database";
 import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "./db/stream-stats-store";
+import { composePlatform } from "./compose-platform";
 import { createGatewayClient } from "./gateway-client";
+import { isLoopbackRequest, socketAddress } from "./http/client-address";
+import { createMailer } from "./mail/create-mailer";
 import { createStreamStats } from "./stream-stats";
-import { createUsageRecorder } from "./usage-recorder";
 import { waitForGateway } from "./wait-for-gateway";
 
 function fail(message: string): never {
@@ -57,48 +58,61 @@ async function main(): Promise<void> {
   if (applied.length > 0) process.stdout.write(`platform: applied migrations ${applied.join(", ")}\n`);
 
   const now = () => new Date();
-  const secret = config.supabase ? undefined : await loadSigningSecret(database.system);
-  const auth = secret ? createAuthService({ system: database.system, secret, now }) : undefined;
-  const verify = !secret
-    ? supabaseTokenVerifier({ supabaseUrl: config.supabase?.url ?? "", jwtSecret: config.supabase?.jwtSecret, now })
-    : embeddedTokenVerifier({
-        secret,
-        issuer: config.publicUrl ? `${config.publicUrl}/auth/v1` : undefined,
-        now,
-      });
-
   const logError = (message: string, error: unknown) =>
     process.stderr.write(`platform: ${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  const secret = config.supabase ? undefined : await loadSigningSecret(database.system);
+  const issuer = `${config.publicUrl}/auth/v1`;
   const stats = createStreamStats({
     store: createStreamStatsStore(database.system, STREAM_STATS_DEFAULTS),
     instanceId: randomUUID(),
     logError,
   });
   stats.start();
+  const mailer = createMailer(config.mail, { logError, now });
 
-  // Usage rows are batched (written within a second); built here so shutdown can flush them.
-  const usage = createUsageRecorder({ db: database.db, logError });
-  const app = createApp({
-    db: database.db,
-    system: database.system,
-    usage,
+  const { app, auth, usage } = composePlatform({
+    database,
     gateway,
-    auth,
-    verify,
     stats,
     now,
     publicUrl: config.publicUrl,
-    supabase: config.supabase,
+    signup: config.signup,
+    confirmation: config.emailConfirmation,
+    defaultMonthlyTokens: config.defaultMonthlyTokens,
+    sessionLifetimes: config.sessionLifetimes,
+    mailer,
+    outboxDir: config.mail.smtpUrl ? undefined : config.mail.outboxDir,
+    embedded: secret
+      ? { tokens: hs256Issuer(secret), verify: embeddedTokenVerifier({ secret, issuer, now }), passwords: legacyPasswords, guard: noGuard }
+      : undefined,
+    supabase: config.supabase
+      ? {
+          verify: supabaseTokenVerifier({ supabaseUrl: config.supabase.url, jwtSecret: config.supabase.jwtSecret, now }),
+          url: config.supabase.url,
+          anonKey: config.supabase.anonKey,
+        }
+      : undefined,
+    clientAddress: socketAddress,
+    isLoopback: isLoopbackRequest,
     tenantDataDir: config.tenantDataDir,
     webDistDir: config.webDistDir,
     logError,
   });
 
-  const server = serve({ fetch: app.fetch, port: config.port, ...(config.host ? { hostname: config.host } : {}) }, (info) => {
+  // Ended sessions and spent mail tokens are removed now and then; any platform process may do it.
+  const prune = () => void auth?.prune().catch((error: unknown) => logError("could not prune ended sessions", error));
+  prune();
+  const chores = setInterval(prune, 10 * 60_000);
+  chores.unref();
+
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
     process.stdout.write(
-      `platform: listening on http://${config.host ?? "localhost"}:${info.port} (gateway ${config.gatewayUrl}, data dir ${config.tenantDataDir}, ` +
-        `database ${database.kind === "pglite" ? `PGlite at ${config.pgliteDataDir}` : "Postgres"}, auth ${auth ? "embedded" : "Supabase"})\n`,
+      `platform: listening on http://${shown}:${info.port} (public URL ${config.publicUrl}, gateway ${config.gatewayUrl}, data dir ${config.tenantDataDir}, ` +
+        `database ${database.kind === "pglite" ? `PGlite at ${config.pgliteDataDir}` : "Postgres"}, auth ${auth ? "embedded" : "Supabase"}, ` +
+        `sign-up ${config.signup.mode}, mail ${mailer.describe()})\n`,
     );
+    if (!config.mail.smtpUrl) process.stdout.write(`platform: no SMTP_URL: mails are kept in the outbox, readable on this machine at ${config.publicUrl}/outbox\n`);
   });
   server.on("error", (error: NodeJS.ErrnoException) => {
     fail(error.code === "EADDRINUSE" ? `port ${config.port} is already in use; set PORT to a free port` : String(error));
@@ -109,12 +123,14 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     server.close();
+    clearInterval(chores);
     // Streams may stay open; do not wait for them longer than a moment.
     setTimeout(() => process.exit(0), 2_000).unref();
     void usage
       .flush()
       .catch((error: unknown) => logError("could not record the last usage rows", error))
       .then(() => stats.stop())
+      .then(() => mailer.close())
       .then(() => database.close())
       .finally(() => process.exit(0));
   };

@@ -14,8 +14,9 @@ import { z } from "zod";
 import { KeyInput } from "./routes/api-keys";
 import { BudgetInput } from "./routes/budget";
 import { EraseInput } from "./routes/tenant-data";
-import { PasswordGrantBody, RefreshGrantBody, SignUpBody } from "./routes/auth";
+import { EmailBody, PasswordGrantBody, RefreshGrantBody, ResendBody, SignUpBody, UserUpdateBody, VerifyBody } from "./routes/auth";
 import { AcceptInput, InvitationInput } from "./routes/invitations";
+import { OperatorTenantsQuery, SuspensionInput } from "./routes/operator";
 import { MemberUpdate, RoleSchema } from "./routes/members";
 import { TenantInput } from "./routes/tenants";
 
@@ -26,10 +27,12 @@ interface Operation {
   tag: string;
   auth?: boolean;
   body?: z.ZodType;
+  /** Query parameters, documented from the same schema the handler parses them with. */
+  query?: z.ZodObject;
   response?: { status: number; schema?: z.ZodType; contentType?: string };
 }
 
-const TenantView = z.object({ id: z.string(), name: z.string(), role: RoleSchema });
+const TenantView = z.object({ id: z.string(), name: z.string(), role: RoleSchema, suspended: z.boolean().optional() });
 const MemberView = z.object({ userId: z.string(), email: z.string(), role: RoleSchema, joinedAt: z.string() });
 const InvitationView = z.object({ id: z.string(), email: z.string(), role: RoleSchema, invitedBy: z.string().nullable(), createdAt: z.string(), expiresAt: z.string() });
 const ApiKeyView = z.object({
@@ -49,6 +52,17 @@ const Session = z.object({
   expires_at: z.number(),
   refresh_token: z.string(),
   user: z.object({ id: z.string(), email: z.string() }).loose(),
+});
+const GoTrueUser = z.object({ id: z.string(), email: z.string(), email_confirmed_at: z.string().nullable(), new_email: z.string().optional() }).loose();
+const InvitationPreview = z.object({ organisation: z.string(), inviterEmail: z.string().nullable(), email: z.string(), role: RoleSchema, expiresAt: z.string() });
+const OperatorTenant = z.object({
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  members: z.number(),
+  owners: z.array(z.string()),
+  suspended: z.object({ at: z.string(), reason: z.string().nullable() }).nullable(),
+  usage: z.object({ tokens: z.number(), runs: z.number(), monthlyTokens: z.number().nullable() }),
 });
 const Usage = z.object({ runs: z.number(), inputTokens: z.number(), outputTokens: z.number() });
 const Budget = z.object({
@@ -85,7 +99,12 @@ const Health = z.object({
 
 /** Every route, described once with the same zod schemas the handlers validate with. */
 export const OPERATIONS: Operation[] = [
-  { method: "post", path: "/auth/v1/signup", tag: "auth", summary: "Sign up (creates an organisation you own)", body: SignUpBody, response: { status: 200, schema: Session } },
+  { method: "post", path: "/auth/v1/signup", tag: "auth", summary: "Sign up under the installation's sign-up policy; with `data.invitation_token` joins that organisation. While confirmation is required the answer is the user without a session", body: SignUpBody, response: { status: 200, schema: z.union([Session, GoTrueUser]) } },
+  { method: "post", path: "/auth/v1/verify", tag: "auth", summary: "Confirm an address, recover a password or confirm an email change: `{ type, token_hash }` from a mailed link, or `{ type, email, token }` with the 6-digit code", body: VerifyBody, response: { status: 200, schema: Session } },
+  { method: "post", path: "/auth/v1/recover", tag: "auth", summary: "Mail a password-reset link and code (the answer is the same whether or not the account exists)", body: EmailBody, response: { status: 200 } },
+  { method: "post", path: "/auth/v1/resend", tag: "auth", summary: "Mail the confirmation (signup) or email-change link again", body: ResendBody, response: { status: 200 } },
+  { method: "put", path: "/auth/v1/user", tag: "auth", auth: true, summary: "Change the password (a session older than a day sends the `nonce` from /reauthenticate) or the email (confirmed at the new address)", body: UserUpdateBody, response: { status: 200, schema: GoTrueUser } },
+  { method: "get", path: "/auth/v1/reauthenticate", tag: "auth", auth: true, summary: "Mail a code that lets an old session change its password", response: { status: 200 } },
   { method: "post", path: "/auth/v1/token?grant_type=password", tag: "auth", summary: "Sign in with email and password", body: PasswordGrantBody, response: { status: 200, schema: Session } },
   { method: "post", path: "/auth/v1/token?grant_type=refresh_token", tag: "auth", summary: "Rotate a refresh token", body: RefreshGrantBody, response: { status: 200, schema: Session } },
   { method: "get", path: "/auth/v1/user", tag: "auth", auth: true, summary: "The signed-in user" },
@@ -104,6 +123,7 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/api/invitations", tag: "organisations", auth: true, summary: "Pending invitations (owner/admin)", response: { status: 200, schema: z.object({ invitations: z.array(InvitationView) }) } },
   { method: "post", path: "/api/invitations", tag: "organisations", auth: true, summary: "Invite by email with a role (owner/admin); the token is shown once", body: InvitationInput, response: { status: 201, schema: z.object({ invitation: InvitationView, token: z.string(), acceptUrl: z.string() }) } },
   { method: "delete", path: "/api/invitations/{id}", tag: "organisations", auth: true, summary: "Revoke an invitation", response: { status: 204 } },
+  { method: "post", path: "/api/invitations/preview", tag: "organisations", summary: "What an invitation link is for (organisation, inviter, role), before signing in", body: AcceptInput, response: { status: 200, schema: z.object({ invitation: InvitationPreview }) } },
   { method: "post", path: "/api/invitations/accept", tag: "organisations", auth: true, summary: "Accept an invitation sent to my email", body: AcceptInput, response: { status: 200, schema: z.object({ tenant: TenantView }) } },
   { method: "get", path: "/api/keys", tag: "api keys", auth: true, summary: "API keys (owner/admin)", response: { status: 200, schema: z.object({ keys: z.array(ApiKeyView) }) } },
   { method: "post", path: "/api/keys", tag: "api keys", auth: true, summary: "Create an API key; the secret is shown once", body: KeyInput, response: { status: 201, schema: z.object({ key: ApiKeyView, secret: z.string() }) } },
@@ -125,6 +145,8 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/api/usage", tag: "usage", auth: true, summary: "Token usage (?days=30)", response: { status: 200, schema: z.object({ since: z.string(), days: z.number(), totals: Usage, byAgent: z.array(Usage.extend({ agent: z.string() })) }) } },
   { method: "get", path: "/api/budget", tag: "usage", auth: true, summary: "The monthly token budget and this month's use", response: { status: 200, schema: z.object({ budget: Budget }) } },
   { method: "put", path: "/api/budget", tag: "usage", auth: true, summary: "Set the monthly token budget, null for none (owner/admin)", body: BudgetInput, response: { status: 200, schema: z.object({ budget: Budget }) } },
+  { method: "get", path: "/api/operator/tenants", tag: "operator", auth: true, summary: "Every organisation with this month's usage (the installation's operator; ?limit=&cursor=)", query: OperatorTenantsQuery, response: { status: 200, schema: z.object({ tenants: z.array(OperatorTenant), nextCursor: z.string().nullable() }) } },
+  { method: "patch", path: "/api/operator/tenants/{id}", tag: "operator", auth: true, summary: "Suspend an organisation (its requests answer 403 tenant_suspended) or lift the suspension (the operator)", body: SuspensionInput, response: { status: 200 } },
   { method: "get", path: "/api/audit", tag: "organisations", auth: true, summary: "Audit log, newest first (owner/admin; ?limit=&cursor=&action=)", response: { status: 200, schema: z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() }) } },
 ];
 
@@ -136,7 +158,10 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): unknown {
 export function buildOpenApiDocument(serverUrl: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const operation of OPERATIONS) {
-    const params = [...operation.path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: "path", required: true, schema: { type: "string" } }));
+    const params: Record<string, unknown>[] = [...operation.path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: "path", required: true, schema: { type: "string" } }));
+    for (const [name, schema] of Object.entries(operation.query?.shape ?? {})) {
+      params.push({ name, in: "query", required: false, schema: jsonSchema(schema as z.ZodType, "input") });
+    }
     const responses: Record<string, unknown> = {
       [String(operation.response?.status ?? 200)]: {
         description: "Success",

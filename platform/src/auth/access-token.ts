@@ -1,6 +1,7 @@
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import { AppError } from "@workforce/protocol";
 import { z } from "zod";
+import type { AccessTokenIssuer } from "./auth-ports";
 
 /** Who a verified access token speaks for. */
 export interface AuthenticatedUser {
@@ -39,6 +40,8 @@ export async function issueAccessToken(options: {
   issuer: string;
   now: Date;
   ttlSeconds?: number;
+  /** How the session began (`password`, `recovery`, `otp`). */
+  amr?: string;
 }): Promise<IssuedAccessToken> {
   const iat = Math.floor(options.now.getTime() / 1000);
   const expiresIn = options.ttlSeconds ?? ACCESS_TOKEN_TTL_SECONDS;
@@ -47,7 +50,7 @@ export async function issueAccessToken(options: {
     role: "authenticated",
     session_id: options.sessionId,
     aal: "aal1",
-    amr: [{ method: "password", timestamp: iat }],
+    amr: [{ method: options.amr ?? "password", timestamp: iat }],
     app_metadata: { provider: "email", providers: ["email"] },
     user_metadata: {},
     is_anonymous: false,
@@ -101,4 +104,9 @@ export function embeddedTokenVerifier(options: { secret: Uint8Array; issuer: str
       throw tokenError(error);
     }
   };
+}
+
+/** The HS256 issuer over `secret` (until the asymmetric key ring replaces it). */
+export function hs256Issuer(secret: Uint8Array): AccessTokenIssuer {
+  return { issue: (options) => issueAccessToken({ secret, ...options }) };
 }

@@ -17,7 +17,7 @@ let clock = Date.now();
 
 beforeAll(async () => {
   gateway = await startFakeGateway();
-  platform = await createTestPlatform({ gatewayUrl: gateway.url, overrides: { authCache: createAuthCache({ now: () => clock }) } });
+  platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { authCache: createAuthCache({ now: () => clock }) } });
   call = caller(platform);
 });
 afterAll(async () => {

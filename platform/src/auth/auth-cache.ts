@@ -13,16 +13,21 @@ export const AUTH_CACHE_TTL_MS = 5_000;
 /** Entries per kind; the least recently used go first. */
 export const AUTH_CACHE_MAX_ENTRIES = 10_000;
 
+/** Why an organisation's requests are refused, when the operator suspended it. */
+export type Suspension = { reason: string | null } | null;
+
 export interface CachedMembership {
   userId: string;
   tenantId: string;
   role: Role;
+  suspended: Suspension;
 }
 
 export interface CachedApiKey {
   id: string;
   tenantId: string;
   scopes: string[];
+  suspended: Suspension;
 }
 
 export interface AuthCacheOptions {
@@ -90,6 +95,12 @@ export function createAuthCache(options: AuthCacheOptions) {
     /** After a user's memberships or roles change (joined, left, removed, role changed). */
     invalidateUser(userId: string): void {
       memberships.deleteWhere((membership) => membership.userId === userId);
+    },
+
+    /** After sessions were signed out (here): their access tokens stop working at once. */
+    invalidateSessions(sessionIds: readonly string[]): void {
+      const ended = new Set(sessionIds);
+      tokens.deleteWhere((user) => user.sessionId !== undefined && ended.has(user.sessionId));
     },
 
     /** After an API key is revoked. */

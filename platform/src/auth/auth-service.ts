@@ -1,45 +1,54 @@
-import { randomUUID } from "node:crypto";
 import { AppError } from "@workforce/protocol";
 import { audit } from "../db/audit";
-import type { SystemDatabase, SystemTransaction, UserRow } from "../db/schema";
+import type { SystemDatabase, UserRow } from "../db/schema";
 import { withSystem } from "../db/scopes";
-import { issueAccessToken } from "./access-token";
+import type { Tenancy } from "../tenancy";
+import type { AccountMail } from "./account-mail";
+import type { AccessTokenIssuer, AuthGuard, PasswordHasher } from "./auth-ports";
+import { createAuthSessions, type SessionAmr, type SessionLifetimes, type SignOutScope } from "./auth-sessions";
+import { createEmailFlows } from "./email-flows";
 import { toGoTrueUser, type GoTrueSession, type GoTrueUser } from "./gotrue-user";
-import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "./password";
-import { hashToken, newRefreshToken } from "./refresh-token";
-import { createSignInThrottle, type SignInThrottleOptions } from "./sign-in-throttle";
+import { createOneTimeTokens } from "./one-time-tokens";
+import { MAX_PASSWORD_BYTES } from "./password-rules";
+import { createSignUp } from "./sign-up";
+import type { SignupPolicy } from "./signup-policy";
 
-export const MIN_PASSWORD_LENGTH = 8;
-/** A rotated refresh token presented again within this window (two tabs refreshing at once) is not treated as theft. */
-export const REFRESH_REUSE_WINDOW_MS = 10_000;
+export type { SignOutScope } from "./auth-sessions";
+
+/** WORKFORCE_EMAIL_CONFIRMATION: whether an unconfirmed account may sign in. */
+export type EmailConfirmation = "required" | "optional";
 
 export interface AuthServiceDeps {
   system: SystemDatabase;
-  secret: Uint8Array;
   now: () => Date;
-  throttle?: SignInThrottleOptions;
+  tokens: AccessTokenIssuer;
+  passwords: PasswordHasher;
+  guard: AuthGuard;
+  mail: AccountMail;
+  tenancy: Tenancy;
+  /** `<PUBLIC_URL>/auth/v1`, the `iss` of every access token. */
+  issuer: string;
+  signup: SignupPolicy;
+  confirmation: EmailConfirmation;
+  lifetimes?: SessionLifetimes;
+  /** Called with session ids that were just signed out, so caches drop their tokens at once. */
+  onSessionsEnded?: (sessionIds: string[]) => void;
+  logError: (message: string, error: unknown) => void;
 }
 
+/** Where a request came from, for rate limits. */
+export interface RequestContext {
+  address: string;
+}
 
-export type SignOutScope = "global" | "local" | "others";
-
-/** The embedded, GoTrue-compatible identity provider: users, passwords, sessions, refresh tokens. */
+/** The embedded, GoTrue-compatible identity provider: users, passwords, sessions, email flows. */
 export function createAuthService(deps: AuthServiceDeps) {
   const { system, now } = deps;
-  const throttle = createSignInThrottle(system, now, deps.throttle);
+  const sessions = createAuthSessions({ system, now, ...(deps.lifetimes ? { lifetimes: deps.lifetimes } : {}) });
+  const oneTimeTokens = createOneTimeTokens(now);
 
-  /** Stores a new refresh token (inside the caller's transaction, so a rotation is atomic) and returns it. */
-  async function storeRefreshToken(executor: SystemTransaction, userId: string, sessionId: string, parentHash: string | null): Promise<string> {
-    const refreshToken = newRefreshToken();
-    await executor
-      .insertInto("refresh_tokens")
-      .values({ token_hash: hashToken(refreshToken), user_id: userId, session_id: sessionId, parent_hash: parentHash, created_at: now() })
-      .execute();
-    return refreshToken;
-  }
-
-  async function sessionFor(user: UserRow, issuer: string, sessionId: string, refreshToken: string): Promise<GoTrueSession> {
-    const access = await issueAccessToken({ secret: deps.secret, user, sessionId, issuer, now: now() });
+  async function sessionFor(user: UserRow, sessionId: string, refreshToken: string, amr: SessionAmr): Promise<GoTrueSession> {
+    const access = await deps.tokens.issue({ user, sessionId, issuer: deps.issuer, now: now(), amr });
     return {
       access_token: access.token,
       token_type: "bearer",
@@ -50,11 +59,20 @@ export function createAuthService(deps: AuthServiceDeps) {
     };
   }
 
+  /** A new session for `user` (inside its own transaction) and its tokens. */
+  async function startSession(user: UserRow, amr: SessionAmr): Promise<GoTrueSession> {
+    const started = await withSystem(system, (trx) => sessions.start(trx, user.id, amr));
+    return sessionFor(user, started.sessionId, started.refreshToken, amr);
+  }
+
+  function ended(ids: string[]): void {
+    if (ids.length > 0) deps.onSessionsEnded?.(ids);
+  }
+
   /**
    * A wrong password for an existing account goes into the audit log of every organisation the
-   * account belongs to, so their admins can see it being guessed. Unknown emails belong to no
-   * organisation (they are only counted by the throttle); attempts refused by the throttle are
-   * not logged, so an attacker cannot flood the log.
+   * account belongs to, so their admins can see it being guessed. Attempts refused by the
+   * throttle never get this far, so an attacker cannot flood the log.
    */
   async function auditSignInFailure(userId: string, email: string): Promise<void> {
     await withSystem(system, async (trx) => {
@@ -65,120 +83,91 @@ export function createAuthService(deps: AuthServiceDeps) {
     });
   }
 
-  async function startSession(user: UserRow, issuer: string): Promise<GoTrueSession> {
-    const sessionId = randomUUID();
-    return sessionFor(user, issuer, sessionId, await withSystem(system, (trx) => storeRefreshToken(trx, user.id, sessionId, null)));
-  }
+  const shared = { ...deps, sessions, oneTimeTokens, sessionFor, startSession, ended };
+  const signUp = createSignUp(shared);
+  const emailFlows = createEmailFlows(shared);
 
   return {
-    /** Creates the user, an organisation named after them with the user as owner, and a session. */
-    async signUp(input: { email: string; password: string }, issuer: string): Promise<GoTrueSession> {
-      const email = input.email.trim().toLowerCase();
-      if (input.password.length < MIN_PASSWORD_LENGTH) {
-        throw new AppError("weak_password", `Password should be at least ${MIN_PASSWORD_LENGTH} characters.`);
-      }
-      const passwordHash = await hashPassword(input.password);
-      const user = await withSystem(system, async (trx) => {
-        const created = await trx
-          .insertInto("users")
-          .values({ email, password_hash: passwordHash, last_sign_in_at: now(), created_at: now(), updated_at: now() })
-          .onConflict((conflict) => conflict.column("email").doNothing())
-          .returningAll()
-          .executeTakeFirst();
-        if (!created) throw new AppError("email_taken", "A user with this email address has already been registered");
-        const localPart = email.split("@")[0] ?? email;
-        const tenant = await trx
-          .insertInto("tenants")
-          .values({ name: `${localPart}'s organisation`, created_at: now() })
-          .returning("id")
-          .executeTakeFirstOrThrow();
-        await trx.insertInto("memberships").values({ tenant_id: tenant.id, user_id: created.id, role: "owner", created_at: now() }).execute();
-        await audit(trx, { tenantId: tenant.id, actor: { userId: created.id, apiKeyId: null }, action: "tenant.create", target: tenant.id, details: { name: `${localPart}'s organisation` } });
-        return created;
-      });
-      return startSession(user, issuer);
-    },
+    sessions,
+    signUp,
+    ...emailFlows,
 
-    async signInWithPassword(input: { email: string; password: string }, issuer: string): Promise<GoTrueSession> {
+    async signInWithPassword(input: { email: string; password: string }, context: RequestContext): Promise<GoTrueSession> {
       const email = input.email.trim().toLowerCase();
-      await throttle.check(email);
+      if (Buffer.byteLength(input.password, "utf8") > MAX_PASSWORD_BYTES) throw new AppError("invalid_credentials", "Invalid login credentials");
+      const attempt = await deps.guard.signIn(email, context.address);
       const user = await withSystem(system, (trx) => trx.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst());
-      const matches = await verifyPassword(input.password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
-      if (!user || !matches) {
-        await throttle.recordFailure(email);
+      const stored = user && user.password_hash.startsWith("!") ? undefined : user?.password_hash;
+      const matches = await deps.passwords.verify(input.password, stored);
+      if (!user || !matches || !stored) {
+        await attempt.failed();
         if (user) await auditSignInFailure(user.id, email);
         throw new AppError("invalid_credentials", "Invalid login credentials");
       }
-      await throttle.reset(email);
+      await attempt.succeeded();
+      if (deps.confirmation === "required" && !user.email_confirmed_at) {
+        throw new AppError("email_not_confirmed", "Email not confirmed: open the link we emailed you, or ask for a new one");
+      }
+      // Old hashes (scrypt, weaker parameters) are replaced while the password is at hand.
+      const rehashed = deps.passwords.needsRehash(stored) ? await deps.passwords.hash(input.password) : undefined;
       const signedIn = await withSystem(system, (trx) =>
-        trx.updateTable("users").set({ last_sign_in_at: now() }).where("id", "=", user.id).returningAll().executeTakeFirstOrThrow(),
+        trx
+          .updateTable("users")
+          .set({ last_sign_in_at: now(), ...(rehashed ? { password_hash: rehashed } : {}) })
+          .where("id", "=", user.id)
+          .returningAll()
+          .executeTakeFirstOrThrow(),
       );
-      return startSession(signedIn, issuer);
+      return startSession(signedIn, "password");
     },
 
-    /**
-     * Rotates a refresh token. A token used a second time outside the reuse window means it
-     * leaked: the whole session (every token of its family) is revoked.
-     */
-    async refresh(refreshToken: string, issuer: string): Promise<GoTrueSession> {
-      const hash = hashToken(refreshToken);
-      const outcome = await withSystem(system, async (trx) => {
-        const row = await trx.selectFrom("refresh_tokens").selectAll().where("token_hash", "=", hash).forUpdate().executeTakeFirst();
-        if (!row) return { kind: "unknown" as const };
-        if (row.revoked) {
-          const child = await trx
-            .selectFrom("refresh_tokens")
-            .select(["created_at", "revoked"])
-            .where("parent_hash", "=", hash)
-            .orderBy("created_at", "desc")
-            .executeTakeFirst();
-          const recent = child && !child.revoked && now().getTime() - child.created_at.getTime() < REFRESH_REUSE_WINDOW_MS;
-          if (!recent) {
-            await trx.updateTable("refresh_tokens").set({ revoked: true }).where("session_id", "=", row.session_id).execute();
-            return { kind: "reused" as const };
-          }
-        } else {
-          await trx.updateTable("refresh_tokens").set({ revoked: true }).where("token_hash", "=", hash).execute();
-        }
-        const user = await trx.selectFrom("users").selectAll().where("id", "=", row.user_id).executeTakeFirst();
-        if (!user) return { kind: "unknown" as const };
-        const next = await storeRefreshToken(trx, user.id, row.session_id, hash);
-        return { kind: "ok" as const, user, sessionId: row.session_id, refreshToken: next };
-      });
-      if (outcome.kind === "unknown") throw new AppError("invalid_token", "Invalid Refresh Token: Refresh Token Not Found");
-      if (outcome.kind === "reused") {
-        throw new AppError("invalid_token", "Invalid Refresh Token: Already Used; the session was signed out for safety");
+    async refresh(refreshToken: string): Promise<GoTrueSession> {
+      const outcome = await sessions.rotate(refreshToken);
+      switch (outcome.kind) {
+        case "ok":
+          return sessionFor(outcome.user, outcome.sessionId, outcome.refreshToken, outcome.amr);
+        case "unknown":
+          throw new AppError("invalid_token", "Invalid Refresh Token: Refresh Token Not Found");
+        case "signed-out":
+          throw new AppError("invalid_token", "Invalid Refresh Token: this session was signed out");
+        case "expired":
+          throw new AppError("session_expired", "Your session has expired; sign in again");
+        case "reused":
+          throw new AppError("invalid_token", "Invalid Refresh Token: Already Used; the session was signed out for safety");
       }
-      return sessionFor(outcome.user, issuer, outcome.sessionId, outcome.refreshToken);
+    },
+
+    /** Whether the session an access token names is still signed in (checked on every request, cached briefly). */
+    async isSessionActive(userId: string, sessionId: string): Promise<boolean> {
+      return (await sessions.find(userId, sessionId)) !== undefined;
     },
 
     /** The user behind a verified token, provided its session has not been signed out. */
     async getUser(userId: string, sessionId: string | undefined): Promise<GoTrueUser> {
-      return withSystem(system, async (trx) => {
-        const user = await trx.selectFrom("users").selectAll().where("id", "=", userId).executeTakeFirst();
-        if (!user) throw new AppError("invalid_token", "User from sub claim in JWT does not exist");
-        if (sessionId) {
-          const active = await trx
-            .selectFrom("refresh_tokens")
-            .select("token_hash")
-            .where("session_id", "=", sessionId)
-            .where("revoked", "=", false)
-            .executeTakeFirst();
-          if (!active) throw new AppError("invalid_token", "Session from session_id claim in JWT does not exist or was signed out");
-        }
-        return toGoTrueUser(user);
-      });
+      if (sessionId && !(await sessions.find(userId, sessionId))) {
+        throw new AppError("session_not_found", "Session from session_id claim in JWT does not exist or was signed out", { status: 403 });
+      }
+      return emailFlows.currentUser(userId);
     },
 
     async signOut(userId: string, sessionId: string | undefined, scope: SignOutScope): Promise<void> {
-      await withSystem(system, async (trx) => {
-        let query = trx.updateTable("refresh_tokens").set({ revoked: true }).where("user_id", "=", userId);
-        if (scope === "local") query = query.where("session_id", "=", sessionId ?? "00000000-0000-0000-0000-000000000000");
-        if (scope === "others" && sessionId) query = query.where("session_id", "!=", sessionId);
-        await query.execute();
-      });
+      ended(await sessions.revoke(userId, sessionId, scope));
+    },
+
+    /** Removes ended sessions and spent one-time tokens (a periodic chore). */
+    async prune(): Promise<{ sessions: number; oneTimeTokens: number }> {
+      const removedSessions = await sessions.prune();
+      const removedTokens = await withSystem(system, (trx) => oneTimeTokens.prune(trx));
+      return { sessions: removedSessions, oneTimeTokens: removedTokens };
     },
   };
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;
+export type AuthShared = Omit<AuthServiceDeps, never> & {
+  sessions: ReturnType<typeof createAuthSessions>;
+  oneTimeTokens: ReturnType<typeof createOneTimeTokens>;
+  sessionFor: (user: UserRow, sessionId: string, refreshToken: string, amr: SessionAmr) => Promise<GoTrueSession>;
+  startSession: (user: UserRow, amr: SessionAmr) => Promise<GoTrueSession>;
+  ended: (ids: string[]) => void;
+};

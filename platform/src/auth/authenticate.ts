@@ -24,23 +24,41 @@ export interface AuthenticateDeps {
   verify: AccessTokenVerifier;
   now: () => Date;
   /** Called for every verified user before tenant resolution (Supabase mode creates the local records here). */
-  provisionUser?: (user: AuthenticatedUser) => Promise<void>;
+  provisionUser?: (user: AuthenticatedUser, request: { path: string }) => Promise<void>;
   /** Remembers keys, provisioned users and memberships for a few seconds (see AUTH_CACHE_TTL_MS). */
   cache?: AuthCache;
 }
 
 /** The user's organisations, oldest membership first. */
-export async function listMemberships(db: Database, userId: string): Promise<{ id: string; name: string; role: Role }[]> {
-  return withUser(db, userId, (trx) =>
+export async function listMemberships(db: Database, userId: string): Promise<{ id: string; name: string; role: Role; suspended: boolean }[]> {
+  const rows = await withUser(db, userId, (trx) =>
     trx
       .selectFrom("memberships")
       .innerJoin("tenants", "tenants.id", "memberships.tenant_id")
-      .select(["tenants.id as id", "tenants.name as name", "memberships.role as role"])
+      .select(["tenants.id as id", "tenants.name as name", "memberships.role as role", "tenants.suspended_at"])
       .where("memberships.user_id", "=", userId)
       .orderBy("memberships.created_at", "asc")
       .orderBy("tenants.id", "asc")
       .execute(),
   );
+  return rows.map(({ suspended_at: suspendedAt, ...tenant }) => ({ ...tenant, suspended: suspendedAt !== null }));
+}
+
+/**
+ * What a member of a suspended organisation may still do: see their organisations, take the
+ * data out, delete it, or leave. Everything else answers 403 `tenant_suspended`.
+ */
+function allowedWhileSuspended(method: string, path: string): boolean {
+  if (/^\/api\/(me|tenants|invitations\/accept|operator(\/.*)?)$/.test(path)) return true;
+  if (method === "GET" && path === "/api/tenant/export") return true;
+  if (method === "DELETE" && (path === "/api/tenant" || path.startsWith("/api/members/"))) return true;
+  return false;
+}
+
+function refuseIfSuspended(c: Context, suspended: { reason: string | null } | null | undefined): void {
+  if (!suspended || allowedWhileSuspended(c.req.method, c.req.path)) return;
+  const reason = suspended.reason ? `: ${suspended.reason}` : "";
+  throw new AppError("tenant_suspended", `This organisation is suspended by the installation's operator${reason}. Its members can still export its data or leave it.`);
 }
 
 /** The membership `authenticate` uses: the requested tenant's, else the oldest; remembered when found. */
@@ -48,15 +66,16 @@ async function lookUpMembership(deps: AuthenticateDeps, userId: string, requeste
   const row = await withUser(deps.db, userId, (trx) => {
     let query = trx
       .selectFrom("memberships")
-      .select(["tenant_id", "role"])
-      .where("user_id", "=", userId)
-      .orderBy("created_at", "asc")
-      .orderBy("tenant_id", "asc");
-    if (requested) query = query.where("tenant_id", "=", requested);
+      .innerJoin("tenants", "tenants.id", "memberships.tenant_id")
+      .select(["memberships.tenant_id", "memberships.role", "tenants.suspended_at", "tenants.suspended_reason"])
+      .where("memberships.user_id", "=", userId)
+      .orderBy("memberships.created_at", "asc")
+      .orderBy("memberships.tenant_id", "asc");
+    if (requested) query = query.where("memberships.tenant_id", "=", requested);
     return query.executeTakeFirst();
   });
   if (!row) return undefined;
-  const membership = { userId, tenantId: row.tenant_id, role: row.role };
+  const membership = { userId, tenantId: row.tenant_id, role: row.role, suspended: row.suspended_at ? { reason: row.suspended_reason } : null };
   deps.cache?.rememberMembership(requested, membership);
   return membership;
 }
@@ -87,30 +106,35 @@ export function authenticate(deps: AuthenticateDeps): MiddlewareHandler<AppEnv> 
           trx
             .updateTable("api_keys")
             .set({ last_used_at: deps.now() })
-            .where("key_hash", "=", keyHash)
-            .where("revoked_at", "is", null)
-            .returning(["id", "tenant_id", "scopes"])
+            .from("tenants")
+            .whereRef("tenants.id", "=", "api_keys.tenant_id")
+            .where("api_keys.key_hash", "=", keyHash)
+            .where("api_keys.revoked_at", "is", null)
+            .returning(["api_keys.id", "api_keys.tenant_id", "api_keys.scopes", "tenants.suspended_at", "tenants.suspended_reason"])
             .executeTakeFirst(),
         );
         if (!row) throw new AppError("invalid_token", "API key is invalid or was revoked");
-        key = { id: row.id, tenantId: row.tenant_id, scopes: row.scopes };
+        key = { id: row.id, tenantId: row.tenant_id, scopes: row.scopes, suspended: row.suspended_at ? { reason: row.suspended_reason } : null };
         deps.cache?.rememberApiKey(keyHash, key);
       }
       if (requested && requested !== key.tenantId) throw new AppError("forbidden", "This API key belongs to another organisation than X-Tenant-ID");
       const scopes = key.scopes.filter((scope): scope is Scope => (SCOPES as readonly string[]).includes(scope));
       c.set("principal", { type: "api-key", keyId: key.id, scopes });
-      c.set("tenant", { id: key.tenantId, role: null });
+      c.set("tenant", { id: key.tenantId, role: null, suspended: key.suspended });
+      refuseIfSuspended(c, key.suspended);
       return next();
     }
     const user = await deps.verify(token);
     if (deps.provisionUser && !deps.cache?.isProvisioned(user.id)) {
-      await deps.provisionUser(user);
+      await deps.provisionUser(user, { path: c.req.path });
       deps.cache?.rememberProvisioned(user.id);
     }
     const membership = deps.cache?.membership(user.id, requested) ?? (await lookUpMembership(deps, user.id, requested));
     c.set("principal", { type: "user", user });
-    if (membership) c.set("tenant", { id: membership.tenantId, role: membership.role });
-    else if (requested) throw new AppError("forbidden", "You are not a member of the organisation in X-Tenant-ID");
+    if (membership) {
+      c.set("tenant", { id: membership.tenantId, role: membership.role, suspended: membership.suspended });
+      refuseIfSuspended(c, membership.suspended);
+    } else if (requested) throw new AppError("forbidden", "You are not a member of the organisation in X-Tenant-ID");
     await next();
   };
 }

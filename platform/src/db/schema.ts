@@ -12,6 +12,39 @@ export interface UsersTable {
   created_at: CreatedAt;
   updated_at: UpdatedAt;
   last_sign_in_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Null until the address is confirmed (by a link or code sent to it, or by accepting an invitation sent to it). */
+  email_confirmed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The installation's operator (the first user): sees every organisation and may suspend one. */
+  is_operator: Generated<boolean>;
+}
+
+/** One sign-in: refresh tokens rotate within it; signing out revokes it, and with it its access tokens. */
+export interface AuthSessionsTable {
+  id: Generated<string>;
+  user_id: string;
+  created_at: CreatedAt;
+  /** The last refresh: the idle lifetime counts from here. */
+  refreshed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** How the session began: a password, a recovery link, or a confirmation link/code. */
+  amr: ColumnType<"password" | "recovery" | "otp", "password" | "recovery" | "otp" | undefined, "password" | "recovery" | "otp">;
+}
+
+export type OneTimeTokenKind = "confirm-signup" | "recovery" | "email-change" | "reauthentication";
+
+/** A link token and a 6-digit code sent by email, both stored as hashes; single use. */
+export interface OneTimeTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  kind: OneTimeTokenKind;
+  token_hash: string;
+  code_hash: string;
+  /** Where it was sent (for an email change: the new address). */
+  email: string;
+  created_at: CreatedAt;
+  expires_at: Date | string;
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  attempts: Generated<number>;
 }
 
 /** One row per refresh token; `session_id` is the family every rotation stays in. */
@@ -28,6 +61,9 @@ export interface TenantsTable {
   id: Generated<string>;
   name: string;
   created_at: CreatedAt;
+  /** Set by the operator: every request for the organisation is refused until lifted. */
+  suspended_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  suspended_reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface MembershipsTable {
@@ -148,6 +184,8 @@ export interface TenantBudgetsTable {
 export interface DatabaseSchema {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
+  auth_sessions: AuthSessionsTable;
+  one_time_tokens: OneTimeTokensTable;
   tenants: TenantsTable;
   memberships: MembershipsTable;
   agents: AgentsTable;

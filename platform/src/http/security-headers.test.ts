@@ -27,7 +27,7 @@ beforeAll(async () => {
   await mkdir(path.join(webDistDir, "assets"));
   await writeFile(path.join(webDistDir, "index.html"), '<!doctype html><div id="root"></div><script type="module" src="/assets/app.js"></script>');
   await writeFile(path.join(webDistDir, "assets", "app.js"), "export {};");
-  platform = await createTestPlatform({ gatewayUrl: "http://127.0.0.1:9", overrides: { webDistDir } });
+  platform = await createTestPlatform({ gatewayUrl: "http://127.0.0.1:9", parts: { webDistDir } });
 });
 afterAll(async () => {
   await platform.close();

@@ -35,6 +35,8 @@ export const MailParamsSchemas = {
   }),
   /** Confirm the new address of an email change; `to` is the new address. */
   "email-change": LinkAndCode,
+  /** A code to type before changing the password of a session that signed in long ago (GoTrue's reauthentication nonce). */
+  reauthentication: z.object({ to: Address, code: Code }),
   /** Tells the account holder their password changed; carries no link, so it cannot be phished into one. */
   "password-changed": z.object({ to: Address }),
 };
@@ -44,7 +46,7 @@ export type MailParams<K extends MailKind> = z.input<(typeof MailParamsSchemas)[
 export const MAIL_KINDS = Object.keys(MailParamsSchemas) as MailKind[];
 
 /** A mail's body as a few blocks, so the text and HTML versions say exactly the same thing. */
-type Block = { paragraph: string } | { action: string; link: string } | { code: string };
+type Block = { paragraph: string } | { action: string; link: string } | { code: string; alone?: true };
 
 interface Draft {
   subject: string;
@@ -103,6 +105,17 @@ function draft(kind: MailKind, input: unknown): Draft {
         ],
       };
     }
+    case "reauthentication": {
+      const { code } = MailParamsSchemas[kind].parse(input);
+      return {
+        subject: `Your ${PRODUCT} confirmation code`,
+        blocks: [
+          { paragraph: `Enter this code in ${PRODUCT} to confirm it is you before changing your password. It works for 10 minutes.` },
+          { code, alone: true },
+          { paragraph: "If you did not ask for it, someone may be signed in to your account: change your password and sign out everywhere." },
+        ],
+      };
+    }
     case "password-changed": {
       const { to } = MailParamsSchemas[kind].parse(input);
       return {
@@ -119,7 +132,7 @@ function draft(kind: MailKind, input: unknown): Draft {
 function blockText(block: Block): string {
   if ("paragraph" in block) return block.paragraph;
   if ("action" in block) return `${block.action}:\n${block.link}`;
-  return `Or enter this code: ${block.code}`;
+  return `${block.alone ? "Your code" : "Or enter this code"}: ${block.code}`;
 }
 
 function blockHtml(block: Block): string {
@@ -128,7 +141,7 @@ function blockHtml(block: Block): string {
     const href = escapeHtml(block.link);
     return `<p><a href="${href}">${escapeHtml(block.action)}</a></p>\n<p>If the link does not work, paste this address into your browser:<br>${href}</p>`;
   }
-  return `<p>Or enter this code: <strong>${escapeHtml(block.code)}</strong></p>`;
+  return `<p>${block.alone ? "Your code" : "Or enter this code"}: <strong>${escapeHtml(block.code)}</strong></p>`;
 }
 
 /**

@@ -64,8 +64,8 @@ describe("embedded auth with the real @supabase/supabase-js client", () => {
     const me = await platform.app.request(`${TEST_ORIGIN}/api/me`, { headers: { authorization: `Bearer ${refreshed.data.session!.access_token}` } });
     expect(me.status).toBe(200);
     const body = (await me.json()) as { user: unknown; tenants: unknown; model: unknown };
-    expect(body.user).toEqual({ id: signUp.data.user!.id, email: "ada@example.com" });
-    expect(body.tenants).toEqual([{ id: expect.any(String), name: "ada's organisation", role: "owner" }]);
+    expect(body.user).toEqual({ id: signUp.data.user!.id, email: "ada@example.com", emailConfirmed: false, operator: true });
+    expect(body.tenants).toEqual([{ id: expect.any(String), name: "ada's organisation", role: "owner", suspended: false }]);
     expect(body.model).toEqual({ provider: "offline", id: "offline", offline: true });
 
     const signOut = await other.auth.signOut();
@@ -73,9 +73,12 @@ describe("embedded auth with the real @supabase/supabase-js client", () => {
     const afterSignOut = await platform.app.request(`${TEST_ORIGIN}/auth/v1/user`, {
       headers: { authorization: `Bearer ${refreshed.data.session!.access_token}` },
     });
-    expect(afterSignOut.status).toBe(401);
-    // Global sign-out (supabase-js's default) ends the first client's session too.
-    expect((await supabase.auth.getUser()).error?.status).toBe(401);
+    expect(await errorOf(afterSignOut)).toMatchObject({ status: 403, code: "session_not_found" });
+    // The access token stops working on /api at once, although it has not expired.
+    const api = await platform.app.request(`${TEST_ORIGIN}/api/me`, { headers: { authorization: `Bearer ${refreshed.data.session!.access_token}` } });
+    expect(await errorOf(api)).toMatchObject({ status: 401, code: "invalid_token" });
+    // Global sign-out (supabase-js's default) ends the first client's session too: supabase-js drops it.
+    expect((await supabase.auth.getUser()).error?.name).toBe("AuthSessionMissingError");
     const reuse = await post("/auth/v1/token?grant_type=refresh_token", { refresh_token: refreshed.data.session!.refresh_token });
     expect(reuse.status).toBe(401);
     expect(reuse.body.error.code).toBe("invalid_token");

@@ -13,7 +13,7 @@ let ada: { token: string; tenantId: string };
 
 beforeAll(async () => {
   gateway = await startFakeGateway({ reply: REPLY, eventDelayMs: 15 });
-  first = await createTestPlatform({ gatewayUrl: gateway.url, overrides: { heartbeatMs: 5 } });
+  first = await createTestPlatform({ gatewayUrl: gateway.url, parts: { heartbeatMs: 5 } });
   second = await createTestPlatform({ gatewayUrl: gateway.url, database: first.database });
   ada = await signUp(first, "ada@example.com");
   await caller(first)("POST", "/api/agents", { token: ada.token, body: { name: "Ada", role: "Analyst" } });

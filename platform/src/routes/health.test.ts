@@ -21,14 +21,16 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function health(platform: TestPlatform): Promise<{ status: number; body: HealthReport }> {
-  const response = await platform.app.request(`${TEST_ORIGIN}/api/health`);
+/** The health report as the installation's operator sees it (the first account signed up is the operator). */
+async function health(platform: TestPlatform, token?: string): Promise<{ status: number; body: HealthReport }> {
+  const operator = token ?? (await signUp(platform, "operator@example.com")).token;
+  const response = await platform.app.request(`${TEST_ORIGIN}/api/health`, { headers: { authorization: `Bearer ${operator}` } });
   return { status: response.status, body: (await response.json()) as HealthReport };
 }
 
 describe("GET /api/health", () => {
   it("is 200 ok when database, gateway and data dir agree", async () => {
-    const platform = await createTestPlatform({ gatewayUrl: gateway.url, overrides: { tenantDataDir: tmp } });
+    const platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { tenantDataDir: tmp } });
     try {
       const { status, body } = await health(platform);
       expect(status).toBe(200);
@@ -43,8 +45,27 @@ describe("GET /api/health", () => {
     }
   });
 
+  it("tells strangers and ordinary members only the status, never paths or URLs", async () => {
+    const platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { tenantDataDir: path.join(tmp, "elsewhere") } });
+    try {
+      const operator = await signUp(platform, "operator@example.com");
+      const member = await signUp(platform, "member@example.com");
+      const callers: Record<string, string>[] = [{}, { authorization: `Bearer ${member.token}` }, { authorization: "Bearer not-a-token" }];
+      for (const headers of callers) {
+        const response = await platform.app.request(`${TEST_ORIGIN}/api/health`, { headers });
+        expect(response.status).toBe(503);
+        const text = await response.text();
+        expect(JSON.parse(text)).toEqual({ status: "degraded" });
+        expect(text).not.toContain(tmp);
+      }
+      expect((await health(platform, operator.token)).body.dataDir.path).toBe(path.join(tmp, "elsewhere"));
+    } finally {
+      await platform.close();
+    }
+  });
+
   it("is 503 degraded when the data dirs differ", async () => {
-    const platform = await createTestPlatform({ gatewayUrl: gateway.url, overrides: { tenantDataDir: path.join(tmp, "elsewhere") } });
+    const platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { tenantDataDir: path.join(tmp, "elsewhere") } });
     try {
       const { status, body } = await health(platform);
       expect(status).toBe(503);
@@ -59,30 +80,33 @@ describe("GET /api/health", () => {
   it("is 503 when the gateway is down, and API calls get 503 gateway_unavailable", async () => {
     const down = await startFakeGateway();
     await down.close();
-    const platform = await createTestPlatform({ gatewayUrl: down.url, overrides: { tenantDataDir: tmp } });
+    const platform = await createTestPlatform({ gatewayUrl: down.url, parts: { tenantDataDir: tmp } });
     try {
-      const { status, body } = await health(platform);
+      const { token } = await signUp(platform, "ada@example.com");
+      const { status, body } = await health(platform, token);
       expect(status).toBe(503);
       expect(body.gateway).toMatchObject({ ok: false, url: down.url });
-      const { token } = await signUp(platform, "ada@example.com");
       const response = await platform.app.request(`${TEST_ORIGIN}/api/agents`, { headers: { authorization: `Bearer ${token}` } });
-      expect(await errorOf(response)).toMatchObject({ status: 503, code: "gateway_unavailable" });
+      const error = await errorOf(response);
+      expect(error).toMatchObject({ status: 503, code: "gateway_unavailable" });
+      // Members are told the gateway is down, not where it lives.
+      expect(error.message).not.toContain(down.url);
     } finally {
       await platform.close();
     }
   });
 
   it("answers 503 database_unavailable, not 500, when the database cannot be reached", async () => {
-    const platform = await createTestPlatform({ gatewayUrl: gateway.url, overrides: { tenantDataDir: tmp } });
+    const platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { tenantDataDir: tmp } });
     const unreachable = await openDatabase({ databaseUrl: "postgresql://postgres@127.0.0.1:9/none", migrate: false });
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
-    const broken = await createTestPlatform({ gatewayUrl: gateway.url, database: platform.database, overrides: { tenantDataDir: tmp, db: unreachable.db } });
+    const broken = await createTestPlatform({ gatewayUrl: gateway.url, database: platform.database, parts: { tenantDataDir: tmp, database: { db: unreachable.db, system: platform.database.system } } });
     try {
       const { token } = await signUp(platform, "ada@example.com");
       const response = await broken.app.request(`${TEST_ORIGIN}/api/agents`, { headers: { authorization: `Bearer ${token}` } });
       expect(await errorOf(response)).toMatchObject({ status: 503, code: "database_unavailable" });
       expect(response.headers.get("retry-after")).toBe("5");
-      const { status, body } = await health(broken);
+      const { status, body } = await health(broken, token);
       expect(status).toBe(503);
       expect(body.database.ok).toBe(false);
       expect(errors).toHaveBeenCalledWith("database unavailable", expect.stringMatching(/ECONNREFUSED|connect/));

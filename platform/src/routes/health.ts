@@ -1,5 +1,5 @@
 import { AppError } from "@workforce/protocol";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { dataDirProblem, readDataDirMarker } from "../data-dir-identity";
 import type { Database } from "../db/schema";
 import { pingDatabase } from "../db/scopes";
@@ -9,6 +9,10 @@ export interface HealthRoutesDeps {
   db: Database;
   gateway: GatewayClient;
   tenantDataDir: string;
+  /** A caller on this machine (not through a proxy) sees the details. */
+  isLoopback: (c: Context) => boolean;
+  /** So does the installation's operator, by bearer token. */
+  isOperator: (c: Context) => Promise<boolean>;
 }
 
 export interface HealthReport {
@@ -18,7 +22,11 @@ export interface HealthReport {
   dataDir: { ok: boolean; path: string; instanceId: string | null; gatewayPath?: string; error?: string };
 }
 
-/** Liveness plus readiness: database answers, gateway answers, both see the same data dir. 503 when not ready. */
+/**
+ * Liveness plus readiness: database answers, gateway answers, both see the same data dir; 503
+ * when not ready. Strangers learn only the status: paths, URLs and error texts are for the
+ * operator (bearer token) or a caller on this machine.
+ */
 export function healthRoutes(deps: HealthRoutesDeps) {
   const app = new Hono();
   app.get("/", async (c) => {
@@ -31,8 +39,12 @@ export function healthRoutes(deps: HealthRoutesDeps) {
     ]);
     const gatewayOk = !(gatewayHealth instanceof AppError);
     const problem = gatewayOk ? dataDirProblem(gatewayHealth, marker, deps.tenantDataDir) : "the gateway is not reachable, so the data dir cannot be compared";
+    const ready = database.ok && gatewayOk && problem === undefined;
+    const status = ready ? "ok" : "degraded";
+    const code = ready ? 200 : 503;
+    if (!deps.isLoopback(c) && !(await deps.isOperator(c))) return c.json({ status }, code);
     const report: HealthReport = {
-      status: "ok",
+      status,
       database,
       gateway: gatewayOk
         ? { ok: true, url: deps.gateway.baseUrl, version: gatewayHealth.version }
@@ -45,9 +57,7 @@ export function healthRoutes(deps: HealthRoutesDeps) {
         ...(problem ? { error: problem } : {}),
       },
     };
-    const ready = report.database.ok && report.gateway.ok && report.dataDir.ok;
-    report.status = ready ? "ok" : "degraded";
-    return c.json(report, ready ? 200 : 503);
+    return c.json(report, code);
   });
   return app;
 }

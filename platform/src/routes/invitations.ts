@@ -9,6 +9,7 @@ import { audit } from "../db/audit";
 import type { Database, Role } from "../db/schema";
 import { withTenant } from "../db/scopes";
 import type { Tenancy } from "../tenancy";
+import type { AccountMail } from "../auth/account-mail";
 import { readJson } from "../validation";
 import { RoleSchema } from "./members";
 
@@ -40,8 +41,22 @@ function toView(row: { id: string; email: string; role: Role; invited_by: string
   };
 }
 
+/**
+ * `POST /api/invitations/preview`: what an invitation link is for, before anyone signs in: the
+ * organisation, who invited and the role. Holding the link (a secret mailed to the address) is
+ * what lets one see this much; accepting needs the verified owner of the address.
+ */
+export function invitationPreviewRoutes(deps: { tenancy: Tenancy }) {
+  const app = new Hono();
+  app.post("/", async (c) => {
+    const { token } = await readJson(c, AcceptInput);
+    return c.json({ invitation: await deps.tenancy.previewInvitation(token) });
+  });
+  return app;
+}
+
 /** Invitations by email with a role (owners/admins), and accepting one (any signed-in user). */
-export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: () => Date; publicUrlFor: (requestUrl: string) => string }) {
+export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: () => Date; mail: AccountMail }) {
   const app = new Hono<AppEnv>();
 
   app.post("/accept", async (c) => {
@@ -66,11 +81,11 @@ export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: ()
   });
 
   app.post("/", async (c) => {
-    const { tenantId, role: callerRole } = requireAdmin(c);
+    const { tenantId, role: callerRole, user } = requireAdmin(c);
     const input = await readJson(c, InvitationInput);
     if (input.role === "owner" && callerRole !== "owner") throw new AppError("forbidden", "Only owners can invite owners");
     const token = randomBytes(24).toString("base64url");
-    const invitation = await withTenant(deps.db, tenantId, async (trx) => {
+    const { invitation, organisation } = await withTenant(deps.db, tenantId, async (trx) => {
       const member = await trx
         .selectFrom("memberships")
         .innerJoin("users", "users.id", "memberships.user_id")
@@ -95,9 +110,17 @@ export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: ()
         .returningAll()
         .executeTakeFirstOrThrow();
       await audit(trx, { tenantId, actor: actorOf(c), action: "invitation.create", target: row.id, details: { email: input.email, role: input.role } });
-      return row;
+      const tenant = await trx.selectFrom("tenants").select("name").where("id", "=", tenantId).executeTakeFirstOrThrow();
+      return { invitation: row, organisation: tenant.name };
     });
-    return c.json({ invitation: toView(invitation), token, acceptUrl: `${deps.publicUrlFor(c.req.url)}/invite/${token}` }, 201);
+    // The link goes only to the invited address; an invitation that cannot be mailed is withdrawn.
+    try {
+      await deps.mail.invitation(input.email, { token, organisation, inviterEmail: user.email, role: input.role });
+    } catch (error) {
+      await withTenant(deps.db, tenantId, (trx) => trx.deleteFrom("invitations").where("id", "=", invitation.id).execute());
+      throw error;
+    }
+    return c.json({ invitation: toView(invitation), delivery: deps.mail.delivery() }, 201);
   });
 
   app.delete("/:id", async (c) => {

@@ -1,7 +1,7 @@
 import { withSystem } from "../db/scopes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
-import { caller, createTestPlatform, errorOf, signUp, type TestPlatform } from "../test-support/test-platform";
+import { caller, confirmEmail, createTestPlatform, errorOf, invitationTokenFor, latestMail, signUp, type TestPlatform } from "../test-support/test-platform";
 import type { InvitationView } from "./invitations";
 import type { MemberView } from "./members";
 
@@ -14,7 +14,7 @@ let member: { token: string; userId: string; tenantId: string };
 
 async function invite(email: string, role: string, token = owner.token) {
   const response = await call("POST", "/api/invitations", { token, body: { email, role } });
-  return { response, body: (await response.clone().json()) as { invitation: InvitationView; token: string; acceptUrl: string } };
+  return { response, body: (await response.clone().json()) as { invitation: InvitationView; delivery: string } };
 }
 
 beforeAll(async () => {
@@ -31,25 +31,42 @@ afterAll(async () => {
 });
 
 describe("organisations, invitations and roles", () => {
-  it("invites by email with a role, shows the token once, and the invitee joins by accepting", async () => {
+  it("mails an invitation to the address only, and only its confirmed owner joins by accepting", async () => {
     const { response, body } = await invite("Adam@Example.com", "admin");
     expect(response.status).toBe(201);
     expect(body.invitation).toMatchObject({ email: "adam@example.com", role: "admin", invitedBy: owner.userId });
-    expect(body.acceptUrl).toBe(`http://platform.test/invite/${body.token}`);
+    // The answer carries no token: the link goes to the invited address alone.
+    expect(JSON.stringify(body)).not.toMatch(/token/i);
+    expect(body.delivery).toBe("outbox");
+    const mail = await latestMail(platform, "adam@example.com");
+    expect(mail.subject).toBe("olivia@example.com invited you to join olivia's organisation on Workforce");
+    expect(mail.text).toContain("as an admin");
+    expect(mail.link).toMatch(/^http:\/\/platform\.test\/invite\//);
+    const token = await invitationTokenFor(platform, "adam@example.com");
     const stored = await withSystem(platform.database.system, (trx) => trx.selectFrom("invitations").select("token_hash").executeTakeFirstOrThrow());
-    expect(stored.token_hash).not.toContain(body.token);
+    expect(stored.token_hash).not.toContain(token);
 
-    const wrongUser = await call("POST", "/api/invitations/accept", { token: member.token, body: { token: body.token } });
+    const preview = await call("POST", "/api/invitations/preview", { body: { token } });
+    expect(await preview.json()).toEqual({
+      invitation: { organisation: "olivia's organisation", inviterEmail: "olivia@example.com", email: "adam@example.com", role: "admin", expiresAt: expect.any(String) },
+    });
+
+    const wrongUser = await call("POST", "/api/invitations/accept", { token: member.token, body: { token } });
     expect(await errorOf(wrongUser)).toMatchObject({ status: 403, code: "forbidden" });
+    // Holding the link is not enough: the address must be confirmed.
+    const unconfirmed = await call("POST", "/api/invitations/accept", { token: admin.token, body: { token } });
+    expect(await errorOf(unconfirmed)).toMatchObject({ status: 403, code: "email_not_confirmed" });
+    await confirmEmail(platform, "adam@example.com");
 
-    const accepted = await call("POST", "/api/invitations/accept", { token: admin.token, body: { token: body.token } });
+    const accepted = await call("POST", "/api/invitations/accept", { token: admin.token, body: { token } });
     expect(accepted.status).toBe(200);
     expect(await accepted.json()).toEqual({ tenant: { id: owner.tenantId, name: "olivia's organisation", role: "admin" } });
-    const again = await call("POST", "/api/invitations/accept", { token: admin.token, body: { token: body.token } });
+    const again = await call("POST", "/api/invitations/accept", { token: admin.token, body: { token } });
     expect(again.status).toBe(404);
 
     const tenants = (await (await call("GET", "/api/tenants", { token: admin.token })).json()) as { tenants: { id: string; role: string }[] };
     expect(tenants.tenants.map((tenant) => tenant.role)).toEqual(["owner", "admin"]);
+    expect((await call("POST", "/api/invitations/preview", { body: { token } })).status).toBe(404);
     // Switch organisations with X-Tenant-ID.
     const members = await call("GET", "/api/members", { token: admin.token, headers: { "x-tenant-id": owner.tenantId } });
     const list = ((await members.json()) as { members: MemberView[] }).members;
@@ -65,7 +82,8 @@ describe("organisations, invitations and roles", () => {
     expect(ownerInvite.status).toBe(403);
     const memberInvite = await call("POST", "/api/invitations", { token: admin.token, headers: asAdmin, body: { email: "mia@example.com", role: "member" } });
     expect(memberInvite.status).toBe(201);
-    const { token } = (await memberInvite.json()) as { token: string };
+    await confirmEmail(platform, "mia@example.com");
+    const token = await invitationTokenFor(platform, "mia@example.com");
     expect((await call("POST", "/api/invitations/accept", { token: member.token, body: { token } })).status).toBe(200);
     const duplicate = await invite("mia@example.com", "member");
     expect(await errorOf(duplicate.response)).toMatchObject({ status: 409, code: "conflict" });

@@ -1,18 +1,28 @@
 import { Hono } from "hono";
+import type { SignupMode, SignupPolicy } from "../auth/signup-policy";
 
 export interface PublicConfigDeps {
-  publicUrl: string | undefined;
+  publicUrl: string;
   supabase: { url: string; anonKey: string | undefined } | undefined;
+  signup: SignupPolicy;
+}
+
+export interface PublicConfig {
+  supabaseUrl: string;
+  supabaseAnonKey: string;
+  embeddedAuth: boolean;
+  /** Who may create an account (WORKFORCE_SIGNUP): the sign-in screen offers sign-up only when it can work. */
+  signup: SignupMode;
 }
 
 /** `GET /api/config`: where the web app's supabase-js client should point, so one build runs anywhere. */
 export function publicConfigRoutes(deps: PublicConfigDeps) {
   const app = new Hono();
   app.get("/", (c) => {
-    if (deps.supabase) {
-      return c.json({ supabaseUrl: deps.supabase.url, supabaseAnonKey: deps.supabase.anonKey ?? "", embeddedAuth: false });
-    }
-    return c.json({ supabaseUrl: deps.publicUrl ?? new URL(c.req.url).origin, supabaseAnonKey: "embedded", embeddedAuth: true });
+    const config: PublicConfig = deps.supabase
+      ? { supabaseUrl: deps.supabase.url, supabaseAnonKey: deps.supabase.anonKey ?? "", embeddedAuth: false, signup: deps.signup.mode }
+      : { supabaseUrl: deps.publicUrl, supabaseAnonKey: "embedded", embeddedAuth: true, signup: deps.signup.mode };
+    return c.json(config);
   });
   return app;
 }

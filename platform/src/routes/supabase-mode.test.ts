@@ -17,10 +17,9 @@ beforeAll(async () => {
   const keys = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256" }] });
   platform = await createTestPlatform({
     gatewayUrl: gateway.url,
-    overrides: {
-      auth: undefined,
-      verify: supabaseTokenVerifier({ supabaseUrl: SUPABASE_URL, jwtSecret: undefined, now: () => new Date(), keys }),
-      supabase: { url: SUPABASE_URL, anonKey: "anon-key" },
+    parts: {
+      embedded: undefined,
+      supabase: { verify: supabaseTokenVerifier({ supabaseUrl: SUPABASE_URL, jwtSecret: undefined, now: () => new Date(), keys }), url: SUPABASE_URL, anonKey: "anon-key" },
     },
   });
   signFor = (userId, email) =>
@@ -42,7 +41,7 @@ afterAll(async () => {
 describe("Supabase mode", () => {
   it("points the web app at Supabase and serves no embedded auth", async () => {
     const call = caller(platform);
-    expect(await (await call("GET", "/api/config")).json()).toEqual({ supabaseUrl: SUPABASE_URL, supabaseAnonKey: "anon-key", embeddedAuth: false });
+    expect(await (await call("GET", "/api/config")).json()).toEqual({ supabaseUrl: SUPABASE_URL, supabaseAnonKey: "anon-key", embeddedAuth: false, signup: "open" });
     expect((await call("POST", "/auth/v1/signup", { body: { email: "a@b.co", password: "12345678" } })).status).toBe(404);
   });
 
@@ -51,8 +50,9 @@ describe("Supabase mode", () => {
     const first = await call("GET", "/api/me", { token });
     expect(first.status).toBe(200);
     const me = (await first.json()) as { user: { id: string; email: string }; tenants: { name: string; role: string }[] };
-    expect(me.user).toEqual({ id: "33333333-3333-4333-8333-333333333333", email: "sam@example.com" });
-    expect(me.tenants).toEqual([{ id: expect.any(String), name: "sam's organisation", role: "owner" }]);
+    // The installation's first user: its operator.
+    expect(me.user).toEqual({ id: "33333333-3333-4333-8333-333333333333", email: "sam@example.com", emailConfirmed: true, operator: true });
+    expect(me.tenants).toEqual([{ id: expect.any(String), name: "sam's organisation", role: "owner", suspended: false }]);
     await call("GET", "/api/me", { token });
     const tenants = await withSystem(platform.database.system, (trx) => trx.selectFrom("tenants").selectAll().execute());
     expect(tenants).toHaveLength(1);
@@ -75,6 +75,6 @@ describe("Supabase mode", () => {
     const response = await call("GET", "/api/me", { token: reused });
     expect(response.status).toBe(200);
     const me = (await response.json()) as { tenants: { name: string; role: string }[] };
-    expect(me.tenants).toEqual([{ id: expect.any(String), name: "sam's organisation", role: "owner" }]);
+    expect(me.tenants).toEqual([{ id: expect.any(String), name: "sam's organisation", role: "owner", suspended: false }]);
   });
 });

@@ -1,4 +1,7 @@
+import { AppError } from "@workforce/protocol";
 import { Hono } from "hono";
+import { mayCreateOrganisation, type SignupPolicy } from "../auth/signup-policy";
+import { accountFlags } from "./me";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { actorOf, listMemberships, requireAdmin, userOf } from "../auth/authenticate";
@@ -11,7 +14,7 @@ import { readJson } from "../validation";
 export const TenantInput = z.object({ name: z.string({ message: "is required" }).trim().min(1, "is required").max(100) });
 
 /** `/api/tenants`: my organisations and creating another; `/api/tenant`: renaming the current one. */
-export function tenantRoutes(deps: { db: Database; tenancy: Tenancy }) {
+export function tenantRoutes(deps: { db: Database; tenancy: Tenancy; signup: SignupPolicy }) {
   const app = new Hono<AppEnv>();
 
   app.get("/tenants", async (c) => c.json({ tenants: await listMemberships(deps.db, userOf(c).id) }));
@@ -19,6 +22,10 @@ export function tenantRoutes(deps: { db: Database; tenancy: Tenancy }) {
   app.post("/tenants", async (c) => {
     const user = userOf(c);
     const { name } = await readJson(c, TenantInput);
+    const flags = await accountFlags(deps.db, user.id);
+    if (!mayCreateOrganisation(deps.signup, { email: flags.email, isOperator: flags.operator })) {
+      throw new AppError("forbidden", "On this installation only its operator creates organisations; ask them, or an owner to invite you");
+    }
     return c.json({ tenant: await deps.tenancy.createTenant(user.id, name) }, 201);
   });
 

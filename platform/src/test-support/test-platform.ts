@@ -3,17 +3,20 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { ApiErrorBody } from "@workforce/protocol";
 import os from "node:os";
 import path from "node:path";
-import { createApp, type AppDeps, type PlatformApp } from "../app";
-import { embeddedTokenVerifier } from "../auth/access-token";
-import { createAuthService } from "../auth/auth-service";
-import { listMemberships } from "../auth/authenticate";
-import { loadSigningSecret } from "../auth/signing-secret";
 import pg from "pg";
+import type { PlatformApp } from "../app";
+import { embeddedTokenVerifier, hs256Issuer } from "../auth/access-token";
+import type { AuthService } from "../auth/auth-service";
+import { listMemberships } from "../auth/authenticate";
+import { legacyPasswords, noGuard } from "../auth/legacy-ports";
+import { loadSigningSecret } from "../auth/signing-secret";
+import { composePlatform, type PlatformParts } from "../compose-platform";
 import { openDatabase, type OpenDatabase } from "../db/open-database";
-import { createGatewayClient } from "../gateway-client";
 import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "../db/stream-stats-store";
+import { createGatewayClient } from "../gateway-client";
+import { createOutboxMailer } from "../mail/outbox-mailer";
+import { listOutbox } from "../mail/outbox-store";
 import { createStreamStats, type StreamStats } from "../stream-stats";
-import { createUsageRecorder } from "../usage-recorder";
 
 export const TEST_ORIGIN = "http://platform.test";
 
@@ -22,6 +25,10 @@ export interface TestPlatform {
   database: OpenDatabase;
   stats: StreamStats;
   secret: Uint8Array;
+  /** Embedded auth (undefined in Supabase mode). */
+  auth: AuthService | undefined;
+  /** Where this platform's mails land. */
+  outboxDir: string;
   /** fetch that goes straight into app.fetch (for supabase-js and friends). */
   fetch: typeof fetch;
   close(): Promise<void>;
@@ -54,11 +61,12 @@ export async function adminQuery(databaseUrl: string, statement: string): Promis
   }
 }
 
-/** The platform app wired to a fresh database and the given gateway URL, in-process. */
+/** The platform wired to a fresh database and the given gateway URL, in-process, with mail in a temporary outbox. */
 export async function createTestPlatform(options: {
   gatewayUrl: string;
   hookToken?: string;
-  overrides?: Partial<AppDeps>;
+  /** Replaces parts of the platform (sign-up policy, auth mode, caches, directories…). */
+  parts?: Partial<PlatformParts>;
   /** Share another test platform's database (a second instance behind the same load balancer). */
   database?: OpenDatabase;
 }): Promise<TestPlatform> {
@@ -67,6 +75,7 @@ export async function createTestPlatform(options: {
   const secret = await loadSigningSecret(database.system);
   const now = () => new Date();
   const webDistDir = await mkdtemp(path.join(os.tmpdir(), "workforce-web-"));
+  const outboxDir = await mkdtemp(path.join(os.tmpdir(), "workforce-outbox-"));
   const logError = (message: string, error: unknown) => console.error(message, error);
   const stats = createStreamStats({
     store: createStreamStatsStore(database.system, STREAM_STATS_DEFAULTS),
@@ -75,39 +84,62 @@ export async function createTestPlatform(options: {
     logError,
   });
   stats.start();
-  const gateway = createGatewayClient({ baseUrl: options.gatewayUrl, hookToken: options.hookToken });
-  const usage = createUsageRecorder({ db: database.db, logError });
-  const app = createApp({
-    db: database.db,
-    system: database.system,
+  const gateway = options.parts?.gateway ?? createGatewayClient({ baseUrl: options.gatewayUrl, hookToken: options.hookToken });
+  const issuer = `${TEST_ORIGIN}/auth/v1`;
+  const composed = composePlatform({
+    database,
     gateway,
-    usage,
-    auth: createAuthService({ system: database.system, secret, now }),
-    verify: embeddedTokenVerifier({ secret, issuer: `${TEST_ORIGIN}/auth/v1`, now }),
     stats,
     now,
-    publicUrl: undefined,
+    publicUrl: TEST_ORIGIN,
+    signup: { mode: "open", domains: [] },
+    confirmation: "optional",
+    defaultMonthlyTokens: null,
+    mailer: createOutboxMailer({ dir: outboxDir, from: "Workforce <no-reply@platform.test>", now }),
+    outboxDir,
+    embedded: { tokens: hs256Issuer(secret), verify: embeddedTokenVerifier({ secret, issuer, now }), passwords: legacyPasswords, guard: noGuard },
     supabase: undefined,
+    // In-process requests have no socket: X-Forwarded-For stands in for the caller's address.
+    clientAddress: (c) => c.req.header("x-forwarded-for")?.split(",")[0]?.trim() || "unknown",
+    isLoopback: () => false,
     tenantDataDir: "/tmp/fake",
     webDistDir,
     logError,
-    ...options.overrides,
+    ...options.parts,
   });
+  const { app, usage } = composed;
   const appFetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => app.fetch(new Request(input, init))) as typeof fetch;
   return {
     app,
     database,
     stats,
     secret,
+    auth: composed.auth,
+    outboxDir,
     fetch: appFetch,
     async close() {
-      (options.overrides?.gateway ?? gateway).streams.close();
+      gateway.streams.close();
       await usage.flush();
       await stats.stop();
       if (!shared) await database.close();
       await rm(webDistDir, { recursive: true, force: true });
+      await rm(outboxDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The newest mail in a test platform's outbox to `to`, with the first link and code it carries. */
+export async function latestMail(
+  platform: TestPlatform,
+  to: string,
+  subject?: RegExp,
+): Promise<{ subject: string; text: string; link: string | undefined; code: string | undefined }> {
+  const { entries } = await listOutbox(platform.outboxDir);
+  const entry = entries.find((candidate) => candidate.to === to && (!subject || subject.test(candidate.subject)));
+  if (!entry) throw new Error(`no mail to ${to}${subject ? ` matching ${String(subject)}` : ""} in the outbox`);
+  const link = /https?:\/\/\S+/.exec(entry.text)?.[0];
+  const code = /code: (\d{6})/.exec(entry.text)?.[1];
+  return { subject: entry.subject, text: entry.text, link, code };
 }
 
 /** Signs up over the GoTrue route and returns the access token and tenant id. */
@@ -150,7 +182,24 @@ export function caller(platform: TestPlatform) {
     });
 }
 
-/** Signs up `email` and makes them a member of the inviter's current organisation with `role`. */
+/** Confirms `email` with the link the platform mailed it (as a user following it would). */
+export async function confirmEmail(platform: TestPlatform, email: string): Promise<void> {
+  const mail = await latestMail(platform, email, /^Confirm your email address/);
+  const tokenHash = mail.link ? new URL(mail.link).searchParams.get("token_hash") : null;
+  if (!tokenHash) throw new Error(`the mail to ${email} has no confirmation link`);
+  const verified = await caller(platform)("POST", "/auth/v1/verify", { body: { type: "signup", token_hash: tokenHash } });
+  if (verified.status !== 200) throw new Error(`confirming ${email} failed: ${verified.status} ${await verified.text()}`);
+}
+
+/** The token of the newest invitation mailed to `email` (from its `/invite/<token>` link). */
+export async function invitationTokenFor(platform: TestPlatform, email: string): Promise<string> {
+  const mail = await latestMail(platform, email, /invited you/);
+  const token = mail.link ? /\/invite\/([^/?#\s]+)/.exec(mail.link)?.[1] : undefined;
+  if (!token) throw new Error(`no invitation link in the mail to ${email}`);
+  return decodeURIComponent(token);
+}
+
+/** Signs up `email`, confirms the address, and makes them a member of the inviter's current organisation with `role`. */
 export async function joinAs(
   platform: TestPlatform,
   inviter: { token: string; tenantId: string },
@@ -159,9 +208,10 @@ export async function joinAs(
 ): Promise<{ token: string; userId: string; tenantId: string }> {
   const call = caller(platform);
   const user = await signUp(platform, email);
+  await confirmEmail(platform, email);
   const invitation = await call("POST", "/api/invitations", { token: inviter.token, body: { email, role }, headers: { "x-tenant-id": inviter.tenantId } });
   if (invitation.status !== 201) throw new Error(`invitation failed: ${invitation.status} ${await invitation.text()}`);
-  const { token } = (await invitation.json()) as { token: string };
+  const token = await invitationTokenFor(platform, email);
   const accepted = await call("POST", "/api/invitations/accept", { token: user.token, body: { token } });
   if (accepted.status !== 200) throw new Error(`accepting failed: ${accepted.status} ${await accepted.text()}`);
   return { ...user, tenantId: inviter.tenantId };

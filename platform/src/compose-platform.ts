@@ -1,0 +1,110 @@
+import type { Context, Hono } from "hono";
+import { createApp, type AppDeps } from "./app";
+import type { AccessTokenVerifier } from "./auth/access-token";
+import { createAccountMail } from "./auth/account-mail";
+import { createAuthCache, type AuthCache } from "./auth/auth-cache";
+import type { AccessTokenIssuer, AuthGuard, PasswordHasher } from "./auth/auth-ports";
+import { createAuthService, type AuthService, type EmailConfirmation } from "./auth/auth-service";
+import type { SessionLifetimes } from "./auth/auth-sessions";
+import { requireActiveSession } from "./auth/session-verifier";
+import type { SignupPolicy } from "./auth/signup-policy";
+import type { OpenDatabase } from "./db/open-database";
+import type { GatewayClient } from "./gateway-client";
+import type { Mailer } from "./mail/mailer";
+import type { StreamStats } from "./stream-stats";
+import { createTenancy, type Tenancy } from "./tenancy";
+import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
+
+/** Everything the platform is built from; main.ts reads it from the environment, tests make their own. */
+export interface PlatformParts {
+  database: Pick<OpenDatabase, "db" | "system">;
+  gateway: GatewayClient;
+  stats: StreamStats;
+  now: () => Date;
+  publicUrl: string;
+  signup: SignupPolicy;
+  confirmation: EmailConfirmation;
+  defaultMonthlyTokens: number | null;
+  sessionLifetimes?: SessionLifetimes;
+  mailer: Mailer;
+  /** The outbox directory when `mailer` is the local outbox. */
+  outboxDir: string | undefined;
+  /** Embedded auth: signs and verifies our own tokens. Undefined when hosted Supabase issues them. */
+  embedded: { tokens: AccessTokenIssuer; verify: AccessTokenVerifier; jwks?: Hono; passwords: PasswordHasher; guard: AuthGuard } | undefined;
+  /** Hosted Supabase: its tokens' verifier and where the web app finds it. */
+  supabase: { verify: AccessTokenVerifier; url: string; anonKey: string | undefined } | undefined;
+  clientAddress: (c: Context) => string;
+  isLoopback: (c: Context) => boolean;
+  tenantDataDir: string;
+  webDistDir: string;
+  logError: (message: string, error: unknown) => void;
+  heartbeatMs?: number;
+  usage?: UsageRecorder;
+  authCache?: AuthCache;
+}
+
+export interface ComposedPlatform {
+  app: ReturnType<typeof createApp>;
+  auth: AuthService | undefined;
+  tenancy: Tenancy;
+  authCache: AuthCache;
+  usage: UsageRecorder;
+}
+
+/** Wires the platform's services together (one place for main.ts and the tests). Starts nothing. */
+export function composePlatform(parts: PlatformParts): ComposedPlatform {
+  const { database, now } = parts;
+  const authCache = parts.authCache ?? createAuthCache({ now: () => now().getTime() });
+  const usage = parts.usage ?? createUsageRecorder({ db: database.db, logError: parts.logError });
+  const tenancy = createTenancy(database.system, now, { defaultMonthlyTokens: parts.defaultMonthlyTokens, signup: parts.signup });
+  const mail = createAccountMail({ mailer: parts.mailer, publicUrl: parts.publicUrl });
+  const auth = parts.embedded
+    ? createAuthService({
+        system: database.system,
+        now,
+        tokens: parts.embedded.tokens,
+        passwords: parts.embedded.passwords,
+        guard: parts.embedded.guard,
+        mail,
+        tenancy,
+        issuer: `${parts.publicUrl}/auth/v1`,
+        signup: parts.signup,
+        confirmation: parts.confirmation,
+        ...(parts.sessionLifetimes ? { lifetimes: parts.sessionLifetimes } : {}),
+        onSessionsEnded: (ids) => authCache.invalidateSessions(ids),
+        logError: parts.logError,
+      })
+    : undefined;
+  let verify: AccessTokenVerifier;
+  if (parts.embedded && auth) verify = requireActiveSession(parts.embedded.verify, (userId, sessionId) => auth.isSessionActive(userId, sessionId));
+  else if (parts.supabase) verify = parts.supabase.verify;
+  else throw new Error("composePlatform: either embedded auth or hosted Supabase must be configured");
+
+  const deps: AppDeps = {
+    db: database.db,
+    system: database.system,
+    gateway: parts.gateway,
+    auth,
+    verify,
+    ...(parts.embedded ? { authVerify: parts.embedded.verify } : {}),
+    stats: parts.stats,
+    now,
+    publicUrl: parts.publicUrl,
+    supabase: parts.supabase ? { url: parts.supabase.url, anonKey: parts.supabase.anonKey } : undefined,
+    tenancy,
+    signup: parts.signup,
+    confirmation: parts.confirmation,
+    mail,
+    outboxDir: parts.outboxDir,
+    clientAddress: parts.clientAddress,
+    isLoopback: parts.isLoopback,
+    ...(parts.embedded?.jwks ? { jwks: parts.embedded.jwks } : {}),
+    tenantDataDir: parts.tenantDataDir,
+    webDistDir: parts.webDistDir,
+    logError: parts.logError,
+    ...(parts.heartbeatMs === undefined ? {} : { heartbeatMs: parts.heartbeatMs }),
+    usage,
+    authCache,
+  };
+  return { app: createApp(deps), auth, tenancy, authCache, usage };
+}
