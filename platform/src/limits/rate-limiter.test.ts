@@ -79,10 +79,27 @@ describe(`rate limiter (${databaseUrl ? "Postgres" : "PGlite"})`, () => {
       const limit = { limit: 10, windowMs: 60_000 };
       const decisions = await Promise.all(Array.from({ length: 100 }, (_, index) => (index % 2 === 0 ? a : b).hit("shared", limit)));
       expect(decisions.filter((decision) => decision.allowed)).toHaveLength(10);
-      expect(await b.hit("shared", limit)).toMatchObject({ allowed: false, count: 101 });
+      // A third limiter, without a refusal cache, sees every hit of both in the shared count.
+      const c = createRateLimiter({ system: processes.second.system, now, denyCacheMs: 0 });
+      expect(await c.hit("shared", limit)).toMatchObject({ allowed: false, count: 101 });
     } finally {
       await processes.close();
     }
+  });
+
+  it("keeps refusing a key it has just refused for a few seconds without asking the database", async () => {
+    clock = new Date("2030-01-07T00:00:00Z");
+    const cached = createRateLimiter({ system: database.system, now: () => clock, denyCacheMs: 5_000 });
+    const limit = { limit: 1, windowMs: 60_000 };
+    await cached.hit("flood", limit);
+    expect(await cached.hit("flood", limit)).toMatchObject({ allowed: false, count: 2 });
+    for (let index = 0; index < 20; index += 1) expect(await cached.hit("flood", limit)).toMatchObject({ allowed: false, retryAfterSeconds: 60 });
+    expect((await storedRows()).find((row) => row.key === "flood")?.count).toBe(2);
+    advance(5_000);
+    expect(await cached.hit("flood", limit)).toMatchObject({ allowed: false, count: 3, retryAfterSeconds: 55 });
+    // A reset here is seen here at once.
+    await cached.reset("flood");
+    expect(await cached.hit("flood", limit)).toMatchObject({ allowed: true, count: 1 });
   });
 
   it("refunds a hit without going below zero, and reset forgets the window", async () => {

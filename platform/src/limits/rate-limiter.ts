@@ -4,7 +4,8 @@
  * of processes admit exactly `limit`; nothing is read first and written later.
  *
  * Time comes from the injected clock, never the database's `now()`, so tests can move it and
- * every process agrees with its own log lines.
+ * every process agrees with its own log lines. Refusals are remembered in the process for a few
+ * seconds (`denyCacheMs`), so a flood that is already refused stops reaching the database.
  */
 import { createHash } from "node:crypto";
 import { sql } from "kysely";
@@ -48,6 +49,16 @@ export interface RateLimiter {
 export interface RateLimiterDeps {
   system: SystemDatabase;
   now: () => Date;
+  /**
+   * How long this process keeps refusing a key it has seen refused without asking the database
+   * again (default 5 000 ms, never past the window's end; 0 turns it off). A flood from one
+   * address then costs one statement per key every few seconds instead of one per request. It
+   * only ever refuses: admissions always come from the database. A refund or reset on another
+   * process is seen here within this time.
+   */
+  denyCacheMs?: number;
+  /** Keys the refusal cache holds at most, oldest dropped first (default 10 000). */
+  denyCacheEntries?: number;
 }
 
 /** Keys longer than this are stored as their SHA-256, so a row never grows with its input. */
@@ -64,11 +75,33 @@ function checkLimit({ limit, windowMs }: RateLimit): void {
   if (!Number.isInteger(windowMs) || windowMs < 1) throw new RangeError(`rate-limit window must be a positive number of milliseconds, got ${windowMs}`);
 }
 
-export function createRateLimiter({ system, now }: RateLimiterDeps): RateLimiter {
+/** A refusal remembered by this process: until when, and the window's end for Retry-After. */
+interface CachedRefusal {
+  until: number;
+  resetAt: Date;
+  count: number;
+}
+
+export function createRateLimiter({ system, now, denyCacheMs = 5_000, denyCacheEntries = 10_000 }: RateLimiterDeps): RateLimiter {
+  const refusals = new Map<string, CachedRefusal>();
+
+  function remember(key: string, decision: RateLimitDecision, at: Date): void {
+    if (denyCacheMs <= 0) return;
+    refusals.delete(key);
+    refusals.set(key, { until: Math.min(decision.resetAt.getTime(), at.getTime() + denyCacheMs), resetAt: decision.resetAt, count: decision.count });
+    // Maps iterate in insertion order: the first key is the oldest refusal.
+    while (refusals.size > denyCacheEntries) refusals.delete(refusals.keys().next().value!);
+  }
+
   return {
     async hit(key, rateLimit) {
       checkLimit(rateLimit);
       const at = now();
+      const cached = refusals.get(storedKey(key));
+      if (cached && at.getTime() < cached.until) {
+        return { allowed: false, count: cached.count, limit: rateLimit.limit, resetAt: cached.resetAt, retryAfterSeconds: Math.max(1, Math.ceil((cached.resetAt.getTime() - at.getTime()) / 1000)) };
+      }
+      if (cached) refusals.delete(storedKey(key));
       const expiresAt = new Date(at.getTime() + rateLimit.windowMs);
       // Insert a fresh window, or (on conflict) start a new one when the stored window has
       // expired, else add one. `rate_limits.*` on the right-hand side is the row before the
@@ -90,16 +123,19 @@ export function createRateLimiter({ system, now }: RateLimiterDeps): RateLimiter
       const count = Number(row.count);
       const resetAt = new Date(row.expires_at);
       const allowed = count <= rateLimit.limit;
-      return {
+      const decision = {
         allowed,
         count,
         limit: rateLimit.limit,
         resetAt,
         retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((resetAt.getTime() - at.getTime()) / 1000)),
       };
+      if (!allowed) remember(storedKey(key), decision, at);
+      return decision;
     },
 
     async refund(key) {
+      refusals.delete(storedKey(key));
       await withSystem(system, (trx) =>
         trx
           .updateTable("rate_limits")
@@ -111,6 +147,7 @@ export function createRateLimiter({ system, now }: RateLimiterDeps): RateLimiter
     },
 
     async reset(key) {
+      refusals.delete(storedKey(key));
       await withSystem(system, (trx) => trx.deleteFrom("rate_limits").where("key", "=", storedKey(key)).execute());
     },
 
