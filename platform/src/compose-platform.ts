@@ -3,7 +3,7 @@ import { createApp, type AppDeps } from "./app";
 import type { AccessTokenVerifier } from "./auth/access-token";
 import { createAccountMail } from "./auth/account-mail";
 import { createAuthCache, type AuthCache } from "./auth/auth-cache";
-import type { AccessTokenIssuer, AuthGuard, PasswordHasher } from "./auth/auth-ports";
+import type { AccessTokenIssuer, AuthGuards, PasswordHasher } from "./auth/auth-ports";
 import { createAuthService, type AuthService, type EmailConfirmation } from "./auth/auth-service";
 import type { SessionLifetimes } from "./auth/auth-sessions";
 import { requireActiveSession } from "./auth/session-verifier";
@@ -30,7 +30,7 @@ export interface PlatformParts {
   /** The outbox directory when `mailer` is the local outbox. */
   outboxDir: string | undefined;
   /** Embedded auth: signs and verifies our own tokens. Undefined when hosted Supabase issues them. */
-  embedded: { tokens: AccessTokenIssuer; verify: AccessTokenVerifier; jwks?: Hono; passwords: PasswordHasher; guard: AuthGuard } | undefined;
+  embedded: { tokens: AccessTokenIssuer; verify: AccessTokenVerifier; jwks?: Hono; passwords: PasswordHasher; guards: AuthGuards } | undefined;
   /** Hosted Supabase: its tokens' verifier and where the web app finds it. */
   supabase: { verify: AccessTokenVerifier; url: string; anonKey: string | undefined } | undefined;
   clientAddress: (c: Context) => string;
@@ -64,7 +64,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
         now,
         tokens: parts.embedded.tokens,
         passwords: parts.embedded.passwords,
-        guard: parts.embedded.guard,
+        guards: parts.embedded.guards,
         mail,
         tenancy,
         issuer: `${parts.publicUrl}/auth/v1`,

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { EmailConfirmation } from "./auth/auth-service";
 import type { SessionLifetimes } from "./auth/auth-sessions";
 import type { SignupPolicy } from "./auth/signup-policy";
+import { readClientAddressConfig, type ClientAddressConfig } from "./http/client-address";
 import { readMailConfig, type MailConfig } from "./mail/mail-config";
 
 /** Platform configuration, read once from the environment at start-up and handed down. */
@@ -55,6 +56,8 @@ export interface PlatformConfig {
   sessionLifetimes: SessionLifetimes;
   /** SMTP_URL, WORKFORCE_MAIL_FROM, WORKFORCE_OUTBOX_DIR. */
   mail: MailConfig;
+  /** WORKFORCE_TRUST_PROXY: how many reverse proxies in front set X-Forwarded-For (rate limits count the client behind them). */
+  clientAddress: ClientAddressConfig;
   /** SUPABASE_URL, SUPABASE_ANON_KEY, SUPABASE_SERVICE_KEY, SUPABASE_JWT_SECRET: hosted Supabase auth instead of the embedded one. */
   supabase: { url: string; anonKey: string | undefined; serviceKey: string | undefined; jwtSecret: string | undefined } | undefined;
   /** COMPOSIO_API_KEY: accepted for integrations; unused so far. */
@@ -187,10 +190,12 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
   }
   const mail = readMailConfig(env, homeDir);
   if (!mail.ok) problems.push(...mail.problems);
+  const clientAddress = readClientAddressConfig(env);
+  if (!clientAddress.ok) problems.push(...clientAddress.problems);
   if (values.WORKFORCE_SESSION_MAX_DAYS < values.WORKFORCE_SESSION_IDLE_DAYS) {
     problems.push("WORKFORCE_SESSION_MAX_DAYS: must be at least WORKFORCE_SESSION_IDLE_DAYS");
   }
-  if (problems.length > 0 || !mail.ok) throw new ConfigError(problems);
+  if (problems.length > 0 || !mail.ok || !clientAddress.ok) throw new ConfigError(problems);
   const budget = values.WORKFORCE_DEFAULT_MONTHLY_TOKENS;
   return {
     port: values.PORT,
@@ -202,6 +207,7 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
     defaultMonthlyTokens: budget === "unlimited" ? null : (budget ?? (loopbackOnly ? null : 1_000_000)),
     sessionLifetimes: { idleMs: values.WORKFORCE_SESSION_IDLE_DAYS * 86_400_000, maxMs: values.WORKFORCE_SESSION_MAX_DAYS * 86_400_000 },
     mail: mail.config,
+    clientAddress: clientAddress.config,
     databaseUrl: values.DATABASE_URL,
     databaseMigrationUrl: values.DATABASE_MIGRATION_URL,
     pgliteDataDir: values.PGLITE_DATA_DIR ?? path.join(homeDir, ".workforce", "db"),

@@ -6,7 +6,9 @@ import { randomUUID } from "node:crypto";
 import { serve } from "@hono/node-server";
 import { AppError } from "@workforce/protocol";
 import { embeddedTokenVerifier, hs256Issuer } from "./auth/access-token";
-import { legacyPasswords, noGuard } from "./auth/legacy-ports";
+import { createAuthGuards } from "./auth/auth-ports";
+import { createHashLimiter } from "./auth/hash-limiter";
+import { createPasswordHasher } from "./auth/password";
 import { loadSigningSecret } from "./auth/signing-secret";
 import { supabaseTokenVerifier } from "./auth/supabase-verifier";
 import { ConfigError, loadConfig } from "./config";
@@ -15,7 +17,8 @@ import { openDatabase } from "./db/open-database";
 import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "./db/stream-stats-store";
 import { composePlatform } from "./compose-platform";
 import { createGatewayClient } from "./gateway-client";
-import { isLoopbackRequest, socketAddress } from "./http/client-address";
+import { createClientAddress } from "./http/client-address";
+import { createRateLimiter } from "./limits/rate-limiter";
 import { createMailer } from "./mail/create-mailer";
 import { createStreamStats } from "./stream-stats";
 import { waitForGateway } from "./wait-for-gateway";
@@ -69,6 +72,8 @@ async function main(): Promise<void> {
   });
   stats.start();
   const mailer = createMailer(config.mail, { logError, now });
+  const limiter = createRateLimiter({ system: database.system, now });
+  const client = createClientAddress(config.clientAddress);
 
   const { app, auth, usage } = composePlatform({
     database,
@@ -83,7 +88,7 @@ async function main(): Promise<void> {
     mailer,
     outboxDir: config.mail.smtpUrl ? undefined : config.mail.outboxDir,
     embedded: secret
-      ? { tokens: hs256Issuer(secret), verify: embeddedTokenVerifier({ secret, issuer, now }), passwords: legacyPasswords, guard: noGuard }
+      ? { tokens: hs256Issuer(secret), verify: embeddedTokenVerifier({ secret, issuer, now }), passwords: createPasswordHasher({ limiter: createHashLimiter() }), guards: createAuthGuards(limiter) }
       : undefined,
     supabase: config.supabase
       ? {
@@ -92,15 +97,19 @@ async function main(): Promise<void> {
           anonKey: config.supabase.anonKey,
         }
       : undefined,
-    clientAddress: socketAddress,
-    isLoopback: isLoopbackRequest,
+    clientAddress: client.address,
+    isLoopback: client.isLoopback,
     tenantDataDir: config.tenantDataDir,
     webDistDir: config.webDistDir,
     logError,
   });
 
-  // Ended sessions and spent mail tokens are removed now and then; any platform process may do it.
-  const prune = () => void auth?.prune().catch((error: unknown) => logError("could not prune ended sessions", error));
+  // Ended sessions, spent mail tokens and expired rate counters are removed now and then; any
+  // platform process may do it.
+  const prune = () => {
+    void auth?.prune().catch((error: unknown) => logError("could not prune ended sessions", error));
+    void limiter.prune().catch((error: unknown) => logError("could not prune rate-limit counters", error));
+  };
   prune();
   const chores = setInterval(prune, 10 * 60_000);
   chores.unref();

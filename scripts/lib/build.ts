@@ -19,19 +19,23 @@ export interface BundleTarget {
   entry: string;
   outDir: string;
   name: string;
-  /** Packages loaded from node_modules at run time instead of bundled (PGlite finds its wasm beside itself). */
+  /**
+   * Packages loaded from node_modules at run time instead of bundled: PGlite finds its wasm beside
+   * itself; @node-rs/argon2 picks its prebuilt native binary (an optional per-platform package) at
+   * run time, which a bundle cannot contain.
+   */
   external: string[];
 }
 
 /** Paths are relative to the repository root. */
 export const BUNDLES: BundleTarget[] = [
   { entry: "gateway/src/cli.ts", outDir: "gateway/dist", name: "cli", external: [] },
-  { entry: "platform/src/main.ts", outDir: "platform/dist", name: "main", external: ["@electric-sql/pglite", "pg-native"] },
+  { entry: "platform/src/main.ts", outDir: "platform/dist", name: "main", external: ["@electric-sql/pglite", "pg-native", "@node-rs/argon2"] },
   {
     entry: "platform/src/db/create-pglite-template.ts",
     outDir: "platform/dist",
     name: "create-pglite-template",
-    external: ["@electric-sql/pglite", "pg-native"],
+    external: ["@electric-sql/pglite", "pg-native", "@node-rs/argon2"],
   },
 ];
 

@@ -1,26 +1,29 @@
 import type { IssuedAccessToken } from "./access-token";
+import { createEmailRequestGuard, type EmailRequestGuard, type EmailRequestGuardOptions } from "./email-request-guard";
+import { createSignInGuard, type SignInGuard, type SignInGuardOptions } from "./sign-in-guard";
+import { createSignUpGuard, type SignUpGuard, type SignUpGuardOptions } from "./sign-up-guard";
+import type { RateLimiter } from "../limits/rate-limiter";
 
-/** Hashes and checks passwords (bounded concurrency; old formats upgraded on sign-in). */
-export interface PasswordHasher {
-  hash(password: string): Promise<string>;
-  /** Compares with `stored`; with undefined (no such account) it spends the same time and says no. */
-  verify(password: string, stored: string | undefined): Promise<boolean>;
-  /** Whether a stored hash should be replaced by a fresh one at the next successful sign-in. */
-  needsRehash(stored: string): boolean;
+export type { PasswordHasher } from "./password";
+
+/** The rate limits of the unauthenticated auth routes; each throws 429 `rate_limited` before any hashing or mailing. */
+export interface AuthGuards {
+  signIn: SignInGuard;
+  signUp: SignUpGuard;
+  /** Before mailing a link or code (recovery, resend, reauthentication). */
+  email: EmailRequestGuard;
 }
 
-/** One admitted sign-in attempt: report how it went, so the counters help the victim. */
-export interface SignInAttempt {
-  succeeded(): Promise<void>;
-  failed(): Promise<void>;
-}
-
-/** Rate limits of the unauthenticated auth routes; each method throws 429 `rate_limited` when over. */
-export interface AuthGuard {
-  signIn(email: string, address: string): Promise<SignInAttempt>;
-  signUp(address: string): Promise<void>;
-  /** Before mailing a link or code to `email` (recovery, resend, reauthentication). */
-  sendMail(email: string, address: string): Promise<void>;
+/** The guards over one shared limiter; limits default to each guard's documented defaults. */
+export function createAuthGuards(
+  limiter: RateLimiter,
+  limits: { signIn?: Omit<SignInGuardOptions, "limiter">; signUp?: Omit<SignUpGuardOptions, "limiter">; email?: Omit<EmailRequestGuardOptions, "limiter"> } = {},
+): AuthGuards {
+  return {
+    signIn: createSignInGuard({ limiter, ...limits.signIn }),
+    signUp: createSignUpGuard({ limiter, ...limits.signUp }),
+    email: createEmailRequestGuard({ limiter, ...limits.email }),
+  };
 }
 
 /** Signs access tokens for a session. */

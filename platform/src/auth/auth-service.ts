@@ -4,12 +4,12 @@ import type { SystemDatabase, UserRow } from "../db/schema";
 import { withSystem } from "../db/scopes";
 import type { Tenancy } from "../tenancy";
 import type { AccountMail } from "./account-mail";
-import type { AccessTokenIssuer, AuthGuard, PasswordHasher } from "./auth-ports";
+import type { AccessTokenIssuer, AuthGuards, PasswordHasher } from "./auth-ports";
 import { createAuthSessions, type SessionAmr, type SessionLifetimes, type SignOutScope } from "./auth-sessions";
 import { createEmailFlows } from "./email-flows";
 import { toGoTrueUser, type GoTrueSession, type GoTrueUser } from "./gotrue-user";
 import { createOneTimeTokens } from "./one-time-tokens";
-import { MAX_PASSWORD_BYTES } from "./password-rules";
+import { MAX_PASSWORD_BYTES } from "./password";
 import { createSignUp } from "./sign-up";
 import type { SignupPolicy } from "./signup-policy";
 
@@ -23,7 +23,7 @@ export interface AuthServiceDeps {
   now: () => Date;
   tokens: AccessTokenIssuer;
   passwords: PasswordHasher;
-  guard: AuthGuard;
+  guards: AuthGuards;
   mail: AccountMail;
   tenancy: Tenancy;
   /** `<PUBLIC_URL>/auth/v1`, the `iss` of every access token. */
@@ -95,12 +95,12 @@ export function createAuthService(deps: AuthServiceDeps) {
     async signInWithPassword(input: { email: string; password: string }, context: RequestContext): Promise<GoTrueSession> {
       const email = input.email.trim().toLowerCase();
       if (Buffer.byteLength(input.password, "utf8") > MAX_PASSWORD_BYTES) throw new AppError("invalid_credentials", "Invalid login credentials");
-      const attempt = await deps.guard.signIn(email, context.address);
+      // Counted before anything is hashed; a refused attempt costs the server one statement.
+      const attempt = await deps.guards.signIn.admit({ email, address: context.address });
       const user = await withSystem(system, (trx) => trx.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst());
       const stored = user && user.password_hash.startsWith("!") ? undefined : user?.password_hash;
       const matches = await deps.passwords.verify(input.password, stored);
       if (!user || !matches || !stored) {
-        await attempt.failed();
         if (user) await auditSignInFailure(user.id, email);
         throw new AppError("invalid_credentials", "Invalid login credentials");
       }

@@ -102,7 +102,7 @@ export function createEmailFlows(shared: AuthShared) {
     /** `GET /reauthenticate`: mails a code that lets an old session change its password. */
     async reauthenticate(userId: string, context: RequestContext): Promise<void> {
       const user = await withSystem(system, (trx) => trx.selectFrom("users").select("email").where("id", "=", userId).executeTakeFirstOrThrow());
-      await shared.guard.sendMail(user.email, context.address);
+      await shared.guards.email.admit({ email: user.email, address: context.address, purpose: "reauthentication" });
       const issued = await withSystem(system, (trx) => shared.oneTimeTokens.issue(trx, { userId, kind: "reauthentication", email: user.email }));
       await shared.mail.reauthentication(user.email, issued);
     },
@@ -110,7 +110,7 @@ export function createEmailFlows(shared: AuthShared) {
     /** `POST /recover`: mails a link and code to reset the password, if the account exists (the answer is the same either way). */
     async recover(rawEmail: string, context: RequestContext): Promise<void> {
       const email = rawEmail.trim().toLowerCase();
-      await shared.guard.sendMail(email, context.address);
+      await shared.guards.email.admit({ email, address: context.address, purpose: "password-reset" });
       const issued = await withSystem(system, async (trx) => {
         const user = await trx.selectFrom("users").select(["id", "password_hash"]).where("email", "=", email).executeTakeFirst();
         if (!user || user.password_hash.startsWith("!")) return undefined;
@@ -122,7 +122,7 @@ export function createEmailFlows(shared: AuthShared) {
     /** `POST /resend`: a new confirmation mail for an unconfirmed account, or for a pending email change. */
     async resend(type: "signup" | "email_change", rawEmail: string, context: RequestContext): Promise<void> {
       const email = rawEmail.trim().toLowerCase();
-      await shared.guard.sendMail(email, context.address);
+      await shared.guards.email.admit({ email, address: context.address, purpose: type === "signup" ? "confirmation" : "email-change" });
       const issued = await withSystem(system, async (trx) => {
         if (type === "signup") {
           const user = await trx.selectFrom("users").select(["id", "email_confirmed_at"]).where("email", "=", email).executeTakeFirst();

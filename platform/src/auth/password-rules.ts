@@ -1,8 +1,7 @@
 import { AppError } from "@workforce/protocol";
+import { MAX_PASSWORD_BYTES } from "./password";
 
 export const MIN_PASSWORD_LENGTH = 8;
-/** Longer passwords are refused before hashing: nobody types 1 KB, and hashing it costs the server. */
-export const MAX_PASSWORD_BYTES = 1024;
 
 /** Refuses passwords that are too short or absurdly long, before any hashing. */
 export function checkNewPassword(password: string): void {

@@ -1,6 +1,7 @@
 import { AppError } from "@workforce/protocol";
 import type { SystemDatabase } from "../db/schema";
-import { withSystem } from "../db/scopes";
+import { createRateLimiter } from "../limits/rate-limiter";
+import { limitKey } from "./limit-keys";
 
 export interface SignInThrottleOptions {
   /** Failed attempts per email allowed inside the window before 429 (default 5). */
@@ -10,36 +11,32 @@ export interface SignInThrottleOptions {
 }
 
 /**
- * Limits failed password sign-ins per email. Failures live in the database, so every platform
- * process behind the load balancer sees the same count.
+ * @deprecated Transitional: keeps today's auth service working on the `rate_limits` table until it
+ * uses `createSignInGuard` (per address, per account and address, account-wide slow-down), which
+ * replaces this. Counts per email only, so it still locks the owner out after an attack.
+ *
+ * Every attempt counts atomically before the password is checked and a success forgets the count,
+ * so this admits `maxFailures` wrong attempts per window however many arrive at once.
  */
 export function createSignInThrottle(system: SystemDatabase, now: () => Date, options: SignInThrottleOptions = {}) {
-  const maxFailures = options.maxFailures ?? 5;
-  const windowMs = options.windowMs ?? 15 * 60_000;
+  const limit = { limit: options.maxFailures ?? 5, windowMs: options.windowMs ?? 15 * 60_000 };
+  const limiter = createRateLimiter({ system, now });
+  const key = (email: string) => limitKey("sign-in:email", email);
 
   return {
-    /** Throws 429 rate_limited with Retry-After when this email has failed too often recently. */
+    /** Counts this attempt; throws 429 rate_limited with Retry-After when this email has tried too often recently. */
     async check(email: string): Promise<void> {
-      const since = new Date(now().getTime() - windowMs);
-      const failures = await withSystem(system, (trx) =>
-        trx.selectFrom("sign_in_failures").select("failed_at").where("email", "=", email).where("failed_at", ">", since).orderBy("failed_at", "desc").limit(maxFailures).execute(),
-      );
-      if (failures.length < maxFailures) return;
-      const oldest = failures[failures.length - 1]!.failed_at;
-      const retryAfter = Math.max(1, Math.ceil((oldest.getTime() + windowMs - now().getTime()) / 1000));
-      throw new AppError("rate_limited", `Too many failed sign-in attempts; try again in ${retryAfter} seconds`, {
-        headers: { "retry-after": String(retryAfter) },
+      const decision = await limiter.hit(key(email), limit);
+      if (decision.allowed) return;
+      throw new AppError("rate_limited", `Too many failed sign-in attempts; try again in ${decision.retryAfterSeconds} seconds`, {
+        headers: { "retry-after": String(decision.retryAfterSeconds) },
         retryable: true,
       });
     },
-    async recordFailure(email: string): Promise<void> {
-      await withSystem(system, async (trx) => {
-        await trx.deleteFrom("sign_in_failures").where("email", "=", email).where("failed_at", "<=", new Date(now().getTime() - windowMs)).execute();
-        await trx.insertInto("sign_in_failures").values({ email, failed_at: now() }).execute();
-      });
-    },
+    /** The attempt was already counted by `check`. */
+    async recordFailure(_email: string): Promise<void> {},
     async reset(email: string): Promise<void> {
-      await withSystem(system, (trx) => trx.deleteFrom("sign_in_failures").where("email", "=", email).execute());
+      await limiter.reset(key(email));
     },
   };
 }

@@ -31,7 +31,7 @@ export function createSignUp(shared: AuthShared) {
   return async function signUp(input: SignUpInput, context: RequestContext): Promise<GoTrueSession | GoTrueUser> {
     const email = input.email.trim().toLowerCase();
     checkNewPassword(input.password);
-    await shared.guard.signUp(context.address);
+    await shared.guards.signUp.admit({ address: context.address });
     const invitationToken = input.data?.invitation_token;
     const passwordHash = await shared.passwords.hash(input.password);
 

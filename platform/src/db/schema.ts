@@ -140,10 +140,12 @@ export interface AuditLogTable {
   seq: ColumnType<string | number, never, never>;
 }
 
-export interface SignInFailuresTable {
-  id: Generated<string>;
-  email: string;
-  failed_at: CreatedAt;
+/** One rate-limit counter per key and fixed window (migration 007, `limits/rate-limiter.ts`). */
+export interface RateLimitsTable {
+  key: string;
+  window_start: Date;
+  expires_at: Date;
+  count: number;
 }
 
 /** One platform process's stream counters, rewritten every few seconds (the heartbeat). */
@@ -194,7 +196,7 @@ export interface DatabaseSchema {
   api_keys: ApiKeysTable;
   usage_events: UsageEventsTable;
   audit_log: AuditLogTable;
-  sign_in_failures: SignInFailuresTable;
+  rate_limits: RateLimitsTable;
   stream_instances: StreamInstancesTable;
   stream_tenant_streams: StreamTenantStreamsTable;
   ttft_samples: TtftSamplesTable;

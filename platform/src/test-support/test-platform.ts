@@ -8,7 +8,10 @@ import type { PlatformApp } from "../app";
 import { embeddedTokenVerifier, hs256Issuer } from "../auth/access-token";
 import type { AuthService } from "../auth/auth-service";
 import { listMemberships } from "../auth/authenticate";
-import { legacyPasswords, noGuard } from "../auth/legacy-ports";
+import { createAuthGuards } from "../auth/auth-ports";
+import { createHashLimiter } from "../auth/hash-limiter";
+import { createPasswordHasher } from "../auth/password";
+import { createRateLimiter } from "../limits/rate-limiter";
 import { loadSigningSecret } from "../auth/signing-secret";
 import { composePlatform, type PlatformParts } from "../compose-platform";
 import { openDatabase, type OpenDatabase } from "../db/open-database";
@@ -19,6 +22,14 @@ import { listOutbox } from "../mail/outbox-store";
 import { createStreamStats, type StreamStats } from "../stream-stats";
 
 export const TEST_ORIGIN = "http://platform.test";
+
+const ROOMY = { limit: 100_000, windowMs: 60_000 };
+/** Auth rate limits for suites that are not about rate limits. */
+export const ROOMY_LIMITS = {
+  signIn: { perAddress: ROOMY, perAccountAddress: ROOMY, perAccount: ROOMY },
+  signUp: { perAddress: ROOMY },
+  email: { perAddress: ROOMY, perEmail: ROOMY },
+};
 
 export interface TestPlatform {
   app: PlatformApp;
@@ -97,7 +108,14 @@ export async function createTestPlatform(options: {
     defaultMonthlyTokens: null,
     mailer: createOutboxMailer({ dir: outboxDir, from: "Workforce <no-reply@platform.test>", now }),
     outboxDir,
-    embedded: { tokens: hs256Issuer(secret), verify: embeddedTokenVerifier({ secret, issuer, now }), passwords: legacyPasswords, guard: noGuard },
+    embedded: {
+      tokens: hs256Issuer(secret),
+      verify: embeddedTokenVerifier({ secret, issuer, now }),
+      passwords: createPasswordHasher({ limiter: createHashLimiter() }),
+      // Every in-process request comes from "unknown": limits a whole suite can live with. The
+      // throttling tests pass the real defaults and distinct X-Forwarded-For addresses.
+      guards: createAuthGuards(createRateLimiter({ system: database.system, now }), ROOMY_LIMITS),
+    },
     supabase: undefined,
     // In-process requests have no socket: X-Forwarded-For stands in for the caller's address.
     clientAddress: (c) => c.req.header("x-forwarded-for")?.split(",")[0]?.trim() || "unknown",

@@ -3,6 +3,7 @@ import { initial } from "./001-initial";
 import { tenancyAndRls } from "./002-tenancy-and-rls";
 import { clusterStatsBudgetsAudit } from "./003-cluster-stats-budgets-audit";
 import { forcedRlsAndSystemRole } from "./004-forced-rls-and-system-role";
+import { rateLimits } from "./007-rate-limits";
 import { accountsSessionsOperator } from "./008-accounts-sessions-operator";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   "002-tenancy-and-rls": tenancyAndRls,
   "003-cluster-stats-budgets-audit": clusterStatsBudgetsAudit,
   "004-forced-rls-and-system-role": forcedRlsAndSystemRole,
+  "007-rate-limits": rateLimits,
   "008-accounts-sessions-operator": accountsSessionsOperator,
 };
 
