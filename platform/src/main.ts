@@ -97,8 +97,8 @@ async function main(): Promise<void> {
           anonKey: config.supabase.anonKey,
         }
       : undefined,
-    clientAddress: client.address,
-    isLoopback: client.isLoopback,
+    clientAddress: (c) => client.address(c),
+    isLoopback: (c) => client.isLoopback(c),
     tenantDataDir: config.tenantDataDir,
     webDistDir: config.webDistDir,
     logError,

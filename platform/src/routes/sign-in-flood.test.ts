@@ -60,7 +60,7 @@ afterAll(async () => {
   await gateway?.close();
 });
 
-const signIn = (platform: TestPlatform, email: string, password: string, address: string) =>
+const signIn = async (platform: TestPlatform, email: string, password: string, address: string) =>
   platform.app.request(`${TEST_ORIGIN}/auth/v1/token?grant_type=password`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-forwarded-for": address },
