@@ -5,6 +5,7 @@ import { cors } from "hono/cors";
 import type { AppEnv } from "./app-env";
 import type { AccessTokenVerifier } from "./auth/access-token";
 import type { AuthService } from "./auth/auth-service";
+import type { JsonWebKeySet } from "./auth/signing-keys";
 import { createAuthCache, type AuthCache } from "./auth/auth-cache";
 import { authenticate } from "./auth/authenticate";
 import { createBudgetGuard } from "./budgets";
@@ -25,6 +26,7 @@ import { createTenancy } from "./tenancy";
 import { authRoutes } from "./routes/auth";
 import { chatRoutes } from "./routes/chat";
 import { healthRoutes } from "./routes/health";
+import { jwksRoutes } from "./routes/jwks";
 import { meRoutes } from "./routes/me";
 import { publicConfigRoutes } from "./routes/public-config";
 import { sessionRoutes } from "./routes/sessions";
@@ -44,6 +46,8 @@ export interface AppDeps {
   /** The embedded GoTrue-compatible auth; undefined when hosted Supabase issues the tokens. */
   auth: AuthService | undefined;
   verify: AccessTokenVerifier;
+  /** The embedded auth's public signing keys, served at /auth/v1/.well-known/jwks.json. */
+  jwks?: () => JsonWebKeySet;
   stats: StreamStats;
   now: () => Date;
   publicUrl: string | undefined;
@@ -102,6 +106,8 @@ export function createApp(deps: AppDeps) {
   app.use("/api/*", corsPolicy, limit);
   app.use("/auth/*", corsPolicy, limit);
 
+  // Before the auth routes, whose catch-all would answer for it.
+  if (deps.jwks) app.route("/auth/v1", jwksRoutes({ jwks: deps.jwks }));
   if (deps.auth) {
     app.route("/auth/v1", authRoutes({ auth: deps.auth, verify: deps.verify, issuerFor: issuerFor(deps.publicUrl) }));
   }

@@ -3,12 +3,12 @@
  * → database (migrated) → HTTP server. Exits 1 with a readable reason when any step fails.
  */
 import { randomUUID } from "node:crypto";
+import os from "node:os";
 import { serve } from "@hono/node-server";
 import { AppError } from "@workforce/protocol";
 import { createApp } from "./app";
-import { embeddedTokenVerifier } from "./auth/access-token";
 import { createAuthService } from "./auth/auth-service";
-import { loadSigningSecret } from "./auth/signing-secret";
+import { createSigningKeyRing, type SigningKeyRing } from "./auth/signing-keys";
 import { supabaseTokenVerifier } from "./auth/supabase-verifier";
 import { ConfigError, loadConfig } from "./config";
 import { dataDirProblem, readDataDirMarker } from "./data-dir-identity";
@@ -16,6 +16,8 @@ import { openDatabase } from "./db/open-database";
 import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "./db/stream-stats-store";
 import { createGatewayClient } from "./gateway-client";
 import { createStreamStats } from "./stream-stats";
+import { loadMasterKey } from "./secrets/master-key";
+import { readSecretKeyConfig } from "./secrets/secret-key-config";
 import { createUsageRecorder } from "./usage-recorder";
 import { waitForGateway } from "./wait-for-gateway";
 
@@ -32,6 +34,8 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) fail(error.message);
     throw error;
   }
+  const secretKey = readSecretKeyConfig(process.env, os.homedir());
+  if (!secretKey.ok) fail(new ConfigError(secretKey.problems).message);
 
   const gateway = createGatewayClient({ baseUrl: config.gatewayUrl, hookToken: config.hookToken });
   // Open and migrate the database while waiting for the gateway: both take a moment at start-up.
@@ -57,18 +61,21 @@ async function main(): Promise<void> {
   if (applied.length > 0) process.stdout.write(`platform: applied migrations ${applied.join(", ")}\n`);
 
   const now = () => new Date();
-  const secret = config.supabase ? undefined : await loadSigningSecret(database.system);
-  const auth = secret ? createAuthService({ system: database.system, secret, now }) : undefined;
-  const verify = !secret
-    ? supabaseTokenVerifier({ supabaseUrl: config.supabase?.url ?? "", jwtSecret: config.supabase?.jwtSecret, now })
-    : embeddedTokenVerifier({
-        secret,
-        issuer: config.publicUrl ? `${config.publicUrl}/auth/v1` : undefined,
-        now,
-      });
-
   const logError = (message: string, error: unknown) =>
     process.stderr.write(`platform: ${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  let signingKeys: SigningKeyRing | undefined;
+  if (!config.supabase) {
+    const master = await loadMasterKey(secretKey.config).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
+    for (const warning of master.warnings) process.stderr.write(`platform: WARNING: ${warning}\n`);
+    signingKeys = createSigningKeyRing({ system: database.system, masterKey: master.masterKey, now, logError });
+    await signingKeys.load().catch((error: unknown) => fail(`cannot load the signing keys: ${error instanceof Error ? error.message : String(error)}`));
+    signingKeys.start();
+  }
+  const auth = signingKeys ? createAuthService({ system: database.system, issueAccessToken: signingKeys.issueAccessToken, now }) : undefined;
+  const verify = !signingKeys
+    ? supabaseTokenVerifier({ supabaseUrl: config.supabase?.url ?? "", jwtSecret: config.supabase?.jwtSecret, now })
+    : signingKeys.verifier({ issuer: config.publicUrl ? `${config.publicUrl}/auth/v1` : undefined });
+
   const stats = createStreamStats({
     store: createStreamStatsStore(database.system, STREAM_STATS_DEFAULTS),
     instanceId: randomUUID(),
@@ -85,6 +92,7 @@ async function main(): Promise<void> {
     gateway,
     auth,
     verify,
+    jwks: signingKeys?.jwks,
     stats,
     now,
     publicUrl: config.publicUrl,
@@ -109,6 +117,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     server.close();
+    signingKeys?.stop();
     // Streams may stay open; do not wait for them longer than a moment.
     setTimeout(() => process.exit(0), 2_000).unref();
     void usage

@@ -3,7 +3,7 @@ import { AppError } from "@workforce/protocol";
 import { audit } from "../db/audit";
 import type { SystemDatabase, SystemTransaction, UserRow } from "../db/schema";
 import { withSystem } from "../db/scopes";
-import { issueAccessToken } from "./access-token";
+import type { AccessTokenIssuer } from "./access-token";
 import { toGoTrueUser, type GoTrueSession, type GoTrueUser } from "./gotrue-user";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "./password";
 import { hashToken, newRefreshToken } from "./refresh-token";
@@ -15,7 +15,8 @@ export const REFRESH_REUSE_WINDOW_MS = 10_000;
 
 export interface AuthServiceDeps {
   system: SystemDatabase;
-  secret: Uint8Array;
+  /** Signs access tokens (the signing key ring's current key). */
+  issueAccessToken: AccessTokenIssuer;
   now: () => Date;
   throttle?: SignInThrottleOptions;
 }
@@ -39,7 +40,7 @@ export function createAuthService(deps: AuthServiceDeps) {
   }
 
   async function sessionFor(user: UserRow, issuer: string, sessionId: string, refreshToken: string): Promise<GoTrueSession> {
-    const access = await issueAccessToken({ secret: deps.secret, user, sessionId, issuer, now: now() });
+    const access = await deps.issueAccessToken({ user, sessionId, issuer, now: now() });
     return {
       access_token: access.token,
       token_type: "bearer",

@@ -4,24 +4,26 @@ import { ApiErrorBody } from "@workforce/protocol";
 import os from "node:os";
 import path from "node:path";
 import { createApp, type AppDeps, type PlatformApp } from "../app";
-import { embeddedTokenVerifier } from "../auth/access-token";
 import { createAuthService } from "../auth/auth-service";
 import { listMemberships } from "../auth/authenticate";
-import { loadSigningSecret } from "../auth/signing-secret";
+import { createSigningKeyRing, type SigningKeyRing } from "../auth/signing-keys";
 import pg from "pg";
 import { openDatabase, type OpenDatabase } from "../db/open-database";
 import { createGatewayClient } from "../gateway-client";
 import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "../db/stream-stats-store";
 import { createStreamStats, type StreamStats } from "../stream-stats";
+import { generateMasterKey, type MasterKey } from "../secrets/master-key";
 import { createUsageRecorder } from "../usage-recorder";
 
 export const TEST_ORIGIN = "http://platform.test";
+/** One master key for every test platform of a worker, so instances sharing a database can read each other's keys. */
+export const TEST_MASTER_KEY = generateMasterKey();
 
 export interface TestPlatform {
   app: PlatformApp;
   database: OpenDatabase;
   stats: StreamStats;
-  secret: Uint8Array;
+  signingKeys: SigningKeyRing;
   /** fetch that goes straight into app.fetch (for supabase-js and friends). */
   fetch: typeof fetch;
   close(): Promise<void>;
@@ -61,13 +63,16 @@ export async function createTestPlatform(options: {
   overrides?: Partial<AppDeps>;
   /** Share another test platform's database (a second instance behind the same load balancer). */
   database?: OpenDatabase;
+  /** The master key the signing keys are encrypted with; a platform sharing a database must share it too. */
+  masterKey?: MasterKey;
 }): Promise<TestPlatform> {
   const shared = options.database;
   const database = shared ?? (await openTestDatabase());
-  const secret = await loadSigningSecret(database.system);
   const now = () => new Date();
   const webDistDir = await mkdtemp(path.join(os.tmpdir(), "workforce-web-"));
   const logError = (message: string, error: unknown) => console.error(message, error);
+  const signingKeys = createSigningKeyRing({ system: database.system, masterKey: options.masterKey ?? TEST_MASTER_KEY, now, logError });
+  await signingKeys.load();
   const stats = createStreamStats({
     store: createStreamStatsStore(database.system, STREAM_STATS_DEFAULTS),
     instanceId: randomUUID(),
@@ -82,8 +87,9 @@ export async function createTestPlatform(options: {
     system: database.system,
     gateway,
     usage,
-    auth: createAuthService({ system: database.system, secret, now }),
-    verify: embeddedTokenVerifier({ secret, issuer: `${TEST_ORIGIN}/auth/v1`, now }),
+    auth: createAuthService({ system: database.system, issueAccessToken: signingKeys.issueAccessToken, now }),
+    verify: signingKeys.verifier({ issuer: `${TEST_ORIGIN}/auth/v1` }),
+    jwks: signingKeys.jwks,
     stats,
     now,
     publicUrl: undefined,
@@ -98,7 +104,7 @@ export async function createTestPlatform(options: {
     app,
     database,
     stats,
-    secret,
+    signingKeys,
     fetch: appFetch,
     async close() {
       (options.overrides?.gateway ?? gateway).streams.close();
