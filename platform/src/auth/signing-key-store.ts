@@ -143,16 +143,19 @@ export async function readActiveSigningKeys(system: SystemDatabase): Promise<Act
   }));
 }
 
-/** Every key, newest first, for `keys list`. */
+const STATUS_ORDER: SigningKeyStatus[] = ["current", "standby", "previous", "revoked"];
+
+/** Every key for `keys list`: current, standby, then previous and revoked ones, most recently retired first. */
 export async function listSigningKeys(system: SystemDatabase, now: Date): Promise<SigningKeyInfo[]> {
   const rows = await withSystem(system, (trx) =>
     trx
       .selectFrom("signing_keys")
       .select(["kid", "status", "created_at", "activated_at", "retired_at", "revoked_at"])
+      .orderBy("retired_at", (order) => order.desc().nullsFirst())
       .orderBy("created_at", "desc")
-      .orderBy("kid")
       .execute(),
   );
+  rows.sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status));
   const safeBefore = now.getTime() - SAFE_TO_REVOKE_AFTER_SECONDS * 1000;
   return rows.map((row) => ({
     kid: row.kid,
