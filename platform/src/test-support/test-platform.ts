@@ -6,6 +6,8 @@ import path from "node:path";
 import { createApp, type AppDeps, type PlatformApp } from "../app";
 import { createAuthService } from "../auth/auth-service";
 import { listMemberships } from "../auth/authenticate";
+import type { SigningKey } from "../auth/access-token";
+import { decryptPrivateKey, readActiveSigningKeys } from "../auth/signing-key-store";
 import { createSigningKeyRing, type SigningKeyRing } from "../auth/signing-keys";
 import pg from "pg";
 import { openDatabase, type OpenDatabase } from "../db/open-database";
@@ -24,6 +26,8 @@ export interface TestPlatform {
   database: OpenDatabase;
   stats: StreamStats;
   signingKeys: SigningKeyRing;
+  /** The current signing key itself, for tests that make tokens the platform must judge by their claims. */
+  signingKey(): Promise<SigningKey>;
   /** fetch that goes straight into app.fetch (for supabase-js and friends). */
   fetch: typeof fetch;
   close(): Promise<void>;
@@ -71,7 +75,8 @@ export async function createTestPlatform(options: {
   const now = () => new Date();
   const webDistDir = await mkdtemp(path.join(os.tmpdir(), "workforce-web-"));
   const logError = (message: string, error: unknown) => console.error(message, error);
-  const signingKeys = createSigningKeyRing({ system: database.system, masterKey: options.masterKey ?? TEST_MASTER_KEY, now, logError });
+  const masterKey = options.masterKey ?? TEST_MASTER_KEY;
+  const signingKeys = createSigningKeyRing({ system: database.system, masterKey, now, logError });
   await signingKeys.load();
   const stats = createStreamStats({
     store: createStreamStatsStore(database.system, STREAM_STATS_DEFAULTS),
@@ -105,6 +110,11 @@ export async function createTestPlatform(options: {
     database,
     stats,
     signingKeys,
+    async signingKey() {
+      const current = (await readActiveSigningKeys(database.system)).find((key) => key.status === "current");
+      if (!current?.encryptedPrivateKey) throw new Error("no current signing key");
+      return { kid: current.kid, privateKey: decryptPrivateKey(masterKey, current.kid, current.encryptedPrivateKey) };
+    },
     fetch: appFetch,
     async close() {
       (options.overrides?.gateway ?? gateway).streams.close();
