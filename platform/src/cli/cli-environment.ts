@@ -35,9 +35,8 @@ export async function openCliDatabase(context: CliContext): Promise<OpenDatabase
       pgliteTemplateDir: config.pgliteTemplateDir,
     });
   } catch (error) {
-    if (error instanceof DatabaseInUseError) {
-      throw new CliError(`${error.message} (Workforce is probably running: stop it, run this command, and start it again.)`);
-    }
+    // Its message already says to stop Workforce first.
+    if (error instanceof DatabaseInUseError) throw new CliError(error.message);
     throw new CliError(`cannot open ${where}: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (database.applied.length > 0) context.out(`applied database migrations ${database.applied.join(", ")}`);
