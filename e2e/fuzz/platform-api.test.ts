@@ -1,10 +1,11 @@
-import { randomUUID } from "node:crypto";
+import { createPublicKey, randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { SignJWT, type JWTPayload } from "jose";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startServer, type RunningServer } from "../../gateway/src/server/start-server";
 import { changedPaths, changesOutside, expectWellFormed, fuzzParameters, hostileString, snapshotTree, urlSegment } from "../../gateway/src/test-support/fuzz";
 import { startTestGateway, type TestGateway } from "../../gateway/src/test-support/test-gateway";
+import type { SigningKey } from "../../platform/src/auth/access-token";
 import { listMemberships } from "../../platform/src/auth/authenticate";
 import { caller, createTestPlatform, signUp, TEST_ORIGIN, type TestPlatform } from "../../platform/src/test-support/test-platform";
 
@@ -23,12 +24,15 @@ let call: ReturnType<typeof caller>;
 let alice: { token: string; userId: string; tenantId: string };
 let bob: { token: string; userId: string; tenantId: string };
 let bobRun = "";
+/** The platform's own signing key: tokens it signs are judged by their claims alone. */
+let platformKey: SigningKey;
 
 beforeAll(async () => {
   gateway = await startTestGateway({ hookToken: HOOK_TOKEN, registry: { compactDelayMs: 600_000 } });
   server = await startServer(gateway.gateway.app, 0, "127.0.0.1", (request, socket, head) => gateway.gateway.websocket.handleUpgrade(request, socket, head));
   platform = await createTestPlatform({ gatewayUrl: server.url, hookToken: HOOK_TOKEN });
   call = caller(platform);
+  platformKey = await platform.signingKey();
   alice = await signUp(platform, "alice@example.com");
   bob = await signUp(platform, "bob@example.com");
   for (const [user, persona] of [
@@ -54,8 +58,10 @@ function claims(overrides: JWTPayload = {}): JWTPayload {
   const iat = nowSeconds();
   return { sub: alice.userId, email: "alice@example.com", role: "authenticated", aud: "authenticated", iss: `${TEST_ORIGIN}/auth/v1`, iat, exp: iat + 600, ...overrides };
 }
-function sign(payload: JWTPayload, secret: Uint8Array, alg = "HS256"): Promise<string> {
-  return new SignJWT(payload).setProtectedHeader({ alg, typ: "JWT" }).sign(secret);
+/** HS256 with a secret, or ES256 with a signing key (and its kid). */
+function sign(payload: JWTPayload, key: Uint8Array | SigningKey, alg = "HS256"): Promise<string> {
+  if (key instanceof Uint8Array) return new SignJWT(payload).setProtectedHeader({ alg, typ: "JWT" }).sign(key);
+  return new SignJWT(payload).setProtectedHeader({ alg: "ES256", kid: key.kid, typ: "JWT" }).sign(key.privateKey);
 }
 
 /** An Authorization header and the exact code GET /api/agents must answer with ("ok": 200). */
@@ -86,7 +92,7 @@ const tokenCase: fc.Arbitrary<TokenCase> = fc.oneof(
       }),
     ),
   fc.uint8Array({ minLength: 32, maxLength: 64 }).map((secret): TokenCase => ({ kind: "another secret", make: async () => `Bearer ${await sign(claims({ sub: bob.userId }), secret)}`, code: "invalid_token" })),
-  fc.integer({ min: 1, max: 10_000_000 }).map((ago): TokenCase => ({ kind: "expired", make: async () => `Bearer ${await sign(claims({ iat: nowSeconds() - ago - 600, exp: nowSeconds() - ago }), platform.secret)}`, code: "token_expired" })),
+  fc.integer({ min: 1, max: 10_000_000 }).map((ago): TokenCase => ({ kind: "expired", make: async () => `Bearer ${await sign(claims({ iat: nowSeconds() - ago - 600, exp: nowSeconds() - ago }), platformKey)}`, code: "token_expired" })),
   fc
     .constantFrom<[string, JWTPayload]>(
       ["wrong audience", { aud: "anon" }],
@@ -97,8 +103,19 @@ const tokenCase: fc.Arbitrary<TokenCase> = fc.oneof(
       ["not yet valid", { nbf: nowSeconds() + 3600 }],
       ["no subject", { sub: undefined }],
     )
-    .map(([kind, overrides]): TokenCase => ({ kind, make: async () => `Bearer ${await sign(claims(overrides), platform.secret)}`, code: "invalid_token" })),
-  fc.constant<TokenCase>({ kind: "HS512 with our secret", make: async () => `Bearer ${await sign(claims(), platform.secret, "HS512")}`, code: "invalid_token" }),
+    .map(([kind, overrides]): TokenCase => ({ kind, make: async () => `Bearer ${await sign(claims(overrides), platformKey)}`, code: "invalid_token" })),
+  fc.constantFrom("HS256", "HS512").map(
+    (alg): TokenCase => ({
+      // Algorithm confusion: our public key is public, so an HMAC keyed with it proves nothing.
+      kind: `${alg} keyed with our public key`,
+      make: async () => {
+        const publicPem = new TextEncoder().encode(createPublicKey(platformKey.privateKey).export({ format: "pem", type: "spki" }).toString());
+        const token = await new SignJWT(claims()).setProtectedHeader({ alg, kid: platformKey.kid, typ: "JWT" }).sign(publicPem);
+        return `Bearer ${token}`;
+      },
+      code: "invalid_token",
+    }),
+  ),
   fc.constant<TokenCase>({
     kind: "tampered payload",
     make: async () => {
@@ -247,7 +264,7 @@ describe("platform API under fuzzed credentials and input", () => {
   it("answers a signed token with a non-UUID subject with 401 invalid_token", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
     for (const sub of ["not-a-uuid", "\u0000", "x".repeat(300)]) {
-      const token = await sign(claims({ sub }), platform.secret);
+      const token = await sign(claims({ sub }), platformKey);
       for (const path of ["/api/agents", "/api/me", "/auth/v1/user"]) {
         const response = await platform.app.request(`${TEST_ORIGIN}${path}`, { headers: { authorization: `Bearer ${token}` } });
         const body = (await response.json()) as { error?: { code: string } };

@@ -31,6 +31,8 @@ import { outboxRoutes } from "./mail/outbox-routes";
 import { authRoutes } from "./routes/auth";
 import { invitationPreviewRoutes } from "./routes/invitations";
 import { operatorRoutes } from "./routes/operator";
+import { jwksRoutes } from "./routes/jwks";
+import type { JsonWebKeySet } from "./auth/signing-keys";
 import { chatRoutes } from "./routes/chat";
 import { healthRoutes } from "./routes/health";
 import { meRoutes } from "./routes/me";
@@ -71,8 +73,8 @@ export interface AppDeps {
   clientAddress: (c: Context) => string;
   /** A caller on this machine, not through a proxy. */
   isLoopback: (c: Context) => boolean;
-  /** `GET /auth/v1/.well-known/jwks.json`, in embedded mode. */
-  jwks?: Hono;
+  /** The embedded auth's public signing keys, served at /auth/v1/.well-known/jwks.json. */
+  jwks?: () => JsonWebKeySet;
   tenantDataDir: string;
   webDistDir: string;
   /** Where unexpected errors are reported (stderr in production). */
@@ -125,11 +127,10 @@ export function createApp(deps: AppDeps) {
 
   const authCache = deps.authCache ?? createAuthCache({ now: () => deps.now().getTime() });
   const verify = authCache.verifier(deps.verify);
+  // Before the auth routes, whose catch-all would answer for it.
+  if (deps.jwks) app.route("/auth/v1", jwksRoutes({ jwks: deps.jwks }));
   if (deps.auth) {
-    app.route(
-      "/auth/v1",
-      authRoutes({ auth: deps.auth, verify: deps.authVerify ?? verify, signup: deps.signup, confirmation: deps.confirmation, clientAddress: deps.clientAddress, ...(deps.jwks ? { jwks: deps.jwks } : {}) }),
-    );
+    app.route("/auth/v1", authRoutes({ auth: deps.auth, verify: deps.authVerify ?? verify, signup: deps.signup, confirmation: deps.confirmation, clientAddress: deps.clientAddress }));
   }
   if (deps.outboxDir) app.route("/outbox", outboxRoutes({ dir: deps.outboxDir, isLoopback: deps.isLoopback }));
 

@@ -1,9 +1,10 @@
-import type { Context, Hono } from "hono";
+import type { Context } from "hono";
 import { createApp, type AppDeps } from "./app";
-import type { AccessTokenVerifier } from "./auth/access-token";
+import type { AccessTokenIssuer, AccessTokenVerifier } from "./auth/access-token";
+import type { JsonWebKeySet } from "./auth/signing-keys";
 import { createAccountMail } from "./auth/account-mail";
 import { createAuthCache, type AuthCache } from "./auth/auth-cache";
-import type { AccessTokenIssuer, AuthGuards, PasswordHasher } from "./auth/auth-ports";
+import type { AuthGuards, PasswordHasher } from "./auth/auth-ports";
 import { createAuthService, type AuthService, type EmailConfirmation } from "./auth/auth-service";
 import type { SessionLifetimes } from "./auth/auth-sessions";
 import { requireActiveSession } from "./auth/session-verifier";
@@ -30,7 +31,7 @@ export interface PlatformParts {
   /** The outbox directory when `mailer` is the local outbox. */
   outboxDir: string | undefined;
   /** Embedded auth: signs and verifies our own tokens. Undefined when hosted Supabase issues them. */
-  embedded: { tokens: AccessTokenIssuer; verify: AccessTokenVerifier; jwks?: Hono; passwords: PasswordHasher; guards: AuthGuards } | undefined;
+  embedded: { issueAccessToken: AccessTokenIssuer; verify: AccessTokenVerifier; jwks?: () => JsonWebKeySet; passwords: PasswordHasher; guards: AuthGuards } | undefined;
   /** Hosted Supabase: its tokens' verifier and where the web app finds it. */
   supabase: { verify: AccessTokenVerifier; url: string; anonKey: string | undefined } | undefined;
   clientAddress: (c: Context) => string;
@@ -62,7 +63,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     ? createAuthService({
         system: database.system,
         now,
-        tokens: parts.embedded.tokens,
+        issueAccessToken: parts.embedded.issueAccessToken,
         passwords: parts.embedded.passwords,
         guards: parts.embedded.guards,
         mail,

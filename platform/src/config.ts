@@ -7,6 +7,7 @@ import type { SessionLifetimes } from "./auth/auth-sessions";
 import type { SignupPolicy } from "./auth/signup-policy";
 import { readClientAddressConfig, type ClientAddressConfig } from "./http/client-address";
 import { readMailConfig, type MailConfig } from "./mail/mail-config";
+import { readSecretKeyConfig, type SecretKeyConfig } from "./secrets/secret-key-config";
 
 /** Platform configuration, read once from the environment at start-up and handed down. */
 export interface PlatformConfig {
@@ -56,6 +57,8 @@ export interface PlatformConfig {
   sessionLifetimes: SessionLifetimes;
   /** SMTP_URL, WORKFORCE_MAIL_FROM, WORKFORCE_OUTBOX_DIR. */
   mail: MailConfig;
+  /** WORKFORCE_SECRET_KEY or WORKFORCE_SECRET_KEY_FILE: the master key that encrypts secrets at rest (signing keys). */
+  secretKey: SecretKeyConfig;
   /** WORKFORCE_TRUST_PROXY: how many reverse proxies in front set X-Forwarded-For (rate limits count the client behind them). */
   clientAddress: ClientAddressConfig;
   /** SUPABASE_URL, SUPABASE_ANON_KEY, SUPABASE_SERVICE_KEY, SUPABASE_JWT_SECRET: hosted Supabase auth instead of the embedded one. */
@@ -192,10 +195,12 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
   if (!mail.ok) problems.push(...mail.problems);
   const clientAddress = readClientAddressConfig(env);
   if (!clientAddress.ok) problems.push(...clientAddress.problems);
+  const secretKey = readSecretKeyConfig(env, homeDir);
+  if (!secretKey.ok) problems.push(...secretKey.problems);
   if (values.WORKFORCE_SESSION_MAX_DAYS < values.WORKFORCE_SESSION_IDLE_DAYS) {
     problems.push("WORKFORCE_SESSION_MAX_DAYS: must be at least WORKFORCE_SESSION_IDLE_DAYS");
   }
-  if (problems.length > 0 || !mail.ok || !clientAddress.ok) throw new ConfigError(problems);
+  if (problems.length > 0 || !mail.ok || !clientAddress.ok || !secretKey.ok) throw new ConfigError(problems);
   const budget = values.WORKFORCE_DEFAULT_MONTHLY_TOKENS;
   return {
     port: values.PORT,
@@ -208,6 +213,7 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
     sessionLifetimes: { idleMs: values.WORKFORCE_SESSION_IDLE_DAYS * 86_400_000, maxMs: values.WORKFORCE_SESSION_MAX_DAYS * 86_400_000 },
     mail: mail.config,
     clientAddress: clientAddress.config,
+    secretKey: secretKey.config,
     databaseUrl: values.DATABASE_URL,
     databaseMigrationUrl: values.DATABASE_MIGRATION_URL,
     pgliteDataDir: values.PGLITE_DATA_DIR ?? path.join(homeDir, ".workforce", "db"),

@@ -5,11 +5,11 @@
 import { randomUUID } from "node:crypto";
 import { serve } from "@hono/node-server";
 import { AppError } from "@workforce/protocol";
-import { embeddedTokenVerifier, hs256Issuer } from "./auth/access-token";
 import { createAuthGuards } from "./auth/auth-ports";
 import { createHashLimiter } from "./auth/hash-limiter";
 import { createPasswordHasher } from "./auth/password";
-import { loadSigningSecret } from "./auth/signing-secret";
+import { createSigningKeyRing, type SigningKeyRing } from "./auth/signing-keys";
+import { loadMasterKey } from "./secrets/master-key";
 import { supabaseTokenVerifier } from "./auth/supabase-verifier";
 import { ConfigError, loadConfig } from "./config";
 import { dataDirProblem, readDataDirMarker } from "./data-dir-identity";
@@ -63,8 +63,16 @@ async function main(): Promise<void> {
   const now = () => new Date();
   const logError = (message: string, error: unknown) =>
     process.stderr.write(`platform: ${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  const secret = config.supabase ? undefined : await loadSigningSecret(database.system);
   const issuer = `${config.publicUrl}/auth/v1`;
+  // Embedded auth signs with asymmetric keys kept in the database, encrypted under the master key.
+  let signingKeys: SigningKeyRing | undefined;
+  if (!config.supabase) {
+    const master = await loadMasterKey(config.secretKey).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
+    for (const warning of master.warnings) process.stderr.write(`platform: WARNING: ${warning}\n`);
+    signingKeys = createSigningKeyRing({ system: database.system, masterKey: master.masterKey, now, logError });
+    await signingKeys.load().catch((error: unknown) => fail(`cannot load the signing keys: ${error instanceof Error ? error.message : String(error)}`));
+    signingKeys.start();
+  }
   const stats = createStreamStats({
     store: createStreamStatsStore(database.system, STREAM_STATS_DEFAULTS),
     instanceId: randomUUID(),
@@ -87,8 +95,14 @@ async function main(): Promise<void> {
     sessionLifetimes: config.sessionLifetimes,
     mailer,
     outboxDir: config.mail.smtpUrl ? undefined : config.mail.outboxDir,
-    embedded: secret
-      ? { tokens: hs256Issuer(secret), verify: embeddedTokenVerifier({ secret, issuer, now }), passwords: createPasswordHasher({ limiter: createHashLimiter() }), guards: createAuthGuards(limiter) }
+    embedded: signingKeys
+      ? {
+          issueAccessToken: signingKeys.issueAccessToken,
+          verify: signingKeys.verifier({ issuer }),
+          jwks: signingKeys.jwks,
+          passwords: createPasswordHasher({ limiter: createHashLimiter() }),
+          guards: createAuthGuards(limiter),
+        }
       : undefined,
     supabase: config.supabase
       ? {
@@ -133,6 +147,7 @@ async function main(): Promise<void> {
     stopping = true;
     server.close();
     clearInterval(chores);
+    signingKeys?.stop();
     // Streams may stay open; do not wait for them longer than a moment.
     setTimeout(() => process.exit(0), 2_000).unref();
     void usage

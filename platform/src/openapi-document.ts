@@ -100,6 +100,7 @@ const Health = z.object({
 /** Every route, described once with the same zod schemas the handlers validate with. */
 export const OPERATIONS: Operation[] = [
   { method: "post", path: "/auth/v1/signup", tag: "auth", summary: "Sign up under the installation's sign-up policy; with `data.invitation_token` joins that organisation. While confirmation is required the answer is the user without a session", body: SignUpBody, response: { status: 200, schema: z.union([Session, GoTrueUser]) } },
+  { method: "get", path: "/auth/v1/.well-known/jwks.json", tag: "auth", summary: "The public keys access tokens are signed with (ES256, by kid)", response: { status: 200, schema: z.object({ keys: z.array(z.object({ kid: z.string(), alg: z.literal("ES256") }).loose()) }) } },
   { method: "post", path: "/auth/v1/verify", tag: "auth", summary: "Confirm an address, recover a password or confirm an email change: `{ type, token_hash }` from a mailed link, or `{ type, email, token }` with the 6-digit code", body: VerifyBody, response: { status: 200, schema: Session } },
   { method: "post", path: "/auth/v1/recover", tag: "auth", summary: "Mail a password-reset link and code (the answer is the same whether or not the account exists)", body: EmailBody, response: { status: 200 } },
   { method: "post", path: "/auth/v1/resend", tag: "auth", summary: "Mail the confirmation (signup) or email-change link again", body: ResendBody, response: { status: 200 } },

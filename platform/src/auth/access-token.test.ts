@@ -1,4 +1,5 @@
-import { createLocalJWKSet, exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload } from "jose";
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createLocalJWKSet, decodeProtectedHeader, exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload } from "jose";
 import { AppError } from "@workforce/protocol";
 import { beforeAll, describe, expect, it } from "vitest";
 import { embeddedTokenVerifier, issueAccessToken, type AccessTokenVerifier } from "./access-token";
@@ -23,8 +24,8 @@ const claims = (overrides: JWTPayload = {}): JWTPayload => ({
   ...overrides,
 });
 
-async function hs256(payload: JWTPayload, secret: Uint8Array = SECRET): Promise<string> {
-  return new SignJWT(payload).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(secret);
+async function hs256(payload: JWTPayload, secret: Uint8Array = SECRET, kid?: string): Promise<string> {
+  return new SignJWT(payload).setProtectedHeader({ alg: "HS256", typ: "JWT", ...(kid ? { kid } : {}) }).sign(secret);
 }
 
 async function rejection(verify: AccessTokenVerifier, token: string): Promise<AppError> {
@@ -37,39 +38,58 @@ async function rejection(verify: AccessTokenVerifier, token: string): Promise<Ap
 }
 
 describe("embedded access tokens", () => {
-  const verify = embeddedTokenVerifier({ secret: SECRET, issuer: ISSUER, now });
+  const KID = "key-1";
+  const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const keys = new Map<string, KeyObject>([[KID, ec.publicKey]]);
+  const verify = embeddedTokenVerifier({ publicKey: async (kid) => keys.get(kid), issuer: ISSUER, now });
+  /** `kid: null` leaves the kid out of the header. */
+  const es256 = (payload: JWTPayload, privateKey: KeyObject = ec.privateKey, kid: string | null = KID) =>
+    new SignJWT(payload).setProtectedHeader({ alg: "ES256", typ: "JWT", ...(kid === null ? {} : { kid }) }).sign(privateKey);
 
-  it("accepts what it issues", async () => {
+  it("accepts what it issues, signed ES256 with the key's kid in the header", async () => {
     const id = "33333333-3333-4333-8333-333333333333";
-    const { token, expiresAt } = await issueAccessToken({ secret: SECRET, user: { id, email: "ada@example.com" }, sessionId: "s1", issuer: ISSUER, now: NOW });
+    const { token, expiresAt } = await issueAccessToken({
+      signingKey: { kid: KID, privateKey: ec.privateKey },
+      user: { id, email: "ada@example.com" },
+      sessionId: "s1",
+      issuer: ISSUER,
+      now: NOW,
+    });
     expect(expiresAt).toBe(iat + 3600);
+    expect(decodeProtectedHeader(token)).toEqual({ alg: "ES256", kid: KID, typ: "JWT" });
     expect(await verify(token)).toEqual({ id, email: "ada@example.com", sessionId: "s1" });
   });
 
   it.each([
-    ["alg none", async () => `${b64({ alg: "none", typ: "JWT" })}.${b64(claims())}.`],
-    ["expired", () => hs256(claims({ exp: iat - 10 }))],
-    ["not yet valid", () => hs256(claims({ nbf: iat + 600 }))],
-    ["wrong audience", () => hs256(claims({ aud: "anon" }))],
-    ["wrong issuer", () => hs256(claims({ iss: "https://evil.example/auth/v1" }))],
-    ["wrong role", () => hs256(claims({ role: "service_role" }))],
-    ["subject that is not a user id", () => hs256(claims({ sub: "not-a-uuid" }))],
-    ["no expiry", () => hs256(claims({ exp: undefined }))],
-    ["signed with another secret", () => hs256(claims(), new TextEncoder().encode("another-secret-another-secret-xx"))],
+    ["alg none", async () => `${b64({ alg: "none", typ: "JWT", kid: KID })}.${b64(claims())}.`],
+    ["expired", () => es256(claims({ exp: iat - 10 }))],
+    ["not yet valid", () => es256(claims({ nbf: iat + 600 }))],
+    ["wrong audience", () => es256(claims({ aud: "anon" }))],
+    ["wrong issuer", () => es256(claims({ iss: "https://evil.example/auth/v1" }))],
+    ["wrong role", () => es256(claims({ role: "service_role" }))],
+    ["subject that is not a user id", () => es256(claims({ sub: "not-a-uuid" }))],
+    ["no expiry", () => es256(claims({ exp: undefined }))],
+    ["signed with another key under a known kid", () => es256(claims(), generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey)],
+    ["signed with a key it does not know", () => es256(claims(), generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey, "key-2")],
+    ["without a kid", () => es256(claims(), ec.privateKey, null)],
     [
       "tampered payload",
       async () => {
-        const [header, , signature] = (await hs256(claims())).split(".");
+        const [header, , signature] = (await es256(claims())).split(".");
         return `${header}.${b64(claims({ sub: "22222222-2222-4222-8222-222222222222" }))}.${signature}`;
       },
     ],
     ["malformed", async () => "not-a-jwt"],
     ["empty segments", async () => ".."],
+    ["HS256 with some secret", () => hs256(claims(), SECRET, KID)],
+    // Algorithm confusion: the public key is public, so an HMAC "signed" with it proves nothing.
+    ["HS256 signed with the public key (PEM)", async () => hs256(claims(), new TextEncoder().encode(ec.publicKey.export({ format: "pem", type: "spki" }).toString()), KID)],
+    ["HS256 signed with the public key (JWK)", async () => hs256(claims(), new TextEncoder().encode(JSON.stringify(ec.publicKey.export({ format: "jwk" }))), KID)],
     [
-      "RS256 instead of HS256",
+      "RS256 instead of ES256",
       async () => {
         const { privateKey } = await generateKeyPair("RS256");
-        return new SignJWT(claims()).setProtectedHeader({ alg: "RS256" }).sign(privateKey);
+        return new SignJWT(claims()).setProtectedHeader({ alg: "RS256", kid: KID }).sign(privateKey);
       },
     ],
   ])("rejects %s with 401", async (_name, make) => {
@@ -79,7 +99,12 @@ describe("embedded access tokens", () => {
   });
 
   it("says token_expired for an expired token so clients know to refresh", async () => {
-    expect((await rejection(verify, await hs256(claims({ exp: iat - 10 })))).code).toBe("token_expired");
+    expect((await rejection(verify, await es256(claims({ exp: iat - 10 })))).code).toBe("token_expired");
+  });
+
+  it("explains why a token of an unknown or revoked key is refused", async () => {
+    const token = await es256(claims(), generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey, "revoked-key");
+    expect((await rejection(verify, token)).message).toMatch(/unknown or revoked/);
   });
 });
 

@@ -1,7 +1,7 @@
-import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import type { KeyObject } from "node:crypto";
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import { AppError } from "@workforce/protocol";
 import { z } from "zod";
-import type { AccessTokenIssuer } from "./auth-ports";
 
 /** Who a verified access token speaks for. */
 export interface AuthenticatedUser {
@@ -32,17 +32,30 @@ export interface IssuedAccessToken {
   expiresAt: number;
 }
 
-/** Issues Supabase-shaped HS256 access tokens. */
-export async function issueAccessToken(options: {
-  secret: Uint8Array;
+export interface IssueAccessTokenOptions {
   user: { id: string; email: string };
   sessionId: string;
+  /** The `iss` claim: `<public origin>/auth/v1`. */
   issuer: string;
   now: Date;
   ttlSeconds?: number;
-  /** How the session began (`password`, `recovery`, `otp`). */
+  /** How the session began (`password`, `recovery`, `otp`), for the `amr` claim. */
   amr?: string;
-}): Promise<IssuedAccessToken> {
+}
+
+/** Signs access tokens for the embedded auth (the signing key ring implements it). */
+export type AccessTokenIssuer = (options: IssueAccessTokenOptions) => Promise<IssuedAccessToken>;
+
+/** The key a token is signed with: its `kid` goes into the header so verifiers can pick the public key. */
+export interface SigningKey {
+  kid: string;
+  privateKey: KeyObject;
+}
+
+export const SIGNING_ALGORITHM = "ES256";
+
+/** Issues Supabase-shaped ES256 access tokens, header `{ alg: "ES256", kid, typ: "JWT" }`. */
+export async function issueAccessToken(options: IssueAccessTokenOptions & { signingKey: SigningKey }): Promise<IssuedAccessToken> {
   const iat = Math.floor(options.now.getTime() / 1000);
   const expiresIn = options.ttlSeconds ?? ACCESS_TOKEN_TTL_SECONDS;
   const token = await new SignJWT({
@@ -55,13 +68,13 @@ export async function issueAccessToken(options: {
     user_metadata: {},
     is_anonymous: false,
   })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: options.signingKey.kid, typ: "JWT" })
     .setSubject(options.user.id)
     .setAudience(AUDIENCE)
     .setIssuer(options.issuer)
     .setIssuedAt(iat)
     .setExpirationTime(iat + expiresIn)
-    .sign(options.secret);
+    .sign(options.signingKey.privateKey);
   return { token, expiresIn, expiresAt: iat + expiresIn };
 }
 
@@ -83,14 +96,30 @@ export function tokenError(error: unknown): AppError {
 }
 
 /**
- * Verifier for tokens this platform issued (embedded auth). Only HS256 is accepted, whatever
- * the token's header says; the issuer is pinned when the public URL is known.
+ * Verifier for tokens this platform issued (embedded auth). Only ES256 is accepted, whatever the
+ * token's header says (no `none`, no HS256 "signed" with a public key, no RSA), and only with
+ * the public key of the kid it names: `publicKey` answers for current, standby and previous keys
+ * and undefined for revoked or unknown ones. The issuer is pinned when the public URL is known.
  */
-export function embeddedTokenVerifier(options: { secret: Uint8Array; issuer: string | undefined; now: () => Date }): AccessTokenVerifier {
+export function embeddedTokenVerifier(options: {
+  publicKey: (kid: string) => Promise<KeyObject | undefined>;
+  issuer: string | undefined;
+  now: () => Date;
+}): AccessTokenVerifier {
   return async (token) => {
     try {
-      const { payload } = await jwtVerify(token, options.secret, {
-        algorithms: ["HS256"],
+      let header;
+      try {
+        header = decodeProtectedHeader(token);
+      } catch {
+        throw new AppError("invalid_token", "access token is not a JWT");
+      }
+      if (header.alg !== SIGNING_ALGORITHM) throw new AppError("invalid_token", `access token must be signed with ${SIGNING_ALGORITHM}`);
+      if (typeof header.kid !== "string" || header.kid === "") throw new AppError("invalid_token", "access token names no signing key (kid)");
+      const key = await options.publicKey(header.kid);
+      if (!key) throw new AppError("invalid_token", "access token was signed with a key that is unknown or revoked; sign in again");
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: [SIGNING_ALGORITHM],
         audience: AUDIENCE,
         ...(options.issuer ? { issuer: options.issuer } : {}),
         currentDate: options.now(),
@@ -104,9 +133,4 @@ export function embeddedTokenVerifier(options: { secret: Uint8Array; issuer: str
       throw tokenError(error);
     }
   };
-}
-
-/** The HS256 issuer over `secret` (until the asymmetric key ring replaces it). */
-export function hs256Issuer(secret: Uint8Array): AccessTokenIssuer {
-  return { issue: (options) => issueAccessToken({ secret, ...options }) };
 }

@@ -1,4 +1,3 @@
-import type { IssuedAccessToken } from "./access-token";
 import { createEmailRequestGuard, type EmailRequestGuard, type EmailRequestGuardOptions } from "./email-request-guard";
 import { createSignInGuard, type SignInGuard, type SignInGuardOptions } from "./sign-in-guard";
 import { createSignUpGuard, type SignUpGuard, type SignUpGuardOptions } from "./sign-up-guard";
@@ -24,9 +23,4 @@ export function createAuthGuards(
     signUp: createSignUpGuard({ limiter, ...limits.signUp }),
     email: createEmailRequestGuard({ limiter, ...limits.email }),
   };
-}
-
-/** Signs access tokens for a session. */
-export interface AccessTokenIssuer {
-  issue(options: { user: { id: string; email: string }; sessionId: string; issuer: string; now: Date; amr: string }): Promise<IssuedAccessToken>;
 }

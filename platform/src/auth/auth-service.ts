@@ -4,7 +4,8 @@ import type { SystemDatabase, UserRow } from "../db/schema";
 import { withSystem } from "../db/scopes";
 import type { Tenancy } from "../tenancy";
 import type { AccountMail } from "./account-mail";
-import type { AccessTokenIssuer, AuthGuards, PasswordHasher } from "./auth-ports";
+import type { AccessTokenIssuer } from "./access-token";
+import type { AuthGuards, PasswordHasher } from "./auth-ports";
 import { createAuthSessions, type SessionAmr, type SessionLifetimes, type SignOutScope } from "./auth-sessions";
 import { createEmailFlows } from "./email-flows";
 import { toGoTrueUser, type GoTrueSession, type GoTrueUser } from "./gotrue-user";
@@ -21,7 +22,8 @@ export type EmailConfirmation = "required" | "optional";
 export interface AuthServiceDeps {
   system: SystemDatabase;
   now: () => Date;
-  tokens: AccessTokenIssuer;
+  /** Signs access tokens (the signing key ring's current key). */
+  issueAccessToken: AccessTokenIssuer;
   passwords: PasswordHasher;
   guards: AuthGuards;
   mail: AccountMail;
@@ -48,7 +50,7 @@ export function createAuthService(deps: AuthServiceDeps) {
   const oneTimeTokens = createOneTimeTokens(now);
 
   async function sessionFor(user: UserRow, sessionId: string, refreshToken: string, amr: SessionAmr): Promise<GoTrueSession> {
-    const access = await deps.tokens.issue({ user, sessionId, issuer: deps.issuer, now: now(), amr });
+    const access = await deps.issueAccessToken({ user, sessionId, issuer: deps.issuer, now: now(), amr });
     return {
       access_token: access.token,
       token_type: "bearer",

@@ -1,7 +1,7 @@
 /**
  * Build step (scripts/lib/build.ts runs the bundled form): creates the embedded database template
  * in the directory given as the only argument — initdb, every migration, nothing else (no
- * signing secret, no rows) — so each new PGlite data directory starts as a copy of it.
+ * signing keys, no rows) — so each new PGlite data directory starts as a copy of it.
  */
 import { migrationProvider } from "./migrations";
 import { openDatabase } from "./open-database";

@@ -6,6 +6,7 @@ import { migrationProvider } from "./migrations";
 import { APP_ROLE } from "./migrations/002-tenancy-and-rls";
 import { SYSTEM_ROLE } from "./migrations/004-forced-rls-and-system-role";
 import { PGliteDialect } from "./pglite-dialect";
+import { lockPgliteDir, type PgliteLock } from "./pglite-lock";
 import { seedFromTemplate } from "./pglite-template";
 import type { DatabaseSchema } from "./schema";
 import { databaseHandles, type Database, type SystemDatabase } from "./scopes";
@@ -123,11 +124,20 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
   const { PGlite } = await import("@electric-sql/pglite");
   const dataDir = options.pgliteDataDir ?? "memory://";
   let seededFromTemplate = false;
+  let lock: PgliteLock | undefined;
   if (!dataDir.startsWith("memory://")) {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    seededFromTemplate = await seedFromTemplate(dataDir, options.pgliteTemplateDir, Object.keys(await migrationProvider.getMigrations()));
+    // PGlite does not lock its directory itself; a second process would corrupt it.
+    lock = await lockPgliteDir(dataDir);
   }
-  const pglite = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
+  let pglite;
+  try {
+    if (lock) seededFromTemplate = await seedFromTemplate(dataDir, options.pgliteTemplateDir, Object.keys(await migrationProvider.getMigrations()));
+    pglite = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
   const kysely = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite) });
   try {
     const applied = options.migrate === false ? [] : await migrateDatabase(kysely);
@@ -142,11 +152,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
       async close() {
         await kysely.destroy();
         await pglite.close();
+        await lock?.release();
       },
     };
   } catch (error) {
     await kysely.destroy();
     await pglite.close();
+    await lock?.release();
     throw error;
   }
 }

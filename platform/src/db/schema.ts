@@ -183,6 +183,23 @@ export interface TenantBudgetsTable {
   updated_at: UpdatedAt;
 }
 
+export type SigningKeyStatus = "standby" | "current" | "previous" | "revoked";
+
+/** An ES256 signing key of the embedded auth (decision 011); only the system scope sees it. */
+export interface SigningKeysTable {
+  kid: string;
+  algorithm: ColumnType<"ES256", "ES256" | undefined, never>;
+  /** The public key as a JWK ({ kty, crv, x, y }); parsed where it is read. */
+  public_jwk: ColumnType<unknown, string, string>;
+  /** PKCS#8 private key, `encryptSecret`ed with associated data "signing-key:<kid>"; null once revoked. */
+  private_key: string | null;
+  status: SigningKeyStatus;
+  created_at: CreatedAt;
+  activated_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  retired_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -201,6 +218,7 @@ export interface DatabaseSchema {
   stream_tenant_streams: StreamTenantStreamsTable;
   ttft_samples: TtftSamplesTable;
   tenant_budgets: TenantBudgetsTable;
+  signing_keys: SigningKeysTable;
 }
 
 export type { Database, SystemDatabase, SystemTransaction, TenantTransaction, UserTransaction } from "./scopes";

@@ -46,8 +46,6 @@ export interface AuthRoutesDeps {
   confirmation: EmailConfirmation;
   /** The caller's address, for rate limits (behind WORKFORCE_TRUST_PROXY hops). */
   clientAddress: (c: Context) => string;
-  /** `GET /.well-known/jwks.json`: the public signing keys. */
-  jwks?: Hono;
 }
 
 /** The GoTrue-compatible subset @supabase/supabase-js needs, mounted at /auth/v1. */
@@ -105,8 +103,6 @@ export function authRoutes(deps: AuthRoutesDeps) {
     await deps.auth.signOut(user.id, user.sessionId, scope);
     return c.body(null, 204);
   });
-
-  if (deps.jwks) app.route("/.well-known/jwks.json", deps.jwks);
 
   app.get("/health", (c) => c.json({ name: "GoTrue", version: "workforce-embedded", description: "Workforce embedded auth" }));
   app.get("/settings", (c) =>

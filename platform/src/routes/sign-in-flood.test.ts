@@ -5,16 +5,15 @@
  */
 import { createClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { embeddedTokenVerifier, hs256Issuer } from "../auth/access-token";
 import { createAuthGuards } from "../auth/auth-ports";
 import { createHashLimiter, type HashLimiter } from "../auth/hash-limiter";
 import { createPasswordHasher } from "../auth/password";
 import { SIGN_IN_GUARD_DEFAULTS } from "../auth/sign-in-guard";
-import { loadSigningSecret } from "../auth/signing-secret";
+import { createSigningKeyRing } from "../auth/signing-keys";
 import type { OpenDatabase } from "../db/open-database";
 import { createRateLimiter } from "../limits/rate-limiter";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
-import { createTestPlatform, errorOf, openTestDatabase, TEST_ORIGIN, type TestPlatform } from "../test-support/test-platform";
+import { createTestPlatform, errorOf, openTestDatabase, TEST_MASTER_KEY, TEST_ORIGIN, type TestPlatform } from "../test-support/test-platform";
 
 const PASSWORD = "correct horse battery";
 let gateway: FakeGateway;
@@ -26,14 +25,15 @@ const hashing = createHashLimiter();
 /** A platform process with the production limits (and, for the first, an observable hasher). */
 async function limitedPlatform(hasher: HashLimiter = createHashLimiter()): Promise<TestPlatform> {
   const now = () => new Date();
-  const secret = await loadSigningSecret(database.system);
+  const keys = createSigningKeyRing({ system: database.system, masterKey: TEST_MASTER_KEY, now, logError: (message, error) => console.error(message, error) });
+  await keys.load();
   return createTestPlatform({
     gatewayUrl: gateway.url,
     database,
     parts: {
       embedded: {
-        tokens: hs256Issuer(secret),
-        verify: embeddedTokenVerifier({ secret, issuer: `${TEST_ORIGIN}/auth/v1`, now }),
+        issueAccessToken: keys.issueAccessToken,
+        verify: keys.verifier({ issuer: `${TEST_ORIGIN}/auth/v1` }),
         passwords: createPasswordHasher({ limiter: hasher }),
         guards: createAuthGuards(createRateLimiter({ system: database.system, now })),
       },

@@ -5,14 +5,16 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import type { PlatformApp } from "../app";
-import { embeddedTokenVerifier, hs256Issuer } from "../auth/access-token";
+import type { SigningKey } from "../auth/access-token";
 import type { AuthService } from "../auth/auth-service";
 import { listMemberships } from "../auth/authenticate";
 import { createAuthGuards } from "../auth/auth-ports";
 import { createHashLimiter } from "../auth/hash-limiter";
 import { createPasswordHasher } from "../auth/password";
 import { createRateLimiter } from "../limits/rate-limiter";
-import { loadSigningSecret } from "../auth/signing-secret";
+import { decryptPrivateKey, readActiveSigningKeys } from "../auth/signing-key-store";
+import { createSigningKeyRing, type SigningKeyRing } from "../auth/signing-keys";
+import { generateMasterKey, type MasterKey } from "../secrets/master-key";
 import { composePlatform, type PlatformParts } from "../compose-platform";
 import { openDatabase, type OpenDatabase } from "../db/open-database";
 import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "../db/stream-stats-store";
@@ -22,6 +24,8 @@ import { listOutbox } from "../mail/outbox-store";
 import { createStreamStats, type StreamStats } from "../stream-stats";
 
 export const TEST_ORIGIN = "http://platform.test";
+/** One master key for every test platform of a worker, so instances sharing a database can read each other's keys. */
+export const TEST_MASTER_KEY = generateMasterKey();
 
 const ROOMY = { limit: 100_000, windowMs: 60_000 };
 /** Auth rate limits for suites that are not about rate limits. */
@@ -35,7 +39,9 @@ export interface TestPlatform {
   app: PlatformApp;
   database: OpenDatabase;
   stats: StreamStats;
-  secret: Uint8Array;
+  signingKeys: SigningKeyRing;
+  /** The current signing key itself, for tests that make tokens the platform must judge by their claims. */
+  signingKey(): Promise<SigningKey>;
   /** Embedded auth (undefined in Supabase mode). */
   auth: AuthService | undefined;
   /** Where this platform's mails land. */
@@ -80,11 +86,12 @@ export async function createTestPlatform(options: {
   parts?: Partial<PlatformParts>;
   /** Share another test platform's database (a second instance behind the same load balancer). */
   database?: OpenDatabase;
+  masterKey?: MasterKey;
 }): Promise<TestPlatform> {
   const shared = options.database;
   const database = shared ?? (await openTestDatabase());
-  const secret = await loadSigningSecret(database.system);
   const now = () => new Date();
+  const masterKey = options.masterKey ?? TEST_MASTER_KEY;
   const webDistDir = await mkdtemp(path.join(os.tmpdir(), "workforce-web-"));
   const outboxDir = await mkdtemp(path.join(os.tmpdir(), "workforce-outbox-"));
   const logError = (message: string, error: unknown) => console.error(message, error);
@@ -96,6 +103,8 @@ export async function createTestPlatform(options: {
   });
   stats.start();
   const gateway = options.parts?.gateway ?? createGatewayClient({ baseUrl: options.gatewayUrl, hookToken: options.hookToken });
+  const signingKeys = createSigningKeyRing({ system: database.system, masterKey, now, logError });
+  await signingKeys.load();
   const issuer = `${TEST_ORIGIN}/auth/v1`;
   const composed = composePlatform({
     database,
@@ -109,8 +118,9 @@ export async function createTestPlatform(options: {
     mailer: createOutboxMailer({ dir: outboxDir, from: "Workforce <no-reply@platform.test>", now }),
     outboxDir,
     embedded: {
-      tokens: hs256Issuer(secret),
-      verify: embeddedTokenVerifier({ secret, issuer, now }),
+      issueAccessToken: signingKeys.issueAccessToken,
+      verify: signingKeys.verifier({ issuer }),
+      jwks: signingKeys.jwks,
       passwords: createPasswordHasher({ limiter: createHashLimiter() }),
       // Every in-process request comes from "unknown": limits a whole suite can live with. The
       // throttling tests pass the real defaults and distinct X-Forwarded-For addresses.
@@ -131,12 +141,18 @@ export async function createTestPlatform(options: {
     app,
     database,
     stats,
-    secret,
+    signingKeys,
+    async signingKey() {
+      const current = (await readActiveSigningKeys(database.system)).find((key) => key.status === "current");
+      if (!current?.encryptedPrivateKey) throw new Error("no current signing key");
+      return { kid: current.kid, privateKey: decryptPrivateKey(masterKey, current.kid, current.encryptedPrivateKey) };
+    },
     auth: composed.auth,
     outboxDir,
     fetch: appFetch,
     async close() {
       gateway.streams.close();
+      signingKeys.stop();
       await usage.flush();
       await stats.stop();
       if (!shared) await database.close();

@@ -3,6 +3,7 @@ import { initial } from "./001-initial";
 import { tenancyAndRls } from "./002-tenancy-and-rls";
 import { clusterStatsBudgetsAudit } from "./003-cluster-stats-budgets-audit";
 import { forcedRlsAndSystemRole } from "./004-forced-rls-and-system-role";
+import { signingKeys } from "./006-signing-keys";
 import { rateLimits } from "./007-rate-limits";
 import { accountsSessionsOperator } from "./008-accounts-sessions-operator";
 
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   "002-tenancy-and-rls": tenancyAndRls,
   "003-cluster-stats-budgets-audit": clusterStatsBudgetsAudit,
   "004-forced-rls-and-system-role": forcedRlsAndSystemRole,
+  "006-signing-keys": signingKeys,
   "007-rate-limits": rateLimits,
   "008-accounts-sessions-operator": accountsSessionsOperator,
 };

@@ -1,0 +1,31 @@
+/**
+ * `npm run workforce -- <command>`: the operator's command line (decision 011). One entry point,
+ * one list of commands; `doctor`, `backup` and `restore` (issue 12) join `keys` here as
+ * further CliCommands. Process globals are read here and nowhere below.
+ */
+import os from "node:os";
+import type { CliCommand } from "./cli-command";
+import { keysCommand } from "./keys-command";
+import { runCli } from "./run-cli";
+
+const commands: CliCommand[] = [keysCommand];
+
+runCli(
+  process.argv.slice(2),
+  {
+    env: process.env,
+    homeDir: os.homedir(),
+    now: () => new Date(),
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  },
+  commands,
+).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`workforce: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
