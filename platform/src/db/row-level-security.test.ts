@@ -4,7 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminQuery, openTestDatabase } from "../test-support/test-platform";
 import { migrateDatabase } from "./migrate-database";
-import { PLATFORM_TABLES } from "./migrations/004-forced-rls-and-system-role";
+import { PLATFORM_TABLES } from "./migrations";
 import { openDatabase, type OpenDatabase } from "./open-database";
 import { PGliteDialect } from "./pglite-dialect";
 import type { DatabaseSchema } from "./schema";

@@ -145,6 +145,16 @@ export interface TenantBudgetsTable {
   updated_at: UpdatedAt;
 }
 
+/** Who started a session (migration 005): a user, an API key, or (both null) nobody any more. */
+export interface SessionOwnersTable {
+  tenant_id: string;
+  agent_slug: string;
+  session_key: string;
+  user_id: string | null;
+  api_key_id: string | null;
+  created_at: CreatedAt;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -161,6 +171,7 @@ export interface DatabaseSchema {
   stream_tenant_streams: StreamTenantStreamsTable;
   ttft_samples: TtftSamplesTable;
   tenant_budgets: TenantBudgetsTable;
+  session_owners: SessionOwnersTable;
 }
 
 export type { Database, SystemDatabase, SystemTransaction, TenantTransaction, UserTransaction } from "./scopes";
