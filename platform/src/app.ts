@@ -8,6 +8,7 @@ import type { AuthService } from "./auth/auth-service";
 import { createAuthCache, type AuthCache } from "./auth/auth-cache";
 import { authenticate } from "./auth/authenticate";
 import { createBudgetGuard } from "./budgets";
+import { createSessionOwners } from "./chat/session-owners";
 import type { Database, SystemDatabase } from "./db/schema";
 import type { GatewayClient } from "./gateway-client";
 import { errorResponse, toAppError } from "./http-errors";
@@ -108,7 +109,7 @@ export function createApp(deps: AppDeps) {
 
   const api = new Hono<AppEnv>();
   api.route("/health", healthRoutes({ db: deps.db, gateway: deps.gateway, tenantDataDir: deps.tenantDataDir }));
-  api.route("/config", publicConfigRoutes({ publicUrl: deps.publicUrl, supabase: deps.supabase }));
+  api.route("/", publicConfigRoutes({ publicUrl: deps.publicUrl, supabase: deps.supabase }));
   api.route("/", openApiRoutes());
   const tenancy = createTenancy(deps.system, deps.now);
   const authCache = deps.authCache ?? createAuthCache({ now: () => deps.now().getTime() });
@@ -127,19 +128,20 @@ export function createApp(deps: AppDeps) {
     }),
   );
   const { db, gateway, now } = deps;
-  api.route("/me", meRoutes({ db, gateway }));
+  const owners = createSessionOwners({ db, now });
+  api.route("/", meRoutes({ db, gateway }));
   api.route("/", tenantRoutes({ db, tenancy }));
   api.route("/", tenantDataRoutes({ db, gateway, tenancy, now, authCache, guard, usage }));
-  api.route("/members", memberRoutes({ db, now, authCache }));
-  api.route("/invitations", invitationRoutes({ db, tenancy, now, publicUrlFor: (url) => deps.publicUrl ?? new URL(url).origin }));
-  api.route("/keys", apiKeyRoutes({ db, now, authCache }));
-  api.route("/audit", auditRoutes({ db }));
-  api.route("/usage", usageRoutes({ db, now, usage }));
-  api.route("/budget", budgetRoutes({ db, now, guard, usage }));
-  api.route("/agents", agentRoutes({ db, gateway, now }));
-  api.route("/agents", sessionRoutes({ db, gateway }));
-  api.route("/", chatRoutes({ budget: guard, usage, gateway, stats: deps.stats, now: () => now().getTime(), clock: now, heartbeatMs: deps.heartbeatMs, logError: deps.logError }));
-  api.route("/stream/stats", statsRoutes({ stats: deps.stats }));
+  api.route("/", memberRoutes({ db, now, authCache }));
+  api.route("/", invitationRoutes({ db, tenancy, now, publicUrlFor: (url) => deps.publicUrl ?? new URL(url).origin }));
+  api.route("/", apiKeyRoutes({ db, now, authCache }));
+  api.route("/", auditRoutes({ db }));
+  api.route("/", usageRoutes({ db, now, usage }));
+  api.route("/", budgetRoutes({ db, now, guard, usage }));
+  api.route("/", agentRoutes({ db, gateway, now }));
+  api.route("/", sessionRoutes({ db, gateway, owners }));
+  api.route("/", chatRoutes({ budget: guard, usage, gateway, owners, stats: deps.stats, now: () => now().getTime(), clock: now, heartbeatMs: deps.heartbeatMs, logError: deps.logError }));
+  api.route("/", statsRoutes({ stats: deps.stats }));
   api.all("*", (c) => {
     throw new AppError("not_found", `No route for ${c.req.method} ${c.req.path}`);
   });

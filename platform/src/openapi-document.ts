@@ -1,4 +1,7 @@
 import {
+  OwnedSessionHistory,
+  OwnedSessionSummary,
+  SessionOwnerFilter,
   Agent,
   AgentInput,
   AgentUpdate,
@@ -7,10 +10,11 @@ import {
   RunInfo,
   SendMessageInput,
   SessionHistory,
-  SessionSummary,
   SessionUpdate,
 } from "@workforce/protocol";
 import { z } from "zod";
+import { accessExtension, describeAccess } from "./auth/access-docs";
+import { OPERATION_IDS, ruleOf, type AccessRule, type OperationId } from "./auth/permissions";
 import { KeyInput } from "./routes/api-keys";
 import { BudgetInput } from "./routes/budget";
 import { EraseInput } from "./routes/tenant-data";
@@ -19,14 +23,18 @@ import { AcceptInput, InvitationInput } from "./routes/invitations";
 import { MemberUpdate, RoleSchema } from "./routes/members";
 import { TenantInput } from "./routes/tenants";
 
-interface Operation {
-  method: "get" | "post" | "put" | "patch" | "delete";
-  path: string;
+interface OperationDescription {
   summary: string;
   tag: string;
-  auth?: boolean;
   body?: z.ZodType;
+  /** Query parameters the handler reads, with their schemas. */
+  query?: Record<string, { schema: z.ZodType; description: string }>;
   response?: { status: number; schema?: z.ZodType; contentType?: string };
+}
+
+/** An operation as documented: its description plus its access rule, by id. */
+export interface Operation extends OperationDescription, AccessRule {
+  id: OperationId;
 }
 
 const TenantView = z.object({ id: z.string(), name: z.string(), role: RoleSchema });
@@ -83,50 +91,60 @@ const Health = z.object({
   dataDir: z.object({ ok: z.boolean(), path: z.string(), instanceId: z.string().nullable(), gatewayPath: z.string().optional(), error: z.string().optional() }),
 });
 
-/** Every route, described once with the same zod schemas the handlers validate with. */
-export const OPERATIONS: Operation[] = [
-  { method: "post", path: "/auth/v1/signup", tag: "auth", summary: "Sign up (creates an organisation you own)", body: SignUpBody, response: { status: 200, schema: Session } },
-  { method: "post", path: "/auth/v1/token?grant_type=password", tag: "auth", summary: "Sign in with email and password", body: PasswordGrantBody, response: { status: 200, schema: Session } },
-  { method: "post", path: "/auth/v1/token?grant_type=refresh_token", tag: "auth", summary: "Rotate a refresh token", body: RefreshGrantBody, response: { status: 200, schema: Session } },
-  { method: "get", path: "/auth/v1/user", tag: "auth", auth: true, summary: "The signed-in user" },
-  { method: "post", path: "/auth/v1/logout", tag: "auth", auth: true, summary: "Sign out (scope=global|local|others)", response: { status: 204 } },
-  { method: "get", path: "/api/health", tag: "service", summary: "Liveness and readiness (503 when not ready)", response: { status: 200, schema: Health } },
-  { method: "get", path: "/api/config", tag: "service", summary: "Where the web app's auth client points", response: { status: 200, schema: z.object({ supabaseUrl: z.string(), supabaseAnonKey: z.string(), embeddedAuth: z.boolean() }) } },
-  { method: "get", path: "/api/me", tag: "account", auth: true, summary: "Me, my organisations and the model", response: { status: 200, schema: z.object({ user: z.object({ id: z.string(), email: z.string() }), tenants: z.array(TenantView), model: ModelInfo }) } },
-  { method: "get", path: "/api/tenants", tag: "organisations", auth: true, summary: "My organisations", response: { status: 200, schema: z.object({ tenants: z.array(TenantView) }) } },
-  { method: "post", path: "/api/tenants", tag: "organisations", auth: true, summary: "Create an organisation", body: TenantInput, response: { status: 201, schema: z.object({ tenant: TenantView }) } },
-  { method: "patch", path: "/api/tenant", tag: "organisations", auth: true, summary: "Rename the current organisation (owner/admin)", body: TenantInput, response: { status: 200, schema: z.object({ tenant: TenantView }) } },
-  { method: "delete", path: "/api/tenant", tag: "organisations", auth: true, summary: "Delete the organisation and all its data (owner; confirm with its name)", body: EraseInput, response: { status: 200, schema: z.object({ deleted: z.object({ tenantId: z.string(), agents: z.number(), gatewayData: z.enum(["tenant", "agents"]) }) }) } },
-  { method: "get", path: "/api/tenant/export", tag: "organisations", auth: true, summary: "Export the organisation's data as one JSON document (owner/admin)", response: { status: 200, schema: z.object({ format: z.literal("workforce-tenant-export"), version: z.literal(1) }).loose() } },
-  { method: "get", path: "/api/members", tag: "organisations", auth: true, summary: "Members of the current organisation", response: { status: 200, schema: z.object({ members: z.array(MemberView) }) } },
-  { method: "patch", path: "/api/members/{userId}", tag: "organisations", auth: true, summary: "Change a member's role (owner/admin)", body: MemberUpdate, response: { status: 200, schema: z.object({ member: MemberView }) } },
-  { method: "delete", path: "/api/members/{userId}", tag: "organisations", auth: true, summary: "Remove a member, or leave", response: { status: 204 } },
-  { method: "get", path: "/api/invitations", tag: "organisations", auth: true, summary: "Pending invitations (owner/admin)", response: { status: 200, schema: z.object({ invitations: z.array(InvitationView) }) } },
-  { method: "post", path: "/api/invitations", tag: "organisations", auth: true, summary: "Invite by email with a role (owner/admin); the token is shown once", body: InvitationInput, response: { status: 201, schema: z.object({ invitation: InvitationView, token: z.string(), acceptUrl: z.string() }) } },
-  { method: "delete", path: "/api/invitations/{id}", tag: "organisations", auth: true, summary: "Revoke an invitation", response: { status: 204 } },
-  { method: "post", path: "/api/invitations/accept", tag: "organisations", auth: true, summary: "Accept an invitation sent to my email", body: AcceptInput, response: { status: 200, schema: z.object({ tenant: TenantView }) } },
-  { method: "get", path: "/api/keys", tag: "api keys", auth: true, summary: "API keys (owner/admin)", response: { status: 200, schema: z.object({ keys: z.array(ApiKeyView) }) } },
-  { method: "post", path: "/api/keys", tag: "api keys", auth: true, summary: "Create an API key; the secret is shown once", body: KeyInput, response: { status: 201, schema: z.object({ key: ApiKeyView, secret: z.string() }) } },
-  { method: "delete", path: "/api/keys/{id}", tag: "api keys", auth: true, summary: "Revoke an API key", response: { status: 204 } },
-  { method: "get", path: "/api/agents", tag: "agents", auth: true, summary: "List agents", response: { status: 200, schema: z.object({ agents: z.array(Agent) }) } },
-  { method: "post", path: "/api/agents", tag: "agents", auth: true, summary: "Create an agent", body: AgentInput, response: { status: 201, schema: z.object({ agent: Agent }) } },
-  { method: "get", path: "/api/agents/{slug}", tag: "agents", auth: true, summary: "One agent", response: { status: 200, schema: z.object({ agent: Agent }) } },
-  { method: "patch", path: "/api/agents/{slug}", tag: "agents", auth: true, summary: "Update an agent", body: AgentUpdate, response: { status: 200, schema: z.object({ agent: Agent }) } },
-  { method: "delete", path: "/api/agents/{slug}", tag: "agents", auth: true, summary: "Delete an agent and its files", response: { status: 204 } },
-  { method: "get", path: "/api/agents/{slug}/sessions", tag: "sessions", auth: true, summary: "An agent's sessions, newest first", response: { status: 200, schema: z.object({ sessions: z.array(SessionSummary) }) } },
-  { method: "get", path: "/api/agents/{slug}/sessions/{key}", tag: "sessions", auth: true, summary: "A session's history", response: { status: 200, schema: SessionHistory } },
-  { method: "patch", path: "/api/agents/{slug}/sessions/{key}", tag: "sessions", auth: true, summary: "Rename a session", body: SessionUpdate, response: { status: 200, schema: z.object({ session: SessionSummary }) } },
-  { method: "delete", path: "/api/agents/{slug}/sessions/{key}", tag: "sessions", auth: true, summary: "Delete a session", response: { status: 204 } },
-  { method: "get", path: "/api/agents/{slug}/sessions/{key}/export", tag: "sessions", auth: true, summary: "Export a session (?format=json|markdown)", response: { status: 200, schema: SessionHistory } },
-  { method: "post", path: "/api/agents/{slug}/messages", tag: "chat", auth: true, summary: "Send a message; the answer is an SSE stream of RunEvents (id = seq, header X-Run-Id)", body: SendMessageInput, response: { status: 200, contentType: "text/event-stream" } },
-  { method: "get", path: "/api/runs/{runId}/events", tag: "chat", auth: true, summary: "Resume a run's stream after Last-Event-ID (or ?after=)", response: { status: 200, contentType: "text/event-stream" } },
-  { method: "post", path: "/api/runs/{runId}/abort", tag: "chat", auth: true, summary: "Abort a run", response: { status: 200, schema: RunInfo } },
-  { method: "get", path: "/api/stream/stats", tag: "usage", auth: true, summary: "Streaming statistics of every live platform instance, with your organisation's share", response: { status: 200, schema: StreamStats } },
-  { method: "get", path: "/api/usage", tag: "usage", auth: true, summary: "Token usage (?days=30)", response: { status: 200, schema: z.object({ since: z.string(), days: z.number(), totals: Usage, byAgent: z.array(Usage.extend({ agent: z.string() })) }) } },
-  { method: "get", path: "/api/budget", tag: "usage", auth: true, summary: "The monthly token budget and this month's use", response: { status: 200, schema: z.object({ budget: Budget }) } },
-  { method: "put", path: "/api/budget", tag: "usage", auth: true, summary: "Set the monthly token budget, null for none (owner/admin)", body: BudgetInput, response: { status: 200, schema: z.object({ budget: Budget }) } },
-  { method: "get", path: "/api/audit", tag: "organisations", auth: true, summary: "Audit log, newest first (owner/admin; ?limit=&cursor=&action=)", response: { status: 200, schema: z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() }) } },
-];
+/** Every operation, described once with the same zod schemas the handlers validate with; method, path and access come from the permission table. */
+const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
+  "auth.signup": { tag: "auth", summary: "Sign up (creates an organisation you own)", body: SignUpBody, response: { status: 200, schema: Session } },
+  "auth.sign-in": { tag: "auth", summary: "Sign in with email and password", body: PasswordGrantBody, response: { status: 200, schema: Session } },
+  "auth.refresh": { tag: "auth", summary: "Rotate a refresh token", body: RefreshGrantBody, response: { status: 200, schema: Session } },
+  "auth.user": { tag: "auth", summary: "The signed-in user" },
+  "auth.sign-out": { tag: "auth", summary: "Sign out (scope=global|local|others)", response: { status: 204 } },
+  "service.health": { tag: "service", summary: "Liveness and readiness (503 when not ready)", response: { status: 200, schema: Health } },
+  "service.openapi": { tag: "service", summary: "This OpenAPI document", response: { status: 200, schema: z.object({ openapi: z.string() }).loose() } },
+  "service.docs": { tag: "service", summary: "A readable page of this document", response: { status: 200, contentType: "text/html" } },
+  "service.config": { tag: "service", summary: "Where the web app's auth client points", response: { status: 200, schema: z.object({ supabaseUrl: z.string(), supabaseAnonKey: z.string(), embeddedAuth: z.boolean() }) } },
+  "account.me": { tag: "account", summary: "Me, my organisations and the model", response: { status: 200, schema: z.object({ user: z.object({ id: z.string(), email: z.string() }), tenants: z.array(TenantView), model: ModelInfo }) } },
+  "tenants.list": { tag: "organisations", summary: "My organisations", response: { status: 200, schema: z.object({ tenants: z.array(TenantView) }) } },
+  "tenants.create": { tag: "organisations", summary: "Create an organisation", body: TenantInput, response: { status: 201, schema: z.object({ tenant: TenantView }) } },
+  "tenant.rename": { tag: "organisations", summary: "Rename the current organisation", body: TenantInput, response: { status: 200, schema: z.object({ tenant: TenantView }) } },
+  "tenant.delete": { tag: "organisations", summary: "Delete the organisation and all its data (confirm with its name)", body: EraseInput, response: { status: 200, schema: z.object({ deleted: z.object({ tenantId: z.string(), agents: z.number(), gatewayData: z.enum(["tenant", "agents"]) }) }) } },
+  "tenant.export": { tag: "organisations", summary: "Export the organisation's data as one JSON document", response: { status: 200, schema: z.object({ format: z.literal("workforce-tenant-export"), version: z.literal(1) }).loose() } },
+  "members.list": { tag: "organisations", summary: "Members of the current organisation", response: { status: 200, schema: z.object({ members: z.array(MemberView) }) } },
+  "members.update": { tag: "organisations", summary: "Change a member's role", body: MemberUpdate, response: { status: 200, schema: z.object({ member: MemberView }) } },
+  "members.remove": { tag: "organisations", summary: "Remove a member, or leave", response: { status: 204 } },
+  "invitations.list": { tag: "organisations", summary: "Pending invitations", response: { status: 200, schema: z.object({ invitations: z.array(InvitationView) }) } },
+  "invitations.create": { tag: "organisations", summary: "Invite by email with a role; the token is shown once", body: InvitationInput, response: { status: 201, schema: z.object({ invitation: InvitationView, token: z.string(), acceptUrl: z.string() }) } },
+  "invitations.revoke": { tag: "organisations", summary: "Revoke an invitation", response: { status: 204 } },
+  "invitations.accept": { tag: "organisations", summary: "Accept an invitation sent to my email", body: AcceptInput, response: { status: 200, schema: z.object({ tenant: TenantView }) } },
+  "keys.list": { tag: "api keys", summary: "API keys", response: { status: 200, schema: z.object({ keys: z.array(ApiKeyView) }) } },
+  "keys.create": { tag: "api keys", summary: "Create an API key; the secret is shown once", body: KeyInput, response: { status: 201, schema: z.object({ key: ApiKeyView, secret: z.string() }) } },
+  "keys.revoke": { tag: "api keys", summary: "Revoke an API key", response: { status: 204 } },
+  "agents.list": { tag: "agents", summary: "List agents", response: { status: 200, schema: z.object({ agents: z.array(Agent) }) } },
+  "agents.create": { tag: "agents", summary: "Create an agent", body: AgentInput, response: { status: 201, schema: z.object({ agent: Agent }) } },
+  "agents.get": { tag: "agents", summary: "One agent", response: { status: 200, schema: z.object({ agent: Agent }) } },
+  "agents.update": { tag: "agents", summary: "Update an agent", body: AgentUpdate, response: { status: 200, schema: z.object({ agent: Agent }) } },
+  "agents.delete": { tag: "agents", summary: "Delete an agent and its files", response: { status: 204 } },
+  "sessions.list": {
+    tag: "sessions",
+    summary: "An agent's sessions, newest first: your own, or everyone's with ?owner=all",
+    query: { owner: { schema: SessionOwnerFilter, description: "`mine` (default): the sessions you started; `all`: everyone's, with their owners (owners and admins; audited)" } },
+    response: { status: 200, schema: z.object({ sessions: z.array(OwnedSessionSummary) }) },
+  },
+  "sessions.get": { tag: "sessions", summary: "A session's history and its owner", response: { status: 200, schema: OwnedSessionHistory } },
+  "sessions.rename": { tag: "sessions", summary: "Rename a session", body: SessionUpdate, response: { status: 200, schema: z.object({ session: OwnedSessionSummary }) } },
+  "sessions.delete": { tag: "sessions", summary: "Delete a session", response: { status: 204 } },
+  "sessions.export": { tag: "sessions", summary: "Export a session (?format=json|markdown)", response: { status: 200, schema: SessionHistory } },
+  "chat.send": { tag: "chat", summary: "Send a message; the answer is an SSE stream of RunEvents (id = seq, header X-Run-Id)", body: SendMessageInput, response: { status: 200, contentType: "text/event-stream" } },
+  "runs.events": { tag: "chat", summary: "Resume a run's stream after Last-Event-ID (or ?after=)", response: { status: 200, contentType: "text/event-stream" } },
+  "runs.abort": { tag: "chat", summary: "Abort a run", response: { status: 200, schema: RunInfo } },
+  "stream.stats": { tag: "usage", summary: "Streaming statistics of every live platform instance, with your organisation's share", response: { status: 200, schema: StreamStats } },
+  "usage.read": { tag: "usage", summary: "Token usage (?days=30)", response: { status: 200, schema: z.object({ since: z.string(), days: z.number(), totals: Usage, byAgent: z.array(Usage.extend({ agent: z.string() })) }) } },
+  "budget.read": { tag: "usage", summary: "The monthly token budget and this month's use", response: { status: 200, schema: z.object({ budget: Budget }) } },
+  "budget.update": { tag: "usage", summary: "Set the monthly token budget, null for none", body: BudgetInput, response: { status: 200, schema: z.object({ budget: Budget }) } },
+  "audit.list": { tag: "organisations", summary: "Audit log, newest first (?limit=&cursor=&action=)", response: { status: 200, schema: z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() }) } },
+};
+
+/** Every operation, in the permission table's order. */
+export const OPERATIONS: Operation[] = OPERATION_IDS.map((id) => ({ id, ...ruleOf(id), ...DESCRIPTIONS[id] }));
 
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): unknown {
   return z.toJSONSchema(schema, { io, unrepresentable: "any", target: "openapi-3.0" });
@@ -136,7 +154,16 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): unknown {
 export function buildOpenApiDocument(serverUrl: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const operation of OPERATIONS) {
-    const params = [...operation.path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: "path", required: true, schema: { type: "string" } }));
+    const params = [
+      ...[...operation.path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: "path", required: true, schema: { type: "string" } })),
+      ...Object.entries(operation.query ?? {}).map(([name, query]) => ({
+        name,
+        in: "query",
+        required: false,
+        description: query.description,
+        schema: jsonSchema(query.schema, "input"),
+      })),
+    ];
     const responses: Record<string, unknown> = {
       [String(operation.response?.status ?? 200)]: {
         description: "Success",
@@ -149,10 +176,13 @@ export function buildOpenApiDocument(serverUrl: string): Record<string, unknown>
       default: { description: "Error: { error: { code, message } }", content: { "application/json": { schema: jsonSchema(ApiErrorBody, "output") } } },
     };
     (paths[operation.path] ??= {})[operation.method] = {
+      operationId: operation.id,
       summary: operation.summary,
+      description: `Access: ${describeAccess(operation)}`,
       tags: [operation.tag],
+      "x-workforce-access": accessExtension(operation.id),
       ...(params.length ? { parameters: params } : {}),
-      ...(operation.auth ? { security: [{ bearer: [] }] } : { security: [] }),
+      ...(operation.level === "public" ? { security: [] } : { security: [{ bearer: [] }] }),
       ...(operation.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(operation.body, "input") } } } } : {}),
       responses,
     };
@@ -162,7 +192,9 @@ export function buildOpenApiDocument(serverUrl: string): Record<string, unknown>
     info: {
       title: "Workforce platform API",
       version: "0.1.0",
-      description: "Send `Authorization: Bearer <access token or API key>`; choose the organisation with `X-Tenant-ID`. Every error is `{ error: { code, message } }`.",
+      description:
+        "Send `Authorization: Bearer <access token or API key>`; choose the organisation with `X-Tenant-ID`. Every error is `{ error: { code, message } }`. " +
+        "Each operation's `x-workforce-access` says who may call it: `level` (public, session, account, tenant), the `roles` allowed, the `apiKeyScope` a key needs (null: keys are refused), and for sessions, runs and members whose object it may be (`ownership`).",
     },
     servers: [{ url: serverUrl }],
     components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT or wf_ API key" } } },

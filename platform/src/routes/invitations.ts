@@ -3,7 +3,7 @@ import { AppError, UUID_PATTERN } from "@workforce/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
-import { actorOf, requireAdmin, userOf } from "../auth/authenticate";
+import { operationRoutes } from "../auth/operation-route";
 import { hashToken } from "../auth/refresh-token";
 import { audit } from "../db/audit";
 import type { Database, Role } from "../db/schema";
@@ -43,15 +43,14 @@ function toView(row: { id: string; email: string; role: Role; invited_by: string
 /** Invitations by email with a role (owners/admins), and accepting one (any signed-in user). */
 export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: () => Date; publicUrlFor: (requestUrl: string) => string }) {
   const app = new Hono<AppEnv>();
+  const route = operationRoutes(app);
 
-  app.post("/accept", async (c) => {
-    const user = userOf(c);
+  route("invitations.accept", async (c, { user }) => {
     const { token } = await readJson(c, AcceptInput);
     return c.json({ tenant: await deps.tenancy.acceptInvitation(user, token) });
   });
 
-  app.get("/", async (c) => {
-    const { tenantId } = requireAdmin(c);
+  route("invitations.list", async (c, { tenantId }) => {
     const rows = await withTenant(deps.db, tenantId, (trx) =>
       trx
         .selectFrom("invitations")
@@ -65,8 +64,7 @@ export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: ()
     return c.json({ invitations: rows.map(toView) });
   });
 
-  app.post("/", async (c) => {
-    const { tenantId, role: callerRole } = requireAdmin(c);
+  route("invitations.create", async (c, { tenantId, role: callerRole, actor }) => {
     const input = await readJson(c, InvitationInput);
     if (input.role === "owner" && callerRole !== "owner") throw new AppError("forbidden", "Only owners can invite owners");
     const token = randomBytes(24).toString("base64url");
@@ -88,20 +86,19 @@ export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: ()
           email: input.email,
           role: input.role,
           token_hash: hashToken(token),
-          invited_by: actorOf(c).userId,
+          invited_by: actor.userId,
           created_at: deps.now(),
           expires_at: new Date(deps.now().getTime() + INVITATION_TTL_MS),
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      await audit(trx, { tenantId, actor: actorOf(c), action: "invitation.create", target: row.id, details: { email: input.email, role: input.role } });
+      await audit(trx, { tenantId, actor, action: "invitation.create", target: row.id, details: { email: input.email, role: input.role } });
       return row;
     });
     return c.json({ invitation: toView(invitation), token, acceptUrl: `${deps.publicUrlFor(c.req.url)}/invite/${token}` }, 201);
   });
 
-  app.delete("/:id", async (c) => {
-    const { tenantId } = requireAdmin(c);
+  route("invitations.revoke", async (c, { tenantId, actor }) => {
     const id = c.req.param("id");
     if (!UUID_PATTERN.test(id)) throw new AppError("not_found", "No such invitation");
     await withTenant(deps.db, tenantId, async (trx) => {
@@ -114,7 +111,7 @@ export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: ()
         .where("revoked_at", "is", null)
         .executeTakeFirst();
       if (revoked.numUpdatedRows === 0n) throw new AppError("not_found", "No such invitation");
-      await audit(trx, { tenantId, actor: actorOf(c), action: "invitation.revoke", target: id });
+      await audit(trx, { tenantId, actor, action: "invitation.revoke", target: id });
     });
     return c.body(null, 204);
   });
