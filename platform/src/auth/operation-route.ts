@@ -3,7 +3,8 @@ import type { Context, Hono } from "hono";
 import type { AppEnv, Principal } from "../app-env";
 import type { Role } from "../db/schema";
 import type { AuthenticatedUser } from "./access-token";
-import { mayActOnOthers, maySeeOthers, PERMISSIONS, ruleOf, type AccessRule, type OperationId } from "./permissions";
+import type { PERMISSIONS} from "./permissions";
+import { mayActOnOthers, maySeeOthers, ruleOf, type AccessRule, type OperationId } from "./permissions";
 
 /** The actor columns of an audit entry or usage event. */
 export interface Actor {

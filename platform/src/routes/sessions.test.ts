@@ -158,7 +158,7 @@ describe("session ownership", () => {
       sendMessage(call, { ...as(max), agent: "ada", sessionKey: "race-1" }),
     ]);
     expect(results.map((result) => result.status).sort()).toEqual([200, 404]);
-    const winner = results[0]!.status === 200 ? mia : max;
+    const winner = results[0].status === 200 ? mia : max;
     expect(await sessionKeys(winner)).toContain("race-1");
     const owners = await withSystem(platform.database.system, (trx) =>
       trx.selectFrom("session_owners").select("user_id").where("session_key", "=", "race-1").execute(),
