@@ -64,7 +64,7 @@ describe("docs/platform-api.md follows the permission table", () => {
         problems.push(`${row[1]} ${row[2]}: marked ${marked ? `(${marked})` : "for everyone"}, but ${id} needs ${needed ?? "no particular role"}`);
       }
     }
-    const undocumented = OPERATION_IDS.filter((id) => ruleOf(id).path.startsWith("/api/") && !checked.has(id) && !["service.openapi", "service.docs"].includes(id));
+    const undocumented = OPERATION_IDS.filter((id) => ruleOf(id).path.startsWith("/api/") && !checked.has(id) && id !== "service.docs");
     expect({ problems, undocumented }).toEqual({ problems: [], undocumented: [] });
   });
 });
