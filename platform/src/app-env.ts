@@ -1,3 +1,4 @@
+import type { AppError } from "@workforce/protocol";
 import type { AuthenticatedUser } from "./auth/access-token";
 import type { Role } from "./db/schema";
 
@@ -8,12 +9,12 @@ export type Scope = (typeof SCOPES)[number];
 /** Who is calling: a signed-in user, or an API key of one tenant. */
 export type Principal = { type: "user"; user: AuthenticatedUser } | { type: "api-key"; keyId: string; scopes: Scope[] };
 
-/** The caller's organisation for this request, after the membership (or key) check. */
+/** The organisation a caller would act in: the user's membership (or the key's tenant), found by `authenticate`. */
 export interface TenantContext {
   id: string;
   /** The user's role; null for API keys, which have scopes instead. */
   role: Role | null;
-  /** Set while the operator has suspended the organisation. */
+  /** Set while the installation's operator has suspended the organisation. */
   suspended?: { reason: string | null } | null;
 }
 
@@ -21,6 +22,12 @@ export interface TenantContext {
 export interface AppEnv {
   Variables: {
     principal: Principal;
-    tenant: TenantContext;
+    /**
+     * Where the caller would act; unset for a user in no organisation. Read only through the
+     * operation's access check (`operationRoutes`), which decides whether the operation needs it.
+     */
+    membership?: TenantContext;
+    /** Why `X-Tenant-ID` cannot be used (malformed, or not one of the user's organisations); reported by operations that need an organisation. */
+    tenantProblem?: AppError;
   };
 }

@@ -93,7 +93,9 @@ describe("platform process", () => {
       expect(text).toContain("event: run-end");
     } finally {
       platform.child.kill("SIGTERM");
-      expect(await platform.exited).toBe(0);
+      const code = await platform.exited;
+      if (code !== 0) console.log(platform.output());
+      expect(code).toBe(0);
     }
   });
 });

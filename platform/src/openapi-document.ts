@@ -1,4 +1,7 @@
 import {
+  OwnedSessionHistory,
+  OwnedSessionSummary,
+  SessionOwnerFilter,
   Agent,
   AgentInput,
   AgentUpdate,
@@ -7,10 +10,11 @@ import {
   RunInfo,
   SendMessageInput,
   SessionHistory,
-  SessionSummary,
   SessionUpdate,
 } from "@workforce/protocol";
 import { z } from "zod";
+import { accessExtension, describeAccess } from "./auth/access-docs";
+import { OPERATION_IDS, ruleOf, type AccessRule, type OperationId } from "./auth/permissions";
 import { KeyInput } from "./routes/api-keys";
 import { BudgetInput } from "./routes/budget";
 import { EraseInput } from "./routes/tenant-data";
@@ -20,19 +24,33 @@ import { OperatorTenantsQuery, SuspensionInput } from "./routes/operator";
 import { MemberUpdate, RoleSchema } from "./routes/members";
 import { TenantInput } from "./routes/tenants";
 
-interface Operation {
-  method: "get" | "post" | "put" | "patch" | "delete";
-  path: string;
+interface OperationDescription {
   summary: string;
   tag: string;
-  auth?: boolean;
   body?: z.ZodType;
-  /** Query parameters, documented from the same schema the handler parses them with. */
-  query?: z.ZodObject;
+  /** Query parameters the handler reads, with their schemas. */
+  query?: Record<string, { schema: z.ZodType; description: string }>;
   response?: { status: number; schema?: z.ZodType; contentType?: string };
 }
 
+/** An operation as documented: its description plus its access rule, by id. */
+export interface Operation extends OperationDescription, AccessRule {
+  id: OperationId;
+}
+
 const TenantView = z.object({ id: z.string(), name: z.string(), role: RoleSchema, suspended: z.boolean().optional() });
+const GoTrueUser = z.object({ id: z.string(), email: z.string(), email_confirmed_at: z.string().nullable(), new_email: z.string().optional() }).loose();
+const InvitationPreview = z.object({ organisation: z.string(), inviterEmail: z.string().nullable(), email: z.string(), role: RoleSchema, expiresAt: z.string() });
+const OperatorTenant = z.object({
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  members: z.number(),
+  owners: z.array(z.string()),
+  suspended: z.object({ at: z.string(), reason: z.string().nullable() }).nullable(),
+  usage: z.object({ tokens: z.number(), runs: z.number(), monthlyTokens: z.number().nullable() }),
+});
+const Empty = z.object({});
 const MemberView = z.object({ userId: z.string(), email: z.string(), role: RoleSchema, joinedAt: z.string() });
 const InvitationView = z.object({ id: z.string(), email: z.string(), role: RoleSchema, invitedBy: z.string().nullable(), createdAt: z.string(), expiresAt: z.string() });
 const ApiKeyView = z.object({
@@ -52,17 +70,6 @@ const Session = z.object({
   expires_at: z.number(),
   refresh_token: z.string(),
   user: z.object({ id: z.string(), email: z.string() }).loose(),
-});
-const GoTrueUser = z.object({ id: z.string(), email: z.string(), email_confirmed_at: z.string().nullable(), new_email: z.string().optional() }).loose();
-const InvitationPreview = z.object({ organisation: z.string(), inviterEmail: z.string().nullable(), email: z.string(), role: RoleSchema, expiresAt: z.string() });
-const OperatorTenant = z.object({
-  id: z.string(),
-  name: z.string(),
-  createdAt: z.string(),
-  members: z.number(),
-  owners: z.array(z.string()),
-  suspended: z.object({ at: z.string(), reason: z.string().nullable() }).nullable(),
-  usage: z.object({ tokens: z.number(), runs: z.number(), monthlyTokens: z.number().nullable() }),
 });
 const Usage = z.object({ runs: z.number(), inputTokens: z.number(), outputTokens: z.number() });
 const Budget = z.object({
@@ -97,59 +104,123 @@ const Health = z.object({
   dataDir: z.object({ ok: z.boolean(), path: z.string(), instanceId: z.string().nullable(), gatewayPath: z.string().optional(), error: z.string().optional() }),
 });
 
-/** Every route, described once with the same zod schemas the handlers validate with. */
-export const OPERATIONS: Operation[] = [
-  { method: "post", path: "/auth/v1/signup", tag: "auth", summary: "Sign up under the installation's sign-up policy; with `data.invitation_token` joins that organisation. While confirmation is required the answer is the user without a session", body: SignUpBody, response: { status: 200, schema: z.union([Session, GoTrueUser]) } },
-  { method: "get", path: "/auth/v1/.well-known/jwks.json", tag: "auth", summary: "The public keys access tokens are signed with (ES256, by kid)", response: { status: 200, schema: z.object({ keys: z.array(z.object({ kid: z.string(), alg: z.literal("ES256") }).loose()) }) } },
-  { method: "post", path: "/auth/v1/verify", tag: "auth", summary: "Confirm an address, recover a password or confirm an email change: `{ type, token_hash }` from a mailed link, or `{ type, email, token }` with the 6-digit code", body: VerifyBody, response: { status: 200, schema: Session } },
-  { method: "post", path: "/auth/v1/recover", tag: "auth", summary: "Mail a password-reset link and code (the answer is the same whether or not the account exists)", body: EmailBody, response: { status: 200 } },
-  { method: "post", path: "/auth/v1/resend", tag: "auth", summary: "Mail the confirmation (signup) or email-change link again", body: ResendBody, response: { status: 200 } },
-  { method: "put", path: "/auth/v1/user", tag: "auth", auth: true, summary: "Change the password (a session older than a day sends the `nonce` from /reauthenticate) or the email (confirmed at the new address)", body: UserUpdateBody, response: { status: 200, schema: GoTrueUser } },
-  { method: "get", path: "/auth/v1/reauthenticate", tag: "auth", auth: true, summary: "Mail a code that lets an old session change its password", response: { status: 200 } },
-  { method: "post", path: "/auth/v1/token?grant_type=password", tag: "auth", summary: "Sign in with email and password", body: PasswordGrantBody, response: { status: 200, schema: Session } },
-  { method: "post", path: "/auth/v1/token?grant_type=refresh_token", tag: "auth", summary: "Rotate a refresh token", body: RefreshGrantBody, response: { status: 200, schema: Session } },
-  { method: "get", path: "/auth/v1/user", tag: "auth", auth: true, summary: "The signed-in user" },
-  { method: "post", path: "/auth/v1/logout", tag: "auth", auth: true, summary: "Sign out (scope=global|local|others)", response: { status: 204 } },
-  { method: "get", path: "/api/health", tag: "service", summary: "Liveness and readiness (503 when not ready)", response: { status: 200, schema: Health } },
-  { method: "get", path: "/api/config", tag: "service", summary: "Where the web app's auth client points", response: { status: 200, schema: z.object({ supabaseUrl: z.string(), supabaseAnonKey: z.string(), embeddedAuth: z.boolean() }) } },
-  { method: "get", path: "/api/me", tag: "account", auth: true, summary: "Me, my organisations and the model", response: { status: 200, schema: z.object({ user: z.object({ id: z.string(), email: z.string() }), tenants: z.array(TenantView), model: ModelInfo }) } },
-  { method: "get", path: "/api/tenants", tag: "organisations", auth: true, summary: "My organisations", response: { status: 200, schema: z.object({ tenants: z.array(TenantView) }) } },
-  { method: "post", path: "/api/tenants", tag: "organisations", auth: true, summary: "Create an organisation", body: TenantInput, response: { status: 201, schema: z.object({ tenant: TenantView }) } },
-  { method: "patch", path: "/api/tenant", tag: "organisations", auth: true, summary: "Rename the current organisation (owner/admin)", body: TenantInput, response: { status: 200, schema: z.object({ tenant: TenantView }) } },
-  { method: "delete", path: "/api/tenant", tag: "organisations", auth: true, summary: "Delete the organisation and all its data (owner; confirm with its name)", body: EraseInput, response: { status: 200, schema: z.object({ deleted: z.object({ tenantId: z.string(), agents: z.number(), gatewayData: z.enum(["tenant", "agents"]) }) }) } },
-  { method: "get", path: "/api/tenant/export", tag: "organisations", auth: true, summary: "Export the organisation's data as one JSON document (owner/admin)", response: { status: 200, schema: z.object({ format: z.literal("workforce-tenant-export"), version: z.literal(1) }).loose() } },
-  { method: "get", path: "/api/members", tag: "organisations", auth: true, summary: "Members of the current organisation", response: { status: 200, schema: z.object({ members: z.array(MemberView) }) } },
-  { method: "patch", path: "/api/members/{userId}", tag: "organisations", auth: true, summary: "Change a member's role (owner/admin)", body: MemberUpdate, response: { status: 200, schema: z.object({ member: MemberView }) } },
-  { method: "delete", path: "/api/members/{userId}", tag: "organisations", auth: true, summary: "Remove a member, or leave", response: { status: 204 } },
-  { method: "get", path: "/api/invitations", tag: "organisations", auth: true, summary: "Pending invitations (owner/admin)", response: { status: 200, schema: z.object({ invitations: z.array(InvitationView) }) } },
-  { method: "post", path: "/api/invitations", tag: "organisations", auth: true, summary: "Invite by email with a role (owner/admin); the token is shown once", body: InvitationInput, response: { status: 201, schema: z.object({ invitation: InvitationView, token: z.string(), acceptUrl: z.string() }) } },
-  { method: "delete", path: "/api/invitations/{id}", tag: "organisations", auth: true, summary: "Revoke an invitation", response: { status: 204 } },
-  { method: "post", path: "/api/invitations/preview", tag: "organisations", summary: "What an invitation link is for (organisation, inviter, role), before signing in", body: AcceptInput, response: { status: 200, schema: z.object({ invitation: InvitationPreview }) } },
-  { method: "post", path: "/api/invitations/accept", tag: "organisations", auth: true, summary: "Accept an invitation sent to my email", body: AcceptInput, response: { status: 200, schema: z.object({ tenant: TenantView }) } },
-  { method: "get", path: "/api/keys", tag: "api keys", auth: true, summary: "API keys (owner/admin)", response: { status: 200, schema: z.object({ keys: z.array(ApiKeyView) }) } },
-  { method: "post", path: "/api/keys", tag: "api keys", auth: true, summary: "Create an API key; the secret is shown once", body: KeyInput, response: { status: 201, schema: z.object({ key: ApiKeyView, secret: z.string() }) } },
-  { method: "delete", path: "/api/keys/{id}", tag: "api keys", auth: true, summary: "Revoke an API key", response: { status: 204 } },
-  { method: "get", path: "/api/agents", tag: "agents", auth: true, summary: "List agents", response: { status: 200, schema: z.object({ agents: z.array(Agent) }) } },
-  { method: "post", path: "/api/agents", tag: "agents", auth: true, summary: "Create an agent", body: AgentInput, response: { status: 201, schema: z.object({ agent: Agent }) } },
-  { method: "get", path: "/api/agents/{slug}", tag: "agents", auth: true, summary: "One agent", response: { status: 200, schema: z.object({ agent: Agent }) } },
-  { method: "patch", path: "/api/agents/{slug}", tag: "agents", auth: true, summary: "Update an agent", body: AgentUpdate, response: { status: 200, schema: z.object({ agent: Agent }) } },
-  { method: "delete", path: "/api/agents/{slug}", tag: "agents", auth: true, summary: "Delete an agent and its files", response: { status: 204 } },
-  { method: "get", path: "/api/agents/{slug}/sessions", tag: "sessions", auth: true, summary: "An agent's sessions, newest first", response: { status: 200, schema: z.object({ sessions: z.array(SessionSummary) }) } },
-  { method: "get", path: "/api/agents/{slug}/sessions/{key}", tag: "sessions", auth: true, summary: "A session's history", response: { status: 200, schema: SessionHistory } },
-  { method: "patch", path: "/api/agents/{slug}/sessions/{key}", tag: "sessions", auth: true, summary: "Rename a session", body: SessionUpdate, response: { status: 200, schema: z.object({ session: SessionSummary }) } },
-  { method: "delete", path: "/api/agents/{slug}/sessions/{key}", tag: "sessions", auth: true, summary: "Delete a session", response: { status: 204 } },
-  { method: "get", path: "/api/agents/{slug}/sessions/{key}/export", tag: "sessions", auth: true, summary: "Export a session (?format=json|markdown)", response: { status: 200, schema: SessionHistory } },
-  { method: "post", path: "/api/agents/{slug}/messages", tag: "chat", auth: true, summary: "Send a message; the answer is an SSE stream of RunEvents (id = seq, header X-Run-Id)", body: SendMessageInput, response: { status: 200, contentType: "text/event-stream" } },
-  { method: "get", path: "/api/runs/{runId}/events", tag: "chat", auth: true, summary: "Resume a run's stream after Last-Event-ID (or ?after=)", response: { status: 200, contentType: "text/event-stream" } },
-  { method: "post", path: "/api/runs/{runId}/abort", tag: "chat", auth: true, summary: "Abort a run", response: { status: 200, schema: RunInfo } },
-  { method: "get", path: "/api/stream/stats", tag: "usage", auth: true, summary: "Streaming statistics of every live platform instance, with your organisation's share", response: { status: 200, schema: StreamStats } },
-  { method: "get", path: "/api/usage", tag: "usage", auth: true, summary: "Token usage (?days=30)", response: { status: 200, schema: z.object({ since: z.string(), days: z.number(), totals: Usage, byAgent: z.array(Usage.extend({ agent: z.string() })) }) } },
-  { method: "get", path: "/api/budget", tag: "usage", auth: true, summary: "The monthly token budget and this month's use", response: { status: 200, schema: z.object({ budget: Budget }) } },
-  { method: "put", path: "/api/budget", tag: "usage", auth: true, summary: "Set the monthly token budget, null for none (owner/admin)", body: BudgetInput, response: { status: 200, schema: z.object({ budget: Budget }) } },
-  { method: "get", path: "/api/operator/tenants", tag: "operator", auth: true, summary: "Every organisation with this month's usage (the installation's operator; ?limit=&cursor=)", query: OperatorTenantsQuery, response: { status: 200, schema: z.object({ tenants: z.array(OperatorTenant), nextCursor: z.string().nullable() }) } },
-  { method: "patch", path: "/api/operator/tenants/{id}", tag: "operator", auth: true, summary: "Suspend an organisation (its requests answer 403 tenant_suspended) or lift the suspension (the operator)", body: SuspensionInput, response: { status: 200 } },
-  { method: "get", path: "/api/audit", tag: "organisations", auth: true, summary: "Audit log, newest first (owner/admin; ?limit=&cursor=&action=)", response: { status: 200, schema: z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() }) } },
-];
+/** Every operation, described once with the same zod schemas the handlers validate with; method, path and access come from the permission table. */
+const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
+  "auth.signup": {
+    tag: "auth",
+    summary: "Sign up under the installation's sign-up policy (an organisation of your own, or with `data.invitation_token` the inviting one); while confirmation is required the answer is the user without a session",
+    body: SignUpBody,
+    response: { status: 200, schema: z.union([Session, GoTrueUser]) },
+  },
+  "auth.verify": {
+    tag: "auth",
+    summary: "Confirm an address, recover a password or confirm an email change: `{ type, token_hash }` from a mailed link, or `{ type, email, token }` with the 6-digit code; signs in",
+    body: VerifyBody,
+    response: { status: 200, schema: Session },
+  },
+  "auth.recover": { tag: "auth", summary: "Mail a password-reset link and code (the same answer whether or not the account exists)", body: EmailBody, response: { status: 200, schema: Empty } },
+  "auth.resend": { tag: "auth", summary: "Mail the confirmation (signup) or email-change link again", body: ResendBody, response: { status: 200, schema: Empty } },
+  "auth.update-user": { tag: "auth", summary: "Change the password (reauthenticated) or the email (confirmed at the new address)", body: UserUpdateBody, response: { status: 200, schema: GoTrueUser } },
+  "auth.reauthenticate": { tag: "auth", summary: "Mail a code that lets an old session change its password", response: { status: 200, schema: Empty } },
+  "auth.jwks": {
+    tag: "auth",
+    summary: "The public keys access tokens are signed with (ES256, by kid)",
+    response: { status: 200, schema: z.object({ keys: z.array(z.object({ kid: z.string(), alg: z.literal("ES256") }).loose()) }) },
+  },
+  "auth.sign-in": { tag: "auth", summary: "Sign in with email and password", body: PasswordGrantBody, response: { status: 200, schema: Session } },
+  "auth.refresh": { tag: "auth", summary: "Rotate a refresh token", body: RefreshGrantBody, response: { status: 200, schema: Session } },
+  "auth.user": { tag: "auth", summary: "The signed-in user" },
+  "auth.sign-out": { tag: "auth", summary: "Sign out (scope=global|local|others)", response: { status: 204 } },
+  "service.health": { tag: "service", summary: "Liveness and readiness (503 when not ready)", response: { status: 200, schema: Health } },
+  "service.openapi": { tag: "service", summary: "This OpenAPI document", response: { status: 200, schema: z.object({ openapi: z.string() }).loose() } },
+  "service.docs": { tag: "service", summary: "A readable page of this document", response: { status: 200, contentType: "text/html" } },
+  "service.docs-style": { tag: "service", summary: "The docs page's stylesheet", response: { status: 200, contentType: "text/css" } },
+  "service.config": {
+    tag: "service",
+    summary: "Where the web app's auth client points, and who may sign up",
+    response: { status: 200, schema: z.object({ supabaseUrl: z.string(), supabaseAnonKey: z.string(), embeddedAuth: z.boolean(), signup: z.enum(["open", "invite", "domains", "closed"]) }) },
+  },
+  "account.me": {
+    tag: "account",
+    summary: "Me, my organisations, what I may do on this installation, and the model",
+    response: {
+      status: 200,
+      schema: z.object({
+        user: z.object({ id: z.string(), email: z.string(), emailConfirmed: z.boolean(), operator: z.boolean() }),
+        tenants: z.array(TenantView),
+        canCreateOrganisation: z.boolean(),
+        model: ModelInfo,
+      }),
+    },
+  },
+  "tenants.list": { tag: "organisations", summary: "My organisations", response: { status: 200, schema: z.object({ tenants: z.array(TenantView) }) } },
+  "tenants.create": { tag: "organisations", summary: "Create an organisation", body: TenantInput, response: { status: 201, schema: z.object({ tenant: TenantView }) } },
+  "tenant.rename": { tag: "organisations", summary: "Rename the current organisation", body: TenantInput, response: { status: 200, schema: z.object({ tenant: TenantView }) } },
+  "tenant.delete": { tag: "organisations", summary: "Delete the organisation and all its data (confirm with its name)", body: EraseInput, response: { status: 200, schema: z.object({ deleted: z.object({ tenantId: z.string(), agents: z.number(), gatewayData: z.enum(["tenant", "agents"]) }) }) } },
+  "tenant.export": { tag: "organisations", summary: "Export the organisation's data as one JSON document", response: { status: 200, schema: z.object({ format: z.literal("workforce-tenant-export"), version: z.literal(1) }).loose() } },
+  "members.list": { tag: "organisations", summary: "Members of the current organisation", response: { status: 200, schema: z.object({ members: z.array(MemberView) }) } },
+  "members.update": { tag: "organisations", summary: "Change a member's role", body: MemberUpdate, response: { status: 200, schema: z.object({ member: MemberView }) } },
+  "members.remove": { tag: "organisations", summary: "Remove a member, or leave", response: { status: 204 } },
+  "invitations.list": { tag: "organisations", summary: "Pending invitations", response: { status: 200, schema: z.object({ invitations: z.array(InvitationView) }) } },
+  "invitations.create": {
+    tag: "organisations",
+    summary: "Invite by email with a role: the link goes to that address only (by SMTP, or the local outbox)",
+    body: InvitationInput,
+    response: { status: 201, schema: z.object({ invitation: InvitationView, delivery: z.enum(["email", "outbox"]) }) },
+  },
+  "invitations.preview": {
+    tag: "organisations",
+    summary: "What an invitation link is for (organisation, inviter, role), before signing in",
+    body: AcceptInput,
+    response: { status: 200, schema: z.object({ invitation: InvitationPreview }) },
+  },
+  "operator.tenants": {
+    tag: "operator",
+    summary: "Every organisation with this month's usage (?limit=&cursor=)",
+    query: {
+      limit: { schema: OperatorTenantsQuery.shape.limit, description: "Organisations per page (1-200, default 50)" },
+      cursor: { schema: OperatorTenantsQuery.shape.cursor, description: "The previous page's nextCursor" },
+    },
+    response: { status: 200, schema: z.object({ tenants: z.array(OperatorTenant), nextCursor: z.string().nullable() }) },
+  },
+  "operator.suspend": {
+    tag: "operator",
+    summary: "Suspend an organisation (its requests answer 403 tenant_suspended) or lift the suspension",
+    body: SuspensionInput,
+    response: { status: 200, schema: z.object({ tenant: z.object({ id: z.string(), name: z.string(), suspended: z.object({ at: z.string(), reason: z.string().nullable() }).nullable() }) }) },
+  },
+  "invitations.revoke": { tag: "organisations", summary: "Revoke an invitation", response: { status: 204 } },
+  "invitations.accept": { tag: "organisations", summary: "Accept an invitation sent to my email", body: AcceptInput, response: { status: 200, schema: z.object({ tenant: TenantView }) } },
+  "keys.list": { tag: "api keys", summary: "API keys", response: { status: 200, schema: z.object({ keys: z.array(ApiKeyView) }) } },
+  "keys.create": { tag: "api keys", summary: "Create an API key; the secret is shown once", body: KeyInput, response: { status: 201, schema: z.object({ key: ApiKeyView, secret: z.string() }) } },
+  "keys.revoke": { tag: "api keys", summary: "Revoke an API key", response: { status: 204 } },
+  "agents.list": { tag: "agents", summary: "List agents", response: { status: 200, schema: z.object({ agents: z.array(Agent) }) } },
+  "agents.create": { tag: "agents", summary: "Create an agent", body: AgentInput, response: { status: 201, schema: z.object({ agent: Agent }) } },
+  "agents.get": { tag: "agents", summary: "One agent", response: { status: 200, schema: z.object({ agent: Agent }) } },
+  "agents.update": { tag: "agents", summary: "Update an agent", body: AgentUpdate, response: { status: 200, schema: z.object({ agent: Agent }) } },
+  "agents.delete": { tag: "agents", summary: "Delete an agent and its files", response: { status: 204 } },
+  "sessions.list": {
+    tag: "sessions",
+    summary: "An agent's sessions, newest first: your own, or everyone's with ?owner=all",
+    query: { owner: { schema: SessionOwnerFilter, description: "`mine` (default): the sessions you started; `all`: everyone's, with their owners (owners and admins; audited)" } },
+    response: { status: 200, schema: z.object({ sessions: z.array(OwnedSessionSummary) }) },
+  },
+  "sessions.get": { tag: "sessions", summary: "A session's history and its owner", response: { status: 200, schema: OwnedSessionHistory } },
+  "sessions.rename": { tag: "sessions", summary: "Rename a session", body: SessionUpdate, response: { status: 200, schema: z.object({ session: OwnedSessionSummary }) } },
+  "sessions.delete": { tag: "sessions", summary: "Delete a session", response: { status: 204 } },
+  "sessions.export": { tag: "sessions", summary: "Export a session (?format=json|markdown)", response: { status: 200, schema: SessionHistory } },
+  "chat.send": { tag: "chat", summary: "Send a message; the answer is an SSE stream of RunEvents (id = seq, header X-Run-Id)", body: SendMessageInput, response: { status: 200, contentType: "text/event-stream" } },
+  "runs.events": { tag: "chat", summary: "Resume a run's stream after Last-Event-ID (or ?after=)", response: { status: 200, contentType: "text/event-stream" } },
+  "runs.abort": { tag: "chat", summary: "Abort a run", response: { status: 200, schema: RunInfo } },
+  "stream.stats": { tag: "usage", summary: "Streaming statistics of every live platform instance, with your organisation's share", response: { status: 200, schema: StreamStats } },
+  "usage.read": { tag: "usage", summary: "Token usage (?days=30)", response: { status: 200, schema: z.object({ since: z.string(), days: z.number(), totals: Usage, byAgent: z.array(Usage.extend({ agent: z.string() })) }) } },
+  "budget.read": { tag: "usage", summary: "The monthly token budget and this month's use", response: { status: 200, schema: z.object({ budget: Budget }) } },
+  "budget.update": { tag: "usage", summary: "Set the monthly token budget, null for none", body: BudgetInput, response: { status: 200, schema: z.object({ budget: Budget }) } },
+  "audit.list": { tag: "organisations", summary: "Audit log, newest first (?limit=&cursor=&action=)", response: { status: 200, schema: z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() }) } },
+};
+
+/** Every operation, in the permission table's order. */
+export const OPERATIONS: Operation[] = OPERATION_IDS.map((id) => ({ id, ...ruleOf(id), ...DESCRIPTIONS[id] }));
 
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): unknown {
   return z.toJSONSchema(schema, { io, unrepresentable: "any", target: "openapi-3.0" });
@@ -159,10 +230,16 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): unknown {
 export function buildOpenApiDocument(serverUrl: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const operation of OPERATIONS) {
-    const params: Record<string, unknown>[] = [...operation.path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: "path", required: true, schema: { type: "string" } }));
-    for (const [name, schema] of Object.entries(operation.query?.shape ?? {})) {
-      params.push({ name, in: "query", required: false, schema: jsonSchema(schema as z.ZodType, "input") });
-    }
+    const params = [
+      ...[...operation.path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: "path", required: true, schema: { type: "string" } })),
+      ...Object.entries(operation.query ?? {}).map(([name, query]) => ({
+        name,
+        in: "query",
+        required: false,
+        description: query.description,
+        schema: jsonSchema(query.schema, "input"),
+      })),
+    ];
     const responses: Record<string, unknown> = {
       [String(operation.response?.status ?? 200)]: {
         description: "Success",
@@ -175,10 +252,13 @@ export function buildOpenApiDocument(serverUrl: string): Record<string, unknown>
       default: { description: "Error: { error: { code, message } }", content: { "application/json": { schema: jsonSchema(ApiErrorBody, "output") } } },
     };
     (paths[operation.path] ??= {})[operation.method] = {
+      operationId: operation.id,
       summary: operation.summary,
+      description: `Access: ${describeAccess(operation)}`,
       tags: [operation.tag],
+      "x-workforce-access": accessExtension(operation.id),
       ...(params.length ? { parameters: params } : {}),
-      ...(operation.auth ? { security: [{ bearer: [] }] } : { security: [] }),
+      ...(operation.level === "public" ? { security: [] } : { security: [{ bearer: [] }] }),
       ...(operation.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(operation.body, "input") } } } } : {}),
       responses,
     };
@@ -188,7 +268,9 @@ export function buildOpenApiDocument(serverUrl: string): Record<string, unknown>
     info: {
       title: "Workforce platform API",
       version: "0.1.0",
-      description: "Send `Authorization: Bearer <access token or API key>`; choose the organisation with `X-Tenant-ID`. Every error is `{ error: { code, message } }`.",
+      description:
+        "Send `Authorization: Bearer <access token or API key>`; choose the organisation with `X-Tenant-ID`. Every error is `{ error: { code, message } }`. " +
+        "Each operation's `x-workforce-access` says who may call it: `level` (public, session, account, tenant), the `roles` allowed, the `apiKeyScope` a key needs (null: keys are refused), and for sessions, runs and members whose object it may be (`ownership`).",
     },
     servers: [{ url: serverUrl }],
     components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT or wf_ API key" } } },

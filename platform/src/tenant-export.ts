@@ -16,6 +16,8 @@ export interface TenantExport {
   budget: BudgetView;
   usageEvents: { runId: string; agent: string; status: string; inputTokens: number; outputTokens: number; userId: string | null; apiKeyId: string | null; createdAt: string }[];
   auditLog: { id: string; action: string; target: string; actorUserId: string | null; actorApiKeyId: string | null; details: Record<string, unknown>; createdAt: string }[];
+  /** Who started each session (decision 010); sessions without a row are nobody's. */
+  sessionOwners: { agent: string; sessionKey: string; userId: string | null; apiKeyId: string | null; createdAt: string }[];
   /** From the gateway: each agent with the full history of each of its sessions. */
   agents: { agent: Agent; sessions: SessionHistory[] }[];
 }
@@ -56,6 +58,7 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     budget: await readBudget(trx, tenantId, deps.now()),
     usage: await trx.selectFrom("usage_events").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
     audit: await trx.selectFrom("audit_log").selectAll().where("tenant_id", "=", tenantId).orderBy("seq").execute(),
+    sessionOwners: await trx.selectFrom("session_owners").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("session_key").execute(),
   }));
   const agents = await deps.gateway.listAgents(tenantId);
   const withSessions = await mapLimited(agents, 4, async (agent) => {
@@ -106,6 +109,13 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
       actorUserId: row.actor_user_id,
       actorApiKeyId: row.actor_api_key_id,
       details: row.details,
+      createdAt: row.created_at.toISOString(),
+    })),
+    sessionOwners: rows.sessionOwners.map((row) => ({
+      agent: row.agent_slug,
+      sessionKey: row.session_key,
+      userId: row.user_id,
+      apiKeyId: row.api_key_id,
       createdAt: row.created_at.toISOString(),
     })),
     agents: withSessions,

@@ -3,3 +3,4 @@ export * from "./events";
 export * from "./gateway-api";
 export * from "./sse";
 export * from "./ws-frames";
+export * from "./platform-api";

@@ -1,6 +1,6 @@
 import { AppError, UUID_PATTERN } from "@workforce/protocol";
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv, Principal, Scope } from "../app-env";
+import type { AppEnv, Scope } from "../app-env";
 import { SCOPES } from "../app-env";
 import type { Database, Role, SystemDatabase } from "../db/schema";
 import { withSystem, withUser } from "../db/scopes";
@@ -44,23 +44,6 @@ export async function listMemberships(db: Database, userId: string): Promise<{ i
   return rows.map(({ suspended_at: suspendedAt, ...tenant }) => ({ ...tenant, suspended: suspendedAt !== null }));
 }
 
-/**
- * What a member of a suspended organisation may still do: see their organisations, take the
- * data out, delete it, or leave. Everything else answers 403 `tenant_suspended`.
- */
-function allowedWhileSuspended(method: string, path: string): boolean {
-  if (/^\/api\/(me|tenants|invitations\/accept|operator(\/.*)?)$/.test(path)) return true;
-  if (method === "GET" && path === "/api/tenant/export") return true;
-  if (method === "DELETE" && (path === "/api/tenant" || path.startsWith("/api/members/"))) return true;
-  return false;
-}
-
-function refuseIfSuspended(c: Context, suspended: { reason: string | null } | null | undefined): void {
-  if (!suspended || allowedWhileSuspended(c.req.method, c.req.path)) return;
-  const reason = suspended.reason ? `: ${suspended.reason}` : "";
-  throw new AppError("tenant_suspended", `This organisation is suspended by the installation's operator${reason}. Its members can still export its data or leave it.`);
-}
-
 /** The membership `authenticate` uses: the requested tenant's, else the oldest; remembered when found. */
 async function lookUpMembership(deps: AuthenticateDeps, userId: string, requested: string | undefined): Promise<CachedMembership | undefined> {
   const row = await withUser(deps.db, userId, (trx) => {
@@ -87,15 +70,29 @@ function requestedTenant(c: Context): string | undefined {
   return requested;
 }
 
+/** `X-Tenant-ID`, or a problem with it that only operations needing an organisation report. */
+function requestedTenantOrProblem(c: Context): { requested: string | undefined; problem: AppError | undefined } {
+  try {
+    return { requested: requestedTenant(c), problem: undefined };
+  } catch (error) {
+    if (error instanceof AppError) return { requested: undefined, problem: error };
+    throw error;
+  }
+}
+
 /**
- * Authenticates the caller (access token or API key), then chooses the tenant: `X-Tenant-ID`
- * when sent (checked against the user's memberships on every request: a client-sent id is
- * never trusted), else the user's first organisation; an API key is bound to its own tenant.
+ * Authenticates the caller (access token or API key), then finds the organisation it would act
+ * in: `X-Tenant-ID` when sent (checked against the user's memberships on every request: a
+ * client-sent id is never trusted), else the user's first organisation; an API key is bound to
+ * its own tenant. Whether the operation may use it is decided per route (`operationRoutes`):
+ * account-level operations ignore a stale, foreign or malformed `X-Tenant-ID`, so a user who left
+ * their only organisation is not locked out by the id their browser still sends.
  */
 export function authenticate(deps: AuthenticateDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const token = bearerToken(c.req.header("authorization"));
-    const requested = requestedTenant(c);
+    const { requested, problem } = requestedTenantOrProblem(c);
+    if (problem) c.set("tenantProblem", problem);
     if (token.startsWith(API_KEY_PREFIX)) {
       const keyHash = hashToken(token);
       let key = deps.cache?.apiKey(keyHash);
@@ -120,8 +117,7 @@ export function authenticate(deps: AuthenticateDeps): MiddlewareHandler<AppEnv> 
       if (requested && requested !== key.tenantId) throw new AppError("forbidden", "This API key belongs to another organisation than X-Tenant-ID");
       const scopes = key.scopes.filter((scope): scope is Scope => (SCOPES as readonly string[]).includes(scope));
       c.set("principal", { type: "api-key", keyId: key.id, scopes });
-      c.set("tenant", { id: key.tenantId, role: null, suspended: key.suspended });
-      refuseIfSuspended(c, key.suspended);
+      c.set("membership", { id: key.tenantId, role: null, suspended: key.suspended });
       return next();
     }
     const user = await deps.verify(token);
@@ -131,46 +127,8 @@ export function authenticate(deps: AuthenticateDeps): MiddlewareHandler<AppEnv> 
     }
     const membership = deps.cache?.membership(user.id, requested) ?? (await lookUpMembership(deps, user.id, requested));
     c.set("principal", { type: "user", user });
-    if (membership) {
-      c.set("tenant", { id: membership.tenantId, role: membership.role, suspended: membership.suspended });
-      refuseIfSuspended(c, membership.suspended);
-    } else if (requested) throw new AppError("forbidden", "You are not a member of the organisation in X-Tenant-ID");
+    if (membership) c.set("membership", { id: membership.tenantId, role: membership.role, suspended: membership.suspended });
+    else if (requested && !problem) c.set("tenantProblem", new AppError("forbidden", "You are not a member of the organisation in X-Tenant-ID"));
     await next();
   };
-}
-
-/** The tenant chosen by `authenticate`; 403 when the user belongs to none. */
-export function tenantOf(c: Context<AppEnv>): { id: string; role: Role | null } {
-  const tenant = c.get("tenant") as AppEnv["Variables"]["tenant"] | undefined;
-  if (!tenant) throw new AppError("forbidden", "You are not a member of any organisation");
-  return tenant;
-}
-
-/** The signed-in user; API keys get 403 (account and organisation management is for people). */
-export function userOf(c: Context<AppEnv>): AuthenticatedUser {
-  const principal = c.get("principal");
-  if (principal.type !== "user") throw new AppError("forbidden", "API keys cannot use this route; sign in as a user");
-  return principal.user;
-}
-
-/** Users pass (their role governs); API keys need the scope. */
-export function requireScope(c: Context<AppEnv>, scope: Scope): void {
-  const principal: Principal = c.get("principal");
-  if (principal.type === "api-key" && !principal.scopes.includes(scope)) {
-    throw new AppError("forbidden", `This API key lacks the "${scope}" scope`);
-  }
-}
-
-/** Owner/admin routes. Keys never pass; members get 403. */
-export function requireAdmin(c: Context<AppEnv>): { tenantId: string; role: Role; user: AuthenticatedUser } {
-  const user = userOf(c);
-  const tenant = tenantOf(c);
-  if (tenant.role !== "owner" && tenant.role !== "admin") throw new AppError("forbidden", "Only owners and admins can do this");
-  return { tenantId: tenant.id, role: tenant.role, user };
-}
-
-/** The actor columns of an audit entry or usage event. */
-export function actorOf(c: Context<AppEnv>): { userId: string | null; apiKeyId: string | null } {
-  const principal = c.get("principal");
-  return principal.type === "user" ? { userId: principal.user.id, apiKeyId: null } : { userId: null, apiKeyId: principal.keyId };
 }

@@ -54,6 +54,11 @@ describe("seedFromTemplate", () => {
     expect(existsSync(path.join(dataDir, "PG_VERSION"))).toBe(false);
   });
 
+  it("ignores a template made before a migration that sorts earlier than its own (it could never apply in order)", async () => {
+    expect(await seedFromTemplate(dataDir, template, ["001-initial", "001b-inserted", "002-next"])).toBe(false);
+    expect(existsSync(path.join(dataDir, "PG_VERSION"))).toBe(false);
+  });
+
   it("does nothing without a template", async () => {
     expect(await seedFromTemplate(dataDir, undefined, [])).toBe(false);
     expect(await seedFromTemplate(dataDir, path.join(tmp, "missing"), [])).toBe(false);

@@ -41,9 +41,11 @@ export async function seedFromTemplate(dataDir: string, templateDir: string | un
   } catch {
     return false;
   }
-  // Pending migrations are applied after opening; a template with one we no longer know is unusable.
-  const known = new Set(migrations);
-  if (stamp.pgliteVersion !== installedPgliteVersion() || !stamp.migrations.every((name) => known.has(name))) return false;
+  // Pending migrations are applied after opening, so the template's must be the first of ours, in
+  // order: one we no longer know, or a later one applied before an earlier one, makes it unusable.
+  const ordered = [...migrations].sort();
+  const prefix = stamp.migrations.every((name, index) => ordered[index] === name);
+  if (stamp.pgliteVersion !== installedPgliteVersion() || !prefix) return false;
   if (!existsSync(versionPath)) return false;
   await copyTree(templateDir, dataDir, new Set([stampPath, versionPath]));
   await copyFile(versionPath, path.join(dataDir, "PG_VERSION"));

@@ -200,6 +200,16 @@ export interface SigningKeysTable {
   revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
+/** Who started a session (migration 005): a user, an API key, or (both null) nobody any more. */
+export interface SessionOwnersTable {
+  tenant_id: string;
+  agent_slug: string;
+  session_key: string;
+  user_id: string | null;
+  api_key_id: string | null;
+  created_at: CreatedAt;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -219,6 +229,7 @@ export interface DatabaseSchema {
   ttft_samples: TtftSamplesTable;
   tenant_budgets: TenantBudgetsTable;
   signing_keys: SigningKeysTable;
+  session_owners: SessionOwnersTable;
 }
 
 export type { Database, SystemDatabase, SystemTransaction, TenantTransaction, UserTransaction } from "./scopes";

@@ -1,7 +1,7 @@
 import { AgentInput, AgentUpdate, AppError, Slug } from "@workforce/protocol";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { actorOf, requireScope, tenantOf } from "../auth/authenticate";
+import { operationRoutes } from "../auth/operation-route";
 import { audit } from "../db/audit";
 import type { Database, TenantTransaction } from "../db/schema";
 import { withTenant } from "../db/scopes";
@@ -23,6 +23,7 @@ export function agentSlug(value: string): string {
 /** Agents CRUD: the gateway owns the agent; the platform keeps a row per agent for its own records. */
 export function agentRoutes(deps: AgentRoutesDeps) {
   const app = new Hono<AppEnv>();
+  const route = operationRoutes(app);
 
   const record = (trx: TenantTransaction, tenantId: string, slug: string, name: string) =>
     trx
@@ -31,49 +32,39 @@ export function agentRoutes(deps: AgentRoutesDeps) {
       .onConflict((conflict) => conflict.columns(["tenant_id", "slug"]).doUpdateSet({ name, updated_at: deps.now() }))
       .execute();
 
-  app.get("/", async (c) => {
-    requireScope(c, "agents:read");
-    return c.json({ agents: await deps.gateway.listAgents(tenantOf(c).id) });
-  });
+  route("agents.list", async (c, { tenantId }) => c.json({ agents: await deps.gateway.listAgents(tenantId) }));
 
-  app.post("/", async (c) => {
-    requireScope(c, "agents:write");
-    const tenantId = tenantOf(c).id;
+  route("agents.create", async (c, { tenantId, actor }) => {
     const input = await readJson(c, AgentInput);
     const agent = await deps.gateway.createAgent(tenantId, input);
     await withTenant(deps.db, tenantId, async (trx) => {
       await record(trx, tenantId, agent.slug, agent.name);
-      await audit(trx, { tenantId, actor: actorOf(c), action: "agent.create", target: agent.slug, details: { name: agent.name } });
+      await audit(trx, { tenantId, actor, action: "agent.create", target: agent.slug, details: { name: agent.name } });
     });
     return c.json({ agent }, 201);
   });
 
-  app.get("/:slug", async (c) => {
-    requireScope(c, "agents:read");
-    return c.json({ agent: await deps.gateway.getAgent(tenantOf(c).id, agentSlug(c.req.param("slug"))) });
-  });
+  route("agents.get", async (c, { tenantId }) => c.json({ agent: await deps.gateway.getAgent(tenantId, agentSlug(c.req.param("slug"))) }));
 
-  app.patch("/:slug", async (c) => {
-    requireScope(c, "agents:write");
-    const tenantId = tenantOf(c).id;
+  route("agents.update", async (c, { tenantId, actor }) => {
     const slug = agentSlug(c.req.param("slug"));
     const update = await readJson(c, AgentUpdate);
     const agent = await deps.gateway.updateAgent(tenantId, slug, update);
     await withTenant(deps.db, tenantId, async (trx) => {
       await record(trx, tenantId, slug, agent.name);
-      await audit(trx, { tenantId, actor: actorOf(c), action: "agent.update", target: slug, details: { fields: Object.keys(update) } });
+      await audit(trx, { tenantId, actor, action: "agent.update", target: slug, details: { fields: Object.keys(update) } });
     });
     return c.json({ agent });
   });
 
-  app.delete("/:slug", async (c) => {
-    requireScope(c, "agents:write");
-    const tenantId = tenantOf(c).id;
+  route("agents.delete", async (c, { tenantId, actor }) => {
     const slug = agentSlug(c.req.param("slug"));
     await deps.gateway.deleteAgent(tenantId, slug);
     await withTenant(deps.db, tenantId, async (trx) => {
       await trx.deleteFrom("agents").where("tenant_id", "=", tenantId).where("slug", "=", slug).execute();
-      await audit(trx, { tenantId, actor: actorOf(c), action: "agent.delete", target: slug });
+      // Its sessions went with it in the gateway.
+      await trx.deleteFrom("session_owners").where("tenant_id", "=", tenantId).where("agent_slug", "=", slug).execute();
+      await audit(trx, { tenantId, actor, action: "agent.delete", target: slug });
     });
     return c.body(null, 204);
   });

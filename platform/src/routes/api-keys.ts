@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { SCOPES, type AppEnv, type Scope } from "../app-env";
 import type { AuthCache } from "../auth/auth-cache";
-import { actorOf, requireAdmin } from "../auth/authenticate";
+import { operationRoutes } from "../auth/operation-route";
 import { newApiKey } from "../auth/api-key-secret";
 import { audit } from "../db/audit";
 import type { Database } from "../db/schema";
@@ -56,15 +56,14 @@ const COLUMNS = ["id", "name", "prefix", "scopes", "created_by", "created_at", "
 /** Per-tenant API keys (owners/admins): the secret is returned once at creation and stored only as a hash. */
 export function apiKeyRoutes(deps: { db: Database; now: () => Date; authCache?: AuthCache }) {
   const app = new Hono<AppEnv>();
+  const route = operationRoutes(app);
 
-  app.get("/", async (c) => {
-    const { tenantId } = requireAdmin(c);
+  route("keys.list", async (c, { tenantId }) => {
     const rows = await withTenant(deps.db, tenantId, (trx) => trx.selectFrom("api_keys").select(COLUMNS).orderBy("created_at", "desc").execute());
     return c.json({ keys: rows.map(toView) });
   });
 
-  app.post("/", async (c) => {
-    const { tenantId } = requireAdmin(c);
+  route("keys.create", async (c, { tenantId, actor }) => {
     const input = await readJson(c, KeyInput);
     const key = newApiKey();
     const row = await withTenant(deps.db, tenantId, async (trx) => {
@@ -76,19 +75,18 @@ export function apiKeyRoutes(deps: { db: Database; now: () => Date; authCache?: 
           prefix: key.prefix,
           key_hash: key.hash,
           scopes: [...new Set(input.scopes)],
-          created_by: actorOf(c).userId,
+          created_by: actor.userId,
           created_at: deps.now(),
         })
         .returning(COLUMNS)
         .executeTakeFirstOrThrow();
-      await audit(trx, { tenantId, actor: actorOf(c), action: "api_key.create", target: created.id, details: { name: input.name, scopes: created.scopes } });
+      await audit(trx, { tenantId, actor, action: "api_key.create", target: created.id, details: { name: input.name, scopes: created.scopes } });
       return created;
     });
     return c.json({ key: toView(row), secret: key.secret }, 201);
   });
 
-  app.delete("/:id", async (c) => {
-    const { tenantId } = requireAdmin(c);
+  route("keys.revoke", async (c, { tenantId, actor }) => {
     const id = c.req.param("id");
     if (!UUID_PATTERN.test(id)) throw new AppError("not_found", "No such API key");
     await withTenant(deps.db, tenantId, async (trx) => {
@@ -100,7 +98,7 @@ export function apiKeyRoutes(deps: { db: Database; now: () => Date; authCache?: 
         .where("revoked_at", "is", null)
         .executeTakeFirst();
       if (revoked.numUpdatedRows === 0n) throw new AppError("not_found", "No such API key");
-      await audit(trx, { tenantId, actor: actorOf(c), action: "api_key.revoke", target: id });
+      await audit(trx, { tenantId, actor, action: "api_key.revoke", target: id });
     });
     deps.authCache?.invalidateApiKey(id);
     return c.body(null, 204);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
+import { sendMessage } from "../test-support/send-message";
 import { caller, createTestPlatform, errorOf, joinAs, signUp, TEST_ORIGIN, type TestPlatform } from "../test-support/test-platform";
 import type { AuditEntryView } from "./audit-log";
 
@@ -49,8 +50,9 @@ describe("audit log", () => {
     const member = await joinAs(platform, owner, "mia@example.com", "member");
     await expectStatus(call("POST", "/api/agents", { token: owner.token, body: { name: "Ada", role: "Analyst" } }), 201);
     await expectStatus(call("PATCH", "/api/agents/ada", { token: owner.token, body: { role: "Chief analyst" } }), 200);
-    await expectStatus(call("PATCH", "/api/agents/ada/sessions/s1", { token: owner.token, body: { title: "Renamed" } }), 200);
-    await expectStatus(call("DELETE", "/api/agents/ada/sessions/s1", { token: owner.token }), 204);
+    const { sessionKey } = await sendMessage(call, { token: owner.token, agent: "ada" });
+    await expectStatus(call("PATCH", `/api/agents/ada/sessions/${sessionKey}`, { token: owner.token, body: { title: "Renamed" } }), 200);
+    await expectStatus(call("DELETE", `/api/agents/ada/sessions/${sessionKey}`, { token: owner.token }), 204);
     await expectStatus(call("DELETE", "/api/agents/ada", { token: owner.token }), 204);
     const invitation = await expectStatus(call("POST", "/api/invitations", { token: owner.token, body: { email: "ivy@example.com" } }), 201);
     const invitationId = ((await invitation.json()) as { invitation: { id: string } }).invitation.id;

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
-import { requireAdmin } from "../auth/authenticate";
+import { operationRoutes } from "../auth/operation-route";
 import type { Database } from "../db/schema";
 import { withTenant } from "../db/scopes";
 import { parseWith } from "../validation";
@@ -32,8 +32,7 @@ export interface AuditEntryView {
 /** `GET /api/audit`: the organisation's audit log, newest first, a page at a time (owners/admins). */
 export function auditRoutes(deps: { db: Database }) {
   const app = new Hono<AppEnv>();
-  app.get("/", async (c) => {
-    const { tenantId } = requireAdmin(c);
+  operationRoutes(app)("audit.list", async (c, { tenantId }) => {
     const query = parseWith(AuditQuery, c.req.query());
     const rows = await withTenant(deps.db, tenantId, (trx) => {
       let select = trx

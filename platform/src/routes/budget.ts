@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
-import { actorOf, requireAdmin, requireScope, tenantOf } from "../auth/authenticate";
+import { operationRoutes } from "../auth/operation-route";
 import { readBudget, type BudgetGuard } from "../budgets";
 import { audit } from "../db/audit";
 import type { Database } from "../db/schema";
@@ -21,18 +21,15 @@ export const BudgetInput = z.object({
 /** `/api/budget`: the organisation's monthly token budget; anyone may read it, owners and admins set it. */
 export function budgetRoutes(deps: { db: Database; now: () => Date; guard?: BudgetGuard; usage?: UsageRecorder }) {
   const app = new Hono<AppEnv>();
+  const route = operationRoutes(app);
 
-  app.get("/", async (c) => {
-    requireScope(c, "usage:read");
-    const tenantId = tenantOf(c).id;
+  route("budget.read", async (c, { tenantId }) => {
     await deps.usage?.flush();
     return c.json({ budget: await withTenant(deps.db, tenantId, (trx) => readBudget(trx, tenantId, deps.now())) });
   });
 
-  app.put("/", async (c) => {
-    const { tenantId } = requireAdmin(c);
+  route("budget.update", async (c, { tenantId, actor }) => {
     const { monthlyTokens } = await readJson(c, BudgetInput);
-    const actor = actorOf(c);
     await deps.usage?.flush();
     const budget = await withTenant(deps.db, tenantId, async (trx) => {
       const before = await trx.selectFrom("tenant_budgets").select("monthly_tokens").where("tenant_id", "=", tenantId).executeTakeFirst();

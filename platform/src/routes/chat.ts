@@ -1,8 +1,9 @@
-import { AppError, SendMessageInput, type RunEndEvent } from "@workforce/protocol";
-import { Hono, type Context } from "hono";
+import { AppError, SendMessageInput, type RunEndEvent, type RunInfo } from "@workforce/protocol";
+import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
-import { actorOf, requireScope, tenantOf } from "../auth/authenticate";
+import { operationRoutes, type Actor, type TenantAccess } from "../auth/operation-route";
+import { assertSessionAccess, relationOf, type SessionOwners } from "../chat/session-owners";
 import type { BudgetGuard } from "../budgets";
 import type { GatewayClient } from "../gateway-client";
 import { createStreamHeartbeat, proxySse } from "../sse-proxy";
@@ -15,6 +16,7 @@ export interface ChatRoutesDeps {
   budget: BudgetGuard;
   usage: UsageRecorder;
   gateway: GatewayClient;
+  owners: SessionOwners;
   stats: StreamStats;
   /** Milliseconds, for time to first token. */
   now: () => number;
@@ -38,14 +40,14 @@ function runId(value: string): string {
 /** Sending messages (SSE), resuming a run's stream and aborting it. Mounted at /api. */
 export function chatRoutes(deps: ChatRoutesDeps) {
   const app = new Hono<AppEnv>();
+  const route = operationRoutes(app);
   const heartbeat = createStreamHeartbeat(deps.heartbeatMs);
 
   /**
    * Records the run's token usage once per run (a resumed stream sees the same run-end): queued
    * for the next batch insert, and counted against the budget at once.
    */
-  const recordUsage = (c: Context<AppEnv>, tenantId: string, knownAgent: string | undefined) => {
-    const actor = actorOf(c);
+  const recordUsage = (actor: Actor, tenantId: string, knownAgent: string | undefined) => {
     return async (event: RunEndEvent, agent: string | undefined) => {
       try {
         const slug = agent ?? knownAgent ?? (await deps.gateway.getRun(tenantId, event.runId)).agent;
@@ -68,14 +70,67 @@ export function chatRoutes(deps: ChatRoutesDeps) {
     };
   };
 
-  app.post("/agents/:slug/messages", async (c) => {
-    requireScope(c, "chat");
+  /**
+   * The session a message goes to, checked against its owner (decision 010): none given → a new
+   * one of the caller's; one nobody has claimed and the gateway does not know → the caller's (of
+   * two concurrent first messages, one wins); one started elsewhere (hooks, before ownership was
+   * recorded) → owners and admins only, and it stays nobody's.
+   */
+  async function sessionFor(access: TenantAccess, slug: string, requested: string | undefined): Promise<{ key: string; fresh: boolean }> {
+    if (requested === undefined) return { key: await deps.owners.startNew(access.tenantId, slug, access.actor), fresh: true };
+    let row = await deps.owners.lookUp(access.tenantId, slug, requested);
+    if (!row && !(await sessionExists(access.tenantId, slug, requested))) row = await deps.owners.claim(access.tenantId, slug, requested, access.actor);
+    assertSessionAccess(access, relationOf(row, access.actor), { code: "session_not_found", message: `No session "${requested}"` });
+    return { key: requested, fresh: false };
+  }
+
+  async function sessionExists(tenantId: string, slug: string, key: string): Promise<boolean> {
+    try {
+      await deps.gateway.getSession(tenantId, slug, key);
+      return true;
+    } catch (error) {
+      if (error instanceof AppError && error.code === "session_not_found") return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Resuming or aborting a run is reading or writing its session: the same owner check, answered
+   * as run_not_found. Returns whom the run's usage counts for: the session's owner, whoever follows it.
+   */
+  async function authorizeRun(access: TenantAccess, info: RunInfo): Promise<Actor> {
+    const { owner, relation } = await deps.owners.authorize(access, info.agent, info.sessionKey, { code: "run_not_found", message: "No such run" });
+    if (relation === "own") return access.actor;
+    if (access.operation === "runs.events") await deps.owners.auditRead(access, info.agent, info.sessionKey, owner, { runId: info.runId });
+    return { userId: owner.type === "user" ? owner.id : null, apiKeyId: owner.type === "api-key" ? owner.id : null };
+  }
+
+  route("chat.send", async (c, access) => {
     const startedAt = deps.now();
-    const tenantId = tenantOf(c).id;
+    const { tenantId } = access;
     const slug = agentSlug(c.req.param("slug"));
     const input = await readJson(c, SendMessageInput);
     await deps.budget.assertWithinBudget(tenantId, deps.clock());
-    const { subscription } = await deps.gateway.streams.startRun(tenantId, slug, input);
+    const session = await sessionFor(access, slug, input.sessionKey);
+    let started;
+    try {
+      started = await deps.gateway.streams.startRun(tenantId, slug, { ...input, sessionKey: session.key });
+    } catch (error) {
+      if (session.fresh) await deps.owners.forget(tenantId, slug, session.key);
+      throw error;
+    }
+    const { info, subscription } = started;
+    if (info.sessionKey !== session.key) {
+      // A retried send (same idempotencyKey) answered with the run it started before, in that
+      // run's session: the new key stays unused, and the earlier session must be the caller's too.
+      if (session.fresh) await deps.owners.forget(tenantId, slug, session.key);
+      try {
+        await deps.owners.authorize(access, slug, info.sessionKey);
+      } catch (error) {
+        subscription.detach();
+        throw error;
+      }
+    }
     return proxySse({
       subscription,
       tenantId,
@@ -84,16 +139,16 @@ export function chatRoutes(deps: ChatRoutesDeps) {
       heartbeat,
       startedAt,
       now: deps.now,
-      onRunEnd: recordUsage(c, tenantId, slug),
+      onRunEnd: recordUsage(access.actor, tenantId, slug),
     });
   });
 
-  app.get("/runs/:runId/events", async (c) => {
-    requireScope(c, "chat");
-    const tenantId = tenantOf(c).id;
+  route("runs.events", async (c, access) => {
+    const { tenantId } = access;
     const id = runId(c.req.param("runId"));
     const lastEventId = c.req.header("last-event-id")?.trim();
     const after = lastEventId ? parseWith(After, lastEventId, "Last-Event-ID") : parseWith(After.default(0), c.req.query("after"), "after");
+    const usageActor = await authorizeRun(access, await deps.gateway.getRun(tenantId, id));
     const { info, subscription } = await deps.gateway.streams.subscribe(tenantId, id, after);
     return proxySse({
       subscription,
@@ -103,13 +158,14 @@ export function chatRoutes(deps: ChatRoutesDeps) {
       heartbeat,
       startedAt: deps.now(),
       now: deps.now,
-      onRunEnd: recordUsage(c, tenantId, info.agent),
+      onRunEnd: recordUsage(usageActor, tenantId, info.agent),
     });
   });
 
-  app.post("/runs/:runId/abort", async (c) => {
-    requireScope(c, "chat");
-    return c.json(await deps.gateway.abortRun(tenantOf(c).id, runId(c.req.param("runId"))));
+  route("runs.abort", async (c, access) => {
+    const id = runId(c.req.param("runId"));
+    await authorizeRun(access, await deps.gateway.getRun(access.tenantId, id));
+    return c.json(await deps.gateway.abortRun(access.tenantId, id));
   });
 
   return app;

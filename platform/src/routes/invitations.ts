@@ -3,7 +3,7 @@ import { AppError, UUID_PATTERN } from "@workforce/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
-import { actorOf, requireAdmin, userOf } from "../auth/authenticate";
+import { operationRoutes } from "../auth/operation-route";
 import { hashToken } from "../auth/refresh-token";
 import { audit } from "../db/audit";
 import type { Database, Role } from "../db/schema";
@@ -47,26 +47,25 @@ function toView(row: { id: string; email: string; role: Role; invited_by: string
  * what lets one see this much; accepting needs the verified owner of the address.
  */
 export function invitationPreviewRoutes(deps: { tenancy: Tenancy }) {
-  const app = new Hono();
-  app.post("/", async (c) => {
+  const app = new Hono<AppEnv>();
+  operationRoutes(app)("invitations.preview", async (c) => {
     const { token } = await readJson(c, AcceptInput);
     return c.json({ invitation: await deps.tenancy.previewInvitation(token) });
   });
   return app;
 }
 
-/** Invitations by email with a role (owners/admins), and accepting one (any signed-in user). */
+/** Invitations by email with a role (owners/admins), and accepting one (the confirmed owner of the invited address). */
 export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: () => Date; mail: AccountMail }) {
   const app = new Hono<AppEnv>();
+  const route = operationRoutes(app);
 
-  app.post("/accept", async (c) => {
-    const user = userOf(c);
+  route("invitations.accept", async (c, { user }) => {
     const { token } = await readJson(c, AcceptInput);
     return c.json({ tenant: await deps.tenancy.acceptInvitation(user, token) });
   });
 
-  app.get("/", async (c) => {
-    const { tenantId } = requireAdmin(c);
+  route("invitations.list", async (c, { tenantId }) => {
     const rows = await withTenant(deps.db, tenantId, (trx) =>
       trx
         .selectFrom("invitations")
@@ -80,8 +79,7 @@ export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: ()
     return c.json({ invitations: rows.map(toView) });
   });
 
-  app.post("/", async (c) => {
-    const { tenantId, role: callerRole, user } = requireAdmin(c);
+  route("invitations.create", async (c, { tenantId, role: callerRole, actor, user }) => {
     const input = await readJson(c, InvitationInput);
     if (input.role === "owner" && callerRole !== "owner") throw new AppError("forbidden", "Only owners can invite owners");
     const token = randomBytes(24).toString("base64url");
@@ -103,13 +101,13 @@ export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: ()
           email: input.email,
           role: input.role,
           token_hash: hashToken(token),
-          invited_by: actorOf(c).userId,
+          invited_by: actor.userId,
           created_at: deps.now(),
           expires_at: new Date(deps.now().getTime() + INVITATION_TTL_MS),
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      await audit(trx, { tenantId, actor: actorOf(c), action: "invitation.create", target: row.id, details: { email: input.email, role: input.role } });
+      await audit(trx, { tenantId, actor, action: "invitation.create", target: row.id, details: { email: input.email, role: input.role } });
       const tenant = await trx.selectFrom("tenants").select("name").where("id", "=", tenantId).executeTakeFirstOrThrow();
       return { invitation: row, organisation: tenant.name };
     });
@@ -123,8 +121,7 @@ export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: ()
     return c.json({ invitation: toView(invitation), delivery: deps.mail.delivery() }, 201);
   });
 
-  app.delete("/:id", async (c) => {
-    const { tenantId } = requireAdmin(c);
+  route("invitations.revoke", async (c, { tenantId, actor }) => {
     const id = c.req.param("id");
     if (!UUID_PATTERN.test(id)) throw new AppError("not_found", "No such invitation");
     await withTenant(deps.db, tenantId, async (trx) => {
@@ -137,7 +134,7 @@ export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: ()
         .where("revoked_at", "is", null)
         .executeTakeFirst();
       if (revoked.numUpdatedRows === 0n) throw new AppError("not_found", "No such invitation");
-      await audit(trx, { tenantId, actor: actorOf(c), action: "invitation.revoke", target: id });
+      await audit(trx, { tenantId, actor, action: "invitation.revoke", target: id });
     });
     return c.body(null, 204);
   });

@@ -1,6 +1,7 @@
 import { withSystem } from "../db/scopes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
+import { sendMessage } from "../test-support/send-message";
 import { caller, createTestPlatform, signUp, type TestPlatform } from "../test-support/test-platform";
 
 let gateway: FakeGateway;
@@ -9,7 +10,7 @@ let call: ReturnType<typeof caller>;
 let alice: { token: string; userId: string; tenantId: string };
 let bob: { token: string; userId: string; tenantId: string };
 let bobsColleague: { token: string; userId: string; tenantId: string };
-const b = { runId: "", invitationId: "", keyId: "", keySecret: "" };
+const b = { runId: "", sessionKey: "", invitationId: "", keyId: "", keySecret: "" };
 
 async function snapshotOfB() {
   return withSystem(platform.database.system, async (db) => ({
@@ -19,6 +20,7 @@ async function snapshotOfB() {
     keys: await db.selectFrom("api_keys").select(["id", "revoked_at"]).where("tenant_id", "=", bob.tenantId).execute(),
     tenant: await db.selectFrom("tenants").selectAll().where("id", "=", bob.tenantId).execute(),
     budget: await db.selectFrom("tenant_budgets").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
+    sessionOwners: await db.selectFrom("session_owners").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
   }));
 }
 
@@ -30,9 +32,9 @@ beforeAll(async () => {
   bob = await signUp(platform, "bob@example.com");
   bobsColleague = await signUp(platform, "carl@example.com");
   await call("POST", "/api/agents", { token: bob.token, body: { name: "Bob", role: "Builder" } });
-  const run = await call("POST", "/api/agents/bob/messages", { token: bob.token, body: { message: "hi" } });
-  b.runId = run.headers.get("x-run-id")!;
-  await run.text();
+  const run = await sendMessage(call, { token: bob.token, agent: "bob", message: "hi" });
+  b.runId = run.runId!;
+  b.sessionKey = run.sessionKey!;
   const invitation = await call("POST", "/api/invitations", { token: bob.token, body: { email: "carl@example.com", role: "member" } });
   b.invitationId = ((await invitation.json()) as { invitation: { id: string } }).invitation.id;
   const key = await call("POST", "/api/keys", { token: bob.token, body: { name: "bob's key" } });
@@ -55,10 +57,11 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
       ["PATCH", "/api/agents/bob", { name: "Hacked" }, [404]],
       ["DELETE", "/api/agents/bob", undefined, [404]],
       ["GET", "/api/agents/bob/sessions", undefined, [404]],
-      ["GET", "/api/agents/bob/sessions/s1", undefined, [404]],
-      ["GET", "/api/agents/bob/sessions/s1/export?format=markdown", undefined, [404]],
-      ["PATCH", "/api/agents/bob/sessions/s1", { title: "Hacked" }, [404]],
-      ["DELETE", "/api/agents/bob/sessions/s1", undefined, [404]],
+      ["GET", `/api/agents/bob/sessions/${b.sessionKey}`, undefined, [404]],
+      ["GET", `/api/agents/bob/sessions/${b.sessionKey}/export?format=markdown`, undefined, [404]],
+      ["PATCH", `/api/agents/bob/sessions/${b.sessionKey}`, { title: "Hacked" }, [404]],
+      ["DELETE", `/api/agents/bob/sessions/${b.sessionKey}`, undefined, [404]],
+      ["POST", "/api/agents/bob/messages", { message: "hi", sessionKey: b.sessionKey }, [404]],
       ["POST", "/api/agents/bob/messages", { message: "hi" }, [404]],
       ["GET", `/api/runs/${b.runId}/events?after=0`, undefined, [404]],
       ["POST", `/api/runs/${b.runId}/abort`, undefined, [404]],

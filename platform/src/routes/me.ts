@@ -1,7 +1,8 @@
 import { AppError } from "@workforce/protocol";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { listMemberships, userOf } from "../auth/authenticate";
+import { listMemberships } from "../auth/authenticate";
+import { operationRoutes } from "../auth/operation-route";
 import { mayCreateOrganisation, type SignupPolicy } from "../auth/signup-policy";
 import type { Database } from "../db/schema";
 import { withUser } from "../db/scopes";
@@ -17,8 +18,7 @@ export async function accountFlags(db: Database, userId: string): Promise<{ emai
 /** `GET /api/me`: who I am, my organisations, what I may do on this installation, and which model answers (from the gateway). */
 export function meRoutes(deps: { db: Database; gateway: GatewayClient; signup: SignupPolicy }) {
   const app = new Hono<AppEnv>();
-  app.get("/", async (c) => {
-    const user = userOf(c);
+  operationRoutes(app)("account.me", async (c, { user }) => {
     const [tenants, flags, health] = await Promise.all([listMemberships(deps.db, user.id), accountFlags(deps.db, user.id), deps.gateway.health()]);
     return c.json({
       user: { id: user.id, email: flags.email, emailConfirmed: flags.emailConfirmed, operator: flags.operator },

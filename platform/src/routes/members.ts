@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import type { AuthCache } from "../auth/auth-cache";
-import { actorOf, requireAdmin, tenantOf, userOf } from "../auth/authenticate";
+import { operationRoutes } from "../auth/operation-route";
 import { audit } from "../db/audit";
 import type { Database, Role, TenantTransaction } from "../db/schema";
 import { withTenant } from "../db/scopes";
@@ -38,10 +38,9 @@ async function assertAnotherOwner(trx: TenantTransaction, tenantId: string): Pro
 /** Members of the current organisation: list (any member), change role and remove (owners/admins; anyone may leave). */
 export function memberRoutes(deps: { db: Database; now: () => Date; authCache?: AuthCache }) {
   const app = new Hono<AppEnv>();
+  const route = operationRoutes(app);
 
-  app.get("/", async (c) => {
-    userOf(c);
-    const tenantId = tenantOf(c).id;
+  route("members.list", async (c, { tenantId }) => {
     const rows = await withTenant(deps.db, tenantId, (trx) =>
       trx
         .selectFrom("memberships")
@@ -55,8 +54,7 @@ export function memberRoutes(deps: { db: Database; now: () => Date; authCache?: 
     return c.json({ members });
   });
 
-  app.patch("/:userId", async (c) => {
-    const { tenantId, role: callerRole } = requireAdmin(c);
+  route("members.update", async (c, { tenantId, role: callerRole, actor }) => {
     const userId = memberId(c.req.param("userId"));
     const { role } = await readJson(c, MemberUpdate);
     const member = await withTenant(deps.db, tenantId, async (trx) => {
@@ -73,7 +71,7 @@ export function memberRoutes(deps: { db: Database; now: () => Date; authCache?: 
         .returning(["user_id", "role", "created_at"])
         .executeTakeFirstOrThrow();
       const user = await trx.selectFrom("users").select("email").where("id", "=", userId).executeTakeFirstOrThrow();
-      await audit(trx, { tenantId, actor: actorOf(c), action: "member.role_change", target: userId, details: { from: target.role, to: role } });
+      await audit(trx, { tenantId, actor, action: "member.role_change", target: userId, details: { from: target.role, to: role } });
       return { userId, email: user.email, role: updated.role, joinedAt: updated.created_at.toISOString() } satisfies MemberView;
     });
     // The member's new role applies from their next request, in this process at least.
@@ -81,18 +79,16 @@ export function memberRoutes(deps: { db: Database; now: () => Date; authCache?: 
     return c.json({ member });
   });
 
-  app.delete("/:userId", async (c) => {
-    const caller = userOf(c);
-    const tenant = tenantOf(c);
+  route("members.remove", async (c, { tenantId, role, user, actor, mayActOnOthers }) => {
     const userId = memberId(c.req.param("userId"));
-    const leaving = userId === caller.id;
-    if (!leaving) requireAdmin(c);
-    await withTenant(deps.db, tenant.id, async (trx) => {
-      const target = await findMember(trx, tenant.id, userId);
-      if (target.role === "owner" && !leaving && tenant.role !== "owner") throw new AppError("forbidden", "Only owners can remove an owner");
-      if (target.role === "owner") await assertAnotherOwner(trx, tenant.id);
-      await trx.deleteFrom("memberships").where("tenant_id", "=", tenant.id).where("user_id", "=", userId).execute();
-      await audit(trx, { tenantId: tenant.id, actor: actorOf(c), action: leaving ? "member.leave" : "member.remove", target: userId });
+    const leaving = userId === user.id;
+    if (!leaving && !mayActOnOthers) throw new AppError("forbidden", "Only owners and admins can remove someone else; you may leave (your own id)");
+    await withTenant(deps.db, tenantId, async (trx) => {
+      const target = await findMember(trx, tenantId, userId);
+      if (target.role === "owner" && !leaving && role !== "owner") throw new AppError("forbidden", "Only owners can remove an owner");
+      if (target.role === "owner") await assertAnotherOwner(trx, tenantId);
+      await trx.deleteFrom("memberships").where("tenant_id", "=", tenantId).where("user_id", "=", userId).execute();
+      await audit(trx, { tenantId, actor, action: leaving ? "member.leave" : "member.remove", target: userId });
     });
     deps.authCache?.invalidateUser(userId);
     return c.body(null, 204);

@@ -1,10 +1,11 @@
 import { AppError, UUID_PATTERN } from "@workforce/protocol";
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { sql } from "kysely";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import type { AuthCache } from "../auth/auth-cache";
-import { userOf } from "../auth/authenticate";
+import type { AuthenticatedUser } from "../auth/access-token";
+import { operationRoutes } from "../auth/operation-route";
 import { monthPeriod } from "../budgets";
 import { audit } from "../db/audit";
 import type { SystemDatabase } from "../db/schema";
@@ -34,12 +35,10 @@ export interface OperatorTenantView {
   usage: { tokens: number; runs: number; monthlyTokens: number | null };
 }
 
-/** Whether the signed-in user is the installation's operator; 403 otherwise. */
-async function requireOperator(system: SystemDatabase, c: Context<AppEnv>): Promise<{ id: string }> {
-  const user = userOf(c);
+/** The signed-in user must be the installation's operator (the permission table's `operator` level); 403 otherwise. */
+async function requireOperator(system: SystemDatabase, user: AuthenticatedUser): Promise<void> {
   const row = await withSystem(system, (trx) => trx.selectFrom("users").select("is_operator").where("id", "=", user.id).executeTakeFirst());
   if (!row?.is_operator) throw new AppError("forbidden", "Only the installation's operator can do this");
-  return user;
 }
 
 /**
@@ -50,9 +49,10 @@ async function requireOperator(system: SystemDatabase, c: Context<AppEnv>): Prom
  */
 export function operatorRoutes(deps: { system: SystemDatabase; now: () => Date; authCache?: AuthCache }) {
   const app = new Hono<AppEnv>();
+  const route = operationRoutes(app);
 
-  app.get("/tenants", async (c) => {
-    await requireOperator(deps.system, c);
+  route("operator.tenants", async (c, { user }) => {
+    await requireOperator(deps.system, user);
     const query = parseWith(OperatorTenantsQuery, c.req.query());
     const offset = Number(query.cursor ?? 0);
     const { start, end } = monthPeriod(deps.now());
@@ -91,8 +91,8 @@ export function operatorRoutes(deps: { system: SystemDatabase; now: () => Date; 
     return c.json({ tenants, nextCursor: rows.length > query.limit ? String(offset + query.limit) : null });
   });
 
-  app.patch("/tenants/:id", async (c) => {
-    const operator = await requireOperator(deps.system, c);
+  route("operator.suspend", async (c, { user: operator }) => {
+    await requireOperator(deps.system, operator);
     const id = c.req.param("id");
     if (!UUID_PATTERN.test(id)) throw new AppError("not_found", "No such organisation");
     const input = await readJson(c, SuspensionInput);

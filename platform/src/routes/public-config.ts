@@ -1,4 +1,6 @@
 import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+import { operationRoutes } from "../auth/operation-route";
 import type { SignupMode, SignupPolicy } from "../auth/signup-policy";
 
 export interface PublicConfigDeps {
@@ -17,8 +19,8 @@ export interface PublicConfig {
 
 /** `GET /api/config`: where the web app's supabase-js client should point, so one build runs anywhere. */
 export function publicConfigRoutes(deps: PublicConfigDeps) {
-  const app = new Hono();
-  app.get("/", (c) => {
+  const app = new Hono<AppEnv>();
+  operationRoutes(app)("service.config", (c) => {
     const config: PublicConfig = deps.supabase
       ? { supabaseUrl: deps.supabase.url, supabaseAnonKey: deps.supabase.anonKey ?? "", embeddedAuth: false, signup: deps.signup.mode }
       : { supabaseUrl: deps.publicUrl, supabaseAnonKey: "embedded", embeddedAuth: true, signup: deps.signup.mode };

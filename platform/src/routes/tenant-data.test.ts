@@ -2,6 +2,7 @@ import { withSystem } from "../db/scopes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TenantExport } from "../tenant-export";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
+import { sendMessage } from "../test-support/send-message";
 import { caller, createTestPlatform, errorOf, joinAs, signUp, type TestPlatform } from "../test-support/test-platform";
 
 let gateway: FakeGateway;
@@ -12,6 +13,7 @@ let owner: { token: string; userId: string; tenantId: string };
 let admin: { token: string; userId: string; tenantId: string };
 let bob: { token: string; userId: string; tenantId: string };
 let keySecret: string;
+let sessionKey: string;
 
 beforeAll(async () => {
   gateway = await startFakeGateway({ reply: "Exported words" });
@@ -23,7 +25,7 @@ beforeAll(async () => {
   bob = await signUp(platform, "bob@example.com");
   await call("POST", "/api/agents", { token: owner.token, body: { name: "Ada", role: "Analyst" } });
   await call("POST", "/api/agents", { token: bob.token, body: { name: "Bob", role: "Builder" } });
-  await (await call("POST", "/api/agents/ada/messages", { token: owner.token, body: { message: "Remember this" } })).text();
+  sessionKey = (await sendMessage(call, { token: owner.token, agent: "ada", message: "Remember this" })).sessionKey!;
   await call("PUT", "/api/budget", { token: owner.token, body: { monthlyTokens: 5000 } });
   await call("POST", "/api/invitations", { token: owner.token, body: { email: "ivy@example.com" } });
   keySecret = ((await (await call("POST", "/api/keys", { token: owner.token, body: { name: "ci" } })).json()) as { secret: string }).secret;
@@ -36,7 +38,7 @@ afterAll(async () => {
 
 async function rowsOf(tenantId: string): Promise<Record<string, number>> {
   return withSystem(platform.database.system, async (db) => {
-    const count = async (table: "memberships" | "agents" | "invitations" | "api_keys" | "usage_events" | "audit_log" | "tenant_budgets") =>
+    const count = async (table: "memberships" | "agents" | "invitations" | "api_keys" | "usage_events" | "audit_log" | "tenant_budgets" | "session_owners") =>
       (await db.selectFrom(table).select("tenant_id").where("tenant_id", "=", tenantId).execute()).length;
     return {
       tenants: (await db.selectFrom("tenants").select("id").where("id", "=", tenantId).execute()).length,
@@ -47,6 +49,7 @@ async function rowsOf(tenantId: string): Promise<Record<string, number>> {
       usage_events: await count("usage_events"),
       audit_log: await count("audit_log"),
       tenant_budgets: await count("tenant_budgets"),
+      session_owners: await count("session_owners"),
     };
   });
 }
@@ -73,7 +76,8 @@ describe("tenant export", () => {
     expect(bundle.auditLog.map((entry) => entry.action)).toEqual(["tenant.create", "invitation.create", "invitation.accept", "agent.create", "budget.update", "invitation.create", "api_key.create"]);
     expect(bundle.agents).toHaveLength(1);
     expect(bundle.agents[0]!.agent).toMatchObject({ slug: "ada", name: "Ada" });
-    expect(bundle.agents[0]!.sessions.map((session) => session.session.key)).toEqual(["s1"]);
+    expect(bundle.agents[0]!.sessions.map((session) => session.session.key)).toEqual([sessionKey]);
+    expect(bundle.sessionOwners).toEqual([{ agent: "ada", sessionKey, userId: owner.userId, apiKeyId: null, createdAt: expect.any(String) }]);
     expect(bundle.agents[0]!.sessions[0]!.entries.map((entry) => entry.type)).toEqual(["user", "assistant", "tool-result"]);
     expect(text).not.toContain(keySecret);
     expect(text).not.toMatch(/hash/i);
@@ -115,6 +119,7 @@ describe("tenant erasure", () => {
 
   it("deletes the gateway's agents and every row of the organisation, and nothing of anyone else", async () => {
     const bobBefore = await rowsOf(bob.tenantId);
+    expect((await rowsOf(owner.tenantId)).session_owners).toBe(1);
     const response = await call("DELETE", "/api/tenant", { token: owner.token, body: { confirm: "olga's organisation" } });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ deleted: { tenantId: owner.tenantId, agents: 1, gatewayData: "agents" } });
@@ -122,7 +127,7 @@ describe("tenant erasure", () => {
       ["/v1/tenant", owner.tenantId],
       ["/v1/agents/ada", owner.tenantId],
     ]);
-    expect(await rowsOf(owner.tenantId)).toEqual({ tenants: 0, memberships: 0, agents: 0, invitations: 0, api_keys: 0, usage_events: 0, audit_log: 0, tenant_budgets: 0 });
+    expect(await rowsOf(owner.tenantId)).toEqual({ tenants: 0, memberships: 0, agents: 0, invitations: 0, api_keys: 0, usage_events: 0, audit_log: 0, tenant_budgets: 0, session_owners: 0 });
     expect(await rowsOf(bob.tenantId)).toEqual(bobBefore);
     // The people remain, with no organisation left; the former admin still has their own.
     const me = (await (await call("GET", "/api/me", { token: owner.token })).json()) as { tenants: unknown[] };

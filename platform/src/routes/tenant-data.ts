@@ -2,7 +2,7 @@ import { AppError } from "@workforce/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
-import { actorOf, requireAdmin } from "../auth/authenticate";
+import { operationRoutes } from "../auth/operation-route";
 import { audit } from "../db/audit";
 import type { Database } from "../db/schema";
 import { withTenant } from "../db/scopes";
@@ -30,21 +30,19 @@ export function tenantDataRoutes(deps: {
   usage?: UsageRecorder;
 }) {
   const app = new Hono<AppEnv>();
+  const route = operationRoutes(app);
 
-  app.get("/tenant/export", async (c) => {
-    const { tenantId } = requireAdmin(c);
+  route("tenant.export", async (c, { tenantId, actor }) => {
     await deps.usage?.flush();
     const bundle = await exportTenant(deps, tenantId);
     await withTenant(deps.db, tenantId, (trx) =>
-      audit(trx, { tenantId, actor: actorOf(c), action: "tenant.export", target: tenantId, details: { agents: bundle.agents.length } }),
+      audit(trx, { tenantId, actor, action: "tenant.export", target: tenantId, details: { agents: bundle.agents.length } }),
     );
     c.header("content-disposition", `attachment; filename="workforce-${tenantId}.json"`);
     return c.json(bundle);
   });
 
-  app.delete("/tenant", async (c) => {
-    const { tenantId, role } = requireAdmin(c);
-    if (role !== "owner") throw new AppError("forbidden", "Only owners can delete the organisation");
+  route("tenant.delete", async (c, { tenantId }) => {
     const { confirm } = await readJson(c, EraseInput);
     const tenant = await withTenant(deps.db, tenantId, (trx) => trx.selectFrom("tenants").select("name").where("id", "=", tenantId).executeTakeFirstOrThrow());
     if (confirm !== tenant.name) {

@@ -4,7 +4,8 @@ import { mayCreateOrganisation, type SignupPolicy } from "../auth/signup-policy"
 import { accountFlags } from "./me";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
-import { actorOf, listMemberships, requireAdmin, userOf } from "../auth/authenticate";
+import { listMemberships } from "../auth/authenticate";
+import { operationRoutes } from "../auth/operation-route";
 import { audit } from "../db/audit";
 import type { Database } from "../db/schema";
 import { withTenant } from "../db/scopes";
@@ -16,11 +17,11 @@ export const TenantInput = z.object({ name: z.string({ message: "is required" })
 /** `/api/tenants`: my organisations and creating another; `/api/tenant`: renaming the current one. */
 export function tenantRoutes(deps: { db: Database; tenancy: Tenancy; signup: SignupPolicy }) {
   const app = new Hono<AppEnv>();
+  const route = operationRoutes(app);
 
-  app.get("/tenants", async (c) => c.json({ tenants: await listMemberships(deps.db, userOf(c).id) }));
+  route("tenants.list", async (c, { user }) => c.json({ tenants: await listMemberships(deps.db, user.id) }));
 
-  app.post("/tenants", async (c) => {
-    const user = userOf(c);
+  route("tenants.create", async (c, { user }) => {
     const { name } = await readJson(c, TenantInput);
     const flags = await accountFlags(deps.db, user.id);
     if (!mayCreateOrganisation(deps.signup, { email: flags.email, isOperator: flags.operator })) {
@@ -29,12 +30,11 @@ export function tenantRoutes(deps: { db: Database; tenancy: Tenancy; signup: Sig
     return c.json({ tenant: await deps.tenancy.createTenant(user.id, name) }, 201);
   });
 
-  app.patch("/tenant", async (c) => {
-    const { tenantId, role } = requireAdmin(c);
+  route("tenant.rename", async (c, { tenantId, role, actor }) => {
     const { name } = await readJson(c, TenantInput);
     const tenant = await withTenant(deps.db, tenantId, async (trx) => {
       const updated = await trx.updateTable("tenants").set({ name }).where("id", "=", tenantId).returning(["id", "name"]).executeTakeFirstOrThrow();
-      await audit(trx, { tenantId, actor: actorOf(c), action: "tenant.rename", target: tenantId, details: { name } });
+      await audit(trx, { tenantId, actor, action: "tenant.rename", target: tenantId, details: { name } });
       return updated;
     });
     return c.json({ tenant: { ...tenant, role } });

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { sql } from "kysely";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
-import { requireScope, tenantOf } from "../auth/authenticate";
+import { operationRoutes } from "../auth/operation-route";
 import type { Database } from "../db/schema";
 import { withTenant } from "../db/scopes";
 import type { UsageRecorder } from "../usage-recorder";
@@ -13,9 +13,7 @@ const Days = z.coerce.number({ message: "must be a number" }).int().min(1).max(3
 /** `GET /api/usage?days=30`: token usage of the organisation's runs, totals and per agent. */
 export function usageRoutes(deps: { db: Database; now: () => Date; usage?: UsageRecorder }) {
   const app = new Hono<AppEnv>();
-  app.get("/", async (c) => {
-    requireScope(c, "usage:read");
-    const tenantId = tenantOf(c).id;
+  operationRoutes(app)("usage.read", async (c, { tenantId }) => {
     const days = parseWith(Days, c.req.query("days"), "days");
     // Runs that ended here moments ago are still in the recorder's batch.
     await deps.usage?.flush();

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
@@ -15,6 +16,7 @@ import {
   type RunInfo,
   type RunEvent,
   type SessionHistory,
+  type SessionSummary,
 } from "@workforce/protocol";
 import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -35,11 +37,22 @@ export interface FakeGateway {
   url: string;
   /** Requests seen, for asserting headers. */
   requests: { method: string; path: string; tenantId: string | undefined; authorization: string | undefined }[];
-  runs: Map<string, { tenantId: string; events: RunEvent[]; done: boolean }>;
+  runs: Map<string, FakeRun>;
+  /** Creates a session the way the gateway's hooks would (no platform involved): an unowned one. */
+  createSession(tenantId: string, agent: string, key: string): void;
   close(): Promise<void>;
 }
 
 const MODEL: ModelInfo = { provider: "offline", id: "offline", offline: true };
+
+interface FakeRun {
+  tenantId: string;
+  agent: string;
+  sessionKey: string;
+  events: RunEvent[];
+  done: boolean;
+  aborted?: boolean;
+}
 
 /**
  * A small stand-in for the gateway speaking its real wire protocol (docs/gateway-api.md) on a
@@ -47,7 +60,10 @@ const MODEL: ModelInfo = { provider: "offline", id: "offline", offline: true };
  */
 export async function startFakeGateway(options: FakeGatewayOptions = {}): Promise<FakeGateway> {
   const agents = new Map<string, Map<string, Agent>>();
+  /** Sessions by `tenant/agent`, then by key. */
+  const sessions = new Map<string, Map<string, SessionSummary>>();
   const runs: FakeGateway["runs"] = new Map();
+  const idempotent = new Map<string, string>();
   const requests: FakeGateway["requests"] = [];
   const reply = options.reply ?? "Hello from the fake gateway";
   const delay = () => new Promise((resolve) => setTimeout(resolve, options.eventDelayMs ?? 0));
@@ -97,30 +113,22 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
   });
   app.delete("/v1/agents/:slug", (c) => {
     const deleted = tenantAgents(c.req.header("x-tenant-id")).delete(c.req.param("slug"));
+    sessions.delete(`${c.req.header("x-tenant-id") ?? ""}/${c.req.param("slug")}`);
     return deleted ? c.body(null, 204) : c.json(errorBody("agent_not_found", "no such agent"), 404);
   });
-  app.get("/v1/agents/:slug/sessions", (c) => {
-    const tenantId = c.req.header("x-tenant-id");
-    const agent = tenantAgents(tenantId).get(c.req.param("slug"));
-    if (!agent) return c.json(errorBody("agent_not_found", "no such agent"), 404);
-    // Every run lands in session s1; it exists once the agent has had a run.
-    const talked = [...runs.values()].some((run) => run.tenantId === tenantId && run.events.some((event) => event.type === "run-start" && event.agent === agent.slug));
-    return c.json({ sessions: talked ? [history(agent.slug).session] : [] });
-  });
-  if (options.tenantDeletion) {
-    app.delete("/v1/tenant", (c) => {
-      const tenantId = c.req.header("x-tenant-id") ?? "";
-      agents.delete(tenantId);
-      for (const [runId, run] of runs) if (run.tenantId === tenantId) runs.delete(runId);
-      return c.body(null, 204);
-    });
-  }
-
-  const history = (slug: string): SessionHistory => ({
-    session: {
-      key: "s1",
-      sessionId: "sid1",
-      title: "Who are you?",
+  const agentSessions = (tenantId: string | undefined, slug: string) => {
+    const key = `${tenantId ?? ""}/${slug}`;
+    if (!sessions.has(key)) sessions.set(key, new Map());
+    return sessions.get(key)!;
+  };
+  const openSession = (tenantId: string, slug: string, key: string, title = "Who are you?") => {
+    const list = agentSessions(tenantId, slug);
+    const existing = list.get(key);
+    if (existing) return existing;
+    const session: SessionSummary = {
+      key,
+      sessionId: `sid-${key}`,
+      title,
       createdAt: "2025-01-01T00:00:00.000Z",
       updatedAt: "2025-01-01T00:00:01.000Z",
       model: "offline",
@@ -128,7 +136,29 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       outputTokens: 5,
       messageCount: 2,
       lastMessagePreview: reply.slice(0, 40),
-    },
+    };
+    list.set(key, session);
+    return session;
+  };
+
+  app.get("/v1/agents/:slug/sessions", (c) => {
+    const tenantId = c.req.header("x-tenant-id");
+    const agent = tenantAgents(tenantId).get(c.req.param("slug"));
+    if (!agent) return c.json(errorBody("agent_not_found", "no such agent"), 404);
+    return c.json({ sessions: [...agentSessions(tenantId, agent.slug).values()].reverse() });
+  });
+  if (options.tenantDeletion) {
+    app.delete("/v1/tenant", (c) => {
+      const tenantId = c.req.header("x-tenant-id") ?? "";
+      agents.delete(tenantId);
+      for (const key of sessions.keys()) if (key.startsWith(`${tenantId}/`)) sessions.delete(key);
+      for (const [runId, run] of runs) if (run.tenantId === tenantId) runs.delete(runId);
+      return c.body(null, 204);
+    });
+  }
+
+  const history = (slug: string, session: SessionSummary): SessionHistory => ({
+    session,
     entries: [
       { type: "user", id: "e1", parentId: null, timestamp: "2025-01-01T00:00:00.000Z", content: [{ type: "text", text: "Who are you?" }] },
       {
@@ -144,20 +174,28 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       { type: "tool-result", id: "e3", parentId: "e2", timestamp: "2025-01-01T00:00:02.000Z", toolCallId: "t1", name: "read_file", output: `I am ${slug}`, isError: false },
     ],
   });
+  const findSession = (c: Context) => {
+    const tenantId = c.req.header("x-tenant-id");
+    const agent = tenantAgents(tenantId).get(c.req.param("slug") ?? "");
+    const session = agent ? agentSessions(tenantId, agent.slug).get(c.req.param("key") ?? "") : undefined;
+    return agent && session ? { agent, session, tenantId } : undefined;
+  };
   app.get("/v1/agents/:slug/sessions/:key", (c) => {
-    const agent = tenantAgents(c.req.header("x-tenant-id")).get(c.req.param("slug"));
-    if (!agent || c.req.param("key") !== "s1") return c.json(errorBody("session_not_found", "no such session"), 404);
-    return c.json(history(agent.slug));
+    const found = findSession(c);
+    if (!found) return c.json(errorBody("session_not_found", "no such session"), 404);
+    return c.json(history(found.agent.slug, found.session));
   });
   app.patch("/v1/agents/:slug/sessions/:key", async (c) => {
-    const agent = tenantAgents(c.req.header("x-tenant-id")).get(c.req.param("slug"));
-    if (!agent || c.req.param("key") !== "s1") return c.json(errorBody("session_not_found", "no such session"), 404);
+    const found = findSession(c);
+    if (!found) return c.json(errorBody("session_not_found", "no such session"), 404);
     const { title } = await c.req.json<{ title: string }>();
-    return c.json({ session: { ...history(agent.slug).session, title } });
+    found.session.title = title;
+    return c.json({ session: found.session });
   });
   app.delete("/v1/agents/:slug/sessions/:key", (c) => {
-    const agent = tenantAgents(c.req.header("x-tenant-id")).get(c.req.param("slug"));
-    if (!agent || c.req.param("key") !== "s1") return c.json(errorBody("session_not_found", "no such session"), 404);
+    const found = findSession(c);
+    if (!found) return c.json(errorBody("session_not_found", "no such session"), 404);
+    agentSessions(found.tenantId, found.agent.slug).delete(found.session.key);
     return c.body(null, 204);
   });
   app.patch("/v1/agents/:slug", async (c) => {
@@ -169,19 +207,27 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     return c.json({ agent: updated });
   });
 
-  /** Starts a run of the fake model; undefined when the agent does not exist. */
-  function startRun(tenantId: string, slug: string): string | undefined {
+  /**
+   * Starts a run of the fake model in the given session (a new one when absent or unknown, like
+   * the gateway); a repeated idempotency key returns the earlier run. Undefined when the agent does not exist.
+   */
+  function startRun(tenantId: string, slug: string, input: { sessionKey?: string; idempotencyKey?: string } = {}): string | undefined {
     if (!tenantAgents(tenantId).has(slug)) return undefined;
+    const idempotency = input.idempotencyKey ? `${tenantId}/${slug}/${input.idempotencyKey}` : undefined;
+    const earlier = idempotency ? idempotent.get(idempotency) : undefined;
+    if (earlier) return earlier;
     const runId = `run-${++runCounter}`;
+    const sessionKey = openSession(tenantId, slug, input.sessionKey ?? randomUUID()).key;
+    if (idempotency) idempotent.set(idempotency, runId);
     const at = new Date().toISOString();
     const words = reply.split(/(?= )/);
     const events: RunEvent[] = [
-      { runId, seq: 1, type: "run-start", agent: slug, sessionKey: "s1", sessionId: "sid1", model: MODEL, at },
+      { runId, seq: 1, type: "run-start", agent: slug, sessionKey, sessionId: `sid-${sessionKey}`, model: MODEL, at },
       ...words.map((delta, index): RunEvent => ({ runId, seq: index + 2, type: "text-delta", delta })),
       { runId, seq: words.length + 2, type: "usage", usage: { inputTokens: 3, outputTokens: words.length } },
       { runId, seq: words.length + 3, type: "run-end", status: "ok", usage: { inputTokens: 3, outputTokens: words.length }, at },
     ];
-    const run = { tenantId, events: [] as RunEvent[], done: false };
+    const run: FakeRun = { tenantId, agent: slug, sessionKey, events: [], done: false };
     runs.set(runId, run);
     // The run proceeds whether or not anyone is listening, like the real gateway.
     void (async () => {
@@ -196,23 +242,21 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
 
   app.post("/v1/agents/:slug/runs", async (c) => {
     const slug = c.req.param("slug");
-    const runId = startRun(c.req.header("x-tenant-id") ?? "", slug);
+    const body = await c.req.json<{ sessionKey?: string; idempotencyKey?: string }>().catch(() => ({}));
+    const runId = startRun(c.req.header("x-tenant-id") ?? "", slug, body);
     if (!runId) return c.json(errorBody("agent_not_found", `no agent ${slug}`), 404);
     c.header("x-run-id", runId);
     return streamRun(c, runs.get(runId)!, 0);
   });
 
-  const infoOf = (runId: string, run: { events: RunEvent[]; done: boolean }): RunInfo => {
-    const start = run.events.find((event) => event.type === "run-start");
-    return {
-      runId,
-      agent: start?.type === "run-start" ? start.agent : "unknown",
-      sessionKey: "s1",
-      sessionId: "sid1",
-      status: run.done ? "ok" : "running",
-      lastSeq: run.events.length,
-    };
-  };
+  const infoOf = (runId: string, run: FakeRun): RunInfo => ({
+    runId,
+    agent: run.agent,
+    sessionKey: run.sessionKey,
+    sessionId: `sid-${run.sessionKey}`,
+    status: run.aborted ? "aborted" : run.done ? "ok" : "running",
+    lastSeq: run.events.length,
+  });
 
   app.get("/v1/runs/:runId", (c) => {
     const runId = c.req.param("runId");
@@ -225,7 +269,8 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     const runId = c.req.param("runId");
     const run = runs.get(runId);
     if (!run || run.tenantId !== c.req.header("x-tenant-id")) return c.json(errorBody("run_not_found", "no such run"), 404);
-    return c.json({ runId, agent: "unknown", sessionKey: "s1", sessionId: "sid1", status: run.done ? "ok" : "aborted", lastSeq: run.events.length });
+    if (!run.done) run.aborted = true;
+    return c.json(infoOf(runId, run));
   });
 
   app.get("/v1/runs/:runId/events", (c) => {
@@ -235,7 +280,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     return streamRun(c, run, after);
   });
 
-  function streamRun(c: Context, run: { events: RunEvent[]; done: boolean }, after: number) {
+  function streamRun(c: Context, run: FakeRun, after: number) {
     c.header("content-type", "text/event-stream");
     return streamSSE(c, async (stream) => {
       let next = run.events.findIndex((event) => event.seq > after);
@@ -270,7 +315,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       const send = (frame: unknown) => {
         if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
       };
-      const forward = (run: { events: RunEvent[]; done: boolean }, after: number) =>
+      const forward = (run: FakeRun, after: number) =>
         void (async () => {
           let next = run.events.findIndex((event) => event.seq > after);
           if (next === -1) next = run.events.length;
@@ -286,10 +331,14 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
         })();
       ws.on("close", () => stop.abort());
       ws.on("message", (data: Buffer) => {
-        const frame = JSON.parse(data.toString("utf8")) as { id: string; method: string; params: { agent?: string; runId?: string; after?: number } };
+        const frame = JSON.parse(data.toString("utf8")) as {
+          id: string;
+          method: string;
+          params: { agent?: string; runId?: string; after?: number; sessionKey?: string; idempotencyKey?: string };
+        };
         const fail = (code: ErrorCode, message: string) => send({ type: "res", id: frame.id, ok: false, error: { code, message } });
         if (frame.method === "chat.send") {
-          const runId = startRun(tenantId, frame.params.agent ?? "");
+          const runId = startRun(tenantId, frame.params.agent ?? "", frame.params);
           if (!runId) return fail("agent_not_found", `no agent ${frame.params.agent}`);
           const run = runs.get(runId)!;
           send({ type: "res", id: frame.id, ok: true, payload: infoOf(runId, run) });
@@ -313,6 +362,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     url: `http://127.0.0.1:${port}`,
     requests,
     runs,
+    createSession: (tenantId, agent, key) => void openSession(tenantId, agent, key, "Started by a hook"),
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of sockets.clients) client.terminate();

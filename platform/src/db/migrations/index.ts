@@ -3,6 +3,7 @@ import { initial } from "./001-initial";
 import { tenancyAndRls } from "./002-tenancy-and-rls";
 import { clusterStatsBudgetsAudit } from "./003-cluster-stats-budgets-audit";
 import { forcedRlsAndSystemRole } from "./004-forced-rls-and-system-role";
+import { sessionOwnership } from "./005-session-ownership";
 import { signingKeys } from "./006-signing-keys";
 import { rateLimits } from "./007-rate-limits";
 import { accountsSessionsOperator } from "./008-accounts-sessions-operator";
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   "002-tenancy-and-rls": tenancyAndRls,
   "003-cluster-stats-budgets-audit": clusterStatsBudgetsAudit,
   "004-forced-rls-and-system-role": forcedRlsAndSystemRole,
+  "005-session-ownership": sessionOwnership,
   "006-signing-keys": signingKeys,
   "007-rate-limits": rateLimits,
   "008-accounts-sessions-operator": accountsSessionsOperator,

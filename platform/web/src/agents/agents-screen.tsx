@@ -3,14 +3,16 @@ import { useCallback, useEffect, useState } from "react";
 import { ApiError, toErrorDetail } from "../api/api-error";
 import { chatPath, navigate } from "../router";
 import { useServices } from "../services";
+import { useAccess } from "../tenants/use-access";
 import { ErrorMessage } from "../ui/error-message";
 import { AgentForm, agentInputFromValues, agentUpdateFromValues, valuesFromAgent, type AgentFieldErrors, type AgentFormValues } from "./agent-form";
 
 type ErrorDetail = { code: string; message: string };
 
-/** Agents of the selected organisation: list, create, edit, delete. */
+/** Agents of the selected organisation: list, and (owners and admins) create, edit, delete. */
 export function AgentsScreen({ tenantId }: { tenantId: string }) {
   const { api } = useServices();
+  const { manages } = useAccess();
   const [agents, setAgents] = useState<Agent[]>();
   const [error, setError] = useState<ErrorDetail>();
   const [creating, setCreating] = useState(false);
@@ -58,7 +60,7 @@ export function AgentsScreen({ tenantId }: { tenantId: string }) {
     }
   }
 
-  const showForm = creating || agents?.length === 0;
+  const showForm = manages && (creating || agents?.length === 0);
 
   return (
     <main className="page" id="main" tabIndex={-1}>
@@ -67,7 +69,7 @@ export function AgentsScreen({ tenantId }: { tenantId: string }) {
           <h1>Agents</h1>
           <p className="muted">The members of your AI workforce. Pick one to chat.</p>
         </div>
-        {!showForm ? (
+        {manages && !showForm ? (
           <button type="button" className="button primary" onClick={() => setCreating(true)}>
             New agent
           </button>
@@ -95,12 +97,17 @@ export function AgentsScreen({ tenantId }: { tenantId: string }) {
         <p className="muted" role="status">
           Loading agents…
         </p>
+      ) : agents.length === 0 && !manages ? (
+        <p className="notice" role="note">
+          No agents yet. Owners and admins create them; ask one of them.
+        </p>
       ) : (
         <ul className="agent-grid" aria-label="Agents">
           {agents.map((agent) => (
             <AgentCard
               key={agent.slug}
               agent={agent}
+              manages={manages}
               onChanged={(updated) => setAgents((current) => current?.map((other) => (other.slug === agent.slug ? updated : other)))}
               onDeleted={() => setAgents((current) => current?.filter((other) => other.slug !== agent.slug))}
             />
@@ -111,7 +118,8 @@ export function AgentsScreen({ tenantId }: { tenantId: string }) {
   );
 }
 
-function AgentCard({ agent, onChanged, onDeleted }: { agent: Agent; onChanged: (agent: Agent) => void; onDeleted: () => void }) {
+/** One agent: chat with it; owners and admins also edit or delete it (members get a read-only card). */
+function AgentCard({ agent, manages, onChanged, onDeleted }: { agent: Agent; manages: boolean; onChanged: (agent: Agent) => void; onDeleted: () => void }) {
   const { api } = useServices();
   const [mode, setMode] = useState<"view" | "edit" | "confirm-delete">("view");
   const [busy, setBusy] = useState(false);
@@ -191,12 +199,16 @@ function AgentCard({ agent, onChanged, onDeleted }: { agent: Agent; onChanged: (
               <button type="button" className="button primary small" onClick={() => navigate(chatPath(agent.slug))}>
                 Chat
               </button>
-              <button type="button" className="button small" onClick={() => setMode("edit")}>
-                Edit
-              </button>
-              <button type="button" className="button ghost small" onClick={() => setMode("confirm-delete")}>
-                Delete
-              </button>
+              {manages ? (
+                <>
+                  <button type="button" className="button small" onClick={() => setMode("edit")}>
+                    Edit
+                  </button>
+                  <button type="button" className="button ghost small" onClick={() => setMode("confirm-delete")}>
+                    Delete
+                  </button>
+                </>
+              ) : null}
             </div>
           )}
         </>

@@ -1,13 +1,15 @@
 import {
   Agent,
   ModelInfo,
+  OwnedSessionHistory,
+  OwnedSessionSummary,
   RunInfo,
-  SessionHistory,
   SessionSummary,
   describeZodError,
   type AgentInput,
   type AgentUpdate,
   type SendMessageInput,
+  type SessionOwnerFilter,
 } from "@workforce/protocol";
 import { z } from "zod";
 import { ApiError, errorFromResponse, networkError } from "./api-error";
@@ -143,9 +145,10 @@ export function createApiClient(options: ApiClientOptions) {
       await send(agentPath(slug), { method: "DELETE" });
     },
 
-    listSessions: async (slug: string) =>
-      (await json(z.object({ sessions: z.array(SessionSummary) }), `${agentPath(slug)}/sessions`)).sessions,
-    getSession: (slug: string, key: string) => json(SessionHistory, sessionPath(slug, key)),
+    /** The caller's own sessions, or (owners and admins) everyone's, each with its owner. */
+    listSessions: async (slug: string, owner: SessionOwnerFilter = "mine") =>
+      (await json(z.object({ sessions: z.array(OwnedSessionSummary) }), `${agentPath(slug)}/sessions${owner === "all" ? "?owner=all" : ""}`)).sessions,
+    getSession: (slug: string, key: string) => json(OwnedSessionHistory, sessionPath(slug, key)),
     renameSession: async (slug: string, key: string, title: string) =>
       (await json(z.object({ session: SessionSummary }), sessionPath(slug, key), { method: "PATCH", body: JSON.stringify({ title }) }))
         .session,

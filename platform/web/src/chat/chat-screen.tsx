@@ -3,7 +3,8 @@ import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } fr
 import { toErrorDetail } from "../api/api-error";
 import { chatPath, navigate } from "../router";
 import { useServices } from "../services";
-import { SessionsSidebar } from "../sessions/sessions-sidebar";
+import { isMine, ownerLabel, SessionsSidebar } from "../sessions/sessions-sidebar";
+import { useAccess } from "../tenants/use-access";
 import { ErrorMessage } from "../ui/error-message";
 import type { Conversation } from "./chat-types";
 import { Composer } from "./composer";
@@ -16,7 +17,11 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
   const [agent, setAgent] = useState<Agent>();
   const [agentError, setAgentError] = useState<{ code: string; message: string }>();
   const [sidebarOpen, setSidebarOpen] = useState(false);
+  const { userId, manages } = useAccess();
   const streaming = conversation.run !== undefined;
+  // Owners and admins may read a colleague's chat, never write in it (the platform refuses with 403).
+  const owner = conversation.owner;
+  const readOnly = owner !== undefined && owner.type !== "none" && !isMine(owner, userId);
 
   useEffect(() => {
     let current = true;
@@ -47,7 +52,7 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
 
   const name = agent?.name ?? slug;
   const lastMessage = conversation.messages[conversation.messages.length - 1];
-  const canRetry = !streaming && lastMessage?.role === "assistant" && (lastMessage.status === "error" || lastMessage.status === "aborted");
+  const canRetry = !readOnly && !streaming && lastMessage?.role === "assistant" && (lastMessage.status === "error" || lastMessage.status === "aborted");
 
   return (
     <main className={`chat-layout${sidebarOpen ? " sidebar-open" : ""}`} id="main" tabIndex={-1}>
@@ -57,6 +62,8 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
           activeKey={conversation.sessionKey}
           version={conversation.sessionsVersion}
           busy={streaming}
+          canSeeAll={manages}
+          userId={userId}
           onOpen={(key) => {
             setSidebarOpen(false);
             navigate(chatPath(slug, key));
@@ -98,13 +105,19 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
         <ErrorMessage error={agentError} />
         <ErrorMessage error={conversation.error} />
         <MessageList conversation={conversation} agentName={name} onRetry={canRetry ? () => void chat.retry(slug) : undefined} />
-        <Composer
-          agentName={name}
-          streaming={streaming}
-          disabled={agentError !== undefined || conversation.loadingHistory}
-          onSend={(text) => void chat.send(slug, text)}
-          onStop={() => void chat.stop(slug)}
-        />
+        {readOnly && owner ? (
+          <p className="notice read-only-note" role="note" data-testid="read-only-note">
+            Read-only: this chat belongs to {ownerLabel(owner)}. Start a new chat to talk to {name}.
+          </p>
+        ) : (
+          <Composer
+            agentName={name}
+            streaming={streaming}
+            disabled={agentError !== undefined || conversation.loadingHistory}
+            onSend={(text) => void chat.send(slug, text)}
+            onStop={() => void chat.stop(slug)}
+          />
+        )}
       </section>
     </main>
   );

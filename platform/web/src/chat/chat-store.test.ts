@@ -1,4 +1,4 @@
-import type { SessionHistory } from "@workforce/protocol";
+import type { OwnedSessionHistory } from "@workforce/protocol";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../api/api-error";
 import type { ApiClient } from "../api/client";
@@ -53,7 +53,8 @@ describe("chat store", () => {
   it("after a reload, replays the in-flight run into the session's history exactly once", async () => {
     const storage = memoryStorage();
     new InflightStorage(storage).save({ tenantId, agent: "ada", runId: "r2", lastSeq: 2, sessionKey: "s1", userText: "Again?" });
-    const history: SessionHistory = {
+    const history: OwnedSessionHistory = {
+      owner: { type: "user", id: "me", email: "me@example.com" },
       session: {
         key: "s1",
         sessionId: "id1",

@@ -132,11 +132,11 @@ export function createChatStore(options: ChatStoreOptions) {
   }
 
   async function load(key: string, agent: string, sessionKey: string): Promise<ChatMessage[] | undefined> {
-    update(key, (conversation) => ({ ...conversation, sessionKey, loadingHistory: true, error: undefined }));
+    update(key, (conversation) => ({ ...conversation, sessionKey, owner: undefined, loadingHistory: true, error: undefined }));
     try {
       const history = await api.getSession(agent, sessionKey);
       const messages = messagesFromTranscript(history.entries);
-      update(key, (conversation) => ({ ...conversation, messages, loadingHistory: false }));
+      update(key, (conversation) => ({ ...conversation, messages, owner: history.owner, loadingHistory: false }));
       return messages;
     } catch (error) {
       const notFound = error instanceof ApiError && error.code === "session_not_found";

@@ -1,4 +1,4 @@
-import type { ModelInfo, Usage } from "@workforce/protocol";
+import type { ModelInfo, SessionOwner, Usage } from "@workforce/protocol";
 
 export interface ErrorInfo {
   code: string;
@@ -57,6 +57,8 @@ export interface RunConnection {
 export interface Conversation {
   agent: string;
   sessionKey: string | undefined;
+  /** Whose the open session is, once its history loaded; undefined for a new chat (the sender's). */
+  owner: SessionOwner | undefined;
   messages: ChatMessage[];
   run: RunConnection | undefined;
   loadingHistory: boolean;
@@ -70,6 +72,7 @@ export function emptyConversation(agent: string): Conversation {
   return {
     agent,
     sessionKey: undefined,
+    owner: undefined,
     messages: [],
     run: undefined,
     loadingHistory: false,

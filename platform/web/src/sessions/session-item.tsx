@@ -8,10 +8,13 @@ import { relativeTime } from "../ui/relative-time";
 
 type Mode = "view" | "menu" | "rename" | "confirm-delete";
 
-/** One session in the sidebar: open it, or rename, export, delete it. */
+/** One session in the sidebar: open it, or rename (one's own), export, delete it. Another's shows whose it is. */
 export function SessionItem(props: {
   agent: string;
   session: SessionSummary;
+  /** Whose it is, when it is not the viewer's ("All chats"). */
+  ownerLabel: string | undefined;
+  canRename: boolean;
   active: boolean;
   disabled: boolean;
   onOpen: () => void;
@@ -71,6 +74,11 @@ export function SessionItem(props: {
             aria-current={props.active ? "true" : undefined}
           >
             <span className="session-title">{label}</span>
+            {props.ownerLabel ? (
+              <span className="session-owner muted small" data-testid="session-owner">
+                {props.ownerLabel}
+              </span>
+            ) : null}
             <span className="session-time muted small">
               <time dateTime={session.updatedAt}>{relativeTime(session.updatedAt)}</time>
             </span>
@@ -88,9 +96,11 @@ export function SessionItem(props: {
       )}
       {mode === "menu" ? (
         <div className="session-menu" role="group" aria-label={`Actions for ${label}`}>
-          <button type="button" className="button ghost small" onClick={() => setMode("rename")}>
-            Rename
-          </button>
+          {props.canRename ? (
+            <button type="button" className="button ghost small" onClick={() => setMode("rename")}>
+              Rename
+            </button>
+          ) : null}
           <button type="button" className="button ghost small" onClick={() => void act(() => exportSession(api, agent, session, "markdown"))}>
             Export Markdown
           </button>
