@@ -21,6 +21,8 @@ export async function freePort(): Promise<number> {
 }
 
 export interface RunningSystem {
+  /** Where the platform writes mails (no SMTP_URL): read them with listOutbox from platform/src/mail/outbox-store.ts. */
+  outboxDir: string;
   platformUrl: string;
   gatewayUrl: string;
   tenantDataDir: string;
@@ -49,6 +51,10 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   const tenantDataDir = options.tenantDataDir ?? (await mkdtemp(path.join(os.tmpdir(), "wf-tenants-")));
   const pgliteDataDir = options.pgliteDataDir ?? (await mkdtemp(path.join(os.tmpdir(), "wf-db-")));
   const hookToken = `test-token-${Math.random().toString(36).slice(2)}`;
+  // Mails and the master key of this system only, never the developer's ~/.workforce.
+  const privateDir = await mkdtemp(path.join(os.tmpdir(), "wf-private-"));
+  const outboxDir = path.join(privateDir, "outbox");
+  const platformUrl = `http://127.0.0.1:${platformPort}`;
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -58,6 +64,10 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     CLAWDBOT_HOOK_TOKEN: hookToken,
     TENANT_DATA_DIR: tenantDataDir,
     PGLITE_DATA_DIR: pgliteDataDir,
+    // Links in mails point where the browser goes.
+    PUBLIC_URL: platformUrl,
+    WORKFORCE_OUTBOX_DIR: outboxDir,
+    WORKFORCE_SECRET_KEY_FILE: path.join(privateDir, "secret.key"),
     OFFLINE_MODEL_DELAY_MS: "2",
     ...options.env,
   };
@@ -84,7 +94,8 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
 
   const ownsDirs = { tenant: !options.tenantDataDir, db: !options.pgliteDataDir };
   return {
-    platformUrl: `http://127.0.0.1:${platformPort}`,
+    platformUrl,
+    outboxDir,
     gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
     tenantDataDir,
     pgliteDataDir,
@@ -98,6 +109,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
       clearTimeout(timer);
       if (ownsDirs.tenant) await rm(tenantDataDir, { recursive: true, force: true });
       if (ownsDirs.db) await rm(pgliteDataDir, { recursive: true, force: true });
+      await rm(privateDir, { recursive: true, force: true });
       return code;
     },
   };

@@ -8,6 +8,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureBuilt, GATEWAY_BUNDLE, PLATFORM_BUNDLE } from "./lib/build";
+import { formatEnvHelp, PLATFORM_ENV_HELP } from "../platform/src/config-help";
 import { ConfigError, resolveEmbeddedConfig } from "./lib/embedded-config";
 import { prefixFor, startService, stopService, waitForHealthy, type Service } from "./lib/supervisor";
 
@@ -16,6 +17,20 @@ const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 const say = (line: string) => process.stdout.write(prefixFor("workforce", color) + line + "\n");
 
 async function main(): Promise<number> {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    process.stdout.write(`Usage: npm start   (the gateway and the platform together, on embedded defaults)
+
+Data lives under ~/.workforce ($XDG_DATA_HOME/workforce when set): tenants/, db/, outbox/, secret.key.
+The platform listens on 127.0.0.1 unless HOST is set; open the URL it prints.
+
+Platform variables:
+${formatEnvHelp(PLATFORM_ENV_HELP)}
+
+Gateway variables: npm run gateway -- --help
+Operator commands: npm run workforce -- --help
+`);
+    return 0;
+  }
   let config;
   try {
     config = resolveEmbeddedConfig(process.env, process.cwd());
@@ -83,6 +98,8 @@ async function main(): Promise<number> {
   const platformEnv: NodeJS.ProcessEnv = {
     ...sharedEnv,
     PORT: String(config.port),
+    WORKFORCE_OUTBOX_DIR: config.outboxDir,
+    WORKFORCE_SECRET_KEY_FILE: config.secretKeyFile,
     ...(config.databaseUrl ? {} : { PGLITE_DATA_DIR: config.pgliteDataDir }),
     WEB_DIST_DIR: webDist,
   };
@@ -109,6 +126,7 @@ async function main(): Promise<number> {
   say(`tenant data: ${config.tenantDataDir}`);
   say(config.databaseUrl ? "database: DATABASE_URL" : `database: embedded PGlite at ${config.pgliteDataDir}`);
   if (!process.env.ANTHROPIC_API_KEY) say("model: offline (set ANTHROPIC_API_KEY to use Claude)");
+  if (!config.smtp) say(`mail: no SMTP_URL, so invitations and confirmation links are kept in the outbox: ${process.env.PUBLIC_URL?.trim() || url}/outbox (files in ${config.outboxDir})`);
   say("press Ctrl-C to stop");
 
   // If either service dies on its own, stop the other and report it.

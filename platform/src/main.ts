@@ -12,6 +12,7 @@ import { createSigningKeyRing, type SigningKeyRing } from "./auth/signing-keys";
 import { loadMasterKey } from "./secrets/master-key";
 import { supabaseTokenVerifier } from "./auth/supabase-verifier";
 import { ConfigError, loadConfig } from "./config";
+import { formatEnvHelp, PLATFORM_ENV_HELP } from "./config-help";
 import { dataDirProblem, readDataDirMarker } from "./data-dir-identity";
 import { openDatabase } from "./db/open-database";
 import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "./db/stream-stats-store";
@@ -29,6 +30,16 @@ function fail(message: string): never {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    process.stdout.write(`Usage: node platform/dist/main.js   (the platform API and web app; npm start runs it with the gateway)
+
+Configured by environment variables, all optional on this machine:
+${formatEnvHelp(PLATFORM_ENV_HELP)}
+
+Operator commands: npm run workforce -- --help
+`);
+    return;
+  }
   let config;
   try {
     config = loadConfig(process.env);

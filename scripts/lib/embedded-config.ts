@@ -17,6 +17,12 @@ export interface EmbeddedConfig {
   tenantDataDir: string;
   /** PGlite directory; unused when DATABASE_URL is set. */
   pgliteDataDir: string;
+  /** Where mails go without SMTP_URL (WORKFORCE_OUTBOX_DIR), next to the database. */
+  outboxDir: string;
+  /** The master key file when WORKFORCE_SECRET_KEY is unset (WORKFORCE_SECRET_KEY_FILE), next to the database. */
+  secretKeyFile: string;
+  /** SMTP_URL is set: mails are sent, not kept in the outbox. */
+  smtp: boolean;
   databaseUrl: string | undefined;
   hookToken: string;
   /** True when the hook token was generated for this run rather than configured. */
@@ -74,6 +80,8 @@ export function resolveEmbeddedConfig(env: NodeJS.ProcessEnv, cwd: string): Embe
 
   const tenantDataDir = resolveDir("TENANT_DATA_DIR", env.TENANT_DATA_DIR, path.join(root, "tenants"), cwd, notes);
   const pgliteDataDir = resolveDir("PGLITE_DATA_DIR", env.PGLITE_DATA_DIR, path.join(root, "db"), cwd, notes);
+  const outboxDir = resolveDir("WORKFORCE_OUTBOX_DIR", env.WORKFORCE_OUTBOX_DIR, path.join(root, "outbox"), cwd, notes);
+  const secretKeyFile = resolveDir("WORKFORCE_SECRET_KEY_FILE", env.WORKFORCE_SECRET_KEY_FILE, path.join(root, "secret.key"), cwd, notes);
 
   const configuredToken = env.CLAWDBOT_HOOK_TOKEN?.trim();
   const hookToken = configuredToken || randomBytes(32).toString("base64url");
@@ -86,6 +94,9 @@ export function resolveEmbeddedConfig(env: NodeJS.ProcessEnv, cwd: string): Embe
     gatewayUrl: `http://${gatewayHost.includes(":") ? `[${gatewayHost}]` : gatewayHost}:${gatewayPort}`,
     tenantDataDir,
     pgliteDataDir,
+    outboxDir,
+    secretKeyFile,
+    smtp: Boolean(env.SMTP_URL?.trim()),
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
     hookToken,
     hookTokenGenerated: !configuredToken,

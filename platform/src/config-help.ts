@@ -1,0 +1,47 @@
+/**
+ * Every environment variable the platform reads, with its default and meaning: printed by
+ * `--help` (the platform's and `npm start`'s), and a test keeps the README's configuration table
+ * naming each of them.
+ */
+export interface EnvHelp {
+  name: string;
+  default: string;
+  description: string;
+}
+
+export const PLATFORM_ENV_HELP: readonly EnvHelp[] = [
+  { name: "PORT", default: "3000", description: "port of the platform API and web app" },
+  { name: "HOST", default: "127.0.0.1", description: "interface to bind; containers set 0.0.0.0 (then PUBLIC_URL is required and the safe defaults below apply)" },
+  { name: "PUBLIC_URL", default: "http://localhost:PORT on loopback", description: "the address browsers use: token issuer and every link in a mail" },
+  { name: "DATABASE_URL", default: "embedded PGlite", description: "Postgres connection string the platform logs in with (best a role that owns no tables)" },
+  { name: "DATABASE_MIGRATION_URL", default: "DATABASE_URL", description: "the tables' owner, used only to migrate" },
+  { name: "PGLITE_DATA_DIR", default: "~/.workforce/db", description: "the embedded database, when DATABASE_URL is unset" },
+  { name: "CLAWDBOT_GATEWAY_URL", default: "http://127.0.0.1:18789", description: "where the platform reaches the gateway" },
+  { name: "CLAWDBOT_HOOK_TOKEN", default: "unset", description: "bearer token for the gateway; must equal the gateway's" },
+  { name: "GATEWAY_WAIT_MS", default: "15000", description: "how long start-up waits for the gateway" },
+  { name: "TENANT_DATA_DIR", default: "~/.workforce/tenants", description: "absolute; must be the gateway's (checked at start-up)" },
+  { name: "WEB_DIST_DIR", default: "platform/web/dist", description: "the built web app" },
+  { name: "WORKFORCE_SIGNUP", default: "open on loopback, invite beyond", description: "who may create an account: open, invite, domains or closed" },
+  { name: "WORKFORCE_SIGNUP_DOMAINS", default: "unset", description: "comma-separated domains for WORKFORCE_SIGNUP=domains" },
+  { name: "WORKFORCE_EMAIL_CONFIRMATION", default: "optional on loopback, required beyond", description: "required: sign-in only once the address is confirmed" },
+  { name: "WORKFORCE_DEFAULT_MONTHLY_TOKENS", default: "unlimited on loopback, 1000000 beyond", description: "every new organisation's monthly token budget, or 'unlimited'" },
+  { name: "WORKFORCE_SESSION_IDLE_DAYS", default: "14", description: "a sign-in ends after this many days without use" },
+  { name: "WORKFORCE_SESSION_MAX_DAYS", default: "90", description: "a sign-in ends after this many days at the latest" },
+  { name: "WORKFORCE_TRUST_PROXY", default: "0", description: "reverse proxies in front that set X-Forwarded-For (rate limits count the client behind them)" },
+  { name: "WORKFORCE_SECRET_KEY", default: "key file", description: "master key for secrets at rest: 32 bytes, base64 (openssl rand -base64 32); the same for every platform process" },
+  { name: "WORKFORCE_SECRET_KEY_FILE", default: "~/.workforce/secret.key", description: "the master key file when WORKFORCE_SECRET_KEY is unset (created once; back it up)" },
+  { name: "SMTP_URL", default: "unset: local outbox", description: "smtp://user:pass@host:587 or smtps://…:465 for invitations, confirmations and resets" },
+  { name: "WORKFORCE_MAIL_FROM", default: "Workforce <no-reply@localhost>", description: "From of every mail" },
+  { name: "WORKFORCE_OUTBOX_DIR", default: "~/.workforce/outbox", description: "where mails are kept without SMTP_URL (shown at /outbox on this machine)" },
+  { name: "SUPABASE_URL", default: "unset: embedded auth", description: "hosted Supabase auth instead of the embedded one" },
+  { name: "SUPABASE_ANON_KEY", default: "unset", description: "handed to the web app for hosted Supabase" },
+  { name: "SUPABASE_SERVICE_KEY", default: "unset", description: "accepted; not used yet" },
+  { name: "SUPABASE_JWT_SECRET", default: "unset", description: "accept the project's legacy HS256 tokens" },
+  { name: "COMPOSIO_API_KEY", default: "unset", description: "Composio integrations (planned)" },
+];
+
+/** The variables as an aligned text table, for `--help`. */
+export function formatEnvHelp(entries: readonly EnvHelp[]): string {
+  const width = Math.max(...entries.map((entry) => entry.name.length));
+  return entries.map((entry) => `  ${entry.name.padEnd(width)}  ${entry.description} (default: ${entry.default})`).join("\n");
+}
