@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
+import { loadConfig } from "../platform/src/config";
 
 const root = path.resolve(import.meta.dirname, "..");
 const read = (file: string) => readFile(path.join(root, file), "utf8");
@@ -30,6 +31,41 @@ describe("compose.yaml", () => {
     expect(new URL(platformEnv.CLAWDBOT_GATEWAY_URL!).port).toBe("18789");
     expect(gateway.command).toEqual(expect.arrayContaining(["run", "--port", "18789", "--bind", "0.0.0.0"]));
     expect(JSON.stringify(platform.healthcheck.test)).toContain("/api/health");
+  });
+});
+
+describe("the platform's environment in compose and Kubernetes", () => {
+  /** Fills compose's `${NAME:-default}` / `${NAME:?message}` the way `docker compose` would with `.env` values. */
+  const substitute = (value: string, dotEnv: Env) =>
+    value.replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_match, name: string, kind: string | undefined, rest: string | undefined) => dotEnv[name] ?? (kind === "-" ? (rest ?? "") : ""));
+
+  it("listens beyond loopback with a public URL and a shared master key, and the platform's own config accepts it", async () => {
+    const compose = parse(await read("compose.yaml"));
+    const raw = compose.services.platform.environment as Env;
+    expect(raw.HOST).toBe("0.0.0.0");
+    expect(raw.WORKFORCE_SECRET_KEY).toMatch(/^\$\{WORKFORCE_SECRET_KEY:\?/); // required: a key file in a container would not survive it
+    const dotEnv = { CLAWDBOT_HOOK_TOKEN: "t".repeat(32), WORKFORCE_SECRET_KEY: Buffer.alloc(32, 7).toString("base64"), PUBLIC_URL: "https://workforce.example.com" };
+    const env = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, substitute(String(value), dotEnv)]));
+    const config = loadConfig(env, "/home/nobody");
+    expect(config.loopbackOnly).toBe(false);
+    expect(config.publicUrl).toBe("https://workforce.example.com");
+    // The safe defaults of a public installation.
+    expect(config.signup.mode).toBe("invite");
+    expect(config.emailConfirmation).toBe("required");
+    expect(config.defaultMonthlyTokens).toBe(1_000_000);
+    expect(config.secretKey.source).toBe("env");
+    // Without PUBLIC_URL the platform refuses to start rather than take links from Host headers.
+    expect(() => loadConfig({ ...env, PUBLIC_URL: "" }, "/home/nobody")).toThrow(/PUBLIC_URL: is required when HOST=0\.0\.0\.0/);
+
+    const platform = parseAllDocuments(await read("deploy/kubernetes/platform.yaml"))
+      .map((document) => document.toJS())
+      .find((document) => document.kind === "Deployment");
+    const kubeEnv = Object.fromEntries(
+      (platform.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: { secretKeyRef: { key: string } } }[]).map((entry) => [entry.name, entry]),
+    );
+    expect(kubeEnv.HOST?.value).toBe("0.0.0.0");
+    expect(kubeEnv.PUBLIC_URL?.value).toMatch(/^https:\/\//);
+    expect(kubeEnv.WORKFORCE_SECRET_KEY?.valueFrom?.secretKeyRef.key).toBe("WORKFORCE_SECRET_KEY");
   });
 });
 

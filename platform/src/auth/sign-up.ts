@@ -14,7 +14,7 @@ export interface SignUpInput {
 
 /**
  * Sign-up under the installation's policy (decision 012). The first account becomes the
- * operator. With an invitation token for the same address the account joins that organisation
+ * operator, its address confirmed. With an invitation token for the same address the account joins that organisation
  * (no spare organisation of its own) and its address counts as confirmed: the token was mailed
  * there. Otherwise a confirmation mail goes out; while confirmation is required the answer is
  * the user without a session, as GoTrue answers.
@@ -51,7 +51,9 @@ export function createSignUp(shared: AuthShared) {
           created_at: now(),
           updated_at: now(),
           last_sign_in_at: now(),
-          email_confirmed_at: invitation ? now() : null,
+          // The operator's own address is taken on trust: they installed it, and a fresh server
+          // has nowhere to read mail from yet (no SMTP_URL, an outbox only its machine can open).
+          email_confirmed_at: invitation || firstUser ? now() : null,
           is_operator: firstUser,
         })
         .onConflict((conflict) => conflict.column("email").doNothing())

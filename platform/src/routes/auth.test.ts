@@ -64,7 +64,8 @@ describe("embedded auth with the real @supabase/supabase-js client", () => {
     const me = await platform.app.request(`${TEST_ORIGIN}/api/me`, { headers: { authorization: `Bearer ${refreshed.data.session!.access_token}` } });
     expect(me.status).toBe(200);
     const body = (await me.json()) as { user: unknown; tenants: unknown; model: unknown };
-    expect(body.user).toEqual({ id: signUp.data.user!.id, email: "ada@example.com", emailConfirmed: false, operator: true });
+    // The installation's first account: its operator, its address taken on trust.
+    expect(body.user).toEqual({ id: signUp.data.user!.id, email: "ada@example.com", emailConfirmed: true, operator: true });
     expect(body.tenants).toEqual([{ id: expect.any(String), name: "ada's organisation", role: "owner", suspended: false }]);
     expect(body.model).toEqual({ provider: "offline", id: "offline", offline: true });
 
