@@ -56,6 +56,18 @@ describe("platform process", () => {
     expect(platform.output()).toContain("Fix:");
   });
 
+  it("refuses to start when its CLAWDBOT_HOOK_TOKEN is not the gateway's, saying so", async () => {
+    const platform = startPlatform({
+      CLAWDBOT_GATEWAY_URL: gateway.url,
+      CLAWDBOT_HOOK_TOKEN: "not-the-gateway-token",
+      TENANT_DATA_DIR: path.join(tmp, "tenants"),
+      PGLITE_DATA_DIR: path.join(tmp, "db-wrong-token"),
+    });
+    expect(await platform.exited).toBe(1);
+    expect(platform.output()).toMatch(/rejected the platform's credentials; CLAWDBOT_HOOK_TOKEN must be the same for both services/);
+    expect(platform.output()).not.toContain("not-the-gateway-token");
+  });
+
   it("rejects a relative TENANT_DATA_DIR before doing anything", async () => {
     const platform = startPlatform({ TENANT_DATA_DIR: "./tenants", CLAWDBOT_GATEWAY_URL: gateway.url });
     expect(await platform.exited).toBe(1);

@@ -43,8 +43,9 @@ describe("GET / over a real socket", () => {
       const stranger = await health(url, relayed);
       expect(stranger.status).toBe(200);
       expectNothingInternal(stranger.body);
-      // A wrong token buys nothing either.
-      expectNothingInternal((await health(url, { ...relayed, authorization: "Bearer guess" })).body);
+      // A wrong token buys nothing either: it is refused.
+      const guessed = await health(url, { ...relayed, authorization: "Bearer guess" });
+      expect(guessed).toEqual({ status: 401, body: { error: { code: "invalid_token", message: "the gateway token is wrong" } } });
     }
   });
 
@@ -59,9 +60,16 @@ describe("GET / over a real socket", () => {
 
   it("counts a wrong token on GET / like any failed authentication", async () => {
     const url = await start({ hookToken: TOKEN, authFailureLimits: { maxFailures: 2, windowMs: 60_000 } });
-    for (let attempt = 0; attempt < 2; attempt += 1) expectNothingInternal((await health(url, { authorization: "Bearer guess", "x-forwarded-for": "203.0.113.7" })).body);
+    for (let attempt = 0; attempt < 2; attempt += 1) expect((await health(url, { authorization: "Bearer guess", "x-forwarded-for": "203.0.113.7" })).status).toBe(401);
     const limited = await fetch(url.replace(/\/$/, "/v1/agents"), { headers: { authorization: "Bearer guess", "x-tenant-id": TENANT_A } });
     expect(limited.status).toBe(429);
+  });
+
+  it("refuses a wrong token even from this host, so a misconfigured platform hears it at once", async () => {
+    const url = await start({ hookToken: TOKEN });
+    const answer = await health(url, { authorization: "Bearer not-the-token" });
+    expect(answer.status).toBe(401);
+    expect(answer.body).toEqual({ error: { code: "invalid_token", message: "the gateway token is wrong" } });
   });
 
   it("without a hook token (loopback only), behaves as before for callers on this host", async () => {
