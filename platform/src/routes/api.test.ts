@@ -108,7 +108,8 @@ describe("agents and chat through the gateway", () => {
   });
 
   it("passes gateway errors through in our shape", async () => {
-    const response = await call("POST", "/api/agents", { token: ada.token, body: { name: "Ada", role: "Analyst" } });
+    // An explicit slug that is taken (a second "Ada" without one would become ada-2).
+    const response = await call("POST", "/api/agents", { token: ada.token, body: { name: "Ada", role: "Analyst", slug: "ada" } });
     expect(response.status).toBe(409);
     expect((await errorOf(response)).code).toBe("agent_exists");
   });

@@ -102,8 +102,11 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
   app.post("/v1/agents", async (c) => {
     const input = AgentInput.parse(await c.req.json());
     const list = tenantAgents(c.req.header("x-tenant-id"));
-    const slug = input.slug ?? slugify(input.name);
-    if (list.has(slug)) return c.json(errorBody("agent_exists", `agent ${slug} exists`), 409);
+    // As the real gateway: an explicit slug that is taken is refused; a derived one gets a suffix.
+    if (input.slug && list.has(input.slug)) return c.json(errorBody("agent_exists", `agent ${input.slug} exists`), 409);
+    const base = slugify(input.name);
+    let slug = input.slug ?? base;
+    for (let suffix = 2; list.has(slug); suffix += 1) slug = `${base}-${suffix}`;
     const now = new Date().toISOString();
     const agent: Agent = { ...input, slug, model: input.model ?? null, createdAt: now, updatedAt: now };
     list.set(slug, agent);
