@@ -9,6 +9,8 @@ export interface OutboxMailerOptions {
   /** The From header the .eml files carry. */
   from: string;
   now: () => Date;
+  /** Where the path and errno of a failed write go; the client is told only that it failed. */
+  logError?: (message: string, error: unknown) => void;
 }
 
 /**
@@ -30,8 +32,8 @@ export function createOutboxMailer(options: OutboxMailerOptions): Mailer {
         if (!Buffer.isBuffer(eml)) throw new Error("nodemailer returned a stream where a buffer was asked for");
         await writeOutboxMail(options.dir, { id, to: message.to, subject: message.subject, text: message.text, html: message.html, createdAt: createdAt.toISOString() }, eml);
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new AppError("mail_unavailable", `The email could not be saved to the local outbox ${options.dir}${code ? ` (${code})` : ""}`, { cause: error });
+        options.logError?.(`could not write a mail to the outbox ${options.dir}`, error);
+        throw new AppError("mail_unavailable", "The email could not be saved to the server's local outbox; the operator can find why in the platform's log", { cause: error });
       }
     },
     describe: () => `outbox ${options.dir}`,
