@@ -126,7 +126,7 @@ Operator commands: npm run workforce -- --help
   say(`tenant data: ${config.tenantDataDir}`);
   say(config.databaseUrl ? "database: DATABASE_URL" : `database: embedded PGlite at ${config.pgliteDataDir}`);
   if (!process.env.ANTHROPIC_API_KEY) say("model: offline (set ANTHROPIC_API_KEY to use Claude)");
-  if (!config.smtp) say(`mail: no SMTP_URL, so invitations and confirmation links are kept in the outbox: ${process.env.PUBLIC_URL?.trim() || url}/outbox (files in ${config.outboxDir})`);
+  if (!config.smtp) say(`mail: no SMTP_URL, so invitations and confirmation links wait in the outbox: ${url}/outbox`);
   say("press Ctrl-C to stop");
 
   // If either service dies on its own, stop the other and report it.

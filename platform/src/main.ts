@@ -146,7 +146,7 @@ Operator commands: npm run workforce -- --help
         `database ${database.kind === "pglite" ? `PGlite at ${config.pgliteDataDir}` : "Postgres"}, auth ${auth ? "embedded" : "Supabase"}, ` +
         `sign-up ${config.signup.mode}, mail ${mailer.describe()})\n`,
     );
-    if (!config.mail.smtpUrl) process.stdout.write(`platform: no SMTP_URL: mails are kept in the outbox, readable on this machine at ${config.publicUrl}/outbox\n`);
+    if (!config.mail.smtpUrl) process.stdout.write(`platform: no SMTP_URL: mails are kept in the outbox, readable from this machine at http://127.0.0.1:${info.port}/outbox\n`);
   });
   server.on("error", (error: NodeJS.ErrnoException) => {
     fail(error.code === "EADDRINUSE" ? `port ${config.port} is already in use; set PORT to a free port` : String(error));
