@@ -167,3 +167,27 @@ describe("session lifetimes", () => {
     expect(await errorOf(gone)).toMatchObject({ status: 401, code: "invalid_token" });
   });
 });
+
+describe("a refresh token used twice", () => {
+  it("signs the session out, and this process refuses its access token at once", async () => {
+    // The platform's clock decides the 10 s reuse window; the cache keeps its own, standing still.
+    let clock = Date.now();
+    const cacheClock = Date.now();
+    const platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { now: () => new Date(clock), authCache: createAuthCache({ now: () => cacheClock }) } });
+    try {
+      const user = await signedIn(platform, "leaked@example.com");
+      expect((await me(platform, user.token)).status).toBe(200);
+      expect((await user.supabase.auth.refreshSession()).error).toBeNull();
+
+      // Someone else shows up with the rotated token well after the rotation: it leaked.
+      clock += 11_000;
+      const replay = await caller(platform)("POST", "/auth/v1/token?grant_type=refresh_token", { body: { refresh_token: user.refreshToken } });
+      expect(await errorOf(replay)).toMatchObject({ status: 401, code: "invalid_token" });
+
+      expect(await errorOf(await me(platform, user.token))).toMatchObject({ status: 401, code: "invalid_token" });
+      expect((await user.supabase.auth.refreshSession()).error).toMatchObject({ status: 401 });
+    } finally {
+      await platform.close();
+    }
+  });
+});
