@@ -112,4 +112,17 @@ describe("changing the password of a sign-in older than a day", () => {
     const again = await supabase.auth.updateUser({ password: "a third password", nonce: mail.code! });
     expect(again.error).toMatchObject({ status: 400, code: "reauthentication_needed" });
   });
+
+  it("does not tell a sign-in that needs reauthentication whether a guess is the current password", async () => {
+    // Whoever holds a day-old session's access token (a shared computer, a leaked token) must
+    // not be able to test passwords here, unthrottled, by telling same_password from the rest.
+    const supabase = supabaseClient(platform);
+    expect((await supabase.auth.signUp({ email: "guarded@example.com", password: OLD })).error).toBeNull();
+    clock += 25 * 60 * 60_000;
+    const rightGuess = await supabase.auth.updateUser({ password: OLD });
+    const wrongGuess = await supabase.auth.updateUser({ password: "not the password" });
+    expect(rightGuess.error).toMatchObject({ status: 400, code: "reauthentication_needed" });
+    expect(wrongGuess.error).toMatchObject({ status: 400, code: "reauthentication_needed" });
+    expect(rightGuess.error?.message).toBe(wrongGuess.error?.message);
+  });
 });
