@@ -83,6 +83,21 @@ describe("changing the email address", () => {
     expect(again.error).toMatchObject({ status: 403, code: "otp_expired" });
   });
 
+  it("mails the new address again on resend, and only the newest code works", async () => {
+    const supabase = await signedUp("eve@example.com");
+    expect((await supabase.auth.updateUser({ email: "eve.new@example.com" })).error).toBeNull();
+    const first = await changeMail("eve.new@example.com");
+
+    expect((await supabaseClient(platform).auth.resend({ type: "email_change", email: "eve.new@example.com" })).error).toBeNull();
+    const second = await changeMail("eve.new@example.com");
+    expect(second.tokenHash).not.toBe(first.tokenHash);
+
+    expect((await supabaseClient(platform).auth.verifyOtp({ token_hash: first.tokenHash, type: "email_change" })).error).toMatchObject({ code: "otp_expired" });
+    const verified = await supabaseClient(platform).auth.verifyOtp({ email: "eve.new@example.com", token: second.code!, type: "email_change" });
+    expect(verified.error).toBeNull();
+    expect(verified.data.user?.email).toBe("eve.new@example.com");
+  });
+
   it("refuses an address another account has", async () => {
     await signedUp("cat@example.com");
     const supabase = await signedUp("dan@example.com");

@@ -73,6 +73,20 @@ describe("signing out", () => {
     expect((await laptop.supabase.auth.getSession()).data.session).toBeNull();
   });
 
+  it("from the others (scope others) keeps this session and ends the rest", async () => {
+    const laptop = await signedIn(first, "others@example.com");
+    const phone = await signedIn(first, "others@example.com");
+    const tablet = await signedIn(first, "others@example.com");
+
+    expect((await laptop.supabase.auth.signOut({ scope: "others" })).error).toBeNull();
+
+    expect((await me(first, laptop.token)).status).toBe(200);
+    expect((await laptop.supabase.auth.refreshSession()).error).toBeNull();
+    for (const other of [phone, tablet]) {
+      expect(await errorOf(await me(first, other.token))).toMatchObject({ status: 401, code: "invalid_token" });
+    }
+  });
+
   it("reaches another platform process sharing the database within the authentication cache's lifetime", async () => {
     const user = await signedIn(first, "cluster@example.com");
     // The second process has verified (and cached) the token before the sign-out.

@@ -96,6 +96,23 @@ describe("resetting a forgotten password", () => {
     expect(entries.filter((entry) => entry.to === "known@example.com" && /Reset/.test(entry.subject))).toHaveLength(1);
   });
 
+  it("expires an hour after it was mailed", async () => {
+    let clock = Date.now();
+    const dated = await createTestPlatform({ gatewayUrl: gateway.url, parts: { now: () => new Date(clock) } });
+    try {
+      expect((await supabaseClient(dated).auth.signUp({ email: "late@example.com", password: OLD })).error).toBeNull();
+      expect((await supabaseClient(dated).auth.resetPasswordForEmail("late@example.com")).error).toBeNull();
+      const mail = await latestMail(dated, "late@example.com", /Reset your Workforce password/);
+      clock += 60 * 60_000 + 1_000;
+      const late = await supabaseClient(dated).auth.verifyOtp({ token_hash: new URL(mail.link!).searchParams.get("token_hash")!, type: "recovery" });
+      expect(late.error).toMatchObject({ status: 403, code: "otp_expired" });
+      const lateCode = await supabaseClient(dated).auth.verifyOtp({ email: "late@example.com", token: mail.code!, type: "recovery" });
+      expect(lateCode.error).toMatchObject({ status: 403, code: "otp_expired" });
+    } finally {
+      await dated.close();
+    }
+  });
+
   it("stops working after five wrong codes, even for the right one", async () => {
     await signedUp("guess@example.com");
     expect((await supabaseClient(platform).auth.resetPasswordForEmail("guess@example.com")).error).toBeNull();
