@@ -83,7 +83,7 @@ describe("the installation's first account", () => {
     });
   });
 
-  it("is exactly one of two simultaneous first sign-ups", async () => {
+  it("is exactly one of several simultaneous first sign-ups", async () => {
     await withInstallation({ mode: "open", domains: [] }, async (platform) => {
       const results = await Promise.all(["one@example.com", "two@example.com", "three@example.com"].map((email) => signUp(platform, email)));
       for (const result of results) expect(result.error).toBeNull();
