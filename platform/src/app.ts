@@ -172,7 +172,7 @@ export function createApp(deps: AppDeps) {
   api.route("/", tenantDataRoutes({ db, gateway, tenancy, now, authCache, guard, usage }));
   api.route("/", memberRoutes({ db, now, authCache }));
   api.route("/", invitationRoutes({ db, tenancy, now, mail: deps.mail }));
-  api.route("/", operatorRoutes({ system: deps.system, now, authCache }));
+  api.route("/", operatorRoutes({ system: deps.system, now, authCache, usage }));
   api.route("/", apiKeyRoutes({ db, now, authCache }));
   api.route("/", auditRoutes({ db }));
   api.route("/", usageRoutes({ db, now, usage }));

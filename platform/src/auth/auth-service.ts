@@ -133,8 +133,11 @@ export function createAuthService(deps: AuthServiceDeps) {
         case "signed-out":
           throw new AppError("invalid_token", "Invalid Refresh Token: this session was signed out");
         case "expired":
+          ended([outcome.sessionId]);
           throw new AppError("session_expired", "Your session has expired; sign in again");
         case "reused":
+          // Its access tokens may be the thief's too: refused here at once, not when the cache lapses.
+          ended([outcome.sessionId]);
           throw new AppError("invalid_token", "Invalid Refresh Token: Already Used; the session was signed out for safety");
       }
     },

@@ -20,8 +20,10 @@ export type RotateOutcome =
   | { kind: "ok"; user: UserRow; sessionId: string; refreshToken: string; amr: SessionAmr }
   | { kind: "unknown" }
   | { kind: "signed-out" }
-  | { kind: "expired" }
-  | { kind: "reused" };
+  /** The session ended now (`sessionId`), at its idle or absolute lifetime. */
+  | { kind: "expired"; sessionId: string }
+  /** The session was revoked now (`sessionId`): its refresh token leaked. */
+  | { kind: "reused"; sessionId: string };
 
 export type SignOutScope = "global" | "local" | "others";
 
@@ -83,7 +85,7 @@ export function createAuthSessions(deps: { system: SystemDatabase; now: () => Da
         const revokeSession = () => trx.updateTable("auth_sessions").set({ revoked_at: now() }).where("id", "=", row.session_id).execute();
         if (expired(row)) {
           await revokeSession();
-          return { kind: "expired" };
+          return { kind: "expired", sessionId: row.session_id };
         }
         if (row.revoked) {
           const child = await trx
@@ -95,7 +97,7 @@ export function createAuthSessions(deps: { system: SystemDatabase; now: () => Da
           const recent = child && !child.revoked && now().getTime() - child.created_at.getTime() < REFRESH_REUSE_WINDOW_MS;
           if (!recent) {
             await revokeSession();
-            return { kind: "reused" };
+            return { kind: "reused", sessionId: row.session_id };
           }
         } else {
           await trx.updateTable("refresh_tokens").set({ revoked: true }).where("token_hash", "=", hash).execute();

@@ -60,16 +60,18 @@ export function createEmailFlows(shared: AuthShared) {
     const session = sessionId ? await shared.sessions.find(userId, sessionId) : undefined;
     if (!session) throw new AppError("session_not_found", "This session was signed out; sign in again", { status: 403 });
     const recent = now().getTime() - session.createdAt.getTime() < RECENT_SIGN_IN_MS;
-    const user = await withSystem(system, (trx) => trx.selectFrom("users").select(["email", "password_hash"]).where("id", "=", userId).executeTakeFirstOrThrow());
-    if (!user.password_hash.startsWith("!") && (await shared.passwords.verify(password, user.password_hash))) {
-      throw new AppError("same_password", "New password should be different from the old password.");
-    }
+    // Reauthentication comes first (as in GoTrue): otherwise same_password would tell whoever
+    // holds an old session's token, unthrottled, whether a guess is the current password.
     if (!recent) {
       if (!nonce) {
         throw new AppError("reauthentication_needed", "Changing the password of a session that signed in more than a day ago needs a code: ask for one (reauthenticate) and send it as nonce");
       }
       const consumed = await withSystem(system, (trx) => shared.oneTimeTokens.consumeCode(trx, ["reauthentication"], { userId }, nonce));
       if (!consumed) throw new AppError("reauthentication_needed", "That code is wrong or has expired; ask for a new one");
+    }
+    const user = await withSystem(system, (trx) => trx.selectFrom("users").select(["email", "password_hash"]).where("id", "=", userId).executeTakeFirstOrThrow());
+    if (!user.password_hash.startsWith("!") && (await shared.passwords.verify(password, user.password_hash))) {
+      throw new AppError("same_password", "New password should be different from the old password.");
     }
     const hash = await shared.passwords.hash(password);
     await withSystem(system, (trx) => trx.updateTable("users").set({ password_hash: hash, updated_at: now() }).where("id", "=", userId).execute());

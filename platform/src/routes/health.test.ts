@@ -64,6 +64,50 @@ describe("GET /api/health", () => {
     }
   });
 
+  it("tells a stranger only that it is ok when all is well", async () => {
+    const platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { tenantDataDir: tmp } });
+    try {
+      const response = await platform.app.request(`${TEST_ORIGIN}/api/health`);
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      expect(JSON.parse(text)).toEqual({ status: "ok" });
+      expect(text).not.toContain(tmp);
+      expect(text).not.toContain(new URL(gateway.url).host);
+    } finally {
+      await platform.close();
+    }
+  });
+
+  it("never names the gateway's address to a user who is not the operator while it is down, whatever they ask", async () => {
+    const down = await startFakeGateway();
+    await down.close();
+    const platform = await createTestPlatform({ gatewayUrl: down.url, parts: { tenantDataDir: tmp } });
+    try {
+      await signUp(platform, "operator@example.com");
+      const { token } = await signUp(platform, "member@example.com");
+      const host = new URL(down.url).host;
+      for (const [method, path, body] of [
+        ["GET", "/api/agents", undefined],
+        ["POST", "/api/agents", { name: "Ada", role: "Analyst" }],
+        ["GET", "/api/agents/ada/sessions", undefined],
+        ["POST", "/api/agents/ada/messages", { message: "Hi" }],
+        ["GET", "/api/runs/run-1/events", undefined],
+        ["GET", "/api/me", undefined],
+        ["GET", "/api/health", undefined],
+      ] as const) {
+        const response = await platform.app.request(`${TEST_ORIGIN}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        });
+        const text = await response.text();
+        expect({ path, status: response.status, leaks: text.includes(host) || text.includes(down.url) }).toEqual({ path, status: 503, leaks: false });
+      }
+    } finally {
+      await platform.close();
+    }
+  });
+
   it("is 503 degraded when the data dirs differ", async () => {
     const platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { tenantDataDir: path.join(tmp, "elsewhere") } });
     try {

@@ -83,7 +83,7 @@ export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: ()
     const input = await readJson(c, InvitationInput);
     if (input.role === "owner" && callerRole !== "owner") throw new AppError("forbidden", "Only owners can invite owners");
     const token = randomBytes(24).toString("base64url");
-    const { invitation, organisation } = await withTenant(deps.db, tenantId, async (trx) => {
+    const { invitation, organisation, replaced } = await withTenant(deps.db, tenantId, async (trx) => {
       const member = await trx
         .selectFrom("memberships")
         .innerJoin("users", "users.id", "memberships.user_id")
@@ -93,7 +93,14 @@ export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: ()
         .executeTakeFirst();
       if (member) throw new AppError("conflict", `${input.email} is already a member of this organisation`);
       // A new invitation replaces any pending one for the same address.
-      await trx.updateTable("invitations").set({ revoked_at: deps.now() }).where("email", "=", input.email).where("accepted_at", "is", null).where("revoked_at", "is", null).execute();
+      const replaced = await trx
+        .updateTable("invitations")
+        .set({ revoked_at: deps.now() })
+        .where("email", "=", input.email)
+        .where("accepted_at", "is", null)
+        .where("revoked_at", "is", null)
+        .returning("id")
+        .execute();
       const row = await trx
         .insertInto("invitations")
         .values({
@@ -109,13 +116,19 @@ export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: ()
         .executeTakeFirstOrThrow();
       await audit(trx, { tenantId, actor, action: "invitation.create", target: row.id, details: { email: input.email, role: input.role } });
       const tenant = await trx.selectFrom("tenants").select("name").where("id", "=", tenantId).executeTakeFirstOrThrow();
-      return { invitation: row, organisation: tenant.name };
+      return { invitation: row, organisation: tenant.name, replaced: replaced.map((entry) => entry.id) };
     });
-    // The link goes only to the invited address; an invitation that cannot be mailed is withdrawn.
+    // The link goes only to the invited address. An invitation that cannot be mailed is
+    // withdrawn, and the one it would have replaced (whose link was mailed earlier) stands again.
     try {
       await deps.mail.invitation(input.email, { token, organisation, inviterEmail: user.email, role: input.role });
     } catch (error) {
-      await withTenant(deps.db, tenantId, (trx) => trx.deleteFrom("invitations").where("id", "=", invitation.id).execute());
+      await withTenant(deps.db, tenantId, async (trx) => {
+        await trx.deleteFrom("invitations").where("id", "=", invitation.id).execute();
+        // Unless someone has invited the address again in the meantime.
+        const newer = await trx.selectFrom("invitations").select("id").where("email", "=", input.email).where("accepted_at", "is", null).where("revoked_at", "is", null).executeTakeFirst();
+        if (replaced.length > 0 && !newer) await trx.updateTable("invitations").set({ revoked_at: null }).where("id", "in", replaced).execute();
+      });
       throw error;
     }
     return c.json({ invitation: toView(invitation), delivery: deps.mail.delivery() }, 201);

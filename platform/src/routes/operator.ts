@@ -10,6 +10,7 @@ import { monthPeriod } from "../budgets";
 import { audit } from "../db/audit";
 import type { SystemDatabase } from "../db/schema";
 import { withSystem } from "../db/scopes";
+import type { UsageRecorder } from "../usage-recorder";
 import { parseWith, readJson } from "../validation";
 
 export const OperatorTenantsQuery = z.object({
@@ -47,7 +48,7 @@ async function requireOperator(system: SystemDatabase, user: AuthenticatedUser):
  * Cross-tenant by nature, so it runs in the system scope; each suspension is written to the
  * organisation's own audit log.
  */
-export function operatorRoutes(deps: { system: SystemDatabase; now: () => Date; authCache?: AuthCache }) {
+export function operatorRoutes(deps: { system: SystemDatabase; now: () => Date; authCache?: AuthCache; usage?: UsageRecorder }) {
   const app = new Hono<AppEnv>();
   const route = operationRoutes(app);
 
@@ -56,6 +57,8 @@ export function operatorRoutes(deps: { system: SystemDatabase; now: () => Date; 
     const query = parseWith(OperatorTenantsQuery, c.req.query());
     const offset = Number(query.cursor ?? 0);
     const { start, end } = monthPeriod(deps.now());
+    // Runs that ended on this process are batched for up to a second; count them too, as /api/usage does.
+    await deps.usage?.flush();
     const rows = await withSystem(deps.system, (trx) =>
       trx
         .selectFrom("tenants")

@@ -4,6 +4,7 @@ import { ApiErrorBody } from "@workforce/protocol";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { createClient } from "@supabase/supabase-js";
 import type { PlatformApp } from "../app";
 import type { SigningKey } from "../auth/access-token";
 import type { AuthService } from "../auth/auth-service";
@@ -161,6 +162,17 @@ export async function createTestPlatform(options: {
       await rm(outboxDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The real @supabase/supabase-js client pointed at an in-process platform, as the web app would
+ * use it (no storage between tests, no background refresh timers).
+ */
+export function supabaseClient(platform: Pick<TestPlatform, "fetch">) {
+  return createClient(TEST_ORIGIN, "embedded", {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    global: { fetch: platform.fetch },
+  });
 }
 
 /** The newest mail in a test platform's outbox to `to`, with the first link and code it carries. */
