@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listOutbox } from "../mail/outbox-store";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
-import { caller, createTestPlatform, latestMail, supabaseClient, type TestPlatform } from "../test-support/test-platform";
+import { caller, createTestPlatform, latestMail, signUp as signUpOperator, supabaseClient, type TestPlatform } from "../test-support/test-platform";
 
 const PASSWORD = "correct horse battery";
 
@@ -34,6 +34,8 @@ describe("with confirmation required", () => {
   let platform: TestPlatform;
   beforeAll(async () => {
     platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { confirmation: "required" } });
+    // The installation's first account (its operator) is confirmed from the start; the others are what this is about.
+    await signUpOperator(platform, "operator@example.com");
   });
   afterAll(async () => {
     await platform.close();
@@ -83,6 +85,7 @@ describe("with confirmation optional", () => {
   let platform: TestPlatform;
   beforeAll(async () => {
     platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { confirmation: "optional" } });
+    await signUpOperator(platform, "operator@example.com");
   });
   afterAll(async () => {
     await platform.close();

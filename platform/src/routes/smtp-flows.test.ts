@@ -7,7 +7,7 @@ import { readdir } from "node:fs/promises";
 import { createSmtpMailer } from "../mail/smtp-mailer";
 import { startTestSmtpServer, type ReceivedMail, type TestSmtpServer } from "../mail/test-smtp-server";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
-import { caller, createTestPlatform, supabaseClient, TEST_ORIGIN, type TestPlatform } from "../test-support/test-platform";
+import { caller, createTestPlatform, signUp, supabaseClient, TEST_ORIGIN, type TestPlatform } from "../test-support/test-platform";
 
 const PASSWORD = "correct horse battery";
 
@@ -26,6 +26,8 @@ beforeAll(async () => {
       confirmation: "required",
     },
   });
+  // The installation's first account (its operator) is confirmed from the start and mailed nothing.
+  await signUp(platform, "operator@example.com");
 });
 afterAll(async () => {
   await platform.close();
