@@ -148,8 +148,10 @@ export function createEmailFlows(shared: AuthShared) {
      * `POST /verify` (supabase-js `verifyOtp`): a link's `token_hash`, or an email and the typed
      * code. Confirms the address (or applies the email change) and signs the user in.
      */
-    async verify(input: VerifyInput): Promise<GoTrueSession> {
+    async verify(input: VerifyInput, context: RequestContext): Promise<GoTrueSession> {
       const kinds = VERIFY_KINDS[input.type];
+      // A link's token is 256 random bits; a typed code is six digits, so its guesses are counted.
+      if (!("token_hash" in input)) await shared.guards.codes.admit({ email: input.email, address: context.address });
       const outcome = await withSystem(system, async (trx) => {
         const consumed =
           "token_hash" in input

@@ -63,7 +63,7 @@ export function authRoutes(deps: AuthRoutesDeps) {
     return c.json(await deps.auth.refresh(body.refresh_token));
   });
 
-  app.post("/verify", async (c) => c.json(await deps.auth.verify(await readJson(c, VerifyBody))));
+  app.post("/verify", async (c) => c.json(await deps.auth.verify(await readJson(c, VerifyBody), context(c))));
 
   app.post("/recover", async (c) => {
     await deps.auth.recover((await readJson(c, EmailBody)).email, context(c));

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthGuards } from "../auth/auth-ports";
 import { createHashLimiter, type HashLimiter } from "../auth/hash-limiter";
 import { createPasswordHasher } from "../auth/password";
+import { CODE_GUARD_DEFAULTS } from "../auth/code-guard";
 import { SIGN_IN_GUARD_DEFAULTS } from "../auth/sign-in-guard";
 import { createSigningKeyRing } from "../auth/signing-keys";
 import type { OpenDatabase } from "../db/open-database";
@@ -103,6 +104,19 @@ describe("sign-in throttling", () => {
     });
     expect(result.error?.status).toBe(429);
     expect(result.error?.message).toMatch(/Too many sign-in attempts from your network; try again in \d+ minutes?/);
+  });
+
+  it("limits the 6-digit codes typed for one address, so a code cannot be worn down by asking for new ones", async () => {
+    const verify = async (address: string) =>
+      first.app.request(`${TEST_ORIGIN}/auth/v1/verify`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-forwarded-for": address },
+        body: JSON.stringify({ type: "signup", email: "victim@example.com", token: "000000" }),
+      });
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < CODE_GUARD_DEFAULTS.perEmail.limit + 1; attempt += 1) statuses.push((await verify(`198.51.100.${10 + attempt}`)).status);
+    // Each from another address: the per-email count is what stops the eleventh.
+    expect(statuses).toEqual([...Array<number>(CODE_GUARD_DEFAULTS.perEmail.limit).fill(403), 429]);
   });
 
   it("counts an unknown account like a known one, so a refusal tells nothing", async () => {

@@ -35,6 +35,7 @@ export const ROOMY_LIMITS = {
   signIn: { perAddress: ROOMY, perAccountAddress: ROOMY, perAccount: ROOMY },
   signUp: { perAddress: ROOMY },
   email: { perAddress: ROOMY, perEmail: ROOMY },
+  codes: { perAddress: ROOMY, perEmail: ROOMY },
 };
 
 export interface TestPlatform {
