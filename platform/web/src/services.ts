@@ -40,6 +40,7 @@ export function createServices(config: WebConfig): Services {
     tenantId: () => tenants.tenantId(),
     onTenantForbidden: recheck,
     onTenantSuspended: (tenantId, message) => tenants.markSuspended(tenantId, message),
+    onSessionEnded: () => void auth.client.auth.signOut({ scope: "local" }),
   });
   const chat = createChatStore({ api, tenantId: () => tenants.tenantId(), onModel: (info: ModelInfo) => model.set(info) });
   forgetAccountOnUserChange({ auth, tenants, chat, model, notices });

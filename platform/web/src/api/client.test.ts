@@ -75,6 +75,23 @@ describe("API client", () => {
     expect(suspended).toEqual([[SELECTED, message]]);
   });
 
+  it("reports an ended session (invalid_token) so the app signs out, but not an expired token, which refreshes", async () => {
+    let ended = 0;
+    let code = "token_expired";
+    const api = createApiClient({
+      baseUrl: "/api",
+      accessToken: async () => "token",
+      tenantId: () => SELECTED,
+      onSessionEnded: () => void ended++,
+      fetch: async () => json({ error: { code, message: "no" } }, 401),
+    });
+    await expect(api.me()).rejects.toMatchObject({ code: "token_expired" });
+    expect(ended).toBe(0);
+    code = "invalid_token";
+    await expect(api.listAgents()).rejects.toMatchObject({ code: "invalid_token" });
+    expect(ended).toBe(1);
+  });
+
   it("does not re-check for account calls or other errors", async () => {
     const { api, forbidden } = clientAnswering((path) => (path === "/me" ? forbiddenAnswer() : json({ error: { code: "agent_not_found", message: "no agent" } }, 404)));
     await expect(api.me()).rejects.toBeInstanceOf(ApiError);

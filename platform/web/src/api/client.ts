@@ -54,6 +54,12 @@ export interface ApiClientOptions {
    * it (perhaps while the app was open). The message carries the operator's reason.
    */
   onTenantSuspended?: (tenantId: string, message: string) => void;
+  /**
+   * Told when the platform refuses the access token as `invalid_token`: its session ended (signed
+   * out everywhere, a password change elsewhere) or its signing key was revoked. Refreshing cannot
+   * help, so the app signs out. (An expired token is `token_expired`, which supabase-js refreshes.)
+   */
+  onSessionEnded?: () => void;
   fetch?: typeof fetch;
 }
 
@@ -91,6 +97,7 @@ export function createApiClient(options: ApiClientOptions) {
       const error = await errorFromResponse(response);
       if (scope === "tenant" && error.status === 403 && error.code === "forbidden") await options.onTenantForbidden?.(tenantId);
       if (scope === "tenant" && tenantId && error.code === "tenant_suspended") options.onTenantSuspended?.(tenantId, error.message);
+      if (token && error.status === 401 && error.code === "invalid_token") options.onSessionEnded?.();
       throw error;
     }
     return response;

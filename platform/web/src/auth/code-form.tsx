@@ -35,7 +35,7 @@ export function CodeForm({ email, type, submitLabel = "Confirm" }: { email: stri
   }
 
   return (
-    <form className="inline-form code-form" onSubmit={(event) => void submit(event)} noValidate aria-label="Code from the email">
+    <form className="inline-form code-form" onSubmit={(event) => void submit(event)} noValidate aria-label="Confirm by code">
       <div className="field grow">
         <label htmlFor={id}>Code from the email</label>
         <input

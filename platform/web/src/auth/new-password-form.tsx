@@ -43,7 +43,7 @@ export function NewPasswordForm({ submitLabel, onSaved }: { submitLabel: string;
   }
 
   return (
-    <form className="form" onSubmit={submit} noValidate aria-label="New password">
+    <form className="form" onSubmit={submit} noValidate aria-label="Set password">
       <div className="field">
         <label htmlFor={`${id}-password`}>New password</label>
         <input
