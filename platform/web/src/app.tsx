@@ -17,9 +17,10 @@ import { useServices } from "./services";
 import { TeamScreen } from "./team/team-screen";
 import { CreateOrganisationForm } from "./tenants/create-organisation-form";
 import { loadWorkspace } from "./tenants/load-workspace";
+import { SuspendedScreen } from "./tenants/suspended-screen";
 import { SuspensionBanner } from "./tenants/suspension-banner";
 import { TenantSwitcher } from "./tenants/tenant-switcher";
-import type { Workspace, WorkspaceUser } from "./tenants/tenant-store";
+import { currentTenant, type Workspace, type WorkspaceUser } from "./tenants/tenant-store";
 import { ErrorMessage } from "./ui/error-message";
 import { Link } from "./ui/link";
 import { MainNav } from "./ui/main-nav";
@@ -125,7 +126,8 @@ function SignedIn({ session }: { session: Session }) {
           Loading your workspace…
         </p>
       ) : (
-        <Screen route={route} workspace={workspace} tenantId={tenantState.tenantId} />
+        // Suspending or lifting remounts the screen, so it loads again what was refused (or is now).
+        <Screen key={currentTenant(tenantState)?.suspended ? "suspended" : "active"} route={route} workspace={workspace} tenantId={tenantState.tenantId} />
       )}
     </div>
   );
@@ -136,6 +138,11 @@ function Screen({ route, workspace, tenantId }: { route: Route; workspace: Works
   if (route.screen === "account") return <AccountScreen />;
   if (route.screen === "operator") return <OperatorScreen operator={workspace.user.operator} />;
   if (!tenantId) return <Welcome workspace={workspace} />;
+  const tenant = workspace.tenants.find((candidate) => candidate.id === tenantId);
+  // Suspended: the chat stays (its composer turned off); the other screens would only show refusals.
+  if (tenant?.suspended && (route.screen === "agents" || route.screen === "team" || route.screen === "keys" || route.screen === "usage")) {
+    return <SuspendedScreen screen={route.screen} organisation={tenant.name} />;
+  }
   switch (route.screen) {
     case "chat":
       return <ChatScreen key={`${tenantId}/${route.agent}`} agent={route.agent} session={route.session} tenantId={tenantId} />;

@@ -24,13 +24,13 @@ export function OperatorTable(props: {
               </th>
               <th scope="col">Owners</th>
               <th scope="col" className="number">
-                Tokens this month
+                Tokens (month)
               </th>
               <th scope="col" className="number">
                 Runs
               </th>
               <th scope="col" className="number">
-                Monthly budget
+                Budget
               </th>
               <th scope="col">Status</th>
               <th scope="col">
@@ -46,12 +46,14 @@ export function OperatorTable(props: {
                 <td className="owners">{tenant.owners.length > 0 ? tenant.owners.join(", ") : "—"}</td>
                 <td className="number">{formatNumber(tenant.usage.tokens)}</td>
                 <td className="number">{formatNumber(tenant.usage.runs)}</td>
-                <td className="number">{tenant.usage.monthlyTokens === null ? "Unlimited" : formatNumber(tenant.usage.monthlyTokens)}</td>
+                <td className="number">{tenant.usage.monthlyTokens === null ? "Unlimited" : `${formatNumber(tenant.usage.monthlyTokens)} / month`}</td>
                 <td className="status" data-testid="operator-status">
                   {tenant.suspended ? (
                     <>
                       <span className="badge badge-danger">Suspended</span>{" "}
-                      <span className="muted small">since {new Date(tenant.suspended.at).toLocaleString()}</span>
+                      <span className="muted small" title={new Date(tenant.suspended.at).toLocaleString()}>
+                        since {new Date(tenant.suspended.at).toLocaleDateString()}
+                      </span>
                       {tenant.suspended.reason ? <span className="suspension-reason small">{tenant.suspended.reason}</span> : null}
                     </>
                   ) : (

@@ -1,4 +1,4 @@
-import { useState, useSyncExternalStore } from "react";
+import { useEffect, useState, useSyncExternalStore } from "react";
 import { toErrorDetail } from "../api/api-error";
 import { navigate } from "../router";
 import { useServices } from "../services";
@@ -22,6 +22,20 @@ export function SuspensionBanner({ workspace }: { workspace: Workspace }) {
   const [leaving, setLeaving] = useState(false);
   const [busy, setBusy] = useState<"check" | "export" | "leave">();
   const [error, setError] = useState<{ code: string; message: string }>();
+  const tenantId = tenant?.suspended ? tenant.id : undefined;
+  const known = tenantId !== undefined && state.suspensions[tenantId] !== undefined;
+
+  // `/api/me` says only *that* it is suspended; the reason comes with the 403 of any organisation
+  // call (the API client records it). The screens make none while suspended, so ask once here.
+  useEffect(() => {
+    if (!tenantId || known) return;
+    api.listMembers().then(
+      // Answered: the suspension was lifted meanwhile.
+      () => void loadWorkspace(services, workspace.user, { quiet: true }),
+      () => undefined,
+    );
+  }, [api, services, workspace.user, tenantId, known]);
+
   if (!tenant?.suspended) return null;
   const message = state.suspensions[tenant.id] ?? "The installation's operator suspended this organisation: its agents and chats are unavailable until the suspension is lifted.";
 
@@ -39,6 +53,8 @@ export function SuspensionBanner({ workspace }: { workspace: Workspace }) {
         await loadWorkspace(services, workspace.user, { quiet: true });
         navigate("/");
       } else {
+        // Chats that failed to load while suspended would stay empty after a lift: forget them first.
+        services.chat.reset();
         await loadWorkspace(services, workspace.user, { quiet: true });
       }
     } catch (thrown) {
