@@ -62,7 +62,7 @@ describe.runIf(chromiumPath)("roles in the web app", () => {
     await owner.getByLabel("Invite as").selectOption(role);
     await owner.getByRole("button", { name: "Invite", exact: true }).click();
     await owner.getByTestId("invitation-sent").filter({ hasText: `Invitation sent to ${email}` }).waitFor();
-    await owner.getByRole("button", { name: "OK" }).click();
+    await owner.getByRole("button", { name: "Done" }).click();
     return linkIn(await waitForMail(system, { to: email, subject: SUBJECTS.invitation }));
   }
 

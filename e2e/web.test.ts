@@ -321,7 +321,7 @@ describe.runIf(chromiumPath)("web app in Chromium", () => {
       await page.reload();
       const error = page.getByTestId("error").filter({ hasText: "gateway_unavailable" });
       await error.waitFor({ timeout: 10_000 });
-      expect(await error.textContent()).toMatch(/gateway .* is not reachable/i);
+      expect(await error.textContent()).toMatch(/gateway.* is not reachable/i);
       // The platform's own screens keep working.
       await nav(page, "Team");
       await page.getByTestId("member-row").filter({ hasText: "gateway-down@example.com" }).waitFor();

@@ -136,7 +136,7 @@ function InvitationSent({ created, onDone }: { created: CreatedInvitation; onDon
         </p>
       ) : null}
       <button type="button" className="button ghost small" onClick={onDone}>
-        OK
+        Done
       </button>
     </div>
   );
