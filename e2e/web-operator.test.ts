@@ -130,6 +130,35 @@ describe.runIf(chromiumPath)("the operator in the web app (invitation-only sign-
     expect(await member.getByTestId("message-assistant").count()).toBe(2);
   });
 
+  it("while suspended an owner can still export the data and a member can leave; with invitation-only sign-up nobody is offered a new organisation", async () => {
+    const member = await newPage();
+    await signUpFromInvitation(member, await invite(operator, system, acme.id, "leo@example.com"));
+    const suspended = await operator.request("PATCH", `/api/operator/tenants/${acme.id}`, { suspended: true, reason: "Security review" });
+    expect(suspended.status).toBe(200);
+
+    // The operator is also Acme's owner: the switcher marks it, and its banner offers the export.
+    const owner = await newPage();
+    await owner.goto(system.platformUrl);
+    await submitAuth(owner, "op@example.com", "Sign in");
+    await owner.getByRole("heading", { name: "Agents" }).waitFor({ timeout: 15_000 });
+    await owner.getByLabel("Organisation").selectOption({ label: "Acme (owner) (suspended)" });
+    const banner = owner.getByTestId("suspension-banner");
+    await banner.filter({ hasText: "Security review" }).waitFor({ timeout: 10_000 });
+    const [download] = await Promise.all([owner.waitForEvent("download"), banner.getByRole("button", { name: "Export data" }).click()]);
+    expect(download.suggestedFilename()).toBe(`workforce-${acme.id}.json`);
+
+    // The member leaves; with no organisation left and sign-up by invitation only, they are told to ask for one.
+    await member.reload();
+    const memberBanner = member.getByTestId("suspension-banner");
+    await memberBanner.getByRole("button", { name: "Leave Acme" }).click();
+    await memberBanner.getByRole("button", { name: "Confirm leave" }).click();
+    await member.getByRole("heading", { name: "Welcome" }).waitFor({ timeout: 10_000 });
+    expect(await member.getByRole("main").textContent()).toContain("Ask an owner of one for an invitation");
+    expect(await member.getByRole("button", { name: "Create organisation" }).count()).toBe(0);
+
+    expect((await operator.request("PATCH", `/api/operator/tenants/${acme.id}`, { suspended: false })).status).toBe(200);
+  });
+
   it("the operator's table fits a phone: the page does not scroll sideways, the table scrolls in its own box", async () => {
     const page = await newPage();
     await page.setViewportSize(PHONE);
