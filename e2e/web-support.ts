@@ -59,6 +59,8 @@ export const nav = (page: Page, name: "Agents" | "Team" | "API keys" | "Usage" |
 
 /** The top bar's organisation: the switcher's selected option, or the name shown when there is one. */
 export async function selectedOrganisation(page: Page): Promise<string> {
+  // One of the two is there once the workspace has loaded.
+  await page.locator(".tenant-name, .tenant-switcher select").first().waitFor({ timeout: 15_000 });
   const switcher = page.getByLabel("Organisation");
   if ((await switcher.count()) > 0) return (await switcher.locator("option:checked").textContent()) ?? "";
   return (await page.locator(".tenant-name").textContent()) ?? "";
@@ -186,4 +188,5 @@ export async function joinFromInvitation(page: Page, link: string): Promise<void
   await page.goto(link);
   await page.getByRole("button", { name: /^Join / }).click();
   await page.getByTestId("notice").filter({ hasText: "You joined" }).waitFor({ timeout: 15_000 });
+  await page.getByRole("heading", { name: "Agents" }).waitFor();
 }
