@@ -2,6 +2,7 @@ import { useId, useState, type FormEvent } from "react";
 import type { InvitationPreview } from "../api/platform-schemas";
 import { describeAuthError, type AuthErrorDetail } from "../auth/auth-errors";
 import { CheckEmail } from "../auth/check-email";
+import { ResendButton } from "../auth/resend-button";
 import { useServices } from "../services";
 import { ErrorMessage } from "../ui/error-message";
 import { enterOrganisation } from "./enter-organisation";
@@ -97,7 +98,9 @@ export function InviteSignedOut(props: { token: string; invitation: InvitationPr
           onChange={(event) => setPassword(event.target.value)}
         />
       </div>
-      <ErrorMessage error={error} />
+      <ErrorMessage error={error}>
+        {error?.code === "email_not_confirmed" && email.trim() ? <ResendButton email={email.trim()} type="signup" /> : null}
+      </ErrorMessage>
       <div className="button-row">
         <button type="submit" className="button primary" disabled={busy || password === ""} aria-busy={busy}>
           {mode === "sign-up" ? `Sign up and join ${invitation.organisation}` : "Sign in"}

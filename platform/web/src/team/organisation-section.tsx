@@ -63,7 +63,7 @@ export function OrganisationSection({ tenant, workspace }: { tenant: Tenant | un
           }}
         />
       ) : (
-        <p className="muted small">On this installation only its operator creates new organisations.</p>
+        <p className="muted small">New organisations on this installation are created by its operator; ask them if you need another one.</p>
       )}
     </section>
   );
