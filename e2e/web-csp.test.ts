@@ -5,7 +5,7 @@
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningSystem } from "./system";
-import { DESKTOP, chromiumPath, nav, startWebSystem, submitAuth } from "./web-support";
+import { DESKTOP, SUBJECTS, chromiumPath, linkIn, nav, startWebSystem, submitAuth, waitForMail } from "./web-support";
 
 let system: RunningSystem;
 let browser: Browser;
@@ -43,7 +43,7 @@ describe.runIf(chromiumPath)("Content-Security-Policy in Chromium", () => {
     await stop?.();
   });
 
-  it("walks sign-up, agents, chat, team, API keys and usage without one violation", async () => {
+  it("walks sign-up, agents, chat, team, API keys, usage, account, operator and the mailed links' pages without one violation", async () => {
     const context = await browser.newContext({ viewport: DESKTOP });
     const { violations, consoleReports } = await watchCsp(context);
     const page = await context.newPage();
@@ -62,7 +62,7 @@ describe.runIf(chromiumPath)("Content-Security-Policy in Chromium", () => {
     await page.getByTestId("agent-card").filter({ hasText: "Ada" }).getByRole("button", { name: "Chat" }).click();
 
     await page.getByTestId("composer").fill("Who are you?");
-    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByRole("button", { name: "Send", exact: true }).click();
     await page.locator("[data-testid=message-assistant][data-status=streaming]").filter({ hasText: /\w/ }).waitFor({ timeout: 10_000 });
     await page.locator("[data-testid=message-assistant][data-status=ok]").waitFor({ timeout: 20_000 });
     expect(await page.getByTestId("message-assistant").textContent()).toContain("Research Analyst");
@@ -72,7 +72,13 @@ describe.runIf(chromiumPath)("Content-Security-Policy in Chromium", () => {
     await nav(page, "Team");
     await page.getByLabel("Email address").fill("teammate@example.com");
     await page.getByRole("button", { name: "Invite", exact: true }).click();
-    expect(await page.getByLabel("Invitation link").inputValue()).toMatch(/\/invite\//);
+    await page.getByTestId("invitation-sent").waitFor();
+
+    // The account's own pages and the operator's (the first account runs the installation).
+    await page.getByRole("banner").getByRole("link", { name: "csp@example.com" }).click();
+    await page.getByTestId("account-email").waitFor();
+    await nav(page, "Operator");
+    await page.getByTestId("operator-row").first().waitFor();
 
     await nav(page, "API keys");
     await page.getByLabel("Key name").fill("CI bot");
@@ -93,6 +99,15 @@ describe.runIf(chromiumPath)("Content-Security-Policy in Chromium", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("button", { name: "Sign in" }).waitFor();
 
+    // The pages mailed links open: an invitation, signed out, and a confirmation link.
+    await page.goto(linkIn(await waitForMail(system, { to: "teammate@example.com", subject: SUBJECTS.invitation })));
+    await page.getByTestId("invitation-summary").waitFor();
+    await page.goto(linkIn(await waitForMail(system, { to: "csp@example.com", subject: SUBJECTS.confirmSignup })));
+    await page.getByTestId("notice").filter({ hasText: "Your address is confirmed." }).waitFor({ timeout: 10_000 });
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Forgot password?" }).click();
+    await page.getByRole("heading", { name: "Reset your password" }).waitFor();
+
     expect(violations).toEqual([]);
     expect(consoleReports).toEqual([]);
 
@@ -101,5 +116,5 @@ describe.runIf(chromiumPath)("Content-Security-Policy in Chromium", () => {
     await expect.poll(() => violations).toEqual([{ directive: "img-src", blocked: "https://tracker.invalid/pixel.png" }]);
     await expect.poll(() => consoleReports.length).toBe(1);
     await context.close();
-  });
+  }, 90_000);
 });

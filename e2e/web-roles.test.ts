@@ -7,6 +7,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findChromium, launchChromium } from "./browser";
 import { startSystem, type RunningSystem } from "./system";
+import { SUBJECTS, linkIn, signUpFromInvitation, waitForMail } from "./web-support";
 
 const chromiumPath = findChromium();
 const PASSWORD = "a long enough password";
@@ -39,8 +40,8 @@ describe.runIf(chromiumPath)("roles in the web app", () => {
     return context.newPage();
   }
 
-  async function signUp(page: Page, email: string, url = system.platformUrl): Promise<void> {
-    await page.goto(url);
+  async function signUp(page: Page, email: string): Promise<void> {
+    await page.goto(system.platformUrl);
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign up" }).click();
@@ -48,27 +49,26 @@ describe.runIf(chromiumPath)("roles in the web app", () => {
 
   async function chat(page: Page, text: string): Promise<string> {
     await page.getByTestId("composer").fill(text);
-    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByRole("button", { name: "Send", exact: true }).click();
     await page.locator("[data-testid=message-assistant][data-status=ok]").last().waitFor({ timeout: 20_000 });
     await expect.poll(() => new URL(page.url()).searchParams.get("session")).toBeTruthy();
     return new URL(page.url()).searchParams.get("session")!;
   }
 
-  /** An invitation link from the owner's page (Team screen). */
+  /** Invites from the owner's page (Team screen); the link is in the mail to the invited address. */
   async function invite(owner: Page, email: string, role: "member" | "admin"): Promise<string> {
     await owner.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Team", exact: true }).click();
     await owner.getByLabel("Email address").fill(email);
     await owner.getByLabel("Invite as").selectOption(role);
     await owner.getByRole("button", { name: "Invite", exact: true }).click();
-    const link = await owner.getByLabel("Invitation link").inputValue();
+    await owner.getByTestId("invitation-sent").filter({ hasText: `Invitation sent to ${email}` }).waitFor();
     await owner.getByRole("button", { name: "Done" }).click();
-    return link;
+    return linkIn(await waitForMail(system, { to: email, subject: SUBJECTS.invitation }));
   }
 
-  async function join(link: string, email: string): Promise<Page> {
+  async function join(link: string): Promise<Page> {
     const page = await newPage();
-    await signUp(page, email, link);
-    await page.getByRole("link", { name: "Go to agents" }).click({ timeout: 15_000 });
+    await signUpFromInvitation(page, link);
     await page.getByTestId("agent-card").filter({ hasText: "Ada" }).waitFor({ timeout: 10_000 });
     return page;
   }
@@ -83,7 +83,7 @@ describe.runIf(chromiumPath)("roles in the web app", () => {
     const memberLink = await invite(owner, "mia@roles.example", "member");
 
     // The member: a read-only card, and only their own chats.
-    const member = await join(memberLink, "mia@roles.example");
+    const member = await join(memberLink);
     const card = member.getByTestId("agent-card").filter({ hasText: "Ada" });
     expect(await card.getByRole("button", { name: "Chat" }).count()).toBe(1);
     expect(await card.getByRole("button", { name: "Edit" }).count()).toBe(0);
@@ -107,7 +107,7 @@ describe.runIf(chromiumPath)("roles in the web app", () => {
     expect(await member.content()).not.toContain("Board meeting notes");
 
     // The admin: own chats by default, everyone's behind "All chats", a colleague's read-only.
-    const admin = await join(adminLink, "adam@roles.example");
+    const admin = await join(adminLink);
     await admin.getByTestId("agent-card").filter({ hasText: "Ada" }).getByRole("button", { name: "Edit" }).waitFor();
     await admin.getByTestId("agent-card").filter({ hasText: "Ada" }).getByRole("button", { name: "Chat" }).click();
     await admin.getByText("No chats yet.").waitFor({ timeout: 10_000 });

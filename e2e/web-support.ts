@@ -4,6 +4,7 @@
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { expect } from "vitest";
+import { listOutbox, type OutboxEntry } from "../platform/src/mail/outbox-store";
 import { findChromium, launchChromium } from "./browser";
 import { TestClient } from "./client";
 import { startSystem, type RunningSystem } from "./system";
@@ -53,11 +54,13 @@ export async function signedUpPage(browser: Browser, system: RunningSystem, emai
   return { context, page };
 }
 
-export const nav = (page: Page, name: "Agents" | "Team" | "API keys" | "Usage") =>
+export const nav = (page: Page, name: "Agents" | "Team" | "API keys" | "Usage" | "Operator") =>
   page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
 
 /** The top bar's organisation: the switcher's selected option, or the name shown when there is one. */
 export async function selectedOrganisation(page: Page): Promise<string> {
+  // One of the two is there once the workspace has loaded.
+  await page.locator(".tenant-name, .tenant-switcher select").first().waitFor({ timeout: 15_000 });
   const switcher = page.getByLabel("Organisation");
   if ((await switcher.count()) > 0) return (await switcher.locator("option:checked").textContent()) ?? "";
   return (await page.locator(".tenant-name").textContent()) ?? "";
@@ -92,16 +95,98 @@ export async function organisationsOf(client: TestClient): Promise<{ id: string;
   return body.tenants;
 }
 
-/** Invites `email` into `tenantId` as a member and returns the link the invitee opens. */
-export async function invite(owner: TestClient, tenantId: string, email: string): Promise<string> {
+/** Invites `email` into `tenantId` as a member and returns the link the invitee opens (from the mail in the outbox). */
+export async function invite(owner: TestClient, system: RunningSystem, tenantId: string, email: string): Promise<string> {
+  const before = await mailIds(system);
   const response = await owner.request("POST", "/api/invitations", { email, role: "member" }, { "x-tenant-id": tenantId });
-  const body = (await response.json()) as { acceptUrl: string };
+  const body = (await response.json()) as { delivery: string };
   if (response.status !== 201) throw new Error(`invitation failed: ${response.status} ${JSON.stringify(body)}`);
-  return body.acceptUrl;
+  return linkIn(await waitForMail(system, { to: email, subject: /invited you to join/, notIn: before }));
 }
+
+/** The subjects of the account mails (platform/src/mail/render-mail.ts). */
+export const SUBJECTS = {
+  confirmSignup: /^Confirm your email address/,
+  recovery: /^Reset your .* password/,
+  emailChange: /^Confirm your new email address/,
+  invitation: /invited you to join/,
+  reauthentication: /confirmation code$/,
+  passwordChanged: /password was changed$/,
+} as const;
+
+/** The ids of every mail in the outbox now; pass as `notIn` to wait for a newer one. */
+export async function mailIds(system: RunningSystem): Promise<Set<string>> {
+  return new Set((await listOutbox(system.outboxDir, 10_000)).entries.map((entry) => entry.id));
+}
+
+/** Every mail to `to` whose subject matches, newest first. */
+export async function mailsTo(system: RunningSystem, to: string, subject: RegExp): Promise<OutboxEntry[]> {
+  const { entries } = await listOutbox(system.outboxDir, 10_000);
+  return entries.filter((entry) => entry.to === to && subject.test(entry.subject));
+}
+
+/** Waits for the newest mail to `to` whose subject matches (and, with `notIn`, that was not there before). */
+export async function waitForMail(system: RunningSystem, query: { to: string; subject: RegExp; notIn?: Set<string> }): Promise<OutboxEntry> {
+  let found: OutboxEntry | undefined;
+  await expect
+    .poll(
+      async () => {
+        found = (await mailsTo(system, query.to, query.subject)).find((entry) => !query.notIn?.has(entry.id));
+        return found !== undefined;
+      },
+      { timeout: 10_000, message: `a mail to ${query.to} matching ${String(query.subject)}` },
+    )
+    .toBe(true);
+  return found!;
+}
+
+/** The link a mail asks its reader to open. */
+export function linkIn(mail: OutboxEntry): string {
+  const match = /https?:\/\/\S+/.exec(mail.text);
+  if (!match) throw new Error(`no link in the mail "${mail.subject}":\n${mail.text}`);
+  return match[0];
+}
+
+/** The 6-digit code printed in a mail. */
+export function codeIn(mail: OutboxEntry): string {
+  const match = /code: (\d{6})/.exec(mail.text);
+  if (!match) throw new Error(`no code in the mail "${mail.subject}":\n${mail.text}`);
+  return match[1]!;
+}
+
+/** Confirms `email` with the link of its newest confirmation mail, the way the web app's /auth/confirm does (`verifyOtp`). */
+export async function confirmAddress(system: RunningSystem, email: string): Promise<void> {
+  const link = new URL(linkIn(await waitForMail(system, { to: email, subject: SUBJECTS.confirmSignup })));
+  const response = await fetch(`${system.platformUrl}/auth/v1/verify`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ type: link.searchParams.get("type"), token_hash: link.searchParams.get("token_hash") }),
+  });
+  if (response.status !== 200) throw new Error(`confirming ${email} failed: ${response.status} ${await response.text()}`);
+}
+
+/** The page has no horizontal scrollbar: nothing is wider than the screen. */
+export const fitsWidth = (page: Page) => page.evaluate<boolean>("document.documentElement.scrollWidth <= window.innerWidth");
 
 /** Deletes an organisation the client owns (the erasure route wants its name as confirmation). */
 export async function deleteOrganisation(owner: TestClient, tenant: { id: string; name: string }): Promise<void> {
   const response = await owner.request("DELETE", "/api/tenant", { confirm: tenant.name }, { "x-tenant-id": tenant.id });
   if (response.status !== 200) throw new Error(`erasure failed: ${response.status} ${await response.text()}`);
+}
+
+/** Opens an invitation link signed out and signs up from it with the invited address; lands on that organisation's agents. */
+export async function signUpFromInvitation(page: Page, link: string): Promise<void> {
+  await page.goto(link);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: /^Sign up and join / }).click();
+  await page.getByTestId("notice").filter({ hasText: "You joined" }).waitFor({ timeout: 15_000 });
+  await page.getByRole("heading", { name: "Agents" }).waitFor();
+}
+
+/** Opens an invitation link signed in as the invited (confirmed) address and joins. */
+export async function joinFromInvitation(page: Page, link: string): Promise<void> {
+  await page.goto(link);
+  await page.getByRole("button", { name: /^Join / }).click();
+  await page.getByTestId("notice").filter({ hasText: "You joined" }).waitFor({ timeout: 15_000 });
+  await page.getByRole("heading", { name: "Agents" }).waitFor();
 }

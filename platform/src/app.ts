@@ -105,7 +105,8 @@ export function createApp(deps: AppDeps) {
 
   app.onError((error, c) => errorResponse(c, isClientAbort(error) ? CLIENT_ABORTED() : toAppError(error, deps.logError)));
   app.notFound(async (c) => {
-    if (!c.req.path.startsWith("/api/") && !c.req.path.startsWith("/auth/")) {
+    // `/auth/confirm` (the link in every mail) is the web app's; only `/auth/v1` is the API's.
+    if (!c.req.path.startsWith("/api/") && !c.req.path.startsWith("/auth/v1/") && c.req.path !== "/auth/v1") {
       const page = await serveStatic(c);
       if (page) return page;
     }

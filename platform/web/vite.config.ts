@@ -9,7 +9,8 @@ export default defineConfig({
   server: {
     proxy: {
       "/api": { target: platformUrl, changeOrigin: true },
-      "/auth": { target: platformUrl, changeOrigin: true },
+      // Only the auth API: `/auth/confirm` is a page of this app.
+      "/auth/v1": { target: platformUrl, changeOrigin: true },
     },
   },
   build: {

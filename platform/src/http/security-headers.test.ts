@@ -37,7 +37,7 @@ afterAll(async () => {
 describe("security headers", () => {
   it("harden the web app, its assets and client-side routes, without HSTS over plain http", async () => {
     const call = caller(platform);
-    for (const page of ["/", "/agents/ada", "/invite/some-token", "/assets/app.js"]) {
+    for (const page of ["/", "/agents/ada", "/invite/some-token", "/auth/confirm?token_hash=abc&type=signup", "/assets/app.js"]) {
       const response = await call("GET", page);
       expect(response.status, page).toBe(200);
       expectHardened(response);

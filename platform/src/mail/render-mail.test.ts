@@ -73,9 +73,17 @@ describe("renderMail", () => {
     }
   });
 
+  it("links to any http(s) origin PUBLIC_URL may be, localhost and IP addresses included", () => {
+    for (const origin of ["http://localhost:3000", "http://127.0.0.1:3000", "http://[::1]:3000", "http://workforce.internal", LINK]) {
+      const link = `${new URL(origin).origin}/auth/confirm?token_hash=abc&type=signup`;
+      expect(renderMail("confirm-signup", { to: "ada@example.com", link, code: "123456" }).text).toContain(link);
+    }
+  });
+
   it("refuses a link that is not http(s) and a code that is not 6 digits", () => {
     expect(() => renderMail("recovery", { to: "ada@example.com", link: "javascript:alert(1)", code: "123456" })).toThrow(ZodError);
     expect(() => renderMail("recovery", { to: "ada@example.com", link: "/relative/path", code: "123456" })).toThrow(ZodError);
+    expect(() => renderMail("recovery", { to: "ada@example.com", link: "ftp://example.com/file", code: "123456" })).toThrow(ZodError);
     expect(() => renderMail("recovery", { to: "ada@example.com", link: LINK, code: "12345" })).toThrow(ZodError);
     expect(() => renderMail("password-changed", { to: "not an address" })).toThrow(ZodError);
   });

@@ -6,8 +6,11 @@ const PRODUCT = "Workforce";
 
 /** One address, no spaces or line breaks: it is printed inside sentences and headers. */
 const Address = z.string().trim().max(320).regex(/^[^\s@]+@[^\s@]+$/, "must be an email address");
-/** The absolute link the mail points at; only http(s), so no `javascript:` can reach an href. */
-const Link = z.httpUrl({ message: "must be an absolute http(s) URL" });
+/**
+ * The absolute link the mail points at; only http(s), so no `javascript:` can reach an href.
+ * Any host: `z.httpUrl()` wants a domain name, which refused PUBLIC_URL=http://localhost:3000 and IPs.
+ */
+const Link = z.url({ protocol: /^https?$/, message: "must be an absolute http(s) URL" });
 /** The one-time code GoTrue sends beside the link (`{{ .Token }}`), for typing in instead of clicking. */
 const Code = z.string().regex(/^\d{6}$/, "must be 6 digits");
 /** A name shown inside a sentence: one line, whatever the user typed. */

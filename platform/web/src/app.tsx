@@ -1,27 +1,40 @@
+import type { Session } from "@supabase/supabase-js";
 import { useEffect, useState, useSyncExternalStore } from "react";
+import { AccountScreen } from "./account/account-screen";
+import { UnconfirmedBanner } from "./account/unconfirmed-banner";
 import { AgentsScreen } from "./agents/agents-screen";
 import { AuthScreen } from "./auth/auth-screen";
 import { useAuthState } from "./auth/auth-store";
+import { ConfirmScreen } from "./auth/confirm-screen";
+import { NewPasswordScreen } from "./auth/new-password-screen";
 import { ChatScreen } from "./chat/chat-screen";
+import { InviteScreen } from "./invite/invite-screen";
 import { KeysScreen } from "./keys/keys-screen";
 import { useModel } from "./model-store";
+import { OperatorScreen } from "./operator/operator-screen";
 import { navigate, useRoute, type Route } from "./router";
 import { useServices } from "./services";
-import { AcceptInvitationScreen } from "./team/accept-invitation-screen";
 import { TeamScreen } from "./team/team-screen";
 import { CreateOrganisationForm } from "./tenants/create-organisation-form";
 import { loadWorkspace } from "./tenants/load-workspace";
+import { SuspendedScreen } from "./tenants/suspended-screen";
+import { SuspensionBanner } from "./tenants/suspension-banner";
 import { TenantSwitcher } from "./tenants/tenant-switcher";
-import type { Workspace } from "./tenants/tenant-store";
+import { currentTenant, type Workspace, type WorkspaceUser } from "./tenants/tenant-store";
 import { ErrorMessage } from "./ui/error-message";
 import { Link } from "./ui/link";
 import { MainNav } from "./ui/main-nav";
+import { NoticeBanner } from "./ui/notice-banner";
 import { UsageScreen } from "./usage/usage-screen";
 
 export function App() {
   const { auth } = useServices();
   const state = useAuthState(auth);
   const route = useRoute();
+  // The pages mailed links open work signed in or out, and stay mounted while they sign the user in.
+  if (route.screen === "confirm") return <ConfirmScreen key={`${route.type}:${route.tokenHash}`} tokenHash={route.tokenHash} type={route.type} />;
+  if (route.screen === "new-password") return <NewPasswordScreen />;
+  if (route.screen === "invite") return <InviteScreen key={route.token} token={route.token} />;
   if (state.status === "loading") {
     return (
       <p className="muted center page" role="status">
@@ -29,35 +42,43 @@ export function App() {
       </p>
     );
   }
-  if (state.status === "signed-out") return <AuthScreen invitation={route.screen === "invite"} />;
-  return <SignedIn userId={state.session.user.id} email={state.session.user.email} />;
+  if (state.status === "signed-out") return <AuthScreen />;
+  return <SignedIn session={state.session} />;
 }
 
-function SignedIn({ userId, email }: { userId: string; email: string | undefined }) {
+/** Who is signed in as far as the session knows; `/api/me` says it better, unless the gateway is down. */
+function sessionUser(session: Session): WorkspaceUser {
+  const { user } = session;
+  return { id: user.id, email: user.email, emailConfirmed: user.email_confirmed_at != null, operator: user.app_metadata.operator === true };
+}
+
+function SignedIn({ session }: { session: Session }) {
   const services = useServices();
-  const { tenants, model, chat, auth } = services;
+  const { tenants, auth } = services;
   const tenantState = useSyncExternalStore(tenants.subscribe, tenants.getState);
   const route = useRoute();
+  const email = session.user.email;
 
   const [attempt, setAttempt] = useState(0);
+  const fallback = sessionUser(session);
+  const { id: userId, emailConfirmed, operator } = fallback;
   useEffect(() => {
     let current = true;
-    void loadWorkspace(services, { id: userId, email }, { isCurrent: () => current });
+    void loadWorkspace(services, { id: userId, email, emailConfirmed, operator }, { isCurrent: () => current });
     return () => {
       current = false;
     };
-  }, [services, userId, email, attempt]);
+  }, [services, userId, email, emailConfirmed, operator, attempt]);
 
   async function signOut() {
-    chat.reset();
-    tenants.reset();
-    model.set(undefined);
-    await auth.client.auth.signOut();
-    // An invitation link stays open so the right account can sign in and accept it.
-    if (route.screen !== "invite") navigate("/", { replace: true });
+    // This browser only; the account settings offer signing out everywhere.
+    await auth.client.auth.signOut({ scope: "local" });
+    navigate("/", { replace: true });
   }
 
   const me = tenantState.me;
+  const workspace = me.status === "ready" ? me.me : undefined;
+  const tenantScreen = route.screen !== "account" && route.screen !== "operator";
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -67,21 +88,25 @@ function SignedIn({ userId, email }: { userId: string; email: string | undefined
         <Link to="/" className="brand">
           <span aria-hidden="true">🤖</span> Workforce
         </Link>
-        {me.status === "ready" && tenantState.tenantId ? <MainNav route={route} /> : null}
+        {workspace && tenantState.tenantId ? <MainNav route={route} operator={workspace.user.operator} /> : null}
         <div className="topbar-right">
-          {me.status === "ready" ? <TenantSwitcher /> : null}
-          <span className="user-email muted small" title={email}>
-            {email}
-          </span>
+          {workspace ? <TenantSwitcher /> : null}
+          <Link to="/account" className="account-link small" title="Account settings" aria-current={route.screen === "account" ? "page" : undefined}>
+            <span className="user-email">{email}</span>
+            <span className="account-short">Account</span>
+          </Link>
           <button type="button" className="button ghost small" onClick={() => void signOut()}>
             Sign out
           </button>
         </div>
       </header>
+      <NoticeBanner />
       <OfflineBanner />
-      {me.status === "ready" && me.me.gatewayError ? (
+      {workspace && route.screen !== "account" ? <UnconfirmedBanner user={workspace.user} /> : null}
+      {workspace && tenantScreen ? <SuspensionBanner workspace={workspace} /> : null}
+      {workspace?.gatewayError ? (
         <div className="banner-error">
-          <ErrorMessage error={me.me.gatewayError}>
+          <ErrorMessage error={workspace.gatewayError}>
             <span>Agents and chats are unavailable until it is back; team, API keys and usage still work.</span>
             <button type="button" className="button small" onClick={() => setAttempt((value) => value + 1)}>
               Try again
@@ -96,34 +121,27 @@ function SignedIn({ userId, email }: { userId: string; email: string | undefined
             Try again
           </button>
         </main>
-      ) : me.status !== "ready" ? (
+      ) : !workspace ? (
         <p className="muted center page" role="status">
           Loading your workspace…
         </p>
       ) : (
-        <Screen route={route} workspace={me.me} tenantId={tenantState.tenantId} />
+        // Suspending or lifting remounts the screen, so it loads again what was refused (or is now).
+        <Screen key={currentTenant(tenantState)?.suspended ? "suspended" : "active"} route={route} workspace={workspace} tenantId={tenantState.tenantId} />
       )}
     </div>
   );
 }
 
 function Screen({ route, workspace, tenantId }: { route: Route; workspace: Workspace; tenantId: string | undefined }) {
-  const services = useServices();
-  // An invitation can be accepted before the user belongs to any organisation.
-  if (route.screen === "invite") return <AcceptInvitationScreen key={route.token} token={route.token} user={workspace.user} />;
-  if (!tenantId) {
-    return (
-      <main className="page" id="main">
-        <h1>Welcome</h1>
-        <p className="muted">Your account has no organisation yet. Create one, or open an invitation link someone sent you.</p>
-        <CreateOrganisationForm
-          onCreated={(tenant) => {
-            services.tenants.select(tenant.id);
-            void loadWorkspace(services, workspace.user, { quiet: true });
-          }}
-        />
-      </main>
-    );
+  // The account and the installation are not about the selected organisation.
+  if (route.screen === "account") return <AccountScreen />;
+  if (route.screen === "operator") return <OperatorScreen operator={workspace.user.operator} />;
+  if (!tenantId) return <Welcome workspace={workspace} />;
+  const tenant = workspace.tenants.find((candidate) => candidate.id === tenantId);
+  // Suspended: the chat stays (its composer turned off); the other screens would only show refusals.
+  if (tenant?.suspended && (route.screen === "agents" || route.screen === "team" || route.screen === "keys" || route.screen === "usage")) {
+    return <SuspendedScreen screen={route.screen} organisation={tenant.name} />;
   }
   switch (route.screen) {
     case "chat":
@@ -136,6 +154,11 @@ function Screen({ route, workspace, tenantId }: { route: Route; workspace: Works
       return <KeysScreen key={tenantId} tenantId={tenantId} />;
     case "usage":
       return <UsageScreen key={tenantId} tenantId={tenantId} />;
+    // Rendered by App before the signed-in shell.
+    case "invite":
+    case "confirm":
+    case "new-password":
+      return null;
     case "not-found":
       return (
         <main className="page" id="main">
@@ -146,6 +169,36 @@ function Screen({ route, workspace, tenantId }: { route: Route; workspace: Works
         </main>
       );
   }
+}
+
+/** Signed in without any organisation: create one where the sign-up policy allows, else ask for an invitation. */
+function Welcome({ workspace }: { workspace: Workspace }) {
+  const services = useServices();
+  return (
+    <main className="page" id="main">
+      <h1>Welcome</h1>
+      {workspace.canCreateOrganisation ? (
+        <>
+          <p className="muted">Your account has no organisation yet. Create one, or open an invitation link someone sent you.</p>
+          <CreateOrganisationForm
+            onCreated={(tenant) => {
+              // Read the organisations first, so the top bar names the new one as soon as its screen shows.
+              void loadWorkspace(services, workspace.user, { quiet: true }).then(() => services.tenants.select(tenant.id));
+            }}
+          />
+        </>
+      ) : (
+        <p className="notice" role="note">
+          Your account has no organisation yet. Ask an owner of one for an invitation: the link in their email brings you in.
+        </p>
+      )}
+      {workspace.user.operator ? (
+        <p>
+          <Link to="/operator">Every organisation on this installation</Link>
+        </p>
+      ) : null}
+    </main>
+  );
 }
 
 function OfflineBanner() {

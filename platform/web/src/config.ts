@@ -1,5 +1,9 @@
 import { z } from "zod";
 
+/** Who may create an account on the installation (`WORKFORCE_SIGNUP`, told by `/api/config`). */
+export const SignupMode = z.enum(["open", "invite", "domains", "closed"]);
+export type SignupMode = z.infer<typeof SignupMode>;
+
 /**
  * Build-time settings (see the guide's "Platform Web" section). Every one is optional: unset,
  * the app asks the platform that served it (`GET /api/config`), so one build runs anywhere.
@@ -11,9 +15,17 @@ export interface WebConfig {
   supabaseAnonKey: string;
   /** Base of the platform API, without a trailing slash. */
   apiUrl: string;
+  /** The sign-up policy; undefined when the platform could not be asked (sign-up is then offered and the server decides). */
+  signup: SignupMode | undefined;
 }
 
-const PublicConfig = z.object({ supabaseUrl: z.string(), supabaseAnonKey: z.string(), embeddedAuth: z.boolean() });
+const PublicConfig = z.object({
+  supabaseUrl: z.string(),
+  supabaseAnonKey: z.string(),
+  embeddedAuth: z.boolean(),
+  // Optional: an older platform does not send it.
+  signup: SignupMode.optional(),
+});
 
 function nonEmpty(value: unknown): string | undefined {
   return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
@@ -22,21 +34,30 @@ function nonEmpty(value: unknown): string | undefined {
 /**
  * VITE_SUPABASE_URL / VITE_SUPABASE_ANON_KEY when the build has them; otherwise the platform's
  * hosted-Supabase settings from `/api/config`; otherwise embedded auth on this origin (which also
- * works behind the Vite dev proxy). Never fails: a missing `/api/config` means embedded.
+ * works behind the Vite dev proxy). The sign-up policy always comes from `/api/config`. Never
+ * fails: a missing `/api/config` means embedded, with sign-up left to the server to refuse.
  */
 export async function resolveConfig(fetchImpl: typeof fetch = (input, init) => fetch(input, init)): Promise<WebConfig> {
   const env = import.meta.env;
   const apiUrl = (nonEmpty(env.VITE_API_URL) ?? "/api").replace(/\/+$/, "");
-  const supabaseUrl = nonEmpty(env.VITE_SUPABASE_URL);
-  if (supabaseUrl) return { apiUrl, supabaseUrl, supabaseAnonKey: nonEmpty(env.VITE_SUPABASE_ANON_KEY) ?? "embedded" };
-  const embedded = { apiUrl, supabaseUrl: window.location.origin, supabaseAnonKey: nonEmpty(env.VITE_SUPABASE_ANON_KEY) ?? "embedded" };
+  const anonKey = nonEmpty(env.VITE_SUPABASE_ANON_KEY);
+  const builtIn = nonEmpty(env.VITE_SUPABASE_URL);
+  const server = await fetchPublicConfig(fetchImpl, apiUrl);
+  const signup = server?.signup;
+  if (builtIn) return { apiUrl, supabaseUrl: builtIn, supabaseAnonKey: anonKey ?? "embedded", signup };
+  if (server && !server.embeddedAuth && server.supabaseUrl) {
+    return { apiUrl, supabaseUrl: server.supabaseUrl, supabaseAnonKey: server.supabaseAnonKey, signup };
+  }
+  return { apiUrl, supabaseUrl: window.location.origin, supabaseAnonKey: anonKey ?? "embedded", signup };
+}
+
+async function fetchPublicConfig(fetchImpl: typeof fetch, apiUrl: string): Promise<z.infer<typeof PublicConfig> | undefined> {
   try {
     const response = await fetchImpl(`${apiUrl}/config`, { signal: AbortSignal.timeout(3000), headers: { Accept: "application/json" } });
-    if (!response.ok) return embedded;
+    if (!response.ok) return undefined;
     const parsed = PublicConfig.safeParse(await response.json());
-    if (!parsed.success || parsed.data.embeddedAuth || !parsed.data.supabaseUrl) return embedded;
-    return { apiUrl, supabaseUrl: parsed.data.supabaseUrl, supabaseAnonKey: parsed.data.supabaseAnonKey };
+    return parsed.success ? parsed.data : undefined;
   } catch {
-    return embedded;
+    return undefined;
   }
 }

@@ -10,8 +10,16 @@ export type Route =
   | { screen: "team" }
   | { screen: "keys" }
   | { screen: "usage" }
-  /** The link in an invitation (`acceptUrl` = `{origin}/invite/{token}`). */
+  /** The signed-in user's own account: email, password, sessions. */
+  | { screen: "account" }
+  /** Every organisation of the installation (its operator only). */
+  | { screen: "operator" }
+  /** The link in an invitation mail: `{PUBLIC_URL}/invite/{token}`. */
   | { screen: "invite"; token: string }
+  /** The link in every account mail: `{PUBLIC_URL}/auth/confirm?token_hash=…&type=…`. */
+  | { screen: "confirm"; tokenHash: string | undefined; type: string | undefined }
+  /** "Choose a new password", after a recovery link or code signed the user in. */
+  | { screen: "new-password" }
   | { screen: "not-found" };
 
 const listeners = new Set<() => void>();
@@ -37,7 +45,7 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   changed();
 }
 
-const SIMPLE_SCREENS = { team: "team", keys: "keys", usage: "usage" } as const;
+const SIMPLE_SCREENS = { team: "team", keys: "keys", usage: "usage", account: "account", operator: "operator" } as const;
 
 export function parseRoute(pathAndQuery: string): Route {
   const url = new URL(pathAndQuery, "http://app.invalid");
@@ -51,6 +59,10 @@ export function parseRoute(pathAndQuery: string): Route {
     return { screen: SIMPLE_SCREENS[first as keyof typeof SIMPLE_SCREENS] };
   }
   if (parts.length === 2 && first === "invite" && second) return { screen: "invite", token: second };
+  if (parts.length === 2 && first === "auth" && second === "confirm") {
+    return { screen: "confirm", tokenHash: url.searchParams.get("token_hash") ?? undefined, type: url.searchParams.get("type") ?? undefined };
+  }
+  if (parts.length === 2 && first === "auth" && second === "new-password") return { screen: "new-password" };
   return { screen: "not-found" };
 }
 

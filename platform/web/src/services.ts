@@ -8,6 +8,7 @@ import { createModelStore, type ModelStore } from "./model-store";
 import { navigate } from "./router";
 import { createMembershipRecheck } from "./tenants/recheck-memberships";
 import { createTenantStore, type TenantStore } from "./tenants/tenant-store";
+import { createNoticeStore, type NoticeStore } from "./ui/notice-store";
 
 /** Everything the screens need, built once at start-up and handed down through context. */
 export interface Services {
@@ -17,12 +18,14 @@ export interface Services {
   api: ApiClient;
   chat: ChatStore;
   model: ModelStore;
+  notices: NoticeStore;
 }
 
 export function createServices(config: WebConfig): Services {
   const auth = createAuthStore(config.supabaseUrl, config.supabaseAnonKey);
   const tenants = createTenantStore();
   const model = createModelStore();
+  const notices = createNoticeStore();
   const recheck = createMembershipRecheck({
     api: () => api,
     tenants,
@@ -36,9 +39,34 @@ export function createServices(config: WebConfig): Services {
     accessToken: () => auth.accessToken(),
     tenantId: () => tenants.tenantId(),
     onTenantForbidden: recheck,
+    onTenantSuspended: (tenantId, message) => tenants.markSuspended(tenantId, message),
+    onSessionEnded: () => void auth.client.auth.signOut({ scope: "local" }),
   });
   const chat = createChatStore({ api, tenantId: () => tenants.tenantId(), onModel: (info: ModelInfo) => model.set(info) });
-  return { config, auth, tenants, api, chat, model };
+  forgetAccountOnUserChange({ auth, tenants, chat, model, notices });
+  return { config, auth, tenants, api, chat, model, notices };
+}
+
+/**
+ * Whenever the signed-in user changes (signing out, or a mailed link signing in another account
+ * in this browser), nothing of the previous one's workspace may stay on screen: chats, the
+ * organisations, the model, a notice meant for them.
+ */
+function forgetAccountOnUserChange(deps: Pick<Services, "auth" | "tenants" | "chat" | "model" | "notices">): void {
+  let userId: string | undefined;
+  deps.auth.subscribe(() => {
+    const state = deps.auth.getState();
+    if (state.status === "loading") return;
+    const next = state.status === "signed-in" ? state.session.user.id : undefined;
+    if (next === userId) return;
+    const hadUser = userId !== undefined;
+    userId = next;
+    if (!hadUser) return;
+    deps.chat.reset();
+    deps.tenants.reset();
+    deps.model.set(undefined);
+    deps.notices.clear();
+  });
 }
 
 export const ServicesContext = createContext<Services | undefined>(undefined);

@@ -30,7 +30,12 @@ describe("API client", () => {
   it("sends X-Tenant-ID on organisation calls but never on account calls", async () => {
     const { api, requests } = clientAnswering((path, method) => {
       if (method === "POST" && path === "/tenants") return json({ tenant }, 201);
-      if (path === "/me") return json({ user: { id: "u1", email: "a@b.co" }, tenants: [tenant], model: { provider: "offline", id: "offline", offline: true } });
+      if (path === "/me") return json({
+          user: { id: "u1", email: "a@b.co", emailConfirmed: true, operator: false },
+          tenants: [tenant],
+          canCreateOrganisation: true,
+          model: { provider: "offline", id: "offline", offline: true },
+        });
       if (path === "/tenants") return json({ tenants: [tenant] });
       if (path === "/invitations/accept") return json({ tenant });
       return json({ agents: [] });
@@ -53,6 +58,38 @@ describe("API client", () => {
     const { api, forbidden } = clientAnswering(forbiddenAnswer);
     await expect(api.listMembers()).rejects.toMatchObject({ code: "forbidden", status: 403 });
     expect(forbidden).toEqual([SELECTED]);
+  });
+
+  it("reports a suspended organisation with the operator's reason, and never for account calls", async () => {
+    const suspended: [string, string][] = [];
+    const message = "This organisation is suspended by the installation's operator: unpaid invoice.";
+    const api = createApiClient({
+      baseUrl: "/api",
+      accessToken: async () => "token",
+      tenantId: () => SELECTED,
+      onTenantSuspended: (tenantId, text) => void suspended.push([tenantId, text]),
+      fetch: async () => json({ error: { code: "tenant_suspended", message } }, 403),
+    });
+    await expect(api.listAgents()).rejects.toMatchObject({ code: "tenant_suspended" });
+    await expect(api.previewInvitation("token")).rejects.toMatchObject({ code: "tenant_suspended" });
+    expect(suspended).toEqual([[SELECTED, message]]);
+  });
+
+  it("reports an ended session (invalid_token) so the app signs out, but not an expired token, which refreshes", async () => {
+    let ended = 0;
+    let code = "token_expired";
+    const api = createApiClient({
+      baseUrl: "/api",
+      accessToken: async () => "token",
+      tenantId: () => SELECTED,
+      onSessionEnded: () => void ended++,
+      fetch: async () => json({ error: { code, message: "no" } }, 401),
+    });
+    await expect(api.me()).rejects.toMatchObject({ code: "token_expired" });
+    expect(ended).toBe(0);
+    code = "invalid_token";
+    await expect(api.listAgents()).rejects.toMatchObject({ code: "invalid_token" });
+    expect(ended).toBe(1);
   });
 
   it("does not re-check for account calls or other errors", async () => {

@@ -18,7 +18,9 @@ import {
   CreatedApiKey,
   CreatedInvitation,
   Invitation,
+  InvitationPreview,
   Member,
+  OperatorTenantPage,
   Tenant,
   UsageReport,
   type Role,
@@ -26,8 +28,10 @@ import {
 } from "./platform-schemas";
 
 export const Me = z.object({
-  user: z.object({ id: z.string(), email: z.string().nullable().optional() }),
+  user: z.object({ id: z.string(), email: z.string().nullable().optional(), emailConfirmed: z.boolean(), operator: z.boolean() }),
   tenants: z.array(Tenant),
+  /** Whether the sign-up policy lets this user create another organisation (else: ask an owner for an invitation). */
+  canCreateOrganisation: z.boolean(),
   model: ModelInfo,
 });
 export type Me = z.infer<typeof Me>;
@@ -45,6 +49,17 @@ export interface ApiClientOptions {
    * the user's organisations. Awaited, so the screen has moved on by the time the caller sees it.
    */
   onTenantForbidden?: (tenantId: string | undefined) => Promise<void>;
+  /**
+   * Told when a call about an organisation answers 403 `tenant_suspended`: the operator suspended
+   * it (perhaps while the app was open). The message carries the operator's reason.
+   */
+  onTenantSuspended?: (tenantId: string, message: string) => void;
+  /**
+   * Told when the platform refuses the access token as `invalid_token`: its session ended (signed
+   * out everywhere, a password change elsewhere) or its signing key was revoked. Refreshing cannot
+   * help, so the app signs out. (An expired token is `token_expired`, which supabase-js refreshes.)
+   */
+  onSessionEnded?: () => void;
   fetch?: typeof fetch;
 }
 
@@ -81,6 +96,8 @@ export function createApiClient(options: ApiClientOptions) {
     if (!response.ok) {
       const error = await errorFromResponse(response);
       if (scope === "tenant" && error.status === 403 && error.code === "forbidden") await options.onTenantForbidden?.(tenantId);
+      if (scope === "tenant" && tenantId && error.code === "tenant_suspended") options.onTenantSuspended?.(tenantId, error.message);
+      if (token && error.status === 401 && error.code === "invalid_token") options.onSessionEnded?.();
       throw error;
     }
     return response;
@@ -126,6 +143,26 @@ export function createApiClient(options: ApiClientOptions) {
     },
     acceptInvitation: async (token: string) =>
       (await json(z.object({ tenant: Tenant }), "/invitations/accept", { method: "POST", scope: "account", ...body({ token }) })).tenant,
+    /** What an invitation link is for; needs no sign-in. 404 when it expired, was revoked or used. */
+    previewInvitation: async (token: string) =>
+      (await json(z.object({ invitation: InvitationPreview }), "/invitations/preview", { method: "POST", scope: "account", ...body({ token }) })).invitation,
+    /** The selected organisation as one JSON file (owners and admins; also while it is suspended). */
+    exportTenant: async () => {
+      const response = await send("/tenant/export");
+      return { blob: await response.blob(), filename: filenameOf(response.headers.get("content-disposition")) };
+    },
+    /** The installation's organisations, a page at a time (the operator only). */
+    operatorTenants: (cursor?: string) =>
+      json(OperatorTenantPage, `/operator/tenants?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { scope: "account" }),
+    /** Suspends an organisation (its members' requests are refused with the reason) or lifts it (the operator only). */
+    setSuspension: async (tenantId: string, suspended: boolean, reason?: string) =>
+      (
+        await json(
+          z.object({ tenant: z.object({ id: z.string(), name: z.string(), suspended: z.object({ at: z.string(), reason: z.string().nullable() }).nullable() }) }),
+          `/operator/tenants/${encodeURIComponent(tenantId)}`,
+          { method: "PATCH", scope: "account", ...body(reason === undefined ? { suspended } : { suspended, reason }) },
+        )
+      ).tenant,
 
     listKeys: async () => (await json(z.object({ keys: z.array(ApiKey) }), "/keys")).keys,
     createKey: (name: string, scopes: Scope[]) => json(CreatedApiKey, "/keys", { method: "POST", ...body({ name, scopes }) }),

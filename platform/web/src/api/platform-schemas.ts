@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /*
- * Answers of the platform's own routes (organisations, team, API keys, usage), mirrored from
+ * Answers of the platform's own routes (organisations, team, API keys, usage, operator), mirrored from
  * platform/src/routes/*.ts. They are not in @workforce/protocol yet; when they move there, these
  * become re-exports.
  */
@@ -10,7 +10,8 @@ export const Role = z.enum(["owner", "admin", "member"]);
 export type Role = z.infer<typeof Role>;
 export const ROLES = Role.options;
 
-export const Tenant = z.object({ id: z.string(), name: z.string(), role: Role });
+/** `suspended` comes with `/api/me` (the operator suspended it); other answers leave it out. */
+export const Tenant = z.object({ id: z.string(), name: z.string(), role: Role, suspended: z.boolean().optional() });
 export type Tenant = z.infer<typeof Tenant>;
 
 export const Member = z.object({ userId: z.string(), email: z.string(), role: Role, joinedAt: z.string() });
@@ -26,8 +27,34 @@ export const Invitation = z.object({
 });
 export type Invitation = z.infer<typeof Invitation>;
 
-export const CreatedInvitation = z.object({ invitation: Invitation, token: z.string(), acceptUrl: z.string() });
+/** The link goes only to the invited address: by email, or into the local outbox when the server has no SMTP. */
+export const CreatedInvitation = z.object({ invitation: Invitation, delivery: z.enum(["email", "outbox"]) });
 export type CreatedInvitation = z.infer<typeof CreatedInvitation>;
+
+/** What an invitation link is for (`POST /api/invitations/preview`), shown before anyone signs in. */
+export const InvitationPreview = z.object({
+  organisation: z.string(),
+  inviterEmail: z.string().nullable(),
+  email: z.string(),
+  role: Role,
+  expiresAt: z.string(),
+});
+export type InvitationPreview = z.infer<typeof InvitationPreview>;
+
+/** One organisation as the installation's operator sees it (`GET /api/operator/tenants`). */
+export const OperatorTenant = z.object({
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  members: z.number(),
+  owners: z.array(z.string()),
+  suspended: z.object({ at: z.string(), reason: z.string().nullable() }).nullable(),
+  usage: z.object({ tokens: z.number(), runs: z.number(), monthlyTokens: z.number().nullable() }),
+});
+export type OperatorTenant = z.infer<typeof OperatorTenant>;
+
+export const OperatorTenantPage = z.object({ tenants: z.array(OperatorTenant), nextCursor: z.string().nullable() });
+export type OperatorTenantPage = z.infer<typeof OperatorTenantPage>;
 
 /** What an API key may do (platform/src/app-env.ts SCOPES). */
 export const SCOPES = ["agents:read", "agents:write", "sessions:read", "sessions:write", "chat", "usage:read"] as const;

@@ -1,101 +1,55 @@
-import { useId, useState, type FormEvent } from "react";
-import { useServices } from "../services";
-import { ErrorMessage } from "../ui/error-message";
-import { describeAuthError } from "./auth-store";
+import { useState } from "react";
+import { AuthCard } from "./auth-card";
+import { CheckEmail } from "./check-email";
+import { ForgotPassword } from "./forgot-password";
+import { SignInForm } from "./sign-in-form";
 
-type Action = "sign-in" | "sign-up";
+type View = { name: "sign-in" } | { name: "forgot" } | { name: "check-email"; email: string };
 
 /**
- * Sign in or sign up with email and password through supabase-js. One form, two buttons: Enter
- * signs in. The form does not use browser validation so the server's own message is always shown.
+ * What a signed-out visitor sees: sign in (or sign up, where the installation's policy allows),
+ * "Forgot password?", and "Check your email" after a sign-up that needs its address confirmed.
  */
-export function AuthScreen({ invitation = false }: { invitation?: boolean }) {
-  const { auth } = useServices();
+export function AuthScreen() {
+  const [view, setView] = useState<View>({ name: "sign-in" });
+  // The address typed on one view is there on the next.
   const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState<Action>();
-  const [error, setError] = useState<{ code: string | undefined; message: string }>();
-  const [notice, setNotice] = useState<string>();
-  const id = useId();
 
-  async function run(action: Action) {
-    setBusy(action);
-    setError(undefined);
-    setNotice(undefined);
-    try {
-      if (action === "sign-up") {
-        const { data, error: signUpError } = await auth.client.auth.signUp({ email: email.trim(), password });
-        if (signUpError) setError(describeAuthError(signUpError));
-        else if (!data.session) setNotice("Check your inbox to confirm your email address, then sign in.");
-      } else {
-        const { error: signInError } = await auth.client.auth.signInWithPassword({ email: email.trim(), password });
-        if (signInError) setError(describeAuthError(signInError));
-      }
-    } catch (thrown) {
-      setError(describeAuthError(thrown));
-    } finally {
-      setBusy(undefined);
-    }
+  switch (view.name) {
+    case "sign-in":
+      return (
+        <AuthCard>
+          <SignInForm
+            email={email}
+            onEmailChange={setEmail}
+            onForgot={() => setView({ name: "forgot" })}
+            onCheckEmail={(address) => setView({ name: "check-email", email: address })}
+          />
+        </AuthCard>
+      );
+    case "forgot":
+      return (
+        <AuthCard title="Reset your password">
+          <ForgotPassword email={email} onEmailChange={setEmail} />
+          <BackToSignIn onClick={() => setView({ name: "sign-in" })} />
+        </AuthCard>
+      );
+    case "check-email":
+      return (
+        <AuthCard title="Check your email">
+          <CheckEmail email={view.email} />
+          <BackToSignIn onClick={() => setView({ name: "sign-in" })} />
+        </AuthCard>
+      );
   }
+}
 
-  function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    void run("sign-in");
-  }
-
+function BackToSignIn({ onClick }: { onClick: () => void }) {
   return (
-    <main className="auth-page">
-      <div className="auth-card">
-        <h1 className="brand brand-large">
-          <span aria-hidden="true">🤖</span> Workforce
-        </h1>
-        {invitation ? (
-          <p className="notice" role="status">
-            You have been invited to join an organisation. Sign in, or sign up with the invited email address, to accept.
-          </p>
-        ) : (
-          <p className="muted">Sign in to your AI workforce, or create an account.</p>
-        )}
-        <form className="form" onSubmit={submit} noValidate aria-label="Account">
-          <div className="field">
-            <label htmlFor={`${id}-email`}>Email</label>
-            <input
-              id={`${id}-email`}
-              name="email"
-              type="email"
-              inputMode="email"
-              autoComplete="email"
-              value={email}
-              onChange={(event) => setEmail(event.target.value)}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor={`${id}-password`}>Password</label>
-            <input
-              id={`${id}-password`}
-              name="password"
-              type="password"
-              autoComplete="current-password"
-              value={password}
-              onChange={(event) => setPassword(event.target.value)}
-            />
-          </div>
-          <ErrorMessage error={error} />
-          {notice ? (
-            <p className="notice" role="status">
-              {notice}
-            </p>
-          ) : null}
-          <div className="button-row">
-            <button type="submit" className="button primary" disabled={busy !== undefined} aria-busy={busy === "sign-in"}>
-              Sign in
-            </button>
-            <button type="button" className="button" disabled={busy !== undefined} aria-busy={busy === "sign-up"} onClick={() => void run("sign-up")}>
-              Sign up
-            </button>
-          </div>
-        </form>
-      </div>
-    </main>
+    <p className="auth-footer">
+      <button type="button" className="link-button" onClick={onClick}>
+        Back to sign in
+      </button>
+    </p>
   );
 }

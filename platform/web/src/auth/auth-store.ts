@@ -56,32 +56,3 @@ export function createAuthStore(supabaseUrl: string, anonKey: string): AuthStore
 export function useAuthState(store: AuthStore): AuthState {
   return useSyncExternalStore(store.subscribe, store.getState);
 }
-
-/**
- * A readable message for an error from supabase-js. Its message is normally a string, but a
- * server that answers in another error shape can leave an object there, so we dig one level.
- */
-export function describeAuthError(error: unknown): { code: string | undefined; message: string } {
-  if (error && typeof error === "object") {
-    const record = error as { code?: unknown; message?: unknown; error?: unknown };
-    const code = typeof record.code === "string" ? record.code : undefined;
-    if (typeof record.message === "string" && record.message !== "") {
-      return { code, message: unwrapJsonMessage(record.message) };
-    }
-    if (record.message && typeof record.message === "object") return describeAuthError(record.message);
-    if (record.error && typeof record.error === "object") return describeAuthError(record.error);
-  }
-  return { code: undefined, message: typeof error === "string" ? error : "Something went wrong. Please try again." };
-}
-
-/** `{"error":{"message":"…"}}` serialised into a message string becomes just the inner message. */
-function unwrapJsonMessage(message: string): string {
-  if (!message.startsWith("{")) return message;
-  try {
-    const parsed: unknown = JSON.parse(message);
-    const inner = describeAuthError(parsed);
-    return inner.message;
-  } catch {
-    return message;
-  }
-}

@@ -17,7 +17,7 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
   const [agent, setAgent] = useState<Agent>();
   const [agentError, setAgentError] = useState<{ code: string; message: string }>();
   const [sidebarOpen, setSidebarOpen] = useState(false);
-  const { userId, manages } = useAccess();
+  const { userId, manages, suspended } = useAccess();
   const streaming = conversation.run !== undefined;
   // Owners and admins may read a colleague's chat, never write in it (the platform refuses with 403).
   const owner = conversation.owner;
@@ -114,6 +114,7 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
             agentName={name}
             streaming={streaming}
             disabled={agentError !== undefined || conversation.loadingHistory}
+            locked={suspended ? "Sending is turned off while the organisation is suspended" : undefined}
             onSend={(text) => void chat.send(slug, text)}
             onStop={() => void chat.stop(slug)}
           />

@@ -1,11 +1,19 @@
 import { useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 
 /** The message box: Enter sends, Shift+Enter adds a line; Stop replaces nothing, it sits beside Send while a reply streams. */
-export function Composer(props: { agentName: string; streaming: boolean; disabled: boolean; onSend: (text: string) => void; onStop: () => void }) {
+export function Composer(props: {
+  agentName: string;
+  streaming: boolean;
+  disabled: boolean;
+  /** Why nothing can be sent at all (the organisation is suspended): the box is turned off and says so. */
+  locked?: string | undefined;
+  onSend: (text: string) => void;
+  onStop: () => void;
+}) {
   const [text, setText] = useState("");
   const id = useId();
   const textarea = useRef<HTMLTextAreaElement>(null);
-  const canSend = text.trim() !== "" && !props.streaming && !props.disabled;
+  const canSend = text.trim() !== "" && !props.streaming && !props.disabled && !props.locked;
 
   function send() {
     if (!canSend) return;
@@ -38,9 +46,10 @@ export function Composer(props: { agentName: string; streaming: boolean; disable
         value={text}
         onChange={(event) => setText(event.target.value)}
         onKeyDown={onKeyDown}
-        placeholder={`Message ${props.agentName}…`}
+        placeholder={props.locked ?? `Message ${props.agentName}…`}
+        disabled={props.locked !== undefined}
         rows={1}
-        autoFocus
+        autoFocus={props.locked === undefined}
         aria-describedby={`${id}-hint`}
       />
       <span id={`${id}-hint`} className="visually-hidden">

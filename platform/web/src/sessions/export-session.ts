@@ -1,5 +1,6 @@
 import type { SessionSummary } from "@workforce/protocol";
 import type { ApiClient } from "../api/client";
+import { download } from "../ui/download";
 
 /**
  * Downloads a session through the platform's export endpoint, which writes the Markdown with the
@@ -9,15 +10,4 @@ export async function exportSession(api: ApiClient, agent: string, session: Sess
   const { blob, filename } = await api.exportSession(agent, session.key, format);
   const fallback = `${agent}-${session.title || session.key}`.replace(/[^A-Za-z0-9._-]+/g, "-").slice(0, 80);
   download(filename ?? `${fallback}.${format === "json" ? "json" : "md"}`, blob);
-}
-
-function download(filename: string, blob: Blob): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = filename;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }

@@ -1,14 +1,13 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useState, type FormEvent } from "react";
 import { toErrorDetail } from "../api/api-error";
 import type { CreatedInvitation, Invitation, Role } from "../api/platform-schemas";
 import { useServices } from "../services";
 import { ConfirmGroup } from "../ui/confirm-group";
-import { CopyButton } from "../ui/copy-button";
 import { ErrorMessage } from "../ui/error-message";
 
 type ErrorDetail = { code: string; message: string };
 
-/** Invite by email with a role, show the link once (no email is sent), list and revoke pending ones. Owners/admins only. */
+/** Invite by email with a role (the platform mails the link), list and revoke pending ones. Owners/admins only. */
 export function InvitationsSection({ tenantId, callerRole }: { tenantId: string; callerRole: Role | undefined }) {
   const { api } = useServices();
   const [invitations, setInvitations] = useState<Invitation[]>();
@@ -36,7 +35,7 @@ export function InvitationsSection({ tenantId, callerRole }: { tenantId: string;
           setInvitations((list) => [result.invitation, ...(list ?? []).filter((other) => other.email !== result.invitation.email)]);
         }}
       />
-      {created ? <InviteLink created={created} onDone={() => setCreated(undefined)} /> : null}
+      {created ? <InvitationSent created={created} onDone={() => setCreated(undefined)} /> : null}
       <ErrorMessage error={error} onDismiss={() => setError(undefined)} />
       <h3 className="subheading">Pending</h3>
       {invitations === undefined && !error ? (
@@ -119,28 +118,26 @@ function InviteForm({ callerRole, onCreated }: { callerRole: Role | undefined; o
   );
 }
 
-/** The accept link, shown once: the platform keeps only its hash. */
-function InviteLink({ created, onDone }: { created: CreatedInvitation; onDone: () => void }) {
-  const id = useId();
-  const input = useRef<HTMLInputElement>(null);
-  useEffect(() => input.current?.select(), [created]);
+/**
+ * Where the invitation went. The link is mailed to the invited address only; without SMTP the
+ * mail waits in the server's outbox, which only the server's own machine can open.
+ */
+function InvitationSent({ created, onDone }: { created: CreatedInvitation; onDone: () => void }) {
   return (
-    <div className="reveal" data-testid="invite-link" role="region" aria-label="New invitation">
+    <div className="notice sent-notice" data-testid="invitation-sent" role="status">
       <p>
-        <strong>Invitation for {created.invitation.email} created.</strong> Emails are not sent: copy this link and send it to them yourself. It
-        works once, only for that address, until {new Date(created.invitation.expiresAt).toLocaleDateString()}.{" "}
-        <strong>You won't see this link again.</strong>
+        <strong>Invitation sent to {created.invitation.email}.</strong> The link in it works once, only for that address, until{" "}
+        {new Date(created.invitation.expiresAt).toLocaleDateString()}.
       </p>
-      <div className="reveal-row">
-        <label htmlFor={id} className="visually-hidden">
-          Invitation link
-        </label>
-        <input id={id} ref={input} className="mono" readOnly value={created.acceptUrl} onFocus={(event) => event.currentTarget.select()} />
-        <CopyButton text={created.acceptUrl} label="Copy link" />
-        <button type="button" className="button ghost small" onClick={onDone}>
-          Done
-        </button>
-      </div>
+      {created.delivery === "outbox" ? (
+        <p>
+          Mail is not configured on this server: the message is in the outbox. The <a href="/outbox">outbox page</a> opens only in a browser on the
+          server's own machine; elsewhere, set <code>SMTP_URL</code> so invitations are emailed.
+        </p>
+      ) : null}
+      <button type="button" className="button ghost small" onClick={onDone}>
+        Done
+      </button>
     </div>
   );
 }

@@ -8,7 +8,7 @@ import { loadWorkspace } from "../tenants/load-workspace";
 import { canManage, type Workspace } from "../tenants/tenant-store";
 import { ErrorMessage } from "../ui/error-message";
 
-/** Rename the organisation (owners/admins) and create another one (anyone). */
+/** Rename the organisation (owners/admins) and create another one (where the sign-up policy allows). */
 export function OrganisationSection({ tenant, workspace }: { tenant: Tenant | undefined; workspace: Workspace }) {
   const services = useServices();
   const [name, setName] = useState(tenant?.name ?? "");
@@ -53,14 +53,18 @@ export function OrganisationSection({ tenant, workspace }: { tenant: Tenant | un
           <ErrorMessage error={error} />
         </form>
       ) : null}
-      <CreateOrganisationForm
-        onCreated={(created) => {
-          void loadWorkspace(services, workspace.user, { quiet: true }).then(() => {
-            services.tenants.select(created.id);
-            navigate("/");
-          });
-        }}
-      />
+      {workspace.canCreateOrganisation ? (
+        <CreateOrganisationForm
+          onCreated={(created) => {
+            void loadWorkspace(services, workspace.user, { quiet: true }).then(() => {
+              services.tenants.select(created.id);
+              navigate("/");
+            });
+          }}
+        />
+      ) : (
+        <p className="muted small">New organisations on this installation are created by its operator; ask them if you need another one.</p>
+      )}
     </section>
   );
 }

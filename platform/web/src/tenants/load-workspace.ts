@@ -1,7 +1,7 @@
 import { ApiError, toErrorDetail } from "../api/api-error";
 import type { ApiClient } from "../api/client";
 import type { ModelStore } from "../model-store";
-import type { TenantStore, Workspace } from "./tenant-store";
+import type { TenantStore, WorkspaceUser } from "./tenant-store";
 
 const GATEWAY_CODES = new Set(["gateway_unavailable", "gateway_error"]);
 
@@ -13,7 +13,8 @@ const GATEWAY_CODES = new Set(["gateway_unavailable", "gateway_error"]);
  */
 export async function loadWorkspace(
   deps: { api: ApiClient; tenants: TenantStore; model: ModelStore },
-  user: Workspace["user"],
+  /** Who is signed in, as far as the session knows: used when the gateway is down and `/api/me` cannot answer. */
+  user: WorkspaceUser,
   options: { quiet?: boolean; isCurrent?: () => boolean } = {},
 ): Promise<void> {
   const { api, tenants, model } = deps;
@@ -22,7 +23,10 @@ export async function loadWorkspace(
   try {
     const me = await api.me();
     if (!isCurrent()) return;
-    tenants.setMe({ status: "ready", me: { user: me.user, tenants: me.tenants, model: me.model, gatewayError: undefined } });
+    tenants.setMe({
+      status: "ready",
+      me: { user: me.user, tenants: me.tenants, canCreateOrganisation: me.canCreateOrganisation, model: me.model, gatewayError: undefined },
+    });
     model.set(me.model);
   } catch (thrown) {
     if (!(thrown instanceof ApiError) || !GATEWAY_CODES.has(thrown.code)) {
@@ -32,7 +36,8 @@ export async function loadWorkspace(
     try {
       const list = await api.listTenants();
       if (!isCurrent()) return;
-      tenants.setMe({ status: "ready", me: { user, tenants: list, model: undefined, gatewayError: toErrorDetail(thrown) } });
+      // The server decides whether creating an organisation is allowed; offering it costs nothing.
+      tenants.setMe({ status: "ready", me: { user, tenants: list, canCreateOrganisation: true, model: undefined, gatewayError: toErrorDetail(thrown) } });
     } catch (second) {
       if (isCurrent()) tenants.setMe({ status: "error", error: toErrorDetail(second) });
     }

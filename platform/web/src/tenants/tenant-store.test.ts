@@ -10,7 +10,7 @@ const beta: Tenant = { id: "00000000-0000-4000-8000-00000000000b", name: "Beta",
 const STALE = "00000000-0000-4000-8000-0000000000ff";
 
 function workspace(tenants: Tenant[]): Workspace {
-  return { user: { id: "u1", email: "ada@example.com" }, tenants, model: undefined, gatewayError: undefined };
+  return { user: { id: "u1", email: "ada@example.com", emailConfirmed: true, operator: false }, tenants, canCreateOrganisation: true, model: undefined, gatewayError: undefined };
 }
 
 describe("tenant store", () => {
@@ -49,6 +49,31 @@ describe("tenant store", () => {
     const store = createTenantStore(memoryStorage());
     store.setTenants([acme]);
     expect(store.getState().me).toEqual({ status: "idle" });
+  });
+});
+
+describe("suspended organisations", () => {
+  const REASON = "This organisation is suspended by the installation's operator: unpaid invoice.";
+
+  it("marks the organisation suspended when a call answers tenant_suspended, and keeps the reason", () => {
+    const store = createTenantStore(memoryStorage());
+    store.setMe({ status: "ready", me: workspace([acme, beta]) });
+    store.markSuspended(acme.id, REASON);
+    expect(store.getState().suspensions).toEqual({ [acme.id]: REASON });
+    expect(store.getState().me).toMatchObject({ status: "ready", me: { tenants: [{ id: acme.id, suspended: true }, { id: beta.id }] } });
+    // Re-reading /api/tenants (which does not say) keeps the mark.
+    store.setTenants([acme, beta]);
+    expect(store.getState().me).toMatchObject({ me: { tenants: [{ id: acme.id, suspended: true }, { id: beta.id, suspended: false }] } });
+  });
+
+  it("forgets the reason once /api/me says the suspension was lifted", () => {
+    const store = createTenantStore(memoryStorage());
+    store.setMe({ status: "ready", me: workspace([{ ...acme, suspended: true }]) });
+    store.markSuspended(acme.id, REASON);
+    store.setMe({ status: "ready", me: workspace([{ ...acme, suspended: true }]) });
+    expect(store.getState().suspensions).toEqual({ [acme.id]: REASON });
+    store.setMe({ status: "ready", me: workspace([{ ...acme, suspended: false }]) });
+    expect(store.getState().suspensions).toEqual({});
   });
 });
 

@@ -13,6 +13,7 @@ export function TenantSwitcher() {
     return (
       <span className="tenant-name small" title={list[0]?.name}>
         {list[0]?.name}
+        {list[0]?.suspended ? " (suspended)" : ""}
       </span>
     );
   }
@@ -32,7 +33,7 @@ export function TenantSwitcher() {
       >
         {list.map((tenant) => (
           <option key={tenant.id} value={tenant.id}>
-            {tenant.name} ({tenant.role})
+            {tenant.name} ({tenant.role}){tenant.suspended ? " (suspended)" : ""}
           </option>
         ))}
       </select>

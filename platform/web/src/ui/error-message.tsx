@@ -1,6 +1,9 @@
 import type { ReactNode } from "react";
 
-/** The one place errors are shown: their stable code and a human message (`data-testid="error"`). */
+/**
+ * The one place errors are shown: their stable code and a human message (`data-testid="error"`).
+ * `tenant_suspended` is not repeated on every screen: the suspension banner says it once, with the reason.
+ */
 export function ErrorMessage({
   error,
   onDismiss,
@@ -13,7 +16,7 @@ export function ErrorMessage({
   /** Actions shown after the message, e.g. a Retry button. */
   children?: ReactNode;
 }) {
-  if (!error) return null;
+  if (!error || error.code === "tenant_suspended") return null;
   return (
     <div className={`error${className ? ` ${className}` : ""}`} role="alert" data-testid="error">
       <div className="error-text">

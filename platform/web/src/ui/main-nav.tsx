@@ -8,12 +8,16 @@ const ITEMS = [
   { to: "/usage", label: "Usage", screens: ["usage"] },
 ] as const satisfies readonly { to: string; label: string; screens: readonly Route["screen"][] }[];
 
+/** Only for the installation's operator. */
+const OPERATOR_ITEM = { to: "/operator", label: "Operator", screens: ["operator"] } as const;
+
 /** The app's sections. Plain links in tab order; the current one is marked with `aria-current="page"`. */
-export function MainNav({ route }: { route: Route }) {
+export function MainNav({ route, operator }: { route: Route; operator: boolean }) {
+  const items = operator ? [...ITEMS, OPERATOR_ITEM] : ITEMS;
   return (
     <nav className="main-nav" aria-label="Main">
       <ul>
-        {ITEMS.map((item) => {
+        {items.map((item) => {
           const current = (item.screens as readonly string[]).includes(route.screen);
           return (
             <li key={item.to}>
