@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestClient } from "./client";
 import type { RunningSystem } from "./system";
-import { DESKTOP, PHONE, apiAs, chromiumPath, fitsWidth, invite, nav, signUpFromInvitation, startWebSystem, submitAuth } from "./web-support";
+import { DESKTOP, PASSWORD, PHONE, apiAs, chromiumPath, fitsWidth, invite, nav, signUpFromInvitation, startWebSystem, submitAuth } from "./web-support";
 
 let system: RunningSystem;
 let browser: Browser;
@@ -35,17 +35,28 @@ describe.runIf(chromiumPath)("the operator in the web app (invitation-only sign-
 
   beforeAll(async () => {
     ({ system, browser, stop } = await startWebSystem({ WORKFORCE_SIGNUP: "invite" }));
-    // The first account may always sign up, and runs the installation.
-    operator = await apiAs(system, "op@example.com", { signUp: true });
+  }, 120_000);
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await stop?.();
+  });
+
+  it("lets the installation's first account sign up from the sign-in screen, as its operator", async () => {
+    const page = await newPage();
+    await page.goto(system.platformUrl);
+    // Invitation-only, but nobody has an account yet: the first to sign up runs the installation.
+    await page.getByText("This installation has no account yet: the first to sign up becomes its operator.").waitFor();
+    await page.getByLabel("Email").fill("op@example.com");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign up" }).click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Operator", exact: true }).waitFor({ timeout: 15_000 });
+
+    operator = await apiAs(system, "op@example.com");
     const created = await operator.json<{ tenant: { id: string; name: string } }>("POST", "/api/tenants", { name: "Acme" });
     expect(created.status).toBe(201);
     acme = created.body.tenant;
     const agent = await operator.request("POST", "/api/agents", { name: "Ada", role: "Research Analyst" }, { "x-tenant-id": acme.id });
     expect(agent.status).toBe(201);
-  }, 120_000);
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await stop?.();
   });
 
   it("the sign-in screen offers no sign-up and says an invitation is needed", async () => {
@@ -156,7 +167,7 @@ describe.runIf(chromiumPath)("the operator in the web app (invitation-only sign-
     expect(await member.getByRole("main").textContent()).toContain("Ask an owner of one for an invitation");
     expect(await member.getByRole("button", { name: "Create organisation" }).count()).toBe(0);
 
-    expect((await operator.request("PATCH", `/api/operator/tenants/${acme.id}`, { suspended: false })).status).toBe(200);
+    expect((await operator.request("PATCH", `/api/operator/tenants/${acme.id}`, { suspended: false, suspendedReason: null })).status).toBe(200);
   });
 
   it("the operator's table fits a phone: the page does not scroll sideways, the table scrolls in its own box", async () => {

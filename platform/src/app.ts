@@ -149,7 +149,8 @@ export function createApp(deps: AppDeps) {
   const tenancy = deps.tenancy;
   const api = new Hono<AppEnv>();
   api.route("/health", healthRoutes({ db: deps.db, gateway: deps.gateway, tenantDataDir: deps.tenantDataDir, isLoopback: deps.isLoopback, isOperator }));
-  api.route("/", publicConfigRoutes({ publicUrl: deps.publicUrl, supabase: deps.supabase, signup: deps.signup }));
+  const hasAccounts = async () => (await withSystem(deps.system, (trx) => trx.selectFrom("users").select("id").limit(1).executeTakeFirst())) !== undefined;
+  api.route("/", publicConfigRoutes({ publicUrl: deps.publicUrl, supabase: deps.supabase, signup: deps.signup, hasAccounts }));
   api.route("/", invitationPreviewRoutes({ tenancy }));
   api.route("/", openApiRoutes());
   const usage = deps.usage ?? createUsageRecorder({ db: deps.db, logError: deps.logError });

@@ -38,7 +38,7 @@ export interface Operation extends OperationDescription, AccessRule {
   id: OperationId;
 }
 
-const TenantView = z.object({ id: z.string(), name: z.string(), role: RoleSchema, suspended: z.boolean().optional() });
+const TenantView = z.object({ id: z.string(), name: z.string(), role: RoleSchema, suspended: z.boolean().optional(), suspendedReason: z.string().nullable().optional() });
 const GoTrueUser = z.object({ id: z.string(), email: z.string(), email_confirmed_at: z.string().nullable(), new_email: z.string().optional() }).loose();
 const InvitationPreview = z.object({ organisation: z.string(), inviterEmail: z.string().nullable(), email: z.string(), role: RoleSchema, expiresAt: z.string() });
 const OperatorTenant = z.object({
@@ -138,7 +138,7 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "service.config": {
     tag: "service",
     summary: "Where the web app's auth client points, and who may sign up",
-    response: { status: 200, schema: z.object({ supabaseUrl: z.string(), supabaseAnonKey: z.string(), embeddedAuth: z.boolean(), signup: z.enum(["open", "invite", "domains", "closed"]) }) },
+    response: { status: 200, schema: z.object({ supabaseUrl: z.string(), supabaseAnonKey: z.string(), embeddedAuth: z.boolean(), signup: z.enum(["open", "invite", "domains", "closed"]), firstAccount: z.boolean() }) },
   },
   "account.me": {
     tag: "account",

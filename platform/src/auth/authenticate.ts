@@ -30,18 +30,25 @@ export interface AuthenticateDeps {
 }
 
 /** The user's organisations, oldest membership first. */
-export async function listMemberships(db: Database, userId: string): Promise<{ id: string; name: string; role: Role; suspended: boolean }[]> {
+export async function listMemberships(
+  db: Database,
+  userId: string,
+): Promise<{ id: string; name: string; role: Role; suspended: boolean; suspendedReason: string | null }[]> {
   const rows = await withUser(db, userId, (trx) =>
     trx
       .selectFrom("memberships")
       .innerJoin("tenants", "tenants.id", "memberships.tenant_id")
-      .select(["tenants.id as id", "tenants.name as name", "memberships.role as role", "tenants.suspended_at"])
+      .select(["tenants.id as id", "tenants.name as name", "memberships.role as role", "tenants.suspended_at", "tenants.suspended_reason"])
       .where("memberships.user_id", "=", userId)
       .orderBy("memberships.created_at", "asc")
       .orderBy("tenants.id", "asc")
       .execute(),
   );
-  return rows.map(({ suspended_at: suspendedAt, ...tenant }) => ({ ...tenant, suspended: suspendedAt !== null }));
+  return rows.map(({ suspended_at: suspendedAt, suspended_reason: reason, ...tenant }) => ({
+    ...tenant,
+    suspended: suspendedAt !== null,
+    suspendedReason: suspendedAt !== null ? reason : null,
+  }));
 }
 
 /** The membership `authenticate` uses: the requested tenant's, else the oldest; remembered when found. */

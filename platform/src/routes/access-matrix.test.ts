@@ -172,7 +172,7 @@ const CASES: Record<string, Case> = {
   "operator.suspend": {
     relations: ["none"],
     // Lifting a suspension that is not there changes nothing, so the shared organisations stay usable.
-    request: async () => ({ path: `/api/operator/tenants/${fx.people.outsider.tenantId}`, body: { suspended: false } }),
+    request: async () => ({ path: `/api/operator/tenants/${fx.people.outsider.tenantId}`, body: { suspended: false, suspendedReason: null } }),
   },
   "service.health": { relations: ["none"], request: async () => ({ path: "/api/health" }) },
   "service.config": { relations: ["none"], request: async () => ({ path: "/api/config" }) },

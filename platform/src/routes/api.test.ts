@@ -171,7 +171,7 @@ describe("agents and chat through the gateway", () => {
 describe("public endpoints", () => {
   it("serves /api/config for the web app", async () => {
     const response = await call("GET", "/api/config");
-    expect(await response.json()).toEqual({ supabaseUrl: TEST_ORIGIN, supabaseAnonKey: "embedded", embeddedAuth: true, signup: "open" });
+    expect(await response.json()).toEqual({ supabaseUrl: TEST_ORIGIN, supabaseAnonKey: "embedded", embeddedAuth: true, signup: "open", firstAccount: false });
   });
 
   it("tells the visitor to build the web app when it is missing", async () => {

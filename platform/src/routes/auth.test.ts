@@ -66,7 +66,7 @@ describe("embedded auth with the real @supabase/supabase-js client", () => {
     const body = (await me.json()) as { user: unknown; tenants: unknown; model: unknown };
     // The installation's first account: its operator, its address taken on trust.
     expect(body.user).toEqual({ id: signUp.data.user!.id, email: "ada@example.com", emailConfirmed: true, operator: true });
-    expect(body.tenants).toEqual([{ id: expect.any(String), name: "ada's organisation", role: "owner", suspended: false }]);
+    expect(body.tenants).toEqual([{ id: expect.any(String), name: "ada's organisation", role: "owner", suspended: false, suspendedReason: null }]);
     expect(body.model).toEqual({ provider: "offline", id: "offline", offline: true });
 
     const signOut = await other.auth.signOut();

@@ -118,7 +118,7 @@ describe("suspending an organisation", () => {
     expect(exported.status).toBe(200);
     expect(((await exported.json()) as { tenant: { id: string } }).tenant.id).toBe(owner.tenantId);
 
-    const lifted = await suspend(owner.tenantId, { suspended: false });
+    const lifted = await suspend(owner.tenantId, { suspended: false, suspendedReason: null });
     expect(((await lifted.json()) as { tenant: { suspended: unknown } }).tenant.suspended).toBeNull();
     expect((await call("GET", "/api/agents", as(member))).status).toBe(200);
     expect((await call("GET", "/api/agents", { token: secret })).status).toBe(200);

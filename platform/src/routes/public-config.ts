@@ -7,6 +7,8 @@ export interface PublicConfigDeps {
   publicUrl: string;
   supabase: { url: string; anonKey: string | undefined } | undefined;
   signup: SignupPolicy;
+  /** Whether the installation has any account yet (the first may always sign up: it becomes the operator). */
+  hasAccounts: () => Promise<boolean>;
 }
 
 export interface PublicConfig {
@@ -15,15 +17,21 @@ export interface PublicConfig {
   embeddedAuth: boolean;
   /** Who may create an account (WORKFORCE_SIGNUP): the sign-in screen offers sign-up only when it can work. */
   signup: SignupMode;
+  /** True while the installation has no account: whoever signs up now becomes its operator, whatever the policy. */
+  firstAccount: boolean;
 }
 
 /** `GET /api/config`: where the web app's supabase-js client should point, so one build runs anywhere. */
 export function publicConfigRoutes(deps: PublicConfigDeps) {
   const app = new Hono<AppEnv>();
-  operationRoutes(app)("service.config", (c) => {
+  // Once an account exists it always will: stop asking.
+  let hadAccounts = false;
+  operationRoutes(app)("service.config", async (c) => {
+    hadAccounts ||= await deps.hasAccounts();
+    const common = { signup: deps.signup.mode, firstAccount: !hadAccounts };
     const config: PublicConfig = deps.supabase
-      ? { supabaseUrl: deps.supabase.url, supabaseAnonKey: deps.supabase.anonKey ?? "", embeddedAuth: false, signup: deps.signup.mode }
-      : { supabaseUrl: deps.publicUrl, supabaseAnonKey: "embedded", embeddedAuth: true, signup: deps.signup.mode };
+      ? { supabaseUrl: deps.supabase.url, supabaseAnonKey: deps.supabase.anonKey ?? "", embeddedAuth: false, ...common }
+      : { supabaseUrl: deps.publicUrl, supabaseAnonKey: "embedded", embeddedAuth: true, ...common };
     return c.json(config);
   });
   return app;

@@ -70,12 +70,16 @@ async function organisationCount(platform: TestPlatform): Promise<number> {
 describe("the installation's first account", () => {
   it("may sign up even when sign-up is closed, and is the operator", async () => {
     await withInstallation({ mode: "closed", domains: [] }, async (platform) => {
+      // The web app learns from /api/config that the first account may still sign up.
+      const config = async () => ((await (await caller(platform)("GET", "/api/config")).json()) as { signup: string; firstAccount: boolean });
+      expect(await config()).toMatchObject({ signup: "closed", firstAccount: true });
       const first = await signUp(platform, "root@example.com");
       expect(first.error).toBeNull();
       const profile = await me(platform, first.data.session!.access_token);
       expect(profile.user.operator).toBe(true);
       expect(profile.tenants).toHaveLength(1);
       expect(profile.canCreateOrganisation).toBe(true);
+      expect(await config()).toMatchObject({ signup: "closed", firstAccount: false });
 
       const second = await signUp(platform, "second@example.com");
       expect(second.error).toMatchObject({ status: 403, code: "signup_disabled" });
@@ -113,7 +117,7 @@ describe("sign-up by invitation only (invite)", () => {
         expect(invited.data.session).not.toBeNull();
         const profile = await me(platform, invited.data.session!.access_token);
         expect(profile.user).toMatchObject({ email: "ivy@example.com", emailConfirmed: true, operator: false });
-        expect(profile.tenants).toEqual([{ id: operatorTenant.id, name: operatorTenant.name, role: "admin", suspended: false }]);
+        expect(profile.tenants).toEqual([{ id: operatorTenant.id, name: operatorTenant.name, role: "admin", suspended: false, suspendedReason: null }]);
         expect(profile.canCreateOrganisation).toBe(false);
         expect(await organisationCount(platform)).toBe(before);
 

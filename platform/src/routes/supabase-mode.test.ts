@@ -41,7 +41,7 @@ afterAll(async () => {
 describe("Supabase mode", () => {
   it("points the web app at Supabase and serves no embedded auth", async () => {
     const call = caller(platform);
-    expect(await (await call("GET", "/api/config")).json()).toEqual({ supabaseUrl: SUPABASE_URL, supabaseAnonKey: "anon-key", embeddedAuth: false, signup: "open" });
+    expect(await (await call("GET", "/api/config")).json()).toEqual({ supabaseUrl: SUPABASE_URL, supabaseAnonKey: "anon-key", embeddedAuth: false, signup: "open", firstAccount: true });
     expect((await call("POST", "/auth/v1/signup", { body: { email: "a@b.co", password: "12345678" } })).status).toBe(404);
   });
 
@@ -52,7 +52,7 @@ describe("Supabase mode", () => {
     const me = (await first.json()) as { user: { id: string; email: string }; tenants: { name: string; role: string }[] };
     // The installation's first user: its operator.
     expect(me.user).toEqual({ id: "33333333-3333-4333-8333-333333333333", email: "sam@example.com", emailConfirmed: true, operator: true });
-    expect(me.tenants).toEqual([{ id: expect.any(String), name: "sam's organisation", role: "owner", suspended: false }]);
+    expect(me.tenants).toEqual([{ id: expect.any(String), name: "sam's organisation", role: "owner", suspended: false, suspendedReason: null }]);
     await call("GET", "/api/me", { token });
     const tenants = await withSystem(platform.database.system, (trx) => trx.selectFrom("tenants").selectAll().execute());
     expect(tenants).toHaveLength(1);
@@ -75,6 +75,6 @@ describe("Supabase mode", () => {
     const response = await call("GET", "/api/me", { token: reused });
     expect(response.status).toBe(200);
     const me = (await response.json()) as { tenants: { name: string; role: string }[] };
-    expect(me.tenants).toEqual([{ id: expect.any(String), name: "sam's organisation", role: "owner", suspended: false }]);
+    expect(me.tenants).toEqual([{ id: expect.any(String), name: "sam's organisation", role: "owner", suspended: false, suspendedReason: null }]);
   });
 });

@@ -17,6 +17,8 @@ export interface WebConfig {
   apiUrl: string;
   /** The sign-up policy; undefined when the platform could not be asked (sign-up is then offered and the server decides). */
   signup: SignupMode | undefined;
+  /** The installation has no account yet: whoever signs up now becomes its operator, whatever the policy. */
+  firstAccount: boolean;
 }
 
 const PublicConfig = z.object({
@@ -25,6 +27,7 @@ const PublicConfig = z.object({
   embeddedAuth: z.boolean(),
   // Optional: an older platform does not send it.
   signup: SignupMode.optional(),
+  firstAccount: z.boolean().optional(),
 });
 
 function nonEmpty(value: unknown): string | undefined {
@@ -44,11 +47,12 @@ export async function resolveConfig(fetchImpl: typeof fetch = (input, init) => f
   const builtIn = nonEmpty(env.VITE_SUPABASE_URL);
   const server = await fetchPublicConfig(fetchImpl, apiUrl);
   const signup = server?.signup;
-  if (builtIn) return { apiUrl, supabaseUrl: builtIn, supabaseAnonKey: anonKey ?? "embedded", signup };
+  const firstAccount = server?.firstAccount ?? false;
+  if (builtIn) return { apiUrl, supabaseUrl: builtIn, supabaseAnonKey: anonKey ?? "embedded", signup, firstAccount };
   if (server && !server.embeddedAuth && server.supabaseUrl) {
-    return { apiUrl, supabaseUrl: server.supabaseUrl, supabaseAnonKey: server.supabaseAnonKey, signup };
+    return { apiUrl, supabaseUrl: server.supabaseUrl, supabaseAnonKey: server.supabaseAnonKey, signup, firstAccount };
   }
-  return { apiUrl, supabaseUrl: window.location.origin, supabaseAnonKey: anonKey ?? "embedded", signup };
+  return { apiUrl, supabaseUrl: window.location.origin, supabaseAnonKey: anonKey ?? "embedded", signup, firstAccount };
 }
 
 async function fetchPublicConfig(fetchImpl: typeof fetch, apiUrl: string): Promise<z.infer<typeof PublicConfig> | undefined> {

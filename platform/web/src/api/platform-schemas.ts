@@ -10,8 +10,8 @@ export const Role = z.enum(["owner", "admin", "member"]);
 export type Role = z.infer<typeof Role>;
 export const ROLES = Role.options;
 
-/** `suspended` comes with `/api/me` (the operator suspended it); other answers leave it out. */
-export const Tenant = z.object({ id: z.string(), name: z.string(), role: Role, suspended: z.boolean().optional() });
+/** `suspended` and its reason come with `/api/me` (the operator suspended it); other answers leave them out. */
+export const Tenant = z.object({ id: z.string(), name: z.string(), role: Role, suspended: z.boolean().optional(), suspendedReason: z.string().nullable().optional() });
 export type Tenant = z.infer<typeof Tenant>;
 
 export const Member = z.object({ userId: z.string(), email: z.string(), role: Role, joinedAt: z.string() });

@@ -7,12 +7,18 @@ import { ResendButton } from "./resend-button";
 
 type Action = "sign-in" | "sign-up";
 
-/** Whether the sign-in screen offers "Sign up": only where it can work (the server decides `domains` per address). */
-export function signUpOffered(mode: SignupMode | undefined): boolean {
-  return mode === undefined || mode === "open" || mode === "domains";
+/**
+ * Whether the sign-in screen offers "Sign up": only where it can work (the server decides
+ * `domains` per address), and always for an installation's first account, its operator-to-be.
+ */
+export function signUpOffered(mode: SignupMode | undefined, firstAccount = false): boolean {
+  return firstAccount || mode === undefined || mode === "open" || mode === "domains";
 }
 
-function PolicyNote({ mode }: { mode: SignupMode | undefined }) {
+function PolicyNote({ mode, firstAccount }: { mode: SignupMode | undefined; firstAccount: boolean }) {
+  if (firstAccount) {
+    return <p className="muted small policy-note">This installation has no account yet: the first to sign up becomes its operator.</p>;
+  }
   switch (mode) {
     case "invite":
       return <p className="muted small policy-note">New accounts need an invitation: open the link in the invitation email you received.</p>;
@@ -36,7 +42,7 @@ export function SignInForm(props: { email: string; onEmailChange: (email: string
   const [error, setError] = useState<AuthErrorDetail>();
   const id = useId();
   const email = props.email.trim();
-  const canSignUp = signUpOffered(config.signup);
+  const canSignUp = signUpOffered(config.signup, config.firstAccount);
 
   async function run(action: Action) {
     setBusy(action);
@@ -103,7 +109,7 @@ export function SignInForm(props: { email: string; onEmailChange: (email: string
             </button>
           ) : null}
         </div>
-        <PolicyNote mode={config.signup} />
+        <PolicyNote mode={config.signup} firstAccount={config.firstAccount} />
         <p className="auth-footer">
           <button type="button" className="link-button" onClick={props.onForgot}>
             Forgot password?

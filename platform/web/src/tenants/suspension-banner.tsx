@@ -23,10 +23,10 @@ export function SuspensionBanner({ workspace }: { workspace: Workspace }) {
   const [busy, setBusy] = useState<"check" | "export" | "leave">();
   const [error, setError] = useState<{ code: string; message: string }>();
   const tenantId = tenant?.suspended ? tenant.id : undefined;
-  const known = tenantId !== undefined && state.suspensions[tenantId] !== undefined;
+  // `/api/me` gives the reason; a platform that does not is asked through the 403 of an
+  // organisation call (the API client records it), once.
+  const known = tenantId !== undefined && (state.suspensions[tenantId] !== undefined || tenant?.suspendedReason !== undefined);
 
-  // `/api/me` says only *that* it is suspended; the reason comes with the 403 of any organisation
-  // call (the API client records it). The screens make none while suspended, so ask once here.
   useEffect(() => {
     if (!tenantId || known) return;
     api.listMembers().then(
@@ -37,7 +37,11 @@ export function SuspensionBanner({ workspace }: { workspace: Workspace }) {
   }, [api, services, workspace.user, tenantId, known]);
 
   if (!tenant?.suspended) return null;
-  const message = state.suspensions[tenant.id] ?? "The installation's operator suspended this organisation: its agents and chats are unavailable until the suspension is lifted.";
+  const message =
+    state.suspensions[tenant.id] ??
+    (tenant.suspendedReason
+      ? `The installation's operator suspended it: ${tenant.suspendedReason}. Its agents and chats are unavailable until the suspension is lifted.`
+      : "The installation's operator suspended this organisation: its agents and chats are unavailable until the suspension is lifted.");
 
   async function act(action: "check" | "export" | "leave") {
     if (!tenant) return;
