@@ -5,7 +5,7 @@
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningSystem } from "./system";
-import { DESKTOP, SUBJECTS, chromiumPath, linkIn, nav, startWebSystem, submitAuth, waitForMail } from "./web-support";
+import { DESKTOP, SUBJECTS, apiAs, chromiumPath, linkIn, nav, startWebSystem, submitAuth, waitForMail } from "./web-support";
 
 let system: RunningSystem;
 let browser: Browser;
@@ -99,10 +99,12 @@ describe.runIf(chromiumPath)("Content-Security-Policy in Chromium", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("button", { name: "Sign in" }).waitFor();
 
-    // The pages mailed links open: an invitation, signed out, and a confirmation link.
+    // The pages mailed links open: an invitation, signed out, and a confirmation link (of a second
+    // account: the first, the operator's, is confirmed without a mail).
     await page.goto(linkIn(await waitForMail(system, { to: "teammate@example.com", subject: SUBJECTS.invitation })));
     await page.getByTestId("invitation-summary").waitFor();
-    await page.goto(linkIn(await waitForMail(system, { to: "csp@example.com", subject: SUBJECTS.confirmSignup })));
+    await apiAs(system, "second@example.com", { signUp: true });
+    await page.goto(linkIn(await waitForMail(system, { to: "second@example.com", subject: SUBJECTS.confirmSignup })));
     await page.getByTestId("notice").filter({ hasText: "Your address is confirmed." }).waitFor({ timeout: 10_000 });
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("button", { name: "Forgot password?" }).click();

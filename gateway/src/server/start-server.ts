@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { getRequestListener, RequestError, type ServerType } from "@hono/node-server";
 import { errorBody, type ApiErrorBody } from "@workforce/protocol";
@@ -22,6 +22,20 @@ export interface RunningServer {
 export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   if (error.code === "ECONNRESET" || !socket.writable) {
     socket.destroy();
+    return;
+  }
+  // Bytes after a complete request (say, a body the request never announced) parse as the next
+  // request and fail here. An answer already begun on this socket is the answer: writing a second
+  // would interleave with it, so close once it is finished. A request still waiting for its body
+  // (cut short) has no answer yet, and gets the 400 below.
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inFlight?.headersSent) {
+    if (inFlight.writableFinished) socket.end();
+    else inFlight.once("close", () => socket.end());
+    return;
+  }
+  if (!inFlight && (socket as Socket).bytesWritten > 0) {
+    socket.end();
     return;
   }
   let answer: [number, string, ApiErrorBody] = [400, "Bad Request", errorBody("validation_failed", "the request is not valid HTTP")];
