@@ -1,5 +1,6 @@
 import os from "node:os";
 import path from "node:path";
+import type { TenantLimits } from "@workforce/protocol";
 import { z } from "zod";
 
 /** The Claude model agents use when they name none: current, and not on the SDK's deprecation list. */
@@ -60,6 +61,12 @@ const GatewayEnv = z.object({
   REDIS_URL: optionalText.refine((value) => value === undefined || /^rediss?:\/\/./.test(value), {
     message: "REDIS_URL must look like redis://127.0.0.1:6379 (or rediss:// for TLS)",
   }),
+  /** A tenant's runs executing at once on this gateway, for tenants the platform pushed no limits for. */
+  WORKFORCE_TENANT_MAX_CONCURRENT_RUNS: integerText("WORKFORCE_TENANT_MAX_CONCURRENT_RUNS", 4, 1, 10_000),
+  /** A tenant's runs waiting on this gateway before 429 tenant_queue_full (same fallback role). */
+  WORKFORCE_TENANT_MAX_QUEUED_RUNS: integerText("WORKFORCE_TENANT_MAX_QUEUED_RUNS", 200, 0, 100_000),
+  /** A tenant's disk quota in MB over TENANT_DATA_DIR/{tenant} (same fallback role); 0 means none. */
+  WORKFORCE_TENANT_DISK_MB: integerText("WORKFORCE_TENANT_DISK_MB", 2_048, 0, 100_000_000),
   /** Agent session registries kept in memory once idle; the least recently used are written out and dropped. */
   WORKFORCE_REGISTRY_CACHE: integerText("WORKFORCE_REGISTRY_CACHE", 1_000, 1, 1_000_000),
   /**
@@ -87,6 +94,8 @@ export interface GatewayConfig {
   retainedRuns: number;
   /** REDIS_URL: where runs are relayed to other gateways; undefined runs without. */
   redisUrl: string | undefined;
+  /** Limits of tenants the platform pushed none for (WORKFORCE_TENANT_*). */
+  tenantDefaults: TenantLimits;
 }
 
 export interface CliFlags {
@@ -154,5 +163,11 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
     registryCacheSize: values.WORKFORCE_REGISTRY_CACHE,
     retainedRuns: values.WORKFORCE_RETAINED_RUNS,
     redisUrl: values.REDIS_URL,
+    tenantDefaults: {
+      maxConcurrentRuns: values.WORKFORCE_TENANT_MAX_CONCURRENT_RUNS,
+      maxQueuedRuns: values.WORKFORCE_TENANT_MAX_QUEUED_RUNS,
+      monthlyTokens: null,
+      diskBytes: values.WORKFORCE_TENANT_DISK_MB === 0 ? null : values.WORKFORCE_TENANT_DISK_MB * 1024 * 1024,
+    },
   };
 }

@@ -23,6 +23,7 @@ import type { GatewayEnv } from "./server/gateway-env";
 import { createWsGateway, type WsGateway } from "./server/ws/ws-gateway";
 import { createSessionStore, type SessionStore } from "./sessions/session-store";
 import { createTenantErasure } from "./tenants/tenant-erasure";
+import { createTenantPolicies, DEFAULT_TENANT_LIMITS, type TenantPolicies } from "./tenants/tenant-policy";
 import type { Tool } from "./tools/tool";
 import { createWorkspaceTools } from "./tools/workspace-tools";
 
@@ -30,7 +31,7 @@ export const GATEWAY_VERSION = "0.1.0";
 
 export interface GatewayOptions {
   config: Pick<GatewayConfig, "dataDir" | "hookToken" | "defaultModel" | "offlineTokenDelayMs" | "runTimeoutMs" | "maxConcurrentRuns"> &
-    Partial<Pick<GatewayConfig, "registryCacheSize" | "redisUrl" | "retainedRuns">>;
+    Partial<Pick<GatewayConfig, "registryCacheSize" | "redisUrl" | "retainedRuns" | "tenantDefaults">>;
   dataDir: PreparedDataDir;
   logger: Logger;
   /** Real providers, built by the caller from config (so tests can point them at fakes). */
@@ -58,6 +59,8 @@ export interface Gateway {
   agents: AgentStore;
   sessions: SessionStore;
   runs: RunManager;
+  /** Limits and suspension per tenant, as the platform pushed them. */
+  policies: TenantPolicies;
   /** Attach to the HTTP server's `upgrade` event for `/v1/ws`. */
   websocket: WsGateway;
   defaultModel: ModelInfo;
@@ -82,6 +85,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   // What is cached about a tenant's files; erasure forgets all of it (createTenantErasure below).
   const tenantRoots = new TenantRoots(config.dataDir);
   const tenantConfigs = new TenantConfigCache();
+  const policies = createTenantPolicies({ dataDir: config.dataDir, tenantRoots, defaults: config.tenantDefaults ?? DEFAULT_TENANT_LIMITS });
   const systemPrompts = new SystemPromptCache();
   const agents = createAgentStore({
     dataDir: config.dataDir,
@@ -141,6 +145,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     sessions,
     runs,
     logger,
+    policies,
     eraseTenant: createTenantErasure({
       dataDir: config.dataDir,
       runs,
@@ -149,6 +154,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       forgetCached: (tenantId) => {
         tenantRoots.forget(tenantId);
         tenantConfigs.forget(tenantId);
+        policies.forget(tenantId);
         systemPrompts.forgetTenant(tenantId);
       },
     }),
@@ -165,6 +171,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     agents,
     sessions,
     runs,
+    policies,
     websocket,
     defaultModel,
     async close() {

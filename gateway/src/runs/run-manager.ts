@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { AppError, type RunInfo, type SendMessageInput } from "@workforce/protocol";
+import { AppError, type RunInfo, type RunOrigin, type SendMessageInput, type Usage } from "@workforce/protocol";
 import type { AgentStore } from "../agents/agent-store";
 import { KeyedLock } from "../fs/keyed-lock";
 import { storageError } from "../fs/storage-error";
@@ -27,6 +27,38 @@ export interface RunManagerLimits {
   maxRetainedBytes?: number;
 }
 
+/** A run about to be queued, as the admission check sees it. */
+export interface AdmissionRequest {
+  tenantId: string;
+  agent: string;
+  message: string;
+  origin: RunOrigin;
+}
+
+/** A run that ended (also one aborted before it started), with what it used. */
+export interface EndedRun {
+  runId: string;
+  tenantId: string;
+  agent: string;
+  sessionKey: string;
+  sessionId: string;
+  origin: RunOrigin;
+  model: ResolvedModel["info"];
+  status: RunOutcome["status"];
+  usage: Usage;
+  error?: RunOutcome["error"];
+  queuedAt: string;
+  endedAt: string;
+}
+
+/** What an admitted run holds until it ends (a budget reservation, say). */
+export interface Admission {
+  /** The run ended: settle what was reserved and record its usage. Called once. */
+  ended(run: EndedRun): void | Promise<void>;
+  /** The run was not queued after all (opening its session failed): give back what was reserved. */
+  release(): void;
+}
+
 export interface RunManagerDeps {
   agents: AgentStore;
   sessions: SessionStore;
@@ -38,6 +70,11 @@ export interface RunManagerDeps {
   limits: RunManagerLimits;
   /** Publishes this gateway's runs so other gateways on the same data dir can serve them (REDIS_URL). */
   relay?: RunEventRelay | undefined;
+  /**
+   * Checks a run before it is queued (budget, disk quota): throws an AppError to refuse it, or
+   * returns what to tell when it ends. Every entry point's runs pass here.
+   */
+  admit?: ((request: AdmissionRequest) => Promise<Admission>) | undefined;
 }
 
 /** A run found by id: executing here, or (through the relay) on another gateway. */
@@ -60,14 +97,17 @@ export interface RunRecord {
   log: RunEventLog;
   controller: AbortController;
   idempotencyKey: string | undefined;
+  origin: RunOrigin;
+  queuedAt: string;
+  admission: Admission | undefined;
   /** Settles when the run has ended (its run-end is in the log). */
   done: Promise<void>;
   finish: () => void;
 }
 
 export interface RunManager {
-  /** Validates, opens the session and queues the run; resolves once it has a run id. */
-  submit(tenantId: string, agent: string, input: SendMessageInput): Promise<RunRecord>;
+  /** Validates, admits, opens the session and queues the run; resolves once it has a run id. */
+  submit(tenantId: string, agent: string, input: SendMessageInput, origin?: RunOrigin): Promise<RunRecord>;
   /** Throws run_not_found for unknown ids and for runs of another tenant. */
   get(tenantId: string, runId: string): RunRecord;
   info(run: RunRecord): RunInfo;
@@ -209,10 +249,34 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       at: deps.now().toISOString(),
     });
     run.finish();
+    settleAdmission(run, outcome);
     const bytes = run.log.approximateBytes;
     retained.push({ run, endedAt: Date.now(), bytes });
     retainedBytes += bytes;
     sweep();
+  }
+
+  function settleAdmission(run: RunRecord, outcome: RunOutcome): void {
+    const admission = run.admission;
+    if (!admission) return;
+    run.admission = undefined;
+    const ended: EndedRun = {
+      runId: run.runId,
+      tenantId: run.tenantId,
+      agent: run.agent,
+      sessionKey: run.sessionKey,
+      sessionId: run.sessionId,
+      origin: run.origin,
+      model: run.model.info,
+      status: outcome.status,
+      usage: outcome.usage,
+      error: outcome.error,
+      queuedAt: run.queuedAt,
+      endedAt: deps.now().toISOString(),
+    };
+    Promise.resolve()
+      .then(() => admission.ended(ended))
+      .catch((error: unknown) => deps.logger.error(`run ${run.runId}: could not record its end (usage, budget)`, error));
   }
 
   /**
@@ -277,7 +341,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   }
 
   return {
-    async submit(tenantId, agent, input) {
+    async submit(tenantId, agent, input, origin = { source: "http" }) {
       if (closing) throw new AppError("gateway_unavailable", "the gateway is shutting down");
       // Serialised per agent so concurrent sends queue in arrival order and share new sessions.
       return trackSubmit(tenantId, () => submitLock.run(`${tenantId}/${agent}`, async () => {
@@ -298,13 +362,16 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         if (pending.length >= deps.limits.maxQueuedTotal) {
           throw new AppError("too_many_runs", "the gateway has too many runs waiting; try again shortly", { retryable: true });
         }
-        // The agent's registry stays loaded (never evicted) from now until the run ends.
-        const unpin = await deps.sessions.pin({ tenantId, agent });
+        const admission = await deps.admit?.({ tenantId, agent, message: input.message, origin });
+        let unpin: () => void = () => undefined;
         let session;
         try {
+          // The agent's registry stays loaded (never evicted) from now until the run ends.
+          unpin = await deps.sessions.pin({ tenantId, agent });
           session = await deps.sessions.open({ tenantId, agent }, sessionKey, input.message);
         } catch (error) {
           unpin();
+          admission?.release();
           throw error;
         }
         let finish: () => void = () => undefined;
@@ -324,6 +391,9 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           log: new RunEventLog(runId, deps.relay ? (event) => deps.relay?.publishEvent(tenantId, event) : undefined),
           controller: new AbortController(),
           idempotencyKey: input.idempotencyKey,
+          origin,
+          queuedAt: deps.now().toISOString(),
+          admission,
           done,
           finish: () => {
             unpin();

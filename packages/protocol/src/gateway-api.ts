@@ -189,6 +189,55 @@ export const SendMessageInput = z.object({
 });
 export type SendMessageInput = z.infer<typeof SendMessageInput>;
 
+/**
+ * Where a run came from, for metering: the gateway records it with the run's usage. The platform
+ * names the user or API key on whose behalf it sends (headers X-Workforce-User-Id and
+ * X-Workforce-Api-Key-Id); runs through hooks and the OpenAI-compatible endpoint carry none.
+ */
+export const RunSource = z.enum(["http", "ws", "hook", "openai", "schedule"]);
+export type RunSource = z.infer<typeof RunSource>;
+export interface RunOrigin {
+  source: RunSource;
+  userId?: string | undefined;
+  apiKeyId?: string | undefined;
+}
+/** A user or API key id as the platform names it to the gateway. */
+export const ActorId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be an id of letters, digits, - and _");
+export const RunActor = z.object({ userId: ActorId.optional(), apiKeyId: ActorId.optional() });
+export type RunActor = z.infer<typeof RunActor>;
+export const ACTOR_USER_HEADER = "x-workforce-user-id";
+export const ACTOR_API_KEY_HEADER = "x-workforce-api-key-id";
+
+/** A tenant's limits as the gateway enforces them. `null` means no limit. */
+export const TenantLimits = z.object({
+  /** Runs of this tenant executing at once on one gateway; the rest wait in the tenant's queue. */
+  maxConcurrentRuns: z.number().int().min(1).max(10_000),
+  /** Runs of this tenant waiting on one gateway; more get 429 tenant_queue_full. */
+  maxQueuedRuns: z.number().int().min(0).max(100_000),
+  /** Tokens (input + output) per calendar month (UTC); more runs get 429 budget_exceeded. */
+  monthlyTokens: z.number().int().min(0).nullable(),
+  /** Bytes under TENANT_DATA_DIR/{tenant} (transcripts, workspace, journals); more gets 507 tenant_quota_exceeded. */
+  diskBytes: z.number().int().min(0).nullable(),
+});
+export type TenantLimits = z.infer<typeof TenantLimits>;
+
+/**
+ * What the platform pushes to the gateway about a tenant (`PUT /v1/tenant/policy`), kept in
+ * `{tenant}/limits.json` where every gateway on the data dir reads it. `version` orders pushes:
+ * an older version never replaces a newer one.
+ */
+export const TenantPolicy = z.object({
+  version: z.number().int().min(0),
+  suspended: z.boolean(),
+  suspendedReason: z.string().max(500).nullable(),
+  limits: TenantLimits,
+});
+export type TenantPolicy = z.infer<typeof TenantPolicy>;
+
+/** The policy a gateway applies: pushed by the platform, or the gateway's defaults for a tenant it was never told about. */
+export const EffectiveTenantPolicy = TenantPolicy.extend({ source: z.enum(["pushed", "default"]) });
+export type EffectiveTenantPolicy = z.infer<typeof EffectiveTenantPolicy>;
+
 export const RunInfo = z.object({
   runId: z.string(),
   agent: z.string(),

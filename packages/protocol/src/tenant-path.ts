@@ -110,6 +110,10 @@ export interface TenantPaths {
   root: string;
   /** {tenant}/config.json */
   config: string;
+  /** {tenant}/limits.json: the policy the platform pushed (limits, suspension) */
+  policy: string;
+  /** {tenant}/usage.jsonl: one line per run the gateways executed (metering journal) */
+  usageJournal: string;
   /** {tenant}/agents */
   agentsDir: string;
   /** {tenant}/workspace */
@@ -127,6 +131,8 @@ export function tenantPaths(dataDir: string, tenantId: string): TenantPaths {
     tenantId,
     root,
     config: path.join(root, "config.json"),
+    policy: path.join(root, "limits.json"),
+    usageJournal: path.join(root, "usage.jsonl"),
     agentsDir,
     workspaceDir,
     agent(slug) {

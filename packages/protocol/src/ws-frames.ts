@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ErrorDetail } from "./errors";
 import { RunEvent } from "./events";
-import { SessionKey, Slug } from "./gateway-api";
+import { RunActor, SessionKey, Slug } from "./gateway-api";
 
 /**
  * The gateway's WebSocket protocol (`/v1/ws`). The token is sent in a header at connect
@@ -54,6 +54,8 @@ export const WS_METHOD_PARAMS = {
     message: z.string().min(1).max(100_000),
     sessionKey: SessionKey.optional(),
     idempotencyKey: z.string().min(1).max(200).optional(),
+    /** On whose behalf the platform sends, for metering. */
+    actor: RunActor.optional(),
   }),
   /** Answers the RunInfo, then streams the run's events with seq > after. */
   "runs.subscribe": z.object({ runId: z.string().min(1), after: z.number().int().nonnegative().optional() }),

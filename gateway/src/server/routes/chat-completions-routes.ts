@@ -47,7 +47,7 @@ export function chatCompletionsRoutes(deps: { runs: RunManager }): Hono<GatewayE
     const body = await readJsonBody(c, ChatCompletionRequest);
     const slug = assertSlug(body.model.slice("agent:".length));
     const sessionKey = sessionKeyFrom(c.req.header(SESSION_KEY_HEADER));
-    const run = await deps.runs.submit(c.get("tenantId"), slug, { message: lastUserText(body.messages), sessionKey });
+    const run = await deps.runs.submit(c.get("tenantId"), slug, { message: lastUserText(body.messages), sessionKey }, { source: "openai" });
     const id = `chatcmpl-${run.runId}`;
     const created = Math.floor(Date.now() / 1000);
     const headers = { [SESSION_KEY_HEADER]: run.sessionKey, [RUN_ID_HEADER]: run.runId };

@@ -22,7 +22,7 @@ export function hookRoutes(deps: { runs: RunManager }): Hono<GatewayEnv> {
       message: input.message,
       sessionKey: input.sessionKey,
       idempotencyKey: input.idempotencyKey,
-    });
+    }, { source: "hook" });
     c.header(RUN_ID_HEADER, run.runId);
     return c.json(deps.runs.info(run), 202);
   });

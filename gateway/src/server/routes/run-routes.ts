@@ -1,6 +1,6 @@
-import { AppError, SendMessageInput, RUN_ID_HEADER } from "@workforce/protocol";
+import { ACTOR_API_KEY_HEADER, ACTOR_USER_HEADER, ActorId, AppError, SendMessageInput, RUN_ID_HEADER } from "@workforce/protocol";
 import { assertSlug } from "@workforce/protocol/tenant-path";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import type { RunManager } from "../../runs/run-manager";
 import type { GatewayEnv } from "../gateway-env";
 import { readJsonBody } from "../request-input";
@@ -25,13 +25,20 @@ function parseAfter(query: string | undefined, lastEventId: string | undefined):
   return value;
 }
 
+/** On whose behalf the platform sends (for metering): the user and API key it names, when well-formed. */
+export function actorOf(c: Context<GatewayEnv>): { userId?: string; apiKeyId?: string } {
+  const userId = ActorId.safeParse(c.req.header(ACTOR_USER_HEADER));
+  const apiKeyId = ActorId.safeParse(c.req.header(ACTOR_API_KEY_HEADER));
+  return { ...(userId.success ? { userId: userId.data } : {}), ...(apiKeyId.success ? { apiKeyId: apiKeyId.data } : {}) };
+}
+
 /** Sending messages (`/v1/agents/:slug/runs`). */
 export function agentRunRoutes(deps: RunRouteDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   app.post("/:slug/runs", async (c) => {
     const slug = assertSlug(c.req.param("slug"));
     const input = await readJsonBody(c, SendMessageInput);
-    const run = await deps.runs.submit(c.get("tenantId"), slug, input);
+    const run = await deps.runs.submit(c.get("tenantId"), slug, input, { source: "http", ...actorOf(c) });
     if (wantsEventStream(c.req.header("accept"))) {
       return runEventStream(run.log, 0, { heartbeatMs: deps.heartbeatMs, headers: { [RUN_ID_HEADER]: run.runId } });
     }

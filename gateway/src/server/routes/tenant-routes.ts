@@ -1,9 +1,13 @@
+import { TenantPolicy } from "@workforce/protocol";
 import { Hono } from "hono";
 import type { EraseTenant } from "../../tenants/tenant-erasure";
+import type { TenantPolicies } from "../../tenants/tenant-policy";
 import type { GatewayEnv } from "../gateway-env";
+import { readJsonBody } from "../request-input";
 
 export interface TenantRouteDeps {
   eraseTenant: EraseTenant;
+  policies: TenantPolicies;
 }
 
 /** `/v1/tenant`: the tenant as a whole. */
@@ -14,6 +18,13 @@ export function tenantRoutes(deps: TenantRouteDeps): Hono<GatewayEnv> {
   app.delete("/", async (c) => {
     await deps.eraseTenant(c.get("tenantId"));
     return c.body(null, 204);
+  });
+
+  // The policy in force (pushed by the platform, or this gateway's defaults) and the platform's push.
+  app.get("/policy", async (c) => c.json(await deps.policies.get(c.get("tenantId"))));
+  app.put("/policy", async (c) => {
+    const policy = await readJsonBody(c, TenantPolicy);
+    return c.json(await deps.policies.put(c.get("tenantId"), policy));
   });
 
   return app;

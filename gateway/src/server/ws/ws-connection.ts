@@ -95,7 +95,8 @@ export class WsConnection {
       }
       case "chat.send": {
         const input = WS_METHOD_PARAMS["chat.send"].parse(params);
-        const run = await this.deps.runs.submit(tenantId, input.agent, input);
+        const { actor, ...message } = input;
+        const run = await this.deps.runs.submit(tenantId, input.agent, message, { source: "ws", ...actor });
         this.forward(run.runId, run.log, 0);
         return this.deps.runs.info(run);
       }
