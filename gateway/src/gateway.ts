@@ -12,7 +12,10 @@ import { createOfflineProvider } from "./llm/adapters/offline/offline-provider";
 import type { ModelProvider } from "./llm/model-provider";
 import { createModelRouter } from "./llm/model-router";
 import type { Logger } from "./logger";
+import { createMetering, type Metering } from "./metering/metering";
+import { createUsageJournal } from "./metering/usage-journal";
 import { runAgentTurn } from "./runs/agent-loop";
+import { composeAdmissions } from "./runs/compose-admissions";
 import type { CompactionOptions } from "./runs/compaction";
 import { lazyRunRelay } from "./runs/lazy-run-relay";
 import { createRunManager, type RunManager, type RunManagerLimits } from "./runs/run-manager";
@@ -61,6 +64,8 @@ export interface Gateway {
   runs: RunManager;
   /** Limits and suspension per tenant, as the platform pushed them. */
   policies: TenantPolicies;
+  /** Usage journals and monthly token budgets (metering/). */
+  metering: Metering;
   /** Attach to the HTTP server's `upgrade` event for `/v1/ws`. */
   websocket: WsGateway;
   defaultModel: ModelInfo;
@@ -103,6 +108,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     openaiCompatible: options.providers?.openaiCompatible,
   });
   const loopDeps = { tenantRoots, systemPrompts, sessions, tools: options.tools ?? createWorkspaceTools(), logger, now, newId, maxSteps: 8, maxOutputTokens: 4096, compaction: options.compaction };
+  const journal = createUsageJournal({ dataDir: config.dataDir, locks, logger });
+  const metering = createMetering({ journal, policies, now, logger, maxOutputTokens: loopDeps.maxOutputTokens });
   const limits: RunManagerLimits = {
     maxConcurrentRuns: config.maxConcurrentRuns,
     maxQueuedPerSession: 64,
@@ -124,6 +131,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     now,
     limits,
     relay,
+    // Every run passes here, whatever its entry point; more checks (disk quota) join the list.
+    admit: composeAdmissions((request) => metering.admit(request)),
   });
   let defaultModel: ModelInfo;
   try {
@@ -146,6 +155,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     runs,
     logger,
     policies,
+    journal,
     eraseTenant: createTenantErasure({
       dataDir: config.dataDir,
       runs,
@@ -172,11 +182,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     sessions,
     runs,
     policies,
+    metering,
     websocket,
     defaultModel,
     async close() {
       websocket.close();
       await runs.close();
+      await metering.flush();
+      journal.close();
       await relay?.close();
       await sessions.flushAll();
       locks.close();

@@ -1,5 +1,5 @@
 import { AppError, type GatewayHealth } from "@workforce/protocol";
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AgentStore } from "../agents/agent-store";
 import type { Logger } from "../logger";
@@ -17,6 +17,8 @@ import { hookRoutes } from "./routes/hook-routes";
 import { agentRunRoutes, runRoutes } from "./routes/run-routes";
 import { sessionRoutes } from "./routes/session-routes";
 import { tenantRoutes } from "./routes/tenant-routes";
+import { USAGE_PENDING_PATH, usageRoutes } from "./routes/usage-routes";
+import type { UsageJournal } from "../metering/usage-journal";
 import type { TenantPolicies } from "../tenants/tenant-policy";
 import type { EraseTenant } from "../tenants/tenant-erasure";
 
@@ -30,6 +32,8 @@ export interface GatewayAppDeps {
   /** Erases a tenant's runs, cached state and directory (`DELETE /v1/tenant`). */
   eraseTenant: EraseTenant;
   policies: TenantPolicies;
+  /** The tenants' usage journals, read by the platform (`/v1/usage`). */
+  journal: UsageJournal;
   /** CLAWDBOT_HOOK_TOKEN; undefined turns auth off (loopback only; config enforces that). */
   hookToken: string | undefined;
   health: () => GatewayHealth;
@@ -40,6 +44,12 @@ export interface GatewayAppDeps {
   /** Failed-authentication counts, shared with the WebSocket upgrade; a fresh one when absent. */
   authFailures?: AuthFailureLimiter;
 }
+
+/** X-Tenant-ID on every route but the one about many tenants, which names them in its body (each checked there). */
+const tenantUnlessPending: MiddlewareHandler<GatewayEnv> = async (c, next) => {
+  if (c.req.path === USAGE_PENDING_PATH) await next();
+  else await requireTenant(c, next);
+};
 
 /** The gateway's HTTP surface (docs/gateway-api.md), independent of how it is served. */
 export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
@@ -62,7 +72,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   for (const scope of ["/v1/*", "/hooks/*"]) {
     app.use(scope, limitBody);
     app.use(scope, checkToken);
-    app.use(scope, requireTenant);
+    app.use(scope, tenantUnlessPending);
   }
   const runDeps = { runs: deps.runs, heartbeatMs };
   app.route("/v1/agents", agentRoutes(deps));
@@ -71,6 +81,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   app.route("/v1/runs", runRoutes(runDeps));
   app.route("/v1/chat/completions", chatCompletionsRoutes(deps));
   app.route("/v1/tenant", tenantRoutes(deps));
+  app.route("/v1/usage", usageRoutes(deps));
   app.route("/hooks", hookRoutes(deps));
   return app;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ModelInfo, Usage } from "./events";
+import { ModelInfo, RunStatus, Usage } from "./events";
 
 /** Agent slugs name directories, so they are deliberately narrow. */
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -273,3 +273,47 @@ export const HOOK_TOKEN_HEADER = "x-clawdbot-token";
 export const SESSION_KEY_HEADER = "x-session-key";
 /** The run a response belongs to (run starts, SSE replays, chat completions, hooks). */
 export const RUN_ID_HEADER = "x-run-id";
+
+/**
+ * One line of a tenant's usage journal (`{tenant}/usage.jsonl`): a run a gateway executed, from
+ * any entry point, written once when it ended (also when it was aborted before it started).
+ * Readers count a run id once, whatever they read twice.
+ */
+export const UsageRecord = z.object({
+  runId: z.string().min(1).max(200),
+  agent: z.string().min(1).max(200),
+  sessionKey: z.string().min(1).max(200),
+  source: RunSource,
+  userId: ActorId.optional(),
+  apiKeyId: ActorId.optional(),
+  /** The model's id as the agent named it (provider-specific). */
+  model: z.string().max(200),
+  status: RunStatus,
+  inputTokens: z.number().int().min(0),
+  outputTokens: z.number().int().min(0),
+  queuedAt: z.string().datetime(),
+  endedAt: z.string().datetime(),
+});
+export type UsageRecord = z.infer<typeof UsageRecord>;
+
+/** A journal record with where its line starts (`offset`) and the byte after it (`next`). */
+export const UsageJournalEntry = z.object({ offset: z.number().int().min(0), next: z.number().int().min(0), record: UsageRecord });
+export type UsageJournalEntry = z.infer<typeof UsageJournalEntry>;
+
+/**
+ * `GET /v1/usage/journal?after=&limit=`: the tenant's records from byte `after` on. `next` is the
+ * cursor to ask with next time (past the last complete line read, damaged lines included);
+ * `size` is the journal's size, so `next < size` means there is more.
+ */
+export const UsageJournalPage = z.object({ entries: z.array(UsageJournalEntry), next: z.number().int().min(0), size: z.number().int().min(0) });
+export type UsageJournalPage = z.infer<typeof UsageJournalPage>;
+
+/** `POST /v1/usage/pending`: the platform's cursors for a batch of tenants. */
+export const UsagePendingRequest = z.object({
+  cursors: z.array(z.object({ tenantId: TenantId, after: z.number().int().min(0) })).max(1_000),
+});
+export type UsagePendingRequest = z.infer<typeof UsagePendingRequest>;
+
+/** The tenants among them whose journal size differs from the cursor (grown, or replaced after an erasure). */
+export const UsagePendingResponse = z.object({ pending: z.array(z.object({ tenantId: TenantId, size: z.number().int().min(0) })) });
+export type UsagePendingResponse = z.infer<typeof UsagePendingResponse>;

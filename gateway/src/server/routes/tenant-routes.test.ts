@@ -38,6 +38,8 @@ async function twoTenants(h: TestGateway): Promise<void> {
     const events = await readRunEvents(await h.request("POST", "/v1/agents/ada/runs", { tenant, body: { message: "Hello", sessionKey: "first" }, headers: SSE }));
     expect(events.at(-1)).toMatchObject({ type: "run-end", status: "ok" });
   }
+  // Runs are journaled just after their end: let that finish before files are compared.
+  await h.gateway.metering.flush();
 }
 
 describe("DELETE /v1/tenant", () => {
