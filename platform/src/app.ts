@@ -42,6 +42,7 @@ import { sessionRoutes } from "./routes/sessions";
 import { statsRoutes } from "./routes/stats";
 import { createStaticHandler } from "./static";
 import type { StreamStats } from "./stream-stats";
+import { createUsageIngest, type UsageIngest } from "./tenancy/usage-ingest";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -86,6 +87,8 @@ export interface AppDeps {
   usage?: UsageRecorder;
   /** Remembers verified tokens, keys and memberships for a few seconds; built here when not given. */
   authCache?: AuthCache;
+  /** Brings the gateway's usage journals into usage_events; built here (not started) when not given. */
+  ingest?: UsageIngest;
 }
 
 /**
@@ -154,7 +157,8 @@ export function createApp(deps: AppDeps) {
   api.route("/", invitationPreviewRoutes({ tenancy }));
   api.route("/", openApiRoutes());
   const usage = deps.usage ?? createUsageRecorder({ db: deps.db, logError: deps.logError });
-  const guard = createBudgetGuard({ db: deps.db, uncommittedTokens: (tenantId) => usage.uncommittedTokens(tenantId) });
+  const ingest = deps.ingest ?? createUsageIngest({ db: deps.db, system: deps.system, gateway: deps.gateway, logError: deps.logError, intervalMs: 5_000 });
+  const guard = createBudgetGuard({ db: deps.db, uncommittedTokens: (tenantId) => usage.uncommittedTokens(tenantId), beforeRead: (tenantId) => ingest.sync(tenantId) });
   api.use(
     "*",
     authenticate({
@@ -177,8 +181,8 @@ export function createApp(deps: AppDeps) {
   api.route("/", operatorRoutes({ system: deps.system, now, authCache, usage }));
   api.route("/", apiKeyRoutes({ db, now, authCache }));
   api.route("/", auditRoutes({ db }));
-  api.route("/", usageRoutes({ db, now, usage }));
-  api.route("/", budgetRoutes({ db, now, guard, usage }));
+  api.route("/", usageRoutes({ db, now, usage, ingest }));
+  api.route("/", budgetRoutes({ db, now, guard, usage, ingest }));
   api.route("/", agentRoutes({ db, gateway, now }));
   api.route("/", sessionRoutes({ db, gateway, owners }));
   api.route("/", chatRoutes({ budget: guard, usage, gateway, owners, stats: deps.stats, now: () => now().getTime(), clock: now, heartbeatMs: deps.heartbeatMs, logError: deps.logError }));

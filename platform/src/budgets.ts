@@ -106,6 +106,8 @@ export interface BudgetGuardOptions {
   uncommittedTokens: (tenantId: string) => number;
   ttlMs?: number;
   maxEntries?: number;
+  /** Brings the tenant's usage up to date before it is read (the gateway's journal); never throws. */
+  beforeRead?: (tenantId: string) => Promise<void>;
 }
 
 /**
@@ -124,6 +126,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
       const at = now.getTime();
       let state = states.get(tenantId, at);
       if (!state || at >= state.periodEnd || at < state.periodStart) {
+        await options.beforeRead?.(tenantId);
         const uncommittedAtRead = options.uncommittedTokens(tenantId);
         state = { ...(await readBudgetState(options.db, tenantId, now)), uncommittedAtRead, recordedSince: 0 };
         states.set(tenantId, state, at + ttlMs);

@@ -14,6 +14,7 @@ import type { GatewayClient } from "./gateway-client";
 import type { Mailer } from "./mail/mailer";
 import type { StreamStats } from "./stream-stats";
 import { createTenancy, type Tenancy } from "./tenancy";
+import { createUsageIngest, type UsageIngest } from "./tenancy/usage-ingest";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
 
 /** Everything the platform is built from; main.ts reads it from the environment, tests make their own. */
@@ -42,6 +43,8 @@ export interface PlatformParts {
   heartbeatMs?: number;
   usage?: UsageRecorder;
   authCache?: AuthCache;
+  /** How often `ingest.start()` reads the gateway's usage journals (WORKFORCE_USAGE_INGEST_MS); default 5 s. */
+  usageIngestMs?: number;
 }
 
 export interface ComposedPlatform {
@@ -50,6 +53,8 @@ export interface ComposedPlatform {
   tenancy: Tenancy;
   authCache: AuthCache;
   usage: UsageRecorder;
+  /** Reads the gateway's usage journals into usage_events: on demand now, periodically once started. */
+  ingest: UsageIngest;
 }
 
 /** Wires the platform's services together (one place for main.ts and the tests). Starts nothing. */
@@ -57,6 +62,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const { database, now } = parts;
   const authCache = parts.authCache ?? createAuthCache({ now: () => now().getTime() });
   const usage = parts.usage ?? createUsageRecorder({ db: database.db, logError: parts.logError });
+  const ingest = createUsageIngest({ db: database.db, system: database.system, gateway: parts.gateway, logError: parts.logError, intervalMs: parts.usageIngestMs ?? 5_000 });
   const tenancy = createTenancy(database.system, now, { defaultMonthlyTokens: parts.defaultMonthlyTokens, signup: parts.signup });
   const mail = createAccountMail({ mailer: parts.mailer, publicUrl: parts.publicUrl });
   const auth = parts.embedded
@@ -106,6 +112,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     ...(parts.heartbeatMs === undefined ? {} : { heartbeatMs: parts.heartbeatMs }),
     usage,
     authCache,
+    ingest,
   };
-  return { app: createApp(deps), auth, tenancy, authCache, usage };
+  return { app: createApp(deps), auth, tenancy, authCache, usage, ingest };
 }

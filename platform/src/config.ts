@@ -38,6 +38,8 @@ export interface PlatformConfig {
   hookToken: string | undefined;
   /** GATEWAY_WAIT_MS: how long start-up waits for the gateway to answer (default 15000). */
   gatewayWaitMs: number;
+  /** WORKFORCE_USAGE_INGEST_MS: how often the gateway's usage journals are read into usage_events (default 5000). */
+  usageIngestMs: number;
   /** TENANT_DATA_DIR: absolute tenant data directory; must be the gateway's (default ~/.workforce/tenants). */
   tenantDataDir: string;
   /** WEB_DIST_DIR: the built web app (default <repo>/platform/web/dist). */
@@ -153,6 +155,7 @@ const EnvSchema = z.object({
   CLAWDBOT_GATEWAY_URL: optionalString.pipe(httpUrl("e.g. CLAWDBOT_GATEWAY_URL=http://127.0.0.1:18789").optional()),
   CLAWDBOT_HOOK_TOKEN: optionalString,
   GATEWAY_WAIT_MS: z.coerce.number().int().min(0, "must be a number of milliseconds").default(15_000),
+  WORKFORCE_USAGE_INGEST_MS: z.coerce.number().int().min(100, "must be at least 100 milliseconds").max(3_600_000, "must be at most an hour (3600000)").default(5_000),
   TENANT_DATA_DIR: optionalString.pipe(absoluteDir("TENANT_DATA_DIR").optional()),
   WEB_DIST_DIR: optionalString.pipe(absoluteDir("WEB_DIST_DIR").optional()),
   PUBLIC_URL: optionalString.pipe(httpUrl("e.g. PUBLIC_URL=https://workforce.example.com").optional()),
@@ -221,6 +224,7 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
     gatewayUrl: values.CLAWDBOT_GATEWAY_URL ?? "http://127.0.0.1:18789",
     hookToken: values.CLAWDBOT_HOOK_TOKEN,
     gatewayWaitMs: values.GATEWAY_WAIT_MS,
+    usageIngestMs: values.WORKFORCE_USAGE_INGEST_MS,
     tenantDataDir: values.TENANT_DATA_DIR ?? path.join(homeDir, ".workforce", "tenants"),
     webDistDir: values.WEB_DIST_DIR ?? defaultWebDist,
     publicUrl: values.PUBLIC_URL ?? `http://localhost:${values.PORT}`,

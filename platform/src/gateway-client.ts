@@ -8,6 +8,8 @@ import {
   SessionHistory,
   SessionSummary,
   TENANT_HEADER,
+  UsageJournalPage,
+  UsagePendingResponse,
   type AgentInput,
   type AgentUpdate,
 } from "@workforce/protocol";
@@ -149,6 +151,14 @@ export function createGatewayClient(options: GatewayClientOptions) {
         if (error instanceof AppError && (error.status === 404 || error.status === 405)) return "unsupported";
         throw error;
       }
+    },
+    /** The tenant's usage journal from byte `after` on (`GET /v1/usage/journal`). */
+    async usageJournal(tenantId: string, after: number) {
+      return json(UsageJournalPage, await send("GET", `/v1/usage/journal?after=${after}`, { tenantId }));
+    },
+    /** Which of these tenants have journal bytes past the given cursors (`POST /v1/usage/pending`). */
+    async usagePending(cursors: { tenantId: string; after: number }[]) {
+      return (await json(UsagePendingResponse, await send("POST", "/v1/usage/pending", { body: { cursors } }))).pending;
     },
     async getRun(tenantId: string, runId: string) {
       return json(RunInfo, await send("GET", runPath(runId), { tenantId }));

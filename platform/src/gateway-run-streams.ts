@@ -8,6 +8,7 @@ import {
   TENANT_HEADER,
   WS_PATH,
   WsResponseFrame,
+  type RunActor,
   type RunEvent,
   type SendMessageInput,
 } from "@workforce/protocol";
@@ -373,10 +374,13 @@ export function createGatewayRunStreams(options: GatewayRunStreamsOptions) {
   }
 
   return {
-    /** Starts a run; its events (from seq 1) arrive on the returned subscription. */
-    async startRun(tenantId: string, agent: string, input: SendMessageInput): Promise<{ info: RunInfo; subscription: RunSubscription }> {
+    /**
+     * Starts a run; its events (from seq 1) arrive on the returned subscription. `actor` is on whose
+     * behalf: the gateway journals the run's usage for them, as the platform records it.
+     */
+    async startRun(tenantId: string, agent: string, input: SendMessageInput, actor: RunActor = {}): Promise<{ info: RunInfo; subscription: RunSubscription }> {
       const connection = connectionFor(tenantId, undefined);
-      const info = parseInfo(await connection.request("chat.send", { agent, ...input }, startTimeoutMs));
+      const info = parseInfo(await connection.request("chat.send", { agent, ...input, actor }, startTimeoutMs));
       const subscription = new RunSubscription(info.runId, 0, (done) => connection.release(done));
       if (connection.closed) subscription.connectionLost();
       else connection.register(subscription);

@@ -94,7 +94,7 @@ Operator commands: npm run workforce -- --help
   const limiter = createRateLimiter({ system: database.system, now });
   const client = createClientAddress(config.clientAddress);
 
-  const { app, auth, usage } = composePlatform({
+  const { app, auth, usage, ingest } = composePlatform({
     database,
     gateway,
     stats,
@@ -127,7 +127,10 @@ Operator commands: npm run workforce -- --help
     tenantDataDir: config.tenantDataDir,
     webDistDir: config.webDistDir,
     logError,
+    usageIngestMs: config.usageIngestMs,
   });
+  // Usage of every run the gateway executed (hooks, the OpenAI endpoint, streams nobody watched).
+  ingest.start();
 
   // Ended sessions, spent mail tokens and expired rate counters are removed now and then; any
   // platform process may do it.
@@ -161,8 +164,9 @@ Operator commands: npm run workforce -- --help
     signingKeys?.stop();
     // Streams may stay open; do not wait for them longer than a moment.
     setTimeout(() => process.exit(0), 2_000).unref();
-    void usage
-      .flush()
+    void ingest
+      .stop()
+      .then(() => usage.flush())
       .catch((error: unknown) => logError("could not record the last usage rows", error))
       .then(() => stats.stop())
       .then(() => mailer.close())

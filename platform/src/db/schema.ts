@@ -127,6 +127,14 @@ export interface UsageEventsTable {
   created_at: CreatedAt;
 }
 
+/** How far the platform has ingested a tenant's usage journal on the gateway (migration 009). */
+export interface UsageIngestCursorsTable {
+  tenant_id: string;
+  /** A byte offset; bigint comes back as a string from Postgres. */
+  journal_offset: ColumnType<string | number, number, number>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface AuditLogTable {
   id: Generated<string>;
   tenant_id: string;
@@ -222,6 +230,7 @@ export interface DatabaseSchema {
   invitations: InvitationsTable;
   api_keys: ApiKeysTable;
   usage_events: UsageEventsTable;
+  usage_ingest_cursors: UsageIngestCursorsTable;
   audit_log: AuditLogTable;
   rate_limits: RateLimitsTable;
   stream_instances: StreamInstancesTable;

@@ -6,6 +6,7 @@ import { readBudget, type BudgetGuard } from "../budgets";
 import { audit } from "../db/audit";
 import type { Database } from "../db/schema";
 import { withTenant } from "../db/scopes";
+import type { UsageIngest } from "../tenancy/usage-ingest";
 import type { UsageRecorder } from "../usage-recorder";
 import { readJson } from "../validation";
 
@@ -19,12 +20,13 @@ export const BudgetInput = z.object({
 });
 
 /** `/api/budget`: the organisation's monthly token budget; anyone may read it, owners and admins set it. */
-export function budgetRoutes(deps: { db: Database; now: () => Date; guard?: BudgetGuard; usage?: UsageRecorder }) {
+export function budgetRoutes(deps: { db: Database; now: () => Date; guard?: BudgetGuard; usage?: UsageRecorder; ingest?: Pick<UsageIngest, "sync"> }) {
   const app = new Hono<AppEnv>();
   const route = operationRoutes(app);
 
   route("budget.read", async (c, { tenantId }) => {
     await deps.usage?.flush();
+    await deps.ingest?.sync(tenantId);
     return c.json({ budget: await withTenant(deps.db, tenantId, (trx) => readBudget(trx, tenantId, deps.now())) });
   });
 

@@ -114,7 +114,8 @@ export function chatRoutes(deps: ChatRoutesDeps) {
     const session = await sessionFor(access, slug, input.sessionKey);
     let started;
     try {
-      started = await deps.gateway.streams.startRun(tenantId, slug, { ...input, sessionKey: session.key });
+      const { userId, apiKeyId } = access.actor;
+      started = await deps.gateway.streams.startRun(tenantId, slug, { ...input, sessionKey: session.key }, { ...(userId ? { userId } : {}), ...(apiKeyId ? { apiKeyId } : {}) });
     } catch (error) {
       if (session.fresh) await deps.owners.forget(tenantId, slug, session.key);
       throw error;

@@ -5,18 +5,21 @@ import type { AppEnv } from "../app-env";
 import { operationRoutes } from "../auth/operation-route";
 import type { Database } from "../db/schema";
 import { withTenant } from "../db/scopes";
+import type { UsageIngest } from "../tenancy/usage-ingest";
 import type { UsageRecorder } from "../usage-recorder";
 import { parseWith } from "../validation";
 
 const Days = z.coerce.number({ message: "must be a number" }).int().min(1).max(366).default(30);
 
 /** `GET /api/usage?days=30`: token usage of the organisation's runs, totals and per agent. */
-export function usageRoutes(deps: { db: Database; now: () => Date; usage?: UsageRecorder }) {
+export function usageRoutes(deps: { db: Database; now: () => Date; usage?: UsageRecorder; ingest?: Pick<UsageIngest, "sync"> }) {
   const app = new Hono<AppEnv>();
   operationRoutes(app)("usage.read", async (c, { tenantId }) => {
     const days = parseWith(Days, c.req.query("days"), "days");
-    // Runs that ended here moments ago are still in the recorder's batch.
+    // Runs that ended here moments ago are still in the recorder's batch; runs of every entry
+    // point are in the gateway's journal, ingested now up to its end.
     await deps.usage?.flush();
+    await deps.ingest?.sync(tenantId);
     const since = new Date(deps.now().getTime() - days * 86_400_000);
     const rows = await withTenant(deps.db, tenantId, (trx) =>
       trx
