@@ -17,6 +17,10 @@ import {
   type RunEvent,
   type SessionHistory,
   type SessionSummary,
+  UsagePendingRequest,
+  UsageRecord,
+  type RunActor,
+  type UsageJournalEntry,
 } from "@workforce/protocol";
 import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -40,6 +44,8 @@ export interface FakeGateway {
   runs: Map<string, FakeRun>;
   /** Creates a session the way the gateway's hooks would (no platform involved): an unowned one. */
   createSession(tenantId: string, agent: string, key: string): void;
+  /** Appends raw text to the tenant's usage journal (records, or a torn line), as gateways do on disk (ending a torn line first). */
+  appendJournal(tenantId: string, text: string): void;
   close(): Promise<void>;
 }
 
@@ -216,7 +222,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
    * Starts a run of the fake model in the given session (a new one when absent or unknown, like
    * the gateway); a repeated idempotency key returns the earlier run. Undefined when the agent does not exist.
    */
-  function startRun(tenantId: string, slug: string, input: { sessionKey?: string; idempotencyKey?: string } = {}): string | undefined {
+  function startRun(tenantId: string, slug: string, input: { sessionKey?: string; idempotencyKey?: string; actor?: RunActor } = {}): string | undefined {
     if (!tenantAgents(tenantId).has(slug)) return undefined;
     const idempotency = input.idempotencyKey ? `${tenantId}/${slug}/${input.idempotencyKey}` : undefined;
     const earlier = idempotency ? idempotent.get(idempotency) : undefined;
@@ -241,9 +247,59 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
         run.events.push(event);
       }
       run.done = true;
+      // Journaled like the real gateway's runs, on whose behalf the platform said.
+      const record: UsageRecord = {
+        runId,
+        agent: slug,
+        sessionKey,
+        source: input.actor ? "ws" : "http",
+        ...input.actor,
+        model: MODEL.id,
+        status: "ok",
+        inputTokens: 3,
+        outputTokens: words.length,
+        queuedAt: at,
+        endedAt: new Date().toISOString(),
+      };
+      appendJournal(tenantId, `${JSON.stringify(record)}\n`);
     })();
     return runId;
   }
+
+  // The usage journal (`/v1/usage`): each tenant's lines in memory, read by byte offset as on disk.
+  const journals = new Map<string, string>();
+  const appendJournal = (tenantId: string, text: string) => {
+    const before = journals.get(tenantId) ?? "";
+    // As the gateway does after a crash: a torn last line is ended before new lines go after it.
+    journals.set(tenantId, before + (before === "" || before.endsWith("\n") ? "" : "\n") + text);
+  };
+  app.get("/v1/usage/journal", (c) => {
+    const bytes = Buffer.from(journals.get(c.req.header("x-tenant-id") ?? "") ?? "", "utf8");
+    const asked = Number(c.req.query("after") ?? "0");
+    const start = asked > bytes.length ? 0 : asked;
+    const entries: UsageJournalEntry[] = [];
+    let position = start;
+    for (let newline = bytes.indexOf(0x0a, position); newline >= 0; newline = bytes.indexOf(0x0a, position)) {
+      let value: unknown;
+      try {
+        value = JSON.parse(bytes.subarray(position, newline).toString("utf8"));
+      } catch {
+        value = undefined;
+      }
+      const parsed = UsageRecord.safeParse(value);
+      if (parsed.success) entries.push({ offset: position, next: newline + 1, record: parsed.data });
+      position = newline + 1;
+    }
+    return c.json({ entries, next: position, size: bytes.length });
+  });
+  app.post("/v1/usage/pending", async (c) => {
+    const { cursors } = UsagePendingRequest.parse(await c.req.json());
+    const pending = cursors.flatMap(({ tenantId, after }) => {
+      const size = Buffer.byteLength(journals.get(tenantId) ?? "", "utf8");
+      return size === after ? [] : [{ tenantId, size }];
+    });
+    return c.json({ pending });
+  });
 
   app.post("/v1/agents/:slug/runs", async (c) => {
     const slug = c.req.param("slug");
@@ -339,7 +395,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
         const frame = JSON.parse(data.toString("utf8")) as {
           id: string;
           method: string;
-          params: { agent?: string; runId?: string; after?: number; sessionKey?: string; idempotencyKey?: string };
+          params: { agent?: string; runId?: string; after?: number; sessionKey?: string; idempotencyKey?: string; actor?: RunActor };
         };
         const fail = (code: ErrorCode, message: string) => send({ type: "res", id: frame.id, ok: false, error: { code, message } });
         if (frame.method === "chat.send") {
@@ -368,6 +424,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     requests,
     runs,
     createSession: (tenantId, agent, key) => void openSession(tenantId, agent, key, "Started by a hook"),
+    appendJournal,
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of sockets.clients) client.terminate();
