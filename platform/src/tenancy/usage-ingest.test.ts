@@ -55,6 +55,9 @@ describe("usage ingestion from the gateway's journal", () => {
 
     expect(await usage(first, ada.token)).toMatchObject({ runs: 3 });
     expect(await usage(second, ada.token)).toMatchObject({ runs: 3 });
+    // The platform named the sender in chat.send, so the gateway's record credits the same user.
+    const journal = await createGatewayClient({ baseUrl: gateway.url, hookToken: undefined }).usageJournal(ada.tenantId, 0);
+    expect(journal.entries.find((entry) => entry.record.runId === sent.runId)?.record.userId).toBe(ada.userId);
     const byRun = new Map((await rows(ada.tenantId)).map((row) => [row.run_id, row]));
     expect(byRun.get(sent.runId ?? "")?.user_id).toBe(ada.userId);
     expect(byRun.get(hook.runId)).toMatchObject({ user_id: null, api_key_id: null, input_tokens: 10, output_tokens: 20 });
