@@ -88,5 +88,8 @@ describe("usage ingestion from the gateway's journal", () => {
     const cursor = await withTenant(first.database.db, ada.tenantId, (trx) => trx.selectFrom("usage_ingest_cursors").select("journal_offset").executeTakeFirstOrThrow());
     const page = await createGatewayClient({ baseUrl: gateway.url, hookToken: undefined }).usageJournal(ada.tenantId, 0);
     expect(Number(cursor.journal_offset)).toBe(page.size);
+    // Row-level security: another organisation sees neither the cursor nor the rows.
+    expect(await withTenant(first.database.db, grace.tenantId, (trx) => trx.selectFrom("usage_ingest_cursors").selectAll().where("tenant_id", "=", ada.tenantId).execute())).toEqual([]);
+    expect(await withTenant(first.database.db, grace.tenantId, (trx) => trx.selectFrom("usage_events").select("run_id").where("tenant_id", "=", ada.tenantId).execute())).toEqual([]);
   });
 });
