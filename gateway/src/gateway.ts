@@ -15,19 +15,23 @@ import type { Logger } from "./logger";
 import { runAgentTurn } from "./runs/agent-loop";
 import type { CompactionOptions } from "./runs/compaction";
 import { lazyRunRelay } from "./runs/lazy-run-relay";
-import { createRunManager, type RunManager, type RunManagerLimits } from "./runs/run-manager";
+import { createRunManager, type Admission, type RunManager, type RunManagerLimits } from "./runs/run-manager";
 import type { RunEventRelay } from "./runs/run-relay";
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from "./server/auth-failures";
 import { createGatewayApp, type GatewayAppDeps } from "./server/create-gateway-app";
 import type { GatewayEnv } from "./server/gateway-env";
 import { createWsGateway, type WsGateway } from "./server/ws/ws-gateway";
 import { createSessionStore, type SessionStore } from "./sessions/session-store";
+import { createDiskUsage, type DiskUsage, type DiskUsageOptions } from "./tenants/disk-usage";
 import { createTenantErasure } from "./tenants/tenant-erasure";
 import { createTenantPolicies, DEFAULT_TENANT_LIMITS, type TenantPolicies } from "./tenants/tenant-policy";
 import type { Tool } from "./tools/tool";
 import { createWorkspaceTools } from "./tools/workspace-tools";
 
 export const GATEWAY_VERSION = "0.1.0";
+
+/** The admission of a run that reserved nothing (the disk check holds nothing until the run ends). */
+const NOTHING_HELD: Admission = { ended: () => undefined, release: () => undefined };
 
 export interface GatewayOptions {
   config: Pick<GatewayConfig, "dataDir" | "hookToken" | "defaultModel" | "offlineTokenDelayMs" | "runTimeoutMs" | "maxConcurrentRuns"> &
@@ -50,6 +54,8 @@ export interface GatewayOptions {
   authFailureLimits?: AuthFailureLimits;
   /** Cross-process lock files over TENANT_DATA_DIR (default: this process's own). */
   locks?: FileLocks;
+  /** Disk-usage tracking tuning (how often figures are walked again; see tenants/disk-usage). */
+  disk?: Pick<DiskUsageOptions, "clock" | "refreshMs" | "nearQuotaRefreshMs">;
   /** Registry compaction tuning (see SessionRegistry). */
   registry?: { compactDelayMs?: number; minJournalLines?: number; eagerMaxSessions?: number };
 }
@@ -61,6 +67,8 @@ export interface Gateway {
   runs: RunManager;
   /** Limits and suspension per tenant, as the platform pushed them. */
   policies: TenantPolicies;
+  /** Bytes per tenant under TENANT_DATA_DIR and their quotas. */
+  disk: DiskUsage;
   /** Attach to the HTTP server's `upgrade` event for `/v1/ws`. */
   websocket: WsGateway;
   defaultModel: ModelInfo;
@@ -86,8 +94,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const tenantRoots = new TenantRoots(config.dataDir);
   const tenantConfigs = new TenantConfigCache();
   const policies = createTenantPolicies({ dataDir: config.dataDir, tenantRoots, defaults: config.tenantDefaults ?? DEFAULT_TENANT_LIMITS });
+  const disk = createDiskUsage({ dataDir: config.dataDir, policies, logger, ...options.disk });
   const systemPrompts = new SystemPromptCache();
   const agents = createAgentStore({
+    disk,
     dataDir: config.dataDir,
     locks,
     now,
@@ -95,14 +105,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     configs: tenantConfigs,
     onAgentChanged: (tenantId, slug) => systemPrompts.forgetAgent(tenantId, slug),
   });
-  const sessions = createSessionStore({ dataDir: config.dataDir, logger, now, locks, tenantRoots, registryCacheSize: config.registryCacheSize, ...options.registry });
+  const sessions = createSessionStore({ dataDir: config.dataDir, logger, now, locks, tenantRoots, disk, registryCacheSize: config.registryCacheSize, ...options.registry });
   const routeModel = createModelRouter({
     defaultModel: config.defaultModel,
     offline: createOfflineProvider({ tokenDelayMs: config.offlineTokenDelayMs }),
     anthropic: options.providers?.anthropic,
     openaiCompatible: options.providers?.openaiCompatible,
   });
-  const loopDeps = { tenantRoots, systemPrompts, sessions, tools: options.tools ?? createWorkspaceTools(), logger, now, newId, maxSteps: 8, maxOutputTokens: 4096, compaction: options.compaction };
+  const loopDeps = { tenantRoots, systemPrompts, sessions, tools: options.tools ?? createWorkspaceTools(), logger, now, newId, maxSteps: 8, maxOutputTokens: 4096, compaction: options.compaction, disk };
   const limits: RunManagerLimits = {
     maxConcurrentRuns: config.maxConcurrentRuns,
     maxQueuedPerSession: 64,
@@ -124,6 +134,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     now,
     limits,
     relay,
+    // Every entry point's runs pass here. Other checks (budgets) compose in the same function.
+    admit: async (request) => {
+      await disk.admitRun(request.tenantId);
+      return NOTHING_HELD;
+    },
   });
   let defaultModel: ModelInfo;
   try {
@@ -146,6 +161,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     runs,
     logger,
     policies,
+    disk,
     eraseTenant: createTenantErasure({
       dataDir: config.dataDir,
       runs,
@@ -155,6 +171,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         tenantRoots.forget(tenantId);
         tenantConfigs.forget(tenantId);
         policies.forget(tenantId);
+        disk.forget(tenantId);
         systemPrompts.forgetTenant(tenantId);
       },
     }),
@@ -172,6 +189,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     sessions,
     runs,
     policies,
+    disk,
     websocket,
     defaultModel,
     async close() {

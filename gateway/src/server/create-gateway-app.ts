@@ -17,6 +17,7 @@ import { hookRoutes } from "./routes/hook-routes";
 import { agentRunRoutes, runRoutes } from "./routes/run-routes";
 import { sessionRoutes } from "./routes/session-routes";
 import { tenantRoutes } from "./routes/tenant-routes";
+import type { DiskUsage } from "../tenants/disk-usage";
 import type { TenantPolicies } from "../tenants/tenant-policy";
 import type { EraseTenant } from "../tenants/tenant-erasure";
 
@@ -30,6 +31,8 @@ export interface GatewayAppDeps {
   /** Erases a tenant's runs, cached state and directory (`DELETE /v1/tenant`). */
   eraseTenant: EraseTenant;
   policies: TenantPolicies;
+  /** Bytes per tenant and their quotas (`GET /v1/tenant/disk`). */
+  disk: Pick<DiskUsage, "status">;
   /** CLAWDBOT_HOOK_TOKEN; undefined turns auth off (loopback only; config enforces that). */
   hookToken: string | undefined;
   health: () => GatewayHealth;

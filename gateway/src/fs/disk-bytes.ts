@@ -1,0 +1,59 @@
+import { lstat, readdir } from "node:fs/promises";
+import path from "node:path";
+import { errnoCode, isNotFound } from "./errno";
+
+/**
+ * Told of every change a writer made to a tenant's files: bytes added (negative when removed).
+ * Writers call it after the change reached the disk; the disk-usage tracker keeps the running figure.
+ */
+export type DiskChange = (tenantId: string, bytes: number) => void;
+
+/** Guards a tenant's writes against its disk quota, and hears what they changed. */
+export interface DiskGuard {
+  /** Throws tenant_quota_exceeded when `incomingBytes` more would take the tenant over its quota. */
+  assertRoom(tenantId: string, incomingBytes: number): Promise<void>;
+  changed: DiskChange;
+}
+
+/** The size of a file (0 when it does not exist); symbolic links count as nothing. */
+export async function fileBytes(filePath: string): Promise<number> {
+  try {
+    const info = await lstat(filePath);
+    return info.isFile() ? info.size : 0;
+  } catch (error) {
+    if (isNotFound(error)) return 0;
+    throw error;
+  }
+}
+
+/** How many entries of one directory are stat'ed at once during a walk. */
+const WALK_BATCH = 64;
+
+/**
+ * The bytes of the regular files under `root` (0 when it does not exist), by their apparent size.
+ * Symbolic links are not followed; files that vanish mid-walk count as nothing. One directory at
+ * a time with a bounded batch of stats, so a big tree never floods the thread pool.
+ */
+export async function treeBytes(root: string): Promise<number> {
+  let total = 0;
+  const pending = [root];
+  while (pending.length > 0) {
+    const dir = pending.pop() as string;
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (error) {
+      if (isNotFound(error) || errnoCode(error) === "ENOTDIR") continue;
+      throw error;
+    }
+    for (let start = 0; start < names.length; start += WALK_BATCH) {
+      const batch = names.slice(start, start + WALK_BATCH).map((name) => path.join(dir, name));
+      const infos = await Promise.all(batch.map((entry) => lstat(entry).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)))));
+      infos.forEach((info, index) => {
+        if (info?.isFile()) total += info.size;
+        else if (info?.isDirectory()) pending.push(batch[index] as string);
+      });
+    }
+  }
+  return total;
+}
