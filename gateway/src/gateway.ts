@@ -93,7 +93,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   // What is cached about a tenant's files; erasure forgets all of it (createTenantErasure below).
   const tenantRoots = new TenantRoots(config.dataDir);
   const tenantConfigs = new TenantConfigCache();
-  const policies = createTenantPolicies({ dataDir: config.dataDir, tenantRoots, defaults: config.tenantDefaults ?? DEFAULT_TENANT_LIMITS });
+  const policies = createTenantPolicies({
+    dataDir: config.dataDir,
+    tenantRoots,
+    defaults: config.tenantDefaults ?? DEFAULT_TENANT_LIMITS,
+    // `disk` is built next, from the policies; a push only happens once both exist.
+    onBytesChanged: (tenantId, bytes) => disk.changed(tenantId, bytes),
+  });
   const disk = createDiskUsage({ dataDir: config.dataDir, policies, logger, ...options.disk });
   const systemPrompts = new SystemPromptCache();
   const agents = createAgentStore({

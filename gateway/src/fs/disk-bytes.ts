@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import path from "node:path";
 import { errnoCode, isNotFound } from "./errno";
@@ -31,10 +32,10 @@ const WALK_BATCH = 64;
 
 /**
  * The bytes of the regular files under `root` (0 when it does not exist), by their apparent size.
- * Symbolic links are not followed; files that vanish mid-walk count as nothing. One directory at
+ * Symbolic links are not followed; files that vanish mid-walk, or that `ignore` names, count as nothing. One directory at
  * a time with a bounded batch of stats, so a big tree never floods the thread pool.
  */
-export async function treeBytes(root: string): Promise<number> {
+export async function treeBytes(root: string, options: { ignore?: (file: string) => boolean } = {}): Promise<number> {
   let total = 0;
   const pending = [root];
   while (pending.length > 0) {
@@ -48,12 +49,21 @@ export async function treeBytes(root: string): Promise<number> {
     }
     for (let start = 0; start < names.length; start += WALK_BATCH) {
       const batch = names.slice(start, start + WALK_BATCH).map((name) => path.join(dir, name));
-      const infos = await Promise.all(batch.map((entry) => lstat(entry).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)))));
+      const infos = await Promise.all(batch.map((entry) => lstatIfPresent(entry)));
       infos.forEach((info, index) => {
-        if (info?.isFile()) total += info.size;
+        if (info?.isFile()) total += options.ignore?.(batch[index] as string) ? 0 : info.size;
         else if (info?.isDirectory()) pending.push(batch[index] as string);
       });
     }
   }
   return total;
+}
+
+async function lstatIfPresent(file: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(file);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }

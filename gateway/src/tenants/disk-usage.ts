@@ -1,3 +1,4 @@
+import path from "node:path";
 import { AppError, type TenantDiskUsage } from "@workforce/protocol";
 import { tenantPaths } from "@workforce/protocol/tenant-path";
 import { treeBytes, type DiskGuard } from "../fs/disk-bytes";
@@ -58,7 +59,8 @@ export function createDiskUsage(options: DiskUsageOptions): DiskUsage {
   function walk(tenantId: string, figure: Figure): Promise<number> {
     if (figure.walk) return figure.walk;
     figure.sinceWalkStarted = 0;
-    const walking = treeBytes(tenantPaths(options.dataDir, tenantId).root).then(
+    const paths = tenantPaths(options.dataDir, tenantId);
+    const walking = treeBytes(paths.root, { ignore: (file) => isLockFile(file) && !file.startsWith(paths.workspaceDir + path.sep) }).then(
       (bytes) => {
         // A change during the walk may already be in `bytes`; counting it again errs on the safe side until the next walk.
         figure.bytes = Math.max(0, bytes + figure.sinceWalkStarted);
@@ -135,6 +137,15 @@ export function createDiskUsage(options: DiskUsageOptions): DiskUsage {
       figures.delete(tenantId);
     },
   };
+}
+
+/**
+ * Lock files (`config.json.lock`, a transcript's `.jsonl.lock` and `.jsonl.run.lock`, taken-over
+ * `.lock.stale-*`) come and go with every write and are never reported as changes, so a walk
+ * must not count them either. Only outside the workspace: there the names are the model's.
+ */
+function isLockFile(file: string): boolean {
+  return /\.lock(\.stale-[0-9a-f]+)?$/.test(file);
 }
 
 function quotaExceeded(usedBytes: number, quotaBytes: number, consequence: string): AppError {
