@@ -177,7 +177,7 @@ export function createApp(deps: AppDeps) {
   api.route("/", operatorRoutes({ system: deps.system, now, authCache, usage }));
   api.route("/", apiKeyRoutes({ db, now, authCache }));
   api.route("/", auditRoutes({ db }));
-  api.route("/", usageRoutes({ db, now, usage }));
+  api.route("/", usageRoutes({ db, now, usage, gateway }));
   api.route("/", budgetRoutes({ db, now, guard, usage }));
   api.route("/", agentRoutes({ db, gateway, now }));
   api.route("/", sessionRoutes({ db, gateway, owners }));

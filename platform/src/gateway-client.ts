@@ -8,6 +8,7 @@ import {
   SessionHistory,
   SessionSummary,
   TENANT_HEADER,
+  TenantDiskUsage,
   type AgentInput,
   type AgentUpdate,
 } from "@workforce/protocol";
@@ -52,7 +53,8 @@ export function createGatewayClient(options: GatewayClientOptions) {
     };
   }
 
-  async function send(method: string, path: string, init: { tenantId?: string; body?: unknown } = {}): Promise<Response> {
+  async function send(method: string, path: string, init: { tenantId?: string; body?: unknown; timeoutMs?: number } = {}): Promise<Response> {
+    const limit = init.timeoutMs ?? timeoutMs;
     let response: Response;
     try {
       response = await doFetch(`${options.baseUrl}${path}`, {
@@ -62,14 +64,14 @@ export function createGatewayClient(options: GatewayClientOptions) {
           ...(init.body === undefined ? {} : { "content-type": "application/json" }),
         }),
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(limit),
       });
     } catch (error) {
       const timedOut = error instanceof Error && error.name === "TimeoutError";
       throw new AppError(
         "gateway_unavailable",
         timedOut
-          ? `The agent gateway did not answer within ${timeoutMs} ms`
+          ? `The agent gateway did not answer within ${limit} ms`
           : "The agent gateway is not reachable; is it running?",
         { retryable: true, cause: error },
       );
@@ -149,6 +151,10 @@ export function createGatewayClient(options: GatewayClientOptions) {
         if (error instanceof AppError && (error.status === 404 || error.status === 405)) return "unsupported";
         throw error;
       }
+    },
+    /** The bytes the tenant's files take on the gateway and its disk quota (`GET /v1/tenant/disk`). */
+    async tenantDisk(tenantId: string, timeout?: number) {
+      return json(TenantDiskUsage, await send("GET", "/v1/tenant/disk", { tenantId, ...(timeout === undefined ? {} : { timeoutMs: timeout }) }));
     },
     async getRun(tenantId: string, runId: string) {
       return json(RunInfo, await send("GET", runPath(runId), { tenantId }));

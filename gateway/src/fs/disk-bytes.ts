@@ -18,13 +18,8 @@ export interface DiskGuard {
 
 /** The size of a file (0 when it does not exist); symbolic links count as nothing. */
 export async function fileBytes(filePath: string): Promise<number> {
-  try {
-    const info = await lstat(filePath);
-    return info.isFile() ? info.size : 0;
-  } catch (error) {
-    if (isNotFound(error)) return 0;
-    throw error;
-  }
+  const info = await lstatIfPresent(filePath);
+  return info?.isFile() ? info.size : 0;
 }
 
 /** How many entries of one directory are stat'ed at once during a walk. */

@@ -17,6 +17,7 @@ import {
   type RunEvent,
   type SessionHistory,
   type SessionSummary,
+  type TenantDiskUsage,
 } from "@workforce/protocol";
 import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -31,6 +32,8 @@ export interface FakeGatewayOptions {
   eventDelayMs?: number;
   /** Serve `DELETE /v1/tenant` (the real gateway does not have it yet). */
   tenantDeletion?: boolean;
+  /** What `GET /v1/tenant/disk` answers for every tenant (absent: the route is not served). */
+  disk?: TenantDiskUsage;
 }
 
 export interface FakeGateway {
@@ -152,6 +155,8 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     if (!agent) return c.json(errorBody("agent_not_found", "no such agent"), 404);
     return c.json({ sessions: [...agentSessions(tenantId, agent.slug).values()].reverse() });
   });
+  const { disk } = options;
+  if (disk) app.get("/v1/tenant/disk", (c) => c.json(disk));
   if (options.tenantDeletion) {
     app.delete("/v1/tenant", (c) => {
       const tenantId = c.req.header("x-tenant-id") ?? "";
