@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { AppError, type Agent, type AgentInput, type AgentUpdate } from "@workforce/protocol";
 import { ensureContainedIn, tenantPaths, TenantRoots, type TenantPaths } from "@workforce/protocol/tenant-path";
 import type { z } from "zod";
-import { treeBytes, type DiskGuard } from "../fs/disk-bytes";
+import { isLockFile, treeBytes, type DiskGuard } from "../fs/disk-bytes";
 import { makeDirectory } from "../fs/storage-error";
 import type { FileLocks } from "../fs/file-lock";
 import { firstFreeSlug, slugFromName } from "./agent-slug";
@@ -135,7 +135,8 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
         changed(tenantId, slug);
         for (const dir of [agentPaths.dir, agentPaths.workspace]) {
           const contained = await ensureContainedIn(realRoot, dir);
-          const bytes = await treeBytes(contained);
+          // As the disk figure counts them: lock files only in agents/{slug}, not in the workspace.
+          const bytes = await treeBytes(contained, dir === agentPaths.dir ? { ignore: isLockFile } : {});
           await rm(contained, { recursive: true, force: true });
           grew(tenantId, -bytes);
         }

@@ -22,6 +22,15 @@ export async function fileBytes(filePath: string): Promise<number> {
   return info?.isFile() ? info.size : 0;
 }
 
+/**
+ * Lock files (`config.json.lock`, a transcript's `.jsonl.lock` and `.jsonl.run.lock`, taken-over
+ * `.lock.stale-*`) come and go with every write and are never reported as changes, so walks that
+ * feed the disk figure do not count them either.
+ */
+export function isLockFile(file: string): boolean {
+  return /\.lock(\.stale-[0-9a-f]+)?$/.test(file);
+}
+
 /** How many entries of one directory are stat'ed at once during a walk. */
 const WALK_BATCH = 64;
 

@@ -125,6 +125,12 @@ describe("disk quotas per tenant", () => {
     expect(sessions).toHaveLength(1);
     for (const session of sessions) expect((await h.request("DELETE", `/v1/agents/ada/sessions/${session.key}`, { tenant: TENANT_A })).status).toBe(204);
     expect((await disk(h, TENANT_A)).usedBytes).toBe(await bytesOnDisk(path.join(h.dataDir, TENANT_A)));
+    // So does deleting the agent with its workspace, and then the tenant may create one again.
+    expect((await h.request("DELETE", "/v1/agents/ada", { tenant: TENANT_A })).status).toBe(204);
+    const emptied = await disk(h, TENANT_A);
+    expect(emptied.usedBytes).toBe(await bytesOnDisk(path.join(h.dataDir, TENANT_A)));
+    expect(emptied.usedBytes).toBeLessThan(start0.usedBytes);
+    expect((await h.createAgent(TENANT_A, { name: "Bob" })).status).toBe(201);
   });
 
   it("the figure survives a restart (one walk) and an erasure resets it", async () => {

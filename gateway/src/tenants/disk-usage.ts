@@ -1,7 +1,7 @@
 import path from "node:path";
 import { AppError, type TenantDiskUsage } from "@workforce/protocol";
 import { tenantPaths } from "@workforce/protocol/tenant-path";
-import { treeBytes, type DiskGuard } from "../fs/disk-bytes";
+import { isLockFile, treeBytes, type DiskGuard } from "../fs/disk-bytes";
 import { errorText, type Logger } from "../logger";
 import type { TenantPolicies } from "./tenant-policy";
 
@@ -60,6 +60,7 @@ export function createDiskUsage(options: DiskUsageOptions): DiskUsage {
     if (figure.walk) return figure.walk;
     figure.sinceWalkStarted = 0;
     const paths = tenantPaths(options.dataDir, tenantId);
+    // Outside the workspace only: there the names are the model's, and a file named *.lock counts like any other.
     const walking = treeBytes(paths.root, { ignore: (file) => isLockFile(file) && !file.startsWith(paths.workspaceDir + path.sep) }).then(
       (bytes) => {
         // A change during the walk may already be in `bytes`; counting it again errs on the safe side until the next walk.
@@ -137,15 +138,6 @@ export function createDiskUsage(options: DiskUsageOptions): DiskUsage {
       figures.delete(tenantId);
     },
   };
-}
-
-/**
- * Lock files (`config.json.lock`, a transcript's `.jsonl.lock` and `.jsonl.run.lock`, taken-over
- * `.lock.stale-*`) come and go with every write and are never reported as changes, so a walk
- * must not count them either. Only outside the workspace: there the names are the model's.
- */
-function isLockFile(file: string): boolean {
-  return /\.lock(\.stale-[0-9a-f]+)?$/.test(file);
 }
 
 function quotaExceeded(usedBytes: number, quotaBytes: number, consequence: string): AppError {
