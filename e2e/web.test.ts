@@ -297,6 +297,9 @@ describe.runIf(chromiumPath)("web app in Chromium", () => {
     expect((await adaRow.textContent())?.replace(/\D/g, "")).toContain(String(expected));
     expect(await page.getByRole("img", { name: "Tokens per day, by agent" }).count()).toBe(1);
     expect(await page.getByTestId("usage-chart").locator("rect.series").count()).toBe(1);
+    // The organisation's files on the gateway against the default quota (WORKFORCE_TENANT_DISK_MB=2048).
+    expect(await page.getByTestId("usage-disk").textContent()).toMatch(/^[\d.,]+ KB used of 2 GB$/);
+    expect(await page.getByRole("meter", { name: "Disk used" }).count()).toBe(1);
     await shot(page, "usage");
 
     await page.setViewportSize(PHONE);

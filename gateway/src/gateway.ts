@@ -18,19 +18,23 @@ import { runAgentTurn } from "./runs/agent-loop";
 import { composeAdmissions } from "./runs/compose-admissions";
 import type { CompactionOptions } from "./runs/compaction";
 import { lazyRunRelay } from "./runs/lazy-run-relay";
-import { createRunManager, type RunManager, type RunManagerLimits } from "./runs/run-manager";
+import { createRunManager, type Admission, type RunManager, type RunManagerLimits } from "./runs/run-manager";
 import type { RunEventRelay } from "./runs/run-relay";
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from "./server/auth-failures";
 import { createGatewayApp, type GatewayAppDeps } from "./server/create-gateway-app";
 import type { GatewayEnv } from "./server/gateway-env";
 import { createWsGateway, type WsGateway } from "./server/ws/ws-gateway";
 import { createSessionStore, type SessionStore } from "./sessions/session-store";
+import { createDiskUsage, type DiskUsage, type DiskUsageOptions } from "./tenants/disk-usage";
 import { createTenantErasure } from "./tenants/tenant-erasure";
 import { createTenantPolicies, DEFAULT_TENANT_LIMITS, type TenantPolicies } from "./tenants/tenant-policy";
 import type { Tool } from "./tools/tool";
 import { createWorkspaceTools } from "./tools/workspace-tools";
 
 export const GATEWAY_VERSION = "0.1.0";
+
+/** The admission of a run that reserved nothing (the disk check holds nothing until the run ends). */
+const NOTHING_HELD: Admission = { ended: () => undefined, release: () => undefined };
 
 export interface GatewayOptions {
   config: Pick<GatewayConfig, "dataDir" | "hookToken" | "defaultModel" | "offlineTokenDelayMs" | "runTimeoutMs" | "maxConcurrentRuns"> &
@@ -53,6 +57,8 @@ export interface GatewayOptions {
   authFailureLimits?: AuthFailureLimits;
   /** Cross-process lock files over TENANT_DATA_DIR (default: this process's own). */
   locks?: FileLocks;
+  /** Disk-usage tracking tuning (how often figures are walked again; see tenants/disk-usage). */
+  disk?: Pick<DiskUsageOptions, "clock" | "refreshMs" | "nearQuotaRefreshMs">;
   /** Registry compaction tuning (see SessionRegistry). */
   registry?: { compactDelayMs?: number; minJournalLines?: number; eagerMaxSessions?: number };
 }
@@ -66,6 +72,8 @@ export interface Gateway {
   policies: TenantPolicies;
   /** Usage journals and monthly token budgets (metering/). */
   metering: Metering;
+  /** Bytes per tenant under TENANT_DATA_DIR and their quotas. */
+  disk: DiskUsage;
   /** Attach to the HTTP server's `upgrade` event for `/v1/ws`. */
   websocket: WsGateway;
   defaultModel: ModelInfo;
@@ -90,9 +98,17 @@ export function createGateway(options: GatewayOptions): Gateway {
   // What is cached about a tenant's files; erasure forgets all of it (createTenantErasure below).
   const tenantRoots = new TenantRoots(config.dataDir);
   const tenantConfigs = new TenantConfigCache();
-  const policies = createTenantPolicies({ dataDir: config.dataDir, tenantRoots, defaults: config.tenantDefaults ?? DEFAULT_TENANT_LIMITS });
+  const policies = createTenantPolicies({
+    dataDir: config.dataDir,
+    tenantRoots,
+    defaults: config.tenantDefaults ?? DEFAULT_TENANT_LIMITS,
+    // `disk` is built next, from the policies; a push only happens once both exist.
+    onBytesChanged: (tenantId, bytes) => disk.changed(tenantId, bytes),
+  });
+  const disk = createDiskUsage({ dataDir: config.dataDir, policies, logger, ...options.disk });
   const systemPrompts = new SystemPromptCache();
   const agents = createAgentStore({
+    disk,
     dataDir: config.dataDir,
     locks,
     now,
@@ -100,15 +116,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     configs: tenantConfigs,
     onAgentChanged: (tenantId, slug) => systemPrompts.forgetAgent(tenantId, slug),
   });
-  const sessions = createSessionStore({ dataDir: config.dataDir, logger, now, locks, tenantRoots, registryCacheSize: config.registryCacheSize, ...options.registry });
+  const sessions = createSessionStore({ dataDir: config.dataDir, logger, now, locks, tenantRoots, disk, registryCacheSize: config.registryCacheSize, ...options.registry });
   const routeModel = createModelRouter({
     defaultModel: config.defaultModel,
     offline: createOfflineProvider({ tokenDelayMs: config.offlineTokenDelayMs }),
     anthropic: options.providers?.anthropic,
     openaiCompatible: options.providers?.openaiCompatible,
   });
-  const loopDeps = { tenantRoots, systemPrompts, sessions, tools: options.tools ?? createWorkspaceTools(), logger, now, newId, maxSteps: 8, maxOutputTokens: 4096, compaction: options.compaction };
-  const journal = createUsageJournal({ dataDir: config.dataDir, locks, logger });
+  const loopDeps = { tenantRoots, systemPrompts, sessions, tools: options.tools ?? createWorkspaceTools(), logger, now, newId, maxSteps: 8, maxOutputTokens: 4096, compaction: options.compaction, disk };
+  const journal = createUsageJournal({ dataDir: config.dataDir, locks, logger, onBytesChanged: disk.changed });
   const metering = createMetering({ journal, policies, now, logger, maxOutputTokens: loopDeps.maxOutputTokens });
   const limits: RunManagerLimits = {
     maxConcurrentRuns: config.maxConcurrentRuns,
@@ -131,8 +147,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     now,
     limits,
     relay,
-    // Every run passes here, whatever its entry point; more checks (disk quota) join the list.
-    admit: composeAdmissions((request) => metering.admit(request)),
+    // Every run passes here, whatever its entry point: the disk quota, then the monthly token budget.
+    admit: composeAdmissions(
+      async (request) => {
+        await disk.admitRun(request.tenantId);
+        return NOTHING_HELD;
+      },
+      (request) => metering.admit(request),
+    ),
   });
   let defaultModel: ModelInfo;
   try {
@@ -156,6 +178,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger,
     policies,
     journal,
+    disk,
     eraseTenant: createTenantErasure({
       dataDir: config.dataDir,
       runs,
@@ -165,6 +188,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         tenantRoots.forget(tenantId);
         tenantConfigs.forget(tenantId);
         policies.forget(tenantId);
+        disk.forget(tenantId);
         systemPrompts.forgetTenant(tenantId);
       },
     }),
@@ -183,6 +207,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     runs,
     policies,
     metering,
+    disk,
     websocket,
     defaultModel,
     async close() {

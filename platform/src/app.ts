@@ -181,7 +181,7 @@ export function createApp(deps: AppDeps) {
   api.route("/", operatorRoutes({ system: deps.system, now, authCache, usage }));
   api.route("/", apiKeyRoutes({ db, now, authCache }));
   api.route("/", auditRoutes({ db }));
-  api.route("/", usageRoutes({ db, now, usage, ingest }));
+  api.route("/", usageRoutes({ db, now, usage, ingest, gateway }));
   api.route("/", budgetRoutes({ db, now, guard, usage, ingest }));
   api.route("/", agentRoutes({ db, gateway, now }));
   api.route("/", sessionRoutes({ db, gateway, owners }));

@@ -10,6 +10,7 @@ import {
   TENANT_HEADER,
   UsageJournalPage,
   UsagePendingResponse,
+  TenantDiskUsage,
   type AgentInput,
   type AgentUpdate,
 } from "@workforce/protocol";
@@ -54,7 +55,8 @@ export function createGatewayClient(options: GatewayClientOptions) {
     };
   }
 
-  async function send(method: string, path: string, init: { tenantId?: string; body?: unknown } = {}): Promise<Response> {
+  async function send(method: string, path: string, init: { tenantId?: string; body?: unknown; timeoutMs?: number } = {}): Promise<Response> {
+    const limit = init.timeoutMs ?? timeoutMs;
     let response: Response;
     try {
       response = await doFetch(`${options.baseUrl}${path}`, {
@@ -64,14 +66,14 @@ export function createGatewayClient(options: GatewayClientOptions) {
           ...(init.body === undefined ? {} : { "content-type": "application/json" }),
         }),
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(limit),
       });
     } catch (error) {
       const timedOut = error instanceof Error && error.name === "TimeoutError";
       throw new AppError(
         "gateway_unavailable",
         timedOut
-          ? `The agent gateway did not answer within ${timeoutMs} ms`
+          ? `The agent gateway did not answer within ${limit} ms`
           : "The agent gateway is not reachable; is it running?",
         { retryable: true, cause: error },
       );
@@ -159,6 +161,10 @@ export function createGatewayClient(options: GatewayClientOptions) {
     /** Which of these tenants have journal bytes past the given cursors (`POST /v1/usage/pending`). */
     async usagePending(cursors: { tenantId: string; after: number }[]) {
       return (await json(UsagePendingResponse, await send("POST", "/v1/usage/pending", { body: { cursors } }))).pending;
+    },
+    /** The bytes the tenant's files take on the gateway and its disk quota (`GET /v1/tenant/disk`). */
+    async tenantDisk(tenantId: string, timeout?: number) {
+      return json(TenantDiskUsage, await send("GET", "/v1/tenant/disk", { tenantId, ...(timeout === undefined ? {} : { timeoutMs: timeout }) }));
     },
     async getRun(tenantId: string, runId: string) {
       return json(RunInfo, await send("GET", runPath(runId), { tenantId }));

@@ -11,6 +11,7 @@ import {
   SendMessageInput,
   SessionHistory,
   SessionUpdate,
+  UsageDisk,
 } from "@workforce/protocol";
 import { z } from "zod";
 import { accessExtension, describeAccess } from "./auth/access-docs";
@@ -213,7 +214,7 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "runs.events": { tag: "chat", summary: "Resume a run's stream after Last-Event-ID (or ?after=)", response: { status: 200, contentType: "text/event-stream" } },
   "runs.abort": { tag: "chat", summary: "Abort a run", response: { status: 200, schema: RunInfo } },
   "stream.stats": { tag: "usage", summary: "Streaming statistics of every live platform instance, with your organisation's share", response: { status: 200, schema: StreamStats } },
-  "usage.read": { tag: "usage", summary: "Token usage (?days=30)", response: { status: 200, schema: z.object({ since: z.string(), days: z.number(), totals: Usage, byAgent: z.array(Usage.extend({ agent: z.string() })) }) } },
+  "usage.read": { tag: "usage", summary: "Token usage (?days=30) and disk use against the quota", response: { status: 200, schema: z.object({ since: z.string(), days: z.number(), totals: Usage, byAgent: z.array(Usage.extend({ agent: z.string() })), disk: UsageDisk }) } },
   "budget.read": { tag: "usage", summary: "The monthly token budget and this month's use", response: { status: 200, schema: z.object({ budget: Budget }) } },
   "budget.update": { tag: "usage", summary: "Set the monthly token budget, null for none", body: BudgetInput, response: { status: 200, schema: z.object({ budget: Budget }) } },
   "audit.list": { tag: "organisations", summary: "Audit log, newest first (?limit=&cursor=&action=)", response: { status: 200, schema: z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() }) } },

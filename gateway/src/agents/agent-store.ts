@@ -2,6 +2,7 @@ import { rm } from "node:fs/promises";
 import { AppError, type Agent, type AgentInput, type AgentUpdate } from "@workforce/protocol";
 import { ensureContainedIn, tenantPaths, TenantRoots, type TenantPaths } from "@workforce/protocol/tenant-path";
 import type { z } from "zod";
+import { isLockFile, treeBytes, type DiskGuard } from "../fs/disk-bytes";
 import { makeDirectory } from "../fs/storage-error";
 import type { FileLocks } from "../fs/file-lock";
 import { firstFreeSlug, slugFromName } from "./agent-slug";
@@ -22,6 +23,8 @@ export interface AgentStoreDeps {
   configs?: TenantConfigCache;
   /** Called after an agent's files were written or removed (create, update, delete), to drop what is cached about it. */
   onAgentChanged?: (tenantId: string, slug: string) => void;
+  /** Tenants' disk quotas: creating or changing an agent needs room; every write reports its bytes. */
+  disk?: DiskGuard;
 }
 
 export interface AgentStore {
@@ -46,6 +49,9 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
     return deps.locks.run(`${paths.config}.lock`, () => task(paths, realRoot));
   };
   const changed = (tenantId: string, slug: string) => deps.onAgentChanged?.(tenantId, slug);
+  /** Room for an agent's definition: it lands in config.json and again, rendered, in its bootstrap files. */
+  const assertRoomFor = (tenantId: string, agent: Agent) => deps.disk?.assertRoom(tenantId, 2 * Buffer.byteLength(JSON.stringify(agent)));
+  const grew = (tenantId: string, bytes: number) => deps.disk?.changed(tenantId, bytes);
 
   return {
     async list(tenantId) {
@@ -85,12 +91,13 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
           createdAt: at,
           updatedAt: at,
         };
+        await assertRoomFor(tenantId, agent);
         await makeDirectory(paths.workspaceDir);
         await makeDirectory(agentPaths.sessionsDir);
         await ensureContainedIn(realRoot, agentPaths.sessionsDir);
-        await writeBootstrapFiles(paths.root, agentPaths, agent);
+        grew(tenantId, await writeBootstrapFiles(paths.root, agentPaths, agent));
         changed(tenantId, slug);
-        await writeTenantConfig(paths, { ...config, agents: [...config.agents, agent] });
+        grew(tenantId, await writeTenantConfig(paths, { ...config, agents: [...config.agents, agent] }));
         return agent;
       });
     },
@@ -111,9 +118,10 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
           ...(update.model === undefined ? {} : { model: update.model ? update.model : null }),
           updatedAt: deps.now().toISOString(),
         };
-        await writeBootstrapFiles(paths.root, agentPaths, next);
+        await assertRoomFor(tenantId, next);
+        grew(tenantId, await writeBootstrapFiles(paths.root, agentPaths, next));
         changed(tenantId, slug);
-        await writeTenantConfig(paths, { ...config, agents: config.agents.map((agent) => (agent.slug === slug ? next : agent)) });
+        grew(tenantId, await writeTenantConfig(paths, { ...config, agents: config.agents.map((agent) => (agent.slug === slug ? next : agent)) }));
         return next;
       });
     },
@@ -123,10 +131,14 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
         const agentPaths = paths.agent(slug);
         const config = await readTenantConfig(paths);
         if (!config.agents.some((agent) => agent.slug === slug)) throw notFound(slug);
-        await writeTenantConfig(paths, { ...config, agents: config.agents.filter((agent) => agent.slug !== slug) });
+        grew(tenantId, await writeTenantConfig(paths, { ...config, agents: config.agents.filter((agent) => agent.slug !== slug) }));
         changed(tenantId, slug);
         for (const dir of [agentPaths.dir, agentPaths.workspace]) {
-          await rm(await ensureContainedIn(realRoot, dir), { recursive: true, force: true });
+          const contained = await ensureContainedIn(realRoot, dir);
+          // As the disk figure counts them: lock files only in agents/{slug}, not in the workspace.
+          const bytes = await treeBytes(contained, dir === agentPaths.dir ? { ignore: isLockFile } : {});
+          await rm(contained, { recursive: true, force: true });
+          grew(tenantId, -bytes);
         }
       });
     },

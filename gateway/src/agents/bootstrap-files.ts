@@ -3,6 +3,7 @@ import type { Agent } from "@workforce/protocol";
 import { ensureContained, type AgentPaths } from "@workforce/protocol/tenant-path";
 import { makeDirectory } from "../fs/storage-error";
 import { writeFileAtomic } from "../fs/atomic-write";
+import { fileBytes } from "../fs/disk-bytes";
 
 /** Workspace files injected into the system prompt, in this order. */
 export const BOOTSTRAP_FILES = ["IDENTITY.md", "SOUL.md", "AGENTS.md", "USER.md", "TOOLS.md", "MEMORY.md"] as const;
@@ -48,12 +49,18 @@ async function exists(file: string): Promise<boolean> {
 /**
  * Writes the agent's bootstrap files into `{tenant}/workspace/{slug}/`. Agent-defined files are
  * always rewritten; USER.md, TOOLS.md and MEMORY.md are created once and then belong to the agent.
+ * Returns how many bytes the workspace grew (negative when it shrank).
  */
-export async function writeBootstrapFiles(tenantRoot: string, paths: AgentPaths, agent: Agent): Promise<void> {
+export async function writeBootstrapFiles(tenantRoot: string, paths: AgentPaths, agent: Agent): Promise<number> {
   await makeDirectory(paths.workspace);
+  let grown = 0;
   for (const file of BOOTSTRAP_FILES) {
     const target = await ensureContained(tenantRoot, paths.workspaceFile(file));
     if (!AGENT_DEFINED.includes(file) && (await exists(target))) continue;
-    await writeFileAtomic(target, renderFile(file, agent));
+    const text = renderFile(file, agent);
+    const before = await fileBytes(target);
+    await writeFileAtomic(target, text);
+    grown += Buffer.byteLength(text) - before;
   }
+  return grown;
 }

@@ -3,6 +3,7 @@ import { AppError, Agent, describeZodError } from "@workforce/protocol";
 import type { TenantPaths } from "@workforce/protocol/tenant-path";
 import { z } from "zod";
 import { writeFileAtomic } from "../fs/atomic-write";
+import { fileBytes } from "../fs/disk-bytes";
 import { isNotFound } from "../fs/errno";
 import { fileIdentity, sameIdentity, type FileIdentity } from "../fs/file-identity";
 import { parseJson } from "../fs/jsonl-file";
@@ -67,6 +68,10 @@ export class TenantConfigCache {
   }
 }
 
-export async function writeTenantConfig(paths: TenantPaths, config: TenantConfig): Promise<void> {
-  await writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + "\n");
+/** Replaces config.json atomically; returns how many bytes it grew (negative when it shrank). */
+export async function writeTenantConfig(paths: TenantPaths, config: TenantConfig): Promise<number> {
+  const text = JSON.stringify(config, null, 2) + "\n";
+  const before = await fileBytes(paths.config);
+  await writeFileAtomic(paths.config, text);
+  return Buffer.byteLength(text) - before;
 }

@@ -6,6 +6,7 @@ import { isNotFound } from "../fs/errno";
 import { KeyedLock } from "../fs/keyed-lock";
 import { storageError } from "../fs/storage-error";
 import type { FileLocks } from "../fs/file-lock";
+import type { DiskChange } from "../fs/disk-bytes";
 import { appendJsonLines, parseJson } from "../fs/jsonl-file";
 import type { Logger } from "../logger";
 
@@ -19,6 +20,8 @@ export interface UsageJournalOptions {
   logger: Logger;
   /** How long after a refused write it is tried again. Default 5 s. */
   retryMs?: number;
+  /** Told of the bytes each write added (the tenant's disk figure). */
+  onBytesChanged?: DiskChange;
   /** Records kept per tenant while the disk refuses them; the oldest beyond this are lost (and logged). Default 10,000. */
   maxUnwritten?: number;
 }
@@ -68,7 +71,8 @@ export function createUsageJournal(options: UsageJournalOptions): UsageJournal {
     unwritten.delete(tenantId);
     try {
       // The lock keeps a writer's torn-line repair and its lines together when gateways share the file.
-      await options.locks.run(`${file}.lock`, () => appendJsonLines(file, records, { noFollow: true }));
+      const appended = await options.locks.run(`${file}.lock`, () => appendJsonLines(file, records, { noFollow: true }));
+      if (appended) options.onBytesChanged?.(tenantId, appended.after - appended.before);
     } catch (error) {
       if (isNotFound(error)) {
         options.logger.warn(`usage of ${records.length} run(s) not journaled: tenant ${tenantId} has no directory (erased)`);

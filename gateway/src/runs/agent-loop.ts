@@ -1,11 +1,12 @@
 import { AppError, type AssistantMessageEntry, type ContentBlock, type ErrorDetail, type RunEventInput, type ToolResultEntry, type TranscriptEntry, type Usage } from "@workforce/protocol";
 import type { TenantRoots } from "@workforce/protocol/tenant-path";
 import type { SystemPromptCache } from "../agents/system-prompt-cache";
+import type { DiskGuard } from "../fs/disk-bytes";
 import { storageError } from "../fs/storage-error";
 import type { ModelMessage, ResolvedModel } from "../llm/model-provider";
 import { errorText, type Logger } from "../logger";
 import type { SessionStore } from "../sessions/session-store";
-import type { Tool } from "../tools/tool";
+import type { Tool, ToolDisk } from "../tools/tool";
 import { DEFAULT_COMPACTION, planCompaction, type CompactionOptions } from "./compaction";
 import { toModelMessages } from "./model-context";
 import { runTool } from "./run-tool";
@@ -23,6 +24,8 @@ export interface AgentLoopDeps {
   maxOutputTokens: number;
   /** When to fold older turns into a summary; defaults to a 200k-token window. */
   compaction?: CompactionOptions;
+  /** Tenants' disk quotas, for the tools that write (none: unlimited). */
+  disk?: DiskGuard;
 }
 
 /** Everything a run needs; `emit` stamps and publishes an event. */
@@ -64,6 +67,8 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
   try {
     const tenant = await deps.tenantRoots.ensure(run.tenantId);
     const agentPaths = tenant.paths.agent(run.agent);
+    const { disk } = deps;
+    const toolDisk: ToolDisk | undefined = disk && { assertRoom: (bytes) => disk.assertRoom(run.tenantId, bytes), changed: (bytes) => disk.changed(run.tenantId, bytes) };
     // Fails with agent_identity_missing before anything is written or any model is called.
     const system = await deps.systemPrompts.get(run.tenantId, tenant.realRoot, agentPaths);
     const entries = (await deps.sessions.readTranscript(ref, run.sessionId)).entries;
@@ -157,7 +162,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
 
       const results: ToolResultEntry[] = [];
       for (const call of toolCalls) {
-        const result = await runTool(deps.tools, call, { tenantRoot: tenant.paths.root, agent: agentPaths, signal: run.signal }, deps.logger);
+        const result = await runTool(deps.tools, call, { tenantRoot: tenant.paths.root, agent: agentPaths, signal: run.signal, disk: toolDisk }, deps.logger);
         run.emit({ type: "tool-call-end", toolCallId: call.toolCallId, name: call.name, output: result.output, isError: result.isError });
         const entry: ToolResultEntry = {
           type: "tool-result",

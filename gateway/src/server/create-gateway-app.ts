@@ -19,6 +19,7 @@ import { sessionRoutes } from "./routes/session-routes";
 import { tenantRoutes } from "./routes/tenant-routes";
 import { USAGE_PENDING_PATH, usageRoutes } from "./routes/usage-routes";
 import type { UsageJournal } from "../metering/usage-journal";
+import type { DiskUsage } from "../tenants/disk-usage";
 import type { TenantPolicies } from "../tenants/tenant-policy";
 import type { EraseTenant } from "../tenants/tenant-erasure";
 
@@ -34,6 +35,8 @@ export interface GatewayAppDeps {
   policies: TenantPolicies;
   /** The tenants' usage journals, read by the platform (`/v1/usage`). */
   journal: UsageJournal;
+  /** Bytes per tenant and their quotas (`GET /v1/tenant/disk`). */
+  disk: Pick<DiskUsage, "status">;
   /** CLAWDBOT_HOOK_TOKEN; undefined turns auth off (loopback only; config enforces that). */
   hookToken: string | undefined;
   health: () => GatewayHealth;

@@ -49,6 +49,8 @@ export interface SessionRegistryOptions {
   eagerMaxSessions: number;
   /** True while no other run of this agent is in progress here; defaults to always. */
   isQuiet?: () => boolean;
+  /** Told how many bytes each write of the registry files added (negative when they shrank), for the tenant's disk figure. */
+  onBytesChanged?: (bytes: number) => void;
 }
 
 /** A change waiting for the next group commit. */
@@ -267,7 +269,8 @@ export class SessionRegistry {
     if (lines.length === 0) return;
     this.journalLines += lines.length;
     const size = this.sessions.size;
-    await appendJsonLines(this.paths.registryJournal, lines);
+    const appended = await appendJsonLines(this.paths.registryJournal, lines);
+    if (appended) this.options.onBytesChanged?.(appended.after - appended.before);
     this.seen.journal = fileIdentity(this.paths.registryJournal);
     if (this.journalLines > Math.max(this.options.minJournalLines, size)) {
       await this.compact();
@@ -301,8 +304,10 @@ export class SessionRegistry {
     if (this.journalLines === 0) return;
     await this.writeRegistryFile();
     // A crash between these two steps only means the journal is replayed again: puts are idempotent.
+    const journalBytes = Number(fileIdentity(this.paths.registryJournal)?.size ?? 0n);
     try {
       unlinkSync(this.paths.registryJournal);
+      this.options.onBytesChanged?.(-journalBytes);
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
@@ -313,7 +318,10 @@ export class SessionRegistry {
   private async writeRegistryFile(options: { durable?: boolean } = {}): Promise<void> {
     const body: Record<string, SessionSummary> = {};
     for (const session of this.list()) body[session.key] = session;
-    await writeFileAtomic(this.paths.registry, JSON.stringify(body, null, 2) + "\n", 0o600, options);
+    const text = JSON.stringify(body, null, 2) + "\n";
+    const before = Number(fileIdentity(this.paths.registry)?.size ?? 0n);
+    await writeFileAtomic(this.paths.registry, text, 0o600, options);
+    this.options.onBytesChanged?.(Buffer.byteLength(text) - before);
   }
 
   /** sessions.json with the journal replayed over it; false when sessions.json is missing or unreadable. */

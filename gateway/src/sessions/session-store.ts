@@ -3,6 +3,7 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import { AppError, type SessionHistory, type SessionSummary, type TranscriptEntry, type TranscriptLine } from "@workforce/protocol";
 import { ensureContainedIn, lockOwnersDirPath, tenantPaths, TenantRoots, type AgentPaths } from "@workforce/protocol/tenant-path";
+import { fileBytes, type DiskGuard } from "../fs/disk-bytes";
 import { makeDirectory } from "../fs/storage-error";
 import { createFileLocks, type FileLocks, type HeldLock } from "../fs/file-lock";
 import { KeyedLock } from "../fs/keyed-lock";
@@ -28,6 +29,11 @@ export interface SessionStoreDeps {
   locks?: FileLocks;
   /** Tenant roots created and checked once per tenant; shared with the rest of the gateway so erasure forgets them everywhere. */
   tenantRoots?: TenantRoots;
+  /**
+   * Tenants' disk quotas: renames ask for room, every write reports its bytes. Appends of runs
+   * are not refused (the run was admitted under the quota; see docs/decisions/016-disk-quotas.md).
+   */
+  disk?: DiskGuard;
 }
 
 export const DEFAULT_REGISTRY_CACHE_SIZE = 1_000;
@@ -132,6 +138,7 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
         minJournalLines: deps.minJournalLines ?? 1_000,
         eagerMaxSessions: deps.eagerMaxSessions ?? 100,
         isQuiet: () => (activeRuns.get(key) ?? 0) <= 1,
+        onBytesChanged: (bytes) => deps.disk?.changed(refOf(key).tenantId, bytes),
       });
     },
     unload: async (key, registry) => {
@@ -211,7 +218,9 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
       const write = async (held: HeldLock): Promise<SessionSummary> => {
         if (held.tookOver) lagging.add(transcriptPath);
         try {
-          transcripts.appended(transcriptPath, await appendTranscriptLines(transcriptPath, lines), lines);
+          const appended = await appendTranscriptLines(transcriptPath, lines);
+          if (appended) deps.disk?.changed(ref.tenantId, appended.after - appended.before);
+          transcripts.appended(transcriptPath, appended, lines);
         } catch (error) {
           transcripts.drop(transcriptPath);
           if (isNotFound(error)) throw notFound(ref, key); // deleted meanwhile, maybe by another gateway
@@ -249,7 +258,11 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
     },
 
     // Recorded in the transcript first, so a registry rebuilt from transcripts keeps the title.
-    rename: (ref, key, title) => appendLines(ref, key, [{ type: "session-meta", id: newId(), timestamp: deps.now().toISOString(), title }]),
+    async rename(ref, key, title) {
+      const line: TranscriptLine = { type: "session-meta", id: newId(), timestamp: deps.now().toISOString(), title };
+      await deps.disk?.assertRoom(ref.tenantId, Buffer.byteLength(JSON.stringify(line)) + 1);
+      return appendLines(ref, key, [line]);
+    },
 
     remove: (ref, key) =>
       withRegistry(ref, async (registry) => {
@@ -260,7 +273,9 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
         await appending.run(transcriptPath, () => locks.run(transcriptLockPath(paths, session.sessionId), async () => {
           // Transcript first: a crash in between leaves an entry without transcript, which the next load drops.
           transcripts.drop(transcriptPath);
+          const bytes = await fileBytes(transcriptPath);
           await rm(transcriptPath, { force: true });
+          deps.disk?.changed(ref.tenantId, -bytes);
           await registry.remove(key);
         }));
       }),
@@ -275,7 +290,8 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
           // Written to a temp file and renamed into place: a symbolic link planted at this name is replaced, never followed.
           const transcriptPath = paths.transcript(sessionId);
           // The transcript exists before the registry names it, so a crash never leaves a dangling entry.
-          await createTranscript(transcriptPath, { type: "session", version: 1, sessionId, key: sessionKey, agent: ref.agent, createdAt: at });
+          const written = await createTranscript(transcriptPath, { type: "session", version: 1, sessionId, key: sessionKey, agent: ref.agent, createdAt: at });
+          deps.disk?.changed(ref.tenantId, written);
           return {
             key: sessionKey,
             sessionId,

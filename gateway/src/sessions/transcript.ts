@@ -18,9 +18,11 @@ export interface Transcript {
 /** Transcripts up to this size are read in one synchronous call (microseconds from the page cache); larger ones off the event loop. */
 const SYNC_READ_MAX_BYTES = 256 * 1024;
 
-/** Creates `{sessionId}.jsonl` with its header line, durably. */
-export async function createTranscript(filePath: string, header: TranscriptHeader): Promise<void> {
-  await writeFileAtomic(filePath, JSON.stringify(header) + "\n");
+/** Creates `{sessionId}.jsonl` with its header line, durably; returns the bytes written. */
+export async function createTranscript(filePath: string, header: TranscriptHeader): Promise<number> {
+  const text = JSON.stringify(header) + "\n";
+  await writeFileAtomic(filePath, text);
+  return Buffer.byteLength(text);
 }
 
 /**

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { AppError, describeZodError, TenantPolicy, type EffectiveTenantPolicy, type TenantLimits } from "@workforce/protocol";
 import { tenantPaths, type TenantRoots } from "@workforce/protocol/tenant-path";
 import { writeFileAtomic } from "../fs/atomic-write";
+import { fileBytes, type DiskChange } from "../fs/disk-bytes";
 import { isNotFound } from "../fs/errno";
 import { fileIdentity, sameIdentity, type FileIdentity } from "../fs/file-identity";
 import { KeyedLock } from "../fs/keyed-lock";
@@ -16,6 +17,8 @@ export interface TenantPoliciesOptions {
   /** Limits of a tenant the platform never pushed a policy for (WORKFORCE_TENANT_* of the gateway). */
   defaults: TenantLimits;
   maxTenants?: number;
+  /** Told how many bytes a pushed policy added to the tenant's directory (disk usage). */
+  onBytesChanged?: DiskChange;
 }
 
 export interface TenantPolicies {
@@ -78,7 +81,10 @@ export function createTenantPolicies(options: TenantPoliciesOptions): TenantPoli
         const { paths } = await options.tenantRoots.ensure(tenantId);
         const stored = await readStored(tenantId);
         if (stored && stored.version > policy.version) return { ...stored, source: "pushed" as const };
-        await writeFileAtomic(paths.policy, `${JSON.stringify(policy, null, 2)}\n`);
+        const text = `${JSON.stringify(policy, null, 2)}\n`;
+        const before = await fileBytes(paths.policy);
+        await writeFileAtomic(paths.policy, text);
+        options.onBytesChanged?.(tenantId, Buffer.byteLength(text) - before);
         cache.delete(tenantId);
         return { ...policy, source: "pushed" as const };
       });

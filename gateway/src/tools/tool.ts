@@ -6,6 +6,16 @@ export interface ToolContext {
   tenantRoot: string;
   agent: AgentPaths;
   signal: AbortSignal;
+  /** The tenant's disk quota: tools that write ask for room first and report what they changed. */
+  disk?: ToolDisk | undefined;
+}
+
+/** A tenant's disk quota, bound to the run's tenant. */
+export interface ToolDisk {
+  /** Throws tenant_quota_exceeded when writing `incomingBytes` more would take the tenant over its quota. */
+  assertRoom(incomingBytes: number): Promise<void>;
+  /** Bytes the tool just added (negative when it shrank a file). */
+  changed(bytes: number): void;
 }
 
 /** A tool the model may call. `execute` returns the text given back to the model; throwing makes it an error result. */

@@ -3,6 +3,7 @@ import path from "node:path";
 import { AppError } from "@workforce/protocol";
 import { z } from "zod";
 import { writeFileAtomic } from "../fs/atomic-write";
+import { fileBytes } from "../fs/disk-bytes";
 import { makeDirectory } from "../fs/storage-error";
 import { defineTool } from "./define-tool";
 import type { Tool, ToolContext } from "./tool";
@@ -51,15 +52,20 @@ const writeFileTool = defineTool({
   input: z.object({ path: relativePath, content: z.string() }),
   run: (input, context) =>
     inWorkspace(input.path, async () => {
-      if (Buffer.byteLength(input.content) > TOOL_LIMITS.writeBytes) throw new AppError("payload_too_large", `content is larger than ${TOOL_LIMITS.writeBytes} bytes`);
+      const bytes = Buffer.byteLength(input.content);
+      if (bytes > TOOL_LIMITS.writeBytes) throw new AppError("payload_too_large", `content is larger than ${TOOL_LIMITS.writeBytes} bytes`);
       const file = await resolveWorkspacePath(context, input.path);
       const relative = path.relative(await resolveWorkspacePath(context, "."), file);
       if (MANAGED_FILES.has(relative)) throw new AppError("forbidden", `${relative} is managed by the platform; change the agent's settings instead`);
+      // Before anything is created: a refused write leaves the workspace as it was.
+      const growth = bytes - (await fileBytes(file));
+      await context.disk?.assertRoom(growth);
       // Not mkdir -p: that answers ENOENT on a read-only or full disk, which would tell the model "no such file".
       await makeDirectory(path.dirname(file));
       // Re-check after mkdir: a directory created just now must not be a planted symlink either.
       const checked = await resolveWorkspacePath(context, input.path);
       await writeFileAtomic(checked, input.content);
+      context.disk?.changed(growth);
       return `wrote ${Buffer.byteLength(input.content)} bytes to ${relative}`;
     }),
 });
@@ -127,7 +133,10 @@ const appendMemoryTool = defineTool({
       const file = await resolveWorkspacePath(context, "MEMORY.md");
       const size = await stat(file).then((info) => info.size, () => 0);
       if (size > TOOL_LIMITS.memoryFileBytes) throw new AppError("storage_full", "MEMORY.md is full; rewrite it shorter with write_file first");
-      await appendFile(file, `- ${input.note.replace(/\s*\n\s*/g, " ")}\n`, { mode: 0o600 });
+      const line = `- ${input.note.replace(/\s*\n\s*/g, " ")}\n`;
+      await context.disk?.assertRoom(Buffer.byteLength(line));
+      await appendFile(file, line, { mode: 0o600 });
+      context.disk?.changed(Buffer.byteLength(line));
       return "noted in MEMORY.md";
     }),
 });

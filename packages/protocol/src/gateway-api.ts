@@ -238,6 +238,13 @@ export type TenantPolicy = z.infer<typeof TenantPolicy>;
 export const EffectiveTenantPolicy = TenantPolicy.extend({ source: z.enum(["pushed", "default"]) });
 export type EffectiveTenantPolicy = z.infer<typeof EffectiveTenantPolicy>;
 
+/** `GET /v1/tenant/disk`: bytes under TENANT_DATA_DIR/{tenant} and the quota (`null`: none). */
+export const TenantDiskUsage = z.object({
+  usedBytes: z.number().int().min(0),
+  quotaBytes: z.number().int().min(0).nullable(),
+});
+export type TenantDiskUsage = z.infer<typeof TenantDiskUsage>;
+
 export const RunInfo = z.object({
   runId: z.string(),
   agent: z.string(),

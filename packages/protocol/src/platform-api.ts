@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ErrorDetail } from "./errors";
 import { SessionHistory, SessionSummary } from "./gateway-api";
 
 /**
@@ -26,3 +27,15 @@ export type OwnedSessionHistory = z.infer<typeof OwnedSessionHistory>;
 /** `GET /api/agents/:slug/sessions?owner=`: the caller's own sessions (default), or everyone's (owners and admins). */
 export const SessionOwnerFilter = z.enum(["mine", "all"], { message: "must be 'mine' or 'all'" });
 export type SessionOwnerFilter = z.infer<typeof SessionOwnerFilter>;
+
+/**
+ * `disk` in `GET /api/usage`: the bytes the organisation's files take on the gateway and its quota
+ * (`quotaBytes` null: none). When the gateway could not be asked, both are null and `error` says why;
+ * the rest of the usage answer still comes.
+ */
+export const UsageDisk = z.object({
+  usedBytes: z.number().int().min(0).nullable(),
+  quotaBytes: z.number().int().min(0).nullable(),
+  error: ErrorDetail.optional(),
+});
+export type UsageDisk = z.infer<typeof UsageDisk>;

@@ -1,3 +1,4 @@
+import { AppError, type UsageDisk } from "@workforce/protocol";
 import { Hono } from "hono";
 import { sql } from "kysely";
 import { z } from "zod";
@@ -6,16 +7,31 @@ import { operationRoutes } from "../auth/operation-route";
 import type { Database } from "../db/schema";
 import { withTenant } from "../db/scopes";
 import type { UsageIngest } from "../tenancy/usage-ingest";
+import type { GatewayClient } from "../gateway-client";
 import type { UsageRecorder } from "../usage-recorder";
 import { parseWith } from "../validation";
 
 const Days = z.coerce.number({ message: "must be a number" }).int().min(1).max(366).default(30);
 
-/** `GET /api/usage?days=30`: token usage of the organisation's runs, totals and per agent. */
-export function usageRoutes(deps: { db: Database; now: () => Date; usage?: UsageRecorder; ingest?: Pick<UsageIngest, "sync"> }) {
+/** How long the usage answer waits for the gateway's disk figure before saying it is unavailable. */
+const DISK_TIMEOUT_MS = 5_000;
+
+/** The organisation's disk use from the gateway; a gateway that cannot answer is told, never fails the usage answer. */
+async function diskOf(gateway: Pick<GatewayClient, "tenantDisk">, tenantId: string): Promise<UsageDisk> {
+  try {
+    return await gateway.tenantDisk(tenantId, DISK_TIMEOUT_MS);
+  } catch (error) {
+    const known = error instanceof AppError ? error : new AppError("gateway_unavailable", "The agent gateway is not reachable; is it running?");
+    return { usedBytes: null, quotaBytes: null, error: { code: known.code, message: `Disk use is unknown: ${known.message}` } };
+  }
+}
+
+/** `GET /api/usage?days=30`: token usage of the organisation's runs, totals and per agent, and its disk use on the gateway. */
+export function usageRoutes(deps: { db: Database; now: () => Date; usage?: UsageRecorder; ingest?: Pick<UsageIngest, "sync">; gateway: Pick<GatewayClient, "tenantDisk"> }) {
   const app = new Hono<AppEnv>();
   operationRoutes(app)("usage.read", async (c, { tenantId }) => {
     const days = parseWith(Days, c.req.query("days"), "days");
+    const disk = diskOf(deps.gateway, tenantId);
     // Runs that ended here moments ago are still in the recorder's batch; runs of every entry
     // point are in the gateway's journal, ingested now up to its end.
     await deps.usage?.flush();
@@ -45,7 +61,7 @@ export function usageRoutes(deps: { db: Database; now: () => Date; usage?: Usage
       (sum, row) => ({ runs: sum.runs + row.runs, inputTokens: sum.inputTokens + row.inputTokens, outputTokens: sum.outputTokens + row.outputTokens }),
       { runs: 0, inputTokens: 0, outputTokens: 0 },
     );
-    return c.json({ since: since.toISOString(), days, totals, byAgent });
+    return c.json({ since: since.toISOString(), days, totals, byAgent, disk: await disk });
   });
   return app;
 }

@@ -21,6 +21,7 @@ import {
   UsageRecord,
   type RunActor,
   type UsageJournalEntry,
+  type TenantDiskUsage,
 } from "@workforce/protocol";
 import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -35,6 +36,8 @@ export interface FakeGatewayOptions {
   eventDelayMs?: number;
   /** Serve `DELETE /v1/tenant` (the real gateway does not have it yet). */
   tenantDeletion?: boolean;
+  /** What `GET /v1/tenant/disk` answers for every tenant (absent: the route is not served). */
+  disk?: TenantDiskUsage;
 }
 
 export interface FakeGateway {
@@ -158,6 +161,8 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     if (!agent) return c.json(errorBody("agent_not_found", "no such agent"), 404);
     return c.json({ sessions: [...agentSessions(tenantId, agent.slug).values()].reverse() });
   });
+  const { disk } = options;
+  if (disk) app.get("/v1/tenant/disk", (c) => c.json(disk));
   if (options.tenantDeletion) {
     app.delete("/v1/tenant", (c) => {
       const tenantId = c.req.header("x-tenant-id") ?? "";

@@ -1,5 +1,6 @@
 import { TenantPolicy } from "@workforce/protocol";
 import { Hono } from "hono";
+import type { DiskUsage } from "../../tenants/disk-usage";
 import type { EraseTenant } from "../../tenants/tenant-erasure";
 import type { TenantPolicies } from "../../tenants/tenant-policy";
 import type { GatewayEnv } from "../gateway-env";
@@ -8,6 +9,7 @@ import { readJsonBody } from "../request-input";
 export interface TenantRouteDeps {
   eraseTenant: EraseTenant;
   policies: TenantPolicies;
+  disk: Pick<DiskUsage, "status">;
 }
 
 /** `/v1/tenant`: the tenant as a whole. */
@@ -26,6 +28,9 @@ export function tenantRoutes(deps: TenantRouteDeps): Hono<GatewayEnv> {
     const policy = await readJsonBody(c, TenantPolicy);
     return c.json(await deps.policies.put(c.get("tenantId"), policy));
   });
+
+  // Bytes the tenant's files take and its quota (limits.diskBytes, null: none).
+  app.get("/disk", async (c) => c.json(await deps.disk.status(c.get("tenantId"))));
 
   return app;
 }

@@ -1,3 +1,4 @@
+import { UsageDisk } from "@workforce/protocol";
 import { z } from "zod";
 
 /*
@@ -99,5 +100,7 @@ export const UsageReport = z.object({
   totals: UsageTotals,
   byAgent: z.array(AgentUsage),
   byDay: z.array(DayUsage).optional(),
+  /** Absent from platforms older than disk quotas. */
+  disk: UsageDisk.optional(),
 });
 export type UsageReport = z.infer<typeof UsageReport>;

@@ -1,3 +1,4 @@
+import type { UsageDisk } from "@workforce/protocol";
 import type { ApiClient } from "../api/client";
 import type { AgentUsage, DayUsage, UsageReport, UsageTotals } from "../api/platform-schemas";
 
@@ -34,6 +35,8 @@ export interface UsageSeries {
   /** True when the platform reported calendar days; false when periods are 24 h counted back from now. */
   calendarDays: boolean;
   hasCost: boolean;
+  /** The organisation's files on the gateway against its quota; undefined from an older platform. */
+  disk?: UsageDisk | undefined;
 }
 
 export const totalTokens = (tokens: { inputTokens: number; outputTokens: number }) => tokens.inputTokens + tokens.outputTokens;
@@ -129,7 +132,7 @@ export function bucketsFromDays(byDay: DayUsage[], days: number, now: Date): Usa
  */
 export async function fetchUsage(api: ApiClient, days: number, now: () => Date = () => new Date()): Promise<UsageSeries> {
   const report = await api.usage(days);
-  const base = { days, totals: report.totals, byAgent: report.byAgent, agents: agentsByTokens(report.byAgent), hasCost: hasCost(report) };
+  const base = { days, totals: report.totals, byAgent: report.byAgent, agents: agentsByTokens(report.byAgent), hasCost: hasCost(report), disk: report.disk };
   if (report.byDay) return { ...base, buckets: bucketsFromDays(report.byDay, days, now()), calendarDays: true };
   if (report.totals.runs === 0) {
     return { ...base, buckets: bucketsFromWindows(Array.from({ length: days }, () => report), now()), calendarDays: false };

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useId, useState } from "react";
 import { toErrorDetail } from "../api/api-error";
 import { useServices } from "../services";
 import { ErrorMessage } from "../ui/error-message";
+import { DiskUsageCard } from "./disk-usage";
 import { formatCost, formatNumber } from "./format";
 import { UsageChart } from "./usage-chart";
 import { fetchUsage, totalTokens, type UsageSeries } from "./usage-data";
@@ -103,6 +104,7 @@ export function UsageScreen({ tenantId }: { tenantId: string }) {
             </p>
           </section>
           <UsageTables series={series} nameOf={nameOf} colorOf={colorOf} />
+          {series.disk ? <DiskUsageCard disk={series.disk} /> : null}
         </div>
       ) : null}
     </main>
