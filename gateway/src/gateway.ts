@@ -123,6 +123,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger,
     now,
     limits,
+    policies,
     relay,
   });
   let defaultModel: ModelInfo;
