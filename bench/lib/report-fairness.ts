@@ -28,7 +28,7 @@ export function fairnessSection(results: BenchResults): string[] {
     `| under A's flood of ${f.flood} | ${ms(f.loaded)} | ${f.loaded.n} | ${ratio(f.loaded.median, f.idle.median)} (target ≤ ×${FAIRNESS_TTFT_LIMIT}) | |`,
     "",
     `A completed ${f.aCompleted} of ${f.flood} runs in ${fmt(f.floodSeconds, 1)} s (errors: ${errorsOf(f.aErrors)}); ${f.aCompletedDuringB} of them while B's ${f.loaded.n} messages were measured ` +
-      `(${fmt(f.bSeconds, 1)} s), ${f.floodOutlastedB ? "so every loaded sample of B was taken with A's queue still full of waiting runs" : "and A's flood ended before B's last sample"}.`,
+      `(${fmt(f.bSeconds, 1)} s), ${f.floodOutlastedB ? "so every loaded sample of B was taken while A still had runs waiting or executing" : "and A's flood ended before B's last sample"}.`,
     "",
   ];
 }
