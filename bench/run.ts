@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: starts the fake upstream, the gateway and the platform as child processes and
- * measures latency, throughput, open streams, session scaling, append cost, cold start, memory
+ * measures latency, throughput, fairness between tenants, open streams, session scaling, append cost, cold start, memory
  * and a soak, each against a baseline measured in the same run; writes docs/benchmarks.md and
  * docs/benchmarks/*.svg. `--quick` for a one-minute run, `--help` for the sizes.
  */
@@ -17,6 +17,7 @@ import { createGatewayAgent, createPlatformUser, directTarget, gatewayTarget, pl
 import { evaluateTargets } from "./lib/targets-table";
 import { measureAppend } from "./phases/append";
 import { measureColdStart } from "./phases/cold-start";
+import { measureFairness } from "./phases/fairness";
 import { measureLatency } from "./phases/latency";
 import { profileHotPaths } from "./phases/profile";
 import { measureSessionScaling } from "./phases/sessions";
@@ -112,6 +113,12 @@ async function main(): Promise<void> {
     });
   }
 
+  if (options.only.has("fairness")) {
+    await phase("fairness", async () => {
+      log(`fairness: tenant A floods ${options.fairnessFlood} runs, tenant B sends one at a time`);
+      results.fairness = await measureFairness(context);
+    });
+  }
   if (options.only.has("streams")) {
     await phase("streams", async () => {
       log(`open SSE streams (${options.streams})`);
@@ -181,7 +188,7 @@ async function mergePrevious(results: BenchResults, file: string): Promise<void>
     results.notes.push("--merge: there was no previous run to merge");
     return;
   }
-  const keys = ["coldStart", "idleRss", "loadedRss", "latency", "throughput", "streams", "sessions", "append", "soak"] as const;
+  const keys = ["coldStart", "idleRss", "loadedRss", "latency", "throughput", "fairness", "streams", "sessions", "append", "soak"] as const;
   const taken: string[] = [];
   for (const key of keys) {
     if (results[key] !== undefined || previous[key] === undefined) continue;

@@ -106,6 +106,24 @@ export interface SoakResult {
   rssSeries: Record<"gateway" | "platform", { t: number; rss: number }[]>;
 }
 
+/** Tenant B's TTFT, one message at a time, on the idle gateway and while tenant A floods it. */
+export interface FairnessResult {
+  /** A's runs sent at once. */
+  flood: number;
+  idle: Summary;
+  loaded: Summary;
+  bErrors: Record<string, number>;
+  aCompleted: number;
+  /** A's runs that completed while B's loaded samples were taken. */
+  aCompletedDuringB: number;
+  aErrors: Record<string, number>;
+  /** Seconds from the flood's start to B's last loaded sample, and to A's last run. */
+  bSeconds: number;
+  floodSeconds: number;
+  /** Every loaded sample of B was taken while A still had runs in flight. */
+  floodOutlastedB: boolean;
+}
+
 export interface ProfileSummary {
   title: string;
   totalMs: number;
@@ -128,6 +146,7 @@ export interface BenchResults {
   sessions?: SessionScaleRow[];
   append?: AppendResult;
   soak?: SoakResult;
+  fairness?: FairnessResult;
   profiles: ProfileSummary[];
 }
 

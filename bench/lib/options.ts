@@ -34,15 +34,19 @@ export interface BenchOptions {
   soakUsers: number;
   soakWarmupSeconds: number;
   soakSeconds: number;
+  /** Fairness: tenant A's runs sent at once, and tenant B's messages measured (idle, then under the flood). */
+  fairnessFlood: number;
+  fairnessSamples: number;
 }
 
-export const PHASES = ["cold-start", "latency", "throughput", "streams", "sessions", "append", "soak"] as const;
-const QUICK_PHASES = ["cold-start", "latency", "throughput", "sessions", "append"];
+export const PHASES = ["cold-start", "latency", "throughput", "fairness", "streams", "sessions", "append", "soak"] as const;
+const QUICK_PHASES = ["cold-start", "latency", "throughput", "fairness", "sessions", "append"];
 
 const USAGE = `npm run bench -- [--quick] [--only latency,throughput,...] [--merge] [--report] [--no-write] [--profile]
   [--latency-runs 200] [--tokens 20] [--token-delay-ms 5] [--throughput-seconds 8] [--concurrency 1,10,100]
   [--streams 10000] [--stream-hold-seconds 10] [--session-sizes 10,1000,10000,100000] [--session-appends 200]
   [--append-samples 500] [--soak-users 50] [--soak-warmup-seconds 20] [--soak-seconds 120] [--cold-start-repeats 5]
+  [--fairness-flood 500] [--fairness-samples 60]
 phases: ${PHASES.join(", ")}; --merge keeps the other phases' figures from the previous run (bench/results/last.json);
 --report measures nothing and rewrites docs/benchmarks.md from that file (e.g. after editing bench/analysis.md)`;
 
@@ -72,6 +76,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       "soak-users": { type: "string" },
       "soak-warmup-seconds": { type: "string" },
       "soak-seconds": { type: "string" },
+      "fairness-flood": { type: "string" },
+      "fairness-samples": { type: "string" },
     },
   });
   if (values.help) {
@@ -124,5 +130,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     soakUsers: int("soak-users", 50, 50),
     soakWarmupSeconds: int("soak-warmup-seconds", 20, 3),
     soakSeconds: int("soak-seconds", 120, 6),
+    fairnessFlood: int("fairness-flood", 500, 200),
+    fairnessSamples: int("fairness-samples", 60, 20),
   };
 }

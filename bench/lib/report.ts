@@ -7,6 +7,7 @@ import type { MachineInfo } from "./machine";
 import { repoRoot } from "./services";
 import { fmt, mb, ratio, type Summary } from "./stats";
 import { barChart, lineChart, PALETTE } from "./svg";
+import { fairnessSection } from "./report-fairness";
 import { evaluateTargets, leakReport } from "./targets-table";
 
 const TARGET_NAMES = { direct: "fake upstream direct", gateway: "gateway", platform: "platform + gateway" } as const;
@@ -47,7 +48,7 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
   );
   out.push("");
 
-  out.push("## Targets (issue 6)");
+  out.push("## Targets (issues 6 and 11)");
   out.push("");
   const targets = evaluateTargets(results);
   out.push(table(["figure", "measured", "baseline (same run)", "ratio", "target", "status"], targets.map((row) => [row.figure, row.measured, row.baseline, row.ratio, row.target, row.status === "met" ? "**met**" : row.status === "missed" ? "**missed**" : "not run"])));
@@ -332,6 +333,8 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
     out.push("![memory](benchmarks/memory.svg)");
     out.push("");
   }
+
+  out.push(...fairnessSection(results));
 
   if (results.soak) {
     const s = results.soak;

@@ -25,12 +25,20 @@ export interface BenchSystemOptions {
   dataDir?: string;
 }
 
+/**
+ * Most phases measure what the gateway itself costs with one tenant (or one platform user) doing
+ * all the work, so the per-tenant limits are lifted to the gateway-wide ones; the fairness phase
+ * sets its own.
+ */
+const SINGLE_TENANT_LIMITS = { WORKFORCE_TENANT_MAX_CONCURRENT_RUNS: "10000", WORKFORCE_TENANT_MAX_QUEUED_RUNS: "100000" };
+
 /** Fake upstream + gateway (+ platform) as child processes on temporary data directories. */
 export async function startBenchSystem(options: BenchSystemOptions = {}): Promise<BenchSystem> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), "wf-bench-tenants-")));
   const pgliteDir = await mkdtemp(path.join(os.tmpdir(), "wf-bench-db-"));
   const hookToken = `bench-${randomUUID()}`;
   const fake = await startFake(options.fake ?? {});
+  const gatewayEnv = { ...SINGLE_TENANT_LIMITS, ...options.gatewayEnv };
   let gateway: GatewayService | undefined;
   let platform: PlatformService | undefined;
   try {
@@ -38,7 +46,7 @@ export async function startBenchSystem(options: BenchSystemOptions = {}): Promis
       dataDir,
       fakeUrl: fake.url,
       hookToken,
-      ...(options.gatewayEnv ? { env: options.gatewayEnv } : {}),
+      env: gatewayEnv,
       ...(options.gatewayFlags ? { nodeFlags: options.gatewayFlags } : {}),
       ...(options.probe ? { probe: true } : {}),
     });

@@ -1,5 +1,6 @@
 /** Issue 6's targets, evaluated against this run's figures: one row per target, "met" or "missed". */
 import type { BenchResults } from "./context";
+import { FAIRNESS_TTFT_LIMIT } from "./report-fairness";
 import { fmt, mb, ratio } from "./stats";
 
 export interface TargetRow {
@@ -50,6 +51,20 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
       status: gateway10.perSecond >= 500 && gateway10.perSecond >= direct10.perSecond / 15 && persisted && errors === 0 ? "met" : "missed",
     });
   } else rows.push({ figure: "throughput through the gateway, c=10", measured: "–", baseline: "–", ratio: "–", target: "≥ 500 runs/s", status: "not run" });
+
+  const fairness = results.fairness;
+  rows.push(
+    fairness
+      ? {
+          figure: `tenant B's TTFT (median) while tenant A floods ${fairness.flood} runs`,
+          measured: `${fmt(fairness.loaded.median)} ms (${fairness.loaded.n} messages)`,
+          baseline: `B on the idle gateway ${fmt(fairness.idle.median)} ms`,
+          ratio: ratio(fairness.loaded.median, fairness.idle.median),
+          target: `≤ ×${FAIRNESS_TTFT_LIMIT} of idle`,
+          status: fairness.loaded.n > 0 && fairness.loaded.median <= fairness.idle.median * FAIRNESS_TTFT_LIMIT ? "met" : "missed",
+        }
+      : { figure: "tenant B's TTFT under tenant A's flood", measured: "–", baseline: "–", ratio: "–", target: `≤ ×${FAIRNESS_TTFT_LIMIT} of idle`, status: "not run" },
+  );
 
   const streams = results.streams;
   rows.push(

@@ -146,6 +146,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger,
     now,
     limits,
+    policies,
     relay,
     // Every run passes here, whatever its entry point: the disk quota, then the monthly token budget.
     admit: composeAdmissions(

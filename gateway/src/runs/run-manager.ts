@@ -7,12 +7,14 @@ import type { ModelRouter } from "../llm/model-router";
 import type { ResolvedModel } from "../llm/model-provider";
 import type { Logger } from "../logger";
 import type { SessionStore } from "../sessions/session-store";
+import type { TenantPolicies } from "../tenants/tenant-policy";
 import type { RunContext, RunOutcome } from "./agent-loop";
 import { RunEventLog } from "./run-event-log";
 import type { RunEventRelay, RunEventSource } from "./run-relay";
+import { createScheduler, type TenantSchedule } from "./scheduler";
 
 export interface RunManagerLimits {
-  /** Runs executing at once across all tenants. */
+  /** Runs executing at once across all tenants (each tenant also has its own cap, from its policy). */
   maxConcurrentRuns: number;
   /** Runs waiting behind the active one in a single session; more get queue_full. */
   maxQueuedPerSession: number;
@@ -68,6 +70,8 @@ export interface RunManagerDeps {
   now: () => Date;
   newId?: () => string;
   limits: RunManagerLimits;
+  /** Each tenant's limits (concurrency, queue) and suspension, read at every submit. */
+  policies: Pick<TenantPolicies, "get" | "assertActive">;
   /** Publishes this gateway's runs so other gateways on the same data dir can serve them (REDIS_URL). */
   relay?: RunEventRelay | undefined;
   /**
@@ -127,8 +131,8 @@ export interface RunManager {
 }
 
 /**
- * Queues runs per session (one active run per session, the rest in order), caps concurrency
- * across the gateway, enforces the run timeout, deduplicates idempotent retries, and keeps each
+ * Queues runs fairly per tenant and per session (see scheduler.ts), refuses suspended tenants,
+ * enforces the run timeout, deduplicates idempotent retries, and keeps each
  * run's event log (compacted) for replay until the retention period after it ends, within a
  * bound on how many finished runs and bytes are kept.
  */
@@ -136,8 +140,6 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   const newId = deps.newId ?? randomUUID;
   const runs = new Map<string, RunRecord>();
   const idempotent = new Map<string, string>();
-  const pending: RunRecord[] = [];
-  const busySessions = new Set<string>();
   const active = new Set<RunRecord>();
   const submitLock = new KeyedLock();
   /** Submits in progress per tenant, and tenants being erased (their submits are refused). */
@@ -164,20 +166,33 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
     return { runId: run.runId, agent: run.agent, sessionKey: run.sessionKey, sessionId: run.sessionId, status: run.status, lastSeq: run.log.lastSeq };
   }
 
-  function schedule(): void {
-    for (let index = 0; index < pending.length && active.size < deps.limits.maxConcurrentRuns; ) {
-      const run = pending[index];
-      if (!run || busySessions.has(sessionOf(run))) {
-        index += 1;
-        continue;
-      }
-      pending.splice(index, 1);
-      start(run);
-    }
+  const scheduler = createScheduler<RunRecord>({
+    maxConcurrentRuns: deps.limits.maxConcurrentRuns,
+    maxQueuedPerSession: deps.limits.maxQueuedPerSession,
+    maxQueuedTotal: deps.limits.maxQueuedTotal,
+    tenantOf: (run) => run.tenantId,
+    sessionOf,
+    start,
+  });
+  const scheduleOf = (policy: { limits: TenantSchedule }): TenantSchedule => ({
+    maxConcurrentRuns: policy.limits.maxConcurrentRuns,
+    maxQueuedRuns: policy.limits.maxQueuedRuns,
+  });
+  /** Tenants whose policy is being re-read after a run ended. */
+  const refreshing = new Set<string>();
+
+  /** A pushed policy reaches a tenant's waiting runs as its runs end, not only at its next submit. */
+  function refreshSchedule(tenantId: string): void {
+    if (refreshing.has(tenantId) || scheduler.load(tenantId).waiting === 0) return;
+    refreshing.add(tenantId);
+    deps.policies
+      .get(tenantId)
+      .then((policy) => scheduler.update(tenantId, scheduleOf(policy)))
+      .catch((error: unknown) => deps.logger.warn(`tenant ${tenantId}: could not re-read its limits (${error instanceof Error ? error.message : String(error)})`))
+      .finally(() => refreshing.delete(tenantId));
   }
 
   function start(run: RunRecord): void {
-    busySessions.add(sessionOf(run));
     active.add(run);
     run.status = "running";
     announce(run);
@@ -232,8 +247,8 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         clearTimeout(timer);
         end(run, outcome);
         active.delete(run);
-        busySessions.delete(sessionOf(run));
-        schedule();
+        scheduler.finished(run);
+        refreshSchedule(run.tenantId);
       })
       .catch((error: unknown) => deps.logger.error(`run ${run.runId}: could not finish`, error));
   }
@@ -331,10 +346,8 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   function abortRun(run: RunRecord): void {
     if (run.log.ended) return;
     run.controller.abort(new DOMException("aborted by request", "AbortError"));
-    const index = pending.indexOf(run);
-    if (index >= 0) {
+    if (scheduler.withdraw(run)) {
       // A queued run never started: record its start and end so clients see a complete stream.
-      pending.splice(index, 1);
       run.log.append({ type: "run-start", agent: run.agent, sessionKey: run.sessionKey, sessionId: run.sessionId, model: run.model.info, at: deps.now().toISOString() });
       end(run, { status: "aborted", usage: { inputTokens: 0, outputTokens: 0 } });
     }
@@ -350,28 +363,25 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           const run = existing ? runs.get(existing) : undefined;
           if (run) return run;
         }
+        const policy = await deps.policies.get(tenantId);
+        deps.policies.assertActive(policy);
         const definition = await deps.agents.get(tenantId, agent);
         const model = deps.routeModel(definition.model);
         const sessionKey = input.sessionKey;
-        if (sessionKey !== undefined) {
-          const queued = pending.filter((run) => sessionOf(run) === `${tenantId}/${agent}/${sessionKey}`).length;
-          if (queued >= deps.limits.maxQueuedPerSession) {
-            throw new AppError("queue_full", `session "${sessionKey}" already has ${queued} messages waiting; wait for them to finish`, { retryable: true });
-          }
-        }
-        if (pending.length >= deps.limits.maxQueuedTotal) {
-          throw new AppError("too_many_runs", "the gateway has too many runs waiting; try again shortly", { retryable: true });
-        }
-        const admission = await deps.admit?.({ tenantId, agent, message: input.message, origin });
+        // Holds the run's place in the queues from here, so parallel submits cannot overfill them.
+        const place = scheduler.reserve(tenantId, scheduleOf(policy), sessionKey === undefined ? undefined : sessionOf({ tenantId, agent, sessionKey }));
+        let admission: Admission | undefined;
         let unpin: () => void = () => undefined;
         let session;
         try {
+          admission = await deps.admit?.({ tenantId, agent, message: input.message, origin });
           // The agent's registry stays loaded (never evicted) from now until the run ends.
           unpin = await deps.sessions.pin({ tenantId, agent });
           session = await deps.sessions.open({ tenantId, agent }, sessionKey, input.message);
         } catch (error) {
           unpin();
           admission?.release();
+          place.cancel();
           throw error;
         }
         let finish: () => void = () => undefined;
@@ -402,9 +412,8 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         };
         runs.set(runId, run);
         if (input.idempotencyKey) idempotent.set(idempotencyOf(tenantId, agent, input.idempotencyKey), runId);
-        pending.push(run);
         announce(run);
-        schedule();
+        place.enqueue(run);
         return run;
       }));
     },
@@ -490,7 +499,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
 
     async close() {
       closing = true;
-      for (const run of [...pending, ...active]) abortRun(run);
+      for (const run of [...scheduler.waiting(), ...active]) abortRun(run);
       await Promise.all([...active].map((run) => run.done));
       if (sweeper) clearTimeout(sweeper);
       sweeper = undefined;
