@@ -7,6 +7,7 @@ import { sessionOwnership } from "./005-session-ownership";
 import { signingKeys } from "./006-signing-keys";
 import { rateLimits } from "./007-rate-limits";
 import { accountsSessionsOperator } from "./008-accounts-sessions-operator";
+import { tenantLimits } from "./010-tenant-limits";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   "006-signing-keys": signingKeys,
   "007-rate-limits": rateLimits,
   "008-accounts-sessions-operator": accountsSessionsOperator,
+  "010-tenant-limits": tenantLimits,
 };
 
 export const migrationProvider: MigrationProvider = {
