@@ -15,6 +15,12 @@ import type { Mailer } from "./mail/mailer";
 import type { StreamStats } from "./stream-stats";
 import { createTenancy, type Tenancy } from "./tenancy";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
+import { createLimitsReader, type ApiLimits, type LimitsReader } from "./tenant-limits/limits-reader";
+import { createPolicyPusher, type PolicyPusher } from "./tenant-limits/policy-push";
+import type { TenantLimitDefaults } from "./tenant-limits/tenant-limits";
+
+/** WORKFORCE_TENANT_* unset: the same defaults as the gateway's. */
+export const DEFAULT_TENANT_LIMIT_DEFAULTS: TenantLimitDefaults = { maxConcurrentRuns: 4, maxQueuedRuns: 200, diskMb: 2_048 };
 
 /** Everything the platform is built from; main.ts reads it from the environment, tests make their own. */
 export interface PlatformParts {
@@ -42,6 +48,12 @@ export interface PlatformParts {
   heartbeatMs?: number;
   usage?: UsageRecorder;
   authCache?: AuthCache;
+  /** Organisations' limits where the operator set none (WORKFORCE_TENANT_*; default as the gateway's). */
+  tenantDefaults?: TenantLimitDefaults;
+  /** The API's rate limits where the operator set none (null: none). */
+  apiLimitDefaults?: ApiLimits;
+  /** How often unpushed policies are pushed again (2 s). */
+  policyReconcileMs?: number;
 }
 
 export interface ComposedPlatform {
@@ -50,6 +62,9 @@ export interface ComposedPlatform {
   tenancy: Tenancy;
   authCache: AuthCache;
   usage: UsageRecorder;
+  /** Start its reconcile loop with the server, stop it before closing the database. */
+  policies: PolicyPusher;
+  limitsReader: LimitsReader;
 }
 
 /** Wires the platform's services together (one place for main.ts and the tests). Starts nothing. */
@@ -58,6 +73,15 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const authCache = parts.authCache ?? createAuthCache({ now: () => now().getTime() });
   const usage = parts.usage ?? createUsageRecorder({ db: database.db, logError: parts.logError });
   const tenancy = createTenancy(database.system, now, { defaultMonthlyTokens: parts.defaultMonthlyTokens, signup: parts.signup });
+  const tenantDefaults = parts.tenantDefaults ?? DEFAULT_TENANT_LIMIT_DEFAULTS;
+  const policies = createPolicyPusher({
+    system: database.system,
+    putPolicy: (tenantId, policy) => parts.gateway.putTenantPolicy(tenantId, policy),
+    defaults: tenantDefaults,
+    logError: parts.logError,
+    ...(parts.policyReconcileMs === undefined ? {} : { reconcileMs: parts.policyReconcileMs }),
+  });
+  const limitsReader = createLimitsReader({ db: database.db, defaults: parts.apiLimitDefaults ?? { requestsPerMinute: null, maxStreams: null }, now: () => now().getTime() });
   const mail = createAccountMail({ mailer: parts.mailer, publicUrl: parts.publicUrl });
   const auth = parts.embedded
     ? createAuthService({
@@ -106,6 +130,9 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     ...(parts.heartbeatMs === undefined ? {} : { heartbeatMs: parts.heartbeatMs }),
     usage,
     authCache,
+    tenantDefaults,
+    policies,
+    limitsReader,
   };
-  return { app: createApp(deps), auth, tenancy, authCache, usage };
+  return { app: createApp(deps), auth, tenancy, authCache, usage, policies, limitsReader };
 }

@@ -2,6 +2,7 @@ import {
   Agent,
   ApiErrorBody,
   AppError,
+  EffectiveTenantPolicy,
   GatewayHealth,
   HOOK_TOKEN_HEADER,
   RunInfo,
@@ -10,6 +11,7 @@ import {
   TENANT_HEADER,
   type AgentInput,
   type AgentUpdate,
+  type TenantPolicy,
 } from "@workforce/protocol";
 import { z } from "zod";
 import { createGatewayRunStreams } from "./gateway-run-streams";
@@ -149,6 +151,14 @@ export function createGatewayClient(options: GatewayClientOptions) {
         if (error instanceof AppError && (error.status === 404 || error.status === 405)) return "unsupported";
         throw error;
       }
+    },
+    /** Hands the gateways a tenant's policy (limits, suspension); an older version than theirs changes nothing. Answers the one in force. */
+    async putTenantPolicy(tenantId: string, policy: TenantPolicy) {
+      return json(EffectiveTenantPolicy, await send("PUT", "/v1/tenant/policy", { tenantId, body: policy }));
+    },
+    /** The policy the gateway applies to a tenant (pushed, or its defaults). */
+    async getTenantPolicy(tenantId: string) {
+      return json(EffectiveTenantPolicy, await send("GET", "/v1/tenant/policy", { tenantId }));
     },
     async getRun(tenantId: string, runId: string) {
       return json(RunInfo, await send("GET", runPath(runId), { tenantId }));

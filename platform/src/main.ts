@@ -94,7 +94,7 @@ Operator commands: npm run workforce -- --help
   const limiter = createRateLimiter({ system: database.system, now });
   const client = createClientAddress(config.clientAddress);
 
-  const { app, auth, usage } = composePlatform({
+  const { app, auth, usage, policies } = composePlatform({
     database,
     gateway,
     stats,
@@ -103,6 +103,7 @@ Operator commands: npm run workforce -- --help
     signup: config.signup,
     confirmation: config.emailConfirmation,
     defaultMonthlyTokens: config.defaultMonthlyTokens,
+    tenantDefaults: config.tenantDefaults,
     sessionLifetimes: config.sessionLifetimes,
     mailer,
     outboxDir: config.mail.smtpUrl ? undefined : config.mail.outboxDir,
@@ -138,6 +139,8 @@ Operator commands: npm run workforce -- --help
   prune();
   const chores = setInterval(prune, 10 * 60_000);
   chores.unref();
+  // Organisations' policies that no gateway has accepted yet (it was down) are pushed every few seconds.
+  policies.start();
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
@@ -161,8 +164,9 @@ Operator commands: npm run workforce -- --help
     signingKeys?.stop();
     // Streams may stay open; do not wait for them longer than a moment.
     setTimeout(() => process.exit(0), 2_000).unref();
-    void usage
-      .flush()
+    void policies
+      .stop()
+      .then(() => usage.flush())
       .catch((error: unknown) => logError("could not record the last usage rows", error))
       .then(() => stats.stop())
       .then(() => mailer.close())

@@ -17,6 +17,7 @@ import {
   type RunEvent,
   type SessionHistory,
   type SessionSummary,
+  TenantPolicy,
 } from "@workforce/protocol";
 import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -31,6 +32,8 @@ export interface FakeGatewayOptions {
   eventDelayMs?: number;
   /** Serve `DELETE /v1/tenant` (the real gateway does not have it yet). */
   tenantDeletion?: boolean;
+  /** Listen on this port (to come up where a platform already expects a gateway that was down); default any free one. */
+  port?: number;
 }
 
 export interface FakeGateway {
@@ -40,6 +43,8 @@ export interface FakeGateway {
   runs: Map<string, FakeRun>;
   /** Creates a session the way the gateway's hooks would (no platform involved): an unowned one. */
   createSession(tenantId: string, agent: string, key: string): void;
+  /** Policies the platform pushed (`PUT /v1/tenant/policy`), by tenant; the newest version wins, as on the real gateway. */
+  policies: Map<string, TenantPolicy>;
   close(): Promise<void>;
 }
 
@@ -152,6 +157,21 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     if (!agent) return c.json(errorBody("agent_not_found", "no such agent"), 404);
     return c.json({ sessions: [...agentSessions(tenantId, agent.slug).values()].reverse() });
   });
+  const policies = new Map<string, TenantPolicy>();
+  const DEFAULT_LIMITS = { maxConcurrentRuns: 4, maxQueuedRuns: 200, monthlyTokens: null, diskBytes: 2_048 * 1024 * 1024 };
+  app.get("/v1/tenant/policy", (c) => {
+    const policy = policies.get(c.req.header("x-tenant-id") ?? "");
+    return c.json(policy ? { ...policy, source: "pushed" } : { version: 0, suspended: false, suspendedReason: null, limits: DEFAULT_LIMITS, source: "default" });
+  });
+  app.put("/v1/tenant/policy", async (c) => {
+    const parsed = TenantPolicy.safeParse(await c.req.json());
+    if (!parsed.success) return c.json(errorBody("validation_failed", parsed.error.message), 400);
+    const tenantId = c.req.header("x-tenant-id") ?? "";
+    const stored = policies.get(tenantId);
+    if (!stored || stored.version <= parsed.data.version) policies.set(tenantId, parsed.data);
+    return c.json({ ...policies.get(tenantId), source: "pushed" });
+  });
+
   if (options.tenantDeletion) {
     app.delete("/v1/tenant", (c) => {
       const tenantId = c.req.header("x-tenant-id") ?? "";
@@ -302,7 +322,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
   }
 
   const server: ServerType = await new Promise((resolve) => {
-    const started = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
+    const started = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: "127.0.0.1" }, () => resolve(started));
   });
 
   // The WebSocket protocol (`/v1/ws`): chat.send and runs.subscribe stream events as frames.
@@ -367,6 +387,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     url: `http://127.0.0.1:${port}`,
     requests,
     runs,
+    policies,
     createSession: (tenantId, agent, key) => void openSession(tenantId, agent, key, "Started by a hook"),
     close: () =>
       new Promise<void>((resolve) => {
