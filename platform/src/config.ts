@@ -127,7 +127,11 @@ const days = (name: string, fallback: number) =>
 const wholeNumber = (name: string, fallback: number, min: number, max: number) =>
   optionalString
     .transform((value) => (value === undefined ? fallback : Number(value)))
-    .pipe(z.number().refine((value) => Number.isInteger(value) && value >= min && value <= max, `must be a whole number between ${min} and ${max}, e.g. ${name}=${fallback}`));
+    .pipe(
+      z
+        .number({ message: `must be a whole number between ${min} and ${max}, e.g. ${name}=${fallback}` })
+        .refine((value) => Number.isInteger(value) && value >= min && value <= max, `must be a whole number between ${min} and ${max}, e.g. ${name}=${fallback}`),
+    );
 
 /** Hosts that only this machine can reach: the defaults of sign-up, confirmation and budgets are relaxed for them. */
 export function isLoopbackHost(host: string): boolean {
