@@ -3,6 +3,7 @@ import { toErrorDetail } from "../api/api-error";
 import { useServices } from "../services";
 import { ErrorMessage } from "../ui/error-message";
 import { formatCost, formatNumber } from "./format";
+import { LimitsPanel } from "./limits-panel";
 import { UsageChart } from "./usage-chart";
 import { fetchUsage, totalTokens, type UsageSeries } from "./usage-data";
 import { UsageTables } from "./usage-tables";
@@ -105,6 +106,7 @@ export function UsageScreen({ tenantId }: { tenantId: string }) {
           <UsageTables series={series} nameOf={nameOf} colorOf={colorOf} />
         </div>
       ) : null}
+      <LimitsPanel tenantId={tenantId} refresh={version} />
     </main>
   );
 }
