@@ -178,12 +178,12 @@ describe.runIf(chromiumPath)("the operator in the web app (invitation-only sign-
     await nav(page, "Operator");
     await row(page, "Acme").getByRole("button", { name: "Limits of Acme…" }).click();
     const form = page.getByTestId("limits-form");
-    const runs = form.getByLabel("Runs at once");
+    const runs = form.getByLabel("Runs at once", { exact: true });
     await runs.waitFor({ timeout: 10_000 });
     expect(await runs.getAttribute("placeholder")).toBe("default: 4");
-    expect(await form.getByLabel("Tokens per month").getAttribute("placeholder")).toBe("default: no cap");
+    expect(await form.getByLabel("Tokens per month", { exact: true }).getAttribute("placeholder")).toBe("default: no cap");
     await runs.fill("2");
-    await form.getByLabel("Tokens per month").fill("50000");
+    await form.getByLabel("Tokens per month", { exact: true }).fill("50000");
     await form.getByRole("button", { name: "Save limits" }).click();
     await form.getByTestId("limits-push-status").filter({ hasText: "in force on the gateways" }).waitFor({ timeout: 10_000 });
     expect(await row(page, "Acme").getByTestId("operator-limits").textContent()).toContain("2 at once");
