@@ -133,6 +133,11 @@ export function createTenancy(system: SystemDatabase, now: () => Date, options: 
       });
     },
 
+    /** Stops every platform process pushing the tenant's policy to the gateway (it is about to be erased). */
+    async withdrawPolicy(tenantId: string): Promise<void> {
+      await withSystem(system, (trx) => trx.deleteFrom("tenant_policy_pushes").where("tenant_id", "=", tenantId).execute());
+    },
+
     /** What the invite page shows before anyone signs in: the organisation, who invited, the role. */
     async previewInvitation(token: string): Promise<{ organisation: string; inviterEmail: string | null; email: string; role: Role; expiresAt: string }> {
       const preview = await withSystem(system, async (trx) => {

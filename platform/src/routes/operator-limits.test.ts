@@ -196,4 +196,13 @@ describe("a gateway that was down", () => {
     expect(gateway.policies.get(newcomer.tenantId)).toMatchObject({ suspended: false, limits: { maxConcurrentRuns: 3, maxQueuedRuns: 50 } });
     expect(errors).not.toHaveBeenCalled();
   });
+
+  it("never gets the policy of an organisation that was erased before its push", async () => {
+    const brief = await signUp(platform, "bea@example.com");
+    const erased = await call("DELETE", "/api/tenant", { token: brief.token, headers: { "x-tenant-id": brief.tenantId }, body: { confirm: "bea's organisation" } });
+    expect(erased.status).toBe(200);
+    await platform.policies.reconcile();
+    expect(gateway.policies.has(brief.tenantId)).toBe(false);
+    expect(await errorOf(await call("GET", limitsPath(brief.tenantId), { token: operator.token }))).toMatchObject({ status: 404 });
+  });
 });

@@ -64,15 +64,10 @@ export function createPolicyPusher(options: PolicyPusherOptions) {
     const prepared = await withSystem(options.system, async (trx) => {
       // The version first, then the inputs: under read committed a change committed in between
       // makes the content newer than its version (harmless: that change's own push follows), never older.
-      const readState = () => trx.selectFrom("tenant_policy_pushes").select(["version", "last_error"]).where("tenant_id", "=", tenantId).executeTakeFirst();
-      let state = await readState();
-      const inputs = await readLimitInputs(trx, tenantId);
-      if (!inputs) return undefined;
-      if (!state) {
-        await markPolicyChanged(trx, tenantId);
-        state = await readState();
-      }
-      if (!state) return undefined;
+      // No row: the organisation is gone or being erased (its policy was withdrawn).
+      const state = await trx.selectFrom("tenant_policy_pushes").select(["version", "last_error"]).where("tenant_id", "=", tenantId).executeTakeFirst();
+      const inputs = state ? await readLimitInputs(trx, tenantId) : undefined;
+      if (!state || !inputs) return undefined;
       const version = Number(state.version);
       return { policy: tenantPolicy(version, inputs, options.defaults), lastError: state.last_error };
     });
