@@ -24,7 +24,11 @@ export async function markPolicyChanged(trx: TenantTransaction | SystemTransacti
 }
 
 /** Where a push stands: pushed (the gateways hold it), pending (retried by the reconcile loop), or gone (no such organisation). */
-export type PushOutcome = { state: "pushed"; version: number } | { state: "pending"; version: number; error: string } | { state: "gone" };
+export type PushOutcome =
+  | { state: "pushed"; version: number }
+  /** `unreachable`: the gateway is down (so are the others' pushes); else this organisation's policy was refused. */
+  | { state: "pending"; version: number; error: string; unreachable: boolean }
+  | { state: "gone" };
 
 export interface PolicyPusherOptions {
   system: SystemDatabase;
@@ -79,7 +83,7 @@ export function createPolicyPusher(options: PolicyPusherOptions) {
       const message = error instanceof Error ? error.message : String(error);
       if (!isUnavailable(error) && message !== prepared.lastError) options.logError(`could not push the policy of organisation ${tenantId} to the gateway`, error);
       await withSystem(options.system, (trx) => trx.updateTable("tenant_policy_pushes").set({ last_error: message.slice(0, 500) }).where("tenant_id", "=", tenantId).execute());
-      return { state: "pending", version: policy.version, error: message };
+      return { state: "pending", version: policy.version, error: message, unreachable: isUnavailable(error) };
     }
     await withSystem(options.system, (trx) =>
       trx
@@ -110,8 +114,9 @@ export function createPolicyPusher(options: PolicyPusherOptions) {
     for (const tenantId of await due()) {
       const outcome = await pushOnce(tenantId);
       if (outcome.state === "pushed") pushed += 1;
-      // The gateway is down: the rest would fail the same way; next round.
-      if (outcome.state === "pending") break;
+      // The gateway is down: the rest would fail the same way; next round. A refusal of one
+      // organisation's policy must not hold up the others.
+      if (outcome.state === "pending" && outcome.unreachable) break;
     }
     return pushed;
   }
@@ -132,7 +137,7 @@ export function createPolicyPusher(options: PolicyPusherOptions) {
       return track(
         pushOnce(tenantId).catch((error: unknown): PushOutcome => {
           options.logError(`could not push the policy of organisation ${tenantId}`, error);
-          return { state: "pending", version: 0, error: error instanceof Error ? error.message : String(error) };
+          return { state: "pending", version: 0, error: error instanceof Error ? error.message : String(error), unreachable: false };
         }),
       );
     },

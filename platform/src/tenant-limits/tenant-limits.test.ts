@@ -4,12 +4,13 @@
  * to the gateway combines the defaults, the operator's overrides and the organisation's budget;
  * `limitsFor` serves the API's rate limits from a short cache.
  */
+import { AppError, type TenantPolicy } from "@workforce/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OpenDatabase } from "../db/open-database";
 import { withSystem, withTenant } from "../db/scopes";
 import { openTestDatabase } from "../test-support/test-platform";
 import { createLimitsReader } from "./limits-reader";
-import { markPolicyChanged } from "./policy-push";
+import { createPolicyPusher, markPolicyChanged } from "./policy-push";
 import { effectiveLimits, readLimitInputs, tenantPolicy } from "./tenant-limits";
 
 let database: OpenDatabase;
@@ -109,5 +110,43 @@ describe("limitsFor", () => {
     await withSystem(database.system, (trx) => trx.updateTable("tenant_limits").set({ max_streams: 2 }).where("tenant_id", "=", tenantA).execute());
     reader.invalidate(tenantA);
     expect(await reader.limitsFor(tenantA)).toEqual({ requestsPerMinute: 100, maxStreams: 2 });
+  });
+});
+
+describe("the reconcile loop", () => {
+  it("stops a round at a gateway that is down, but does not let one refused policy hold up the others", async () => {
+    await withSystem(database.system, async (trx) => {
+      await markPolicyChanged(trx, tenantA);
+      await markPolicyChanged(trx, tenantB);
+    });
+    const held = new Map<string, TenantPolicy>();
+    const logged: string[] = [];
+    let gateway: "down" | "refuses A" = "down";
+    const pusher = createPolicyPusher({
+      system: database.system,
+      defaults: DEFAULTS,
+      logError: (message) => logged.push(message),
+      putPolicy: async (tenantId, policy) => {
+        if (gateway === "down") throw new AppError("gateway_unavailable", "The agent gateway is not reachable; is it running?");
+        if (tenantId === tenantA) throw new AppError("validation_failed", "limits: unexpected");
+        held.set(tenantId, policy);
+        return { ...policy, source: "pushed" };
+      },
+    });
+    expect(await pusher.reconcile()).toBe(0);
+    expect(logged).toEqual([]);
+
+    gateway = "refuses A";
+    expect(await pusher.reconcile()).toBe(1);
+    expect(held.get(tenantB)?.limits.maxConcurrentRuns).toBe(9);
+    // Refused again next round: still due, logged once, and B is not pushed twice.
+    expect(await pusher.reconcile()).toBe(0);
+    expect(logged).toEqual([`could not push the policy of organisation ${tenantA} to the gateway`]);
+    const stateOf = async (tenantId: string) =>
+      withSystem(database.system, (trx) => trx.selectFrom("tenant_policy_pushes").select(["version", "pushed_version", "last_error"]).where("tenant_id", "=", tenantId).executeTakeFirstOrThrow());
+    expect((await stateOf(tenantA)).last_error).toBe("limits: unexpected");
+    const b = await stateOf(tenantB);
+    expect([Number(b.pushed_version), b.last_error]).toEqual([Number(b.version), null]);
+    await pusher.stop();
   });
 });
