@@ -2,7 +2,8 @@
  * The installation's operator in the browser, on an invitation-only installation: the sign-in
  * screen offers no sign-up; the operator (its first account) sees every organisation with this
  * month's usage and suspends one, whose member then sees why and cannot chat, until the
- * suspension is lifted; nobody else gets the operator's page. The table fits a phone.
+ * suspension is lifted; sets an organisation's limits, which its members see on their usage page;
+ * nobody else gets the operator's page. The table fits a phone.
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -98,8 +99,8 @@ describe.runIf(chromiumPath)("the operator in the web app (invitation-only sign-
         return (await cells())[4];
       }, { timeout: 10_000 })
       .toBe("1");
-    const [name, members, owners, tokens, , budget, status] = await cells();
-    expect([name, members, owners, budget, status]).toEqual(["Acme", "2", "op@example.com", "Unlimited", "Active"]);
+    const [name, members, owners, tokens, , budget, limits, status] = await cells();
+    expect([name, members, owners, budget, limits, status]).toEqual(["Acme", "2", "op@example.com", "Unlimited", "4 at once · 200 queued · 2,048 MB", "Active"]);
     expect(Number(tokens!.replace(/\D/g, ""))).toBeGreaterThan(0);
 
     // Suspend, with a reason.
@@ -168,6 +169,42 @@ describe.runIf(chromiumPath)("the operator in the web app (invitation-only sign-
     expect(await member.getByRole("button", { name: "Create organisation" }).count()).toBe(0);
 
     expect((await operator.request("PATCH", `/api/operator/tenants/${acme.id}`, { suspended: false, suspendedReason: null })).status).toBe(200);
+  });
+
+  it("the operator sets an organisation's limits, with the defaults shown, and its members see them read-only on the usage page", async () => {
+    const page = await newPage();
+    await page.goto(system.platformUrl);
+    await submitAuth(page, "op@example.com", "Sign in");
+    await nav(page, "Operator");
+    await row(page, "Acme").getByRole("button", { name: "Limits of Acme…" }).click();
+    const form = page.getByTestId("limits-form");
+    const runs = form.getByLabel("Runs at once", { exact: true });
+    await runs.waitFor({ timeout: 10_000 });
+    expect(await runs.getAttribute("placeholder")).toBe("default: 4");
+    expect(await form.getByLabel("Tokens per month", { exact: true }).getAttribute("placeholder")).toBe("default: no cap");
+    await runs.fill("2");
+    await form.getByLabel("Tokens per month", { exact: true }).fill("50000");
+    await form.getByRole("button", { name: "Save limits" }).click();
+    await form.getByTestId("limits-push-status").filter({ hasText: "in force on the gateways" }).waitFor({ timeout: 10_000 });
+    expect(await row(page, "Acme").getByTestId("operator-limits").textContent()).toContain("2 at once");
+    // The gateway holds it: every entry point there applies it.
+    const held = await fetch(`${system.gatewayUrl}/v1/tenant/policy`, { headers: { authorization: `Bearer ${system.hookToken}`, "x-tenant-id": acme.id } });
+    expect(await held.json()).toMatchObject({ source: "pushed", limits: { maxConcurrentRuns: 2, monthlyTokens: 50_000 } });
+
+    const member = await newPage();
+    await member.goto(system.platformUrl);
+    await submitAuth(member, "mia@example.com", "Sign in");
+    await member.getByRole("heading", { name: "Agents" }).waitFor({ timeout: 15_000 });
+    await nav(member, "Usage");
+    await member.getByTestId("limit-concurrent-runs").filter({ hasText: "2" }).waitFor({ timeout: 10_000 });
+    expect(await member.getByTestId("limit-monthly-tokens").textContent()).toBe("50,000 (plan)");
+    expect(await member.getByTestId("limits-panel").getByRole("textbox").count()).toBe(0);
+
+    // Back to the defaults.
+    await form.getByRole("button", { name: "Reset Runs at once to the default" }).click();
+    await form.getByRole("button", { name: "Reset Tokens per month to the default" }).click();
+    await form.getByRole("button", { name: "Save limits" }).click();
+    await expect.poll(() => row(page, "Acme").getByTestId("operator-limits").textContent(), { timeout: 10_000 }).toContain("4 at once");
   });
 
   it("the operator's table fits a phone: the page does not scroll sideways, the table scrolls in its own box", async () => {

@@ -32,6 +32,11 @@ import { outboxRoutes } from "./mail/outbox-routes";
 import { authRoutes } from "./routes/auth";
 import { invitationPreviewRoutes } from "./routes/invitations";
 import { operatorRoutes } from "./routes/operator";
+import { operatorLimitRoutes } from "./routes/operator-limits";
+import { limitRoutes } from "./routes/limits";
+import type { LimitsReader } from "./tenant-limits/limits-reader";
+import type { PolicyPusher } from "./tenant-limits/policy-push";
+import type { TenantLimitDefaults } from "./tenant-limits/tenant-limits";
 import { jwksRoutes } from "./routes/jwks";
 import type { JsonWebKeySet } from "./auth/signing-keys";
 import { chatRoutes } from "./routes/chat";
@@ -89,6 +94,12 @@ export interface AppDeps {
   authCache?: AuthCache;
   /** Brings the gateway's usage journals into usage_events; built here (not started) when not given. */
   ingest?: UsageIngest;
+  /** Organisations' limits where the operator set none (WORKFORCE_TENANT_*). */
+  tenantDefaults: TenantLimitDefaults;
+  /** Pushes organisations' policies (limits, budget, suspension) to the gateway. */
+  policies: PolicyPusher;
+  /** Organisations' API limits, cached; told when the operator changes them here. */
+  limitsReader?: LimitsReader;
 }
 
 /**
@@ -178,11 +189,14 @@ export function createApp(deps: AppDeps) {
   api.route("/", tenantDataRoutes({ db, gateway, tenancy, now, authCache, guard, usage }));
   api.route("/", memberRoutes({ db, now, authCache }));
   api.route("/", invitationRoutes({ db, tenancy, now, mail: deps.mail }));
-  api.route("/", operatorRoutes({ system: deps.system, now, authCache, usage }));
+  const { tenantDefaults: defaults, policies } = deps;
+  api.route("/", operatorRoutes({ system: deps.system, now, defaults, policies, authCache, usage }));
+  api.route("/", operatorLimitRoutes({ system: deps.system, now, defaults, policies, ...(deps.limitsReader ? { limitsReader: deps.limitsReader } : {}) }));
   api.route("/", apiKeyRoutes({ db, now, authCache }));
   api.route("/", auditRoutes({ db }));
   api.route("/", usageRoutes({ db, now, usage, ingest, gateway }));
-  api.route("/", budgetRoutes({ db, now, guard, usage, ingest }));
+  api.route("/", budgetRoutes({ db, now, guard, usage, ingest, policies }));
+  api.route("/", limitRoutes({ db, defaults }));
   api.route("/", agentRoutes({ db, gateway, now }));
   api.route("/", sessionRoutes({ db, gateway, owners }));
   api.route("/", chatRoutes({ budget: guard, usage, gateway, owners, stats: deps.stats, now: () => now().getTime(), clock: now, heartbeatMs: deps.heartbeatMs, logError: deps.logError }));

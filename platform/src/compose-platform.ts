@@ -16,6 +16,12 @@ import type { StreamStats } from "./stream-stats";
 import { createTenancy, type Tenancy } from "./tenancy";
 import { createUsageIngest, type UsageIngest } from "./tenancy/usage-ingest";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
+import { createLimitsReader, type ApiLimits, type LimitsReader } from "./tenant-limits/limits-reader";
+import { createPolicyPusher, type PolicyPusher } from "./tenant-limits/policy-push";
+import type { TenantLimitDefaults } from "./tenant-limits/tenant-limits";
+
+/** WORKFORCE_TENANT_* unset: the same defaults as the gateway's. */
+export const DEFAULT_TENANT_LIMIT_DEFAULTS: TenantLimitDefaults = { maxConcurrentRuns: 4, maxQueuedRuns: 200, diskMb: 2_048 };
 
 /** Everything the platform is built from; main.ts reads it from the environment, tests make their own. */
 export interface PlatformParts {
@@ -45,6 +51,12 @@ export interface PlatformParts {
   authCache?: AuthCache;
   /** How often `ingest.start()` reads the gateway's usage journals (WORKFORCE_USAGE_INGEST_MS); default 5 s. */
   usageIngestMs?: number;
+  /** Organisations' limits where the operator set none (WORKFORCE_TENANT_*; default as the gateway's). */
+  tenantDefaults?: TenantLimitDefaults;
+  /** The API's rate limits where the operator set none (null: none). */
+  apiLimitDefaults?: ApiLimits;
+  /** How often unpushed policies are pushed again (2 s). */
+  policyReconcileMs?: number;
 }
 
 export interface ComposedPlatform {
@@ -55,6 +67,9 @@ export interface ComposedPlatform {
   usage: UsageRecorder;
   /** Reads the gateway's usage journals into usage_events: on demand now, periodically once started. */
   ingest: UsageIngest;
+  /** Start its reconcile loop with the server, stop it before closing the database. */
+  policies: PolicyPusher;
+  limitsReader: LimitsReader;
 }
 
 /** Wires the platform's services together (one place for main.ts and the tests). Starts nothing. */
@@ -64,6 +79,15 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const usage = parts.usage ?? createUsageRecorder({ db: database.db, logError: parts.logError });
   const ingest = createUsageIngest({ db: database.db, system: database.system, gateway: parts.gateway, logError: parts.logError, intervalMs: parts.usageIngestMs ?? 5_000 });
   const tenancy = createTenancy(database.system, now, { defaultMonthlyTokens: parts.defaultMonthlyTokens, signup: parts.signup });
+  const tenantDefaults = parts.tenantDefaults ?? DEFAULT_TENANT_LIMIT_DEFAULTS;
+  const policies = createPolicyPusher({
+    system: database.system,
+    putPolicy: (tenantId, policy) => parts.gateway.putTenantPolicy(tenantId, policy),
+    defaults: tenantDefaults,
+    logError: parts.logError,
+    ...(parts.policyReconcileMs === undefined ? {} : { reconcileMs: parts.policyReconcileMs }),
+  });
+  const limitsReader = createLimitsReader({ db: database.db, defaults: parts.apiLimitDefaults ?? { requestsPerMinute: null, maxStreams: null }, now: () => now().getTime() });
   const mail = createAccountMail({ mailer: parts.mailer, publicUrl: parts.publicUrl });
   const auth = parts.embedded
     ? createAuthService({
@@ -113,6 +137,9 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     usage,
     authCache,
     ingest,
+    tenantDefaults,
+    policies,
+    limitsReader,
   };
-  return { app: createApp(deps), auth, tenancy, authCache, usage, ingest };
+  return { app: createApp(deps), auth, tenancy, authCache, usage, ingest, policies, limitsReader };
 }

@@ -55,4 +55,16 @@ describe("loadConfig", () => {
       composioApiKey: "c",
     });
   });
+
+  it("reads organisations' default limits with the gateway's names and defaults, refusing what the gateway would", () => {
+    expect(loadConfig({}, "/home/ada").tenantDefaults).toEqual({ maxConcurrentRuns: 4, maxQueuedRuns: 200, diskMb: 2_048 });
+    expect(loadConfig({ WORKFORCE_TENANT_MAX_CONCURRENT_RUNS: "2", WORKFORCE_TENANT_MAX_QUEUED_RUNS: "0", WORKFORCE_TENANT_DISK_MB: "0" }, "/home/ada").tenantDefaults).toEqual({
+      maxConcurrentRuns: 2,
+      maxQueuedRuns: 0,
+      diskMb: 0,
+    });
+    expect(() => loadConfig({ WORKFORCE_TENANT_MAX_CONCURRENT_RUNS: "0", WORKFORCE_TENANT_DISK_MB: "lots" }, "/home/ada")).toThrow(
+      /WORKFORCE_TENANT_MAX_CONCURRENT_RUNS: must be a whole number between 1 and 10000[\s\S]*WORKFORCE_TENANT_DISK_MB: must be a whole number/,
+    );
+  });
 });

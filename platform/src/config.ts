@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { EmailConfirmation } from "./auth/auth-service";
 import type { SessionLifetimes } from "./auth/auth-sessions";
 import type { SignupPolicy } from "./auth/signup-policy";
+import type { TenantLimitDefaults } from "./tenant-limits/tenant-limits";
 import { readClientAddressConfig, type ClientAddressConfig } from "./http/client-address";
 import { readMailConfig, type MailConfig } from "./mail/mail-config";
 import { readSecretKeyConfig, type SecretKeyConfig } from "./secrets/secret-key-config";
@@ -55,6 +56,12 @@ export interface PlatformConfig {
   emailConfirmation: EmailConfirmation;
   /** WORKFORCE_DEFAULT_MONTHLY_TOKENS: every new organisation's budget; null for none (default none on loopback, 1,000,000 beyond). */
   defaultMonthlyTokens: number | null;
+  /**
+   * WORKFORCE_TENANT_MAX_CONCURRENT_RUNS, WORKFORCE_TENANT_MAX_QUEUED_RUNS, WORKFORCE_TENANT_DISK_MB:
+   * every organisation's limits where the operator set none (the gateway's variables of the same
+   * names are its fallback for organisations it was never told about; keep them equal).
+   */
+  tenantDefaults: TenantLimitDefaults;
   /** WORKFORCE_SESSION_IDLE_DAYS, WORKFORCE_SESSION_MAX_DAYS: how long a sign-in lasts without use, and at most. */
   sessionLifetimes: SessionLifetimes;
   /** SMTP_URL, WORKFORCE_MAIL_FROM, WORKFORCE_OUTBOX_DIR. */
@@ -119,6 +126,15 @@ const days = (name: string, fallback: number) =>
         .refine((value) => value <= 3650, "must be at most 3650 days"),
     );
 
+const wholeNumber = (name: string, fallback: number, min: number, max: number) =>
+  optionalString
+    .transform((value) => (value === undefined ? fallback : Number(value)))
+    .pipe(
+      z
+        .number({ message: `must be a whole number between ${min} and ${max}, e.g. ${name}=${fallback}` })
+        .refine((value) => Number.isInteger(value) && value >= min && value <= max, `must be a whole number between ${min} and ${max}, e.g. ${name}=${fallback}`),
+    );
+
 /** Hosts that only this machine can reach: the defaults of sign-up, confirmation and budgets are relaxed for them. */
 export function isLoopbackHost(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -137,6 +153,9 @@ const EnvSchema = z.object({
       .transform((value) => (value === "unlimited" ? ("unlimited" as const) : Number(value)))
       .optional(),
   ),
+  WORKFORCE_TENANT_MAX_CONCURRENT_RUNS: wholeNumber("WORKFORCE_TENANT_MAX_CONCURRENT_RUNS", 4, 1, 10_000),
+  WORKFORCE_TENANT_MAX_QUEUED_RUNS: wholeNumber("WORKFORCE_TENANT_MAX_QUEUED_RUNS", 200, 0, 100_000),
+  WORKFORCE_TENANT_DISK_MB: wholeNumber("WORKFORCE_TENANT_DISK_MB", 2_048, 0, 100_000_000),
   WORKFORCE_SESSION_IDLE_DAYS: days("WORKFORCE_SESSION_IDLE_DAYS", 14),
   WORKFORCE_SESSION_MAX_DAYS: days("WORKFORCE_SESSION_MAX_DAYS", 90),
   DATABASE_URL: optionalString.pipe(
@@ -213,6 +232,11 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
     // Domain-limited sign-up means nothing until the address is proven.
     emailConfirmation: values.WORKFORCE_EMAIL_CONFIRMATION ?? (loopbackOnly && mode !== "domains" ? "optional" : "required"),
     defaultMonthlyTokens: budget === "unlimited" ? null : (budget ?? (loopbackOnly ? null : 1_000_000)),
+    tenantDefaults: {
+      maxConcurrentRuns: values.WORKFORCE_TENANT_MAX_CONCURRENT_RUNS,
+      maxQueuedRuns: values.WORKFORCE_TENANT_MAX_QUEUED_RUNS,
+      diskMb: values.WORKFORCE_TENANT_DISK_MB,
+    },
     sessionLifetimes: { idleMs: values.WORKFORCE_SESSION_IDLE_DAYS * 86_400_000, maxMs: values.WORKFORCE_SESSION_MAX_DAYS * 86_400_000 },
     mail: mail.config,
     clientAddress: clientAddress.config,

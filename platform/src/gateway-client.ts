@@ -2,6 +2,7 @@ import {
   Agent,
   ApiErrorBody,
   AppError,
+  EffectiveTenantPolicy,
   GatewayHealth,
   HOOK_TOKEN_HEADER,
   RunInfo,
@@ -13,6 +14,7 @@ import {
   TenantDiskUsage,
   type AgentInput,
   type AgentUpdate,
+  type TenantPolicy,
 } from "@workforce/protocol";
 import { z } from "zod";
 import { createGatewayRunStreams } from "./gateway-run-streams";
@@ -165,6 +167,14 @@ export function createGatewayClient(options: GatewayClientOptions) {
     /** The bytes the tenant's files take on the gateway and its disk quota (`GET /v1/tenant/disk`). */
     async tenantDisk(tenantId: string, timeout?: number) {
       return json(TenantDiskUsage, await send("GET", "/v1/tenant/disk", { tenantId, ...(timeout === undefined ? {} : { timeoutMs: timeout }) }));
+    },
+    /** Hands the gateways a tenant's policy (limits, suspension); an older version than theirs changes nothing. Answers the one in force. */
+    async putTenantPolicy(tenantId: string, policy: TenantPolicy) {
+      return json(EffectiveTenantPolicy, await send("PUT", "/v1/tenant/policy", { tenantId, body: policy }));
+    },
+    /** The policy the gateway applies to a tenant (pushed, or its defaults). */
+    async getTenantPolicy(tenantId: string) {
+      return json(EffectiveTenantPolicy, await send("GET", "/v1/tenant/policy", { tenantId }));
     },
     async getRun(tenantId: string, runId: string) {
       return json(RunInfo, await send("GET", runPath(runId), { tenantId }));

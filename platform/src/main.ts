@@ -94,7 +94,7 @@ Operator commands: npm run workforce -- --help
   const limiter = createRateLimiter({ system: database.system, now });
   const client = createClientAddress(config.clientAddress);
 
-  const { app, auth, usage, ingest } = composePlatform({
+  const { app, auth, usage, ingest, policies } = composePlatform({
     database,
     gateway,
     stats,
@@ -103,6 +103,7 @@ Operator commands: npm run workforce -- --help
     signup: config.signup,
     confirmation: config.emailConfirmation,
     defaultMonthlyTokens: config.defaultMonthlyTokens,
+    tenantDefaults: config.tenantDefaults,
     sessionLifetimes: config.sessionLifetimes,
     mailer,
     outboxDir: config.mail.smtpUrl ? undefined : config.mail.outboxDir,
@@ -141,6 +142,8 @@ Operator commands: npm run workforce -- --help
   prune();
   const chores = setInterval(prune, 10 * 60_000);
   chores.unref();
+  // Organisations' policies that no gateway has accepted yet (it was down) are pushed every few seconds.
+  policies.start();
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
@@ -164,8 +167,7 @@ Operator commands: npm run workforce -- --help
     signingKeys?.stop();
     // Streams may stay open; do not wait for them longer than a moment.
     setTimeout(() => process.exit(0), 2_000).unref();
-    void ingest
-      .stop()
+    void Promise.all([ingest.stop(), policies.stop()])
       .then(() => usage.flush())
       .catch((error: unknown) => logError("could not record the last usage rows", error))
       .then(() => stats.stop())

@@ -1,4 +1,8 @@
 import {
+  OperatorLimitsView,
+  OrganisationLimits,
+  OrganisationLimitsPatch,
+  OrganisationLimitsView,
   OwnedSessionHistory,
   OwnedSessionSummary,
   SessionOwnerFilter,
@@ -50,6 +54,7 @@ const OperatorTenant = z.object({
   owners: z.array(z.string()),
   suspended: z.object({ at: z.string(), reason: z.string().nullable() }).nullable(),
   usage: z.object({ tokens: z.number(), runs: z.number(), monthlyTokens: z.number().nullable() }),
+  limits: OrganisationLimits,
 });
 const Empty = z.object({});
 const MemberView = z.object({ userId: z.string(), email: z.string(), role: RoleSchema, joinedAt: z.string() });
@@ -190,6 +195,17 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
     body: SuspensionInput,
     response: { status: 200, schema: z.object({ tenant: z.object({ id: z.string(), name: z.string(), suspended: z.object({ at: z.string(), reason: z.string().nullable() }).nullable() }) }) },
   },
+  "operator.limits": {
+    tag: "operator",
+    summary: "An organisation's limits: in force, the operator's overrides, the installation's defaults, and whether the gateways hold them",
+    response: { status: 200, schema: z.object({ limits: OperatorLimitsView }) },
+  },
+  "operator.update-limits": {
+    tag: "operator",
+    summary: "Set an organisation's plan limits (null: the default); audited, and pushed to the gateways",
+    body: OrganisationLimitsPatch,
+    response: { status: 200, schema: z.object({ limits: OperatorLimitsView }) },
+  },
   "invitations.revoke": { tag: "organisations", summary: "Revoke an invitation", response: { status: 204 } },
   "invitations.accept": { tag: "organisations", summary: "Accept an invitation sent to my email", body: AcceptInput, response: { status: 200, schema: z.object({ tenant: TenantView }) } },
   "keys.list": { tag: "api keys", summary: "API keys", response: { status: 200, schema: z.object({ keys: z.array(ApiKeyView) }) } },
@@ -217,6 +233,7 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "usage.read": { tag: "usage", summary: "Token usage (?days=30) and disk use against the quota", response: { status: 200, schema: z.object({ since: z.string(), days: z.number(), totals: Usage, byAgent: z.array(Usage.extend({ agent: z.string() })), disk: UsageDisk }) } },
   "budget.read": { tag: "usage", summary: "The monthly token budget and this month's use", response: { status: 200, schema: z.object({ budget: Budget }) } },
   "budget.update": { tag: "usage", summary: "Set the monthly token budget, null for none", body: BudgetInput, response: { status: 200, schema: z.object({ budget: Budget }) } },
+  "limits.read": { tag: "usage", summary: "The organisation's limits in force (set by the operator; read-only)", response: { status: 200, schema: z.object({ limits: OrganisationLimitsView }) } },
   "audit.list": { tag: "organisations", summary: "Audit log, newest first (?limit=&cursor=&action=)", response: { status: 200, schema: z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() }) } },
 };
 

@@ -6,6 +6,7 @@ import { decideSignup, type SignupPolicy } from "./auth/signup-policy";
 import { audit } from "./db/audit";
 import type { Role, SystemDatabase, SystemTransaction } from "./db/schema";
 import { withSystem } from "./db/scopes";
+import { markPolicyChanged } from "./tenant-limits/policy-push";
 
 export interface TenancyOptions {
   /** WORKFORCE_DEFAULT_MONTHLY_TOKENS: the budget every new organisation starts with; null for none. */
@@ -45,6 +46,8 @@ export function createTenancy(system: SystemDatabase, now: () => Date, options: 
       await trx.insertInto("tenant_budgets").values({ tenant_id: tenant.id, monthly_tokens: budget, updated_by: null, updated_at: now() }).execute();
     }
     await audit(trx, { tenantId: tenant.id, actor: { userId, apiKeyId: null }, action: "tenant.create", target: tenant.id, details: { name, monthlyTokens: budget } });
+    // The gateways learn its policy (the default budget) from the platforms' reconcile loop.
+    await markPolicyChanged(trx, tenant.id);
     return { ...tenant, role: "owner" as const };
   }
 
@@ -128,6 +131,11 @@ export function createTenancy(system: SystemDatabase, now: () => Date, options: 
         await trx.deleteFrom("stream_tenant_streams").where("tenant_id", "=", tenantId).execute();
         await trx.deleteFrom("tenants").where("id", "=", tenantId).execute();
       });
+    },
+
+    /** Stops every platform process pushing the tenant's policy to the gateway (it is about to be erased). */
+    async withdrawPolicy(tenantId: string): Promise<void> {
+      await withSystem(system, (trx) => trx.deleteFrom("tenant_policy_pushes").where("tenant_id", "=", tenantId).execute());
     },
 
     /** What the invite page shows before anyone signs in: the organisation, who invited, the role. */

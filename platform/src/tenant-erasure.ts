@@ -19,6 +19,9 @@ export interface ErasureReport {
  * the rows stay, so the owner can simply try again; every step is safe to repeat.
  */
 export async function eraseTenant(deps: { gateway: GatewayClient; tenancy: Tenancy }, tenantId: string): Promise<ErasureReport> {
+  // No platform process pushes its policy any more: a push after the gateway's erasure would
+  // leave a `{tenant}/limits.json` behind. (It is marked again if the erasure fails and it is used.)
+  await deps.tenancy.withdrawPolicy(tenantId);
   const agents = await deps.gateway.listAgents(tenantId);
   let gatewayData: ErasureReport["gatewayData"] = "tenant";
   if ((await deps.gateway.deleteTenantData(tenantId)) === "unsupported") {

@@ -94,6 +94,8 @@ export const PERMISSIONS = {
 
   "operator.tenants": operatorRule("get", "/api/operator/tenants"),
   "operator.suspend": { method: "patch", path: "/api/operator/tenants/{id}", level: "operator", roles: [], apiKey: null },
+  "operator.limits": operatorRule("get", "/api/operator/tenants/{id}/limits"),
+  "operator.update-limits": operatorRule("patch", "/api/operator/tenants/{id}/limits"),
 
   "tenant.rename": { method: "patch", path: "/api/tenant", level: "tenant", roles: ADMINS, apiKey: null },
   "tenant.export": { method: "get", path: "/api/tenant/export", level: "tenant", roles: ADMINS, apiKey: null, whileSuspended: true },
@@ -207,6 +209,7 @@ export const PERMISSIONS = {
   "usage.read": { method: "get", path: "/api/usage", level: "tenant", roles: EVERYONE, apiKey: "usage:read" },
   "budget.read": { method: "get", path: "/api/budget", level: "tenant", roles: EVERYONE, apiKey: "usage:read" },
   "budget.update": { method: "put", path: "/api/budget", level: "tenant", roles: ADMINS, apiKey: null },
+  "limits.read": { method: "get", path: "/api/limits", level: "tenant", roles: EVERYONE, apiKey: "usage:read" },
   "stream.stats": { method: "get", path: "/api/stream/stats", level: "tenant", roles: EVERYONE, apiKey: "usage:read" },
   "audit.list": { method: "get", path: "/api/audit", level: "tenant", roles: ADMINS, apiKey: null },
 } as const satisfies Record<string, AccessRule>;

@@ -191,6 +191,29 @@ export interface TenantBudgetsTable {
   updated_at: UpdatedAt;
 }
 
+/** The operator's overrides of an organisation's limits (migration 010); null means the installation's default. */
+export interface TenantLimitsTable {
+  tenant_id: string;
+  max_concurrent_runs: number | null;
+  max_queued_runs: number | null;
+  monthly_tokens: ColumnType<string | number | null, number | null, number | null>;
+  disk_mb: ColumnType<string | number | null, number | null, number | null>;
+  requests_per_minute: number | null;
+  max_streams: number | null;
+  updated_at: UpdatedAt;
+  updated_by: string | null;
+}
+
+/** The policy version the gateway must hold, and the newest one it accepted (migration 010). */
+export interface TenantPolicyPushesTable {
+  tenant_id: string;
+  version: ColumnType<string | number, number, number>;
+  pushed_version: ColumnType<string | number, number | undefined, number>;
+  changed_at: CreatedAt;
+  pushed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
 export type SigningKeyStatus = "standby" | "current" | "previous" | "revoked";
 
 /** An ES256 signing key of the embedded auth (decision 011); only the system scope sees it. */
@@ -237,6 +260,8 @@ export interface DatabaseSchema {
   stream_tenant_streams: StreamTenantStreamsTable;
   ttft_samples: TtftSamplesTable;
   tenant_budgets: TenantBudgetsTable;
+  tenant_limits: TenantLimitsTable;
+  tenant_policy_pushes: TenantPolicyPushesTable;
   signing_keys: SigningKeysTable;
   session_owners: SessionOwnersTable;
 }

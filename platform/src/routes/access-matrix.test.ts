@@ -76,7 +76,11 @@ function expected(operation: DocumentedOperation, object: string | undefined, ca
   if (access.level === "session") return isKey ? { status: 401, code: "invalid_token" } : success;
   if (access.level === "account") return isKey ? { status: 403, code: "forbidden" } : success;
   // The installation's operator is its first account: organisation A's owner.
-  if (access.level === "operator") return caller.person === fx.people.owner ? success : { status: 403, code: "forbidden" };
+  // Every organisation is the operator's to see, so "another organisation's" is one that does not exist.
+  if (access.level === "operator") {
+    if (caller.person !== fx.people.owner) return { status: 403, code: "forbidden" };
+    return relation === "foreign-org" ? { status: 404, code: "not_found" } : success;
+  }
   const forbidden = { status: 403, code: "forbidden" };
   if (caller.kind === "outsider") return forbidden;
   if (isKey && (access.apiKeyScope === null || caller.kind === "key-without-scope")) return forbidden;
@@ -174,6 +178,20 @@ const CASES: Record<string, Case> = {
     // Lifting a suspension that is not there changes nothing, so the shared organisations stay usable.
     request: async () => ({ path: `/api/operator/tenants/${fx.people.outsider.tenantId}`, body: { suspended: false, suspendedReason: null } }),
   },
+  "operator.limits": {
+    relations: ["none", "foreign-org"],
+    // Every organisation is the operator's to see; an id that names none is 404 even to them.
+    request: async (_caller, relation) => ({ path: `/api/operator/tenants/${relation === "none" ? fx.people.outsider.tenantId : "00000000-0000-4000-8000-000000000000"}/limits` }),
+  },
+  "operator.update-limits": {
+    relations: ["none", "foreign-org"],
+    // Setting a limit to the default it already has changes nothing the other cases depend on.
+    request: async (_caller, relation) => ({
+      path: `/api/operator/tenants/${relation === "none" ? fx.people.outsider.tenantId : "00000000-0000-4000-8000-000000000000"}/limits`,
+      body: { maxQueuedRuns: null },
+    }),
+  },
+  "limits.read": { relations: ["none"], request: async () => ({ path: "/api/limits" }) },
   "service.health": { relations: ["none"], request: async () => ({ path: "/api/health" }) },
   "service.config": { relations: ["none"], request: async () => ({ path: "/api/config" }) },
   "service.openapi": { relations: ["none"], request: async () => ({ path: "/api/openapi.json" }) },

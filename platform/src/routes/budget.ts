@@ -7,6 +7,7 @@ import { audit } from "../db/audit";
 import type { Database } from "../db/schema";
 import { withTenant } from "../db/scopes";
 import type { UsageIngest } from "../tenancy/usage-ingest";
+import { markPolicyChanged, type PolicyPusher } from "../tenant-limits/policy-push";
 import type { UsageRecorder } from "../usage-recorder";
 import { readJson } from "../validation";
 
@@ -20,7 +21,7 @@ export const BudgetInput = z.object({
 });
 
 /** `/api/budget`: the organisation's monthly token budget; anyone may read it, owners and admins set it. */
-export function budgetRoutes(deps: { db: Database; now: () => Date; guard?: BudgetGuard; usage?: UsageRecorder; ingest?: Pick<UsageIngest, "sync"> }) {
+export function budgetRoutes(deps: { db: Database; now: () => Date; guard?: BudgetGuard; usage?: UsageRecorder; ingest?: Pick<UsageIngest, "sync">; policies?: PolicyPusher }) {
   const app = new Hono<AppEnv>();
   const route = operationRoutes(app);
 
@@ -42,9 +43,13 @@ export function budgetRoutes(deps: { db: Database; now: () => Date; guard?: Budg
         .execute();
       const from = before?.monthly_tokens === null || before?.monthly_tokens === undefined ? null : Number(before.monthly_tokens);
       await audit(trx, { tenantId, actor, action: "budget.update", target: tenantId, details: { from, to: monthlyTokens } });
+      // The gateways refuse runs over the budget themselves (every entry point): they get it pushed.
+      await markPolicyChanged(trx, tenantId);
       return readBudget(trx, tenantId, deps.now());
     });
     deps.guard?.invalidate(tenantId);
+    // Not awaited: a slow gateway must not hold up the answer; a failed push is retried by the loop.
+    void deps.policies?.push(tenantId);
     return c.json({ budget });
   });
 

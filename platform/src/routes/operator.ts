@@ -1,4 +1,4 @@
-import { AppError, UUID_PATTERN } from "@workforce/protocol";
+import { AppError, UUID_PATTERN, type OrganisationLimits } from "@workforce/protocol";
 import { Hono } from "hono";
 import { sql } from "kysely";
 import { z } from "zod";
@@ -10,6 +10,8 @@ import { monthPeriod } from "../budgets";
 import { audit } from "../db/audit";
 import type { SystemDatabase } from "../db/schema";
 import { withSystem } from "../db/scopes";
+import { markPolicyChanged, type PolicyPusher } from "../tenant-limits/policy-push";
+import { effectiveLimits, overridesOf, type TenantLimitDefaults } from "../tenant-limits/tenant-limits";
 import type { UsageRecorder } from "../usage-recorder";
 import { parseWith, readJson } from "../validation";
 
@@ -34,10 +36,12 @@ export interface OperatorTenantView {
   suspended: { at: string; reason: string | null } | null;
   /** This calendar month (UTC): tokens used and runs, and the monthly budget (null: none). */
   usage: { tokens: number; runs: number; monthlyTokens: number | null };
+  /** The limits in force (the installation's defaults, the operator's overrides, the budget). */
+  limits: OrganisationLimits;
 }
 
 /** The signed-in user must be the installation's operator (the permission table's `operator` level); 403 otherwise. */
-async function requireOperator(system: SystemDatabase, user: AuthenticatedUser): Promise<void> {
+export async function requireOperator(system: SystemDatabase, user: AuthenticatedUser): Promise<void> {
   const row = await withSystem(system, (trx) => trx.selectFrom("users").select("is_operator").where("id", "=", user.id).executeTakeFirst());
   if (!row?.is_operator) throw new AppError("forbidden", "Only the installation's operator can do this");
 }
@@ -48,7 +52,14 @@ async function requireOperator(system: SystemDatabase, user: AuthenticatedUser):
  * Cross-tenant by nature, so it runs in the system scope; each suspension is written to the
  * organisation's own audit log.
  */
-export function operatorRoutes(deps: { system: SystemDatabase; now: () => Date; authCache?: AuthCache; usage?: UsageRecorder }) {
+export function operatorRoutes(deps: {
+  system: SystemDatabase;
+  now: () => Date;
+  defaults: TenantLimitDefaults;
+  policies?: PolicyPusher;
+  authCache?: AuthCache;
+  usage?: UsageRecorder;
+}) {
   const app = new Hono<AppEnv>();
   const route = operationRoutes(app);
 
@@ -63,7 +74,14 @@ export function operatorRoutes(deps: { system: SystemDatabase; now: () => Date; 
       trx
         .selectFrom("tenants")
         .leftJoin("tenant_budgets", "tenant_budgets.tenant_id", "tenants.id")
+        .leftJoin("tenant_limits", "tenant_limits.tenant_id", "tenants.id")
         .select([
+          "tenant_limits.max_concurrent_runs",
+          "tenant_limits.max_queued_runs",
+          "tenant_limits.monthly_tokens as plan_monthly_tokens",
+          "tenant_limits.disk_mb",
+          "tenant_limits.requests_per_minute",
+          "tenant_limits.max_streams",
           "tenants.id",
           "tenants.name",
           "tenants.created_at",
@@ -82,15 +100,19 @@ export function operatorRoutes(deps: { system: SystemDatabase; now: () => Date; 
         .execute(),
     );
     const page = rows.slice(0, query.limit);
-    const tenants: OperatorTenantView[] = page.map((row) => ({
-      id: row.id,
-      name: row.name,
-      createdAt: row.created_at.toISOString(),
-      members: Number(row.members),
-      owners: row.owners ?? [],
-      suspended: row.suspended_at ? { at: row.suspended_at.toISOString(), reason: row.suspended_reason } : null,
-      usage: { tokens: Number(row.tokens), runs: Number(row.runs), monthlyTokens: row.monthly_tokens === null ? null : Number(row.monthly_tokens) },
-    }));
+    const tenants: OperatorTenantView[] = page.map((row) => {
+      const budget = row.monthly_tokens === null ? null : Number(row.monthly_tokens);
+      return {
+        id: row.id,
+        name: row.name,
+        createdAt: row.created_at.toISOString(),
+        members: Number(row.members),
+        owners: row.owners ?? [],
+        suspended: row.suspended_at ? { at: row.suspended_at.toISOString(), reason: row.suspended_reason } : null,
+        usage: { tokens: Number(row.tokens), runs: Number(row.runs), monthlyTokens: budget },
+        limits: effectiveLimits(deps.defaults, overridesOf({ ...row, monthly_tokens: row.plan_monthly_tokens }), budget),
+      };
+    });
     return c.json({ tenants, nextCursor: rows.length > query.limit ? String(offset + query.limit) : null });
   });
 
@@ -114,8 +136,11 @@ export function operatorRoutes(deps: { system: SystemDatabase; now: () => Date; 
         target: id,
         details: input.reason ? { reason: input.reason } : {},
       });
+      await markPolicyChanged(trx, id);
       return updated;
     });
+    // The gateways refuse the organisation's runs from every entry point (hooks, the OpenAI endpoint) too.
+    await deps.policies?.push(id);
     // This process refuses the organisation's next request; the others within the cache's lifetime.
     deps.authCache?.invalidateTenant(id);
     return c.json({

@@ -22,6 +22,7 @@ import {
   type RunActor,
   type UsageJournalEntry,
   type TenantDiskUsage,
+  TenantPolicy,
 } from "@workforce/protocol";
 import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -38,6 +39,8 @@ export interface FakeGatewayOptions {
   tenantDeletion?: boolean;
   /** What `GET /v1/tenant/disk` answers for every tenant (absent: the route is not served). */
   disk?: TenantDiskUsage;
+  /** Listen on this port (to come up where a platform already expects a gateway that was down); default any free one. */
+  port?: number;
 }
 
 export interface FakeGateway {
@@ -49,6 +52,8 @@ export interface FakeGateway {
   createSession(tenantId: string, agent: string, key: string): void;
   /** Appends raw text to the tenant's usage journal (records, or a torn line), as gateways do on disk (ending a torn line first). */
   appendJournal(tenantId: string, text: string): void;
+  /** Policies the platform pushed (`PUT /v1/tenant/policy`), by tenant; the newest version wins, as on the real gateway. */
+  policies: Map<string, TenantPolicy>;
   close(): Promise<void>;
 }
 
@@ -163,6 +168,21 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
   });
   const { disk } = options;
   if (disk) app.get("/v1/tenant/disk", (c) => c.json(disk));
+  const policies = new Map<string, TenantPolicy>();
+  const DEFAULT_LIMITS = { maxConcurrentRuns: 4, maxQueuedRuns: 200, monthlyTokens: null, diskBytes: 2_048 * 1024 * 1024 };
+  app.get("/v1/tenant/policy", (c) => {
+    const policy = policies.get(c.req.header("x-tenant-id") ?? "");
+    return c.json(policy ? { ...policy, source: "pushed" } : { version: 0, suspended: false, suspendedReason: null, limits: DEFAULT_LIMITS, source: "default" });
+  });
+  app.put("/v1/tenant/policy", async (c) => {
+    const parsed = TenantPolicy.safeParse(await c.req.json());
+    if (!parsed.success) return c.json(errorBody("validation_failed", parsed.error.message), 400);
+    const tenantId = c.req.header("x-tenant-id") ?? "";
+    const stored = policies.get(tenantId);
+    if (!stored || stored.version <= parsed.data.version) policies.set(tenantId, parsed.data);
+    return c.json({ ...policies.get(tenantId), source: "pushed" });
+  });
+
   if (options.tenantDeletion) {
     app.delete("/v1/tenant", (c) => {
       const tenantId = c.req.header("x-tenant-id") ?? "";
@@ -363,7 +383,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
   }
 
   const server: ServerType = await new Promise((resolve) => {
-    const started = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
+    const started = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: "127.0.0.1" }, () => resolve(started));
   });
 
   // The WebSocket protocol (`/v1/ws`): chat.send and runs.subscribe stream events as frames.
@@ -428,6 +448,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     url: `http://127.0.0.1:${port}`,
     requests,
     runs,
+    policies,
     createSession: (tenantId, agent, key) => void openSession(tenantId, agent, key, "Started by a hook"),
     appendJournal,
     close: () =>

@@ -24,6 +24,7 @@ import { createGatewayClient } from "../gateway-client";
 import { createOutboxMailer } from "../mail/outbox-mailer";
 import { listOutbox } from "../mail/outbox-store";
 import { createStreamStats, type StreamStats } from "../stream-stats";
+import type { PolicyPusher } from "../tenant-limits/policy-push";
 
 export const TEST_ORIGIN = "http://platform.test";
 /** One master key for every test platform of a worker, so instances sharing a database can read each other's keys. */
@@ -49,6 +50,8 @@ export interface TestPlatform {
   auth: AuthService | undefined;
   /** Where this platform's mails land. */
   outboxDir: string;
+  /** Pushes organisations' policies to the gateway; its reconcile loop is not started unless a test starts it. */
+  policies: PolicyPusher;
   /** fetch that goes straight into app.fetch (for supabase-js and friends). */
   fetch: typeof fetch;
   close(): Promise<void>;
@@ -138,7 +141,7 @@ export async function createTestPlatform(options: {
     logError,
     ...options.parts,
   });
-  const { app, usage } = composed;
+  const { app, usage, policies } = composed;
   const appFetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => app.fetch(new Request(input, init))) as typeof fetch;
   return {
     app,
@@ -151,11 +154,13 @@ export async function createTestPlatform(options: {
       return { kid: current.kid, privateKey: decryptPrivateKey(masterKey, current.kid, current.encryptedPrivateKey) };
     },
     auth: composed.auth,
+    policies,
     outboxDir,
     fetch: appFetch,
     async close() {
       gateway.streams.close();
       signingKeys.stop();
+      await policies.stop();
       await usage.flush();
       await stats.stop();
       if (!shared) await database.close();

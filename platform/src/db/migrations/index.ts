@@ -8,6 +8,7 @@ import { signingKeys } from "./006-signing-keys";
 import { rateLimits } from "./007-rate-limits";
 import { accountsSessionsOperator } from "./008-accounts-sessions-operator";
 import { usageIngest } from "./009-usage-ingest";
+import { tenantLimits } from "./010-tenant-limits";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   "007-rate-limits": rateLimits,
   "008-accounts-sessions-operator": accountsSessionsOperator,
   "009-usage-ingest": usageIngest,
+  "010-tenant-limits": tenantLimits,
 };
 
 export const migrationProvider: MigrationProvider = {

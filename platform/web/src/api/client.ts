@@ -1,6 +1,8 @@
 import {
   Agent,
   ModelInfo,
+  OperatorLimitsView,
+  OrganisationLimitsView,
   OwnedSessionHistory,
   OwnedSessionSummary,
   RunInfo,
@@ -8,6 +10,7 @@ import {
   describeZodError,
   type AgentInput,
   type AgentUpdate,
+  type OrganisationLimitsPatch,
   type SendMessageInput,
   type SessionOwnerFilter,
 } from "@workforce/protocol";
@@ -163,6 +166,13 @@ export function createApiClient(options: ApiClientOptions) {
           { method: "PATCH", scope: "account", ...body(reason === undefined ? { suspended } : { suspended, reason }) },
         )
       ).tenant,
+    /** An organisation's limits: in force, the overrides, the defaults, and whether the gateways hold them (the operator only). */
+    operatorLimits: async (tenantId: string) =>
+      (await json(z.object({ limits: OperatorLimitsView }), `/operator/tenants/${encodeURIComponent(tenantId)}/limits`, { scope: "account" })).limits,
+    /** Sets some of an organisation's limits; null puts one back to the installation's default (the operator only). */
+    setOperatorLimits: async (tenantId: string, patch: OrganisationLimitsPatch) =>
+      (await json(z.object({ limits: OperatorLimitsView }), `/operator/tenants/${encodeURIComponent(tenantId)}/limits`, { method: "PATCH", scope: "account", ...body(patch) }))
+        .limits,
 
     listKeys: async () => (await json(z.object({ keys: z.array(ApiKey) }), "/keys")).keys,
     createKey: (name: string, scopes: Scope[]) => json(CreatedApiKey, "/keys", { method: "POST", ...body({ name, scopes }) }),
@@ -171,6 +181,8 @@ export function createApiClient(options: ApiClientOptions) {
     },
 
     usage: (days: number) => json(UsageReport, `/usage?days=${days}`),
+    /** The selected organisation's limits in force (set by the operator; read-only). */
+    limits: async () => (await json(z.object({ limits: OrganisationLimitsView }), "/limits")).limits,
 
     listAgents: async () => (await json(z.object({ agents: z.array(Agent) }), "/agents")).agents,
     getAgent: async (slug: string) => (await json(z.object({ agent: Agent }), agentPath(slug))).agent,

@@ -1,4 +1,4 @@
-import { UsageDisk } from "@workforce/protocol";
+import { OrganisationLimits, UsageDisk } from "@workforce/protocol";
 import { z } from "zod";
 
 /*
@@ -51,6 +51,8 @@ export const OperatorTenant = z.object({
   owners: z.array(z.string()),
   suspended: z.object({ at: z.string(), reason: z.string().nullable() }).nullable(),
   usage: z.object({ tokens: z.number(), runs: z.number(), monthlyTokens: z.number().nullable() }),
+  /** The limits in force (absent from platforms older than decision 018). */
+  limits: OrganisationLimits.optional(),
 });
 export type OperatorTenant = z.infer<typeof OperatorTenant>;
 

@@ -4,13 +4,14 @@ import type { OperatorTenant } from "../api/platform-schemas";
 import { useServices } from "../services";
 import { ErrorMessage } from "../ui/error-message";
 import { OperatorTable } from "./operator-table";
+import { LimitsForm } from "./limits-form";
 import { SuspendForm } from "./suspend-form";
 
 type ErrorDetail = { code: string; message: string };
 
 /**
- * `/operator`: every organisation of the installation with this month's usage, for its operator
- * (the first account), who may suspend one and lift the suspension. Anyone else is told plainly
+ * `/operator`: every organisation of the installation with this month's usage and limits, for
+ * its operator (the first account), who may set an organisation's limits, suspend it and lift the suspension. Anyone else is told plainly
  * that the page is not theirs; the platform refuses them too.
  */
 export function OperatorScreen({ operator }: { operator: boolean }) {
@@ -36,6 +37,7 @@ function OperatorTenants() {
   const [error, setError] = useState<ErrorDetail>();
   const [suspending, setSuspending] = useState<OperatorTenant>();
   const [busyId, setBusyId] = useState<string>();
+  const [limitsOf, setLimitsOf] = useState<OperatorTenant>();
 
   const load = useCallback(
     async (cursor?: string) => {
@@ -75,7 +77,7 @@ function OperatorTenants() {
       <div className="page-header">
         <div>
           <h1>Operator</h1>
-          <p className="muted">Every organisation on this installation, with this month's usage. A suspended organisation's members can only export its data or leave.</p>
+          <p className="muted">Every organisation on this installation, with this month's usage and its limits. A suspended organisation's members can only export its data or leave.</p>
         </div>
         <button type="button" className="button" onClick={() => void load()}>
           Refresh
@@ -93,10 +95,26 @@ function OperatorTenants() {
           tenants={tenants}
           busyId={busyId}
           suspendingId={suspending?.id}
-          onSuspend={setSuspending}
+          onSuspend={(tenant) => {
+            setLimitsOf(undefined);
+            setSuspending(tenant);
+          }}
           onLift={(tenant) => void setSuspension(tenant, false)}
+          limitsId={limitsOf?.id}
+          onLimits={(tenant) => {
+            setSuspending(undefined);
+            setLimitsOf(tenant);
+          }}
         />
       )}
+      {limitsOf ? (
+        <LimitsForm
+          key={limitsOf.id}
+          tenant={limitsOf}
+          onSaved={(view) => setTenants((list) => list?.map((other) => (other.id === view.tenantId ? { ...other, limits: view.effective } : other)))}
+          onClose={() => setLimitsOf(undefined)}
+        />
+      ) : null}
       {suspending ? (
         <SuspendForm
           key={suspending.id}

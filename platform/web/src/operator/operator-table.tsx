@@ -11,6 +11,8 @@ export function OperatorTable(props: {
   suspendingId: string | undefined;
   onSuspend: (tenant: OperatorTenant) => void;
   onLift: (tenant: OperatorTenant) => void;
+  onLimits: (tenant: OperatorTenant) => void;
+  limitsId: string | undefined;
 }) {
   return (
     <div className="card table-card">
@@ -32,6 +34,7 @@ export function OperatorTable(props: {
               <th scope="col" className="number">
                 Budget
               </th>
+              <th scope="col">Limits</th>
               <th scope="col">Status</th>
               <th scope="col">
                 <span className="visually-hidden">Actions</span>
@@ -47,6 +50,10 @@ export function OperatorTable(props: {
                 <td className="number">{formatNumber(tenant.usage.tokens)}</td>
                 <td className="number">{formatNumber(tenant.usage.runs)}</td>
                 <td className="number">{tenant.usage.monthlyTokens === null ? "Unlimited" : `${formatNumber(tenant.usage.monthlyTokens)} / month`}</td>
+                <td className="small" data-testid="operator-limits">
+                  {tenant.limits ? `${formatNumber(tenant.limits.maxConcurrentRuns)} at once · ${formatNumber(tenant.limits.maxQueuedRuns)} queued` : "—"}
+                  {tenant.limits?.diskMb ? ` · ${formatNumber(tenant.limits.diskMb)} MB` : ""}
+                </td>
                 <td className="status" data-testid="operator-status">
                   {tenant.suspended ? (
                     <>
@@ -60,7 +67,16 @@ export function OperatorTable(props: {
                     <span className="badge badge-ok">Active</span>
                   )}
                 </td>
-                <td>
+                <td className="row-actions">
+                  <button
+                    type="button"
+                    className="button small"
+                    aria-label={`Limits of ${tenant.name}…`}
+                    aria-expanded={props.limitsId === tenant.id}
+                    onClick={() => props.onLimits(tenant)}
+                  >
+                    Limits…
+                  </button>{" "}
                   {tenant.suspended ? (
                     <button
                       type="button"

@@ -4,6 +4,7 @@ import { useServices } from "../services";
 import { ErrorMessage } from "../ui/error-message";
 import { DiskUsageCard } from "./disk-usage";
 import { formatCost, formatNumber } from "./format";
+import { LimitsPanel } from "./limits-panel";
 import { UsageChart } from "./usage-chart";
 import { fetchUsage, totalTokens, type UsageSeries } from "./usage-data";
 import { UsageTables } from "./usage-tables";
@@ -107,6 +108,7 @@ export function UsageScreen({ tenantId }: { tenantId: string }) {
           {series.disk ? <DiskUsageCard disk={series.disk} /> : null}
         </div>
       ) : null}
+      <LimitsPanel tenantId={tenantId} refresh={version} />
     </main>
   );
 }
