@@ -40,6 +40,7 @@ import { meRoutes } from "./routes/me";
 import { publicConfigRoutes } from "./routes/public-config";
 import { sessionRoutes } from "./routes/sessions";
 import { statsRoutes } from "./routes/stats";
+import { createDatabaseApiLimiter, RATE_LIMIT_HEADERS, type ApiLimiter } from "./limits/api-limits";
 import { createStaticHandler } from "./static";
 import type { StreamStats } from "./stream-stats";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
@@ -86,6 +87,8 @@ export interface AppDeps {
   usage?: UsageRecorder;
   /** Remembers verified tokens, keys and memberships for a few seconds; built here when not given. */
   authCache?: AuthCache;
+  /** Requests per minute and open streams per API key and per user; built here with the defaults when not given. */
+  apiLimiter?: ApiLimiter;
 }
 
 /**
@@ -122,7 +125,7 @@ export function createApp(deps: AppDeps) {
   const corsPolicy = cors({
     origin: "*",
     allowHeaders: ["authorization", "content-type", "apikey", "x-client-info", "x-tenant-id", "last-event-id", "x-supabase-api-version"],
-    exposeHeaders: ["x-run-id", "retry-after", "x-supabase-api-version"],
+    exposeHeaders: ["x-run-id", "retry-after", "x-supabase-api-version", ...RATE_LIMIT_HEADERS],
   });
   app.use("/api/*", corsPolicy, limit);
   app.use("/auth/*", corsPolicy, limit);
@@ -167,6 +170,8 @@ export function createApp(deps: AppDeps) {
       ...(deps.auth ? {} : { provisionUser: (user, request) => tenancy.provisionUser(user, { joiningByInvitation: request.path === "/api/invitations/accept" }) }),
     }),
   );
+  const apiLimiter = deps.apiLimiter ?? createDatabaseApiLimiter({ system: deps.system, now: deps.now, logError: deps.logError });
+  api.use("*", apiLimiter.requests());
   const { db, gateway, now } = deps;
   const owners = createSessionOwners({ db, now });
   api.route("/", meRoutes({ db, gateway, signup: deps.signup }));
@@ -181,7 +186,7 @@ export function createApp(deps: AppDeps) {
   api.route("/", budgetRoutes({ db, now, guard, usage }));
   api.route("/", agentRoutes({ db, gateway, now }));
   api.route("/", sessionRoutes({ db, gateway, owners }));
-  api.route("/", chatRoutes({ budget: guard, usage, gateway, owners, stats: deps.stats, now: () => now().getTime(), clock: now, heartbeatMs: deps.heartbeatMs, logError: deps.logError }));
+  api.route("/", chatRoutes({ budget: guard, usage, gateway, owners, streams: apiLimiter, stats: deps.stats, now: () => now().getTime(), clock: now, heartbeatMs: deps.heartbeatMs, logError: deps.logError }));
   api.route("/", statsRoutes({ stats: deps.stats }));
   api.all("*", (c) => {
     throw new AppError("not_found", `No route for ${c.req.method} ${c.req.path}`);

@@ -10,6 +10,7 @@ import type { SessionLifetimes } from "./auth/auth-sessions";
 import { requireActiveSession } from "./auth/session-verifier";
 import type { SignupPolicy } from "./auth/signup-policy";
 import type { OpenDatabase } from "./db/open-database";
+import { createDatabaseApiLimiter, type ApiLimiter, type ApiLimits, type ApiLimitsSource } from "./limits/api-limits";
 import type { GatewayClient } from "./gateway-client";
 import type { Mailer } from "./mail/mailer";
 import type { StreamStats } from "./stream-stats";
@@ -42,6 +43,11 @@ export interface PlatformParts {
   heartbeatMs?: number;
   usage?: UsageRecorder;
   authCache?: AuthCache;
+  /**
+   * Requests per minute and open streams per API key and per user: the WORKFORCE_API_* defaults,
+   * and where an organisation's overrides come from (default: none, the defaults for everyone).
+   */
+  apiLimits?: { defaults: ApiLimits; limitsFor?: ApiLimitsSource };
 }
 
 export interface ComposedPlatform {
@@ -50,6 +56,8 @@ export interface ComposedPlatform {
   tenancy: Tenancy;
   authCache: AuthCache;
   usage: UsageRecorder;
+  /** Prune its expired stream leases now and then; close it at shutdown to free this process's streams. */
+  apiLimiter: ApiLimiter;
 }
 
 /** Wires the platform's services together (one place for main.ts and the tests). Starts nothing. */
@@ -81,6 +89,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   else if (parts.supabase) verify = parts.supabase.verify;
   else throw new Error("composePlatform: either embedded auth or hosted Supabase must be configured");
 
+  const apiLimiter = createDatabaseApiLimiter({ system: database.system, now, logError: parts.logError, ...parts.apiLimits });
   const deps: AppDeps = {
     db: database.db,
     system: database.system,
@@ -106,6 +115,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     ...(parts.heartbeatMs === undefined ? {} : { heartbeatMs: parts.heartbeatMs }),
     usage,
     authCache,
+    apiLimiter,
   };
-  return { app: createApp(deps), auth, tenancy, authCache, usage };
+  return { app: createApp(deps), auth, tenancy, authCache, usage, apiLimiter };
 }

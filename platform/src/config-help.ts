@@ -25,6 +25,8 @@ export const PLATFORM_ENV_HELP: readonly EnvHelp[] = [
   { name: "WORKFORCE_SIGNUP_DOMAINS", default: "unset", description: "comma-separated domains for WORKFORCE_SIGNUP=domains" },
   { name: "WORKFORCE_EMAIL_CONFIRMATION", default: "optional on loopback, required beyond", description: "required: sign-in only once the address is confirmed" },
   { name: "WORKFORCE_DEFAULT_MONTHLY_TOKENS", default: "unlimited on loopback, 1000000 beyond", description: "every new organisation's monthly token budget, or 'unlimited'" },
+  { name: "WORKFORCE_API_REQUESTS_PER_MINUTE", default: "600", description: "requests a minute per API key and per user in an organisation" },
+  { name: "WORKFORCE_API_MAX_STREAMS", default: "20", description: "open chat and run streams per API key and per user in an organisation" },
   { name: "WORKFORCE_SESSION_IDLE_DAYS", default: "14", description: "a sign-in ends after this many days without use" },
   { name: "WORKFORCE_SESSION_MAX_DAYS", default: "90", description: "a sign-in ends after this many days at the latest" },
   { name: "WORKFORCE_TRUST_PROXY", default: "0", description: "reverse proxies in front that set X-Forwarded-For (rate limits count the client behind them)" },

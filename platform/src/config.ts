@@ -6,6 +6,7 @@ import type { EmailConfirmation } from "./auth/auth-service";
 import type { SessionLifetimes } from "./auth/auth-sessions";
 import type { SignupPolicy } from "./auth/signup-policy";
 import { readClientAddressConfig, type ClientAddressConfig } from "./http/client-address";
+import { API_LIMIT_DEFAULTS, type ApiLimits } from "./limits/api-limits";
 import { readMailConfig, type MailConfig } from "./mail/mail-config";
 import { readSecretKeyConfig, type SecretKeyConfig } from "./secrets/secret-key-config";
 
@@ -53,6 +54,12 @@ export interface PlatformConfig {
   emailConfirmation: EmailConfirmation;
   /** WORKFORCE_DEFAULT_MONTHLY_TOKENS: every new organisation's budget; null for none (default none on loopback, 1,000,000 beyond). */
   defaultMonthlyTokens: number | null;
+  /**
+   * WORKFORCE_API_REQUESTS_PER_MINUTE (default 600) and WORKFORCE_API_MAX_STREAMS (default 20):
+   * each API key's and each user's requests a minute and open streams in an organisation, unless
+   * the organisation has its own limits.
+   */
+  apiLimits: ApiLimits;
   /** WORKFORCE_SESSION_IDLE_DAYS, WORKFORCE_SESSION_MAX_DAYS: how long a sign-in lasts without use, and at most. */
   sessionLifetimes: SessionLifetimes;
   /** SMTP_URL, WORKFORCE_MAIL_FROM, WORKFORCE_OUTBOX_DIR. */
@@ -117,6 +124,11 @@ const days = (name: string, fallback: number) =>
         .refine((value) => value <= 3650, "must be at most 3650 days"),
     );
 
+const positiveCount = (name: string, fallback: number, what: string) =>
+  optionalString
+    .transform((value) => (value === undefined ? fallback : Number(value)))
+    .pipe(z.number().refine((value) => Number.isInteger(value) && value >= 1 && value <= 1_000_000, `must be a whole number of ${what} from 1 to 1000000, e.g. ${name}=${fallback}`));
+
 /** Hosts that only this machine can reach: the defaults of sign-up, confirmation and budgets are relaxed for them. */
 export function isLoopbackHost(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -135,6 +147,8 @@ const EnvSchema = z.object({
       .transform((value) => (value === "unlimited" ? ("unlimited" as const) : Number(value)))
       .optional(),
   ),
+  WORKFORCE_API_REQUESTS_PER_MINUTE: positiveCount("WORKFORCE_API_REQUESTS_PER_MINUTE", API_LIMIT_DEFAULTS.requestsPerMinute, "requests"),
+  WORKFORCE_API_MAX_STREAMS: positiveCount("WORKFORCE_API_MAX_STREAMS", API_LIMIT_DEFAULTS.maxStreams, "streams"),
   WORKFORCE_SESSION_IDLE_DAYS: days("WORKFORCE_SESSION_IDLE_DAYS", 14),
   WORKFORCE_SESSION_MAX_DAYS: days("WORKFORCE_SESSION_MAX_DAYS", 90),
   DATABASE_URL: optionalString.pipe(
@@ -210,6 +224,7 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
     // Domain-limited sign-up means nothing until the address is proven.
     emailConfirmation: values.WORKFORCE_EMAIL_CONFIRMATION ?? (loopbackOnly && mode !== "domains" ? "optional" : "required"),
     defaultMonthlyTokens: budget === "unlimited" ? null : (budget ?? (loopbackOnly ? null : 1_000_000)),
+    apiLimits: { requestsPerMinute: values.WORKFORCE_API_REQUESTS_PER_MINUTE, maxStreams: values.WORKFORCE_API_MAX_STREAMS },
     sessionLifetimes: { idleMs: values.WORKFORCE_SESSION_IDLE_DAYS * 86_400_000, maxMs: values.WORKFORCE_SESSION_MAX_DAYS * 86_400_000 },
     mail: mail.config,
     clientAddress: clientAddress.config,

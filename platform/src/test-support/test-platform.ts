@@ -38,6 +38,9 @@ export const ROOMY_LIMITS = {
   codes: { perAddress: ROOMY, perEmail: ROOMY },
 };
 
+/** API limits for suites that are not about them; the rate-limit suites pass their own. */
+export const ROOMY_API_LIMITS = { requestsPerMinute: 1_000_000, maxStreams: 10_000 };
+
 export interface TestPlatform {
   app: PlatformApp;
   database: OpenDatabase;
@@ -136,9 +139,10 @@ export async function createTestPlatform(options: {
     tenantDataDir: "/tmp/fake",
     webDistDir,
     logError,
+    apiLimits: { defaults: ROOMY_API_LIMITS },
     ...options.parts,
   });
-  const { app, usage } = composed;
+  const { app, usage, apiLimiter } = composed;
   const appFetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => app.fetch(new Request(input, init))) as typeof fetch;
   return {
     app,
@@ -157,6 +161,7 @@ export async function createTestPlatform(options: {
       gateway.streams.close();
       signingKeys.stop();
       await usage.flush();
+      await apiLimiter.close();
       await stats.stop();
       if (!shared) await database.close();
       await rm(webDistDir, { recursive: true, force: true });

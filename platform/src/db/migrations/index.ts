@@ -7,6 +7,7 @@ import { sessionOwnership } from "./005-session-ownership";
 import { signingKeys } from "./006-signing-keys";
 import { rateLimits } from "./007-rate-limits";
 import { accountsSessionsOperator } from "./008-accounts-sessions-operator";
+import { streamLeases } from "./011-stream-leases";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   "006-signing-keys": signingKeys,
   "007-rate-limits": rateLimits,
   "008-accounts-sessions-operator": accountsSessionsOperator,
+  "011-stream-leases": streamLeases,
 };
 
 export const migrationProvider: MigrationProvider = {
