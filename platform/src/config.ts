@@ -124,10 +124,19 @@ const days = (name: string, fallback: number) =>
         .refine((value) => value <= 3650, "must be at most 3650 days"),
     );
 
-const positiveCount = (name: string, fallback: number, what: string) =>
-  optionalString
-    .transform((value) => (value === undefined ? fallback : Number(value)))
-    .pipe(z.number().refine((value) => Number.isInteger(value) && value >= 1 && value <= 1_000_000, `must be a whole number of ${what} from 1 to 1000000, e.g. ${name}=${fallback}`));
+const positiveCount = (name: string, fallback: number, what: string) => {
+  const message = `must be a whole number of ${what} from 1 to 1000000, e.g. ${name}=${fallback}`;
+  return optionalString
+    .pipe(
+      z
+        .string()
+        .regex(/^[0-9]{1,7}$/, message)
+        .transform(Number)
+        .refine((value) => value >= 1 && value <= 1_000_000, message)
+        .optional(),
+    )
+    .transform((value) => value ?? fallback);
+};
 
 /** Hosts that only this machine can reach: the defaults of sign-up, confirmation and budgets are relaxed for them. */
 export function isLoopbackHost(host: string): boolean {
