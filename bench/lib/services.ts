@@ -256,6 +256,10 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformS
       CLAWDBOT_HOOK_TOKEN: options.hookToken,
       TENANT_DATA_DIR: options.dataDir,
       PGLITE_DATA_DIR: options.pgliteDir,
+      // The load phases drive a few accounts far past a person's rate limits on purpose; the
+      // limiter still counts every request (its cost is measured), it just never refuses one.
+      WORKFORCE_API_REQUESTS_PER_MINUTE: "1000000",
+      WORKFORCE_API_MAX_STREAMS: "100000",
       ...options.env,
     },
     ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),

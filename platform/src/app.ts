@@ -45,6 +45,7 @@ import { meRoutes } from "./routes/me";
 import { publicConfigRoutes } from "./routes/public-config";
 import { sessionRoutes } from "./routes/sessions";
 import { statsRoutes } from "./routes/stats";
+import { createDatabaseApiLimiter, RATE_LIMIT_HEADERS, type ApiLimiter } from "./limits/api-limits";
 import { createStaticHandler } from "./static";
 import type { StreamStats } from "./stream-stats";
 import { createUsageIngest, type UsageIngest } from "./tenancy/usage-ingest";
@@ -100,6 +101,8 @@ export interface AppDeps {
   policies: PolicyPusher;
   /** Organisations' API limits, cached; told when the operator changes them here. */
   limitsReader?: LimitsReader;
+  /** Requests per minute and open streams per API key and per user; built here with the defaults when not given. */
+  apiLimiter?: ApiLimiter;
 }
 
 /**
@@ -136,7 +139,7 @@ export function createApp(deps: AppDeps) {
   const corsPolicy = cors({
     origin: "*",
     allowHeaders: ["authorization", "content-type", "apikey", "x-client-info", "x-tenant-id", "last-event-id", "x-supabase-api-version"],
-    exposeHeaders: ["x-run-id", "retry-after", "x-supabase-api-version"],
+    exposeHeaders: ["x-run-id", "retry-after", "x-supabase-api-version", ...RATE_LIMIT_HEADERS],
   });
   app.use("/api/*", corsPolicy, limit);
   app.use("/auth/*", corsPolicy, limit);
@@ -182,6 +185,8 @@ export function createApp(deps: AppDeps) {
       ...(deps.auth ? {} : { provisionUser: (user, request) => tenancy.provisionUser(user, { joiningByInvitation: request.path === "/api/invitations/accept" }) }),
     }),
   );
+  const apiLimiter = deps.apiLimiter ?? createDatabaseApiLimiter({ system: deps.system, now: deps.now, logError: deps.logError });
+  api.use("*", apiLimiter.requests());
   const { db, gateway, now } = deps;
   const owners = createSessionOwners({ db, now });
   api.route("/", meRoutes({ db, gateway, signup: deps.signup }));
@@ -199,7 +204,7 @@ export function createApp(deps: AppDeps) {
   api.route("/", limitRoutes({ db, defaults }));
   api.route("/", agentRoutes({ db, gateway, now }));
   api.route("/", sessionRoutes({ db, gateway, owners }));
-  api.route("/", chatRoutes({ budget: guard, usage, gateway, owners, stats: deps.stats, now: () => now().getTime(), clock: now, heartbeatMs: deps.heartbeatMs, logError: deps.logError }));
+  api.route("/", chatRoutes({ budget: guard, usage, gateway, owners, streams: apiLimiter, stats: deps.stats, now: () => now().getTime(), clock: now, heartbeatMs: deps.heartbeatMs, logError: deps.logError }));
   api.route("/", statsRoutes({ stats: deps.stats }));
   api.all("*", (c) => {
     throw new AppError("not_found", `No route for ${c.req.method} ${c.req.path}`);

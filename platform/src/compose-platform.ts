@@ -10,13 +10,14 @@ import type { SessionLifetimes } from "./auth/auth-sessions";
 import { requireActiveSession } from "./auth/session-verifier";
 import type { SignupPolicy } from "./auth/signup-policy";
 import type { OpenDatabase } from "./db/open-database";
+import { API_LIMIT_DEFAULTS, createDatabaseApiLimiter, type ApiLimiter, type ApiLimits, type ApiLimitsSource } from "./limits/api-limits";
 import type { GatewayClient } from "./gateway-client";
 import type { Mailer } from "./mail/mailer";
 import type { StreamStats } from "./stream-stats";
 import { createTenancy, type Tenancy } from "./tenancy";
 import { createUsageIngest, type UsageIngest } from "./tenancy/usage-ingest";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
-import { createLimitsReader, type ApiLimits, type LimitsReader } from "./tenant-limits/limits-reader";
+import { createLimitsReader, type LimitsReader } from "./tenant-limits/limits-reader";
 import { createPolicyPusher, type PolicyPusher } from "./tenant-limits/policy-push";
 import type { TenantLimitDefaults } from "./tenant-limits/tenant-limits";
 
@@ -53,10 +54,13 @@ export interface PlatformParts {
   usageIngestMs?: number;
   /** Organisations' limits where the operator set none (WORKFORCE_TENANT_*; default as the gateway's). */
   tenantDefaults?: TenantLimitDefaults;
-  /** The API's rate limits where the operator set none (null: none). */
-  apiLimitDefaults?: ApiLimits;
   /** How often unpushed policies are pushed again (2 s). */
   policyReconcileMs?: number;
+  /**
+   * Requests per minute and open streams per API key and per user: the WORKFORCE_API_* defaults,
+   * and where an organisation's overrides come from (default: none, the defaults for everyone).
+   */
+  apiLimits?: { defaults: ApiLimits; limitsFor?: ApiLimitsSource };
 }
 
 export interface ComposedPlatform {
@@ -70,6 +74,8 @@ export interface ComposedPlatform {
   /** Start its reconcile loop with the server, stop it before closing the database. */
   policies: PolicyPusher;
   limitsReader: LimitsReader;
+  /** Prune its expired stream leases now and then; close it at shutdown to free this process's streams. */
+  apiLimiter: ApiLimiter;
 }
 
 /** Wires the platform's services together (one place for main.ts and the tests). Starts nothing. */
@@ -87,7 +93,8 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     logError: parts.logError,
     ...(parts.policyReconcileMs === undefined ? {} : { reconcileMs: parts.policyReconcileMs }),
   });
-  const limitsReader = createLimitsReader({ db: database.db, defaults: parts.apiLimitDefaults ?? { requestsPerMinute: null, maxStreams: null }, now: () => now().getTime() });
+  const apiDefaults = parts.apiLimits?.defaults ?? API_LIMIT_DEFAULTS;
+  const limitsReader = createLimitsReader({ db: database.db, defaults: apiDefaults, now: () => now().getTime() });
   const mail = createAccountMail({ mailer: parts.mailer, publicUrl: parts.publicUrl });
   const auth = parts.embedded
     ? createAuthService({
@@ -111,6 +118,19 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   else if (parts.supabase) verify = parts.supabase.verify;
   else throw new Error("composePlatform: either embedded auth or hosted Supabase must be configured");
 
+  // An organisation's own limits (set by the operator in tenant_limits) win over the WORKFORCE_API_* defaults.
+  const apiLimiter = createDatabaseApiLimiter({
+    system: database.system,
+    now,
+    logError: parts.logError,
+    defaults: apiDefaults,
+    limitsFor:
+      parts.apiLimits?.limitsFor ??
+      (async (tenantId) => {
+        const limits = await limitsReader.limitsFor(tenantId);
+        return { requestsPerMinute: limits.requestsPerMinute ?? apiDefaults.requestsPerMinute, maxStreams: limits.maxStreams ?? apiDefaults.maxStreams };
+      }),
+  });
   const deps: AppDeps = {
     db: database.db,
     system: database.system,
@@ -140,6 +160,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     tenantDefaults,
     policies,
     limitsReader,
+    apiLimiter,
   };
-  return { app: createApp(deps), auth, tenancy, authCache, usage, ingest, policies, limitsReader };
+  return { app: createApp(deps), auth, tenancy, authCache, usage, ingest, policies, limitsReader, apiLimiter };
 }

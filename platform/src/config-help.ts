@@ -29,6 +29,8 @@ export const PLATFORM_ENV_HELP: readonly EnvHelp[] = [
   { name: "WORKFORCE_TENANT_MAX_CONCURRENT_RUNS", default: "4", description: "an organisation's runs executing at once per gateway, unless the operator set its own (same as the gateway's)" },
   { name: "WORKFORCE_TENANT_MAX_QUEUED_RUNS", default: "200", description: "an organisation's runs waiting per gateway before 429 tenant_queue_full, unless the operator set its own" },
   { name: "WORKFORCE_TENANT_DISK_MB", default: "2048", description: "an organisation's disk quota in MB under TENANT_DATA_DIR, unless the operator set its own; 0: none" },
+  { name: "WORKFORCE_API_REQUESTS_PER_MINUTE", default: "600", description: "requests a minute per API key and per user in an organisation" },
+  { name: "WORKFORCE_API_MAX_STREAMS", default: "20", description: "open chat and run streams per API key and per user in an organisation" },
   { name: "WORKFORCE_SESSION_IDLE_DAYS", default: "14", description: "a sign-in ends after this many days without use" },
   { name: "WORKFORCE_SESSION_MAX_DAYS", default: "90", description: "a sign-in ends after this many days at the latest" },
   { name: "WORKFORCE_TRUST_PROXY", default: "0", description: "reverse proxies in front that set X-Forwarded-For (rate limits count the client behind them)" },

@@ -19,6 +19,23 @@ describe("loadConfig", () => {
     expect(config.webDistDir.endsWith(path.join("platform", "web", "dist"))).toBe(true);
   });
 
+  it("reads the API rate limits, 600 requests a minute and 20 streams unless set, and rejects nonsense", () => {
+    expect(loadConfig({}, "/home/ada").apiLimits).toEqual({ requestsPerMinute: 600, maxStreams: 20 });
+    expect(loadConfig({ WORKFORCE_API_REQUESTS_PER_MINUTE: "120", WORKFORCE_API_MAX_STREAMS: "3" }, "/home/ada").apiLimits).toEqual({ requestsPerMinute: 120, maxStreams: 3 });
+    const error = (() => {
+      try {
+        loadConfig({ WORKFORCE_API_REQUESTS_PER_MINUTE: "0", WORKFORCE_API_MAX_STREAMS: "lots" }, "/home/ada");
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      expect.stringMatching(/^WORKFORCE_API_REQUESTS_PER_MINUTE: must be a whole number of requests .* e\.g\. WORKFORCE_API_REQUESTS_PER_MINUTE=600/),
+      expect.stringMatching(/^WORKFORCE_API_MAX_STREAMS: must be a whole number of streams/),
+    ]);
+  });
+
   it("names every bad variable and the fix", () => {
     let error: unknown;
     try {

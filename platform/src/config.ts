@@ -7,6 +7,7 @@ import type { SessionLifetimes } from "./auth/auth-sessions";
 import type { SignupPolicy } from "./auth/signup-policy";
 import type { TenantLimitDefaults } from "./tenant-limits/tenant-limits";
 import { readClientAddressConfig, type ClientAddressConfig } from "./http/client-address";
+import { API_LIMIT_DEFAULTS, type ApiLimits } from "./limits/api-limits";
 import { readMailConfig, type MailConfig } from "./mail/mail-config";
 import { readSecretKeyConfig, type SecretKeyConfig } from "./secrets/secret-key-config";
 
@@ -62,6 +63,12 @@ export interface PlatformConfig {
    * names are its fallback for organisations it was never told about; keep them equal).
    */
   tenantDefaults: TenantLimitDefaults;
+  /**
+   * WORKFORCE_API_REQUESTS_PER_MINUTE (default 600) and WORKFORCE_API_MAX_STREAMS (default 20):
+   * each API key's and each user's requests a minute and open streams in an organisation, unless
+   * the organisation has its own limits.
+   */
+  apiLimits: ApiLimits;
   /** WORKFORCE_SESSION_IDLE_DAYS, WORKFORCE_SESSION_MAX_DAYS: how long a sign-in lasts without use, and at most. */
   sessionLifetimes: SessionLifetimes;
   /** SMTP_URL, WORKFORCE_MAIL_FROM, WORKFORCE_OUTBOX_DIR. */
@@ -134,6 +141,19 @@ const wholeNumber = (name: string, fallback: number, min: number, max: number) =
         .number({ message: `must be a whole number between ${min} and ${max}, e.g. ${name}=${fallback}` })
         .refine((value) => Number.isInteger(value) && value >= min && value <= max, `must be a whole number between ${min} and ${max}, e.g. ${name}=${fallback}`),
     );
+const positiveCount = (name: string, fallback: number, what: string) => {
+  const message = `must be a whole number of ${what} from 1 to 1000000, e.g. ${name}=${fallback}`;
+  return optionalString
+    .pipe(
+      z
+        .string()
+        .regex(/^[0-9]{1,7}$/, message)
+        .transform(Number)
+        .refine((value) => value >= 1 && value <= 1_000_000, message)
+        .optional(),
+    )
+    .transform((value) => value ?? fallback);
+};
 
 /** Hosts that only this machine can reach: the defaults of sign-up, confirmation and budgets are relaxed for them. */
 export function isLoopbackHost(host: string): boolean {
@@ -156,6 +176,8 @@ const EnvSchema = z.object({
   WORKFORCE_TENANT_MAX_CONCURRENT_RUNS: wholeNumber("WORKFORCE_TENANT_MAX_CONCURRENT_RUNS", 4, 1, 10_000),
   WORKFORCE_TENANT_MAX_QUEUED_RUNS: wholeNumber("WORKFORCE_TENANT_MAX_QUEUED_RUNS", 200, 0, 100_000),
   WORKFORCE_TENANT_DISK_MB: wholeNumber("WORKFORCE_TENANT_DISK_MB", 2_048, 0, 100_000_000),
+  WORKFORCE_API_REQUESTS_PER_MINUTE: positiveCount("WORKFORCE_API_REQUESTS_PER_MINUTE", API_LIMIT_DEFAULTS.requestsPerMinute, "requests"),
+  WORKFORCE_API_MAX_STREAMS: positiveCount("WORKFORCE_API_MAX_STREAMS", API_LIMIT_DEFAULTS.maxStreams, "streams"),
   WORKFORCE_SESSION_IDLE_DAYS: days("WORKFORCE_SESSION_IDLE_DAYS", 14),
   WORKFORCE_SESSION_MAX_DAYS: days("WORKFORCE_SESSION_MAX_DAYS", 90),
   DATABASE_URL: optionalString.pipe(
@@ -237,6 +259,7 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
       maxQueuedRuns: values.WORKFORCE_TENANT_MAX_QUEUED_RUNS,
       diskMb: values.WORKFORCE_TENANT_DISK_MB,
     },
+    apiLimits: { requestsPerMinute: values.WORKFORCE_API_REQUESTS_PER_MINUTE, maxStreams: values.WORKFORCE_API_MAX_STREAMS },
     sessionLifetimes: { idleMs: values.WORKFORCE_SESSION_IDLE_DAYS * 86_400_000, maxMs: values.WORKFORCE_SESSION_MAX_DAYS * 86_400_000 },
     mail: mail.config,
     clientAddress: clientAddress.config,

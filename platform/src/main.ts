@@ -94,7 +94,7 @@ Operator commands: npm run workforce -- --help
   const limiter = createRateLimiter({ system: database.system, now });
   const client = createClientAddress(config.clientAddress);
 
-  const { app, auth, usage, ingest, policies } = composePlatform({
+  const { app, auth, usage, ingest, policies, apiLimiter } = composePlatform({
     database,
     gateway,
     stats,
@@ -129,15 +129,17 @@ Operator commands: npm run workforce -- --help
     webDistDir: config.webDistDir,
     logError,
     usageIngestMs: config.usageIngestMs,
+    apiLimits: { defaults: config.apiLimits },
   });
   // Usage of every run the gateway executed (hooks, the OpenAI endpoint, streams nobody watched).
   ingest.start();
 
-  // Ended sessions, spent mail tokens and expired rate counters are removed now and then; any
-  // platform process may do it.
+  // Ended sessions, spent mail tokens, expired rate counters and the stream leases of crashed
+  // processes are removed now and then; any platform process may do it.
   const prune = () => {
     void auth?.prune().catch((error: unknown) => logError("could not prune ended sessions", error));
     void limiter.prune().catch((error: unknown) => logError("could not prune rate-limit counters", error));
+    void apiLimiter.prune().catch((error: unknown) => logError("could not prune stream leases", error));
   };
   prune();
   const chores = setInterval(prune, 10 * 60_000);
@@ -170,6 +172,9 @@ Operator commands: npm run workforce -- --help
     void Promise.all([ingest.stop(), policies.stop()])
       .then(() => usage.flush())
       .catch((error: unknown) => logError("could not record the last usage rows", error))
+      // Other processes need not wait for the leases to expire to open this one's streams elsewhere.
+      .then(() => apiLimiter.close())
+      .catch((error: unknown) => logError("could not release the stream leases (they expire on their own)", error))
       .then(() => stats.stop())
       .then(() => mailer.close())
       .then(() => database.close())

@@ -53,6 +53,8 @@ export interface ProxyOptions {
   now: () => number;
   /** Called once with the run's end (also when the browser left before it). `agent` comes from run-start when seen. */
   onRunEnd?: (event: RunEndEvent, agent: string | undefined) => void | Promise<void>;
+  /** Called once when the stream to the browser ends, however it ends (its stream lease is released here). */
+  onClose?: () => Promise<void>;
   maxBufferedBytes?: number;
 }
 
@@ -68,6 +70,7 @@ export function proxySse(options: ProxyOptions): Response {
   let sawFirstToken = options.kind === "resume";
   let open = true;
   let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let closed: Promise<void> = Promise.resolve();
 
   const finish = (endStream: boolean) => {
     if (!open) return;
@@ -75,6 +78,7 @@ export function proxySse(options: ProxyOptions): Response {
     options.heartbeat.delete(beat);
     close();
     subscription.detach();
+    if (options.onClose) closed = options.onClose();
     if (endStream) {
       try {
         controller.close();
@@ -110,8 +114,10 @@ export function proxySse(options: ProxyOptions): Response {
       start(streamController) {
         controller = streamController;
       },
+      // Resolves once the stream's place is free again, so a client that cancelled can open the next at once.
       cancel() {
         finish(false);
+        return closed;
       },
     },
     { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },

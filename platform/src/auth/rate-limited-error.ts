@@ -8,13 +8,13 @@ export function describeWait(seconds: number): string {
 }
 
 /**
- * 429 `rate_limited` with `Retry-After`. `reason` completes "Too many …" or stands alone; the wait
- * is appended as "; try again in N minutes".
+ * 429 `rate_limited` with `Retry-After` (and any `headers` given, such as RateLimit-*). `reason`
+ * completes "Too many …" or stands alone; the wait is appended as "; try again in N minutes".
  */
-export function rateLimitedError(reason: string, retryAfterSeconds: number): AppError {
+export function rateLimitedError(reason: string, retryAfterSeconds: number, headers: Record<string, string> = {}): AppError {
   const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
   return new AppError("rate_limited", `${reason}; try again in ${describeWait(seconds)}`, {
-    headers: { "retry-after": String(seconds) },
+    headers: { ...headers, "retry-after": String(seconds) },
     retryable: true,
   });
 }

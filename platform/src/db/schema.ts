@@ -156,6 +156,15 @@ export interface RateLimitsTable {
   count: number;
 }
 
+/** One open stream's lease (migration 011, `limits/stream-leases.ts`): live while `expires_at` is ahead. */
+export interface StreamLeasesTable {
+  id: string;
+  /** Whose stream: `key:<api key id>` or `user:<tenant id>:<user id>`. */
+  subject: string;
+  acquired_at: Date;
+  expires_at: Date;
+}
+
 /** One platform process's stream counters, rewritten every few seconds (the heartbeat). */
 export interface StreamInstancesTable {
   instance_id: string;
@@ -256,6 +265,7 @@ export interface DatabaseSchema {
   usage_ingest_cursors: UsageIngestCursorsTable;
   audit_log: AuditLogTable;
   rate_limits: RateLimitsTable;
+  stream_leases: StreamLeasesTable;
   stream_instances: StreamInstancesTable;
   stream_tenant_streams: StreamTenantStreamsTable;
   ttft_samples: TtftSamplesTable;

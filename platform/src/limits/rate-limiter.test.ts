@@ -1,31 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type OpenDatabase } from "../db/open-database";
+import type { OpenDatabase } from "../db/open-database";
 import { withSystem } from "../db/scopes";
-import { adminQuery, openTestDatabase } from "../test-support/test-platform";
+import { openTestDatabase } from "../test-support/test-platform";
+import { openTwoProcesses } from "../test-support/two-processes";
 import { createRateLimiter, MAX_STORED_KEY_LENGTH, type RateLimiter } from "./rate-limiter";
 
 const databaseUrl = process.env.DATABASE_URL;
-
-/**
- * Two handles on one database, like two platform processes: on Postgres two connection pools on
- * one schema; PGlite has a single session per database, so both limiters share it.
- */
-async function openTwoProcesses(): Promise<{ first: OpenDatabase; second: OpenDatabase; close(): Promise<void> }> {
-  if (!databaseUrl) return { first: database, second: database, close: async () => {} };
-  const schema = `test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  await adminQuery(databaseUrl, `create schema "${schema}"`);
-  const first = await openDatabase({ databaseUrl, schema });
-  const second = await openDatabase({ databaseUrl, schema, migrate: false });
-  return {
-    first,
-    second,
-    async close() {
-      await first.close();
-      await second.close();
-      await adminQuery(databaseUrl, `drop schema "${schema}" cascade`);
-    },
-  };
-}
 
 let database: OpenDatabase;
 let clock: Date;
@@ -71,7 +51,7 @@ describe(`rate limiter (${databaseUrl ? "Postgres" : "PGlite"})`, () => {
   });
 
   it("shares counts between two processes on the same database", async () => {
-    const processes = await openTwoProcesses();
+    const processes = await openTwoProcesses(database);
     try {
       const now = () => new Date("2030-01-03T00:00:00Z");
       const a = createRateLimiter({ system: processes.first.system, now });
@@ -138,6 +118,15 @@ describe(`rate limiter (${databaseUrl ? "Postgres" : "PGlite"})`, () => {
     expect((await limiter.hit(long("b"), { limit: 1, windowMs: 60_000 })).allowed).toBe(true);
     const lengths = (await storedRows()).map((row) => row.key.length);
     expect(Math.max(...lengths)).toBeLessThanOrEqual(MAX_STORED_KEY_LENGTH);
+  });
+
+  it("counts a weighted hit as that many hits, in the same window", async () => {
+    clock = new Date("2030-01-07T00:00:00Z");
+    const limit = { limit: 10, windowMs: 60_000 };
+    expect(await limiter.hit("weighted", limit, 4)).toMatchObject({ allowed: true, count: 4 });
+    expect(await limiter.hit("weighted", limit, 6)).toMatchObject({ allowed: true, count: 10 });
+    expect(await limiter.hit("weighted", limit)).toMatchObject({ allowed: false, count: 11 });
+    await expect(limiter.hit("weighted", limit, 0)).rejects.toThrow(/weight/);
   });
 
   it("refuses nonsensical limits before touching the database", async () => {

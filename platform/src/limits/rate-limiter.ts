@@ -32,8 +32,11 @@ export interface RateLimitDecision {
 }
 
 export interface RateLimiter {
-  /** Counts one hit on `key` and says whether it is within the limit. One atomic statement. */
-  hit(key: string, limit: RateLimit): Promise<RateLimitDecision>;
+  /**
+   * Counts `weight` hits (default 1) on `key` and says whether the count is within the limit. One
+   * atomic statement; a weight above 1 is how a process hands over hits it counted locally.
+   */
+  hit(key: string, limit: RateLimit, weight?: number): Promise<RateLimitDecision>;
   /** Takes one hit back (an attempt that turned out legitimate); never below zero, a no-op on an expired window. */
   refund(key: string): Promise<void>;
   /** Forgets the key's window altogether. */
@@ -94,8 +97,9 @@ export function createRateLimiter({ system, now, denyCacheMs = 5_000, denyCacheE
   }
 
   return {
-    async hit(key, rateLimit) {
+    async hit(key, rateLimit, weight = 1) {
       checkLimit(rateLimit);
+      if (!Number.isInteger(weight) || weight < 1) throw new RangeError(`rate-limit weight must be a positive integer, got ${weight}`);
       const at = now();
       const cached = refusals.get(storedKey(key));
       if (cached && at.getTime() < cached.until) {
@@ -104,17 +108,17 @@ export function createRateLimiter({ system, now, denyCacheMs = 5_000, denyCacheE
       if (cached) refusals.delete(storedKey(key));
       const expiresAt = new Date(at.getTime() + rateLimit.windowMs);
       // Insert a fresh window, or (on conflict) start a new one when the stored window has
-      // expired, else add one. `rate_limits.*` on the right-hand side is the row before the
+      // expired, else add the weight. `rate_limits.*` on the right-hand side is the row before the
       // update; the row lock makes concurrent hits on one key queue up and each see the last.
       const row = await withSystem(system, (trx) =>
         trx
           .insertInto("rate_limits")
-          .values({ key: storedKey(key), window_start: at, expires_at: expiresAt, count: 1 })
+          .values({ key: storedKey(key), window_start: at, expires_at: expiresAt, count: weight })
           .onConflict((conflict) =>
             conflict.column("key").doUpdateSet({
               window_start: sql<Date>`case when rate_limits.expires_at <= ${at} then excluded.window_start else rate_limits.window_start end`,
               expires_at: sql<Date>`case when rate_limits.expires_at <= ${at} then excluded.expires_at else rate_limits.expires_at end`,
-              count: sql<number>`case when rate_limits.expires_at <= ${at} then 1 else rate_limits.count + 1 end`,
+              count: sql<number>`case when rate_limits.expires_at <= ${at} then excluded.count else rate_limits.count + excluded.count end`,
             }),
           )
           .returning(["count", "expires_at"])

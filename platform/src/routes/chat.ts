@@ -6,6 +6,8 @@ import { operationRoutes, type Actor, type TenantAccess } from "../auth/operatio
 import { assertSessionAccess, relationOf, type SessionOwners } from "../chat/session-owners";
 import type { BudgetGuard } from "../budgets";
 import type { GatewayClient } from "../gateway-client";
+import type { ApiLimiter } from "../limits/api-limits";
+import type { StreamLease } from "../limits/stream-leases";
 import { createStreamHeartbeat, proxySse } from "../sse-proxy";
 import type { StreamStats } from "../stream-stats";
 import type { UsageRecorder } from "../usage-recorder";
@@ -17,6 +19,8 @@ export interface ChatRoutesDeps {
   usage: UsageRecorder;
   gateway: GatewayClient;
   owners: SessionOwners;
+  /** Open streams per API key and per user, shared by every process. */
+  streams: Pick<ApiLimiter, "openStream">;
   stats: StreamStats;
   /** Milliseconds, for time to first token. */
   now: () => number;
@@ -105,12 +109,32 @@ export function chatRoutes(deps: ChatRoutesDeps) {
     return { userId: owner.type === "user" ? owner.id : null, apiKeyId: owner.type === "api-key" ? owner.id : null };
   }
 
+  /** Frees a stream's place when it ends; a failure only delays that until the lease expires. */
+  const releaseOnClose = (lease: StreamLease) => () =>
+    lease.release().catch((error: unknown) => deps.logError("could not release a stream lease (it expires on its own)", error));
+
+  /** Runs `open` holding a stream place for the caller; the place is freed again if it fails. */
+  async function withStreamPlace(access: TenantAccess, open: (lease: StreamLease) => Promise<Response>): Promise<Response> {
+    const lease = await deps.streams.openStream(access.principal, access.tenantId);
+    try {
+      return await open(lease);
+    } catch (error) {
+      await releaseOnClose(lease)();
+      throw error;
+    }
+  }
+
   route("chat.send", async (c, access) => {
     const startedAt = deps.now();
     const { tenantId } = access;
     const slug = agentSlug(c.req.param("slug"));
     const input = await readJson(c, SendMessageInput);
     await deps.budget.assertWithinBudget(tenantId, deps.clock());
+    return withStreamPlace(access, (lease) => sendMessage(access, slug, input, startedAt, lease));
+  });
+
+  async function sendMessage(access: TenantAccess, slug: string, input: SendMessageInput, startedAt: number, lease: StreamLease): Promise<Response> {
+    const { tenantId } = access;
     const session = await sessionFor(access, slug, input.sessionKey);
     let started;
     try {
@@ -141,8 +165,9 @@ export function chatRoutes(deps: ChatRoutesDeps) {
       startedAt,
       now: deps.now,
       onRunEnd: recordUsage(access.actor, tenantId, slug),
+      onClose: releaseOnClose(lease),
     });
-  });
+  }
 
   route("runs.events", async (c, access) => {
     const { tenantId } = access;
@@ -150,16 +175,19 @@ export function chatRoutes(deps: ChatRoutesDeps) {
     const lastEventId = c.req.header("last-event-id")?.trim();
     const after = lastEventId ? parseWith(After, lastEventId, "Last-Event-ID") : parseWith(After.default(0), c.req.query("after"), "after");
     const usageActor = await authorizeRun(access, await deps.gateway.getRun(tenantId, id));
-    const { info, subscription } = await deps.gateway.streams.subscribe(tenantId, id, after);
-    return proxySse({
-      subscription,
-      tenantId,
-      kind: "resume",
-      stats: deps.stats,
-      heartbeat,
-      startedAt: deps.now(),
-      now: deps.now,
-      onRunEnd: recordUsage(usageActor, tenantId, info.agent),
+    return withStreamPlace(access, async (lease) => {
+      const { info, subscription } = await deps.gateway.streams.subscribe(tenantId, id, after);
+      return proxySse({
+        subscription,
+        tenantId,
+        kind: "resume",
+        stats: deps.stats,
+        heartbeat,
+        startedAt: deps.now(),
+        now: deps.now,
+        onRunEnd: recordUsage(usageActor, tenantId, info.agent),
+        onClose: releaseOnClose(lease),
+      });
     });
   });
 

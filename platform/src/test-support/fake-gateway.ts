@@ -35,6 +35,8 @@ export interface FakeGatewayOptions {
   reply?: string;
   /** Pause between streamed events. */
   eventDelayMs?: number;
+  /** Runs emit nothing until this settles: streams that stay open for as long as a test needs. */
+  hold?: Promise<void>;
   /** Serve `DELETE /v1/tenant` (the real gateway does not have it yet). */
   tenantDeletion?: boolean;
   /** What `GET /v1/tenant/disk` answers for every tenant (absent: the route is not served). */
@@ -267,6 +269,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     runs.set(runId, run);
     // The run proceeds whether or not anyone is listening, like the real gateway.
     void (async () => {
+      await options.hold;
       for (const event of events) {
         await delay();
         run.events.push(event);

@@ -39,6 +39,9 @@ export const ROOMY_LIMITS = {
   codes: { perAddress: ROOMY, perEmail: ROOMY },
 };
 
+/** API limits for suites that are not about them; the rate-limit suites pass their own. */
+export const ROOMY_API_LIMITS = { requestsPerMinute: 1_000_000, maxStreams: 10_000 };
+
 export interface TestPlatform {
   app: PlatformApp;
   database: OpenDatabase;
@@ -139,9 +142,10 @@ export async function createTestPlatform(options: {
     tenantDataDir: "/tmp/fake",
     webDistDir,
     logError,
+    apiLimits: { defaults: ROOMY_API_LIMITS },
     ...options.parts,
   });
-  const { app, usage, policies } = composed;
+  const { app, usage, policies, apiLimiter } = composed;
   const appFetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => app.fetch(new Request(input, init))) as typeof fetch;
   return {
     app,
@@ -162,6 +166,7 @@ export async function createTestPlatform(options: {
       signingKeys.stop();
       await policies.stop();
       await usage.flush();
+      await apiLimiter.close();
       await stats.stop();
       if (!shared) await database.close();
       await rm(webDistDir, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { rateLimits } from "./007-rate-limits";
 import { accountsSessionsOperator } from "./008-accounts-sessions-operator";
 import { usageIngest } from "./009-usage-ingest";
 import { tenantLimits } from "./010-tenant-limits";
+import { streamLeases } from "./011-stream-leases";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
 const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   "008-accounts-sessions-operator": accountsSessionsOperator,
   "009-usage-ingest": usageIngest,
   "010-tenant-limits": tenantLimits,
+  "011-stream-leases": streamLeases,
 };
 
 export const migrationProvider: MigrationProvider = {
