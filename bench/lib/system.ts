@@ -56,6 +56,9 @@ export async function startBenchSystem(options: BenchSystemOptions = {}): Promis
         hookToken,
         dataDir,
         pgliteDir,
+        // The platform pushes every organisation's policy to the gateway: the same limits, or the
+        // platform's defaults would replace the gateway's.
+        env: Object.fromEntries(Object.entries(gatewayEnv).filter(([name]) => name.startsWith("WORKFORCE_TENANT_"))),
         ...(options.platformFlags ? { nodeFlags: options.platformFlags } : {}),
         ...(options.probe ? { probe: true } : {}),
       });
