@@ -196,7 +196,7 @@ export function createApp(deps: AppDeps) {
   api.route("/", invitationRoutes({ db, tenancy, now, mail: deps.mail }));
   const { tenantDefaults: defaults, policies } = deps;
   api.route("/", operatorRoutes({ system: deps.system, now, defaults, policies, authCache, usage }));
-  api.route("/", operatorLimitRoutes({ system: deps.system, now, defaults, policies, ...(deps.limitsReader ? { limitsReader: deps.limitsReader } : {}) }));
+  api.route("/", operatorLimitRoutes({ system: deps.system, now, defaults, policies, budget: guard, ...(deps.limitsReader ? { limitsReader: deps.limitsReader } : {}) }));
   api.route("/", apiKeyRoutes({ db, now, authCache }));
   api.route("/", auditRoutes({ db }));
   api.route("/", usageRoutes({ db, now, usage, ingest, gateway }));

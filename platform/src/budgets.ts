@@ -62,12 +62,16 @@ interface BudgetState {
 async function readBudgetState(db: Database, tenantId: string, now: Date): Promise<BudgetState> {
   const { start, end } = monthPeriod(now);
   return withTenant(db, tenantId, async (trx) => {
-    // Most organisations have no budget: one indexed lookup, no sum over the month's usage.
+    // Most organisations have no budget: indexed lookups, no sum over the month's usage. The
+    // operator's plan cap (tenant_limits) and the organisation's own budget: the smaller applies,
+    // as in the policy the gateways enforce.
     const row = await trx.selectFrom("tenant_budgets").select("monthly_tokens").where("tenant_id", "=", tenantId).executeTakeFirst();
+    const plan = await trx.selectFrom("tenant_limits").select("monthly_tokens").where("tenant_id", "=", tenantId).executeTakeFirst();
+    const limits = [row?.monthly_tokens, plan?.monthly_tokens].filter((value): value is NonNullable<typeof value> => value !== null && value !== undefined).map(Number);
     const none = { monthlyTokens: null, usedTokens: 0, periodStart: start.getTime(), periodEnd: end.getTime() };
-    if (row?.monthly_tokens === null || row?.monthly_tokens === undefined) return none;
+    if (limits.length === 0) return none;
     const budget = await readBudget(trx, tenantId, now);
-    return { ...none, monthlyTokens: budget.monthlyTokens, usedTokens: budget.usedTokens };
+    return { ...none, monthlyTokens: Math.min(...limits), usedTokens: budget.usedTokens };
   });
 }
 

@@ -117,4 +117,21 @@ describe("monthly token budgets", () => {
       { from: 5, to: null },
     ]);
   });
+
+  it("also holds the operator's plan cap: below this month's usage it refuses sends of an organisation without a budget of its own", async () => {
+    // Olga signed up first: she is the installation's operator.
+    const own = await call("PUT", "/api/budget", { token: other.token, headers: { "x-tenant-id": other.tenantId }, body: { monthlyTokens: null } });
+    expect(own.status).toBe(200);
+    expect((await budgetOf(other.token, other.tenantId)).monthlyTokens).toBeNull();
+    const capped = await call("PATCH", `/api/operator/tenants/${other.tenantId}/limits`, { token: owner.token, body: { monthlyTokens: 1 } });
+    expect(capped.status).toBe(200);
+    const runsBefore = gateway.runs.size;
+    const refused = await send(other);
+    expect(await errorOf(refused)).toMatchObject({ status: 429, code: "budget_exceeded", message: expect.stringContaining("of 1 tokens") });
+    expect(gateway.runs.size).toBe(runsBefore);
+
+    const lifted = await call("PATCH", `/api/operator/tenants/${other.tenantId}/limits`, { token: owner.token, body: { monthlyTokens: null } });
+    expect(lifted.status).toBe(200);
+    expect((await send(other)).status).toBe(200);
+  });
 });

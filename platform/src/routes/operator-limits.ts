@@ -9,6 +9,7 @@ import type { LimitsReader } from "../tenant-limits/limits-reader";
 import { markPolicyChanged, type PolicyPusher } from "../tenant-limits/policy-push";
 import { defaultLimits, effectiveLimits, readLimitInputs, type TenantLimitDefaults } from "../tenant-limits/tenant-limits";
 import { readJson } from "../validation";
+import type { BudgetGuard } from "../budgets";
 import { requireOperator } from "./operator";
 
 export interface OperatorLimitsDeps {
@@ -17,6 +18,8 @@ export interface OperatorLimitsDeps {
   defaults: TenantLimitDefaults;
   policies: PolicyPusher;
   limitsReader?: LimitsReader;
+  /** The platform's budget check: a new token cap counts at this process's next send. */
+  budget?: Pick<BudgetGuard, "invalidate">;
 }
 
 const NO_SUCH_ORGANISATION = () => new AppError("not_found", "No such organisation");
@@ -102,6 +105,7 @@ export function operatorLimitRoutes(deps: OperatorLimitsDeps) {
       await markPolicyChanged(trx, tenantId);
     });
     deps.limitsReader?.invalidate(tenantId);
+    deps.budget?.invalidate(tenantId);
     // In force on the gateways before the answer when they are up; else the reconcile loop retries.
     await deps.policies.push(tenantId);
     const view = await withSystem(deps.system, (trx) => readOperatorView(trx, tenantId, deps.defaults));
