@@ -87,6 +87,8 @@ export interface SoakSnapshot {
   heapUsed: number;
   fds: number;
   sockets: number;
+  /** Of `fds`, the database's relation files (PGlite in the platform): they grow with the tables, not with leaks. */
+  databaseFiles?: number;
   resources: Record<string, number>;
 }
 

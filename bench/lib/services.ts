@@ -295,18 +295,23 @@ export interface DescriptorCount {
   total: number;
   sockets: number;
   files: number;
+  /** Of `files`, those under `databaseDir`: PGlite's relation files, which Postgres keeps open (bounded by its own file cache) as tables grow. */
+  database: number;
   other: number;
 }
 
 /** Open file descriptors of a process by kind. */
-export async function descriptors(pid: number): Promise<DescriptorCount> {
+export async function descriptors(pid: number, databaseDir?: string): Promise<DescriptorCount> {
   const names = await readdir(`/proc/${pid}/fd`);
-  const count: DescriptorCount = { total: names.length, sockets: 0, files: 0, other: 0 };
+  const count: DescriptorCount = { total: names.length, sockets: 0, files: 0, database: 0, other: 0 };
   await Promise.all(
     names.map(async (name) => {
       const target = await readlink(`/proc/${pid}/fd/${name}`).catch(() => "");
       if (target.startsWith("socket:")) count.sockets += 1;
-      else if (target.startsWith("/")) count.files += 1;
+      else if (target.startsWith("/")) {
+        count.files += 1;
+        if (databaseDir && target.startsWith(`${databaseDir}/`)) count.database += 1;
+      }
       else count.other += 1;
     }),
   );

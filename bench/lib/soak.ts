@@ -73,14 +73,22 @@ export async function chat(options: ChatOptions): Promise<ChatOutcome> {
  * are closed now; fetch (undici) pools close theirs after 4 s), then reads each service's
  * descriptors and (after a full GC) its heap and active resources.
  */
-export async function quiescentSnapshot(services: ChildService[], settleMs = 4_500): Promise<Record<string, SoakSnapshot>> {
+export async function quiescentSnapshot(services: ChildService[], options: { settleMs?: number; databaseDir?: string } = {}): Promise<Record<string, SoakSnapshot>> {
+  const settleMs = options.settleMs ?? 4_500;
   agent.destroy();
   await sleep(settleMs);
   const snapshot: Record<string, SoakSnapshot> = {};
   for (const service of services) {
     const report = await probe(service);
-    const fds = await descriptors(service.pid);
-    snapshot[service.name] = { rss: await rssBytes(service.pid), heapUsed: report.heapUsed, fds: fds.total, sockets: fds.sockets, resources: report.resources };
+    const fds = await descriptors(service.pid, options.databaseDir);
+    snapshot[service.name] = {
+      rss: await rssBytes(service.pid),
+      heapUsed: report.heapUsed,
+      fds: fds.total,
+      sockets: fds.sockets,
+      databaseFiles: fds.database,
+      resources: report.resources,
+    };
   }
   return snapshot;
 }

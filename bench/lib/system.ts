@@ -18,6 +18,8 @@ export interface BenchSystemOptions {
   fake?: FakeDefaults;
   withPlatform?: boolean;
   gatewayEnv?: NodeJS.ProcessEnv;
+  /** More environment for the platform (the gateway's WORKFORCE_TENANT_* are passed on in any case). */
+  platformEnv?: NodeJS.ProcessEnv;
   gatewayFlags?: string[];
   platformFlags?: string[];
   probe?: boolean;
@@ -58,7 +60,7 @@ export async function startBenchSystem(options: BenchSystemOptions = {}): Promis
         pgliteDir,
         // The platform pushes every organisation's policy to the gateway: the same limits, or the
         // platform's defaults would replace the gateway's.
-        env: Object.fromEntries(Object.entries(gatewayEnv).filter(([name]) => name.startsWith("WORKFORCE_TENANT_"))),
+        env: { ...Object.fromEntries(Object.entries(gatewayEnv).filter(([name]) => name.startsWith("WORKFORCE_TENANT_"))), ...options.platformEnv },
         ...(options.platformFlags ? { nodeFlags: options.platformFlags } : {}),
         ...(options.probe ? { probe: true } : {}),
       });

@@ -16,6 +16,8 @@ export async function runSoak(context: BenchContext): Promise<SoakResult> {
     probe: true,
     gatewayFlags: ["--expose-gc"],
     platformFlags: ["--expose-gc"],
+    // Quiescent snapshots need nothing in flight: no periodic usage ingest (it runs on demand meanwhile).
+    platformEnv: { WORKFORCE_USAGE_INGEST_MS: "3600000" },
   });
   try {
     const platform = system.platform!;
@@ -24,10 +26,10 @@ export async function runSoak(context: BenchContext): Promise<SoakResult> {
     const watch = [system.gateway, platform];
     const common = { platformUrl: platform.url, users, thinkMs: [50, 250] as [number, number], messagesPerSession: options.messagesPerSession, watch };
     const warm = await chat({ ...common, seconds: options.soakWarmupSeconds, keyPrefix: "soak-warm" });
-    const before = await quiescentSnapshot(watch);
+    const before = await quiescentSnapshot(watch, { databaseDir: system.pgliteDir });
     log(`  warm-up: ${warm.runs} runs, ${JSON.stringify(warm.errors)}; quiescent: ${JSON.stringify(before)}`);
     const soak = await chat({ ...common, seconds: options.soakSeconds, keyPrefix: "soak" });
-    const after = await quiescentSnapshot(watch);
+    const after = await quiescentSnapshot(watch, { databaseDir: system.pgliteDir });
     log(`  soak: ${soak.runs} runs in ${soak.seconds.toFixed(0)} s, errors ${JSON.stringify(soak.errors)}; quiescent: ${JSON.stringify(after)}`);
     const windowSeconds = Math.min(5, Math.max(1, options.soakWarmupSeconds / 2));
     return {

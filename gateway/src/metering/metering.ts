@@ -57,7 +57,11 @@ interface TenantMonth {
   /** "2026-12": the calendar month (UTC) `usedTokens` counts. */
   month: string;
   usedTokens: number;
-  /** Run ids counted this month: a record read twice (or journaled by us and read back) counts once. */
+  /**
+   * Run ids counted lately: a record journaled twice (a write retried after a partial failure)
+   * counts once. Bounded (the newest COUNTED_WINDOW): a repeat follows its first close by in the
+   * journal, and a set of every run of the month would grow with the tenant's traffic.
+   */
   counted: Set<string>;
   /** Journal bytes read so far. */
   offset: number;
@@ -66,6 +70,9 @@ interface TenantMonth {
 }
 
 const monthOf = (iso: string) => iso.slice(0, 7);
+
+/** How many recent run ids a tenant's month remembers to count repeats once. */
+export const COUNTED_WINDOW = 4_096;
 
 function nextMonthStart(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
@@ -113,6 +120,7 @@ export function createMetering(options: MeteringOptions): Metering {
   function count(state: TenantMonth, record: Pick<UsageRecord, "runId" | "endedAt" | "inputTokens" | "outputTokens">): void {
     if (monthOf(record.endedAt) !== state.month || state.counted.has(record.runId)) return;
     state.counted.add(record.runId);
+    if (state.counted.size > COUNTED_WINDOW) state.counted.delete(state.counted.values().next().value as string);
     state.usedTokens += record.inputTokens + record.outputTokens;
   }
 
