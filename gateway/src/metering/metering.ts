@@ -1,7 +1,7 @@
 import { AppError, type UsageRecord } from "@workforce/protocol";
 import { KeyedLock } from "../fs/keyed-lock";
 import type { Logger } from "../logger";
-import type { Admission, AdmissionRequest, EndedRun } from "../runs/run-manager";
+import type { Admission, AdmissionRequest, EndedRun } from "../runs/admission";
 import type { TenantPolicies } from "../tenants/tenant-policy";
 import type { UsageJournal } from "./usage-journal";
 

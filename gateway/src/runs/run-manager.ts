@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { AppError, type RunInfo, type RunOrigin, type SendMessageInput, type Usage } from "@workforce/protocol";
+import { AppError, type RunInfo, type RunOrigin, type SendMessageInput } from "@workforce/protocol";
 import type { AgentStore } from "../agents/agent-store";
 import { KeyedLock } from "../fs/keyed-lock";
 import { storageError } from "../fs/storage-error";
@@ -8,6 +8,7 @@ import type { ResolvedModel } from "../llm/model-provider";
 import type { Logger } from "../logger";
 import type { SessionStore } from "../sessions/session-store";
 import type { TenantPolicies } from "../tenants/tenant-policy";
+import type { Admission, AdmissionRequest, EndedRun } from "./admission";
 import type { RunContext, RunOutcome } from "./agent-loop";
 import { RunEventLog } from "./run-event-log";
 import type { RunEventRelay, RunEventSource } from "./run-relay";
@@ -27,38 +28,6 @@ export interface RunManagerLimits {
   maxRetainedRuns?: number;
   /** ...and at most about this many bytes of their (compacted) events; default 8 MB. */
   maxRetainedBytes?: number;
-}
-
-/** A run about to be queued, as the admission check sees it. */
-export interface AdmissionRequest {
-  tenantId: string;
-  agent: string;
-  message: string;
-  origin: RunOrigin;
-}
-
-/** A run that ended (also one aborted before it started), with what it used. */
-export interface EndedRun {
-  runId: string;
-  tenantId: string;
-  agent: string;
-  sessionKey: string;
-  sessionId: string;
-  origin: RunOrigin;
-  model: ResolvedModel["info"];
-  status: RunOutcome["status"];
-  usage: Usage;
-  error?: RunOutcome["error"];
-  queuedAt: string;
-  endedAt: string;
-}
-
-/** What an admitted run holds until it ends (a budget reservation, say). */
-export interface Admission {
-  /** The run ended: settle what was reserved and record its usage. Called once. */
-  ended(run: EndedRun): void | Promise<void>;
-  /** The run was not queued after all (opening its session failed): give back what was reserved. */
-  release(): void;
 }
 
 export interface RunManagerDeps {

@@ -1,7 +1,6 @@
 import { AppError } from "@workforce/protocol";
 import { describe, expect, it } from "vitest";
-import { composeAdmissions } from "./compose-admissions";
-import type { Admission, AdmissionRequest, EndedRun } from "./run-manager";
+import { composeAdmissions, type Admission, type AdmissionRequest, type EndedRun } from "./admission";
 
 const request: AdmissionRequest = { tenantId: "t", agent: "ada", message: "hi", origin: { source: "hook" } };
 
