@@ -204,7 +204,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     clientAddress: options.clientAddress,
     authFailures,
   });
-  const websocket = createWsGateway({ agents, sessions, runs, logger, hookToken: config.hookToken, authFailures });
+  const websocket = createWsGateway({ agents, sessions, runs, logger, logContext: options.logContext, hookToken: config.hookToken, authFailures });
   return {
     app,
     agents,

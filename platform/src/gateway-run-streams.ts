@@ -33,6 +33,8 @@ export interface GatewayRunStreamsOptions {
   idleConnectionMs?: number;
   /** Milliseconds. */
   now?: () => number;
+  /** The X-Request-Id of the request being served, sent with each frame so the gateway's log lines name it. */
+  requestId?: () => string | undefined;
 }
 
 /** Receives a run's events, in order and each once. */
@@ -147,7 +149,7 @@ class TenantConnection {
 
   constructor(
     readonly tenantId: string,
-    private readonly options: Required<Pick<GatewayRunStreamsOptions, "baseUrl" | "now">> & { hookToken: string | undefined },
+    private readonly options: Required<Pick<GatewayRunStreamsOptions, "baseUrl" | "now">> & Pick<GatewayRunStreamsOptions, "hookToken" | "requestId">,
     private readonly onClose: (connection: TenantConnection) => void,
   ) {
     this.lastHeardAt = options.now();
@@ -189,6 +191,7 @@ class TenantConnection {
   /** Sends a request frame once connected; settles with the response payload or an AppError. */
   async request(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
     const id = String(++this.nextId);
+    const requestId = this.options.requestId?.();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const answer = new Promise<unknown>((resolve, reject) => {
       this.requests.set(id, { resolve, reject });
@@ -200,7 +203,7 @@ class TenantConnection {
     try {
       await Promise.race([this.opened, answer]);
       if (this.closed) throw unreachable();
-      if (this.requests.has(id)) this.socket.send(JSON.stringify({ type: "req", id, method, params }));
+      if (this.requests.has(id)) this.socket.send(JSON.stringify({ type: "req", id, method, params, ...(requestId ? { requestId } : {}) }));
       return await answer;
     } catch (error) {
       this.requests.delete(id);
@@ -355,7 +358,7 @@ export function createGatewayRunStreams(options: GatewayRunStreamsOptions) {
     const list = pool.get(tenantId) ?? [];
     const free = list.find((connection) => !connection.closed && (runId === undefined || !connection.runs.has(runId)));
     if (free) return free;
-    const connection = new TenantConnection(tenantId, { baseUrl: options.baseUrl, hookToken: options.hookToken, now }, remove);
+    const connection = new TenantConnection(tenantId, { baseUrl: options.baseUrl, hookToken: options.hookToken, requestId: options.requestId, now }, remove);
     pool.set(tenantId, [...list, connection]);
     if (!timer) {
       timer = setInterval(() => {
