@@ -3,3 +3,4 @@ export { createLogger, LOG_LEVELS, withFields, type Logger, type LoggerOptions, 
 export { createRedactor, REDACTED, type Redactor } from "./redaction";
 export { REQUEST_ID_HEADER, requestIdFrom } from "./request-id";
 export { requestLogging, routeTemplate, type RequestLoggingOptions } from "./request-logging";
+export { serviceLineFormatter, type ServiceLineOptions } from "./service-lines";
