@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { createLogContext, createLogger, REQUEST_ID_HEADER, requestIdFrom, requestLogging, withFields } from "./index";
+import { createLogContext, createLogger, REQUEST_ID_HEADER, requestIdFrom, requestLogging, serviceLineFormatter, withFields } from "./index";
 
 function capture() {
   const lines: string[] = [];
@@ -116,5 +116,29 @@ describe("requestLogging", () => {
     const [error, access] = out.parsed();
     expect(error).toMatchObject({ level: "error", requestId, err: { message: "kaput" } });
     expect(access).toMatchObject({ route: "/fails", status: 500, requestId });
+  });
+});
+
+describe("serviceLineFormatter (npm start)", () => {
+  const record = JSON.stringify({ level: "warn", time: "2026-01-01T12:00:00.000Z", service: "gateway", msg: "slow disk", requestId: "r1" });
+
+  it("passes JSON records on and wraps any other line into one when not on a terminal", () => {
+    const format = serviceLineFormatter({ pretty: false, color: false, now: () => new Date("2026-01-01T12:00:01.000Z") });
+    expect(format("gateway", record, false)).toBe(record);
+    expect(JSON.parse(format("platform", "node:internal/modules crashed", true))).toEqual({
+      level: "error",
+      time: "2026-01-01T12:00:01.000Z",
+      service: "platform",
+      msg: "node:internal/modules crashed",
+    });
+  });
+
+  it("prints records for a person on a terminal, fields included", () => {
+    const format = serviceLineFormatter({ pretty: true, color: false });
+    const line = format("gateway", record, false);
+    expect(line).toMatch(/WARN: slow disk/);
+    expect(line).toContain('requestId: "r1"');
+    expect(line).not.toContain("{");
+    expect(format("web", "vite v8 building…", false)).toBe("vite v8 building…");
   });
 });
