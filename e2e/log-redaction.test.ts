@@ -111,7 +111,7 @@ describe("structured logs of the running services", () => {
     // The flows were logged: an access line per request, naming tenant and user once known.
     expect(platformLines).toContainEqual(expect.objectContaining({ service: "platform", msg: "request", route: "/auth/v1/signup", status: 200, requestId: "signup-1" }));
     expect(platformLines).toContainEqual(
-      expect.objectContaining({ msg: "request", method: "POST", route: "/api/agents/:slug/messages", status: 200, requestId: "chat-ok", tenantId, userId: expect.any(String) }),
+      expect.objectContaining({ msg: "request", method: "POST", route: "/api/agents/:slug/messages", status: 200, requestId: "chat-ok", tenantId, userId: expect.any(String), runId: expect.any(String) }),
     );
     expect(gatewayLines).toContainEqual(expect.objectContaining({ service: "gateway", msg: "request", route: "/v1/agents", status: 401 }));
     // The platform's request id reached the gateway's provider error line, with the tenant and run.

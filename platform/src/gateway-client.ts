@@ -29,6 +29,8 @@ export interface GatewayClientOptions {
   fetch?: typeof fetch;
   /** The X-Request-Id of the request being served, passed on so the gateway's log lines name it. */
   requestId?: () => string | undefined;
+  /** Told the run a request starts or follows (chat streams), so the request's log lines can name it. */
+  onRun?: (runId: string) => void;
   /** Time limit for JSON calls. */
   timeoutMs?: number;
   /**
@@ -108,7 +110,7 @@ export function createGatewayClient(options: GatewayClientOptions) {
   return {
     baseUrl: options.baseUrl,
     /** Run streams (chat.send, runs.subscribe), multiplexed over a WebSocket per tenant. */
-    streams: createGatewayRunStreams({ baseUrl: options.baseUrl, hookToken: options.hookToken, streamStartTimeoutMs, requestId: options.requestId }),
+    streams: createGatewayRunStreams({ baseUrl: options.baseUrl, hookToken: options.hookToken, streamStartTimeoutMs, requestId: options.requestId, onRun: options.onRun }),
     async health(timeout = 2_000): Promise<GatewayHealth> {
       let response: Response;
       try {

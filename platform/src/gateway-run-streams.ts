@@ -35,6 +35,8 @@ export interface GatewayRunStreamsOptions {
   now?: () => number;
   /** The X-Request-Id of the request being served, sent with each frame so the gateway's log lines name it. */
   requestId?: () => string | undefined;
+  /** Told the run a request starts or follows, so the request's log lines can name it. */
+  onRun?: (runId: string) => void;
 }
 
 /** Receives a run's events, in order and each once. */
@@ -384,6 +386,7 @@ export function createGatewayRunStreams(options: GatewayRunStreamsOptions) {
     async startRun(tenantId: string, agent: string, input: SendMessageInput, actor: RunActor = {}): Promise<{ info: RunInfo; subscription: RunSubscription }> {
       const connection = connectionFor(tenantId, undefined);
       const info = parseInfo(await connection.request("chat.send", { agent, ...input, actor }, startTimeoutMs));
+      options.onRun?.(info.runId);
       const subscription = new RunSubscription(info.runId, 0, (done) => connection.release(done));
       if (connection.closed) subscription.connectionLost();
       else connection.register(subscription);
@@ -393,6 +396,7 @@ export function createGatewayRunStreams(options: GatewayRunStreamsOptions) {
     /** Replays a run's events with seq > after, then follows it live until run-end. */
     async subscribe(tenantId: string, runId: string, after: number): Promise<{ info: RunInfo; subscription: RunSubscription }> {
       const connection = connectionFor(tenantId, runId);
+      options.onRun?.(runId);
       const subscription = new RunSubscription(runId, after, (done) => connection.release(done));
       connection.register(subscription);
       try {

@@ -55,7 +55,12 @@ Operator commands: npm run workforce -- --help
     throw error;
   }
 
-  const gateway = createGatewayClient({ baseUrl: config.gatewayUrl, hookToken: config.hookToken, requestId: () => logContext.current()?.requestId });
+  const gateway = createGatewayClient({
+    baseUrl: config.gatewayUrl,
+    hookToken: config.hookToken,
+    requestId: () => logContext.current()?.requestId,
+    onRun: (runId) => logContext.annotate({ runId }),
+  });
   // Open and migrate the database while waiting for the gateway: both take a moment at start-up.
   const opening = openDatabase({
     databaseUrl: config.databaseUrl,
