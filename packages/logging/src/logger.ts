@@ -53,7 +53,7 @@ export function createLogger(options: LoggerOptions): ServiceLogger {
   const destination =
     options.destination ??
     (options.pretty
-      ? pretty({ colorize: true, sync: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,service" })
+      ? pretty({ sync: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,service" })
       : pino.destination({ dest: 1, sync: true }));
   const root = pino(
     {
