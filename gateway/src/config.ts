@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import type { TenantLimits } from "@workforce/protocol";
+import { LOG_LEVELS, type LogLevel } from "@workforce/logging";
 import { z } from "zod";
 
 /** The Claude model agents use when they name none: current, and not on the SDK's deprecation list. */
@@ -74,6 +75,8 @@ const GatewayEnv = z.object({
    * oldest are forgotten first, and a client then reads the transcript instead.
    */
   WORKFORCE_RETAINED_RUNS: integerText("WORKFORCE_RETAINED_RUNS", 500, 1, 1_000_000),
+  /** Lowest level of the JSON log lines written to stdout (docs: README "Logs"). */
+  LOG_LEVEL: optionalText.pipe(z.enum(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
 });
 
 export interface GatewayConfig {
@@ -96,6 +99,8 @@ export interface GatewayConfig {
   redisUrl: string | undefined;
   /** Limits of tenants the platform pushed none for (WORKFORCE_TENANT_*). */
   tenantDefaults: TenantLimits;
+  /** LOG_LEVEL. */
+  logLevel: LogLevel;
 }
 
 export interface CliFlags {
@@ -163,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
     registryCacheSize: values.WORKFORCE_REGISTRY_CACHE,
     retainedRuns: values.WORKFORCE_RETAINED_RUNS,
     redisUrl: values.REDIS_URL,
+    logLevel: values.LOG_LEVEL,
     tenantDefaults: {
       maxConcurrentRuns: values.WORKFORCE_TENANT_MAX_CONCURRENT_RUNS,
       maxQueuedRuns: values.WORKFORCE_TENANT_MAX_QUEUED_RUNS,

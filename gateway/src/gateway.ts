@@ -11,7 +11,7 @@ import { createFileLocks, type FileLocks } from "./fs/file-lock";
 import { createOfflineProvider } from "./llm/adapters/offline/offline-provider";
 import type { ModelProvider } from "./llm/model-provider";
 import { createModelRouter } from "./llm/model-router";
-import type { Logger } from "./logger";
+import type { LogContext, Logger } from "./logger";
 import { createMetering, type Metering } from "./metering/metering";
 import { createUsageJournal } from "./metering/usage-journal";
 import { runAgentTurn } from "./runs/agent-loop";
@@ -41,6 +41,8 @@ export interface GatewayOptions {
     Partial<Pick<GatewayConfig, "registryCacheSize" | "redisUrl" | "retainedRuns" | "tenantDefaults">>;
   dataDir: PreparedDataDir;
   logger: Logger;
+  /** The request/run context of log lines (request ids, tenant, run); none in most tests. */
+  logContext?: LogContext;
   /** Real providers, built by the caller from config (so tests can point them at fakes). */
   providers?: { anthropic?: ModelProvider | undefined; openaiCompatible?: ModelProvider | undefined };
   tools?: readonly Tool[];
@@ -144,6 +146,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     routeModel,
     execute: (run) => runAgentTurn(loopDeps, run),
     logger,
+    logContext: options.logContext,
     now,
     limits,
     policies,
@@ -177,6 +180,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     sessions,
     runs,
     logger,
+    logContext: options.logContext,
     policies,
     journal,
     disk,
@@ -200,7 +204,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     clientAddress: options.clientAddress,
     authFailures,
   });
-  const websocket = createWsGateway({ agents, sessions, runs, logger, hookToken: config.hookToken, authFailures });
+  const websocket = createWsGateway({ agents, sessions, runs, logger, logContext: options.logContext, hookToken: config.hookToken, authFailures });
   return {
     app,
     agents,

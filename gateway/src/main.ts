@@ -4,7 +4,7 @@ import { prepareDataDir } from "./data-dir";
 import { errnoCode } from "./fs/errno";
 import { createGateway } from "./gateway";
 import { createProviders } from "./llm/create-providers";
-import type { Logger } from "./logger";
+import type { LogContext, Logger } from "./logger";
 import { startServer } from "./server/start-server";
 
 const USAGE = `Usage: gateway run [--port 18789] [--bind 127.0.0.1]
@@ -21,6 +21,8 @@ Environment:
   WORKFORCE_MAX_CONCURRENT_RUNS  runs executing at once across all tenants (default 16)
   WORKFORCE_REGISTRY_CACHE       agent session registries kept in memory once idle (default 1000)
   REDIS_URL                optional; relay runs to other gateways sharing TENANT_DATA_DIR (redis://host:6379)
+  LOG_LEVEL                fatal, error, warn, info (default), debug, trace or silent: JSON lines on stdout
+                           (pretty on a terminal), each request's with its X-Request-Id
 
 Several gateways may serve one TENANT_DATA_DIR (shared storage): see docs/gateway-api.md.`;
 
@@ -29,7 +31,7 @@ function describeModel(config: GatewayConfig, offline: boolean): string {
 }
 
 /** `gateway run`: validate config, prepare the data dir, serve until SIGINT/SIGTERM. */
-export async function main(argv: string[], env: Record<string, string | undefined>, logger: Logger): Promise<number> {
+export async function main(argv: string[], env: Record<string, string | undefined>, logger: Logger, logContext?: LogContext): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -57,6 +59,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       config,
       dataDir,
       logger,
+      logContext,
       providers: createProviders(config),
     });
     const server = await startServer(gateway.app, config.port, config.bind, (request, socket, head) =>
@@ -64,6 +67,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     );
     logger.info(
       `listening on ${server.url} · data dir ${dataDir.path} (instance ${dataDir.instanceId}) · model ${describeModel(config, gateway.defaultModel.offline)} · auth ${config.hookToken ? "token" : "off (loopback only)"}${config.redisUrl ? " · run relay redis" : ""}`,
+      { url: server.url, dataDir: dataDir.path, instanceId: dataDir.instanceId },
     );
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {

@@ -2,7 +2,7 @@ import { AppError, type GatewayHealth } from "@workforce/protocol";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AgentStore } from "../agents/agent-store";
-import type { Logger } from "../logger";
+import { requestLogging, type LogContext, type Logger } from "../logger";
 import type { RunManager } from "../runs/run-manager";
 import type { SessionStore } from "../sessions/session-store";
 import { requireTenant, requireToken } from "./auth";
@@ -28,6 +28,8 @@ export interface GatewayAppDeps {
   sessions: SessionStore;
   runs: RunManager;
   logger: Logger;
+  /** Gives each request an id (X-Request-Id) and an access-log line; lines logged while serving it carry its id and tenant. */
+  logContext?: LogContext | undefined;
   /** Refuses agent models this gateway cannot serve (see AgentRouteDeps). */
   checkModel?: (model: string) => void;
   /** Erases a tenant's runs, cached state and directory (`DELETE /v1/tenant`). */
@@ -54,10 +56,20 @@ const tenantUnlessPending: MiddlewareHandler<GatewayEnv> = async (c, next) => {
   else await requireTenant(c, next);
 };
 
+/** Once X-Tenant-ID is checked, the lines of the request name its tenant. */
+const annotateTenant =
+  (context: LogContext): MiddlewareHandler<GatewayEnv> =>
+  async (c, next) => {
+    context.annotate({ tenantId: c.get("tenantId") });
+    await next();
+  };
+
 /** The gateway's HTTP surface (docs/gateway-api.md), independent of how it is served. */
 export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
+  const logContext = deps.logContext;
+  if (logContext) app.use("*", requestLogging({ logger: deps.logger, context: logContext }));
   app.onError(createErrorHandler(deps.logger));
   app.notFound((c) => c.json(new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`).toBody(), 404));
 
@@ -76,6 +88,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
     app.use(scope, limitBody);
     app.use(scope, checkToken);
     app.use(scope, tenantUnlessPending);
+    if (logContext) app.use(scope, annotateTenant(logContext));
   }
   const runDeps = { runs: deps.runs, heartbeatMs };
   app.route("/v1/agents", agentRoutes(deps));
