@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { loadCompose, loadDeployments, loadKubernetes, readRepoFile, type Container, type Deployment } from "./manifests";
+import { dockerfileStages, loadCompose, loadDeployments, loadKubernetes, readRepoFile, type Container, type Deployment } from "./manifests";
 
 const KUBERNETES_FILES = ["gateway.yaml", "platform.yaml", "tenant-data.yaml"];
 
@@ -137,21 +137,6 @@ describe("Kubernetes hardening", () => {
   });
 });
 
-/** The Dockerfile's stages: name → the lines from its FROM up to the next. */
-function stagesOf(dockerfile: string): Map<string, { from: string; lines: string[] }> {
-  const stages = new Map<string, { from: string; lines: string[] }>();
-  let current: string[] | undefined;
-  // Continuation lines join their instruction.
-  for (const line of dockerfile.replace(/\\\n\s*/g, " ").split("\n")) {
-    const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
-    if (from) {
-      current = [];
-      stages.set(from[2] ?? `stage${stages.size}`, { from: from[1]!, lines: current });
-    } else if (current && line.trim() && !line.trim().startsWith("#")) current.push(line.trim());
-  }
-  return stages;
-}
-
 describe("Dockerfile", () => {
   it("builds in stages and ships production dependencies only, as a non-root user with a health check", async () => {
     const dockerfile = await readRepoFile("Dockerfile");
@@ -163,7 +148,7 @@ describe("Dockerfile", () => {
     expect(major % 2).toBe(0);
     expect(major).toBeGreaterThanOrEqual(20);
 
-    const stages = stagesOf(dockerfile);
+    const stages = dockerfileStages(dockerfile);
     expect([...stages.keys()]).toEqual(["build", "production-dependencies", "runtime"]);
     for (const stage of stages.values()) expect(stage.from).toBe("${NODE_IMAGE}");
     const build = stages.get("build")!.lines.join("\n");

@@ -128,3 +128,18 @@ export function substitute(value: string, dotEnv: Record<string, string>): strin
     .replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_match, name: string, kind: string | undefined, rest: string | undefined) => dotEnv[name] ?? (kind === "-" ? (rest ?? "") : ""))
     .replaceAll("$$", "$");
 }
+
+/** The Dockerfile's stages in order: name → its base and its instructions (continuations joined, comments dropped). */
+export function dockerfileStages(dockerfile: string): Map<string, { from: string; lines: string[] }> {
+  const stages = new Map<string, { from: string; lines: string[] }>();
+  let current: string[] | undefined;
+  // Continuation lines join their instruction.
+  for (const line of dockerfile.replace(/\\\n\s*/g, " ").split("\n")) {
+    const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (from) {
+      current = [];
+      stages.set(from[2] ?? `stage${stages.size}`, { from: from[1]!, lines: current });
+    } else if (current && line.trim() && !line.trim().startsWith("#")) current.push(line.trim());
+  }
+  return stages;
+}
