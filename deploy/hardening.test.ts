@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { dockerfileStages, loadCompose, loadDeployments, loadKubernetes, readRepoFile, type Container, type Deployment } from "./manifests";
+import { dockerfileStages, loadCompose, loadDeployments, loadKubernetes, loadPodSpecs, readRepoFile, type Deployment } from "./manifests";
 
 const KUBERNETES_FILES = ["gateway.yaml", "platform.yaml", "tenant-data.yaml"];
 
@@ -26,8 +26,6 @@ function expectPinned(image: string, what: string): void {
   expect(tag, `${what}: ${image}`).not.toBe("latest");
   expect(tag, `${what}: ${image} names a version`).toMatch(/^\d+\.\d+(\.\d+)?(-[a-z0-9.-]+)?$/);
 }
-
-const everyContainer = (deployment: Deployment): Container[] => [...(deployment.spec.template.spec.initContainers ?? []), ...deployment.spec.template.spec.containers];
 
 describe("compose.yaml hardening", () => {
   it("runs every container non-root, read-only, without capabilities or privilege escalation, with a health check", async () => {
@@ -49,16 +47,16 @@ describe("compose.yaml hardening", () => {
 });
 
 describe("Kubernetes hardening", () => {
-  it("gives every container of every Deployment the restricted security context, resources and a writable /tmp", async () => {
-    const deployments = Object.values(await loadDeployments());
-    for (const deployment of deployments) {
-      const pod = deployment.spec.template.spec;
-      expect(pod.securityContext?.runAsNonRoot, deployment.metadata.name).toBe(true);
-      expect(pod.securityContext?.runAsUser).not.toBe(0);
-      expect(pod.securityContext?.seccompProfile?.type).toBe("RuntimeDefault");
-      expect(pod.automountServiceAccountToken).toBe(false);
-      for (const container of everyContainer(deployment)) {
-        const what = `${deployment.metadata.name}/${container.name}`;
+  it("gives every container of every workload the restricted security context, resources and a writable /tmp", async () => {
+    const workloads = await loadPodSpecs();
+    expect(workloads.map((workload) => workload.name)).toEqual(expect.arrayContaining(["gateway.yaml: Deployment gateway", "platform.yaml: Deployment platform-api"]));
+    for (const { name, pod } of workloads) {
+      expect(pod.securityContext?.runAsNonRoot, name).toBe(true);
+      expect(pod.securityContext?.runAsUser, name).not.toBe(0);
+      expect(pod.securityContext?.seccompProfile?.type, name).toBe("RuntimeDefault");
+      expect(pod.automountServiceAccountToken, name).toBe(false);
+      for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
+        const what = `${name}/${container.name}`;
         const context = container.securityContext;
         expect(context?.runAsNonRoot, what).toBe(true);
         expect(context?.allowPrivilegeEscalation, what).toBe(false);

@@ -3,7 +3,7 @@
  * applied, as `docker compose` does) and the Kubernetes documents, validated into the few shapes
  * the tests look at. There is no container engine here, so these parsed files are what is tested.
  */
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { z } from "zod";
@@ -105,6 +105,41 @@ export async function loadKubernetes(files: readonly string[]): Promise<{ file: 
     ),
   );
   return documents.flat();
+}
+
+const WorkloadContainer = Container.partial().required({ name: true, image: true }).extend({ volumeMounts: Container.shape.volumeMounts.default([]) });
+const PodSpec = Deployment.shape.spec.shape.template.shape.spec.extend({
+  containers: z.array(WorkloadContainer),
+  initContainers: z.array(WorkloadContainer).optional(),
+  volumes: Deployment.shape.spec.shape.template.shape.spec.shape.volumes.default([]),
+});
+export type PodSpec = z.infer<typeof PodSpec>;
+export type WorkloadContainer = z.infer<typeof WorkloadContainer>;
+
+/** Where each kind of workload keeps its pod template. */
+const POD_SPEC_PATHS: Record<string, string[]> = {
+  Deployment: ["spec", "template", "spec"],
+  StatefulSet: ["spec", "template", "spec"],
+  DaemonSet: ["spec", "template", "spec"],
+  Job: ["spec", "template", "spec"],
+  CronJob: ["spec", "jobTemplate", "spec", "template", "spec"],
+};
+
+/**
+ * The pod spec of every workload in every manifest under deploy/kubernetes/ (whoever added it):
+ * what the hardening rules apply to.
+ */
+export async function loadPodSpecs(): Promise<{ name: string; pod: PodSpec }[]> {
+  const files = (await readdir(path.join(repoRoot, "deploy/kubernetes"))).filter((file) => /\.ya?ml$/.test(file) && !file.startsWith("secrets"));
+  const documents = await loadKubernetes(files);
+  return documents.flatMap(({ file, kind, document }) => {
+    const route = POD_SPEC_PATHS[kind];
+    if (!route) return [];
+    let value: unknown = document;
+    for (const key of route) value = z.record(z.string(), z.unknown()).parse(value)[key];
+    const name = z.object({ metadata: z.object({ name: z.string() }) }).parse(document).metadata.name;
+    return [{ name: `${file}: ${kind} ${name}`, pod: PodSpec.parse(value) }];
+  });
 }
 
 /** The gateway's and the platform's Deployments. */
