@@ -55,7 +55,7 @@ describe("compose.yaml", () => {
     const { gateway, platform, redis } = (await loadCompose()).services;
     // The gateway reads REDIS_URL (gateway/src/config.ts); the platform does not.
     expect(platform!.environment.REDIS_URL).toBeUndefined();
-    expect(gateway!.environment.REDIS_URL).toMatch(/^redis:\/\/:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379$/);
+    expect(gateway!.environment.REDIS_URL).toMatch(/^redis:\/\/default:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379$/);
     const config = loadGatewayConfig(environmentOf(gateway!), { port: "18789", bind: "0.0.0.0" }, "/home/nobody");
     expect(new URL(config.redisUrl!).password).toBe(DOT_ENV.REDIS_PASSWORD);
     // Redis is given the same variable, and the gateway waits for it.
