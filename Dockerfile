@@ -32,7 +32,8 @@ COPY gateway/package.json gateway/
 COPY platform/package.json platform/
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 
-# 3. runtime: production dependencies, the built output and the sources the CLI runs; no
+# 3. runtime: production dependencies, the built output and the sources the operator CLI (bin/,
+# through tsx) may run: packages/protocol, gateway, platform, scripts. No
 # compiler, bundler, test tool or web-app toolchain.
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
@@ -48,6 +49,7 @@ COPY --from=build /app/platform/src platform/src
 COPY --from=build /app/platform/dist platform/dist
 COPY --from=build /app/platform/web/dist platform/web/dist
 COPY --from=build /app/bin bin
+COPY --from=build /app/scripts scripts
 COPY --from=build /app/deploy/docker/link-bins.mjs deploy/docker/link-bins.mjs
 # `workforce` (doctor, backup, restore) and `gateway` on the PATH; the data dir owned by the
 # unprivileged `node` user (uid 1000) the services run as. The files under /app stay root's:
