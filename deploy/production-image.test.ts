@@ -132,7 +132,7 @@ describe("the image's final stage, assembled from the Dockerfile", () => {
       const { stdout } = await run(path.join(binDir, command), ["--help"], { cwd: app, env: { PATH: process.env.PATH, HOME: path.join(tmp, "home"), ...imageEnv } });
       expect(stdout, command).toMatch(/usage/i);
     }
-  });
+  }, 120_000);
 
   it("starts both services against each other: the web app, health, readiness and the image's HEALTHCHECK answer", async () => {
     const [gatewayPort, platformPort] = [await freePort(), await freePort()];
@@ -159,5 +159,5 @@ describe("the image's final stage, assembled from the Dockerfile", () => {
     const healthcheck = /^HEALTHCHECK .*CMD (\[.+\])$/m.exec(dockerfile.replace(/\\\n\s*/g, " "))?.[1];
     const [node, ...args] = JSON.parse(healthcheck!) as string[];
     await expect(run(node!, args, { env: { PATH: process.env.PATH, PORT: String(platformPort) } })).resolves.toBeDefined();
-  });
+  }, 300_000);
 });

@@ -58,5 +58,5 @@ describe("compose's Redis", () => {
     expect(answers.cmdline).toMatch(/redis-server/);
     expect(answers.cmdline).not.toContain(DOT_ENV.REDIS_PASSWORD);
     expect(answers.config).toBe("600");
-  });
+  }, 120_000);
 });

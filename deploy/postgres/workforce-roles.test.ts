@@ -134,5 +134,5 @@ describe("deploy/postgres: the platform's roles on a fresh server", () => {
     } finally {
       await ownerClient.end();
     }
-  });
+  }, 120_000);
 });
