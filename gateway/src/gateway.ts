@@ -30,6 +30,7 @@ import { createTenantErasure } from "./tenants/tenant-erasure";
 import { createTenantPolicies, DEFAULT_TENANT_LIMITS, type TenantPolicies } from "./tenants/tenant-policy";
 import type { Tool } from "./tools/tool";
 import { createWorkspaceTools } from "./tools/workspace-tools";
+import { createReadiness } from "./readiness";
 
 export const GATEWAY_VERSION = "0.1.0";
 
@@ -200,6 +201,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     hookToken: config.hookToken,
     checkModel: (model) => void routeModel(model),
     health,
+    readiness: createReadiness({ dataDir: options.dataDir, runs, maxQueuedTotal: limits.maxQueuedTotal }),
     heartbeatMs: options.heartbeatMs,
     clientAddress: options.clientAddress,
     authFailures,

@@ -137,6 +137,10 @@ export function createApp(deps: AppDeps) {
     return errorResponse(c, new AppError("not_found", `No route for ${c.req.method} ${c.req.path}`));
   });
 
+  // Liveness for an orchestrator: no database, no gateway, no auth, no rate limit. /api/health is
+  // the readiness check; restarting the platform would not bring back a database or a gateway.
+  app.get("/livez", (c) => c.json({ status: "ok" }));
+
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {

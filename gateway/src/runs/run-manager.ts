@@ -99,6 +99,8 @@ export interface RunManager {
    * forgets them and their idempotency keys. Returns how many runs were aborted.
    */
   abortTenant(tenantId: string): Promise<number>;
+  /** Runs executing here and waiting here (across tenants), and whether close() has begun: what readiness reads. */
+  load(): { active: number; waiting: number; closing: boolean };
   /** Aborts everything and waits for active runs to record their state. */
   close(): Promise<void>;
 }
@@ -480,6 +482,8 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         else erasing.delete(tenantId);
       }
     },
+
+    load: () => ({ active: active.size, waiting: scheduler.waiting().length, closing }),
 
     async close() {
       closing = true;

@@ -14,6 +14,7 @@ import { agentRoutes } from "./routes/agent-routes";
 import { chatCompletionsRoutes } from "./routes/chat-completions-routes";
 import { healthRoute } from "./routes/health-route";
 import { hookRoutes } from "./routes/hook-routes";
+import { probeRoutes } from "./routes/probe-routes";
 import { agentRunRoutes, runRoutes } from "./routes/run-routes";
 import { sessionRoutes } from "./routes/session-routes";
 import { tenantRoutes } from "./routes/tenant-routes";
@@ -22,6 +23,7 @@ import type { UsageJournal } from "../metering/usage-journal";
 import type { DiskUsage } from "../tenants/disk-usage";
 import type { TenantPolicies } from "../tenants/tenant-policy";
 import type { EraseTenant } from "../tenants/tenant-erasure";
+import type { Readiness } from "../readiness";
 
 export interface GatewayAppDeps {
   agents: AgentStore;
@@ -42,6 +44,8 @@ export interface GatewayAppDeps {
   /** CLAWDBOT_HOOK_TOKEN; undefined turns auth off (loopback only; config enforces that). */
   hookToken: string | undefined;
   health: () => GatewayHealth;
+  /** `GET /readyz`: whether to send this gateway new work (`GET /livez` needs nothing). */
+  readiness: () => Promise<Readiness>;
   heartbeatMs?: number;
   /** The client's address, for auth rate limiting and health details; the socket's peer address by default. */
   clientAddress?: (c: Context) => string;
@@ -76,6 +80,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   const authFailures = deps.authFailures ?? new AuthFailureLimiter(DEFAULT_AUTH_FAILURE_LIMITS);
   const clientAddress = deps.clientAddress ?? socketAddress;
   app.get("/", healthRoute({ health: deps.health, hookToken: deps.hookToken, authFailures, clientAddress }));
+  app.route("/", probeRoutes({ readiness: deps.readiness }));
 
   const limitBody = bodyLimit({
     maxSize: deps.maxBodyBytes ?? 1024 * 1024,
