@@ -28,6 +28,7 @@ FROM ${NODE_IMAGE} AS production-dependencies
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY packages/protocol/package.json packages/protocol/
+COPY packages/logging/package.json packages/logging/
 COPY packages/fake-upstream/package.json packages/fake-upstream/
 COPY gateway/package.json gateway/
 COPY platform/package.json platform/
@@ -43,6 +44,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=production-dependencies /app/ ./
 COPY --from=build /app/packages/protocol/src packages/protocol/src
+COPY --from=build /app/packages/logging/src packages/logging/src
 COPY --from=build /app/gateway/bin gateway/bin
 COPY --from=build /app/gateway/src gateway/src
 COPY --from=build /app/gateway/dist gateway/dist
