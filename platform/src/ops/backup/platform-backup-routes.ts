@@ -16,8 +16,9 @@ export interface PlatformBackupDeps {
 /** Throws 401 unless the Authorization header carries the hook token. Errors go to the app's one error handler. */
 function assertAuthorized(header: string | undefined, token: string | undefined): void {
   if (!token) throw new AppError("unauthorized", "backups through the platform need CLAWDBOT_HOOK_TOKEN set on the platform (and given to the CLI)");
-  const given = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1] ?? "";
-  const ok = given.length === token.length && timingSafeEqual(Buffer.from(given), Buffer.from(token));
+  const given = Buffer.from(/^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1] ?? "");
+  const expected = Buffer.from(token);
+  const ok = given.length === expected.length && timingSafeEqual(given, expected);
   if (!ok) throw new AppError("unauthorized", "the bearer token is not this installation's CLAWDBOT_HOOK_TOKEN");
 }
 
