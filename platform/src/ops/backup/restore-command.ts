@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { BackupFileLine } from "@workforce/protocol/backup";
 import { LOCK_FILE } from "../../db/pglite-lock";
@@ -67,6 +67,8 @@ async function restoreDatabase(settings: BackupSettings, archive: CheckedArchive
   }
   if (settings.config.databaseUrl) throw new CliError("this backup is of an embedded (PGlite) installation: unset DATABASE_URL and set PGLITE_DATA_DIR to a new directory");
   const { PGlite } = await import("@electric-sql/pglite");
+  // Owner-only, as the platform creates it: the database holds password hashes and encrypted keys.
+  await mkdir(settings.config.pgliteDataDir, { recursive: true, mode: 0o700 });
   const pglite = await PGlite.create(settings.config.pgliteDataDir, { loadDataDir: new Blob([dump]) });
   await pglite.close();
   // The copy was taken from a running platform: its lock file names that process, not this installation.
