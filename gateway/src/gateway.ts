@@ -21,6 +21,7 @@ import { lazyRunRelay } from "./runs/lazy-run-relay";
 import { createRunManager, type RunManager, type RunManagerLimits } from "./runs/run-manager";
 import type { RunEventRelay } from "./runs/run-relay";
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from "./server/auth-failures";
+import { createTenantRestore } from "./backup/tenant-restore";
 import { createGatewayApp, type GatewayAppDeps } from "./server/create-gateway-app";
 import type { GatewayEnv } from "./server/gateway-env";
 import { createWsGateway, type WsGateway } from "./server/ws/ws-gateway";
@@ -176,6 +177,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     model: defaultModel,
   });
   const authFailures = new AuthFailureLimiter(options.authFailureLimits ?? DEFAULT_AUTH_FAILURE_LIMITS);
+  // What is cached about a tenant's files: erasure and restore forget all of it.
+  const forgetCached = (tenantId: string) => {
+    tenantRoots.forget(tenantId);
+    tenantConfigs.forget(tenantId);
+    policies.forget(tenantId);
+    disk.forget(tenantId);
+    systemPrompts.forgetTenant(tenantId);
+  };
   const app = createGatewayApp({
     agents,
     sessions,
@@ -190,14 +199,21 @@ export function createGateway(options: GatewayOptions): Gateway {
       runs,
       sessions,
       logger,
-      forgetCached: (tenantId) => {
-        tenantRoots.forget(tenantId);
-        tenantConfigs.forget(tenantId);
-        policies.forget(tenantId);
-        disk.forget(tenantId);
-        systemPrompts.forgetTenant(tenantId);
-      },
+      forgetCached,
     }),
+    backup: {
+      dataDir: config.dataDir,
+      sessions,
+      logger,
+      restoreTenant: createTenantRestore({
+        dataDir: config.dataDir,
+        logger,
+        forgetTenant: async (tenantId) => {
+          await sessions.forgetTenant(tenantId);
+          forgetCached(tenantId);
+        },
+      }),
+    },
     hookToken: config.hookToken,
     checkModel: (model) => void routeModel(model),
     health,

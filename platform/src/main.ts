@@ -17,6 +17,7 @@ import { dataDirProblem, readDataDirMarker } from "./data-dir-identity";
 import { openDatabase } from "./db/open-database";
 import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "./db/stream-stats-store";
 import { composePlatform } from "./compose-platform";
+import { PLATFORM_BACKUP_PATH, platformBackupRoutes } from "./ops/backup/platform-backup-routes";
 import { createGatewayClient } from "./gateway-client";
 import { createClientAddress } from "./http/client-address";
 import { createRateLimiter } from "./limits/rate-limiter";
@@ -144,6 +145,8 @@ Operator commands: npm run workforce -- --help
     usageIngestMs: config.usageIngestMs,
     apiLimits: { defaults: config.apiLimits },
   });
+  // The database side of `workforce backup` / `workforce restore --tenant` (decision 020).
+  app.route(PLATFORM_BACKUP_PATH, platformBackupRoutes({ database, hookToken: config.hookToken }));
   // Usage of every run the gateway executed (hooks, the OpenAI endpoint, streams nobody watched).
   ingest.start();
 

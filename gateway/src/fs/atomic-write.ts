@@ -11,7 +11,7 @@ import { fsyncFd, withFd, writeAllSync } from "./sync-file";
  * after a power loss the file may be old or empty, so only for files whose content is durable
  * elsewhere (sessions.json between compactions: its journal).
  */
-export async function writeFileAtomic(filePath: string, data: string, mode = 0o600, options: { durable?: boolean } = {}): Promise<void> {
+export async function writeFileAtomic(filePath: string, data: string | Buffer, mode = 0o600, options: { durable?: boolean } = {}): Promise<void> {
   const durable = options.durable !== false;
   const directory = path.dirname(filePath);
   const temp = path.join(directory, `.${path.basename(filePath)}.${randomBytes(6).toString("hex")}.tmp`);

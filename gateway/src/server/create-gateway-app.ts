@@ -2,6 +2,7 @@ import { AppError, type GatewayHealth } from "@workforce/protocol";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AgentStore } from "../agents/agent-store";
+import { backupRoutes, type BackupRouteDeps } from "../backup/backup-routes";
 import { requestLogging, type LogContext, type Logger } from "../logger";
 import type { RunManager } from "../runs/run-manager";
 import type { SessionStore } from "../sessions/session-store";
@@ -52,6 +53,8 @@ export interface GatewayAppDeps {
   maxBodyBytes?: number;
   /** Failed-authentication counts, shared with the WebSocket upgrade; a fresh one when absent. */
   authFailures?: AuthFailureLimiter;
+  /** `/backup`: consistent snapshots and restores of tenants' files (decision 020); absent, not served. */
+  backup?: BackupRouteDeps;
 }
 
 /** X-Tenant-ID on every route but the one about many tenants, which names them in its body (each checked there). */
@@ -104,5 +107,10 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   app.route("/v1/tenant", tenantRoutes(deps));
   app.route("/v1/usage", usageRoutes(deps));
   app.route("/hooks", hookRoutes(deps));
+  if (deps.backup) {
+    // No body limit: a restore carries a whole tenant; it is read line by line.
+    app.use("/backup/*", checkToken);
+    app.route("/backup", backupRoutes(deps.backup));
+  }
   return app;
 }

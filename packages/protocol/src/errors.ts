@@ -52,6 +52,9 @@ export const ERROR_CODES = [
   "storage_read_only",
   "storage_full",
   "tenant_quota_exceeded",
+  // backup and restore
+  "tenant_exists",
+  "backup_invalid",
   // providers
   "provider_rate_limited",
   "provider_overloaded",
@@ -123,6 +126,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   storage_read_only: 503,
   storage_full: 507,
   tenant_quota_exceeded: 507,
+  tenant_exists: 409,
+  backup_invalid: 400,
   provider_rate_limited: 429,
   provider_overloaded: 503,
   provider_auth_failed: 502,

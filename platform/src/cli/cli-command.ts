@@ -7,6 +7,10 @@ export interface CliContext {
   out: (line: string) => void;
   /** One line of trouble. */
   err: (line: string) => void;
+  /** Whether stdout is a terminal: progress is drawn for people there, and written as JSON lines otherwise. */
+  isTty?: boolean;
+  /** Raw text on stderr (a progress line redrawn in place); absent, progress is not drawn. */
+  write?: (text: string) => void;
 }
 
 /** One top-level command of the operator CLI (`keys` now; `doctor`, `backup`, `restore` later). */

@@ -5,10 +5,12 @@
  */
 import os from "node:os";
 import type { CliCommand } from "./cli-command";
+import { backupCommand } from "../ops/backup/backup-command";
+import { restoreCommand } from "../ops/backup/restore-command";
 import { keysCommand } from "./keys-command";
 import { runCli } from "./run-cli";
 
-const commands: CliCommand[] = [keysCommand];
+const commands: CliCommand[] = [keysCommand, backupCommand, restoreCommand];
 
 runCli(
   process.argv.slice(2),
@@ -18,6 +20,8 @@ runCli(
     now: () => new Date(),
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
+    isTty: process.stdout.isTTY === true,
+    write: (text) => process.stderr.write(text),
   },
   commands,
 ).then(

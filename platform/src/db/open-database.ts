@@ -22,6 +22,11 @@ export interface OpenDatabase {
   seededFromTemplate?: boolean;
   /** Migrations applied while opening. */
   applied: string[];
+  /**
+   * PGlite only: the whole data directory as a gzipped tar, taken between transactions after a
+   * checkpoint, so it is consistent while the platform runs (`workforce backup`, decision 020).
+   */
+  dumpDataDir?: () => Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -149,6 +154,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
       kind: "pglite",
       seededFromTemplate,
       applied,
+      // One connection: holding it keeps every transaction out while the files are read.
+      dumpDataDir: () =>
+        kysely.connection().execute(async () => {
+          await pglite.exec(`reset role; checkpoint; set role ${APP_ROLE}`);
+          return new Uint8Array(await (await pglite.dumpDataDir("gzip")).arrayBuffer());
+        }),
       async close() {
         await kysely.destroy();
         await pglite.close();
