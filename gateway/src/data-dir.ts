@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, readFile, stat } from "node:fs/promises";
-import { dataDirMarkerPath, isWritableDir } from "@workforce/protocol/tenant-path";
+import { readFile } from "node:fs/promises";
+import { createDataDir, DataDirError, explainDataDirError, type DataDirProblem } from "@workforce/protocol/data-dir-check";
+import { dataDirMarkerPath } from "@workforce/protocol/tenant-path";
 import { z } from "zod";
 import { ConfigError } from "./config";
 import { errnoCode } from "./fs/errno";
@@ -11,50 +12,25 @@ import { parseJson } from "./fs/jsonl-file";
 export const DataDirMarker = z.object({ instanceId: z.string().min(1), createdAt: z.string() });
 export type DataDirMarker = z.infer<typeof DataDirMarker>;
 
+function describe(dir: string, problem: DataDirProblem): string {
+  return `TENANT_DATA_DIR "${dir}" cannot be used: ${problem.cause}. Fix: ${problem.fix}`;
+}
+
 export interface PreparedDataDir {
   path: string;
   instanceId: string;
 }
 
-function fixFor(dir: string): string {
-  return (
-    `Fix on Linux: sudo mkdir -p ${dir} && sudo chown $USER ${dir}. ` +
-    `Fix on macOS (the root file system is read-only): mkdir -p ~/data/tenants && export TENANT_DATA_DIR=$HOME/data/tenants. ` +
-    `Use the same absolute TENANT_DATA_DIR for gateway and platform.`
-  );
-}
-
-function describeFailure(dir: string, action: string, error: unknown): string {
-  const code = errnoCode(error);
-  const reason =
-    code === "EROFS"
-      ? "the file system is read-only (EROFS)"
-      : code === "EACCES" || code === "EPERM"
-        ? `permission denied (${code})`
-        : code === "ENOTDIR" || code === "EEXIST"
-          ? `a path component is a file, not a directory (${code})`
-          : code === "ENOSPC"
-            ? "the disk is full (ENOSPC)"
-            : error instanceof Error
-              ? error.message
-              : String(error);
-  return `TENANT_DATA_DIR "${dir}" ${action}: ${reason}. ${fixFor(dir)}`;
-}
-
 /**
  * Creates TENANT_DATA_DIR when missing, proves it is writable, and reads or creates the data-dir
- * marker. Any failure is a ConfigError naming the path and the fix for Linux and macOS.
+ * marker. Any failure is a ConfigError naming the path, the true cause and its fix.
  */
 export async function prepareDataDir(dir: string, now: () => Date = () => new Date()): Promise<PreparedDataDir> {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const info = await stat(dir);
-    if (!info.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+    await createDataDir(dir);
   } catch (error) {
-    throw new ConfigError([describeFailure(dir, "cannot be created", error)]);
-  }
-  if (!(await isWritableDir(dir))) {
-    throw new ConfigError([describeFailure(dir, "is not writable", Object.assign(new Error("not writable"), { code: "EACCES" }))]);
+    if (error instanceof DataDirError) throw new ConfigError([describe(dir, error.problem)]);
+    throw error;
   }
   const markerPath = dataDirMarkerPath(dir);
   const existing = await readMarker(markerPath);
@@ -63,7 +39,7 @@ export async function prepareDataDir(dir: string, now: () => Date = () => new Da
   try {
     await writeFileAtomic(markerPath, JSON.stringify(marker, null, 2) + "\n", 0o644);
   } catch (error) {
-    throw new ConfigError([describeFailure(dir, "is not writable", error)]);
+    throw new ConfigError([describe(dir, explainDataDirError(dir, markerPath, error))]);
   }
   return { path: dir, instanceId: marker.instanceId };
 }
