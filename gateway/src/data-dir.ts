@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { AppError } from "@workforce/protocol";
 import { createDataDir, DataDirError, explainDataDirError, type DataDirProblem } from "@workforce/protocol/data-dir-check";
 import { dataDirMarkerPath } from "@workforce/protocol/tenant-path";
 import { z } from "zod";
@@ -42,6 +44,37 @@ export async function prepareDataDir(dir: string, now: () => Date = () => new Da
     throw new ConfigError([describe(dir, explainDataDirError(dir, markerPath, error))]);
   }
   return { path: dir, instanceId: marker.instanceId };
+}
+
+/**
+ * A check that TENANT_DATA_DIR is still the directory this gateway started on: its marker is
+ * there with the same instance id. Without it, a removed or unmounted volume would be recreated
+ * empty by the next write (agents "not found", new ones created beside the lost data). Throws
+ * AppError storage_unavailable (503); the message names no path, as strangers may read health.
+ * Synchronous and one small read: it runs on health checks and when a tenant's root is (re)resolved.
+ */
+export function createDataDirGuard(prepared: PreparedDataDir): () => void {
+  const markerPath = dataDirMarkerPath(prepared.path);
+  return () => {
+    let text: string;
+    try {
+      text = readFileSync(markerPath, "utf8");
+    } catch (error) {
+      throw new AppError(
+        "storage_unavailable",
+        "TENANT_DATA_DIR is gone: its .workforce-data-dir.json marker cannot be read (the volume was removed or unmounted). " +
+          "The gateway will not create an empty one in its place: restore or remount it, then restart the gateway",
+        { cause: error },
+      );
+    }
+    const marker = DataDirMarker.safeParse(parseJson(text));
+    if (!marker.success || marker.data.instanceId !== prepared.instanceId) {
+      throw new AppError(
+        "storage_unavailable",
+        "TENANT_DATA_DIR was replaced: its marker names another instance than the one this gateway started on. Restart the gateway and the platform on the right directory",
+      );
+    }
+  };
 }
 
 async function readMarker(markerPath: string): Promise<DataDirMarker | undefined> {
