@@ -19,10 +19,15 @@ export function probePort(host: string, port: number): Promise<PortState> {
   });
 }
 
-/** The sentence for a port another process holds: which service wanted it, and the two ways out. */
+/** A port another process holds: which service wanted it, and the two ways out. */
+export function portTaken(service: string, variable: string, host: string, port: number): { cause: string; fix: string } {
+  return {
+    cause: `port ${port} (${host}) for the ${service} is already in use by another process`,
+    fix: `stop that process (find it with: lsof -i :${port}  or  ss -ltnp 'sport = :${port}'), or choose a free port with ${variable}.`,
+  };
+}
+
 export function portTakenMessage(service: string, variable: string, host: string, port: number): string {
-  return (
-    `port ${port} (${host}) for the ${service} is already in use by another process. ` +
-    `Fix: stop that process (find it with: lsof -i :${port}  or  ss -ltnp 'sport = :${port}'), or choose a free port with ${variable}.`
-  );
+  const { cause, fix } = portTaken(service, variable, host, port);
+  return `${cause}. Fix: ${fix}`;
 }
