@@ -24,12 +24,13 @@ export async function checkRedis(context: DoctorContext, settings: DoctorSetting
   try {
     const replies = await exchange(url, commands, context.timeoutMs);
     const last = replies.at(-1) ?? "";
-    if (last.startsWith("+PONG")) return pass(name, `${where} answers PING`);
-    const refusal = replies.find((reply) => reply.startsWith("-")) ?? last;
-    if (/NOAUTH|WRONGPASS|invalid password|AUTH/i.test(refusal)) {
+    // A refused AUTH fails the gateway's client even when this server would answer PING without it.
+    const refusal = replies.find((reply) => reply.startsWith("-"));
+    if (refusal === undefined && last.startsWith("+PONG")) return pass(name, `${where} answers PING`);
+    if (refusal !== undefined && /NOAUTH|WRONGPASS|invalid password|AUTH/i.test(refusal)) {
       return fail(name, `${where} refuses the credentials: ${refusal.slice(1).trim()}`, "put Redis's password (and user) in REDIS_URL: redis://:password@host:6379 — the same for every gateway");
     }
-    return fail(name, `${where} answered ${JSON.stringify(refusal.trim())} instead of PONG`, "check that REDIS_URL points at a Redis server");
+    return fail(name, `${where} answered ${JSON.stringify((refusal ?? last).trim())} instead of PONG`, "check that REDIS_URL points at a Redis server");
   } catch (error) {
     return fail(name, `cannot reach Redis at ${where}: ${errorText(error)}`, "start Redis, or correct host and port in REDIS_URL; unset REDIS_URL to run one gateway without the relay");
   }
