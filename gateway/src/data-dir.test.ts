@@ -32,15 +32,16 @@ describe("prepareDataDir", () => {
     expect((await prepareDataDir(dir)).instanceId).toBe(first.instanceId);
   });
 
-  it("explains an unwritable directory with fixes for Linux and macOS", async () => {
+  it("explains an unwritable directory: permission denied, with the chown fix and a home directory", async () => {
     if (process.getuid?.() === 0) return; // root writes anywhere; the permission check cannot fail
     const parent = await tempDir();
     await chmod(parent, 0o500);
     const error = await prepareDataDir(path.join(parent, "tenants")).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ConfigError);
     expect(String(error)).toContain(path.join(parent, "tenants"));
-    expect(String(error)).toContain("Fix on Linux");
-    expect(String(error)).toContain("Fix on macOS");
+    expect(String(error)).toContain(`permission denied on ${path.join(parent, "tenants")} (EACCES)`);
+    expect(String(error)).toContain(`sudo mkdir -p ${path.join(parent, "tenants")} && sudo chown $USER`);
+    expect(String(error)).toContain("mkdir -p ~/data/tenants && export TENANT_DATA_DIR=$HOME/data/tenants");
   });
 
   it("explains a path blocked by a file", async () => {
