@@ -98,4 +98,13 @@ describe("workforce doctor against a running gateway (its own process) and platf
     const report = await doctorIn({ ...env, PUBLIC_URL: proxyUrl });
     expect(report.check("event streams")).toMatchObject({ status: "fail", detail: expect.stringContaining("a proxy buffers event streams"), fix: expect.stringContaining("proxy_buffering off") });
   });
+
+  // Last: it takes the gateway's volume away for good.
+  it("fails gateway and platform health when TENANT_DATA_DIR is removed under the running gateway (rm -rf)", async () => {
+    await rm(gateway.dataDir, { recursive: true, force: true });
+    const report = await doctorIn(env);
+    expect(report.check("gateway")).toMatchObject({ status: "fail", detail: expect.stringContaining("is unhealthy: storage_unavailable: TENANT_DATA_DIR is gone") });
+    expect(report.check("platform health")).toMatchObject({ status: "fail", detail: expect.stringContaining("gateway: TENANT_DATA_DIR is gone") });
+    expect(report.check("tenant data dir")).toMatchObject({ status: "fail", detail: expect.stringContaining("does not exist although a gateway is running") });
+  });
 });

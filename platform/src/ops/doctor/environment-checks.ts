@@ -15,12 +15,15 @@ export function checkNodeVersion(version: string = process.versions.node): Check
  * The guide's first two Common Issues: ENOENT on /data and "Read-only file system" (macOS).
  * Looked at without creating anything: the gateway creates a missing directory itself.
  */
-export async function checkTenantDataDir(dir: string): Promise<CheckResult> {
+export async function checkTenantDataDir(dir: string, gatewayRunning = false): Promise<CheckResult> {
   const name = "tenant data dir";
   const inspection = await inspectDataDir(dir);
   if (inspection.problem) {
     const { cause, fix, kind } = inspection.problem;
     return fail(name, `TENANT_DATA_DIR=${dir}: ${cause} [${kind}]`, fix);
+  }
+  if (!inspection.exists && gatewayRunning) {
+    return fail(name, `${dir} does not exist although a gateway is running: its volume was removed or unmounted`, "remount or restore the volume at that path, then restart the gateway (it refuses to recreate it empty)");
   }
   return pass(name, inspection.exists ? `${dir} is a writable directory` : `${dir} does not exist yet; the gateway creates it at start (its parent is writable)`);
 }

@@ -18,7 +18,7 @@ export async function runDoctor(context: DoctorContext): Promise<DoctorReport> {
   const system = await lookAtRunningSystem(context, settings);
   const groups = await Promise.all([
     Promise.resolve([checkNodeVersion(), configuration]),
-    checkTenantDataDir(settings.tenantDataDir).then((result) => [result]),
+    checkTenantDataDir(settings.tenantDataDir, system.gateway !== undefined).then((result) => [result]),
     checkDiskHeadroom("TENANT_DATA_DIR", settings.tenantDataDir).then((result) => [result]),
     settings.databaseUrl ? Promise.resolve([]) : checkDiskHeadroom("PGLITE_DATA_DIR", settings.pgliteDataDir).then((result) => [result]),
     checkPorts(settings, system),
