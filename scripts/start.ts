@@ -13,6 +13,7 @@ import { createLogger } from "@workforce/logging";
 import { ensureBuilt, GATEWAY_BUNDLE, PLATFORM_BUNDLE } from "./lib/build";
 import { formatEnvHelp, PLATFORM_ENV_HELP } from "../platform/src/config-help";
 import { ConfigError, resolveEmbeddedConfig } from "./lib/embedded-config";
+import { portTakenMessage, probePort } from "../platform/src/ops/port-probe";
 import { prefixFor, startService, stopService, waitForHealthy, type Service } from "./lib/supervisor";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -49,6 +50,24 @@ Operator commands: npm run workforce -- --help
     throw error;
   }
   for (const note of config.notes) say(note);
+
+  // A port another process holds would let the health checks below reach that process and call
+  // this start a success; find out before starting anything.
+  const platformHost = process.env.HOST ?? "127.0.0.1";
+  for (const [service, variable, host, port] of [
+    ["platform", "PORT", platformHost, config.port],
+    ["gateway", "CLAWDBOT_GATEWAY_URL", config.gatewayHost, config.gatewayPort],
+  ] as const) {
+    const probe = await probePort(host, port);
+    if (probe.state === "taken") {
+      process.stderr.write(`Cannot start Workforce: ${portTakenMessage(service, variable, host, port)}\n`);
+      return 1;
+    }
+    if (probe.state === "unavailable") {
+      process.stderr.write(`Cannot start Workforce: the ${service} cannot listen on ${host}:${port} (${probe.code}: ${probe.message}). Fix: set ${variable} to an address of this machine and a port you may use.\n`);
+      return 1;
+    }
+  }
 
   const webDist = path.join(repoRoot, "platform", "web", "dist");
   if (!existsSync(path.join(webDist, "index.html"))) {
@@ -128,6 +147,13 @@ Operator commands: npm run workforce -- --help
   }
   if (!(await platformHealthy)) {
     complain(`The platform did not become healthy at ${url}/api/health; see the [platform] lines above.`);
+    await stopAll();
+    return 1;
+  }
+  // Healthy, but answered by whom? A service that has exited lost its port to someone else.
+  const lost = services.find((service) => service.child.exitCode !== null || service.child.signalCode !== null);
+  if (lost) {
+    process.stderr.write(`The ${lost.name} exited during start-up (see the [${lost.name}] lines above); another process may hold its port.\n`);
     await stopAll();
     return 1;
   }

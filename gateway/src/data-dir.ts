@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, readFile, stat } from "node:fs/promises";
-import { dataDirMarkerPath, isWritableDir } from "@workforce/protocol/tenant-path";
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { AppError } from "@workforce/protocol";
+import { createDataDir, DataDirError, explainDataDirError, type DataDirProblem } from "@workforce/protocol/data-dir-check";
+import { dataDirMarkerPath } from "@workforce/protocol/tenant-path";
 import { z } from "zod";
 import { ConfigError } from "./config";
 import { errnoCode } from "./fs/errno";
@@ -11,50 +14,25 @@ import { parseJson } from "./fs/jsonl-file";
 export const DataDirMarker = z.object({ instanceId: z.string().min(1), createdAt: z.string() });
 export type DataDirMarker = z.infer<typeof DataDirMarker>;
 
+function describe(dir: string, problem: DataDirProblem): string {
+  return `TENANT_DATA_DIR "${dir}" cannot be used: ${problem.cause}. Fix: ${problem.fix}`;
+}
+
 export interface PreparedDataDir {
   path: string;
   instanceId: string;
 }
 
-function fixFor(dir: string): string {
-  return (
-    `Fix on Linux: sudo mkdir -p ${dir} && sudo chown $USER ${dir}. ` +
-    `Fix on macOS (the root file system is read-only): mkdir -p ~/data/tenants && export TENANT_DATA_DIR=$HOME/data/tenants. ` +
-    `Use the same absolute TENANT_DATA_DIR for gateway and platform.`
-  );
-}
-
-function describeFailure(dir: string, action: string, error: unknown): string {
-  const code = errnoCode(error);
-  const reason =
-    code === "EROFS"
-      ? "the file system is read-only (EROFS)"
-      : code === "EACCES" || code === "EPERM"
-        ? `permission denied (${code})`
-        : code === "ENOTDIR" || code === "EEXIST"
-          ? `a path component is a file, not a directory (${code})`
-          : code === "ENOSPC"
-            ? "the disk is full (ENOSPC)"
-            : error instanceof Error
-              ? error.message
-              : String(error);
-  return `TENANT_DATA_DIR "${dir}" ${action}: ${reason}. ${fixFor(dir)}`;
-}
-
 /**
  * Creates TENANT_DATA_DIR when missing, proves it is writable, and reads or creates the data-dir
- * marker. Any failure is a ConfigError naming the path and the fix for Linux and macOS.
+ * marker. Any failure is a ConfigError naming the path, the true cause and its fix.
  */
 export async function prepareDataDir(dir: string, now: () => Date = () => new Date()): Promise<PreparedDataDir> {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const info = await stat(dir);
-    if (!info.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+    await createDataDir(dir);
   } catch (error) {
-    throw new ConfigError([describeFailure(dir, "cannot be created", error)]);
-  }
-  if (!(await isWritableDir(dir))) {
-    throw new ConfigError([describeFailure(dir, "is not writable", Object.assign(new Error("not writable"), { code: "EACCES" }))]);
+    if (error instanceof DataDirError) throw new ConfigError([describe(dir, error.problem)]);
+    throw error;
   }
   const markerPath = dataDirMarkerPath(dir);
   const existing = await readMarker(markerPath);
@@ -63,9 +41,40 @@ export async function prepareDataDir(dir: string, now: () => Date = () => new Da
   try {
     await writeFileAtomic(markerPath, JSON.stringify(marker, null, 2) + "\n", 0o644);
   } catch (error) {
-    throw new ConfigError([describeFailure(dir, "is not writable", error)]);
+    throw new ConfigError([describe(dir, explainDataDirError(dir, markerPath, error))]);
   }
   return { path: dir, instanceId: marker.instanceId };
+}
+
+/**
+ * A check that TENANT_DATA_DIR is still the directory this gateway started on: its marker is
+ * there with the same instance id. Without it, a removed or unmounted volume would be recreated
+ * empty by the next write (agents "not found", new ones created beside the lost data). Throws
+ * AppError storage_unavailable (503); the message names no path, as strangers may read health.
+ * Synchronous and one small read: it runs on health checks and when a tenant's root is (re)resolved.
+ */
+export function createDataDirGuard(prepared: PreparedDataDir): () => void {
+  const markerPath = dataDirMarkerPath(prepared.path);
+  return () => {
+    let text: string;
+    try {
+      text = readFileSync(markerPath, "utf8");
+    } catch (error) {
+      throw new AppError(
+        "storage_unavailable",
+        "TENANT_DATA_DIR is gone: its .workforce-data-dir.json marker cannot be read (the volume was removed or unmounted). " +
+          "The gateway will not create an empty one in its place: restore or remount it, then restart the gateway",
+        { cause: error },
+      );
+    }
+    const marker = DataDirMarker.safeParse(parseJson(text));
+    if (!marker.success || marker.data.instanceId !== prepared.instanceId) {
+      throw new AppError(
+        "storage_unavailable",
+        "TENANT_DATA_DIR was replaced: its marker names another instance than the one this gateway started on. Restart the gateway and the platform on the right directory",
+      );
+    }
+  };
 }
 
 /** The marker at `markerPath`, undefined when there is none; a ConfigError when it cannot be read or is damaged. */

@@ -6,7 +6,7 @@ import { createAgentStore, type AgentStore } from "./agents/agent-store";
 import { SystemPromptCache } from "./agents/system-prompt-cache";
 import { TenantConfigCache } from "./agents/tenant-config";
 import type { GatewayConfig } from "./config";
-import type { PreparedDataDir } from "./data-dir";
+import { createDataDirGuard, type PreparedDataDir } from "./data-dir";
 import { createFileLocks, type FileLocks } from "./fs/file-lock";
 import { createOfflineProvider } from "./llm/adapters/offline/offline-provider";
 import type { ModelProvider } from "./llm/model-provider";
@@ -100,7 +100,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const startedAt = Date.now();
   const locks = options.locks ?? createFileLocks({ logger, ownerDir: lockOwnersDirPath(config.dataDir) });
   // What is cached about a tenant's files; erasure forgets all of it (createTenantErasure below).
-  const tenantRoots = new TenantRoots(config.dataDir);
+  const checkDataDir = createDataDirGuard(options.dataDir);
+  const tenantRoots = new TenantRoots(config.dataDir, undefined, checkDataDir);
   const tenantConfigs = new TenantConfigCache();
   const policies = createTenantPolicies({
     dataDir: config.dataDir,
@@ -118,6 +119,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     now,
     tenantRoots,
     configs: tenantConfigs,
+    checkDataDir,
     onAgentChanged: (tenantId, slug) => systemPrompts.forgetAgent(tenantId, slug),
   });
   const sessions = createSessionStore({ dataDir: config.dataDir, logger, now, locks, tenantRoots, disk, registryCacheSize: config.registryCacheSize, ...options.registry });
@@ -168,14 +170,18 @@ export function createGateway(options: GatewayOptions): Gateway {
   } catch {
     defaultModel = { provider: "openai-compatible", id: config.defaultModel, offline: false };
   }
-  const health = (): GatewayHealth => ({
-    status: "ok",
-    service: "gateway",
-    version: GATEWAY_VERSION,
-    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    dataDir: { path: options.dataDir.path, instanceId: options.dataDir.instanceId },
-    model: defaultModel,
-  });
+  // A lost TENANT_DATA_DIR turns health unhealthy (503 storage_unavailable) instead of "ok".
+  const health = (): GatewayHealth => {
+    checkDataDir();
+    return {
+      status: "ok",
+      service: "gateway",
+      version: GATEWAY_VERSION,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      dataDir: { path: options.dataDir.path, instanceId: options.dataDir.instanceId },
+      model: defaultModel,
+    };
+  };
   const authFailures = new AuthFailureLimiter(options.authFailureLimits ?? DEFAULT_AUTH_FAILURE_LIMITS);
   // What is cached about a tenant's files: erasure and restore forget all of it.
   const forgetCached = (tenantId: string) => {

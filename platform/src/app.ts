@@ -42,6 +42,7 @@ import { jwksRoutes } from "./routes/jwks";
 import type { JsonWebKeySet } from "./auth/signing-keys";
 import { chatRoutes } from "./routes/chat";
 import { healthRoutes } from "./routes/health";
+import { streamProbeRoutes } from "./routes/stream-probe";
 import { meRoutes } from "./routes/me";
 import { publicConfigRoutes } from "./routes/public-config";
 import { sessionRoutes } from "./routes/sessions";
@@ -176,6 +177,7 @@ export function createApp(deps: AppDeps) {
 
   const tenancy = deps.tenancy;
   const api = new Hono<AppEnv>();
+  api.route("/health/stream-probe", streamProbeRoutes());
   api.route("/health", healthRoutes({ db: deps.db, gateway: deps.gateway, tenantDataDir: deps.tenantDataDir, isLoopback: deps.isLoopback, isOperator }));
   const hasAccounts = async () => (await withSystem(deps.system, (trx) => trx.selectFrom("users").select("id").limit(1).executeTakeFirst())) !== undefined;
   api.route("/", publicConfigRoutes({ publicUrl: deps.publicUrl, supabase: deps.supabase, signup: deps.signup, hasAccounts }));

@@ -31,6 +31,8 @@ export interface BundleTarget {
 export const BUNDLES: BundleTarget[] = [
   { entry: "gateway/src/cli.ts", outDir: "gateway/dist", name: "cli", external: [] },
   { entry: "platform/src/main.ts", outDir: "platform/dist", name: "main", external: ["@electric-sql/pglite", "pg-native", "@node-rs/argon2"] },
+  // The operator CLI (`workforce doctor`, `keys`), for images without tsx (bin/workforce.js falls back to it).
+  { entry: "platform/src/cli/workforce-cli.ts", outDir: "platform/dist", name: "workforce-cli", external: ["@electric-sql/pglite", "pg-native", "@node-rs/argon2"] },
   {
     entry: "platform/src/db/create-pglite-template.ts",
     outDir: "platform/dist",

@@ -25,6 +25,12 @@ export interface AgentStoreDeps {
   onAgentChanged?: (tenantId: string, slug: string) => void;
   /** Tenants' disk quotas: creating or changing an agent needs room; every write reports its bytes. */
   disk?: DiskGuard;
+  /**
+   * Throws storage_unavailable when TENANT_DATA_DIR is no longer the one the gateway started on
+   * (createDataDirGuard). Asked before answering "no such agent" or "no agents": a lost volume
+   * looks exactly like an empty tenant, and must not be reported as one.
+   */
+  checkDataDir?: () => void;
 }
 
 export interface AgentStore {
@@ -56,6 +62,7 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
   return {
     async list(tenantId) {
       const config = await configs.read(tenantPaths(deps.dataDir, tenantId));
+      if (config.agents.length === 0) deps.checkDataDir?.();
       return config.agents;
     },
 
@@ -64,7 +71,10 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
       paths.agent(slug);
       const config = await configs.read(paths);
       const agent = config.agents.find((candidate) => candidate.slug === slug);
-      if (!agent) throw notFound(slug);
+      if (!agent) {
+        deps.checkDataDir?.();
+        throw notFound(slug);
+      }
       return agent;
     },
 

@@ -238,6 +238,11 @@ export class TenantRoots {
   constructor(
     private readonly dataDir: string,
     private readonly maxTenants = 10_000,
+    /**
+     * Throws when TENANT_DATA_DIR is no longer the directory the service started on (a volume
+     * removed or unmounted): a tenant directory is never created into an empty stand-in.
+     */
+    private readonly checkDataDir?: () => void,
   ) {}
 
   /**
@@ -268,6 +273,7 @@ export class TenantRoots {
   }
 
   private async resolve(tenantId: string): Promise<ResolvedTenant> {
+    this.checkDataDir?.();
     const paths = await ensureTenantRoot(this.dataDir, tenantId);
     return { paths, realRoot: await realpath(paths.root) };
   }

@@ -1,16 +1,17 @@
 /**
  * `npm run workforce -- <command>`: the operator's command line (decision 011). One entry point,
- * one list of commands; `doctor`, `backup` and `restore` (issue 12) join `keys` here as
+ * one list of commands; `doctor` and `keys` now, `backup` and `restore` (issue 12) join here as
  * further CliCommands. Process globals are read here and nowhere below.
  */
 import os from "node:os";
 import type { CliCommand } from "./cli-command";
 import { backupCommand } from "../ops/backup/backup-command";
 import { restoreCommand } from "../ops/backup/restore-command";
+import { doctorCommand } from "./doctor-command";
 import { keysCommand } from "./keys-command";
 import { runCli } from "./run-cli";
 
-const commands: CliCommand[] = [keysCommand, backupCommand, restoreCommand];
+const commands: CliCommand[] = [doctorCommand, keysCommand, backupCommand, restoreCommand];
 
 runCli(
   process.argv.slice(2),

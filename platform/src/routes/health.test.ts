@@ -5,6 +5,7 @@ import { dataDirMarkerPath } from "@workforce/protocol/tenant-path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openDatabase } from "../db/open-database";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
+import { startGatewayProcess, type GatewayProcess } from "../test-support/gateway-process";
 import { createTestPlatform, errorOf, signUp, TEST_ORIGIN, type TestPlatform } from "../test-support/test-platform";
 import type { HealthReport } from "./health";
 
@@ -157,6 +158,42 @@ describe("GET /api/health", () => {
     } finally {
       await broken.close();
       await unreachable.close();
+      await platform.close();
+    }
+  });
+});
+
+describe("GET /api/health against the real gateway process", { timeout: 60_000 }, () => {
+  let real: GatewayProcess;
+  beforeAll(async () => {
+    real = await startGatewayProcess({ hookToken: "the-gateway-token" });
+  });
+  afterAll(async () => {
+    await real.stop();
+  });
+
+  it("is ok with the gateway's token", async () => {
+    const platform = await createTestPlatform({ gatewayUrl: real.url, hookToken: "the-gateway-token", parts: { tenantDataDir: real.dataDir } });
+    try {
+      const { status, body } = await health(platform);
+      expect({ status, gateway: body.gateway.ok }).toEqual({ status: 200, gateway: true });
+    } finally {
+      await platform.close();
+    }
+  });
+
+  it.each([
+    ["a wrong token", "not-the-gateway-token"],
+    ["no token at all (the gateway's GET / answers a local caller without one)", undefined],
+  ])("is 503 degraded, saying the token is rejected, with %s", async (_case, hookToken) => {
+    const platform = await createTestPlatform({ gatewayUrl: real.url, ...(hookToken ? { hookToken } : {}), parts: { tenantDataDir: real.dataDir } });
+    try {
+      const { status, body } = await health(platform);
+      expect(status).toBe(503);
+      expect(body.status).toBe("degraded");
+      expect(body.gateway).toMatchObject({ ok: false, error: expect.stringContaining("rejected the platform's credentials; CLAWDBOT_HOOK_TOKEN must be the same for both services") });
+      expect(JSON.stringify(body)).not.toContain("the-gateway-token");
+    } finally {
       await platform.close();
     }
   });

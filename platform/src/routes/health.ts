@@ -1,4 +1,4 @@
-import { AppError } from "@workforce/protocol";
+import { AppError, type GatewayHealth } from "@workforce/protocol";
 import { Hono, type Context } from "hono";
 import { dataDirProblem, readDataDirMarker } from "../data-dir-identity";
 import type { Database } from "../db/schema";
@@ -22,8 +22,27 @@ export interface HealthReport {
   dataDir: { ok: boolean; path: string; instanceId: string | null; gatewayPath?: string; error?: string };
 }
 
+const asAppError = (error: unknown) => (error instanceof AppError ? error : new AppError("gateway_unavailable", String(error)));
+
 /**
- * Liveness plus readiness: database answers, gateway answers, both see the same data dir; 503
+ * The gateway's health, and proof that it accepts the platform's CLAWDBOT_HOOK_TOKEN: `GET /`
+ * answers a caller on the gateway's host without any token, so a platform with none (or with one
+ * the gateway does not require) would look healthy while every chat is refused. One authenticated
+ * no-op (`POST /v1/usage/pending` for no tenant) settles it.
+ */
+async function gatewayHealthWithCredentials(gateway: GatewayClient): Promise<GatewayHealth | AppError> {
+  try {
+    const health = await gateway.health();
+    await gateway.usagePending([]);
+    return health;
+  } catch (error) {
+    return asAppError(error);
+  }
+}
+
+/**
+ * Liveness plus readiness: database answers, gateway answers and accepts the platform's token,
+ * both see the same data dir; 503
  * when not ready. Strangers learn only the status: paths, URLs and error texts are for the
  * operator (bearer token) or a caller on this machine.
  */
@@ -34,7 +53,7 @@ export function healthRoutes(deps: HealthRoutesDeps) {
       pingDatabase(deps.db)
         .then(() => ({ ok: true }))
         .catch((error: unknown) => ({ ok: false, error: error instanceof Error ? error.message : String(error) })),
-      deps.gateway.health().catch((error: unknown) => (error instanceof AppError ? error : new AppError("gateway_unavailable", String(error)))),
+      gatewayHealthWithCredentials(deps.gateway),
       readDataDirMarker(deps.tenantDataDir),
     ]);
     const gatewayOk = !(gatewayHealth instanceof AppError);
