@@ -3,6 +3,7 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY packages/protocol/package.json packages/protocol/
+COPY packages/metrics/package.json packages/metrics/
 COPY packages/fake-upstream/package.json packages/fake-upstream/
 COPY gateway/package.json gateway/
 COPY platform/package.json platform/

@@ -1,5 +1,5 @@
 import { AppError, type GatewayHealth } from "@workforce/protocol";
-import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AgentStore } from "../agents/agent-store";
 import type { Logger } from "../logger";
@@ -46,6 +46,8 @@ export interface GatewayAppDeps {
   maxBodyBytes?: number;
   /** Failed-authentication counts, shared with the WebSocket upgrade; a fresh one when absent. */
   authFailures?: AuthFailureLimiter;
+  /** Request metrics (mounted before everything) and `GET /metrics` (its own token, not the hook token). */
+  metrics?: { http: MiddlewareHandler; scrape: Handler };
 }
 
 /** X-Tenant-ID on every route but the one about many tenants, which names them in its body (each checked there). */
@@ -57,6 +59,10 @@ const tenantUnlessPending: MiddlewareHandler<GatewayEnv> = async (c, next) => {
 /** The gateway's HTTP surface (docs/gateway-api.md), independent of how it is served. */
 export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
+  if (deps.metrics) {
+    app.use("*", deps.metrics.http);
+    app.get("/metrics", deps.metrics.scrape);
+  }
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   app.onError(createErrorHandler(deps.logger));
   app.notFound((c) => c.json(new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`).toBody(), 404));
