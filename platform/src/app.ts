@@ -1,5 +1,5 @@
 import { AppError } from "@workforce/protocol";
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { AppEnv } from "./app-env";
@@ -103,6 +103,8 @@ export interface AppDeps {
   limitsReader?: LimitsReader;
   /** Requests per minute and open streams per API key and per user; built here with the defaults when not given. */
   apiLimiter?: ApiLimiter;
+  /** Request metrics (mounted before everything) and `GET /metrics`, outside /api: its own token, no JWT. */
+  metrics?: { http: MiddlewareHandler; scrape: Handler };
 }
 
 /**
@@ -117,6 +119,11 @@ const CLIENT_ABORTED = () => new AppError("validation_failed", "The request was 
 /** Builds the platform's HTTP app from its dependencies; starts nothing and reads no environment. */
 export function createApp(deps: AppDeps) {
   const app = new Hono();
+  if (deps.metrics) {
+    app.use("*", deps.metrics.http);
+    // A route of its own, so neither the web app's fallback nor /api's auth ever answers for it.
+    app.get("/metrics", deps.metrics.scrape);
+  }
   const serveStatic = createStaticHandler(deps.webDistDir);
   app.use("*", securityHeaders({ publicUrl: deps.publicUrl, supabaseUrl: deps.supabase?.url }));
 

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { serve } from "@hono/node-server";
+import { startMetricsServer } from "@workforce/metrics";
 import { AppError } from "@workforce/protocol";
 import { createAuthGuards } from "./auth/auth-ports";
 import { createHashLimiter } from "./auth/hash-limiter";
@@ -21,6 +22,7 @@ import { createGatewayClient } from "./gateway-client";
 import { createClientAddress } from "./http/client-address";
 import { createRateLimiter } from "./limits/rate-limiter";
 import { createMailer } from "./mail/create-mailer";
+import { createPlatformMetrics } from "./ops/metrics/platform-metrics";
 import { createStreamStats } from "./stream-stats";
 import { waitForGateway } from "./wait-for-gateway";
 
@@ -49,6 +51,7 @@ Operator commands: npm run workforce -- --help
   }
 
   const gateway = createGatewayClient({ baseUrl: config.gatewayUrl, hookToken: config.hookToken });
+  const metrics = createPlatformMetrics({ access: config.metrics, gateway });
   // Open and migrate the database while waiting for the gateway: both take a moment at start-up.
   const opening = openDatabase({
     databaseUrl: config.databaseUrl,
@@ -130,6 +133,7 @@ Operator commands: npm run workforce -- --help
     logError,
     usageIngestMs: config.usageIngestMs,
     apiLimits: { defaults: config.apiLimits },
+    metrics,
   });
   // Usage of every run the gateway executed (hooks, the OpenAI endpoint, streams nobody watched).
   ingest.start();
@@ -159,12 +163,21 @@ Operator commands: npm run workforce -- --help
   server.on("error", (error: NodeJS.ErrnoException) => {
     fail(error.code === "EADDRINUSE" ? `port ${config.port} is already in use; set PORT to a free port` : String(error));
   });
+  const { port: metricsPort } = config.metrics;
+  const metricsServer =
+    metricsPort === undefined
+      ? undefined
+      : await startMetricsServer(metrics.registry, { ...config.metrics, port: metricsPort }).catch((error: unknown) =>
+          fail((error as NodeJS.ErrnoException).code === "EADDRINUSE" ? `METRICS_PORT ${metricsPort} is already in use; choose a free port` : String(error)),
+        );
+  if (metricsServer) process.stdout.write(`platform: metrics at ${metricsServer.url}/metrics\n`);
 
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     server.close();
+    void metricsServer?.close();
     clearInterval(chores);
     signingKeys?.stop();
     // Streams may stay open; do not wait for them longer than a moment.

@@ -1,4 +1,4 @@
-import { answerScrape, createMetricsRegistry, Gauge, httpMetrics, TenantLabels, type MetricsAccess, type Registry } from "@workforce/metrics";
+import { answerScrape, createMetricsRegistry, isScrapeable, Gauge, httpMetrics, TenantLabels, type MetricsAccess, type Registry } from "@workforce/metrics";
 import type { Handler, MiddlewareHandler } from "hono";
 import type { RunObserver } from "../runs/run-observer";
 import type { TenantLoad } from "../runs/scheduler";
@@ -46,7 +46,7 @@ function sumBy(loads: readonly TenantLoad[], labelOf: (tenantId: string) => stri
 }
 
 export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMetrics {
-  const registry = createMetricsRegistry("gateway");
+  const registry = createMetricsRegistry("gateway", { processMetrics: isScrapeable(options.access) });
   const tenants = new TenantLabels(options.tenantLabels);
   let sources: GatewayMetricsSources | undefined;
   const perTenantLoad = (name: string, help: string, pick: (load: TenantLoad) => number) =>

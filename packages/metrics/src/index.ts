@@ -3,6 +3,7 @@ export { httpMetrics } from "./http-metrics";
 export {
   answerScrape,
   DEFAULT_METRICS_BIND,
+  isScrapeable,
   metricsAccessFrom,
   MIN_METRICS_TOKEN_LENGTH,
   PROMETHEUS_CONTENT_TYPE,

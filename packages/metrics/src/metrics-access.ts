@@ -32,6 +32,11 @@ function tokenMatches(candidate: string, expected: string): boolean {
   return timingSafeEqual(digest(candidate), digest(expected));
 }
 
+/** Whether anyone may scrape at all (a token, or a listener of its own). */
+export function isScrapeable(access: MetricsAccess): boolean {
+  return access.token !== undefined || access.port !== undefined;
+}
+
 /** Raw METRICS_* values (already trimmed, undefined when unset) → access, or the problems to fix. */
 export function metricsAccessFrom(values: { token: string | undefined; port: number | undefined; bind: string | undefined }): { access: MetricsAccess; problems: string[] } {
   const problems: string[] = [];
