@@ -24,13 +24,16 @@ let pgliteDir: string;
 let gateway: GatewayService;
 let platform: PlatformService;
 let platformMetricsUrl: string;
+let gatewayMetricsPortUrl: string;
 let user: PlatformUser;
 
 beforeAll(async () => {
   fake = await startFakeUpstream({ apiKey: FAKE_API_KEY });
   dataDir = await mkdtemp(path.join(os.tmpdir(), "wf-metrics-"));
   pgliteDir = await mkdtemp(path.join(os.tmpdir(), "wf-metrics-db-"));
-  gateway = await startGateway({ dataDir, fakeUrl: fake.url, hookToken, env: { METRICS_TOKEN: metricsToken, METRICS_TENANT_LABELS: "1" } });
+  const gatewayMetricsPort = await freePort();
+  gateway = await startGateway({ dataDir, fakeUrl: fake.url, hookToken, env: { METRICS_TOKEN: metricsToken, METRICS_PORT: String(gatewayMetricsPort), METRICS_TENANT_LABELS: "1" } });
+  gatewayMetricsPortUrl = `http://127.0.0.1:${gatewayMetricsPort}/metrics`;
   const metricsPort = await freePort();
   platform = await startPlatform({ gatewayUrl: gateway.url, hookToken, dataDir, pgliteDir, env: { METRICS_PORT: String(metricsPort), METRICS_BIND: "127.0.0.1" } });
   platformMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
@@ -85,10 +88,13 @@ describe("metrics of the running services", () => {
     expect(platformAfter.samples("workforce_platform_gateway_up")[0]?.labels.service).toBe("platform");
   });
 
-  it("are refused without the token, and not served on the platform's public port without one", async () => {
+  it("are refused without the token (on the gateway's metrics port too), and not served on the platform's public port without one", async () => {
     const refused = await fetch(`${gateway.url}/metrics`);
     expect(refused.status).toBe(401);
     expect(ApiErrorBody.parse(await refused.json()).error.code).toBe("unauthorized");
+    // The gateway's own metrics port asks for the token too, since one is set.
+    expect((await fetch(gatewayMetricsPortUrl)).status).toBe(401);
+    expect((await scrapeAt(gatewayMetricsPortUrl, metricsToken)).names()).toContain("workforce_runs_started_total");
     const hidden = await fetch(`${platform.url}/metrics`);
     expect(hidden.status).toBe(404);
     expect(ApiErrorBody.parse(await hidden.json()).error.code).toBe("not_found");

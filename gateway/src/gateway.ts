@@ -100,7 +100,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const now = options.now ?? (() => new Date());
   const newId = options.newId ?? randomUUID;
   const startedAt = Date.now();
-  const metrics = createGatewayMetrics(config.metrics ?? NO_METRICS_ACCESS);
+  const metrics = createGatewayMetrics({ ...(config.metrics ?? NO_METRICS_ACCESS), logger });
   const locks = options.locks ?? createFileLocks({ logger, ownerDir: lockOwnersDirPath(config.dataDir) });
   // What is cached about a tenant's files; erasure forgets all of it (createTenantErasure below).
   const tenantRoots = new TenantRoots(config.dataDir);

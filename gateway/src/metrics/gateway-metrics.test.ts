@@ -135,6 +135,25 @@ describe("gateway /metrics", () => {
     expect((await served.scrape()).sum("workforce_runs_active")).toBe(0);
   });
 
+  it("closes the SSE stream's count when the client goes away mid-stream", async () => {
+    const held = createHeldProvider();
+    const served = await serveGateway({ token: METRICS_TOKEN }, { anthropic: held, openaiCompatible: undefined });
+    const client = new AbortController();
+    const response = await fetch(`${served.server.url}/v1/agents/ada/runs`, {
+      method: "POST",
+      signal: client.signal,
+      headers: { authorization: `Bearer ${HOOK_TOKEN}`, "x-tenant-id": TENANT_A, "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ message: "Take your time", sessionKey: "main" }),
+    });
+    expect(response.status).toBe(200);
+    await held.waitForCalls(1);
+    expect((await served.scrape()).sum("workforce_sse_streams_open")).toBe(1);
+    client.abort();
+    await expect.poll(async () => (await served.scrape()).sum("workforce_sse_streams_open")).toBe(0);
+    held.calls[0]?.release();
+    await expect.poll(async () => (await served.scrape()).sum("workforce_runs_completed_total")).toBe(1);
+  });
+
   it("refuses a scrape without the token or with a wrong one, in the API's error shape", async () => {
     const served = await serveGateway();
     expect(await errorOf(await served.scrapeResponse(null))).toMatchObject({ status: 401, code: "unauthorized" });

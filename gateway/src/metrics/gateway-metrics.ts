@@ -1,5 +1,6 @@
 import { answerScrape, createMetricsRegistry, isScrapeable, Gauge, httpMetrics, TenantLabels, type MetricsAccess, type Registry } from "@workforce/metrics";
 import type { Handler, MiddlewareHandler } from "hono";
+import type { Logger } from "../logger";
 import type { RunObserver } from "../runs/run-observer";
 import type { TenantLoad } from "../runs/scheduler";
 import { createRunMetrics } from "./run-metrics";
@@ -17,6 +18,8 @@ export interface GatewayMetricsOptions {
   access: MetricsAccess;
   /** METRICS_TENANT_LABELS: per-tenant series for runs, tokens and queues (capped, see TenantLabels). */
   tenantLabels: boolean;
+  /** Told (once) if recording a run's metrics fails. */
+  logger: Logger;
 }
 
 /** The gateway's metrics, built once by createGateway and handed to the run manager and the HTTP app. */
@@ -81,7 +84,7 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
   return {
     registry,
     access: options.access,
-    runs: createRunMetrics(registry, tenants),
+    runs: createRunMetrics(registry, tenants, options.logger),
     http: httpMetrics(registry),
     scrape: (c) => answerScrape(c, registry, options.access, false),
     watch(next) {

@@ -1,5 +1,6 @@
 import { ERROR_CODES, type RunEvent } from "@workforce/protocol";
 import { Counter, Histogram, type Registry, type TenantLabels } from "@workforce/metrics";
+import { errorText, type Logger } from "../logger";
 import type { ObservedRun, RunObserver } from "../runs/run-observer";
 
 /** Time to first token: a fast provider answers in a few hundred ms, a loaded one in seconds. */
@@ -22,7 +23,7 @@ interface LiveRun {
  * (its slot in the scheduler), so they tell the provider and the agent loop apart from queueing,
  * which `workforce_runs_waiting` shows.
  */
-export function createRunMetrics(registry: Registry, tenants: TenantLabels, clock: () => number = () => performance.now()): RunObserver {
+export function createRunMetrics(registry: Registry, tenants: TenantLabels, logger: Logger, clock: () => number = () => performance.now()): RunObserver {
   const perTenant = (names: string[]) => [...names, ...tenants.labelNames()];
   const started = new Counter({ name: "workforce_runs_started_total", help: "Runs that started executing, by provider", labelNames: perTenant(["provider"]), registers: [registry] });
   const completed = new Counter({ name: "workforce_runs_completed_total", help: "Runs that ended successfully, by provider", labelNames: perTenant(["provider"]), registers: [registry] });
@@ -68,26 +69,37 @@ export function createRunMetrics(registry: Registry, tenants: TenantLabels, cloc
     if (state) duration.observe({ provider, status: event.status }, (clock() - state.startedAt) / 1000);
   }
 
+  function observe(run: ObservedRun, event: RunEvent): void {
+    switch (event.type) {
+      case "run-start":
+        live.set(run.runId, { startedAt: clock(), firstOutputSeen: false });
+        started.inc({ provider: run.model.info.provider, ...tenants.labels(run.tenantId) });
+        return;
+      case "text-delta":
+      case "tool-call-start": {
+        const state = live.get(run.runId);
+        if (!state || state.firstOutputSeen) return;
+        state.firstOutputSeen = true;
+        ttft.observe({ provider: run.model.info.provider }, (clock() - state.startedAt) / 1000);
+        return;
+      }
+      case "run-end":
+        ended(run, event);
+        return;
+      default:
+        return;
+    }
+  }
+
+  let failedOnce = false;
   return {
     runEvent(run, event) {
-      switch (event.type) {
-        case "run-start":
-          live.set(run.runId, { startedAt: clock(), firstOutputSeen: false });
-          started.inc({ provider: run.model.info.provider, ...tenants.labels(run.tenantId) });
-          return;
-        case "text-delta":
-        case "tool-call-start": {
-          const state = live.get(run.runId);
-          if (!state || state.firstOutputSeen) return;
-          state.firstOutputSeen = true;
-          ttft.observe({ provider: run.model.info.provider }, (clock() - state.startedAt) / 1000);
-          return;
-        }
-        case "run-end":
-          ended(run, event);
-          return;
-        default:
-          return;
+      // A metric must never break a run: the observer is called on the run's own path.
+      try {
+        observe(run, event);
+      } catch (error) {
+        if (!failedOnce) logger.warn(`run metrics could not be recorded (${errorText(error)}); the runs are not affected`);
+        failedOnce = true;
       }
     },
   };
