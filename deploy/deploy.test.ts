@@ -1,51 +1,124 @@
 /**
  * There is no container engine here, so the deployment files are checked for what breaks
  * deployments in practice: the guide's "both services MUST use the same TENANT_DATA_DIR", one
- * shared volume, a shared hook token, health checks on the real routes, and no secrets committed.
+ * shared volume, a shared hook token, health checks on the real routes, compose and Kubernetes
+ * in step (environment, ports, images, commands), each service's own config accepting what the
+ * files give it, and no secrets committed. Hardening is in hardening.test.ts.
  */
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse, parseAllDocuments } from "yaml";
+import { parse } from "yaml";
+import { loadConfig as loadGatewayConfig } from "../gateway/src/config";
 import { loadConfig } from "../platform/src/config";
+import { loadCompose, loadDeployments, readRepoFile, repoRoot, substitute, type ComposeService, type Container } from "./manifests";
 
-const root = path.resolve(import.meta.dirname, "..");
-const read = (file: string) => readFile(path.join(root, file), "utf8");
+/** What an operator's .env holds (see compose.yaml's header). */
+const DOT_ENV = {
+  CLAWDBOT_HOOK_TOKEN: "t".repeat(32),
+  WORKFORCE_SECRET_KEY: Buffer.alloc(32, 7).toString("base64"),
+  PUBLIC_URL: "https://workforce.example.com",
+  POSTGRES_PASSWORD: "a".repeat(64),
+  WORKFORCE_DB_OWNER_PASSWORD: "b".repeat(64),
+  WORKFORCE_DB_PASSWORD: "c".repeat(64),
+  REDIS_PASSWORD: "d".repeat(64),
+};
 
-type Env = Record<string, string>;
+const environmentOf = (service: ComposeService) => Object.fromEntries(Object.entries(service.environment).map(([name, value]) => [name, substitute(value, DOT_ENV)]));
+const mountsOf = (service: ComposeService) => service.volumes.map((volume) => (typeof volume === "string" ? volume : `${volume.source}:${volume.target}`));
+const envOf = (container: Container) => Object.fromEntries(container.env.map((entry) => [entry.name, entry]));
+
+/** Set in Kubernetes only, and why compose has no need of it. */
+const KUBERNETES_ONLY: Record<string, string[]> = {
+  platform: ["WORKFORCE_TRUST_PROXY"], // an ingress in front appends X-Forwarded-For; compose publishes the port directly
+  gateway: [],
+};
 
 describe("compose.yaml", () => {
   it("gives gateway and platform the same TENANT_DATA_DIR on one shared volume, and the same token", async () => {
-    const compose = parse(await read("compose.yaml"));
-    const { gateway, platform } = compose.services;
-    const gatewayEnv = gateway.environment as Env;
-    const platformEnv = platform.environment as Env;
+    const { gateway, platform } = (await loadCompose()).services;
+    const gatewayEnv = gateway!.environment;
+    const platformEnv = platform!.environment;
     expect(gatewayEnv.TENANT_DATA_DIR).toBe(platformEnv.TENANT_DATA_DIR);
     expect(path.isAbsolute(gatewayEnv.TENANT_DATA_DIR!)).toBe(true);
     expect(gatewayEnv.CLAWDBOT_HOOK_TOKEN).toBe(platformEnv.CLAWDBOT_HOOK_TOKEN);
     expect(gatewayEnv.CLAWDBOT_HOOK_TOKEN).toMatch(/^\$\{CLAWDBOT_HOOK_TOKEN:\?/); // required, never a default
-    const mounts = (service: { volumes: { source: string; target: string }[] }) => service.volumes.map((v) => `${v.source}:${v.target}`);
-    expect(mounts(gateway)).toEqual([`tenant-data:${gatewayEnv.TENANT_DATA_DIR}`]);
-    expect(mounts(platform)).toEqual(mounts(gateway));
+    expect(mountsOf(gateway!)).toEqual([`tenant-data:${gatewayEnv.TENANT_DATA_DIR}`]);
+    expect(mountsOf(platform!)).toEqual(mountsOf(gateway!));
     expect(new URL(platformEnv.CLAWDBOT_GATEWAY_URL!).port).toBe("18789");
-    expect(gateway.command).toEqual(expect.arrayContaining(["run", "--port", "18789", "--bind", "0.0.0.0"]));
-    expect(JSON.stringify(platform.healthcheck.test)).toContain("/api/health");
+    expect(gateway!.command).toEqual(expect.arrayContaining(["run", "--port", "18789", "--bind", "0.0.0.0"]));
+    expect(JSON.stringify(platform!.healthcheck?.test)).toContain("/api/health");
+    expect(JSON.stringify(gateway!.healthcheck?.test)).toContain("/readyz");
+  });
+
+  it("sets REDIS_URL on the gateway, which relays runs, with the password Redis demands", async () => {
+    const { gateway, platform, redis } = (await loadCompose()).services;
+    // The gateway reads REDIS_URL (gateway/src/config.ts); the platform does not.
+    expect(platform!.environment.REDIS_URL).toBeUndefined();
+    expect(gateway!.environment.REDIS_URL).toMatch(/^redis:\/\/default:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379$/);
+    const config = loadGatewayConfig(environmentOf(gateway!), { port: "18789", bind: "0.0.0.0" }, "/home/nobody");
+    expect(new URL(config.redisUrl!).password).toBe(DOT_ENV.REDIS_PASSWORD);
+    // Redis is given the same variable, and the gateway waits for it.
+    expect(redis!.environment.REDIS_PASSWORD).toBe(gateway!.environment.REDIS_URL!.match(/\$\{REDIS_PASSWORD:\?[^}]+\}/)![0]);
+    expect(JSON.stringify(redis!.command)).toContain("requirepass");
+    expect(gateway!.depends_on?.redis?.condition).toBe("service_healthy");
+  });
+
+  it("connects the platform as a login that is no superuser, and migrates as the tables' owner", async () => {
+    const { platform, postgres } = (await loadCompose()).services;
+    const raw = platform!.environment;
+    expect(raw.DATABASE_URL).toMatch(/\$\{WORKFORCE_DB_PASSWORD:\?/);
+    expect(raw.DATABASE_MIGRATION_URL).toMatch(/\$\{WORKFORCE_DB_OWNER_PASSWORD:\?/);
+    const env = environmentOf(platform!);
+    const login = new URL(env.DATABASE_URL!);
+    const owner = new URL(env.DATABASE_MIGRATION_URL!);
+    const superuser = postgres!.environment.POSTGRES_USER;
+    expect([login.username, owner.username]).not.toContain(superuser);
+    expect(login.username).not.toBe(owner.username);
+    expect(login.password).toBe(DOT_ENV.WORKFORCE_DB_PASSWORD);
+    expect(owner.password).toBe(DOT_ENV.WORKFORCE_DB_OWNER_PASSWORD);
+    // The init script that makes those roles runs on the Postgres container's first start, with
+    // the same names (its defaults) and the same passwords.
+    const initScript = await readRepoFile("deploy/postgres/init-workforce-roles.sh");
+    expect(initScript).toContain(`\${WORKFORCE_DB_OWNER:-${owner.username}}`);
+    expect(initScript).toContain(`\${WORKFORCE_DB_USER:-${login.username}}`);
+    expect(postgres!.environment.WORKFORCE_DB_PASSWORD).toMatch(/^\$\{WORKFORCE_DB_PASSWORD:\?/);
+    expect(postgres!.environment.WORKFORCE_DB_OWNER_PASSWORD).toMatch(/^\$\{WORKFORCE_DB_OWNER_PASSWORD:\?/);
+    expect(mountsOf(postgres!)).toEqual(
+      expect.arrayContaining([
+        "./deploy/postgres/init-workforce-roles.sh:/docker-entrypoint-initdb.d/10-workforce-roles.sh:ro",
+        "./deploy/postgres/workforce-roles.sql:/workforce/workforce-roles.sql:ro",
+      ]),
+    );
+    expect(login.pathname).toBe(`/${postgres!.environment.POSTGRES_DB}`);
+    const config = loadConfig(env, "/home/nobody");
+    expect(config.databaseUrl).toBe(env.DATABASE_URL);
+    expect(config.databaseMigrationUrl).toBe(env.DATABASE_MIGRATION_URL);
+  });
+
+  it("commits no secret: every token, key and password comes from .env, required unless it is optional", async () => {
+    const compose = await loadCompose();
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const [variable, value] of Object.entries(service.environment)) {
+        if (!/TOKEN|KEY|PASSWORD|SECRET|AUTH/.test(variable)) continue;
+        expect(value, `${name}.${variable}`).toMatch(/^\$\{\w+:[?-]/);
+      }
+      // Passwords inside URLs too.
+      for (const value of Object.values(service.environment).filter((text) => /^\w+:\/\//.test(text))) {
+        const password = /^\w+:\/\/[^:/@]*:([^@]*)@/.exec(value)?.[1];
+        if (password !== undefined) expect(password, `${name}: ${value}`).toMatch(/^\$\{\w+:\?[^}]+\}$/);
+      }
+    }
   });
 });
 
 describe("the platform's environment in compose and Kubernetes", () => {
-  /** Fills compose's `${NAME:-default}` / `${NAME:?message}` the way `docker compose` would with `.env` values. */
-  const substitute = (value: string, dotEnv: Env) =>
-    value.replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_match, name: string, kind: string | undefined, rest: string | undefined) => dotEnv[name] ?? (kind === "-" ? (rest ?? "") : ""));
-
   it("listens beyond loopback with a public URL and a shared master key, and the platform's own config accepts it", async () => {
-    const compose = parse(await read("compose.yaml"));
-    const raw = compose.services.platform.environment as Env;
+    const { platform } = (await loadCompose()).services;
+    const raw = platform!.environment;
     expect(raw.HOST).toBe("0.0.0.0");
     expect(raw.WORKFORCE_SECRET_KEY).toMatch(/^\$\{WORKFORCE_SECRET_KEY:\?/); // required: a key file in a container would not survive it
-    const dotEnv = { CLAWDBOT_HOOK_TOKEN: "t".repeat(32), WORKFORCE_SECRET_KEY: Buffer.alloc(32, 7).toString("base64"), PUBLIC_URL: "https://workforce.example.com" };
-    const env = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, substitute(String(value), dotEnv)]));
+    const env = environmentOf(platform!);
     const config = loadConfig(env, "/home/nobody");
     expect(config.loopbackOnly).toBe(false);
     expect(config.publicUrl).toBe("https://workforce.example.com");
@@ -57,68 +130,94 @@ describe("the platform's environment in compose and Kubernetes", () => {
     // Without PUBLIC_URL the platform refuses to start rather than take links from Host headers.
     expect(() => loadConfig({ ...env, PUBLIC_URL: "" }, "/home/nobody")).toThrow(/PUBLIC_URL: is required when HOST=0\.0\.0\.0/);
 
-    const platform = parseAllDocuments(await read("deploy/kubernetes/platform.yaml"))
-      .map((document) => document.toJS())
-      .find((document) => document.kind === "Deployment");
-    const kubeEnv = Object.fromEntries(
-      (platform.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: { secretKeyRef: { key: string } } }[]).map((entry) => [entry.name, entry]),
-    );
+    const kubeEnv = envOf((await loadDeployments()).platform.spec.template.spec.containers[0]!);
     expect(kubeEnv.HOST?.value).toBe("0.0.0.0");
     expect(kubeEnv.PUBLIC_URL?.value).toMatch(/^https:\/\//);
     expect(kubeEnv.WORKFORCE_SECRET_KEY?.valueFrom?.secretKeyRef.key).toBe("WORKFORCE_SECRET_KEY");
   });
 });
 
-describe("kubernetes manifests", () => {
+describe("compose and Kubernetes in step", () => {
+  it("set the same variables on each service, literal values equal, secrets from the Secret", async () => {
+    const compose = (await loadCompose()).services;
+    const kubernetes = await loadDeployments();
+    for (const service of ["gateway", "platform"] as const) {
+      const composeEnv = compose[service]!.environment;
+      const kubeEnv = envOf(kubernetes[service].spec.template.spec.containers[0]!);
+      expect(Object.keys(kubeEnv).filter((name) => !KUBERNETES_ONLY[service]!.includes(name)).sort(), service).toEqual(Object.keys(composeEnv).sort());
+      for (const [name, value] of Object.entries(composeEnv)) {
+        const entry = kubeEnv[name]!;
+        if (value.includes("${")) {
+          // From .env in compose, from the Secret in Kubernetes; a default (PUBLIC_URL, WORKFORCE_SIGNUP) is set literally.
+          if (/^\$\{\w+:-[^}]+\}$/.test(value) && entry.value !== undefined) continue;
+          expect(entry.valueFrom?.secretKeyRef.name, `${service}.${name}`).toBe("workforce");
+        } else {
+          expect(entry.value, `${service}.${name}`).toBe(value);
+        }
+      }
+    }
+  });
+
+  it("listen on the same ports and run the same pinned image", async () => {
+    const compose = (await loadCompose()).services;
+    const kubernetes = await loadDeployments();
+    const images = new Set<string>();
+    for (const service of ["gateway", "platform"] as const) {
+      const container = kubernetes[service].spec.template.spec.containers[0]!;
+      const env = environmentOf(compose[service]!);
+      const port = service === "gateway" ? Number(container.command[container.command.indexOf("--port") + 1]) : Number(env.PORT);
+      expect(container.ports.map((entry) => entry.containerPort)).toEqual([port]);
+      expect(compose[service]!.command).toEqual(container.command);
+      for (const probe of [container.livenessProbe, container.readinessProbe, container.startupProbe]) expect(probe?.httpGet?.port, service).toBe(port);
+      images.add(container.image).add(compose[service]!.image);
+    }
+    expect(images.size).toBe(1);
+    const [image] = [...images];
+    const version = (JSON.parse(await readRepoFile("package.json")) as { version: string }).version;
+    expect(image).toBe(`workforce:${version}`);
+  });
+
   it("mount one ReadWriteMany claim at the same TENANT_DATA_DIR in both deployments, with secrets from a Secret", async () => {
-    const pvc = parse(await read("deploy/kubernetes/tenant-data.yaml"));
+    const pvc = parse(await readRepoFile("deploy/kubernetes/tenant-data.yaml"));
     expect(pvc.spec.accessModes).toContain("ReadWriteMany");
-    const deployments = await Promise.all(
-      ["gateway.yaml", "platform.yaml"].map(async (file) =>
-        parseAllDocuments(await read(`deploy/kubernetes/${file}`))
-          .map((document) => document.toJS())
-          .find((document) => document.kind === "Deployment"),
-      ),
-    );
-    const seen = deployments.map((deployment) => {
+    const { gateway, platform } = await loadDeployments();
+    const seen = [gateway, platform].map((deployment) => {
       const spec = deployment.spec.template.spec;
-      const container = spec.containers[0];
-      const env = Object.fromEntries(container.env.map((entry: { name: string; value?: string; valueFrom?: unknown }) => [entry.name, entry]));
-      const mount = container.volumeMounts.find((volumeMount: { name: string }) => volumeMount.name === "tenant-data");
-      expect(spec.volumes[0].persistentVolumeClaim.claimName).toBe(pvc.metadata.name);
-      expect(env.CLAWDBOT_HOOK_TOKEN.valueFrom.secretKeyRef.name).toBe("workforce");
-      expect(mount.mountPath).toBe(env.TENANT_DATA_DIR.value);
-      return env.TENANT_DATA_DIR.value as string;
+      const container = spec.containers[0]!;
+      const env = envOf(container);
+      const mount = container.volumeMounts.find((volumeMount) => volumeMount.name === "tenant-data");
+      expect(spec.volumes.find((volume) => volume.name === "tenant-data")?.persistentVolumeClaim?.claimName).toBe(pvc.metadata.name);
+      expect(env.CLAWDBOT_HOOK_TOKEN?.valueFrom?.secretKeyRef.name).toBe("workforce");
+      expect(mount?.mountPath).toBe(env.TENANT_DATA_DIR?.value);
+      return env.TENANT_DATA_DIR?.value;
     });
     expect(seen[0]).toBe(seen[1]);
   });
 
-  it("commits only an example Secret", async () => {
-    const secret = parse(await read("deploy/kubernetes/secrets.example.yaml"));
+  it("commit only an example Secret, with every key the deployments read", async () => {
+    const secret = parse(await readRepoFile("deploy/kubernetes/secrets.example.yaml"));
     expect(secret.stringData.ANTHROPIC_API_KEY).toBe("");
     expect(secret.stringData.CLAWDBOT_HOOK_TOKEN).toMatch(/generate/);
+    const { gateway, platform } = await loadDeployments();
+    const keys = [gateway, platform].flatMap((deployment) => deployment.spec.template.spec.containers[0]!.env.flatMap((entry) => (entry.valueFrom ? [entry.valueFrom.secretKeyRef.key] : [])));
+    for (const key of keys) expect(Object.keys(secret.stringData), key).toContain(key);
+    expect(await readRepoFile(".gitignore")).toContain("deploy/kubernetes/secrets.yaml");
   });
 });
 
 describe("service commands", () => {
   it("run the bundles the Dockerfile builds, the same in compose and Kubernetes", async () => {
-    const compose = parse(await read("compose.yaml"));
-    const manifests = await Promise.all(
-      ["gateway.yaml", "platform.yaml"].map(async (file) =>
-        parseAllDocuments(await read(`deploy/kubernetes/${file}`))
-          .map((document) => document.toJS())
-          .find((document) => document.kind === "Deployment"),
-      ),
-    );
-    const kubernetes = manifests.map((deployment) => deployment.spec.template.spec.containers[0].command as string[]);
-    expect(kubernetes).toEqual([compose.services.gateway.command, compose.services.platform.command]);
-    const dockerfile = await read("Dockerfile");
+    const compose = await loadCompose();
+    const { gateway, platform } = await loadDeployments();
+    const kubernetes = [gateway, platform].map((deployment) => deployment.spec.template.spec.containers[0]!.command);
+    expect(kubernetes).toEqual([compose.services.gateway!.command, compose.services.platform!.command]);
+    const dockerfile = await readRepoFile("Dockerfile");
     expect(dockerfile).toContain("npm run build");
     // `npm run build` (also run by `npm install`) writes these entry files.
     for (const command of kubernetes) {
       expect(command[0]).toBe("node");
       expect(command[1]).toMatch(/^(gateway|platform)\/dist\/[a-z]+\.js$/);
-      expect(existsSync(path.join(root, command[1]!)), `${command[1]} is built by npm run build`).toBe(true);
+      expect(existsSync(path.join(repoRoot, command[1]!)), `${command[1]} is built by npm run build`).toBe(true);
     }
   });
 });

@@ -131,5 +131,9 @@ describe("walking skeleton", () => {
     await expect(fetch(`${system.gatewayUrl}/`)).rejects.toThrow();
     await expect(fetch(`${system.platformUrl}/api/health`)).rejects.toThrow();
     expect(system.output()).toContain("stopping");
+    // Not on a terminal, every line of npm start (launcher, gateway, platform) is a JSON log record.
+    const lines = system.output().split("\n").filter((line) => line.trim() !== "");
+    const services = new Set(lines.map((line) => (JSON.parse(line) as { service: string }).service));
+    expect([...services].sort()).toEqual(["gateway", "platform", "workforce"]);
   });
 });

@@ -1,20 +1,27 @@
 /**
  * `npm start`: runs the gateway and the platform together on embedded defaults (PGlite, a
  * user-writable TENANT_DATA_DIR, a generated hook token, the offline model when no
- * ANTHROPIC_API_KEY is set). Logs are prefixed per service; Ctrl-C stops both cleanly.
+ * ANTHROPIC_API_KEY is set). Ctrl-C stops both cleanly. On a terminal the services' log lines are
+ * printed pretty and prefixed per service; otherwise every line, the launcher's own too, is a JSON
+ * log record (docs/decisions/022-structured-logs.md).
  */
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createLogger } from "@workforce/logging";
 import { ensureBuilt, GATEWAY_BUNDLE, PLATFORM_BUNDLE } from "./lib/build";
 import { formatEnvHelp, PLATFORM_ENV_HELP } from "../platform/src/config-help";
 import { ConfigError, resolveEmbeddedConfig } from "./lib/embedded-config";
 import { prefixFor, startService, stopService, waitForHealthy, type Service } from "./lib/supervisor";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-const say = (line: string) => process.stdout.write(prefixFor("workforce", color) + line + "\n");
+const pretty = Boolean(process.stdout.isTTY);
+const color = pretty && !process.env.NO_COLOR;
+const launcherLog = pretty ? undefined : createLogger({ service: "workforce", secrets: [process.env.CLAWDBOT_HOOK_TOKEN] });
+const say = (line: string) => (launcherLog ? launcherLog.info(line) : process.stdout.write(prefixFor("workforce", color) + line + "\n"));
+/** A reason the launcher stops: plain text for a person, a JSON error line otherwise. */
+const complain = (text: string) => (launcherLog ? launcherLog.error(text) : process.stderr.write(`${text}\n`));
 
 async function main(): Promise<number> {
   if (process.argv.includes("--help") || process.argv.includes("-h")) {
@@ -36,7 +43,7 @@ Operator commands: npm run workforce -- --help
     config = resolveEmbeddedConfig(process.env, process.cwd());
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`Cannot start Workforce:\n${error.message}\n`);
+      complain(`Cannot start Workforce:\n${error.message}`);
       return 1;
     }
     throw error;
@@ -50,10 +57,11 @@ Operator commands: npm run workforce -- --help
       env: process.env,
       cwd: path.join(repoRoot, "platform", "web"),
       color,
+      pretty,
     });
     const code = await build.exited;
     if (code !== 0) {
-      process.stderr.write("The web app failed to build; see the [web] lines above.\n");
+      complain("The web app failed to build; see the [web] lines above.");
       return 1;
     }
   }
@@ -61,7 +69,7 @@ Operator commands: npm run workforce -- --help
   try {
     await ensureBuilt({ log: say, pgliteTemplate: !config.databaseUrl });
   } catch (error) {
-    process.stderr.write(`Cannot build the services: ${error instanceof Error ? error.message : String(error)}\n`);
+    complain(`Cannot build the services: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
   if (!config.databaseUrl) await mkdir(config.pgliteDataDir, { recursive: true, mode: 0o700 });
@@ -92,7 +100,7 @@ Operator commands: npm run workforce -- --help
     "gateway",
     process.execPath,
     [GATEWAY_BUNDLE, "run", "--port", String(config.gatewayPort), "--bind", config.gatewayHost],
-    { env: sharedEnv, cwd: repoRoot, color },
+    { env: sharedEnv, cwd: repoRoot, color, pretty },
   );
   services.push(gateway);
   const platformEnv: NodeJS.ProcessEnv = {
@@ -107,18 +115,19 @@ Operator commands: npm run workforce -- --help
     env: platformEnv,
     cwd: repoRoot,
     color,
+    pretty,
   });
   services.push(platform);
 
   const url = `http://localhost:${config.port}`;
   const platformHealthy = waitForHealthy(`http://127.0.0.1:${config.port}/api/health`, platform, 30_000);
   if (!(await waitForHealthy(`${config.gatewayUrl}/`, gateway, 30_000))) {
-    process.stderr.write(`The gateway did not become healthy at ${config.gatewayUrl}/; see the [gateway] lines above.\n`);
+    complain(`The gateway did not become healthy at ${config.gatewayUrl}/; see the [gateway] lines above.`);
     await stopAll();
     return 1;
   }
   if (!(await platformHealthy)) {
-    process.stderr.write(`The platform did not become healthy at ${url}/api/health; see the [platform] lines above.\n`);
+    complain(`The platform did not become healthy at ${url}/api/health; see the [platform] lines above.`);
     await stopAll();
     return 1;
   }
@@ -132,7 +141,7 @@ Operator commands: npm run workforce -- --help
   // If either service dies on its own, stop the other and report it.
   const first = await Promise.race(services.map(async (service) => ({ service, code: await service.exited })));
   if (stopping) return 0;
-  process.stderr.write(`${first.service.name} exited unexpectedly (code ${String(first.code)}); stopping.\n`);
+  complain(`${first.service.name} exited unexpectedly (code ${String(first.code)}); stopping.`);
   await stopAll();
   return first.code || 1;
 }
@@ -140,7 +149,7 @@ Operator commands: npm run workforce -- --help
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`Workforce failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+    complain(`Workforce failed to start: ${error instanceof Error ? error.stack : String(error)}`);
     process.exit(1);
   },
 );

@@ -37,6 +37,14 @@ function startCli(args: string[], env: Record<string, string>) {
   return { child, listening, exited, output: () => ({ stdout, stderr }) };
 }
 
+/** Every line the gateway wrote to stdout, each of which must be a JSON log record. */
+function logLines(stdout: string): Array<Record<string, unknown>> {
+  return stdout
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
 describe("gateway CLI over a real socket", () => {
   it("starts, serves health and a streamed run, logs no secrets, and stops on SIGTERM", async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), "gateway-cli-"));
@@ -57,9 +65,10 @@ describe("gateway CLI over a real socket", () => {
     expect(created.status).toBe(201);
     const run = await fetch(`${url}/v1/agents/ada/runs`, {
       method: "POST",
-      headers: { ...headers, accept: "text/event-stream" },
+      headers: { ...headers, accept: "text/event-stream", "x-request-id": "cli-test-request-1" },
       body: JSON.stringify({ message: "Who are you?" }),
     });
+    expect(run.headers.get("x-request-id")).toBe("cli-test-request-1");
     const events = await readRunEvents(run);
     expect(replyText(events)).toContain("I'm Ada, Research Analyst.");
     expect(events.at(-1)).toMatchObject({ type: "run-end", status: "ok" });
@@ -70,16 +79,25 @@ describe("gateway CLI over a real socket", () => {
     const { stdout, stderr } = cli.output();
     expect(stdout).toContain(dataDir);
     expect(stdout + stderr).not.toContain(token);
+    const lines = logLines(stdout);
+    expect(lines.every((line) => line.service === "gateway" && typeof line.time === "string" && typeof line.msg === "string")).toBe(true);
+    // One access-log line per request: the route template, the status, the request id and tenant.
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: "request", method: "POST", route: "/v1/agents/:slug/runs", status: 200, requestId: "cli-test-request-1", tenantId: TENANT_A }),
+    );
+    expect(lines).toContainEqual(expect.objectContaining({ msg: "request", method: "GET", route: "/v1/agents", status: 401 }));
+    expect(stderr).toBe("");
   });
 
   it("refuses a relative TENANT_DATA_DIR and a public bind without a token, naming the fix", async () => {
     const relative = startCli(["run", "--port", "0"], { TENANT_DATA_DIR: "./data/tenants" });
     expect(await relative.exited).toBe(1);
-    expect(relative.output().stderr).toContain('TENANT_DATA_DIR must be an absolute path, got "./data/tenants"');
+    const [refusal] = logLines(relative.output().stdout).filter((line) => line.level === "error");
+    expect(refusal?.msg).toContain('TENANT_DATA_DIR must be an absolute path, got "./data/tenants"');
 
-    const open = startCli(["run", "--port", "0", "--bind", "0.0.0.0"], { TENANT_DATA_DIR: path.join(os.tmpdir(), "never-created") });
+    const open = startCli(["run", "--port", "0", "--bind", "0.0.0.0"], { TENANT_DATA_DIR: path.join(os.tmpdir(), "never-created"), LOG_LEVEL: "error" });
     expect(await open.exited).toBe(1);
-    expect(open.output().stderr).toContain("CLAWDBOT_HOOK_TOKEN");
+    expect(logLines(open.output().stdout)).toEqual([expect.objectContaining({ level: "error", msg: expect.stringContaining("CLAWDBOT_HOOK_TOKEN") })]);
   });
 
   it("survives SIGKILL mid-stream: files stay parseable, completed messages stay, the session continues after restart", async () => {

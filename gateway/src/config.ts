@@ -2,6 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import { metricsAccessFrom, type MetricsAccess } from "@workforce/metrics";
 import type { TenantLimits } from "@workforce/protocol";
+import { LOG_LEVELS, type LogLevel } from "@workforce/logging";
 import { z } from "zod";
 
 /** The Claude model agents use when they name none: current, and not on the SDK's deprecation list. */
@@ -87,6 +88,8 @@ const GatewayEnv = z.object({
   METRICS_TENANT_LABELS: optionalText.refine((value) => value === undefined || value === "0" || value === "1", {
     message: "METRICS_TENANT_LABELS must be 1 (per-tenant labels) or 0",
   }),
+  /** Lowest level of the JSON log lines written to stdout (docs: README "Logs"). */
+  LOG_LEVEL: optionalText.pipe(z.enum(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
 });
 
 export interface GatewayConfig {
@@ -111,6 +114,8 @@ export interface GatewayConfig {
   tenantDefaults: TenantLimits;
   /** Who may scrape `/metrics` (METRICS_TOKEN, METRICS_PORT, METRICS_BIND) and whether series carry tenant labels. */
   metrics: { access: MetricsAccess; tenantLabels: boolean };
+  /** LOG_LEVEL. */
+  logLevel: LogLevel;
 }
 
 export interface CliFlags {
@@ -185,6 +190,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
     registryCacheSize: values.WORKFORCE_REGISTRY_CACHE,
     retainedRuns: values.WORKFORCE_RETAINED_RUNS,
     redisUrl: values.REDIS_URL,
+    logLevel: values.LOG_LEVEL,
     tenantDefaults: {
       maxConcurrentRuns: values.WORKFORCE_TENANT_MAX_CONCURRENT_RUNS,
       maxQueuedRuns: values.WORKFORCE_TENANT_MAX_QUEUED_RUNS,

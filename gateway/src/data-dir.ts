@@ -68,7 +68,8 @@ export async function prepareDataDir(dir: string, now: () => Date = () => new Da
   return { path: dir, instanceId: marker.instanceId };
 }
 
-async function readMarker(markerPath: string): Promise<DataDirMarker | undefined> {
+/** The marker at `markerPath`, undefined when there is none; a ConfigError when it cannot be read or is damaged. */
+export async function readMarker(markerPath: string): Promise<DataDirMarker | undefined> {
   let text: string;
   try {
     text = await readFile(markerPath, "utf8");

@@ -11,7 +11,7 @@ import { createFileLocks, type FileLocks } from "./fs/file-lock";
 import { createOfflineProvider } from "./llm/adapters/offline/offline-provider";
 import type { ModelProvider } from "./llm/model-provider";
 import { createModelRouter } from "./llm/model-router";
-import type { Logger } from "./logger";
+import type { LogContext, Logger } from "./logger";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics/gateway-metrics";
 import { createMetering, type Metering } from "./metering/metering";
 import { createUsageJournal } from "./metering/usage-journal";
@@ -31,6 +31,7 @@ import { createTenantErasure } from "./tenants/tenant-erasure";
 import { createTenantPolicies, DEFAULT_TENANT_LIMITS, type TenantPolicies } from "./tenants/tenant-policy";
 import type { Tool } from "./tools/tool";
 import { createWorkspaceTools } from "./tools/workspace-tools";
+import { createReadiness } from "./readiness";
 
 export const GATEWAY_VERSION = "0.1.0";
 
@@ -45,6 +46,8 @@ export interface GatewayOptions {
     Partial<Pick<GatewayConfig, "registryCacheSize" | "redisUrl" | "retainedRuns" | "tenantDefaults" | "metrics">>;
   dataDir: PreparedDataDir;
   logger: Logger;
+  /** The request/run context of log lines (request ids, tenant, run); none in most tests. */
+  logContext?: LogContext;
   /** Real providers, built by the caller from config (so tests can point them at fakes). */
   providers?: { anthropic?: ModelProvider | undefined; openaiCompatible?: ModelProvider | undefined };
   tools?: readonly Tool[];
@@ -151,6 +154,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     routeModel,
     execute: (run) => runAgentTurn(loopDeps, run),
     logger,
+    logContext: options.logContext,
     now,
     limits,
     policies,
@@ -186,6 +190,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     sessions,
     runs,
     logger,
+    logContext: options.logContext,
     policies,
     journal,
     disk,
@@ -205,12 +210,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     hookToken: config.hookToken,
     checkModel: (model) => void routeModel(model),
     health,
+    readiness: createReadiness({ dataDir: options.dataDir, runs, maxQueuedTotal: limits.maxQueuedTotal }),
     heartbeatMs: options.heartbeatMs,
     clientAddress: options.clientAddress,
     authFailures,
     metrics,
   });
-  const websocket = createWsGateway({ agents, sessions, runs, logger, hookToken: config.hookToken, authFailures });
+  const websocket = createWsGateway({ agents, sessions, runs, logger, logContext: options.logContext, hookToken: config.hookToken, authFailures });
   return {
     app,
     agents,

@@ -1,11 +1,12 @@
-/** The only logging surface inside the gateway; the CLI decides where lines go. Never pass secrets. */
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string, error?: unknown): void;
-}
+/**
+ * The only logging surface inside the gateway; cli.ts builds the real one (pino JSON lines on
+ * stdout, see @workforce/logging) and hands it down. Never pass secrets.
+ */
+import type { Logger } from "@workforce/logging";
 
-/** Writes plain prefixed lines to stdout/stderr. */
+export { requestLogging, withFields, type LogContext, type LogFields, type Logger } from "@workforce/logging";
+
+/** Writes plain prefixed lines to stdout/stderr: for tests and tools that read them as text. */
 export function createConsoleLogger(prefix = "[gateway]"): Logger {
   return {
     info: (message) => console.log(`${prefix} ${message}`),

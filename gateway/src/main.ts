@@ -5,7 +5,7 @@ import { prepareDataDir } from "./data-dir";
 import { errnoCode } from "./fs/errno";
 import { createGateway } from "./gateway";
 import { createProviders } from "./llm/create-providers";
-import type { Logger } from "./logger";
+import type { LogContext, Logger } from "./logger";
 import { startServer } from "./server/start-server";
 
 const USAGE = `Usage: gateway run [--port 18789] [--bind 127.0.0.1]
@@ -25,6 +25,8 @@ Environment:
   METRICS_TOKEN            bearer token for GET /metrics (Prometheus); unset, /metrics answers 404
   METRICS_PORT, METRICS_BIND     serve /metrics alone on this port and interface (default bind 127.0.0.1)
   METRICS_TENANT_LABELS    1: per-tenant labels on run, token and queue metrics (first 50 tenants, then "other")
+  LOG_LEVEL                fatal, error, warn, info (default), debug, trace or silent: JSON lines on stdout
+                           (pretty on a terminal), each request's with its X-Request-Id
 
 Several gateways may serve one TENANT_DATA_DIR (shared storage): see docs/gateway-api.md.`;
 
@@ -33,7 +35,7 @@ function describeModel(config: GatewayConfig, offline: boolean): string {
 }
 
 /** `gateway run`: validate config, prepare the data dir, serve until SIGINT/SIGTERM. */
-export async function main(argv: string[], env: Record<string, string | undefined>, logger: Logger): Promise<number> {
+export async function main(argv: string[], env: Record<string, string | undefined>, logger: Logger, logContext?: LogContext): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -61,6 +63,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       config,
       dataDir,
       logger,
+      logContext,
       providers: createProviders(config),
     });
     const server = await startServer(gateway.app, config.port, config.bind, (request, socket, head) =>
@@ -77,6 +80,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     }
     logger.info(
       `listening on ${server.url} · data dir ${dataDir.path} (instance ${dataDir.instanceId}) · model ${describeModel(config, gateway.defaultModel.offline)} · auth ${config.hookToken ? "token" : "off (loopback only)"}${config.redisUrl ? " · run relay redis" : ""}${metricsServer ? ` · metrics ${metricsServer.url}/metrics` : access.token ? " · metrics /metrics (token)" : ""}`,
+      { url: server.url, dataDir: dataDir.path, instanceId: dataDir.instanceId },
     );
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {

@@ -1,3 +1,4 @@
+import { requestLogging, type LogContext, type Logger } from "@workforce/logging";
 import { AppError } from "@workforce/protocol";
 import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -87,6 +88,10 @@ export interface AppDeps {
   webDistDir: string;
   /** Where unexpected errors are reported (stderr in production). */
   logError: (message: string, error: unknown) => void;
+  /** With `logContext`: a request id per request (X-Request-Id) passed on to the gateway, and an access-log line. */
+  logger?: Logger;
+  /** Lines logged while serving a request carry its id, and its tenant and user once authenticated. */
+  logContext?: LogContext;
   /** SSE heartbeat interval (15 s). */
   heartbeatMs?: number;
   /** Batches usage inserts; built here when not given. Flush it before the process exits. */
@@ -125,6 +130,8 @@ export function createApp(deps: AppDeps) {
     app.get("/metrics", deps.metrics.scrape);
   }
   const serveStatic = createStaticHandler(deps.webDistDir);
+  const logContext = deps.logContext;
+  if (deps.logger && logContext) app.use("*", requestLogging({ logger: deps.logger, context: logContext }));
   app.use("*", securityHeaders({ publicUrl: deps.publicUrl, supabaseUrl: deps.supabase?.url }));
 
   app.onError((error, c) => errorResponse(c, isClientAbort(error) ? CLIENT_ABORTED() : toAppError(error, deps.logError)));
@@ -137,6 +144,10 @@ export function createApp(deps: AppDeps) {
     return errorResponse(c, new AppError("not_found", `No route for ${c.req.method} ${c.req.path}`));
   });
 
+  // Liveness for an orchestrator: no database, no gateway, no auth, no rate limit. /api/health is
+  // the readiness check; restarting the platform would not bring back a database or a gateway.
+  app.get("/livez", (c) => c.json({ status: "ok" }));
+
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {
@@ -145,8 +156,8 @@ export function createApp(deps: AppDeps) {
   });
   const corsPolicy = cors({
     origin: "*",
-    allowHeaders: ["authorization", "content-type", "apikey", "x-client-info", "x-tenant-id", "last-event-id", "x-supabase-api-version"],
-    exposeHeaders: ["x-run-id", "retry-after", "x-supabase-api-version", ...RATE_LIMIT_HEADERS],
+    allowHeaders: ["authorization", "content-type", "apikey", "x-client-info", "x-tenant-id", "last-event-id", "x-supabase-api-version", "x-request-id"],
+    exposeHeaders: ["x-run-id", "retry-after", "x-supabase-api-version", "x-request-id", ...RATE_LIMIT_HEADERS],
   });
   app.use("/api/*", corsPolicy, limit);
   app.use("/auth/*", corsPolicy, limit);
@@ -192,6 +203,17 @@ export function createApp(deps: AppDeps) {
       ...(deps.auth ? {} : { provisionUser: (user, request) => tenancy.provisionUser(user, { joiningByInvitation: request.path === "/api/invitations/accept" }) }),
     }),
   );
+  if (logContext) {
+    api.use("*", async (c, next) => {
+      const principal = c.get("principal") as AppEnv["Variables"]["principal"] | undefined;
+      logContext.annotate({
+        tenantId: c.get("membership")?.id,
+        userId: principal?.type === "user" ? principal.user.id : undefined,
+        apiKeyId: principal?.type === "api-key" ? principal.keyId : undefined,
+      });
+      await next();
+    });
+  }
   const apiLimiter = deps.apiLimiter ?? createDatabaseApiLimiter({ system: deps.system, now: deps.now, logError: deps.logError });
   api.use("*", apiLimiter.requests());
   const { db, gateway, now } = deps;

@@ -1,3 +1,4 @@
+import type { LogContext, Logger } from "@workforce/logging";
 import type { Context } from "hono";
 import { createApp, type AppDeps } from "./app";
 import type { AccessTokenIssuer, AccessTokenVerifier } from "./auth/access-token";
@@ -48,6 +49,9 @@ export interface PlatformParts {
   tenantDataDir: string;
   webDistDir: string;
   logError: (message: string, error: unknown) => void;
+  /** Request ids and the access log (see AppDeps); tests may leave them out. */
+  logger?: Logger;
+  logContext?: LogContext;
   heartbeatMs?: number;
   usage?: UsageRecorder;
   authCache?: AuthCache;
@@ -156,6 +160,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     tenantDataDir: parts.tenantDataDir,
     webDistDir: parts.webDistDir,
     logError: parts.logError,
+    ...(parts.logger && parts.logContext ? { logger: parts.logger, logContext: parts.logContext } : {}),
     ...(parts.heartbeatMs === undefined ? {} : { heartbeatMs: parts.heartbeatMs }),
     usage,
     authCache,

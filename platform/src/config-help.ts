@@ -20,6 +20,7 @@ export const PLATFORM_ENV_HELP: readonly EnvHelp[] = [
   { name: "CLAWDBOT_HOOK_TOKEN", default: "unset", description: "bearer token for the gateway; must equal the gateway's" },
   { name: "GATEWAY_WAIT_MS", default: "15000", description: "how long start-up waits for the gateway" },
   { name: "TENANT_DATA_DIR", default: "~/.workforce/tenants", description: "absolute; must be the gateway's (checked at start-up)" },
+  { name: "LOG_LEVEL", default: "info", description: "lowest level of the JSON log lines on stdout (pretty on a terminal): fatal, error, warn, info, debug, trace or silent" },
   { name: "WEB_DIST_DIR", default: "platform/web/dist", description: "the built web app" },
   { name: "WORKFORCE_SIGNUP", default: "open on loopback, invite beyond", description: "who may create an account: open, invite, domains or closed" },
   { name: "WORKFORCE_SIGNUP_DOMAINS", default: "unset", description: "comma-separated domains for WORKFORCE_SIGNUP=domains" },

@@ -2,6 +2,7 @@ import { metricsAccessFrom, type MetricsAccess } from "@workforce/metrics";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { LOG_LEVELS, type LogLevel } from "@workforce/logging";
 import { z } from "zod";
 import type { EmailConfirmation } from "./auth/auth-service";
 import type { SessionLifetimes } from "./auth/auth-sessions";
@@ -41,6 +42,8 @@ export interface PlatformConfig {
   hookToken: string | undefined;
   /** Who may scrape `/metrics` (METRICS_TOKEN; METRICS_PORT and METRICS_BIND for a listener of its own). */
   metrics: MetricsAccess;
+  /** LOG_LEVEL: the lowest level of the JSON log lines on stdout (default info). */
+  logLevel: LogLevel;
   /** GATEWAY_WAIT_MS: how long start-up waits for the gateway to answer (default 15000). */
   gatewayWaitMs: number;
   /** WORKFORCE_USAGE_INGEST_MS: how often the gateway's usage journals are read into usage_events (default 5000). */
@@ -198,6 +201,7 @@ const EnvSchema = z.object({
   PGLITE_DATA_DIR: optionalString.pipe(absoluteDir("PGLITE_DATA_DIR").optional()),
   CLAWDBOT_GATEWAY_URL: optionalString.pipe(httpUrl("e.g. CLAWDBOT_GATEWAY_URL=http://127.0.0.1:18789").optional()),
   CLAWDBOT_HOOK_TOKEN: optionalString,
+  LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
   GATEWAY_WAIT_MS: z.coerce.number().int().min(0, "must be a number of milliseconds").default(15_000),
   WORKFORCE_USAGE_INGEST_MS: z.coerce.number().int().min(100, "must be at least 100 milliseconds").max(3_600_000, "must be at most an hour (3600000)").default(5_000),
   TENANT_DATA_DIR: optionalString.pipe(absoluteDir("TENANT_DATA_DIR").optional()),
@@ -285,6 +289,7 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
     hookToken: values.CLAWDBOT_HOOK_TOKEN,
     gatewayWaitMs: values.GATEWAY_WAIT_MS,
     metrics: metrics.access,
+    logLevel: values.LOG_LEVEL,
     usageIngestMs: values.WORKFORCE_USAGE_INGEST_MS,
     tenantDataDir: values.TENANT_DATA_DIR ?? path.join(homeDir, ".workforce", "tenants"),
     webDistDir: values.WEB_DIST_DIR ?? defaultWebDist,

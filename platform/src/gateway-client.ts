@@ -16,6 +16,7 @@ import {
   type AgentUpdate,
   type TenantPolicy,
 } from "@workforce/protocol";
+import { REQUEST_ID_HEADER } from "@workforce/logging";
 import { z } from "zod";
 import { createGatewayRunStreams } from "./gateway-run-streams";
 import { isErrorCode } from "./http-errors";
@@ -26,6 +27,10 @@ export interface GatewayClientOptions {
   /** CLAWDBOT_HOOK_TOKEN; sent as `Authorization: Bearer` when set. */
   hookToken: string | undefined;
   fetch?: typeof fetch;
+  /** The X-Request-Id of the request being served, passed on so the gateway's log lines name it. */
+  requestId?: () => string | undefined;
+  /** Told the run a request starts or follows (chat streams), so the request's log lines can name it. */
+  onRun?: (runId: string) => void;
   /** Time limit for JSON calls. */
   timeoutMs?: number;
   /**
@@ -50,9 +55,11 @@ export function createGatewayClient(options: GatewayClientOptions) {
   const streamStartTimeoutMs = options.streamStartTimeoutMs ?? 30_000;
 
   function headers(tenantId: string | undefined, extra: Record<string, string> = {}): Record<string, string> {
+    const requestId = options.requestId?.();
     return {
       ...(options.hookToken ? { authorization: `Bearer ${options.hookToken}`, [HOOK_TOKEN_HEADER]: options.hookToken } : {}),
       ...(tenantId ? { [TENANT_HEADER]: tenantId } : {}),
+      ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
       ...extra,
     };
   }
@@ -103,7 +110,7 @@ export function createGatewayClient(options: GatewayClientOptions) {
   return {
     baseUrl: options.baseUrl,
     /** Run streams (chat.send, runs.subscribe), multiplexed over a WebSocket per tenant. */
-    streams: createGatewayRunStreams({ baseUrl: options.baseUrl, hookToken: options.hookToken, streamStartTimeoutMs }),
+    streams: createGatewayRunStreams({ baseUrl: options.baseUrl, hookToken: options.hookToken, streamStartTimeoutMs, requestId: options.requestId, onRun: options.onRun }),
     async health(timeout = 2_000): Promise<GatewayHealth> {
       let response: Response;
       try {

@@ -33,6 +33,10 @@ export interface GatewayRunStreamsOptions {
   idleConnectionMs?: number;
   /** Milliseconds. */
   now?: () => number;
+  /** The X-Request-Id of the request being served, sent with each frame so the gateway's log lines name it. */
+  requestId?: () => string | undefined;
+  /** Told the run a request starts or follows, so the request's log lines can name it. */
+  onRun?: (runId: string) => void;
 }
 
 /** Receives a run's events, in order and each once. */
@@ -147,7 +151,7 @@ class TenantConnection {
 
   constructor(
     readonly tenantId: string,
-    private readonly options: Required<Pick<GatewayRunStreamsOptions, "baseUrl" | "now">> & { hookToken: string | undefined },
+    private readonly options: Required<Pick<GatewayRunStreamsOptions, "baseUrl" | "now">> & Pick<GatewayRunStreamsOptions, "hookToken" | "requestId">,
     private readonly onClose: (connection: TenantConnection) => void,
   ) {
     this.lastHeardAt = options.now();
@@ -189,6 +193,7 @@ class TenantConnection {
   /** Sends a request frame once connected; settles with the response payload or an AppError. */
   async request(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
     const id = String(++this.nextId);
+    const requestId = this.options.requestId?.();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const answer = new Promise<unknown>((resolve, reject) => {
       this.requests.set(id, { resolve, reject });
@@ -200,7 +205,7 @@ class TenantConnection {
     try {
       await Promise.race([this.opened, answer]);
       if (this.closed) throw unreachable();
-      if (this.requests.has(id)) this.socket.send(JSON.stringify({ type: "req", id, method, params }));
+      if (this.requests.has(id)) this.socket.send(JSON.stringify({ type: "req", id, method, params, ...(requestId ? { requestId } : {}) }));
       return await answer;
     } catch (error) {
       this.requests.delete(id);
@@ -355,7 +360,7 @@ export function createGatewayRunStreams(options: GatewayRunStreamsOptions) {
     const list = pool.get(tenantId) ?? [];
     const free = list.find((connection) => !connection.closed && (runId === undefined || !connection.runs.has(runId)));
     if (free) return free;
-    const connection = new TenantConnection(tenantId, { baseUrl: options.baseUrl, hookToken: options.hookToken, now }, remove);
+    const connection = new TenantConnection(tenantId, { baseUrl: options.baseUrl, hookToken: options.hookToken, requestId: options.requestId, now }, remove);
     pool.set(tenantId, [...list, connection]);
     if (!timer) {
       timer = setInterval(() => {
@@ -381,6 +386,7 @@ export function createGatewayRunStreams(options: GatewayRunStreamsOptions) {
     async startRun(tenantId: string, agent: string, input: SendMessageInput, actor: RunActor = {}): Promise<{ info: RunInfo; subscription: RunSubscription }> {
       const connection = connectionFor(tenantId, undefined);
       const info = parseInfo(await connection.request("chat.send", { agent, ...input, actor }, startTimeoutMs));
+      options.onRun?.(info.runId);
       const subscription = new RunSubscription(info.runId, 0, (done) => connection.release(done));
       if (connection.closed) subscription.connectionLost();
       else connection.register(subscription);
@@ -390,6 +396,7 @@ export function createGatewayRunStreams(options: GatewayRunStreamsOptions) {
     /** Replays a run's events with seq > after, then follows it live until run-end. */
     async subscribe(tenantId: string, runId: string, after: number): Promise<{ info: RunInfo; subscription: RunSubscription }> {
       const connection = connectionFor(tenantId, runId);
+      options.onRun?.(runId);
       const subscription = new RunSubscription(runId, after, (done) => connection.release(done));
       connection.register(subscription);
       try {

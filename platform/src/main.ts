@@ -24,10 +24,17 @@ import { createRateLimiter } from "./limits/rate-limiter";
 import { createMailer } from "./mail/create-mailer";
 import { createPlatformMetrics } from "./ops/metrics/platform-metrics";
 import { createStreamStats } from "./stream-stats";
+import { createLogContext } from "@workforce/logging";
+import { createPlatformLogger, errorReporter } from "./ops/log/platform-logger";
 import { waitForGateway } from "./wait-for-gateway";
 
+// Built before anything else, so that every line (a bad configuration too) is a JSON log line.
+const logContext = createLogContext();
+const logger = createPlatformLogger(process.env, { context: logContext, pretty: Boolean(process.stdout.isTTY) });
+
 function fail(message: string): never {
-  process.stderr.write(`platform: ${message}\n`);
+  logger.error(message);
+  logger.flush();
   process.exit(1);
 }
 
@@ -50,7 +57,12 @@ Operator commands: npm run workforce -- --help
     throw error;
   }
 
-  const gateway = createGatewayClient({ baseUrl: config.gatewayUrl, hookToken: config.hookToken });
+  const gateway = createGatewayClient({
+    baseUrl: config.gatewayUrl,
+    hookToken: config.hookToken,
+    requestId: () => logContext.current()?.requestId,
+    onRun: (runId) => logContext.annotate({ runId }),
+  });
   const metrics = createPlatformMetrics({ access: config.metrics, gateway });
   // Open and migrate the database while waiting for the gateway: both take a moment at start-up.
   const opening = openDatabase({
@@ -71,18 +83,17 @@ Operator commands: npm run workforce -- --help
 
   const database = await opening;
   const applied = database.applied;
-  if (database.seededFromTemplate) process.stdout.write(`platform: created the embedded database at ${config.pgliteDataDir} from the template\n`);
-  if (applied.length > 0) process.stdout.write(`platform: applied migrations ${applied.join(", ")}\n`);
+  if (database.seededFromTemplate) logger.info(`created the embedded database at ${config.pgliteDataDir} from the template`);
+  if (applied.length > 0) logger.info(`applied migrations ${applied.join(", ")}`, { migrations: applied });
 
   const now = () => new Date();
-  const logError = (message: string, error: unknown) =>
-    process.stderr.write(`platform: ${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  const logError = errorReporter(logger);
   const issuer = `${config.publicUrl}/auth/v1`;
   // Embedded auth signs with asymmetric keys kept in the database, encrypted under the master key.
   let signingKeys: SigningKeyRing | undefined;
   if (!config.supabase) {
     const master = await loadMasterKey(config.secretKey).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
-    for (const warning of master.warnings) process.stderr.write(`platform: WARNING: ${warning}\n`);
+    for (const warning of master.warnings) logger.warn(warning);
     signingKeys = createSigningKeyRing({ system: database.system, masterKey: master.masterKey, now, logError });
     await signingKeys.load().catch((error: unknown) => fail(`cannot load the signing keys: ${error instanceof Error ? error.message : String(error)}`));
     signingKeys.start();
@@ -131,6 +142,8 @@ Operator commands: npm run workforce -- --help
     tenantDataDir: config.tenantDataDir,
     webDistDir: config.webDistDir,
     logError,
+    logger,
+    logContext,
     usageIngestMs: config.usageIngestMs,
     apiLimits: { defaults: config.apiLimits },
     metrics,
@@ -153,12 +166,13 @@ Operator commands: npm run workforce -- --help
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
-    process.stdout.write(
-      `platform: listening on http://${shown}:${info.port} (public URL ${config.publicUrl}, gateway ${config.gatewayUrl}, data dir ${config.tenantDataDir}, ` +
+    logger.info(
+      `listening on http://${shown}:${info.port} (public URL ${config.publicUrl}, gateway ${config.gatewayUrl}, data dir ${config.tenantDataDir}, ` +
         `database ${database.kind === "pglite" ? `PGlite at ${config.pgliteDataDir}` : "Postgres"}, auth ${auth ? "embedded" : "Supabase"}, ` +
-        `sign-up ${config.signup.mode}, mail ${mailer.describe()})\n`,
+        `sign-up ${config.signup.mode}, mail ${mailer.describe()})`,
+      { url: `http://${shown}:${info.port}`, publicUrl: config.publicUrl },
     );
-    if (!config.mail.smtpUrl) process.stdout.write(`platform: no SMTP_URL: mails are kept in the outbox, readable from this machine at http://127.0.0.1:${info.port}/outbox\n`);
+    if (!config.mail.smtpUrl) logger.info(`no SMTP_URL: mails are kept in the outbox, readable from this machine at http://127.0.0.1:${info.port}/outbox`);
   });
   server.on("error", (error: NodeJS.ErrnoException) => {
     fail(error.code === "EADDRINUSE" ? `port ${config.port} is already in use; set PORT to a free port` : String(error));
@@ -170,7 +184,7 @@ Operator commands: npm run workforce -- --help
       : await startMetricsServer(metrics.registry, { ...config.metrics, port: metricsPort }).catch((error: unknown) =>
           fail((error as NodeJS.ErrnoException).code === "EADDRINUSE" ? `METRICS_PORT ${metricsPort} is already in use; choose a free port` : String(error)),
         );
-  if (metricsServer) process.stdout.write(`platform: metrics at ${metricsServer.url}/metrics\n`);
+  if (metricsServer) logger.info(`metrics at ${metricsServer.url}/metrics`, { metricsUrl: `${metricsServer.url}/metrics` });
 
   let stopping = false;
   const stop = () => {
@@ -191,7 +205,10 @@ Operator commands: npm run workforce -- --help
       .then(() => stats.stop())
       .then(() => mailer.close())
       .then(() => database.close())
-      .finally(() => process.exit(0));
+      .finally(() => {
+        logger.flush();
+        process.exit(0);
+      });
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);

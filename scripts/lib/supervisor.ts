@@ -1,7 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import readline from "node:readline";
+import { serviceLineFormatter } from "@workforce/logging";
 
-/** A child service whose output is prefixed line by line, e.g. `[gateway] listening …`. */
+/**
+ * A child service whose output is passed on line by line: on a terminal prettified and prefixed
+ * (`[gateway] [12:00:00.000] INFO: listening …`), otherwise as the JSON lines the services write.
+ */
 export interface Service {
   name: string;
   child: ChildProcess;
@@ -19,23 +23,22 @@ export function startService(
   name: string,
   command: string,
   args: string[],
-  options: { env: NodeJS.ProcessEnv; cwd: string; color: boolean },
+  options: { env: NodeJS.ProcessEnv; cwd: string; color: boolean; pretty: boolean },
 ): Service {
   const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
-  const prefix = prefixFor(name, options.color);
-  // Services label their own lines when run alone ("[gateway] …", "platform: …"); say it once.
-  const ownLabel = new RegExp(`^(\\[${name}\\]|${name}:)\\s*`);
+  const prefix = options.pretty ? prefixFor(name, options.color) : "";
+  const format = serviceLineFormatter({ pretty: options.pretty, color: options.color });
   for (const [stream, sink] of [
     [child.stdout, process.stdout],
     [child.stderr, process.stderr],
   ] as const) {
     if (!stream) continue;
-    readline.createInterface({ input: stream }).on("line", (line) => sink.write(prefix + line.replace(ownLabel, "") + "\n"));
+    readline.createInterface({ input: stream }).on("line", (line) => sink.write(prefix + format(name, line, sink === process.stderr) + "\n"));
   }
   const exited = new Promise<number | null>((resolve) => {
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : null)));
     child.on("error", (error) => {
-      process.stderr.write(`${prefix}failed to start: ${error.message}\n`);
+      process.stderr.write(prefix + format(name, `failed to start: ${error.message}`, true) + "\n");
       resolve(1);
     });
   });

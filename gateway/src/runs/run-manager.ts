@@ -5,7 +5,7 @@ import { KeyedLock } from "../fs/keyed-lock";
 import { storageError } from "../fs/storage-error";
 import type { ModelRouter } from "../llm/model-router";
 import type { ResolvedModel } from "../llm/model-provider";
-import type { Logger } from "../logger";
+import type { LogContext, Logger } from "../logger";
 import type { SessionStore } from "../sessions/session-store";
 import type { TenantPolicies } from "../tenants/tenant-policy";
 import type { Admission, AdmissionRequest, EndedRun } from "./admission";
@@ -37,6 +37,8 @@ export interface RunManagerDeps {
   routeModel: ModelRouter;
   execute(run: RunContext): Promise<RunOutcome>;
   logger: Logger;
+  /** Lets a run's log lines name the request that submitted it, wherever the scheduler starts it. */
+  logContext?: LogContext;
   now: () => Date;
   newId?: () => string;
   limits: RunManagerLimits;
@@ -76,6 +78,8 @@ export interface RunRecord {
   origin: RunOrigin;
   queuedAt: string;
   admission: Admission | undefined;
+  /** X-Request-Id of the request that submitted it, for its log lines. */
+  requestId?: string | undefined;
   /** Settles when the run has ended (its run-end is in the log). */
   done: Promise<void>;
   finish: () => void;
@@ -100,6 +104,8 @@ export interface RunManager {
   abortTenant(tenantId: string): Promise<number>;
   /** Runs executing and waiting per tenant with any (queue depth for metrics). */
   loads(): TenantLoad[];
+  /** Runs executing here and waiting here (across tenants), and whether close() has begun: what readiness reads. */
+  load(): { active: number; waiting: number; closing: boolean };
   /** Aborts everything and waits for active runs to record their state. */
   close(): Promise<void>;
 }
@@ -171,7 +177,17 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       .finally(() => refreshing.delete(tenantId));
   }
 
+  /**
+   * The scheduler starts a run from whatever freed its slot (another run's end, another request):
+   * its log lines must name its own request, tenant and run, not that one's.
+   */
   function start(run: RunRecord): void {
+    const fields = { requestId: run.requestId, tenantId: run.tenantId, runId: run.runId };
+    if (deps.logContext) deps.logContext.run(fields, () => startRun(run));
+    else startRun(run);
+  }
+
+  function startRun(run: RunRecord): void {
     active.add(run);
     run.status = "running";
     announce(run);
@@ -383,6 +399,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           origin,
           queuedAt: deps.now().toISOString(),
           admission,
+          requestId: deps.logContext?.current()?.requestId,
           done,
           finish: () => {
             unpin();
@@ -477,6 +494,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
     },
 
     loads: () => scheduler.loads(),
+    load: () => ({ active: active.size, waiting: scheduler.waiting().length, closing }),
 
     async close() {
       closing = true;

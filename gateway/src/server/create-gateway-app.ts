@@ -2,7 +2,7 @@ import { AppError, type GatewayHealth } from "@workforce/protocol";
 import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AgentStore } from "../agents/agent-store";
-import type { Logger } from "../logger";
+import { requestLogging, type LogContext, type Logger } from "../logger";
 import type { RunManager } from "../runs/run-manager";
 import type { SessionStore } from "../sessions/session-store";
 import { requireTenant, requireToken } from "./auth";
@@ -14,6 +14,7 @@ import { agentRoutes } from "./routes/agent-routes";
 import { chatCompletionsRoutes } from "./routes/chat-completions-routes";
 import { healthRoute } from "./routes/health-route";
 import { hookRoutes } from "./routes/hook-routes";
+import { probeRoutes } from "./routes/probe-routes";
 import { agentRunRoutes, runRoutes } from "./routes/run-routes";
 import { sessionRoutes } from "./routes/session-routes";
 import { tenantRoutes } from "./routes/tenant-routes";
@@ -22,12 +23,15 @@ import type { UsageJournal } from "../metering/usage-journal";
 import type { DiskUsage } from "../tenants/disk-usage";
 import type { TenantPolicies } from "../tenants/tenant-policy";
 import type { EraseTenant } from "../tenants/tenant-erasure";
+import type { Readiness } from "../readiness";
 
 export interface GatewayAppDeps {
   agents: AgentStore;
   sessions: SessionStore;
   runs: RunManager;
   logger: Logger;
+  /** Gives each request an id (X-Request-Id) and an access-log line; lines logged while serving it carry its id and tenant. */
+  logContext?: LogContext | undefined;
   /** Refuses agent models this gateway cannot serve (see AgentRouteDeps). */
   checkModel?: (model: string) => void;
   /** Erases a tenant's runs, cached state and directory (`DELETE /v1/tenant`). */
@@ -40,6 +44,8 @@ export interface GatewayAppDeps {
   /** CLAWDBOT_HOOK_TOKEN; undefined turns auth off (loopback only; config enforces that). */
   hookToken: string | undefined;
   health: () => GatewayHealth;
+  /** `GET /readyz`: whether to send this gateway new work (`GET /livez` needs nothing). */
+  readiness: () => Promise<Readiness>;
   heartbeatMs?: number;
   /** The client's address, for auth rate limiting and health details; the socket's peer address by default. */
   clientAddress?: (c: Context) => string;
@@ -56,6 +62,14 @@ const tenantUnlessPending: MiddlewareHandler<GatewayEnv> = async (c, next) => {
   else await requireTenant(c, next);
 };
 
+/** Once X-Tenant-ID is checked, the lines of the request name its tenant. */
+const annotateTenant =
+  (context: LogContext): MiddlewareHandler<GatewayEnv> =>
+  async (c, next) => {
+    context.annotate({ tenantId: c.get("tenantId") });
+    await next();
+  };
+
 /** The gateway's HTTP surface (docs/gateway-api.md), independent of how it is served. */
 export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
@@ -64,12 +78,15 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
     app.get("/metrics", deps.metrics.scrape);
   }
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
+  const logContext = deps.logContext;
+  if (logContext) app.use("*", requestLogging({ logger: deps.logger, context: logContext }));
   app.onError(createErrorHandler(deps.logger));
   app.notFound((c) => c.json(new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`).toBody(), 404));
 
   const authFailures = deps.authFailures ?? new AuthFailureLimiter(DEFAULT_AUTH_FAILURE_LIMITS);
   const clientAddress = deps.clientAddress ?? socketAddress;
   app.get("/", healthRoute({ health: deps.health, hookToken: deps.hookToken, authFailures, clientAddress }));
+  app.route("/", probeRoutes({ readiness: deps.readiness }));
 
   const limitBody = bodyLimit({
     maxSize: deps.maxBodyBytes ?? 1024 * 1024,
@@ -82,6 +99,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
     app.use(scope, limitBody);
     app.use(scope, checkToken);
     app.use(scope, tenantUnlessPending);
+    if (logContext) app.use(scope, annotateTenant(logContext));
   }
   const runDeps = { runs: deps.runs, heartbeatMs };
   app.route("/v1/agents", agentRoutes(deps));

@@ -17,6 +17,11 @@ export const WsRequestFrame = z.object({
   id: z.string().min(1).max(200),
   method: z.string().min(1),
   params: z.unknown().optional(),
+  /** The X-Request-Id of the HTTP request this frame serves (the platform's), so the gateway's log lines name it. */
+  requestId: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,128}$/)
+    .optional(),
 });
 export type WsRequestFrame = z.infer<typeof WsRequestFrame>;
 

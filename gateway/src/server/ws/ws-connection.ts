@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AgentStore } from "../../agents/agent-store";
 import { parseJson } from "../../fs/jsonl-file";
 import { storageError } from "../../fs/storage-error";
-import { errorText, type Logger } from "../../logger";
+import { errorText, type LogContext, type Logger } from "../../logger";
 import type { RunManager } from "../../runs/run-manager";
 import type { RunEventSource } from "../../runs/run-relay";
 import type { SessionStore } from "../../sessions/session-store";
@@ -16,6 +16,8 @@ export interface WsConnectionDeps {
   sessions: SessionStore;
   runs: RunManager;
   logger: Logger;
+  /** Lines logged while serving a frame name its request id (the platform's X-Request-Id) and tenant. */
+  logContext?: LogContext | undefined;
 }
 
 /**
@@ -51,7 +53,13 @@ export class WsConnection {
       this.reply(id.success ? id.data.id : "", undefined, { code: "validation_failed", message: `bad frame: ${describeZodError(frame.error)}` });
       return;
     }
-    const { id, method, params } = frame.data;
+    const { id, method, params, requestId } = frame.data;
+    const context = this.deps.logContext;
+    if (context) await context.run({ requestId, tenantId: this.tenantId }, () => this.serve(id, method, params));
+    else await this.serve(id, method, params);
+  }
+
+  private async serve(id: string, method: string, params: unknown): Promise<void> {
     try {
       this.reply(id, await this.dispatch(method, params));
     } catch (error) {
