@@ -80,13 +80,17 @@ export function httpMetrics(registry: Registry): MiddlewareHandler {
     const labels = { method, route, status: String(c.res.status) };
     requests.inc(labels);
     duration.observe(labels, (performance.now() - started) / 1000);
+    if (!c.res.headers.get("content-type")?.startsWith("text/event-stream")) return;
+    // Headers and status first: reading `body` of @hono/node-server's lightweight Response rebuilds
+    // it from its original init, dropping headers set since (a later middleware's X-Request-Id).
+    const headers = new Headers(c.res.headers);
+    const status = c.res.status;
     const body = c.res.body;
-    if (body && c.res.headers.get("content-type")?.startsWith("text/event-stream")) {
-      streams.inc({ route });
-      c.res = new Response(
-        watchClose(body, () => streams.dec({ route })),
-        c.res,
-      );
-    }
+    if (!body) return;
+    streams.inc({ route });
+    c.res = new Response(
+      watchClose(body, () => streams.dec({ route })),
+      { status, headers },
+    );
   };
 }
