@@ -1,5 +1,6 @@
 import os from "node:os";
 import path from "node:path";
+import { metricsAccessFrom, type MetricsAccess } from "@workforce/metrics";
 import type { TenantLimits } from "@workforce/protocol";
 import { LOG_LEVELS, type LogLevel } from "@workforce/logging";
 import { z } from "zod";
@@ -75,6 +76,18 @@ const GatewayEnv = z.object({
    * oldest are forgotten first, and a client then reads the transcript instead.
    */
   WORKFORCE_RETAINED_RUNS: integerText("WORKFORCE_RETAINED_RUNS", 500, 1, 1_000_000),
+  /** Bearer token Prometheus presents for `GET /metrics`; without it (or METRICS_PORT) nobody may scrape. */
+  METRICS_TOKEN: optionalText,
+  /** A listener of its own serving only `/metrics` (kept off the public port by the network). */
+  METRICS_PORT: optionalText.refine((value) => value === undefined || (/^\d+$/.test(value) && Number(value) <= 65_535), {
+    message: "METRICS_PORT must be a port number between 0 and 65535",
+  }),
+  /** The interface of the METRICS_PORT listener (default 127.0.0.1; 0.0.0.0 in a container). */
+  METRICS_BIND: optionalText,
+  /** "1": runs, tokens and queues also get a `tenant` label (the first 50 tenants; later ones count as "other"). */
+  METRICS_TENANT_LABELS: optionalText.refine((value) => value === undefined || value === "0" || value === "1", {
+    message: "METRICS_TENANT_LABELS must be 1 (per-tenant labels) or 0",
+  }),
   /** Lowest level of the JSON log lines written to stdout (docs: README "Logs"). */
   LOG_LEVEL: optionalText.pipe(z.enum(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
 });
@@ -99,6 +112,8 @@ export interface GatewayConfig {
   redisUrl: string | undefined;
   /** Limits of tenants the platform pushed none for (WORKFORCE_TENANT_*). */
   tenantDefaults: TenantLimits;
+  /** Who may scrape `/metrics` (METRICS_TOKEN, METRICS_PORT, METRICS_BIND) and whether series carry tenant labels. */
+  metrics: { access: MetricsAccess; tenantLabels: boolean };
   /** LOG_LEVEL. */
   logLevel: LogLevel;
 }
@@ -149,6 +164,13 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
     );
   }
 
+  const metricsPort = env.METRICS_PORT?.trim() ? Number(env.METRICS_PORT.trim()) : undefined;
+  const metrics = metricsAccessFrom({ token: env.METRICS_TOKEN?.trim() || undefined, port: metricsPort, bind: env.METRICS_BIND?.trim() || undefined });
+  problems.push(...metrics.problems);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    problems.push(`METRICS_PORT ${metricsPort} is the gateway's own port; choose another (e.g. 9464) or unset it and scrape /metrics with METRICS_TOKEN`);
+  }
+
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const values = parsed.data;
   return {
@@ -175,5 +197,6 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
       monthlyTokens: null,
       diskBytes: values.WORKFORCE_TENANT_DISK_MB === 0 ? null : values.WORKFORCE_TENANT_DISK_MB * 1024 * 1024,
     },
+    metrics: { access: metrics.access, tenantLabels: values.METRICS_TENANT_LABELS === "1" },
   };
 }

@@ -12,6 +12,7 @@ import { createOfflineProvider } from "./llm/adapters/offline/offline-provider";
 import type { ModelProvider } from "./llm/model-provider";
 import { createModelRouter } from "./llm/model-router";
 import type { LogContext, Logger } from "./logger";
+import { createGatewayMetrics, type GatewayMetrics } from "./metrics/gateway-metrics";
 import { createMetering, type Metering } from "./metering/metering";
 import { createUsageJournal } from "./metering/usage-journal";
 import { runAgentTurn } from "./runs/agent-loop";
@@ -38,9 +39,12 @@ export const GATEWAY_VERSION = "0.1.0";
 /** The admission of a run that reserved nothing (the disk check holds nothing until the run ends). */
 const NOTHING_HELD: Admission = { ended: () => undefined, release: () => undefined };
 
+/** Metrics are collected but served to nobody unless configured (METRICS_TOKEN / METRICS_PORT). */
+const NO_METRICS_ACCESS: GatewayConfig["metrics"] = { access: { token: undefined, port: undefined, bind: "127.0.0.1" }, tenantLabels: false };
+
 export interface GatewayOptions {
   config: Pick<GatewayConfig, "dataDir" | "hookToken" | "defaultModel" | "offlineTokenDelayMs" | "runTimeoutMs" | "maxConcurrentRuns"> &
-    Partial<Pick<GatewayConfig, "registryCacheSize" | "redisUrl" | "retainedRuns" | "tenantDefaults">>;
+    Partial<Pick<GatewayConfig, "registryCacheSize" | "redisUrl" | "retainedRuns" | "tenantDefaults" | "metrics">>;
   dataDir: PreparedDataDir;
   logger: Logger;
   /** The request/run context of log lines (request ids, tenant, run); none in most tests. */
@@ -81,6 +85,8 @@ export interface Gateway {
   /** Attach to the HTTP server's `upgrade` event for `/v1/ws`. */
   websocket: WsGateway;
   defaultModel: ModelInfo;
+  /** Its metrics registry and who may scrape it (`GET /metrics`; main.ts serves METRICS_PORT). */
+  metrics: GatewayMetrics;
   /** Aborts runs (keeping their partial replies) and writes every registry. */
   close(): Promise<void>;
 }
@@ -98,6 +104,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const now = options.now ?? (() => new Date());
   const newId = options.newId ?? randomUUID;
   const startedAt = Date.now();
+  const metrics = createGatewayMetrics({ ...(config.metrics ?? NO_METRICS_ACCESS), logger });
   const locks = options.locks ?? createFileLocks({ logger, ownerDir: lockOwnersDirPath(config.dataDir) });
   // What is cached about a tenant's files; erasure forgets all of it (createTenantErasure below).
   const checkDataDir = createDataDirGuard(options.dataDir);
@@ -155,6 +162,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     limits,
     policies,
     relay,
+    observer: metrics.runs,
     // Every run passes here, whatever its entry point: the disk quota, then the monthly token budget.
     admit: composeAdmissions(
       async (request) => {
@@ -164,6 +172,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       (request) => metering.admit(request),
     ),
   });
+  metrics.watch({ loads: () => runs.loads(), registryCache: () => sessions.cacheStats() });
   let defaultModel: ModelInfo;
   try {
     defaultModel = routeModel(null).info;
@@ -227,6 +236,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     heartbeatMs: options.heartbeatMs,
     clientAddress: options.clientAddress,
     authFailures,
+    metrics,
   });
   const websocket = createWsGateway({ agents, sessions, runs, logger, logContext: options.logContext, hookToken: config.hookToken, authFailures });
   return {
@@ -239,6 +249,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     disk,
     websocket,
     defaultModel,
+    metrics,
     async close() {
       websocket.close();
       await runs.close();

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { startMetricsServer, type MetricsServer } from "@workforce/metrics";
 import { ConfigError, loadConfig, type GatewayConfig } from "./config";
 import { prepareDataDir } from "./data-dir";
 import { errnoCode } from "./fs/errno";
@@ -21,6 +22,9 @@ Environment:
   WORKFORCE_MAX_CONCURRENT_RUNS  runs executing at once across all tenants (default 16)
   WORKFORCE_REGISTRY_CACHE       agent session registries kept in memory once idle (default 1000)
   REDIS_URL                optional; relay runs to other gateways sharing TENANT_DATA_DIR (redis://host:6379)
+  METRICS_TOKEN            bearer token for GET /metrics (Prometheus); unset, /metrics answers 404
+  METRICS_PORT, METRICS_BIND     serve /metrics alone on this port and interface (default bind 127.0.0.1)
+  METRICS_TENANT_LABELS    1: per-tenant labels on run, token and queue metrics (first 50 tenants, then "other")
   LOG_LEVEL                fatal, error, warn, info (default), debug, trace or silent: JSON lines on stdout
                            (pretty on a terminal), each request's with its X-Request-Id
 
@@ -65,8 +69,17 @@ export async function main(argv: string[], env: Record<string, string | undefine
     const server = await startServer(gateway.app, config.port, config.bind, (request, socket, head) =>
       gateway.websocket.handleUpgrade(request, socket, head),
     );
+    const { access } = config.metrics;
+    let metricsServer: MetricsServer | undefined;
+    if (access.port !== undefined) {
+      metricsServer = await startMetricsServer(gateway.metrics.registry, { ...access, port: access.port }).catch(async (error: unknown) => {
+        await gateway.close();
+        await server.close();
+        throw errnoCode(error) === "EADDRINUSE" ? new ConfigError([`METRICS_PORT ${access.port} is already in use; choose a free port`]) : error;
+      });
+    }
     logger.info(
-      `listening on ${server.url} · data dir ${dataDir.path} (instance ${dataDir.instanceId}) · model ${describeModel(config, gateway.defaultModel.offline)} · auth ${config.hookToken ? "token" : "off (loopback only)"}${config.redisUrl ? " · run relay redis" : ""}`,
+      `listening on ${server.url} · data dir ${dataDir.path} (instance ${dataDir.instanceId}) · model ${describeModel(config, gateway.defaultModel.offline)} · auth ${config.hookToken ? "token" : "off (loopback only)"}${config.redisUrl ? " · run relay redis" : ""}${metricsServer ? ` · metrics ${metricsServer.url}/metrics` : access.token ? " · metrics /metrics (token)" : ""}`,
       { url: server.url, dataDir: dataDir.path, instanceId: dataDir.instanceId },
     );
     await new Promise<void>((resolve) => {
@@ -79,6 +92,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     });
     await gateway.close();
     await server.close();
+    await metricsServer?.close();
     return 0;
   } catch (error) {
     if (error instanceof ConfigError) {

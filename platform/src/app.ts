@@ -1,6 +1,6 @@
 import { requestLogging, type LogContext, type Logger } from "@workforce/logging";
 import { AppError } from "@workforce/protocol";
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { AppEnv } from "./app-env";
@@ -109,6 +109,8 @@ export interface AppDeps {
   limitsReader?: LimitsReader;
   /** Requests per minute and open streams per API key and per user; built here with the defaults when not given. */
   apiLimiter?: ApiLimiter;
+  /** Request metrics (mounted before everything) and `GET /metrics`, outside /api: its own token, no JWT. */
+  metrics?: { http: MiddlewareHandler; scrape: Handler };
 }
 
 /**
@@ -123,6 +125,11 @@ const CLIENT_ABORTED = () => new AppError("validation_failed", "The request was 
 /** Builds the platform's HTTP app from its dependencies; starts nothing and reads no environment. */
 export function createApp(deps: AppDeps) {
   const app = new Hono();
+  if (deps.metrics) {
+    app.use("*", deps.metrics.http);
+    // A route of its own, so neither the web app's fallback nor /api's auth ever answers for it.
+    app.get("/metrics", deps.metrics.scrape);
+  }
   const serveStatic = createStaticHandler(deps.webDistDir);
   const logContext = deps.logContext;
   if (deps.logger && logContext) app.use("*", requestLogging({ logger: deps.logger, context: logContext }));

@@ -14,6 +14,7 @@ import type { OpenDatabase } from "./db/open-database";
 import { API_LIMIT_DEFAULTS, createDatabaseApiLimiter, type ApiLimiter, type ApiLimits, type ApiLimitsSource } from "./limits/api-limits";
 import type { GatewayClient } from "./gateway-client";
 import type { Mailer } from "./mail/mailer";
+import type { PlatformMetrics } from "./ops/metrics/platform-metrics";
 import type { StreamStats } from "./stream-stats";
 import { createTenancy, type Tenancy } from "./tenancy";
 import { createUsageIngest, type UsageIngest } from "./tenancy/usage-ingest";
@@ -65,6 +66,8 @@ export interface PlatformParts {
    * and where an organisation's overrides come from (default: none, the defaults for everyone).
    */
   apiLimits?: { defaults: ApiLimits; limitsFor?: ApiLimitsSource };
+  /** The metrics registry main.ts built (request metrics and `GET /metrics`); none: not measured. */
+  metrics?: PlatformMetrics;
 }
 
 export interface ComposedPlatform {
@@ -166,6 +169,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     policies,
     limitsReader,
     apiLimiter,
+    ...(parts.metrics ? { metrics: parts.metrics } : {}),
   };
   return { app: createApp(deps), auth, tenancy, authCache, usage, ingest, policies, limitsReader, apiLimiter };
 }

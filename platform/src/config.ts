@@ -1,3 +1,4 @@
+import { metricsAccessFrom, type MetricsAccess } from "@workforce/metrics";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,6 +40,8 @@ export interface PlatformConfig {
   gatewayUrl: string;
   /** CLAWDBOT_HOOK_TOKEN: sent to the gateway as a Bearer token when set. */
   hookToken: string | undefined;
+  /** Who may scrape `/metrics` (METRICS_TOKEN; METRICS_PORT and METRICS_BIND for a listener of its own). */
+  metrics: MetricsAccess;
   /** LOG_LEVEL: the lowest level of the JSON log lines on stdout (default info). */
   logLevel: LogLevel;
   /** GATEWAY_WAIT_MS: how long start-up waits for the gateway to answer (default 15000). */
@@ -209,6 +212,11 @@ const EnvSchema = z.object({
   SUPABASE_SERVICE_KEY: optionalString,
   SUPABASE_JWT_SECRET: optionalString,
   COMPOSIO_API_KEY: optionalString,
+  METRICS_TOKEN: optionalString,
+  METRICS_PORT: optionalString
+    .refine((value) => value === undefined || (/^\d+$/.test(value) && Number(value) <= 65_535), "must be a port number between 0 and 65535, e.g. METRICS_PORT=9465")
+    .transform((value) => (value === undefined ? undefined : Number(value))),
+  METRICS_BIND: optionalString,
 });
 
 /**
@@ -248,6 +256,11 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
   if (values.WORKFORCE_SESSION_MAX_DAYS < values.WORKFORCE_SESSION_IDLE_DAYS) {
     problems.push("WORKFORCE_SESSION_MAX_DAYS: must be at least WORKFORCE_SESSION_IDLE_DAYS");
   }
+  const metrics = metricsAccessFrom({ token: values.METRICS_TOKEN, port: values.METRICS_PORT, bind: values.METRICS_BIND });
+  problems.push(...metrics.problems);
+  if (values.METRICS_PORT !== undefined && values.METRICS_PORT !== 0 && values.METRICS_PORT === values.PORT) {
+    problems.push(`METRICS_PORT: ${values.METRICS_PORT} is the platform's own PORT; choose another (e.g. 9465) or unset it and scrape /metrics with METRICS_TOKEN`);
+  }
   if (problems.length > 0 || !mail.ok || !clientAddress.ok || !secretKey.ok) throw new ConfigError(problems);
   const budget = values.WORKFORCE_DEFAULT_MONTHLY_TOKENS;
   return {
@@ -275,6 +288,7 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
     gatewayUrl: values.CLAWDBOT_GATEWAY_URL ?? "http://127.0.0.1:18789",
     hookToken: values.CLAWDBOT_HOOK_TOKEN,
     gatewayWaitMs: values.GATEWAY_WAIT_MS,
+    metrics: metrics.access,
     logLevel: values.LOG_LEVEL,
     usageIngestMs: values.WORKFORCE_USAGE_INGEST_MS,
     tenantDataDir: values.TENANT_DATA_DIR ?? path.join(homeDir, ".workforce", "tenants"),

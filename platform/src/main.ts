@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { serve } from "@hono/node-server";
+import { startMetricsServer } from "@workforce/metrics";
 import { AppError } from "@workforce/protocol";
 import { createAuthGuards } from "./auth/auth-ports";
 import { createHashLimiter } from "./auth/hash-limiter";
@@ -22,6 +23,7 @@ import { createGatewayClient } from "./gateway-client";
 import { createClientAddress } from "./http/client-address";
 import { createRateLimiter } from "./limits/rate-limiter";
 import { createMailer } from "./mail/create-mailer";
+import { createPlatformMetrics } from "./ops/metrics/platform-metrics";
 import { createStreamStats } from "./stream-stats";
 import { createLogContext } from "@workforce/logging";
 import { createPlatformLogger, errorReporter } from "./ops/log/platform-logger";
@@ -62,6 +64,7 @@ Operator commands: npm run workforce -- --help
     requestId: () => logContext.current()?.requestId,
     onRun: (runId) => logContext.annotate({ runId }),
   });
+  const metrics = createPlatformMetrics({ access: config.metrics, gateway });
   // Open and migrate the database while waiting for the gateway: both take a moment at start-up.
   const opening = openDatabase({
     databaseUrl: config.databaseUrl,
@@ -144,6 +147,7 @@ Operator commands: npm run workforce -- --help
     logContext,
     usageIngestMs: config.usageIngestMs,
     apiLimits: { defaults: config.apiLimits },
+    metrics,
   });
   // The database side of `workforce backup` / `workforce restore --tenant` (decision 020).
   app.route(PLATFORM_BACKUP_PATH, platformBackupRoutes({ database, hookToken: config.hookToken }));
@@ -176,12 +180,21 @@ Operator commands: npm run workforce -- --help
   server.on("error", (error: NodeJS.ErrnoException) => {
     fail(error.code === "EADDRINUSE" ? `port ${config.port} is already in use; set PORT to a free port` : String(error));
   });
+  const { port: metricsPort } = config.metrics;
+  const metricsServer =
+    metricsPort === undefined
+      ? undefined
+      : await startMetricsServer(metrics.registry, { ...config.metrics, port: metricsPort }).catch((error: unknown) =>
+          fail((error as NodeJS.ErrnoException).code === "EADDRINUSE" ? `METRICS_PORT ${metricsPort} is already in use; choose a free port` : String(error)),
+        );
+  if (metricsServer) logger.info(`metrics at ${metricsServer.url}/metrics`, { metricsUrl: `${metricsServer.url}/metrics` });
 
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     server.close();
+    void metricsServer?.close();
     clearInterval(chores);
     signingKeys?.stop();
     // Streams may stay open; do not wait for them longer than a moment.

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { AppError, type RunInfo, type RunOrigin, type SendMessageInput } from "@workforce/protocol";
+import { AppError, type RunEvent, type RunInfo, type RunOrigin, type SendMessageInput } from "@workforce/protocol";
 import type { AgentStore } from "../agents/agent-store";
 import { KeyedLock } from "../fs/keyed-lock";
 import { storageError } from "../fs/storage-error";
@@ -12,7 +12,8 @@ import type { Admission, AdmissionRequest, EndedRun } from "./admission";
 import type { RunContext, RunOutcome } from "./agent-loop";
 import { RunEventLog } from "./run-event-log";
 import type { RunEventRelay, RunEventSource } from "./run-relay";
-import { createScheduler, type TenantSchedule } from "./scheduler";
+import type { RunObserver } from "./run-observer";
+import { createScheduler, type TenantLoad, type TenantSchedule } from "./scheduler";
 
 export interface RunManagerLimits {
   /** Runs executing at once across all tenants (each tenant also has its own cap, from its policy). */
@@ -50,6 +51,8 @@ export interface RunManagerDeps {
    * returns what to tell when it ends. Every entry point's runs pass here.
    */
   admit?: ((request: AdmissionRequest) => Promise<Admission>) | undefined;
+  /** Sees every run's events as they are appended (metrics); must not throw or block. */
+  observer?: RunObserver | undefined;
 }
 
 /** A run found by id: executing here, or (through the relay) on another gateway. */
@@ -99,6 +102,8 @@ export interface RunManager {
    * forgets them and their idempotency keys. Returns how many runs were aborted.
    */
   abortTenant(tenantId: string): Promise<number>;
+  /** Runs executing and waiting per tenant with any (queue depth for metrics). */
+  loads(): TenantLoad[];
   /** Runs executing here and waiting here (across tenants), and whether close() has begun: what readiness reads. */
   load(): { active: number; waiting: number; closing: boolean };
   /** Aborts everything and waits for active runs to record their state. */
@@ -129,6 +134,11 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   const maxRetainedBytes = deps.limits.maxRetainedBytes ?? 8 * 1024 * 1024;
 
   const announce = (run: RunRecord) => deps.relay?.publishInfo(run.tenantId, infoOf(run));
+  /** Each appended event goes to the relay (other gateways) and the observer (metrics). */
+  const published = (run: () => RunRecord) => (event: RunEvent) => {
+    deps.relay?.publishEvent(run().tenantId, event);
+    deps.observer?.runEvent(run(), event);
+  };
   deps.relay?.onAbortRequest((tenantId, runId) => {
     const run = runs.get(runId);
     if (run?.tenantId === tenantId) abortRun(run);
@@ -383,7 +393,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           message: input.message,
           model,
           status: "queued",
-          log: new RunEventLog(runId, deps.relay ? (event) => deps.relay?.publishEvent(tenantId, event) : undefined),
+          log: new RunEventLog(runId, deps.relay || deps.observer ? published(() => run) : undefined),
           controller: new AbortController(),
           idempotencyKey: input.idempotencyKey,
           origin,
@@ -483,6 +493,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       }
     },
 
+    loads: () => scheduler.loads(),
     load: () => ({ active: active.size, waiting: scheduler.waiting().length, closing }),
 
     async close() {

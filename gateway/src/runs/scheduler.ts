@@ -47,6 +47,14 @@ export interface Scheduler<Run> {
   waiting(): Run[];
   /** Runs of the tenant executing and waiting. */
   load(tenantId: string): { active: number; waiting: number };
+  /** Runs executing and waiting, for every tenant that has any (metrics read it at each scrape). */
+  loads(): TenantLoad[];
+}
+
+export interface TenantLoad {
+  tenantId: string;
+  active: number;
+  waiting: number;
 }
 
 /** How long a refused sender is told to wait: a few runs' time, not a promise. */
@@ -230,6 +238,10 @@ export function createScheduler<Run>(options: SchedulerOptions<Run>): Scheduler<
     load(tenantId) {
       const state = tenants.get(tenantId);
       return { active: state?.active ?? 0, waiting: state?.queue.length ?? 0 };
+    },
+
+    loads() {
+      return [...tenants].map(([tenantId, state]) => ({ tenantId, active: state.active, waiting: state.queue.length }));
     },
   };
 }

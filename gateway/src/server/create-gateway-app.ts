@@ -1,5 +1,5 @@
 import { AppError, type GatewayHealth } from "@workforce/protocol";
-import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AgentStore } from "../agents/agent-store";
 import { backupRoutes, type BackupRouteDeps } from "../backup/backup-routes";
@@ -55,6 +55,8 @@ export interface GatewayAppDeps {
   authFailures?: AuthFailureLimiter;
   /** `/backup`: consistent snapshots and restores of tenants' files (decision 020); absent, not served. */
   backup?: BackupRouteDeps;
+  /** Request metrics (mounted before everything) and `GET /metrics` (its own token, not the hook token). */
+  metrics?: { http: MiddlewareHandler; scrape: Handler };
 }
 
 /** X-Tenant-ID on every route but the one about many tenants, which names them in its body (each checked there). */
@@ -74,6 +76,10 @@ const annotateTenant =
 /** The gateway's HTTP surface (docs/gateway-api.md), independent of how it is served. */
 export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
+  if (deps.metrics) {
+    app.use("*", deps.metrics.http);
+    app.get("/metrics", deps.metrics.scrape);
+  }
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const logContext = deps.logContext;
   if (logContext) app.use("*", requestLogging({ logger: deps.logger, context: logContext }));
