@@ -133,7 +133,9 @@ export function createApp(deps: AppDeps) {
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {
-      throw new AppError("payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+      // The rest of the body is never read, so this connection cannot carry another request: say
+      // so, or the client sends its next request on a socket Node is about to close.
+      throw new AppError("payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes`, { headers: { connection: "close" } });
     },
   });
   const corsPolicy = cors({
