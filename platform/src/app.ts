@@ -1,7 +1,6 @@
 import { AppError } from "@workforce/protocol";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { cors } from "hono/cors";
 import type { AppEnv } from "./app-env";
 import type { AccessTokenVerifier } from "./auth/access-token";
 import type { AuthService } from "./auth/auth-service";
@@ -12,6 +11,7 @@ import { createSessionOwners } from "./chat/session-owners";
 import type { Database, SystemDatabase } from "./db/schema";
 import type { GatewayClient } from "./gateway-client";
 import { errorResponse, toAppError } from "./http-errors";
+import { corsPolicy as createCorsPolicy, type CorsOrigins } from "./http/cors-policy";
 import { securityHeaders } from "./http/security-headers";
 import { agentRoutes } from "./routes/agents";
 import { apiKeyRoutes } from "./routes/api-keys";
@@ -45,7 +45,7 @@ import { meRoutes } from "./routes/me";
 import { publicConfigRoutes } from "./routes/public-config";
 import { sessionRoutes } from "./routes/sessions";
 import { statsRoutes } from "./routes/stats";
-import { createDatabaseApiLimiter, RATE_LIMIT_HEADERS, type ApiLimiter } from "./limits/api-limits";
+import { createDatabaseApiLimiter, type ApiLimiter } from "./limits/api-limits";
 import { createStaticHandler } from "./static";
 import type { StreamStats } from "./stream-stats";
 import { createUsageIngest, type UsageIngest } from "./tenancy/usage-ingest";
@@ -103,6 +103,8 @@ export interface AppDeps {
   limitsReader?: LimitsReader;
   /** Requests per minute and open streams per API key and per user; built here with the defaults when not given. */
   apiLimiter?: ApiLimiter;
+  /** Browser origins besides the platform's own that may call /api and /auth/v1 (WORKFORCE_CORS_ORIGINS); default none. */
+  corsOrigins?: CorsOrigins;
 }
 
 /**
@@ -138,11 +140,7 @@ export function createApp(deps: AppDeps) {
       throw new AppError("payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes`, { headers: { connection: "close" } });
     },
   });
-  const corsPolicy = cors({
-    origin: "*",
-    allowHeaders: ["authorization", "content-type", "apikey", "x-client-info", "x-tenant-id", "last-event-id", "x-supabase-api-version"],
-    exposeHeaders: ["x-run-id", "retry-after", "x-supabase-api-version", ...RATE_LIMIT_HEADERS],
-  });
+  const corsPolicy = createCorsPolicy(deps.corsOrigins ?? []);
   app.use("/api/*", corsPolicy, limit);
   app.use("/auth/*", corsPolicy, limit);
 

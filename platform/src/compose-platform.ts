@@ -12,6 +12,7 @@ import type { SignupPolicy } from "./auth/signup-policy";
 import type { OpenDatabase } from "./db/open-database";
 import { API_LIMIT_DEFAULTS, createDatabaseApiLimiter, type ApiLimiter, type ApiLimits, type ApiLimitsSource } from "./limits/api-limits";
 import type { GatewayClient } from "./gateway-client";
+import type { CorsOrigins } from "./http/cors-policy";
 import type { Mailer } from "./mail/mailer";
 import type { StreamStats } from "./stream-stats";
 import { createTenancy, type Tenancy } from "./tenancy";
@@ -61,6 +62,8 @@ export interface PlatformParts {
    * and where an organisation's overrides come from (default: none, the defaults for everyone).
    */
   apiLimits?: { defaults: ApiLimits; limitsFor?: ApiLimitsSource };
+  /** WORKFORCE_CORS_ORIGINS: browser origins that may call the API (a web app on a CDN); default none. */
+  corsOrigins?: CorsOrigins;
 }
 
 export interface ComposedPlatform {
@@ -161,6 +164,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     policies,
     limitsReader,
     apiLimiter,
+    ...(parts.corsOrigins ? { corsOrigins: parts.corsOrigins } : {}),
   };
   return { app: createApp(deps), auth, tenancy, authCache, usage, ingest, policies, limitsReader, apiLimiter };
 }

@@ -7,6 +7,7 @@ import type { SessionLifetimes } from "./auth/auth-sessions";
 import type { SignupPolicy } from "./auth/signup-policy";
 import type { TenantLimitDefaults } from "./tenant-limits/tenant-limits";
 import { readClientAddressConfig, type ClientAddressConfig } from "./http/client-address";
+import { parseCorsOrigins, type CorsOrigins } from "./http/cors-policy";
 import { API_LIMIT_DEFAULTS, type ApiLimits } from "./limits/api-limits";
 import { readMailConfig, type MailConfig } from "./mail/mail-config";
 import { readSecretKeyConfig, type SecretKeyConfig } from "./secrets/secret-key-config";
@@ -81,6 +82,8 @@ export interface PlatformConfig {
   supabase: { url: string; anonKey: string | undefined; serviceKey: string | undefined; jwtSecret: string | undefined } | undefined;
   /** COMPOSIO_API_KEY: accepted for integrations; unused so far. */
   composioApiKey: string | undefined;
+  /** WORKFORCE_CORS_ORIGINS: browser origins (a web app served from a CDN) that may call /api and /auth/v1; default none, `*` any. */
+  corsOrigins: CorsOrigins;
 }
 
 export class ConfigError extends Error {
@@ -205,6 +208,7 @@ const EnvSchema = z.object({
   SUPABASE_SERVICE_KEY: optionalString,
   SUPABASE_JWT_SECRET: optionalString,
   COMPOSIO_API_KEY: optionalString,
+  WORKFORCE_CORS_ORIGINS: optionalString,
 });
 
 /**
@@ -241,10 +245,12 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
   if (!clientAddress.ok) problems.push(...clientAddress.problems);
   const secretKey = readSecretKeyConfig(env, homeDir);
   if (!secretKey.ok) problems.push(...secretKey.problems);
+  const cors = parseCorsOrigins(values.WORKFORCE_CORS_ORIGINS);
+  if (!cors.ok) problems.push(cors.problem);
   if (values.WORKFORCE_SESSION_MAX_DAYS < values.WORKFORCE_SESSION_IDLE_DAYS) {
     problems.push("WORKFORCE_SESSION_MAX_DAYS: must be at least WORKFORCE_SESSION_IDLE_DAYS");
   }
-  if (problems.length > 0 || !mail.ok || !clientAddress.ok || !secretKey.ok) throw new ConfigError(problems);
+  if (problems.length > 0 || !mail.ok || !clientAddress.ok || !secretKey.ok || !cors.ok) throw new ConfigError(problems);
   const budget = values.WORKFORCE_DEFAULT_MONTHLY_TOKENS;
   return {
     port: values.PORT,
@@ -284,5 +290,6 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
         }
       : undefined,
     composioApiKey: values.COMPOSIO_API_KEY,
+    corsOrigins: cors.origins,
   };
 }

@@ -130,6 +130,7 @@ Operator commands: npm run workforce -- --help
     logError,
     usageIngestMs: config.usageIngestMs,
     apiLimits: { defaults: config.apiLimits },
+    corsOrigins: config.corsOrigins,
   });
   // Usage of every run the gateway executed (hooks, the OpenAI endpoint, streams nobody watched).
   ingest.start();
