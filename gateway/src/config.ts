@@ -76,6 +76,9 @@ const GatewayEnv = z.object({
   WORKFORCE_RETAINED_RUNS: integerText("WORKFORCE_RETAINED_RUNS", 500, 1, 1_000_000),
 });
 
+/** Every variable the gateway reads (the README's configuration table must list each). */
+export const GATEWAY_ENV_NAMES: readonly string[] = Object.keys(GatewayEnv.shape);
+
 export interface GatewayConfig {
   port: number;
   bind: string;

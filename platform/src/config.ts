@@ -211,6 +211,9 @@ const EnvSchema = z.object({
   WORKFORCE_CORS_ORIGINS: optionalString,
 });
 
+/** Every variable the platform's configuration schema reads (the README's table must list each). */
+export const PLATFORM_ENV_NAMES: readonly string[] = Object.keys(EnvSchema.shape);
+
 /**
  * Validates the environment once. Every bad variable is reported together, each with the fix,
  * so a misconfigured deployment fails at start-up instead of on the first request.
