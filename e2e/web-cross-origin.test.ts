@@ -12,7 +12,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveStatic, type StaticServer } from "./static-server";
 import { freePort, repoRoot, type RunningSystem } from "./system";
-import { DESKTOP, PASSWORD, chromiumPath, startWebSystem, submitAuth } from "./web-support";
+import { DESKTOP, PASSWORD, askNewAgent, chromiumPath, startWebSystem, submitAuth } from "./web-support";
 
 let system: RunningSystem;
 let browser: Browser;
@@ -75,12 +75,7 @@ describe.runIf(chromiumPath)("the built web app on its own origin", () => {
     await page.goto(`${cdn.url}/`);
     await submitAuth(page, "cdn@example.com", "Sign up");
     await page.getByRole("heading", { name: "Agents" }).waitFor({ timeout: 15_000 });
-    await page.getByLabel("Name").fill("Ada");
-    await page.getByLabel("Role", { exact: true }).fill("Research Analyst");
-    await page.getByRole("button", { name: "Create agent" }).click();
-    await page.getByTestId("agent-card").filter({ hasText: "Ada" }).getByRole("button", { name: "Chat" }).click();
-    await page.getByTestId("composer").fill("Who are you?");
-    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await askNewAgent(page);
     await page.locator("[data-testid=message-assistant][data-status=ok]").waitFor({ timeout: 20_000 });
     expect(await page.getByTestId("message-assistant").textContent()).toContain("Research Analyst");
     expect(new URL(page.url()).origin).toBe(cdn.url);
