@@ -1,7 +1,7 @@
 import react from "@vitejs/plugin-react";
 import { defineConfig, loadEnv, type Plugin } from "vite";
-import { webAppCspMeta } from "../src/http/security-headers";
-import { apiBaseUrl } from "./src/api-location";
+import { webAppCspMeta } from "../src/http/security-headers.ts";
+import { apiBaseUrl } from "./src/api-location.ts";
 
 /** Where `npm run dev` forwards API and auth calls; the platform listens on PORT (3000) by default. */
 const platformUrl = process.env.WORKFORCE_PLATFORM_URL ?? "http://127.0.0.1:3000";
