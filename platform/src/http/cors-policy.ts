@@ -39,8 +39,9 @@ export function corsPolicy(origins: CorsOrigins): MiddlewareHandler {
   const allowed = origins === "*" ? "*" : (origin: string) => (origins.includes(origin) ? origin : null);
   const handler = cors({
     origin: allowed,
-    allowHeaders: ["authorization", "content-type", "apikey", "x-client-info", "x-tenant-id", "last-event-id", "x-supabase-api-version"],
-    exposeHeaders: ["x-run-id", "retry-after", "x-supabase-api-version", ...RATE_LIMIT_HEADERS],
+    // x-request-id: the structured logs' request id (issue 12), sent and read by clients.
+    allowHeaders: ["authorization", "content-type", "apikey", "x-client-info", "x-tenant-id", "last-event-id", "x-supabase-api-version", "x-request-id"],
+    exposeHeaders: ["x-run-id", "retry-after", "x-supabase-api-version", "x-request-id", ...RATE_LIMIT_HEADERS],
     maxAge: 600,
   });
   if (origins === "*") return handler;
