@@ -78,7 +78,7 @@ beforeAll(async () => {
   await start("npm", ["start"], {
     cwd: path.join(repoRoot, "platform"),
     env: { ...env, NODE_ENV: "production", PORT: String(platformPort), PUBLIC_URL: platformUrl, PGLITE_DATA_DIR: path.join(scratch, "db") },
-    ready: /platform: listening on/,
+    ready: /listening on http:\/\/127\.0\.0\.1:\d+/,
     timeoutMs: 180_000,
   });
 }, 240_000);
@@ -168,7 +168,7 @@ describe("the guide's development commands", () => {
     await start("npm", ["run", "dev"], {
       cwd: path.join(repoRoot, "platform"),
       env: { ...env, PORT: String(port), PGLITE_DATA_DIR: path.join(scratch, "dev-db") },
-      ready: /platform: listening on/,
+      ready: /listening on http:\/\/127\.0\.0\.1:\d+/,
       timeoutMs: 120_000,
     });
     const health = await fetch(`http://127.0.0.1:${port}/api/health`);
