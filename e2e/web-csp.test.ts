@@ -5,7 +5,7 @@
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningSystem } from "./system";
-import { DESKTOP, SUBJECTS, apiAs, chromiumPath, linkIn, nav, startWebSystem, submitAuth, waitForMail } from "./web-support";
+import { DESKTOP, SUBJECTS, apiAs, askNewAgent, chromiumPath, linkIn, nav, startWebSystem, submitAuth, waitForMail } from "./web-support";
 
 let system: RunningSystem;
 let browser: Browser;
@@ -56,13 +56,7 @@ describe.runIf(chromiumPath)("Content-Security-Policy in Chromium", () => {
     expect(headers["referrer-policy"]).toBe("no-referrer");
 
     await submitAuth(page, "csp@example.com", "Sign up");
-    await page.getByLabel("Name").fill("Ada");
-    await page.getByLabel("Role", { exact: true }).fill("Research Analyst");
-    await page.getByRole("button", { name: "Create agent" }).click();
-    await page.getByTestId("agent-card").filter({ hasText: "Ada" }).getByRole("button", { name: "Chat" }).click();
-
-    await page.getByTestId("composer").fill("Who are you?");
-    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await askNewAgent(page);
     await page.locator("[data-testid=message-assistant][data-status=streaming]").filter({ hasText: /\w/ }).waitFor({ timeout: 10_000 });
     await page.locator("[data-testid=message-assistant][data-status=ok]").waitFor({ timeout: 20_000 });
     expect(await page.getByTestId("message-assistant").textContent()).toContain("Research Analyst");

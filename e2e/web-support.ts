@@ -54,6 +54,16 @@ export async function signedUpPage(browser: Browser, system: RunningSystem, emai
   return { context, page };
 }
 
+/** Creates Ada, a research analyst, on the agents screen, opens her chat and sends "Who are you?". */
+export async function askNewAgent(page: Page): Promise<void> {
+  await page.getByLabel("Name").fill("Ada");
+  await page.getByLabel("Role", { exact: true }).fill("Research Analyst");
+  await page.getByRole("button", { name: "Create agent" }).click();
+  await page.getByTestId("agent-card").filter({ hasText: "Ada" }).getByRole("button", { name: "Chat" }).click();
+  await page.getByTestId("composer").fill("Who are you?");
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+}
+
 export const nav = (page: Page, name: "Agents" | "Team" | "API keys" | "Usage" | "Operator") =>
   page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
 

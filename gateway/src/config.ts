@@ -92,6 +92,9 @@ const GatewayEnv = z.object({
   LOG_LEVEL: optionalText.pipe(z.enum(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
 });
 
+/** Every variable the gateway reads (the README's configuration table must list each). */
+export const GATEWAY_ENV_NAMES: readonly string[] = Object.keys(GatewayEnv.shape);
+
 export interface GatewayConfig {
   port: number;
   bind: string;

@@ -2,7 +2,6 @@ import { requestLogging, type LogContext, type Logger } from "@workforce/logging
 import { AppError } from "@workforce/protocol";
 import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { cors } from "hono/cors";
 import type { AppEnv } from "./app-env";
 import type { AccessTokenVerifier } from "./auth/access-token";
 import type { AuthService } from "./auth/auth-service";
@@ -13,6 +12,7 @@ import { createSessionOwners } from "./chat/session-owners";
 import type { Database, SystemDatabase } from "./db/schema";
 import type { GatewayClient } from "./gateway-client";
 import { errorResponse, toAppError } from "./http-errors";
+import { corsPolicy as createCorsPolicy, type CorsOrigins } from "./http/cors-policy";
 import { securityHeaders } from "./http/security-headers";
 import { agentRoutes } from "./routes/agents";
 import { apiKeyRoutes } from "./routes/api-keys";
@@ -47,7 +47,7 @@ import { meRoutes } from "./routes/me";
 import { publicConfigRoutes } from "./routes/public-config";
 import { sessionRoutes } from "./routes/sessions";
 import { statsRoutes } from "./routes/stats";
-import { createDatabaseApiLimiter, RATE_LIMIT_HEADERS, type ApiLimiter } from "./limits/api-limits";
+import { createDatabaseApiLimiter, type ApiLimiter } from "./limits/api-limits";
 import { createStaticHandler } from "./static";
 import type { StreamStats } from "./stream-stats";
 import { createUsageIngest, type UsageIngest } from "./tenancy/usage-ingest";
@@ -111,6 +111,8 @@ export interface AppDeps {
   apiLimiter?: ApiLimiter;
   /** Request metrics (mounted before everything) and `GET /metrics`, outside /api: its own token, no JWT. */
   metrics?: { http: MiddlewareHandler; scrape: Handler };
+  /** Browser origins besides the platform's own that may call /api and /auth/v1 (WORKFORCE_CORS_ORIGINS); default none. */
+  corsOrigins?: CorsOrigins;
 }
 
 /**
@@ -152,14 +154,12 @@ export function createApp(deps: AppDeps) {
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {
-      throw new AppError("payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+      // The rest of the body is never read, so this connection cannot carry another request: say
+      // so, or the client sends its next request on a socket Node is about to close.
+      throw new AppError("payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes`, { headers: { connection: "close" } });
     },
   });
-  const corsPolicy = cors({
-    origin: "*",
-    allowHeaders: ["authorization", "content-type", "apikey", "x-client-info", "x-tenant-id", "last-event-id", "x-supabase-api-version", "x-request-id"],
-    exposeHeaders: ["x-run-id", "retry-after", "x-supabase-api-version", "x-request-id", ...RATE_LIMIT_HEADERS],
-  });
+  const corsPolicy = createCorsPolicy(deps.corsOrigins ?? []);
   app.use("/api/*", corsPolicy, limit);
   app.use("/auth/*", corsPolicy, limit);
 

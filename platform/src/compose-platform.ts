@@ -13,6 +13,7 @@ import type { SignupPolicy } from "./auth/signup-policy";
 import type { OpenDatabase } from "./db/open-database";
 import { API_LIMIT_DEFAULTS, createDatabaseApiLimiter, type ApiLimiter, type ApiLimits, type ApiLimitsSource } from "./limits/api-limits";
 import type { GatewayClient } from "./gateway-client";
+import type { CorsOrigins } from "./http/cors-policy";
 import type { Mailer } from "./mail/mailer";
 import type { PlatformMetrics } from "./ops/metrics/platform-metrics";
 import type { StreamStats } from "./stream-stats";
@@ -68,6 +69,8 @@ export interface PlatformParts {
   apiLimits?: { defaults: ApiLimits; limitsFor?: ApiLimitsSource };
   /** The metrics registry main.ts built (request metrics and `GET /metrics`); none: not measured. */
   metrics?: PlatformMetrics;
+  /** WORKFORCE_CORS_ORIGINS: browser origins that may call the API (a web app on a CDN); default none. */
+  corsOrigins?: CorsOrigins;
 }
 
 export interface ComposedPlatform {
@@ -170,6 +173,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     limitsReader,
     apiLimiter,
     ...(parts.metrics ? { metrics: parts.metrics } : {}),
+    ...(parts.corsOrigins ? { corsOrigins: parts.corsOrigins } : {}),
   };
   return { app: createApp(deps), auth, tenancy, authCache, usage, ingest, policies, limitsReader, apiLimiter };
 }

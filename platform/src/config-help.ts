@@ -34,6 +34,7 @@ export const PLATFORM_ENV_HELP: readonly EnvHelp[] = [
   { name: "WORKFORCE_API_MAX_STREAMS", default: "20", description: "open chat and run streams per API key and per user in an organisation" },
   { name: "WORKFORCE_SESSION_IDLE_DAYS", default: "14", description: "a sign-in ends after this many days without use" },
   { name: "WORKFORCE_SESSION_MAX_DAYS", default: "90", description: "a sign-in ends after this many days at the latest" },
+  { name: "WORKFORCE_CORS_ORIGINS", default: "none", description: "comma-separated browser origins (a web app served from a CDN) that may call /api and /auth/v1, or *" },
   { name: "WORKFORCE_TRUST_PROXY", default: "0", description: "reverse proxies in front that set X-Forwarded-For (rate limits count the client behind them)" },
   { name: "WORKFORCE_SECRET_KEY", default: "key file", description: "master key for secrets at rest: 32 bytes, base64 (openssl rand -base64 32); the same for every platform process" },
   { name: "WORKFORCE_SECRET_KEY_FILE", default: "~/.workforce/secret.key", description: "the master key file when WORKFORCE_SECRET_KEY is unset (created once; back it up)" },

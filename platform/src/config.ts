@@ -9,6 +9,7 @@ import type { SessionLifetimes } from "./auth/auth-sessions";
 import type { SignupPolicy } from "./auth/signup-policy";
 import type { TenantLimitDefaults } from "./tenant-limits/tenant-limits";
 import { readClientAddressConfig, type ClientAddressConfig } from "./http/client-address";
+import { parseCorsOrigins, type CorsOrigins } from "./http/cors-policy";
 import { API_LIMIT_DEFAULTS, type ApiLimits } from "./limits/api-limits";
 import { readMailConfig, type MailConfig } from "./mail/mail-config";
 import { readSecretKeyConfig, type SecretKeyConfig } from "./secrets/secret-key-config";
@@ -87,6 +88,8 @@ export interface PlatformConfig {
   supabase: { url: string; anonKey: string | undefined; serviceKey: string | undefined; jwtSecret: string | undefined } | undefined;
   /** COMPOSIO_API_KEY: accepted for integrations; unused so far. */
   composioApiKey: string | undefined;
+  /** WORKFORCE_CORS_ORIGINS: browser origins (a web app served from a CDN) that may call /api and /auth/v1; default none, `*` any. */
+  corsOrigins: CorsOrigins;
 }
 
 export class ConfigError extends Error {
@@ -217,7 +220,11 @@ const EnvSchema = z.object({
     .refine((value) => value === undefined || (/^\d+$/.test(value) && Number(value) <= 65_535), "must be a port number between 0 and 65535, e.g. METRICS_PORT=9465")
     .transform((value) => (value === undefined ? undefined : Number(value))),
   METRICS_BIND: optionalString,
+  WORKFORCE_CORS_ORIGINS: optionalString,
 });
+
+/** Every variable the platform's configuration schema reads (the README's table must list each). */
+export const PLATFORM_ENV_NAMES: readonly string[] = Object.keys(EnvSchema.shape);
 
 /**
  * Validates the environment once. Every bad variable is reported together, each with the fix,
@@ -253,6 +260,8 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
   if (!clientAddress.ok) problems.push(...clientAddress.problems);
   const secretKey = readSecretKeyConfig(env, homeDir);
   if (!secretKey.ok) problems.push(...secretKey.problems);
+  const cors = parseCorsOrigins(values.WORKFORCE_CORS_ORIGINS);
+  if (!cors.ok) problems.push(cors.problem);
   if (values.WORKFORCE_SESSION_MAX_DAYS < values.WORKFORCE_SESSION_IDLE_DAYS) {
     problems.push("WORKFORCE_SESSION_MAX_DAYS: must be at least WORKFORCE_SESSION_IDLE_DAYS");
   }
@@ -261,7 +270,7 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
   if (values.METRICS_PORT !== undefined && values.METRICS_PORT !== 0 && values.METRICS_PORT === values.PORT) {
     problems.push(`METRICS_PORT: ${values.METRICS_PORT} is the platform's own PORT; choose another (e.g. 9465) or unset it and scrape /metrics with METRICS_TOKEN`);
   }
-  if (problems.length > 0 || !mail.ok || !clientAddress.ok || !secretKey.ok) throw new ConfigError(problems);
+  if (problems.length > 0 || !mail.ok || !clientAddress.ok || !secretKey.ok || !cors.ok) throw new ConfigError(problems);
   const budget = values.WORKFORCE_DEFAULT_MONTHLY_TOKENS;
   return {
     port: values.PORT,
@@ -303,5 +312,6 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
         }
       : undefined,
     composioApiKey: values.COMPOSIO_API_KEY,
+    corsOrigins: cors.origins,
   };
 }

@@ -148,6 +148,7 @@ Operator commands: npm run workforce -- --help
     usageIngestMs: config.usageIngestMs,
     apiLimits: { defaults: config.apiLimits },
     metrics,
+    corsOrigins: config.corsOrigins,
   });
   // The database side of `workforce backup` / `workforce restore --tenant` (decision 020).
   app.route(PLATFORM_BACKUP_PATH, platformBackupRoutes({ database, hookToken: config.hookToken }));

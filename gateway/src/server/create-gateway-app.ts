@@ -94,7 +94,9 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   const limitBody = bodyLimit({
     maxSize: deps.maxBodyBytes ?? 1024 * 1024,
     onError: () => {
-      throw new AppError("payload_too_large", "the request body is too large");
+      // The rest of the body is never read, so this connection cannot carry another request: say
+      // so, or the client sends its next request on a socket Node is about to close.
+      throw new AppError("payload_too_large", "the request body is too large", { headers: { connection: "close" } });
     },
   });
   const checkToken = requireToken({ token: deps.hookToken, failures: authFailures, clientAddress });

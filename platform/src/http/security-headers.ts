@@ -8,6 +8,35 @@ export interface SecurityHeadersOptions {
   supabaseUrl: string | undefined;
 }
 
+/** The web app's content security policy: this origin only, plus the origins it must connect to (a hosted Supabase, an API elsewhere). */
+export function webAppCspDirectives(connectOrigins: readonly string[]) {
+  return {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    // data: for the favicon, which index.html carries inline as an SVG data URL.
+    imgSrc: ["'self'", "data:"],
+    fontSrc: ["'self'"],
+    connectSrc: ["'self'", ...new Set(connectOrigins.map((url) => new URL(url).origin))],
+    objectSrc: ["'none'"],
+    baseUri: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  };
+}
+
+/**
+ * The same policy as a `<meta http-equiv>` value, for a build served by a CDN or nginx that sends
+ * no header of its own. A meta policy cannot say frame-ancestors (browsers ignore it there), so
+ * it is left out; X-Frame-Options is the static server's to send.
+ */
+export function webAppCspMeta(connectOrigins: readonly string[]): string {
+  const { frameAncestors: _headerOnly, ...directives } = webAppCspDirectives(connectOrigins);
+  return Object.entries(directives)
+    .map(([name, values]) => `${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} ${values.join(" ")}`)
+    .join("; ");
+}
+
 /**
  * Browser hardening on every response (API, /auth/v1, the web app, 404s). The web app is a built
  * bundle with no inline script or style, so the policy allows only this origin (plus hosted
@@ -15,22 +44,8 @@ export interface SecurityHeadersOptions {
  * Invitation tokens travel in URL paths (`/invite/{token}`), hence `no-referrer`.
  */
 export function securityHeaders(options: SecurityHeadersOptions): MiddlewareHandler {
-  const connectSrc = ["'self'"];
-  if (options.supabaseUrl) connectSrc.push(new URL(options.supabaseUrl).origin);
   return secureHeaders({
-    contentSecurityPolicy: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'"],
-      // data: for the favicon, which index.html carries inline as an SVG data URL.
-      imgSrc: ["'self'", "data:"],
-      fontSrc: ["'self'"],
-      connectSrc,
-      objectSrc: ["'none'"],
-      baseUri: ["'self'"],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-    },
+    contentSecurityPolicy: webAppCspDirectives(options.supabaseUrl ? [options.supabaseUrl] : []),
     referrerPolicy: "no-referrer",
     xContentTypeOptions: "nosniff",
     xFrameOptions: "DENY",

@@ -1,3 +1,4 @@
+import { embeddedPublishableKey } from "../auth/publishable-key";
 import { withSystem } from "../db/scopes";
 import { RunEvent, SseParser, type Agent } from "@workforce/protocol";
 import type { StreamStatsSnapshot } from "../stream-stats";
@@ -171,7 +172,7 @@ describe("agents and chat through the gateway", () => {
 describe("public endpoints", () => {
   it("serves /api/config for the web app", async () => {
     const response = await call("GET", "/api/config");
-    expect(await response.json()).toEqual({ supabaseUrl: TEST_ORIGIN, supabaseAnonKey: "embedded", embeddedAuth: true, signup: "open", firstAccount: false });
+    expect(await response.json()).toEqual({ supabaseUrl: TEST_ORIGIN, supabaseAnonKey: embeddedPublishableKey(TEST_ORIGIN), embeddedAuth: true, signup: "open", firstAccount: false });
   });
 
   it("tells the visitor to build the web app when it is missing", async () => {

@@ -9,6 +9,7 @@ import type { PlatformApp } from "../app";
 import type { SigningKey } from "../auth/access-token";
 import type { AuthService } from "../auth/auth-service";
 import { listMemberships } from "../auth/authenticate";
+import { embeddedPublishableKey } from "../auth/publishable-key";
 import { createAuthGuards } from "../auth/auth-ports";
 import { createHashLimiter } from "../auth/hash-limiter";
 import { createPasswordHasher } from "../auth/password";
@@ -180,7 +181,7 @@ export async function createTestPlatform(options: {
  * use it (no storage between tests, no background refresh timers).
  */
 export function supabaseClient(platform: Pick<TestPlatform, "fetch">) {
-  return createClient(TEST_ORIGIN, "embedded", {
+  return createClient(TEST_ORIGIN, embeddedPublishableKey(TEST_ORIGIN), {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     global: { fetch: platform.fetch },
   });
