@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { dockerfileStages, loadCompose, loadDeployments, loadKubernetes, loadPodSpecs, readRepoFile, type Deployment } from "./manifests";
 
-const KUBERNETES_FILES = ["gateway.yaml", "platform.yaml", "tenant-data.yaml"];
+const KUBERNETES_FILES = ["gateway.yaml", "platform.yaml", "tenant-data.yaml", "backup-cronjob.yaml"];
 
 /** `250m` → 0.25, `2` → 2; `256Mi` → bytes. Enough of Kubernetes' quantities to compare requests with limits. */
 function quantity(text: string): number {
@@ -89,7 +89,7 @@ describe("Kubernetes hardening", () => {
     }
   });
 
-  it("admits traffic to the gateway from the platform's pods and from nothing else", async () => {
+  it("admits traffic to the gateway from the platform's pods and the backup job's, and from nothing else", async () => {
     const documents = await loadKubernetes(KUBERNETES_FILES);
     const { gateway, platform } = await loadDeployments();
     const Peer = z.object({ podSelector: z.object({ matchLabels: z.record(z.string(), z.string()) }).strict() }).strict();
@@ -107,13 +107,17 @@ describe("Kubernetes hardening", () => {
     expect(governing).toHaveLength(1);
     const policy = governing[0]!;
     expect(policy.spec.policyTypes).toContain("Ingress");
-    // One rule, one peer (a pod selector, so this namespace only; no ipBlock, no namespaceSelector).
+    // One rule, two peers (pod selectors, so this namespace only; no ipBlock, no namespaceSelector):
+    // the platform, and the nightly backup, which asks the gateway for a consistent cut.
     expect(policy.spec.ingress).toHaveLength(1);
     const [rule] = policy.spec.ingress;
-    expect(rule!.from).toHaveLength(1);
-    const admitted = rule!.from[0]!.podSelector.matchLabels;
-    expect(matches(admitted, platform.spec.template.metadata.labels)).toBe(true);
-    expect(matches(admitted, gatewayLabels)).toBe(false);
+    const backupJob = documents.find((entry) => entry.kind === "CronJob")?.document as { spec: { jobTemplate: { spec: { template: { metadata: { labels: Record<string, string> } } } } } };
+    const backupLabels = backupJob.spec.jobTemplate.spec.template.metadata.labels;
+    expect(rule!.from).toHaveLength(2);
+    const [platformPeer, backupPeer] = rule!.from.map((peer) => peer.podSelector.matchLabels);
+    expect(matches(platformPeer!, platform.spec.template.metadata.labels)).toBe(true);
+    expect(matches(backupPeer!, backupLabels)).toBe(true);
+    for (const admitted of [platformPeer!, backupPeer!]) expect(matches(admitted, gatewayLabels)).toBe(false);
     expect(rule!.ports).toEqual([{ protocol: "TCP", port: gateway.spec.template.spec.containers[0]!.ports[0]!.containerPort }]);
   });
 

@@ -74,12 +74,14 @@ describe("prepareDataDir", () => {
     // unshare -r makes an unprivileged user root of a new mount namespace, so no real mount is touched.
     const script = `mount -t tmpfs -o ro tmpfs "${mountPoint}" && exec "${process.execPath}" --import tsx "${cli}" run --port 0`;
     const child = spawn("unshare", ["-rm", "sh", "-c", script], { env: { ...process.env, TENANT_DATA_DIR: path.join(mountPoint, "tenants") }, stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    // The reason is a JSON log record on stdout (decision 022); unshare's own complaints go to stderr.
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    expect(stderr).toContain(`the file system holding ${path.join(mountPoint, "tenants")} is read-only (EROFS)`);
-    expect(stderr).toContain("On macOS the root file system is read-only");
-    expect(stderr).not.toMatch(/permission denied|ENOENT/i);
+    expect(output).toContain(`the file system holding ${path.join(mountPoint, "tenants")} is read-only (EROFS)`);
+    expect(output).toContain("On macOS the root file system is read-only");
+    expect(output).not.toMatch(/permission denied|ENOENT/i);
     expect(code).toBe(1);
   });
 

@@ -138,6 +138,11 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "auth.user": { tag: "auth", summary: "The signed-in user" },
   "auth.sign-out": { tag: "auth", summary: "Sign out (scope=global|local|others)", response: { status: 204 } },
   "service.health": { tag: "service", summary: "Liveness and readiness (503 when not ready)", response: { status: 200, schema: Health } },
+  "service.stream-probe": {
+    tag: "service",
+    summary: "Two server-sent events a second apart: `workforce doctor` sees whether a proxy buffers event streams",
+    response: { status: 200, contentType: "text/event-stream" },
+  },
   "service.openapi": { tag: "service", summary: "This OpenAPI document", response: { status: 200, schema: z.object({ openapi: z.string() }).loose() } },
   "service.docs": { tag: "service", summary: "A readable page of this document", response: { status: 200, contentType: "text/html" } },
   "service.docs-style": { tag: "service", summary: "The docs page's stylesheet", response: { status: 200, contentType: "text/css" } },

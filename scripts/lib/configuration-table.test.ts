@@ -20,6 +20,7 @@ const NOT_CONFIGURATION = new Map<string, string>([
   ["FAST_CHECK_PATH", "replays a failed property test"],
   ["FAST_CHECK_RUNS", "how many runs a property test makes"],
   ["SIZES", "sizes measured by gateway/src/bench/append-cost.ts"],
+  ["PGUSER", "libpq's own variable: backup hands pg_dump and psql the connection this way, and names the database after the user as libpq does"],
 ]);
 
 interface TableRow {
@@ -43,10 +44,18 @@ async function sourceFiles(directory: string): Promise<string[]> {
   if (/\.tsx?$/.test(directory)) return [path.join(repoRoot, directory)];
   const entries = await readdir(path.join(repoRoot, directory), { withFileTypes: true, recursive: true });
   return entries
-    .filter((entry) => entry.isFile() && /\.(ts|tsx)$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name))
+    .filter((entry) => entry.isFile() && /\.(ts|tsx)$/.test(entry.name) && !/(\.test|test-support)\.tsx?$/.test(entry.name))
     .map((entry) => path.join(entry.parentPath, entry.name))
-    .filter((file) => !file.includes(`${path.sep}node_modules${path.sep}`) && !file.includes(`${path.sep}dist${path.sep}`));
+    .filter((file) => !["node_modules", "dist", "test-support"].some((folder) => file.includes(`${path.sep}${folder}${path.sep}`)))
+    .filter((file) => !OPERATOR_CLI.some((folder) => directory !== folder && file.startsWith(path.join(repoRoot, folder) + path.sep)));
 }
+
+/**
+ * The operator CLI (doctor, backup, restore) runs with the services' environment and reads it to
+ * check it (the provider key the gateway would use, REDIS_URL): its reads are the services', not
+ * the platform's, so it is a reader of its own that may read any row.
+ */
+const OPERATOR_CLI = ["platform/src/ops", "platform/src/cli"];
 
 /** Every `env.NAME`, `env["NAME"]` (process.env, import.meta.env, an env parameter) in the non-test sources under `directories`. */
 async function namesReadIn(...directories: string[]): Promise<Set<string>> {
@@ -54,7 +63,8 @@ async function namesReadIn(...directories: string[]): Promise<Set<string>> {
   for (const directory of directories) {
     for (const file of await sourceFiles(directory)) {
       const text = await readFile(file, "utf8");
-      for (const match of text.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]+)\b|\[\s*["']([A-Z][A-Z0-9_]+)["']\s*\])/g)) names.add(match[1] ?? match[2]!);
+      // A read, not an assignment (`env.PGHOST = …` hands a child process its environment).
+      for (const match of text.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]+)\b|\[\s*["']([A-Z][A-Z0-9_]+)["']\s*\])(?!\s*=[^=])/g)) names.add(match[1] ?? match[2]!);
     }
   }
   return names;
@@ -71,6 +81,7 @@ describe("the README's configuration table", () => {
       platform: { names: await platformReads(), usedBy: /platform|both/ },
       gateway: { names: await gatewayReads(), usedBy: /gateway|both/ },
       launcher: { names: await namesReadIn("scripts"), usedBy: /./ },
+      "operator CLI": { names: await namesReadIn(...OPERATOR_CLI), usedBy: /./ },
       web: { names: await namesReadIn("platform/web/src", "platform/web/vite.config.ts"), usedBy: /web/ },
     };
     const problems: string[] = [];
@@ -89,7 +100,7 @@ describe("the README's configuration table", () => {
 
   it("lists nothing nobody reads, and no service a variable does not reach", async () => {
     const [platform, gateway] = [await platformReads(), await gatewayReads()];
-    const anyone = new Set([...platform, ...gateway, ...(await namesReadIn("scripts", "platform/web/src", "platform/web/vite.config.ts"))]);
+    const anyone = new Set([...platform, ...gateway, ...(await namesReadIn("scripts", "platform/web/src", "platform/web/vite.config.ts", ...OPERATOR_CLI))]);
     const problems: string[] = [];
     for (const { names, usedBy } of await readmeRows()) {
       for (const name of names) {

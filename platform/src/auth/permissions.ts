@@ -81,6 +81,7 @@ export const PERMISSIONS = {
   "auth.jwks": publicRule("get", "/auth/v1/.well-known/jwks.json"),
 
   "service.health": publicRule("get", "/api/health"),
+  "service.stream-probe": publicRule("get", "/api/health/stream-probe"),
   "service.config": publicRule("get", "/api/config"),
   "service.openapi": publicRule("get", "/api/openapi.json"),
   "service.docs": publicRule("get", "/api/docs"),

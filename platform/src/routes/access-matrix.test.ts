@@ -193,6 +193,7 @@ const CASES: Record<string, Case> = {
   },
   "limits.read": { relations: ["none"], request: async () => ({ path: "/api/limits" }) },
   "service.health": { relations: ["none"], request: async () => ({ path: "/api/health" }) },
+  "service.stream-probe": { relations: ["none"], request: async () => ({ path: "/api/health/stream-probe" }) },
   "service.config": { relations: ["none"], request: async () => ({ path: "/api/config" }) },
   "service.openapi": { relations: ["none"], request: async () => ({ path: "/api/openapi.json" }) },
   "service.docs": { relations: ["none"], request: async () => ({ path: "/api/docs" }) },
