@@ -215,10 +215,16 @@ describe("TENANT_DATA_DIR removed while the gateway runs", () => {
     expect(result.errorCode).not.toBe("internal_error");
   });
 
-  it("recovers once the directory is back", async () => {
+  it("keeps refusing in an empty directory put back in its place (its data would split), and works after a restart on it", async () => {
     await mkdir(setup.dataDir, { recursive: true, mode: 0o700 });
-    const tenant = await createGatewayAgent(setup.gateway.url, hookToken, "Second Life");
-    const result = await gatewayTarget(setup.gateway.url, tenant).send("hello again", "new", { timeoutMs: 15_000 });
+    const refused = await setup.send("hello again", "new");
+    expect(refused.end?.status === "ok").toBe(false);
+    expect(codeOf(refused)).toBe("storage_unavailable");
+    expect((await fetch(`${setup.gateway.url}/`)).status).toBe(503);
+    await setup.gateway.stop();
+    // A restart on the directory is the operator saying "this is the data now": it gets its marker.
+    setup = await rig(setup.dataDir);
+    const result = await setup.send("hello again", "new");
     expect(result.end?.status).toBe("ok");
-  });
+  }, 60_000);
 });
