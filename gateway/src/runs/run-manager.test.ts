@@ -1,5 +1,6 @@
 import { ApiErrorBody, RunInfo, SessionHistory } from "@workforce/protocol";
 import { afterEach, describe, expect, it } from "vitest";
+import type { ModelProvider } from "../llm/model-provider";
 import { readRunEvents, startTestGateway, TENANT_A, type TestGateway } from "../test-support/test-gateway";
 
 let harness: TestGateway | undefined;
@@ -56,12 +57,27 @@ describe("run manager", () => {
   });
 
   it("stops a run that exceeds the timeout with run_timeout, keeping its partial text", async () => {
-    harness = await startTestGateway({ config: { offlineTokenDelayMs: 40, runTimeoutMs: 150 } });
+    // The model says a few words at once and then stalls until aborted, so the run always ends by
+    // the timeout with partial text, however slow the machine (a model paced by a delay raced the timer).
+    const stalling: ModelProvider = {
+      name: "stalling",
+      info: (model) => ({ provider: "anthropic", id: model, offline: false }),
+      async *stream(request) {
+        yield { type: "text-delta", text: "A partial" };
+        await new Promise<never>((_, reject) => {
+          const aborted = () => reject(new DOMException("aborted", "AbortError"));
+          if (request.signal.aborted) aborted();
+          else request.signal.addEventListener("abort", aborted, { once: true });
+        });
+      },
+    };
+    harness = await startTestGateway({ providers: { anthropic: stalling }, config: { defaultModel: "claude-stalling", runTimeoutMs: 1_000 } });
     await harness.createAgent(TENANT_A);
     const run = RunInfo.parse(await (await submit(harness, { message: "Who are you?", sessionKey: "s" })).json());
     expect((await events(harness, run.runId)).at(-1)).toMatchObject({ type: "run-end", status: "error", error: { code: "run_timeout" } });
     const history = SessionHistory.parse(await (await harness.request("GET", "/v1/agents/ada/sessions/s")).json());
     expect(history.entries.at(-1)).toMatchObject({ type: "assistant", interrupted: { code: "run_timeout" } });
+    expect(JSON.stringify(history.entries.at(-1))).toContain("A partial");
   });
 
   it("forgets finished runs after the retention period", async () => {
