@@ -165,6 +165,22 @@ describe("tracing with OTEL_EXPORTER_OTLP_ENDPOINT", () => {
     expect(logRecords(platform).some((line) => line.msg === "request" && line.traceId === chat.traceId && line.spanId === chat.spanId)).toBe(true);
   });
 
+  it("marks a failed run's span with its error code", async () => {
+    // A 400 is not retried by the provider's SDK: the run ends at once with a provider_* code.
+    fake.enqueue({ kind: "status", status: 400 });
+    const failed = await fetch(`${platform.url}/api/agents/${user.slug}/messages`, {
+      method: "POST",
+      headers: { ...user.headers, "content-type": "application/json", "x-request-id": `failing-chat-${randomUUID()}` },
+      body: JSON.stringify({ message: "Fail, please." }),
+    });
+    const stream = await failed.text();
+    const code = /event: run-end\ndata: .*"code":"([a-z_]+)"/.exec(stream)?.[1];
+    expect(code, stream).toMatch(/^provider_/);
+    const run = await receiver.waitFor((span) => span.name === "run" && span.attributes["workforce.error_code"] === code, "failed run");
+    expect(run.status).toEqual({ code: 2, message: code });
+    expect(run.attributes["workforce.run.status"]).toBe("error");
+  });
+
   it("joins the platform's HTTP calls to the gateway's request spans (creating the agent)", async () => {
     const created = await receiver.waitFor((span) => span.service === "workforce-platform" && span.name === "POST /api/agents", "platform create-agent request");
     const gatewaySide = await receiver.waitFor((span) => span.service === "gateway" && span.parentSpanId === created.spanId, "gateway request under create-agent");

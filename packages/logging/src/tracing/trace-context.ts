@@ -100,5 +100,6 @@ function headersFrom(value: string | undefined): Record<string, string> {
 export async function startTracing(settings: TracingSettings | undefined, logger: Logger): Promise<Tracer | undefined> {
   if (!settings) return undefined;
   const { createOtlpTracer } = await import("./otlp-tracer");
+  logger.info(`tracing: spans of ${settings.serviceName} go to ${settings.url} every ${settings.scheduleDelayMs} ms`, { tracesUrl: settings.url });
   return createOtlpTracer(settings, logger);
 }
