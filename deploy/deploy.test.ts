@@ -22,6 +22,7 @@ const DOT_ENV = {
   WORKFORCE_DB_OWNER_PASSWORD: "b".repeat(64),
   WORKFORCE_DB_PASSWORD: "c".repeat(64),
   REDIS_PASSWORD: "d".repeat(64),
+  METRICS_TOKEN: "e".repeat(64),
 };
 
 const environmentOf = (service: ComposeService) => Object.fromEntries(Object.entries(service.environment).map(([name, value]) => [name, substitute(value, DOT_ENV)]));
@@ -202,6 +203,41 @@ describe("compose and Kubernetes in step", () => {
     const keys = [gateway, platform].flatMap((deployment) => deployment.spec.template.spec.containers[0]!.env.flatMap((entry) => (entry.valueFrom ? [entry.valueFrom.secretKeyRef.key] : [])));
     for (const key of keys) expect(Object.keys(secret.stringData), key).toContain(key);
     expect(await readRepoFile(".gitignore")).toContain("deploy/kubernetes/secrets.yaml");
+  });
+});
+
+describe("metrics in the deployments", () => {
+  it("serve /metrics on both services: METRICS_TOKEN from .env and the Secret, accepted by each service, announced to Prometheus on the service's port", async () => {
+    const compose = (await loadCompose()).services;
+    const kubernetes = await loadDeployments();
+    // Required in compose, like every other secret: a deployment without it would serve no /metrics.
+    for (const service of ["gateway", "platform"] as const) expect(compose[service]!.environment.METRICS_TOKEN, service).toMatch(/^\$\{METRICS_TOKEN:\?/);
+    const gateway = loadGatewayConfig(environmentOf(compose.gateway!), { port: "18789", bind: "0.0.0.0" }, "/home/nobody");
+    const platform = loadConfig(environmentOf(compose.platform!), "/home/nobody");
+    expect([gateway.metrics.access.token, platform.metrics.token]).toEqual([DOT_ENV.METRICS_TOKEN, DOT_ENV.METRICS_TOKEN]);
+    // On the public port, behind the token: no METRICS_PORT to keep apart.
+    expect([gateway.metrics.access.port, platform.metrics.port]).toEqual([undefined, undefined]);
+
+    // The example Prometheus configuration presents the token and scrapes those ports.
+    const prometheus = parse(await readRepoFile("deploy/prometheus/prometheus.yml")) as { scrape_configs: { authorization?: { credentials_file?: string }; static_configs: { targets: string[] }[] }[] };
+    const targets = prometheus.scrape_configs.flatMap((job) => {
+      expect(job.authorization?.credentials_file).toBeDefined();
+      return job.static_configs.flatMap((config) => config.targets);
+    });
+    expect(targets.sort()).toEqual(["gateway:18789", `platform:${environmentOf(compose.platform!).PORT}`]);
+
+    for (const service of ["gateway", "platform"] as const) {
+      const template = kubernetes[service].spec.template;
+      const container = template.spec.containers[0]!;
+      expect(envOf(container).METRICS_TOKEN?.valueFrom?.secretKeyRef, service).toEqual({ name: "workforce", key: "METRICS_TOKEN" });
+      expect(template.metadata.annotations, service).toEqual({
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": String(container.ports[0]!.containerPort),
+        "prometheus.io/path": "/metrics",
+      });
+    }
+    const secret = parse(await readRepoFile("deploy/kubernetes/secrets.example.yaml")) as { stringData: Record<string, string> };
+    expect(secret.stringData.METRICS_TOKEN).toMatch(/generate/);
   });
 });
 

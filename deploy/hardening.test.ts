@@ -89,7 +89,7 @@ describe("Kubernetes hardening", () => {
     }
   });
 
-  it("admits traffic to the gateway from the platform's pods and the backup job's, and from nothing else", async () => {
+  it("admits traffic to the gateway from the platform's pods, the backup job's and Prometheus's, and from nothing else", async () => {
     const documents = await loadKubernetes(KUBERNETES_FILES);
     const { gateway, platform } = await loadDeployments();
     const Peer = z.object({ podSelector: z.object({ matchLabels: z.record(z.string(), z.string()) }).strict() }).strict();
@@ -107,17 +107,19 @@ describe("Kubernetes hardening", () => {
     expect(governing).toHaveLength(1);
     const policy = governing[0]!;
     expect(policy.spec.policyTypes).toContain("Ingress");
-    // One rule, two peers (pod selectors, so this namespace only; no ipBlock, no namespaceSelector):
-    // the platform, and the nightly backup, which asks the gateway for a consistent cut.
+    // One rule, three peers (pod selectors, so this namespace only; no ipBlock, no namespaceSelector):
+    // the platform, the nightly backup, which asks the gateway for a consistent cut, and
+    // Prometheus (its Helm chart's and operator's pod label), which scrapes /metrics with METRICS_TOKEN.
     expect(policy.spec.ingress).toHaveLength(1);
     const [rule] = policy.spec.ingress;
     const backupJob = documents.find((entry) => entry.kind === "CronJob")?.document as { spec: { jobTemplate: { spec: { template: { metadata: { labels: Record<string, string> } } } } } };
     const backupLabels = backupJob.spec.jobTemplate.spec.template.metadata.labels;
-    expect(rule!.from).toHaveLength(2);
-    const [platformPeer, backupPeer] = rule!.from.map((peer) => peer.podSelector.matchLabels);
+    expect(rule!.from).toHaveLength(3);
+    const [platformPeer, backupPeer, prometheusPeer] = rule!.from.map((peer) => peer.podSelector.matchLabels);
     expect(matches(platformPeer!, platform.spec.template.metadata.labels)).toBe(true);
     expect(matches(backupPeer!, backupLabels)).toBe(true);
-    for (const admitted of [platformPeer!, backupPeer!]) expect(matches(admitted, gatewayLabels)).toBe(false);
+    expect(prometheusPeer).toEqual({ "app.kubernetes.io/name": "prometheus" });
+    for (const admitted of [platformPeer!, backupPeer!, prometheusPeer!]) expect(matches(admitted, gatewayLabels)).toBe(false);
     expect(rule!.ports).toEqual([{ protocol: "TCP", port: gateway.spec.template.spec.containers[0]!.ports[0]!.containerPort }]);
   });
 

@@ -81,7 +81,7 @@ export const Deployment = z.object({
     replicas: z.number(),
     selector: z.object({ matchLabels: Labels }),
     template: z.object({
-      metadata: z.object({ labels: Labels }),
+      metadata: z.object({ labels: Labels, annotations: z.record(z.string(), z.string()).optional() }),
       spec: z.object({
         automountServiceAccountToken: z.boolean().optional(),
         securityContext: SecurityContext.extend({ fsGroup: z.number().optional() }).optional(),

@@ -2,7 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import { metricsAccessFrom, type MetricsAccess } from "@workforce/metrics";
 import type { TenantLimits } from "@workforce/protocol";
-import { LOG_LEVELS, type LogLevel } from "@workforce/logging";
+import { LOG_LEVELS, tracingSettingsFrom, type LogLevel, type TracingSettings } from "@workforce/logging";
 import { z } from "zod";
 
 /** The Claude model agents use when they name none: current, and not on the SDK's deprecation list. */
@@ -88,6 +88,16 @@ const GatewayEnv = z.object({
   METRICS_TENANT_LABELS: optionalText.refine((value) => value === undefined || value === "0" || value === "1", {
     message: "METRICS_TENANT_LABELS must be 1 (per-tenant labels) or 0",
   }),
+  /** OTLP/HTTP collector base URL; spans go to `<it>/v1/traces`. Unset (and no traces endpoint): no tracing, nothing of it loaded. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText,
+  /** The full traces URL, overriding the base one (OpenTelemetry specification). */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalText,
+  /** `key=value,…` headers sent with each export (a collector's API key: never logged). */
+  OTEL_EXPORTER_OTLP_HEADERS: optionalText,
+  /** service.name of the spans (default "gateway"). */
+  OTEL_SERVICE_NAME: optionalText,
+  /** Longest wait between span exports in ms (default 5000). */
+  OTEL_BSP_SCHEDULE_DELAY: optionalText,
   /** Lowest level of the JSON log lines written to stdout (docs: README "Logs"). */
   LOG_LEVEL: optionalText.pipe(z.enum(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
 });
@@ -117,6 +127,8 @@ export interface GatewayConfig {
   tenantDefaults: TenantLimits;
   /** Who may scrape `/metrics` (METRICS_TOKEN, METRICS_PORT, METRICS_BIND) and whether series carry tenant labels. */
   metrics: { access: MetricsAccess; tenantLabels: boolean };
+  /** Where spans are exported (OTEL_EXPORTER_OTLP_*); undefined: tracing is off. */
+  tracing?: TracingSettings | undefined;
   /** LOG_LEVEL. */
   logLevel: LogLevel;
 }
@@ -174,6 +186,13 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
     problems.push(`METRICS_PORT ${metricsPort} is the gateway's own port; choose another (e.g. 9464) or unset it and scrape /metrics with METRICS_TOKEN`);
   }
 
+  let tracing: TracingSettings | undefined;
+  try {
+    tracing = tracingSettingsFrom(env, "gateway");
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error));
+  }
+
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const values = parsed.data;
   return {
@@ -201,5 +220,6 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
       diskBytes: values.WORKFORCE_TENANT_DISK_MB === 0 ? null : values.WORKFORCE_TENANT_DISK_MB * 1024 * 1024,
     },
     metrics: { access: metrics.access, tenantLabels: values.METRICS_TENANT_LABELS === "1" },
+    tracing,
   };
 }

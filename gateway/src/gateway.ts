@@ -11,6 +11,7 @@ import { createFileLocks, type FileLocks } from "./fs/file-lock";
 import { createOfflineProvider } from "./llm/adapters/offline/offline-provider";
 import type { ModelProvider } from "./llm/model-provider";
 import { createModelRouter } from "./llm/model-router";
+import type { Tracer } from "@workforce/logging";
 import type { LogContext, Logger } from "./logger";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics/gateway-metrics";
 import { createMetering, type Metering } from "./metering/metering";
@@ -21,6 +22,7 @@ import type { CompactionOptions } from "./runs/compaction";
 import { lazyRunRelay } from "./runs/lazy-run-relay";
 import { createRunManager, type RunManager, type RunManagerLimits } from "./runs/run-manager";
 import type { RunEventRelay } from "./runs/run-relay";
+import { observeAll, runTracing } from "./runs/run-tracing";
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from "./server/auth-failures";
 import { createTenantRestore } from "./backup/tenant-restore";
 import { createGatewayApp, type GatewayAppDeps } from "./server/create-gateway-app";
@@ -49,6 +51,8 @@ export interface GatewayOptions {
   logger: Logger;
   /** The request/run context of log lines (request ids, tenant, run); none in most tests. */
   logContext?: LogContext;
+  /** Spans of requests and runs, when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  tracer?: Tracer | undefined;
   /** Real providers, built by the caller from config (so tests can point them at fakes). */
   providers?: { anthropic?: ModelProvider | undefined; openaiCompatible?: ModelProvider | undefined };
   tools?: readonly Tool[];
@@ -162,7 +166,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     limits,
     policies,
     relay,
-    observer: metrics.runs,
+    observer: options.tracer && options.logContext ? observeAll(metrics.runs, runTracing(options.tracer, options.logContext)) : metrics.runs,
     // Every run passes here, whatever its entry point: the disk quota, then the monthly token budget.
     admit: composeAdmissions(
       async (request) => {
@@ -206,6 +210,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     runs,
     logger,
     logContext: options.logContext,
+    tracer: options.tracer,
     policies,
     journal,
     disk,
@@ -238,7 +243,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     authFailures,
     metrics,
   });
-  const websocket = createWsGateway({ agents, sessions, runs, logger, logContext: options.logContext, hookToken: config.hookToken, authFailures });
+  const websocket = createWsGateway({ agents, sessions, runs, logger, logContext: options.logContext, tracer: options.tracer, hookToken: config.hookToken, authFailures });
   return {
     app,
     agents,

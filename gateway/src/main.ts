@@ -5,6 +5,7 @@ import { prepareDataDir } from "./data-dir";
 import { errnoCode } from "./fs/errno";
 import { createGateway } from "./gateway";
 import { createProviders } from "./llm/create-providers";
+import { startTracing } from "@workforce/logging";
 import type { LogContext, Logger } from "./logger";
 import { startServer } from "./server/start-server";
 
@@ -27,6 +28,9 @@ Environment:
   METRICS_TENANT_LABELS    1: per-tenant labels on run, token and queue metrics (first 50 tenants, then "other")
   LOG_LEVEL                fatal, error, warn, info (default), debug, trace or silent: JSON lines on stdout
                            (pretty on a terminal), each request's with its X-Request-Id
+  OTEL_EXPORTER_OTLP_ENDPOINT    OpenTelemetry collector (OTLP/HTTP JSON): spans to <it>/v1/traces; unset, no tracing
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME, OTEL_BSP_SCHEDULE_DELAY
+                           the full traces URL, export headers (k=v,…), service.name (gateway), export interval ms
 
 Several gateways may serve one TENANT_DATA_DIR (shared storage): see docs/gateway-api.md.`;
 
@@ -59,11 +63,13 @@ export async function main(argv: string[], env: Record<string, string | undefine
   try {
     const config = loadConfig(env, { port: parsed.values.port, bind: parsed.values.bind });
     const dataDir = await prepareDataDir(config.dataDir);
+    const tracer = await startTracing(config.tracing, logger);
     const gateway = createGateway({
       config,
       dataDir,
       logger,
       logContext,
+      tracer,
       providers: createProviders(config),
     });
     const server = await startServer(gateway.app, config.port, config.bind, (request, socket, head) =>
@@ -93,6 +99,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     await gateway.close();
     await server.close();
     await metricsServer?.close();
+    await tracer?.flush();
     return 0;
   } catch (error) {
     if (error instanceof ConfigError) {

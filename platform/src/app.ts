@@ -1,4 +1,4 @@
-import { requestLogging, type LogContext, type Logger } from "@workforce/logging";
+import { requestLogging, type LogContext, type Logger, type Tracer } from "@workforce/logging";
 import { AppError } from "@workforce/protocol";
 import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -93,6 +93,8 @@ export interface AppDeps {
   logger?: Logger;
   /** Lines logged while serving a request carry its id, and its tenant and user once authenticated. */
   logContext?: LogContext;
+  /** A server span per request (child of the caller's traceparent), when tracing is on. */
+  tracer?: Tracer | undefined;
   /** SSE heartbeat interval (15 s). */
   heartbeatMs?: number;
   /** Batches usage inserts; built here when not given. Flush it before the process exits. */
@@ -134,7 +136,7 @@ export function createApp(deps: AppDeps) {
   }
   const serveStatic = createStaticHandler(deps.webDistDir);
   const logContext = deps.logContext;
-  if (deps.logger && logContext) app.use("*", requestLogging({ logger: deps.logger, context: logContext }));
+  if (deps.logger && logContext) app.use("*", requestLogging({ logger: deps.logger, context: logContext, tracer: deps.tracer }));
   app.use("*", securityHeaders({ publicUrl: deps.publicUrl, supabaseUrl: deps.supabase?.url }));
 
   app.onError((error, c) => errorResponse(c, isClientAbort(error) ? CLIENT_ABORTED() : toAppError(error, deps.logError)));

@@ -1,4 +1,4 @@
-import type { LogContext, Logger } from "@workforce/logging";
+import type { LogContext, Logger, Tracer } from "@workforce/logging";
 import type { Context } from "hono";
 import { createApp, type AppDeps } from "./app";
 import type { AccessTokenIssuer, AccessTokenVerifier } from "./auth/access-token";
@@ -53,6 +53,8 @@ export interface PlatformParts {
   /** Request ids and the access log (see AppDeps); tests may leave them out. */
   logger?: Logger;
   logContext?: LogContext;
+  /** Request spans when OTEL_EXPORTER_OTLP_ENDPOINT is set (see AppDeps). */
+  tracer?: Tracer | undefined;
   heartbeatMs?: number;
   usage?: UsageRecorder;
   authCache?: AuthCache;
@@ -163,7 +165,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     tenantDataDir: parts.tenantDataDir,
     webDistDir: parts.webDistDir,
     logError: parts.logError,
-    ...(parts.logger && parts.logContext ? { logger: parts.logger, logContext: parts.logContext } : {}),
+    ...(parts.logger && parts.logContext ? { logger: parts.logger, logContext: parts.logContext, tracer: parts.tracer } : {}),
     ...(parts.heartbeatMs === undefined ? {} : { heartbeatMs: parts.heartbeatMs }),
     usage,
     authCache,

@@ -49,6 +49,11 @@ export const PLATFORM_ENV_HELP: readonly EnvHelp[] = [
   { name: "METRICS_TOKEN", default: "unset: /metrics answers 404", description: "bearer token Prometheus presents for GET /metrics (at least 16 characters)" },
   { name: "METRICS_PORT", default: "unset", description: "serve /metrics alone on this port (no token needed there unless METRICS_TOKEN is set)" },
   { name: "METRICS_BIND", default: "127.0.0.1", description: "the interface of the METRICS_PORT listener (0.0.0.0 in a container)" },
+  { name: "OTEL_EXPORTER_OTLP_ENDPOINT", default: "unset: no tracing", description: "OpenTelemetry collector (OTLP/HTTP, JSON): spans go to <it>/v1/traces" },
+  { name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", default: "unset", description: "the full traces URL, overriding OTEL_EXPORTER_OTLP_ENDPOINT" },
+  { name: "OTEL_EXPORTER_OTLP_HEADERS", default: "unset", description: "key=value,… headers of each export (a collector's API key; never logged)" },
+  { name: "OTEL_SERVICE_NAME", default: "platform", description: "service.name of the spans" },
+  { name: "OTEL_BSP_SCHEDULE_DELAY", default: "5000", description: "longest wait between span exports, in ms" },
 ];
 
 /** The variables as an aligned text table, for `--help`. */

@@ -2,7 +2,7 @@ import { metricsAccessFrom, type MetricsAccess } from "@workforce/metrics";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { LOG_LEVELS, type LogLevel } from "@workforce/logging";
+import { LOG_LEVELS, tracingSettingsFrom, type LogLevel, type TracingSettings } from "@workforce/logging";
 import { z } from "zod";
 import type { EmailConfirmation } from "./auth/auth-service";
 import type { SessionLifetimes } from "./auth/auth-sessions";
@@ -43,6 +43,8 @@ export interface PlatformConfig {
   hookToken: string | undefined;
   /** Who may scrape `/metrics` (METRICS_TOKEN; METRICS_PORT and METRICS_BIND for a listener of its own). */
   metrics: MetricsAccess;
+  /** Where spans are exported (OTEL_EXPORTER_OTLP_*); undefined: tracing is off and not loaded. */
+  tracing: TracingSettings | undefined;
   /** LOG_LEVEL: the lowest level of the JSON log lines on stdout (default info). */
   logLevel: LogLevel;
   /** GATEWAY_WAIT_MS: how long start-up waits for the gateway to answer (default 15000). */
@@ -221,6 +223,12 @@ const EnvSchema = z.object({
     .transform((value) => (value === undefined ? undefined : Number(value))),
   METRICS_BIND: optionalString,
   WORKFORCE_CORS_ORIGINS: optionalString,
+  // Tracing (OTLP/HTTP JSON); read and checked by tracingSettingsFrom, listed here so the table covers them.
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString,
+  OTEL_EXPORTER_OTLP_HEADERS: optionalString,
+  OTEL_SERVICE_NAME: optionalString,
+  OTEL_BSP_SCHEDULE_DELAY: optionalString,
 });
 
 /** Every variable the platform's configuration schema reads (the README's table must list each). */
@@ -270,6 +278,12 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
   if (values.METRICS_PORT !== undefined && values.METRICS_PORT !== 0 && values.METRICS_PORT === values.PORT) {
     problems.push(`METRICS_PORT: ${values.METRICS_PORT} is the platform's own PORT; choose another (e.g. 9465) or unset it and scrape /metrics with METRICS_TOKEN`);
   }
+  let tracing: TracingSettings | undefined;
+  try {
+    tracing = tracingSettingsFrom(env, "platform");
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error));
+  }
   if (problems.length > 0 || !mail.ok || !clientAddress.ok || !secretKey.ok || !cors.ok) throw new ConfigError(problems);
   const budget = values.WORKFORCE_DEFAULT_MONTHLY_TOKENS;
   return {
@@ -298,6 +312,7 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
     hookToken: values.CLAWDBOT_HOOK_TOKEN,
     gatewayWaitMs: values.GATEWAY_WAIT_MS,
     metrics: metrics.access,
+    tracing,
     logLevel: values.LOG_LEVEL,
     usageIngestMs: values.WORKFORCE_USAGE_INGEST_MS,
     tenantDataDir: values.TENANT_DATA_DIR ?? path.join(homeDir, ".workforce", "tenants"),

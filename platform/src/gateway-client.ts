@@ -29,6 +29,8 @@ export interface GatewayClientOptions {
   fetch?: typeof fetch;
   /** The X-Request-Id of the request being served, passed on so the gateway's log lines name it. */
   requestId?: () => string | undefined;
+  /** The W3C traceparent of the span being served, when tracing: the gateway's spans become its children. */
+  traceparent?: () => string | undefined;
   /** Told the run a request starts or follows (chat streams), so the request's log lines can name it. */
   onRun?: (runId: string) => void;
   /** Time limit for JSON calls. */
@@ -56,10 +58,12 @@ export function createGatewayClient(options: GatewayClientOptions) {
 
   function headers(tenantId: string | undefined, extra: Record<string, string> = {}): Record<string, string> {
     const requestId = options.requestId?.();
+    const traceparent = options.traceparent?.();
     return {
       ...(options.hookToken ? { authorization: `Bearer ${options.hookToken}`, [HOOK_TOKEN_HEADER]: options.hookToken } : {}),
       ...(tenantId ? { [TENANT_HEADER]: tenantId } : {}),
       ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
+      ...(traceparent ? { traceparent } : {}),
       ...extra,
     };
   }
@@ -110,7 +114,7 @@ export function createGatewayClient(options: GatewayClientOptions) {
   return {
     baseUrl: options.baseUrl,
     /** Run streams (chat.send, runs.subscribe), multiplexed over a WebSocket per tenant. */
-    streams: createGatewayRunStreams({ baseUrl: options.baseUrl, hookToken: options.hookToken, streamStartTimeoutMs, requestId: options.requestId, onRun: options.onRun }),
+    streams: createGatewayRunStreams({ baseUrl: options.baseUrl, hookToken: options.hookToken, streamStartTimeoutMs, requestId: options.requestId, traceparent: options.traceparent, onRun: options.onRun }),
     async health(timeout = 2_000): Promise<GatewayHealth> {
       let response: Response;
       try {

@@ -35,6 +35,8 @@ export interface GatewayRunStreamsOptions {
   now?: () => number;
   /** The X-Request-Id of the request being served, sent with each frame so the gateway's log lines name it. */
   requestId?: () => string | undefined;
+  /** The traceparent of the span being served, sent beside requestId in each request frame. */
+  traceparent?: () => string | undefined;
   /** Told the run a request starts or follows, so the request's log lines can name it. */
   onRun?: (runId: string) => void;
 }
@@ -151,7 +153,7 @@ class TenantConnection {
 
   constructor(
     readonly tenantId: string,
-    private readonly options: Required<Pick<GatewayRunStreamsOptions, "baseUrl" | "now">> & Pick<GatewayRunStreamsOptions, "hookToken" | "requestId">,
+    private readonly options: Required<Pick<GatewayRunStreamsOptions, "baseUrl" | "now">> & Pick<GatewayRunStreamsOptions, "hookToken" | "requestId" | "traceparent">,
     private readonly onClose: (connection: TenantConnection) => void,
   ) {
     this.lastHeardAt = options.now();
@@ -194,6 +196,7 @@ class TenantConnection {
   async request(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
     const id = String(++this.nextId);
     const requestId = this.options.requestId?.();
+    const traceparent = this.options.traceparent?.();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const answer = new Promise<unknown>((resolve, reject) => {
       this.requests.set(id, { resolve, reject });
@@ -205,7 +208,7 @@ class TenantConnection {
     try {
       await Promise.race([this.opened, answer]);
       if (this.closed) throw unreachable();
-      if (this.requests.has(id)) this.socket.send(JSON.stringify({ type: "req", id, method, params, ...(requestId ? { requestId } : {}) }));
+      if (this.requests.has(id)) this.socket.send(JSON.stringify({ type: "req", id, method, params, ...(requestId ? { requestId } : {}), ...(traceparent ? { traceparent } : {}) }));
       return await answer;
     } catch (error) {
       this.requests.delete(id);
@@ -360,7 +363,7 @@ export function createGatewayRunStreams(options: GatewayRunStreamsOptions) {
     const list = pool.get(tenantId) ?? [];
     const free = list.find((connection) => !connection.closed && (runId === undefined || !connection.runs.has(runId)));
     if (free) return free;
-    const connection = new TenantConnection(tenantId, { baseUrl: options.baseUrl, hookToken: options.hookToken, requestId: options.requestId, now }, remove);
+    const connection = new TenantConnection(tenantId, { baseUrl: options.baseUrl, hookToken: options.hookToken, requestId: options.requestId, traceparent: options.traceparent, now }, remove);
     pool.set(tenantId, [...list, connection]);
     if (!timer) {
       timer = setInterval(() => {

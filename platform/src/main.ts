@@ -25,7 +25,7 @@ import { createRateLimiter } from "./limits/rate-limiter";
 import { createMailer } from "./mail/create-mailer";
 import { createPlatformMetrics } from "./ops/metrics/platform-metrics";
 import { createStreamStats } from "./stream-stats";
-import { createLogContext } from "@workforce/logging";
+import { createLogContext, formatTraceparent, spanContextOf, startTracing } from "@workforce/logging";
 import { createPlatformLogger, errorReporter } from "./ops/log/platform-logger";
 import { waitForGateway } from "./wait-for-gateway";
 
@@ -57,11 +57,17 @@ Operator commands: npm run workforce -- --help
     if (error instanceof ConfigError) fail(error.message);
     throw error;
   }
+  // Loaded only when OTEL_EXPORTER_OTLP_ENDPOINT (or the traces endpoint) is set.
+  const tracer = await startTracing(config.tracing, logger);
 
   const gateway = createGatewayClient({
     baseUrl: config.gatewayUrl,
     hookToken: config.hookToken,
     requestId: () => logContext.current()?.requestId,
+    traceparent: () => {
+      const span = spanContextOf(logContext.current());
+      return span ? formatTraceparent(span) : undefined;
+    },
     onRun: (runId) => logContext.annotate({ runId }),
   });
   const metrics = createPlatformMetrics({ access: config.metrics, gateway });
@@ -145,6 +151,7 @@ Operator commands: npm run workforce -- --help
     logError,
     logger,
     logContext,
+    tracer,
     usageIngestMs: config.usageIngestMs,
     apiLimits: { defaults: config.apiLimits },
     metrics,
@@ -209,6 +216,7 @@ Operator commands: npm run workforce -- --help
       .then(() => stats.stop())
       .then(() => mailer.close())
       .then(() => database.close())
+      .then(() => tracer?.flush())
       .finally(() => {
         logger.flush();
         process.exit(0);

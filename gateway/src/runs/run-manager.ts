@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { spanContextOf, type SpanContext } from "@workforce/logging";
 import { AppError, type RunEvent, type RunInfo, type RunOrigin, type SendMessageInput } from "@workforce/protocol";
 import type { AgentStore } from "../agents/agent-store";
 import { KeyedLock } from "../fs/keyed-lock";
@@ -80,6 +81,8 @@ export interface RunRecord {
   admission: Admission | undefined;
   /** X-Request-Id of the request that submitted it, for its log lines. */
   requestId?: string | undefined;
+  /** The submitting request's span, when tracing: the run's span is its child. */
+  trace?: SpanContext | undefined;
   /** Settles when the run has ended (its run-end is in the log). */
   done: Promise<void>;
   finish: () => void;
@@ -182,7 +185,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
    * its log lines must name its own request, tenant and run, not that one's.
    */
   function start(run: RunRecord): void {
-    const fields = { requestId: run.requestId, tenantId: run.tenantId, runId: run.runId };
+    const fields = { requestId: run.requestId, tenantId: run.tenantId, runId: run.runId, ...run.trace };
     if (deps.logContext) deps.logContext.run(fields, () => startRun(run));
     else startRun(run);
   }
@@ -400,6 +403,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           queuedAt: deps.now().toISOString(),
           admission,
           requestId: deps.logContext?.current()?.requestId,
+          trace: spanContextOf(deps.logContext?.current()),
           done,
           finish: () => {
             unpin();

@@ -3,6 +3,7 @@ import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AgentStore } from "../agents/agent-store";
 import { backupRoutes, type BackupRouteDeps } from "../backup/backup-routes";
+import type { Tracer } from "@workforce/logging";
 import { requestLogging, type LogContext, type Logger } from "../logger";
 import type { RunManager } from "../runs/run-manager";
 import type { SessionStore } from "../sessions/session-store";
@@ -33,6 +34,8 @@ export interface GatewayAppDeps {
   logger: Logger;
   /** Gives each request an id (X-Request-Id) and an access-log line; lines logged while serving it carry its id and tenant. */
   logContext?: LogContext | undefined;
+  /** A server span per request (child of the caller's traceparent), when tracing is on. */
+  tracer?: Tracer | undefined;
   /** Refuses agent models this gateway cannot serve (see AgentRouteDeps). */
   checkModel?: (model: string) => void;
   /** Erases a tenant's runs, cached state and directory (`DELETE /v1/tenant`). */
@@ -82,7 +85,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   }
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const logContext = deps.logContext;
-  if (logContext) app.use("*", requestLogging({ logger: deps.logger, context: logContext }));
+  if (logContext) app.use("*", requestLogging({ logger: deps.logger, context: logContext, tracer: deps.tracer }));
   app.onError(createErrorHandler(deps.logger));
   app.notFound((c) => c.json(new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`).toBody(), 404));
 

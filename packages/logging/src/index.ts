@@ -4,3 +4,16 @@ export { createRedactor, REDACTED, type Redactor } from "./redaction";
 export { REQUEST_ID_HEADER, requestIdFrom } from "./request-id";
 export { requestLogging, routeTemplate, type RequestLoggingOptions } from "./request-logging";
 export { serviceLineFormatter, type ServiceLineOptions } from "./service-lines";
+export {
+  formatTraceparent,
+  parseTraceparent,
+  spanContextOf,
+  startTracing,
+  TRACEPARENT_HEADER,
+  TRACING_ENV,
+  tracingSettingsFrom,
+  type Span,
+  type SpanContext,
+  type Tracer,
+  type TracingSettings,
+} from "./tracing/trace-context";

@@ -6,6 +6,9 @@ export interface LogFields {
   tenantId?: string;
   userId?: string;
   runId?: string;
+  /** The current span's trace and span ids when tracing is on: lines name their trace, calls onward carry it. */
+  traceId?: string;
+  spanId?: string;
   [field: string]: unknown;
 }
 

@@ -3,11 +3,14 @@ import { matchedRoutes, routePath } from "hono/route";
 import type { LogContext, LogFields } from "./log-context";
 import type { Logger } from "./logger";
 import { REQUEST_ID_HEADER, requestIdFrom } from "./request-id";
+import { parseTraceparent, TRACEPARENT_HEADER, type Tracer } from "./tracing/trace-context";
 
 export interface RequestLoggingOptions {
   logger: Logger;
   context: LogContext;
   newId?: () => string;
+  /** When tracing is on: one server span per request, child of the caller's `traceparent`. */
+  tracer?: Tracer | undefined;
 }
 
 /**
@@ -41,7 +44,10 @@ export function requestLogging(options: RequestLoggingOptions): MiddlewareHandle
   return async (c, next) => {
     const requestId = requestIdFrom(c.req.header(REQUEST_ID_HEADER), options.newId);
     const started = performance.now();
-    await options.context.run({ requestId }, async () => {
+    const span = options.tracer?.startSpan(c.req.method, { kind: "server", parent: parseTraceparent(c.req.header(TRACEPARENT_HEADER)) });
+    // The span's ids go into the context: every log line names its trace, and calls onward carry it.
+    const trace = span ? { traceId: span.context.traceId, spanId: span.context.spanId } : {};
+    await options.context.run({ requestId, ...trace }, async () => {
       try {
         await next();
       } finally {
@@ -53,7 +59,23 @@ export function requestLogging(options: RequestLoggingOptions): MiddlewareHandle
           durationMs: Math.round((performance.now() - started) * 10) / 10,
         };
         options.logger.info("request", fields);
+        if (span) {
+          // Only the method, the route template and the status: never headers, bodies or the query.
+          span.name = `${c.req.method} ${String(fields.route)}`;
+          span.setAttributes({
+            "http.request.method": c.req.method,
+            "http.route": String(fields.route),
+            "http.response.status_code": c.res.status,
+            "workforce.request_id": requestId,
+            "workforce.tenant_id": stringField(options.context.current()?.tenantId),
+          });
+          span.end(c.res.status >= 500 ? String(c.res.status) : undefined);
+        }
       }
     });
   };
+}
+
+function stringField(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
 }

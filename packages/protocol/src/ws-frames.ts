@@ -22,6 +22,11 @@ export const WsRequestFrame = z.object({
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,128}$/)
     .optional(),
+  /** The W3C traceparent of the platform's span this frame serves, when tracing; the gateway's span is its child. */
+  traceparent: z
+    .string()
+    .regex(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+    .optional(),
 });
 export type WsRequestFrame = z.infer<typeof WsRequestFrame>;
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { AgentStore } from "../../agents/agent-store";
 import { parseJson } from "../../fs/jsonl-file";
 import { storageError } from "../../fs/storage-error";
+import { parseTraceparent, type Tracer } from "@workforce/logging";
 import { errorText, type LogContext, type Logger } from "../../logger";
 import type { RunManager } from "../../runs/run-manager";
 import type { RunEventSource } from "../../runs/run-relay";
@@ -18,6 +19,8 @@ export interface WsConnectionDeps {
   logger: Logger;
   /** Lines logged while serving a frame name its request id (the platform's X-Request-Id) and tenant. */
   logContext?: LogContext | undefined;
+  /** A server span per frame (child of its traceparent), when tracing is on. */
+  tracer?: Tracer | undefined;
 }
 
 /**
@@ -53,10 +56,17 @@ export class WsConnection {
       this.reply(id.success ? id.data.id : "", undefined, { code: "validation_failed", message: `bad frame: ${describeZodError(frame.error)}` });
       return;
     }
-    const { id, method, params, requestId } = frame.data;
+    const { id, method, params, requestId, traceparent } = frame.data;
     const context = this.deps.logContext;
-    if (context) await context.run({ requestId, tenantId: this.tenantId }, () => this.serve(id, method, params));
+    const span = this.deps.tracer?.startSpan(`WS ${method}`, {
+      kind: "server",
+      parent: parseTraceparent(traceparent),
+      attributes: { "rpc.system": "workforce-ws", "rpc.method": method, "workforce.request_id": requestId, "workforce.tenant_id": this.tenantId },
+    });
+    const trace = span ? { traceId: span.context.traceId, spanId: span.context.spanId } : {};
+    if (context) await context.run({ requestId, tenantId: this.tenantId, ...trace }, () => this.serve(id, method, params));
     else await this.serve(id, method, params);
+    span?.end();
   }
 
   private async serve(id: string, method: string, params: unknown): Promise<void> {
