@@ -5,6 +5,7 @@ import { RunInfo, type TranscriptEntry } from "@workforce/protocol";
 import { tenantPaths } from "@workforce/protocol/tenant-path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../logger";
+import { createHeldProvider } from "../test-support/held-provider";
 import { readRunEvents, startTestGateway, TENANT_A, type TestGateway } from "../test-support/test-gateway";
 import { createSessionStore, type SessionStore } from "./session-store";
 
@@ -85,15 +86,19 @@ describe("session registry cache", () => {
   });
 
   it("keeps the registry of an agent with an active run loaded while other tenants churn the cache", async () => {
-    harness = await startTestGateway({ config: { offlineTokenDelayMs: 15, registryCacheSize: 1 } });
+    // The model answers only when released: the run is active through the churn however slow the machine.
+    const provider = createHeldProvider();
+    harness = await startTestGateway({ providers: { anthropic: provider }, config: { defaultModel: "claude-held", registryCacheSize: 1 } });
     await harness.createAgent(TENANT_A);
     const run = RunInfo.parse(await (await harness.request("POST", "/v1/agents/ada/runs", { body: { message: "Who are you?", sessionKey: "s" } })).json());
+    await provider.waitForCalls(1);
     for (let index = 1; index <= 5; index += 1) {
       const other = tenant(index);
       await harness.createAgent(other);
       await harness.request("GET", "/v1/agents/ada/sessions", { tenant: other });
     }
     expect(harness.gateway.sessions.cacheStats()).toMatchObject({ pinned: 1 });
+    provider.calls[0]!.release();
     expect((await readRunEvents(await harness.request("GET", `/v1/runs/${run.runId}/events`))).at(-1)).toMatchObject({ type: "run-end", status: "ok" });
     expect(harness.gateway.sessions.cacheStats()).toMatchObject({ pinned: 0 });
     const listed = (await (await harness.request("GET", "/v1/agents/ada/sessions")).json()) as { sessions: { key: string; messageCount: number }[] };
