@@ -1,7 +1,6 @@
-import { requestLogging, type LogContext, type Logger, type Tracer } from "@workforce/logging";
+import { limitBody, requestLogging, type LogContext, type Logger, type Tracer } from "@workforce/logging";
 import { AppError } from "@workforce/protocol";
 import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./app-env";
 import type { AccessTokenVerifier } from "./auth/access-token";
 import type { AuthService } from "./auth/auth-service";
@@ -153,13 +152,9 @@ export function createApp(deps: AppDeps) {
   // the readiness check; restarting the platform would not bring back a database or a gateway.
   app.get("/livez", (c) => c.json({ status: "ok" }));
 
-  const limit = bodyLimit({
+  const limit = limitBody({
     maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      // The rest of the body is never read, so this connection cannot carry another request: say
-      // so, or the client sends its next request on a socket Node is about to close.
-      throw new AppError("payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes`, { headers: { connection: "close" } });
-    },
+    tooLarge: () => new AppError("payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes`, { headers: { connection: "close" } }),
   });
   const corsPolicy = createCorsPolicy(deps.corsOrigins ?? []);
   app.use("/api/*", corsPolicy, limit);

@@ -57,3 +57,31 @@ describe("an oversized body over a real keep-alive connection", () => {
     }
   });
 });
+
+describe("an oversized body still being uploaded", () => {
+  it("is read to its end before the 413 goes out, so a slow client gets the answer instead of a reset", async () => {
+    harness = await startTestGateway({ hookToken: TOKEN });
+    server = await startServer(harness.gateway.app, 0, "127.0.0.1");
+    const body = Buffer.alloc(2 * 1024 * 1024, "a");
+    const head =
+      `POST /v1/agents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+      `X-Tenant-ID: ${TENANT_A}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const socket = net.connect(server.address.port, "127.0.0.1");
+    const received: Buffer[] = [];
+    const errors: string[] = [];
+    socket.on("data", (chunk) => received.push(chunk));
+    socket.on("error", (error: NodeJS.ErrnoException) => errors.push(error.code ?? error.message));
+    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    await new Promise<void>((resolve) => socket.on("connect", () => resolve()));
+    // Half the body, then a pause the server could use to answer and hang up, then the rest.
+    await new Promise<void>((resolve) => socket.write(head + body.subarray(0, body.length / 2).toString("latin1"), "latin1", () => resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(Buffer.concat(received).length).toBe(0);
+    await new Promise<void>((resolve) => socket.end(body.subarray(body.length / 2), () => resolve()));
+    await closed;
+    expect(errors).toEqual([]);
+    const answer = Buffer.concat(received).toString("latin1");
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+  });
+});

@@ -1,9 +1,8 @@
 import { AppError, type GatewayHealth } from "@workforce/protocol";
 import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { AgentStore } from "../agents/agent-store";
 import { backupRoutes, type BackupRouteDeps } from "../backup/backup-routes";
-import type { Tracer } from "@workforce/logging";
+import { limitBody, type Tracer } from "@workforce/logging";
 import { requestLogging, type LogContext, type Logger } from "../logger";
 import type { RunManager } from "../runs/run-manager";
 import type { SessionStore } from "../sessions/session-store";
@@ -94,17 +93,13 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   app.get("/", healthRoute({ health: deps.health, hookToken: deps.hookToken, authFailures, clientAddress }));
   app.route("/", probeRoutes({ readiness: deps.readiness }));
 
-  const limitBody = bodyLimit({
+  const limitRequestBody = limitBody({
     maxSize: deps.maxBodyBytes ?? 1024 * 1024,
-    onError: () => {
-      // The rest of the body is never read, so this connection cannot carry another request: say
-      // so, or the client sends its next request on a socket Node is about to close.
-      throw new AppError("payload_too_large", "the request body is too large", { headers: { connection: "close" } });
-    },
+    tooLarge: () => new AppError("payload_too_large", "the request body is too large", { headers: { connection: "close" } }),
   });
   const checkToken = requireToken({ token: deps.hookToken, failures: authFailures, clientAddress });
   for (const scope of ["/v1/*", "/hooks/*"]) {
-    app.use(scope, limitBody);
+    app.use(scope, limitRequestBody);
     app.use(scope, checkToken);
     app.use(scope, tenantUnlessPending);
     if (logContext) app.use(scope, annotateTenant(logContext));
