@@ -36,7 +36,11 @@ describe("compose's Redis", () => {
     const script = [
       "set -u",
       "ip link set lo up",
+      // A fresh /tmp as in the container, with this checkout bound back in place: a checkout under
+      // /tmp (a CI clone) would vanish under the tmpfs, and node with it.
+      `mount --bind ${quoted(repoRoot)} /mnt`,
       "mount -t tmpfs tmpfs /tmp",
+      `mkdir -p ${quoted(repoRoot)} && mount --bind /mnt ${quoted(repoRoot)}`,
       `env ${environment.join(" ")} ${command.map(quoted).join(" ")} >/dev/null 2>&1 &`,
       "server=$!",
       "for attempt in $(seq 1 100); do redis-cli --no-auth-warning -u " + quoted(redisUrl) + " ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done",
