@@ -65,7 +65,12 @@ describe.runIf(chromiumPath)("the built web app on its own origin", () => {
     const apiCalls = new Set<string>();
     await context.exposeBinding("reportCspViolation", (_source, directive: string) => void violations.push(directive));
     await context.addInitScript({ content: `document.addEventListener("securitypolicyviolation", (event) => window.reportCspViolation(event.effectiveDirective));` });
-    context.on("requestfailed", (request) => blocked.push(`${request.url()}: ${request.failure()?.errorText}`));
+    // A request the page itself cancelled (a stream closed on sign-out or navigation) is ERR_ABORTED;
+    // a request CORS or CSP blocked fails with another reason, and that is what this list is for.
+    context.on("requestfailed", (request) => {
+      const reason = request.failure()?.errorText;
+      if (reason !== "net::ERR_ABORTED") blocked.push(`${request.url()}: ${reason}`);
+    });
     context.on("request", (request) => {
       const url = new URL(request.url());
       if (url.origin === system.platformUrl) apiCalls.add(url.pathname.replace(/\/[0-9a-f-]{36}/g, "/:id"));
