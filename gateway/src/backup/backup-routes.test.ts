@@ -101,6 +101,7 @@ describe("PUT /backup/tenants/:id/files", () => {
     expect(escaping.status).toBe(400);
     expect(await escaping.json()).toMatchObject({ error: { code: "invalid_path" } });
     expect((await target.request("GET", "/backup/tenants", { tenant: null }).then((r) => r.json()))).toEqual({ tenants: [TENANT_A] });
-    expect(await readFile(tenantPaths(target.dataDir, TENANT_A).config, "utf8")).toBeTruthy();
+    // The tenant already there is untouched: its config is still the one restored from the source.
+    expect(await readFile(tenantPaths(target.dataDir, TENANT_A).config, "utf8")).toBe(await readFile(tenantPaths(source.dataDir, TENANT_A).config, "utf8"));
   });
 });
