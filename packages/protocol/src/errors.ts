@@ -42,6 +42,7 @@ export const ERROR_CODES = [
   "agent_identity_missing",
   "session_not_found",
   "run_not_found",
+  "run_interrupted",
   "queue_full",
   "run_timeout",
   "too_many_runs",
@@ -117,6 +118,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   agent_identity_missing: 409,
   session_not_found: 404,
   run_not_found: 404,
+  /** The gateway executing the run died (SIGKILL, lost node): its lease expired and the run was marked interrupted. */
+  run_interrupted: 503,
   queue_full: 429,
   run_timeout: 504,
   too_many_runs: 429,

@@ -1,7 +1,7 @@
 import { RunEvent, RunInfo } from "@workforce/protocol";
-import { createClient } from "redis";
 import { z } from "zod";
 import { parseJson } from "../../../fs/jsonl-file";
+import { describeRedisError, newRedisClient, redactedRedisUrl, type RedisClient } from "../../../coordination/redis-connection";
 import type { Logger } from "../../../logger";
 import type { RemoteRun, RunEventRelay } from "../../run-relay";
 
@@ -25,13 +25,8 @@ const XReadReply = z.array(z.object({ name: z.string(), messages: StreamEntries 
 const StoredInfo = z.object({ tenantId: z.string(), info: RunInfo });
 const AbortRequest = z.object({ tenantId: z.string(), runId: z.string() });
 
-function newClient(url: string, onError: (error: unknown) => void) {
-  // No offline queue: while Redis is away, publishing fails at once instead of piling up in memory.
-  const client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 5_000 } });
-  client.on("error", onError);
-  return client;
-}
-type Client = ReturnType<typeof newClient>;
+const newClient = newRedisClient;
+type Client = RedisClient;
 
 /**
  * The run relay on Redis. Per run: `{prefix}run:{runId}:info` (status, SET with a TTL) and the
@@ -186,18 +181,5 @@ export function createRedisRunRelay(options: RedisRunRelayOptions): RunEventRela
   };
 }
 
-/** The URL without its password, for log lines. */
-function redacted(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "REDIS_URL";
-  }
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return typeof error === "string" ? error : JSON.stringify(error);
-}
+const redacted = redactedRedisUrl;
+const describeError = describeRedisError;
