@@ -20,6 +20,8 @@ import { runAgentTurn } from "./runs/agent-loop";
 import { composeAdmissions, type Admission } from "./runs/admission";
 import type { CompactionOptions } from "./runs/compaction";
 import { lazyRunRelay } from "./runs/lazy-run-relay";
+import { lazyClusterSlots, type ClusterSlots } from "./runs/cluster-slots";
+import { lazyIdempotencyKeys, type IdempotencyKeys } from "./coordination/idempotency-keys";
 import { createRunManager, type RunManager, type RunManagerLimits } from "./runs/run-manager";
 import type { RunEventRelay } from "./runs/run-relay";
 import { observeAll, runTracing } from "./runs/run-tracing";
@@ -65,6 +67,10 @@ export interface GatewayOptions {
   compaction?: CompactionOptions;
   /** Relays runs to other gateways; built from config.redisUrl when absent. */
   relay?: RunEventRelay;
+  /** Idempotency keys shared by the cluster; built from config.redisUrl when absent. */
+  idempotency?: IdempotencyKeys;
+  /** Run slots and queue bounds counted across the cluster; built from config.redisUrl when absent. */
+  slots?: ClusterSlots;
   /** Failed authentications per address before rate_limited, across HTTP and WebSocket. */
   authFailureLimits?: AuthFailureLimits;
   /** Cross-process lock files over TENANT_DATA_DIR (default: this process's own). */
@@ -99,6 +105,22 @@ function redisRelay(url: string, logger: Logger, limits: RunManagerLimits): RunE
   return lazyRunRelay(async () => {
     const { createRedisRunRelay } = await import("./runs/adapters/redis/redis-run-relay");
     return createRedisRunRelay({ url, logger, retentionMs: limits.retentionMs, runTimeoutMs: limits.runTimeoutMs });
+  });
+}
+
+/** Idempotency keys shared in Redis, imported only in a cluster (like the relay). */
+function redisIdempotency(url: string, logger: Logger): IdempotencyKeys {
+  return lazyIdempotencyKeys(async () => {
+    const { createRedisIdempotencyKeys } = await import("./coordination/adapters/redis-idempotency");
+    return createRedisIdempotencyKeys({ url, logger });
+  });
+}
+
+/** Run slots counted in Redis, imported only in a cluster. */
+function redisSlots(url: string, logger: Logger): ClusterSlots {
+  return lazyClusterSlots(async () => {
+    const { createRedisClusterSlots } = await import("./runs/adapters/redis/redis-cluster-slots");
+    return createRedisClusterSlots({ url, logger });
   });
 }
 
@@ -155,6 +177,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const relay =
     options.relay ??
     (config.redisUrl ? redisRelay(config.redisUrl, logger, limits) : undefined);
+  const idempotency = options.idempotency ?? (config.redisUrl ? redisIdempotency(config.redisUrl, logger) : undefined);
+  const slots = options.slots ?? (config.redisUrl ? redisSlots(config.redisUrl, logger) : undefined);
   const runs = createRunManager({
     agents,
     sessions,
@@ -166,6 +190,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     limits,
     policies,
     relay,
+    idempotency,
+    slots,
     observer: options.tracer && options.logContext ? observeAll(metrics.runs, runTracing(options.tracer, options.logContext)) : metrics.runs,
     // Every run passes here, whatever its entry point: the disk quota, then the monthly token budget.
     admit: composeAdmissions(
@@ -261,6 +287,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       await metering.flush();
       journal.close();
       await relay?.close();
+      await idempotency?.close();
+      await slots?.close();
       await sessions.flushAll();
       locks.close();
     },

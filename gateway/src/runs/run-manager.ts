@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { spanContextOf, type SpanContext } from "@workforce/logging";
 import { AppError, type RunEvent, type RunInfo, type RunOrigin, type SendMessageInput } from "@workforce/protocol";
 import type { AgentStore } from "../agents/agent-store";
+import type { IdempotencyKey, IdempotencyKeys } from "../coordination/idempotency-keys";
 import { KeyedLock } from "../fs/keyed-lock";
 import { storageError } from "../fs/storage-error";
 import type { ModelRouter } from "../llm/model-router";
@@ -11,6 +12,8 @@ import type { SessionStore } from "../sessions/session-store";
 import type { TenantPolicies } from "../tenants/tenant-policy";
 import type { Admission, AdmissionRequest, EndedRun } from "./admission";
 import type { RunContext, RunOutcome } from "./agent-loop";
+import { claimOrJoin, remoteRunHandle } from "./cluster-idempotency";
+import type { ClusterSlots } from "./cluster-slots";
 import { RunEventLog } from "./run-event-log";
 import type { RunEventRelay, RunEventSource } from "./run-relay";
 import type { RunObserver } from "./run-observer";
@@ -54,6 +57,10 @@ export interface RunManagerDeps {
   admit?: ((request: AdmissionRequest) => Promise<Admission>) | undefined;
   /** Sees every run's events as they are appended (metrics); must not throw or block. */
   observer?: RunObserver | undefined;
+  /** Idempotency keys shared by the cluster (REDIS_URL): a retry on another gateway joins the run. */
+  idempotency?: IdempotencyKeys | undefined;
+  /** Run slots and queue bounds counted across the cluster (REDIS_URL). */
+  slots?: ClusterSlots | undefined;
 }
 
 /** A run found by id: executing here, or (through the relay) on another gateway. */
@@ -62,6 +69,12 @@ export interface LocatedRun {
   events: RunEventSource;
   /** Aborts it here, or asks the gateway executing it to. */
   abort(): Promise<RunInfo>;
+}
+
+/** What submit answers: the new run, or the one a request with the same idempotency key started (maybe on another gateway). */
+export interface SubmittedRun extends LocatedRun {
+  runId: string;
+  sessionKey: string;
 }
 
 export interface RunRecord {
@@ -90,7 +103,7 @@ export interface RunRecord {
 
 export interface RunManager {
   /** Validates, admits, opens the session and queues the run; resolves once it has a run id. */
-  submit(tenantId: string, agent: string, input: SendMessageInput, origin?: RunOrigin): Promise<RunRecord>;
+  submit(tenantId: string, agent: string, input: SendMessageInput, origin?: RunOrigin): Promise<SubmittedRun>;
   /** Throws run_not_found for unknown ids and for runs of another tenant. */
   get(tenantId: string, runId: string): RunRecord;
   info(run: RunRecord): RunInfo;
@@ -149,11 +162,67 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
 
   const sessionOf = (run: Pick<RunRecord, "tenantId" | "agent" | "sessionKey">) => `${run.tenantId}/${run.agent}/${run.sessionKey}`;
   const idempotencyOf = (tenantId: string, agent: string, key: string) => `${tenantId}/${agent}/${key}`;
+  const sharedKeyOf = (tenantId: string, agent: string, key: string | undefined): IdempotencyKey | undefined =>
+    key !== undefined && deps.idempotency ? { tenantId, agent, key } : undefined;
+
+  function handleOf(run: RunRecord): SubmittedRun {
+    return {
+      runId: run.runId,
+      sessionKey: run.sessionKey,
+      info: () => infoOf(run),
+      events: run.log,
+      abort: async () => {
+        abortRun(run);
+        return infoOf(run);
+      },
+    };
+  }
+
+  /** This process's run for an idempotency key, while it is kept. */
+  function localIdempotent(tenantId: string, agent: string, key: string | undefined): RunRecord | undefined {
+    const existing = key === undefined ? undefined : idempotent.get(idempotencyOf(tenantId, agent, key));
+    return existing ? runs.get(existing) : undefined;
+  }
+
+  /** Claims a shared idempotency key for the run about to be submitted, or joins the run holding it (here or elsewhere). */
+  async function claimShared(key: IdempotencyKey, runId: string) {
+    if (!deps.idempotency) return { claimed: false };
+    return claimOrJoin(
+      {
+        keys: deps.idempotency,
+        relay: deps.relay,
+        logger: deps.logger,
+        local: (id) => {
+          const run = runs.get(id);
+          return run?.tenantId === key.tenantId ? handleOf(run) : undefined;
+        },
+        waitMs: 35_000,
+      },
+      key,
+      runId,
+    );
+  }
+
+  /** Keeps a claimed key for the run's life before it is queued; false (and a refusal) when another submit took it meanwhile. */
+  async function confirmShared(key: IdempotencyKey, runId: string): Promise<void> {
+    let confirmed;
+    try {
+      confirmed = await deps.idempotency?.confirm(key, runId, deps.limits.runTimeoutMs + deps.limits.retentionMs);
+    } catch (error) {
+      deps.logger.warn(`idempotency key of tenant ${key.tenantId}: could not keep it in Redis (${error instanceof Error ? error.message : String(error)})`);
+      return;
+    }
+    if (confirmed && !confirmed.claimed) {
+      throw new AppError("conflict", "another request with this idempotency key started its run meanwhile; send again to follow it", { retryable: true });
+    }
+  }
 
   function infoOf(run: RunRecord): RunInfo {
     return { runId: run.runId, agent: run.agent, sessionKey: run.sessionKey, sessionId: run.sessionId, status: run.status, lastSeq: run.log.lastSeq };
   }
 
+  const clusterLimits = { maxConcurrentRuns: deps.limits.maxConcurrentRuns, maxQueuedTotal: deps.limits.maxQueuedTotal };
+  const slots = deps.slots;
   const scheduler = createScheduler<RunRecord>({
     maxConcurrentRuns: deps.limits.maxConcurrentRuns,
     maxQueuedPerSession: deps.limits.maxQueuedPerSession,
@@ -161,7 +230,9 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
     tenantOf: (run) => run.tenantId,
     sessionOf,
     start,
+    gate: slots && ((run, schedule) => slots.take(run, schedule, clusterLimits)),
   });
+  slots?.onFreed(() => scheduler.wake());
   const scheduleOf = (policy: { limits: TenantSchedule }): TenantSchedule => ({
     maxConcurrentRuns: policy.limits.maxConcurrentRuns,
     maxQueuedRuns: policy.limits.maxQueuedRuns,
@@ -252,6 +323,10 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   }
 
   function end(run: RunRecord, outcome: RunOutcome): void {
+    // Before the scheduler hears of it, so the next run's slot request finds this one free.
+    slots?.release(run);
+    const key = sharedKeyOf(run.tenantId, run.agent, run.idempotencyKey);
+    if (key) deps.idempotency?.ended(key, run.runId, deps.limits.retentionMs);
     run.status = outcome.status;
     announce(run);
     run.log.append({
@@ -354,13 +429,17 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   return {
     async submit(tenantId, agent, input, origin = { source: "http" }) {
       if (closing) throw new AppError("gateway_unavailable", "the gateway is shutting down");
+      const runId = newId();
+      const sharedKey = sharedKeyOf(tenantId, agent, input.idempotencyKey);
       // Serialised per agent so concurrent sends queue in arrival order and share new sessions.
-      return trackSubmit(tenantId, () => submitLock.run(`${tenantId}/${agent}`, async () => {
-        if (input.idempotencyKey) {
-          const existing = idempotent.get(idempotencyOf(tenantId, agent, input.idempotencyKey));
-          const run = existing ? runs.get(existing) : undefined;
-          if (run) return run;
-        }
+      return trackSubmit(tenantId, async () => {
+        // A retry of a run on another gateway joins it (the key in Redis names it); outside the lock, as it may wait.
+        const claim = sharedKey && !localIdempotent(tenantId, agent, input.idempotencyKey) ? await claimShared(sharedKey, runId) : { claimed: false };
+        if ("joined" in claim) return claim.joined;
+        const claimed = claim.claimed ? sharedKey : undefined;
+        return submitLock.run(`${tenantId}/${agent}`, async () => {
+        const local = localIdempotent(tenantId, agent, input.idempotencyKey);
+        if (local) return handleOf(local);
         const policy = await deps.policies.get(tenantId);
         deps.policies.assertActive(policy);
         const definition = await deps.agents.get(tenantId, agent);
@@ -372,21 +451,24 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         let unpin: () => void = () => undefined;
         let session;
         try {
+          // The tenant's and the cluster's waiting runs counted on every gateway (REDIS_URL).
+          await slots?.queue({ runId, tenantId }, scheduleOf(policy), clusterLimits);
           admission = await deps.admit?.({ tenantId, agent, message: input.message, origin });
           // The agent's registry stays loaded (never evicted) from now until the run ends.
           unpin = await deps.sessions.pin({ tenantId, agent });
           session = await deps.sessions.open({ tenantId, agent }, sessionKey, input.message);
+          if (claimed) await confirmShared(claimed, runId);
         } catch (error) {
           unpin();
           admission?.release();
           place.cancel();
+          slots?.release({ runId, tenantId });
           throw error;
         }
         let finish: () => void = () => undefined;
         const done = new Promise<void>((resolve) => {
           finish = resolve;
         });
-        const runId = newId();
         const run: RunRecord = {
           runId,
           tenantId,
@@ -414,8 +496,12 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         if (input.idempotencyKey) idempotent.set(idempotencyOf(tenantId, agent, input.idempotencyKey), runId);
         announce(run);
         place.enqueue(run);
-        return run;
-      }));
+        return handleOf(run);
+        }).catch((error: unknown) => {
+          if (claimed) deps.idempotency?.release(claimed, runId);
+          throw error;
+        });
+      });
     },
 
     get(tenantId, runId) {
@@ -428,16 +514,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
 
     async locate(tenantId, runId) {
       const local = runs.get(runId);
-      if (local?.tenantId === tenantId) {
-        return {
-          info: () => infoOf(local),
-          events: local.log,
-          abort: async () => {
-            abortRun(local);
-            return infoOf(local);
-          },
-        };
-      }
+      if (local?.tenantId === tenantId) return handleOf(local);
       let remote;
       try {
         remote = local ? undefined : await deps.relay?.find(tenantId, runId);
@@ -446,15 +523,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         throw new AppError("gateway_unavailable", `run "${runId}" is not on this gateway, and the run relay (Redis) cannot be reached to find it`, { retryable: true });
       }
       if (!remote) throw new AppError("run_not_found", `no run "${runId}" in this tenant`);
-      const found = remote;
-      return {
-        info: () => found.info,
-        events: found,
-        abort: async () => {
-          await deps.relay?.requestAbort(tenantId, runId);
-          return found.info;
-        },
-      };
+      return remoteRunHandle(deps.relay, tenantId, remote);
     },
 
     abort(tenantId, runId) {

@@ -1,4 +1,5 @@
 import { AppError } from "@workforce/protocol";
+import type { SlotVerdict } from "./cluster-slots";
 
 /** A tenant's share of this gateway, from its policy (pushed by the platform, or the gateway's defaults). */
 export interface TenantSchedule {
@@ -20,6 +21,12 @@ export interface SchedulerOptions<Run> {
   sessionOf(run: Run): string;
   /** Starts a run the scheduler picked; `finished` must be called once it has ended. */
   start(run: Run): void;
+  /**
+   * Cluster-wide slots (REDIS_URL): asked for each run picked to start, one at a time. A run
+   * refused goes back to its place; its tenant (tenant-full) or every tenant (cluster-full) waits
+   * until `wake` or a run of this gateway ends. Without it only this gateway's counts apply.
+   */
+  gate?: ((run: Run, schedule: TenantSchedule) => Promise<SlotVerdict>) | undefined;
 }
 
 /** A place held for a run between its admission checks and its queueing (opening its session is async). */
@@ -41,6 +48,8 @@ export interface Scheduler<Run> {
   update(tenantId: string, schedule: TenantSchedule): void;
   /** A started run ended: frees its tenant slot and its session, and starts the next runs. */
   finished(run: Run): void;
+  /** A slot may have freed on another gateway: runs refused by the gate try again. */
+  wake(): void;
   /** Takes a waiting run out of its queue (aborted before it started); false if it was not waiting. */
   withdraw(run: Run): boolean;
   /** Every waiting run, tenant by tenant. */
@@ -60,6 +69,20 @@ export interface TenantLoad {
 /** How long a refused sender is told to wait: a few runs' time, not a promise. */
 export const TENANT_QUEUE_RETRY_AFTER_SECONDS = 5;
 
+/** 429 tenant_queue_full: the tenant's waiting runs are at its bound (`where`: on this gateway, across the cluster). */
+export function tenantQueueFull(active: number, waiting: number, maxQueuedRuns: number, where: string): AppError {
+  return new AppError(
+    "tenant_queue_full",
+    `this organisation already has ${active} runs executing and ${waiting} waiting ${where} (its limit is ${maxQueuedRuns} waiting); try again in a few seconds`,
+    { retryable: true, headers: { "retry-after": String(TENANT_QUEUE_RETRY_AFTER_SECONDS) } },
+  );
+}
+
+/** 429 too_many_runs, the last resort bound on waiting runs of every tenant. */
+export function tooManyRuns(subject: string): AppError {
+  return new AppError("too_many_runs", `${subject} too many runs waiting; try again shortly`, { retryable: true });
+}
+
 interface TenantState<Run> {
   queue: Run[];
   active: number;
@@ -68,6 +91,8 @@ interface TenantState<Run> {
   schedule: TenantSchedule;
   /** When the tenant last got a slot (a tick); 0 for a tenant not served since it was idle. */
   servedAt: number;
+  /** The gate found the tenant's cluster-wide slots all taken: skipped until a slot frees. */
+  blocked: boolean;
 }
 
 /**
@@ -88,11 +113,16 @@ export function createScheduler<Run>(options: SchedulerOptions<Run>): Scheduler<
   let reservedTotal = 0;
   let pumping = false;
   let tick = 0;
+  /** The gate found every cluster slot taken: nothing starts until a slot frees. */
+  let clusterFull = false;
+  /** The run whose slot the gate is being asked for, and whether it was withdrawn meanwhile. */
+  let asking: Run | undefined;
+  let withdrawnWhileAsking = false;
 
   function stateOf(tenantId: string, schedule: TenantSchedule): TenantState<Run> {
     let state = tenants.get(tenantId);
     if (!state) {
-      state = { queue: [], active: 0, reserved: 0, schedule, servedAt: 0 };
+      state = { queue: [], active: 0, reserved: 0, schedule, servedAt: 0, blocked: false };
       tenants.set(tenantId, state);
     }
     state.schedule = schedule;
@@ -115,38 +145,95 @@ export function createScheduler<Run>(options: SchedulerOptions<Run>): Scheduler<
     return state.queue.findIndex((run) => !busySessions.has(options.sessionOf(run)));
   }
 
+  /** The next run to start: of the tenant, among those with a run that can start, served longest ago (ties in order of arrival). */
+  function pick(): { state: TenantState<Run>; index: number } | undefined {
+    let picked: { state: TenantState<Run>; index: number } | undefined;
+    for (const state of tenants.values()) {
+      if (state.blocked || (picked && picked.state.servedAt <= state.servedAt)) continue;
+      const index = startableIndex(state);
+      if (index >= 0) picked = { state, index };
+    }
+    return picked;
+  }
+
+  /** Moves the picked run from its queue to the running ones (it holds its session and slots). */
+  function take(state: TenantState<Run>, index: number): Run | undefined {
+    const [run] = state.queue.splice(index, 1);
+    if (run === undefined) return undefined;
+    tick += 1;
+    state.servedAt = tick;
+    const session = options.sessionOf(run);
+    countSession(session, -1);
+    waitingTotal -= 1;
+    busySessions.add(session);
+    state.active += 1;
+    active += 1;
+    return run;
+  }
+
+  /** Frees what a taken run held (its session, its slots). */
+  function untake(state: TenantState<Run>, run: Run): void {
+    busySessions.delete(options.sessionOf(run));
+    state.active -= 1;
+    active -= 1;
+  }
+
   /**
    * Starts runs while global slots are free: each slot goes to the tenant, among those with a run
-   * that can start, that was served longest ago (round-robin; ties in order of arrival).
+   * that can start, that was served longest ago (round-robin).
    */
   function pump(): void {
+    if (options.gate) {
+      pumpGated(options.gate);
+      return;
+    }
     if (pumping) return;
     pumping = true;
     try {
       while (active < options.maxConcurrentRuns) {
-        let picked: { state: TenantState<Run>; index: number } | undefined;
-        for (const state of tenants.values()) {
-          if (picked && picked.state.servedAt <= state.servedAt) continue;
-          const index = startableIndex(state);
-          if (index >= 0) picked = { state, index };
-        }
-        if (!picked) return;
-        const { state, index } = picked;
-        const [run] = state.queue.splice(index, 1);
+        const picked = pick();
+        const run = picked && take(picked.state, picked.index);
         if (run === undefined) return;
-        tick += 1;
-        state.servedAt = tick;
-        const session = options.sessionOf(run);
-        countSession(session, -1);
-        waitingTotal -= 1;
-        busySessions.add(session);
-        state.active += 1;
-        active += 1;
         options.start(run);
       }
     } finally {
       pumping = false;
     }
+  }
+
+  /** As pump, asking the gate for a cluster slot before each start (one question at a time, in fair order). */
+  function pumpGated(gate: NonNullable<SchedulerOptions<Run>["gate"]>): void {
+    if (asking !== undefined || clusterFull || active >= options.maxConcurrentRuns) return;
+    const picked = pick();
+    if (!picked) return;
+    const { state, index } = picked;
+    const servedBefore = state.servedAt;
+    const run = take(state, index);
+    if (run === undefined) return;
+    asking = run;
+    void gate(run, state.schedule)
+      // The gate never stalls a run: whatever fails there leaves this gateway's own limits.
+      .catch((): SlotVerdict => "granted")
+      .then((verdict) => {
+        asking = undefined;
+        if (withdrawnWhileAsking) {
+          withdrawnWhileAsking = false;
+          untake(state, run);
+          forgetIfIdle(options.tenantOf(run), state);
+        } else if (verdict === "granted") {
+          options.start(run);
+        } else {
+          // Back to its place, as if never picked; its tenant (or everyone) waits for a slot to free.
+          untake(state, run);
+          state.queue.splice(Math.min(index, state.queue.length), 0, run);
+          countSession(options.sessionOf(run), 1);
+          waitingTotal += 1;
+          state.servedAt = servedBefore;
+          if (verdict === "cluster-full") clusterFull = true;
+          else state.blocked = true;
+        }
+        pump();
+      });
   }
 
   return {
@@ -158,11 +245,7 @@ export function createScheduler<Run>(options: SchedulerOptions<Run>): Scheduler<
       const ahead = held - Math.max(0, schedule.maxConcurrentRuns - state.active);
       if (ahead >= schedule.maxQueuedRuns) {
         forgetIfIdle(tenantId, state);
-        throw new AppError(
-          "tenant_queue_full",
-          `this organisation already has ${state.active} runs executing and ${held} waiting on this gateway (its limit is ${schedule.maxQueuedRuns} waiting); try again in a few seconds`,
-          { retryable: true, headers: { "retry-after": String(TENANT_QUEUE_RETRY_AFTER_SECONDS) } },
-        );
+        throw tenantQueueFull(state.active, held, schedule.maxQueuedRuns, "on this gateway");
       }
       if (session !== undefined) {
         const queued = waitingPerSession.get(session) ?? 0;
@@ -173,7 +256,7 @@ export function createScheduler<Run>(options: SchedulerOptions<Run>): Scheduler<
       }
       if (waitingTotal + reservedTotal >= options.maxQueuedTotal) {
         forgetIfIdle(tenantId, state);
-        throw new AppError("too_many_runs", "the gateway has too many runs waiting; try again shortly", { retryable: true });
+        throw tooManyRuns("the gateway has");
       }
       state.reserved += 1;
       reservedTotal += 1;
@@ -204,6 +287,7 @@ export function createScheduler<Run>(options: SchedulerOptions<Run>): Scheduler<
       const state = tenants.get(tenantId);
       if (!state) return;
       state.schedule = schedule;
+      state.blocked = false;
       pump();
     },
 
@@ -212,14 +296,27 @@ export function createScheduler<Run>(options: SchedulerOptions<Run>): Scheduler<
       const state = tenants.get(tenantId);
       busySessions.delete(options.sessionOf(run));
       active -= 1;
+      // Its cluster slot is free again (released before this call).
+      clusterFull = false;
       if (state) {
         state.active -= 1;
+        state.blocked = false;
         forgetIfIdle(tenantId, state);
       }
       pump();
     },
 
+    wake() {
+      clusterFull = false;
+      for (const state of tenants.values()) state.blocked = false;
+      pump();
+    },
+
     withdraw(run) {
+      if (run === asking) {
+        withdrawnWhileAsking = true;
+        return true;
+      }
       const tenantId = options.tenantOf(run);
       const state = tenants.get(tenantId);
       const index = state ? state.queue.indexOf(run) : -1;

@@ -3,7 +3,7 @@ import { assertSlug } from "@workforce/protocol/tenant-path";
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import type { RunManager, RunRecord } from "../../runs/run-manager";
+import type { RunManager, SubmittedRun } from "../../runs/run-manager";
 import type { GatewayEnv } from "../gateway-env";
 import { readJsonBody } from "../request-input";
 
@@ -55,7 +55,7 @@ export function chatCompletionsRoutes(deps: { runs: RunManager }): Hono<GatewayE
 
     let text = "";
     let end: Extract<RunEvent, { type: "run-end" }> | undefined;
-    for await (const event of run.log.follow(0)) {
+    for await (const event of run.events.follow(0)) {
       if (event.type === "text-delta") text += event.delta;
       if (event.type === "run-end") end = event;
     }
@@ -80,7 +80,7 @@ export function chatCompletionsRoutes(deps: { runs: RunManager }): Hono<GatewayE
 }
 
 function streamCompletion(
-  run: RunRecord,
+  run: SubmittedRun,
   options: { id: string; created: number; model: string; includeUsage: boolean; headers: Record<string, string> },
 ): Response {
   const encoder = new TextEncoder();
@@ -95,7 +95,7 @@ function streamCompletion(
       void (async () => {
         try {
           send(chunk([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }]));
-          for await (const event of run.log.follow(0, stop.signal)) {
+          for await (const event of run.events.follow(0, stop.signal)) {
             if (event.type === "text-delta") send(chunk([{ index: 0, delta: { content: event.delta }, finish_reason: null }]));
             if (event.type !== "run-end") continue;
             if (event.status === "error") send(`data: ${JSON.stringify({ error: event.error })}\n\n`);

@@ -24,7 +24,7 @@ export function hookRoutes(deps: { runs: RunManager }): Hono<GatewayEnv> {
       idempotencyKey: input.idempotencyKey,
     }, { source: "hook" });
     c.header(RUN_ID_HEADER, run.runId);
-    return c.json(deps.runs.info(run), 202);
+    return c.json(run.info(), 202);
   });
   return app;
 }

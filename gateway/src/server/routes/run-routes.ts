@@ -40,10 +40,10 @@ export function agentRunRoutes(deps: RunRouteDeps): Hono<GatewayEnv> {
     const input = await readJsonBody(c, SendMessageInput);
     const run = await deps.runs.submit(c.get("tenantId"), slug, input, { source: "http", ...actorOf(c) });
     if (wantsEventStream(c.req.header("accept"))) {
-      return runEventStream(run.log, 0, { heartbeatMs: deps.heartbeatMs, headers: { [RUN_ID_HEADER]: run.runId } });
+      return runEventStream(run.events, 0, { heartbeatMs: deps.heartbeatMs, headers: { [RUN_ID_HEADER]: run.runId } });
     }
     c.header(RUN_ID_HEADER, run.runId);
-    return c.json(deps.runs.info(run), 202);
+    return c.json(run.info(), 202);
   });
   return app;
 }

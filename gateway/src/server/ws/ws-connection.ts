@@ -115,8 +115,8 @@ export class WsConnection {
         const input = WS_METHOD_PARAMS["chat.send"].parse(params);
         const { actor, ...message } = input;
         const run = await this.deps.runs.submit(tenantId, input.agent, message, { source: "ws", ...actor });
-        this.forward(run.runId, run.log, 0);
-        return this.deps.runs.info(run);
+        this.forward(run.runId, run.events, 0);
+        return run.info();
       }
       case "runs.subscribe": {
         const input = WS_METHOD_PARAMS["runs.subscribe"].parse(params);
