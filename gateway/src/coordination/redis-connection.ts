@@ -12,6 +12,20 @@ export function newRedisClient(url: string, onError: (error: unknown) => void) {
 }
 export type RedisClient = ReturnType<typeof newRedisClient>;
 
+/**
+ * Settles when the first connection attempt has (`connecting`), or after `waitMs` at most,
+ * whichever comes first; later awaits settle at once. Callers wait on it for the connection of a
+ * process that just started, and fail fast afterwards while Redis is away.
+ */
+export function firstConnection(connecting: Promise<unknown>, waitMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, waitMs);
+    timer.unref();
+  });
+  return Promise.race([connecting.then(() => undefined, () => undefined), waited]).finally(() => clearTimeout(timer));
+}
+
 /** The URL without its password, for log lines and error messages. */
 export function redactedRedisUrl(url: string): string {
   try {

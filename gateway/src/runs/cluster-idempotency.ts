@@ -1,14 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppError } from "@workforce/protocol";
 import type { IdempotencyKey, IdempotencyKeys } from "../coordination/idempotency-keys";
-import type { Logger } from "../logger";
 import type { RunEventRelay, RemoteRun } from "./run-relay";
 import type { SubmittedRun } from "./run-manager";
 
 export interface ClusterIdempotencyDeps {
   keys: IdempotencyKeys;
   relay: RunEventRelay | undefined;
-  logger: Logger;
   /** The run with this id when this process has it (found before asking the relay). */
   local(runId: string): SubmittedRun | undefined;
   /** How long a retry waits for another gateway's submit of the same key to publish its run. */
@@ -52,9 +50,8 @@ export async function claimOrJoin(deps: ClusterIdempotencyDeps, key: Idempotency
     let claim;
     try {
       claim = await deps.keys.claim(key, runId, stale);
-    } catch (error) {
-      deps.logger.warn(`idempotency key of tenant ${key.tenantId}: Redis unreachable, checked on this gateway only (${error instanceof Error ? error.message : String(error)})`);
-      return { claimed: false };
+    } catch {
+      return { claimed: false }; // logged by the keys
     }
     if (claim.claimed) return { claimed: true };
     const local = deps.local(claim.runId);

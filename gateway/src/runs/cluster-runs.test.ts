@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import net from "node:net";
 import { ApiErrorBody, RunInfo, SessionHistory, type TenantPolicy } from "@workforce/protocol";
 import { createClient } from "redis";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
@@ -244,5 +245,44 @@ describe.skipIf(!reachable)("run limits across gateways (Redis)", () => {
     model.release("on the survivor");
     expect(await endOf(survivor, waiting.runId)).toMatchObject({ type: "run-end", status: "ok" });
     model.release("on the dying gateway");
+  });
+});
+
+describe("cluster runs without Redis", () => {
+  it("falls back to this gateway's own keys and limits, with a warning, and never stalls a run", async () => {
+    const closedPort = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, warn: (message: string) => warnings.push(message), error: (message: string) => warnings.push(message) };
+    const url = `redis://127.0.0.1:${closedPort}`;
+    const model = sharedModel();
+    const harness = await startTestGateway({
+      providers: { anthropic: model.provider },
+      config: { defaultModel: "claude-held", maxConcurrentRuns: 1 },
+      idempotency: createRedisIdempotencyKeys({ url, logger, keyPrefix: "unreachable:" }),
+      slots: createRedisClusterSlots({ url, logger, keyPrefix: "unreachable:" }),
+    });
+    harnesses.push(harness);
+    expect((await harness.createAgent(TENANT_A)).status).toBe(201);
+
+    const started = Date.now();
+    const first = await sent(harness, { message: "first", idempotencyKey: "offline-1" });
+    // The key is still honoured on this gateway, and this gateway's limit (1 at once) still holds.
+    expect((await sent(harness, { message: "first", idempotencyKey: "offline-1" })).runId).toBe(first.runId);
+    const second = await sent(harness, { message: "second" });
+    await model.held.waitForCalls(1);
+    model.release("first");
+    await model.held.waitForCalls(2);
+    model.release("second");
+    expect(await endOf(harness, first.runId)).toMatchObject({ type: "run-end", status: "ok" });
+    expect(await endOf(harness, second.runId)).toMatchObject({ type: "run-end", status: "ok" });
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(model.peak()).toBe(1);
+    expect(warnings.join("\n")).toContain("run slots (Redis)");
+    expect(warnings.join("\n")).toContain("idempotency keys (Redis)");
   });
 });

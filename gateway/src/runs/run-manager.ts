@@ -191,7 +191,6 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       {
         keys: deps.idempotency,
         relay: deps.relay,
-        logger: deps.logger,
         local: (id) => {
           const run = runs.get(id);
           return run?.tenantId === key.tenantId ? handleOf(run) : undefined;
@@ -203,15 +202,10 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
     );
   }
 
-  /** Keeps a claimed key for the run's life before it is queued; false (and a refusal) when another submit took it meanwhile. */
+  /** Keeps a claimed key for the run's life before it is queued; refuses the submit (conflict) when another one took the key meanwhile. */
   async function confirmShared(key: IdempotencyKey, runId: string): Promise<void> {
-    let confirmed;
-    try {
-      confirmed = await deps.idempotency?.confirm(key, runId, deps.limits.runTimeoutMs + deps.limits.retentionMs);
-    } catch (error) {
-      deps.logger.warn(`idempotency key of tenant ${key.tenantId}: could not keep it in Redis (${error instanceof Error ? error.message : String(error)})`);
-      return;
-    }
+    // Redis gone meanwhile (logged by the keys): the run goes on, its key kept on this gateway only.
+    const confirmed = await deps.idempotency?.confirm(key, runId, deps.limits.runTimeoutMs + deps.limits.retentionMs).catch(() => undefined);
     if (confirmed && !confirmed.claimed) {
       throw new AppError("conflict", "another request with this idempotency key started its run meanwhile; send again to follow it", { retryable: true });
     }

@@ -1,6 +1,6 @@
 import type { Logger } from "../../logger";
 import type { IdempotencyClaim, IdempotencyKey, IdempotencyKeys } from "../idempotency-keys";
-import { describeRedisError, newRedisClient, redactedRedisUrl, type RedisClient } from "../redis-connection";
+import { describeRedisError, firstConnection, newRedisClient, redactedRedisUrl, type RedisClient } from "../redis-connection";
 
 export interface RedisIdempotencyOptions {
   /** REDIS_URL. */
@@ -61,30 +61,34 @@ export function createRedisIdempotencyKeys(options: RedisIdempotencyOptions): Id
     (error: unknown) => warn(`cannot connect to ${redactedRedisUrl(options.url)}`, error),
   );
   const redisKey = (key: IdempotencyKey) => `${prefix}idem:${key.tenantId}/${key.agent}/${key.key}`;
+  // Calls wait (once, 2 s at most) for the first connection of a gateway that just started, never for a Redis that is down.
+  const started = firstConnection(ready, 2_000);
 
-  /** Waits a little for the first connection (a gateway that just started), never for a Redis that is down. */
   async function connected(): Promise<void> {
-    if (client.isReady) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([ready, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)))]);
-    clearTimeout(timer);
+    if (!client.isReady) await started;
     if (!client.isReady) throw new Error(`not connected to ${redactedRedisUrl(options.url)}`);
   }
 
-  const run = async (script: string, key: IdempotencyKey, args: string[]) => {
-    await connected();
-    return client.eval(script, { keys: [redisKey(key)], arguments: args });
+  /** One script call; a failure is logged (at most once per 30 s) and thrown. */
+  const run = async (what: string, script: string, key: IdempotencyKey, args: string[]) => {
+    try {
+      await connected();
+      return await client.eval(script, { keys: [redisKey(key)], arguments: args });
+    } catch (error) {
+      warn(`could not ${what}; keys are checked on this gateway only meanwhile`, error);
+      throw error;
+    }
   };
   const fireAndForget = (what: string, script: string, key: IdempotencyKey, args: string[]) => {
-    run(script, key, args).catch((error: unknown) => warn(`could not ${what}`, error));
+    run(what, script, key, args).catch(() => undefined);
   };
 
   return {
     async claim(key, runId, stale) {
-      return claimOf(await run(CLAIM, key, [pending(runId), String(claimTtlMs), stale === undefined ? "" : kept(stale)]));
+      return claimOf(await run("claim a key", CLAIM, key, [pending(runId), String(claimTtlMs), stale === undefined ? "" : kept(stale)]));
     },
     async confirm(key, runId, ttlMs) {
-      return claimOf(await run(CONFIRM, key, [pending(runId), kept(runId), String(ttlMs)]));
+      return claimOf(await run("keep a key", CONFIRM, key, [pending(runId), kept(runId), String(ttlMs)]));
     },
     ended(key, runId, ttlMs) {
       fireAndForget("shorten an ended run's key", EXPIRE_IF, key, [kept(runId), String(ttlMs)]);

@@ -1,4 +1,4 @@
-import { describeRedisError, newRedisClient, redactedRedisUrl, type RedisClient } from "../../../coordination/redis-connection";
+import { describeRedisError, firstConnection, newRedisClient, redactedRedisUrl, type RedisClient } from "../../../coordination/redis-connection";
 import type { Logger } from "../../../logger";
 import type { ClusterLimits, ClusterSlots, SlotHolder, SlotVerdict } from "../../cluster-slots";
 import { tenantQueueFull, tooManyRuns } from "../../scheduler";
@@ -101,12 +101,14 @@ export function createRedisClusterSlots(options: RedisClusterSlotsOptions): Clus
     .connect()
     .then(() => subscriber.subscribe(channel, freed))
     .catch((error: unknown) => warn("cannot subscribe to release notices", error));
+  // Calls wait (once, 2 s at most) for the first connection of a gateway that just started, never for a Redis that is down.
+  const started = firstConnection(ready, 2_000);
 
   /** One script call, bounded in time; undefined (and a warning) when Redis cannot answer. */
   async function call(what: string, script: string, keys: string[], args: string[]): Promise<unknown> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      if (!client.isReady) await Promise.race([ready, new Promise<void>((resolve) => (timer = setTimeout(resolve, callTimeoutMs)))]);
+      if (!client.isReady) await started;
       if (!client.isReady) throw new Error(`not connected to ${redactedRedisUrl(options.url)}`);
       const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${callTimeoutMs} ms`)), callTimeoutMs)));
       return await Promise.race([client.eval(script, { keys, arguments: args }), timeout]);
