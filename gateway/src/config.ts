@@ -116,12 +116,13 @@ export interface GatewayConfig {
   defaultModel: string;
   offlineTokenDelayMs: number;
   runTimeoutMs: number;
+  /** WORKFORCE_MAX_CONCURRENT_RUNS: runs executing at once in this process, and across the cluster with REDIS_URL. */
   maxConcurrentRuns: number;
   /** Idle agent registries kept loaded (WORKFORCE_REGISTRY_CACHE). */
   registryCacheSize: number;
   /** Finished runs kept for replay (WORKFORCE_RETAINED_RUNS). */
   retainedRuns: number;
-  /** REDIS_URL: where runs are relayed to other gateways; undefined runs without. */
+  /** REDIS_URL: where runs are relayed to other gateways, idempotency keys shared and run limits counted; undefined runs alone. */
   redisUrl: string | undefined;
   /** Limits of tenants the platform pushed none for (WORKFORCE_TENANT_*). */
   tenantDefaults: TenantLimits;

@@ -97,4 +97,15 @@ describe("scheduler with a cluster gate", () => {
     expect(started).toEqual(["second"]);
     expect(scheduler.load("a")).toEqual({ active: 1, waiting: 0 });
   });
+
+  it("counts the run whose slot is being asked for as waiting, so closing the gateway aborts it too", async () => {
+    const { scheduler, started, submit, answer, runs } = gated();
+    submit("a", "asking");
+    expect(scheduler.waiting().map((run) => run.id)).toEqual(["asking"]);
+    for (const run of scheduler.waiting()) scheduler.withdraw(run);
+    expect(await answer("granted")).toBe("asking");
+    expect(started).toEqual([]);
+    expect(scheduler.waiting()).toEqual([]);
+    expect(runs.size).toBe(1);
+  });
 });

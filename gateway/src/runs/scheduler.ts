@@ -52,7 +52,7 @@ export interface Scheduler<Run> {
   wake(): void;
   /** Takes a waiting run out of its queue (aborted before it started); false if it was not waiting. */
   withdraw(run: Run): boolean;
-  /** Every waiting run, tenant by tenant. */
+  /** Every waiting run, tenant by tenant (and the one whose cluster slot is being asked for). */
   waiting(): Run[];
   /** Runs of the tenant executing and waiting. */
   load(tenantId: string): { active: number; waiting: number };
@@ -329,7 +329,9 @@ export function createScheduler<Run>(options: SchedulerOptions<Run>): Scheduler<
     },
 
     waiting() {
-      return [...tenants.values()].flatMap((state) => state.queue);
+      // The run whose cluster slot is being asked for has not started either (closing aborts it too).
+      const queued = [...tenants.values()].flatMap((state) => state.queue);
+      return asking !== undefined && !withdrawnWhileAsking ? [asking, ...queued] : queued;
     },
 
     load(tenantId) {
