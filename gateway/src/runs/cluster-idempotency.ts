@@ -7,12 +7,49 @@ import type { SubmittedRun } from "./run-manager";
 export interface ClusterIdempotencyDeps {
   keys: IdempotencyKeys;
   relay: RunEventRelay | undefined;
-  /** The run with this id when this process has it (found before asking the relay). */
-  local(runId: string): SubmittedRun | undefined;
+  /** The tenant's run with this id when this process has it (found before asking the relay). */
+  local(tenantId: string, runId: string): SubmittedRun | undefined;
   /** How long a retry waits for another gateway's submit of the same key to publish its run. */
   waitMs: number;
   /** How long a kept key's run may stay unpublished before the key counts as stale (its run expired); default 2 s. */
   staleAfterMs?: number;
+}
+
+/** The shared-key steps of a submit, as the run manager takes them. */
+export interface SharedKeys {
+  /** The shared key of a send, or undefined without a key (or without a cluster). */
+  keyOf(tenantId: string, agent: string, key: string | undefined): IdempotencyKey | undefined;
+  /** See claimOrJoin. */
+  claim(key: IdempotencyKey, runId: string): Promise<ClaimOutcome>;
+  /** Keeps a claimed key for the run's life before it is queued; refuses the submit (409 conflict) when another one took the key meanwhile. */
+  confirm(key: IdempotencyKey, runId: string): Promise<void>;
+  ended(key: IdempotencyKey, runId: string): void;
+  release(key: IdempotencyKey, runId: string): void;
+}
+
+export interface SharedKeysDeps extends Omit<ClusterIdempotencyDeps, "keys" | "waitMs"> {
+  /** Undefined without a cluster: no send has a shared key. */
+  keys: IdempotencyKeys | undefined;
+  /** How long a key is kept once its run is queued (run timeout + retention) and after it ended (retention). */
+  keptMs: number;
+  endedMs: number;
+}
+
+export function sharedKeys(deps: SharedKeysDeps): SharedKeys {
+  const { keys } = deps;
+  return {
+    keyOf: (tenantId, agent, key) => (key !== undefined && keys ? { tenantId, agent, key } : undefined),
+    claim: async (key, runId) => (keys ? claimOrJoin({ ...deps, keys, waitMs: 35_000 }, key, runId) : { claimed: false }),
+    async confirm(key, runId) {
+      // Redis gone meanwhile (logged by the keys): the run goes on, its key kept on this gateway only.
+      const confirmed = await keys?.confirm(key, runId, deps.keptMs).catch(() => undefined);
+      if (confirmed && !confirmed.claimed) {
+        throw new AppError("conflict", "another request with this idempotency key started its run meanwhile; send again to follow it", { retryable: true });
+      }
+    },
+    ended: (key, runId) => keys?.ended(key, runId, deps.endedMs),
+    release: (key, runId) => keys?.release(key, runId),
+  };
 }
 
 /** What a submit with an idempotency key does: start its run (the key is ours), or follow the one another request started. */
@@ -54,7 +91,7 @@ export async function claimOrJoin(deps: ClusterIdempotencyDeps, key: Idempotency
       return { claimed: false }; // logged by the keys
     }
     if (claim.claimed) return { claimed: true };
-    const local = deps.local(claim.runId);
+    const local = deps.local(key.tenantId, claim.runId);
     if (local) return { joined: local };
     let found: RemoteRun | undefined;
     try {

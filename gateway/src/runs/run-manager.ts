@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { spanContextOf, type SpanContext } from "@workforce/logging";
 import { AppError, type RunEvent, type RunInfo, type RunOrigin, type SendMessageInput } from "@workforce/protocol";
 import type { AgentStore } from "../agents/agent-store";
-import type { IdempotencyKey, IdempotencyKeys } from "../coordination/idempotency-keys";
+import type { IdempotencyKeys } from "../coordination/idempotency-keys";
 import { KeyedLock } from "../fs/keyed-lock";
 import { storageError } from "../fs/storage-error";
 import type { ModelRouter } from "../llm/model-router";
@@ -12,7 +12,7 @@ import type { SessionStore } from "../sessions/session-store";
 import type { TenantPolicies } from "../tenants/tenant-policy";
 import type { Admission, AdmissionRequest, EndedRun } from "./admission";
 import type { RunContext, RunOutcome } from "./agent-loop";
-import { claimOrJoin, remoteRunHandle } from "./cluster-idempotency";
+import { remoteRunHandle, sharedKeys } from "./cluster-idempotency";
 import type { ClusterSlots } from "./cluster-slots";
 import { RunEventLog } from "./run-event-log";
 import type { RunEventRelay, RunEventSource } from "./run-relay";
@@ -162,9 +162,6 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
 
   const sessionOf = (run: Pick<RunRecord, "tenantId" | "agent" | "sessionKey">) => `${run.tenantId}/${run.agent}/${run.sessionKey}`;
   const idempotencyOf = (tenantId: string, agent: string, key: string) => `${tenantId}/${agent}/${key}`;
-  const sharedKeyOf = (tenantId: string, agent: string, key: string | undefined): IdempotencyKey | undefined =>
-    key !== undefined && deps.idempotency ? { tenantId, agent, key } : undefined;
-
   function handleOf(run: RunRecord): SubmittedRun {
     return {
       runId: run.runId,
@@ -184,32 +181,16 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
     return existing ? runs.get(existing) : undefined;
   }
 
-  /** Claims a shared idempotency key for the run about to be submitted, or joins the run holding it (here or elsewhere). */
-  async function claimShared(key: IdempotencyKey, runId: string) {
-    if (!deps.idempotency) return { claimed: false };
-    return claimOrJoin(
-      {
-        keys: deps.idempotency,
-        relay: deps.relay,
-        local: (id) => {
-          const run = runs.get(id);
-          return run?.tenantId === key.tenantId ? handleOf(run) : undefined;
-        },
-        waitMs: 35_000,
-      },
-      key,
-      runId,
-    );
-  }
-
-  /** Keeps a claimed key for the run's life before it is queued; refuses the submit (conflict) when another one took the key meanwhile. */
-  async function confirmShared(key: IdempotencyKey, runId: string): Promise<void> {
-    // Redis gone meanwhile (logged by the keys): the run goes on, its key kept on this gateway only.
-    const confirmed = await deps.idempotency?.confirm(key, runId, deps.limits.runTimeoutMs + deps.limits.retentionMs).catch(() => undefined);
-    if (confirmed && !confirmed.claimed) {
-      throw new AppError("conflict", "another request with this idempotency key started its run meanwhile; send again to follow it", { retryable: true });
-    }
-  }
+  const shared = sharedKeys({
+    keys: deps.idempotency,
+    relay: deps.relay,
+    local: (tenantId, id) => {
+      const run = runs.get(id);
+      return run?.tenantId === tenantId ? handleOf(run) : undefined;
+    },
+    keptMs: deps.limits.runTimeoutMs + deps.limits.retentionMs,
+    endedMs: deps.limits.retentionMs,
+  });
 
   function infoOf(run: RunRecord): RunInfo {
     return { runId: run.runId, agent: run.agent, sessionKey: run.sessionKey, sessionId: run.sessionId, status: run.status, lastSeq: run.log.lastSeq };
@@ -319,8 +300,8 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   function end(run: RunRecord, outcome: RunOutcome): void {
     // Before the scheduler hears of it, so the next run's slot request finds this one free.
     slots?.release(run);
-    const key = sharedKeyOf(run.tenantId, run.agent, run.idempotencyKey);
-    if (key) deps.idempotency?.ended(key, run.runId, deps.limits.retentionMs);
+    const key = shared.keyOf(run.tenantId, run.agent, run.idempotencyKey);
+    if (key) shared.ended(key, run.runId);
     run.status = outcome.status;
     announce(run);
     run.log.append({
@@ -424,11 +405,11 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
     async submit(tenantId, agent, input, origin = { source: "http" }) {
       if (closing) throw new AppError("gateway_unavailable", "the gateway is shutting down");
       const runId = newId();
-      const sharedKey = sharedKeyOf(tenantId, agent, input.idempotencyKey);
+      const sharedKey = shared.keyOf(tenantId, agent, input.idempotencyKey);
       // Serialised per agent so concurrent sends queue in arrival order and share new sessions.
       return trackSubmit(tenantId, async () => {
         // A retry of a run on another gateway joins it (the key in Redis names it); outside the lock, as it may wait.
-        const claim = sharedKey && !localIdempotent(tenantId, agent, input.idempotencyKey) ? await claimShared(sharedKey, runId) : { claimed: false };
+        const claim = sharedKey && !localIdempotent(tenantId, agent, input.idempotencyKey) ? await shared.claim(sharedKey, runId) : { claimed: false };
         if ("joined" in claim) return claim.joined;
         const claimed = claim.claimed ? sharedKey : undefined;
         return submitLock.run(`${tenantId}/${agent}`, async () => {
@@ -451,7 +432,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           // The agent's registry stays loaded (never evicted) from now until the run ends.
           unpin = await deps.sessions.pin({ tenantId, agent });
           session = await deps.sessions.open({ tenantId, agent }, sessionKey, input.message);
-          if (claimed) await confirmShared(claimed, runId);
+          if (claimed) await shared.confirm(claimed, runId);
         } catch (error) {
           unpin();
           admission?.release();
@@ -492,7 +473,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         place.enqueue(run);
         return handleOf(run);
         }).catch((error: unknown) => {
-          if (claimed) deps.idempotency?.release(claimed, runId);
+          if (claimed) shared.release(claimed, runId);
           throw error;
         });
       });
