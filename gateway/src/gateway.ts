@@ -67,6 +67,8 @@ export interface GatewayOptions {
   compaction?: CompactionOptions;
   /** Relays runs to other gateways; built from config.redisUrl when absent. */
   relay?: RunEventRelay;
+  /** Namespace of the Redis keys and channels built from config.redisUrl (default `workforce:`; tests use their own). */
+  redisKeyPrefix?: string;
   /** Idempotency keys shared by the cluster; built from config.redisUrl when absent. */
   idempotency?: IdempotencyKeys;
   /** Run slots and queue bounds counted across the cluster; built from config.redisUrl when absent. */
@@ -101,26 +103,26 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-function redisRelay(url: string, logger: Logger, limits: RunManagerLimits): RunEventRelay {
+function redisRelay(url: string, logger: Logger, limits: RunManagerLimits, keyPrefix: string | undefined): RunEventRelay {
   return lazyRunRelay(async () => {
     const { createRedisRunRelay } = await import("./runs/adapters/redis/redis-run-relay");
-    return createRedisRunRelay({ url, logger, retentionMs: limits.retentionMs, runTimeoutMs: limits.runTimeoutMs });
+    return createRedisRunRelay({ url, logger, retentionMs: limits.retentionMs, runTimeoutMs: limits.runTimeoutMs, keyPrefix });
   });
 }
 
 /** Idempotency keys shared in Redis, imported only in a cluster (like the relay). */
-function redisIdempotency(url: string, logger: Logger): IdempotencyKeys {
+function redisIdempotency(url: string, logger: Logger, keyPrefix: string | undefined): IdempotencyKeys {
   return lazyIdempotencyKeys(async () => {
     const { createRedisIdempotencyKeys } = await import("./coordination/adapters/redis-idempotency");
-    return createRedisIdempotencyKeys({ url, logger });
+    return createRedisIdempotencyKeys({ url, logger, keyPrefix });
   });
 }
 
 /** Run slots counted in Redis, imported only in a cluster. */
-function redisSlots(url: string, logger: Logger): ClusterSlots {
+function redisSlots(url: string, logger: Logger, keyPrefix: string | undefined): ClusterSlots {
   return lazyClusterSlots(async () => {
     const { createRedisClusterSlots } = await import("./runs/adapters/redis/redis-cluster-slots");
-    return createRedisClusterSlots({ url, logger });
+    return createRedisClusterSlots({ url, logger, keyPrefix });
   });
 }
 
@@ -176,9 +178,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   const relay =
     options.relay ??
-    (config.redisUrl ? redisRelay(config.redisUrl, logger, limits) : undefined);
-  const idempotency = options.idempotency ?? (config.redisUrl ? redisIdempotency(config.redisUrl, logger) : undefined);
-  const slots = options.slots ?? (config.redisUrl ? redisSlots(config.redisUrl, logger) : undefined);
+    (config.redisUrl ? redisRelay(config.redisUrl, logger, limits, options.redisKeyPrefix) : undefined);
+  const idempotency = options.idempotency ?? (config.redisUrl ? redisIdempotency(config.redisUrl, logger, options.redisKeyPrefix) : undefined);
+  const slots = options.slots ?? (config.redisUrl ? redisSlots(config.redisUrl, logger, options.redisKeyPrefix) : undefined);
   const runs = createRunManager({
     agents,
     sessions,

@@ -248,6 +248,32 @@ describe.skipIf(!reachable)("run limits across gateways (Redis)", () => {
   });
 });
 
+describe.skipIf(!reachable)("gateways built from REDIS_URL alone", () => {
+  it("share idempotency keys and run slots as the CLI starts them (adapters imported on demand)", async () => {
+    const prefix = `workforce-test:${randomUUID()}:`;
+    prefixes.push(prefix);
+    const model = sharedModel();
+    const start = (dataDir?: string) =>
+      startTestGateway({ dataDir, redisKeyPrefix: prefix, providers: { anthropic: model.provider }, config: { defaultModel: "claude-held", maxConcurrentRuns: 1, redisUrl: REDIS_URL } });
+    const first = await start();
+    harnesses.push(first);
+    const second = await start(first.dataDir);
+    harnesses.push(second);
+    expect((await first.createAgent(TENANT_A)).status).toBe(201);
+
+    const original = await sent(first, { message: "keyed", idempotencyKey: "from-env" });
+    await model.held.waitForCalls(1);
+    expect((await sent(second, { message: "keyed", idempotencyKey: "from-env" })).runId).toBe(original.runId);
+    const other = await sent(second, { message: "other" });
+    model.release("keyed");
+    await model.held.waitForCalls(2);
+    model.release("other");
+    expect(await endOf(second, other.runId)).toMatchObject({ type: "run-end", status: "ok" });
+    expect(model.held.calls.map((call) => call.message)).toEqual(["keyed", "other"]);
+    expect(model.peak()).toBe(1);
+  });
+});
+
 describe("cluster runs without Redis", () => {
   it("falls back to this gateway's own keys and limits, with a warning, and never stalls a run", async () => {
     const closedPort = await new Promise<number>((resolve) => {
