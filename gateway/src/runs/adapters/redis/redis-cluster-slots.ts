@@ -57,13 +57,15 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
 if redis.call('ZREM', KEYS[1], ARGV[1]) + redis.call('ZREM', KEYS[2], ARGV[1]) > 0 then redis.call('PUBLISH', ARGV[2], '1') end
 return 0`;
-// KEYS: every set this gateway holds members of. ARGV: ttl, then (key index, run) pairs. Only members still there.
+// KEYS: every set this gateway holds members of. ARGV: ttl, then (key index, run) pairs. A member that
+// expired while Redis was away is put back: the run still executes (or waits). A released one is never
+// in the list: release removes it from the live map before its script goes out on the same connection.
 const REFRESH = `
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local ttl = tonumber(ARGV[1])
-for i = 2, #ARGV, 2 do redis.call('ZADD', KEYS[tonumber(ARGV[i])], 'XX', now + ttl, ARGV[i + 1]) end
-for i = 1, #KEYS do if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ttl) end end
+for i = 2, #ARGV, 2 do redis.call('ZADD', KEYS[tonumber(ARGV[i])], now + ttl, ARGV[i + 1]) end
+for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end
 return 0`;
 
 /**
