@@ -3,12 +3,15 @@ import net from "node:net";
 import { ApiErrorBody, RunInfo, SessionHistory, type TenantPolicy } from "@workforce/protocol";
 import { createClient } from "redis";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import type WebSocket from "ws";
 import { createRedisIdempotencyKeys } from "../coordination/adapters/redis-idempotency";
 import { newRedisClient, type RedisClient } from "../coordination/redis-connection";
 import type { ModelProvider } from "../llm/model-provider";
 import { createConsoleLogger } from "../logger";
+import { startServer, type RunningServer } from "../server/start-server";
 import { createHeldProvider } from "../test-support/held-provider";
 import { readRunEvents, replyText, startTestGateway, TENANT_A, TENANT_B, type TestGateway } from "../test-support/test-gateway";
+import { connectTestSocket } from "../test-support/ws-test-client";
 import { createRedisClusterSlots } from "./adapters/redis/redis-cluster-slots";
 import { createRedisRunRelay } from "./adapters/redis/redis-run-relay";
 
@@ -35,7 +38,11 @@ if (!reachable && process.env.CI === "true") {
 if (!reachable) console.warn(`cluster run tests skipped: no Redis at ${REDIS_URL} (set REDIS_URL, or start redis-server)`);
 
 const harnesses: TestGateway[] = [];
+const servers: RunningServer[] = [];
+const sockets: WebSocket[] = [];
 afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.terminate();
+  for (const server of servers.splice(0)) await server.close();
   for (const harness of harnesses.splice(0).reverse()) await harness.cleanup();
 });
 afterAll(async () => {
@@ -165,6 +172,26 @@ describe.skipIf(!reachable)("idempotency keys across gateways (Redis)", () => {
 
     expect(model.held.calls).toHaveLength(1);
     expect(await transcript(second, "retried")).toEqual(["user: Summarise the memo", "assistant: Re: Summarise the memo"]);
+  });
+
+  it("lets a WebSocket chat.send retry on another gateway follow the run, events and all", async () => {
+    const { gateways, model } = await cluster({ gateways: 2, maxConcurrentRuns: 4 });
+    const [first, second] = gateways as [TestGateway, TestGateway];
+    const original = await sent(first, { message: "Over the socket", sessionKey: "ws-retry", idempotencyKey: "ws-1" });
+    await model.held.waitForCalls(1);
+    const server = await startServer(second.gateway.app, 0, "127.0.0.1", (request, socket, head) => second.gateway.websocket.handleUpgrade(request, socket, head));
+    servers.push(server);
+    const client = connectTestSocket(`${server.url.replace("http", "ws")}/v1/ws`, { "x-tenant-id": TENANT_A }, sockets);
+    await client.opened;
+    client.request("1", "chat.send", { agent: "ada", message: "Over the socket", sessionKey: "ws-retry", idempotencyKey: "ws-1" });
+    await client.until((frames) => frames.some((frame) => frame.id === "1"));
+    model.release("Over the socket");
+    const frames = await client.until((all) => all.some((frame) => frame.event === "run-end"));
+    expect(frames.find((frame) => frame.id === "1")).toMatchObject({ ok: true, payload: { runId: original.runId } });
+    const text = frames.flatMap((frame) => (frame.event === "text-delta" ? [(frame.payload as { delta: string }).delta] : [])).join("");
+    expect(text).toBe("Re: Over the socket");
+    expect(model.held.calls).toHaveLength(1);
+    expect(await transcript(second, "ws-retry")).toEqual(["user: Over the socket", "assistant: Re: Over the socket"]);
   });
 
   it("starts exactly one run when two gateways get the same key at once", async () => {
