@@ -10,7 +10,7 @@ import { KeyedLock } from "../fs/keyed-lock";
 import { isNotFound } from "../fs/errno";
 import type { Logger } from "../logger";
 import { RegistryCache } from "./registry-cache";
-import { runLeasePath, SessionRegistry, transcriptLockPath } from "./session-registry";
+import { runLeasePath, SessionRegistry, transcriptLockPath, type RegistryCluster } from "./session-registry";
 import { summarizeAppend, summarizeTranscript, truncate, TITLE_LENGTH } from "./session-summary";
 import { appendTranscriptLines, createTranscript, type Transcript } from "./transcript";
 import { TranscriptCache } from "./transcript-cache";
@@ -27,6 +27,12 @@ export interface SessionStoreDeps {
   registryCacheSize?: number;
   /** Cross-process lock files (default); other gateways may share TENANT_DATA_DIR. */
   locks?: FileLocks;
+  /**
+   * Cluster mode (REDIS_URL): registry writers hold the lease `registry:{tenantId}/{agent}` and
+   * fence their writes, and registries catch up by the version in Redis instead of stat()
+   * (docs/decisions/026). Without it the registry lock file and stat() serve one host.
+   */
+  cluster?: Omit<RegistryCluster, "name">;
   /** Tenant roots created and checked once per tenant; shared with the rest of the gateway so erasure forgets them everywhere. */
   tenantRoots?: TenantRoots;
   /**
@@ -134,6 +140,7 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
       return SessionRegistry.load(paths, {
         logger: deps.logger,
         locks,
+        ...(deps.cluster ? { cluster: { ...deps.cluster, name: key } } : {}),
         compactDelayMs: deps.compactDelayMs ?? 2_000,
         minJournalLines: deps.minJournalLines ?? 1_000,
         eagerMaxSessions: deps.eagerMaxSessions ?? 100,
