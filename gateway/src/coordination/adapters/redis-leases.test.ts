@@ -6,27 +6,9 @@ import { silentLogger } from "../../logger";
 import type { Leases } from "../leases";
 import { newRedisClient, type RedisClient } from "../redis-connection";
 import { createRedisLeases } from "./redis-leases";
+import { deleteRedisKeys, REDIS_URL, redisForTests } from "../../test-support/redis";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-
-async function redisReachable(): Promise<boolean> {
-  const probe = createClient({ url: REDIS_URL, socket: { connectTimeout: 1_000, reconnectStrategy: false } });
-  probe.on("error", () => undefined);
-  try {
-    await probe.connect();
-    await probe.ping();
-    await probe.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const reachable = await redisReachable();
-if (!reachable && process.env.CI === "true") {
-  throw new Error(`Redis at ${REDIS_URL} is unreachable, and CI=true requires it for the lease tests: start redis-server (see .ci/run) or set REDIS_URL`);
-}
-if (!reachable) console.warn(`Redis lease tests skipped: no Redis at ${REDIS_URL} (set REDIS_URL, or start redis-server)`);
+const reachable = await redisForTests("Redis lease tests");
 
 const prefixes: string[] = [];
 const opened: Leases[] = [];
@@ -37,11 +19,7 @@ afterEach(async () => {
   for (const client of clients.splice(0)) if (client.isOpen) client.destroy();
 });
 afterAll(async () => {
-  if (!reachable) return;
-  const cleaner = createClient({ url: REDIS_URL });
-  await cleaner.connect();
-  for (const prefix of prefixes) for await (const keys of cleaner.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) if (keys.length > 0) await cleaner.del(keys);
-  await cleaner.close();
+  if (reachable) for (const prefix of prefixes) await deleteRedisKeys(prefix);
 });
 
 function newPrefix(): string {
