@@ -19,6 +19,20 @@ export interface RegistryVersions {
   get(registry: string): Promise<RegistryVersion | undefined>;
   /** Records `version`; false (nothing recorded) when a version with a newer fence is already there. */
   record(registry: string, version: RegistryVersion): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Versions whose implementation is imported on first use (a single gateway never loads the Redis client). */
+export function lazyRegistryVersions(load: () => Promise<RegistryVersions>): RegistryVersions {
+  let loading: Promise<RegistryVersions> | undefined;
+  const loaded = () => (loading ??= load());
+  return {
+    get: async (registry) => (await loaded()).get(registry),
+    record: async (registry, version) => (await loaded()).record(registry, version),
+    close: async () => {
+      if (loading) await (await loading).close();
+    },
+  };
 }
 
 export function sameVersion(a: RegistryVersion | undefined, b: RegistryVersion | undefined): boolean {

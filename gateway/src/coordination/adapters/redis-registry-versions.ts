@@ -1,5 +1,7 @@
+import { AppError } from "@workforce/protocol";
 import { z } from "zod";
-import type { RedisClient } from "../redis-connection";
+import type { Logger } from "../../logger";
+import { describeRedisError, newRedisClient, redactedRedisUrl, type RedisClient } from "../redis-connection";
 import type { RegistryVersion, RegistryVersions } from "../registry-versions";
 
 /** Records a version unless one with a newer fence is there: a stalled ex-holder can never move the version back. */
@@ -14,28 +16,53 @@ const count = z.coerce.number().int().nonnegative();
 const StoredVersion = z.object({ generation: count, journalBytes: count, journalLines: count, fence: count });
 
 export interface RedisRegistryVersionsOptions {
-  /** A connected client (shared with the leases); its owner closes it. */
-  client: RedisClient;
-  /** Defaults to `workforce:`. */
+  /** REDIS_URL; the versions open (and close) their own connection. Either this or `client`. */
+  url?: string;
+  /** A connection the caller opens and closes (shared with other adapters). */
+  client?: RedisClient;
+  logger: Logger;
+  /** Namespace of every key (tests use their own); default `workforce:`. */
   keyPrefix?: string;
 }
 
-/** Registry versions as Redis hashes `{prefix}registry:{tenantId}/{agent}` (one round trip per read or write). */
+/** Registry versions as Redis hashes `{prefix}registry:{tenantId}/{agent}`: one round trip per read or write. */
 export function createRedisRegistryVersions(options: RedisRegistryVersionsOptions): RegistryVersions {
   const prefix = options.keyPrefix ?? "workforce:";
+  const where = options.url ? redactedRedisUrl(options.url) : "Redis";
+  const warn = (message: string) => options.logger.warn(`registry versions (${where}): ${message}`);
+  let client: RedisClient;
+  if (options.client) client = options.client;
+  else if (options.url) client = newRedisClient(options.url, (error) => warn(`connection problem: ${describeRedisError(error)}`));
+  else throw new Error("createRedisRegistryVersions needs a url or a client");
+  const owned = options.client === undefined;
+  const ready = owned ? client.connect().then(() => undefined, (error: unknown) => warn(`cannot connect: ${describeRedisError(error)}`)) : Promise.resolve();
   const keyOf = (registry: string) => `${prefix}registry:${registry}`;
+
+  /** Without its version a registry can neither be read safely nor written: the request fails, retryably. */
+  async function redis<T>(command: () => Promise<T>): Promise<T> {
+    await ready;
+    try {
+      return await command();
+    } catch (error) {
+      warn(describeRedisError(error));
+      throw new AppError("storage_unavailable", "the cluster's coordination store (Redis) is unreachable; try again shortly", { retryable: true, cause: error });
+    }
+  }
+
   return {
     async get(registry) {
-      const stored = await options.client.hGetAll(keyOf(registry));
+      const stored = await redis(() => client.hGetAll(keyOf(registry)));
       if (Object.keys(stored).length === 0) return undefined;
       const parsed = StoredVersion.safeParse(stored);
-      // A hash someone else wrote by hand: treat it as absent, so the next holder rewrites it.
+      // A hash someone else wrote by hand: treated as absent, so the next holder rewrites the registry and records it anew.
       return parsed.success ? parsed.data : undefined;
     },
     async record(registry, version: RegistryVersion) {
       const argumentsOf = [version.generation, version.journalBytes, version.journalLines, version.fence].map(String);
-      const reply = await options.client.eval(RECORD, { keys: [keyOf(registry)], arguments: argumentsOf });
-      return reply === 1;
+      return (await redis(() => client.eval(RECORD, { keys: [keyOf(registry)], arguments: argumentsOf }))) === 1;
+    },
+    async close() {
+      if (owned && client.isOpen) await client.close();
     },
   };
 }
