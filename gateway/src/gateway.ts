@@ -156,6 +156,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     disk,
     dataDir: config.dataDir,
     locks,
+    leases,
     now,
     tenantRoots,
     configs: tenantConfigs,

@@ -56,6 +56,12 @@ export class RegistryLease {
     return version;
   }
 
+  /** Under the lease, right before replacing a file: the grant confirmed by Redis, and no newer version recorded. */
+  async confirm(): Promise<void> {
+    if (!this.lease || !(await this.lease.confirm())) throw fencedOut(WHAT);
+    await this.fetch();
+  }
+
   /** Under the lease: refuses (writing nothing) when the lease is lost or `fence` (recorded somewhere) is newer than its token. */
   refuseOlderThan(fence: number | undefined): void {
     if (!this.lease) throw new Error("the registry lease is not held");

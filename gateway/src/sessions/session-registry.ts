@@ -341,7 +341,7 @@ export class SessionRegistry {
     const text = registryFileText(this.list(), stamp);
     const before = Number(fileIdentity(this.paths.registry)?.size ?? 0n);
     // The last check before replacing the file: still the holder, and no newer holder recorded in Redis.
-    const beforeRename = cluster ? async () => void (await cluster.fetch()) : undefined;
+    const beforeRename = cluster ? () => cluster.confirm() : undefined;
     await writeFileAtomic(this.paths.registry, text, 0o600, { ...options, ...(beforeRename ? { beforeRename } : {}) });
     this.options.onBytesChanged?.(Buffer.byteLength(text) - before);
   }
