@@ -107,7 +107,7 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
           updatedAt: at,
         };
         await assertRoomFor(tenantId, agent);
-        writer.check();
+        await writer.check();
         await makeDirectory(paths.workspaceDir);
         await makeDirectory(agentPaths.sessionsDir);
         await ensureContainedIn(realRoot, agentPaths.sessionsDir);
@@ -135,7 +135,7 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
           updatedAt: deps.now().toISOString(),
         };
         await assertRoomFor(tenantId, next);
-        writer.check();
+        await writer.check();
         grew(tenantId, await writeBootstrapFiles(paths.root, agentPaths, next));
         changed(tenantId, slug);
         grew(tenantId, await writer.write({ ...config, agents: config.agents.map((agent) => (agent.slug === slug ? next : agent)) }));

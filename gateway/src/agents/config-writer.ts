@@ -12,8 +12,8 @@ const WHAT = "this tenant's agents";
 export interface ConfigWriter {
   /** config.json as it is now; refuses when it records a newer writer's fence than this one's. */
   read(): Promise<TenantConfig>;
-  /** Before any other write of the task (bootstrap files, directories): refuses once the lease is lost. */
-  check(): void;
+  /** Before any other write of the task (bootstrap files, directories): refuses once the lease is lost or a newer writer wrote. */
+  check(): Promise<void>;
   /** Replaces config.json (stamped with this writer's fence in cluster mode); returns the bytes it grew. */
   write(config: TenantConfig): Promise<number>;
 }
@@ -38,7 +38,7 @@ export function createConfigWriters(options: ConfigWritersOptions) {
 
   return function withConfigWriter<T>(paths: TenantPaths, task: (writer: ConfigWriter) => Promise<T>): Promise<T> {
     if (!leases) {
-      const writer: ConfigWriter = { read: () => readTenantConfig(paths), check: () => undefined, write: (config) => writeTenantConfig(paths, config) };
+      const writer: ConfigWriter = { read: () => readTenantConfig(paths), check: async () => undefined, write: (config) => writeTenantConfig(paths, config) };
       return options.locks.run(`${paths.config}.lock`, () => task(writer));
     }
     return serial.run(paths.tenantId, async () => {
@@ -54,7 +54,7 @@ export function createConfigWriters(options: ConfigWritersOptions) {
             assertFence(lease, config.fence, WHAT);
             return config;
           },
-          check: () => assertFence(lease, undefined, WHAT),
+          check: confirm,
           write: (config) => writeTenantConfig(paths, { ...config, fence: lease.token }, confirm),
         });
       } finally {

@@ -257,6 +257,8 @@ export class SessionRegistry {
     if (lines.length === 0) return;
     this.journalLines += lines.length;
     const size = this.sessions.size;
+    // Cluster: nothing is appended once a newer holder recorded a version (this one stalled past its lease).
+    if (this.cluster) await this.cluster.fetch();
     const fence = this.cluster?.token();
     const appended = await appendJsonLines(this.paths.registryJournal, fence === undefined ? lines : lines.map((line) => ({ ...line, fence })));
     if (appended) this.options.onBytesChanged?.(appended.after - appended.before);
