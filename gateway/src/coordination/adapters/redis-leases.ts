@@ -84,7 +84,8 @@ export function createRedisLeases(options: RedisLeasesOptions): Leases {
   if (options.client) client = options.client;
   else if (options.url) client = newRedisClient(options.url, (error) => warn(`connection problem: ${describeRedisError(error)}`));
   else throw new Error("createRedisLeases needs a url or a client");
-  const ready = owned ? client.connect().then(() => undefined, (error: unknown) => warn(`cannot connect: ${describeRedisError(error)}`)) : Promise.resolve();
+  // Not awaited by calls: while Redis is away the client reconnects, and commands fail at once (no offline queue).
+  if (owned) client.connect().catch((error: unknown) => warn(`cannot connect: ${describeRedisError(error)}`));
   const live = new Set<{ drop: (why: string) => void }>();
 
   const leaseKey = (key: string) => `${prefix}lease:${key}`;
@@ -92,7 +93,6 @@ export function createRedisLeases(options: RedisLeasesOptions): Leases {
   const openKey = (key: string) => `${prefix}lease-open:${key}`;
 
   async function grant(key: string): Promise<Lease | undefined> {
-    await ready;
     const reply = GrantReply.parse(
       await client.eval(GRANT, { keys: [leaseKey(key), fenceKey(key), openKey(key)], arguments: [options.memberId, String(ttlMs), String(retentionMs)] }),
     );
@@ -214,18 +214,20 @@ export function createRedisLeases(options: RedisLeasesOptions): Leases {
       }
     },
 
-    holder: (key) => holderOf(key),
+    holder: (key) =>
+      holderOf(key).catch((error: unknown) => {
+        throw unreachable(error);
+      }),
 
     async close() {
       for (const entry of [...live]) entry.drop("the gateway is shutting down");
       if (!owned) return;
-      await ready;
-      if (client.isOpen) await client.close().catch(() => client.destroy());
+      if (client.isReady) await client.close().catch(() => client.destroy());
+      else if (client.isOpen) client.destroy(); // still trying to reach Redis
     },
   };
 
   async function holderOf(key: string): Promise<string | undefined> {
-    await ready;
     const value = await client.get(leaseKey(key));
     if (value === null) return undefined;
     const colon = value.lastIndexOf(":");
