@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { RunInfo, SessionHistory } from "@workforce/protocol";
+import { createClient } from "redis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createRedisLeases } from "../coordination/adapters/redis-leases";
 import type { Leases } from "../coordination/leases";
@@ -63,3 +66,35 @@ describe.skipIf(!reachable)("runs in cluster mode (Redis leases)", () => {
     expect(await b.leases.holder(leaseKey)).toBeUndefined();
   });
 });
+
+describe.skipIf(!reachable)("a gateway with REDIS_URL", () => {
+  it("holds its runs' session leases in Redis and fences the lines they write", async () => {
+    const harness = await startTestGateway({ config: { redisUrl: REDIS_URL } });
+    harnesses.push(harness);
+    expect((await harness.createAgent(TENANT_A)).status).toBe(201);
+    const started = RunInfo.parse(await (await harness.request("POST", "/v1/agents/ada/runs", { body: { message: "Hello", sessionKey: "fenced" } })).json());
+    expect((await readRunEvents(await harness.request("GET", `/v1/runs/${started.runId}/events`))).at(-1)).toMatchObject({ type: "run-end", status: "ok" });
+
+    // The default prefix: this session's keys are its own (a fresh session id), removed below.
+    const key = `run:${TENANT_A}/ada/${started.sessionId}`;
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    try {
+      const fence = Number(await redis.get(`workforce:fence:${key}`));
+      expect(fence).toBeGreaterThan(0);
+      expect(await redis.exists([`workforce:lease:${key}`, `workforce:lease-open:${key}`])).toBe(0);
+      const transcript = path.join(harness.dataDir, TENANT_A, "agents", "ada", "sessions", `${started.sessionId}.jsonl`);
+      const lines = (await readFile(transcript, "utf8")).trim().split("\n").slice(1).map((line) => JSON.parse(line) as { type: string; fence?: number });
+      expect(lines.map((line) => line.type)).toEqual(["user", "assistant"]);
+      expect(lines.map((line) => line.fence)).toEqual([fence, fence]);
+      // The API never shows fences.
+      const history = SessionHistory.parse(await (await harness.request("GET", "/v1/agents/ada/sessions/fenced")).json());
+      expect(history.entries.some((entry) => "fence" in entry)).toBe(false);
+    } finally {
+      // The relay's keys of this run would expire on their own after the retention.
+      await redis.del([`workforce:fence:${key}`, `workforce:run:${started.runId}:info`, `workforce:run:${started.runId}:events`]);
+      await redis.close();
+    }
+  });
+});
+
