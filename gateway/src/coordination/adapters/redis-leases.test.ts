@@ -130,6 +130,9 @@ describe.skipIf(!reachable)("leases on Redis", () => {
     await a.client.set(`${prefix}lease:run:t1/ada/s1`, "gw-x:999");
     expect(await lease.confirm()).toBe(false);
     expect(await lostReason).toMatchObject({ code: "storage_unavailable" });
+    // Releasing it afterwards leaves the other holder's lease alone.
+    await lease.release();
+    expect(await a.leases.holder("run:t1/ada/s1")).toBe("gw-x");
 
     // Expired under it (renewals stopped reaching Redis in time): the next renewal finds it gone.
     const second = await a.leases.acquire("run:t1/ada/s2");
