@@ -13,7 +13,7 @@ import { KeyedLock } from "../fs/keyed-lock";
 import { isNotFound } from "../fs/errno";
 import type { Logger } from "../logger";
 import { RegistryCache } from "./registry-cache";
-import { runLeaseKey, runLeaseLockPath } from "./run-lease-key";
+import { assertStillHeld, fenceLines, leaseLostError, runLeaseKey, runLeaseLockPath } from "./run-lease";
 import { SessionRegistry, transcriptLockPath } from "./session-registry";
 import { summarizeAppend, summarizeTranscript, truncate, TITLE_LENGTH } from "./session-summary";
 import { appendTranscriptLines, createTranscript, type Transcript } from "./transcript";
@@ -264,27 +264,13 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
     });
 
   /**
-   * Lines as a run appends them under its lease: in cluster mode stamped with the lease's token,
-   * once Redis confirmed (one round trip, under the in-process append lock) that the lease is still
-   * this run's. Otherwise nothing is written: a newer holder may be writing already.
-   */
-  async function fenceLines(grant: Grant, lines: readonly TranscriptLine[]): Promise<readonly TranscriptLine[]> {
-    if (grant.token === 0) return lines; // one machine: lock files, nothing to fence
-    if (!(await grant.confirm())) throw lostLease(grant);
-    return lines.map((line) => ({ ...line, fence: grant.token }));
-  }
-
-  const lostLease = (grant: Grant) =>
-    new AppError("storage_unavailable", `this gateway lost its lease on the session (fence ${grant.token}) to another gateway; nothing was written`, { retryable: true });
-
-  /**
    * Taking a session over from a gateway that crashed or stalled: a session-meta line with the new
    * fence comes first, so a late append of the old holder (a lower fence) is ignored by every reader.
    */
   async function writeFenceMarker(ref: SessionRef, transcriptPath: string, grant: Grant): Promise<void> {
     const marker: TranscriptLine = { type: "session-meta", id: newId(), timestamp: deps.now().toISOString(), fence: grant.token };
     await appending.run(transcriptPath, async () => {
-      if (!(await grant.confirm())) throw lostLease(grant);
+      await assertStillHeld(grant);
       try {
         const appended = await appendTranscriptLines(transcriptPath, [marker]);
         if (appended) deps.disk?.changed(ref.tenantId, appended.after - appended.before);
@@ -377,10 +363,7 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
       const { paths } = await agentPaths(ref);
       const transcriptPath = paths.transcript(sessionId);
       const grant = await runLeases.acquire(runLeaseKey(ref.tenantId, ref.agent, sessionId), options);
-      const onLost = () =>
-        options.onLost?.(
-          new AppError("run_interrupted", "this gateway lost the session to another one (it stalled, or could not reach Redis, for longer than its lease lasts); the run was stopped", { retryable: true }),
-        );
+      const onLost = () => options.onLost?.(leaseLostError());
       grant.lost.addEventListener("abort", onLost, { once: true });
       const key = cacheKey(ref);
       const lease: Lease = { key: undefined, pending: [], grant };

@@ -130,6 +130,9 @@ describe.skipIf(!reachable)("leases on Redis", () => {
     await a.client.set(`${prefix}lease:run:t1/ada/s1`, "gw-x:999");
     expect(await lease.confirm()).toBe(false);
     expect(await lostReason).toMatchObject({ code: "storage_unavailable" });
+    // Releasing it afterwards leaves the other holder's lease alone.
+    await lease.release();
+    expect(await a.leases.holder("run:t1/ada/s1")).toBe("gw-x");
 
     // Expired under it (renewals stopped reaching Redis in time): the next renewal finds it gone.
     const second = await a.leases.acquire("run:t1/ada/s2");
@@ -153,3 +156,27 @@ describe.skipIf(!reachable)("leases on Redis", () => {
     await again.release();
   });
 });
+
+describe("leases on a Redis that is unreachable", () => {
+  it("fail with a retryable storage_unavailable once the wait times out, instead of hanging", async () => {
+    // A port nothing listens on: the client keeps reconnecting, commands fail at once.
+    const leases = createRedisLeases({ url: "redis://127.0.0.1:1", memberId: "gw-a", keyPrefix: newPrefix(), logger: silentLogger });
+    opened.push(leases);
+    const started = Date.now();
+    await expect(leases.acquire("run:t1/ada/s1", { timeoutMs: 300 })).rejects.toMatchObject({ code: "storage_unavailable", retryable: true });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await expect(leases.tryAcquire("run:t1/ada/s1")).rejects.toMatchObject({ code: "storage_unavailable" });
+    await expect(leases.holder("run:t1/ada/s1")).rejects.toMatchObject({ code: "storage_unavailable" });
+  });
+});
+
+describe.skipIf(!reachable)("leases on their own Redis connection", () => {
+  it("grant right after creation, while the connection is still being made, and close it", async () => {
+    const leases = createRedisLeases({ url: REDIS_URL, memberId: "gw-a", keyPrefix: newPrefix(), logger: silentLogger });
+    const lease = await leases.acquire("config:t1", { timeoutMs: 5_000 });
+    expect(await leases.holder("config:t1")).toBe("gw-a");
+    await lease.release();
+    await leases.close();
+  });
+});
+

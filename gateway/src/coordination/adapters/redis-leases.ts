@@ -52,10 +52,14 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0
 `;
 
-/** Deletes the lease and its "not released" marker, only while they are still this grant's. */
+/**
+ * Deletes the lease while it is still this grant's, and with it the "not released" marker unless
+ * ARGV[2] is '0' (a holder that lost the lease before finishing leaves it, so the next one knows).
+ */
 const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1], KEYS[2]) end
-return 0
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '0' then return redis.call('DEL', KEYS[1]) end
+return redis.call('DEL', KEYS[1], KEYS[2])
 `;
 
 const GrantReply = z.tuple([z.string().regex(/^\d+$/), z.number()]).nullable();
@@ -84,7 +88,8 @@ export function createRedisLeases(options: RedisLeasesOptions): Leases {
   if (options.client) client = options.client;
   else if (options.url) client = newRedisClient(options.url, (error) => warn(`connection problem: ${describeRedisError(error)}`));
   else throw new Error("createRedisLeases needs a url or a client");
-  const ready = owned ? client.connect().then(() => undefined, (error: unknown) => warn(`cannot connect: ${describeRedisError(error)}`)) : Promise.resolve();
+  // Not awaited by calls: while Redis is away the client reconnects, and commands fail at once (no offline queue).
+  if (owned) client.connect().catch((error: unknown) => warn(`cannot connect: ${describeRedisError(error)}`));
   const live = new Set<{ drop: (why: string) => void }>();
 
   const leaseKey = (key: string) => `${prefix}lease:${key}`;
@@ -92,12 +97,12 @@ export function createRedisLeases(options: RedisLeasesOptions): Leases {
   const openKey = (key: string) => `${prefix}lease-open:${key}`;
 
   async function grant(key: string): Promise<Lease | undefined> {
-    await ready;
+    const sentAt = Date.now();
     const reply = GrantReply.parse(
       await client.eval(GRANT, { keys: [leaseKey(key), fenceKey(key), openKey(key)], arguments: [options.memberId, String(ttlMs), String(retentionMs)] }),
     );
     if (reply === null) return undefined;
-    return held(key, Number(reply[0]), reply[1] === 1, Date.now());
+    return held(key, Number(reply[0]), reply[1] === 1, sentAt);
   }
 
   /** A granted lease: renews itself until released or lost. `since` is when the grant was asked for. */
@@ -164,9 +169,9 @@ export function createRedisLeases(options: RedisLeasesOptions): Leases {
           live.delete(entry);
           const wasLost = controller.signal.aborted;
           if (!wasLost) controller.abort(new AppError("storage_unavailable", `released the lease on ${key}`, { retryable: true }));
-          if (wasLost) return;
           try {
-            await client.eval(RELEASE, { keys: [leaseKey(key), openKey(key)], arguments: [value] });
+            // Lost (as judged here, Redis may still hold it): free the key sooner, but keep the take-over marker.
+            await client.eval(RELEASE, { keys: [leaseKey(key), openKey(key)], arguments: [value, wasLost ? "0" : "1"] });
           } catch (error) {
             // It expires on its own after the TTL; the next holder then sees tookOver.
             warn(`could not release lease ${key}: ${describeRedisError(error)}`);
@@ -214,18 +219,20 @@ export function createRedisLeases(options: RedisLeasesOptions): Leases {
       }
     },
 
-    holder: (key) => holderOf(key),
+    holder: (key) =>
+      holderOf(key).catch((error: unknown) => {
+        throw unreachable(error);
+      }),
 
     async close() {
       for (const entry of [...live]) entry.drop("the gateway is shutting down");
       if (!owned) return;
-      await ready;
-      if (client.isOpen) await client.close().catch(() => client.destroy());
+      if (client.isReady) await client.close().catch(() => client.destroy());
+      else if (client.isOpen) client.destroy(); // still trying to reach Redis
     },
   };
 
   async function holderOf(key: string): Promise<string | undefined> {
-    await ready;
     const value = await client.get(leaseKey(key));
     if (value === null) return undefined;
     const colon = value.lastIndexOf(":");
