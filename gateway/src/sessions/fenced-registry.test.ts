@@ -164,6 +164,22 @@ describe.skipIf(!reachable)("session registry in cluster mode", () => {
     expect(stalled.list().map((session) => session.key)).toEqual(["taken"]);
   });
 
+  it("recovers when Redis lost the registry's version: the files are read whole, rewritten, and the version recorded again", async () => {
+    const [a, b] = [await gateway("gw-a"), await gateway("gw-b")];
+    await a.open(ref, "one", "hi");
+    await b.open(ref, "two", "hi");
+    const versionKey = `${prefix}registry:${TENANT}/ada`;
+    const redis = newRedisClient(REDIS_URL, () => undefined);
+    await redis.connect();
+    cleanups.push(() => redis.destroy());
+    expect(await redis.del(versionKey)).toBe(1);
+    await a.open(ref, "three", "hi");
+    expect(keysOf(await b.list(ref))).toEqual(["one", "three", "two"]);
+    expect(keysOf(await (await gateway("gw-c")).list(ref))).toEqual(["one", "three", "two"]);
+    expect(Number(await redis.hGet(versionKey, "generation"))).toBeGreaterThan(0);
+    expect(await redis.pTTL(versionKey)).toBeGreaterThan(0);
+  });
+
   it("ignores journal lines no lease holder recorded (a forged lower fence), and the next write drops them", async () => {
     const [a, b] = [await gateway("gw-a"), await gateway("gw-b")];
     await a.open(ref, "real", "hi");

@@ -9,6 +9,7 @@ const RECORD = `
 local recorded = tonumber(redis.call('HGET', KEYS[1], 'fence') or '-1')
 if recorded > tonumber(ARGV[4]) then return 0 end
 redis.call('HSET', KEYS[1], 'generation', ARGV[1], 'journalBytes', ARGV[2], 'journalLines', ARGV[3], 'fence', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1
 `;
 
@@ -23,11 +24,18 @@ export interface RedisRegistryVersionsOptions {
   logger: Logger;
   /** Namespace of every key (tests use their own); default `workforce:`. */
   keyPrefix?: string;
+  /**
+   * How long the version of a registry nobody changes is kept; default 30 days, like the fencing
+   * counters. A registry whose version expired (or that Redis lost) is read whole at its next load
+   * and rewritten, which records a version again: only slower, never wrong.
+   */
+  retentionMs?: number;
 }
 
 /** Registry versions as Redis hashes `{prefix}registry:{tenantId}/{agent}`: one round trip per read or write. */
 export function createRedisRegistryVersions(options: RedisRegistryVersionsOptions): RegistryVersions {
   const prefix = options.keyPrefix ?? "workforce:";
+  const retentionMs = String(options.retentionMs ?? 30 * 24 * 3_600_000);
   const where = options.url ? redactedRedisUrl(options.url) : "Redis";
   const warn = (message: string) => options.logger.warn(`registry versions (${where}): ${message}`);
   let client: RedisClient;
@@ -58,7 +66,7 @@ export function createRedisRegistryVersions(options: RedisRegistryVersionsOption
       return parsed.success ? parsed.data : undefined;
     },
     async record(registry, version: RegistryVersion) {
-      const argumentsOf = [version.generation, version.journalBytes, version.journalLines, version.fence].map(String);
+      const argumentsOf = [...[version.generation, version.journalBytes, version.journalLines, version.fence].map(String), retentionMs];
       return (await redis(() => client.eval(RECORD, { keys: [keyOf(registry)], arguments: argumentsOf }))) === 1;
     },
     async close() {
