@@ -3,7 +3,7 @@ import type { SessionSummary } from "@workforce/protocol";
 import type { AgentPaths } from "@workforce/protocol/tenant-path";
 import type { RegistryVersion } from "../coordination/registry-versions";
 import { writeFileAtomic } from "../fs/atomic-write";
-import { isNotFound } from "../fs/errno";
+import { errnoCode, isNotFound } from "../fs/errno";
 import { fileIdentity, isAppendOf, sameIdentity, type FileIdentity } from "../fs/file-identity";
 import type { FileLocks } from "../fs/file-lock";
 import { appendJsonLines } from "../fs/jsonl-file";
@@ -230,8 +230,15 @@ export class SessionRegistry {
     const repaired = (firstLoad || !complete || !tracked) && (await reconcileWithTranscripts(this.paths, this.sessions, this.options));
     if (!complete || !tracked || repaired) {
       this.journalLines += 1;
-      await this.compact();
-    } else cluster.version = target;
+      try {
+        await this.compact();
+        return;
+      } catch (error) {
+        // Read-only storage: what was read still serves readers (as on one host); writes fail on their own.
+        if (errnoCode(error) !== "EROFS") throw error;
+      }
+    }
+    cluster.version = target;
   }
 
   private apply(lines: readonly JournalLine[]): void {
