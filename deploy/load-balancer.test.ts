@@ -15,7 +15,8 @@ import { WebSocket, WebSocketServer } from "ws";
 import { loadConfig as loadGatewayConfig } from "../gateway/src/config";
 import { HEARTBEAT_MS } from "../platform/src/sse-proxy";
 import { freePort } from "../platform/src/test-support/free-port";
-import { clusterServices, environmentOf, loadCompose, loadDeployments, loadHaproxyConfig, repoRoot, type HaproxySection } from "./manifests";
+import { z } from "zod";
+import { clusterServices, environmentOf, loadCompose, loadDeployments, loadHaproxyConfig, loadKubernetes, repoRoot, type HaproxySection } from "./manifests";
 
 const HAPROXY = ["haproxy", "/usr/sbin/haproxy"].find((candidate) => spawnSync(candidate, ["-v"]).status === 0);
 if (!HAPROXY && process.env.CI === "true") throw new Error("CI=true but no haproxy binary: apt-get install -y haproxy (see .ci/run)");
@@ -86,6 +87,36 @@ describe("the load balancer's configuration", () => {
 });
 
 /** A stand-in platform: health, an SSE stream the test paces, its request headers, a WebSocket echo. */
+describe("the Kubernetes ingress", () => {
+  it("keeps the load balancer's settings: no buffering, HAProxy's timeouts, in front of the platform's Service at PUBLIC_URL's host", async () => {
+    const { sections } = await loadHaproxyConfig();
+    const limits = timeouts(section(sections, "defaults"));
+    const [ingress] = (await loadKubernetes(["ingress.yaml"])).map((entry) => Ingress.parse(entry.document));
+    const annotations = ingress!.metadata.annotations;
+    expect(annotations["nginx.ingress.kubernetes.io/proxy-buffering"]).toBe("off");
+    expect(Number(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) * 1_000).toBe(limits.server);
+    expect(Number(annotations["nginx.ingress.kubernetes.io/proxy-send-timeout"]) * 1_000).toBe(limits.client);
+    const { platform } = await loadDeployments();
+    const publicUrl = new URL(platform.spec.template.spec.containers[0]!.env.find((entry) => entry.name === "PUBLIC_URL")!.value!);
+    const [rule] = ingress!.spec.rules;
+    expect(rule!.host).toBe(publicUrl.hostname);
+    expect(ingress!.spec.tls.flatMap((entry) => entry.hosts)).toContain(publicUrl.hostname);
+    const services = (await loadKubernetes(["platform.yaml"])).filter((entry) => entry.kind === "Service").map((entry) => Service.parse(entry.document));
+    const backend = rule!.http.paths[0]!.backend.service;
+    const service = services.find((candidate) => candidate.metadata.name === backend.name);
+    expect(service?.spec.ports.map((port) => port.port)).toContain(backend.port.number);
+  });
+});
+
+const Ingress = z.object({
+  metadata: z.object({ annotations: z.record(z.string(), z.string()) }),
+  spec: z.object({
+    tls: z.array(z.object({ hosts: z.array(z.string()) })),
+    rules: z.array(z.object({ host: z.string(), http: z.object({ paths: z.array(z.object({ backend: z.object({ service: z.object({ name: z.string(), port: z.object({ number: z.number() }) }) }) })) }) })),
+  }),
+});
+const Service = z.object({ metadata: z.object({ name: z.string() }), spec: z.object({ ports: z.array(z.object({ port: z.number() })) }) });
+
 function startServer(name: string, releases: Map<string, () => void>) {
   const sockets = new WebSocketServer({ noServer: true });
   const server = http.createServer((request, response) => {
