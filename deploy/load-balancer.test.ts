@@ -207,7 +207,7 @@ describe.skipIf(!HAPROXY)("HAProxy with this configuration", () => {
       while (!received.includes("data: one\n\n")) received += (await reader.read()).value ?? "";
     })();
     // The server holds event two back until event one is here: a buffering proxy shows neither.
-    const held = new Promise((_, reject) => setTimeout(() => reject(new Error(`event one held back by the proxy (received so far: ${JSON.stringify(received)})`)), 5_000));
+    const held = new Promise((_, reject) => setTimeout(() => reject(new Error(`event one held back by the proxy (received so far: ${JSON.stringify(received)})`)), 10_000));
     await Promise.race([firstEvent, held]);
     expect(received).not.toContain("two");
     releases.get("a")!();
