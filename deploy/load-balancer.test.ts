@@ -207,8 +207,9 @@ describe.skipIf(!HAPROXY)("HAProxy with this configuration", () => {
       while (!received.includes("data: one\n\n")) received += (await reader.read()).value ?? "";
     })();
     // The server holds event two back until event one is here: a buffering proxy shows neither.
-    const held = new Promise((_, reject) => setTimeout(() => reject(new Error(`event one held back by the proxy (received so far: ${JSON.stringify(received)})`)), 10_000));
-    await Promise.race([firstEvent, held]);
+    let timer: NodeJS.Timeout | undefined;
+    const held = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`event one held back by the proxy (received so far: ${JSON.stringify(received)})`)), 10_000)));
+    await Promise.race([firstEvent, held]).finally(() => clearTimeout(timer));
     expect(received).not.toContain("two");
     releases.get("a")!();
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) received += chunk.value;
