@@ -204,7 +204,11 @@ describe.skipIf(!HAPROXY)("HAProxy with this configuration", () => {
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
     let received = "";
     const firstEvent = (async () => {
-      while (!received.includes("data: one\n\n")) received += (await reader.read()).value ?? "";
+      while (!received.includes("data: one\n\n")) {
+        const chunk = await reader.read();
+        if (chunk.done) throw new Error(`the stream ended before event one: ${JSON.stringify(received)}`);
+        received += chunk.value;
+      }
     })();
     // The server holds event two back until event one is here: a buffering proxy shows neither.
     let timer: NodeJS.Timeout | undefined;
