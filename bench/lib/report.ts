@@ -1,7 +1,8 @@
 /** Renders docs/benchmarks.md and docs/benchmarks/*.svg from a run's results. */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { chaosSectionOf } from "../../e2e/chaos/chaos-doc";
 import type { BenchResults, ProfileSummary, StreamsResult } from "./context";
 import type { MachineInfo } from "./machine";
 import { repoRoot } from "./services";
@@ -400,6 +401,13 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
     out.push("## Notes");
     out.push("");
     for (const note of results.notes) out.push(`- ${note}`);
+    out.push("");
+  }
+
+  // The chaos run (`npm run chaos -- --write-doc`) writes its own section: carried over as it is.
+  const chaos = chaosSectionOf(await readFile(path.join(repoRoot, "docs", "benchmarks.md"), "utf8").catch(() => ""));
+  if (chaos) {
+    out.push(chaos);
     out.push("");
   }
 

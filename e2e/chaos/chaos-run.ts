@@ -1,0 +1,205 @@
+/**
+ * One chaos run (issue 13, item 4): start the cluster, sign the users up, let them chat while a
+ * random gateway is SIGKILLed and restarted every few seconds, stop everything cleanly, then
+ * check what users saw against what is stored. Used by `npm run chaos` and by the short CI test.
+ */
+import { execFileSync } from "node:child_process";
+import { createPlatformUser, type PlatformUser } from "../../bench/lib/targets";
+import { inspectDataDir, seededRandom } from "../faults/support";
+import { startChaosCluster, type ChaosCluster, type Via } from "./chaos-cluster";
+import { chaosChecks, type ChaosChecks } from "./chaos-checks";
+import { chat, type MessageRecord } from "./chat-user";
+
+export interface ChaosOptions {
+  users: number;
+  durationMs: number;
+  killEveryMs: number;
+  via: Via;
+  seed: number;
+  /** Pause between a user's messages, least and most. */
+  thinkMs: [number, number];
+  tokens: number;
+  tokenDelayMs: number;
+  stallMs: number;
+  postgresUrl: string;
+  redisUrl: string;
+  log: (line: string) => void;
+}
+
+export interface ChaosFigures {
+  commit: string;
+  via: Via;
+  users: number;
+  durationS: number;
+  killEveryS: number;
+  gateways: number;
+  platforms: number;
+  messages: number;
+  completed: number;
+  /** Messages whose stream was cut mid-run (at least once). */
+  interruptedStreams: number;
+  /** Of those, ended run-end ok after a resume, and ended run_interrupted. */
+  resumedOk: number;
+  endedRunInterrupted: number;
+  runNotFound: number;
+  stalled: number;
+  failed: Record<string, number>;
+  gaveUp: number;
+  retriedSends: number;
+  resumes: number;
+  /** Cut streams recovered by sending again with the same idempotency key. */
+  rejoins: number;
+  kills: number;
+  restartMs: { p50: number; max: number };
+  latencyMs: { p50: number; p95: number; max: number };
+  modelRequests: number;
+  lost: number;
+  duplicated: number;
+  wrongReply: number;
+  executedTwice: number;
+  registryProblems: number;
+  leftovers: number;
+}
+
+export interface ChaosResult {
+  figures: ChaosFigures;
+  checks: ChaosChecks;
+  records: MessageRecord[];
+}
+
+export const MESSAGE_PREFIX = "chaos";
+const GATEWAYS = 3;
+const PLATFORMS = 2;
+
+function percentile(values: number[], fraction: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!);
+}
+
+/** The commit the run measured, marked when the working tree has changes. */
+export function describeCommit(): string {
+  const git = (...args: string[]) => execFileSync("git", args, { encoding: "utf8" }).trim();
+  try {
+    return `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--untracked-files=no") ? " (uncommitted changes)" : ""}`;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function signUpAll(cluster: ChaosCluster, count: number): Promise<PlatformUser[]> {
+  const users: PlatformUser[] = [];
+  // A few at a time: each sign-up hashes a password (argon2), and the machine is shared.
+  for (let start = 0; start < count; start += 5) {
+    const batch = Array.from({ length: Math.min(5, count - start) }, (_, offset) => start + offset);
+    users.push(...(await Promise.all(batch.map((index) => createPlatformUser(cluster.platforms[index % cluster.platforms.length]!.url, `chaos-${index}-${Date.now()}@example.com`)))));
+  }
+  return users;
+}
+
+/** Kills a random gateway every `everyMs` and restarts it, until `stop` resolves. */
+async function killLoop(cluster: ChaosCluster, everyMs: number, busyWindowMs: number, random: () => number, stop: Promise<void>, log: (line: string) => void): Promise<number[]> {
+  const restartMs: number[] = [];
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  let next = Date.now() + everyMs;
+  for (;;) {
+    await Promise.race([stop, new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())))]);
+    if (stopped) return restartMs;
+    // A random gateway among those streaming a reply right now (all of them when none is), so
+    // every kill cuts runs mid-stream, even in a short run with few users.
+    const busySince = Date.now() - busyWindowMs;
+    const busy = cluster.gateways.filter((slot) => slot.lastModelRequestAt >= busySince);
+    const candidates = busy.length > 0 ? busy : cluster.gateways;
+    const slot = candidates[Math.floor(random() * candidates.length)]!;
+    const began = Date.now();
+    const killed = slot.service?.pid;
+    await cluster.killAndRestart(slot);
+    restartMs.push(Date.now() - began);
+    log(`kill ${restartMs.length}: gateway ${slot.index} (pid ${killed}${busy.includes(slot) ? ", streaming" : ""}) back after ${Date.now() - began} ms`);
+    next += everyMs;
+  }
+}
+
+function figuresOf(options: ChaosOptions, records: MessageRecord[], checks: ChaosChecks, restartMs: number[], modelRequests: ReadonlyMap<string, number>): ChaosFigures {
+  const count = (predicate: (record: MessageRecord) => boolean) => records.filter(predicate).length;
+  const failed: Record<string, number> = {};
+  for (const record of records.filter((each) => each.outcome === "failed")) failed[record.code ?? "unknown"] = (failed[record.code ?? "unknown"] ?? 0) + 1;
+  const latencies = records.filter((record) => record.outcome === "ok").map((record) => record.endedAt - record.startedAt);
+  return {
+    commit: describeCommit(),
+    via: options.via,
+    users: options.users,
+    durationS: options.durationMs / 1000,
+    killEveryS: options.killEveryMs / 1000,
+    gateways: GATEWAYS,
+    platforms: PLATFORMS,
+    messages: records.length,
+    completed: count((record) => record.outcome === "ok"),
+    interruptedStreams: count((record) => record.drops > 0),
+    resumedOk: count((record) => record.drops > 0 && record.outcome === "ok"),
+    endedRunInterrupted: count((record) => record.outcome === "interrupted"),
+    runNotFound: records.reduce((sum, record) => sum + record.notFound, 0),
+    stalled: count((record) => record.outcome === "stalled"),
+    failed,
+    gaveUp: count((record) => record.outcome === "gave-up"),
+    retriedSends: records.reduce((sum, record) => sum + record.sends - 1, 0),
+    resumes: records.reduce((sum, record) => sum + record.resumes, 0),
+    rejoins: records.reduce((sum, record) => sum + record.rejoins, 0),
+    kills: restartMs.length,
+    restartMs: { p50: percentile(restartMs, 0.5), max: Math.max(0, ...restartMs) },
+    latencyMs: { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95), max: Math.max(0, ...latencies) },
+    modelRequests: [...modelRequests.values()].reduce((sum, value) => sum + value, 0),
+    lost: checks.messages.lost.length,
+    duplicated: checks.messages.duplicated.length,
+    wrongReply: checks.messages.wrongReply.length,
+    executedTwice: checks.executedTwice.length,
+    registryProblems: checks.registries.length,
+    leftovers: checks.leftovers.length,
+  };
+}
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
+  const random = seededRandom(options.seed);
+  const cluster = await startChaosCluster({
+    gateways: GATEWAYS,
+    platforms: PLATFORMS,
+    via: options.via,
+    tokens: options.tokens,
+    tokenDelayMs: options.tokenDelayMs,
+    postgresUrl: options.postgresUrl,
+    redisUrl: options.redisUrl,
+    messagePrefix: MESSAGE_PREFIX,
+    log: options.log,
+  });
+  try {
+    const users = await signUpAll(cluster, options.users);
+    options.log(`cluster up (data ${cluster.dataDir}, redis ${cluster.redisUrl}, balancer ${cluster.proxy.url}); ${users.length} users signed up`);
+    const records: MessageRecord[] = [];
+    const endAt = Date.now() + options.durationMs;
+    const platformUrls = cluster.platforms.map((platform) => platform.url);
+    const chats = Promise.all(
+      users.map((user, index) =>
+        chat(
+          { index, user, platformUrls, sessionKey: `chat-${index}`, messagePrefix: MESSAGE_PREFIX, endAt, thinkMs: options.thinkMs, stallMs: options.stallMs, rejoinShare: 0.5, maxAttempts: 12, random: seededRandom(options.seed + index + 1) },
+          (record) => records.push(record),
+        ),
+      ),
+    );
+    let stopKilling!: () => void;
+    const killing = killLoop(cluster, options.killEveryMs, options.tokens * options.tokenDelayMs * 0.8, random, new Promise<void>((resolve) => (stopKilling = resolve)), options.log);
+    // The kills stop with the chatting window; messages still in flight finish against a steady cluster.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, endAt - Date.now())));
+    stopKilling();
+    const restartMs = await killing;
+    await chats;
+    options.log(`${records.length} messages; stopping the services`);
+    await cluster.stopServices();
+    const report = await inspectDataDir(cluster.dataDir);
+    const leaseKeys = await cluster.redisKeys("workforce:lease:*");
+    const checks = chaosChecks({ records, report, modelRequests: cluster.modelRequests, leaseKeys, dataDir: cluster.dataDir });
+    return { figures: figuresOf(options, records, checks, restartMs, cluster.modelRequests), checks, records };
+  } finally {
+    await cluster.destroy();
+  }
+}
