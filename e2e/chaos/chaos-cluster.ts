@@ -14,6 +14,7 @@ import { startFakeUpstream } from "@workforce/fake-upstream";
 import pg from "pg";
 import { createClient } from "redis";
 import { FAKE_API_KEY, freePort, startGateway, startPlatform, type GatewayService, type PlatformService } from "../../bench/lib/services";
+import { answeredMessage } from "./chat-user";
 import { startRoundRobinProxy, type RoundRobinProxy } from "./round-robin-proxy";
 
 export type Via = "lb" | "membership";
@@ -27,7 +28,7 @@ export interface ClusterOptions {
   tokenDelayMs: number;
   postgresUrl: string;
   redisUrl: string;
-  /** Only messages starting with this are counted as model requests (a title or summary request is not a run). */
+  /** Only requests answering a chaos message (see answeredMessage) are counted as runs (a title or summary request is not). */
   messagePrefix: string;
   log: (line: string) => void;
 }
@@ -127,8 +128,9 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
         tokenDelayMs: options.tokenDelayMs,
         recordRequests: false,
         respond: (request) => {
-          if (!request.lastUserText.startsWith(options.messagePrefix)) return undefined;
-          modelRequests.set(request.lastUserText, (modelRequests.get(request.lastUserText) ?? 0) + 1);
+          const message = answeredMessage(options.messagePrefix, request.lastUserText);
+          if (!message) return undefined;
+          modelRequests.set(message, (modelRequests.get(message) ?? 0) + 1);
           slot.lastModelRequestAt = Date.now();
           return undefined;
         },

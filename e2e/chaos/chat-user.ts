@@ -56,6 +56,15 @@ export interface MessageRecord {
   trail: string[];
 }
 
+/**
+ * Finds the chaos message a model request answers in its last user text: the last one there,
+ * since a gateway may merge an orphaned user entry (its run died) with the next into one message.
+ */
+export function answeredMessage(prefix: string, lastUserText: string): string | undefined {
+  const pattern = new RegExp(`${prefix} user \\d+ message \\d+ [0-9a-f]{8}`, "g");
+  return lastUserText.match(pattern)?.at(-1);
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Refusals a client retries (the same key): overload, a gateway going away, a rate limit. */
