@@ -187,6 +187,7 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
             // Behind one address, as behind a real balancer: the token issuer is the same, so a
             // token from one platform is good on the other.
             PUBLIC_URL: "http://workforce-chaos.localhost",
+            WORKFORCE_TRUST_PROXY: "1",
             WORKFORCE_DEFAULT_MONTHLY_TOKENS: "unlimited",
             WORKFORCE_TENANT_MAX_CONCURRENT_RUNS: "16",
             ...(options.via === "membership" ? { REDIS_URL: redisUrl } : {}),

@@ -92,7 +92,15 @@ async function signUpAll(cluster: ChaosCluster, count: number): Promise<Platform
   // A few at a time: each sign-up hashes a password (argon2), and the machine is shared.
   for (let start = 0; start < count; start += 5) {
     const batch = Array.from({ length: Math.min(5, count - start) }, (_, offset) => start + offset);
-    users.push(...(await Promise.all(batch.map((index) => createPlatformUser(cluster.platforms[index % cluster.platforms.length]!.url, `chaos-${index}-${Date.now()}@example.com`)))));
+    users.push(
+      ...(await Promise.all(
+        batch.map((index) =>
+          // Each user from a network of their own (the platforms trust one proxy hop), as real users
+          // behind a balancer are: the sign-up limit counts per network.
+          createPlatformUser(cluster.platforms[index % cluster.platforms.length]!.url, `chaos-${index}-${Date.now()}@example.com`, { "x-forwarded-for": `10.13.${index >> 8}.${index & 255}` }),
+        ),
+      )),
+    );
   }
   return users;
 }
