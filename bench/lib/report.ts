@@ -418,6 +418,7 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
   out.push("npm run bench -- --quick      # small sizes, about a minute");
   out.push("npm run bench -- --only latency,throughput --no-write   # some phases, print only");
   out.push("npm run bench -- --help       # every size and duration flag");
+  out.push("npm run chaos -- --write-doc  # the chaos run (issue 13): rewrites only its own section of this file");
   out.push("```");
   out.push("");
   const markdown = out.join("\n");
