@@ -59,7 +59,7 @@ export interface ChaosCluster {
   stopServices(): Promise<void>;
   /** Keys in the cluster's Redis database matching `pattern`. */
   redisKeys(pattern: string): Promise<string[]>;
-  /** Closes the fake and the balancer, drops the database, empties the Redis database, removes the data dir. */
+  /** Closes the fakes and the balancer, drops the database, deletes the cluster's Redis keys, removes the data dir. */
   destroy(): Promise<void>;
 }
 
@@ -114,7 +114,9 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
     const redis = createClient({ url: redisUrl });
     await redis.connect();
     cleanups.push(async () => {
-      await redis.flushDb();
+      // Only what the gateways (default prefix) and this harness wrote, should anyone else share the index.
+      for await (const keys of redis.scanIterator({ MATCH: "workforce:*", COUNT: 500 })) if (keys.length > 0) await redis.del(keys);
+      await redis.del(CLAIM_KEY);
       await redis.close();
     });
 

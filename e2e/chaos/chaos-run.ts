@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { createPlatformUser, type PlatformUser } from "../../bench/lib/targets";
 import { inspectDataDir, seededRandom } from "../faults/support";
-import { startChaosCluster, type ChaosCluster, type Via } from "./chaos-cluster";
+import { startChaosCluster, type ChaosCluster, type GatewaySlot, type Via } from "./chaos-cluster";
 import { chaosChecks, type ChaosChecks } from "./chaos-checks";
 import { chat, type MessageRecord } from "./chat-user";
 
@@ -21,6 +21,8 @@ export interface ChaosOptions {
   tokens: number;
   tokenDelayMs: number;
   stallMs: number;
+  /** How long leases of killed gateways may take to expire after the clean shutdown. */
+  leaseGraceMs: number;
   postgresUrl: string;
   redisUrl: string;
   log: (line: string) => void;
@@ -105,8 +107,23 @@ async function signUpAll(cluster: ChaosCluster, count: number): Promise<Platform
   return users;
 }
 
-/** Kills a random gateway every `everyMs` and restarts it, until `stop` resolves. */
-async function killLoop(cluster: ChaosCluster, everyMs: number, busyWindowMs: number, random: () => number, stop: Promise<void>, log: (line: string) => void): Promise<number[]> {
+/**
+ * The gateway to kill: the first one seen starting a model reply within `waitMs` (it is then
+ * streaming for sure, so the kill cuts a run mid-stream even in a short run with few users), a
+ * random one when none does.
+ */
+async function pickVictim(cluster: ChaosCluster, waitMs: number, random: () => number): Promise<{ slot: GatewaySlot; streaming: boolean }> {
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    const recent = cluster.gateways.filter((slot) => slot.lastModelRequestAt >= Date.now() - 100);
+    if (recent.length > 0) return { slot: recent[Math.floor(random() * recent.length)]!, streaming: true };
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return { slot: cluster.gateways[Math.floor(random() * cluster.gateways.length)]!, streaming: false };
+}
+
+/** Kills a gateway every `everyMs` (see pickVictim) and restarts it, until `stop` resolves. */
+async function killLoop(cluster: ChaosCluster, everyMs: number, random: () => number, stop: Promise<void>, log: (line: string) => void): Promise<number[]> {
   const restartMs: number[] = [];
   let stopped = false;
   void stop.then(() => (stopped = true));
@@ -114,19 +131,28 @@ async function killLoop(cluster: ChaosCluster, everyMs: number, busyWindowMs: nu
   for (;;) {
     await Promise.race([stop, new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())))]);
     if (stopped) return restartMs;
-    // A random gateway among those streaming a reply right now (all of them when none is), so
-    // every kill cuts runs mid-stream, even in a short run with few users.
-    const busySince = Date.now() - busyWindowMs;
-    const busy = cluster.gateways.filter((slot) => slot.lastModelRequestAt >= busySince);
-    const candidates = busy.length > 0 ? busy : cluster.gateways;
-    const slot = candidates[Math.floor(random() * candidates.length)]!;
+    const { slot, streaming } = await pickVictim(cluster, Math.min(2_000, everyMs / 2), random);
     const began = Date.now();
     const killed = slot.service?.pid;
     await cluster.killAndRestart(slot);
     restartMs.push(Date.now() - began);
-    log(`kill ${restartMs.length}: gateway ${slot.index} (pid ${killed}${busy.includes(slot) ? ", streaming" : ""}) back after ${Date.now() - began} ms`);
+    log(`kill ${restartMs.length}: gateway ${slot.index} (pid ${killed}${streaming ? ", streaming" : ""}) back after ${Date.now() - began} ms`);
     next += everyMs;
   }
+}
+
+/**
+ * Lease keys still in Redis once every service stopped. Leases of the SIGKILLed processes expire
+ * on their own (PX), so they get `graceMs` to; a lease without expiry, or still renewed, stays.
+ */
+async function leasesLeftBehind(cluster: ChaosCluster, graceMs: number): Promise<string[]> {
+  const deadline = Date.now() + graceMs;
+  let keys = await cluster.redisKeys("workforce:lease:*");
+  while (keys.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    keys = await cluster.redisKeys("workforce:lease:*");
+  }
+  return keys;
 }
 
 function figuresOf(options: ChaosOptions, records: MessageRecord[], checks: ChaosChecks, restartMs: number[], modelRequests: ReadonlyMap<string, number>): ChaosFigures {
@@ -195,7 +221,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       ),
     );
     let stopKilling!: () => void;
-    const killing = killLoop(cluster, options.killEveryMs, options.tokens * options.tokenDelayMs * 0.8, random, new Promise<void>((resolve) => (stopKilling = resolve)), options.log);
+    const killing = killLoop(cluster, options.killEveryMs, random, new Promise<void>((resolve) => (stopKilling = resolve)), options.log);
     // The kills stop with the chatting window; messages still in flight finish against a steady cluster.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, endAt - Date.now())));
     stopKilling();
@@ -204,7 +230,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     options.log(`${records.length} messages; stopping the services`);
     await cluster.stopServices();
     const report = await inspectDataDir(cluster.dataDir);
-    const leaseKeys = await cluster.redisKeys("workforce:lease:*");
+    const leaseKeys = await leasesLeftBehind(cluster, options.leaseGraceMs);
     const checks = chaosChecks({ records, report, modelRequests: cluster.modelRequests, leaseKeys, dataDir: cluster.dataDir });
     return { figures: figuresOf(options, records, checks, restartMs, cluster.modelRequests), checks, records };
   } finally {

@@ -11,7 +11,7 @@ import { renderChaosSection, withChaosSection } from "./chaos-doc";
 import { runChaos } from "./chaos-run";
 
 const USAGE = `npm run chaos -- [--users 50] [--duration-seconds 60] [--kill-every-seconds 5] [--via lb|membership]
-  [--seed 13] [--think-ms 500-2000] [--tokens 20] [--token-delay-ms 25] [--stall-seconds 45]
+  [--seed 13] [--think-ms 500-2000] [--tokens 20] [--token-delay-ms 25] [--stall-seconds 45] [--lease-grace-seconds 30]
   [--postgres-url postgresql://postgres@127.0.0.1:5432/test] [--redis-url redis://127.0.0.1:6379] [--write-doc] [--output file.json]
 --via lb: platforms reach the gateways through a round-robin TCP balancer (CLAWDBOT_GATEWAY_URL);
 --via membership: platforms also get REDIS_URL, for routing over the gateways' membership list.
@@ -30,6 +30,7 @@ function parse(argv: string[]) {
       tokens: { type: "string", default: "20" },
       "token-delay-ms": { type: "string", default: "25" },
       "stall-seconds": { type: "string", default: "45" },
+      "lease-grace-seconds": { type: "string", default: "30" },
       "postgres-url": { type: "string", default: process.env.CHAOS_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/test" },
       "redis-url": { type: "string", default: process.env.CHAOS_REDIS_URL ?? "redis://127.0.0.1:6379" },
       "write-doc": { type: "boolean", default: false },
@@ -59,6 +60,7 @@ function parse(argv: string[]) {
       tokens: number("tokens"),
       tokenDelayMs: number("token-delay-ms"),
       stallMs: number("stall-seconds") * 1000,
+      leaseGraceMs: number("lease-grace-seconds") * 1000,
       postgresUrl: values["postgres-url"],
       redisUrl: values["redis-url"],
       log: (line: string) => console.log(`[chaos] ${line}`),
