@@ -136,17 +136,17 @@ function redisSlots(url: string, logger: Logger, keyPrefix: string | undefined):
   });
 }
 
-function redisLeases(url: string, memberId: string, logger: Logger): Leases {
+function redisLeases(url: string, memberId: string, logger: Logger, keyPrefix: string | undefined): Leases {
   return lazyLeases(async () => {
     const { createRedisLeases } = await import("./coordination/adapters/redis-leases");
-    return createRedisLeases({ url, memberId, logger });
+    return createRedisLeases({ url, memberId, logger, keyPrefix });
   });
 }
 
-function redisRegistryVersions(url: string, logger: Logger): RegistryVersions {
+function redisRegistryVersions(url: string, logger: Logger, keyPrefix: string | undefined): RegistryVersions {
   return lazyRegistryVersions(async () => {
     const { createRedisRegistryVersions } = await import("./coordination/adapters/redis-registry-versions");
-    return createRedisRegistryVersions({ url, logger });
+    return createRedisRegistryVersions({ url, logger, keyPrefix });
   });
 }
 
@@ -160,9 +160,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const locks = options.locks ?? createFileLocks({ logger, ownerDir: lockOwnersDirPath(config.dataDir) });
   const memberId = options.memberId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   // Cluster mode (REDIS_URL): runs hold their session's lease in Redis, with fencing tokens.
-  const leases = options.leases ?? (config.redisUrl ? redisLeases(config.redisUrl, memberId, logger) : undefined);
+  const leases = options.leases ?? (config.redisUrl ? redisLeases(config.redisUrl, memberId, logger, options.redisKeyPrefix) : undefined);
   // ...and session registries keep their version there, so other gateways catch up without trusting stat().
-  const registryVersions = options.registryVersions ?? (config.redisUrl ? redisRegistryVersions(config.redisUrl, logger) : undefined);
+  const registryVersions = options.registryVersions ?? (config.redisUrl ? redisRegistryVersions(config.redisUrl, logger, options.redisKeyPrefix) : undefined);
   // What is cached about a tenant's files; erasure forgets all of it (createTenantErasure below).
   const checkDataDir = createDataDirGuard(options.dataDir);
   const tenantRoots = new TenantRoots(config.dataDir, undefined, checkDataDir);

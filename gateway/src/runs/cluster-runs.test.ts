@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import net from "node:net";
 import { ApiErrorBody, RunInfo, SessionHistory, type TenantPolicy } from "@workforce/protocol";
-import { createClient } from "redis";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import type WebSocket from "ws";
 import { createRedisIdempotencyKeys } from "../coordination/adapters/redis-idempotency";
@@ -10,32 +9,14 @@ import type { ModelProvider } from "../llm/model-provider";
 import { createConsoleLogger } from "../logger";
 import { startServer, type RunningServer } from "../server/start-server";
 import { createHeldProvider } from "../test-support/held-provider";
+import { deleteRedisKeys, REDIS_URL, redisForTests } from "../test-support/redis";
 import { readRunEvents, replyText, startTestGateway, TENANT_A, TENANT_B, type TestGateway } from "../test-support/test-gateway";
 import { connectTestSocket } from "../test-support/ws-test-client";
 import { createRedisClusterSlots } from "./adapters/redis/redis-cluster-slots";
 import { createRedisRunRelay } from "./adapters/redis/redis-run-relay";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const prefixes: string[] = [];
-
-async function redisReachable(): Promise<boolean> {
-  const probe = createClient({ url: REDIS_URL, socket: { connectTimeout: 1_000, reconnectStrategy: false } });
-  probe.on("error", () => undefined);
-  try {
-    await probe.connect();
-    await probe.ping();
-    await probe.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const reachable = await redisReachable();
-if (!reachable && process.env.CI === "true") {
-  throw new Error(`Redis at ${REDIS_URL} is unreachable, and CI=true requires it for the cluster run tests: start redis-server (see .ci/run) or set REDIS_URL`);
-}
-if (!reachable) console.warn(`cluster run tests skipped: no Redis at ${REDIS_URL} (set REDIS_URL, or start redis-server)`);
+const reachable = await redisForTests("cluster run tests");
 
 const harnesses: TestGateway[] = [];
 const servers: RunningServer[] = [];
@@ -46,11 +27,7 @@ afterEach(async () => {
   for (const harness of harnesses.splice(0).reverse()) await harness.cleanup();
 });
 afterAll(async () => {
-  if (!reachable) return;
-  const cleaner = createClient({ url: REDIS_URL });
-  await cleaner.connect();
-  for (const prefix of prefixes) for await (const keys of cleaner.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) if (keys.length > 0) await cleaner.del(keys);
-  await cleaner.close();
+  if (reachable) for (const prefix of prefixes) await deleteRedisKeys(prefix);
 });
 
 /** The held model shared by every gateway of a test, counting the calls executing at once (by their message). */
