@@ -62,10 +62,9 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
   };
   /** The agents in config.json, read only through a checked tenant root; none when the tenant has no directory (reads create nothing). */
   const existingAgents = async (tenantId: string): Promise<Agent[]> => {
-    const tenant = await tenantRoots.existing(tenantId);
-    if (!tenant) return [];
-    await ensureContainedIn(tenant.realRoot, tenant.paths.config);
-    return (await configs.read(tenant.paths)).agents;
+    const paths = tenantPaths(deps.dataDir, tenantId);
+    if (!(await tenantRoots.existingFile(tenantId, paths.config))) return [];
+    return (await configs.read(paths)).agents;
   };
   const withTenant = async <T>(tenantId: string, task: (paths: TenantPaths, realRoot: string) => Promise<T>): Promise<T> => {
     const { paths, realRoot } = await checkedTenant(tenantId);

@@ -255,6 +255,9 @@ describe("gateway isolation matrix: tenant A against tenant B", () => {
         ["POST", "/v1/chat/completions", { model: "agent:ada", messages: [{ role: "user", content: "hi" }] }],
         ["POST", "/hooks/agent", { agent: "ada", message: "wake up" }],
         ["DELETE", "/v1/agents/ada", undefined],
+        ["GET", "/v1/tenant/policy", undefined],
+        ["GET", "/v1/tenant/disk", undefined],
+        ["GET", "/v1/usage/journal", undefined],
         ["DELETE", "/v1/tenant", undefined],
       ];
       for (const [method, path, body] of routes) {
@@ -263,6 +266,9 @@ describe("gateway isolation matrix: tenant A against tenant B", () => {
         expect(outcome.text).not.toContain(SECRET_B);
         expect(outcome.text).not.toContain("Bravo");
       }
+      // The platform's poll over all tenants still answers, with nothing pending read through C's link.
+      const pending = await call("POST", "/v1/usage/pending", { tenant: null, body: { cursors: [{ tenantId: TENANT_C, after: 0 }] } });
+      expect([pending.status, JSON.parse(pending.text)]).toEqual([200, { pending: [] }]);
       const c = connect(`${server.url.replace("http", "ws")}/v1/ws`, { authorization: `Bearer ${TOKEN}`, "x-tenant-id": TENANT_C });
       await c.opened;
       c.request("1", "agents.list");

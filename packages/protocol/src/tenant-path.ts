@@ -312,6 +312,17 @@ export class TenantRoots {
     }
   }
 
+  /**
+   * `file` (a path in the tenant's directory) once it resolves inside the tenant's existing,
+   * checked root (path_escape otherwise); undefined when the tenant has no directory.
+   */
+  async existingFile(tenantId: string, file: string): Promise<string | undefined> {
+    const tenant = await this.existing(tenantId);
+    if (!tenant) return undefined;
+    await ensureContainedIn(tenant.realRoot, file);
+    return file;
+  }
+
   private async resolve(tenantId: string): Promise<ResolvedTenant> {
     this.checkDataDir?.();
     const paths = await ensureTenantRoot(this.dataDir, tenantId);
