@@ -244,20 +244,15 @@ describe("gateway isolation matrix: tenant A against tenant B", () => {
     const link = `${h.dataDir}/${TENANT_C}`;
     await symlink(`${h.dataDir}/${TENANT_B}`, link);
     try {
+      const reads = ["/v1/agents", "/v1/agents/ada", "/v1/agents/ada/sessions", "/v1/agents/ada/sessions/b-only", "/v1/tenant/policy", "/v1/tenant/disk", "/v1/usage/journal"];
       const routes: [string, string, unknown][] = [
-        ["GET", "/v1/agents", undefined],
-        ["GET", "/v1/agents/ada", undefined],
+        ...reads.map((path) => ["GET", path, undefined] as [string, string, unknown]),
         ["PATCH", "/v1/agents/ada", { name: "Hacked" }],
         ["POST", "/v1/agents", { name: "Planted", role: "Y" }],
-        ["GET", "/v1/agents/ada/sessions", undefined],
-        ["GET", "/v1/agents/ada/sessions/b-only", undefined],
         ["POST", "/v1/agents/ada/runs", { message: "hi", sessionKey: "b-only" }],
         ["POST", "/v1/chat/completions", { model: "agent:ada", messages: [{ role: "user", content: "hi" }] }],
         ["POST", "/hooks/agent", { agent: "ada", message: "wake up" }],
         ["DELETE", "/v1/agents/ada", undefined],
-        ["GET", "/v1/tenant/policy", undefined],
-        ["GET", "/v1/tenant/disk", undefined],
-        ["GET", "/v1/usage/journal", undefined],
         ["DELETE", "/v1/tenant", undefined],
       ];
       for (const [method, path, body] of routes) {
