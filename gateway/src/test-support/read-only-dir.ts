@@ -19,15 +19,15 @@ export interface ReadOnlyDir {
  */
 export async function makeReadOnly(dir: string): Promise<ReadOnlyDir> {
   if (process.getuid?.() !== 0) {
-    const files = await readdir(dir);
-    for (const name of files) await chmod(path.join(dir, name), 0o400);
-    await chmod(dir, 0o500);
+    // Every level: a writable subdirectory would still take new files.
+    const entries = (await readdir(dir, { recursive: true, withFileTypes: true })).map((entry) => ({ file: path.join(entry.parentPath, entry.name), isDir: entry.isDirectory() }));
+    const all = [...entries.reverse(), { file: dir, isDir: true }];
+    for (const { file, isDir } of all) await chmod(file, isDir ? 0o500 : 0o400);
     return {
       code: "storage_unavailable",
       told: "The workspace cannot be written right now (a storage problem the operator has to fix)",
       restore: async () => {
-        await chmod(dir, 0o700);
-        for (const name of files) await chmod(path.join(dir, name), 0o600);
+        for (const { file, isDir } of all.reverse()) await chmod(file, isDir ? 0o700 : 0o600);
       },
     };
   }
