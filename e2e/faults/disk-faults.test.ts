@@ -13,9 +13,9 @@ import os from "node:os";
 import path from "node:path";
 import { startFakeUpstream, type FakeUpstream } from "@workforce/fake-upstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FAKE_API_KEY, startGateway, type GatewayService } from "../../bench/lib/services";
-import { jsonRequest, type StreamResult } from "../../bench/lib/sse-client";
-import { createGatewayAgent, gatewayTarget, type GatewayTenant } from "../../bench/lib/targets";
+import { FAKE_API_KEY, startGateway, startPlatform, type GatewayService, type PlatformService } from "../../bench/lib/services";
+import { jsonRequest, stream, type StreamResult } from "../../bench/lib/sse-client";
+import { createGatewayAgent, createPlatformUser, gatewayTarget, type GatewayTenant, type PlatformUser } from "../../bench/lib/targets";
 import { inspectDataDir } from "./support";
 
 const hookToken = `disk-faults-${randomUUID()}`;
@@ -92,17 +92,32 @@ async function expectNoDebris(dataDir: string): Promise<void> {
 
 describe.skipIf(!mountable)("TENANT_DATA_DIR on a file system that becomes read-only", () => {
   let setup: Rig;
+  /** The platform in front, which sends chats to the gateway over its WebSocket (chat.send). */
+  let platform: PlatformService;
+  let user: PlatformUser;
+  let pgliteDir: string;
 
   beforeAll(async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "wf-fault-ro-"));
     mountTmpfs(dir, "8m");
     setup = await rig(dir);
+    pgliteDir = await mkdtemp(path.join(os.tmpdir(), "wf-fault-ro-db-"));
+    platform = await startPlatform({ gatewayUrl: setup.gateway.url, hookToken, dataDir: dir, pgliteDir });
+    user = await createPlatformUser(platform.url);
     expect((await setup.send("before the fault", "kept")).end?.status).toBe("ok");
     remount(dir, "ro");
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
+    await platform?.stop();
     await setup?.gateway.stop();
+    if (pgliteDir) await rm(pgliteDir, { recursive: true, force: true });
+  });
+
+  it("refuses a new chat through the platform (WebSocket chat.send) with 503 storage_read_only, as over HTTP", async () => {
+    // As the web app starts a new chat: no session key.
+    const result = await stream({ url: `${platform.url}/api/agents/${user.slug}/messages`, headers: user.headers, body: { message: "a new chat" }, tokenEvent: "text-delta", timeoutMs: 15_000 });
+    expect({ status: result.status, code: result.errorCode }).toEqual({ status: 503, code: "storage_read_only" });
   });
 
   it("refuses a message in a new session with 503 storage_read_only", async () => {

@@ -195,7 +195,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     openaiCompatible: options.providers?.openaiCompatible,
   });
   const loopDeps = { tenantRoots, systemPrompts, sessions, tools: options.tools ?? createWorkspaceTools(), logger, now, newId, maxSteps: 8, maxOutputTokens: 4096, compaction: options.compaction, disk };
-  const journal = createUsageJournal({ dataDir: config.dataDir, locks, logger, onBytesChanged: disk.changed });
+  const journal = createUsageJournal({ dataDir: config.dataDir, locks, logger, onBytesChanged: disk.changed, tenantRoots });
   const metering = createMetering({ journal, policies, now, logger, maxOutputTokens: loopDeps.maxOutputTokens });
   const limits: RunManagerLimits = {
     maxConcurrentRuns: config.maxConcurrentRuns,

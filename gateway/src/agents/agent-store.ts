@@ -54,9 +54,25 @@ function notFound(slug: string): AppError {
 export function createAgentStore(deps: AgentStoreDeps): AgentStore {
   const tenantRoots = deps.tenantRoots ?? new TenantRoots(deps.dataDir);
   const configs = deps.configs ?? new TenantConfigCache();
+  /**
+   * The tenant's paths once its directory and config.json are known to resolve inside
+   * TENANT_DATA_DIR (path_escape otherwise), for reads and writes alike: a tenant directory
+   * replaced by a symlink must not be read through either.
+   */
+  const checkedTenant = async (tenantId: string): Promise<{ paths: TenantPaths; realRoot: string }> => {
+    const tenant = await tenantRoots.ensure(tenantId);
+    await ensureContainedIn(tenant.realRoot, tenant.paths.config);
+    return tenant;
+  };
+  /** The agents in config.json, read only through a checked tenant root; none when the tenant has no directory (reads create nothing). */
+  const existingAgents = async (tenantId: string): Promise<Agent[]> => {
+    const paths = tenantPaths(deps.dataDir, tenantId);
+    if (!(await tenantRoots.existingFile(tenantId, paths.config))) return [];
+    return (await configs.read(paths)).agents;
+  };
   const withConfigWriter = createConfigWriters({ locks: deps.locks, ...(deps.leases ? { leases: deps.leases } : {}) });
   const withTenant = async <T>(tenantId: string, task: (paths: TenantPaths, realRoot: string, config: ConfigWriter) => Promise<T>): Promise<T> => {
-    const { paths, realRoot } = await tenantRoots.ensure(tenantId);
+    const { paths, realRoot } = await checkedTenant(tenantId);
     return withConfigWriter(paths, (writer) => task(paths, realRoot, writer));
   };
   const changed = (tenantId: string, slug: string) => deps.onAgentChanged?.(tenantId, slug);
@@ -66,16 +82,14 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
 
   return {
     async list(tenantId) {
-      const config = await configs.read(tenantPaths(deps.dataDir, tenantId));
-      if (config.agents.length === 0) deps.checkDataDir?.();
-      return config.agents;
+      const agents = await existingAgents(tenantId);
+      if (agents.length === 0) deps.checkDataDir?.();
+      return agents;
     },
 
     async get(tenantId, slug) {
-      const paths = tenantPaths(deps.dataDir, tenantId);
-      paths.agent(slug);
-      const config = await configs.read(paths);
-      const agent = config.agents.find((candidate) => candidate.slug === slug);
+      tenantPaths(deps.dataDir, tenantId).agent(slug); // an invalid slug is refused before anything is read
+      const agent = (await existingAgents(tenantId)).find((candidate) => candidate.slug === slug);
       if (!agent) {
         deps.checkDataDir?.();
         throw notFound(slug);

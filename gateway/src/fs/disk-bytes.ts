@@ -23,8 +23,8 @@ export async function fileBytes(filePath: string): Promise<number> {
 }
 
 /**
- * Lock files (`config.json.lock`, a transcript's `.jsonl.lock` and `.jsonl.run.lock`, taken-over
- * `.lock.stale-*`) come and go with every write and are never reported as changes, so walks that
+ * Lock files (`config.json.lock`, a transcript's `.jsonl.lock` and `.jsonl.run.lock`, the break files of
+ * take-overs `.lock.stale-*`) come and go with every write and are never reported as changes, so walks that
  * feed the disk figure do not count them either.
  */
 export function isLockFile(file: string): boolean {

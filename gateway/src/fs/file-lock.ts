@@ -1,36 +1,13 @@
 import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  constants,
-  existsSync,
-  fstatSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  utimesSync,
-  writeSync,
-} from "node:fs";
-import os from "node:os";
+import { closeSync, constants, existsSync, fstatSync, linkSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, utimesSync, writeSync } from "node:fs";
 import path from "node:path";
 import { AppError } from "@workforce/protocol";
-import { z } from "zod";
 import type { Logger } from "../logger";
 import { errnoCode } from "./errno";
-import { parseJson } from "./jsonl-file";
 import { KeyedLock } from "./keyed-lock";
+import { lockHostId, processStartTicks, readLockFile, sameHostHolderAlive, type LockFile, type LockOwner } from "./lock-owner";
 
-/**
- * Who holds a lock file. `host` names the machine and PID namespace, so a process id is only
- * checked for liveness where it means the same process (not across containers or machines).
- */
-export const LockOwner = z.object({ host: z.string(), pid: z.number().int(), token: z.string(), startedAt: z.string().optional() });
-export type LockOwner = z.infer<typeof LockOwner>;
+export { lockHostId, LockOwner } from "./lock-owner";
 
 export interface FileLocks {
   /**
@@ -72,6 +49,27 @@ export interface FileLockOptions {
   timeoutMs?: number;
   /** This process; tests pass another to simulate a second machine. */
   owner?: { host: string; pid: number };
+  /**
+   * Awaited between the steps of a stale-lock take-over, so tests can interleave several
+   * breakers step by step; production passes nothing and a take-over runs without a pause.
+   */
+  takeOverPause?: (step: TakeOverStep) => Promise<void>;
+}
+
+/** The points in a take-over where another process may act: after judging a lock stale, holding its break file, re-checking it. */
+export type TakeOverStep = "judged" | "break-held" | "verified";
+
+/** More dead breakers than this on one stale lock is not a crash but a fault worth an error. */
+const MAX_BREAK_GENERATIONS = 64;
+
+/**
+ * The break file serialising the take-over of the stale lock whose inode is `ino`: one per
+ * generation, the next used only once the breaker holding the previous one died. Named like the
+ * aside files of earlier versions (`<lock>.stale-<hex>`), which the registry clears when old and
+ * backups and disk usage ignore.
+ */
+export function breakFilePath(lockPath: string, ino: bigint, generation: number): string {
+  return `${lockPath}.stale-${ino.toString(16).padStart(16, "0")}${generation.toString(16).padStart(2, "0")}`;
 }
 
 /** Locks that only serialise within this process; for benchmarks and single-process tools. */
@@ -80,27 +78,39 @@ export function createProcessLocks(): FileLocks {
   return { run: (lockPath, task) => keyed.run(lockPath, () => task({ tookOver: false })), inspect: () => "absent", removeStale: () => false, close: () => undefined };
 }
 
-/** Host identity: the machine name plus the PID namespace, so containers sharing a hostname stay distinct. */
-export function lockHostId(): string {
-  let namespace = "";
-  try {
-    namespace = readlinkSync("/proc/self/ns/pid");
-  } catch {
-    // not Linux: the hostname alone
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Runs a take-over's steps straight through. */
+function runSteps(steps: Generator<TakeOverStep, boolean>): boolean {
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
   }
-  return namespace ? `${os.hostname()}/${namespace}` : os.hostname();
 }
 
-function processAlive(pid: number): boolean {
+/** Runs a take-over's steps with `pause` awaited between them (its `finally` runs whatever happens). */
+async function runStepsPaused(steps: Generator<TakeOverStep, boolean>, pause: ((step: TakeOverStep) => Promise<void>) | undefined): Promise<boolean> {
+  if (!pause) return runSteps(steps);
   try {
-    process.kill(pid, 0);
+    for (;;) {
+      const next = steps.next();
+      if (next.done) return next.value;
+      await pause(next.value);
+    }
+  } finally {
+    steps.return(false);
+  }
+}
+
+function unlinkIfPresent(file: string): boolean {
+  try {
+    unlinkSync(file);
     return true;
   } catch (error) {
-    return errnoCode(error) === "EPERM";
+    if (errnoCode(error) === "ENOENT") return false;
+    throw error;
   }
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Cross-process lock files, NFS-safe in the classic way: each process writes one owner file
@@ -110,25 +120,34 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * for the file system journal to flush with the next fsync. (Creating a lock file with content
  * per lock measured ~1 ms per message on ext4, because its data block was written out with each
  * commit.) Where hard links are not supported, a lock file with the owner as content is created
- * with O_EXCL instead.
+ * with O_EXCL instead. EEXIST on a file that carries this process's own token (a retried NFS
+ * LINK or CREATE whose first attempt succeeded) means the lock is ours.
  *
- * A lock whose owner ran on this host is stale as soon as that process is gone; otherwise when
- * the owner file, which a live process touches every `staleMs / 3`, has not been touched for
- * `staleMs` (the holder died, or hangs with a blocked event loop).
+ * A lock whose owner ran on this host is stale once that process is gone, judged by its pid and
+ * start time alone, never by a clock. A lock of another host (several machines sharing the data
+ * dir, which needs REDIS_URL to be safe) is stale once its owner file, which a live process
+ * touches every `staleMs / 3`, has not been touched for `staleMs`.
+ *
+ * Taking over a stale lock: breakers serialise on a break file for that lock's inode (created
+ * like a lock; the next generation's once its breaker died), re-check under it that the lock is
+ * still that inode and still stale, and only then remove it. No lock is ever moved or removed
+ * that might be fresh, so there is never a second holder on one host.
  */
 export function createFileLocks(options: FileLockOptions): FileLocks {
   const staleMs = options.staleMs ?? 30_000;
   const timeoutMs = options.timeoutMs ?? 60_000;
   const self = options.owner ?? { host: lockHostId(), pid: process.pid };
   const token = randomBytes(8).toString("hex");
-  const ownerJson = JSON.stringify({ host: self.host, pid: self.pid, token, startedAt: new Date().toISOString() } satisfies LockOwner);
+  const since = processStartTicks(self.pid);
+  const ownerJson = JSON.stringify({ host: self.host, pid: self.pid, token, startedAt: new Date().toISOString(), since } satisfies LockOwner);
   const ownerFile = path.join(options.ownerDir, `${token}.owner`);
   const keyed = new KeyedLock();
-  /** Locks held by this process, with the inode that proves it. */
+  /** Locks and break files held by this process, with the inode that proves it. */
   const held = new Map<string, bigint>();
   let ownerIno: bigint | undefined;
   let linksWork = true;
   let heartbeat: NodeJS.Timeout | undefined;
+  let warnedOtherHost = false;
 
   function touch(file: string): void {
     try {
@@ -162,7 +181,7 @@ export function createFileLocks(options: FileLockOptions): FileLocks {
     for (const name of readdirSync(options.ownerDir)) {
       if (!name.endsWith(".owner")) continue;
       const file = path.join(options.ownerDir, name);
-      const found = readOwner(file);
+      const found = readLockFile(file);
       if (found && judge(found) === "stale") {
         try {
           unlinkSync(file);
@@ -173,12 +192,12 @@ export function createFileLocks(options: FileLockOptions): FileLocks {
     }
   }
 
-  /** Creates the lock; returns the inode that marks it ours, or undefined while someone else holds it. */
-  function tryCreate(lockPath: string): bigint | undefined {
+  /** Creates the file; returns the inode that marks it ours, or undefined when it exists. */
+  function tryCreate(file: string): bigint | undefined {
     const ino = ensureOwnerFile();
     if (linksWork) {
       try {
-        linkSync(ownerFile, lockPath);
+        linkSync(ownerFile, file);
         return ino;
       } catch (error) {
         const code = errnoCode(error);
@@ -187,16 +206,16 @@ export function createFileLocks(options: FileLockOptions): FileLocks {
           // Another process judged this one dead (its event loop stalled past staleMs) and removed the owner file.
           ownerIno = undefined;
           if (heartbeat) clearInterval(heartbeat);
-          return tryCreate(lockPath);
+          return tryCreate(file);
         }
         if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "EXDEV" && code !== "EMLINK") throw error;
-        options.logger.warn(`lock files: hard links are not supported under ${path.dirname(lockPath)} (${code}); using exclusive create instead`);
+        options.logger.warn(`lock files: hard links are not supported under ${path.dirname(file)} (${code}); using exclusive create instead`);
         linksWork = false;
       }
     }
     let fd: number;
     try {
-      fd = openSync(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
+      fd = openSync(file, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
     } catch (error) {
       if (errnoCode(error) === "EEXIST") return undefined;
       throw error;
@@ -209,54 +228,62 @@ export function createFileLocks(options: FileLockOptions): FileLocks {
     }
   }
 
-  function readOwner(lockPath: string): { owner: LockOwner | undefined; ino: bigint; ageMs: number } | undefined {
-    try {
-      const stat = statSync(lockPath, { bigint: true });
-      const parsed = LockOwner.safeParse(parseJson(readFileSync(lockPath, "utf8")));
-      return { owner: parsed.success ? parsed.data : undefined, ino: stat.ino, ageMs: Date.now() - Number(stat.mtimeMs) };
-    } catch (error) {
-      if (errnoCode(error) === "ENOENT") return undefined;
-      throw error;
+  /** Creates a lock or break file: its inode when it is ours now, else what holds it (undefined when it vanished meanwhile). */
+  function claim(file: string): { ino: bigint } | { found: LockFile | undefined } {
+    const ino = tryCreate(file);
+    if (ino !== undefined) return { ino };
+    const found = readLockFile(file);
+    // Our own token on a file we do not hold: a retried NFS LINK (or exclusive CREATE) whose first
+    // attempt succeeded answered EEXIST. In this process one path is claimed by one caller at a time.
+    if (found?.owner?.token === token && !held.has(file)) {
+      options.logger.warn(`lock ${file}: found this process's own link (a retried file system call that had succeeded); taking it`);
+      return { ino: found.ino };
     }
+    return { found };
   }
 
-  function judge(found: { owner: LockOwner | undefined; ageMs: number }): "live" | "stale" {
+  function judge(found: LockFile, lockPath?: string): "live" | "stale" {
     const { owner, ageMs } = found;
     // Unreadable: its writer died between creating and writing it (exclusive-create mode), or is doing so right now.
     if (!owner) return ageMs > Math.min(staleMs, 2_000) ? "stale" : "live";
-    if (owner.host === self.host && owner.pid !== self.pid && !processAlive(owner.pid)) return "stale";
-    return ageMs > staleMs ? "stale" : "live";
+    if (owner.host === self.host) return owner.token === token || sameHostHolderAlive(owner) ? "live" : "stale";
+    if (ageMs > staleMs) return "stale";
+    if (lockPath !== undefined && !warnedOtherHost) {
+      warnedOtherHost = true;
+      options.logger.warn(
+        `lock ${lockPath} is held by ${describe(owner)}, another machine or PID namespace than this gateway (${self.host}): ` +
+          "gateways on several machines sharing TENANT_DATA_DIR need REDIS_URL (docs/decisions/003); without it a lock " +
+          "held by another host is judged stale by file times, which depend on both clocks and on NFS attribute caches",
+      );
+    }
+    return "live";
   }
 
-  /** Moves a stale lock aside, then makes sure it really was the one judged stale (not a fresh one taken meanwhile). */
-  function removeStaleIno(lockPath: string, ino: bigint): boolean {
-    const aside = `${lockPath}.stale-${randomBytes(4).toString("hex")}`;
-    try {
-      renameSync(lockPath, aside);
-    } catch (error) {
-      if (errnoCode(error) === "ENOENT") return false;
-      throw error;
-    }
-    let moved: bigint;
-    try {
-      moved = statSync(aside, { bigint: true }).ino;
-    } catch (error) {
-      if (errnoCode(error) === "ENOENT") return false;
-      throw error;
-    }
-    if (moved !== ino) {
+  /** Removes the stale lock `stale`, serialised with every other breaker of that inode by a break file. */
+  function* takeOver(lockPath: string, stale: LockFile): Generator<TakeOverStep, boolean> {
+    yield "judged";
+    for (let generation = 0; generation < MAX_BREAK_GENERATIONS; generation += 1) {
+      const breakPath = breakFilePath(lockPath, stale.ino, generation);
+      const claimed = claim(breakPath);
+      if (!("ino" in claimed)) {
+        if (claimed.found === undefined) generation -= 1; // its breaker just finished: this generation again
+        else if (judge(claimed.found) === "live") return false; // another breaker is at it
+        continue; // that breaker died: the next generation
+      }
+      held.set(breakPath, claimed.ino);
       try {
-        linkSync(aside, lockPath);
-      } catch (error) {
-        options.logger.warn(`lock ${lockPath}: could not restore a lock taken over by mistake (${errnoCode(error) ?? String(error)})`);
+        yield "break-held";
+        const current = readLockFile(lockPath);
+        if (current?.ino !== stale.ino || judge(current, lockPath) !== "stale") return false;
+        yield "verified";
+        if (!unlinkIfPresent(lockPath)) return false;
+        for (let dead = 0; dead < generation; dead += 1) unlinkIfPresent(breakFilePath(lockPath, stale.ino, dead));
+        return true;
+      } finally {
+        release(breakPath, claimed.ino);
       }
     }
-    try {
-      unlinkSync(aside);
-    } catch (error) {
-      if (errnoCode(error) !== "ENOENT") throw error;
-    }
-    return moved === ino;
+    throw new Error(`lock ${lockPath}: ${MAX_BREAK_GENERATIONS} processes died while taking over one stale lock`);
   }
 
   function describe(owner: LockOwner | undefined): string {
@@ -270,15 +297,13 @@ export function createFileLocks(options: FileLockOptions): FileLocks {
     let tookOver = false;
     for (;;) {
       wait.signal?.throwIfAborted();
-      const ino = tryCreate(lockPath);
-      if (ino !== undefined) return { ino, tookOver };
-      const found = readOwner(lockPath);
+      const claimed = claim(lockPath);
+      if ("ino" in claimed) return { ino: claimed.ino, tookOver };
+      const { found } = claimed;
       if (found === undefined) continue; // released meanwhile
-      if (judge(found) === "stale") {
-        if (removeStaleIno(lockPath, found.ino)) {
-          tookOver = true;
-          options.logger.warn(`lock ${lockPath}: took over a stale lock left by ${describe(found.owner)}`);
-        }
+      if (judge(found, lockPath) === "stale" && (await runStepsPaused(takeOver(lockPath, found), options.takeOverPause))) {
+        tookOver = true;
+        options.logger.warn(`lock ${lockPath}: took over a stale lock left by ${describe(found.owner)}`);
         continue;
       }
       if (Date.now() - started > limit) {
@@ -291,14 +316,14 @@ export function createFileLocks(options: FileLockOptions): FileLocks {
     }
   }
 
-  function release(lockPath: string, ino: bigint): void {
-    held.delete(lockPath);
+  function release(file: string, ino: bigint): void {
+    held.delete(file);
     try {
-      if (statSync(lockPath, { bigint: true }).ino !== ino) {
-        options.logger.warn(`lock ${lockPath} was taken over while this process held it (unresponsive for ${staleMs} ms?); leaving the new holder's lock`);
+      if (statSync(file, { bigint: true }).ino !== ino) {
+        options.logger.warn(`lock ${file} was taken over while this process held it (unresponsive for ${staleMs} ms?); leaving the new holder's lock`);
         return;
       }
-      unlinkSync(lockPath);
+      unlinkSync(file);
     } catch (error) {
       if (errnoCode(error) !== "ENOENT") throw error;
     }
@@ -326,14 +351,14 @@ export function createFileLocks(options: FileLockOptions): FileLocks {
     },
 
     inspect(lockPath) {
-      const found = readOwner(lockPath);
-      return found ? judge(found) : "absent";
+      const found = readLockFile(lockPath);
+      return found ? judge(found, lockPath) : "absent";
     },
 
     removeStale(lockPath) {
-      const found = readOwner(lockPath);
-      if (!found || judge(found) !== "stale") return false;
-      return removeStaleIno(lockPath, found.ino);
+      const found = readLockFile(lockPath);
+      if (!found || judge(found, lockPath) !== "stale") return false;
+      return runSteps(takeOver(lockPath, found));
     },
 
     close() {

@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { open, stat } from "node:fs/promises";
-import { UsageRecord, type UsageJournalEntry, type UsageJournalPage } from "@workforce/protocol";
-import { tenantPaths } from "@workforce/protocol/tenant-path";
+import { AppError, UsageRecord, type UsageJournalEntry, type UsageJournalPage } from "@workforce/protocol";
+import { tenantPaths, TenantRoots } from "@workforce/protocol/tenant-path";
 import { isNotFound } from "../fs/errno";
 import { KeyedLock } from "../fs/keyed-lock";
 import { storageError } from "../fs/storage-error";
@@ -24,6 +24,8 @@ export interface UsageJournalOptions {
   onBytesChanged?: DiskChange;
   /** Records kept per tenant while the disk refuses them; the oldest beyond this are lost (and logged). Default 10,000. */
   maxUnwritten?: number;
+  /** Tenant roots checked once (shared with the stores); reads go through their containment check. */
+  tenantRoots?: TenantRoots;
 }
 
 export interface UsageJournal {
@@ -36,7 +38,7 @@ export interface UsageJournal {
   append(tenantId: string, record: UsageRecord): Promise<void>;
   /** Records from byte `after` on (0 again when the journal is shorter than that: it was replaced). */
   read(tenantId: string, after: number, limit?: number): Promise<UsageJournalPage>;
-  /** The journal's size in bytes (0 when there is none): one stat. */
+  /** The journal's size in bytes (0 when there is none, or the tenant's directory resolves elsewhere: logged). */
   size(tenantId: string): Promise<number>;
   /** Waits for the appends in progress (shutdown). */
   flush(): Promise<void>;
@@ -60,6 +62,9 @@ export function createUsageJournal(options: UsageJournalOptions): UsageJournal {
   const waiting = new Map<string, { records: UsageRecord[]; written: Promise<void> }>();
   const inFlight = new Set<Promise<void>>();
   const journalOf = (tenantId: string) => tenantPaths(options.dataDir, tenantId).usageJournal;
+  const tenantRoots = options.tenantRoots ?? new TenantRoots(options.dataDir);
+  /** The journal to read, once it resolves inside the tenant's own directory; undefined when the tenant has none. */
+  const readable = (tenantId: string) => tenantRoots.existingFile(tenantId, journalOf(tenantId));
 
   /** Records whose write failed (disk full, read-only), per tenant: written with the tenant's next batch. */
   const unwritten = new Map<string, UsageRecord[]>();
@@ -121,7 +126,8 @@ export function createUsageJournal(options: UsageJournalOptions): UsageJournal {
     append: (tenantId, record) => enqueue(tenantId, [record]),
 
     async read(tenantId, after, limit = JOURNAL_PAGE_LIMIT) {
-      const file = journalOf(tenantId);
+      const file = await readable(tenantId);
+      if (file === undefined) return { entries: [], next: 0, size: 0 };
       let handle;
       try {
         handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -147,8 +153,18 @@ export function createUsageJournal(options: UsageJournalOptions): UsageJournal {
     },
 
     async size(tenantId) {
+      let file;
       try {
-        return (await stat(journalOf(tenantId))).size;
+        file = await readable(tenantId);
+      } catch (error) {
+        // One tenant directory linked elsewhere must not stop the platform collecting everyone else's usage.
+        if (!(error instanceof AppError) || error.code !== "path_escape") throw error;
+        options.logger.warn(`usage journal of tenant ${tenantId} not read: ${error.message}`);
+        return 0;
+      }
+      if (file === undefined) return 0;
+      try {
+        return (await stat(file)).size;
       } catch (error) {
         if (isNotFound(error)) return 0;
         throw error;

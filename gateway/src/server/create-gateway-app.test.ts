@@ -1,4 +1,5 @@
-import { access, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { access, cp, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { Agent, ApiErrorBody, GatewayHealth } from "@workforce/protocol";
 import { afterEach, describe, expect, it } from "vitest";
@@ -179,5 +180,44 @@ describe("gateway HTTP app: path attacks", () => {
     const events = await readRunEvents(response);
     expect(events.at(-1)).toMatchObject({ type: "run-end", status: "error", error: { code: "path_escape" } });
     expect(JSON.stringify(events)).not.toContain("Mallory");
+  });
+
+  it("refuses every agent route, reads included, for a tenant directory symlinked outside TENANT_DATA_DIR", async () => {
+    harness = await startTestGateway();
+    expect((await harness.createAgent(TENANT_A)).status).toBe(201);
+    const outside = await mkdtemp(path.join(os.tmpdir(), "gateway-outside-tenant-"));
+    try {
+      // A look-alike tenant outside the data dir, holding something only a leak would show.
+      const tenantDir = path.join(harness.dataDir, TENANT_A);
+      await cp(tenantDir, outside, { recursive: true });
+      const config = JSON.parse(await readFile(path.join(outside, "config.json"), "utf8")) as { agents: { role: string }[] };
+      config.agents[0]!.role = "OUTSIDE-SECRET";
+      await writeFile(path.join(outside, "config.json"), JSON.stringify(config));
+      // A's directory, which this gateway has seen, is swapped for a link; B's was a link from the start.
+      await rm(tenantDir, { recursive: true });
+      await symlink(outside, tenantDir);
+      await symlink(outside, path.join(harness.dataDir, TENANT_B));
+      const before = (await readdir(outside, { recursive: true })).sort();
+      const routes: [string, string, unknown][] = [
+        ["GET", "/v1/agents", undefined],
+        ["GET", "/v1/agents/ada", undefined],
+        ["PATCH", "/v1/agents/ada", { role: "Changed" }],
+        ["POST", "/v1/agents", { name: "Bea", role: "Analyst" }],
+        ["GET", "/v1/agents/ada/sessions", undefined],
+        ["POST", "/v1/agents/ada/runs", { message: "hi" }],
+        ["DELETE", "/v1/agents/ada", undefined],
+      ];
+      for (const tenant of [TENANT_A, TENANT_B]) {
+        for (const [method, url, body] of routes) {
+          const response = await harness.request(method, url, { tenant, body });
+          const text = await response.text();
+          expect({ tenant, method, url, status: response.status, code: ApiErrorBody.safeParse(JSON.parse(text)).data?.error.code }).toEqual({ tenant, method, url, status: 400, code: "path_escape" });
+          expect(text).not.toContain("OUTSIDE-SECRET");
+        }
+      }
+      expect((await readdir(outside, { recursive: true })).sort()).toEqual(before);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { HTTPException } from "hono/http-exception";
 import { storageError } from "../fs/storage-error";
-import type { Logger } from "../logger";
+import { errorText, type Logger } from "../logger";
 import { isClientAbort } from "./request-input";
 
 /** The gateway's single error handler: every failure becomes `{ error: { code, message } }`. */
@@ -17,14 +17,25 @@ export function createErrorHandler(logger: Logger) {
     } else if (isClientAbort(error)) {
       // The client hung up mid-request (e.g. during a body the size limit was reading): no gateway fault to log.
       appError = new AppError("validation_failed", "the request was aborted before it was complete");
-    } else {
-      // Node's messages name absolute paths and errno codes: they go to the log, never to the client.
-      const storage = storageError(error);
-      if (storage) logger.warn(`${c.req.method} ${c.req.path}: ${storage.code} (${error.message})`);
-      else logger.error(`${c.req.method} ${c.req.path} failed`, error);
-      appError = storage ?? new AppError("internal_error", "the gateway hit an unexpected error; details are in the gateway log");
-    }
+    } else appError = clientError(error, `${c.req.method} ${c.req.path}`, logger);
     if (appError.headers) for (const [name, value] of Object.entries(appError.headers)) c.header(name, value);
     return c.json(appError.toBody(), appError.status as ContentfulStatusCode);
   };
+}
+
+/**
+ * What a client is told about a failure, over HTTP and the WebSocket alike: an AppError as it is,
+ * a storage failure as its storage code (storage_read_only, storage_full, storage_unavailable),
+ * anything else as internal_error. Node's messages name absolute paths and errno codes: they go
+ * to the log (`where` says which request), never to the client.
+ */
+export function clientError(error: unknown, where: string, logger: Logger): AppError {
+  if (error instanceof AppError) return error;
+  const storage = storageError(error);
+  if (storage) {
+    logger.warn(`${where}: ${storage.code} (${errorText(error)})`);
+    return storage;
+  }
+  logger.error(`${where} failed`, error);
+  return new AppError("internal_error", "the gateway hit an unexpected error; details are in the gateway log");
 }

@@ -40,6 +40,8 @@ beforeAll(async () => {
     if (tenant === CANARY) known.canaryRun = runId;
     else known.aRun = runId;
   }
+  // Runs are journaled just after their end (usage.jsonl and its lock): let that finish before any tree is compared.
+  await h.gateway.metering.flush();
   const canaryWorkspace = path.join(h.dataDir, CANARY, "workspace", "ada");
   await mkdir(canaryWorkspace, { recursive: true });
   await writeFile(path.join(canaryWorkspace, "secret.md"), SECRET);

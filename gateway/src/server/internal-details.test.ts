@@ -1,5 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { chmod, cp, mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ApiErrorBody, RunEvent, SessionHistory } from "@workforce/protocol";
@@ -8,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type WebSocket from "ws";
 import { createFileLocks } from "../fs/file-lock";
 import { createConsoleLogger } from "../logger";
+import { makeReadOnly } from "../test-support/read-only-dir";
 import { createScriptedProvider, type ScriptedCall } from "../test-support/scripted-provider";
 import { readRunEvents, startTestGateway, TENANT_A, type TestGateway } from "../test-support/test-gateway";
 import { connectTestSocket } from "../test-support/ws-test-client";
@@ -110,6 +110,7 @@ describe("what a client learns about internal failures", () => {
     const { h } = await start({ providers: { anthropic: createScriptedProvider(calls) } });
     expect((await h.createAgent(TENANT_A, { model: "claude-test" })).status).toBe(201);
     const expected = await makeReadOnly(path.join(h.dataDir, TENANT_A, "workspace", "ada"));
+    cleanups.push(expected.restore);
     calls.push(
       ...script([
         { name: "write_file", input: { path: "notes/new.md", content: "x" } },
@@ -176,31 +177,3 @@ describe("what a client learns about internal failures", () => {
     await expectNothingInternal(h, JSON.stringify(frame), "WebSocket response");
   });
 });
-
-/**
- * Makes `dir` unwritable for this process for real. As root (where chmod stops nothing) it becomes
- * a read-only tmpfs holding the same files (EROFS), as disk-faults does; otherwise it is chmod'ed
- * (EACCES). Returns the code and the wording the model should get.
- */
-async function makeReadOnly(dir: string): Promise<{ code: string; told: string }> {
-  if (process.getuid?.() !== 0) {
-    const files = await readdir(dir);
-    for (const name of files) await chmod(path.join(dir, name), 0o400);
-    await chmod(dir, 0o500);
-    cleanups.push(async () => {
-      await chmod(dir, 0o700);
-      for (const name of files) await chmod(path.join(dir, name), 0o600);
-    });
-    return { code: "storage_unavailable", told: "The workspace cannot be written right now (a storage problem the operator has to fix)" };
-  }
-  const copy = await mkdtemp(path.join(os.tmpdir(), "gateway-read-only-copy-"));
-  await cp(dir, copy, { recursive: true });
-  execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", dir], { stdio: "pipe" });
-  cleanups.push(async () => {
-    execFileSync("umount", ["-l", dir], { stdio: "pipe" });
-    await rm(copy, { recursive: true, force: true });
-  });
-  await cp(copy, dir, { recursive: true });
-  execFileSync("mount", ["-o", "remount,ro", dir], { stdio: "pipe" });
-  return { code: "storage_read_only", told: "The workspace is read-only right now; files can be read but not written" };
-}

@@ -1,4 +1,4 @@
-import { symlink } from "node:fs/promises";
+import { symlink, unlink } from "node:fs/promises";
 import path from "node:path";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { ApiErrorBody, RunInfo } from "@workforce/protocol";
@@ -21,6 +21,8 @@ const TOKEN = "isolation-hook-token";
 // Ids with letters, so an upper-cased spelling is a different string.
 const TENANT_A = "aaaaaaaa-1111-4aaa-8aaa-aaaaaaaaaaaa";
 const TENANT_B = "bbbbbbbb-2222-4bbb-9bbb-bbbbbbbbbbbb";
+/** A tenant whose directory is planted as a symlink to B's. */
+const TENANT_C = "cccccccc-3333-4ccc-accc-cccccccccccc";
 const SECRET_B = "B-ONLY-SECRET-4e1d-lantern";
 const SSE = { accept: "text/event-stream" };
 let h: TestGateway;
@@ -235,6 +237,42 @@ describe("gateway isolation matrix: tenant A against tenant B", () => {
     ];
     for (const [query, headers, status] of refusals) {
       await expect(connect(`${ws}/v1/ws${query}`, headers).opened, `${query} ${JSON.stringify(headers)}`).rejects.toThrow(status);
+    }
+  });
+
+  it("refuses a tenant whose directory is a symlink to B's on every route, reads included, showing nothing of B", async () => {
+    const link = `${h.dataDir}/${TENANT_C}`;
+    await symlink(`${h.dataDir}/${TENANT_B}`, link);
+    try {
+      const reads = ["/v1/agents", "/v1/agents/ada", "/v1/agents/ada/sessions", "/v1/agents/ada/sessions/b-only", "/v1/tenant/policy", "/v1/tenant/disk", "/v1/usage/journal"];
+      const routes: [string, string, unknown][] = [
+        ...reads.map((path) => ["GET", path, undefined] as [string, string, unknown]),
+        ["PATCH", "/v1/agents/ada", { name: "Hacked" }],
+        ["POST", "/v1/agents", { name: "Planted", role: "Y" }],
+        ["POST", "/v1/agents/ada/runs", { message: "hi", sessionKey: "b-only" }],
+        ["POST", "/v1/chat/completions", { model: "agent:ada", messages: [{ role: "user", content: "hi" }] }],
+        ["POST", "/hooks/agent", { agent: "ada", message: "wake up" }],
+        ["DELETE", "/v1/agents/ada", undefined],
+        ["DELETE", "/v1/tenant", undefined],
+      ];
+      for (const [method, path, body] of routes) {
+        const outcome = await call(method, path, { body, tenant: TENANT_C });
+        expect({ method, path, status: outcome.status, code: outcome.code }).toEqual({ method, path, status: 400, code: "path_escape" });
+        expect(outcome.text).not.toContain(SECRET_B);
+        expect(outcome.text).not.toContain("Bravo");
+      }
+      // The platform's poll over all tenants still answers, with nothing pending read through C's link.
+      const pending = await call("POST", "/v1/usage/pending", { tenant: null, body: { cursors: [{ tenantId: TENANT_C, after: 0 }] } });
+      expect([pending.status, JSON.parse(pending.text)]).toEqual([200, { pending: [] }]);
+      const c = connect(`${server.url.replace("http", "ws")}/v1/ws`, { authorization: `Bearer ${TOKEN}`, "x-tenant-id": TENANT_C });
+      await c.opened;
+      c.request("1", "agents.list");
+      c.request("2", "sessions.list", { agent: "ada" });
+      const frames = await c.until((all) => ["1", "2"].every((id) => all.some((frame) => frame.id === id)));
+      for (const id of ["1", "2"]) expect(frames.find((frame) => frame.id === id)).toMatchObject({ ok: false, error: { code: "path_escape" } });
+      c.socket.terminate();
+    } finally {
+      await unlink(link);
     }
   });
 

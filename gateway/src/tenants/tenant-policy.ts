@@ -44,9 +44,10 @@ export function createTenantPolicies(options: TenantPoliciesOptions): TenantPoli
   const defaultsOf = (): EffectiveTenantPolicy => ({ version: 0, suspended: false, suspendedReason: null, limits: options.defaults, source: "default" });
 
   async function readStored(tenantId: string): Promise<TenantPolicy | undefined> {
-    const file = tenantPaths(options.dataDir, tenantId).policy;
-    const identity = fileIdentity(file);
-    if (!identity) {
+    // Through the containment check: a tenant directory or limits.json linked elsewhere is path_escape, never read.
+    const file = await options.tenantRoots.existingFile(tenantId, tenantPaths(options.dataDir, tenantId).policy);
+    const identity = file === undefined ? undefined : fileIdentity(file);
+    if (file === undefined || !identity) {
       cache.delete(tenantId);
       return undefined;
     }

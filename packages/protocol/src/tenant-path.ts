@@ -1,4 +1,4 @@
-import { existsSync, constants as fsConstants } from "node:fs";
+import { constants as fsConstants, lstatSync } from "node:fs";
 import { access, lstat, mkdir, readlink, realpath } from "node:fs/promises";
 import path from "node:path";
 import { AppError } from "./errors";
@@ -211,12 +211,36 @@ async function danglingLinkTarget(probe: string): Promise<string | undefined> {
   }
 }
 
-/** Creates the tenant's root directory (owner-only) on first use and returns its paths. */
+/**
+ * Creates the tenant's root directory (owner-only) on first use and returns its paths. The root
+ * must be a directory of its own at its place: a symlink to anywhere else (outside the data dir,
+ * or another tenant's directory) is refused with path_escape.
+ */
 export async function ensureTenantRoot(dataDir: string, tenantId: string): Promise<TenantPaths> {
   const paths = tenantPaths(dataDir, tenantId);
   await mkdir(paths.root, { recursive: true, mode: 0o700 });
-  await ensureContained(assertAbsoluteDataDir(dataDir), paths.root);
+  await checkTenantRoot(dataDir, paths);
   return paths;
+}
+
+/**
+ * The real path of an existing tenant root, which must be exactly `{real data dir}/{tenant}`
+ * (path_escape otherwise). Rejects with the file system's ENOENT when there is no such directory.
+ */
+async function checkTenantRoot(dataDir: string, paths: TenantPaths): Promise<string> {
+  const realDataDir = await realpath(assertAbsoluteDataDir(dataDir));
+  const realRoot = await realpath(paths.root);
+  if (realRoot !== path.join(realDataDir, paths.tenantId)) throw new AppError("path_escape", "the tenant's directory resolves to another location");
+  return realRoot;
+}
+
+/** True when `dir` is a directory itself, not a symlink to one. */
+function isRealDirectory(dir: string): boolean {
+  try {
+    return lstatSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** A tenant whose root directory exists and has been checked, with that root's real path. */
@@ -254,7 +278,7 @@ export class TenantRoots {
     const cached = this.resolved.get(tenantId);
     if (cached) {
       this.resolved.delete(tenantId);
-      if (!cached.ready || existsSync(cached.ready.paths.root)) {
+      if (!cached.ready || isRealDirectory(cached.ready.paths.root)) {
         this.resolved.set(tenantId, cached);
         return cached.pending;
       }
@@ -272,10 +296,37 @@ export class TenantRoots {
     return entry.pending;
   }
 
+  /**
+   * The tenant's checked root when its directory exists, without creating it: for reads, which
+   * must neither create a tenant nor read through a root that resolves elsewhere (path_escape).
+   */
+  async existing(tenantId: string): Promise<ResolvedTenant | undefined> {
+    const ready = this.resolved.get(tenantId)?.ready;
+    if (ready && isRealDirectory(ready.paths.root)) return ready;
+    const paths = tenantPaths(this.dataDir, tenantId);
+    try {
+      return { paths, realRoot: await checkTenantRoot(this.dataDir, paths) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * `file` (a path in the tenant's directory) once it resolves inside the tenant's existing,
+   * checked root (path_escape otherwise); undefined when the tenant has no directory.
+   */
+  async existingFile(tenantId: string, file: string): Promise<string | undefined> {
+    const tenant = await this.existing(tenantId);
+    if (!tenant) return undefined;
+    await ensureContainedIn(tenant.realRoot, file);
+    return file;
+  }
+
   private async resolve(tenantId: string): Promise<ResolvedTenant> {
     this.checkDataDir?.();
     const paths = await ensureTenantRoot(this.dataDir, tenantId);
-    return { paths, realRoot: await realpath(paths.root) };
+    return { paths, realRoot: await checkTenantRoot(this.dataDir, paths) };
   }
 
   /** Drops what is known about the tenant's directory (it is being erased). */

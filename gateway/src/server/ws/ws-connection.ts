@@ -2,9 +2,9 @@ import { AppError, describeZodError, WS_METHOD_PARAMS, WS_METHODS, WsRequestFram
 import { z } from "zod";
 import type { AgentStore } from "../../agents/agent-store";
 import { parseJson } from "../../fs/jsonl-file";
-import { storageError } from "../../fs/storage-error";
 import { parseTraceparent, type Tracer } from "@workforce/logging";
-import { errorText, type LogContext, type Logger } from "../../logger";
+import { clientError } from "../error-handler";
+import type { LogContext, Logger } from "../../logger";
 import type { RunManager } from "../../runs/run-manager";
 import type { RunEventSource } from "../../runs/run-relay";
 import type { SessionStore } from "../../sessions/session-store";
@@ -73,14 +73,9 @@ export class WsConnection {
     try {
       this.reply(id, await this.dispatch(method, params));
     } catch (error) {
-      const known = error instanceof AppError ? error : storageError(error);
-      if (known) {
-        if (!(error instanceof AppError)) this.deps.logger.warn(`websocket ${method}: ${known.code} (${errorText(error)})`);
-        this.reply(id, undefined, { code: known.code, message: known.message });
-      } else {
-        this.deps.logger.error(`websocket ${method} failed`, error);
-        this.reply(id, undefined, { code: "internal_error", message: "the gateway hit an unexpected error; details are in the gateway log" });
-      }
+      // The same mapping as the HTTP error handler's, so a fault answers the same code both ways.
+      const known = clientError(error, `websocket ${method}`, this.deps.logger);
+      this.reply(id, undefined, { code: known.code, message: known.message });
     }
   }
 

@@ -1,15 +1,19 @@
+import path from "node:path";
 import { ApiErrorBody, RunEvent, RunInfo, WsServerFrame } from "@workforce/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startTestGateway, TENANT_A, TENANT_B, type TestGateway } from "../../test-support/test-gateway";
+import { makeReadOnly } from "../../test-support/read-only-dir";
+import { readRunEvents, startTestGateway, TENANT_A, TENANT_B, type TestGateway } from "../../test-support/test-gateway";
 import { connectTestSocket } from "../../test-support/ws-test-client";
 import { startServer, type RunningServer } from "../start-server";
 
 let harness: TestGateway | undefined;
+const restores: (() => Promise<void>)[] = [];
 let server: RunningServer | undefined;
 const sockets: WebSocket[] = [];
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.terminate();
+  for (const restore of restores.splice(0)) await restore();
   await server?.close();
   await harness?.cleanup();
   harness = undefined;
@@ -121,6 +125,23 @@ describe("WebSocket /v1/ws", () => {
     platform.request("1", "agents.list");
     expect((await platform.until((all) => all.some((frame) => frame.id === "1")))[0]).toMatchObject({ ok: true, payload: { agents: [{ slug: "ada" }] } });
     expect((await fetch(http, { headers: { "x-clawdbot-token": "ws-token", "x-tenant-id": TENANT_A } })).status).toBe(200);
+  });
+
+  it("answers a new chat on a read-only tenant directory with the storage code HTTP gives, not internal_error", async () => {
+    const url = await start();
+    const before = await harness!.request("POST", "/v1/agents/ada/runs", { body: { message: "hello", sessionKey: "before" }, headers: { accept: "text/event-stream" } });
+    expect((await readRunEvents(before)).at(-1)).toMatchObject({ type: "run-end", status: "ok" });
+    await harness!.gateway.metering.flush(); // the run's usage line is written just after its end
+    const readOnly = await makeReadOnly(path.join(harness!.dataDir, TENANT_A));
+    restores.push(readOnly.restore);
+    const http = await harness!.request("POST", "/v1/agents/ada/runs", { body: { message: "hello", sessionKey: "over-http" } });
+    expect({ status: http.status, code: ApiErrorBody.parse(await http.json()).error.code }).toEqual({ status: 503, code: readOnly.code });
+    const client = connect(url, { authorization: "Bearer ws-token", "x-tenant-id": TENANT_A });
+    await client.opened;
+    client.request("1", "chat.send", { agent: "ada", message: "hello", sessionKey: "fresh" });
+    client.request("2", "chat.send", { agent: "ada", message: "hello again", sessionKey: "other", idempotencyKey: "k1", actor: { userId: "user-1" } });
+    const frames = await client.until((all) => ["1", "2"].every((id) => all.some((frame) => frame.id === id)));
+    for (const id of ["1", "2"]) expect(frames.find((frame) => frame.id === id)).toMatchObject({ ok: false, error: { code: readOnly.code } });
   });
 
   it("takes the token only from a header, never from the URL, and trims X-Tenant-ID", async () => {
