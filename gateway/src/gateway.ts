@@ -19,6 +19,8 @@ import { createUsageJournal } from "./metering/usage-journal";
 import { runAgentTurn } from "./runs/agent-loop";
 import { composeAdmissions, type Admission } from "./runs/admission";
 import type { CompactionOptions } from "./runs/compaction";
+import { createInFlightJournal } from "./runs/in-flight-journal";
+import { createInterruptedRuns, waitingForInterruptedRuns } from "./runs/interrupted-runs";
 import { lazyRunRelay } from "./runs/lazy-run-relay";
 import { createRunManager, type RunManager, type RunManagerLimits } from "./runs/run-manager";
 import type { RunEventRelay } from "./runs/run-relay";
@@ -155,9 +157,23 @@ export function createGateway(options: GatewayOptions): Gateway {
   const relay =
     options.relay ??
     (config.redisUrl ? redisRelay(config.redisUrl, logger, limits) : undefined);
+  // Runs a killed process of this data dir left unfinished end run_interrupted; this one's are journaled likewise.
+  const inFlight = createInFlightJournal({ dataDir: config.dataDir, logger });
+  const interrupted = createInterruptedRuns({
+    dataDir: config.dataDir,
+    journal: inFlight,
+    sessions,
+    logger,
+    now,
+    newId,
+    retentionMs: limits.retentionMs,
+    leaseTimeoutMs: limits.runTimeoutMs,
+  });
   const runs = createRunManager({
     agents,
-    sessions,
+    sessions: waitingForInterruptedRuns(sessions, interrupted),
+    inFlight,
+    interrupted,
     routeModel,
     execute: (run) => runAgentTurn(loopDeps, run),
     logger,
@@ -258,6 +274,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     async close() {
       websocket.close();
       await runs.close();
+      await interrupted.close();
+      await inFlight.close();
       await metering.flush();
       journal.close();
       await relay?.close();

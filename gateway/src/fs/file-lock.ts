@@ -91,7 +91,7 @@ export function lockHostId(): string {
   return namespace ? `${os.hostname()}/${namespace}` : os.hostname();
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -11,6 +11,8 @@ import type { SessionStore } from "../sessions/session-store";
 import type { TenantPolicies } from "../tenants/tenant-policy";
 import type { Admission, AdmissionRequest, EndedRun } from "./admission";
 import type { RunContext, RunOutcome } from "./agent-loop";
+import type { InFlightJournal } from "./in-flight-journal";
+import type { InterruptedRuns } from "./interrupted-runs";
 import { RunEventLog } from "./run-event-log";
 import type { RunEventRelay, RunEventSource } from "./run-relay";
 import type { RunObserver } from "./run-observer";
@@ -54,6 +56,10 @@ export interface RunManagerDeps {
   admit?: ((request: AdmissionRequest) => Promise<Admission>) | undefined;
   /** Sees every run's events as they are appended (metrics); must not throw or block. */
   observer?: RunObserver | undefined;
+  /** Records runs in flight durably, so runs a crash cuts off end run_interrupted at the next start (in-flight-journal.ts). */
+  inFlight?: Pick<InFlightJournal, "submitted" | "ended"> | undefined;
+  /** Runs a dead gateway process left behind, answered as ended run_interrupted (interrupted-runs.ts). */
+  interrupted?: Pick<InterruptedRuns, "find"> | undefined;
 }
 
 /** A run found by id: executing here, or (through the relay) on another gateway. */
@@ -252,6 +258,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   }
 
   function end(run: RunRecord, outcome: RunOutcome): void {
+    deps.inFlight?.ended(run.runId);
     run.status = outcome.status;
     announce(run);
     run.log.append({
@@ -410,6 +417,8 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
             finish();
           },
         };
+        // Durable before the client learns the run id: a crash from here on leaves it to end run_interrupted.
+        await deps.inFlight?.submitted({ runId, tenantId, agent, sessionKey: run.sessionKey, sessionId: run.sessionId, model: model.info, at: run.queuedAt });
         runs.set(runId, run);
         if (input.idempotencyKey) idempotent.set(idempotencyOf(tenantId, agent, input.idempotencyKey), runId);
         announce(run);
@@ -438,6 +447,8 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           },
         };
       }
+      const interrupted = local ? undefined : deps.interrupted?.find(tenantId, runId);
+      if (interrupted) return interrupted;
       let remote;
       try {
         remote = local ? undefined : await deps.relay?.find(tenantId, runId);
