@@ -1,4 +1,5 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
+import os from "node:os";
 import type { GatewayHealth, ModelInfo } from "@workforce/protocol";
 import { lockOwnersDirPath, TenantRoots } from "@workforce/protocol/tenant-path";
 import type { Hono } from "hono";
@@ -24,6 +25,7 @@ import { createInterruptedRuns, waitingForInterruptedRuns } from "./runs/interru
 import { lazyRunRelay } from "./runs/lazy-run-relay";
 import { createRunManager, type RunManager, type RunManagerLimits } from "./runs/run-manager";
 import type { RunEventRelay } from "./runs/run-relay";
+import { lazyRunReaper, type RunReaper } from "./runs/run-reaper";
 import { observeAll, runTracing } from "./runs/run-tracing";
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from "./server/auth-failures";
 import { createTenantRestore } from "./backup/tenant-restore";
@@ -67,6 +69,10 @@ export interface GatewayOptions {
   compaction?: CompactionOptions;
   /** Relays runs to other gateways; built from config.redisUrl when absent. */
   relay?: RunEventRelay;
+  /** This process's identity in the cluster; a fresh `${hostname}-${pid}-${random}` when absent. */
+  memberId?: string;
+  /** Ends the runs of gateways that died (cluster mode); built from config.redisUrl when absent. */
+  reaper?: RunReaper;
   /** Failed authentications per address before rate_limited, across HTTP and WebSocket. */
   authFailureLimits?: AuthFailureLimits;
   /** Cross-process lock files over TENANT_DATA_DIR (default: this process's own). */
@@ -97,10 +103,17 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-function redisRelay(url: string, logger: Logger, limits: RunManagerLimits): RunEventRelay {
+function redisRelay(url: string, logger: Logger, limits: RunManagerLimits, memberId: string): RunEventRelay {
   return lazyRunRelay(async () => {
     const { createRedisRunRelay } = await import("./runs/adapters/redis/redis-run-relay");
-    return createRedisRunRelay({ url, logger, retentionMs: limits.retentionMs, runTimeoutMs: limits.runTimeoutMs });
+    return createRedisRunRelay({ url, logger, retentionMs: limits.retentionMs, runTimeoutMs: limits.runTimeoutMs, memberId });
+  });
+}
+
+function redisReaper(url: string, logger: Logger, limits: RunManagerLimits, memberId: string): RunReaper {
+  return lazyRunReaper(async () => {
+    const { createRedisRunReaper } = await import("./runs/adapters/redis/redis-run-reaper");
+    return createRedisRunReaper({ url, logger, retentionMs: limits.retentionMs, memberId });
   });
 }
 
@@ -154,9 +167,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(config.retainedRuns ? { maxRetainedRuns: config.retainedRuns } : {}),
     ...options.limits,
   };
+  const memberId = options.memberId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   const relay =
     options.relay ??
-    (config.redisUrl ? redisRelay(config.redisUrl, logger, limits) : undefined);
+    (config.redisUrl ? redisRelay(config.redisUrl, logger, limits, memberId) : undefined);
+  const reaper = options.reaper ?? (config.redisUrl ? redisReaper(config.redisUrl, logger, limits, memberId) : undefined);
   // Runs a killed process of this data dir left unfinished end run_interrupted; this one's are journaled likewise.
   const inFlight = createInFlightJournal({ dataDir: config.dataDir, logger });
   const interrupted = createInterruptedRuns({
@@ -168,7 +183,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     newId,
     retentionMs: limits.retentionMs,
     leaseTimeoutMs: limits.runTimeoutMs,
+    // Cluster mode: followers on other gateways see the end too.
+    onInterrupted: async (run) => {
+      await reaper?.interrupt(run.runId).catch((error: unknown) => logger.warn(`run ${run.runId}: could not end it for other gateways (${error instanceof Error ? error.message : String(error)})`));
+    },
   });
+  reaper?.onReaped((run) => interrupted.adopt(run));
   const runs = createRunManager({
     agents,
     sessions: waitingForInterruptedRuns(sessions, interrupted),
@@ -274,6 +294,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     async close() {
       websocket.close();
       await runs.close();
+      await reaper?.close();
       await interrupted.close();
       await inFlight.close();
       await metering.flush();

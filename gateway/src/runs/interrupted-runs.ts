@@ -95,6 +95,8 @@ export interface InterruptedRunsDeps extends MarkDeps {
 export interface InterruptedRuns {
   /** A run a dead gateway process left behind, ended `run_interrupted`; undefined for any other. */
   find(tenantId: string, runId: string): LocatedRun | undefined;
+  /** Takes over a run a dead gateway left (found by the cluster's reaper): answered as interrupted here, and marked in its transcript. */
+  adopt(run: InFlightRun): void;
   /** Settles once the session's runs left behind are marked in its transcript; a new run waits for it. */
   settled(ref: SessionRef, sessionId: string): Promise<void>;
   /** Looks for journals of dead processes now (also done at start and every `sweepMs`). */
@@ -210,6 +212,12 @@ export function createInterruptedRuns(deps: InterruptedRunsDeps): InterruptedRun
     find(tenantId, runId) {
       const kept = remembered.get(runId);
       return kept?.run.tenantId === tenantId ? kept.located : undefined;
+    },
+    adopt(run) {
+      if (remembered.has(run.runId)) return;
+      remember(run);
+      schedule([run]);
+      void deps.journal.submitted(run);
     },
     settled: (ref, sessionId) => marking.get(sessionOf({ ...ref, sessionId })) ?? Promise.resolve(),
     sweep,
