@@ -49,9 +49,12 @@ export async function markInterrupted(deps: MarkDeps, run: InFlightRun, signal: 
   });
 }
 
-/** A run ended `run_interrupted`: its start, then its end after whatever seq the follower already saw. */
+/**
+ * A run ended `run_interrupted`: its start, then its end after whatever seq the follower already
+ * saw. How many events it had is not known (its process died with them), so its info says lastSeq 0.
+ */
 export function interruptedRun(run: InFlightRun, at: string): LocatedRun {
-  const info = (): RunInfo => ({ runId: run.runId, agent: run.agent, sessionKey: run.sessionKey, sessionId: run.sessionId, status: "error", lastSeq: 2 });
+  const info = (): RunInfo => ({ runId: run.runId, agent: run.agent, sessionKey: run.sessionKey, sessionId: run.sessionId, status: "error", lastSeq: 0 });
   return {
     info,
     events: {
@@ -64,7 +67,7 @@ export function interruptedRun(run: InFlightRun, at: string): LocatedRun {
           seq: Math.max(2, after + 1),
           status: "error",
           usage: { inputTokens: 0, outputTokens: 0 },
-          error: { code: "run_interrupted", message: RUN_INTERRUPTED_MESSAGE },
+          error: { code: "run_interrupted", message: RUN_INTERRUPTED_MESSAGE, retryable: true },
           at,
         };
       },

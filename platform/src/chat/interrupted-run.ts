@@ -5,7 +5,7 @@ import type { RunSubscription } from "../gateway-run-streams";
 export const RUN_INTERRUPTED_MESSAGE = "The gateway running this reply stopped before it finished, and the reply cannot be recovered. Send the message again.";
 
 /** Waits between attempts to follow a run again after its gateway connection dropped (a gateway restarting takes seconds). */
-export const RESUBSCRIBE_DELAYS_MS = [0, 250, 500, 1_000, 2_000, 4_000];
+export const RESUBSCRIBE_DELAYS_MS = [0, 250, 500, 1_000, 2_000, 4_000, 8_000];
 
 /** The end of a run that will never end by itself: after whatever seq the follower saw. */
 export function interruptedRunEnd(runId: string, lastSeq: number, at: string): RunEndEvent {
@@ -48,7 +48,10 @@ export async function resubscribeLost(options: ResubscribeOptions): Promise<RunS
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     if (options.signal?.aborted) return undefined;
     try {
-      return (await options.subscribe(options.lastSeq)).subscription;
+      const { subscription } = await options.subscribe(options.lastSeq);
+      // Ended, yet its end never reached this stream: nothing more will come, so say how it ended.
+      if (subscription.closed && !subscription.end) return interruptedRunEnd(options.runId, options.lastSeq, options.now().toISOString());
+      return subscription;
     } catch (error) {
       if (isRunGone(error)) return interruptedRunEnd(options.runId, options.lastSeq, options.now().toISOString());
       if (!(error instanceof AppError) || !error.retryable) return undefined;

@@ -83,7 +83,8 @@ describe.skipIf(!reachable)("the run reaper on Redis", () => {
     const late = createRedisRunReaper({ url: REDIS_URL, logger: silentLogger, memberId: "c", retentionMs: 60_000, keyPrefix: prefix });
     expect(await Promise.all([late.reap(), late.interrupt(running.runId), b.reaper.reap()])).toEqual([0, false, 0]);
     await late.close();
-    const ends = (await redis.xRange(`${prefix}run:${running.runId}:events`, "-", "+")).filter((entry) => String(entry.message.event).includes('"run-end"'));
+    const stream = await redis.xRange(`${prefix}run:${running.runId}:events`, "-", "+");
+    const ends = (stream ?? []).filter((entry) => JSON.stringify(entry).includes('\\"run-end\\"'));
     expect(ends).toHaveLength(1);
     expect(await redis.sMembers(`${prefix}run-members`)).not.toContain("a");
 

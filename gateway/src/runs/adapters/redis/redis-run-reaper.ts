@@ -73,7 +73,7 @@ export function createRedisRunReaper(options: RedisRunReaperOptions): RunReaper 
       seq: (last?.seq ?? 0) + 1,
       status: "error",
       usage: { inputTokens: 0, outputTokens: 0 },
-      error: { code: "run_interrupted", message: RUN_INTERRUPTED_MESSAGE },
+      error: { code: "run_interrupted", message: RUN_INTERRUPTED_MESSAGE, retryable: true },
       at: now().toISOString(),
     };
     const write = client
