@@ -101,7 +101,16 @@ export interface Gateway {
   metrics: GatewayMetrics;
   /** Aborts runs (keeping their partial replies) and writes every registry. */
   close(): Promise<void>;
+  /**
+   * Settles once the runs a killed process left on this data dir are marked interrupted in their
+   * transcripts (waiting at most `RECOVERY_WAIT_MS`): main.ts starts serving after it, so the first
+   * answers already show them.
+   */
+  recovered(): Promise<void>;
 }
+
+/** Longest a start waits for marking the runs a killed process left behind; what is left continues in the background. */
+const RECOVERY_WAIT_MS = 10_000;
 
 function redisRelay(url: string, logger: Logger, limits: RunManagerLimits, memberId: string): RunEventRelay {
   return lazyRunRelay(async () => {
@@ -291,6 +300,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     websocket,
     defaultModel,
     metrics,
+    async recovered() {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([interrupted.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, RECOVERY_WAIT_MS)))]);
+      clearTimeout(timer);
+    },
     async close() {
       websocket.close();
       await runs.close();

@@ -86,13 +86,21 @@ export function createInFlightJournal(options: InFlightJournalOptions): InFlight
   heartbeat.unref();
 
   async function write(batch: readonly JournalLine[]): Promise<void> {
-    if (!created || lines + batch.length > maxLines) {
-      // Created, or rotated: the header plus the runs still in flight (the batch already applied).
+    const body = () => [header, ...[...live.values()].map((run) => ({ type: "submit" as const, ...run }))];
+    if (!created) {
+      // One append of whole lines (no temp file a kill could leave behind): the header plus the runs in flight.
       mkdirSync(runJournalsDirPath(options.dataDir), { recursive: true, mode: 0o700 });
-      const body = [header, ...[...live.values()].map((run) => ({ type: "submit" as const, ...run }))];
-      await writeFileAtomic(file, body.map((line) => JSON.stringify(line)).join("\n") + "\n");
+      const first = body();
+      await appendJsonLines(file, first);
       created = true;
-      lines = body.length;
+      lines = first.length;
+      return;
+    }
+    if (lines + batch.length > maxLines) {
+      // Rotated: the runs still in flight (the batch already applied), replacing the file atomically.
+      const rotated = body();
+      await writeFileAtomic(file, rotated.map((line) => JSON.stringify(line)).join("\n") + "\n");
+      lines = rotated.length;
       return;
     }
     await appendJsonLines(file, batch, { create: false });

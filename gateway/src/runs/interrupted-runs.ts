@@ -1,4 +1,5 @@
 import { readdirSync, unlinkSync } from "node:fs";
+import path from "node:path";
 import type { AssistantMessageEntry, RunEvent, RunInfo } from "@workforce/protocol";
 import { runJournalPath, runJournalsDirPath } from "@workforce/protocol/tenant-path";
 import { errnoCode } from "../fs/errno";
@@ -40,10 +41,18 @@ export interface MarkDeps {
  */
 export async function markInterrupted(deps: MarkDeps, run: InFlightRun, signal: AbortSignal, timeoutMs: number): Promise<boolean> {
   const ref: SessionRef = { tenantId: run.tenantId, agent: run.agent };
-  return deps.sessions.withSessionLease(ref, run.sessionId, { signal, timeoutMs }, async () => {
+  const cutOff = async () => {
     const last = (await deps.sessions.readTranscript(ref, run.sessionId)).entries.at(-1);
-    if (!last || last.type === "compaction" || last.runId !== run.runId) return false;
-    if (last.type === "assistant" && (last.interrupted || !last.content.some((block) => block.type === "tool-call"))) return false;
+    if (!last || last.type === "compaction" || last.runId !== run.runId) return undefined;
+    if (last.type === "assistant" && (last.interrupted || !last.content.some((block) => block.type === "tool-call"))) return undefined;
+    return last;
+  };
+  // Only a transcript that needs the marker takes the lease: a lease taken for nothing would keep the
+  // registry's load from refreshing the entry of a session whose run died after its last append.
+  if (!(await cutOff())) return false;
+  return deps.sessions.withSessionLease(ref, run.sessionId, { signal, timeoutMs }, async () => {
+    const last = await cutOff();
+    if (!last) return false;
     await deps.sessions.append(ref, run.sessionKey, [interruptedEntry(run, last.id, deps.now().toISOString(), deps.newId())]);
     return true;
   });
@@ -197,6 +206,12 @@ export function createInterruptedRuns(deps: InterruptedRunsDeps): InterruptedRun
       return;
     }
     for (const name of names) {
+      const leftover = /^\.([0-9a-f]{8,64}\.jsonl)\.[0-9a-f]+\.tmp$/.exec(name)?.[1];
+      if (leftover && leftover !== `${deps.journal.token}.jsonl` && !names.includes(leftover)) {
+        // A rotation cut short by its process's death (the journal itself was adopted already).
+        unlinkQuietly(path.join(runJournalsDirPath(deps.dataDir), name));
+        continue;
+      }
       if (!/^[0-9a-f]{8,64}\.jsonl$/.test(name) || name === `${deps.journal.token}.jsonl`) continue;
       try {
         adoptFrom(name);
