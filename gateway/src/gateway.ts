@@ -7,6 +7,9 @@ import { createAgentStore, type AgentStore } from "./agents/agent-store";
 import { SystemPromptCache } from "./agents/system-prompt-cache";
 import { TenantConfigCache } from "./agents/tenant-config";
 import type { GatewayConfig } from "./config";
+import { lazyLeases } from "./coordination/lazy-leases";
+import type { Leases } from "./coordination/leases";
+import { lazyRegistryVersions, type RegistryVersions } from "./coordination/registry-versions";
 import { createDataDirGuard, type PreparedDataDir } from "./data-dir";
 import { createFileLocks, type FileLocks } from "./fs/file-lock";
 import { createOfflineProvider } from "./llm/adapters/offline/offline-provider";
@@ -69,14 +72,18 @@ export interface GatewayOptions {
   compaction?: CompactionOptions;
   /** Relays runs to other gateways; built from config.redisUrl when absent. */
   relay?: RunEventRelay;
-  /** This process's identity in the cluster; a fresh `${hostname}-${pid}-${random}` when absent. */
-  memberId?: string;
   /** Ends the runs of gateways that died (cluster mode); built from config.redisUrl when absent. */
   reaper?: RunReaper;
   /** Failed authentications per address before rate_limited, across HTTP and WebSocket. */
   authFailureLimits?: AuthFailureLimits;
   /** Cross-process lock files over TENANT_DATA_DIR (default: this process's own). */
   locks?: FileLocks;
+  /** This gateway's identity in the cluster (holder of its leases); default `{hostname}-{pid}-{random}`. */
+  memberId?: string;
+  /** Leases with fencing tokens shared by the cluster; built on config.redisUrl when absent. Without either, lock files. */
+  leases?: Leases;
+  /** Where session registries record their version in cluster mode; built on config.redisUrl when absent. */
+  registryVersions?: RegistryVersions;
   /** Disk-usage tracking tuning (how often figures are walked again; see tenants/disk-usage). */
   disk?: Pick<DiskUsageOptions, "clock" | "refreshMs" | "nearQuotaRefreshMs">;
   /** Registry compaction tuning (see SessionRegistry). */
@@ -126,6 +133,20 @@ function redisReaper(url: string, logger: Logger, limits: RunManagerLimits, memb
   });
 }
 
+function redisLeases(url: string, memberId: string, logger: Logger): Leases {
+  return lazyLeases(async () => {
+    const { createRedisLeases } = await import("./coordination/adapters/redis-leases");
+    return createRedisLeases({ url, memberId, logger });
+  });
+}
+
+function redisRegistryVersions(url: string, logger: Logger): RegistryVersions {
+  return lazyRegistryVersions(async () => {
+    const { createRedisRegistryVersions } = await import("./coordination/adapters/redis-registry-versions");
+    return createRedisRegistryVersions({ url, logger });
+  });
+}
+
 /** The composition root: builds stores, providers, run manager and the HTTP app from options. */
 export function createGateway(options: GatewayOptions): Gateway {
   const { config, logger } = options;
@@ -134,6 +155,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   const startedAt = Date.now();
   const metrics = createGatewayMetrics({ ...(config.metrics ?? NO_METRICS_ACCESS), logger });
   const locks = options.locks ?? createFileLocks({ logger, ownerDir: lockOwnersDirPath(config.dataDir) });
+  const memberId = options.memberId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  // Cluster mode (REDIS_URL): runs hold their session's lease in Redis, with fencing tokens.
+  const leases = options.leases ?? (config.redisUrl ? redisLeases(config.redisUrl, memberId, logger) : undefined);
+  // ...and session registries keep their version there, so other gateways catch up without trusting stat().
+  const registryVersions = options.registryVersions ?? (config.redisUrl ? redisRegistryVersions(config.redisUrl, logger) : undefined);
   // What is cached about a tenant's files; erasure forgets all of it (createTenantErasure below).
   const checkDataDir = createDataDirGuard(options.dataDir);
   const tenantRoots = new TenantRoots(config.dataDir, undefined, checkDataDir);
@@ -151,13 +177,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     disk,
     dataDir: config.dataDir,
     locks,
+    leases,
     now,
     tenantRoots,
     configs: tenantConfigs,
     checkDataDir,
     onAgentChanged: (tenantId, slug) => systemPrompts.forgetAgent(tenantId, slug),
   });
-  const sessions = createSessionStore({ dataDir: config.dataDir, logger, now, locks, tenantRoots, disk, registryCacheSize: config.registryCacheSize, ...options.registry });
+  const sessions = createSessionStore({ dataDir: config.dataDir, logger, now, locks, leases, registryVersions, tenantRoots, disk, registryCacheSize: config.registryCacheSize, ...options.registry });
   const routeModel = createModelRouter({
     defaultModel: config.defaultModel,
     offline: createOfflineProvider({ tokenDelayMs: config.offlineTokenDelayMs }),
@@ -176,7 +203,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(config.retainedRuns ? { maxRetainedRuns: config.retainedRuns } : {}),
     ...options.limits,
   };
-  const memberId = options.memberId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   const relay =
     options.relay ??
     (config.redisUrl ? redisRelay(config.redisUrl, logger, limits, memberId) : undefined);
@@ -315,6 +341,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       journal.close();
       await relay?.close();
       await sessions.flushAll();
+      await leases?.close();
+      await registryVersions?.close();
       locks.close();
     },
   };
