@@ -226,7 +226,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   reaper?.onReaped((run) => interrupted.adopt(run));
   const runs = createRunManager({
     agents,
-    sessions: waitingForInterruptedRuns(sessions, interrupted),
+    sessions: waitingForInterruptedRuns({ sessions, now, newId, logger }, interrupted),
     inFlight,
     interrupted,
     routeModel,

@@ -3,11 +3,13 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { runJournalPath, runJournalsDirPath } from "@workforce/protocol/tenant-path";
+import { runJournalPath, runJournalsDirPath, tenantPaths } from "@workforce/protocol/tenant-path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { lockHostId } from "../fs/file-lock";
 import { silentLogger } from "../logger";
+import { runLeasePath } from "../sessions/session-registry";
 import { createSessionStore } from "../sessions/session-store";
+import { readRunEvents, startTestGateway } from "../test-support/test-gateway";
 import { createInFlightJournal, readInFlightJournal, type InFlightRun } from "./in-flight-journal";
 import { createInterruptedRuns } from "./interrupted-runs";
 
@@ -96,5 +98,32 @@ describe("runs a dead process left behind", () => {
     expect(second.interrupted.find(TENANT, "run-2")).toBeUndefined();
     await second.interrupted.close();
     await second.journal.close();
+  });
+});
+
+describe("a session lease taken over from a holder no journal reported", () => {
+  it("closes the dead holder's cut-off message with the interrupted marker before the next message", async () => {
+    const harness = await startTestGateway({ dataDir });
+    try {
+      expect((await harness.createAgent(TENANT)).status).toBe(201);
+      const first = await harness.request("POST", "/v1/agents/ada/runs", { tenant: TENANT, body: { message: "hello", sessionKey: "s" }, headers: { accept: "text/event-stream" } });
+      expect((await readRunEvents(first)).at(-1)).toMatchObject({ type: "run-end", status: "ok" });
+      // A holder on another machine (no journal here) wrote the user's message and died holding the run lease.
+      const ref = { tenantId: TENANT, agent: "ada" };
+      const { sessionId } = await harness.gateway.sessions.get(ref, "s");
+      const before = (await harness.gateway.sessions.readTranscript(ref, sessionId)).entries;
+      await harness.gateway.sessions.append(ref, "s", [{ type: "user", id: "cut-user", parentId: before.at(-1)!.id, timestamp: new Date().toISOString(), runId: "dead-run", content: [{ type: "text", text: "are you there?" }] }]);
+      const gone = spawnSync(process.execPath, ["-e", ""]).pid;
+      writeFileSync(runLeasePath(tenantPaths(dataDir, TENANT).agent("ada"), sessionId), JSON.stringify({ host: lockHostId(), pid: gone, token: "dead" }));
+
+      const next = await harness.request("POST", "/v1/agents/ada/runs", { tenant: TENANT, body: { message: "again", sessionKey: "s" }, headers: { accept: "text/event-stream" } });
+      expect((await readRunEvents(next)).at(-1)).toMatchObject({ type: "run-end", status: "ok" });
+      const entries = (await harness.gateway.sessions.readTranscript(ref, sessionId)).entries;
+      expect(entries.map((entry) => entry.type)).toEqual(["user", "assistant", "user", "assistant", "user", "assistant"]);
+      expect(entries[3]).toMatchObject({ runId: "dead-run", parentId: "cut-user", interrupted: { code: "run_interrupted" } });
+      expect((await harness.gateway.sessions.get(ref, "s")).messageCount).toBe(6);
+    } finally {
+      await harness.gateway.close();
+    }
   });
 });

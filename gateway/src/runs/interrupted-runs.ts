@@ -1,6 +1,6 @@
 import { readdirSync, unlinkSync } from "node:fs";
 import path from "node:path";
-import type { AssistantMessageEntry, RunEvent, RunInfo } from "@workforce/protocol";
+import type { AssistantMessageEntry, RunEvent, RunInfo, TranscriptEntry } from "@workforce/protocol";
 import { runJournalPath, runJournalsDirPath } from "@workforce/protocol/tenant-path";
 import { errnoCode } from "../fs/errno";
 import { lockHostId, processAlive } from "../fs/file-lock";
@@ -39,13 +39,33 @@ export interface MarkDeps {
  * step), appends the interrupted marker. Anything else (the run never started, it finished, or
  * someone already marked it) is left alone, so marking twice is harmless.
  */
+/** The transcript's last entry when a run stopped right after it (its user message, a tool step): the entry the marker follows. */
+function cutOffTail(entries: readonly TranscriptEntry[]): Exclude<TranscriptEntry, { type: "compaction" }> | undefined {
+  const last = entries.at(-1);
+  if (!last || last.type === "compaction" || last.runId === undefined) return undefined;
+  if (last.type === "assistant" && (last.interrupted || !last.content.some((block) => block.type === "tool-call"))) return undefined;
+  return last;
+}
+
+/**
+ * Inside a session lease taken over from a holder that died (`onTakeOver`): closes the run that
+ * holder left cut off with the interrupted marker, before the new run's message. Covers what no
+ * journal or reaper reported (a holder on another machine without Redis).
+ */
+export async function markTakenOverSession(deps: MarkDeps, ref: SessionRef, sessionId: string): Promise<void> {
+  const transcript = await deps.sessions.readTranscript(ref, sessionId);
+  const last = cutOffTail(transcript.entries);
+  if (!last?.runId) return;
+  const model = transcript.entries.findLast((entry) => entry.type === "assistant")?.model ?? { provider: "unknown", id: "unknown", offline: false };
+  const run = { runId: last.runId, model };
+  await deps.sessions.append(ref, transcript.header.key, [interruptedEntry(run, last.id, deps.now().toISOString(), deps.newId())]);
+}
+
 export async function markInterrupted(deps: MarkDeps, run: InFlightRun, signal: AbortSignal, timeoutMs: number): Promise<boolean> {
   const ref: SessionRef = { tenantId: run.tenantId, agent: run.agent };
   const cutOff = async () => {
-    const last = (await deps.sessions.readTranscript(ref, run.sessionId)).entries.at(-1);
-    if (!last || last.type === "compaction" || last.runId !== run.runId) return undefined;
-    if (last.type === "assistant" && (last.interrupted || !last.content.some((block) => block.type === "tool-call"))) return undefined;
-    return last;
+    const last = cutOffTail((await deps.sessions.readTranscript(ref, run.sessionId)).entries);
+    return last?.runId === run.runId ? last : undefined;
   };
   // Only a transcript that needs the marker takes the lease: a lease taken for nothing would keep the
   // registry's load from refreshing the entry of a session whose run died after its last append.
@@ -258,13 +278,21 @@ function unlinkQuietly(file: string): void {
   }
 }
 
-/** The session store as runs see it: a run waits until the runs its session was left with are marked, so its message follows their marker. */
-export function waitingForInterruptedRuns(sessions: SessionStore, interrupted: Pick<InterruptedRuns, "settled">): SessionStore {
+/**
+ * The session store as runs see it: a run waits until the runs its session was left with are
+ * marked, and one that takes the session's lease over from a dead holder marks what it left, so the
+ * run's message always follows a reply.
+ */
+export function waitingForInterruptedRuns(deps: MarkDeps & { logger: Logger }, interrupted: Pick<InterruptedRuns, "settled">): SessionStore {
+  const { sessions } = deps;
+  // Not marking is better than failing the new run: its message then follows the cut-off one.
+  const markTakenOver = (ref: SessionRef, sessionId: string) =>
+    markTakenOverSession(deps, ref, sessionId).catch((error: unknown) => deps.logger.warn(`session ${sessionId}: could not mark the run a dead gateway left (${errorText(error)})`));
   return {
     ...sessions,
     withSessionLease: async (ref, sessionId, options, task) => {
       await interrupted.settled(ref, sessionId);
-      return sessions.withSessionLease(ref, sessionId, options, task);
+      return sessions.withSessionLease(ref, sessionId, { ...options, onTakeOver: () => markTakenOver(ref, sessionId) }, task);
     },
   };
 }
