@@ -3,7 +3,7 @@
  * launcher, which would stop the platform when the gateway dies): the gateway down, killed
  * mid-stream, restarted gracefully mid-stream, and frozen (SIGSTOP) mid-stream. The platform must
  * answer 503 gateway_unavailable while the gateway is away, and a client's SSE stream must end
- * or resume — never hang.
+ * (with run_interrupted when its run died with the gateway) or resume — never hang or close silently.
  */
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -89,17 +89,18 @@ describe("platform → gateway faults", () => {
     expect(result.end?.status).toBe("ok");
   });
 
-  it("ends the client's stream promptly when the gateway is killed mid-stream; resuming the lost run answers 404, not a hang", async () => {
+  it("ends the client's stream with run-end run_interrupted when the gateway is killed mid-stream and comes back, and resuming the run answers the same", async () => {
     const { result, streaming } = startStream("killed mid-stream", "killed", 3);
     await streaming;
     await gateway.kill();
-    const outcome = await endsWithin(result, 5_000);
+    // The platform keeps the client's stream (heartbeats) and follows the run again once a gateway answers.
+    gateway = await startTheGateway();
+    const outcome = await endsWithin(result, 20_000);
     expect(outcome.status).toBe(200);
-    expect(outcome.end?.status).not.toBe("ok");
+    expect(outcome.end).toEqual({ status: "error", code: "run_interrupted" });
     expect(outcome.tokens).toBeGreaterThanOrEqual(3);
     expect(outcome.runId).toBeDefined();
 
-    gateway = await startTheGateway();
     const resumed = stream({
       url: `${platform.url}/api/runs/${outcome.runId}/events`,
       method: "GET",
@@ -108,8 +109,15 @@ describe("platform → gateway faults", () => {
       timeoutMs: 10_000,
     });
     const answer = await endsWithin(resumed, 5_000);
-    expect(answer.status).toBe(404);
-    expect(answer.errorCode).toBe("run_not_found");
+    expect(answer.status).toBe(200);
+    expect(answer.end).toEqual({ status: "error", code: "run_interrupted" });
+
+    // The session takes the next message normally, after an interrupted reply.
+    const next = await platformTarget(platform.url, user).send(message("again"), "killed", { timeoutMs: 30_000 });
+    expect(next.end?.status).toBe("ok");
+    const history = await jsonRequest<{ entries: { type: string; interrupted?: { code: string } }[] }>(`${platform.url}/api/agents/${user.slug}/sessions/killed`, "GET", user.headers);
+    expect(history.body.entries.map((entry) => entry.type)).toEqual(["user", "assistant", "user", "assistant"]);
+    expect(history.body.entries[1]?.interrupted?.code).toBe("run_interrupted");
   });
 
   it("ends the client's stream with run-end when the gateway is restarted gracefully mid-stream, and keeps the partial reply", async () => {

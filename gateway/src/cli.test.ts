@@ -136,7 +136,9 @@ describe("gateway CLI over a real socket", () => {
     );
     const users = history.entries.filter((entry) => entry.type === "user").map((entry) => entry.content[0]?.text);
     expect(users).toEqual(["first", "second", "third"]);
-    expect(history.entries.filter((entry) => entry.type === "assistant")).toHaveLength(2);
+    // The reply the kill cut off is closed by an interrupted marker: the conversation alternates.
+    expect(history.entries.map((entry) => entry.type)).toEqual(["user", "assistant", "user", "assistant", "user", "assistant"]);
+    expect(history.entries[3]).toMatchObject({ stopReason: "interrupted", interrupted: { code: "run_interrupted" } });
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
   });

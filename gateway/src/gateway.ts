@@ -23,11 +23,14 @@ import { createUsageJournal } from "./metering/usage-journal";
 import { runAgentTurn } from "./runs/agent-loop";
 import { composeAdmissions, type Admission } from "./runs/admission";
 import type { CompactionOptions } from "./runs/compaction";
+import { createInFlightJournal } from "./runs/in-flight-journal";
+import { createInterruptedRuns, waitingForInterruptedRuns } from "./runs/interrupted-runs";
 import { lazyRunRelay } from "./runs/lazy-run-relay";
 import { lazyClusterSlots, type ClusterSlots } from "./runs/cluster-slots";
 import { lazyIdempotencyKeys, type IdempotencyKeys } from "./coordination/idempotency-keys";
 import { createRunManager, type RunManager, type RunManagerLimits } from "./runs/run-manager";
 import type { RunEventRelay } from "./runs/run-relay";
+import { lazyRunReaper, type RunReaper } from "./runs/run-reaper";
 import { observeAll, runTracing } from "./runs/run-tracing";
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from "./server/auth-failures";
 import { createTenantRestore } from "./backup/tenant-restore";
@@ -77,6 +80,8 @@ export interface GatewayOptions {
   idempotency?: IdempotencyKeys;
   /** Run slots and queue bounds counted across the cluster; built from config.redisUrl when absent. */
   slots?: ClusterSlots;
+  /** Ends the runs of gateways that died (cluster mode); built from config.redisUrl when absent. */
+  reaper?: RunReaper;
   /** Failed authentications per address before rate_limited, across HTTP and WebSocket. */
   authFailureLimits?: AuthFailureLimits;
   /** Cross-process lock files over TENANT_DATA_DIR (default: this process's own). */
@@ -111,12 +116,28 @@ export interface Gateway {
   metrics: GatewayMetrics;
   /** Aborts runs (keeping their partial replies) and writes every registry. */
   close(): Promise<void>;
+  /**
+   * Settles once the runs a killed process left on this data dir are marked interrupted in their
+   * transcripts (waiting at most `RECOVERY_WAIT_MS`): main.ts starts serving after it, so the first
+   * answers already show them.
+   */
+  recovered(): Promise<void>;
 }
 
-function redisRelay(url: string, logger: Logger, limits: RunManagerLimits, keyPrefix: string | undefined): RunEventRelay {
+/** Longest a start waits for marking the runs a killed process left behind; what is left continues in the background. */
+const RECOVERY_WAIT_MS = 10_000;
+
+function redisRelay(url: string, logger: Logger, limits: RunManagerLimits, memberId: string, keyPrefix: string | undefined): RunEventRelay {
   return lazyRunRelay(async () => {
     const { createRedisRunRelay } = await import("./runs/adapters/redis/redis-run-relay");
-    return createRedisRunRelay({ url, logger, retentionMs: limits.retentionMs, runTimeoutMs: limits.runTimeoutMs, keyPrefix });
+    return createRedisRunRelay({ url, logger, retentionMs: limits.retentionMs, runTimeoutMs: limits.runTimeoutMs, memberId, keyPrefix });
+  });
+}
+
+function redisReaper(url: string, logger: Logger, limits: RunManagerLimits, memberId: string, keyPrefix: string | undefined): RunReaper {
+  return lazyRunReaper(async () => {
+    const { createRedisRunReaper } = await import("./runs/adapters/redis/redis-run-reaper");
+    return createRedisRunReaper({ url, logger, retentionMs: limits.retentionMs, memberId, keyPrefix });
   });
 }
 
@@ -208,12 +229,32 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   const relay =
     options.relay ??
-    (config.redisUrl ? redisRelay(config.redisUrl, logger, limits, options.redisKeyPrefix) : undefined);
+    (config.redisUrl ? redisRelay(config.redisUrl, logger, limits, memberId, options.redisKeyPrefix) : undefined);
   const idempotency = options.idempotency ?? (config.redisUrl ? redisIdempotency(config.redisUrl, logger, options.redisKeyPrefix) : undefined);
   const slots = options.slots ?? (config.redisUrl ? redisSlots(config.redisUrl, logger, options.redisKeyPrefix) : undefined);
+  const reaper = options.reaper ?? (config.redisUrl ? redisReaper(config.redisUrl, logger, limits, memberId, options.redisKeyPrefix) : undefined);
+  // Runs a killed process of this data dir left unfinished end run_interrupted; this one's are journaled likewise.
+  const inFlight = createInFlightJournal({ dataDir: config.dataDir, logger });
+  const interrupted = createInterruptedRuns({
+    dataDir: config.dataDir,
+    journal: inFlight,
+    sessions,
+    logger,
+    now,
+    newId,
+    retentionMs: limits.retentionMs,
+    leaseTimeoutMs: limits.runTimeoutMs,
+    // Cluster mode: followers on other gateways see the end too.
+    onInterrupted: async (run) => {
+      await reaper?.interrupt(run.runId).catch((error: unknown) => logger.warn(`run ${run.runId}: could not end it for other gateways (${error instanceof Error ? error.message : String(error)})`));
+    },
+  });
+  reaper?.onReaped((run) => interrupted.adopt(run));
   const runs = createRunManager({
     agents,
-    sessions,
+    sessions: waitingForInterruptedRuns({ sessions, now, newId, logger }, interrupted),
+    inFlight,
+    interrupted,
     routeModel,
     execute: (run) => runAgentTurn(loopDeps, run),
     logger,
@@ -313,9 +354,17 @@ export function createGateway(options: GatewayOptions): Gateway {
     websocket,
     defaultModel,
     metrics,
+    async recovered() {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([interrupted.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, RECOVERY_WAIT_MS)))]);
+      clearTimeout(timer);
+    },
     async close() {
       websocket.close();
       await runs.close();
+      await reaper?.close();
+      await interrupted.close();
+      await inFlight.close();
       await metering.flush();
       journal.close();
       await relay?.close();

@@ -72,6 +72,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       tracer,
       providers: createProviders(config),
     });
+    await gateway.recovered();
     const server = await startServer(gateway.app, config.port, config.bind, (request, socket, head) =>
       gateway.websocket.handleUpgrade(request, socket, head),
     );

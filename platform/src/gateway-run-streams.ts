@@ -404,8 +404,9 @@ export function createGatewayRunStreams(options: GatewayRunStreamsOptions) {
       connection.register(subscription);
       try {
         const info = parseInfo(await connection.request("runs.subscribe", { runId, after }, startTimeoutMs));
-        // A finished run with nothing after `after` sends nothing more: the stream ends at once.
-        if (info.status !== "queued" && info.status !== "running" && info.lastSeq <= after && !subscription.closed) {
+        // A finished run with nothing after `after` sends nothing more: the stream ends at once. (A run
+        // its gateway lost has lastSeq 0, "not known": its run_interrupted end comes after any seq.)
+        if (info.status !== "queued" && info.status !== "running" && info.lastSeq > 0 && info.lastSeq <= after && !subscription.closed) {
           subscription.closed = true;
           connection.release(subscription);
         }

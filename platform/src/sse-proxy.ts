@@ -45,6 +45,8 @@ export interface ProxyOptions {
   subscription: RunSubscription;
   tenantId: string;
   kind: "start" | "resume";
+  /** The seq the browser resumes after (Last-Event-ID); 0 for a new stream. */
+  after?: number;
   /** Only the counters the proxy moves. */
   stats: Pick<StreamStats, "open" | "firstToken" | "eventSent">;
   heartbeat: StreamHeartbeat;
@@ -56,6 +58,11 @@ export interface ProxyOptions {
   /** Called once when the stream to the browser ends, however it ends (its stream lease is released here). */
   onClose?: () => Promise<void>;
   maxBufferedBytes?: number;
+  /**
+   * When the gateway connection drops mid-run: follows the run again from the last seq sent (see
+   * chat/interrupted-run.ts), or gives its end (`run_interrupted`); undefined lets the browser resume.
+   */
+  recover?: (lastSeq: number, signal: AbortSignal) => Promise<RunSubscription | RunEndEvent | undefined>;
 }
 
 /**
@@ -64,7 +71,10 @@ export interface ProxyOptions {
  * on in the gateway; the subscription then only watches for run-end, to record the run's usage.
  */
 export function proxySse(options: ProxyOptions): Response {
-  const { subscription, stats } = options;
+  const { stats } = options;
+  let subscription = options.subscription;
+  let lastSeq = options.after ?? 0;
+  const browserLeft = new AbortController();
   const maxBuffered = options.maxBufferedBytes ?? MAX_BUFFERED_BYTES;
   const close = stats.open(options.tenantId, options.kind);
   let sawFirstToken = options.kind === "resume";
@@ -77,6 +87,7 @@ export function proxySse(options: ProxyOptions): Response {
     open = false;
     options.heartbeat.delete(beat);
     close();
+    browserLeft.abort();
     subscription.detach();
     if (options.onClose) closed = options.onClose();
     if (endStream) {
@@ -123,13 +134,27 @@ export function proxySse(options: ProxyOptions): Response {
     { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
   );
 
-  if (options.onRunEnd) {
+  const watchRunEnd = (watched: RunSubscription) => {
     const onRunEnd = options.onRunEnd;
-    subscription.onRunEnd((event, agent) => void Promise.resolve(onRunEnd(event, agent)).catch(() => undefined));
-  }
-  subscription.attach({
+    if (onRunEnd) watched.onRunEnd((event, agent) => void Promise.resolve(onRunEnd(event, agent)).catch(() => undefined));
+  };
+  watchRunEnd(subscription);
+  /** The gateway connection broke mid-run: follow the run again, end it run_interrupted, or let the client resume with Last-Event-ID. */
+  const recover = async (recoverWith: NonNullable<ProxyOptions["recover"]>) => {
+    const found = await recoverWith(lastSeq, browserLeft.signal).catch(() => undefined);
+    if (found && "attach" in found) {
+      if (!open) return found.detach();
+      subscription = found;
+      watchRunEnd(found);
+      found.attach(sink);
+      if (found.closed && open) finish(true);
+    } else if (found) sink.event(found);
+    else finish(true);
+  };
+  const sink = {
     event(event: RunEvent) {
       if (!open) return;
+      lastSeq = Math.max(lastSeq, event.seq);
       if (!sawFirstToken && event.type === "text-delta") {
         sawFirstToken = true;
         stats.firstToken(options.now() - options.startedAt);
@@ -143,11 +168,12 @@ export function proxySse(options: ProxyOptions): Response {
       }
     },
     lost() {
-      // The gateway connection broke mid-run; the client resumes with Last-Event-ID.
       writeBatch();
-      finish(true);
+      if (options.recover && open) void recover(options.recover);
+      else finish(true);
     },
-  });
+  };
+  subscription.attach(sink);
   // A finished run with nothing after Last-Event-ID: an empty stream that ends at once.
   if (subscription.closed) finish(true);
   else if (open) options.heartbeat.add(beat);

@@ -14,6 +14,8 @@ import type { Admission, AdmissionRequest, EndedRun } from "./admission";
 import type { RunContext, RunOutcome } from "./agent-loop";
 import { remoteRunHandle, sharedKeys } from "./cluster-idempotency";
 import type { ClusterSlots } from "./cluster-slots";
+import type { InFlightJournal } from "./in-flight-journal";
+import type { InterruptedRuns } from "./interrupted-runs";
 import { RunEventLog } from "./run-event-log";
 import type { RunEventRelay, RunEventSource } from "./run-relay";
 import type { RunObserver } from "./run-observer";
@@ -61,6 +63,10 @@ export interface RunManagerDeps {
   idempotency?: IdempotencyKeys | undefined;
   /** Run slots and queue bounds counted across the cluster (REDIS_URL). */
   slots?: ClusterSlots | undefined;
+  /** Records runs in flight durably, so runs a crash cuts off end run_interrupted at the next start (in-flight-journal.ts). */
+  inFlight?: Pick<InFlightJournal, "submitted" | "ended"> | undefined;
+  /** Runs a dead gateway process left behind, answered as ended run_interrupted (interrupted-runs.ts). */
+  interrupted?: Pick<InterruptedRuns, "find"> | undefined;
 }
 
 /** A run found by id: executing here, or (through the relay) on another gateway. */
@@ -303,6 +309,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
     slots?.release(run);
     const key = shared.keyOf(run.tenantId, run.agent, run.idempotencyKey);
     if (key) shared.ended(key, run.runId);
+    deps.inFlight?.ended(run.runId);
     run.status = outcome.status;
     announce(run);
     run.log.append({
@@ -468,6 +475,8 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
             finish();
           },
         };
+        // Durable before the client learns the run id: a crash from here on leaves it to end run_interrupted.
+        await deps.inFlight?.submitted({ runId, tenantId, agent, sessionKey: run.sessionKey, sessionId: run.sessionId, model: model.info, at: run.queuedAt });
         runs.set(runId, run);
         if (input.idempotencyKey) idempotent.set(idempotencyOf(tenantId, agent, input.idempotencyKey), runId);
         announce(run);
@@ -491,6 +500,8 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
     async locate(tenantId, runId) {
       const local = runs.get(runId);
       if (local?.tenantId === tenantId) return handleOf(local);
+      const interrupted = local ? undefined : deps.interrupted?.find(tenantId, runId);
+      if (interrupted) return interrupted;
       let remote;
       try {
         remote = local ? undefined : await deps.relay?.find(tenantId, runId);

@@ -78,6 +78,8 @@ export interface SessionLeaseOptions {
   timeoutMs: number;
   /** Called (with run_interrupted) when the lease is lost while the task runs: the task must stop, its writes are refused from then on. */
   onLost?: (error: AppError) => void;
+  /** Runs inside the lease, before the task, when it was taken over from a holder that died: closes what that holder left cut off. */
+  onTakeOver?: () => Promise<void>;
 }
 
 export interface SessionStore {
@@ -374,6 +376,7 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
         leases.set(transcriptPath, lease);
         activeRuns.set(key, (activeRuns.get(key) ?? 0) + 1);
         try {
+          if (grant.tookOver) await options.onTakeOver?.();
           return await task();
         } finally {
           leases.delete(transcriptPath);

@@ -55,6 +55,19 @@ export function lockOwnersDirPath(dataDir: string): string {
   return path.join(assertAbsoluteDataDir(dataDir), LOCK_OWNERS_DIR);
 }
 
+/** Name of the directory at the root of TENANT_DATA_DIR where each gateway process journals its runs in flight. */
+export const RUN_JOURNALS_DIR = ".workforce-runs";
+
+export function runJournalsDirPath(dataDir: string): string {
+  return path.join(assertAbsoluteDataDir(dataDir), RUN_JOURNALS_DIR);
+}
+
+/** One process's run journal in that directory; `name` is a token the gateway made (hex), checked here. */
+export function runJournalPath(dataDir: string, name: string): string {
+  if (!/^[0-9a-f]{8,64}\.jsonl$/.test(name)) throw new AppError("invalid_path", "not a run journal name");
+  return path.join(runJournalsDirPath(dataDir), name);
+}
+
 /**
  * Checks a path a tool or client gave relative to some root (e.g. an agent workspace) and
  * returns it in normalised form. Rejects absolute paths, `..` segments (also percent-encoded or

@@ -1,3 +1,4 @@
+import { interruptedRunResponse, isRunGone, resubscribeLost } from "../chat/interrupted-run";
 import { AppError, SendMessageInput, type RunEndEvent, type RunInfo } from "@workforce/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
@@ -166,15 +167,30 @@ export function chatRoutes(deps: ChatRoutesDeps) {
       now: deps.now,
       onRunEnd: recordUsage(access.actor, tenantId, slug),
       onClose: releaseOnClose(lease),
+      recover: recoverRun(tenantId, info.runId),
     });
   }
+
+  /** A stream whose gateway connection dropped follows its run again, or ends it run_interrupted (chat/interrupted-run.ts). */
+  const recoverRun =
+    (tenantId: string, id: string) =>
+    (lastSeq: number, signal: AbortSignal) =>
+      resubscribeLost({ runId: id, lastSeq, signal, now: () => new Date(deps.now()), subscribe: (after) => deps.gateway.streams.subscribe(tenantId, id, after) });
 
   route("runs.events", async (c, access) => {
     const { tenantId } = access;
     const id = runId(c.req.param("runId"));
     const lastEventId = c.req.header("last-event-id")?.trim();
     const after = lastEventId ? parseWith(After, lastEventId, "Last-Event-ID") : parseWith(After.default(0), c.req.query("after"), "after");
-    const usageActor = await authorizeRun(access, await deps.gateway.getRun(tenantId, id));
+    let found;
+    try {
+      found = await deps.gateway.getRun(tenantId, id);
+    } catch (error) {
+      // The browser saw events of this run (Last-Event-ID), and its gateway no longer knows it: it was cut off, not never there.
+      if (after > 0 && isRunGone(error)) return interruptedRunResponse(id, after, new Date(deps.now()).toISOString());
+      throw error;
+    }
+    const usageActor = await authorizeRun(access, found);
     return withStreamPlace(access, async (lease) => {
       const { info, subscription } = await deps.gateway.streams.subscribe(tenantId, id, after);
       return proxySse({
@@ -187,6 +203,8 @@ export function chatRoutes(deps: ChatRoutesDeps) {
         now: deps.now,
         onRunEnd: recordUsage(usageActor, tenantId, info.agent),
         onClose: releaseOnClose(lease),
+        after,
+        recover: recoverRun(tenantId, id),
       });
     });
   });

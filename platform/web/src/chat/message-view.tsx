@@ -42,7 +42,9 @@ function MessageFooter({ message, onRetry }: { message: AssistantMessage; onRetr
   if (message.status === "streaming") return null;
   return (
     <div className="message-footer">
-      {message.status === "error" && message.error ? (
+      {message.status === "error" && message.error?.code === "run_interrupted" ? (
+        <InterruptedNotice />
+      ) : message.status === "error" && message.error ? (
         <div className="error inline" role="alert" data-testid="error">
           <div className="error-text">
             <code className="error-code">{message.error.code}</code>
@@ -62,6 +64,18 @@ function MessageFooter({ message, onRetry }: { message: AssistantMessage; onRetr
           Retry
         </button>
       ) : null}
+    </div>
+  );
+}
+
+/**
+ * The server running the reply stopped (crash, restart, lost node) before it finished: not an
+ * error in what the user asked, and retrying is the fix, so it reads as a notice beside Retry.
+ */
+function InterruptedNotice() {
+  return (
+    <div className="notice" role="status" data-testid="interrupted">
+      <strong>Reply interrupted.</strong> The server answering stopped before the reply was complete; your message was kept. Retry to get an answer.
     </div>
   );
 }

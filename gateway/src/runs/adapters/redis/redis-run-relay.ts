@@ -17,13 +17,23 @@ export interface RedisRunRelayOptions {
   keyPrefix?: string;
   /** How long one blocking read waits before checking that the run still exists. */
   blockMs?: number;
+  /**
+   * This gateway's cluster identity: recorded in each run's info, and its live runs kept in the
+   * set `{prefix}member-runs:{memberId}`, so when it dies the reaper (redis-run-reaper.ts) ends them.
+   */
+  memberId?: string;
 }
 
 const StreamEntry = z.object({ id: z.string(), message: z.object({ tenant: z.string(), event: z.string() }) });
 const StreamEntries = z.array(StreamEntry);
 const XReadReply = z.array(z.object({ name: z.string(), messages: StreamEntries })).nullable();
-const StoredInfo = z.object({ tenantId: z.string(), info: RunInfo });
+export const StoredInfo = z.object({ tenantId: z.string(), info: RunInfo, member: z.string().optional() });
 const AbortRequest = z.object({ tenantId: z.string(), runId: z.string() });
+
+/** The runs a member executes (queued or running), by run id. */
+export const memberRunsKey = (prefix: string, memberId: string) => `${prefix}member-runs:${memberId}`;
+/** Members with such a set: what the reaper looks through. */
+export const runMembersKey = (prefix: string) => `${prefix}run-members`;
 
 const newClient = newRedisClient;
 type Client = RedisClient;
@@ -139,9 +149,14 @@ export function createRedisRunRelay(options: RedisRunRelayOptions): RunEventRela
   return {
     publishInfo(tenantId, info) {
       const ended = info.status !== "queued" && info.status !== "running";
-      fireAndForget(`the status of run ${info.runId}`, () =>
-        client.set(infoKey(info.runId), JSON.stringify({ tenantId, info }), { expiration: { type: "PX", value: ended ? options.retentionMs : liveTtlMs } }),
-      );
+      const member = options.memberId;
+      fireAndForget(`the status of run ${info.runId}`, async () => {
+        const write = client.multi().set(infoKey(info.runId), JSON.stringify({ tenantId, info, ...(member ? { member } : {}) }), { expiration: { type: "PX", value: ended ? options.retentionMs : liveTtlMs } });
+        // Which runs this member executes: what the reaper ends should it die (a set, never a key scan).
+        if (member && ended) write.sRem(memberRunsKey(prefix, member), info.runId);
+        else if (member) write.sAdd(memberRunsKey(prefix, member), info.runId).sAdd(runMembersKey(prefix), member);
+        await write.exec();
+      });
     },
 
     publishEvent(tenantId, event) {
