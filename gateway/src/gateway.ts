@@ -35,6 +35,10 @@ import { createTenantPolicies, DEFAULT_TENANT_LIMITS, type TenantPolicies } from
 import type { Tool } from "./tools/tool";
 import { createWorkspaceTools } from "./tools/workspace-tools";
 import { createReadiness } from "./readiness";
+import type { Leases } from "./coordination/leases";
+import { newMemberId } from "./coordination/member-id";
+import { createLocalMembership, lazyRedisMembership, type Membership } from "./coordination/membership";
+import { forwardingSubmit, localSubmit } from "./runs/run-forwarding";
 
 export const GATEWAY_VERSION = "0.1.0";
 
@@ -46,7 +50,7 @@ const NO_METRICS_ACCESS: GatewayConfig["metrics"] = { access: { token: undefined
 
 export interface GatewayOptions {
   config: Pick<GatewayConfig, "dataDir" | "hookToken" | "defaultModel" | "offlineTokenDelayMs" | "runTimeoutMs" | "maxConcurrentRuns"> &
-    Partial<Pick<GatewayConfig, "registryCacheSize" | "redisUrl" | "retainedRuns" | "tenantDefaults" | "metrics">>;
+    Partial<Pick<GatewayConfig, "registryCacheSize" | "redisUrl" | "redisKeyPrefix" | "retainedRuns" | "tenantDefaults" | "metrics">>;
   dataDir: PreparedDataDir;
   logger: Logger;
   /** The request/run context of log lines (request ids, tenant, run); none in most tests. */
@@ -63,6 +67,14 @@ export interface GatewayOptions {
   clientAddress?: GatewayAppDeps["clientAddress"];
   /** Conversation compaction tuning (see runs/compaction). */
   compaction?: CompactionOptions;
+  /** This process's identity in the cluster (coordination/member-id); a fresh one when absent. */
+  memberId?: string;
+  /** Which gateways are alive; built from config.redisUrl when absent (alone without it). */
+  membership?: Membership;
+  /** How long a member stays listed after its last heartbeat (cluster mode; default 10 s). */
+  memberTtlMs?: number;
+  /** Who holds a session's run lease: with cluster membership, a message for a session held elsewhere is forwarded there. */
+  leases?: Pick<Leases, "holder">;
   /** Relays runs to other gateways; built from config.redisUrl when absent. */
   relay?: RunEventRelay;
   /** Failed authentications per address before rate_limited, across HTTP and WebSocket. */
@@ -91,14 +103,18 @@ export interface Gateway {
   defaultModel: ModelInfo;
   /** Its metrics registry and who may scrape it (`GET /metrics`; main.ts serves METRICS_PORT). */
   metrics: GatewayMetrics;
-  /** Aborts runs (keeping their partial replies) and writes every registry. */
+  /** Its identity and the live gateways (cluster mode: in Redis). */
+  membership: Membership;
+  /** Registers this gateway at the URL others reach it at (after it listens); until then nobody routes to it. */
+  join(url: string): Promise<void>;
+  /** Leaves the cluster, aborts runs (keeping their partial replies) and writes every registry. */
   close(): Promise<void>;
 }
 
-function redisRelay(url: string, logger: Logger, limits: RunManagerLimits): RunEventRelay {
+function redisRelay(url: string, keyPrefix: string | undefined, logger: Logger, limits: RunManagerLimits): RunEventRelay {
   return lazyRunRelay(async () => {
     const { createRedisRunRelay } = await import("./runs/adapters/redis/redis-run-relay");
-    return createRedisRunRelay({ url, logger, retentionMs: limits.retentionMs, runTimeoutMs: limits.runTimeoutMs });
+    return createRedisRunRelay({ url, logger, retentionMs: limits.retentionMs, runTimeoutMs: limits.runTimeoutMs, keyPrefix });
   });
 }
 
@@ -154,7 +170,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   const relay =
     options.relay ??
-    (config.redisUrl ? redisRelay(config.redisUrl, logger, limits) : undefined);
+    (config.redisUrl ? redisRelay(config.redisUrl, config.redisKeyPrefix, logger, limits) : undefined);
+  const memberId = options.memberId ?? options.membership?.memberId ?? newMemberId();
+  const membership =
+    options.membership ??
+    (config.redisUrl
+      ? lazyRedisMembership({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, memberId, logger, ttlMs: options.memberTtlMs, now })
+      : createLocalMembership(memberId, now));
   const runs = createRunManager({
     agents,
     sessions,
@@ -204,10 +226,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     disk.forget(tenantId);
     systemPrompts.forgetTenant(tenantId);
   };
+  const submitRun =
+    membership.clustered && options.leases
+      ? forwardingSubmit({ runs, sessions, leases: options.leases, membership, hookToken: config.hookToken, logger, logContext: options.logContext })
+      : localSubmit(runs);
   const app = createGatewayApp({
     agents,
     sessions,
     runs,
+    submitRun,
+    membership,
     logger,
     logContext: options.logContext,
     tracer: options.tracer,
@@ -243,7 +271,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     authFailures,
     metrics,
   });
-  const websocket = createWsGateway({ agents, sessions, runs, logger, logContext: options.logContext, tracer: options.tracer, hookToken: config.hookToken, authFailures });
+  const websocket = createWsGateway({ agents, sessions, runs, submitRun, logger, logContext: options.logContext, tracer: options.tracer, hookToken: config.hookToken, authFailures });
   return {
     app,
     agents,
@@ -255,7 +283,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     websocket,
     defaultModel,
     metrics,
+    membership,
+    join: (url) => membership.join(url),
     async close() {
+      // First out of the membership, so the platform stops sending here while the runs wind down.
+      await membership.leave();
       websocket.close();
       await runs.close();
       await metering.flush();

@@ -5,6 +5,7 @@ import { parseJson } from "../../fs/jsonl-file";
 import { storageError } from "../../fs/storage-error";
 import { parseTraceparent, type Tracer } from "@workforce/logging";
 import { errorText, type LogContext, type Logger } from "../../logger";
+import { localSubmit, type SubmitRun } from "../../runs/run-forwarding";
 import type { RunManager } from "../../runs/run-manager";
 import type { RunEventSource } from "../../runs/run-relay";
 import type { SessionStore } from "../../sessions/session-store";
@@ -16,6 +17,8 @@ export interface WsConnectionDeps {
   agents: AgentStore;
   sessions: SessionStore;
   runs: RunManager;
+  /** Starts a run here or at the gateway holding its session (run-forwarding); here only when absent. */
+  submitRun?: SubmitRun | undefined;
   logger: Logger;
   /** Lines logged while serving a frame name its request id (the platform's X-Request-Id) and tenant. */
   logContext?: LogContext | undefined;
@@ -114,9 +117,9 @@ export class WsConnection {
       case "chat.send": {
         const input = WS_METHOD_PARAMS["chat.send"].parse(params);
         const { actor, ...message } = input;
-        const run = await this.deps.runs.submit(tenantId, input.agent, message, { source: "ws", ...actor });
-        this.forward(run.runId, run.log, 0);
-        return this.deps.runs.info(run);
+        const run = await (this.deps.submitRun ?? localSubmit(this.deps.runs))(tenantId, input.agent, message, { source: "ws", ...actor });
+        this.forward(run.runId, run.events, 0);
+        return run.info();
       }
       case "runs.subscribe": {
         const input = WS_METHOD_PARAMS["runs.subscribe"].parse(params);
