@@ -1,5 +1,5 @@
 import { encodeSseEvent, SSE_HEARTBEAT, type RunEndEvent, type RunEvent } from "@workforce/protocol";
-import type { RunSubscription } from "./gateway-run-streams";
+import type { RunStream } from "./chat/resuming-run-stream";
 import type { StreamStats } from "./stream-stats";
 
 export const HEARTBEAT_MS = 15_000;
@@ -42,7 +42,7 @@ export function createStreamHeartbeat(intervalMs: number = HEARTBEAT_MS) {
 export type StreamHeartbeat = ReturnType<typeof createStreamHeartbeat>;
 
 export interface ProxyOptions {
-  subscription: RunSubscription;
+  subscription: RunStream;
   tenantId: string;
   kind: "start" | "resume";
   /** Only the counters the proxy moves. */

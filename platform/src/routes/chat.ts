@@ -174,9 +174,11 @@ export function chatRoutes(deps: ChatRoutesDeps) {
     const id = runId(c.req.param("runId"));
     const lastEventId = c.req.header("last-event-id")?.trim();
     const after = lastEventId ? parseWith(After, lastEventId, "Last-Event-ID") : parseWith(After.default(0), c.req.query("after"), "after");
-    const usageActor = await authorizeRun(access, await deps.gateway.getRun(tenantId, id));
+    const known = await deps.gateway.getRun(tenantId, id);
+    const usageActor = await authorizeRun(access, known);
     return withStreamPlace(access, async (lease) => {
-      const { info, subscription } = await deps.gateway.streams.subscribe(tenantId, id, after);
+      // Through the gateway of its session, which most likely executes it (any gateway can serve it).
+      const { info, subscription } = await deps.gateway.streams.subscribe(tenantId, id, after, { agent: known.agent, sessionKey: known.sessionKey });
       return proxySse({
         subscription,
         tenantId,
