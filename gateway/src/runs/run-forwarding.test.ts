@@ -5,42 +5,24 @@
  */
 import { randomUUID } from "node:crypto";
 import { FORWARDED_BY_HEADER, RunInfo } from "@workforce/protocol";
-import { createClient } from "redis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createConsoleLogger } from "../logger";
 import { startServer, type RunningServer } from "../server/start-server";
 import { createHeldProvider } from "../test-support/held-provider";
 import { readRunEvents, replyText, startTestGateway, TENANT_A, type TestGateway } from "../test-support/test-gateway";
 import { createRedisRunRelay } from "./adapters/redis/redis-run-relay";
+import { removeTestKeys, TEST_REDIS_URL, testRedisReachable } from "../test-support/test-redis";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = TEST_REDIS_URL;
 const prefix = `workforce-test:${randomUUID()}:`;
-
-async function redisReachable(): Promise<boolean> {
-  const probe = createClient({ url: REDIS_URL, socket: { connectTimeout: 1_000, reconnectStrategy: false } });
-  probe.on("error", () => undefined);
-  try {
-    await probe.connect();
-    await probe.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-const reachable = await redisReachable();
-if (!reachable && process.env.CI === "true") throw new Error(`Redis at ${REDIS_URL} is unreachable, and CI=true requires it for the forwarding tests`);
-if (!reachable) console.warn(`forwarding tests skipped: no Redis at ${REDIS_URL}`);
+const reachable = await testRedisReachable("forwarding");
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 afterAll(async () => {
-  if (!reachable) return;
-  const cleaner = createClient({ url: REDIS_URL });
-  await cleaner.connect();
-  for await (const keys of cleaner.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) if (keys.length > 0) await cleaner.del(keys);
-  await cleaner.close();
+  if (reachable) await removeTestKeys(prefix);
 });
 
 /** Who holds which lease, as `Leases.holder` answers it. */
@@ -113,7 +95,7 @@ describe.skipIf(!reachable)("forwarding to the lease holder", () => {
     const key = `run:${TENANT_A}/ada/${opened.sessionId}`;
 
     const second = await member("d", first.harness.dataDir);
-    const cases = [
+    const cases: { holder: string; headers: Record<string, string> }[] = [
       { holder: "gone-host-1-abcdef", headers: {} },
       { holder: first.harness.gateway.membership.memberId, headers: {} },
       // Forwarded here by a gateway whose view of the lease differs: run it, never bounce it back.

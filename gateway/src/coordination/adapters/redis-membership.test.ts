@@ -7,26 +7,12 @@ import { startTestGateway, type TestGateway } from "../../test-support/test-gate
 import { newMemberId } from "../member-id";
 import type { Membership } from "../membership";
 import { createRedisMembership } from "./redis-membership";
+import { removeTestKeys, TEST_REDIS_URL, testRedisReachable } from "../../test-support/test-redis";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = TEST_REDIS_URL;
 const prefix = `workforce-test:${randomUUID()}:`;
 const keys = clusterKeys(prefix);
-
-async function redisReachable(): Promise<boolean> {
-  const probe = createClient({ url: REDIS_URL, socket: { connectTimeout: 1_000, reconnectStrategy: false } });
-  probe.on("error", () => undefined);
-  try {
-    await probe.connect();
-    await probe.ping();
-    await probe.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-const reachable = await redisReachable();
-if (!reachable && process.env.CI === "true") throw new Error(`Redis at ${REDIS_URL} is unreachable, and CI=true requires it for the membership tests`);
-if (!reachable) console.warn(`membership tests skipped: no Redis at ${REDIS_URL}`);
+const reachable = await testRedisReachable("membership");
 
 const redis = createClient({ url: REDIS_URL });
 if (reachable) await redis.connect();
@@ -36,8 +22,8 @@ afterEach(async () => {
 });
 afterAll(async () => {
   if (!reachable) return;
-  for await (const found of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) if (found.length > 0) await redis.del(found);
   await redis.close();
+  await removeTestKeys(prefix);
 });
 
 const member = (ttlMs = 10_000) => {
