@@ -5,7 +5,7 @@
  * on; a stream whose gateway dies mid-run resumes through another one.
  */
 import { randomUUID } from "node:crypto";
-import { RunEvent, RunInfo, SessionHistory, type ClusterMember } from "@workforce/protocol";
+import { RunInfo, SessionHistory, type ClusterMember, type RunEvent } from "@workforce/protocol";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGatewayClient, type GatewayClientOptions } from "../gateway-client";
@@ -46,16 +46,19 @@ const routedTo: { kind: "start" | "subscribe"; url: string; sessionKey?: string;
 /** A gateway client that notes where each run stream goes: the routing decision under test. */
 function recordingClient(options: GatewayClientOptions) {
   const client = createGatewayClient(options);
-  const { startRun, subscribe } = client.streams;
-  client.streams.startRun = async (tenantId, agent, input, actor) => {
-    routedTo.push({ kind: "start", url: options.baseUrl, ...(input.sessionKey ? { sessionKey: input.sessionKey } : {}) });
-    return startRun(tenantId, agent, input, actor);
+  const inner = client.streams;
+  const streams: typeof inner = {
+    ...inner,
+    startRun: async (tenantId, agent, input, actor) => {
+      routedTo.push({ kind: "start", url: options.baseUrl, ...(input.sessionKey ? { sessionKey: input.sessionKey } : {}) });
+      return inner.startRun(tenantId, agent, input, actor);
+    },
+    subscribe: async (tenantId, runId, after) => {
+      routedTo.push({ kind: "subscribe", url: options.baseUrl, runId });
+      return inner.subscribe(tenantId, runId, after);
+    },
   };
-  client.streams.subscribe = async (tenantId, runId, after) => {
-    routedTo.push({ kind: "subscribe", url: options.baseUrl, runId });
-    return subscribe(tenantId, runId, after);
-  };
-  return client;
+  return { ...client, streams };
 }
 
 const startGateway = (dataDir?: string) =>
