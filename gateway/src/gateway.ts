@@ -1,4 +1,5 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
+import os from "node:os";
 import type { GatewayHealth, ModelInfo } from "@workforce/protocol";
 import { lockOwnersDirPath, TenantRoots } from "@workforce/protocol/tenant-path";
 import type { Hono } from "hono";
@@ -6,6 +7,8 @@ import { createAgentStore, type AgentStore } from "./agents/agent-store";
 import { SystemPromptCache } from "./agents/system-prompt-cache";
 import { TenantConfigCache } from "./agents/tenant-config";
 import type { GatewayConfig } from "./config";
+import { lazyLeases } from "./coordination/lazy-leases";
+import type { Leases } from "./coordination/leases";
 import { createDataDirGuard, type PreparedDataDir } from "./data-dir";
 import { createFileLocks, type FileLocks } from "./fs/file-lock";
 import { createOfflineProvider } from "./llm/adapters/offline/offline-provider";
@@ -81,6 +84,10 @@ export interface GatewayOptions {
   authFailureLimits?: AuthFailureLimits;
   /** Cross-process lock files over TENANT_DATA_DIR (default: this process's own). */
   locks?: FileLocks;
+  /** This gateway's identity in the cluster (holder of its leases); default `{hostname}-{pid}-{random}`. */
+  memberId?: string;
+  /** Leases with fencing tokens shared by the cluster; built on config.redisUrl when absent. Without either, lock files. */
+  leases?: Leases;
   /** Disk-usage tracking tuning (how often figures are walked again; see tenants/disk-usage). */
   disk?: Pick<DiskUsageOptions, "clock" | "refreshMs" | "nearQuotaRefreshMs">;
   /** Registry compaction tuning (see SessionRegistry). */
@@ -118,6 +125,13 @@ function redisRelay(url: string, keyPrefix: string | undefined, logger: Logger, 
   });
 }
 
+function redisLeases(url: string, memberId: string, logger: Logger): Leases {
+  return lazyLeases(async () => {
+    const { createRedisLeases } = await import("./coordination/adapters/redis-leases");
+    return createRedisLeases({ url, memberId, logger });
+  });
+}
+
 /** The composition root: builds stores, providers, run manager and the HTTP app from options. */
 export function createGateway(options: GatewayOptions): Gateway {
   const { config, logger } = options;
@@ -126,6 +140,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const startedAt = Date.now();
   const metrics = createGatewayMetrics({ ...(config.metrics ?? NO_METRICS_ACCESS), logger });
   const locks = options.locks ?? createFileLocks({ logger, ownerDir: lockOwnersDirPath(config.dataDir) });
+  const memberId = options.memberId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  // Cluster mode (REDIS_URL): runs hold their session's lease in Redis, with fencing tokens.
+  const leases = options.leases ?? (config.redisUrl ? redisLeases(config.redisUrl, memberId, logger) : undefined);
   // What is cached about a tenant's files; erasure forgets all of it (createTenantErasure below).
   const checkDataDir = createDataDirGuard(options.dataDir);
   const tenantRoots = new TenantRoots(config.dataDir, undefined, checkDataDir);
@@ -149,7 +166,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     checkDataDir,
     onAgentChanged: (tenantId, slug) => systemPrompts.forgetAgent(tenantId, slug),
   });
-  const sessions = createSessionStore({ dataDir: config.dataDir, logger, now, locks, tenantRoots, disk, registryCacheSize: config.registryCacheSize, ...options.registry });
+  const sessions = createSessionStore({ dataDir: config.dataDir, logger, now, locks, leases, tenantRoots, disk, registryCacheSize: config.registryCacheSize, ...options.registry });
   const routeModel = createModelRouter({
     defaultModel: config.defaultModel,
     offline: createOfflineProvider({ tokenDelayMs: config.offlineTokenDelayMs }),
@@ -294,6 +311,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       journal.close();
       await relay?.close();
       await sessions.flushAll();
+      await leases?.close();
       locks.close();
     },
   };

@@ -13,6 +13,11 @@ export interface Lease {
   readonly lost: AbortSignal;
   /** True when the previous holder did not release it (crashed or stalled): what it guarded may be half-done. */
   readonly tookOver: boolean;
+  /**
+   * Whether this grant is still the current one, asked of the source of truth right before a fenced
+   * write (Redis: one round trip, which also renews it; a lock file: answered from memory). False once lost or released.
+   */
+  confirm(): Promise<boolean>;
   /** Gives the lease up (idempotent); never throws. */
   release(): Promise<void>;
 }

@@ -196,7 +196,8 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
       }
     }
     const failure = classify(error, run.signal, deps.logger, run.runId);
-    if (userRecorded && step.text) await keepPartial(deps, run, step, failure.error ?? { code: "aborted", message: "the run was aborted" });
+    // Interrupted because another gateway has the session now: its transcript is not this run's to write.
+    if (userRecorded && step.text && failure.error?.code !== "run_interrupted") await keepPartial(deps, run, step, failure.error ?? { code: "aborted", message: "the run was aborted" });
     return { ...failure, usage };
   }
 }

@@ -212,7 +212,8 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         deps.sessions.withSessionLease(
           { tenantId: run.tenantId, agent: run.agent },
           run.sessionId,
-          { signal: run.controller.signal, timeoutMs: deps.limits.runTimeoutMs },
+          // Another gateway has the session now (this one stalled past its lease): stop, its writes are refused anyway.
+          { signal: run.controller.signal, timeoutMs: deps.limits.runTimeoutMs, onLost: (error) => run.controller.abort(error) },
           () =>
             deps.execute({
               runId: run.runId,

@@ -5,12 +5,15 @@ import { AppError, type SessionHistory, type SessionSummary, type TranscriptEntr
 import { ensureContainedIn, lockOwnersDirPath, tenantPaths, TenantRoots, type AgentPaths } from "@workforce/protocol/tenant-path";
 import { fileBytes, type DiskGuard } from "../fs/disk-bytes";
 import { makeDirectory } from "../fs/storage-error";
+import { createFileLeases } from "../coordination/adapters/file-leases";
+import type { Lease as Grant, Leases } from "../coordination/leases";
 import { createFileLocks, type FileLocks, type HeldLock } from "../fs/file-lock";
 import { KeyedLock } from "../fs/keyed-lock";
 import { isNotFound } from "../fs/errno";
 import type { Logger } from "../logger";
 import { RegistryCache } from "./registry-cache";
-import { runLeasePath, SessionRegistry, transcriptLockPath } from "./session-registry";
+import { assertStillHeld, fenceLines, leaseLostError, runLeaseKey, runLeaseLockPath } from "./run-lease";
+import { SessionRegistry, transcriptLockPath } from "./session-registry";
 import { summarizeAppend, summarizeTranscript, truncate, TITLE_LENGTH } from "./session-summary";
 import { appendTranscriptLines, createTranscript, type Transcript } from "./transcript";
 import { TranscriptCache } from "./transcript-cache";
@@ -27,6 +30,11 @@ export interface SessionStoreDeps {
   registryCacheSize?: number;
   /** Cross-process lock files (default); other gateways may share TENANT_DATA_DIR. */
   locks?: FileLocks;
+  /**
+   * Where runs take their session's lease: Redis leases with fencing tokens in cluster mode
+   * (REDIS_URL); by default the session's run lock file over `locks` (one machine, token 0).
+   */
+  leases?: Leases;
   /** Tenant roots created and checked once per tenant; shared with the rest of the gateway so erasure forgets them everywhere. */
   tenantRoots?: TenantRoots;
   /**
@@ -42,6 +50,8 @@ export const DEFAULT_REGISTRY_CACHE_SIZE = 1_000;
 interface Lease {
   key: string | undefined;
   pending: TranscriptLine[];
+  /** The run lease as granted: its token fences every line the run appends. */
+  grant: Grant;
 }
 
 export interface SessionRef {
@@ -53,6 +63,14 @@ export interface SessionRef {
 export interface OpenSession {
   summary: SessionSummary;
   transcriptPath: string;
+}
+
+export interface SessionLeaseOptions {
+  /** Stops waiting for the lease. */
+  signal: AbortSignal;
+  timeoutMs: number;
+  /** Called (with run_interrupted) when the lease is lost while the task runs: the task must stop, its writes are refused from then on. */
+  onLost?: (error: AppError) => void;
 }
 
 export interface SessionStore {
@@ -75,7 +93,7 @@ export interface SessionStore {
    * Runs `task` (a run) holding the session's run lease, so runs of one session never overlap, also
    * across gateway processes sharing the data dir. Waits while another process runs in the session.
    */
-  withSessionLease<T>(ref: SessionRef, sessionId: string, options: { signal: AbortSignal; timeoutMs: number }, task: () => Promise<T>): Promise<T>;
+  withSessionLease<T>(ref: SessionRef, sessionId: string, options: SessionLeaseOptions, task: () => Promise<T>): Promise<T>;
   /** Keeps the agent's registry loaded (not evicted) until the returned function is called; runs hold one. */
   pin(ref: SessionRef): Promise<() => void>;
   /** Forgets the cached registry of a deleted agent. */
@@ -98,6 +116,7 @@ export interface SessionStore {
 export function createSessionStore(deps: SessionStoreDeps): SessionStore {
   const newId = deps.newId ?? randomUUID;
   const locks = deps.locks ?? createFileLocks({ logger: deps.logger, ownerDir: lockOwnersDirPath(deps.dataDir) });
+  const runLeases = deps.leases ?? createFileLeases({ locks, lockPath: (key) => runLeaseLockPath(deps.dataDir, key) });
   const tenantRoots = deps.tenantRoots ?? new TenantRoots(deps.dataDir);
   /** Runs holding a session lease here, per agent: a registry change made while its agent is otherwise idle rewrites sessions.json. */
   const activeRuns = new Map<string, number>();
@@ -217,10 +236,11 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
       const lease = leases.get(transcriptPath);
       const write = async (held: HeldLock): Promise<SessionSummary> => {
         if (held.tookOver) lagging.add(transcriptPath);
+        const fenced = lease ? await fenceLines(lease.grant, lines) : lines;
         try {
-          const appended = await appendTranscriptLines(transcriptPath, lines);
+          const appended = await appendTranscriptLines(transcriptPath, fenced);
           if (appended) deps.disk?.changed(ref.tenantId, appended.after - appended.before);
-          transcripts.appended(transcriptPath, appended, lines);
+          transcripts.appended(transcriptPath, appended, fenced);
         } catch (error) {
           transcripts.drop(transcriptPath);
           if (isNotFound(error)) throw notFound(ref, key); // deleted meanwhile, maybe by another gateway
@@ -234,6 +254,25 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
       };
       return appending.run(transcriptPath, () => (lease ? write({ tookOver: false }) : locks.run(transcriptLockPath(paths, session.sessionId), write)));
     });
+
+  /**
+   * Taking a session over from a gateway that crashed or stalled: a session-meta line with the new
+   * fence comes first, so a late append of the old holder (a lower fence) is ignored by every reader.
+   */
+  async function writeFenceMarker(ref: SessionRef, transcriptPath: string, grant: Grant): Promise<void> {
+    const marker: TranscriptLine = { type: "session-meta", id: newId(), timestamp: deps.now().toISOString(), fence: grant.token };
+    await appending.run(transcriptPath, async () => {
+      await assertStillHeld(grant);
+      try {
+        const appended = await appendTranscriptLines(transcriptPath, [marker]);
+        if (appended) deps.disk?.changed(ref.tenantId, appended.after - appended.before);
+        transcripts.appended(transcriptPath, appended, [marker]);
+      } catch (error) {
+        transcripts.drop(transcriptPath);
+        if (!isNotFound(error)) throw error; // deleted: the run finds out on its first append
+      }
+    });
+  }
 
   /** At the end of a run's lease: records the lines whose registry update was deferred. */
   async function settleLease(ref: SessionRef, sessionId: string, transcriptPath: string, lease: Lease): Promise<void> {
@@ -315,27 +354,30 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
     async withSessionLease(ref, sessionId, options, task) {
       const { paths } = await agentPaths(ref);
       const transcriptPath = paths.transcript(sessionId);
-      return locks.run(
-        runLeasePath(paths, sessionId),
-        async (held) => {
-          // The previous holder died mid-run: its last lines may not have reached the registry.
-          if (held.tookOver) lagging.add(transcriptPath);
-          const key = cacheKey(ref);
-          const lease: Lease = { key: undefined, pending: [] };
-          leases.set(transcriptPath, lease);
-          activeRuns.set(key, (activeRuns.get(key) ?? 0) + 1);
-          try {
-            return await task();
-          } finally {
-            leases.delete(transcriptPath);
-            const left = (activeRuns.get(key) ?? 1) - 1;
-            if (left > 0) activeRuns.set(key, left);
-            else activeRuns.delete(key);
-            await settleLease(ref, sessionId, transcriptPath, lease);
-          }
-        },
-        options,
-      );
+      const grant = await runLeases.acquire(runLeaseKey(ref.tenantId, ref.agent, sessionId), options);
+      const onLost = () => options.onLost?.(leaseLostError());
+      grant.lost.addEventListener("abort", onLost, { once: true });
+      const key = cacheKey(ref);
+      const lease: Lease = { key: undefined, pending: [], grant };
+      try {
+        // The previous holder died mid-run: its last lines may not have reached the registry.
+        if (grant.tookOver) lagging.add(transcriptPath);
+        if (grant.tookOver && grant.token > 0) await writeFenceMarker(ref, transcriptPath, grant);
+        leases.set(transcriptPath, lease);
+        activeRuns.set(key, (activeRuns.get(key) ?? 0) + 1);
+        try {
+          return await task();
+        } finally {
+          leases.delete(transcriptPath);
+          const left = (activeRuns.get(key) ?? 1) - 1;
+          if (left > 0) activeRuns.set(key, left);
+          else activeRuns.delete(key);
+          await settleLease(ref, sessionId, transcriptPath, lease);
+        }
+      } finally {
+        grant.lost.removeEventListener("abort", onLost);
+        await grant.release();
+      }
     },
 
     pin: (ref) => registries.pin(cacheKey(ref)),

@@ -24,7 +24,7 @@ function transcriptOf(prefix: readonly TranscriptLine[]): Transcript {
     if (line.type === "session-meta") title = line.title ?? title;
     else entries.push(line);
   }
-  return { header, entries, title, skippedLines: [] };
+  return { header, entries, title, skippedLines: [], fence: 0, fencedLines: [] };
 }
 
 describe("summarizeAppend", () => {

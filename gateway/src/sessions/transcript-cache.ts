@@ -1,6 +1,6 @@
 import type { TranscriptLine } from "@workforce/protocol";
 import type { AppendedRange } from "../fs/jsonl-file";
-import { readTranscriptSnapshot, type Transcript, type TranscriptSnapshot } from "./transcript";
+import { foldLine, readTranscriptSnapshot, type Transcript, type TranscriptSnapshot } from "./transcript";
 
 export interface TranscriptCacheOptions {
   /** Most transcripts kept parsed (least recently used dropped first). */
@@ -33,7 +33,7 @@ export class TranscriptCache {
     }
     this.remember(filePath, snapshot);
     const { transcript } = snapshot;
-    return { ...transcript, entries: [...transcript.entries], skippedLines: [...transcript.skippedLines] };
+    return { ...transcript, entries: [...transcript.entries], skippedLines: [...transcript.skippedLines], fencedLines: [...transcript.fencedLines] };
   }
 
   /** Records lines appended here, so the cached transcript stays current without a read. */
@@ -45,10 +45,7 @@ export class TranscriptCache {
       return;
     }
     const transcript = { ...cached.transcript, entries: [...cached.transcript.entries] };
-    for (const line of lines) {
-      if (line.type === "session-meta") transcript.title = line.title ?? transcript.title;
-      else transcript.entries.push(line);
-    }
+    for (const line of lines) foldLine(transcript, line);
     this.remember(filePath, { transcript, ino: range.ino, bytes: range.after });
   }
 

@@ -13,6 +13,10 @@ export interface Transcript {
   title: string | undefined;
   /** 1-based line numbers skipped as unreadable (usually a torn last line after a crash). */
   skippedLines: number[];
+  /** The highest fencing token seen so far (0 when no line carries one: one gateway, no cluster). */
+  fence: number;
+  /** 1-based line numbers ignored because a gateway that had lost the session wrote them (a fence lower than one before). */
+  fencedLines: number[];
 }
 
 /** Transcripts up to this size are read in one synchronous call (microseconds from the page cache); larger ones off the event loop. */
@@ -94,21 +98,37 @@ export function parseTranscript(text: string): Transcript | undefined {
   const lines = text.split("\n");
   const header = TranscriptHeader.safeParse(parseJson(lines[0] ?? ""));
   if (!header.success) return undefined;
-  const entries: TranscriptEntry[] = [];
-  const skippedLines: number[] = [];
-  let title: string | undefined;
+  const transcript: Transcript = { header: header.data, entries: [], title: undefined, skippedLines: [], fence: 0, fencedLines: [] };
   for (let index = 1; index < lines.length; index += 1) {
     const line = lines[index] ?? "";
     if (line.trim() === "") continue;
     const value = parseJson(line);
     const entry = TranscriptEntry.safeParse(value);
-    if (entry.success) {
-      entries.push(entry.data);
-      continue;
-    }
-    const meta = SessionMetaEntry.safeParse(value);
-    if (meta.success) title = meta.data.title ?? title;
-    else skippedLines.push(index + 1);
+    const parsed = entry.success ? entry.data : SessionMetaEntry.safeParse(value).data;
+    if (!parsed) transcript.skippedLines.push(index + 1);
+    else if (!foldLine(transcript, parsed)) transcript.fencedLines.push(index + 1);
   }
-  return { header: header.data, entries, title, skippedLines };
+  return transcript;
+}
+
+/**
+ * Adds one line to a transcript being read (messages to `entries`, a session-meta line's title to
+ * `title`), unless its fence is lower than one seen before: then a gateway that had already lost
+ * the session wrote it, and it is ignored (false). Fences never reach the entries callers get.
+ */
+export function foldLine(transcript: Transcript, line: TranscriptLine): boolean {
+  if (line.fence !== undefined) {
+    if (line.fence < transcript.fence) return false;
+    transcript.fence = line.fence;
+  }
+  if (line.type === "session-meta") {
+    transcript.title = line.title ?? transcript.title;
+    return true;
+  }
+  if (line.fence === undefined) transcript.entries.push(line);
+  else {
+    const { fence: _fence, ...entry } = line;
+    transcript.entries.push(entry);
+  }
+  return true;
 }

@@ -103,10 +103,18 @@ export const TranscriptHeader = z.object({
 });
 export type TranscriptHeader = z.infer<typeof TranscriptHeader>;
 
+/**
+ * The fencing token of the run lease a line was written under (cluster mode only; docs/decisions/025).
+ * Readers ignore a line whose fence is lower than one seen earlier in the file: it was written by a
+ * gateway that had already lost the session to another. Never part of an API answer.
+ */
+const fence = z.number().int().nonnegative().optional();
+
 const entryBase = {
   id: z.string(),
   parentId: z.string().nullable(),
   timestamp: z.string(),
+  fence,
 };
 
 export const UserMessageEntry = z.object({
@@ -168,6 +176,8 @@ export const SessionMetaEntry = z.object({
   timestamp: z.string(),
   /** The title the user gave the session. */
   title: z.string().optional(),
+  /** Written alone (no title) by a gateway taking over a session from one that crashed or stalled: from here on, lower fences are ignored. */
+  fence,
 });
 export type SessionMetaEntry = z.infer<typeof SessionMetaEntry>;
 

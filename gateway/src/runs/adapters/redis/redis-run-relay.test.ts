@@ -1,44 +1,21 @@
 import { randomUUID } from "node:crypto";
 import net from "node:net";
 import { RunInfo, type RunEvent } from "@workforce/protocol";
-import { createClient } from "redis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createConsoleLogger } from "../../../logger";
 import { readRunEvents, startTestGateway, TENANT_A, TENANT_B, type TestGateway } from "../../../test-support/test-gateway";
 import { createRedisRunRelay } from "./redis-run-relay";
+import { deleteRedisKeys, REDIS_URL, redisForTests } from "../../../test-support/redis";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const prefix = `workforce-test:${randomUUID()}:`;
-
-async function redisReachable(): Promise<boolean> {
-  const probe = createClient({ url: REDIS_URL, socket: { connectTimeout: 1_000, reconnectStrategy: false } });
-  probe.on("error", () => undefined);
-  try {
-    await probe.connect();
-    await probe.ping();
-    await probe.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const reachable = await redisReachable();
-if (!reachable && process.env.CI === "true") {
-  throw new Error(`Redis at ${REDIS_URL} is unreachable, and CI=true requires it for the run relay tests: start redis-server (see .ci/run) or set REDIS_URL`);
-}
-if (!reachable) console.warn(`run relay tests skipped: no Redis at ${REDIS_URL} (set REDIS_URL, or start redis-server)`);
+const reachable = await redisForTests("run relay tests");
 
 const harnesses: TestGateway[] = [];
 afterEach(async () => {
   for (const harness of harnesses.splice(0).reverse()) await harness.cleanup();
 });
 afterAll(async () => {
-  if (!reachable) return;
-  const cleaner = createClient({ url: REDIS_URL });
-  await cleaner.connect();
-  for await (const keys of cleaner.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) if (keys.length > 0) await cleaner.del(keys);
-  await cleaner.close();
+  if (reachable) await deleteRedisKeys(prefix);
 });
 
 /** Two gateways on one data dir, each publishing to (and reading from) Redis. */
