@@ -1,5 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
-import os from "node:os";
+import { randomUUID } from "node:crypto";
 import type { GatewayHealth, ModelInfo } from "@workforce/protocol";
 import { lockOwnersDirPath, TenantRoots } from "@workforce/protocol/tenant-path";
 import type { Hono } from "hono";
@@ -38,7 +37,6 @@ import { createTenantPolicies, DEFAULT_TENANT_LIMITS, type TenantPolicies } from
 import type { Tool } from "./tools/tool";
 import { createWorkspaceTools } from "./tools/workspace-tools";
 import { createReadiness } from "./readiness";
-import type { Leases } from "./coordination/leases";
 import { newMemberId } from "./coordination/member-id";
 import { createLocalMembership, lazyRedisMembership, type Membership } from "./coordination/membership";
 import { forwardingSubmit, localSubmit } from "./runs/run-forwarding";
@@ -70,23 +68,23 @@ export interface GatewayOptions {
   clientAddress?: GatewayAppDeps["clientAddress"];
   /** Conversation compaction tuning (see runs/compaction). */
   compaction?: CompactionOptions;
-  /** This process's identity in the cluster (coordination/member-id); a fresh one when absent. */
-  memberId?: string;
   /** Which gateways are alive; built from config.redisUrl when absent (alone without it). */
   membership?: Membership;
   /** How long a member stays listed after its last heartbeat (cluster mode; default 10 s). */
   memberTtlMs?: number;
-  /** Who holds a session's run lease: with cluster membership, a message for a session held elsewhere is forwarded there. */
-  leases?: Pick<Leases, "holder">;
   /** Relays runs to other gateways; built from config.redisUrl when absent. */
   relay?: RunEventRelay;
   /** Failed authentications per address before rate_limited, across HTTP and WebSocket. */
   authFailureLimits?: AuthFailureLimits;
   /** Cross-process lock files over TENANT_DATA_DIR (default: this process's own). */
   locks?: FileLocks;
-  /** This gateway's identity in the cluster (holder of its leases); default `{hostname}-{pid}-{random}`. */
+  /** This gateway's identity in the cluster (holder of its leases, its membership entry); default from coordination/member-id. */
   memberId?: string;
-  /** Leases with fencing tokens shared by the cluster; built on config.redisUrl when absent. Without either, lock files. */
+  /**
+   * Leases with fencing tokens shared by the cluster; built on config.redisUrl when absent. Without
+   * either, lock files. With cluster membership, a message for a session whose run lease another
+   * member holds is forwarded there.
+   */
   leases?: Leases;
   /** Disk-usage tracking tuning (how often figures are walked again; see tenants/disk-usage). */
   disk?: Pick<DiskUsageOptions, "clock" | "refreshMs" | "nearQuotaRefreshMs">;
@@ -125,10 +123,10 @@ function redisRelay(url: string, keyPrefix: string | undefined, logger: Logger, 
   });
 }
 
-function redisLeases(url: string, memberId: string, logger: Logger): Leases {
+function redisLeases(url: string, keyPrefix: string | undefined, memberId: string, logger: Logger): Leases {
   return lazyLeases(async () => {
     const { createRedisLeases } = await import("./coordination/adapters/redis-leases");
-    return createRedisLeases({ url, memberId, logger });
+    return createRedisLeases({ url, memberId, logger, keyPrefix });
   });
 }
 
@@ -140,9 +138,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const startedAt = Date.now();
   const metrics = createGatewayMetrics({ ...(config.metrics ?? NO_METRICS_ACCESS), logger });
   const locks = options.locks ?? createFileLocks({ logger, ownerDir: lockOwnersDirPath(config.dataDir) });
-  const memberId = options.memberId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  const memberId = options.memberId ?? options.membership?.memberId ?? newMemberId();
   // Cluster mode (REDIS_URL): runs hold their session's lease in Redis, with fencing tokens.
-  const leases = options.leases ?? (config.redisUrl ? redisLeases(config.redisUrl, memberId, logger) : undefined);
+  const leases = options.leases ?? (config.redisUrl ? redisLeases(config.redisUrl, config.redisKeyPrefix, memberId, logger) : undefined);
   // What is cached about a tenant's files; erasure forgets all of it (createTenantErasure below).
   const checkDataDir = createDataDirGuard(options.dataDir);
   const tenantRoots = new TenantRoots(config.dataDir, undefined, checkDataDir);
@@ -188,7 +186,6 @@ export function createGateway(options: GatewayOptions): Gateway {
   const relay =
     options.relay ??
     (config.redisUrl ? redisRelay(config.redisUrl, config.redisKeyPrefix, logger, limits) : undefined);
-  const memberId = options.memberId ?? options.membership?.memberId ?? newMemberId();
   const membership =
     options.membership ??
     (config.redisUrl
@@ -244,8 +241,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     systemPrompts.forgetTenant(tenantId);
   };
   const submitRun =
-    membership.clustered && options.leases
-      ? forwardingSubmit({ runs, sessions, leases: options.leases, membership, hookToken: config.hookToken, logger, logContext: options.logContext })
+    membership.clustered && leases
+      ? forwardingSubmit({ runs, sessions, leases, membership, hookToken: config.hookToken, logger, logContext: options.logContext })
       : localSubmit(runs);
   const app = createGatewayApp({
     agents,

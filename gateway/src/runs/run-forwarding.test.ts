@@ -1,7 +1,7 @@
 /**
  * Forwarding a message to the gateway that holds its session's run lease (decision 027): two
- * gateways on one data dir with Redis (membership and run relay are real); who holds a lease is a
- * small in-memory table, as the lease adapter would answer it.
+ * gateways on one data dir with Redis: membership, run leases and the run relay are real. The
+ * fallback cases name a holder the lease adapter would not (a dead member, one that forwarded).
  */
 import { randomUUID } from "node:crypto";
 import { FORWARDED_BY_HEADER, RunInfo } from "@workforce/protocol";
@@ -10,33 +10,40 @@ import { createConsoleLogger } from "../logger";
 import { startServer, type RunningServer } from "../server/start-server";
 import { createHeldProvider } from "../test-support/held-provider";
 import { readRunEvents, replyText, startTestGateway, TENANT_A, type TestGateway } from "../test-support/test-gateway";
+import { createRedisLeases } from "../coordination/adapters/redis-leases";
+import { newMemberId } from "../coordination/member-id";
 import { createRedisRunRelay } from "./adapters/redis/redis-run-relay";
-import { removeTestKeys, TEST_REDIS_URL, testRedisReachable } from "../test-support/test-redis";
+import { deleteRedisKeys, REDIS_URL as TEST_REDIS_URL, redisForTests } from "../test-support/redis";
 
 const REDIS_URL = TEST_REDIS_URL;
 const prefix = `workforce-test:${randomUUID()}:`;
-const reachable = await testRedisReachable("forwarding");
+const reachable = await redisForTests("forwarding");
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 afterAll(async () => {
-  if (reachable) await removeTestKeys(prefix);
+  if (reachable) await deleteRedisKeys(prefix);
 });
 
-/** Who holds which lease, as `Leases.holder` answers it. */
-const holders = new Map<string, string>();
-const leases = { holder: async (key: string) => holders.get(key) };
-
-/** A gateway listening on a loopback port, registered in the cluster at its URL. */
-async function member(name: string, dataDir?: string): Promise<{ harness: TestGateway; server: RunningServer; held: ReturnType<typeof createHeldProvider> }> {
+/** A gateway listening on a loopback port, registered in the cluster at its URL; `holder` overrides who the leases say holds a key. */
+async function member(
+  name: string,
+  dataDir?: string,
+  holder?: (key: string) => Promise<string | undefined>,
+): Promise<{ harness: TestGateway; server: RunningServer; held: ReturnType<typeof createHeldProvider> }> {
   const held = createHeldProvider();
+  const memberId = newMemberId(`test-${name}`);
+  const leases = createRedisLeases({ url: REDIS_URL, memberId, logger: createConsoleLogger(`[leases ${name}]`), keyPrefix: prefix });
   const relay = createRedisRunRelay({ url: REDIS_URL, logger: createConsoleLogger(`[relay ${name}]`), retentionMs: 60_000, runTimeoutMs: 30_000, keyPrefix: prefix, blockMs: 200 });
   const harness = await startTestGateway({
     ...(dataDir ? { dataDir } : {}),
     relay,
-    leases,
+    memberId,
+    leases: holder
+      ? { acquire: (key, options) => leases.acquire(key, options), tryAcquire: (key) => leases.tryAcquire(key), close: () => leases.close(), holder }
+      : leases,
     providers: { anthropic: held },
     config: { defaultModel: "claude-test", redisUrl: REDIS_URL, redisKeyPrefix: prefix, maxConcurrentRuns: 1 },
   });
@@ -58,10 +65,9 @@ describe.skipIf(!reachable)("forwarding to the lease holder", () => {
     const second = await member("b", first.harness.dataDir);
     expect((await first.harness.createAgent(TENANT_A)).status).toBe(201);
 
-    // The session's first run executes on the second gateway, which holds its lease meanwhile.
-    const started = RunInfo.parse(await (await send(second.harness, { message: "first", sessionKey: "talk" })).json());
+    // The session's first run executes on the second gateway, which holds its lease (in Redis) meanwhile.
+    RunInfo.parse(await (await send(second.harness, { message: "first", sessionKey: "talk" })).json());
     await second.held.waitForCalls(1);
-    holders.set(`run:${TENANT_A}/ada/${started.sessionId}`, second.harness.gateway.membership.memberId);
 
     // The next message reaches the first gateway: it goes to the holder, and the first gateway streams it.
     const streaming = send(first.harness, { message: "second", sessionKey: "talk", idempotencyKey: "k-2" }, { accept: "text/event-stream" });
@@ -72,6 +78,9 @@ describe.skipIf(!reachable)("forwarding to the lease holder", () => {
     expect(second.harness.gateway.runs.get(TENANT_A, runId).status).toBe("queued");
     expect(() => first.harness.gateway.runs.get(TENANT_A, runId)).toThrow(/no run/);
     expect(first.harness.gateway.runs.load()).toMatchObject({ active: 0, waiting: 0 });
+    // A retry with the same idempotency key, while the holder still runs the session, joins the same run there.
+    const retry = RunInfo.parse(await (await send(first.harness, { message: "second", sessionKey: "talk", idempotencyKey: "k-2" })).json());
+    expect(retry.runId).toBe(runId);
 
     second.held.calls[0]!.release();
     await second.held.waitForCalls(2);
@@ -81,13 +90,11 @@ describe.skipIf(!reachable)("forwarding to the lease holder", () => {
     expect(replyText(events)).toBe("Re: second");
     expect(first.held.calls).toEqual([]);
 
-    // A retry with the same idempotency key joins the same run on the holder.
-    const retry = RunInfo.parse(await (await send(first.harness, { message: "second", sessionKey: "talk", idempotencyKey: "k-2" })).json());
-    expect(retry.runId).toBe(runId);
   });
 
   it("runs the message itself when the holder is not a live member, when it holds the lease itself, and when the submit was forwarded to it", async () => {
-    const first = await member("c");
+    const holders = new Map<string, string>();
+    const first = await member("c", undefined, async (key) => holders.get(key));
     expect((await first.harness.createAgent(TENANT_A)).status).toBe(201);
     const opened = RunInfo.parse(await (await send(first.harness, { message: "open", sessionKey: "alone" })).json());
     await first.held.waitForCalls(1);

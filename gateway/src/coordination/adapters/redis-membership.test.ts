@@ -7,12 +7,12 @@ import { startTestGateway, type TestGateway } from "../../test-support/test-gate
 import { newMemberId } from "../member-id";
 import type { Membership } from "../membership";
 import { createRedisMembership } from "./redis-membership";
-import { removeTestKeys, TEST_REDIS_URL, testRedisReachable } from "../../test-support/test-redis";
+import { deleteRedisKeys, REDIS_URL as TEST_REDIS_URL, redisForTests } from "../../test-support/redis";
 
 const REDIS_URL = TEST_REDIS_URL;
 const prefix = `workforce-test:${randomUUID()}:`;
 const keys = clusterKeys(prefix);
-const reachable = await testRedisReachable("membership");
+const reachable = await redisForTests("membership");
 
 const redis = createClient({ url: REDIS_URL });
 if (reachable) await redis.connect();
@@ -23,7 +23,7 @@ afterEach(async () => {
 afterAll(async () => {
   if (!reachable) return;
   await redis.close();
-  await removeTestKeys(prefix);
+  await deleteRedisKeys(prefix);
 });
 
 const member = (ttlMs = 10_000) => {
