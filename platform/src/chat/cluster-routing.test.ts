@@ -5,7 +5,7 @@
  * on; a stream whose gateway dies mid-run resumes through another one.
  */
 import { randomUUID } from "node:crypto";
-import { RunInfo, SessionHistory, type ClusterMember, type RunEvent } from "@workforce/protocol";
+import { ClusterMembers, RunInfo, SessionHistory, type ClusterMember, type RunEvent } from "@workforce/protocol";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGatewayClient, type GatewayClientOptions } from "../gateway-client";
@@ -106,6 +106,9 @@ describe.skipIf(!reachable)("routing sessions over a cluster of gateways", () =>
     const live = await liveMembers(3);
     const ids = live.map((member) => member.memberId);
     expect(live.map((member) => member.url).sort()).toEqual(gateways.map((gateway) => gateway.url).sort());
+    // Every gateway shows the same list to operators.
+    const listed = ClusterMembers.parse(await (await fetch(`${gateways[1]!.url}/v1/cluster/members`, { headers: { authorization: `Bearer ${TOKEN}` } })).json());
+    expect(listed.members.map((member) => member.memberId)).toEqual(ids);
 
     // 12 new sessions (the platform names each), two messages each.
     const sessions = await Promise.all(
