@@ -36,18 +36,36 @@ export function createRedisGatewayMembers(options: RedisGatewayMembersOptions): 
     lastError = now();
     options.logError(`gateway membership (Redis): ${message}`, error);
   };
-  const connecting = import("redis").then(async ({ createClient }) => {
+  const loading = import("redis").then(({ createClient }) => {
     const client = createClient({ url: options.url, disableOfflineQueue: true, socket: { connectTimeout: 5_000 } });
     client.on("error", (error: unknown) => report("connection problem", error));
-    await client.connect().catch((error: unknown) => report("cannot connect", error));
-    return client;
+    // Keeps reconnecting in the background; reads never wait for it beyond a moment.
+    const ready = client.connect().then(
+      () => undefined,
+      (error: unknown) => report("cannot connect", error),
+    );
+    return { client, ready };
   });
+
+  let firstWait: Promise<void> | undefined;
+  /** The client once connected: the first read waits a moment for the first connection; later ones never wait for a Redis that is down. */
+  async function connected() {
+    const { client, ready } = await loading;
+    if (client.isReady) return client;
+    if (!firstWait) {
+      let timer: NodeJS.Timeout | undefined;
+      firstWait = Promise.race([ready, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)))]).finally(() => clearTimeout(timer));
+    }
+    await firstWait;
+    if (!client.isReady) throw new Error("not connected");
+    return client;
+  }
   let known: ClusterMember[] = [];
   let readAt = Number.NEGATIVE_INFINITY;
   let reading: Promise<ClusterMember[]> | undefined;
 
   async function read(): Promise<ClusterMember[]> {
-    const client = await connecting;
+    const client = await connected();
     const entries = Object.entries(await client.hGetAll(keys.members));
     const alive = await Promise.all(entries.map(async ([memberId]) => (await client.exists(keys.liveness(memberId))) === 1));
     const { live, dead } = sortClusterMembers(entries, alive);
@@ -75,7 +93,7 @@ export function createRedisGatewayMembers(options: RedisGatewayMembersOptions): 
       readAt = Number.NEGATIVE_INFINITY;
     },
     async close() {
-      const client = await connecting;
+      const { client } = await loading;
       if (client.isReady) await client.close().catch(() => client.destroy());
       else if (client.isOpen) client.destroy();
     },

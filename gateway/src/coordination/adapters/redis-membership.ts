@@ -39,12 +39,15 @@ export function createRedisMembership(options: RedisMembershipOptions): Membersh
     () => undefined,
     (error: unknown) => warn("cannot connect", error),
   );
-  /** Waits a little for the first connection (a gateway that just started), never for a Redis that is down. */
+  let firstWait: Promise<void> | undefined;
+  /** Waits a little for the first connection (a gateway that just started) once, never again for a Redis that is down. */
   async function connected(): Promise<void> {
     if (client.isReady) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([ready, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)))]);
-    clearTimeout(timer);
+    if (!firstWait) {
+      let timer: NodeJS.Timeout | undefined;
+      firstWait = Promise.race([ready, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)))]).finally(() => clearTimeout(timer));
+    }
+    await firstWait;
     if (!client.isReady) throw new Error("not connected");
   }
   let self: ClusterMember | undefined;
