@@ -11,29 +11,25 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { loadConfig as loadGatewayConfig } from "../gateway/src/config";
 import { loadConfig } from "../platform/src/config";
-import { loadCompose, loadDeployments, readRepoFile, repoRoot, substitute, type ComposeService, type Container } from "./manifests";
+import { DOT_ENV, environmentOf, loadCompose, loadDeployments, readRepoFile, repoRoot, type ComposeService, type Container } from "./manifests";
 
-/** What an operator's .env holds (see compose.yaml's header). */
-const DOT_ENV = {
-  CLAWDBOT_HOOK_TOKEN: "t".repeat(32),
-  WORKFORCE_SECRET_KEY: Buffer.alloc(32, 7).toString("base64"),
-  PUBLIC_URL: "https://workforce.example.com",
-  POSTGRES_PASSWORD: "a".repeat(64),
-  WORKFORCE_DB_OWNER_PASSWORD: "b".repeat(64),
-  WORKFORCE_DB_PASSWORD: "c".repeat(64),
-  REDIS_PASSWORD: "d".repeat(64),
-  METRICS_TOKEN: "e".repeat(64),
-};
-
-const environmentOf = (service: ComposeService) => Object.fromEntries(Object.entries(service.environment).map(([name, value]) => [name, substitute(value, DOT_ENV)]));
 const mountsOf = (service: ComposeService) => service.volumes.map((volume) => (typeof volume === "string" ? volume : `${volume.source}:${volume.target}`));
 const envOf = (container: Container) => Object.fromEntries(container.env.map((entry) => [entry.name, entry]));
 
 /** Set in Kubernetes only, and why compose has no need of it. */
 const KUBERNETES_ONLY: Record<string, string[]> = {
-  platform: ["WORKFORCE_TRUST_PROXY"], // an ingress in front appends X-Forwarded-For; compose publishes the port directly
-  gateway: [],
+  platform: [],
+  gateway: ["POD_IP"], // the downward API's pod address, which GATEWAY_ADVERTISE_URL is made of; compose names each gateway instead
 };
+
+/** Different in each process by design (one gateway's own address): compared in cluster.test.ts instead. */
+const PER_PROCESS = ["GATEWAY_ADVERTISE_URL"];
+
+/**
+ * Kubernetes runs the cluster (several gateways and platforms on Redis), so it is compared with
+ * compose's cluster profile, whose services are the single-node ones plus what a cluster changes.
+ */
+const CLUSTER_SERVICE = { gateway: "gateway-1", platform: "platform-1" } as const;
 
 describe("compose.yaml", () => {
   it("gives gateway and platform the same TENANT_DATA_DIR on one shared volume, and the same token", async () => {
@@ -54,7 +50,8 @@ describe("compose.yaml", () => {
 
   it("sets REDIS_URL on the gateway, which relays runs, with the password Redis demands", async () => {
     const { gateway, platform, redis } = (await loadCompose()).services;
-    // The gateway reads REDIS_URL (gateway/src/config.ts); the platform does not.
+    // One gateway and one platform: the platform has nobody to route between (the cluster
+    // profile's platforms read the gateways' membership from the same Redis: cluster.test.ts).
     expect(platform!.environment.REDIS_URL).toBeUndefined();
     expect(gateway!.environment.REDIS_URL).toMatch(/^redis:\/\/default:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379$/);
     const config = loadGatewayConfig(environmentOf(gateway!), { port: "18789", bind: "0.0.0.0" }, "/home/nobody");
@@ -134,24 +131,25 @@ describe("the platform's environment in compose and Kubernetes", () => {
     const kubeEnv = envOf((await loadDeployments()).platform.spec.template.spec.containers[0]!);
     expect(kubeEnv.HOST?.value).toBe("0.0.0.0");
     expect(kubeEnv.PUBLIC_URL?.value).toMatch(/^https:\/\//);
-    expect(kubeEnv.WORKFORCE_SECRET_KEY?.valueFrom?.secretKeyRef.key).toBe("WORKFORCE_SECRET_KEY");
+    expect(kubeEnv.WORKFORCE_SECRET_KEY?.valueFrom?.secretKeyRef?.key).toBe("WORKFORCE_SECRET_KEY");
   });
 });
 
 describe("compose and Kubernetes in step", () => {
-  it("set the same variables on each service, literal values equal, secrets from the Secret", async () => {
+  it("set the same variables on each service as compose's cluster, literal values equal, secrets from the Secret", async () => {
     const compose = (await loadCompose()).services;
     const kubernetes = await loadDeployments();
     for (const service of ["gateway", "platform"] as const) {
-      const composeEnv = compose[service]!.environment;
+      const composeEnv = compose[CLUSTER_SERVICE[service]]!.environment;
       const kubeEnv = envOf(kubernetes[service].spec.template.spec.containers[0]!);
       expect(Object.keys(kubeEnv).filter((name) => !KUBERNETES_ONLY[service]!.includes(name)).sort(), service).toEqual(Object.keys(composeEnv).sort());
       for (const [name, value] of Object.entries(composeEnv)) {
+        if (PER_PROCESS.includes(name)) continue;
         const entry = kubeEnv[name]!;
         if (value.includes("${")) {
           // From .env in compose, from the Secret in Kubernetes; a default (PUBLIC_URL, WORKFORCE_SIGNUP) is set literally.
           if (/^\$\{\w+:-[^}]+\}$/.test(value) && entry.value !== undefined) continue;
-          expect(entry.valueFrom?.secretKeyRef.name, `${service}.${name}`).toBe("workforce");
+          expect(entry.valueFrom?.secretKeyRef?.name, `${service}.${name}`).toBe("workforce");
         } else {
           expect(entry.value, `${service}.${name}`).toBe(value);
         }
@@ -188,7 +186,7 @@ describe("compose and Kubernetes in step", () => {
       const env = envOf(container);
       const mount = container.volumeMounts.find((volumeMount) => volumeMount.name === "tenant-data");
       expect(spec.volumes.find((volume) => volume.name === "tenant-data")?.persistentVolumeClaim?.claimName).toBe(pvc.metadata.name);
-      expect(env.CLAWDBOT_HOOK_TOKEN?.valueFrom?.secretKeyRef.name).toBe("workforce");
+      expect(env.CLAWDBOT_HOOK_TOKEN?.valueFrom?.secretKeyRef?.name).toBe("workforce");
       expect(mount?.mountPath).toBe(env.TENANT_DATA_DIR?.value);
       return env.TENANT_DATA_DIR?.value;
     });
@@ -200,7 +198,7 @@ describe("compose and Kubernetes in step", () => {
     expect(secret.stringData.ANTHROPIC_API_KEY).toBe("");
     expect(secret.stringData.CLAWDBOT_HOOK_TOKEN).toMatch(/generate/);
     const { gateway, platform } = await loadDeployments();
-    const keys = [gateway, platform].flatMap((deployment) => deployment.spec.template.spec.containers[0]!.env.flatMap((entry) => (entry.valueFrom ? [entry.valueFrom.secretKeyRef.key] : [])));
+    const keys = [gateway, platform].flatMap((deployment) => deployment.spec.template.spec.containers[0]!.env.flatMap((entry) => (entry.valueFrom?.secretKeyRef ? [entry.valueFrom.secretKeyRef.key] : [])));
     for (const key of keys) expect(Object.keys(secret.stringData), key).toContain(key);
     expect(await readRepoFile(".gitignore")).toContain("deploy/kubernetes/secrets.yaml");
   });

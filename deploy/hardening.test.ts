@@ -1,15 +1,34 @@
 /**
  * The hardening of every container the deployment files describe, asserted on the parsed files:
  * non-root, read-only root file system with writable scratch space, no capabilities, no privilege
- * escalation, seccomp, resources, probes that never restart a busy gateway, a NetworkPolicy that
- * lets only the platform reach the gateway, disruption budgets, pinned images, and an image
+ * escalation, seccomp, resources, probes that never restart a busy gateway, NetworkPolicies that
+ * let only the platform and the other gateways reach a gateway and only those two reach Redis,
+ * disruption budgets, pinned images, and an image
  * built in stages whose final stage carries no dev dependencies.
  */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { dockerfileStages, loadCompose, loadDeployments, loadKubernetes, loadPodSpecs, readRepoFile, type Deployment } from "./manifests";
 
-const KUBERNETES_FILES = ["gateway.yaml", "platform.yaml", "tenant-data.yaml", "backup-cronjob.yaml"];
+const KUBERNETES_FILES = ["gateway.yaml", "platform.yaml", "tenant-data.yaml", "backup-cronjob.yaml", "redis.yaml"];
+
+/** A NetworkPolicy of ours: ingress rules only, from pod selectors only (this namespace; no ipBlock, no namespaceSelector). */
+const NetworkPolicy = z.object({
+  spec: z.object({
+    podSelector: z.object({ matchLabels: z.record(z.string(), z.string()) }),
+    policyTypes: z.array(z.string()),
+    ingress: z.array(
+      z
+        .object({
+          from: z.array(z.object({ podSelector: z.object({ matchLabels: z.record(z.string(), z.string()) }).strict() }).strict()),
+          ports: z.array(z.object({ protocol: z.string(), port: z.number() })),
+        })
+        .strict(),
+    ),
+  }),
+});
+
+const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([key, value]) => labels[key] === value);
 
 /** `250m` → 0.25, `2` → 2; `256Mi` → bytes. Enough of Kubernetes' quantities to compare requests with limits. */
 function quantity(text: string): number {
@@ -89,41 +108,56 @@ describe("Kubernetes hardening", () => {
     }
   });
 
-  it("admits traffic to the gateway from the platform's pods, the backup job's and Prometheus's, and from nothing else", async () => {
+  it("admits traffic to the gateway from the platform's pods, the other gateways', the backup job's and Prometheus's, and from nothing else", async () => {
     const documents = await loadKubernetes(KUBERNETES_FILES);
     const { gateway, platform } = await loadDeployments();
-    const Peer = z.object({ podSelector: z.object({ matchLabels: z.record(z.string(), z.string()) }).strict() }).strict();
-    const Policy = z.object({
-      spec: z.object({
-        podSelector: z.object({ matchLabels: z.record(z.string(), z.string()) }),
-        policyTypes: z.array(z.string()),
-        ingress: z.array(z.object({ from: z.array(Peer), ports: z.array(z.object({ protocol: z.string(), port: z.number() })) }).strict()),
-      }),
-    });
-    const policies = documents.filter((entry) => entry.kind === "NetworkPolicy").map((entry) => Policy.parse(entry.document));
-    const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([key, value]) => labels[key] === value);
+    const policies = documents.filter((entry) => entry.kind === "NetworkPolicy").map((entry) => NetworkPolicy.parse(entry.document));
     const gatewayLabels = gateway.spec.template.metadata.labels;
     const governing = policies.filter((policy) => matches(policy.spec.podSelector.matchLabels, gatewayLabels));
     expect(governing).toHaveLength(1);
     const policy = governing[0]!;
     expect(policy.spec.policyTypes).toContain("Ingress");
-    // One rule, three peers (pod selectors, so this namespace only; no ipBlock, no namespaceSelector):
-    // the platform, the nightly backup, which asks the gateway for a consistent cut, and
-    // Prometheus (its Helm chart's and operator's pod label), which scrapes /metrics with METRICS_TOKEN.
+    // One rule, four peers (pod selectors, so this namespace only; no ipBlock, no namespaceSelector):
+    // the platform, the other gateways (a message forwarded to the holder of its session's lease),
+    // the nightly backup, which asks the gateway for a consistent cut, and Prometheus (its Helm
+    // chart's and operator's pod label), which scrapes /metrics with METRICS_TOKEN.
     expect(policy.spec.ingress).toHaveLength(1);
     const [rule] = policy.spec.ingress;
     const backupJob = documents.find((entry) => entry.kind === "CronJob")?.document as { spec: { jobTemplate: { spec: { template: { metadata: { labels: Record<string, string> } } } } } };
     const backupLabels = backupJob.spec.jobTemplate.spec.template.metadata.labels;
-    expect(rule!.from).toHaveLength(3);
-    const [platformPeer, backupPeer, prometheusPeer] = rule!.from.map((peer) => peer.podSelector.matchLabels);
+    expect(rule!.from).toHaveLength(4);
+    const [platformPeer, gatewayPeer, backupPeer, prometheusPeer] = rule!.from.map((peer) => peer.podSelector.matchLabels);
     expect(matches(platformPeer!, platform.spec.template.metadata.labels)).toBe(true);
+    expect(matches(gatewayPeer!, gatewayLabels)).toBe(true);
     expect(matches(backupPeer!, backupLabels)).toBe(true);
     expect(prometheusPeer).toEqual({ "app.kubernetes.io/name": "prometheus" });
     for (const admitted of [platformPeer!, backupPeer!, prometheusPeer!]) expect(matches(admitted, gatewayLabels)).toBe(false);
     expect(rule!.ports).toEqual([{ protocol: "TCP", port: gateway.spec.template.spec.containers[0]!.ports[0]!.containerPort }]);
   });
 
-  it("give each Deployment a PodDisruptionBudget: the platform drains one replica at a time, the only gateway is never evicted mid-run", async () => {
+  it("admits to Redis the gateways and the platforms, on the port of the Secret's REDIS_URL, and nothing else", async () => {
+    const documents = await loadKubernetes(KUBERNETES_FILES);
+    const { gateway, platform } = await loadDeployments();
+    const policies = documents.filter((entry) => entry.kind === "NetworkPolicy" && entry.file === "redis.yaml").map((entry) => NetworkPolicy.parse(entry.document));
+    expect(policies).toHaveLength(1);
+    const policy = policies[0]!;
+    // Both read REDIS_URL (leases and relay; membership), from the Secret.
+    for (const deployment of [gateway, platform]) {
+      const redisUrl = deployment.spec.template.spec.containers[0]!.env.find((entry) => entry.name === "REDIS_URL");
+      expect(redisUrl?.valueFrom?.secretKeyRef, deployment.metadata.name).toEqual({ name: "workforce", key: "REDIS_URL" });
+    }
+    expect(policy.spec.podSelector.matchLabels).toEqual({ "app.kubernetes.io/name": "redis" });
+    expect(policy.spec.policyTypes).toEqual(["Ingress"]);
+    expect(policy.spec.ingress).toHaveLength(1);
+    const [rule] = policy.spec.ingress;
+    const peers = rule!.from.map((peer) => peer.podSelector.matchLabels);
+    expect(peers).toHaveLength(2);
+    for (const deployment of [gateway, platform]) expect(peers.some((peer) => matches(peer, deployment.spec.template.metadata.labels)), deployment.metadata.name).toBe(true);
+    const secret = (await loadKubernetes(["secrets.example.yaml"]))[0]!.document as { stringData: Record<string, string> };
+    expect(rule!.ports).toEqual([{ protocol: "TCP", port: Number(new URL(secret.stringData.REDIS_URL!).port) }]);
+  });
+
+  it("give each Deployment a PodDisruptionBudget: both drain one replica at a time, always leaving most gateways serving", async () => {
     const documents = await loadKubernetes(KUBERNETES_FILES);
     const Budget = z.object({
       spec: z.object({ selector: z.object({ matchLabels: z.record(z.string(), z.string()) }), minAvailable: z.number().optional(), maxUnavailable: z.number().optional() }),
@@ -137,7 +171,12 @@ describe("Kubernetes hardening", () => {
     };
     expect(budgetOf(platform).maxUnavailable).toBe(1);
     expect(platform.spec.replicas).toBeGreaterThan(1);
-    expect(budgetOf(gateway).minAvailable).toBe(gateway.spec.replicas);
+    // Several gateways (a cluster on Redis): a drain takes one at a time; the sessions it held
+    // move to the others, its runs end run_interrupted. A single gateway (minAvailable: 1, decision
+    // 024) would never be evicted; with three, two keep serving throughout.
+    expect(gateway.spec.replicas).toBeGreaterThanOrEqual(3);
+    expect(budgetOf(gateway).maxUnavailable).toBe(1);
+    expect(gateway.spec.replicas - 1).toBeGreaterThan(gateway.spec.replicas / 2);
   });
 });
 

@@ -16,6 +16,8 @@ const ComposeVolume = z.object({ type: z.string(), source: z.string(), target: z
 
 export const ComposeService = z.object({
   image: z.string(),
+  profiles: z.array(z.string()).optional(),
+  networks: z.record(z.string(), z.object({ aliases: z.array(z.string()).default([]) })).optional(),
   build: z.string().optional(),
   user: z.string().optional(),
   command: z.array(z.string()).optional(),
@@ -37,6 +39,41 @@ export async function loadCompose(): Promise<z.infer<typeof Compose>> {
   return Compose.parse(parse(await readRepoFile("compose.yaml"), { merge: true }));
 }
 
+/** compose.yaml's services with their `<<` merges applied and every key kept (nothing validated away), to compare services whole. */
+export async function loadComposeServices(): Promise<Record<string, Record<string, unknown>>> {
+  const document = z.object({ services: z.record(z.string(), z.record(z.string(), z.unknown())) });
+  return document.parse(parse(await readRepoFile("compose.yaml"), { merge: true })).services;
+}
+
+/** What an operator's .env holds (see compose.yaml's header), for the tests that fill compose's `${…}`. */
+export const DOT_ENV = {
+  CLAWDBOT_HOOK_TOKEN: "t".repeat(32),
+  WORKFORCE_SECRET_KEY: Buffer.alloc(32, 7).toString("base64"),
+  PUBLIC_URL: "https://workforce.example.com",
+  POSTGRES_PASSWORD: "a".repeat(64),
+  WORKFORCE_DB_OWNER_PASSWORD: "b".repeat(64),
+  WORKFORCE_DB_PASSWORD: "c".repeat(64),
+  REDIS_PASSWORD: "d".repeat(64),
+  METRICS_TOKEN: "e".repeat(64),
+};
+
+/** A compose service's environment as the container receives it, from DOT_ENV. */
+export const environmentOf = (service: ComposeService) => Object.fromEntries(Object.entries(service.environment).map(([name, value]) => [name, substitute(value, DOT_ENV)]));
+
+/** The services `docker compose --profile cluster up lb` starts: `lb` and everything it depends on, transitively. */
+export function clusterServices(services: Record<string, ComposeService>): Set<string> {
+  const started = new Set<string>();
+  const visit = (name: string) => {
+    if (started.has(name)) return;
+    const service = services[name];
+    if (!service) throw new Error(`compose.yaml has no service ${name}`);
+    started.add(name);
+    for (const dependency of Object.keys(service.depends_on ?? {})) visit(dependency);
+  };
+  visit("lb");
+  return started;
+}
+
 const SecurityContext = z.object({
   runAsNonRoot: z.boolean().optional(),
   runAsUser: z.number().optional(),
@@ -55,7 +92,12 @@ const Probe = z.object({
 const EnvEntry = z.object({
   name: z.string(),
   value: z.string().optional(),
-  valueFrom: z.object({ secretKeyRef: z.object({ name: z.string(), key: z.string(), optional: z.boolean().optional() }) }).optional(),
+  valueFrom: z
+    .object({
+      secretKeyRef: z.object({ name: z.string(), key: z.string(), optional: z.boolean().optional() }).optional(),
+      fieldRef: z.object({ fieldPath: z.string() }).optional(),
+    })
+    .optional(),
 });
 const Quantities = z.object({ cpu: z.string(), memory: z.string() });
 export const Container = z.object({
@@ -177,4 +219,30 @@ export function dockerfileStages(dockerfile: string): Map<string, { from: string
     } else if (current && line.trim() && !line.trim().startsWith("#")) current.push(line.trim());
   }
   return stages;
+}
+
+/** One section of an HAProxy configuration (`defaults`, `frontend web`, …): its keyword lines, comments dropped. */
+export interface HaproxySection {
+  kind: string;
+  name: string;
+  lines: string[];
+}
+
+/** deploy/haproxy/haproxy.cfg as sections: a section starts at an unindented line, its keywords are indented. */
+export async function loadHaproxyConfig(): Promise<{ text: string; sections: HaproxySection[] }> {
+  const text = await readRepoFile("deploy/haproxy/haproxy.cfg");
+  const sections: HaproxySection[] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/(^|\s)#.*$/, "").trimEnd();
+    if (!line.trim()) continue;
+    if (!/^\s/.test(line)) {
+      const [kind = "", name = ""] = line.trim().split(/\s+/);
+      sections.push({ kind, name, lines: [] });
+    } else {
+      const section = sections.at(-1);
+      if (!section) throw new Error(`haproxy.cfg: "${line.trim()}" is outside any section`);
+      section.lines.push(line.trim().replace(/\s+/g, " "));
+    }
+  }
+  return { text, sections };
 }

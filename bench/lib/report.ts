@@ -1,7 +1,8 @@
 /** Renders docs/benchmarks.md and docs/benchmarks/*.svg from a run's results. */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { chaosSectionOf } from "../../e2e/chaos/chaos-doc";
 import type { BenchResults, ProfileSummary, StreamsResult } from "./context";
 import type { MachineInfo } from "./machine";
 import { repoRoot } from "./services";
@@ -403,6 +404,13 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
     out.push("");
   }
 
+  // The chaos run (`npm run chaos -- --write-doc`) writes its own section: carried over as it is.
+  const chaos = chaosSectionOf(await readFile(path.join(repoRoot, "docs", "benchmarks.md"), "utf8").catch(() => ""));
+  if (chaos) {
+    out.push(chaos);
+    out.push("");
+  }
+
   out.push("## How to run");
   out.push("");
   out.push("```sh");
@@ -410,6 +418,7 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
   out.push("npm run bench -- --quick      # small sizes, about a minute");
   out.push("npm run bench -- --only latency,throughput --no-write   # some phases, print only");
   out.push("npm run bench -- --help       # every size and duration flag");
+  out.push("npm run chaos -- --write-doc  # the chaos run (issue 13): rewrites only its own section of this file");
   out.push("```");
   out.push("");
   const markdown = out.join("\n");

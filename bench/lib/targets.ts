@@ -68,11 +68,15 @@ export interface PlatformUser {
   headers: Record<string, string>;
 }
 
-/** Signs a user up on the platform (which creates their organisation) and creates an agent. */
-export async function createPlatformUser(platformUrl: string, email = `bench-${randomUUID()}@example.com`): Promise<PlatformUser> {
-  const signup = await jsonRequest<{ access_token: string }>(`${platformUrl}/auth/v1/signup`, "POST", {}, { email, password: "benchmark password 1" });
+/**
+ * Signs a user up on the platform (which creates their organisation) and creates an agent.
+ * `clientHeaders` go with every request and stay in the returned headers (e.g. X-Forwarded-For,
+ * so many users behind a trusted proxy are not one network to the sign-up limit).
+ */
+export async function createPlatformUser(platformUrl: string, email = `bench-${randomUUID()}@example.com`, clientHeaders: Record<string, string> = {}): Promise<PlatformUser> {
+  const signup = await jsonRequest<{ access_token: string }>(`${platformUrl}/auth/v1/signup`, "POST", clientHeaders, { email, password: "benchmark password 1" });
   if (signup.status !== 200) throw new Error(`platform: sign-up failed: ${signup.status} ${JSON.stringify(signup.body)}`);
-  const headers = { authorization: `Bearer ${signup.body.access_token}` };
+  const headers = { ...clientHeaders, authorization: `Bearer ${signup.body.access_token}` };
   const me = await jsonRequest<{ tenants: { id: string }[] }>(`${platformUrl}/api/me`, "GET", headers);
   const tenantId = me.body.tenants?.[0]?.id;
   if (!tenantId) throw new Error(`platform: /api/me named no tenant: ${JSON.stringify(me.body)}`);

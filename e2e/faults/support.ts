@@ -21,7 +21,8 @@ export function seededRandom(seed: number): () => number {
 }
 
 export const RegistryFile = z.record(z.string(), SessionSummary);
-const JournalLine = z.union([z.object({ op: z.literal("put"), session: SessionSummary }), z.object({ op: z.literal("delete"), key: z.string() })]);
+export const JournalLine = z.union([z.object({ op: z.literal("put"), session: SessionSummary }), z.object({ op: z.literal("delete"), key: z.string() })]);
+export type JournalLine = z.infer<typeof JournalLine>;
 
 export interface LineProblem {
   file: string;
@@ -40,6 +41,8 @@ export interface TranscriptFile {
 
 export interface DataDirReport {
   registries: { file: string; sessions: Record<string, SessionSummary> }[];
+  /** Each registry journal's valid lines, in order (applied over sessions.json they give the registry). */
+  journals: { file: string; lines: JournalLine[] }[];
   transcripts: TranscriptFile[];
   /** Registry files that do not parse at all. */
   badRegistries: string[];
@@ -48,6 +51,8 @@ export interface DataDirReport {
   lineProblems: LineProblem[];
   /** Leftovers of atomic writes (`.name.<random>.tmp`). */
   tempFiles: string[];
+  /** Lock files (`*.lock`): after a clean shutdown none may be left. */
+  lockFiles: string[];
 }
 
 async function walk(dir: string): Promise<string[]> {
@@ -89,11 +94,15 @@ function checkLines(file: string, text: string, schema: z.ZodType, startAt: numb
 
 /** Reads every session file under `dataDir`. */
 export async function inspectDataDir(dataDir: string): Promise<DataDirReport> {
-  const report: DataDirReport = { registries: [], transcripts: [], badRegistries: [], badHeaders: [], lineProblems: [], tempFiles: [] };
+  const report: DataDirReport = { registries: [], journals: [], transcripts: [], badRegistries: [], badHeaders: [], lineProblems: [], tempFiles: [], lockFiles: [] };
   for (const file of await walk(dataDir)) {
     const name = path.basename(file);
     if (name.endsWith(".tmp")) {
       report.tempFiles.push(file);
+      continue;
+    }
+    if (name.endsWith(".lock")) {
+      report.lockFiles.push(file);
       continue;
     }
     if (!file.includes(`${path.sep}sessions${path.sep}`)) continue;
@@ -104,7 +113,7 @@ export async function inspectDataDir(dataDir: string): Promise<DataDirReport> {
       if (parsed?.success) report.registries.push({ file, sessions: parsed.data });
       else report.badRegistries.push(file);
     } else if (name === "sessions.journal.jsonl") {
-      checkLines(file, text, JournalLine, 0, report.lineProblems);
+      report.journals.push({ file, lines: checkLines(file, text, JournalLine, 0, report.lineProblems) as JournalLine[] });
     } else if (name.endsWith(".jsonl")) {
       const firstLine = text.split("\n")[0] ?? "";
       const json = parseJson(firstLine);

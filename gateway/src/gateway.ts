@@ -8,6 +8,7 @@ import { TenantConfigCache } from "./agents/tenant-config";
 import type { GatewayConfig } from "./config";
 import { lazyLeases } from "./coordination/lazy-leases";
 import type { Leases } from "./coordination/leases";
+import { lazyRegistryVersions, type RegistryVersions } from "./coordination/registry-versions";
 import { createDataDirGuard, type PreparedDataDir } from "./data-dir";
 import { createFileLocks, type FileLocks } from "./fs/file-lock";
 import { createOfflineProvider } from "./llm/adapters/offline/offline-provider";
@@ -86,6 +87,8 @@ export interface GatewayOptions {
    * member holds is forwarded there.
    */
   leases?: Leases;
+  /** Where session registries record their version in cluster mode; built on config.redisUrl when absent. */
+  registryVersions?: RegistryVersions;
   /** Disk-usage tracking tuning (how often figures are walked again; see tenants/disk-usage). */
   disk?: Pick<DiskUsageOptions, "clock" | "refreshMs" | "nearQuotaRefreshMs">;
   /** Registry compaction tuning (see SessionRegistry). */
@@ -130,6 +133,13 @@ function redisLeases(url: string, keyPrefix: string | undefined, memberId: strin
   });
 }
 
+function redisRegistryVersions(url: string, keyPrefix: string | undefined, logger: Logger): RegistryVersions {
+  return lazyRegistryVersions(async () => {
+    const { createRedisRegistryVersions } = await import("./coordination/adapters/redis-registry-versions");
+    return createRedisRegistryVersions({ url, logger, keyPrefix });
+  });
+}
+
 /** The composition root: builds stores, providers, run manager and the HTTP app from options. */
 export function createGateway(options: GatewayOptions): Gateway {
   const { config, logger } = options;
@@ -141,6 +151,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const memberId = options.memberId ?? options.membership?.memberId ?? newMemberId();
   // Cluster mode (REDIS_URL): runs hold their session's lease in Redis, with fencing tokens.
   const leases = options.leases ?? (config.redisUrl ? redisLeases(config.redisUrl, config.redisKeyPrefix, memberId, logger) : undefined);
+  // ...and session registries keep their version there, so other gateways catch up without trusting stat().
+  const registryVersions = options.registryVersions ?? (config.redisUrl ? redisRegistryVersions(config.redisUrl, config.redisKeyPrefix, logger) : undefined);
   // What is cached about a tenant's files; erasure forgets all of it (createTenantErasure below).
   const checkDataDir = createDataDirGuard(options.dataDir);
   const tenantRoots = new TenantRoots(config.dataDir, undefined, checkDataDir);
@@ -158,13 +170,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     disk,
     dataDir: config.dataDir,
     locks,
+    leases,
     now,
     tenantRoots,
     configs: tenantConfigs,
     checkDataDir,
     onAgentChanged: (tenantId, slug) => systemPrompts.forgetAgent(tenantId, slug),
   });
-  const sessions = createSessionStore({ dataDir: config.dataDir, logger, now, locks, leases, tenantRoots, disk, registryCacheSize: config.registryCacheSize, ...options.registry });
+  const sessions = createSessionStore({ dataDir: config.dataDir, logger, now, locks, leases, registryVersions, tenantRoots, disk, registryCacheSize: config.registryCacheSize, ...options.registry });
   const routeModel = createModelRouter({
     defaultModel: config.defaultModel,
     offline: createOfflineProvider({ tokenDelayMs: config.offlineTokenDelayMs }),
@@ -309,6 +322,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       await relay?.close();
       await sessions.flushAll();
       await leases?.close();
+      await registryVersions?.close();
       locks.close();
     },
   };

@@ -5,17 +5,21 @@ import type { z } from "zod";
 import { isLockFile, treeBytes, type DiskGuard } from "../fs/disk-bytes";
 import { makeDirectory } from "../fs/storage-error";
 import type { FileLocks } from "../fs/file-lock";
+import type { Leases } from "../coordination/leases";
+import { createConfigWriters, type ConfigWriter } from "./config-writer";
 import { firstFreeSlug, slugFromName } from "./agent-slug";
 import { writeBootstrapFiles } from "./bootstrap-files";
-import { readTenantConfig, TenantConfigCache, writeTenantConfig } from "./tenant-config";
+import { TenantConfigCache } from "./tenant-config";
 
 /** A validated create request (defaults applied). */
 export type AgentCreate = z.output<typeof AgentInput>;
 
 export interface AgentStoreDeps {
   dataDir: string;
-  /** Serialises config.json writers per tenant, across gateway processes sharing the data dir. */
+  /** Serialises config.json writers per tenant, across gateway processes sharing the data dir (one host). */
   locks: FileLocks;
+  /** Cluster mode (REDIS_URL): config.json writers hold the fenced lease `config:{tenantId}` instead of the lock file. */
+  leases?: Leases;
   now: () => Date;
   /** Tenant roots created and checked once per tenant (shared with the session store). */
   tenantRoots?: TenantRoots;
@@ -50,9 +54,10 @@ function notFound(slug: string): AppError {
 export function createAgentStore(deps: AgentStoreDeps): AgentStore {
   const tenantRoots = deps.tenantRoots ?? new TenantRoots(deps.dataDir);
   const configs = deps.configs ?? new TenantConfigCache();
-  const withTenant = async <T>(tenantId: string, task: (paths: TenantPaths, realRoot: string) => Promise<T>): Promise<T> => {
+  const withConfigWriter = createConfigWriters({ locks: deps.locks, ...(deps.leases ? { leases: deps.leases } : {}) });
+  const withTenant = async <T>(tenantId: string, task: (paths: TenantPaths, realRoot: string, config: ConfigWriter) => Promise<T>): Promise<T> => {
     const { paths, realRoot } = await tenantRoots.ensure(tenantId);
-    return deps.locks.run(`${paths.config}.lock`, () => task(paths, realRoot));
+    return withConfigWriter(paths, (writer) => task(paths, realRoot, writer));
   };
   const changed = (tenantId: string, slug: string) => deps.onAgentChanged?.(tenantId, slug);
   /** Room for an agent's definition: it lands in config.json and again, rendered, in its bootstrap files. */
@@ -81,8 +86,8 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
     async create(tenantId, input) {
       const derived = input.slug === undefined ? await slugFromName(input.name) : undefined;
       // Under the tenant's lock (across gateway processes): two creates of "Ada" get "ada" and "ada-2".
-      return withTenant(tenantId, async (paths, realRoot) => {
-        const config = await readTenantConfig(paths);
+      return withTenant(tenantId, async (paths, realRoot, writer) => {
+        const config = await writer.read();
         const taken = new Set(config.agents.map((agent) => agent.slug));
         if (input.slug !== undefined && taken.has(input.slug)) {
           throw new AppError("agent_exists", `an agent with slug "${input.slug}" already exists in this tenant`);
@@ -102,20 +107,21 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
           updatedAt: at,
         };
         await assertRoomFor(tenantId, agent);
+        await writer.check();
         await makeDirectory(paths.workspaceDir);
         await makeDirectory(agentPaths.sessionsDir);
         await ensureContainedIn(realRoot, agentPaths.sessionsDir);
         grew(tenantId, await writeBootstrapFiles(paths.root, agentPaths, agent));
         changed(tenantId, slug);
-        grew(tenantId, await writeTenantConfig(paths, { ...config, agents: [...config.agents, agent] }));
+        grew(tenantId, await writer.write({ ...config, agents: [...config.agents, agent] }));
         return agent;
       });
     },
 
     async update(tenantId, slug, update) {
-      return withTenant(tenantId, async (paths) => {
+      return withTenant(tenantId, async (paths, _realRoot, writer) => {
         const agentPaths = paths.agent(slug);
-        const config = await readTenantConfig(paths);
+        const config = await writer.read();
         const current = config.agents.find((agent) => agent.slug === slug);
         if (!current) throw notFound(slug);
         const next: Agent = {
@@ -129,19 +135,20 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
           updatedAt: deps.now().toISOString(),
         };
         await assertRoomFor(tenantId, next);
+        await writer.check();
         grew(tenantId, await writeBootstrapFiles(paths.root, agentPaths, next));
         changed(tenantId, slug);
-        grew(tenantId, await writeTenantConfig(paths, { ...config, agents: config.agents.map((agent) => (agent.slug === slug ? next : agent)) }));
+        grew(tenantId, await writer.write({ ...config, agents: config.agents.map((agent) => (agent.slug === slug ? next : agent)) }));
         return next;
       });
     },
 
     async remove(tenantId, slug) {
-      await withTenant(tenantId, async (paths, realRoot) => {
+      await withTenant(tenantId, async (paths, realRoot, writer) => {
         const agentPaths = paths.agent(slug);
-        const config = await readTenantConfig(paths);
+        const config = await writer.read();
         if (!config.agents.some((agent) => agent.slug === slug)) throw notFound(slug);
-        grew(tenantId, await writeTenantConfig(paths, { ...config, agents: config.agents.filter((agent) => agent.slug !== slug) }));
+        grew(tenantId, await writer.write({ ...config, agents: config.agents.filter((agent) => agent.slug !== slug) }));
         changed(tenantId, slug);
         for (const dir of [agentPaths.dir, agentPaths.workspace]) {
           const contained = await ensureContainedIn(realRoot, dir);

@@ -14,6 +14,11 @@ export const TenantConfig = z.object({
   tenantId: z.string(),
   settings: z.record(z.string(), z.unknown()).default({}),
   agents: z.array(Agent),
+  /**
+   * Cluster mode: the fencing token of the writer's `config:{tenantId}` lease (docs/decisions/026).
+   * A writer holding an older token refuses to replace the file. Absent when written on one host.
+   */
+  fence: z.number().int().nonnegative().optional(),
 });
 export type TenantConfig = z.infer<typeof TenantConfig>;
 
@@ -68,10 +73,13 @@ export class TenantConfigCache {
   }
 }
 
-/** Replaces config.json atomically; returns how many bytes it grew (negative when it shrank). */
-export async function writeTenantConfig(paths: TenantPaths, config: TenantConfig): Promise<number> {
+/**
+ * Replaces config.json atomically; returns how many bytes it grew (negative when it shrank).
+ * `beforeRename` is the fenced writer's last check, just before the new file replaces the old.
+ */
+export async function writeTenantConfig(paths: TenantPaths, config: TenantConfig, beforeRename?: () => Promise<void>): Promise<number> {
   const text = JSON.stringify(config, null, 2) + "\n";
   const before = await fileBytes(paths.config);
-  await writeFileAtomic(paths.config, text);
+  await writeFileAtomic(paths.config, text, 0o600, beforeRename ? { beforeRename } : {});
   return Buffer.byteLength(text) - before;
 }

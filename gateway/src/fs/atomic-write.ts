@@ -9,9 +9,16 @@ import { fsyncFd, withFd, writeAllSync } from "./sync-file";
  * The two fsyncs run off the event loop; the rest are microsecond system calls (see sync-file).
  * `durable: false` skips both: still all-or-nothing for readers and after a process crash, but
  * after a power loss the file may be old or empty, so only for files whose content is durable
- * elsewhere (sessions.json between compactions: its journal).
+ * elsewhere (sessions.json between compactions: its journal). `beforeRename` runs once the temp file
+ * is complete, just before it replaces the target; throwing there writes nothing (a fenced writer's
+ * last check that it still holds its lease).
  */
-export async function writeFileAtomic(filePath: string, data: string | Buffer, mode = 0o600, options: { durable?: boolean } = {}): Promise<void> {
+export async function writeFileAtomic(
+  filePath: string,
+  data: string | Buffer,
+  mode = 0o600,
+  options: { durable?: boolean; beforeRename?: () => Promise<void> | void } = {},
+): Promise<void> {
   const durable = options.durable !== false;
   const directory = path.dirname(filePath);
   const temp = path.join(directory, `.${path.basename(filePath)}.${randomBytes(6).toString("hex")}.tmp`);
@@ -20,6 +27,7 @@ export async function writeFileAtomic(filePath: string, data: string | Buffer, m
       writeAllSync(fd, data);
       if (durable) await fsyncFd(fd);
     });
+    await options.beforeRename?.();
     renameSync(temp, filePath);
   } catch (error) {
     try {

@@ -1,5 +1,5 @@
 import { constants, fstatSync, readSync } from "node:fs";
-import { open, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { fdatasyncFd, withFd, writeAllSync } from "./sync-file";
 import type { z } from "zod";
 
@@ -21,8 +21,9 @@ export async function appendJsonLines(filePath: string, values: readonly unknown
     const { ino, size } = fstatSync(fd);
     const data = Buffer.from(endsTorn(fd, size) ? "\n" + text : text, "utf8");
     writeAllSync(fd, data);
+    const sizeAfterWrite = fstatSync(fd).size;
     await fdatasyncFd(fd);
-    return { ino, before: size, after: size + data.length };
+    return { ino, before: size, after: size + data.length, sizeAfterWrite };
   });
 }
 
@@ -31,6 +32,8 @@ export interface AppendedRange {
   ino: number;
   before: number;
   after: number;
+  /** The file's size right after the write: more than `after` when another writer appended at the same time. */
+  sizeAfterWrite: number;
 }
 
 /** True when the file is not empty and its last byte is not a newline (a crash tore its last line). */
@@ -51,25 +54,6 @@ export interface JsonLinesResult<T> {
 export async function readJsonLines<S extends z.ZodType>(filePath: string, schema: S): Promise<JsonLinesResult<z.infer<S>>> {
   const text = await readFile(filePath, "utf8");
   return parseJsonLines(text, schema);
-}
-
-/** Reads the lines of a JSONL file from byte `offset` on (the part appended since a known size). */
-export async function readJsonLinesFrom<S extends z.ZodType>(filePath: string, offset: number, schema: S): Promise<JsonLinesResult<z.infer<S>>> {
-  const handle = await open(filePath, "r");
-  try {
-    const { size } = await handle.stat();
-    const length = Math.max(0, size - offset);
-    const buffer = Buffer.alloc(length);
-    let read = 0;
-    while (read < length) {
-      const { bytesRead } = await handle.read(buffer, read, length - read, offset + read);
-      if (bytesRead === 0) break;
-      read += bytesRead;
-    }
-    return parseJsonLines(buffer.subarray(0, read).toString("utf8"), schema);
-  } finally {
-    await handle.close();
-  }
 }
 
 export function parseJsonLines<S extends z.ZodType>(text: string, schema: S): JsonLinesResult<z.infer<S>> {

@@ -29,7 +29,7 @@ async function clusterGateway(memberId: string, options: { dataDir?: string; tok
   const client = newRedisClient(REDIS_URL, () => undefined);
   await client.connect();
   clients.push(client);
-  const leases = createRedisLeases({ client, memberId, keyPrefix: prefix, ttlMs: 400, logger: silentLogger });
+  const leases = createRedisLeases({ client, memberId, keyPrefix: prefix, ttlMs: 1_000, logger: silentLogger });
   const harness = await startTestGateway({ dataDir: options.dataDir, memberId, leases, config: { offlineTokenDelayMs: options.tokenDelayMs } });
   harnesses.push(harness);
   return { harness, client, leases };
@@ -38,7 +38,7 @@ async function clusterGateway(memberId: string, options: { dataDir?: string; tok
 describe.skipIf(!reachable)("runs in cluster mode (Redis leases)", () => {
   it("stops a run whose gateway lost the session's lease with run_interrupted, and the other gateway carries the session on", async () => {
     // A's replies stream slowly (seconds), so its run is still going when its lease runs out.
-    const a = await clusterGateway("gw-a", { tokenDelayMs: 100 });
+    const a = await clusterGateway("gw-a", { tokenDelayMs: 200 });
     const b = await clusterGateway("gw-b", { dataDir: a.harness.dataDir, tokenDelayMs: 0 });
     expect((await a.harness.createAgent(TENANT_A)).status).toBe(201);
 

@@ -77,8 +77,8 @@ afterAll(async () => {
 
 describe.skipIf(!reachable)("fenced transcript writes in cluster mode", () => {
   it("refuses a stalled ex-holder's append once another gateway took the session over, and ignores a line it forged", async () => {
-    const a = await gateway("gw-a", 300);
-    const b = await gateway("gw-b", 300);
+    const a = await gateway("gw-a", 1_000);
+    const b = await gateway("gw-b", 1_000);
     const { summary, transcriptPath } = await a.sessions.open(ref, "chat", "hello");
 
     // Gateway A runs in the session and writes the user's message under its lease.

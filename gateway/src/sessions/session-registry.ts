@@ -1,41 +1,30 @@
 import { unlinkSync } from "node:fs";
-import { readdir, readFile, unlink } from "node:fs/promises";
-import path from "node:path";
-import { SessionSummary } from "@workforce/protocol";
+import type { SessionSummary } from "@workforce/protocol";
 import type { AgentPaths } from "@workforce/protocol/tenant-path";
-import { z } from "zod";
+import type { RegistryVersion } from "../coordination/registry-versions";
 import { writeFileAtomic } from "../fs/atomic-write";
-import { isNotFound } from "../fs/errno";
+import { errnoCode, isNotFound } from "../fs/errno";
 import { fileIdentity, isAppendOf, sameIdentity, type FileIdentity } from "../fs/file-identity";
 import type { FileLocks } from "../fs/file-lock";
-import { appendJsonLines, parseJson, parseJsonLines, readJsonLinesFrom } from "../fs/jsonl-file";
+import { appendJsonLines } from "../fs/jsonl-file";
 import type { Logger } from "../logger";
-import { summarizeTranscript } from "./session-summary";
-import { readTranscript } from "./transcript";
+import { parseRegistryFile, readJournalRange, readOptional, readUntilCurrent, registryFileText, type JournalLine, type RegistryStamp } from "./registry-files";
+import { RegistryLease, type RegistryCluster } from "./registry-lease";
+import { GroupCommit } from "./group-commit";
+import { reconcileWithTranscripts } from "./registry-repair";
+
+export { runLeasePath, transcriptLockPath } from "./registry-repair";
+export type { RegistryCluster } from "./registry-lease";
 
 /** Registries up to this size are rewritten whenever the agent goes idle. */
 const IDLE_REWRITE_MAX_SESSIONS = 1_000;
-/** Leftovers of atomic writes (`.sessions.json.<hex>.tmp`, `.<sessionId>.jsonl.<hex>.tmp`) ... */
-const LEFTOVER_TEMP = /^\..+\.[0-9a-f]+\.tmp$/;
-/** ... and of lock take-overs (`<lock>.stale-<hex>`). */
-const LEFTOVER_LOCK = /\.lock\.stale-[0-9a-f]+$/;
-const TRANSCRIPT_LOCK_SUFFIX = ".jsonl.lock";
-const RUN_LEASE_SUFFIX = ".jsonl.run.lock";
-
-/** sessions.json: session key → summary. */
-const RegistryFile = z.record(z.string(), SessionSummary);
-
-/** One line of sessions.journal.jsonl: a change made since sessions.json was last written. */
-const JournalLine = z.discriminatedUnion("op", [
-  z.object({ op: z.literal("put"), session: SessionSummary }),
-  z.object({ op: z.literal("delete"), key: z.string() }),
-]);
-type JournalLine = z.infer<typeof JournalLine>;
 
 export interface SessionRegistryOptions {
   logger: Logger;
-  /** Cross-process locks: the registry lock file guards every read-modify-write of the registry files. */
+  /** Cross-process locks: the registry lock file guards every read-modify-write of the registry files (single-host mode). */
   locks: FileLocks;
+  /** Leases and versions in Redis instead of the lock file and stat(); undefined on one host. */
+  cluster?: RegistryCluster;
   /** sessions.json is rewritten this long after the last change (idle debounce). */
   compactDelayMs: number;
   /** ...or as soon as the journal has more lines than max(this, number of sessions). */
@@ -53,24 +42,6 @@ export interface SessionRegistryOptions {
   onBytesChanged?: (bytes: number) => void;
 }
 
-/** A change waiting for the next group commit. */
-interface PendingChange {
-  /** Runs under the lock with the registry caught up; `record` applies a journal line and queues it for writing. */
-  change: (record: (line: JournalLine) => void) => Promise<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
-
-/** The lock file that guards appends to one transcript (and, after a crash, marks it as possibly ahead of the registry). */
-export function transcriptLockPath(paths: AgentPaths, sessionId: string): string {
-  return `${paths.transcript(sessionId)}.lock`;
-}
-
-/** The lock file a run holds for its whole duration, so runs of one session never overlap across processes. */
-export function runLeasePath(paths: AgentPaths, sessionId: string): string {
-  return `${paths.transcript(sessionId)}.run.lock`;
-}
-
 /**
  * The session registry of one agent, kept in memory. A change costs one small fsynced journal
  * append, independent of how many sessions exist; sessions.json (the readable registry) is
@@ -79,30 +50,44 @@ export function runLeasePath(paths: AgentPaths, sessionId: string): string {
  * sessions.json, and transcripts the registry does not know are summarised back in.
  *
  * Several gateway processes may share the files (shared storage): every change happens under the
- * registry's lock file, after catching up with what the others wrote. Catching up is one stat of
- * each registry file when nothing changed, reading the journal's new tail when another process
- * appended, and a re-read of sessions.json only after another process rewrote it.
+ * registry's lock file (or, in cluster mode, its lease), after catching up with what the others
+ * wrote. On one host catching up is one stat of each registry file when nothing changed, reading
+ * the journal's new tail when another process appended, and a re-read of sessions.json only after
+ * another process rewrote it. In cluster mode the same decisions follow the version in Redis, and
+ * only the journal bytes a lease holder recorded there are read.
  */
 export class SessionRegistry {
   private sessions = new Map<string, SessionSummary>();
   private journalLines = 0;
   private compactTimer: NodeJS.Timeout | undefined;
-  /** Changes waiting for the group commit in progress to finish; the next one takes them all. */
-  private pending: PendingChange[] = [];
-  private committing = false;
+  /** Changes wait here for the commit in progress; the next one takes them all (one lock, one journal write, one fsync). */
+  private readonly changes = new GroupCommit<JournalLine>({
+    exclusive: (task) => this.exclusive(task),
+    apply: (line) => this.apply([line]),
+    persist: (lines) => this.persist(lines),
+    failed: () => {
+      this.stale = true;
+    },
+  });
   /** Set when a commit failed after changing the map: the next access reloads from disk. */
   private stale = false;
-  /** The registry files as this instance last wrote or read them. */
+  /** Single host: the registry files as this instance last wrote or read them. */
   private seen: { registry: FileIdentity | undefined; journal: FileIdentity | undefined } = { registry: undefined, journal: undefined };
+  /** The newest fencing token among the lines applied: a journal line with an older one came from a stalled ex-holder. */
+  private maxFence = -1;
+  /** Cluster mode: the lease and the version in Redis. */
+  private readonly cluster: RegistryLease | undefined;
 
   private constructor(
     private readonly paths: AgentPaths,
     private readonly options: SessionRegistryOptions,
-  ) {}
+  ) {
+    this.cluster = options.cluster ? new RegistryLease(options.cluster) : undefined;
+  }
 
   static async load(paths: AgentPaths, options: SessionRegistryOptions): Promise<SessionRegistry> {
     const registry = new SessionRegistry(paths, options);
-    await options.locks.run(paths.lock, () => registry.loadFromDisk());
+    await registry.hold(() => registry.loadFromDisk());
     return registry;
   }
 
@@ -120,9 +105,9 @@ export class SessionRegistry {
     return this.sessions.size;
   }
 
-  /** Catches up with changes other processes made; two stats when there are none. */
+  /** Catches up with changes other processes made; two stats (cluster: one Redis read) when there are none. */
   async sync(): Promise<void> {
-    if (!this.stale && this.unchangedOnDisk()) return;
+    if (!this.stale && (this.cluster ? await this.cluster.current() : this.unchangedOnDisk())) return;
     await this.exclusive(async () => undefined);
   }
 
@@ -132,7 +117,7 @@ export class SessionRegistry {
    * leave the entry untouched. Resolves once the change is durable.
    */
   async update(key: string, change: (current: SessionSummary | undefined) => SessionSummary | undefined): Promise<SessionSummary | undefined> {
-    return this.commit(async (record) => {
+    return this.changes.commit(async (record) => {
       const next = change(this.sessions.get(key));
       if (!next) return this.sessions.get(key);
       record({ op: "put", session: next });
@@ -145,7 +130,7 @@ export class SessionRegistry {
     // Caught up by the caller (sync): an existing session needs neither the lock nor a write.
     const known = this.stale ? undefined : this.sessions.get(key);
     if (known) return { session: known, created: false };
-    return this.commit(async (record) => {
+    return this.changes.commit(async (record) => {
       const existing = this.sessions.get(key);
       if (existing) return { session: existing, created: false };
       const session = await create();
@@ -155,7 +140,7 @@ export class SessionRegistry {
   }
 
   async remove(key: string): Promise<SessionSummary | undefined> {
-    return this.commit(async (record) => {
+    return this.changes.commit(async (record) => {
       const current = this.sessions.get(key);
       if (!current) return undefined;
       record({ op: "delete", key });
@@ -174,8 +159,13 @@ export class SessionRegistry {
     this.compactTimer = undefined;
   }
 
+  /** Runs `task` holding the registry's lock file (single host) or lease (cluster). */
+  private hold<T>(task: () => Promise<T>): Promise<T> {
+    return this.cluster ? this.cluster.hold(task) : this.options.locks.run(this.paths.lock, () => task());
+  }
+
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    return this.options.locks.run(this.paths.lock, async () => {
+    return this.hold(async () => {
       await this.catchUp();
       return task();
     });
@@ -187,22 +177,68 @@ export class SessionRegistry {
 
   /** Under the lock: folds in whatever other processes wrote since this instance last looked. */
   private async catchUp(): Promise<void> {
+    if (this.cluster) return this.catchUpWithVersion(this.cluster);
     const registry = fileIdentity(this.paths.registry);
     const journal = fileIdentity(this.paths.registryJournal);
     const { stale } = this;
     if (!stale && sameIdentity(registry, this.seen.registry) && sameIdentity(journal, this.seen.journal)) return;
     if (!stale && sameIdentity(registry, this.seen.registry) && isAppendOf(this.seen.journal, journal)) {
-      const { values, skippedLines } = await readJsonLinesFrom(this.paths.registryJournal, Number(this.seen.journal?.size ?? 0n), JournalLine);
-      this.apply(values);
+      const { values, skippedLines } = await readJournalRange(this.paths.registryJournal, Number(this.seen.journal?.size ?? 0n), undefined);
+      this.applyJournal(values);
       this.journalLines += values.length + skippedLines.length;
-    } else if (!(await this.readRegistryFiles())) {
+    } else if (!(await this.readRegistryFiles(undefined)).complete) {
       // sessions.json vanished or broke after this instance loaded it: rebuild as at first load.
-      await this.reconcileWithTranscripts();
+      await reconcileWithTranscripts(this.paths, this.sessions, this.options);
       this.journalLines += 1;
       await this.compact();
     }
     this.stale = false;
     this.seen = { registry: fileIdentity(this.paths.registry), journal: fileIdentity(this.paths.registryJournal) };
+  }
+
+  /**
+   * Cluster, under the lease: catches up with the version in Redis. A newer fence recorded there
+   * (this holder stalled and lost its lease) refuses before anything is written; the journal's new
+   * lines are read up to the recorded length, sessions.json only after another compaction.
+   */
+  private async catchUpWithVersion(cluster: RegistryLease): Promise<void> {
+    const target = await cluster.fetch();
+    const current = cluster.version;
+    const sameGeneration = !this.stale && target && current && target.generation === current.generation;
+    if (sameGeneration && target.journalBytes === current.journalBytes) return;
+    if (sameGeneration && target.journalBytes > current.journalBytes) {
+      const read = () => readJournalRange(this.paths.registryJournal, current.journalBytes, target.journalBytes);
+      const tail = await readUntilCurrent(read, (result) => result.short);
+      if (!tail.short) {
+        this.applyJournal(tail.values);
+        this.journalLines = target.journalLines;
+        cluster.version = target;
+        return;
+      }
+    }
+    await this.reloadInCluster(cluster, target, false);
+    this.stale = false;
+  }
+
+  /**
+   * Cluster, under the lease: sessions.json and the journal read afresh, and rewritten when they
+   * are not what Redis recorded (or were repaired from the transcripts, always at first load).
+   */
+  private async reloadInCluster(cluster: RegistryLease, target: RegistryVersion | undefined, firstLoad: boolean): Promise<void> {
+    const { complete, tracked } = await readUntilCurrent(() => this.readRegistryFiles(target), (result) => !result.tracked && target !== undefined);
+    cluster.refuseOlderThan(this.maxFence);
+    const repaired = (firstLoad || !complete || !tracked) && (await reconcileWithTranscripts(this.paths, this.sessions, this.options));
+    if (!complete || !tracked || repaired) {
+      this.journalLines += 1;
+      try {
+        await this.compact();
+        return;
+      } catch (error) {
+        // Read-only storage: what was read still serves readers (as on one host); writes fail on their own.
+        if (errnoCode(error) !== "EROFS") throw error;
+      }
+    }
+    cluster.version = target;
   }
 
   private apply(lines: readonly JournalLine[]): void {
@@ -212,56 +248,15 @@ export class SessionRegistry {
     }
   }
 
-  /**
-   * Group commit: changes that arrive while a commit is writing wait and then go together, under
-   * one acquisition of the registry lock, in one journal write and one fsync (or one rewrite of
-   * sessions.json). Each change sees the ones before it; a failing change fails alone, a failing
-   * write fails the whole group and makes the next access reload the registry from disk.
-   */
-  private commit<T>(change: (record: (line: JournalLine) => void) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.pending.push({ change, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.committing) void this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    this.committing = true;
-    try {
-      while (this.pending.length > 0) await this.commitGroup(this.pending.splice(0));
-    } finally {
-      this.committing = false;
-    }
-  }
-
-  private async commitGroup(group: readonly PendingChange[]): Promise<void> {
-    const outcomes: { ok: boolean; value: unknown }[] = [];
-    const lines: JournalLine[] = [];
-    const record = (line: JournalLine) => {
+  /** Journal lines read from disk: one with an older fence than a line before it was written by a stalled ex-holder and does not count. */
+  private applyJournal(lines: readonly JournalLine[]): void {
+    for (const line of lines) {
+      if (line.fence !== undefined) {
+        if (line.fence < this.maxFence) continue;
+        this.maxFence = line.fence;
+      }
       this.apply([line]);
-      lines.push(line);
-    };
-    try {
-      await this.exclusive(async () => {
-        for (const item of group) {
-          try {
-            outcomes.push({ ok: true, value: await item.change(record) });
-          } catch (error) {
-            outcomes.push({ ok: false, value: error });
-          }
-        }
-        await this.persist(lines);
-      });
-    } catch (error) {
-      if (lines.length > 0) this.stale = true;
-      for (const item of group) item.reject(error);
-      return;
     }
-    group.forEach((item, index) => {
-      const outcome = outcomes[index];
-      if (outcome?.ok) item.resolve(outcome.value);
-      else item.reject(outcome?.value);
-    });
   }
 
   /** Under the lock: makes `lines` (already applied in memory) durable. */
@@ -269,9 +264,24 @@ export class SessionRegistry {
     if (lines.length === 0) return;
     this.journalLines += lines.length;
     const size = this.sessions.size;
-    const appended = await appendJsonLines(this.paths.registryJournal, lines);
+    // Cluster: nothing is appended once a newer holder recorded a version (this one stalled past its lease).
+    if (this.cluster) await this.cluster.fetch();
+    const fence = this.cluster?.token();
+    const appended = await appendJsonLines(this.paths.registryJournal, fence === undefined ? lines : lines.map((line) => ({ ...line, fence })));
     if (appended) this.options.onBytesChanged?.(appended.after - appended.before);
-    this.seen.journal = fileIdentity(this.paths.registryJournal);
+    if (fence === undefined || !appended || !this.cluster) this.seen.journal = fileIdentity(this.paths.registryJournal);
+    else {
+      this.maxFence = fence;
+      const version = this.cluster.version ?? { generation: 0, journalBytes: 0, journalLines: 0, fence };
+      if (appended.before !== version.journalBytes || appended.sizeAfterWrite !== appended.after) {
+        // Bytes nobody recorded are mixed with ours (a stalled ex-holder's lines, a torn line):
+        // replaying the journal would count them, so the registry as this holder knows it replaces it.
+        this.options.logger.warn(`${this.paths.registryJournal}: bytes not written by the lease holder; rewriting the registry`);
+        await this.compact();
+        return;
+      }
+      await this.record({ ...version, journalBytes: appended.after, journalLines: this.journalLines, fence });
+    }
     if (this.journalLines > Math.max(this.options.minJournalLines, size)) {
       await this.compact();
       return;
@@ -281,8 +291,8 @@ export class SessionRegistry {
       // fsynced above and kept until the next compaction, is what makes the change durable, so
       // this rewrite skips its two fsyncs (after a power loss sessions.json is merely replayed
       // over or rebuilt, as at any load).
-      await this.writeRegistryFile({ durable: false });
-      this.seen.registry = fileIdentity(this.paths.registry);
+      await this.writeRegistryFile(this.cluster?.version?.generation, { durable: false });
+      if (fence === undefined) this.seen.registry = fileIdentity(this.paths.registry);
     }
     this.scheduleCompaction();
   }
@@ -302,7 +312,8 @@ export class SessionRegistry {
 
   private async compact(): Promise<void> {
     if (this.journalLines === 0) return;
-    await this.writeRegistryFile();
+    const generation = this.cluster ? (this.cluster.version?.generation ?? 0) + 1 : undefined;
+    await this.writeRegistryFile(generation);
     // A crash between these two steps only means the journal is replayed again: puts are idempotent.
     const journalBytes = Number(fileIdentity(this.paths.registryJournal)?.size ?? 0n);
     try {
@@ -312,151 +323,76 @@ export class SessionRegistry {
       if (!isNotFound(error)) throw error;
     }
     this.journalLines = 0;
-    this.seen = { registry: fileIdentity(this.paths.registry), journal: undefined };
+    const fence = this.cluster?.token();
+    if (generation === undefined || fence === undefined) {
+      this.seen = { registry: fileIdentity(this.paths.registry), journal: undefined };
+      return;
+    }
+    this.maxFence = fence;
+    await this.record({ generation, journalBytes: 0, journalLines: 0, fence });
   }
 
-  private async writeRegistryFile(options: { durable?: boolean } = {}): Promise<void> {
-    const body: Record<string, SessionSummary> = {};
-    for (const session of this.list()) body[session.key] = session;
-    const text = JSON.stringify(body, null, 2) + "\n";
+  /** Cluster: records the version written; when a newer holder recorded one meanwhile, refuses and reloads at the next access. */
+  private async record(version: RegistryVersion): Promise<void> {
+    try {
+      await this.cluster?.record(version);
+    } catch (error) {
+      this.stale = true;
+      throw error;
+    }
+  }
+
+  /** Rewrites sessions.json; in cluster mode stamped with `generation` and the writer's fence, and only while the lease holds. */
+  private async writeRegistryFile(generation: number | undefined, options: { durable?: boolean } = {}): Promise<void> {
+    const { cluster } = this;
+    const fence = cluster?.token();
+    const stamp: RegistryStamp | undefined = fence === undefined || generation === undefined ? undefined : { fence, generation };
+    const text = registryFileText(this.list(), stamp);
     const before = Number(fileIdentity(this.paths.registry)?.size ?? 0n);
-    await writeFileAtomic(this.paths.registry, text, 0o600, options);
+    // The last check before replacing the file: still the holder, and no newer holder recorded in Redis.
+    const beforeRename = cluster ? () => cluster.confirm() : undefined;
+    await writeFileAtomic(this.paths.registry, text, 0o600, { ...options, ...(beforeRename ? { beforeRename } : {}) });
     this.options.onBytesChanged?.(Buffer.byteLength(text) - before);
   }
 
-  /** sessions.json with the journal replayed over it; false when sessions.json is missing or unreadable. */
-  private async readRegistryFiles(): Promise<boolean> {
+  /**
+   * sessions.json with the journal replayed over it (up to the length `target` recorded, in
+   * cluster mode). `complete` is false when sessions.json is missing or unreadable; `tracked`
+   * false when the files are not the ones `target` describes (another generation, a shorter
+   * journal, or no version recorded), so the caller rewrites them.
+   */
+  private async readRegistryFiles(target: RegistryVersion | undefined): Promise<{ complete: boolean; tracked: boolean }> {
     const { logger } = this.options;
     this.sessions = new Map();
     this.journalLines = 0;
+    this.maxFence = -1;
     let complete = false;
+    let tracked = target !== undefined;
     const file = await readOptional(this.paths.registry);
     if (file !== undefined) {
-      const parsed = RegistryFile.safeParse(parseJson(file));
-      if (parsed.success) {
-        this.sessions = new Map(Object.entries(parsed.data));
+      const parsed = parseRegistryFile(file);
+      if (parsed) {
+        this.sessions = parsed.sessions;
+        this.maxFence = parsed.stamp?.fence ?? -1;
+        if (target && parsed.stamp && parsed.stamp.generation !== target.generation) tracked = false;
         complete = true;
       } else logger.warn(`${this.paths.registry} is unreadable; rebuilding it from the transcripts`);
     }
-    const journal = await readOptional(this.paths.registryJournal);
-    if (journal !== undefined) {
-      const { values, skippedLines } = parseJsonLines(journal, JournalLine);
-      if (skippedLines.length > 0) logger.warn(`${this.paths.registryJournal}: skipped unreadable line(s) ${skippedLines.join(", ")}`);
-      this.apply(values);
-      this.journalLines = values.length + skippedLines.length;
-    }
-    return complete;
+    const journal = await readJournalRange(this.paths.registryJournal, 0, tracked ? target?.journalBytes : undefined);
+    if (journal.short) tracked = false;
+    if (journal.skippedLines.length > 0) logger.warn(`${this.paths.registryJournal}: skipped unreadable line(s) ${journal.skippedLines.join(", ")}`);
+    this.applyJournal(journal.values);
+    this.journalLines = journal.values.length + journal.skippedLines.length;
+    return { complete, tracked };
   }
 
-  /** First load, under the lock: registry files, then reconciled with the transcripts and cleaned of crash leftovers. */
+  /** First load, under the lock or lease: registry files, then reconciled with the transcripts and cleaned of crash leftovers. */
   private async loadFromDisk(): Promise<void> {
-    const complete = await this.readRegistryFiles();
-    const changed = await this.reconcileWithTranscripts();
+    if (this.cluster) return this.reloadInCluster(this.cluster, await this.cluster.fetch(), true);
+    const { complete } = await this.readRegistryFiles(undefined);
+    const changed = await reconcileWithTranscripts(this.paths, this.sessions, this.options);
     if (changed || !complete) this.journalLines += 1;
     if (this.journalLines > 0) await this.compact();
     this.seen = { registry: fileIdentity(this.paths.registry), journal: fileIdentity(this.paths.registryJournal) };
-  }
-
-  /**
-   * Transcripts are the source of truth: summarise the ones the registry lost, drop entries whose
-   * transcript is gone, refresh the entries of transcripts whose lock file was left by a writer
-   * that is gone (a crash between the transcript append and its registry update), and remove
-   * crash leftovers.
-   */
-  private async reconcileWithTranscripts(): Promise<boolean> {
-    let names: string[];
-    try {
-      names = await readdir(this.paths.sessionsDir);
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw error;
-    }
-    const onDisk = new Set(names.filter((name) => name.endsWith(".jsonl") && name !== "sessions.journal.jsonl").map((name) => name.slice(0, -6)));
-    let changed = false;
-    for (const [key, session] of this.sessions) {
-      if (!onDisk.has(session.sessionId)) {
-        this.sessions.delete(key);
-        changed = true;
-      }
-    }
-    const known = new Set([...this.sessions.values()].map((session) => session.sessionId));
-    // Lock files mark sessions whose registry entry may lag their transcript: a transcript lock
-    // (an append outside a run) or a run's lease (a run defers its registry update to its end).
-    const lockedBy = (suffix: string) => names.filter((name) => name.endsWith(suffix)).map((name) => name.slice(0, -suffix.length));
-    const interrupted = new Set([...lockedBy(TRANSCRIPT_LOCK_SUFFIX), ...lockedBy(RUN_LEASE_SUFFIX)]);
-    for (const sessionId of onDisk) {
-      if (known.has(sessionId) && !interrupted.has(sessionId)) continue;
-      // A live lock is an append or a run in progress (another process): its writer brings the
-      // entry up to date from the lines it appends once it gets the registry lock we hold, so
-      // summarising the transcript here as well would count those lines twice.
-      if (known.has(sessionId) && this.appendInProgress(sessionId)) continue;
-      if (await this.summarizeFromTranscript(sessionId)) changed = true;
-    }
-    for (const sessionId of interrupted) {
-      let lockPaths: string[];
-      try {
-        lockPaths = [transcriptLockPath(this.paths, sessionId), runLeasePath(this.paths, sessionId)];
-      } catch {
-        continue; // not a name the gateway writes
-      }
-      for (const lockPath of lockPaths) if (this.options.locks.inspect(lockPath) === "stale") this.options.locks.removeStale(lockPath);
-    }
-    await this.removeLeftovers(names);
-    return changed;
-  }
-
-  private appendInProgress(sessionId: string): boolean {
-    try {
-      const { locks } = this.options;
-      return locks.inspect(transcriptLockPath(this.paths, sessionId)) === "live" || locks.inspect(runLeasePath(this.paths, sessionId)) === "live";
-    } catch {
-      return false;
-    }
-  }
-
-  /**
-   * Temp files of atomic writes interrupted by a crash. Every such write in this directory happens
-   * under the registry lock, which the caller holds, so none of them is in progress right now.
-   * Lock files moved aside during a take-over are removed only once old, since a take-over runs
-   * outside the lock.
-   */
-  private async removeLeftovers(names: readonly string[]): Promise<void> {
-    for (const name of names) {
-      if (!LEFTOVER_TEMP.test(name) && !LEFTOVER_LOCK.test(name)) continue;
-      const file = path.join(this.paths.sessionsDir, name);
-      if (LEFTOVER_LOCK.test(name)) {
-        const identity = fileIdentity(file);
-        if (!identity || Date.now() - Number(identity.mtimeNs / 1_000_000n) < 60_000) continue;
-      }
-      await unlink(file).catch(() => undefined);
-    }
-  }
-
-  private async summarizeFromTranscript(sessionId: string): Promise<boolean> {
-    let transcript;
-    try {
-      transcript = await readTranscript(this.paths.transcript(sessionId));
-    } catch (error) {
-      this.options.logger.warn(`cannot read transcript ${sessionId}: ${String(error)}`);
-      return false;
-    }
-    if (!transcript) return false;
-    const { key } = transcript.header;
-    const current = this.sessions.get(key);
-    // Two transcripts claiming one key (a crash between creating one and naming it): keep the named one.
-    if (current && current.sessionId !== sessionId) return false;
-    const next = summarizeTranscript(transcript, current);
-    if (current && JSON.stringify(current) === JSON.stringify(next)) return false;
-    this.sessions.set(key, next);
-    return true;
-  }
-}
-
-async function readOptional(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
   }
 }

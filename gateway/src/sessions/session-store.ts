@@ -7,6 +7,7 @@ import { fileBytes, type DiskGuard } from "../fs/disk-bytes";
 import { makeDirectory } from "../fs/storage-error";
 import { createFileLeases } from "../coordination/adapters/file-leases";
 import type { Lease as Grant, Leases } from "../coordination/leases";
+import type { RegistryVersions } from "../coordination/registry-versions";
 import { createFileLocks, type FileLocks, type HeldLock } from "../fs/file-lock";
 import { KeyedLock } from "../fs/keyed-lock";
 import { isNotFound } from "../fs/errno";
@@ -35,6 +36,12 @@ export interface SessionStoreDeps {
    * (REDIS_URL); by default the session's run lock file over `locks` (one machine, token 0).
    */
   leases?: Leases;
+  /**
+   * With `leases` (cluster mode): registry writers hold the lease `registry:{tenantId}/{agent}` and
+   * fence their writes, and registries catch up by the version kept here instead of stat(), which
+   * NFS may serve stale (docs/decisions/026). Without it the registry lock file and stat() serve one host.
+   */
+  registryVersions?: RegistryVersions;
   /** Tenant roots created and checked once per tenant; shared with the rest of the gateway so erasure forgets them everywhere. */
   tenantRoots?: TenantRoots;
   /**
@@ -153,6 +160,7 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
       return SessionRegistry.load(paths, {
         logger: deps.logger,
         locks,
+        ...(deps.leases && deps.registryVersions ? { cluster: { leases: deps.leases, versions: deps.registryVersions, name: key } } : {}),
         compactDelayMs: deps.compactDelayMs ?? 2_000,
         minJournalLines: deps.minJournalLines ?? 1_000,
         eagerMaxSessions: deps.eagerMaxSessions ?? 100,
