@@ -18,15 +18,12 @@ import type { Leases } from "../coordination/leases";
 import type { Membership } from "../coordination/membership";
 import type { LogContext, Logger } from "../logger";
 import type { SessionStore } from "../sessions/session-store";
-import type { RunEventSource } from "./run-relay";
-import type { RunManager } from "./run-manager";
+import type { LocatedRun, RunManager } from "./run-manager";
 
-/** A run as an entry point serves it, wherever it executes. */
-export interface SubmittedRun {
+/** A run as an entry point serves it, wherever it executes (the shape issue13-limits gives `RunManager.submit`'s result). */
+export interface SubmittedRun extends LocatedRun {
   runId: string;
   sessionKey: string;
-  info(): RunInfo;
-  events: RunEventSource;
 }
 
 export interface SubmitOptions {
@@ -38,15 +35,15 @@ export interface SubmitOptions {
 export type SubmitRun = (tenantId: string, agent: string, input: SendMessageInput, origin: RunOrigin, options?: SubmitOptions) => Promise<SubmittedRun>;
 
 /** Submits here only: a lone gateway, and tests of the entry points. */
-export function localSubmit(runs: Pick<RunManager, "submit" | "info">): SubmitRun {
+export function localSubmit(runs: Pick<RunManager, "submit" | "info" | "abort">): SubmitRun {
   return async (tenantId, agent, input, origin) => {
     const run = await runs.submit(tenantId, agent, input, origin);
-    return { runId: run.runId, sessionKey: run.sessionKey, info: () => runs.info(run), events: run.log };
+    return { runId: run.runId, sessionKey: run.sessionKey, info: () => runs.info(run), events: run.log, abort: async () => runs.info(runs.abort(tenantId, run.runId)) };
   };
 }
 
 export interface RunForwardingDeps {
-  runs: Pick<RunManager, "submit" | "info" | "locate">;
+  runs: Pick<RunManager, "submit" | "info" | "abort" | "locate">;
   sessions: Pick<SessionStore, "get">;
   /** Who holds a session's run lease (`run:{tenantId}/{agent}/{sessionId}`). */
   leases: Pick<Leases, "holder">;
@@ -115,7 +112,7 @@ export function forwardingSubmit(deps: RunForwardingDeps): SubmitRun {
     const info = RunInfo.safeParse(await response.json().catch(() => undefined));
     if (!info.success) throw new AppError("gateway_error", `gateway ${member.memberId} answered a forwarded run with an unexpected body`);
     const located = await locateForwarded(tenantId, info.data.runId);
-    return { runId: info.data.runId, sessionKey: info.data.sessionKey, info: () => located.info(), events: located.events };
+    return { runId: info.data.runId, sessionKey: info.data.sessionKey, info: () => located.info(), events: located.events, abort: () => located.abort() };
   }
 
   /** The holder published the run as it queued it; its first write may still be on the way to Redis. */
