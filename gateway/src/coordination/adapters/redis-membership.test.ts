@@ -62,7 +62,8 @@ describe.skipIf(!reachable)("cluster membership in Redis", () => {
   });
 
   it("keeps a live member listed past its TTL (heartbeats), and prunes one that died without leaving once its liveness key expires", async () => {
-    const alive = member(300);
+    // Heartbeats every ~330 ms; a machine under load can delay one, so the TTL leaves room for that.
+    const alive = member(1_000);
     await alive.join("http://127.0.0.1:3333");
     // What a SIGKILLed gateway leaves behind: its entry, and a liveness key nobody refreshes.
     const deadId = newMemberId("dead-host", 4242);
@@ -75,9 +76,9 @@ describe.skipIf(!reachable)("cluster membership in Redis", () => {
       (members) => !members.some((each) => each.memberId === deadId),
     );
     expect(after.map((each) => each.memberId)).toEqual([alive.memberId]);
-    // The reader pruned the dead entry from the HASH too, while the live one (TTL 300 ms, several TTLs ago by now) stayed.
+    // The reader pruned the dead entry from the HASH too; the live one stays listed over several of its TTLs.
     expect(Number(await redis.hExists(keys.members, deadId))).toBe(0);
-    await until(async () => Date.now() - startedAt, (elapsed) => elapsed > 900, 2_000);
+    await until(async () => Date.now() - startedAt, (elapsed) => elapsed > 2_500, 4_000);
     expect((await alive.members()).map((each) => each.memberId)).toEqual([alive.memberId]);
   });
 
