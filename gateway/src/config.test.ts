@@ -1,8 +1,21 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEFAULT_CLAUDE_MODEL, loadConfig } from "./config";
+import { ConfigError, DEFAULT_CLAUDE_MODEL, defaultAdvertiseUrl, loadConfig } from "./config";
 
 describe("loadConfig", () => {
+  it("reads the cluster settings: where others reach this gateway, and the Redis key prefix", () => {
+    expect(loadConfig({}, {})).toMatchObject({ advertiseUrl: undefined, redisKeyPrefix: "workforce:" });
+    expect(loadConfig({ GATEWAY_ADVERTISE_URL: "http://gateway-1.gateways:18789/", REDIS_KEY_PREFIX: "prod:" }, {})).toMatchObject({
+      advertiseUrl: "http://gateway-1.gateways:18789",
+      redisKeyPrefix: "prod:",
+    });
+    const bad = () => loadConfig({ GATEWAY_ADVERTISE_URL: "ftp://gateway-1", REDIS_KEY_PREFIX: "has space" }, {});
+    expect(bad).toThrow("GATEWAY_ADVERTISE_URL must be an http:// or https:// URL");
+    expect(bad).toThrow("REDIS_KEY_PREFIX must be 1-64 letters");
+    expect(defaultAdvertiseUrl("127.0.0.1", 18789, "node-7")).toBe("http://127.0.0.1:18789");
+    expect(defaultAdvertiseUrl("0.0.0.0", 18789, "node-7")).toBe("http://node-7:18789");
+  });
+
   it("defaults to loopback, port 18789, ~/.workforce/tenants and a current Claude model", () => {
     const config = loadConfig({}, {}, "/home/ada");
     expect(config).toMatchObject({

@@ -1,7 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { metricsAccessFrom, type MetricsAccess } from "@workforce/metrics";
-import type { TenantLimits } from "@workforce/protocol";
+import { DEFAULT_REDIS_KEY_PREFIX, type TenantLimits } from "@workforce/protocol";
 import { LOG_LEVELS, tracingSettingsFrom, type LogLevel, type TracingSettings } from "@workforce/logging";
 import { z } from "zod";
 
@@ -63,6 +63,20 @@ const GatewayEnv = z.object({
   REDIS_URL: optionalText.refine((value) => value === undefined || /^rediss?:\/\/./.test(value), {
     message: "REDIS_URL must look like redis://127.0.0.1:6379 (or rediss:// for TLS)",
   }),
+  /**
+   * Namespace of every Redis key and channel (default `workforce:`): the same on every gateway and
+   * platform of one deployment, different for deployments sharing one Redis.
+   */
+  REDIS_KEY_PREFIX: optionalText.refine((value) => value === undefined || /^[A-Za-z0-9:._-]{1,64}$/.test(value), {
+    message: "REDIS_KEY_PREFIX must be 1-64 letters, digits or : . _ - (e.g. workforce:)",
+  }),
+  /**
+   * The URL the platform and the other gateways reach this gateway at (cluster mode); default
+   * http://127.0.0.1:{port} when bound to loopback, else http://{hostname}:{port}.
+   */
+  GATEWAY_ADVERTISE_URL: optionalUrl("GATEWAY_ADVERTISE_URL").refine((value) => value === undefined || /^https?:\/\//.test(value), {
+    message: "GATEWAY_ADVERTISE_URL must be an http:// or https:// URL such as http://gateway-1:18789",
+  }),
   /** A tenant's runs executing at once on this gateway, for tenants the platform pushed no limits for. */
   WORKFORCE_TENANT_MAX_CONCURRENT_RUNS: integerText("WORKFORCE_TENANT_MAX_CONCURRENT_RUNS", 4, 1, 10_000),
   /** A tenant's runs waiting on this gateway before 429 tenant_queue_full (same fallback role). */
@@ -122,8 +136,12 @@ export interface GatewayConfig {
   registryCacheSize: number;
   /** Finished runs kept for replay (WORKFORCE_RETAINED_RUNS). */
   retainedRuns: number;
-  /** REDIS_URL: where runs are relayed to other gateways, idempotency keys shared and run limits counted; undefined runs alone. */
+  /** REDIS_URL: where runs are relayed to other gateways, members registered, idempotency keys shared and run limits counted; undefined runs alone. */
   redisUrl: string | undefined;
+  /** REDIS_KEY_PREFIX (default `workforce:`). */
+  redisKeyPrefix: string;
+  /** GATEWAY_ADVERTISE_URL as set; undefined: `defaultAdvertiseUrl(bind, port)` once the port is known. */
+  advertiseUrl: string | undefined;
   /** Limits of tenants the platform pushed none for (WORKFORCE_TENANT_*). */
   tenantDefaults: TenantLimits;
   /** Who may scrape `/metrics` (METRICS_TOKEN, METRICS_PORT, METRICS_BIND) and whether series carry tenant labels. */
@@ -143,6 +161,12 @@ const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 export function isLoopback(host: string): boolean {
   return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Where others reach a gateway that set no GATEWAY_ADVERTISE_URL: loopback stays loopback, anything else is this host. */
+export function defaultAdvertiseUrl(bind: string, port: number, hostname = os.hostname()): string {
+  if (bind === "::1") return `http://[::1]:${port}`;
+  return isLoopback(bind) ? `http://127.0.0.1:${port}` : `http://${hostname}:${port}`;
 }
 
 /**
@@ -213,6 +237,8 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
     registryCacheSize: values.WORKFORCE_REGISTRY_CACHE,
     retainedRuns: values.WORKFORCE_RETAINED_RUNS,
     redisUrl: values.REDIS_URL,
+    redisKeyPrefix: values.REDIS_KEY_PREFIX ?? DEFAULT_REDIS_KEY_PREFIX,
+    advertiseUrl: values.GATEWAY_ADVERTISE_URL?.replace(/\/+$/, ""),
     logLevel: values.LOG_LEVEL,
     tenantDefaults: {
       maxConcurrentRuns: values.WORKFORCE_TENANT_MAX_CONCURRENT_RUNS,

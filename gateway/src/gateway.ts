@@ -1,5 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
-import os from "node:os";
+import { randomUUID } from "node:crypto";
 import type { GatewayHealth, ModelInfo } from "@workforce/protocol";
 import { lockOwnersDirPath, TenantRoots } from "@workforce/protocol/tenant-path";
 import type { Hono } from "hono";
@@ -44,6 +43,9 @@ import { createTenantPolicies, DEFAULT_TENANT_LIMITS, type TenantPolicies } from
 import type { Tool } from "./tools/tool";
 import { createWorkspaceTools } from "./tools/workspace-tools";
 import { createReadiness } from "./readiness";
+import { newMemberId } from "./coordination/member-id";
+import { createLocalMembership, lazyRedisMembership, type Membership } from "./coordination/membership";
+import { forwardingSubmit, localSubmit } from "./runs/run-forwarding";
 
 export const GATEWAY_VERSION = "0.1.0";
 
@@ -55,7 +57,7 @@ const NO_METRICS_ACCESS: GatewayConfig["metrics"] = { access: { token: undefined
 
 export interface GatewayOptions {
   config: Pick<GatewayConfig, "dataDir" | "hookToken" | "defaultModel" | "offlineTokenDelayMs" | "runTimeoutMs" | "maxConcurrentRuns"> &
-    Partial<Pick<GatewayConfig, "registryCacheSize" | "redisUrl" | "retainedRuns" | "tenantDefaults" | "metrics">>;
+    Partial<Pick<GatewayConfig, "registryCacheSize" | "redisUrl" | "redisKeyPrefix" | "retainedRuns" | "tenantDefaults" | "metrics">>;
   dataDir: PreparedDataDir;
   logger: Logger;
   /** The request/run context of log lines (request ids, tenant, run); none in most tests. */
@@ -72,6 +74,10 @@ export interface GatewayOptions {
   clientAddress?: GatewayAppDeps["clientAddress"];
   /** Conversation compaction tuning (see runs/compaction). */
   compaction?: CompactionOptions;
+  /** Which gateways are alive; built from config.redisUrl when absent (alone without it). */
+  membership?: Membership;
+  /** How long a member stays listed after its last heartbeat (cluster mode; default 10 s). */
+  memberTtlMs?: number;
   /** Relays runs to other gateways; built from config.redisUrl when absent. */
   relay?: RunEventRelay;
   /** Namespace of the Redis keys and channels built from config.redisUrl (default `workforce:`; tests use their own). */
@@ -86,9 +92,13 @@ export interface GatewayOptions {
   authFailureLimits?: AuthFailureLimits;
   /** Cross-process lock files over TENANT_DATA_DIR (default: this process's own). */
   locks?: FileLocks;
-  /** This gateway's identity in the cluster (holder of its leases); default `{hostname}-{pid}-{random}`. */
+  /** This gateway's identity in the cluster (holder of its leases, its membership entry); default from coordination/member-id. */
   memberId?: string;
-  /** Leases with fencing tokens shared by the cluster; built on config.redisUrl when absent. Without either, lock files. */
+  /**
+   * Leases with fencing tokens shared by the cluster; built on config.redisUrl when absent. Without
+   * either, lock files. With cluster membership, a message for a session whose run lease another
+   * member holds is forwarded there.
+   */
   leases?: Leases;
   /** Where session registries record their version in cluster mode; built on config.redisUrl when absent. */
   registryVersions?: RegistryVersions;
@@ -114,7 +124,11 @@ export interface Gateway {
   defaultModel: ModelInfo;
   /** Its metrics registry and who may scrape it (`GET /metrics`; main.ts serves METRICS_PORT). */
   metrics: GatewayMetrics;
-  /** Aborts runs (keeping their partial replies) and writes every registry. */
+  /** Its identity and the live gateways (cluster mode: in Redis). */
+  membership: Membership;
+  /** Registers this gateway at the URL others reach it at (after it listens); until then nobody routes to it. */
+  join(url: string): Promise<void>;
+  /** Leaves the cluster, aborts runs (keeping their partial replies) and writes every registry. */
   close(): Promise<void>;
   /**
    * Settles once the runs a killed process left on this data dir are marked interrupted in their
@@ -179,11 +193,12 @@ export function createGateway(options: GatewayOptions): Gateway {
   const startedAt = Date.now();
   const metrics = createGatewayMetrics({ ...(config.metrics ?? NO_METRICS_ACCESS), logger });
   const locks = options.locks ?? createFileLocks({ logger, ownerDir: lockOwnersDirPath(config.dataDir) });
-  const memberId = options.memberId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  const memberId = options.memberId ?? options.membership?.memberId ?? newMemberId();
+  const keyPrefix = options.redisKeyPrefix ?? config.redisKeyPrefix;
   // Cluster mode (REDIS_URL): runs hold their session's lease in Redis, with fencing tokens.
-  const leases = options.leases ?? (config.redisUrl ? redisLeases(config.redisUrl, memberId, logger, options.redisKeyPrefix) : undefined);
+  const leases = options.leases ?? (config.redisUrl ? redisLeases(config.redisUrl, memberId, logger, keyPrefix) : undefined);
   // ...and session registries keep their version there, so other gateways catch up without trusting stat().
-  const registryVersions = options.registryVersions ?? (config.redisUrl ? redisRegistryVersions(config.redisUrl, logger, options.redisKeyPrefix) : undefined);
+  const registryVersions = options.registryVersions ?? (config.redisUrl ? redisRegistryVersions(config.redisUrl, logger, keyPrefix) : undefined);
   // What is cached about a tenant's files; erasure forgets all of it (createTenantErasure below).
   const checkDataDir = createDataDirGuard(options.dataDir);
   const tenantRoots = new TenantRoots(config.dataDir, undefined, checkDataDir);
@@ -229,10 +244,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   const relay =
     options.relay ??
-    (config.redisUrl ? redisRelay(config.redisUrl, logger, limits, memberId, options.redisKeyPrefix) : undefined);
-  const idempotency = options.idempotency ?? (config.redisUrl ? redisIdempotency(config.redisUrl, logger, options.redisKeyPrefix) : undefined);
-  const slots = options.slots ?? (config.redisUrl ? redisSlots(config.redisUrl, logger, options.redisKeyPrefix) : undefined);
-  const reaper = options.reaper ?? (config.redisUrl ? redisReaper(config.redisUrl, logger, limits, memberId, options.redisKeyPrefix) : undefined);
+    (config.redisUrl ? redisRelay(config.redisUrl, logger, limits, memberId, keyPrefix) : undefined);
+  const idempotency = options.idempotency ?? (config.redisUrl ? redisIdempotency(config.redisUrl, logger, keyPrefix) : undefined);
+  const slots = options.slots ?? (config.redisUrl ? redisSlots(config.redisUrl, logger, keyPrefix) : undefined);
+  const reaper = options.reaper ?? (config.redisUrl ? redisReaper(config.redisUrl, logger, limits, memberId, keyPrefix) : undefined);
   // Runs a killed process of this data dir left unfinished end run_interrupted; this one's are journaled likewise.
   const inFlight = createInFlightJournal({ dataDir: config.dataDir, logger });
   const interrupted = createInterruptedRuns({
@@ -250,6 +265,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   });
   reaper?.onReaped((run) => interrupted.adopt(run));
+  const membership =
+    options.membership ??
+    (config.redisUrl
+      ? lazyRedisMembership({ url: config.redisUrl, keyPrefix: keyPrefix, memberId, logger, ttlMs: options.memberTtlMs, now })
+      : createLocalMembership(memberId, now));
   const runs = createRunManager({
     agents,
     sessions: waitingForInterruptedRuns({ sessions, now, newId, logger }, interrupted),
@@ -303,10 +323,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     disk.forget(tenantId);
     systemPrompts.forgetTenant(tenantId);
   };
+  const submitRun =
+    membership.clustered && leases
+      ? forwardingSubmit({ runs, sessions, leases, membership, hookToken: config.hookToken, logger, logContext: options.logContext })
+      : localSubmit(runs);
   const app = createGatewayApp({
     agents,
     sessions,
     runs,
+    submitRun,
+    membership,
     logger,
     logContext: options.logContext,
     tracer: options.tracer,
@@ -342,7 +368,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     authFailures,
     metrics,
   });
-  const websocket = createWsGateway({ agents, sessions, runs, logger, logContext: options.logContext, tracer: options.tracer, hookToken: config.hookToken, authFailures });
+  const websocket = createWsGateway({ agents, sessions, runs, submitRun, logger, logContext: options.logContext, tracer: options.tracer, hookToken: config.hookToken, authFailures });
   return {
     app,
     agents,
@@ -359,7 +385,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       await Promise.race([interrupted.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, RECOVERY_WAIT_MS)))]);
       clearTimeout(timer);
     },
+    membership,
+    join: (url) => membership.join(url),
     async close() {
+      // First out of the membership, so the platform stops sending here while the runs wind down.
+      await membership.leave();
       websocket.close();
       await runs.close();
       await reaper?.close();

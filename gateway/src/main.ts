@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { startMetricsServer, type MetricsServer } from "@workforce/metrics";
-import { ConfigError, loadConfig, type GatewayConfig } from "./config";
+import { ConfigError, defaultAdvertiseUrl, loadConfig, type GatewayConfig } from "./config";
 import { prepareDataDir } from "./data-dir";
 import { errnoCode } from "./fs/errno";
 import { createGateway } from "./gateway";
@@ -22,7 +22,9 @@ Environment:
   WORKFORCE_RUN_TIMEOUT_MS       longest a run may take (default 600000)
   WORKFORCE_MAX_CONCURRENT_RUNS  runs executing at once across all tenants (default 16)
   WORKFORCE_REGISTRY_CACHE       agent session registries kept in memory once idle (default 1000)
-  REDIS_URL                optional; relay runs to other gateways sharing TENANT_DATA_DIR (redis://host:6379)
+  REDIS_URL                optional; cluster mode: membership and run relay with the other gateways sharing TENANT_DATA_DIR (redis://host:6379)
+  REDIS_KEY_PREFIX         namespace of the Redis keys (default workforce:)
+  GATEWAY_ADVERTISE_URL    where the platform and other gateways reach this one (default http://127.0.0.1:<port> on loopback, else http://<hostname>:<port>)
   METRICS_TOKEN            bearer token for GET /metrics (Prometheus); unset, /metrics answers 404
   METRICS_PORT, METRICS_BIND     serve /metrics alone on this port and interface (default bind 127.0.0.1)
   METRICS_TENANT_LABELS    1: per-tenant labels on run, token and queue metrics (first 50 tenants, then "other")
@@ -76,6 +78,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
     const server = await startServer(gateway.app, config.port, config.bind, (request, socket, head) =>
       gateway.websocket.handleUpgrade(request, socket, head),
     );
+    // Only now does it have a port (--port 0 picks one): others reach it at this URL from here on.
+    const advertiseUrl = config.advertiseUrl ?? defaultAdvertiseUrl(config.bind, server.address.port);
+    await gateway.join(advertiseUrl);
     const { access } = config.metrics;
     let metricsServer: MetricsServer | undefined;
     if (access.port !== undefined) {
@@ -86,7 +91,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       });
     }
     logger.info(
-      `listening on ${server.url} · data dir ${dataDir.path} (instance ${dataDir.instanceId}) · model ${describeModel(config, gateway.defaultModel.offline)} · auth ${config.hookToken ? "token" : "off (loopback only)"}${config.redisUrl ? " · run relay redis" : ""}${metricsServer ? ` · metrics ${metricsServer.url}/metrics` : access.token ? " · metrics /metrics (token)" : ""}`,
+      `listening on ${server.url} · data dir ${dataDir.path} (instance ${dataDir.instanceId}) · model ${describeModel(config, gateway.defaultModel.offline)} · auth ${config.hookToken ? "token" : "off (loopback only)"}${config.redisUrl ? ` · cluster member ${gateway.membership.memberId} at ${advertiseUrl}` : ""}${metricsServer ? ` · metrics ${metricsServer.url}/metrics` : access.token ? " · metrics /metrics (token)" : ""}`,
       { url: server.url, dataDir: dataDir.path, instanceId: dataDir.instanceId },
     );
     await new Promise<void>((resolve) => {

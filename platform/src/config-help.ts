@@ -18,6 +18,8 @@ export const PLATFORM_ENV_HELP: readonly EnvHelp[] = [
   { name: "PGLITE_DATA_DIR", default: "~/.workforce/db", description: "the embedded database, when DATABASE_URL is unset" },
   { name: "CLAWDBOT_GATEWAY_URL", default: "http://127.0.0.1:18789", description: "where the platform reaches the gateway" },
   { name: "CLAWDBOT_HOOK_TOKEN", default: "unset", description: "bearer token for the gateway; must equal the gateway's" },
+  { name: "REDIS_URL", default: "unset", description: "the gateways' Redis: route each session's messages to its gateway among the live ones (else all go to CLAWDBOT_GATEWAY_URL)" },
+  { name: "REDIS_KEY_PREFIX", default: "workforce:", description: "namespace of the Redis keys; the gateways' value" },
   { name: "GATEWAY_WAIT_MS", default: "15000", description: "how long start-up waits for the gateway" },
   { name: "TENANT_DATA_DIR", default: "~/.workforce/tenants", description: "absolute; must be the gateway's (checked at start-up)" },
   { name: "LOG_LEVEL", default: "info", description: "lowest level of the JSON log lines on stdout (pretty on a terminal): fatal, error, warn, info, debug, trace or silent" },

@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { LOG_LEVELS, tracingSettingsFrom, type LogLevel, type TracingSettings } from "@workforce/logging";
 import { z } from "zod";
+import { DEFAULT_REDIS_KEY_PREFIX } from "@workforce/protocol";
 import type { EmailConfirmation } from "./auth/auth-service";
 import type { SessionLifetimes } from "./auth/auth-sessions";
 import type { SignupPolicy } from "./auth/signup-policy";
@@ -39,6 +40,12 @@ export interface PlatformConfig {
   pgliteTemplateDir: string;
   /** CLAWDBOT_GATEWAY_URL: base URL of the gateway (default http://127.0.0.1:18789). */
   gatewayUrl: string;
+  /**
+   * REDIS_URL (and REDIS_KEY_PREFIX): the gateways' cluster membership. Set, a session's messages
+   * go to the gateway picked by rendezvous hashing over the live members (decision 027);
+   * unset, everything goes to CLAWDBOT_GATEWAY_URL.
+   */
+  redis: { url: string; keyPrefix: string } | undefined;
   /** CLAWDBOT_HOOK_TOKEN: sent to the gateway as a Bearer token when set. */
   hookToken: string | undefined;
   /** Who may scrape `/metrics` (METRICS_TOKEN; METRICS_PORT and METRICS_BIND for a listener of its own). */
@@ -206,6 +213,8 @@ const EnvSchema = z.object({
   PGLITE_DATA_DIR: optionalString.pipe(absoluteDir("PGLITE_DATA_DIR").optional()),
   CLAWDBOT_GATEWAY_URL: optionalString.pipe(httpUrl("e.g. CLAWDBOT_GATEWAY_URL=http://127.0.0.1:18789").optional()),
   CLAWDBOT_HOOK_TOKEN: optionalString,
+  REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\/./, "must look like redis://127.0.0.1:6379 (or rediss:// for TLS)").optional()),
+  REDIS_KEY_PREFIX: optionalString.pipe(z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, "must be 1-64 letters, digits or : . _ - (the gateways' value)").optional()),
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
   GATEWAY_WAIT_MS: z.coerce.number().int().min(0, "must be a number of milliseconds").default(15_000),
   WORKFORCE_USAGE_INGEST_MS: z.coerce.number().int().min(100, "must be at least 100 milliseconds").max(3_600_000, "must be at most an hour (3600000)").default(5_000),
@@ -310,6 +319,7 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
     pgliteTemplateDir: defaultPgliteTemplate,
     gatewayUrl: values.CLAWDBOT_GATEWAY_URL ?? "http://127.0.0.1:18789",
     hookToken: values.CLAWDBOT_HOOK_TOKEN,
+    redis: values.REDIS_URL ? { url: values.REDIS_URL, keyPrefix: values.REDIS_KEY_PREFIX ?? DEFAULT_REDIS_KEY_PREFIX } : undefined,
     gatewayWaitMs: values.GATEWAY_WAIT_MS,
     metrics: metrics.access,
     tracing,

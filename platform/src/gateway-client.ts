@@ -18,6 +18,7 @@ import {
 } from "@workforce/protocol";
 import { REQUEST_ID_HEADER } from "@workforce/logging";
 import { z } from "zod";
+import type { RunStreams } from "./chat/resuming-run-stream";
 import { createGatewayRunStreams } from "./gateway-run-streams";
 import { isErrorCode } from "./http-errors";
 
@@ -196,7 +197,8 @@ export function createGatewayClient(options: GatewayClientOptions) {
   };
 }
 
-export type GatewayClient = ReturnType<typeof createGatewayClient>;
+/** One gateway's client, or the cluster's routed one (chat/routed-gateway-client), whose streams survive a gateway. */
+export type GatewayClient = Omit<ReturnType<typeof createGatewayClient>, "streams"> & { streams: RunStreams };
 
 /**
  * Keeps the gateway's code and status for errors about the caller's request; a rejected hook

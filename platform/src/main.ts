@@ -20,6 +20,8 @@ import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "./db/stream-stats
 import { composePlatform } from "./compose-platform";
 import { PLATFORM_BACKUP_PATH, platformBackupRoutes } from "./ops/backup/platform-backup-routes";
 import { createGatewayClient } from "./gateway-client";
+import { createRedisGatewayMembers } from "./chat/gateway-members";
+import { createRoutedGatewayClient } from "./chat/routed-gateway-client";
 import { createClientAddress } from "./http/client-address";
 import { createRateLimiter } from "./limits/rate-limiter";
 import { createMailer } from "./mail/create-mailer";
@@ -60,16 +62,22 @@ Operator commands: npm run workforce -- --help
   // Loaded only when OTEL_EXPORTER_OTLP_ENDPOINT (or the traces endpoint) is set.
   const tracer = await startTracing(config.tracing, logger);
 
-  const gateway = createGatewayClient({
-    baseUrl: config.gatewayUrl,
+  const gatewayOptions = {
     hookToken: config.hookToken,
     requestId: () => logContext.current()?.requestId,
     traceparent: () => {
       const span = spanContextOf(logContext.current());
       return span ? formatTraceparent(span) : undefined;
     },
-    onRun: (runId) => logContext.annotate({ runId }),
-  });
+    onRun: (runId: string) => logContext.annotate({ runId }),
+  };
+  // With REDIS_URL: the gateways' cluster, each session's messages to its gateway (decision 027).
+  const gatewayMembers = config.redis
+    ? createRedisGatewayMembers({ ...config.redis, logError: (message, error) => logger.warn(`${message}: ${error instanceof Error ? error.message : String(error)}`) })
+    : undefined;
+  const gateway = gatewayMembers
+    ? createRoutedGatewayClient({ ...gatewayOptions, fallbackUrl: config.gatewayUrl, members: gatewayMembers })
+    : createGatewayClient({ ...gatewayOptions, baseUrl: config.gatewayUrl });
   const metrics = createPlatformMetrics({ access: config.metrics, gateway });
   // Open and migrate the database while waiting for the gateway: both take a moment at start-up.
   const opening = openDatabase({
@@ -216,6 +224,7 @@ Operator commands: npm run workforce -- --help
       .then(() => stats.stop())
       .then(() => mailer.close())
       .then(() => database.close())
+      .then(() => gatewayMembers?.close())
       .then(() => tracer?.flush())
       .finally(() => {
         logger.flush();

@@ -1,5 +1,5 @@
 import { encodeSseEvent, SSE_HEARTBEAT, type RunEndEvent, type RunEvent } from "@workforce/protocol";
-import type { RunSubscription } from "./gateway-run-streams";
+import type { RunStream } from "./chat/resuming-run-stream";
 import type { StreamStats } from "./stream-stats";
 
 export const HEARTBEAT_MS = 15_000;
@@ -42,7 +42,7 @@ export function createStreamHeartbeat(intervalMs: number = HEARTBEAT_MS) {
 export type StreamHeartbeat = ReturnType<typeof createStreamHeartbeat>;
 
 export interface ProxyOptions {
-  subscription: RunSubscription;
+  subscription: RunStream;
   tenantId: string;
   kind: "start" | "resume";
   /** The seq the browser resumes after (Last-Event-ID); 0 for a new stream. */
@@ -62,7 +62,7 @@ export interface ProxyOptions {
    * When the gateway connection drops mid-run: follows the run again from the last seq sent (see
    * chat/interrupted-run.ts), or gives its end (`run_interrupted`); undefined lets the browser resume.
    */
-  recover?: (lastSeq: number, signal: AbortSignal) => Promise<RunSubscription | RunEndEvent | undefined>;
+  recover?: (lastSeq: number, signal: AbortSignal) => Promise<RunStream | RunEndEvent | undefined>;
 }
 
 /**
@@ -134,7 +134,7 @@ export function proxySse(options: ProxyOptions): Response {
     { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
   );
 
-  const watchRunEnd = (watched: RunSubscription) => {
+  const watchRunEnd = (watched: RunStream) => {
     const onRunEnd = options.onRunEnd;
     if (onRunEnd) watched.onRunEnd((event, agent) => void Promise.resolve(onRunEnd(event, agent)).catch(() => undefined));
   };

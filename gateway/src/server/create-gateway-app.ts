@@ -4,6 +4,7 @@ import type { AgentStore } from "../agents/agent-store";
 import { backupRoutes, type BackupRouteDeps } from "../backup/backup-routes";
 import { limitBody, type Tracer } from "@workforce/logging";
 import { requestLogging, type LogContext, type Logger } from "../logger";
+import { localSubmit, type SubmitRun } from "../runs/run-forwarding";
 import type { RunManager } from "../runs/run-manager";
 import type { SessionStore } from "../sessions/session-store";
 import { requireTenant, requireToken } from "./auth";
@@ -13,6 +14,7 @@ import { createErrorHandler } from "./error-handler";
 import type { GatewayEnv } from "./gateway-env";
 import { agentRoutes } from "./routes/agent-routes";
 import { chatCompletionsRoutes } from "./routes/chat-completions-routes";
+import { CLUSTER_PATH, clusterRoutes } from "./routes/cluster-routes";
 import { healthRoute } from "./routes/health-route";
 import { hookRoutes } from "./routes/hook-routes";
 import { probeRoutes } from "./routes/probe-routes";
@@ -25,11 +27,16 @@ import type { DiskUsage } from "../tenants/disk-usage";
 import type { TenantPolicies } from "../tenants/tenant-policy";
 import type { EraseTenant } from "../tenants/tenant-erasure";
 import type { Readiness } from "../readiness";
+import type { Membership } from "../coordination/membership";
 
 export interface GatewayAppDeps {
   agents: AgentStore;
   sessions: SessionStore;
   runs: RunManager;
+  /** Starts runs here or at the gateway holding their session (run-forwarding); here only when absent. */
+  submitRun?: SubmitRun | undefined;
+  /** `GET /v1/cluster/members`: the live gateways (hook token only, no tenant). */
+  membership?: Pick<Membership, "memberId" | "clustered" | "members"> | undefined;
   logger: Logger;
   /** Gives each request an id (X-Request-Id) and an access-log line; lines logged while serving it carry its id and tenant. */
   logContext?: LogContext | undefined;
@@ -61,9 +68,9 @@ export interface GatewayAppDeps {
   metrics?: { http: MiddlewareHandler; scrape: Handler };
 }
 
-/** X-Tenant-ID on every route but the one about many tenants, which names them in its body (each checked there). */
+/** X-Tenant-ID on every route but those about many tenants (the usage one names them in its body, each checked there). */
 const tenantUnlessPending: MiddlewareHandler<GatewayEnv> = async (c, next) => {
-  if (c.req.path === USAGE_PENDING_PATH) await next();
+  if (c.req.path === USAGE_PENDING_PATH || c.req.path.startsWith(`${CLUSTER_PATH}/`)) await next();
   else await requireTenant(c, next);
 };
 
@@ -104,15 +111,17 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
     app.use(scope, tenantUnlessPending);
     if (logContext) app.use(scope, annotateTenant(logContext));
   }
-  const runDeps = { runs: deps.runs, heartbeatMs };
+  const submitRun = deps.submitRun ?? localSubmit(deps.runs);
+  const runDeps = { runs: deps.runs, submitRun, heartbeatMs };
   app.route("/v1/agents", agentRoutes(deps));
   app.route("/v1/agents", sessionRoutes(deps));
   app.route("/v1/agents", agentRunRoutes(runDeps));
   app.route("/v1/runs", runRoutes(runDeps));
-  app.route("/v1/chat/completions", chatCompletionsRoutes(deps));
+  app.route("/v1/chat/completions", chatCompletionsRoutes(runDeps));
   app.route("/v1/tenant", tenantRoutes(deps));
   app.route("/v1/usage", usageRoutes(deps));
-  app.route("/hooks", hookRoutes(deps));
+  app.route("/hooks", hookRoutes(runDeps));
+  if (deps.membership) app.route(CLUSTER_PATH, clusterRoutes(deps.membership));
   if (deps.backup) {
     // No body limit: a restore carries a whole tenant; it is read line by line.
     app.use("/backup/*", checkToken);

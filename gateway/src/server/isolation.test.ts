@@ -204,6 +204,7 @@ describe("gateway isolation matrix: tenant A against tenant B", () => {
       ["POST", "/v1/chat/completions", { model: "agent:ada", messages: [{ role: "user", content: "hi" }] }],
       ["POST", "/hooks/agent", { agent: "ada", message: "hi" }],
       ["DELETE", "/v1/tenant", undefined],
+      ["GET", "/v1/cluster/members", undefined],
     ];
     for (const [method, path, body] of routes) {
       for (const [token, code] of [

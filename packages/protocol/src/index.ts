@@ -4,3 +4,4 @@ export * from "./gateway-api";
 export * from "./sse";
 export * from "./ws-frames";
 export * from "./platform-api";
+export * from "./cluster";

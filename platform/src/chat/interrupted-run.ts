@@ -1,5 +1,5 @@
 import { AppError, encodeSseEvent, type RunEndEvent } from "@workforce/protocol";
-import type { RunSubscription } from "../gateway-run-streams";
+import type { RunStream } from "./resuming-run-stream";
 
 /** What the browser is told when the run it followed is gone with its gateway. */
 export const RUN_INTERRUPTED_MESSAGE = "The gateway running this reply stopped before it finished, and the reply cannot be recovered. Send the message again.";
@@ -30,7 +30,7 @@ export interface ResubscribeOptions {
   /** The last seq the browser got. */
   lastSeq: number;
   /** Follows the run again from `after`, through whichever gateway answers now. */
-  subscribe(after: number): Promise<{ subscription: RunSubscription }>;
+  subscribe(after: number): Promise<{ subscription: RunStream }>;
   now: () => Date;
   /** Stops trying (the browser left). */
   signal?: AbortSignal;
@@ -43,7 +43,7 @@ export interface ResubscribeOptions {
  * gone, ends it `run_interrupted`, never a silent close. Undefined when no gateway answered at all:
  * the browser then resumes itself with Last-Event-ID.
  */
-export async function resubscribeLost(options: ResubscribeOptions): Promise<RunSubscription | RunEndEvent | undefined> {
+export async function resubscribeLost(options: ResubscribeOptions): Promise<RunStream | RunEndEvent | undefined> {
   for (const delay of options.delaysMs ?? RESUBSCRIBE_DELAYS_MS) {
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     if (options.signal?.aborted) return undefined;

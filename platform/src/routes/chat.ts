@@ -192,7 +192,8 @@ export function chatRoutes(deps: ChatRoutesDeps) {
     }
     const usageActor = await authorizeRun(access, found);
     return withStreamPlace(access, async (lease) => {
-      const { info, subscription } = await deps.gateway.streams.subscribe(tenantId, id, after);
+      // Through the gateway of its session, which most likely executes it (any gateway can serve it).
+      const { info, subscription } = await deps.gateway.streams.subscribe(tenantId, id, after, { agent: found.agent, sessionKey: found.sessionKey });
       return proxySse({
         subscription,
         tenantId,

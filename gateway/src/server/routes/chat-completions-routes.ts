@@ -3,7 +3,7 @@ import { assertSlug } from "@workforce/protocol/tenant-path";
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import type { RunManager, SubmittedRun } from "../../runs/run-manager";
+import type { SubmitRun, SubmittedRun } from "../../runs/run-forwarding";
 import type { GatewayEnv } from "../gateway-env";
 import { readJsonBody } from "../request-input";
 
@@ -41,13 +41,13 @@ function completionUsage(usage: Usage) {
  * The gateway keeps the conversation: only the last user message is sent, into the session named
  * by X-Session-Key (a new session otherwise, whose key is returned in the same header).
  */
-export function chatCompletionsRoutes(deps: { runs: RunManager }): Hono<GatewayEnv> {
+export function chatCompletionsRoutes(deps: { submitRun: SubmitRun }): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   app.post("/", async (c) => {
     const body = await readJsonBody(c, ChatCompletionRequest);
     const slug = assertSlug(body.model.slice("agent:".length));
     const sessionKey = sessionKeyFrom(c.req.header(SESSION_KEY_HEADER));
-    const run = await deps.runs.submit(c.get("tenantId"), slug, { message: lastUserText(body.messages), sessionKey }, { source: "openai" });
+    const run = await deps.submitRun(c.get("tenantId"), slug, { message: lastUserText(body.messages), sessionKey }, { source: "openai" });
     const id = `chatcmpl-${run.runId}`;
     const created = Math.floor(Date.now() / 1000);
     const headers = { [SESSION_KEY_HEADER]: run.sessionKey, [RUN_ID_HEADER]: run.runId };

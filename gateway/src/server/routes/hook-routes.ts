@@ -1,7 +1,7 @@
 import { SessionKey, Slug, RUN_ID_HEADER } from "@workforce/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { RunManager } from "../../runs/run-manager";
+import type { SubmitRun } from "../../runs/run-forwarding";
 import type { GatewayEnv } from "../gateway-env";
 import { readJsonBody } from "../request-input";
 
@@ -14,11 +14,11 @@ export const HookAgentInput = z.object({
 });
 
 /** Webhooks (`/hooks/*`): start a run and return its id at once. */
-export function hookRoutes(deps: { runs: RunManager }): Hono<GatewayEnv> {
+export function hookRoutes(deps: { submitRun: SubmitRun }): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   app.post("/agent", async (c) => {
     const input = await readJsonBody(c, HookAgentInput);
-    const run = await deps.runs.submit(c.get("tenantId"), input.agent, {
+    const run = await deps.submitRun(c.get("tenantId"), input.agent, {
       message: input.message,
       sessionKey: input.sessionKey,
       idempotencyKey: input.idempotencyKey,

@@ -1,6 +1,7 @@
-import { ACTOR_API_KEY_HEADER, ACTOR_USER_HEADER, ActorId, AppError, SendMessageInput, RUN_ID_HEADER } from "@workforce/protocol";
+import { ACTOR_API_KEY_HEADER, ACTOR_USER_HEADER, ActorId, AppError, FORWARDED_BY_HEADER, RUN_SOURCE_HEADER, RunSource, SendMessageInput, RUN_ID_HEADER } from "@workforce/protocol";
 import { assertSlug } from "@workforce/protocol/tenant-path";
 import { Hono, type Context } from "hono";
+import type { SubmitRun } from "../../runs/run-forwarding";
 import type { RunManager } from "../../runs/run-manager";
 import type { GatewayEnv } from "../gateway-env";
 import { readJsonBody } from "../request-input";
@@ -8,6 +9,8 @@ import { runEventStream } from "../run-event-stream";
 
 export interface RunRouteDeps {
   runs: RunManager;
+  /** Starts a run here, or at the gateway holding its session (run-forwarding). */
+  submitRun: SubmitRun;
   heartbeatMs: number;
 }
 
@@ -38,7 +41,10 @@ export function agentRunRoutes(deps: RunRouteDeps): Hono<GatewayEnv> {
   app.post("/:slug/runs", async (c) => {
     const slug = assertSlug(c.req.param("slug"));
     const input = await readJsonBody(c, SendMessageInput);
-    const run = await deps.runs.submit(c.get("tenantId"), slug, input, { source: "http", ...actorOf(c) });
+    // A gateway forwarding a session's message here names itself and the entry point it came in by.
+    const forwarded = c.req.header(FORWARDED_BY_HEADER) !== undefined;
+    const source = (forwarded && RunSource.safeParse(c.req.header(RUN_SOURCE_HEADER)).data) || "http";
+    const run = await deps.submitRun(c.get("tenantId"), slug, input, { source, ...actorOf(c) }, { forwarded });
     if (wantsEventStream(c.req.header("accept"))) {
       return runEventStream(run.events, 0, { heartbeatMs: deps.heartbeatMs, headers: { [RUN_ID_HEADER]: run.runId } });
     }

@@ -5,6 +5,7 @@ import { parseJson } from "../../fs/jsonl-file";
 import { parseTraceparent, type Tracer } from "@workforce/logging";
 import { clientError } from "../error-handler";
 import type { LogContext, Logger } from "../../logger";
+import { localSubmit, type SubmitRun } from "../../runs/run-forwarding";
 import type { RunManager } from "../../runs/run-manager";
 import type { RunEventSource } from "../../runs/run-relay";
 import type { SessionStore } from "../../sessions/session-store";
@@ -16,6 +17,8 @@ export interface WsConnectionDeps {
   agents: AgentStore;
   sessions: SessionStore;
   runs: RunManager;
+  /** Starts a run here or at the gateway holding its session (run-forwarding); here only when absent. */
+  submitRun?: SubmitRun | undefined;
   logger: Logger;
   /** Lines logged while serving a frame name its request id (the platform's X-Request-Id) and tenant. */
   logContext?: LogContext | undefined;
@@ -109,7 +112,7 @@ export class WsConnection {
       case "chat.send": {
         const input = WS_METHOD_PARAMS["chat.send"].parse(params);
         const { actor, ...message } = input;
-        const run = await this.deps.runs.submit(tenantId, input.agent, message, { source: "ws", ...actor });
+        const run = await (this.deps.submitRun ?? localSubmit(this.deps.runs))(tenantId, input.agent, message, { source: "ws", ...actor });
         this.forward(run.runId, run.events, 0);
         return run.info();
       }

@@ -68,6 +68,7 @@ describe("workforce doctor against a running gateway (its own process) and platf
     expect(report.check("gateway port")).toMatchObject({ status: "pass", detail: expect.stringContaining("held by the running Workforce gateway") });
     expect(report.check("hook token")).toMatchObject({ status: "pass", detail: "the gateway accepts CLAWDBOT_HOOK_TOKEN" });
     expect(report.check("same data dir")).toMatchObject({ status: "pass", detail: expect.stringContaining(`both use ${gateway.dataDir}`) });
+    expect(report.check("gateway cluster")).toMatchObject({ status: "skip", detail: "one gateway (no REDIS_URL on it)" });
     expect(report.check("platform health")).toMatchObject({ status: "pass" });
     expect(report.check("event streams")).toMatchObject({ status: "pass", detail: expect.stringContaining("not buffered") });
   });

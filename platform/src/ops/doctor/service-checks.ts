@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { ClusterMembers } from "@workforce/protocol";
 import { dataDirMarkerPath } from "@workforce/protocol/tenant-path";
 import { portTaken, probePort } from "../port-probe";
 import { fail, pass, skip, warn, type CheckResult, type DoctorContext } from "./doctor-check";
@@ -124,7 +125,20 @@ export async function checkGateway(context: DoctorContext, settings: DoctorSetti
   if (probe?.status !== 200) results.push(warn("hook token", `the gateway answered the token probe with ${probe ? `HTTP ${probe.status}` : "nothing"}`, "see the gateway's log"));
   else results.push(pass("hook token", settings.hookToken ? "the gateway accepts CLAWDBOT_HOOK_TOKEN" : "the gateway runs without a token (loopback only)"));
   results.push(await checkSameDataDir(settings, gateway));
+  results.push(await checkClusterMembers(context, settings));
   return results;
+}
+
+/** With REDIS_URL the gateways list each other (decision 027): how many are live, and where the platform reaches them. */
+async function checkClusterMembers(context: DoctorContext, settings: DoctorSettings): Promise<CheckResult> {
+  const name = "gateway cluster";
+  const answer = await getJson(context, `${settings.gatewayUrl}/v1/cluster/members`, { headers: authHeaders(settings) });
+  const parsed = ClusterMembers.safeParse(answer?.body);
+  if (answer?.status === 404) return skip(name, "this gateway lists no cluster members (an older version)");
+  if (!parsed.success) return warn(name, `the gateway could not list its cluster members (${answer ? `HTTP ${answer.status}` : "no answer"})`, "see the gateway's log; in cluster mode check that Redis (REDIS_URL) is reachable");
+  const { clustered, members } = parsed.data;
+  if (!clustered) return skip(name, "one gateway (no REDIS_URL on it)");
+  return pass(name, `${members.length} live gateway${members.length === 1 ? "" : "s"}: ${members.map((member) => member.url).join(", ")}`);
 }
 
 /** The guide's "TENANT_DATA_DIR set identically for both" (and its "Unknown error"). */
