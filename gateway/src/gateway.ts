@@ -362,12 +362,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     hookToken: config.hookToken,
     checkModel: (model) => void routeModel(model),
     health,
-    readiness: createReadiness({ dataDir: options.dataDir, runs, maxQueuedTotal: limits.maxQueuedTotal }),
+    // Not ready from the first step of close() (leaving the membership), not only once runs are aborted.
+    readiness: createReadiness({ dataDir: options.dataDir, runs: { load: () => ({ ...runs.load(), ...(shuttingDown ? { closing: true } : {}) }) }, maxQueuedTotal: limits.maxQueuedTotal }),
     heartbeatMs: options.heartbeatMs,
     clientAddress: options.clientAddress,
     authFailures,
     metrics,
   });
+  let shuttingDown = false;
   const websocket = createWsGateway({ agents, sessions, runs, submitRun, logger, logContext: options.logContext, tracer: options.tracer, hookToken: config.hookToken, authFailures });
   return {
     app,
@@ -388,6 +390,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     membership,
     join: (url) => membership.join(url),
     async close() {
+      shuttingDown = true;
       // First out of the membership, so the platform stops sending here while the runs wind down.
       await membership.leave();
       websocket.close();

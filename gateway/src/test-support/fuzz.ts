@@ -117,11 +117,14 @@ export function changedPaths(before: Map<string, string>, after: Map<string, str
   return [...changed].sort();
 }
 
-/** Changed paths that are not inside one of `tenants`' directories (nor per-process lock bookkeeping). */
+/**
+ * Changed paths that are not inside one of `tenants`' directories, nor the gateway's per-process
+ * bookkeeping (lock owners, the journal of runs in flight: ids only, never content).
+ */
 export function changesOutside(changed: readonly string[], tenants: Iterable<string>): string[] {
   const allowed = [...tenants];
   return changed.filter(
-    (relative) => !relative.startsWith(".workforce-locks") && !allowed.some((tenant) => relative === tenant || relative.startsWith(`${tenant}${path.sep}`)),
+    (relative) => !relative.startsWith(".workforce-locks") && !relative.startsWith(".workforce-runs") && !allowed.some((tenant) => relative === tenant || relative.startsWith(`${tenant}${path.sep}`)),
   );
 }
 
