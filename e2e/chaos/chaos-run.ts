@@ -4,6 +4,10 @@
  * check what users saw against what is stored. Used by `npm run chaos` and by the short CI test.
  */
 import { execFileSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { runJournalsDirPath } from "@workforce/protocol/tenant-path";
+import { readInFlightJournal } from "../../gateway/src/runs/in-flight-journal";
 import { createPlatformUser, type PlatformUser } from "../../bench/lib/targets";
 import { inspectDataDir, seededRandom } from "../faults/support";
 import { startChaosCluster, type ChaosCluster, type GatewaySlot, type Via } from "./chaos-cluster";
@@ -23,6 +27,8 @@ export interface ChaosOptions {
   stallMs: number;
   /** How long leases of killed gateways may take to expire after the clean shutdown. */
   leaseGraceMs: number;
+  /** Longest wait for the cluster to settle after the chatting (default 45 s). */
+  settleLimitMs?: number;
   postgresUrl: string;
   redisUrl: string;
   log: (line: string) => void;
@@ -53,6 +59,8 @@ export interface ChaosFigures {
   rejoins: number;
   kills: number;
   restartMs: { p50: number; max: number };
+  /** From the end of the chatting until no journal held a run in flight (killed runs taken over and marked). */
+  settleMs?: number;
   latencyMs: { p50: number; p95: number; max: number };
   modelRequests: number;
   lost: number;
@@ -141,6 +149,29 @@ async function killLoop(cluster: ChaosCluster, everyMs: number, random: () => nu
   }
 }
 
+/** Runs the gateways' journals still hold in flight (of live processes, or of killed ones not yet taken over). */
+function runsInFlight(dataDir: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(runJournalsDirPath(dataDir)).filter((name) => name.endsWith(".jsonl"));
+  } catch {
+    return 0;
+  }
+  return names.reduce((sum, name) => sum + (readInFlightJournal(path.join(runJournalsDirPath(dataDir), name))?.live.length ?? 0), 0);
+}
+
+/**
+ * After the last kill the cluster settles by itself: the killed process's session leases expire
+ * (their TTL), a gateway takes its runs over, marks their transcripts and recounts their
+ * registry entries. Waits for that (nothing left in flight in any journal), at most `limitMs`;
+ * returns how long it took. Checking before would judge a state the cluster is still repairing.
+ */
+async function settle(dataDir: string, limitMs: number): Promise<number> {
+  const began = Date.now();
+  while (runsInFlight(dataDir) > 0 && Date.now() - began < limitMs) await new Promise((resolve) => setTimeout(resolve, 250));
+  return Date.now() - began;
+}
+
 /**
  * Lease keys still in Redis once every service stopped. Leases of the SIGKILLed processes expire
  * on their own (PX), so they get `graceMs` to; a lease without expiry, or still renewed, stays.
@@ -227,12 +258,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     stopKilling();
     const restartMs = await killing;
     await chats;
-    options.log(`${records.length} messages; stopping the services`);
+    const settleMs = await settle(cluster.dataDir, options.settleLimitMs ?? 45_000);
+    options.log(`${records.length} messages; settled after ${settleMs} ms; stopping the services`);
     await cluster.stopServices();
     const report = await inspectDataDir(cluster.dataDir);
     const leaseKeys = await leasesLeftBehind(cluster, options.leaseGraceMs);
     const checks = chaosChecks({ records, report, modelRequests: cluster.modelRequests, leaseKeys, dataDir: cluster.dataDir });
-    return { figures: figuresOf(options, records, checks, restartMs, cluster.modelRequests), checks, records };
+    return { figures: { ...figuresOf(options, records, checks, restartMs, cluster.modelRequests), settleMs }, checks, records };
   } finally {
     await cluster.destroy();
   }

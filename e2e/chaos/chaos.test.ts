@@ -46,7 +46,7 @@ describe.skipIf(missing.length > 0)("chaos: 3 gateways, 2 platforms, a gateway S
       users: 8,
       durationMs: 20_000,
       killEveryMs: 5_000,
-      via: "lb",
+      via: "membership",
       seed: Number(process.env.CHAOS_SEED ?? 13),
       thinkMs: [300, 1_200],
       tokens: 20,
@@ -64,7 +64,9 @@ describe.skipIf(missing.length > 0)("chaos: 3 gateways, 2 platforms, a gateway S
   it("killed gateways while streams were open, and users still completed messages", () => {
     // Kills at 5, 10 and 15 s; a restart slower than 5 s on a loaded machine may push the third past the end.
     expect(result.figures.kills).toBeGreaterThanOrEqual(2);
-    expect(result.figures.interruptedStreams).toBeGreaterThan(0);
+    // A kill cuts the runs in flight there: the browser's stream either drops (and is resumed) or,
+    // when the platform finds the run gone, ends run_interrupted without dropping.
+    expect(result.figures.interruptedStreams + result.figures.endedRunInterrupted).toBeGreaterThan(0);
     expect(result.figures.completed).toBeGreaterThan(0);
   });
 

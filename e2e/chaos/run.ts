@@ -24,7 +24,7 @@ function parse(argv: string[]) {
       users: { type: "string", default: "50" },
       "duration-seconds": { type: "string", default: "60" },
       "kill-every-seconds": { type: "string", default: "5" },
-      via: { type: "string", default: "lb" },
+      via: { type: "string", default: "membership" },
       seed: { type: "string", default: "13" },
       "think-ms": { type: "string", default: "500-2000" },
       tokens: { type: "string", default: "20" },

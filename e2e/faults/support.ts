@@ -5,7 +5,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { SessionSummary, TranscriptEntry, TranscriptHeader } from "@workforce/protocol";
+import { SessionSummary, TranscriptHeader, TranscriptLine, type TranscriptEntry } from "@workforce/protocol";
 import { z } from "zod";
 
 /** mulberry32: small, fast, good enough to pick kill moments reproducibly. */
@@ -92,6 +92,25 @@ function checkLines(file: string, text: string, schema: z.ZodType, startAt: numb
   return values;
 }
 
+/**
+ * The messages of a transcript as the gateway reads them: session-meta lines (titles, fence
+ * markers of a gateway taking a session over) are not messages, and a line fenced lower than one
+ * before it was written by a holder that had lost its lease, so it does not count (as in
+ * gateway/src/sessions/transcript.ts; unfenced lines, written outside any run, always count).
+ */
+function conversation(lines: readonly TranscriptLine[]): TranscriptEntry[] {
+  const entries: TranscriptEntry[] = [];
+  let highest = 0;
+  for (const line of lines) {
+    if (line.fence !== undefined) {
+      if (line.fence < highest) continue;
+      highest = line.fence;
+    }
+    if (line.type !== "session-meta") entries.push(line);
+  }
+  return entries;
+}
+
 /** Reads every session file under `dataDir`. */
 export async function inspectDataDir(dataDir: string): Promise<DataDirReport> {
   const report: DataDirReport = { registries: [], journals: [], transcripts: [], badRegistries: [], badHeaders: [], lineProblems: [], tempFiles: [], lockFiles: [] };
@@ -122,8 +141,8 @@ export async function inspectDataDir(dataDir: string): Promise<DataDirReport> {
         report.badHeaders.push(file);
         continue;
       }
-      const entries = checkLines(file, text, TranscriptEntry, 1, report.lineProblems) as TranscriptEntry[];
-      report.transcripts.push({ file, header: header.data, entries });
+      const lines = checkLines(file, text, TranscriptLine, 1, report.lineProblems) as TranscriptLine[];
+      report.transcripts.push({ file, header: header.data, entries: conversation(lines) });
     }
   }
   return report;

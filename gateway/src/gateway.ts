@@ -132,8 +132,9 @@ export interface Gateway {
   close(): Promise<void>;
   /**
    * Settles once the runs a killed process left on this data dir are marked interrupted in their
-   * transcripts (waiting at most `RECOVERY_WAIT_MS`): main.ts starts serving after it, so the first
-   * answers already show them.
+   * transcripts (waiting at most `RECOVERY_WAIT_MS`; not at all in a cluster, where the dead
+   * process's leases must expire first): main.ts starts serving after it, so the first answers
+   * already show them. Runs of those sessions wait for their marking in any case.
    */
   recovered(): Promise<void>;
 }
@@ -383,6 +384,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     defaultModel,
     metrics,
     async recovered() {
+      // In a cluster the dead process's session leases live on in Redis until they expire (the
+      // marking waits for them) while the other gateways serve: no reason to hold this one back.
+      if (config.redisUrl) return;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([interrupted.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, RECOVERY_WAIT_MS)))]);
       clearTimeout(timer);

@@ -1,6 +1,6 @@
 import { readdirSync, unlinkSync } from "node:fs";
 import path from "node:path";
-import type { AssistantMessageEntry, RunEvent, RunInfo, TranscriptEntry } from "@workforce/protocol";
+import { AppError, type AssistantMessageEntry, type RunEvent, type RunInfo, type TranscriptEntry } from "@workforce/protocol";
 import { runJournalPath, runJournalsDirPath } from "@workforce/protocol/tenant-path";
 import { errnoCode } from "../fs/errno";
 import { lockHostId, processAlive } from "../fs/lock-owner";
@@ -67,12 +67,17 @@ export async function markInterrupted(deps: MarkDeps, run: InFlightRun, signal: 
     const last = cutOffTail((await deps.sessions.readTranscript(ref, run.sessionId)).entries);
     return last?.runId === run.runId ? last : undefined;
   };
-  // Only a transcript that needs the marker takes the lease: a lease taken for nothing would keep the
-  // registry's load from refreshing the entry of a session whose run died after its last append.
-  if (!(await cutOff())) return false;
+  // Under the session's lease (the dead holder's expires first): mark the cut-off message, or,
+  // when the run's lines all reached the transcript, recount the registry entry, which the dead
+  // process may not have updated (in cluster mode no lock file is left behind to say so).
   return deps.sessions.withSessionLease(ref, run.sessionId, { signal, timeoutMs }, async () => {
     const last = await cutOff();
-    if (!last) return false;
+    if (!last) {
+      await deps.sessions.recount(ref, run.sessionKey, run.sessionId).catch((error: unknown) => {
+        if (!(error instanceof AppError && error.code === "session_not_found")) throw error;
+      });
+      return false;
+    }
     await deps.sessions.append(ref, run.sessionKey, [interruptedEntry(run, last.id, deps.now().toISOString(), deps.newId())]);
     return true;
   });

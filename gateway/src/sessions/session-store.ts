@@ -93,6 +93,12 @@ export interface SessionStore {
   open(ref: SessionRef, key: string | undefined, firstMessage: string): Promise<OpenSession>;
   readTranscript(ref: SessionRef, sessionId: string): Promise<Transcript>;
   /**
+   * Recounts a session's registry entry from its transcript: after a process died between a
+   * run's last append and its registry update. Call it holding the session's run lease, so no
+   * run's deferred update is counted twice.
+   */
+  recount(ref: SessionRef, key: string, sessionId: string): Promise<void>;
+  /**
    * Appends completed entries (fsynced) and brings the registry entry up to date. Inside the
    * session's lease (a run), `deferSummary` lets the registry update wait for the run's next
    * append or the end of its lease, saving one registry write per run.
@@ -358,6 +364,13 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
       }),
 
     readTranscript: transcriptOf,
+
+    async recount(ref, key, sessionId) {
+      const { paths } = await agentPaths(ref);
+      const transcriptPath = paths.transcript(sessionId);
+      lagging.add(transcriptPath);
+      await withRegistry(ref, (registry) => appending.run(transcriptPath, () => updateSummary(registry, ref, key, sessionId, transcriptPath, [])));
+    },
 
     append: (ref, key, entries, options) => appendLines(ref, key, entries, options),
 
