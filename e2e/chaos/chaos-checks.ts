@@ -66,7 +66,9 @@ function checkExecutions(records: readonly MessageRecord[], modelRequests: Reado
 
 function checkInterrupted(records: readonly MessageRecord[]): string[] {
   const problems: string[] = [];
-  for (const record of records.filter((each) => each.drops > 0)) {
+  // A stream the platform kept open while its gateway died never drops at the client: a silent
+  // one counts whether or not it dropped.
+  for (const record of records.filter((each) => each.drops > 0 || each.outcome === "stalled" || each.outcome === "gave-up" || each.notFound > 0)) {
     const why: string[] = [];
     if (record.notFound > 0) why.push(`run_not_found on ${record.notFound} resume(s)`);
     if (record.outcome === "stalled") why.push("the resumed stream went silent (no event, no end)");

@@ -57,6 +57,18 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
 if redis.call('ZREM', KEYS[1], ARGV[1]) + redis.call('ZREM', KEYS[2], ARGV[1]) > 0 then redis.call('PUBLISH', ARGV[2], '1') end
 return 0`;
+const slotKeys = (prefix: string, tenantId: string) =>
+  [`${prefix}slots:global`, `${prefix}slots:tenant:${tenantId}`, `${prefix}slots:queued:global`, `${prefix}slots:queued:tenant:${tenantId}`] as const;
+
+/**
+ * Frees the slot (or queue place) of a run whose gateway died, at once instead of when its TTL
+ * runs out: the reaper and the gateway taking a dead process's runs over call it.
+ */
+export async function releaseDeadRunSlot(client: RedisClient, keyPrefix: string, tenantId: string, runId: string): Promise<void> {
+  const keys = [`${keyPrefix}slots:global`, `${keyPrefix}slots:tenant:${tenantId}`, `${keyPrefix}slots:queued:global`, `${keyPrefix}slots:queued:tenant:${tenantId}`];
+  await client.eval(RELEASE, { keys, arguments: [runId, `${keyPrefix}slots-freed`] });
+}
+
 // KEYS: every set this gateway holds members of. ARGV: ttl, then (key index, run) pairs. A member that
 // expired while Redis was away is put back: the run still executes (or waits). A released one is never
 // in the list: release removes it from the live map before its script goes out on the same connection.
@@ -81,7 +93,7 @@ export function createRedisClusterSlots(options: RedisClusterSlotsOptions): Clus
   const ttlMs = options.ttlMs ?? 15_000;
   const callTimeoutMs = options.callTimeoutMs ?? 2_000;
   const channel = `${prefix}slots-freed`;
-  const keysOf = (tenantId: string) => [`${prefix}slots:global`, `${prefix}slots:tenant:${tenantId}`, `${prefix}slots:queued:global`, `${prefix}slots:queued:tenant:${tenantId}`] as const;
+  const keysOf = (tenantId: string) => slotKeys(prefix, tenantId);
   /** This gateway's members, refreshed until released. */
   const live = new Map<string, { tenantId: string; running: boolean }>();
   const listeners: (() => void)[] = [];

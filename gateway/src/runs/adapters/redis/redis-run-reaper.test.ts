@@ -67,6 +67,9 @@ describe.skipIf(!reachable)("the run reaper on Redis", () => {
     });
     const following = b.harness.request("GET", `/v1/runs/${running.runId}/events`).then(readRunEvents);
 
+    // a holds a cluster run slot for its running run, as a cluster's gateway does (refreshed, far from expiry).
+    await redis.zAdd(`${prefix}slots:global`, { score: Date.now() + 3_600_000, value: running.runId });
+    await redis.zAdd(`${prefix}slots:tenant:${TENANT_A}`, { score: Date.now() + 3_600_000, value: running.runId });
     // a "dies": its liveness key expires, it publishes and reaps no more; its runs are abandoned.
     await a.relay.close();
     await a.reaper.close();
@@ -78,6 +81,9 @@ describe.skipIf(!reachable)("the run reaper on Redis", () => {
     const queuedEvents = await readRunEvents(await b.harness.request("GET", `/v1/runs/${queued.runId}/events`));
     expect(queuedEvents).toEqual([expect.objectContaining({ type: "run-end", seq: 1, error: expect.objectContaining({ code: "run_interrupted" }) })]);
     expect(await (await b.harness.request("GET", `/v1/runs/${running.runId}`)).json()).toMatchObject({ status: "error" });
+    // Its slot is free at once, not when a's refreshes would have run out.
+    expect(await redis.zScore(`${prefix}slots:global`, running.runId)).toBeNull();
+    expect(await redis.zScore(`${prefix}slots:tenant:${TENANT_A}`, running.runId)).toBeNull();
 
     // More reapers later change nothing: the stream has one end.
     const late = createRedisRunReaper({ url: REDIS_URL, logger: silentLogger, memberId: "c", retentionMs: 60_000, keyPrefix: prefix });

@@ -6,6 +6,7 @@ import type { Logger } from "../../../logger";
 import type { InFlightRun } from "../../in-flight-journal";
 import { RUN_INTERRUPTED_MESSAGE } from "../../interrupted-runs";
 import type { RunReaper } from "../../run-reaper";
+import { releaseDeadRunSlot } from "./redis-cluster-slots";
 import { memberRunsKey, runMembersKey, StoredInfo } from "./redis-run-relay";
 
 export interface RedisRunReaperOptions {
@@ -83,6 +84,8 @@ export function createRedisRunReaper(options: RedisRunReaperOptions): RunReaper 
       .set(infoKey(runId), JSON.stringify({ tenantId, info: { ...info, status: "error", lastSeq: end.seq }, ...(member ? { member } : {}) }), { PX: options.retentionMs });
     if (member) write.sRem(memberRunsKey(prefix, member), runId);
     await write.exec();
+    // Its slot is free now, not when the dead gateway's refreshes would have run out.
+    await releaseDeadRunSlot(client, prefix, tenantId, runId);
     // A run that had started may have its user's message in the transcript: whoever listens marks it.
     if (first?.type === "run-start") {
       const run: InFlightRun = { runId, tenantId, agent: first.agent, sessionKey: first.sessionKey, sessionId: first.sessionId, model: first.model, at: first.at };
