@@ -40,6 +40,7 @@ import { createSessionStore, type SessionStore } from "./sessions/session-store"
 import { createDiskUsage, type DiskUsage, type DiskUsageOptions } from "./tenants/disk-usage";
 import { createTenantErasure } from "./tenants/tenant-erasure";
 import { createTenantPolicies, DEFAULT_TENANT_LIMITS, type TenantPolicies } from "./tenants/tenant-policy";
+import { combineToolSources, type RunToolSource } from "./tools/run-tools";
 import type { Tool } from "./tools/tool";
 import { createWorkspaceTools } from "./tools/workspace-tools";
 import { createReadiness } from "./readiness";
@@ -67,6 +68,8 @@ export interface GatewayOptions {
   /** Real providers, built by the caller from config (so tests can point them at fakes). */
   providers?: { anthropic?: ModelProvider | undefined; openaiCompatible?: ModelProvider | undefined };
   tools?: readonly Tool[];
+  /** Where runs' integration tools come from (MCP, Composio, web): built from config by main (tools/run-tool-sources). */
+  runToolSources?: readonly RunToolSource[];
   now?: () => Date;
   newId?: () => string;
   limits?: Partial<RunManagerLimits>;
@@ -231,7 +234,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     anthropic: options.providers?.anthropic,
     openaiCompatible: options.providers?.openaiCompatible,
   });
-  const loopDeps = { tenantRoots, systemPrompts, sessions, tools: options.tools ?? createWorkspaceTools(), logger, now, newId, maxSteps: 8, maxOutputTokens: 4096, compaction: options.compaction, disk };
+  const loopDeps = { tenantRoots, systemPrompts, sessions, tools: options.tools ?? createWorkspaceTools(), runTools: combineToolSources(options.runToolSources ?? [], logger), logger, now, newId, maxSteps: 8, maxOutputTokens: 4096, compaction: options.compaction, disk };
   const journal = createUsageJournal({ dataDir: config.dataDir, locks, logger, onBytesChanged: disk.changed, tenantRoots });
   const metering = createMetering({ journal, policies, now, logger, maxOutputTokens: loopDeps.maxOutputTokens });
   const limits: RunManagerLimits = {

@@ -5,6 +5,7 @@ import { prepareDataDir } from "./data-dir";
 import { errnoCode } from "./fs/errno";
 import { createGateway } from "./gateway";
 import { createProviders } from "./llm/create-providers";
+import { createRunToolSources } from "./tools/run-tool-sources";
 import { startTracing } from "@workforce/logging";
 import type { LogContext, Logger } from "./logger";
 import { startServer } from "./server/start-server";
@@ -66,6 +67,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     const config = loadConfig(env, { port: parsed.values.port, bind: parsed.values.bind });
     const dataDir = await prepareDataDir(config.dataDir);
     const tracer = await startTracing(config.tracing, logger);
+    const toolSources = createRunToolSources({ config, logger });
     const gateway = createGateway({
       config,
       dataDir,
@@ -73,6 +75,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       logContext,
       tracer,
       providers: createProviders(config),
+      runToolSources: toolSources.sources,
     });
     await gateway.recovered();
     const server = await startServer(gateway.app, config.port, config.bind, (request, socket, head) =>
@@ -103,6 +106,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       process.once("SIGTERM", () => stop("SIGTERM"));
     });
     await gateway.close();
+    await toolSources.close();
     await server.close();
     await metricsServer?.close();
     await tracer?.flush();

@@ -39,6 +39,7 @@ import type { PolicyPusher } from "./tenant-limits/policy-push";
 import type { TenantLimitDefaults } from "./tenant-limits/tenant-limits";
 import { jwksRoutes } from "./routes/jwks";
 import type { JsonWebKeySet } from "./auth/signing-keys";
+import type { Integrations } from "./integrations/integrations";
 import { chatRoutes } from "./routes/chat";
 import { healthRoutes } from "./routes/health";
 import { streamProbeRoutes } from "./routes/stream-probe";
@@ -55,6 +56,11 @@ import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface AppDeps {
+  /**
+   * MCP servers, Composio, web tools and model keys (issue 14): their /api routes, and what an
+   * agent's run may use. Absent: runs get the workspace tools and the operator's model keys.
+   */
+  integrations?: Integrations | undefined;
   /** Tenant and user transactions: what routes get. */
   db: Database;
   /** The system scope, for the few cross-tenant operations (sign-in by key, organisations). */
@@ -232,7 +238,8 @@ export function createApp(deps: AppDeps) {
   api.route("/", limitRoutes({ db, defaults }));
   api.route("/", agentRoutes({ db, gateway, now }));
   api.route("/", sessionRoutes({ db, gateway, owners }));
-  api.route("/", chatRoutes({ budget: guard, usage, gateway, owners, streams: apiLimiter, stats: deps.stats, now: () => now().getTime(), clock: now, heartbeatMs: deps.heartbeatMs, logError: deps.logError }));
+  if (deps.integrations) api.route("/", deps.integrations.routes);
+  api.route("/", chatRoutes({ budget: guard, usage, gateway, owners, streams: apiLimiter, stats: deps.stats, now: () => now().getTime(), clock: now, heartbeatMs: deps.heartbeatMs, logError: deps.logError, integrations: deps.integrations?.runs }));
   api.route("/", statsRoutes({ stats: deps.stats }));
   api.all("*", (c) => {
     throw new AppError("not_found", `No route for ${c.req.method} ${c.req.path}`);

@@ -23,6 +23,8 @@ import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
 import { createLimitsReader, type LimitsReader } from "./tenant-limits/limits-reader";
 import { createPolicyPusher, type PolicyPusher } from "./tenant-limits/policy-push";
 import type { TenantLimitDefaults } from "./tenant-limits/tenant-limits";
+import { createIntegrations, type IntegrationOptions } from "./integrations/integrations";
+import type { TenantSecrets } from "./secrets/tenant-secrets";
 
 /** WORKFORCE_TENANT_* unset: the same defaults as the gateway's. */
 export const DEFAULT_TENANT_LIMIT_DEFAULTS: TenantLimitDefaults = { maxConcurrentRuns: 4, maxQueuedRuns: 200, diskMb: 2_048 };
@@ -73,6 +75,10 @@ export interface PlatformParts {
   metrics?: PlatformMetrics;
   /** WORKFORCE_CORS_ORIGINS: browser origins that may call the API (a web app on a CDN); default none. */
   corsOrigins?: CorsOrigins;
+  /** The tenant secret store (integration secrets under the master key); none: integrations needing secrets are refused. */
+  secrets?: TenantSecrets;
+  /** The operator's integration settings (MCP, Composio, web tools, model keys). */
+  integrations?: IntegrationOptions;
 }
 
 export interface ComposedPlatform {
@@ -143,7 +149,16 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
         return { requestsPerMinute: limits.requestsPerMinute ?? apiDefaults.requestsPerMinute, maxStreams: limits.maxStreams ?? apiDefaults.maxStreams };
       }),
   });
+  const integrations = createIntegrations({
+    db: database.db,
+    gateway: parts.gateway,
+    now,
+    logError: parts.logError,
+    secrets: parts.secrets,
+    options: parts.integrations ?? {},
+  });
   const deps: AppDeps = {
+    integrations,
     db: database.db,
     system: database.system,
     gateway: parts.gateway,

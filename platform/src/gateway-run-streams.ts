@@ -10,7 +10,7 @@ import {
   WsResponseFrame,
   type RunActor,
   type RunEvent,
-  type SendMessageInput,
+  type GatewayRunInput,
 } from "@workforce/protocol";
 import WebSocket from "ws";
 import { isErrorCode } from "./http-errors";
@@ -386,7 +386,7 @@ export function createGatewayRunStreams(options: GatewayRunStreamsOptions) {
      * Starts a run; its events (from seq 1) arrive on the returned subscription. `actor` is on whose
      * behalf: the gateway journals the run's usage for them, as the platform records it.
      */
-    async startRun(tenantId: string, agent: string, input: SendMessageInput, actor: RunActor = {}): Promise<{ info: RunInfo; subscription: RunSubscription }> {
+    async startRun(tenantId: string, agent: string, input: GatewayRunInput, actor: RunActor = {}): Promise<{ info: RunInfo; subscription: RunSubscription }> {
       const connection = connectionFor(tenantId, undefined);
       const info = parseInfo(await connection.request("chat.send", { agent, ...input, actor }, startTimeoutMs));
       options.onRun?.(info.runId);

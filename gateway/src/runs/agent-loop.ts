@@ -1,4 +1,4 @@
-import { AppError, type AssistantMessageEntry, type ContentBlock, type ErrorDetail, type RunEventInput, type ToolResultEntry, type TranscriptEntry, type Usage } from "@workforce/protocol";
+import { AppError, type RunIntegrations, type AssistantMessageEntry, type ContentBlock, type ErrorDetail, type RunEventInput, type ToolResultEntry, type TranscriptEntry, type Usage } from "@workforce/protocol";
 import type { TenantRoots } from "@workforce/protocol/tenant-path";
 import type { SystemPromptCache } from "../agents/system-prompt-cache";
 import type { DiskGuard } from "../fs/disk-bytes";
@@ -6,6 +6,7 @@ import { storageError } from "../fs/storage-error";
 import type { ModelMessage, ResolvedModel } from "../llm/model-provider";
 import { errorText, type Logger } from "../logger";
 import type { SessionStore } from "../sessions/session-store";
+import { mergeTools, type RunToolSource, type RunToolset } from "../tools/run-tools";
 import type { Tool, ToolDisk } from "../tools/tool";
 import { DEFAULT_COMPACTION, planCompaction, type CompactionOptions } from "./compaction";
 import { toModelMessages } from "./model-context";
@@ -16,6 +17,8 @@ export interface AgentLoopDeps {
   systemPrompts: SystemPromptCache;
   sessions: SessionStore;
   tools: readonly Tool[];
+  /** Tools a run's integrations add (MCP, Composio, web): opened before the first model call, closed when the run ends. */
+  runTools?: RunToolSource | undefined;
   logger: Logger;
   now: () => Date;
   newId: () => string;
@@ -37,6 +40,8 @@ export interface RunContext {
   sessionId: string;
   message: string;
   model: ResolvedModel;
+  /** What the platform granted this run beyond the workspace tools; absent for hooks and the OpenAI-compatible endpoint. */
+  integrations?: RunIntegrations | undefined;
   signal: AbortSignal;
   emit(event: RunEventInput): void;
 }
@@ -64,6 +69,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
   let userRecorded = false;
   /** Persisting the user's message, started alongside the first model request; settled before anything else is written. */
   let userWrite: Promise<void> | undefined;
+  let toolset: RunToolset | undefined;
   try {
     const tenant = await deps.tenantRoots.ensure(run.tenantId);
     const agentPaths = tenant.paths.agent(run.agent);
@@ -112,6 +118,10 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
     userWrite.catch(() => undefined); // awaited below; this only keeps an early failure from being reported as unhandled
     step.parentId = userEntry.id;
     const messages: ModelMessage[] = toModelMessages([...entries, userEntry]);
+    toolset = run.integrations && deps.runTools
+      ? await deps.runTools.open({ runId: run.runId, tenantId: run.tenantId, agent: run.agent, integrations: run.integrations, signal })
+      : undefined;
+    const tools = toolset ? mergeTools(deps.tools, toolset.tools, deps.logger, run.runId) : deps.tools;
 
     for (let index = 0; index < deps.maxSteps; index += 1) {
       step.text = "";
@@ -121,7 +131,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
         model: run.model.model,
         system,
         messages,
-        tools: deps.tools.map((tool) => tool.spec),
+        tools: tools.map((tool) => tool.spec),
         maxOutputTokens: deps.maxOutputTokens,
         signal,
       })) {
@@ -162,7 +172,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
 
       const results: ToolResultEntry[] = [];
       for (const call of toolCalls) {
-        const result = await runTool(deps.tools, call, { tenantRoot: tenant.paths.root, agent: agentPaths, signal: run.signal, disk: toolDisk }, deps.logger);
+        const result = await runTool(tools, call, { tenantRoot: tenant.paths.root, agent: agentPaths, signal: run.signal, disk: toolDisk }, deps.logger);
         run.emit({ type: "tool-call-end", toolCallId: call.toolCallId, name: call.name, output: result.output, isError: result.isError });
         const entry: ToolResultEntry = {
           type: "tool-result",
@@ -199,6 +209,8 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
     // Interrupted because another gateway has the session now: its transcript is not this run's to write.
     if (userRecorded && step.text && failure.error?.code !== "run_interrupted") await keepPartial(deps, run, step, failure.error ?? { code: "aborted", message: "the run was aborted" });
     return { ...failure, usage };
+  } finally {
+    if (toolset) await Promise.resolve(toolset.close()).catch((error: unknown) => deps.logger.warn(`run ${run.runId}: closing its tools failed (${errorText(error)})`));
   }
 }
 

@@ -11,7 +11,7 @@ import {
   TENANT_HEADER,
   type ClusterMember,
   type RunOrigin,
-  type SendMessageInput,
+  type GatewayRunInput,
 } from "@workforce/protocol";
 import { REQUEST_ID_HEADER } from "@workforce/logging";
 import type { Leases } from "../coordination/leases";
@@ -28,7 +28,7 @@ export interface SubmitOptions {
 }
 
 /** What every entry point (HTTP, WebSocket, hooks, OpenAI-compatible) calls to start a run. */
-export type SubmitRun = (tenantId: string, agent: string, input: SendMessageInput, origin: RunOrigin, options?: SubmitOptions) => Promise<SubmittedRun>;
+export type SubmitRun = (tenantId: string, agent: string, input: GatewayRunInput, origin: RunOrigin, options?: SubmitOptions) => Promise<SubmittedRun>;
 
 /** Submits here only: a lone gateway, and tests of the entry points. */
 export function localSubmit(runs: Pick<RunManager, "submit">): SubmitRun {
@@ -77,7 +77,7 @@ export function forwardingSubmit(deps: RunForwardingDeps): SubmitRun {
     }
   }
 
-  async function forward(member: ClusterMember, tenantId: string, agent: string, input: SendMessageInput, origin: RunOrigin): Promise<SubmittedRun | undefined> {
+  async function forward(member: ClusterMember, tenantId: string, agent: string, input: GatewayRunInput, origin: RunOrigin): Promise<SubmittedRun | undefined> {
     const requestId = deps.logContext?.current()?.requestId;
     let response: Response;
     try {

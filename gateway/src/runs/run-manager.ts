@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { spanContextOf, type SpanContext } from "@workforce/logging";
-import { AppError, type RunEvent, type RunInfo, type RunOrigin, type SendMessageInput } from "@workforce/protocol";
+import { AppError, type RunEvent, type RunInfo, type RunOrigin, type GatewayRunInput, type RunIntegrations } from "@workforce/protocol";
 import type { AgentStore } from "../agents/agent-store";
 import type { IdempotencyKeys } from "../coordination/idempotency-keys";
 import { KeyedLock } from "../fs/keyed-lock";
@@ -91,6 +91,8 @@ export interface RunRecord {
   sessionId: string;
   message: string;
   model: ResolvedModel;
+  /** What the run may use beyond the workspace tools (secrets included): in memory only, never logged or written. */
+  integrations: RunIntegrations | undefined;
   status: RunInfo["status"];
   log: RunEventLog;
   controller: AbortController;
@@ -109,7 +111,7 @@ export interface RunRecord {
 
 export interface RunManager {
   /** Validates, admits, opens the session and queues the run; resolves once it has a run id. */
-  submit(tenantId: string, agent: string, input: SendMessageInput, origin?: RunOrigin): Promise<SubmittedRun>;
+  submit(tenantId: string, agent: string, input: GatewayRunInput, origin?: RunOrigin): Promise<SubmittedRun>;
   /** Throws run_not_found for unknown ids and for runs of another tenant. */
   get(tenantId: string, runId: string): RunRecord;
   info(run: RunRecord): RunInfo;
@@ -275,6 +277,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
               sessionId: run.sessionId,
               message: run.message,
               model: run.model,
+              integrations: run.integrations,
               signal: run.controller.signal,
               emit: (event) => run.log.append(event),
             }),
@@ -460,6 +463,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           sessionId: session.summary.sessionId,
           message: input.message,
           model,
+          integrations: input.integrations,
           status: "queued",
           log: new RunEventLog(runId, deps.relay || deps.observer ? published(() => run) : undefined),
           controller: new AbortController(),

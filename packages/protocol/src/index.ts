@@ -5,3 +5,4 @@ export * from "./sse";
 export * from "./ws-frames";
 export * from "./platform-api";
 export * from "./cluster";
+export * from "./integrations";

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ErrorDetail } from "./errors";
 import { RunEvent } from "./events";
 import { RunActor, SessionKey, Slug } from "./gateway-api";
+import { RunIntegrations } from "./integrations";
 
 /**
  * The gateway's WebSocket protocol (`/v1/ws`). The token is sent in a header at connect
@@ -66,6 +67,8 @@ export const WS_METHOD_PARAMS = {
     idempotencyKey: z.string().min(1).max(200).optional(),
     /** On whose behalf the platform sends, for metering. */
     actor: RunActor.optional(),
+    /** What the run may use beyond the workspace tools (the platform's grants and secrets; see integrations.ts). */
+    integrations: RunIntegrations.optional(),
   }),
   /** Answers the RunInfo, then streams the run's events with seq > after. */
   "runs.subscribe": z.object({ runId: z.string().min(1), after: z.number().int().nonnegative().optional() }),

@@ -1,4 +1,4 @@
-import { RunEndEvent, type RunActor, type RunEvent, type RunInfo, type SendMessageInput } from "@workforce/protocol";
+import { RunEndEvent, type RunActor, type RunEvent, type RunInfo, type GatewayRunInput } from "@workforce/protocol";
 import type { RunSink, RunSubscription } from "../gateway-run-streams";
 
 /** What the SSE proxy and the chat routes use of a run's stream, wherever it comes from. */
@@ -97,7 +97,7 @@ export class ResumingRunStream implements RunStream {
 
 /** Run streams as the chat routes use them: one gateway's pool, or the routed cluster's. */
 export interface RunStreams {
-  startRun(tenantId: string, agent: string, input: SendMessageInput, actor?: RunActor): Promise<{ info: RunInfo; subscription: RunStream }>;
+  startRun(tenantId: string, agent: string, input: GatewayRunInput, actor?: RunActor): Promise<{ info: RunInfo; subscription: RunStream }>;
   /** `session` (from the run's info) routes the subscription to the gateway of its session, which most likely executes it. */
   subscribe(tenantId: string, runId: string, after: number, session?: { agent: string; sessionKey: string }): Promise<{ info: RunInfo; subscription: RunStream }>;
   stats(): { connections: number; runs: number };

@@ -7,6 +7,7 @@ import { operationRoutes, type Actor, type TenantAccess } from "../auth/operatio
 import { assertSessionAccess, relationOf, type SessionOwners } from "../chat/session-owners";
 import type { BudgetGuard } from "../budgets";
 import type { GatewayClient } from "../gateway-client";
+import type { RunIntegrationsResolver } from "../integrations/run-integrations";
 import type { ApiLimiter } from "../limits/api-limits";
 import type { StreamLease } from "../limits/stream-leases";
 import { createStreamHeartbeat, proxySse } from "../sse-proxy";
@@ -29,6 +30,8 @@ export interface ChatRoutesDeps {
   clock: () => Date;
   heartbeatMs?: number;
   logError: (message: string, error: unknown) => void;
+  /** What the agent's runs may use beyond the workspace tools (its grants and the organisation's secrets). */
+  integrations?: RunIntegrationsResolver | undefined;
 }
 
 const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -140,7 +143,8 @@ export function chatRoutes(deps: ChatRoutesDeps) {
     let started;
     try {
       const { userId, apiKeyId } = access.actor;
-      started = await deps.gateway.streams.startRun(tenantId, slug, { ...input, sessionKey: session.key }, { ...(userId ? { userId } : {}), ...(apiKeyId ? { apiKeyId } : {}) });
+      const integrations = await deps.integrations?.forRun(tenantId, slug);
+      started = await deps.gateway.streams.startRun(tenantId, slug, { ...input, sessionKey: session.key, ...(integrations ? { integrations } : {}) }, { ...(userId ? { userId } : {}), ...(apiKeyId ? { apiKeyId } : {}) });
     } catch (error) {
       if (session.fresh) await deps.owners.forget(tenantId, slug, session.key);
       throw error;

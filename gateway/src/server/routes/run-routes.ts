@@ -1,4 +1,4 @@
-import { ACTOR_API_KEY_HEADER, ACTOR_USER_HEADER, ActorId, AppError, FORWARDED_BY_HEADER, RUN_SOURCE_HEADER, RunSource, SendMessageInput, RUN_ID_HEADER } from "@workforce/protocol";
+import { ACTOR_API_KEY_HEADER, ACTOR_USER_HEADER, ActorId, AppError, FORWARDED_BY_HEADER, RUN_SOURCE_HEADER, RunSource, GatewayRunInput, RUN_ID_HEADER } from "@workforce/protocol";
 import { assertSlug } from "@workforce/protocol/tenant-path";
 import { Hono, type Context } from "hono";
 import type { SubmitRun } from "../../runs/run-forwarding";
@@ -40,7 +40,7 @@ export function agentRunRoutes(deps: RunRouteDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   app.post("/:slug/runs", async (c) => {
     const slug = assertSlug(c.req.param("slug"));
-    const input = await readJsonBody(c, SendMessageInput);
+    const input = await readJsonBody(c, GatewayRunInput);
     // A gateway forwarding a session's message here names itself and the entry point it came in by.
     const forwarded = c.req.header(FORWARDED_BY_HEADER) !== undefined;
     const source = (forwarded && RunSource.safeParse(c.req.header(RUN_SOURCE_HEADER)).data) || "http";

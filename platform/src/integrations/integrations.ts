@@ -1,0 +1,36 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+import type { Database } from "../db/scopes";
+import type { GatewayClient } from "../gateway-client";
+import type { TenantSecrets } from "../secrets/tenant-secrets";
+import { createRunIntegrations, type RunIntegrationPart, type RunIntegrationsResolver } from "./run-integrations";
+
+/** Issue 14's integrations as the app mounts them: their /api routes and the resolver of a run's share. */
+export interface Integrations {
+  /** Mounted at /api. */
+  routes: Hono<AppEnv>;
+  runs: RunIntegrationsResolver;
+}
+
+/** The operator's settings of the integrations (platform configuration); each kind adds its own. */
+export type IntegrationOptions = Record<never, never>;
+
+export interface IntegrationDeps {
+  db: Database;
+  gateway: GatewayClient;
+  now: () => Date;
+  logError: (message: string, error: unknown) => void;
+  /** The tenant secret store; without it (no master key), nothing that needs a secret can be set up. */
+  secrets: TenantSecrets | undefined;
+  options: IntegrationOptions;
+}
+
+/**
+ * Each kind (MCP servers, Composio, web tools, model keys) adds its routes and its part here;
+ * `compose-platform.ts` builds this once per process from the platform's configuration.
+ */
+export function createIntegrations(_deps: IntegrationDeps): Integrations {
+  const routes = new Hono<AppEnv>();
+  const parts: RunIntegrationPart[] = [];
+  return { routes, runs: createRunIntegrations(parts) };
+}
