@@ -8,6 +8,7 @@ import { useAuthState } from "./auth/auth-store";
 import { ConfirmScreen } from "./auth/confirm-screen";
 import { NewPasswordScreen } from "./auth/new-password-screen";
 import { ChatScreen } from "./chat/chat-screen";
+import { IntegrationsScreen } from "./integrations/integrations-screen";
 import { InviteScreen } from "./invite/invite-screen";
 import { KeysScreen } from "./keys/keys-screen";
 import { useModel } from "./model-store";
@@ -140,7 +141,7 @@ function Screen({ route, workspace, tenantId }: { route: Route; workspace: Works
   if (!tenantId) return <Welcome workspace={workspace} />;
   const tenant = workspace.tenants.find((candidate) => candidate.id === tenantId);
   // Suspended: the chat stays (its composer turned off); the other screens would only show refusals.
-  if (tenant?.suspended && (route.screen === "agents" || route.screen === "team" || route.screen === "keys" || route.screen === "usage")) {
+  if (tenant?.suspended && (route.screen === "agents" || route.screen === "team" || route.screen === "keys" || route.screen === "usage" || route.screen === "integrations")) {
     return <SuspendedScreen screen={route.screen} organisation={tenant.name} />;
   }
   switch (route.screen) {
@@ -154,6 +155,8 @@ function Screen({ route, workspace, tenantId }: { route: Route; workspace: Works
       return <KeysScreen key={tenantId} tenantId={tenantId} />;
     case "usage":
       return <UsageScreen key={tenantId} tenantId={tenantId} />;
+    case "integrations":
+      return <IntegrationsScreen key={tenantId} tenantId={tenantId} />;
     // Rendered by App before the signed-in shell.
     case "invite":
     case "confirm":

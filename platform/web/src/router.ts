@@ -10,6 +10,7 @@ export type Route =
   | { screen: "team" }
   | { screen: "keys" }
   | { screen: "usage" }
+  | { screen: "integrations" }
   /** The signed-in user's own account: email, password, sessions. */
   | { screen: "account" }
   /** Every organisation of the installation (its operator only). */
@@ -45,7 +46,7 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   changed();
 }
 
-const SIMPLE_SCREENS = { team: "team", keys: "keys", usage: "usage", account: "account", operator: "operator" } as const;
+const SIMPLE_SCREENS = { team: "team", keys: "keys", usage: "usage", integrations: "integrations", account: "account", operator: "operator" } as const;
 
 export function parseRoute(pathAndQuery: string): Route {
   const url = new URL(pathAndQuery, "http://app.invalid");

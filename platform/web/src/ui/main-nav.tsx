@@ -4,6 +4,7 @@ import { Link } from "./link";
 const ITEMS = [
   { to: "/", label: "Agents", screens: ["agents", "chat"] },
   { to: "/team", label: "Team", screens: ["team"] },
+  { to: "/integrations", label: "Integrations", screens: ["integrations"] },
   { to: "/keys", label: "API keys", screens: ["keys"] },
   { to: "/usage", label: "Usage", screens: ["usage"] },
 ] as const satisfies readonly { to: string; label: string; screens: readonly Route["screen"][] }[];
