@@ -156,6 +156,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     logError: parts.logError,
     secrets: parts.secrets,
     options: parts.integrations ?? {},
+    publicUrl: parts.publicUrl,
   });
   const deps: AppDeps = {
     integrations,

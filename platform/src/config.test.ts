@@ -69,7 +69,7 @@ describe("loadConfig", () => {
       hookToken: "secret",
       databaseUrl: "postgresql://postgres@127.0.0.1:5432/test",
       supabase: { url: "https://project.supabase.co", anonKey: "anon" },
-      composioApiKey: "c",
+      composio: { apiKey: "c", baseUrl: "https://backend.composio.dev" },
     });
   });
 

@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { LOG_LEVELS, tracingSettingsFrom, type LogLevel, type TracingSettings } from "@workforce/logging";
 import { z } from "zod";
-import { DEFAULT_REDIS_KEY_PREFIX } from "@workforce/protocol";
+import { COMPOSIO_DEFAULT_BASE_URL, DEFAULT_REDIS_KEY_PREFIX } from "@workforce/protocol";
 import type { EmailConfirmation } from "./auth/auth-service";
 import type { SessionLifetimes } from "./auth/auth-sessions";
 import type { SignupPolicy } from "./auth/signup-policy";
@@ -95,8 +95,8 @@ export interface PlatformConfig {
   clientAddress: ClientAddressConfig;
   /** SUPABASE_URL, SUPABASE_ANON_KEY, SUPABASE_SERVICE_KEY, SUPABASE_JWT_SECRET: hosted Supabase auth instead of the embedded one. */
   supabase: { url: string; anonKey: string | undefined; serviceKey: string | undefined; jwtSecret: string | undefined } | undefined;
-  /** COMPOSIO_API_KEY: accepted for integrations; unused so far. */
-  composioApiKey: string | undefined;
+  /** COMPOSIO_API_KEY and COMPOSIO_BASE_URL: Composio apps for organisations; undefined without the key (the feature is hidden). */
+  composio: { apiKey: string; baseUrl: string } | undefined;
   /** WORKFORCE_CORS_ORIGINS: browser origins (a web app served from a CDN) that may call /api and /auth/v1; default none, `*` any. */
   corsOrigins: CorsOrigins;
 }
@@ -226,6 +226,7 @@ const EnvSchema = z.object({
   SUPABASE_SERVICE_KEY: optionalString,
   SUPABASE_JWT_SECRET: optionalString,
   COMPOSIO_API_KEY: optionalString,
+  COMPOSIO_BASE_URL: optionalString.pipe(httpUrl("e.g. COMPOSIO_BASE_URL=https://backend.composio.dev (the default)").optional()),
   METRICS_TOKEN: optionalString,
   METRICS_PORT: optionalString
     .refine((value) => value === undefined || (/^\d+$/.test(value) && Number(value) <= 65_535), "must be a port number between 0 and 65535, e.g. METRICS_PORT=9465")
@@ -336,7 +337,7 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
           jwtSecret: values.SUPABASE_JWT_SECRET,
         }
       : undefined,
-    composioApiKey: values.COMPOSIO_API_KEY,
+    composio: values.COMPOSIO_API_KEY ? { apiKey: values.COMPOSIO_API_KEY, baseUrl: values.COMPOSIO_BASE_URL ?? COMPOSIO_DEFAULT_BASE_URL } : undefined,
     corsOrigins: cors.origins,
   };
 }

@@ -164,6 +164,7 @@ Operator commands: npm run workforce -- --help
     apiLimits: { defaults: config.apiLimits },
     metrics,
     corsOrigins: config.corsOrigins,
+    integrations: { composio: config.composio },
   });
   // The database side of `workforce backup` / `workforce restore --tenant` (decision 020).
   app.route(PLATFORM_BACKUP_PATH, platformBackupRoutes({ database, hookToken: config.hookToken }));

@@ -17,6 +17,14 @@ import {
   SessionUpdate,
   UsageDisk,
 } from "@workforce/protocol";
+import {
+  AgentComposioTools,
+  ComposioConnectInput,
+  ComposioConnectResult,
+  ComposioOverview,
+  ComposioToolkitView,
+  ComposioToolView,
+} from "@workforce/protocol";
 import { z } from "zod";
 import { accessExtension, describeAccess } from "./auth/access-docs";
 import { OPERATION_IDS, ruleOf, type AccessRule, type OperationId } from "./auth/permissions";
@@ -240,6 +248,23 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "budget.update": { tag: "usage", summary: "Set the monthly token budget, null for none", body: BudgetInput, response: { status: 200, schema: z.object({ budget: Budget }) } },
   "limits.read": { tag: "usage", summary: "The organisation's limits in force (set by the operator; read-only)", response: { status: 200, schema: z.object({ limits: OrganisationLimitsView }) } },
   "audit.list": { tag: "organisations", summary: "Audit log, newest first (?limit=&cursor=&action=)", response: { status: 200, schema: z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() }) } },
+  "composio.overview": { tag: "integrations", summary: "Whether this installation offers Composio apps, and the organisation's connections with their status", response: { status: 200, schema: ComposioOverview } },
+  "composio.toolkits": {
+    tag: "integrations",
+    summary: "The apps (toolkits) Composio offers",
+    query: { search: { schema: z.string().max(100), description: "filter by name or description (at least 3 characters)" } },
+    response: { status: 200, schema: z.object({ toolkits: z.array(ComposioToolkitView) }) },
+  },
+  "composio.toolkit-tools": { tag: "integrations", summary: "A toolkit's tools (at most 100)", response: { status: 200, schema: z.object({ tools: z.array(ComposioToolView) }) } },
+  "composio.connect": {
+    tag: "integrations",
+    summary: "Connect an app through Composio's hosted sign-in: send the browser to `redirectUrl`; it comes back to /integrations",
+    body: ComposioConnectInput,
+    response: { status: 201, schema: ComposioConnectResult },
+  },
+  "composio.disconnect": { tag: "integrations", summary: "Disconnect an app (the connected account is deleted at Composio too)", response: { status: 204 } },
+  "composio.agent-tools": { tag: "integrations", summary: "The Composio toolkits (or tools) an agent may use, and how (allow / ask)", response: { status: 200, schema: AgentComposioTools } },
+  "composio.update-agent-tools": { tag: "integrations", summary: "Replace the Composio toolkits an agent may use", body: AgentComposioTools, response: { status: 200, schema: AgentComposioTools } },
 };
 
 /** Every operation, in the permission table's order. */

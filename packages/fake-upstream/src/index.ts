@@ -15,3 +15,4 @@ export type {
   UsageOverride,
 } from "./scripted-response";
 export { splitTokens } from "./split-tokens";
+export { startFakeComposio, type FakeComposio, type FakeComposioAccount, type FakeComposioExecution, type FakeComposioToolkit, type FakeExecution } from "./composio/fake-composio";

@@ -68,6 +68,14 @@ export const ERROR_CODES = [
   "database_unavailable",
   "data_dir_mismatch",
   "mail_unavailable",
+  // Composio (issue 14)
+  "composio_not_configured",
+  "composio_unavailable",
+  "composio_auth_failed",
+  "composio_unknown_toolkit",
+  "composio_tool_failed",
+  "composio_tool_timeout",
+  "composio_result_too_large",
   "internal_error",
 ] as const;
 
@@ -141,6 +149,20 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   database_unavailable: 503,
   data_dir_mismatch: 503,
   mail_unavailable: 503,
+  /** COMPOSIO_API_KEY is not set: the installation offers no Composio apps (the feature is hidden, as if absent). */
+  composio_not_configured: 404,
+  /** Composio could not be reached, timed out, or answered with a server error. */
+  composio_unavailable: 502,
+  /** Composio refused the operator's COMPOSIO_API_KEY (401/403). */
+  composio_auth_failed: 502,
+  /** A toolkit (or tool) that Composio does not offer. */
+  composio_unknown_toolkit: 400,
+  /** Composio ran the tool and reported that it failed (or refused the call). */
+  composio_tool_failed: 502,
+  /** A Composio tool did not answer in time. */
+  composio_tool_timeout: 504,
+  /** A Composio tool's result was larger than the gateway accepts. */
+  composio_result_too_large: 502,
   internal_error: 500,
 };
 

@@ -6,3 +6,5 @@ export * from "./ws-frames";
 export * from "./platform-api";
 export * from "./cluster";
 export * from "./integrations";
+export * from "./composio-api";
+export * from "./composio-wire";

@@ -213,6 +213,14 @@ export const PERMISSIONS = {
   "limits.read": { method: "get", path: "/api/limits", level: "tenant", roles: EVERYONE, apiKey: "usage:read" },
   "stream.stats": { method: "get", path: "/api/stream/stats", level: "tenant", roles: EVERYONE, apiKey: "usage:read" },
   "audit.list": { method: "get", path: "/api/audit", level: "tenant", roles: ADMINS, apiKey: null },
+
+  "composio.overview": { method: "get", path: "/api/integrations/composio", level: "tenant", roles: EVERYONE, apiKey: null, note: "`{ configured: false }` when the installation has no COMPOSIO_API_KEY" },
+  "composio.toolkits": { method: "get", path: "/api/integrations/composio/toolkits", level: "tenant", roles: EVERYONE, apiKey: null },
+  "composio.toolkit-tools": { method: "get", path: "/api/integrations/composio/toolkits/{toolkit}/tools", level: "tenant", roles: EVERYONE, apiKey: null },
+  "composio.connect": { method: "post", path: "/api/integrations/composio/connections", level: "tenant", roles: ADMINS, apiKey: null, note: "answers Composio's hosted sign-in page to send the browser to" },
+  "composio.disconnect": { method: "delete", path: "/api/integrations/composio/connections/{id}", level: "tenant", roles: ADMINS, apiKey: null },
+  "composio.agent-tools": { method: "get", path: "/api/agents/{slug}/composio-tools", level: "tenant", roles: EVERYONE, apiKey: null },
+  "composio.update-agent-tools": { method: "put", path: "/api/agents/{slug}/composio-tools", level: "tenant", roles: ADMINS, apiKey: null },
 } as const satisfies Record<string, AccessRule>;
 
 export type OperationId = keyof typeof PERMISSIONS;

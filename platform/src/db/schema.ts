@@ -250,6 +250,31 @@ export interface SessionOwnersTable {
   created_at: CreatedAt;
 }
 
+/** An organisation's connection of one Composio toolkit (migration 012). */
+export interface ComposioConnectionsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  toolkit: string;
+  connected_account_id: string;
+  status: "pending" | "active" | "failed" | "expired" | "inactive";
+  state_hash: string | null;
+  state_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** A Composio toolkit an agent may use (migration 012); `tools` null: every tool of it. */
+export interface ComposioAgentToolsTable {
+  tenant_id: string;
+  agent_slug: string;
+  toolkit: string;
+  tools: string[] | null;
+  mode: "allow" | "ask";
+  updated_by: string | null;
+  updated_at: UpdatedAt;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -274,6 +299,8 @@ export interface DatabaseSchema {
   tenant_policy_pushes: TenantPolicyPushesTable;
   signing_keys: SigningKeysTable;
   session_owners: SessionOwnersTable;
+  composio_connections: ComposioConnectionsTable;
+  composio_agent_tools: ComposioAgentToolsTable;
 }
 
 export type { Database, SystemDatabase, SystemTransaction, TenantTransaction, UserTransaction } from "./scopes";

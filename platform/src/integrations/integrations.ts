@@ -3,6 +3,7 @@ import type { AppEnv } from "../app-env";
 import type { Database } from "../db/scopes";
 import type { GatewayClient } from "../gateway-client";
 import type { TenantSecrets } from "../secrets/tenant-secrets";
+import { createComposioIntegration, type ComposioOptions } from "./composio/composio-integration";
 import { createRunIntegrations, type RunIntegrationPart, type RunIntegrationsResolver } from "./run-integrations";
 
 /** Issue 14's integrations as the app mounts them: their /api routes and the resolver of a run's share. */
@@ -10,10 +11,15 @@ export interface Integrations {
   /** Mounted at /api. */
   routes: Hono<AppEnv>;
   runs: RunIntegrationsResolver;
+  /** Mounted at the root, outside /api and its JWT auth: where browsers come back from third-party sign-ins. */
+  pages: Hono;
 }
 
 /** The operator's settings of the integrations (platform configuration); each kind adds its own. */
-export type IntegrationOptions = Record<never, never>;
+export interface IntegrationOptions {
+  /** COMPOSIO_API_KEY and COMPOSIO_BASE_URL; absent: no Composio (the feature is hidden). */
+  composio?: ComposioOptions | undefined;
+}
 
 export interface IntegrationDeps {
   db: Database;
@@ -23,14 +29,30 @@ export interface IntegrationDeps {
   /** The tenant secret store; without it (no master key), nothing that needs a secret can be set up. */
   secrets: TenantSecrets | undefined;
   options: IntegrationOptions;
+  /** PUBLIC_URL: where browsers come back to after a third-party sign-in. */
+  publicUrl: string;
+  /** Outgoing calls to integration backends (Composio); default the global fetch. */
+  fetch?: typeof fetch;
 }
 
 /**
  * Each kind (MCP servers, Composio, web tools, model keys) adds its routes and its part here;
  * `compose-platform.ts` builds this once per process from the platform's configuration.
  */
-export function createIntegrations(_deps: IntegrationDeps): Integrations {
+export function createIntegrations(deps: IntegrationDeps): Integrations {
   const routes = new Hono<AppEnv>();
+  const pages = new Hono();
   const parts: RunIntegrationPart[] = [];
-  return { routes, runs: createRunIntegrations(parts) };
+  const composio = createComposioIntegration({
+    db: deps.db,
+    now: deps.now,
+    logError: deps.logError,
+    publicUrl: deps.publicUrl,
+    options: deps.options.composio,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
+  routes.route("/", composio.routes);
+  pages.route("/", composio.pages);
+  parts.push(composio.part);
+  return { routes, pages, runs: createRunIntegrations(parts) };
 }
