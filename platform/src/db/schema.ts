@@ -240,6 +240,22 @@ export interface SigningKeysTable {
   revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
+/**
+ * One tenant secret (migration 012, `secrets/tenant-secrets.ts`): the value only as an envelope
+ * (`encryptSecret` with associated data "tenant-secret:<tenant id>:<name>"), never returned by any API.
+ */
+export interface TenantSecretsTable {
+  tenant_id: string;
+  name: string;
+  kind: string;
+  ciphertext: string;
+  /** "…abcd" or "set": all anyone is shown of the value. */
+  hint: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  updated_by: string | null;
+}
+
 /** Who started a session (migration 005): a user, an API key, or (both null) nobody any more. */
 export interface SessionOwnersTable {
   tenant_id: string;
@@ -250,7 +266,7 @@ export interface SessionOwnersTable {
   created_at: CreatedAt;
 }
 
-/** An organisation's connection of one Composio toolkit (migration 012). */
+/** An organisation's connection of one Composio toolkit (migration 013). */
 export interface ComposioConnectionsTable {
   id: Generated<string>;
   tenant_id: string;
@@ -264,7 +280,7 @@ export interface ComposioConnectionsTable {
   updated_at: UpdatedAt;
 }
 
-/** A Composio toolkit an agent may use (migration 012); `tools` null: every tool of it. */
+/** A Composio toolkit an agent may use (migration 013); `tools` null: every tool of it. */
 export interface ComposioAgentToolsTable {
   tenant_id: string;
   agent_slug: string;
@@ -299,6 +315,7 @@ export interface DatabaseSchema {
   tenant_policy_pushes: TenantPolicyPushesTable;
   signing_keys: SigningKeysTable;
   session_owners: SessionOwnersTable;
+  tenant_secrets: TenantSecretsTable;
   composio_connections: ComposioConnectionsTable;
   composio_agent_tools: ComposioAgentToolsTable;
 }

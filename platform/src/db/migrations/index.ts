@@ -10,7 +10,8 @@ import { accountsSessionsOperator } from "./008-accounts-sessions-operator";
 import { usageIngest } from "./009-usage-ingest";
 import { tenantLimits } from "./010-tenant-limits";
 import { streamLeases } from "./011-stream-leases";
-import { composio } from "./012-composio";
+import { tenantSecrets } from "./012-tenant-secrets";
+import { composio } from "./013-composio";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
 const migrations: Record<string, Migration> = {
@@ -25,7 +26,8 @@ const migrations: Record<string, Migration> = {
   "009-usage-ingest": usageIngest,
   "010-tenant-limits": tenantLimits,
   "011-stream-leases": streamLeases,
-  "012-composio": composio,
+  "012-tenant-secrets": tenantSecrets,
+  "013-composio": composio,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -2,7 +2,7 @@ import type { AgentComposioToolkit, ComposioConnectionStatus, ComposioConnection
 import type { Selectable } from "kysely";
 import type { ComposioConnectionsTable, TenantTransaction } from "../../db/schema";
 
-/** The organisation's Composio rows (migration 012); every function runs in the caller's tenant transaction. */
+/** The organisation's Composio rows (migration 013); every function runs in the caller's tenant transaction. */
 
 type ConnectionRow = Selectable<ComposioConnectionsTable>;
 
