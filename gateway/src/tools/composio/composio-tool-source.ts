@@ -46,12 +46,13 @@ async function readCapped(response: Response, limit: number): Promise<string | u
     return undefined;
   }
   if (!response.body) return "";
-  const reader = response.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    const value = chunk.value;
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel();

@@ -57,6 +57,8 @@ export interface FakeComposio {
   readonly requests: { method: string; path: string; authorised: boolean; body: string }[];
   /** How the next executions of `tool` answer (queue; default: `{ data: { ok: true, arguments } }`). */
   scriptExecution(tool: string, ...results: FakeExecution[]): void;
+  /** An account of `userId` that has completed the hosted sign-in already (ACTIVE); answers its id. */
+  addAccount(userId: string, toolkit: string): string;
   /** Answers every hanging execution (with `{ data: "released" }`). */
   releaseHanging(): void;
   /** Opens a link's hosted page as a browser would: the account turns ACTIVE; answers the callback URL (with Composio's query). */
@@ -241,6 +243,11 @@ export async function startFakeComposio(options: { apiKey: string; toolkits?: Fa
     requests,
     scriptExecution(tool, ...results) {
       scripts.set(tool, [...(scripts.get(tool) ?? []), ...results]);
+    },
+    addAccount(userId, toolkit) {
+      const id = `ca_${randomBytes(6).toString("hex")}`;
+      accounts.set(id, { id, userId, toolkit, authConfigId: "ac_preset", status: "ACTIVE", callbackUrl: undefined });
+      return id;
     },
     releaseHanging() {
       for (const release of hanging.splice(0)) release();
