@@ -27,7 +27,7 @@ interface DocumentedOperation {
 /** How the object stands to the caller. `none`: the operation has no object. */
 type Relation = "none" | "own" | "other" | "unowned" | "foreign-org" | "new" | "mine" | "all";
 /** The object kinds without owners: only "in this organisation" or "in another". */
-const NOT_FOUND_CODE: Record<string, string> = { session: "session_not_found", run: "run_not_found", member: "not_found", agent: "agent_not_found", invitation: "not_found", key: "not_found" };
+const NOT_FOUND_CODE: Record<string, string> = { session: "session_not_found", run: "run_not_found", member: "not_found", agent: "agent_not_found", invitation: "not_found", key: "not_found", "composio-connection": "not_found" };
 
 interface RequestSpec {
   path: string;
@@ -311,6 +311,21 @@ const CASES: Record<string, Case> = {
   "budget.update": { relations: ["none"], request: async () => ({ path: "/api/budget", body: { monthlyTokens: null } }) },
   "stream.stats": { relations: ["none"], request: async () => ({ path: "/api/stream/stats" }) },
   "audit.list": { relations: ["none"], request: async () => ({ path: "/api/audit" }) },
+  "composio.overview": { relations: ["none"], request: async () => ({ path: "/api/integrations/composio" }) },
+  "composio.toolkits": { relations: ["none"], request: async () => ({ path: "/api/integrations/composio/toolkits" }) },
+  "composio.toolkit-tools": { relations: ["none"], request: async () => ({ path: "/api/integrations/composio/toolkits/github/tools" }) },
+  "composio.connect": { relations: ["none"], request: async () => ({ path: "/api/integrations/composio/connections", body: { toolkit: "gmail" } }) },
+  "composio.disconnect": {
+    object: "composio-connection",
+    relations: ["own", "foreign-org"],
+    request: async (_caller, relation) => ({ path: `/api/integrations/composio/connections/${relation === "own" ? await fx.freshComposioConnection() : fx.foreign.composioConnectionId}` }),
+  },
+  "composio.agent-tools": { object: "agent", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/composio-tools` }) },
+  "composio.update-agent-tools": {
+    object: "agent",
+    relations: ["own", "foreign-org"],
+    request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/composio-tools`, body: { toolkits: [{ toolkit: "github", mode: "allow" }] } }),
+  },
 };
 
 describe("access matrix", () => {

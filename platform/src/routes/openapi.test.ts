@@ -35,8 +35,9 @@ describe("OpenAPI", () => {
   it("documents every route the app serves", async () => {
     const platform = await createTestPlatform({ gatewayUrl: "http://127.0.0.1:9" });
     try {
-      // GoTrue's probes for supabase-js, the orchestrator's liveness probe, and the local mail outbox (pages for people on this machine): not part of the API.
-      const undocumented = new Set(["GET /auth/v1/health", "GET /auth/v1/settings", "GET /livez", "GET /outbox", "GET /outbox/style.css", "GET /outbox/{name}"]);
+      // GoTrue's probes for supabase-js, the orchestrator's liveness probe, the local mail outbox (pages for people on this machine),
+      // and where browsers come back from a third-party sign-in (redirects to the web app): not part of the API.
+      const undocumented = new Set(["GET /auth/v1/health", "GET /auth/v1/settings", "GET /livez", "GET /outbox", "GET /outbox/style.css", "GET /outbox/{name}", "GET /oauth/composio/callback"]);
       const served = platform.app.routes
         .filter((route) => route.method !== "ALL")
         .map((route) => `${route.method} ${route.path.replace(/:(\w+)/g, "{$1}")}`)

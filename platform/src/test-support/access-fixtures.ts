@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { startFakeComposio, type FakeComposio } from "@workforce/fake-upstream";
 import { dataDirMarkerPath } from "@workforce/protocol/tenant-path";
 import type { Role } from "../db/schema";
 import { startFakeGateway, type FakeGateway } from "./fake-gateway";
@@ -43,7 +44,11 @@ export async function createAccessFixtures() {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "workforce-matrix-"));
   await writeFile(dataDirMarkerPath(dataDir), JSON.stringify({ instanceId: "matrix" }));
   const gateway: FakeGateway = await startFakeGateway({ dataDir: { path: dataDir, instanceId: "matrix" } });
-  const platform: TestPlatform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { tenantDataDir: dataDir } });
+  const composio: FakeComposio = await startFakeComposio({ apiKey: "matrix-composio-key" });
+  const platform: TestPlatform = await createTestPlatform({
+    gatewayUrl: gateway.url,
+    parts: { tenantDataDir: dataDir, integrations: { composio: { apiKey: "matrix-composio-key", baseUrl: composio.url } } },
+  });
   const call = caller(platform);
   let counter = 0;
   const unique = (prefix: string) => `${prefix}-${++counter}`;
@@ -84,6 +89,11 @@ export async function createAccessFixtures() {
   const keysWithout = new Map<string, Key>();
   for (const scope of SCOPES) keysWithout.set(scope, await createKey(owner, SCOPES.filter((other) => other !== scope)));
   const foreignRun = await sendMessage(call, { ...asPerson(outsider), agent: "bob" });
+  /** A Composio connection under way in `who`'s organisation (a new one replaces the last that never completed). */
+  const composioConnection = async (who: Person) => {
+    const response = await ok(call("POST", "/api/integrations/composio/connections", { ...asPerson(who), body: { toolkit: "gmail" } }), "composio connection");
+    return ((await response.json()) as { connection: { id: string } }).connection.id;
+  };
   const foreign = {
     agent: "bob",
     sessionKey: foreignRun.sessionKey!,
@@ -91,6 +101,7 @@ export async function createAccessFixtures() {
     invitationId: (await invite(outsider, "someone@b.example")).id,
     keyId: (await createKey(outsider)).id,
     userId: outsider.userId,
+    composioConnectionId: await composioConnection(outsider),
   };
 
   const people = { owner, admin, member, member2, outsider };
@@ -174,6 +185,7 @@ export async function createAccessFixtures() {
     /** An invitation to organisation C for this email. */
     invitationFor: async (email: string) => (await invite(host, email)).token,
     freshKey: async () => (await createKey(owner)).id,
+    freshComposioConnection: () => composioConnection(owner),
     freshMember: async (role: Role = "member") => person(`${unique("extra")}@a.example`, { inviter: owner, role }),
     /** A new organisation of the owner's, to delete. */
     async freshOrganisation(): Promise<{ id: string; name: string }> {
@@ -196,6 +208,7 @@ export async function createAccessFixtures() {
     async close() {
       await platform.close();
       await gateway.close();
+      await composio.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

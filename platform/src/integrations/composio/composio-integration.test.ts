@@ -1,6 +1,8 @@
 import { startFakeComposio, type FakeComposio } from "@workforce/fake-upstream";
 import { ComposioConnectResult, ComposioOverview, RunIntegrations } from "@workforce/protocol";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { withSystem, withTenant } from "../../db/scopes";
 import { startFakeGateway, type FakeGateway } from "../../test-support/fake-gateway";
 import { caller, createTestPlatform, errorOf, joinAs, signUp, TEST_ORIGIN, type TestPlatform } from "../../test-support/test-platform";
 import { createComposioIntegration } from "./composio-integration";
@@ -208,5 +210,26 @@ describe("per-agent toolkits and a run's share", () => {
     // Every API call carried the key (the hosted sign-in page is the browser's, without it).
     expect(composio.requests.filter((request) => request.path.startsWith("/api/")).every((request) => request.authorised)).toBe(true);
     logged.mockRestore();
+  });
+
+  it("keeps the rows under forced row-level security: an organisation neither sees nor writes another's", async () => {
+    const forced = await withSystem(platform.database.system, async (trx) =>
+      (await sql<{ relname: string; forced: boolean }>`select relname, relforcerowsecurity as forced from pg_class where relname in ('composio_connections', 'composio_agent_tools') order by relname`.execute(trx)).rows,
+    );
+    expect(forced).toEqual([
+      { relname: "composio_agent_tools", forced: true },
+      { relname: "composio_connections", forced: true },
+    ]);
+    const seen = await withTenant(platform.database.db, other.tenantId, (trx) => trx.selectFrom("composio_connections").select("tenant_id").execute());
+    expect(seen.every((row) => row.tenant_id === other.tenantId)).toBe(true);
+    const smuggled = withTenant(platform.database.db, other.tenantId, (trx) =>
+      trx.insertInto("composio_connections").values({ tenant_id: owner.tenantId, toolkit: "slack", connected_account_id: "ca_smuggled", status: "active" }).execute(),
+    );
+    await expect(smuggled).rejects.toThrow();
+    // A grant for an agent of another organisation cannot exist either (its agent is not B's).
+    const foreignGrant = withTenant(platform.database.db, other.tenantId, (trx) =>
+      trx.insertInto("composio_agent_tools").values({ tenant_id: other.tenantId, agent_slug: "nobody", toolkit: "github", tools: null, mode: "allow" }).execute(),
+    );
+    await expect(foreignGrant).rejects.toThrow();
   });
 });
