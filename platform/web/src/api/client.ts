@@ -16,6 +16,7 @@ import {
 } from "@workforce/protocol";
 import { z } from "zod";
 import { ApiError, errorFromResponse, networkError } from "./api-error";
+import { composioApi } from "./composio-api";
 import {
   ApiKey,
   CreatedApiKey,
@@ -227,6 +228,9 @@ export function createApiClient(options: ApiClientOptions) {
         signal,
         extraHeaders: { Accept: "text/event-stream", "Last-Event-ID": String(lastSeq) },
       }),
+
+    /** Apps connected through Composio, and which of their tools each agent may use. */
+    composio: composioApi({ json, send }),
   };
 }
 
