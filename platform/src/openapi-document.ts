@@ -13,6 +13,7 @@ import {
   ModelInfo,
   RunInfo,
   SendMessageInput,
+  SecretList,
   SessionHistory,
   SessionUpdate,
   UsageDisk,
@@ -265,6 +266,7 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "composio.disconnect": { tag: "integrations", summary: "Disconnect an app (the connected account is deleted at Composio too)", response: { status: 204 } },
   "composio.agent-tools": { tag: "integrations", summary: "The Composio toolkits (or tools) an agent may use, and how (allow / ask)", response: { status: 200, schema: AgentComposioTools } },
   "composio.update-agent-tools": { tag: "integrations", summary: "Replace the Composio toolkits an agent may use", body: AgentComposioTools, response: { status: 200, schema: AgentComposioTools } },
+  "secrets.list": { tag: "organisations", summary: "The organisation's integration secrets by name, kind and hint (set and removed by the integrations that use them)", response: { status: 200, schema: SecretList } },
 };
 
 /** Every operation, in the permission table's order. */

@@ -64,6 +64,8 @@ export const ERROR_CODES = [
   "provider_auth_failed",
   "provider_unreachable",
   "provider_error",
+  // outgoing connections (packages/net-guard)
+  "outbound_blocked",
   // services
   "gateway_unavailable",
   "gateway_error",
@@ -148,6 +150,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   provider_auth_failed: 502,
   provider_unreachable: 502,
   provider_error: 502,
+  /** A URL or connection goes to a private, loopback or otherwise non-public address the operator has not allowed (decision 030). */
+  outbound_blocked: 422,
   gateway_unavailable: 503,
   gateway_error: 502,
   database_unavailable: 503,

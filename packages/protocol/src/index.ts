@@ -8,3 +8,4 @@ export * from "./cluster";
 export * from "./integrations";
 export * from "./composio-api";
 export * from "./composio-wire";
+export * from "./secrets";

@@ -221,6 +221,7 @@ export const PERMISSIONS = {
   "composio.disconnect": { method: "delete", path: "/api/integrations/composio/connections/{id}", level: "tenant", roles: ADMINS, apiKey: null },
   "composio.agent-tools": { method: "get", path: "/api/agents/{slug}/composio-tools", level: "tenant", roles: EVERYONE, apiKey: null },
   "composio.update-agent-tools": { method: "put", path: "/api/agents/{slug}/composio-tools", level: "tenant", roles: ADMINS, apiKey: null },
+  "secrets.list": { method: "get", path: "/api/secrets", level: "tenant", roles: ADMINS, apiKey: null, note: "names, kinds and hints: never a value" },
 } as const satisfies Record<string, AccessRule>;
 
 export type OperationId = keyof typeof PERMISSIONS;

@@ -4,6 +4,7 @@ import type { Database } from "../db/scopes";
 import type { GatewayClient } from "../gateway-client";
 import type { TenantSecrets } from "../secrets/tenant-secrets";
 import { createComposioIntegration, type ComposioOptions } from "./composio/composio-integration";
+import { secretRoutes } from "../routes/secrets";
 import { createRunIntegrations, type RunIntegrationPart, type RunIntegrationsResolver } from "./run-integrations";
 
 /** Issue 14's integrations as the app mounts them: their /api routes and the resolver of a run's share. */
@@ -42,6 +43,7 @@ export interface IntegrationDeps {
 export function createIntegrations(deps: IntegrationDeps): Integrations {
   const routes = new Hono<AppEnv>();
   const pages = new Hono();
+  routes.route("/", secretRoutes({ db: deps.db, secrets: deps.secrets }));
   const parts: RunIntegrationPart[] = [];
   const composio = createComposioIntegration({
     db: deps.db,
