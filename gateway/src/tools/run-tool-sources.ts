@@ -1,3 +1,4 @@
+import { createGuardedFetch } from "@workforce/net-guard";
 import type { GatewayConfig } from "../config";
 import type { Logger } from "../logger";
 import { createComposioToolSource } from "./composio/composio-tool-source";
@@ -6,7 +7,7 @@ import type { RunToolSource } from "./run-tools";
 export interface RunToolSourceDeps {
   config: GatewayConfig;
   logger: Logger;
-  /** Outgoing requests of the integrations (Composio); default the global fetch. */
+  /** Outgoing requests of the integrations (Composio); default a fetch guarded by the outbound policy (WORKFORCE_OUTBOUND_*). */
   fetch?: typeof fetch;
 }
 
@@ -16,9 +17,16 @@ export interface RunToolSourceDeps {
  */
 export function createRunToolSources(deps: RunToolSourceDeps): { sources: RunToolSource[]; close(): Promise<void> } {
   const sources: RunToolSource[] = [];
-  // Composio's endpoint is the operator's (COMPOSIO_BASE_URL, sent with each run by the platform).
-  sources.push(createComposioToolSource({ logger: deps.logger, fetch: deps.fetch ?? fetch }));
   const closers: (() => Promise<void>)[] = [];
+  // The Composio endpoint arrives with each run (the platform's COMPOSIO_BASE_URL): through the
+  // SSRF guard like every outgoing connection, so a Composio on a private address needs WORKFORCE_OUTBOUND_ALLOW_HOSTS.
+  let composioFetch = deps.fetch;
+  if (!composioFetch) {
+    const guarded = createGuardedFetch(deps.config.outbound);
+    closers.push(() => guarded.close());
+    composioFetch = guarded;
+  }
+  sources.push(createComposioToolSource({ logger: deps.logger, fetch: composioFetch }));
   return {
     sources,
     async close() {

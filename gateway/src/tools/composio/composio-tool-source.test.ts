@@ -1,4 +1,5 @@
 import { startFakeComposio, startFakeUpstream, type FakeComposio, type FakeUpstream } from "@workforce/fake-upstream";
+import { createGuardedFetch, PUBLIC_ONLY, type GuardedFetch } from "@workforce/net-guard";
 import type { RunComposioTool, RunEvent } from "@workforce/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createProviders } from "../../llm/create-providers";
@@ -10,6 +11,7 @@ const COMPOSIO_KEY = "composio-operator-key-abcdef0123";
 let upstream: FakeUpstream;
 let composio: FakeComposio;
 let harness: TestGateway | undefined;
+let guarded: GuardedFetch;
 let accountA: string;
 let accountB: string;
 const logged: string[] = [];
@@ -24,8 +26,11 @@ beforeAll(async () => {
   composio = await startFakeComposio({ apiKey: COMPOSIO_KEY });
   accountA = composio.addAccount(TENANT_A, "github");
   accountB = composio.addAccount(TENANT_B, "github");
+  // Through the SSRF guard as in production; the operator allowed the (loopback) Composio host.
+  guarded = createGuardedFetch({ allowPrivateNetwork: false, allowHosts: [new URL(composio.url).host] });
 });
 afterAll(async () => {
+  await guarded.close();
   await upstream.close();
   await composio.close();
 });
@@ -37,12 +42,12 @@ afterEach(async () => {
   composio.refusedExecutions.length = 0;
 });
 
-async function gateway(limits: { toolTimeoutMs?: number; maxResultBytes?: number } = {}) {
+async function gateway(limits: { toolTimeoutMs?: number; maxResultBytes?: number } = {}, through: typeof fetch = guarded) {
   const providers = createProviders({ anthropic: { apiKey: "test-key", baseURL: upstream.url }, openai: undefined });
   harness = await startTestGateway({
     providers,
     config: { defaultModel: "claude-fake-1" },
-    runToolSources: [createComposioToolSource({ logger, fetch, ...limits })],
+    runToolSources: [createComposioToolSource({ logger, fetch: through, ...limits })],
   });
   await harness.createAgent(TENANT_A);
   await harness.createAgent(TENANT_B);
@@ -106,6 +111,20 @@ describe("Composio tools in a run (real gateway, fake model and fake Composio)",
     expect(outputs[0]).toBe("composio_tool_failed: GITHUB_CREATE_AN_ISSUE failed: Repository not found");
     expect(outputs[1]).toMatch(/^composio_tool_timeout: GITHUB_CREATE_AN_ISSUE did not answer/);
     expect(outputs[2]).toMatch(/^composio_result_too_large: /);
+  });
+
+  it("reaches Composio only through the SSRF guard: a private Composio the operator did not allow offers nothing", async () => {
+    const publicOnly = createGuardedFetch(PUBLIC_ONLY);
+    try {
+      const h = await gateway({}, publicOnly);
+      const before = composio.requests.length;
+      const events = await run(h, TENANT_A, [grant(accountA)]);
+      expect(offered().map((tool) => tool.name)).not.toContain("GITHUB_CREATE_AN_ISSUE");
+      expect(events.at(-1)).toMatchObject({ type: "run-end", status: "ok" });
+      expect(composio.requests.length).toBe(before);
+    } finally {
+      await publicOnly.close();
+    }
   });
 
   it("never lets the operator's Composio key reach the model, the events, the transcript or the log", async () => {
