@@ -226,7 +226,7 @@ export function createApp(deps: AppDeps) {
   const owners = createSessionOwners({ db, now });
   api.route("/", meRoutes({ db, gateway, signup: deps.signup }));
   api.route("/", tenantRoutes({ db, tenancy, signup: deps.signup }));
-  api.route("/", tenantDataRoutes({ db, gateway, tenancy, now, authCache, guard, usage }));
+  api.route("/", tenantDataRoutes({ db, gateway, tenancy, now, authCache, guard, usage, ...(deps.integrations ? { eraseIntegrations: deps.integrations.eraseTenant } : {}) }));
   api.route("/", memberRoutes({ db, now, authCache }));
   api.route("/", invitationRoutes({ db, tenancy, now, mail: deps.mail }));
   const { tenantDefaults: defaults, policies } = deps;

@@ -18,7 +18,10 @@ export interface ErasureReport {
  * Erases a tenant: first its data in the gateway, then its database rows. If the gateway fails
  * the rows stay, so the owner can simply try again; every step is safe to repeat.
  */
-export async function eraseTenant(deps: { gateway: GatewayClient; tenancy: Tenancy }, tenantId: string): Promise<ErasureReport> {
+export async function eraseTenant(
+  deps: { gateway: GatewayClient; tenancy: Tenancy; /** What the integrations hold outside our database (Composio's connected accounts). */ eraseIntegrations?: (tenantId: string) => Promise<void> },
+  tenantId: string,
+): Promise<ErasureReport> {
   // No platform process pushes its policy any more: a push after the gateway's erasure would
   // leave a `{tenant}/limits.json` behind. (It is marked again if the erasure fails and it is used.)
   await deps.tenancy.withdrawPolicy(tenantId);
@@ -32,6 +35,8 @@ export async function eraseTenant(deps: { gateway: GatewayClient; tenancy: Tenan
       });
     }
   }
+  // Before the rows that name them: a connected account left at Composio would keep the app's tokens.
+  await deps.eraseIntegrations?.(tenantId);
   await deps.tenancy.deleteTenant(tenantId);
   return { tenantId, agents: agents.length, gatewayData };
 }

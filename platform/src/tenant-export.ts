@@ -20,6 +20,11 @@ export interface TenantExport {
   sessionOwners: { agent: string; sessionKey: string; userId: string | null; apiKeyId: string | null; createdAt: string }[];
   /** The organisation's integration secrets by name and kind only: never a value, hint or ciphertext (decision 029). */
   secrets: { name: string; kind: string }[];
+  /** Apps connected through Composio (Composio keeps their tokens; only the account ids are ours) and each agent's choice of them. */
+  composio: {
+    connections: { toolkit: string; connectedAccountId: string; status: string; createdBy: string | null; createdAt: string }[];
+    agentTools: { agent: string; toolkit: string; mode: string; tools: string[] | null }[];
+  };
   /** From the gateway: each agent with the full history of each of its sessions. */
   agents: { agent: Agent; sessions: SessionHistory[] }[];
 }
@@ -62,6 +67,13 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     audit: await trx.selectFrom("audit_log").selectAll().where("tenant_id", "=", tenantId).orderBy("seq").execute(),
     sessionOwners: await trx.selectFrom("session_owners").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("session_key").execute(),
     secrets: await trx.selectFrom("tenant_secrets").select(["name", "kind"]).where("tenant_id", "=", tenantId).orderBy("name").execute(),
+    composioConnections: await trx
+      .selectFrom("composio_connections")
+      .select(["toolkit", "connected_account_id", "status", "created_by", "created_at"])
+      .where("tenant_id", "=", tenantId)
+      .orderBy("toolkit")
+      .execute(),
+    composioAgentTools: await trx.selectFrom("composio_agent_tools").select(["agent_slug", "toolkit", "mode", "tools"]).where("tenant_id", "=", tenantId).orderBy("agent_slug").orderBy("toolkit").execute(),
   }));
   const agents = await deps.gateway.listAgents(tenantId);
   const withSessions = await mapLimited(agents, 4, async (agent) => {
@@ -122,6 +134,16 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
       createdAt: row.created_at.toISOString(),
     })),
     secrets: rows.secrets,
+    composio: {
+      connections: rows.composioConnections.map((row) => ({
+        toolkit: row.toolkit,
+        connectedAccountId: row.connected_account_id,
+        status: row.status,
+        createdBy: row.created_by,
+        createdAt: row.created_at.toISOString(),
+      })),
+      agentTools: rows.composioAgentTools.map((row) => ({ agent: row.agent_slug, toolkit: row.toolkit, mode: row.mode, tools: row.tools })),
+    },
     agents: withSessions,
   };
 }

@@ -14,6 +14,8 @@ export interface Integrations {
   runs: RunIntegrationsResolver;
   /** Mounted at the root, outside /api and its JWT auth: where browsers come back from third-party sign-ins. */
   pages: Hono;
+  /** Before an organisation's rows are erased: removes what the integrations hold for it elsewhere (Composio's connected accounts). */
+  eraseTenant(tenantId: string): Promise<void>;
 }
 
 /** The operator's settings of the integrations (platform configuration); each kind adds its own. */
@@ -56,5 +58,5 @@ export function createIntegrations(deps: IntegrationDeps): Integrations {
   routes.route("/", composio.routes);
   pages.route("/", composio.pages);
   parts.push(composio.part);
-  return { routes, pages, runs: createRunIntegrations(parts) };
+  return { routes, pages, runs: createRunIntegrations(parts), eraseTenant: (tenantId) => composio.eraseTenant(tenantId) };
 }

@@ -28,6 +28,8 @@ export function tenantDataRoutes(deps: {
   authCache?: AuthCache;
   guard?: BudgetGuard;
   usage?: UsageRecorder;
+  /** Erases what the integrations hold for the tenant outside our database. */
+  eraseIntegrations?: (tenantId: string) => Promise<void>;
 }) {
   const app = new Hono<AppEnv>();
   const route = operationRoutes(app);

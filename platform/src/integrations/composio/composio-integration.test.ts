@@ -198,10 +198,37 @@ describe("per-agent toolkits and a run's share", () => {
     expect(await runShare(other.tenantId)).toBeUndefined();
   });
 
+  it("is in the organisation's export: connections by account id and status, and each agent's apps", async () => {
+    const response = await as(owner, "GET", "/api/tenant/export");
+    expect(response.status).toBe(200);
+    const exported = (await response.json()) as { composio: { connections: { toolkit: string; status: string }[]; agentTools: { agent: string; toolkit: string; mode: string }[] } };
+    expect(exported.composio.connections.map((connection) => [connection.toolkit, connection.status])).toEqual([
+      ["github", "active"],
+      ["gmail", "active"],
+    ]);
+    expect(exported.composio.agentTools).toEqual([
+      { agent: "ada", toolkit: "github", mode: "allow", tools: ["GITHUB_CREATE_AN_ISSUE"] },
+      { agent: "ada", toolkit: "gmail", mode: "ask", tools: null },
+    ]);
+  });
+
+  it("erasing an organisation deletes its connected accounts at Composio", async () => {
+    const erin = await signUp(platform, "erin@example.com");
+    const started = await connect(erin, "github");
+    await completeSignIn(started.redirectUrl);
+    expect(composio.accounts.has(started.connection.connectedAccountId)).toBe(true);
+    const me = (await (await call("GET", "/api/me", { token: erin.token })).json()) as { tenants: { id: string; name: string }[] };
+    const name = me.tenants.find((tenant) => tenant.id === erin.tenantId)?.name;
+    const erased = await as(erin, "DELETE", "/api/tenant", { confirm: name });
+    expect(erased.status).toBe(200);
+    expect(composio.accounts.has(started.connection.connectedAccountId)).toBe(false);
+    expect([...composio.accounts.values()].some((account) => account.userId === owner.tenantId)).toBe(true);
+  });
+
   it("never sends the API key anywhere but Composio's x-api-key header: not in answers, not in logs", async () => {
     const logged = vi.spyOn(console, "error");
     const answers = await Promise.all(
-      ["/api/integrations/composio", "/api/integrations/composio/toolkits", "/api/agents/ada/composio-tools"].map(async (path) => (await as(owner, "GET", path)).text()),
+      ["/api/integrations/composio", "/api/integrations/composio/toolkits", "/api/agents/ada/composio-tools", "/api/tenant/export"].map(async (path) => (await as(owner, "GET", path)).text()),
     );
     for (const text of answers) expect(text).not.toContain(API_KEY);
     expect(answers.join("")).not.toContain("gho_fake_app_token_never_kept");

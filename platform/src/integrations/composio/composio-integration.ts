@@ -62,7 +62,7 @@ function toolkitView(toolkit: ComposioToolkit) {
  * connected account. Without COMPOSIO_API_KEY every route but the overview answers
  * `composio_not_configured` and runs get no Composio tools.
  */
-export function createComposioIntegration(deps: ComposioDeps): { routes: Hono<AppEnv>; pages: Hono; part: RunIntegrationPart } {
+export function createComposioIntegration(deps: ComposioDeps): { routes: Hono<AppEnv>; pages: Hono; part: RunIntegrationPart; eraseTenant(tenantId: string): Promise<void> } {
   const { db, now } = deps;
   const client: ComposioClient | undefined = deps.options && createComposioClient({ ...deps.options, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   const toolkitCache = new TtlCache<string, ComposioToolkit[]>(64);
@@ -258,5 +258,16 @@ export function createComposioIntegration(deps: ComposioDeps): { routes: Hono<Ap
     },
   };
 
-  return { routes, pages, part };
+  /** Deletes the organisation's connected accounts at Composio (its rows go with the organisation); a failure stops the erasure, to be tried again. */
+  async function eraseTenant(tenantId: string): Promise<void> {
+    const rows = await withTenant(db, tenantId, (trx) => store.listConnections(trx));
+    if (rows.length === 0) return;
+    if (!client) {
+      deps.logError(`composio: ${rows.length} connected account(s) of ${tenantId} stay at Composio: COMPOSIO_API_KEY is no longer set`, undefined);
+      return;
+    }
+    for (const row of rows) await client.deleteAccount(row.connected_account_id);
+  }
+
+  return { routes, pages, part, eraseTenant };
 }
