@@ -15,7 +15,7 @@ export interface Integrations {
   /** Mounted at the root, outside /api and its JWT auth: where browsers come back from third-party sign-ins. */
   pages: Hono;
   /** Before an organisation's rows are erased: removes what the integrations hold for it elsewhere (Composio's connected accounts). */
-  eraseTenant(tenantId: string): Promise<void>;
+  eraseTenant: (tenantId: string) => Promise<void>;
 }
 
 /** The operator's settings of the integrations (platform configuration); each kind adds its own. */
