@@ -124,7 +124,9 @@ export function createComposioIntegration(deps: ComposioDeps): { routes: Hono<Ap
 
   route("composio.toolkits", async (c) => {
     const composio = configured();
-    const search = c.req.query("search")?.trim().slice(0, 100) || undefined;
+    // Composio searches from 3 characters on; shorter is the whole catalogue.
+    const typed = c.req.query("search")?.trim().slice(0, 100) ?? "";
+    const search = typed.length >= 3 ? typed : undefined;
     return c.json({ toolkits: (await toolkits(composio, search)).map(toolkitView) });
   });
 
