@@ -20,6 +20,8 @@ export interface GuardOptions {
   maxRedirects?: number;
   /** Milliseconds a TCP/TLS connection may take to open (default 10 s). */
   connectTimeoutMs?: number;
+  /** Certificate authorities trusted for HTTPS instead of Node's bundled ones (tests; an internal CA). */
+  ca?: string | string[];
 }
 
 /** `fetch` whose every connection, redirects included, goes only where the policy allows. */
@@ -81,8 +83,8 @@ async function resolveChecked(hostname: string, port: number, policy: CompiledPo
 }
 
 /** An undici connector that opens a socket only to addresses the policy allows. */
-function guardedConnector(policy: CompiledPolicy, resolve: Resolver, timeout: number): buildConnector.connector {
-  const connect = buildConnector({ timeout });
+function guardedConnector(policy: CompiledPolicy, resolve: Resolver, timeout: number, ca: GuardOptions["ca"]): buildConnector.connector {
+  const connect = buildConnector({ timeout, ...(ca === undefined ? {} : { ca }) });
   return (options, callback) => {
     const port = Number(options.port) || defaultPort(options.protocol);
     resolveChecked(options.hostname, port, policy, resolve).then(
@@ -144,7 +146,7 @@ function nextHop(hop: Hop, status: number, location: string): Hop | undefined {
 export function createGuardedFetch(policy: OutboundPolicy, options: GuardOptions = {}): GuardedFetch {
   const compiled = compilePolicy(policy);
   const maxRedirects = options.maxRedirects ?? 5;
-  const agent = new Agent({ connect: guardedConnector(compiled, options.resolve ?? systemResolver, options.connectTimeoutMs ?? 10_000) });
+  const agent = new Agent({ connect: guardedConnector(compiled, options.resolve ?? systemResolver, options.connectTimeoutMs ?? 10_000, options.ca) });
 
   const guarded = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     let hop = firstHop(input, init);

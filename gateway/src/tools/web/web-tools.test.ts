@@ -30,7 +30,16 @@ async function startServer(routes: Record<string, Handler>): Promise<LocalServer
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
-  return { port, url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 const ARTICLE = `<!doctype html><html><head><title>Brewing green tea</title></head><body>
@@ -62,6 +71,8 @@ beforeAll(async () => {
     "/private/notes": (_request, response) => response.writeHead(200, { "content-type": "text/plain" }).end("the crawler must never see this"),
     "/huge.txt": (_request, response) => response.writeHead(200, { "content-type": "text/plain" }).end("tea ".repeat(MAX_BYTES)),
     "/photo.png": (_request, response) => response.writeHead(200, { "content-type": "image/png" }).end(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0])),
+    // Answers never: what a stuck site looks like.
+    "/stuck": () => undefined,
     "/prices.json": (_request, response) => response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ sencha: 12.5, gyokuro: 38 })),
   });
   intranet = await startServer({ "/secrets": (_request, response) => response.writeHead(200, { "content-type": "text/plain" }).end("internal only") });
@@ -113,12 +124,12 @@ afterEach(async () => {
  * A gateway with the Anthropic SDK on the fake model and the web tools, whose guard allows the
  * local site and search provider by host:port (as an operator would) but not the "intranet".
  */
-async function gatewayWithWebTools(search?: WebSearchConfig) {
+async function gatewayWithWebTools(search?: WebSearchConfig, timeoutMs?: number) {
   guardedFetch = createGuardedFetch({ allowPrivateNetwork: false, allowHosts: [`127.0.0.1:${site.port}`, `127.0.0.1:${searchProvider.port}`] });
   harness = await startTestGateway({
     providers: createProviders({ anthropic: { apiKey: "test-key", baseURL: upstream.url }, openai: undefined }),
     config: { defaultModel: "claude-fake-1" },
-    runToolSources: [createWebToolSource({ fetch: guardedFetch, userAgent: webUserAgent("0.1.0", "https://operator.example/bot"), search, limits: { maxBytes: MAX_BYTES } })],
+    runToolSources: [createWebToolSource({ fetch: guardedFetch, userAgent: webUserAgent("0.1.0", "https://operator.example/bot"), search, limits: { maxBytes: MAX_BYTES, ...(timeoutMs === undefined ? {} : { timeoutMs }) } })],
     capabilities: { ...webCapabilities(search) },
   });
   await harness.createAgent(TENANT_A);
@@ -224,6 +235,16 @@ describe("web_fetch in a run", () => {
       }
     }
     expect(intranet.requests).toEqual([]);
+  });
+
+  it("gives up on a site that does not answer within the time limit", async () => {
+    const h = await gatewayWithWebTools(undefined, 300);
+    upstream.enqueue({ kind: "tool_use", name: "web_fetch", input: { url: `${site.url}/stuck` } }, { kind: "text", text: "The site did not answer." });
+    const events = await run(h, "Read the stuck page");
+    const { streamed } = await toolResult(h, events);
+    expect(streamed).toMatchObject({ isError: true });
+    expect(streamed.output).toMatch(new RegExp(`^web_timeout: 127\\.0\\.0\\.1:${site.port} did not answer within 0\\.3 s`));
+    expect(events.at(-1)).toMatchObject({ type: "run-end", status: "ok" });
   });
 
   it("is offered only when the run's integrations turn it on", async () => {
