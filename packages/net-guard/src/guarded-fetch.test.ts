@@ -153,6 +153,17 @@ describe("the guarded fetch", () => {
     expect(inside.hits).toEqual(["/via-name"]);
   });
 
+  it("tries the next checked address when one cannot be reached", async () => {
+    const inside = await server();
+    // The server listens on 127.0.0.1 only: ::1 refuses (or has no route), 127.0.0.1 answers.
+    const twoAddresses: Resolver = async () => [
+      { address: "::1", family: 6 },
+      { address: "127.0.0.1", family: 4 },
+    ];
+    const response = await guarded({ allowHosts: [`dual.example:${inside.port}`] }, twoAddresses)(`http://dual.example:${inside.port}/`);
+    expect(await response.text()).toBe("hello from the inside");
+  });
+
   it("checks URLs at registration: scheme, literal addresses and what the name resolves to", async () => {
     const policy: OutboundPolicy = { allowPrivateNetwork: false, allowHosts: [] };
     await expect(assertPublicUrl("https://example.com/mcp", policy, { resolve: async () => [{ address: "93.184.215.14", family: 4 }] })).resolves.toBeUndefined();
