@@ -67,7 +67,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
     const config = loadConfig(env, { port: parsed.values.port, bind: parsed.values.bind });
     const dataDir = await prepareDataDir(config.dataDir);
     const tracer = await startTracing(config.tracing, logger);
-    const toolSources = createRunToolSources({ config, logger });
+    // Until the SSRF guard (@workforce/net-guard) is wired in, tenants' servers are reached with the plain fetch.
+    const toolSources = createRunToolSources({ config, logger, fetch: (url, init) => fetch(url, init) });
     const gateway = createGateway({
       config,
       dataDir,
@@ -76,6 +77,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       tracer,
       providers: createProviders(config),
       runToolSources: toolSources.sources,
+      mcpProbe: toolSources.mcpProbe,
     });
     await gateway.recovered();
     const server = await startServer(gateway.app, config.port, config.bind, (request, socket, head) =>

@@ -62,6 +62,12 @@ export const ERROR_CODES = [
   "provider_auth_failed",
   "provider_unreachable",
   "provider_error",
+  // MCP servers (issue 14)
+  "mcp_unavailable",
+  "mcp_auth_required",
+  "mcp_protocol_error",
+  "mcp_tool_error",
+  "mcp_tool_timeout",
   // services
   "gateway_unavailable",
   "gateway_error",
@@ -136,6 +142,16 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   provider_auth_failed: 502,
   provider_unreachable: 502,
   provider_error: 502,
+  /** A tenant's MCP server could not be reached, ended its session, or answered with an HTTP error. */
+  mcp_unavailable: 502,
+  /** The MCP server answered 401: it needs (re)authorisation (new headers, or OAuth). Not 401: the gateway's own token was fine. */
+  mcp_auth_required: 502,
+  /** The MCP server answered something that is not MCP (bad JSON-RPC, unsupported protocol version, invalid tool list). */
+  mcp_protocol_error: 502,
+  /** The MCP tool ran and reported an error (its result had isError). */
+  mcp_tool_error: 502,
+  /** The MCP tool did not answer within WORKFORCE_MCP_TOOL_TIMEOUT_MS. */
+  mcp_tool_timeout: 504,
   gateway_unavailable: 503,
   gateway_error: 502,
   database_unavailable: 503,

@@ -1,0 +1,131 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { extractWWWAuthenticateParams } from "@modelcontextprotocol/sdk/client/auth.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { FetchLike, Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
+import type { McpServerConnection } from "@workforce/protocol";
+import { mcpError, secretValues, type McpErrorContext } from "./mcp-errors";
+import { boundToolList, MCP_MAX_TOOLS, type McpToolList } from "./mcp-tool-list";
+
+/** Who the gateway says it is in the MCP initialize request. */
+export const MCP_CLIENT_INFO = { name: "workforce-gateway", version: "0.1.0" };
+
+export interface McpSessionOptions {
+  server: McpServerConnection;
+  /** Every request to the server goes through it (the SSRF guard in production). */
+  fetch: FetchLike;
+  /** Longest wait for a tool call. */
+  timeoutMs: number;
+  /** Longest wait for initialize and for each page of the tool list. */
+  connectTimeoutMs: number;
+  /** The server said its tools changed (notifications/tools/list_changed): the cached list is dropped. */
+  onToolsChanged?: () => void;
+  /** The connection ended (the server closed it, or close() was called). */
+  onClosed?: () => void;
+}
+
+/** One MCP client session with one server, for one tenant. */
+export interface McpSession {
+  readonly server: { name: string; version: string };
+  readonly closed: boolean;
+  /** The server's tools, listed once and cached until the server says they changed. */
+  tools(): Promise<McpToolList>;
+  call(name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult>;
+  /** Ends the session at the server (DELETE for Streamable HTTP) and closes the connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to a server with the official SDK client: Streamable HTTP, or the older HTTP+SSE
+ * transport. The server's headers ride on every request (requestInit) and never appear in an
+ * error or log line (see mcp-errors). Redirects stay within the server's origin (the SDK's
+ * default), so headers never reach another host.
+ */
+export async function connectMcpSession(options: McpSessionOptions, signal: AbortSignal): Promise<McpSession> {
+  const { server } = options;
+  const secrets = secretValues(server.headers);
+  const observed: { resourceMetadataUrl?: string | undefined } = {};
+  const context = (action: string): McpErrorContext => ({ namespace: server.namespace, action, secrets, resourceMetadataUrl: observed.resourceMetadataUrl });
+  const fetchFn: FetchLike = async (url, init) => {
+    const response = await options.fetch(url, init);
+    if (response.status === 401) observed.resourceMetadataUrl = extractWWWAuthenticateParams(response).resourceMetadataUrl?.href;
+    return response;
+  };
+  const url = new URL(server.url);
+  const requestInit: RequestInit = { headers: { ...server.headers } };
+  const transport: Transport =
+    server.transport === "sse"
+      ? new SSEClientTransport(url, { requestInit, fetch: fetchFn })
+      : new StreamableHTTPClientTransport(url, { requestInit, fetch: fetchFn });
+  let closed = false;
+  let listing: Promise<McpToolList> | undefined;
+  const client = new Client(MCP_CLIENT_INFO, {
+    capabilities: {},
+    listChanged: {
+      tools: {
+        // Dropped, not re-listed at once: the next run lists again, and a burst of changes costs one listing.
+        autoRefresh: false,
+        debounceMs: 0,
+        onChanged: () => {
+          listing = undefined;
+          options.onToolsChanged?.();
+        },
+      },
+    },
+  });
+  client.onclose = () => {
+    closed = true;
+    options.onClosed?.();
+  };
+  // Transport errors (a dropped notification stream it reconnects) surface on the next request.
+  client.onerror = () => undefined;
+  try {
+    await client.connect(transport, { signal, timeout: options.connectTimeoutMs });
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw mcpError(error, context("connect"));
+  }
+  const version = client.getServerVersion();
+
+  // Not tied to one run's signal: runs sharing the session share the listing too.
+  async function listAll(): Promise<McpToolList> {
+    const listed: McpTool[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor === undefined ? {} : { cursor }, { timeout: options.connectTimeoutMs });
+      listed.push(...page.tools);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined && listed.length <= MCP_MAX_TOOLS);
+    return boundToolList(listed);
+  }
+
+  return {
+    server: { name: version?.name ?? "", version: version?.version ?? "" },
+    get closed() {
+      return closed;
+    },
+    async tools() {
+      const current = (listing ??= listAll());
+      try {
+        return await current;
+      } catch (error) {
+        if (listing === current) listing = undefined;
+        throw mcpError(error, context("list tools"));
+      }
+    },
+    async call(name, args, callSignal) {
+      try {
+        return (await client.callTool({ name, arguments: args }, undefined, { signal: callSignal, timeout: options.timeoutMs })) as CallToolResult;
+      } catch (error) {
+        throw mcpError(error, context(`call ${name}`));
+      }
+    },
+    async close() {
+      if (closed) return;
+      if (transport instanceof StreamableHTTPClientTransport) await transport.terminateSession().catch(() => undefined);
+      await client.close().catch(() => undefined);
+      closed = true;
+    },
+  };
+}
