@@ -122,5 +122,6 @@ export function createRoutedGatewayClient(options: RoutedGatewayClientOptions): 
     getTenantPolicy: (tenantId) => byTenant(tenantId, (client) => client.getTenantPolicy(tenantId)),
     getRun: (tenantId, runId) => byTenant(tenantId, (client) => client.getRun(tenantId, runId)),
     abortRun: (tenantId, runId) => byTenant(tenantId, (client) => client.abortRun(tenantId, runId)),
+    listMcpTools: (tenantId, server) => byTenant(tenantId, (client) => client.listMcpTools(tenantId, server)),
   };
 }
