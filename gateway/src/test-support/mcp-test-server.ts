@@ -45,6 +45,8 @@ export interface McpTestServer {
   releaseSlow(): void;
   /** Registers a tool on every live session (each sends notifications/tools/list_changed) and on later ones. */
   addTool(name: string, description: string): void;
+  /** Forgets every Streamable HTTP session, as a restarted server would: their requests get 404. */
+  forgetSessions(): void;
   close(): Promise<void>;
 }
 
@@ -229,6 +231,9 @@ export async function startMcpTestServer(options: McpTestServerOptions): Promise
       const tool = { name, description };
       extraTools.push(tool);
       for (const server of servers) registerExtra(server, tool);
+    },
+    forgetSessions() {
+      streamable.clear();
     },
     async close() {
       slowRelease.resolve();

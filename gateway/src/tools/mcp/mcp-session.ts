@@ -6,6 +6,7 @@ import type { FetchLike, Transport } from "@modelcontextprotocol/sdk/shared/tran
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
 import type { McpServerConnection } from "@workforce/protocol";
 import { mcpError, secretValues, type McpErrorContext } from "./mcp-errors";
+import type { AppError } from "@workforce/protocol";
 import { boundToolList, MCP_MAX_TOOLS, type McpToolList } from "./mcp-tool-list";
 
 /** Who the gateway says it is in the MCP initialize request. */
@@ -88,6 +89,23 @@ export async function connectMcpSession(options: McpSessionOptions, signal: Abor
   }
   const version = client.getServerVersion();
 
+  async function close(): Promise<void> {
+    if (closed) return;
+    // Set first: the pool must not lend a session that is on its way out.
+    closed = true;
+    if (transport instanceof StreamableHTTPClientTransport) await transport.terminateSession().catch(() => undefined);
+    await client.close().catch(() => undefined);
+  }
+
+  /**
+   * A session the server no longer honours (it forgot it: 404; it wants new credentials: 401; the
+   * connection is gone) is closed, so the pool opens a fresh one for the next run.
+   */
+  function failed(error: AppError): AppError {
+    if (error.code === "mcp_unavailable" || error.code === "mcp_auth_required") void close();
+    return error;
+  }
+
   // Not tied to one run's signal: runs sharing the session share the listing too.
   async function listAll(): Promise<McpToolList> {
     const listed: McpTool[] = [];
@@ -111,21 +129,16 @@ export async function connectMcpSession(options: McpSessionOptions, signal: Abor
         return await current;
       } catch (error) {
         if (listing === current) listing = undefined;
-        throw mcpError(error, context("list tools"));
+        throw failed(mcpError(error, context("list tools")));
       }
     },
     async call(name, args, callSignal) {
       try {
         return (await client.callTool({ name, arguments: args }, undefined, { signal: callSignal, timeout: options.timeoutMs })) as CallToolResult;
       } catch (error) {
-        throw mcpError(error, context(`call ${name}`));
+        throw failed(mcpError(error, context(`call ${name}`)));
       }
     },
-    async close() {
-      if (closed) return;
-      if (transport instanceof StreamableHTTPClientTransport) await transport.terminateSession().catch(() => undefined);
-      await client.close().catch(() => undefined);
-      closed = true;
-    },
+    close,
   };
 }

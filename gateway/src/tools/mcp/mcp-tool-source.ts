@@ -5,6 +5,7 @@ import type { Tool } from "../tool";
 import { mcpError, redact, secretValues } from "./mcp-errors";
 import { mcpResultText } from "./mcp-result";
 import { McpPoolFullError, type McpLease, type McpSessionPool } from "./mcp-session-pool";
+import type { McpToolList } from "./mcp-tool-list";
 import { mcpModelToolName } from "./mcp-tool-name";
 
 export interface McpToolSourceOptions {
@@ -30,9 +31,9 @@ export function createMcpToolSource(options: McpToolSourceOptions): RunToolSourc
     if (allowed.size === 0) return undefined;
     const secrets = secretValues(server.headers);
     const note = (why: string) => logger.warn(`run ${request.runId}: the tools of MCP server "${server.namespace}" are not offered: ${why}`);
-    let lease: McpLease;
+    let opened: { lease: McpLease; listed: McpToolList };
     try {
-      lease = await options.pool.acquire(request.tenantId, server, request.signal);
+      opened = await leaseAndList(request, server);
     } catch (error) {
       if (error instanceof McpPoolFullError) note(error.message);
       else {
@@ -41,31 +42,36 @@ export function createMcpToolSource(options: McpToolSourceOptions): RunToolSourc
       }
       return undefined;
     }
+    const { lease, listed } = opened;
+    const tools = listed.tools
+      .filter((tool) => allowed.has(tool.name))
+      .map((tool): Tool => ({
+        spec: { name: mcpModelToolName(server.namespace, tool.name), description: tool.description, inputSchema: tool.inputSchema },
+        execute: async (input, context) => {
+          if (input === null || typeof input !== "object" || Array.isArray(input)) {
+            throw new AppError("validation_failed", `the input of ${tool.name} must be a JSON object`);
+          }
+          const result = await lease.session.call(tool.name, input as Record<string, unknown>, context.signal);
+          // A tool echoing a request header back must not put the credential in the transcript.
+          const text = redact(mcpResultText(result, options.maxResultChars), secrets);
+          if (result.isError === true) throw new AppError("mcp_tool_error", text || `the ${tool.name} tool of MCP server "${server.namespace}" failed without saying why`);
+          return text;
+        },
+      }));
+    const missing = [...allowed].filter((name) => !listed.tools.some((tool) => tool.name === name));
+    if (missing.length > 0) logger.info(`run ${request.runId}: MCP server "${server.namespace}" no longer offers granted tools: ${missing.join(", ")}`);
+    return { lease, tools };
+  }
+
+  /** A session and its tool list; a pooled session the server has since forgotten closes on failing, and is replaced once. */
+  async function leaseAndList(request: RunToolRequest, server: RunMcpServer, retried = false): Promise<{ lease: McpLease; listed: McpToolList }> {
+    const lease = await options.pool.acquire(request.tenantId, server, request.signal);
     try {
-      const listed = await lease.session.tools();
-      const tools = listed.tools
-        .filter((tool) => allowed.has(tool.name))
-        .map((tool): Tool => ({
-          spec: { name: mcpModelToolName(server.namespace, tool.name), description: tool.description, inputSchema: tool.inputSchema },
-          execute: async (input, context) => {
-            if (input === null || typeof input !== "object" || Array.isArray(input)) {
-              throw new AppError("validation_failed", `the input of ${tool.name} must be a JSON object`);
-            }
-            const result = await lease.session.call(tool.name, input as Record<string, unknown>, context.signal);
-            // A tool echoing a request header back must not put the credential in the transcript.
-            const text = redact(mcpResultText(result, options.maxResultChars), secrets);
-            if (result.isError === true) throw new AppError("mcp_tool_error", text || `the ${tool.name} tool of MCP server "${server.namespace}" failed without saying why`);
-            return text;
-          },
-        }));
-      const missing = [...allowed].filter((name) => !listed.tools.some((tool) => tool.name === name));
-      if (missing.length > 0) logger.info(`run ${request.runId}: MCP server "${server.namespace}" no longer offers granted tools: ${missing.join(", ")}`);
-      return { lease, tools };
+      return { lease, listed: await lease.session.tools() };
     } catch (error) {
       lease.release();
-      const known = error instanceof AppError ? error : mcpError(error, { namespace: server.namespace, action: "list tools", secrets });
-      note(`${known.code}: ${known.message}`);
-      return undefined;
+      if (!retried && lease.session.closed) return leaseAndList(request, server, true);
+      throw error;
     }
   }
 

@@ -152,6 +152,35 @@ describe("MCP tools in runs (a real MCP server, the SDK client, a real gateway r
     expect(events.at(-1)).toMatchObject({ type: "run-end", status: "ok" });
   });
 
+  it("cancels a call at the server when the run is aborted", async () => {
+    const h = await start();
+    upstream.enqueue({ kind: "tool_use", name: "mcp__docs__slow", input: {} });
+    const response = await h.request("POST", "/v1/agents/ada/runs", {
+      body: { message: "Wait", sessionKey: "s", integrations: { mcp: [docsServer()] } },
+      headers: { accept: "text/event-stream" },
+    });
+    await mcp!.slowCalled.promise;
+    const runId = response.headers.get("x-run-id")!;
+    expect((await h.request("POST", `/v1/runs/${runId}/abort`)).status).toBe(200);
+    await mcp!.slowCancelled.promise;
+    const events = await readRunEvents(response);
+    expect(events.at(-1)).toMatchObject({ type: "run-end", status: "aborted" });
+  });
+
+  it("reconnects when the server has forgotten the session: the failed call says mcp_unavailable, the next run works", async () => {
+    const h = await start();
+    await run(h, "One", [docsServer()]);
+    mcp!.forgetSessions();
+    upstream.enqueue({ kind: "tool_use", name: "mcp__docs__echo", input: { text: "two" } }, { kind: "text", text: "No." });
+    const failed = await run(h, "Two", [docsServer()]);
+    expect(toolEnd(failed)).toMatchObject({ isError: true });
+    expect(toolEnd(failed).output).toMatch(/^mcp_unavailable: MCP server "docs" no longer knows this session/);
+    upstream.enqueue({ kind: "tool_use", name: "mcp__docs__echo", input: { text: "three" } }, { kind: "text", text: "Yes." });
+    const events = await run(h, "Three", [docsServer()]);
+    expect(toolEnd(events)).toMatchObject({ output: "echo: three", isError: false });
+    expect(mcp!.sessionsOpened).toBe(2);
+  });
+
   it("offers a tool the server adds (notifications/tools/list_changed) to the next run, on the same session", async () => {
     const h = await start();
     const server = docsServer();
