@@ -1,10 +1,10 @@
-import type { GatewayConfig } from "../config";
 import type { Logger } from "../logger";
-import { createMcpIntegration, type McpIntegrationDeps, type ProbeMcpServer } from "./mcp/mcp-integration";
+import { createMcpIntegration, type McpIntegrationDeps, type McpSettings, type ProbeMcpServer } from "./mcp/mcp-integration";
 import type { RunToolSource } from "./run-tools";
 
 export interface RunToolSourceDeps {
-  config: Pick<GatewayConfig, "mcp">;
+  /** The gateway's config (GatewayConfig) or, in tests, just the parts the sources read. */
+  config: { mcp: McpSettings };
   logger: Logger;
   /** How tool sources reach tenants' servers; the SSRF guard. */
   fetch: McpIntegrationDeps["fetch"];

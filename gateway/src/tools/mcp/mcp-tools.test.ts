@@ -42,11 +42,11 @@ afterEach(async () => {
   upstream.reset();
 });
 
-async function start(options: { transport?: "streamable-http" | "sse"; timeoutMs?: number; perTenant?: number } = {}): Promise<TestGateway> {
+async function start(options: { transport?: "streamable-http" | "sse"; timeoutMs?: number; perTenant?: number; total?: number; idleMs?: number } = {}): Promise<TestGateway> {
   mcpTransport = options.transport ?? "streamable-http";
   mcp = await startMcpTestServer({ transport: mcpTransport, authorization: TOKEN });
   toolSources = createRunToolSources({
-    config: { mcp: { toolTimeoutMs: options.timeoutMs ?? 30_000, maxSessionsPerTenant: options.perTenant ?? 8, maxSessions: 64 } },
+    config: { mcp: { toolTimeoutMs: options.timeoutMs ?? 30_000, maxSessionsPerTenant: options.perTenant ?? 8, maxSessions: options.total ?? 64, idleMs: options.idleMs } },
     logger: capturingLogger,
     fetch: (url, init) => fetch(url, init),
     onMcpToolsChanged: () => toolsChanged?.(),
@@ -247,6 +247,27 @@ describe("MCP tools in runs (a real MCP server, the SDK client, a real gateway r
     expect(names.filter((name) => name.startsWith("mcp__wiki__")).length).toBeGreaterThan(0);
     expect(names.filter((name) => name.startsWith("mcp__docs__"))).toEqual([]);
     expect(logs.some((line) => line.includes('MCP server "docs" are not offered') && line.includes("WORKFORCE_MCP_MAX_SESSIONS_PER_TENANT"))).toBe(true);
+  });
+
+  it("holds at most WORKFORCE_MCP_MAX_SESSIONS across organisations: another organisation's idle session makes room", async () => {
+    const h = await start({ total: 1 });
+    await run(h, "A", [docsServer()], TENANT_A);
+    const closed = mcp!.nextSessionClosed();
+    upstream.enqueue({ kind: "tool_use", name: "mcp__docs__echo", input: { text: "b" } }, { kind: "text", text: "ok" });
+    const events = await run(h, "B", [docsServer()], TENANT_B);
+    await closed;
+    expect(toolEnd(events)).toMatchObject({ output: "echo: b", isError: false });
+    expect(toolSources!.mcpSessions(TENANT_A)).toBe(0);
+    expect(toolSources!.mcpSessions(TENANT_B)).toBe(1);
+  });
+
+  it("closes a session no run has used for the idle time", async () => {
+    const h = await start({ idleMs: 0 });
+    const closed = mcp!.nextSessionClosed();
+    await run(h, "One", [docsServer()]);
+    await closed;
+    expect(mcp!.sessionsClosed).toBe(1);
+    expect(toolSources!.mcpSessions(TENANT_A)).toBe(0);
   });
 
   it("closes its sessions when the gateway's tool sources close", async () => {
