@@ -70,6 +70,7 @@ export const ERROR_CODES = [
   "mcp_protocol_error",
   "mcp_tool_error",
   "mcp_tool_timeout",
+  "mcp_result_too_large",
   // services
   "gateway_unavailable",
   "gateway_error",
@@ -156,6 +157,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   mcp_tool_error: 502,
   /** The MCP tool did not answer within WORKFORCE_MCP_TOOL_TIMEOUT_MS. */
   mcp_tool_timeout: 504,
+  /** The MCP server sent more than the gateway reads in answer to one request; the session was closed. */
+  mcp_result_too_large: 502,
   gateway_unavailable: 503,
   gateway_error: 502,
   database_unavailable: 503,

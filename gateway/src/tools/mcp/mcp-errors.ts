@@ -14,6 +14,8 @@ export interface McpErrorContext {
   resourceMetadataUrl?: string | undefined;
   /** Values never to show (the server's headers): replaced wherever the server's text is quoted. */
   secrets: readonly string[];
+  /** The server sent more than this many bytes in answer to a request (the session was closed for it). */
+  tooLargeAfterBytes?: number | undefined;
 }
 
 /** An mcp_auth_required error carrying where the platform may start OAuth. */
@@ -39,6 +41,9 @@ export function mcpError(caught: unknown, context: McpErrorContext): AppError {
   if (guard) return guard;
   const error = redactedCause(caught, context.secrets);
   const server = `MCP server "${context.namespace}"`;
+  if (context.tooLargeAfterBytes !== undefined) {
+    return new AppError("mcp_result_too_large", `${server} sent more than ${context.tooLargeAfterBytes} bytes in answer to ${context.action}; the gateway stopped reading and closed the session`, { cause: error });
+  }
   const status = caught instanceof StreamableHTTPError || caught instanceof SseError ? caught.code : undefined;
   if (caught instanceof UnauthorizedError || status === 401) {
     return new McpAuthRequiredError(

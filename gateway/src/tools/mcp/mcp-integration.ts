@@ -14,6 +14,8 @@ export interface McpSettings {
   maxSessions: number;
   /** Longest wait for a server to answer initialize or a tool list page (default 30 s, at most the tool timeout). */
   connectTimeoutMs?: number;
+  /** Most bytes read of a server's answer to one request (default 8 MiB). */
+  maxResponseBytes?: number;
   /** How long an unused session stays open (default 5 minutes). */
   idleMs?: number;
 }
@@ -39,6 +41,8 @@ export interface McpIntegration {
 
 export const DEFAULT_MCP_IDLE_MS = 5 * 60_000;
 export const DEFAULT_MCP_CONNECT_TIMEOUT_MS = 30_000;
+/** Far above any useful tool result (the model sees at most MCP_MAX_RESULT_CHARS): this bounds memory, not the model's view. */
+export const DEFAULT_MCP_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 /** A tool result's text given to the model; below the agent loop's own cap, so the cut is marked here, with its size. */
 export const MCP_MAX_RESULT_CHARS = 30_000;
 
@@ -46,7 +50,17 @@ export const MCP_MAX_RESULT_CHARS = 30_000;
 export function createMcpIntegration(deps: McpIntegrationDeps): McpIntegration {
   const { settings } = deps;
   const connect = (server: McpServerConnection, hooks: { onToolsChanged?: () => void; onClosed?: () => void }, signal: AbortSignal) =>
-    connectMcpSession({ server, fetch: deps.fetch, timeoutMs: settings.toolTimeoutMs, connectTimeoutMs: settings.connectTimeoutMs ?? DEFAULT_MCP_CONNECT_TIMEOUT_MS, ...hooks }, signal);
+    connectMcpSession(
+      {
+        server,
+        fetch: deps.fetch,
+        timeoutMs: settings.toolTimeoutMs,
+        connectTimeoutMs: settings.connectTimeoutMs ?? DEFAULT_MCP_CONNECT_TIMEOUT_MS,
+        maxResponseBytes: settings.maxResponseBytes ?? DEFAULT_MCP_MAX_RESPONSE_BYTES,
+        ...hooks,
+      },
+      signal,
+    );
   const pool = createMcpSessionPool({
     open: connect,
     logger: deps.logger,

@@ -20,6 +20,8 @@ export interface McpSessionOptions {
   timeoutMs: number;
   /** Longest wait for initialize and for each page of the tool list. */
   connectTimeoutMs: number;
+  /** Most bytes read of the answer to one request; a larger answer closes the session (mcp_result_too_large). */
+  maxResponseBytes: number;
   /** The server said its tools changed (notifications/tools/list_changed): the cached list is dropped. */
   onToolsChanged?: () => void;
   /** The connection ended (the server closed it, or close() was called). */
@@ -46,12 +48,24 @@ export interface McpSession {
 export async function connectMcpSession(options: McpSessionOptions, signal: AbortSignal): Promise<McpSession> {
   const { server } = options;
   const secrets = secretValues(server.headers);
-  const observed: { resourceMetadataUrl?: string | undefined } = {};
-  const context = (action: string): McpErrorContext => ({ namespace: server.namespace, action, secrets, resourceMetadataUrl: observed.resourceMetadataUrl });
+  const observed: { resourceMetadataUrl?: string | undefined; tooLarge?: boolean } = {};
+  const context = (action: string): McpErrorContext => ({
+    namespace: server.namespace,
+    action,
+    secrets,
+    resourceMetadataUrl: observed.resourceMetadataUrl,
+    tooLargeAfterBytes: observed.tooLarge ? options.maxResponseBytes : undefined,
+  });
   const fetchFn: FetchLike = async (url, init) => {
     const response = await options.fetch(url, init);
     if (response.status === 401) observed.resourceMetadataUrl = extractWWWAuthenticateParams(response).resourceMetadataUrl?.href;
-    return response;
+    // The answers to requests (POST) are bounded; the long-lived GET stream carries only notifications.
+    if (init?.method !== "POST" || response.status !== 200 || !response.body) return response;
+    return limitedResponse(response, options.maxResponseBytes, () => {
+      observed.tooLarge = true;
+      // Pending requests then fail at once (connection closed) instead of waiting for their timeout.
+      void close();
+    });
   };
   const url = new URL(server.url);
   const requestInit: RequestInit = { headers: { ...server.headers } };
@@ -141,4 +155,23 @@ export async function connectMcpSession(options: McpSessionOptions, signal: Abor
     },
     close,
   };
+}
+
+/** The response with its body cut off (an error) once more than `maxBytes` have arrived. */
+function limitedResponse(response: Response, maxBytes: number, exceeded: () => void): Response {
+  let seen = 0;
+  const body = response.body!.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen <= maxBytes) {
+          controller.enqueue(chunk);
+          return;
+        }
+        exceeded();
+        controller.error(new Error(`the answer exceeded ${maxBytes} bytes`));
+      },
+    }),
+  );
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }

@@ -42,11 +42,11 @@ afterEach(async () => {
   upstream.reset();
 });
 
-async function start(options: { transport?: "streamable-http" | "sse"; timeoutMs?: number; perTenant?: number; total?: number; idleMs?: number } = {}): Promise<TestGateway> {
+async function start(options: { transport?: "streamable-http" | "sse"; timeoutMs?: number; perTenant?: number; total?: number; idleMs?: number; maxResponseBytes?: number } = {}): Promise<TestGateway> {
   mcpTransport = options.transport ?? "streamable-http";
   mcp = await startMcpTestServer({ transport: mcpTransport, authorization: TOKEN });
   toolSources = createRunToolSources({
-    config: { mcp: { toolTimeoutMs: options.timeoutMs ?? 30_000, maxSessionsPerTenant: options.perTenant ?? 8, maxSessions: options.total ?? 64, idleMs: options.idleMs } },
+    config: { mcp: { toolTimeoutMs: options.timeoutMs ?? 30_000, maxSessionsPerTenant: options.perTenant ?? 8, maxSessions: options.total ?? 64, idleMs: options.idleMs, maxResponseBytes: options.maxResponseBytes } },
     logger: capturingLogger,
     fetch: (url, init) => fetch(url, init),
     onMcpToolsChanged: () => toolsChanged?.(),
@@ -72,7 +72,7 @@ function docsServer(overrides: Partial<RunMcpServer> = {}): RunMcpServer {
     url: mcp!.url,
     headers: { Authorization: TOKEN },
     revision: "r1",
-    tools: [...["echo", "fail", "slow", "picture", "whoami"].map((name): ToolGrant => ({ name, mode: "allow" })), { name: "hidden", mode: "ask" }],
+    tools: [...["echo", "fail", "slow", "picture", "whoami", "flood"].map((name): ToolGrant => ({ name, mode: "allow" })), { name: "hidden", mode: "ask" }],
     ...overrides,
   };
 }
@@ -129,6 +129,22 @@ describe("MCP tools in runs (a real MCP server, the SDK client, a real gateway r
     const ends = events.filter((event) => event.type === "tool-call-end");
     expect(ends[0]).toMatchObject({ output: "[image: image/png, 3 KB, not shown]\na white square", isError: false });
     expect(ends[1]).toMatchObject({ output: "you sent [redacted]", isError: false });
+  });
+
+  it("cuts a long result with a marker, and ends an answer too large to read with mcp_result_too_large", async () => {
+    const h = await start({ maxResponseBytes: 100_000 });
+    upstream.enqueue({ kind: "tool_use", name: "mcp__docs__flood", input: { characters: 40_000 } }, { kind: "text", text: "Long." });
+    const long = toolEnd(await run(h, "Long", [docsServer()]));
+    expect(long.isError).toBe(false);
+    expect(long.output).toMatch(/^x{30000}\n\[result cut: 10000 more characters not shown\]$/);
+    upstream.enqueue({ kind: "tool_use", name: "mcp__docs__flood", input: { characters: 300_000 } }, { kind: "text", text: "Huge." });
+    const huge = toolEnd(await run(h, "Huge", [docsServer()]));
+    expect(huge.isError).toBe(true);
+    expect(huge.output).toMatch(/^mcp_result_too_large: MCP server "docs" sent more than 100000 bytes in answer to call flood/);
+    // The session was closed for it; the next run connects again.
+    upstream.enqueue({ kind: "tool_use", name: "mcp__docs__echo", input: { text: "after" } }, { kind: "text", text: "ok" });
+    expect(toolEnd(await run(h, "After", [docsServer()]))).toMatchObject({ output: "echo: after", isError: false });
+    expect(mcp!.sessionsOpened).toBe(2);
   });
 
   it("maps the server's error result to mcp_tool_error in the transcript", async () => {
@@ -299,7 +315,7 @@ describe("POST /v1/integrations/mcp/tools", () => {
     expect(response.status).toBe(200);
     const answer = McpToolsAnswer.parse(await response.json());
     expect(answer.server).toEqual({ name: "test-docs", version: "1.2.3" });
-    expect(answer.tools.map((tool) => tool.name)).toEqual(["echo", "fail", "slow", "picture", "whoami", "hidden"]);
+    expect(answer.tools.map((tool) => tool.name)).toEqual(["echo", "fail", "slow", "picture", "whoami", "flood", "hidden"]);
     expect(answer.tools[0]).toMatchObject({ description: "Echoes the text back.", inputSchema: { type: "object" } });
     // A probe does not keep a session or count against the organisation's.
     expect(toolSources!.mcpSessions(TENANT_A)).toBe(0);
