@@ -3,6 +3,7 @@ import path from "node:path";
 import { metricsAccessFrom, type MetricsAccess } from "@workforce/metrics";
 import { DEFAULT_REDIS_KEY_PREFIX, type TenantLimits } from "@workforce/protocol";
 import { LOG_LEVELS, tracingSettingsFrom, type LogLevel, type TracingSettings } from "@workforce/logging";
+import { outboundPolicyFromEnv, PUBLIC_ONLY, type OutboundPolicy } from "@workforce/net-guard";
 import { z } from "zod";
 
 /** The Claude model agents use when they name none: current, and not on the SDK's deprecation list. */
@@ -118,6 +119,10 @@ const GatewayEnv = z.object({
   WORKFORCE_MCP_MAX_SESSIONS_PER_TENANT: integerText("WORKFORCE_MCP_MAX_SESSIONS_PER_TENANT", 8, 1, 1_000),
   /** MCP client sessions this gateway may hold open across organisations. */
   WORKFORCE_MCP_MAX_SESSIONS: integerText("WORKFORCE_MCP_MAX_SESSIONS", 256, 1, 100_000),
+  /** `true`: outgoing connections (web tools, MCP servers, organisations' model base URLs) may reach private addresses (decision 030). */
+  WORKFORCE_OUTBOUND_ALLOW_PRIVATE: optionalText,
+  /** Comma-separated hosts, host:port, addresses or CIDR ranges outgoing connections may reach although private. */
+  WORKFORCE_OUTBOUND_ALLOW_HOSTS: optionalText,
   /** Lowest level of the JSON log lines written to stdout (docs: README "Logs"). */
   LOG_LEVEL: optionalText.pipe(z.enum(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
 });
@@ -158,6 +163,8 @@ export interface GatewayConfig {
   logLevel: LogLevel;
   /** Tenants' MCP servers (WORKFORCE_MCP_*). */
   mcp: { toolTimeoutMs: number; maxSessionsPerTenant: number; maxSessions: number };
+  /** Where outgoing connections may go (WORKFORCE_OUTBOUND_ALLOW_PRIVATE, WORKFORCE_OUTBOUND_ALLOW_HOSTS; packages/net-guard). */
+  outbound: OutboundPolicy;
 }
 
 export interface CliFlags {
@@ -226,6 +233,13 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
     problems.push(error instanceof Error ? error.message : String(error));
   }
 
+  let outbound: OutboundPolicy = PUBLIC_ONLY;
+  try {
+    outbound = outboundPolicyFromEnv(env);
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error));
+  }
+
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const values = parsed.data;
   return {
@@ -261,5 +275,6 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
     },
     metrics: { access: metrics.access, tenantLabels: values.METRICS_TENANT_LABELS === "1" },
     tracing,
+    outbound,
   };
 }

@@ -71,6 +71,8 @@ export const ERROR_CODES = [
   "mcp_tool_error",
   "mcp_tool_timeout",
   "mcp_result_too_large",
+  // outgoing connections (packages/net-guard)
+  "outbound_blocked",
   // services
   "gateway_unavailable",
   "gateway_error",
@@ -159,6 +161,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   mcp_tool_timeout: 504,
   /** The MCP server sent more than the gateway reads in answer to one request; the session was closed. */
   mcp_result_too_large: 502,
+  /** A URL or connection goes to a private, loopback or otherwise non-public address the operator has not allowed (decision 030). */
+  outbound_blocked: 422,
   gateway_unavailable: 503,
   gateway_error: 502,
   database_unavailable: 503,
