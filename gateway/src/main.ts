@@ -7,6 +7,7 @@ import { createGateway } from "./gateway";
 import { createProviders } from "./llm/create-providers";
 import { createRunToolSources } from "./tools/run-tool-sources";
 import { startTracing } from "@workforce/logging";
+import { createGuardedFetch } from "@workforce/net-guard";
 import type { LogContext, Logger } from "./logger";
 import { startServer } from "./server/start-server";
 
@@ -67,8 +68,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
     const config = loadConfig(env, { port: parsed.values.port, bind: parsed.values.bind });
     const dataDir = await prepareDataDir(config.dataDir);
     const tracer = await startTracing(config.tracing, logger);
-    // Until the SSRF guard (@workforce/net-guard) is wired in, tenants' servers are reached with the plain fetch.
-    const toolSources = createRunToolSources({ config, logger, fetch: (url, init) => fetch(url, init) });
+    // Tenants aim these connections (their MCP servers): only where the operator's outbound policy allows.
+    const outboundFetch = createGuardedFetch(config.outbound);
+    const toolSources = createRunToolSources({ config, logger, fetch: outboundFetch });
     const gateway = createGateway({
       config,
       dataDir,
@@ -109,6 +111,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     });
     await gateway.close();
     await toolSources.close();
+    await outboundFetch.close();
     await server.close();
     await metricsServer?.close();
     await tracer?.flush();

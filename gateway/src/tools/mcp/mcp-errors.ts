@@ -16,6 +16,8 @@ export interface McpErrorContext {
   secrets: readonly string[];
   /** The server sent more than this many bytes in answer to a request (the session was closed for it). */
   tooLargeAfterBytes?: number | undefined;
+  /** The SSRF guard refused a connection of this session (its code wins over how the SDK reported the failure). */
+  refused?: AppError | undefined;
 }
 
 /** An mcp_auth_required error carrying where the platform may start OAuth. */
@@ -37,6 +39,7 @@ const MAX_QUOTED_CHARS = 300;
  */
 export function mcpError(caught: unknown, context: McpErrorContext): AppError {
   if (caught instanceof AppError) return caught;
+  if (context.refused) return context.refused;
   const guard = guardError(caught);
   if (guard) return guard;
   const error = redactedCause(caught, context.secrets);

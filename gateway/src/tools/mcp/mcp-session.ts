@@ -6,7 +6,7 @@ import type { FetchLike, Transport } from "@modelcontextprotocol/sdk/shared/tran
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
 import type { McpServerConnection } from "@workforce/protocol";
 import { mcpError, secretValues, type McpErrorContext } from "./mcp-errors";
-import type { AppError } from "@workforce/protocol";
+import { AppError } from "@workforce/protocol";
 import { boundToolList, MCP_MAX_TOOLS, type McpToolList } from "./mcp-tool-list";
 
 /** Who the gateway says it is in the MCP initialize request. */
@@ -48,16 +48,24 @@ export interface McpSession {
 export async function connectMcpSession(options: McpSessionOptions, signal: AbortSignal): Promise<McpSession> {
   const { server } = options;
   const secrets = secretValues(server.headers);
-  const observed: { resourceMetadataUrl?: string | undefined; tooLarge?: boolean } = {};
+  const observed: { resourceMetadataUrl?: string | undefined; tooLarge?: boolean; refused?: AppError } = {};
   const context = (action: string): McpErrorContext => ({
     namespace: server.namespace,
     action,
     secrets,
     resourceMetadataUrl: observed.resourceMetadataUrl,
     tooLargeAfterBytes: observed.tooLarge ? options.maxResponseBytes : undefined,
+    refused: observed.refused,
   });
   const fetchFn: FetchLike = async (url, init) => {
-    const response = await options.fetch(url, init);
+    let response: Response;
+    try {
+      response = await options.fetch(url, init);
+    } catch (error) {
+      // The SSE transport's event source reports a failed fetch without its cause: kept here.
+      if (error instanceof AppError) observed.refused = error;
+      throw error;
+    }
     if (response.status === 401) observed.resourceMetadataUrl = extractWWWAuthenticateParams(response).resourceMetadataUrl?.href;
     // The answers to requests (POST) are bounded; the long-lived GET stream carries only notifications.
     if (init?.method !== "POST" || response.status !== 200 || !response.body) return response;

@@ -1,4 +1,5 @@
 import { startFakeUpstream, type FakeUpstream } from "@workforce/fake-upstream";
+import { createGuardedFetch, PUBLIC_ONLY, type GuardedFetch } from "@workforce/net-guard";
 import { McpToolsAnswer, McpToolsErrorBody, type RunEvent, type RunMcpServer, type ToolGrant } from "@workforce/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createProviders } from "../../llm/create-providers";
@@ -15,6 +16,7 @@ let upstream: FakeUpstream;
 let mcp: McpTestServer | undefined;
 let harness: TestGateway | undefined;
 let toolSources: RunToolSources | undefined;
+let guardedFetch: GuardedFetch | undefined;
 let logs: string[] = [];
 let toolsChanged: (() => void) | undefined;
 let mcpTransport: "streamable-http" | "sse" = "streamable-http";
@@ -34,21 +36,26 @@ afterAll(async () => {
 afterEach(async () => {
   await harness?.cleanup();
   await toolSources?.close();
+  await guardedFetch?.close();
   await mcp?.close();
   harness = undefined;
   toolSources = undefined;
+  guardedFetch = undefined;
   mcp = undefined;
   logs = [];
   upstream.reset();
 });
 
-async function start(options: { transport?: "streamable-http" | "sse"; timeoutMs?: number; perTenant?: number; total?: number; idleMs?: number; maxResponseBytes?: number } = {}): Promise<TestGateway> {
+async function start(options: { transport?: "streamable-http" | "sse"; timeoutMs?: number; perTenant?: number; total?: number; idleMs?: number; maxResponseBytes?: number; outbound?: "default" } = {}): Promise<TestGateway> {
   mcpTransport = options.transport ?? "streamable-http";
   mcp = await startMcpTestServer({ transport: mcpTransport, authorization: TOKEN });
+  // The SSRF guard as in production; the test server is on loopback, so it is allowed by name
+  // (WORKFORCE_OUTBOUND_ALLOW_HOSTS=127.0.0.1), except where a test checks the default refusal.
+  guardedFetch = createGuardedFetch(options.outbound === "default" ? PUBLIC_ONLY : { allowPrivateNetwork: false, allowHosts: ["127.0.0.1"] });
   toolSources = createRunToolSources({
     config: { mcp: { toolTimeoutMs: options.timeoutMs ?? 30_000, maxSessionsPerTenant: options.perTenant ?? 8, maxSessions: options.total ?? 64, idleMs: options.idleMs, maxResponseBytes: options.maxResponseBytes } },
     logger: capturingLogger,
-    fetch: (url, init) => fetch(url, init),
+    fetch: guardedFetch,
     onMcpToolsChanged: () => toolsChanged?.(),
   });
   const providers = createProviders({ anthropic: { apiKey: "test-key", baseURL: upstream.url }, openai: undefined });
@@ -225,6 +232,15 @@ describe("MCP tools in runs (a real MCP server, the SDK client, a real gateway r
     expectNoSecretInLogs();
   });
 
+  it("offers nothing from a loopback server by default: the SSRF guard refuses it, and the run goes on", async () => {
+    const h = await start({ outbound: "default" });
+    const events = await run(h, "Hi", [docsServer()]);
+    expect(events.at(-1)).toMatchObject({ type: "run-end", status: "ok" });
+    expect(offeredTools(0).some((tool) => tool.name.startsWith("mcp__"))).toBe(false);
+    expect(logs.some((line) => line.includes('MCP server "docs" are not offered: outbound_blocked'))).toBe(true);
+    expect(mcp!.authorizations).toEqual([]);
+  });
+
   it("keeps two organisations' sessions apart even for the same server URL", async () => {
     const h = await start();
     await run(h, "A", [docsServer()], TENANT_A);
@@ -347,6 +363,16 @@ describe("POST /v1/integrations/mcp/tools", () => {
     const response = await h.request("POST", "/v1/integrations/mcp/tools", { body });
     expect(response.status).toBe(502);
     expect(await response.json()).toMatchObject({ error: { code: "mcp_unavailable" } });
+  });
+
+  it.each(["streamable-http", "sse"] as const)("answers the SSRF guard's outbound_blocked for a loopback %s server the operator has not allowed", async (transport) => {
+    const h = await start({ outbound: "default", transport });
+    const response = await h.request("POST", "/v1/integrations/mcp/tools", { body: connection() });
+    expect(response.status).toBe(422);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("outbound_blocked");
+    expect(body.error.message).toContain("WORKFORCE_OUTBOUND_ALLOW_HOSTS");
+    expect(mcp!.sessionsOpened).toBe(0);
   });
 
   it("refuses a body that is not a server's connection settings", async () => {
