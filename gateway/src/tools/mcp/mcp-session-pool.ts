@@ -130,18 +130,26 @@ export function createMcpSessionPool(options: McpSessionPoolOptions): McpSession
           if (other.tenantId === tenantId && other.serverId === server.serverId) retire(other);
         }
         makeRoom(tenantId);
-        const created: Entry = { key, tenantId, serverId: server.serverId, ready: Promise.resolve(undefined as never), leases: 0, lastUsed: now(), retired: false };
-        created.ready = options.open(
-          server,
-          {
-            onToolsChanged: () => options.onToolsChanged?.(tenantId, server.serverId),
-            onClosed: () => {
-              if (entries.get(key) === created) entries.delete(key);
-              created.retired = true;
+        // The hooks run only once the session exists, by when `created` is set.
+        const created: Entry = {
+          key,
+          tenantId,
+          serverId: server.serverId,
+          leases: 0,
+          lastUsed: now(),
+          retired: false,
+          ready: options.open(
+            server,
+            {
+              onToolsChanged: () => options.onToolsChanged?.(tenantId, server.serverId),
+              onClosed: () => {
+                if (entries.get(key) === created) entries.delete(key);
+                created.retired = true;
+              },
             },
-          },
-          signal,
-        );
+            signal,
+          ),
+        };
         created.ready.then(
           (session) => {
             created.session = session;

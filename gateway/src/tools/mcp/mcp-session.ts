@@ -4,10 +4,12 @@ import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { FetchLike, Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
-import type { McpServerConnection } from "@workforce/protocol";
+import { AppError, type McpServerConnection } from "@workforce/protocol";
 import { mcpError, secretValues, type McpErrorContext } from "./mcp-errors";
-import { AppError } from "@workforce/protocol";
 import { boundToolList, MCP_MAX_TOOLS, type McpToolList } from "./mcp-tool-list";
+
+/** Pages of a tool list read at the most (a server handing out cursors forever is cut off there). */
+const MAX_TOOL_PAGES = 50;
 
 /** Who the gateway says it is in the MCP initialize request. */
 export const MCP_CLIENT_INFO = { name: "workforce-gateway", version: "0.1.0" };
@@ -132,11 +134,13 @@ export async function connectMcpSession(options: McpSessionOptions, signal: Abor
   async function listAll(): Promise<McpToolList> {
     const listed: McpTool[] = [];
     let cursor: string | undefined;
+    let pages = 0;
     do {
+      pages += 1;
       const page = await client.listTools(cursor === undefined ? {} : { cursor }, { timeout: options.connectTimeoutMs });
       listed.push(...page.tools);
       cursor = page.nextCursor;
-    } while (cursor !== undefined && listed.length <= MCP_MAX_TOOLS);
+    } while (cursor !== undefined && listed.length <= MCP_MAX_TOOLS && pages < MAX_TOOL_PAGES);
     return boundToolList(listed);
   }
 

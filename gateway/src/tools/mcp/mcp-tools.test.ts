@@ -375,6 +375,14 @@ describe("POST /v1/integrations/mcp/tools", () => {
     expect(mcp!.sessionsOpened).toBe(0);
   });
 
+  it("is bound to a tenant like every /v1 route", async () => {
+    const h = await start();
+    const response = await h.request("POST", "/v1/integrations/mcp/tools", { tenant: null, body: connection() });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: "tenant_required" } });
+    expect(mcp!.sessionsOpened).toBe(0);
+  });
+
   it("refuses a body that is not a server's connection settings", async () => {
     const h = await start();
     const response = await h.request("POST", "/v1/integrations/mcp/tools", { body: { url: "not a url" } });
