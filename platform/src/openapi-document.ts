@@ -13,6 +13,7 @@ import {
   ModelInfo,
   RunInfo,
   SendMessageInput,
+  SecretList,
   SessionHistory,
   SessionUpdate,
   UsageDisk,
@@ -240,6 +241,7 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "budget.update": { tag: "usage", summary: "Set the monthly token budget, null for none", body: BudgetInput, response: { status: 200, schema: z.object({ budget: Budget }) } },
   "limits.read": { tag: "usage", summary: "The organisation's limits in force (set by the operator; read-only)", response: { status: 200, schema: z.object({ limits: OrganisationLimitsView }) } },
   "audit.list": { tag: "organisations", summary: "Audit log, newest first (?limit=&cursor=&action=)", response: { status: 200, schema: z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() }) } },
+  "secrets.list": { tag: "organisations", summary: "The organisation's integration secrets by name, kind and hint (set and removed by the integrations that use them)", response: { status: 200, schema: SecretList } },
 };
 
 /** Every operation, in the permission table's order. */

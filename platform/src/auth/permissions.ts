@@ -213,6 +213,7 @@ export const PERMISSIONS = {
   "limits.read": { method: "get", path: "/api/limits", level: "tenant", roles: EVERYONE, apiKey: "usage:read" },
   "stream.stats": { method: "get", path: "/api/stream/stats", level: "tenant", roles: EVERYONE, apiKey: "usage:read" },
   "audit.list": { method: "get", path: "/api/audit", level: "tenant", roles: ADMINS, apiKey: null },
+  "secrets.list": { method: "get", path: "/api/secrets", level: "tenant", roles: ADMINS, apiKey: null, note: "names, kinds and hints: never a value" },
 } as const satisfies Record<string, AccessRule>;
 
 export type OperationId = keyof typeof PERMISSIONS;

@@ -3,6 +3,7 @@ import type { AppEnv } from "../app-env";
 import type { Database } from "../db/scopes";
 import type { GatewayClient } from "../gateway-client";
 import type { TenantSecrets } from "../secrets/tenant-secrets";
+import { secretRoutes } from "../routes/secrets";
 import { createRunIntegrations, type RunIntegrationPart, type RunIntegrationsResolver } from "./run-integrations";
 
 /** Issue 14's integrations as the app mounts them: their /api routes and the resolver of a run's share. */
@@ -29,8 +30,9 @@ export interface IntegrationDeps {
  * Each kind (MCP servers, Composio, web tools, model keys) adds its routes and its part here;
  * `compose-platform.ts` builds this once per process from the platform's configuration.
  */
-export function createIntegrations(_deps: IntegrationDeps): Integrations {
+export function createIntegrations(deps: IntegrationDeps): Integrations {
   const routes = new Hono<AppEnv>();
+  routes.route("/", secretRoutes({ db: deps.db, secrets: deps.secrets }));
   const parts: RunIntegrationPart[] = [];
   return { routes, runs: createRunIntegrations(parts) };
 }
