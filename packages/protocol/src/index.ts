@@ -6,4 +6,5 @@ export * from "./ws-frames";
 export * from "./platform-api";
 export * from "./cluster";
 export * from "./integrations";
+export * from "./mcp";
 export * from "./secrets";
