@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { GatewayHealth, ModelInfo } from "@workforce/protocol";
+import type { GatewayCapabilities, GatewayHealth, ModelInfo } from "@workforce/protocol";
 import { lockOwnersDirPath, TenantRoots } from "@workforce/protocol/tenant-path";
 import type { Hono } from "hono";
 import { createAgentStore, type AgentStore } from "./agents/agent-store";
@@ -41,6 +41,7 @@ import { createDiskUsage, type DiskUsage, type DiskUsageOptions } from "./tenant
 import { createTenantErasure } from "./tenants/tenant-erasure";
 import { createTenantPolicies, DEFAULT_TENANT_LIMITS, type TenantPolicies } from "./tenants/tenant-policy";
 import { combineToolSources, type RunToolSource } from "./tools/run-tools";
+import type { ProbeMcpServer } from "./tools/mcp/mcp-integration";
 import type { Tool } from "./tools/tool";
 import { createWorkspaceTools } from "./tools/workspace-tools";
 import { createReadiness } from "./readiness";
@@ -70,6 +71,10 @@ export interface GatewayOptions {
   tools?: readonly Tool[];
   /** Where runs' integration tools come from (MCP, Composio, web): built from config by main (tools/run-tool-sources). */
   runToolSources?: readonly RunToolSource[];
+  /** What those sources can offer (`GET /v1/capabilities`); nothing beyond the workspace tools when absent. */
+  capabilities?: GatewayCapabilities;
+  /** `POST /v1/integrations/mcp/tools` (tools/run-tool-sources); absent, not served. */
+  mcpProbe?: ProbeMcpServer;
   now?: () => Date;
   newId?: () => string;
   limits?: Partial<RunManagerLimits>;
@@ -332,10 +337,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       ? forwardingSubmit({ runs, sessions, leases, membership, hookToken: config.hookToken, logger, logContext: options.logContext })
       : localSubmit(runs);
   const app = createGatewayApp({
+    mcpProbe: options.mcpProbe,
     agents,
     sessions,
     runs,
     submitRun,
+    capabilities: options.capabilities,
     membership,
     logger,
     logContext: options.logContext,

@@ -3,10 +3,11 @@ import { startMetricsServer, type MetricsServer } from "@workforce/metrics";
 import { ConfigError, defaultAdvertiseUrl, loadConfig, type GatewayConfig } from "./config";
 import { prepareDataDir } from "./data-dir";
 import { errnoCode } from "./fs/errno";
-import { createGateway } from "./gateway";
+import { createGateway, GATEWAY_VERSION } from "./gateway";
 import { createProviders } from "./llm/create-providers";
 import { createRunToolSources } from "./tools/run-tool-sources";
 import { startTracing } from "@workforce/logging";
+import { createGuardedFetch } from "@workforce/net-guard";
 import type { LogContext, Logger } from "./logger";
 import { startServer } from "./server/start-server";
 
@@ -29,6 +30,11 @@ Environment:
   METRICS_TOKEN            bearer token for GET /metrics (Prometheus); unset, /metrics answers 404
   METRICS_PORT, METRICS_BIND     serve /metrics alone on this port and interface (default bind 127.0.0.1)
   METRICS_TENANT_LABELS    1: per-tenant labels on run, token and queue metrics (first 50 tenants, then "other")
+  WORKFORCE_OUTBOUND_ALLOW_PRIVATE  true: web tools and other integrations may reach private addresses (default false)
+  WORKFORCE_OUTBOUND_ALLOW_HOSTS    hosts, host:port, addresses or CIDRs they may reach although private (comma list)
+  WEB_SEARCH_PROVIDER      brave or searxng: the web_search tool's provider (unset: no web search)
+  WEB_SEARCH_API_KEY, WEB_SEARCH_URL   Brave's subscription token; the SearXNG instance (or another Brave endpoint)
+  WEB_FETCH_INFO_URL       the page web_fetch's User-Agent (WorkforceBot) points site owners to
   LOG_LEVEL                fatal, error, warn, info (default), debug, trace or silent: JSON lines on stdout
                            (pretty on a terminal), each request's with its X-Request-Id
   OTEL_EXPORTER_OTLP_ENDPOINT    OpenTelemetry collector (OTLP/HTTP JSON): spans to <it>/v1/traces; unset, no tracing
@@ -67,7 +73,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
     const config = loadConfig(env, { port: parsed.values.port, bind: parsed.values.bind });
     const dataDir = await prepareDataDir(config.dataDir);
     const tracer = await startTracing(config.tracing, logger);
-    const toolSources = createRunToolSources({ config, logger });
+    // Tenants aim these connections (their MCP servers, web pages): only where the operator's outbound policy allows.
+    const outboundFetch = createGuardedFetch(config.outbound);
+    const toolSources = createRunToolSources({ config, logger, version: GATEWAY_VERSION, fetch: outboundFetch });
     const gateway = createGateway({
       config,
       dataDir,
@@ -76,6 +84,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
       tracer,
       providers: createProviders(config),
       runToolSources: toolSources.sources,
+      capabilities: toolSources.capabilities,
+      mcpProbe: toolSources.mcpProbe,
     });
     await gateway.recovered();
     const server = await startServer(gateway.app, config.port, config.bind, (request, socket, head) =>
@@ -107,6 +117,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     });
     await gateway.close();
     await toolSources.close();
+    await outboundFetch.close();
     await server.close();
     await metricsServer?.close();
     await tracer?.flush();

@@ -64,8 +64,21 @@ export const ERROR_CODES = [
   "provider_auth_failed",
   "provider_unreachable",
   "provider_error",
+  // MCP servers (issue 14)
+  "mcp_unavailable",
+  "mcp_auth_required",
+  "mcp_protocol_error",
+  "mcp_tool_error",
+  "mcp_tool_timeout",
+  "mcp_result_too_large",
   // outgoing connections (packages/net-guard)
   "outbound_blocked",
+  // web tools (gateway/src/tools/web)
+  "web_robots_disallowed",
+  "web_unsupported_content",
+  "web_fetch_failed",
+  "web_timeout",
+  "web_search_failed",
   // services
   "gateway_unavailable",
   "gateway_error",
@@ -150,8 +163,29 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   provider_auth_failed: 502,
   provider_unreachable: 502,
   provider_error: 502,
+  /** A tenant's MCP server could not be reached, ended its session, or answered with an HTTP error. */
+  mcp_unavailable: 502,
+  /** The MCP server answered 401: it needs (re)authorisation (new headers, or OAuth). Not 401: the gateway's own token was fine. */
+  mcp_auth_required: 502,
+  /** The MCP server answered something that is not MCP (bad JSON-RPC, unsupported protocol version, invalid tool list). */
+  mcp_protocol_error: 502,
+  /** The MCP tool ran and reported an error (its result had isError). */
+  mcp_tool_error: 502,
+  /** The MCP tool did not answer within WORKFORCE_MCP_TOOL_TIMEOUT_MS. */
+  mcp_tool_timeout: 504,
+  /** The MCP server sent more than the gateway reads in answer to one request; the session was closed. */
+  mcp_result_too_large: 502,
   /** A URL or connection goes to a private, loopback or otherwise non-public address the operator has not allowed (decision 030). */
   outbound_blocked: 422,
+  /** The site's robots.txt does not allow our agent to fetch the page. */
+  web_robots_disallowed: 403,
+  /** web_fetch reads pages and text, not images, PDFs or archives. */
+  web_unsupported_content: 415,
+  /** The site could not be reached, or answered with an HTTP error. */
+  web_fetch_failed: 502,
+  web_timeout: 504,
+  /** The operator's search provider failed or refused the query. */
+  web_search_failed: 502,
   gateway_unavailable: 503,
   gateway_error: 502,
   database_unavailable: 503,

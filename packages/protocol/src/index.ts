@@ -8,4 +8,5 @@ export * from "./cluster";
 export * from "./integrations";
 export * from "./composio-api";
 export * from "./composio-wire";
+export * from "./mcp";
 export * from "./secrets";
