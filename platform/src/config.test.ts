@@ -19,6 +19,14 @@ describe("loadConfig", () => {
     expect(config.webDistDir.endsWith(path.join("platform", "web", "dist"))).toBe(true);
   });
 
+  it("offers Composio only with COMPOSIO_API_KEY, at Composio's endpoint unless COMPOSIO_BASE_URL says otherwise", () => {
+    expect(loadConfig({}, "/home/ada").composio).toBeUndefined();
+    expect(loadConfig({ COMPOSIO_BASE_URL: "http://127.0.0.1:9999" }, "/home/ada").composio).toBeUndefined();
+    expect(loadConfig({ COMPOSIO_API_KEY: "ck" }, "/home/ada").composio).toEqual({ apiKey: "ck", baseUrl: "https://backend.composio.dev" });
+    expect(loadConfig({ COMPOSIO_API_KEY: "ck", COMPOSIO_BASE_URL: "http://127.0.0.1:9999" }, "/home/ada").composio).toEqual({ apiKey: "ck", baseUrl: "http://127.0.0.1:9999" });
+    expect(() => loadConfig({ COMPOSIO_API_KEY: "ck", COMPOSIO_BASE_URL: "backend.composio.dev" }, "/home/ada")).toThrow(/COMPOSIO_BASE_URL/);
+  });
+
   it("reads the API rate limits, 600 requests a minute and 20 streams unless set, and rejects nonsense", () => {
     expect(loadConfig({}, "/home/ada").apiLimits).toEqual({ requestsPerMinute: 600, maxStreams: 20 });
     expect(loadConfig({ WORKFORCE_API_REQUESTS_PER_MINUTE: "120", WORKFORCE_API_MAX_STREAMS: "3" }, "/home/ada").apiLimits).toEqual({ requestsPerMinute: 120, maxStreams: 3 });
