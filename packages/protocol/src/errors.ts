@@ -62,6 +62,7 @@ export const ERROR_CODES = [
   "provider_auth_failed",
   "provider_unreachable",
   "provider_error",
+  "model_key_required",
   // services
   "gateway_unavailable",
   "gateway_error",
@@ -136,6 +137,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   provider_auth_failed: 502,
   provider_unreachable: 502,
   provider_error: 502,
+  /** The agent's provider needs the organisation's own key (the operator turned the platform key fallback off). */
+  model_key_required: 409,
   gateway_unavailable: 503,
   gateway_error: 502,
   database_unavailable: 503,
