@@ -80,15 +80,16 @@ function namingTheOrganisationsKey(inner: ModelProvider, provider: ModelKeyProvi
       return new AppError(
         "provider_auth_failed",
         `the organisation's ${label} key ${hint} was refused by the provider; an owner or admin can replace it under Integrations → Model keys`,
-        { retryable: false, cause: error },
+        // The provider's own answer, for the log: the adapter's message names the operator's variables.
+        { retryable: false, cause: error.cause },
       );
     }
     if (error.code === "provider_unreachable") {
       const refusal = guardRefusal(error);
       if (refusal) {
-        return new AppError("provider_unreachable", `the organisation's ${label} base URL cannot be used: ${refusal}`, { retryable: false, cause: error });
+        return new AppError("provider_unreachable", `the organisation's ${label} base URL cannot be used: ${refusal}`, { retryable: false, cause: error.cause });
       }
-      return new AppError("provider_unreachable", `cannot reach the organisation's ${label} base URL; details are in the gateway log`, { retryable: error.retryable ?? true, headers: error.headers, cause: error });
+      return new AppError("provider_unreachable", `cannot reach the organisation's ${label} base URL; details are in the gateway log`, { retryable: error.retryable ?? true, cause: error.cause });
     }
     return error;
   };
