@@ -3,6 +3,7 @@ import type { AppEnv } from "../app-env";
 import type { Database } from "../db/scopes";
 import type { GatewayClient } from "../gateway-client";
 import type { TenantSecrets } from "../secrets/tenant-secrets";
+import { DEFAULT_MODEL_KEY_OPTIONS, modelKeyRoutes, modelKeysPart, type ModelKeyOptions } from "./model-keys";
 import { createRunIntegrations, type RunIntegrationPart, type RunIntegrationsResolver } from "./run-integrations";
 
 /** Issue 14's integrations as the app mounts them: their /api routes and the resolver of a run's share. */
@@ -13,7 +14,10 @@ export interface Integrations {
 }
 
 /** The operator's settings of the integrations (platform configuration); each kind adds its own. */
-export type IntegrationOptions = Record<never, never>;
+export interface IntegrationOptions {
+  /** Organisations' own model keys: whether the operator's key is the fallback, whether base URLs may be private. */
+  modelKeys?: Partial<ModelKeyOptions>;
+}
 
 export interface IntegrationDeps {
   db: Database;
@@ -29,8 +33,13 @@ export interface IntegrationDeps {
  * Each kind (MCP servers, Composio, web tools, model keys) adds its routes and its part here;
  * `compose-platform.ts` builds this once per process from the platform's configuration.
  */
-export function createIntegrations(_deps: IntegrationDeps): Integrations {
+export function createIntegrations(deps: IntegrationDeps): Integrations {
   const routes = new Hono<AppEnv>();
   const parts: RunIntegrationPart[] = [];
+
+  const modelKeys = { db: deps.db, now: deps.now, secrets: deps.secrets, options: { ...DEFAULT_MODEL_KEY_OPTIONS, ...deps.options.modelKeys }, assertPublicUrl };
+  routes.route("/", modelKeyRoutes(modelKeys));
+  parts.push(modelKeysPart(modelKeys));
+
   return { routes, runs: createRunIntegrations(parts) };
 }
