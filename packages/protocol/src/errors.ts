@@ -56,6 +56,8 @@ export const ERROR_CODES = [
   // backup and restore
   "tenant_exists",
   "backup_invalid",
+  // tenant secrets
+  "secret_unreadable",
   // providers
   "provider_rate_limited",
   "provider_overloaded",
@@ -132,6 +134,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   tenant_quota_exceeded: 507,
   tenant_exists: 409,
   backup_invalid: 400,
+  /** A stored secret does not decrypt (the master key is not the one it was encrypted with, or the row was altered). */
+  secret_unreadable: 500,
   provider_rate_limited: 429,
   provider_overloaded: 503,
   provider_auth_failed: 502,

@@ -251,6 +251,22 @@ export interface SigningKeysTable {
   revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
+/**
+ * One tenant secret (migration 012, `secrets/tenant-secrets.ts`): the value only as an envelope
+ * (`encryptSecret` with associated data "tenant-secret:<tenant id>:<name>"), never returned by any API.
+ */
+export interface TenantSecretsTable {
+  tenant_id: string;
+  name: string;
+  kind: string;
+  ciphertext: string;
+  /** "…abcd" or "set": all anyone is shown of the value. */
+  hint: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  updated_by: string | null;
+}
+
 /** Who started a session (migration 005): a user, an API key, or (both null) nobody any more. */
 export interface SessionOwnersTable {
   tenant_id: string;
@@ -286,6 +302,7 @@ export interface DatabaseSchema {
   tenant_policy_pushes: TenantPolicyPushesTable;
   signing_keys: SigningKeysTable;
   session_owners: SessionOwnersTable;
+  tenant_secrets: TenantSecretsTable;
 }
 
 export type { Database, SystemDatabase, SystemTransaction, TenantTransaction, UserTransaction } from "./scopes";

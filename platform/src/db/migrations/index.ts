@@ -10,6 +10,7 @@ import { accountsSessionsOperator } from "./008-accounts-sessions-operator";
 import { usageIngest } from "./009-usage-ingest";
 import { tenantLimits } from "./010-tenant-limits";
 import { streamLeases } from "./011-stream-leases";
+import { tenantSecrets } from "./012-tenant-secrets";
 import { organisationModelKeys } from "./013-organisation-model-keys";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   "009-usage-ingest": usageIngest,
   "010-tenant-limits": tenantLimits,
   "011-stream-leases": streamLeases,
+  "012-tenant-secrets": tenantSecrets,
   "013-organisation-model-keys": organisationModelKeys,
 };
 
