@@ -42,7 +42,7 @@ export type ModelKeyView = z.infer<typeof ModelKeyView>;
 export const ModelKeyPolicy = z.object({
   /** Whether a provider the organisation has no key for may use the operator's key (WORKFORCE_PLATFORM_KEY_FALLBACK). */
   platformKeyFallback: z.boolean(),
-  /** Whether a base URL may point at a private address (WORKFORCE_MODEL_URLS_ALLOW_PRIVATE, e.g. Ollama on the operator's network). */
+  /** Whether a base URL may point at some private addresses (the operator's outbound policy: an Ollama on its network). */
   privateBaseUrls: z.boolean(),
   /** Whether keys can be stored at all (the platform has its secret store). */
   available: z.boolean(),

@@ -1,3 +1,4 @@
+import { PUBLIC_ONLY, type OutboundPolicy, type Resolver } from "@workforce/net-guard";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import type { Database } from "../db/scopes";
@@ -15,8 +16,12 @@ export interface Integrations {
 
 /** The operator's settings of the integrations (platform configuration); each kind adds its own. */
 export interface IntegrationOptions {
-  /** Organisations' own model keys: whether the operator's key is the fallback, whether base URLs may be private. */
+  /** Organisations' own model keys: whether the operator's key is the fallback. */
   modelKeys?: Partial<ModelKeyOptions>;
+  /** Where URLs organisations register may point (WORKFORCE_OUTBOUND_ALLOW_PRIVATE / _ALLOW_HOSTS); public addresses only by default. */
+  outbound?: OutboundPolicy;
+  /** Name resolution for checking those URLs; the system resolver by default (tests give their own). */
+  resolve?: Resolver;
 }
 
 export interface IntegrationDeps {
@@ -37,7 +42,14 @@ export function createIntegrations(deps: IntegrationDeps): Integrations {
   const routes = new Hono<AppEnv>();
   const parts: RunIntegrationPart[] = [];
 
-  const modelKeys = { db: deps.db, now: deps.now, secrets: deps.secrets, options: { ...DEFAULT_MODEL_KEY_OPTIONS, ...deps.options.modelKeys }, assertPublicUrl };
+  const modelKeys = {
+    db: deps.db,
+    now: deps.now,
+    secrets: deps.secrets,
+    options: { ...DEFAULT_MODEL_KEY_OPTIONS, ...deps.options.modelKeys },
+    outbound: deps.options.outbound ?? PUBLIC_ONLY,
+    resolve: deps.options.resolve,
+  };
   routes.route("/", modelKeyRoutes(modelKeys));
   parts.push(modelKeysPart(modelKeys));
 

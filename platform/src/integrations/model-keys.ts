@@ -1,3 +1,4 @@
+import { assertPublicUrl, type OutboundPolicy, type Resolver } from "@workforce/net-guard";
 import { AppError, ModelKeyInput, ModelKeyProvider, type ModelKeyView, type ModelKeysResponse, type RunModelKey } from "@workforce/protocol";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
@@ -12,19 +13,19 @@ import type { RunIntegrationPart } from "./run-integrations";
 export interface ModelKeyOptions {
   /** WORKFORCE_PLATFORM_KEY_FALLBACK: a provider the organisation has no key for may use the operator's (default true). */
   platformKeyFallback: boolean;
-  /** WORKFORCE_MODEL_URLS_ALLOW_PRIVATE: base URLs may point at private addresses (Ollama on the operator's network); default false. */
-  allowPrivateBaseUrls: boolean;
 }
 
-export const DEFAULT_MODEL_KEY_OPTIONS: ModelKeyOptions = { platformKeyFallback: true, allowPrivateBaseUrls: false };
+export const DEFAULT_MODEL_KEY_OPTIONS: ModelKeyOptions = { platformKeyFallback: true };
 
 export interface ModelKeysDeps {
   db: Database;
   now: () => Date;
   secrets: TenantSecrets | undefined;
   options: ModelKeyOptions;
-  /** Refuses a base URL that resolves to a private, loopback or otherwise internal address (the SSRF guard's assertPublicUrl). */
-  assertPublicUrl: (url: string) => Promise<unknown>;
+  /** Where organisations' URLs may point (WORKFORCE_OUTBOUND_ALLOW_PRIVATE / _ALLOW_HOSTS): public addresses only unless the operator opens more. */
+  outbound: OutboundPolicy;
+  /** Name resolution for the base URL check; the system resolver unless a test gives its own. */
+  resolve?: Resolver | undefined;
 }
 
 const PROVIDERS = ModelKeyProvider.options;
@@ -71,14 +72,8 @@ async function checkedInput(deps: ModelKeysDeps, provider: ModelKeyProvider, inp
   if (provider === "openai-compatible" && !input.baseUrl) {
     throw new AppError("validation_failed", "baseUrl: is required for an OpenAI-compatible key (e.g. https://api.openai.com/v1)");
   }
-  if (input.baseUrl && !deps.options.allowPrivateBaseUrls) {
-    try {
-      await deps.assertPublicUrl(input.baseUrl);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new AppError("validation_failed", `baseUrl: ${reason} (this installation lets model keys reach public addresses only)`, { cause: error });
-    }
-  }
+  // Checked again by the gateway at every connection (a name can resolve elsewhere later); this shows the mistake at once.
+  if (input.baseUrl) await assertPublicUrl(input.baseUrl, deps.outbound, deps.resolve ? { resolve: deps.resolve } : {});
   return input;
 }
 
@@ -90,7 +85,11 @@ async function checkedInput(deps: ModelKeysDeps, provider: ModelKeyProvider, inp
 export function modelKeyRoutes(deps: ModelKeysDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const route = operationRoutes(app);
-  const policy = () => ({ platformKeyFallback: deps.options.platformKeyFallback, privateBaseUrls: deps.options.allowPrivateBaseUrls, available: deps.secrets !== undefined });
+  const policy = () => ({
+    platformKeyFallback: deps.options.platformKeyFallback,
+    privateBaseUrls: deps.outbound.allowPrivateNetwork || deps.outbound.allowHosts.length > 0,
+    available: deps.secrets !== undefined,
+  });
 
   route("model-keys.list", async (c, { tenantId }) => {
     const keys = await withTenant(deps.db, tenantId, (trx) => readViews(trx, tenantId, deps.secrets));
@@ -102,7 +101,7 @@ export function modelKeyRoutes(deps: ModelKeysDeps): Hono<AppEnv> {
     const secrets = requireSecrets(deps.secrets);
     const input = await checkedInput(deps, provider, await readJson(c, ModelKeyInput));
     const key = await withTenant(deps.db, tenantId, async (trx) => {
-      const summary = await secrets.put(trx, tenantId, { name: secretName(provider), kind: "model-key", value: input.apiKey, userId: actor.userId });
+      const summary = await secrets.put(trx, tenantId, { name: secretName(provider), kind: "model-key", value: input.apiKey, userId: actor.userId, apiKeyId: actor.apiKeyId });
       const values = { base_url: input.baseUrl ?? null, updated_at: deps.now(), updated_by: actor.userId };
       await trx
         .insertInto("model_keys")
@@ -120,7 +119,7 @@ export function modelKeyRoutes(deps: ModelKeysDeps): Hono<AppEnv> {
     const provider = providerOf(c.req.param("provider"));
     const secrets = requireSecrets(deps.secrets);
     await withTenant(deps.db, tenantId, async (trx) => {
-      const removed = await secrets.remove(trx, tenantId, secretName(provider));
+      const removed = await secrets.remove(trx, tenantId, secretName(provider), actor);
       const row = await trx.deleteFrom("model_keys").where("tenant_id", "=", tenantId).where("provider", "=", provider).executeTakeFirst();
       if (!removed && row.numDeletedRows === 0n) throw new AppError("not_found", `This organisation has no ${LABELS[provider]} key`);
       await audit(trx, { tenantId, actor, action: "model_key.delete", target: provider });
@@ -135,7 +134,7 @@ export function modelKeyRoutes(deps: ModelKeysDeps): Hono<AppEnv> {
  * A run's share (RunIntegrations.modelKeys and platformKeyFallback): the organisation's keys,
  * decrypted for this run only, and whether the operator lends its own for the other providers.
  */
-export function modelKeysPart(deps: Pick<ModelKeysDeps, "db" | "secrets" | "options">): RunIntegrationPart {
+export function modelKeysPart(deps: Pick<ModelKeysDeps, "db" | "secrets" | "options" | "outbound">): RunIntegrationPart {
   return {
     async contribute(tenantId, _agent, draft) {
       draft.platformKeyFallback = deps.options.platformKeyFallback;
@@ -150,7 +149,7 @@ export function modelKeysPart(deps: Pick<ModelKeysDeps, "db" | "secrets" | "opti
           const apiKey = await secrets.reveal(trx, tenantId, secretName(provider));
           const summary = summaries.find((candidate) => candidate.name === secretName(provider));
           if (apiKey === undefined || !summary) continue;
-          const key: RunModelKey = { apiKey, hint: summary.hint, allowPrivateNetwork: deps.options.allowPrivateBaseUrls, ...(row.base_url ? { baseUrl: row.base_url } : {}) };
+          const key: RunModelKey = { apiKey, hint: summary.hint, allowPrivateNetwork: deps.outbound.allowPrivateNetwork, ...(row.base_url ? { baseUrl: row.base_url } : {}) };
           draft.modelKeys[provider] = key;
         }
       });
