@@ -80,7 +80,9 @@ const Session = z.object({
   refresh_token: z.string(),
   user: z.object({ id: z.string(), email: z.string() }).loose(),
 });
-const Usage = z.object({ runs: z.number(), inputTokens: z.number(), outputTokens: z.number() });
+const UsageCounts = z.object({ runs: z.number(), inputTokens: z.number(), outputTokens: z.number() });
+/** `organisationKey`: the part of it that used the organisation's own model key (issue 14). */
+const Usage = UsageCounts.extend({ organisationKey: UsageCounts });
 const Budget = z.object({
   monthlyTokens: z.number().nullable(),
   usedTokens: z.number(),
