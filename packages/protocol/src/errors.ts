@@ -65,6 +65,8 @@ export const ERROR_CODES = [
   "provider_unreachable",
   "provider_error",
   "model_key_required",
+  // outgoing connections (packages/net-guard)
+  "outbound_blocked",
   // services
   "gateway_unavailable",
   "gateway_error",
@@ -143,6 +145,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   provider_error: 502,
   /** The agent's provider needs the organisation's own key (the operator turned the platform key fallback off). */
   model_key_required: 409,
+  /** A URL or connection goes to a private, loopback or otherwise non-public address the operator has not allowed (decision 030). */
+  outbound_blocked: 422,
   gateway_unavailable: 503,
   gateway_error: 502,
   database_unavailable: 503,
