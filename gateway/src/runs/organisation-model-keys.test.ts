@@ -2,7 +2,8 @@ import { inspect } from "node:util";
 import { startFakeUpstream, type FakeUpstream } from "@workforce/fake-upstream";
 import { UsageJournalPage, type RunIntegrationsInput } from "@workforce/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createProviders } from "../llm/create-providers";
+import { PUBLIC_ONLY } from "@workforce/net-guard";
+import { createOrganisationModelProviders, createProviders } from "../llm/create-providers";
 import { createOrganisationProviders } from "../llm/organisation-providers";
 import type { Logger } from "../logger";
 import { readRunEvents, replyText, startTestGateway, TENANT_A, TENANT_B, type TestGateway } from "../test-support/test-gateway";
@@ -33,10 +34,9 @@ afterEach(async () => {
   logged.length = 0;
 });
 
-async function gateway(): Promise<TestGateway> {
+async function gateway(organisation = createOrganisationProviders({ fetchFor: () => undefined })): Promise<TestGateway> {
   const operator = createProviders({ anthropic: { apiKey: OPERATOR_KEY, baseURL: upstream.url }, openai: { baseURL: upstream.openaiBaseUrl, apiKey: OPERATOR_KEY } });
-  // The fake listens on loopback, so these keys are marked as allowed on the private network (the platform sets it from the operator's setting).
-  const organisation = createOrganisationProviders({ fetchFor: () => undefined });
+  // By default the fake (on loopback) is reached without the guard, as with a key the platform marks allowed on the private network.
   harness = await startTestGateway({ providers: { ...operator, organisation }, logger, config: { defaultModel: "claude-fake-1" } });
   return harness;
 }
@@ -132,5 +132,15 @@ describe("an organisation's own model key (issue 14)", () => {
     const end = (await readRunEvents(await send(h, TENANT_A, {}))).at(-1);
     expect(end).toMatchObject({ type: "run-end", error: { code: "provider_auth_failed" } });
     if (end?.type === "run-end") expect(end.error?.message).toContain("ANTHROPIC_API_KEY");
+  });
+
+  it("is refused at connection by the SSRF guard when its base URL is a private address the operator did not allow, without a retry", async () => {
+    const h = await gateway(createOrganisationModelProviders(PUBLIC_ONLY));
+    await h.createAgent(TENANT_A);
+    const events = await readRunEvents(await send(h, TENANT_A, { modelKeys: { anthropic: { ...anthropicKey(ORGANISATION_KEY, "…1234"), allowPrivateNetwork: false } } }));
+    const end = events.at(-1);
+    expect(end).toMatchObject({ type: "run-end", status: "error", error: { code: "provider_unreachable" } });
+    if (end?.type === "run-end") expect(end.error?.message).toMatch(/^the organisation's Anthropic base URL cannot be used: Outbound connection to 127\.0\.0\.1:\d+ refused/);
+    expect(upstream.requests).toHaveLength(0);
   });
 });
