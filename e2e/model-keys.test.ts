@@ -81,7 +81,7 @@ async function organisation(platform: TestPlatform, email: string): Promise<Orga
   const call = caller(platform);
   const organisation: Organisation = {
     ...owner,
-    call: (method, path, body, token = owner.token) => call(method, path, { token, headers: { "x-tenant-id": owner.tenantId }, ...(body === undefined ? {} : { body }) }),
+    call: async (method, path, body, token = owner.token) => call(method, path, { token, headers: { "x-tenant-id": owner.tenantId }, ...(body === undefined ? {} : { body }) }),
   };
   expect((await organisation.call("POST", "/api/agents", { name: "Ada", role: "Research Analyst" })).status).toBe(201);
   return organisation;
