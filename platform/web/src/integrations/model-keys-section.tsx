@@ -4,6 +4,7 @@ import { toErrorDetail } from "../api/api-error";
 import { useServices } from "../services";
 import { canManage, currentRole } from "../tenants/tenant-store";
 import { ErrorMessage } from "../ui/error-message";
+import { ModelKeyStatus, PolicyNote } from "./model-key-status";
 
 const LABELS: Record<ModelKeyProvider, { name: string; hint: string; placeholder: string }> = {
   anthropic: { name: "Anthropic", hint: "Agents with a Claude model use it. The base URL is optional (Anthropic's API by default).", placeholder: "https://api.anthropic.com" },
@@ -62,16 +63,6 @@ export function ModelKeysSection({ tenantId }: { tenantId: string }) {
   );
 }
 
-function PolicyNote({ policy }: { policy: ModelKeyPolicy }) {
-  return (
-    <p className="notice" role="note" data-testid="model-keys-policy">
-      {policy.platformKeyFallback
-        ? "Without a key of your own, agents use the installation's key for that provider."
-        : "This installation does not lend its own key: agents of a provider you have no key for cannot run."}
-      {policy.available ? "" : " Keys cannot be stored on this installation (its operator has not set up a secret key)."}
-    </p>
-  );
-}
 
 function ProviderKey({ view, admin, onChanged }: { view: ModelKeyView; admin: boolean; onChanged: (next: ModelKeyView) => void }) {
   const { api } = useServices();
@@ -117,22 +108,7 @@ function ProviderKey({ view, admin, onChanged }: { view: ModelKeyView; admin: bo
     <div className="section" data-testid="model-key" data-provider={view.provider}>
       <h3 id={`${id}-title`}>{label.name}</h3>
       <p className="hint">{label.hint}</p>
-      {view.set ? (
-        <p data-testid="model-key-status">
-          Key <code data-testid="model-key-hint">{view.hint}</code>
-          {view.baseUrl ? (
-            <>
-              {" "}
-              at <code>{view.baseUrl}</code>
-            </>
-          ) : null}
-          {view.updatedAt ? <span className="muted small"> · set {new Date(view.updatedAt).toLocaleString()}{view.updatedBy?.email ? ` by ${view.updatedBy.email}` : ""}</span> : null}
-        </p>
-      ) : (
-        <p className="muted" data-testid="model-key-status">
-          No key: {`runs use the installation's key, if it lends one.`}
-        </p>
-      )}
+      <ModelKeyStatus view={view} />
       <ErrorMessage error={error} onDismiss={() => setError(undefined)} />
       {admin && !editing ? (
         <div className="button-row">
