@@ -1,6 +1,6 @@
-import { AppError, type ModelKeyProvider, type RunIntegrations } from "@workforce/protocol";
+import { AppError, MODEL_KEY_PROVIDER_LABELS, type ModelKeyProvider, type RunIntegrations } from "@workforce/protocol";
 import type { ModelProvider, ResolvedModel } from "./model-provider";
-import { PROVIDER_LABELS, type OrganisationProviders } from "./organisation-providers";
+import type { OrganisationProviders } from "./organisation-providers";
 
 export interface ModelRouterOptions {
   defaultModel: string;
@@ -34,7 +34,7 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
     if (!integrations.platformKeyFallback) {
       throw new AppError(
         "model_key_required",
-        `the agent uses "${wanted}", which needs this organisation's own ${PROVIDER_LABELS[kind]} key: an owner or admin can add it under Integrations → Model keys (this installation does not lend its own key)`,
+        `the agent uses "${wanted}", which needs this organisation's own ${MODEL_KEY_PROVIDER_LABELS[kind]} key: an owner or admin can add it under Integrations → Model keys (this installation does not lend its own key)`,
       );
     }
     return undefined;

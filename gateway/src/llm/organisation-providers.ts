@@ -1,12 +1,9 @@
 import { createHash } from "node:crypto";
-import { AppError, type ModelKeyProvider, type RunModelKey } from "@workforce/protocol";
+import { AppError, MODEL_KEY_PROVIDER_LABELS, type ModelKeyProvider, type RunModelKey } from "@workforce/protocol";
 import { createAnthropicProvider } from "./adapters/anthropic/anthropic-provider";
 import { createOpenAiCompatibleProvider } from "./adapters/openai-compatible/openai-compatible-provider";
 import type { ModelProvider } from "./model-provider";
 import { DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from "./with-retries";
-
-/** How errors and the usage screen name a provider. */
-export const PROVIDER_LABELS: Record<ModelKeyProvider, string> = { anthropic: "Anthropic", "openai-compatible": "OpenAI-compatible" };
 
 export interface OrganisationProvidersOptions {
   /**
@@ -73,7 +70,7 @@ function requireBaseUrl(key: RunModelKey): string {
  * hint, never its value) and where to replace it.
  */
 function namingTheOrganisationsKey(inner: ModelProvider, provider: ModelKeyProvider, hint: string): ModelProvider {
-  const label = PROVIDER_LABELS[provider];
+  const label = MODEL_KEY_PROVIDER_LABELS[provider];
   const rename = (error: unknown): unknown => {
     if (!(error instanceof AppError)) return error;
     if (error.code === "provider_auth_failed") {

@@ -6,6 +6,9 @@ import { ModelKeyProvider } from "./integrations";
  * write-only: set or replaced here, never answered again (only a hint such as "…abcd").
  */
 
+/** How errors and screens name each provider. */
+export const MODEL_KEY_PROVIDER_LABELS: Record<ModelKeyProvider, string> = { anthropic: "Anthropic", "openai-compatible": "OpenAI-compatible" };
+
 const emptyToUndefined = (value: unknown) => (typeof value === "string" && value.trim() === "" ? undefined : value);
 
 /** `PUT /api/integrations/model-keys/{provider}`: `baseUrl` is required for openai-compatible, optional for anthropic (Anthropic's API). */

@@ -1,4 +1,4 @@
-import { PUBLIC_ONLY, type OutboundPolicy, type Resolver } from "@workforce/net-guard";
+import { PUBLIC_ONLY, type OutboundPolicy } from "@workforce/net-guard";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import type { Database } from "../db/scopes";
@@ -20,8 +20,6 @@ export interface IntegrationOptions {
   modelKeys?: Partial<ModelKeyOptions>;
   /** Where URLs organisations register may point (WORKFORCE_OUTBOUND_ALLOW_PRIVATE / _ALLOW_HOSTS); public addresses only by default. */
   outbound?: OutboundPolicy;
-  /** Name resolution for checking those URLs; the system resolver by default (tests give their own). */
-  resolve?: Resolver;
 }
 
 export interface IntegrationDeps {
@@ -48,7 +46,6 @@ export function createIntegrations(deps: IntegrationDeps): Integrations {
     secrets: deps.secrets,
     options: { ...DEFAULT_MODEL_KEY_OPTIONS, ...deps.options.modelKeys },
     outbound: deps.options.outbound ?? PUBLIC_ONLY,
-    resolve: deps.options.resolve,
   };
   routes.route("/", modelKeyRoutes(modelKeys));
   parts.push(modelKeysPart(modelKeys));

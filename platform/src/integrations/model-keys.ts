@@ -1,5 +1,5 @@
-import { assertPublicUrl, type OutboundPolicy, type Resolver } from "@workforce/net-guard";
-import { AppError, ModelKeyInput, ModelKeyProvider, type ModelKeyView, type ModelKeysResponse, type RunModelKey } from "@workforce/protocol";
+import { assertPublicUrl, type OutboundPolicy } from "@workforce/net-guard";
+import { AppError, MODEL_KEY_PROVIDER_LABELS, ModelKeyInput, ModelKeyProvider, type ModelKeyView, type ModelKeysResponse, type RunModelKey } from "@workforce/protocol";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { operationRoutes } from "../auth/operation-route";
@@ -24,12 +24,9 @@ export interface ModelKeysDeps {
   options: ModelKeyOptions;
   /** Where organisations' URLs may point (WORKFORCE_OUTBOUND_ALLOW_PRIVATE / _ALLOW_HOSTS): public addresses only unless the operator opens more. */
   outbound: OutboundPolicy;
-  /** Name resolution for the base URL check; the system resolver unless a test gives its own. */
-  resolve?: Resolver | undefined;
 }
 
 const PROVIDERS = ModelKeyProvider.options;
-const LABELS: Record<ModelKeyProvider, string> = { anthropic: "Anthropic", "openai-compatible": "OpenAI-compatible" };
 const secretName = (provider: ModelKeyProvider) => `model-key/${provider}`;
 
 function providerOf(value: string): ModelKeyProvider {
@@ -73,7 +70,7 @@ async function checkedInput(deps: ModelKeysDeps, provider: ModelKeyProvider, inp
     throw new AppError("validation_failed", "baseUrl: is required for an OpenAI-compatible key (e.g. https://api.openai.com/v1)");
   }
   // Checked again by the gateway at every connection (a name can resolve elsewhere later); this shows the mistake at once.
-  if (input.baseUrl) await assertPublicUrl(input.baseUrl, deps.outbound, deps.resolve ? { resolve: deps.resolve } : {});
+  if (input.baseUrl) await assertPublicUrl(input.baseUrl, deps.outbound);
   return input;
 }
 
@@ -121,7 +118,7 @@ export function modelKeyRoutes(deps: ModelKeysDeps): Hono<AppEnv> {
     await withTenant(deps.db, tenantId, async (trx) => {
       const removed = await secrets.remove(trx, tenantId, secretName(provider), actor);
       const row = await trx.deleteFrom("model_keys").where("tenant_id", "=", tenantId).where("provider", "=", provider).executeTakeFirst();
-      if (!removed && row.numDeletedRows === 0n) throw new AppError("not_found", `This organisation has no ${LABELS[provider]} key`);
+      if (!removed && row.numDeletedRows === 0n) throw new AppError("not_found", `This organisation has no ${MODEL_KEY_PROVIDER_LABELS[provider]} key`);
       await audit(trx, { tenantId, actor, action: "model_key.delete", target: provider });
     });
     return c.body(null, 204);

@@ -1,4 +1,4 @@
-import type { ModelKeyPolicy, ModelKeyProvider, ModelKeyView } from "@workforce/protocol";
+import { MODEL_KEY_PROVIDER_LABELS, type ModelKeyPolicy, type ModelKeyProvider, type ModelKeyView } from "@workforce/protocol";
 import { useEffect, useId, useState, useSyncExternalStore, type FormEvent } from "react";
 import { toErrorDetail } from "../api/api-error";
 import { useServices } from "../services";
@@ -6,10 +6,9 @@ import { canManage, currentRole } from "../tenants/tenant-store";
 import { ErrorMessage } from "../ui/error-message";
 import { ModelKeyStatus, PolicyNote } from "./model-key-status";
 
-const LABELS: Record<ModelKeyProvider, { name: string; hint: string; placeholder: string }> = {
-  anthropic: { name: "Anthropic", hint: "Agents with a Claude model use it. The base URL is optional (Anthropic's API by default).", placeholder: "https://api.anthropic.com" },
+const LABELS: Record<ModelKeyProvider, { hint: string; placeholder: string }> = {
+  anthropic: { hint: "Agents with a Claude model use it. The base URL is optional (Anthropic's API by default).", placeholder: "https://api.anthropic.com" },
   "openai-compatible": {
-    name: "OpenAI-compatible",
     hint: "Agents with an openai:<model> model use it: OpenAI, an Ollama or vLLM server, any Chat Completions endpoint.",
     placeholder: "https://api.openai.com/v1",
   },
@@ -106,7 +105,7 @@ function ProviderKey({ view, admin, onChanged }: { view: ModelKeyView; admin: bo
 
   return (
     <div className="section" data-testid="model-key" data-provider={view.provider}>
-      <h3 id={`${id}-title`}>{label.name}</h3>
+      <h3 id={`${id}-title`}>{MODEL_KEY_PROVIDER_LABELS[view.provider]}</h3>
       <p className="hint">{label.hint}</p>
       <ModelKeyStatus view={view} />
       <ErrorMessage error={error} onDismiss={() => setError(undefined)} />
