@@ -13,6 +13,7 @@ import {
   ModelInfo,
   RunInfo,
   SendMessageInput,
+  SecretList,
   SessionHistory,
   SessionUpdate,
   UsageDisk,
@@ -248,6 +249,7 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "model-keys.set": { tag: "integrations", summary: "Set or replace the organisation's key for a provider (write-only)", body: ModelKeyInput, response: { status: 200, schema: ModelKeyResponse } },
   "model-keys.delete": { tag: "integrations", summary: "Remove the organisation's key for a provider", response: { status: 204 } },
   "audit.list": { tag: "organisations", summary: "Audit log, newest first (?limit=&cursor=&action=)", response: { status: 200, schema: z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() }) } },
+  "secrets.list": { tag: "organisations", summary: "The organisation's integration secrets by name, kind and hint (set and removed by the integrations that use them)", response: { status: 200, schema: SecretList } },
 };
 
 /** Every operation, in the permission table's order. */

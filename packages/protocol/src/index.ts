@@ -7,3 +7,4 @@ export * from "./platform-api";
 export * from "./cluster";
 export * from "./integrations";
 export * from "./model-keys-api";
+export * from "./secrets";

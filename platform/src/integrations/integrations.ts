@@ -4,6 +4,7 @@ import type { AppEnv } from "../app-env";
 import type { Database } from "../db/scopes";
 import type { GatewayClient } from "../gateway-client";
 import type { TenantSecrets } from "../secrets/tenant-secrets";
+import { secretRoutes } from "../routes/secrets";
 import { DEFAULT_MODEL_KEY_OPTIONS, modelKeyRoutes, modelKeysPart, type ModelKeyOptions } from "./model-keys";
 import { createRunIntegrations, type RunIntegrationPart, type RunIntegrationsResolver } from "./run-integrations";
 
@@ -38,6 +39,7 @@ export interface IntegrationDeps {
  */
 export function createIntegrations(deps: IntegrationDeps): Integrations {
   const routes = new Hono<AppEnv>();
+  routes.route("/", secretRoutes({ db: deps.db, secrets: deps.secrets }));
   const parts: RunIntegrationPart[] = [];
 
   const modelKeys = {

@@ -311,6 +311,14 @@ const CASES: Record<string, Case> = {
   "budget.update": { relations: ["none"], request: async () => ({ path: "/api/budget", body: { monthlyTokens: null } }) },
   "stream.stats": { relations: ["none"], request: async () => ({ path: "/api/stream/stats" }) },
   "audit.list": { relations: ["none"], request: async () => ({ path: "/api/audit" }) },
+  "secrets.list": {
+    relations: ["none"],
+    request: async () => ({ path: "/api/secrets" }),
+    verify: async (_caller, _relation, response) => {
+      const body = (await response.json()) as { secrets: Record<string, unknown>[] };
+      for (const secret of body.secrets) expect(Object.keys(secret).sort()).toEqual(["createdAt", "hint", "kind", "name", "updatedAt", "updatedBy"]);
+    },
+  },
   "model-keys.list": {
     relations: ["none"],
     request: async () => ({ path: "/api/integrations/model-keys" }),
