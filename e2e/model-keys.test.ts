@@ -131,6 +131,22 @@ describe("an organisation's own model key, platform to provider", () => {
     answers += audit;
     expect(audit).toContain("model_key.set");
     expect(audit).toContain("…1234");
+    // The organisation's export names the key and its base URL, never the key.
+    const exported = await (await acme.call("GET", "/api/tenant/export")).text();
+    answers += exported;
+    expect(JSON.parse(exported)).toMatchObject({ secrets: [{ name: "model-key/anthropic", kind: "model-key" }], modelKeys: [{ provider: "anthropic", baseUrl: upstream.url }] });
+  });
+
+  it("refuses what is not a key: an unknown provider, no key, a base URL carrying credentials", async () => {
+    const unknown = await acme.call("PUT", "/api/integrations/model-keys/mistral", { apiKey: ORGANISATION_KEY });
+    expect(unknown.status).toBe(404);
+    for (const body of [{}, { apiKey: "  " }, { apiKey: ORGANISATION_KEY, baseUrl: "https://user:pass@models.example.com/v1" }, { apiKey: ORGANISATION_KEY, baseUrl: "ftp://models.example.com" }]) {
+      const refused = await acme.call("PUT", "/api/integrations/model-keys/anthropic", body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("validation_failed");
+    }
+    // The key set before is still the one in force.
+    expect(ModelKeysResponse.parse(await (await acme.call("GET", "/api/integrations/model-keys")).json()).keys[0]).toMatchObject({ hint: "…1234" });
   });
 
   it("is what the organisation's runs send the provider, while another organisation's runs send the operator's; usage says whose", async () => {
