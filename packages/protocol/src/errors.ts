@@ -67,6 +67,12 @@ export const ERROR_CODES = [
   "model_key_required",
   // outgoing connections (packages/net-guard)
   "outbound_blocked",
+  // web tools (gateway/src/tools/web)
+  "web_robots_disallowed",
+  "web_unsupported_content",
+  "web_fetch_failed",
+  "web_timeout",
+  "web_search_failed",
   // services
   "gateway_unavailable",
   "gateway_error",
@@ -147,6 +153,15 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   model_key_required: 409,
   /** A URL or connection goes to a private, loopback or otherwise non-public address the operator has not allowed (decision 030). */
   outbound_blocked: 422,
+  /** The site's robots.txt does not allow our agent to fetch the page. */
+  web_robots_disallowed: 403,
+  /** web_fetch reads pages and text, not images, PDFs or archives. */
+  web_unsupported_content: 415,
+  /** The site could not be reached, or answered with an HTTP error. */
+  web_fetch_failed: 502,
+  web_timeout: 504,
+  /** The operator's search provider failed or refused the query. */
+  web_search_failed: 502,
   gateway_unavailable: 503,
   gateway_error: 502,
   database_unavailable: 503,
