@@ -1,9 +1,11 @@
+import { PUBLIC_ONLY, type OutboundPolicy } from "@workforce/net-guard";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import type { Database } from "../db/scopes";
 import type { GatewayClient } from "../gateway-client";
 import type { TenantSecrets } from "../secrets/tenant-secrets";
 import { secretRoutes } from "../routes/secrets";
+import { DEFAULT_MODEL_KEY_OPTIONS, modelKeyRoutes, modelKeysPart, type ModelKeyOptions } from "./model-keys";
 import { createRunIntegrations, type RunIntegrationPart, type RunIntegrationsResolver } from "./run-integrations";
 
 /** Issue 14's integrations as the app mounts them: their /api routes and the resolver of a run's share. */
@@ -14,7 +16,12 @@ export interface Integrations {
 }
 
 /** The operator's settings of the integrations (platform configuration); each kind adds its own. */
-export type IntegrationOptions = Record<never, never>;
+export interface IntegrationOptions {
+  /** Organisations' own model keys: whether the operator's key is the fallback. */
+  modelKeys?: Partial<ModelKeyOptions>;
+  /** Where URLs organisations register may point (WORKFORCE_OUTBOUND_ALLOW_PRIVATE / _ALLOW_HOSTS); public addresses only by default. */
+  outbound?: OutboundPolicy;
+}
 
 export interface IntegrationDeps {
   db: Database;
@@ -34,5 +41,16 @@ export function createIntegrations(deps: IntegrationDeps): Integrations {
   const routes = new Hono<AppEnv>();
   routes.route("/", secretRoutes({ db: deps.db, secrets: deps.secrets }));
   const parts: RunIntegrationPart[] = [];
+
+  const modelKeys = {
+    db: deps.db,
+    now: deps.now,
+    secrets: deps.secrets,
+    options: { ...DEFAULT_MODEL_KEY_OPTIONS, ...deps.options.modelKeys },
+    outbound: deps.options.outbound ?? PUBLIC_ONLY,
+  };
+  routes.route("/", modelKeyRoutes(modelKeys));
+  parts.push(modelKeysPart(modelKeys));
+
   return { routes, runs: createRunIntegrations(parts) };
 }

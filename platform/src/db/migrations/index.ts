@@ -11,6 +11,7 @@ import { usageIngest } from "./009-usage-ingest";
 import { tenantLimits } from "./010-tenant-limits";
 import { streamLeases } from "./011-stream-leases";
 import { tenantSecrets } from "./012-tenant-secrets";
+import { organisationModelKeys } from "./013-organisation-model-keys";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
 const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   "010-tenant-limits": tenantLimits,
   "011-stream-leases": streamLeases,
   "012-tenant-secrets": tenantSecrets,
+  "013-organisation-model-keys": organisationModelKeys,
 };
 
 export const migrationProvider: MigrationProvider = {
