@@ -14,7 +14,8 @@ export interface TenantExport {
   invitations: { id: string; email: string; role: string; invitedBy: string | null; createdAt: string; expiresAt: string; acceptedAt: string | null; revokedAt: string | null }[];
   apiKeys: { id: string; name: string; prefix: string; scopes: string[]; createdBy: string | null; createdAt: string; lastUsedAt: string | null; revokedAt: string | null }[];
   budget: BudgetView;
-  usageEvents: { runId: string; agent: string; status: string; inputTokens: number; outputTokens: number; userId: string | null; apiKeyId: string | null; createdAt: string }[];
+  /** `keySource`: whose model key the run used (null: not recorded, before issue 14 the operator's). */
+  usageEvents: { runId: string; agent: string; status: string; inputTokens: number; outputTokens: number; userId: string | null; apiKeyId: string | null; createdAt: string; keySource: "platform" | "organisation" | null }[];
   auditLog: { id: string; action: string; target: string; actorUserId: string | null; actorApiKeyId: string | null; details: Record<string, unknown>; createdAt: string }[];
   /** Who started each session (decision 010); sessions without a row are nobody's. */
   sessionOwners: { agent: string; sessionKey: string; userId: string | null; apiKeyId: string | null; createdAt: string }[];
@@ -25,6 +26,8 @@ export interface TenantExport {
     connections: { toolkit: string; connectedAccountId: string; status: string; createdBy: string | null; createdAt: string }[];
     agentTools: { agent: string; toolkit: string; mode: string; tools: string[] | null }[];
   };
+  /** The organisation's own model keys without the key (a secret above, by name): provider, base URL, who set it (decision 031). */
+  modelKeys: { provider: string; baseUrl: string | null; updatedAt: string; updatedBy: string | null }[];
   /** From the gateway: each agent with the full history of each of its sessions. */
   agents: { agent: Agent; sessions: SessionHistory[] }[];
 }
@@ -66,6 +69,7 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     usage: await trx.selectFrom("usage_events").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
     audit: await trx.selectFrom("audit_log").selectAll().where("tenant_id", "=", tenantId).orderBy("seq").execute(),
     sessionOwners: await trx.selectFrom("session_owners").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("session_key").execute(),
+    modelKeys: await trx.selectFrom("model_keys").select(["provider", "base_url", "updated_at", "updated_by"]).where("tenant_id", "=", tenantId).orderBy("provider").execute(),
     secrets: await trx.selectFrom("tenant_secrets").select(["name", "kind"]).where("tenant_id", "=", tenantId).orderBy("name").execute(),
     composioConnections: await trx
       .selectFrom("composio_connections")
@@ -116,6 +120,7 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
       userId: row.user_id,
       apiKeyId: row.api_key_id,
       createdAt: row.created_at.toISOString(),
+      keySource: row.key_source,
     })),
     auditLog: rows.audit.map((row) => ({
       id: row.id,
@@ -144,6 +149,7 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
       })),
       agentTools: rows.composioAgentTools.map((row) => ({ agent: row.agent_slug, toolkit: row.toolkit, mode: row.mode, tools: row.tools })),
     },
+    modelKeys: rows.modelKeys.map((row) => ({ provider: row.provider, baseUrl: row.base_url, updatedAt: row.updated_at.toISOString(), updatedBy: row.updated_by })),
     agents: withSessions,
   };
 }

@@ -9,4 +9,5 @@ export * from "./integrations";
 export * from "./composio-api";
 export * from "./composio-wire";
 export * from "./mcp";
+export * from "./model-keys-api";
 export * from "./secrets";

@@ -222,6 +222,10 @@ export const PERMISSIONS = {
   "composio.agent-tools": { method: "get", path: "/api/agents/{slug}/composio-tools", level: "tenant", roles: EVERYONE, apiKey: null },
   "composio.update-agent-tools": { method: "put", path: "/api/agents/{slug}/composio-tools", level: "tenant", roles: ADMINS, apiKey: null },
   "secrets.list": { method: "get", path: "/api/secrets", level: "tenant", roles: ADMINS, apiKey: null, note: "names, kinds and hints: never a value" },
+
+  "model-keys.list": { method: "get", path: "/api/integrations/model-keys", level: "tenant", roles: EVERYONE, apiKey: null, note: "which providers have a key (a hint, never the key) and the operator's policy" },
+  "model-keys.set": { method: "put", path: "/api/integrations/model-keys/{provider}", level: "tenant", roles: ADMINS, apiKey: null, note: "`anthropic` or `openai-compatible`; the key is never answered again" },
+  "model-keys.delete": { method: "delete", path: "/api/integrations/model-keys/{provider}", level: "tenant", roles: ADMINS, apiKey: null },
 } as const satisfies Record<string, AccessRule>;
 
 export type OperationId = keyof typeof PERMISSIONS;

@@ -1,3 +1,4 @@
+import { PUBLIC_ONLY, type OutboundPolicy } from "@workforce/net-guard";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import type { Database } from "../db/scopes";
@@ -5,6 +6,7 @@ import type { GatewayClient } from "../gateway-client";
 import type { TenantSecrets } from "../secrets/tenant-secrets";
 import { createComposioIntegration, type ComposioOptions } from "./composio/composio-integration";
 import { secretRoutes } from "../routes/secrets";
+import { DEFAULT_MODEL_KEY_OPTIONS, modelKeyRoutes, modelKeysPart, type ModelKeyOptions } from "./model-keys";
 import { createRunIntegrations, type RunIntegrationPart, type RunIntegrationsResolver } from "./run-integrations";
 
 /** Issue 14's integrations as the app mounts them: their /api routes and the resolver of a run's share. */
@@ -22,6 +24,10 @@ export interface Integrations {
 export interface IntegrationOptions {
   /** COMPOSIO_API_KEY and COMPOSIO_BASE_URL; absent: no Composio (the feature is hidden). */
   composio?: ComposioOptions | undefined;
+  /** Organisations' own model keys: whether the operator's key is the fallback. */
+  modelKeys?: Partial<ModelKeyOptions>;
+  /** Where URLs organisations register may point (WORKFORCE_OUTBOUND_ALLOW_PRIVATE / _ALLOW_HOSTS); public addresses only by default. */
+  outbound?: OutboundPolicy;
 }
 
 export interface IntegrationDeps {
@@ -58,5 +64,16 @@ export function createIntegrations(deps: IntegrationDeps): Integrations {
   routes.route("/", composio.routes);
   pages.route("/", composio.pages);
   parts.push(composio.part);
+
+  const modelKeys = {
+    db: deps.db,
+    now: deps.now,
+    secrets: deps.secrets,
+    options: { ...DEFAULT_MODEL_KEY_OPTIONS, ...deps.options.modelKeys },
+    outbound: deps.options.outbound ?? PUBLIC_ONLY,
+  };
+  routes.route("/", modelKeyRoutes(modelKeys));
+  parts.push(modelKeysPart(modelKeys));
+
   return { routes, pages, runs: createRunIntegrations(parts), eraseTenant: (tenantId) => composio.eraseTenant(tenantId) };
 }

@@ -11,7 +11,8 @@ import { usageIngest } from "./009-usage-ingest";
 import { tenantLimits } from "./010-tenant-limits";
 import { streamLeases } from "./011-stream-leases";
 import { tenantSecrets } from "./012-tenant-secrets";
-import { composio } from "./013-composio";
+import { organisationModelKeys } from "./013-organisation-model-keys";
+import { composio } from "./015-composio";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
 const migrations: Record<string, Migration> = {
@@ -27,7 +28,8 @@ const migrations: Record<string, Migration> = {
   "010-tenant-limits": tenantLimits,
   "011-stream-leases": streamLeases,
   "012-tenant-secrets": tenantSecrets,
-  "013-composio": composio,
+  "013-organisation-model-keys": organisationModelKeys,
+  "015-composio": composio,
 };
 
 export const migrationProvider: MigrationProvider = {
