@@ -173,6 +173,8 @@ export function createApp(deps: AppDeps) {
   if (deps.auth) {
     app.route("/auth/v1", authRoutes({ auth: deps.auth, verify: deps.authVerify ?? verify, signup: deps.signup, confirmation: deps.confirmation, clientAddress: deps.clientAddress }));
   }
+  // Browsers return here from an MCP server's authorization server, without our credentials.
+  if (deps.integrations) app.route("/", deps.integrations.callbacks);
   if (deps.outboxDir) app.route("/outbox", outboxRoutes({ dir: deps.outboxDir, isLoopback: deps.isLoopback }));
 
   /** Whether a bearer token (if any) is the installation's operator's: they see health details from anywhere. */

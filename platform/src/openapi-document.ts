@@ -16,6 +16,13 @@ import {
   SessionHistory,
   SessionUpdate,
   UsageDisk,
+  AgentToolsUpdate,
+  AgentToolsView,
+  McpOAuthStart,
+  McpServerEnvelope,
+  McpServerInput,
+  McpServerList,
+  McpServerUpdate,
 } from "@workforce/protocol";
 import { z } from "zod";
 import { accessExtension, describeAccess } from "./auth/access-docs";
@@ -240,6 +247,16 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "budget.update": { tag: "usage", summary: "Set the monthly token budget, null for none", body: BudgetInput, response: { status: 200, schema: z.object({ budget: Budget }) } },
   "limits.read": { tag: "usage", summary: "The organisation's limits in force (set by the operator; read-only)", response: { status: 200, schema: z.object({ limits: OrganisationLimitsView }) } },
   "audit.list": { tag: "organisations", summary: "Audit log, newest first (?limit=&cursor=&action=)", response: { status: 200, schema: z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() }) } },
+  "mcp.list": { tag: "integrations", summary: "The organisation's MCP servers, with their status and cached tools (header names and hints, never values)", response: { status: 200, schema: McpServerList } },
+  "mcp.create": { tag: "integrations", summary: "Register an MCP server (headers are write-only)", body: McpServerInput, response: { status: 201, schema: McpServerEnvelope } },
+  "mcp.get": { tag: "integrations", summary: "One MCP server", response: { status: 200, schema: McpServerEnvelope } },
+  "mcp.update": { tag: "integrations", summary: "Change an MCP server; `headers` replaces them all", body: McpServerUpdate, response: { status: 200, schema: McpServerEnvelope } },
+  "mcp.delete": { tag: "integrations", summary: "Remove an MCP server, its grants and its secrets", response: { status: 204 } },
+  "mcp.refresh": { tag: "integrations", summary: "List the server's tools again (through the gateway) and cache them; a 401 marks it needs_auth", response: { status: 200, schema: McpServerEnvelope } },
+  "mcp.oauth-start": { tag: "integrations", summary: "Begin connecting an OAuth MCP server: the authorization URL to send the browser to", response: { status: 200, schema: McpOAuthStart } },
+  "mcp.oauth-callback": { tag: "integrations", summary: "Where the authorization server sends the browser back (?code&state); redirects to /integrations", response: { status: 302 } },
+  "agents.tools": { tag: "agents", summary: "The web and MCP tools the agent may use, and those it could be given", response: { status: 200, schema: AgentToolsView } },
+  "agents.update-tools": { tag: "agents", summary: "Replace the agent's web and MCP tool grants", body: AgentToolsUpdate, response: { status: 200, schema: AgentToolsView } },
 };
 
 /** Every operation, in the permission table's order. */

@@ -62,6 +62,12 @@ export const ERROR_CODES = [
   "provider_auth_failed",
   "provider_unreachable",
   "provider_error",
+  // MCP servers and tool grants (issue 14)
+  "mcp_server_not_found",
+  "mcp_namespace_taken",
+  "mcp_unknown_tool",
+  "mcp_oauth_failed",
+  "secrets_unavailable",
   // services
   "gateway_unavailable",
   "gateway_error",
@@ -136,6 +142,14 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   provider_auth_failed: 502,
   provider_unreachable: 502,
   provider_error: 502,
+  mcp_server_not_found: 404,
+  mcp_namespace_taken: 409,
+  /** A grant names a tool the server does not list (or a web tool that does not exist). */
+  mcp_unknown_tool: 400,
+  /** The server's authorization server refused or failed the OAuth flow. */
+  mcp_oauth_failed: 502,
+  /** No master key (WORKFORCE_SECRET_KEY): nothing that needs a stored secret can be set up. */
+  secrets_unavailable: 503,
   gateway_unavailable: 503,
   gateway_error: 502,
   database_unavailable: 503,

@@ -6,3 +6,4 @@ export * from "./ws-frames";
 export * from "./platform-api";
 export * from "./cluster";
 export * from "./integrations";
+export * from "./mcp-api";

@@ -213,6 +213,17 @@ export const PERMISSIONS = {
   "limits.read": { method: "get", path: "/api/limits", level: "tenant", roles: EVERYONE, apiKey: "usage:read" },
   "stream.stats": { method: "get", path: "/api/stream/stats", level: "tenant", roles: EVERYONE, apiKey: "usage:read" },
   "audit.list": { method: "get", path: "/api/audit", level: "tenant", roles: ADMINS, apiKey: null },
+
+  "mcp.list": { method: "get", path: "/api/integrations/mcp/servers", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },
+  "mcp.create": { method: "post", path: "/api/integrations/mcp/servers", level: "tenant", roles: ADMINS, apiKey: null, note: "the URL must pass the SSRF guard" },
+  "mcp.get": { method: "get", path: "/api/integrations/mcp/servers/{id}", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },
+  "mcp.update": { method: "patch", path: "/api/integrations/mcp/servers/{id}", level: "tenant", roles: ADMINS, apiKey: null },
+  "mcp.delete": { method: "delete", path: "/api/integrations/mcp/servers/{id}", level: "tenant", roles: ADMINS, apiKey: null, note: "its grants and secrets go with it" },
+  "mcp.refresh": { method: "post", path: "/api/integrations/mcp/servers/{id}/refresh", level: "tenant", roles: ADMINS, apiKey: null },
+  "mcp.oauth-start": { method: "post", path: "/api/integrations/mcp/servers/{id}/oauth/start", level: "tenant", roles: ADMINS, apiKey: null },
+  "mcp.oauth-callback": { ...publicRule("get", "/oauth/mcp/callback"), note: "the browser's return from the authorization server; the state names the organisation, server and user" },
+  "agents.tools": { method: "get", path: "/api/agents/{slug}/tools", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },
+  "agents.update-tools": { method: "put", path: "/api/agents/{slug}/tools", level: "tenant", roles: ADMINS, apiKey: "agents:write", note: "replaces the agent's web and MCP tool grants" },
 } as const satisfies Record<string, AccessRule>;
 
 export type OperationId = keyof typeof PERMISSIONS;

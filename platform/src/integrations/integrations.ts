@@ -1,14 +1,22 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import type { Database } from "../db/scopes";
+import type { Database, SystemDatabase } from "../db/scopes";
 import type { GatewayClient } from "../gateway-client";
 import type { TenantSecrets } from "../secrets/tenant-secrets";
+import { agentToolRoutes } from "./mcp/agent-tools-routes";
+import { createMcpOAuth } from "./mcp/mcp-oauth";
+import { mcpOAuthCallbackRoutes } from "./mcp/mcp-oauth-callback";
+import type { McpToolLister, UrlGuard, WebCapabilities } from "./mcp/mcp-ports";
+import { createMcpRunPart } from "./mcp/mcp-run-part";
+import { mcpServerRoutes } from "./mcp/mcp-server-routes";
 import { createRunIntegrations, type RunIntegrationPart, type RunIntegrationsResolver } from "./run-integrations";
 
 /** Issue 14's integrations as the app mounts them: their /api routes and the resolver of a run's share. */
 export interface Integrations {
   /** Mounted at /api. */
   routes: Hono<AppEnv>;
+  /** Mounted at the root, without /api's authentication: where browsers return from OAuth flows. */
+  callbacks: Hono;
   runs: RunIntegrationsResolver;
 }
 
@@ -17,20 +25,38 @@ export type IntegrationOptions = Record<never, never>;
 
 export interface IntegrationDeps {
   db: Database;
+  /** For the OAuth callback, which finds its organisation by the state it carries. */
+  system: SystemDatabase;
   gateway: GatewayClient;
   now: () => Date;
+  /** PUBLIC_URL: OAuth redirect URIs and where the browser returns. */
+  publicUrl: string;
   logError: (message: string, error: unknown) => void;
   /** The tenant secret store; without it (no master key), nothing that needs a secret can be set up. */
   secrets: TenantSecrets | undefined;
   options: IntegrationOptions;
+  /** The SSRF guard for organisation-given URLs (MCP servers, their authorization servers). */
+  urlGuard: UrlGuard;
+  /** Lists an MCP server's tools through the gateway. */
+  mcpTools: McpToolLister;
+  /** What the gateway offers (web search configured?). */
+  capabilities: WebCapabilities;
 }
 
 /**
  * Each kind (MCP servers, Composio, web tools, model keys) adds its routes and its part here;
  * `compose-platform.ts` builds this once per process from the platform's configuration.
  */
-export function createIntegrations(_deps: IntegrationDeps): Integrations {
+export function createIntegrations(deps: IntegrationDeps): Integrations {
   const routes = new Hono<AppEnv>();
+  const callbacks = new Hono();
   const parts: RunIntegrationPart[] = [];
-  return { routes, runs: createRunIntegrations(parts) };
+
+  const oauth = createMcpOAuth({ db: deps.db, system: deps.system, secrets: deps.secrets, guard: deps.urlGuard, now: deps.now, publicUrl: deps.publicUrl, logError: deps.logError });
+  routes.route("/", mcpServerRoutes({ db: deps.db, secrets: deps.secrets, now: deps.now, tools: deps.mcpTools, guard: deps.urlGuard, oauth }));
+  routes.route("/", agentToolRoutes({ db: deps.db, gateway: deps.gateway, capabilities: deps.capabilities, now: deps.now }));
+  callbacks.route("/", mcpOAuthCallbackRoutes(oauth));
+  parts.push(createMcpRunPart({ db: deps.db, secrets: deps.secrets, oauth, capabilities: deps.capabilities, logError: deps.logError }));
+
+  return { routes, callbacks, runs: createRunIntegrations(parts) };
 }
