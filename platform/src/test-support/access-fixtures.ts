@@ -4,6 +4,10 @@ import path from "node:path";
 import { dataDirMarkerPath } from "@workforce/protocol/tenant-path";
 import type { Role } from "../db/schema";
 import { startFakeGateway, type FakeGateway } from "./fake-gateway";
+import { startMcpTestServer } from "./mcp-test-server";
+import { memoryTenantSecrets } from "./memory-tenant-secrets";
+import { sdkMcpToolLister } from "./sdk-mcp-tool-lister";
+import { TEST_URL_GUARD } from "./test-url-guard";
 import { sendMessage } from "./send-message";
 import { caller, confirmEmail, createTestPlatform, invitationTokenFor, joinAs, latestMail, signUp, TEST_ORIGIN, type TestPlatform } from "./test-platform";
 
@@ -43,7 +47,12 @@ export async function createAccessFixtures() {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "workforce-matrix-"));
   await writeFile(dataDirMarkerPath(dataDir), JSON.stringify({ instanceId: "matrix" }));
   const gateway: FakeGateway = await startFakeGateway({ dataDir: { path: dataDir, instanceId: "matrix" } });
-  const platform: TestPlatform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { tenantDataDir: dataDir } });
+  // An OAuth-protected MCP server, so that starting its authorisation succeeds for those allowed to.
+  const mcpServer = await startMcpTestServer({ oauth: {} });
+  const platform: TestPlatform = await createTestPlatform({
+    gatewayUrl: gateway.url,
+    parts: { tenantDataDir: dataDir, secrets: memoryTenantSecrets(), urlGuard: TEST_URL_GUARD, mcpTools: sdkMcpToolLister() },
+  });
   const call = caller(platform);
   let counter = 0;
   const unique = (prefix: string) => `${prefix}-${++counter}`;
@@ -84,6 +93,11 @@ export async function createAccessFixtures() {
   const keysWithout = new Map<string, Key>();
   for (const scope of SCOPES) keysWithout.set(scope, await createKey(owner, SCOPES.filter((other) => other !== scope)));
   const foreignRun = await sendMessage(call, { ...asPerson(outsider), agent: "bob" });
+  const createMcpServer = async (who: Person) => {
+    const response = await ok(call("POST", "/api/integrations/mcp/servers", { ...asPerson(who), body: { name: "Tools", namespace: unique("tools").replace("-", "_"), url: mcpServer.url, auth: "oauth" } }), "MCP server");
+    return ((await response.json()) as { server: { id: string } }).server.id;
+  };
+  const sharedMcpServer = await createMcpServer(owner);
   const foreign = {
     agent: "bob",
     sessionKey: foreignRun.sessionKey!,
@@ -91,6 +105,7 @@ export async function createAccessFixtures() {
     invitationId: (await invite(outsider, "someone@b.example")).id,
     keyId: (await createKey(outsider)).id,
     userId: outsider.userId,
+    mcpServerId: await createMcpServer(outsider),
   };
 
   const people = { owner, admin, member, member2, outsider };
@@ -174,6 +189,8 @@ export async function createAccessFixtures() {
     /** An invitation to organisation C for this email. */
     invitationFor: async (email: string) => (await invite(host, email)).token,
     freshKey: async () => (await createKey(owner)).id,
+    /** Organisation A's MCP server (OAuth, not connected); a fresh one to delete. */
+    mcpServer: (fresh = false) => (fresh ? createMcpServer(owner) : Promise.resolve(sharedMcpServer)),
     freshMember: async (role: Role = "member") => person(`${unique("extra")}@a.example`, { inviter: owner, role }),
     /** A new organisation of the owner's, to delete. */
     async freshOrganisation(): Promise<{ id: string; name: string }> {
@@ -196,6 +213,7 @@ export async function createAccessFixtures() {
     async close() {
       await platform.close();
       await gateway.close();
+      await mcpServer.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

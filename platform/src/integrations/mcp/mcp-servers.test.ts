@@ -1,4 +1,4 @@
-import { AppError, McpServerEnvelope, McpServerList, AgentToolsView, RunIntegrations } from "@workforce/protocol";
+import { McpServerEnvelope, McpServerList, AgentToolsView, RunIntegrations } from "@workforce/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withSystem, withTenant } from "../../db/scopes";
 import { startFakeGateway, type FakeGateway } from "../../test-support/fake-gateway";
@@ -7,7 +7,7 @@ import { memoryTenantSecrets } from "../../test-support/memory-tenant-secrets";
 import { sdkMcpToolLister } from "../../test-support/sdk-mcp-tool-lister";
 import { sendMessage } from "../../test-support/send-message";
 import { caller, createTestPlatform, errorOf, joinAs, signUp, type CallOptions, type TestPlatform } from "../../test-support/test-platform";
-import type { UrlGuard } from "./mcp-ports";
+import { TEST_URL_GUARD } from "../../test-support/test-url-guard";
 
 const API_KEY = "sk-live-very-secret-0123456789";
 let gateway: FakeGateway;
@@ -21,17 +21,6 @@ let member: { token: string; userId: string; tenantId: string };
 let outsider: { token: string; userId: string; tenantId: string };
 /** Every body the platform answered in this file: no header value or token may be in one. */
 const answers: string[] = [];
-
-/**
- * Loopback is where the test's MCP server lives; the guard refuses one host instead, so the
- * refusal path is the guard's own error. (The real guard is `@workforce/net-guard`.)
- */
-const guard: UrlGuard = {
-  async assertPublicUrl(url) {
-    if (new URL(url).hostname === "169.254.169.254") throw new AppError("validation_failed", "169.254.169.254 is a link-local address and may not be reached", { status: 400 });
-  },
-  fetch: (input, init) => fetch(input, init),
-};
 
 async function json(response: Response): Promise<unknown> {
   const text = await response.text();
@@ -63,7 +52,7 @@ async function runIntegrations(who: string | CallOptions, agent: string): Promis
 beforeAll(async () => {
   gateway = await startFakeGateway();
   mcp = await startMcpTestServer({ requiredHeaders: { "x-api-key": API_KEY } });
-  platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { secrets, urlGuard: guard, mcpTools: lister, capabilities: { webSearch: async () => true } } });
+  platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { secrets, urlGuard: TEST_URL_GUARD, mcpTools: lister, capabilities: { webSearch: async () => true } } });
   call = caller(platform);
   owner = await signUp(platform, "owner@mcp.example");
   member = await joinAs(platform, owner, "member@mcp.example", "member");
