@@ -29,7 +29,10 @@ export const McpHeaderValue = z
   .string()
   .min(1, "must not be empty")
   .max(8000)
-  .regex(/^[^\0-\x08\x0a-\x1f\x7f]*$/, "must be one line without control characters");
+  .refine((value) => ![...value].some((character) => {
+    const code = character.charCodeAt(0);
+    return (code < 0x20 && code !== 0x09) || code === 0x7f;
+  }), "must be one line without control characters");
 export const McpHeaders = z.record(McpHeaderName, McpHeaderValue).refine((headers) => Object.keys(headers).length <= 20, "at most 20 headers");
 
 const McpUrl = z

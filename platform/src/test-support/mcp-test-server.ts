@@ -79,7 +79,7 @@ export async function startMcpTestServer(options: McpTestServerOptions = {}): Pr
       }),
     );
     app.post("/register", async (c) => {
-      const body = (await c.req.json()) as { redirect_uris?: string[] };
+      const body = await c.req.json<{ redirect_uris?: string[] }>();
       if (!Array.isArray(body.redirect_uris) || body.redirect_uris.length === 0) return oauthError(c, "invalid_redirect_uri");
       const clientId = randomUUID();
       clients.set(clientId, { redirectUris: body.redirect_uris });
