@@ -11,6 +11,7 @@ COPY package.json package-lock.json .npmrc ./
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/metrics/package.json packages/metrics/
 COPY packages/logging/package.json packages/logging/
+COPY packages/net-guard/package.json packages/net-guard/
 COPY packages/fake-upstream/package.json packages/fake-upstream/
 COPY gateway/package.json gateway/
 COPY platform/package.json platform/
@@ -30,6 +31,7 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/logging/package.json packages/logging/
+COPY packages/net-guard/package.json packages/net-guard/
 COPY packages/metrics/package.json packages/metrics/
 COPY packages/fake-upstream/package.json packages/fake-upstream/
 COPY gateway/package.json gateway/
@@ -37,7 +39,7 @@ COPY platform/package.json platform/
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 
 # 3. runtime: production dependencies, the built output and the sources the operator CLI (bin/,
-# through tsx) may run: packages/protocol, logging and metrics, gateway, platform, scripts. No
+# through tsx) may run: packages/protocol, logging, net-guard and metrics, gateway, platform, scripts. No
 # compiler, bundler, test tool or web-app toolchain.
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
@@ -47,6 +49,7 @@ WORKDIR /app
 COPY --from=production-dependencies /app/ ./
 COPY --from=build /app/packages/protocol/src packages/protocol/src
 COPY --from=build /app/packages/logging/src packages/logging/src
+COPY --from=build /app/packages/net-guard/src packages/net-guard/src
 COPY --from=build /app/packages/metrics/src packages/metrics/src
 COPY --from=build /app/gateway/bin gateway/bin
 COPY --from=build /app/gateway/src gateway/src

@@ -3,6 +3,17 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, DEFAULT_CLAUDE_MODEL, defaultAdvertiseUrl, loadConfig } from "./config";
 
 describe("loadConfig", () => {
+  it("reads where outgoing connections may go: public addresses only unless the operator allows more", () => {
+    expect(loadConfig({}, {}).outbound).toEqual({ allowPrivateNetwork: false, allowHosts: [] });
+    expect(loadConfig({ WORKFORCE_OUTBOUND_ALLOW_PRIVATE: "true", WORKFORCE_OUTBOUND_ALLOW_HOSTS: "127.0.0.1:11434,10.0.0.0/8" }, {}).outbound).toEqual({
+      allowPrivateNetwork: true,
+      allowHosts: ["127.0.0.1:11434", "10.0.0.0/8"],
+    });
+    const bad = () => loadConfig({ WORKFORCE_OUTBOUND_ALLOW_PRIVATE: "sometimes", WORKFORCE_OUTBOUND_ALLOW_HOSTS: "http://ollama/" }, {});
+    expect(bad).toThrow(ConfigError);
+    expect(bad).toThrow(/WORKFORCE_OUTBOUND_ALLOW_PRIVATE must be true or false/);
+  });
+
   it("reads the cluster settings: where others reach this gateway, and the Redis key prefix", () => {
     expect(loadConfig({}, {})).toMatchObject({ advertiseUrl: undefined, redisKeyPrefix: "workforce:" });
     expect(loadConfig({ GATEWAY_ADVERTISE_URL: "http://gateway-1.gateways:18789/", REDIS_KEY_PREFIX: "prod:" }, {})).toMatchObject({

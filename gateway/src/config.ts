@@ -3,6 +3,7 @@ import path from "node:path";
 import { metricsAccessFrom, type MetricsAccess } from "@workforce/metrics";
 import { DEFAULT_REDIS_KEY_PREFIX, type TenantLimits } from "@workforce/protocol";
 import { LOG_LEVELS, tracingSettingsFrom, type LogLevel, type TracingSettings } from "@workforce/logging";
+import { outboundPolicyFromEnv, PUBLIC_ONLY, type OutboundPolicy } from "@workforce/net-guard";
 import { z } from "zod";
 
 /** The Claude model agents use when they name none: current, and not on the SDK's deprecation list. */
@@ -112,6 +113,10 @@ const GatewayEnv = z.object({
   OTEL_SERVICE_NAME: optionalText,
   /** Longest wait between span exports in ms (default 5000). */
   OTEL_BSP_SCHEDULE_DELAY: optionalText,
+  /** `true`: outgoing connections (web tools, MCP servers, organisations' model base URLs) may reach private addresses (decision 030). */
+  WORKFORCE_OUTBOUND_ALLOW_PRIVATE: optionalText,
+  /** Comma-separated hosts, host:port, addresses or CIDR ranges outgoing connections may reach although private. */
+  WORKFORCE_OUTBOUND_ALLOW_HOSTS: optionalText,
   /** Lowest level of the JSON log lines written to stdout (docs: README "Logs"). */
   LOG_LEVEL: optionalText.pipe(z.enum(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
 });
@@ -150,6 +155,8 @@ export interface GatewayConfig {
   tracing?: TracingSettings | undefined;
   /** LOG_LEVEL. */
   logLevel: LogLevel;
+  /** Where outgoing connections may go (WORKFORCE_OUTBOUND_ALLOW_PRIVATE, WORKFORCE_OUTBOUND_ALLOW_HOSTS; packages/net-guard). */
+  outbound: OutboundPolicy;
 }
 
 export interface CliFlags {
@@ -218,6 +225,13 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
     problems.push(error instanceof Error ? error.message : String(error));
   }
 
+  let outbound: OutboundPolicy = PUBLIC_ONLY;
+  try {
+    outbound = outboundPolicyFromEnv(env);
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error));
+  }
+
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const values = parsed.data;
   return {
@@ -248,5 +262,6 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
     },
     metrics: { access: metrics.access, tenantLabels: values.METRICS_TENANT_LABELS === "1" },
     tracing,
+    outbound,
   };
 }

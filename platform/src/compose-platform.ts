@@ -25,8 +25,9 @@ import { createPolicyPusher, type PolicyPusher } from "./tenant-limits/policy-pu
 import type { TenantLimitDefaults } from "./tenant-limits/tenant-limits";
 import { createIntegrations, type IntegrationOptions } from "./integrations/integrations";
 import type { TenantSecrets } from "./secrets/tenant-secrets";
-import { AppError } from "@workforce/protocol";
-import type { McpToolLister, UrlGuard, WebCapabilities } from "./integrations/mcp/mcp-ports";
+import { PUBLIC_ONLY, type OutboundPolicy } from "@workforce/net-guard";
+import { guardedUrlGuard } from "./integrations/mcp/guarded-url-guard";
+import type { McpToolLister, WebCapabilities } from "./integrations/mcp/mcp-ports";
 
 /** WORKFORCE_TENANT_* unset: the same defaults as the gateway's. */
 export const DEFAULT_TENANT_LIMIT_DEFAULTS: TenantLimitDefaults = { maxConcurrentRuns: 4, maxQueuedRuns: 200, diskMb: 2_048 };
@@ -81,19 +82,14 @@ export interface PlatformParts {
   secrets?: TenantSecrets;
   /** The operator's integration settings (MCP, Composio, web tools, model keys). */
   integrations?: IntegrationOptions;
-  /** The SSRF guard for organisation-given URLs; default: every such URL is refused. */
-  urlGuard?: UrlGuard;
+  /** Where URLs organisations register (MCP servers) may point (WORKFORCE_OUTBOUND_ALLOW_*); default public addresses only. */
+  outbound?: OutboundPolicy;
   /** Lists an MCP server's tools (through the gateway's MCP client); default: not available. */
   mcpTools?: McpToolLister;
   /** What the gateway offers besides MCP (web search); default: no web search. */
   capabilities?: WebCapabilities;
 }
 
-/** Without a guard, no organisation-given URL is reached: nothing is registered that could not be guarded. */
-const REFUSING_GUARD: UrlGuard = {
-  assertPublicUrl: () => Promise.reject(new AppError("validation_failed", "Outgoing connections are not set up on this platform (no SSRF guard)")),
-  fetch: () => Promise.reject(new AppError("validation_failed", "Outgoing connections are not set up on this platform (no SSRF guard)")),
-};
 
 export interface ComposedPlatform {
   app: ReturnType<typeof createApp>;
@@ -172,7 +168,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     logError: parts.logError,
     secrets: parts.secrets,
     options: parts.integrations ?? {},
-    urlGuard: parts.urlGuard ?? REFUSING_GUARD,
+    urlGuard: guardedUrlGuard(parts.outbound ?? PUBLIC_ONLY),
     mcpTools: parts.mcpTools ?? { listTools: async () => ({ ok: false, needsAuth: false, message: "This gateway cannot list MCP tools" }) },
     capabilities: parts.capabilities ?? { webSearch: async () => false },
   });

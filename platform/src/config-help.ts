@@ -51,6 +51,8 @@ export const PLATFORM_ENV_HELP: readonly EnvHelp[] = [
   { name: "METRICS_TOKEN", default: "unset: /metrics answers 404", description: "bearer token Prometheus presents for GET /metrics (at least 16 characters)" },
   { name: "METRICS_PORT", default: "unset", description: "serve /metrics alone on this port (no token needed there unless METRICS_TOKEN is set)" },
   { name: "METRICS_BIND", default: "127.0.0.1", description: "the interface of the METRICS_PORT listener (0.0.0.0 in a container)" },
+  { name: "WORKFORCE_OUTBOUND_ALLOW_PRIVATE", default: "false", description: "true: URLs organisations register (MCP servers, model base URLs) may point to private addresses" },
+  { name: "WORKFORCE_OUTBOUND_ALLOW_HOSTS", default: "unset", description: "comma-separated hosts, host:port, addresses or CIDR ranges that may be reached although private (e.g. 127.0.0.1:11434)" },
   { name: "OTEL_EXPORTER_OTLP_ENDPOINT", default: "unset: no tracing", description: "OpenTelemetry collector (OTLP/HTTP, JSON): spans go to <it>/v1/traces" },
   { name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", default: "unset", description: "the full traces URL, overriding OTEL_EXPORTER_OTLP_ENDPOINT" },
   { name: "OTEL_EXPORTER_OTLP_HEADERS", default: "unset", description: "key=value,… headers of each export (a collector's API key; never logged)" },

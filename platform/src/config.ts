@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { LOG_LEVELS, tracingSettingsFrom, type LogLevel, type TracingSettings } from "@workforce/logging";
+import { outboundPolicyFromEnv, PUBLIC_ONLY, type OutboundPolicy } from "@workforce/net-guard";
 import { z } from "zod";
 import { DEFAULT_REDIS_KEY_PREFIX } from "@workforce/protocol";
 import type { EmailConfirmation } from "./auth/auth-service";
@@ -99,6 +100,11 @@ export interface PlatformConfig {
   composioApiKey: string | undefined;
   /** WORKFORCE_CORS_ORIGINS: browser origins (a web app served from a CDN) that may call /api and /auth/v1; default none, `*` any. */
   corsOrigins: CorsOrigins;
+  /**
+   * WORKFORCE_OUTBOUND_ALLOW_PRIVATE, WORKFORCE_OUTBOUND_ALLOW_HOSTS: which private addresses URLs an
+   * organisation registers (MCP servers, model base URLs) may point to (packages/net-guard, decision 030).
+   */
+  outbound: OutboundPolicy;
 }
 
 export class ConfigError extends Error {
@@ -232,6 +238,9 @@ const EnvSchema = z.object({
     .transform((value) => (value === undefined ? undefined : Number(value))),
   METRICS_BIND: optionalString,
   WORKFORCE_CORS_ORIGINS: optionalString,
+  // Outgoing connections; read and checked by outboundPolicyFromEnv, listed here so the table covers them.
+  WORKFORCE_OUTBOUND_ALLOW_PRIVATE: optionalString,
+  WORKFORCE_OUTBOUND_ALLOW_HOSTS: optionalString,
   // Tracing (OTLP/HTTP JSON); read and checked by tracingSettingsFrom, listed here so the table covers them.
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString,
@@ -293,6 +302,12 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
   } catch (error) {
     problems.push(error instanceof Error ? error.message : String(error));
   }
+  let outbound: OutboundPolicy = PUBLIC_ONLY;
+  try {
+    outbound = outboundPolicyFromEnv(env);
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error));
+  }
   if (problems.length > 0 || !mail.ok || !clientAddress.ok || !secretKey.ok || !cors.ok) throw new ConfigError(problems);
   const budget = values.WORKFORCE_DEFAULT_MONTHLY_TOKENS;
   return {
@@ -338,5 +353,6 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
       : undefined,
     composioApiKey: values.COMPOSIO_API_KEY,
     corsOrigins: cors.origins,
+    outbound,
   };
 }

@@ -11,6 +11,7 @@ import { createHashLimiter } from "./auth/hash-limiter";
 import { createPasswordHasher } from "./auth/password";
 import { createSigningKeyRing, type SigningKeyRing } from "./auth/signing-keys";
 import { loadMasterKey } from "./secrets/master-key";
+import { createTenantSecrets } from "./secrets/tenant-secrets";
 import { supabaseTokenVerifier } from "./auth/supabase-verifier";
 import { ConfigError, loadConfig } from "./config";
 import { formatEnvHelp, PLATFORM_ENV_HELP } from "./config-help";
@@ -104,11 +105,14 @@ Operator commands: npm run workforce -- --help
   const now = () => new Date();
   const logError = errorReporter(logger);
   const issuer = `${config.publicUrl}/auth/v1`;
+  // The master key encrypts the organisations' integration secrets (in either auth mode) and the
+  // embedded auth's signing keys.
+  const master = await loadMasterKey(config.secretKey).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
+  for (const warning of master.warnings) logger.warn(warning);
+  const secrets = createTenantSecrets({ keys: { current: master.masterKey }, now });
   // Embedded auth signs with asymmetric keys kept in the database, encrypted under the master key.
   let signingKeys: SigningKeyRing | undefined;
   if (!config.supabase) {
-    const master = await loadMasterKey(config.secretKey).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
-    for (const warning of master.warnings) logger.warn(warning);
     signingKeys = createSigningKeyRing({ system: database.system, masterKey: master.masterKey, now, logError });
     await signingKeys.load().catch((error: unknown) => fail(`cannot load the signing keys: ${error instanceof Error ? error.message : String(error)}`));
     signingKeys.start();
@@ -164,6 +168,8 @@ Operator commands: npm run workforce -- --help
     apiLimits: { defaults: config.apiLimits },
     metrics,
     corsOrigins: config.corsOrigins,
+    secrets,
+    outbound: config.outbound,
   });
   // The database side of `workforce backup` / `workforce restore --tenant` (decision 020).
   app.route(PLATFORM_BACKUP_PATH, platformBackupRoutes({ database, hookToken: config.hookToken }));

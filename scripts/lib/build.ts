@@ -52,7 +52,7 @@ export const PGLITE_TEMPLATE_DIR = "platform/dist/pglite-template";
  * Inputs every bundle depends on besides its own sources: dependency versions (npm rewrites the
  * lockfile on any change, including PGlite's, which the template depends on) and this file.
  */
-const SHARED_INPUTS = ["package-lock.json", "scripts/lib/build.ts", "packages/protocol/package.json", "packages/logging/package.json"];
+const SHARED_INPUTS = ["package-lock.json", "scripts/lib/build.ts", "packages/protocol/package.json", "packages/logging/package.json", "packages/net-guard/package.json"];
 
 /** Written beside each bundle: what it was built from, so staleness is a stat of each input. */
 interface BuildManifest {

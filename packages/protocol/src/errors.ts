@@ -56,12 +56,16 @@ export const ERROR_CODES = [
   // backup and restore
   "tenant_exists",
   "backup_invalid",
+  // tenant secrets
+  "secret_unreadable",
   // providers
   "provider_rate_limited",
   "provider_overloaded",
   "provider_auth_failed",
   "provider_unreachable",
   "provider_error",
+  // outgoing connections (packages/net-guard)
+  "outbound_blocked",
   // MCP servers and tool grants (issue 14)
   "mcp_server_not_found",
   "mcp_namespace_taken",
@@ -137,11 +141,15 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   tenant_quota_exceeded: 507,
   tenant_exists: 409,
   backup_invalid: 400,
+  /** A stored secret does not decrypt (the master key is not the one it was encrypted with, or the row was altered). */
+  secret_unreadable: 500,
   provider_rate_limited: 429,
   provider_overloaded: 503,
   provider_auth_failed: 502,
   provider_unreachable: 502,
   provider_error: 502,
+  /** A URL or connection goes to a private, loopback or otherwise non-public address the operator has not allowed (decision 030). */
+  outbound_blocked: 422,
   mcp_server_not_found: 404,
   mcp_namespace_taken: 409,
   /** A grant names a tool the server does not list (or a web tool that does not exist). */

@@ -70,12 +70,12 @@ export const McpServerUpdate = z
 export type McpServerUpdate = z.infer<typeof McpServerUpdate>;
 
 /** A tool a server offers, as its last `tools/list` gave it. */
-export const McpToolInfo = z.object({
+export const McpCachedTool = z.object({
   name: z.string().min(1).max(200),
   title: z.string().max(200).optional(),
   description: z.string().max(4000).optional(),
 });
-export type McpToolInfo = z.infer<typeof McpToolInfo>;
+export type McpCachedTool = z.infer<typeof McpCachedTool>;
 
 export const McpServerView = z.object({
   id: z.string(),
@@ -90,7 +90,7 @@ export const McpServerView = z.object({
   oauth: z.object({ connected: z.boolean() }).nullable(),
   status: McpServerStatus,
   lastError: z.string().nullable(),
-  tools: z.array(McpToolInfo),
+  tools: z.array(McpCachedTool),
   toolsRefreshedAt: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),

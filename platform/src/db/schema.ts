@@ -240,6 +240,22 @@ export interface SigningKeysTable {
   revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
+/**
+ * One tenant secret (migration 012, `secrets/tenant-secrets.ts`): the value only as an envelope
+ * (`encryptSecret` with associated data "tenant-secret:<tenant id>:<name>"), never returned by any API.
+ */
+export interface TenantSecretsTable {
+  tenant_id: string;
+  name: string;
+  kind: string;
+  ciphertext: string;
+  /** "…abcd" or "set": all anyone is shown of the value. */
+  hint: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  updated_by: string | null;
+}
+
 /** Who started a session (migration 005): a user, an API key, or (both null) nobody any more. */
 export interface SessionOwnersTable {
   tenant_id: string;
@@ -250,7 +266,7 @@ export interface SessionOwnersTable {
   created_at: CreatedAt;
 }
 
-/** An organisation's remote MCP server (migration 013); its header values and OAuth tokens are tenant secrets. */
+/** An organisation's remote MCP server (migration 014); its header values and OAuth tokens are tenant secrets. */
 export interface McpServersTable {
   id: string;
   tenant_id: string;
@@ -272,7 +288,7 @@ export interface McpServersTable {
   updated_by: string | null;
 }
 
-/** A web or MCP tool an agent may use (migration 013); `server_id` is null for web tools. */
+/** A web or MCP tool an agent may use (migration 014); `server_id` is null for web tools. */
 export interface AgentToolGrantsTable {
   id: string;
   tenant_id: string;
@@ -284,7 +300,7 @@ export interface AgentToolGrantsTable {
   created_at: CreatedAt;
 }
 
-/** A pending MCP OAuth authorisation (migration 013): single use, short-lived. */
+/** A pending MCP OAuth authorisation (migration 014): single use, short-lived. */
 export interface McpOAuthStatesTable {
   state_hash: string;
   tenant_id: string;
@@ -318,6 +334,7 @@ export interface DatabaseSchema {
   tenant_policy_pushes: TenantPolicyPushesTable;
   signing_keys: SigningKeysTable;
   session_owners: SessionOwnersTable;
+  tenant_secrets: TenantSecretsTable;
   mcp_servers: McpServersTable;
   agent_tool_grants: AgentToolGrantsTable;
   mcp_oauth_states: McpOAuthStatesTable;

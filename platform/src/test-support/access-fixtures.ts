@@ -4,10 +4,8 @@ import path from "node:path";
 import { dataDirMarkerPath } from "@workforce/protocol/tenant-path";
 import type { Role } from "../db/schema";
 import { startFakeGateway, type FakeGateway } from "./fake-gateway";
-import { startMcpTestServer } from "./mcp-test-server";
-import { memoryTenantSecrets } from "./memory-tenant-secrets";
+import { LOOPBACK_OUTBOUND, startMcpTestServer } from "./mcp-test-server";
 import { sdkMcpToolLister } from "./sdk-mcp-tool-lister";
-import { TEST_URL_GUARD } from "./test-url-guard";
 import { sendMessage } from "./send-message";
 import { caller, confirmEmail, createTestPlatform, invitationTokenFor, joinAs, latestMail, signUp, TEST_ORIGIN, type TestPlatform } from "./test-platform";
 
@@ -51,7 +49,7 @@ export async function createAccessFixtures() {
   const mcpServer = await startMcpTestServer({ oauth: {} });
   const platform: TestPlatform = await createTestPlatform({
     gatewayUrl: gateway.url,
-    parts: { tenantDataDir: dataDir, secrets: memoryTenantSecrets(), urlGuard: TEST_URL_GUARD, mcpTools: sdkMcpToolLister() },
+    parts: { tenantDataDir: dataDir, outbound: LOOPBACK_OUTBOUND, mcpTools: sdkMcpToolLister() },
   });
   const call = caller(platform);
   let counter = 0;

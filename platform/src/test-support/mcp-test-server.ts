@@ -12,6 +12,9 @@ import { z } from "zod";
  * registration, authorization code with PKCE S256 and RFC 8707 `resource`, refresh tokens) and
  * RFC 9728 protected resource metadata, found only through the 401's WWW-Authenticate.
  */
+/** The outbound policy of platforms talking to these servers: loopback allowed, as an operator would allow a host of theirs. */
+export const LOOPBACK_OUTBOUND = { allowPrivateNetwork: false, allowHosts: ["127.0.0.1"] };
+
 export interface McpTestServerOptions {
   /** Every MCP request must carry these headers (else 401). */
   requiredHeaders?: Record<string, string>;

@@ -17,6 +17,7 @@ import { createRateLimiter } from "../limits/rate-limiter";
 import { decryptPrivateKey, readActiveSigningKeys } from "../auth/signing-key-store";
 import { createSigningKeyRing, type SigningKeyRing } from "../auth/signing-keys";
 import { generateMasterKey, type MasterKey } from "../secrets/master-key";
+import { createTenantSecrets, type TenantSecrets } from "../secrets/tenant-secrets";
 import { composePlatform, type PlatformParts } from "../compose-platform";
 import { openDatabase, type OpenDatabase } from "../db/open-database";
 import { withSystem } from "../db/scopes";
@@ -48,6 +49,8 @@ export interface TestPlatform {
   database: OpenDatabase;
   stats: StreamStats;
   signingKeys: SigningKeyRing;
+  /** The tenant secret store the platform was given (a real one under the test master key, unless `parts.secrets` replaced it). */
+  secrets: TenantSecrets;
   /** The current signing key itself, for tests that make tokens the platform must judge by their claims. */
   signingKey(): Promise<SigningKey>;
   /** Embedded auth (undefined in Supabase mode). */
@@ -116,6 +119,7 @@ export async function createTestPlatform(options: {
   const signingKeys = createSigningKeyRing({ system: database.system, masterKey, now, logError });
   await signingKeys.load();
   const issuer = `${TEST_ORIGIN}/auth/v1`;
+  const secrets = options.parts?.secrets ?? createTenantSecrets({ keys: { current: masterKey }, now });
   const composed = composePlatform({
     database,
     gateway,
@@ -144,6 +148,7 @@ export async function createTestPlatform(options: {
     webDistDir,
     logError,
     apiLimits: { defaults: ROOMY_API_LIMITS },
+    secrets,
     ...options.parts,
   });
   const { app, usage, policies, apiLimiter } = composed;
@@ -153,6 +158,7 @@ export async function createTestPlatform(options: {
     database,
     stats,
     signingKeys,
+    secrets,
     async signingKey() {
       const current = (await readActiveSigningKeys(database.system)).find((key) => key.status === "current");
       if (!current?.encryptedPrivateKey) throw new Error("no current signing key");

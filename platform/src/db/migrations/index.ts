@@ -10,7 +10,8 @@ import { accountsSessionsOperator } from "./008-accounts-sessions-operator";
 import { usageIngest } from "./009-usage-ingest";
 import { tenantLimits } from "./010-tenant-limits";
 import { streamLeases } from "./011-stream-leases";
-import { mcpServers } from "./013-mcp-servers";
+import { tenantSecrets } from "./012-tenant-secrets";
+import { mcpServers } from "./014-mcp-servers";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
 const migrations: Record<string, Migration> = {
@@ -25,7 +26,8 @@ const migrations: Record<string, Migration> = {
   "009-usage-ingest": usageIngest,
   "010-tenant-limits": tenantLimits,
   "011-stream-leases": streamLeases,
-  "013-mcp-servers": mcpServers,
+  "012-tenant-secrets": tenantSecrets,
+  "014-mcp-servers": mcpServers,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,4 +1,4 @@
-import type { McpToolInfo, RunMcpServer } from "@workforce/protocol";
+import type { McpCachedTool, RunMcpServer } from "@workforce/protocol";
 
 /**
  * What the MCP part needs from outside the platform, behind small interfaces so the gateway's
@@ -7,7 +7,7 @@ import type { McpToolInfo, RunMcpServer } from "@workforce/protocol";
 
 /** A server's answer to `tools/list`, as the gateway reports it. */
 export type McpToolListing =
-  | { ok: true; tools: McpToolInfo[] }
+  | { ok: true; tools: McpCachedTool[] }
   /** `needsAuth`: the server answered 401 (headers wrong or missing, OAuth token refused). */
   | { ok: false; needsAuth: boolean; message: string };
 

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { AppError, McpServerInput, McpServerUpdate, type McpToolInfo } from "@workforce/protocol";
+import { AppError, McpServerInput, McpServerUpdate, type McpCachedTool } from "@workforce/protocol";
 import { Hono } from "hono";
 import type { AppEnv } from "../../app-env";
 import { operationRoutes } from "../../auth/operation-route";
@@ -136,7 +136,7 @@ export function mcpServerRoutes(deps: McpServerRouteDeps) {
       return { row: server, credentials: await readCredentials(deps.secrets, trx, tenantId, server) };
     });
     const headers = await usableHeaders(deps.oauth, tenantId, row, credentials);
-    let outcome: { status: McpServerRow["status"]; lastError: string | null; tools?: McpToolInfo[] };
+    let outcome: { status: McpServerRow["status"]; lastError: string | null; tools?: McpCachedTool[] };
     if (headers === undefined) {
       outcome = { status: "needs_auth", lastError: credentials.oauth ? null : "Not connected: connect the server with OAuth first" };
     } else {

@@ -1,4 +1,4 @@
-import { AppError, McpToolInfo, UUID_PATTERN, type McpServerView } from "@workforce/protocol";
+import { AppError, McpCachedTool, UUID_PATTERN, type McpServerView } from "@workforce/protocol";
 import type { Selectable } from "kysely";
 import { z } from "zod";
 import type { McpServersTable } from "../../db/schema";
@@ -7,10 +7,10 @@ import type { TenantTransaction } from "../../db/scopes";
 export type McpServerRow = Selectable<McpServersTable>;
 
 const HeaderHints = z.array(z.object({ name: z.string(), hint: z.string() }));
-const CachedTools = z.array(McpToolInfo);
+const CachedTools = z.array(McpCachedTool);
 
 /** Parsed where read (jsonb from either driver); a cache of another shape reads as empty. */
-export function cachedTools(row: Pick<McpServerRow, "tools">): McpToolInfo[] {
+export function cachedTools(row: Pick<McpServerRow, "tools">): McpCachedTool[] {
   const parsed = CachedTools.safeParse(typeof row.tools === "string" ? JSON.parse(row.tools) : row.tools);
   return parsed.success ? parsed.data : [];
 }

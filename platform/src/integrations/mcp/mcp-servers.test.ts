@@ -3,18 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withSystem, withTenant } from "../../db/scopes";
 import { startFakeGateway, type FakeGateway } from "../../test-support/fake-gateway";
 import { startMcpTestServer, type McpTestServer } from "../../test-support/mcp-test-server";
-import { memoryTenantSecrets } from "../../test-support/memory-tenant-secrets";
 import { sdkMcpToolLister } from "../../test-support/sdk-mcp-tool-lister";
 import { sendMessage } from "../../test-support/send-message";
 import { caller, createTestPlatform, errorOf, joinAs, signUp, type CallOptions, type TestPlatform } from "../../test-support/test-platform";
-import { TEST_URL_GUARD } from "../../test-support/test-url-guard";
+import { LOOPBACK_OUTBOUND } from "../../test-support/mcp-test-server";
 
 const API_KEY = "sk-live-very-secret-0123456789";
 let gateway: FakeGateway;
 let platform: TestPlatform;
 let mcp: McpTestServer;
 let call: ReturnType<typeof caller>;
-const secrets = memoryTenantSecrets();
 const lister = sdkMcpToolLister();
 let owner: { token: string; userId: string; tenantId: string };
 let member: { token: string; userId: string; tenantId: string };
@@ -52,7 +50,7 @@ async function runIntegrations(who: string | CallOptions, agent: string): Promis
 beforeAll(async () => {
   gateway = await startFakeGateway();
   mcp = await startMcpTestServer({ requiredHeaders: { "x-api-key": API_KEY } });
-  platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { secrets, urlGuard: TEST_URL_GUARD, mcpTools: lister, capabilities: { webSearch: async () => true } } });
+  platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { outbound: LOOPBACK_OUTBOUND, mcpTools: lister, capabilities: { webSearch: async () => true } } });
   call = caller(platform);
   owner = await signUp(platform, "owner@mcp.example");
   member = await joinAs(platform, owner, "member@mcp.example", "member");
@@ -142,7 +140,7 @@ describe("MCP servers with headers", () => {
     const taken = await call("POST", "/api/integrations/mcp/servers", { token: owner.token, body: { name: "Again", namespace: "tools", url: mcp.url } });
     expect(await errorOf(taken)).toMatchObject({ status: 409, code: "mcp_namespace_taken" });
     const blocked = await call("POST", "/api/integrations/mcp/servers", { token: owner.token, body: { name: "Metadata", namespace: "meta", url: "http://169.254.169.254/mcp" } });
-    expect(await errorOf(blocked)).toMatchObject({ status: 400, message: expect.stringMatching(/169\.254\.169\.254/) });
+    expect(await errorOf(blocked)).toMatchObject({ status: 422, code: "outbound_blocked", message: expect.stringMatching(/169\.254\.169\.254/) });
     const badHeader = await call("POST", "/api/integrations/mcp/servers", { token: owner.token, body: { name: "Bad", namespace: "bad", url: mcp.url, auth: "headers", headers: { "X-Key": "a\nb" } } });
     expect(await errorOf(badHeader)).toMatchObject({ status: 400, code: "validation_failed" });
   });
@@ -184,7 +182,9 @@ describe("MCP servers with headers", () => {
     await refresh(owner.token, doomed.id);
     await call("PUT", "/api/agents/bea/tools", { token: owner.token, body: { grants: [{ source: "mcp", serverId: doomed.id, tool: "echo", mode: "allow" }] } });
     expect((await call("DELETE", `/api/integrations/mcp/servers/${doomed.id}`, { token: owner.token })).status).toBe(204);
-    expect([...secrets.values.keys()].filter((name) => name.includes(doomed.id))).toEqual([]);
+    const names = await withTenant(platform.database.db, owner.tenantId, (trx) => platform.secrets.list(trx, owner.tenantId));
+    expect(names.map((secret) => secret.name).filter((name) => name.includes(doomed.id))).toEqual([]);
+    expect(names.map((secret) => secret.name)).toContain(`mcp/${serverId}/headers`);
     expect((await runIntegrations(owner.token, "bea")).mcp).toEqual([]);
 
     await call("PUT", "/api/agents/bea/tools", { token: owner.token, body: { grants: [{ source: "mcp", serverId, tool: "echo", mode: "allow" }] } });
@@ -213,7 +213,7 @@ describe("MCP servers with OAuth", () => {
     expect(response.status).toBe(200);
     return ((await json(response)) as { authorizationUrl: string }).authorizationUrl;
   };
-  const storedOAuth = (tenantId: string) => withTenant(platform.database.db, tenantId, (trx) => secrets.reveal(trx, tenantId, `mcp/${serverId}/oauth`));
+  const storedOAuth = (tenantId: string) => withTenant(platform.database.db, tenantId, (trx) => platform.secrets.reveal(trx, tenantId, `mcp/${serverId}/oauth`));
 
   beforeAll(async () => {
     protectedServer = await startMcpTestServer({ oauth: {} });
@@ -259,6 +259,13 @@ describe("MCP servers with OAuth", () => {
     expect((await callbackOf(late)).searchParams.get("mcp_error")).toBe("expired_state");
 
     expect((await callbackOf("http://platform.test/oauth/mcp/callback?code=x&state=made-up")).searchParams.get("mcp_error")).toBe("invalid_state");
+
+    // An admin starts, is made a member meanwhile: the state no longer lets them connect it.
+    const admin = await joinAs(platform, owner, "admin@mcp.example", "admin");
+    const started = await call("POST", `/api/integrations/mcp/servers/${serverId}/oauth/start`, { token: admin.token, headers: { "x-tenant-id": owner.tenantId } });
+    const { authorizationUrl } = (await json(started)) as { authorizationUrl: string };
+    expect((await call("PATCH", `/api/members/${admin.userId}`, { token: owner.token, body: { role: "member" } })).status).toBe(200);
+    expect((await callbackOf(await protectedServer.approve(authorizationUrl))).searchParams.get("mcp_error")).toBe("forbidden");
     const exchanges = protectedServer.oauth.codeExchanges;
     expect(exchanges).toBe(2);
   });
@@ -266,8 +273,8 @@ describe("MCP servers with OAuth", () => {
   it("refreshes an expired token once before a run, even for runs that start together, and leaves the server out when refreshing fails", async () => {
     const expire = async () => {
       await withTenant(platform.database.db, owner.tenantId, async (trx) => {
-        const stored = JSON.parse((await secrets.reveal(trx, owner.tenantId, `mcp/${serverId}/oauth`)) ?? "{}") as Record<string, unknown>;
-        await secrets.put(trx, owner.tenantId, { name: `mcp/${serverId}/oauth`, kind: "mcp-oauth", value: JSON.stringify({ ...stored, expiresAt: Date.now() - 1000 }) });
+        const stored = JSON.parse((await platform.secrets.reveal(trx, owner.tenantId, `mcp/${serverId}/oauth`)) ?? "{}") as Record<string, unknown>;
+        await platform.secrets.put(trx, owner.tenantId, { name: `mcp/${serverId}/oauth`, kind: "mcp-oauth", value: JSON.stringify({ ...stored, expiresAt: Date.now() - 1000 }) });
       });
     };
     await expire();
