@@ -27,6 +27,7 @@ import { createIntegrations, type IntegrationOptions } from "./integrations/inte
 import type { TenantSecrets } from "./secrets/tenant-secrets";
 import { PUBLIC_ONLY, type OutboundPolicy } from "@workforce/net-guard";
 import { guardedUrlGuard } from "./integrations/mcp/guarded-url-guard";
+import { gatewayMcpToolLister, gatewayWebCapabilities } from "./integrations/mcp/gateway-mcp-adapters";
 import type { McpToolLister, WebCapabilities } from "./integrations/mcp/mcp-ports";
 
 /** WORKFORCE_TENANT_* unset: the same defaults as the gateway's. */
@@ -84,9 +85,9 @@ export interface PlatformParts {
   integrations?: IntegrationOptions;
   /** Where URLs organisations register (MCP servers) may point (WORKFORCE_OUTBOUND_ALLOW_*); default public addresses only. */
   outbound?: OutboundPolicy;
-  /** Lists an MCP server's tools (through the gateway's MCP client); default: not available. */
+  /** Lists an MCP server's tools; default: through the gateway's MCP client. */
   mcpTools?: McpToolLister;
-  /** What the gateway offers besides MCP (web search); default: no web search. */
+  /** Which web tools the gateway offers; default: what its `GET /v1/capabilities` says. */
   capabilities?: WebCapabilities;
 }
 
@@ -169,8 +170,8 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     secrets: parts.secrets,
     options: parts.integrations ?? {},
     urlGuard: guardedUrlGuard(parts.outbound ?? PUBLIC_ONLY),
-    mcpTools: parts.mcpTools ?? { listTools: async () => ({ ok: false, needsAuth: false, message: "This gateway cannot list MCP tools" }) },
-    capabilities: parts.capabilities ?? { webSearch: async () => false },
+    mcpTools: parts.mcpTools ?? gatewayMcpToolLister(parts.gateway),
+    capabilities: parts.capabilities ?? gatewayWebCapabilities(parts.gateway, () => now().getTime()),
   });
   const deps: AppDeps = {
     integrations,

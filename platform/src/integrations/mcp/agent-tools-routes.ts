@@ -27,7 +27,7 @@ export function agentToolRoutes(deps: AgentToolRouteDeps) {
   const route = operationRoutes(app);
 
   async function viewOf(tenantId: string, slug: string): Promise<AgentToolsView> {
-    const webSearch = await deps.capabilities.webSearch();
+    const offered = await deps.capabilities.web();
     const { servers, grants } = await withTenant(deps.db, tenantId, async (trx) => ({
       servers: await trx.selectFrom("mcp_servers").select(["id", "name", "namespace", "status", "tools"]).where("tenant_id", "=", tenantId).orderBy("name").orderBy("created_at").execute(),
       grants: await trx.selectFrom("agent_tool_grants").select(["server_id", "tool", "mode"]).where("tenant_id", "=", tenantId).where("agent_slug", "=", slug).execute(),
@@ -35,7 +35,7 @@ export function agentToolRoutes(deps: AgentToolRouteDeps) {
     const modes = new Map<string, ToolMode>(grants.map((grant) => [grantKey(grant.server_id, grant.tool), grant.mode]));
     const view: AgentToolsView = {
       agent: slug,
-      web: WebToolName.options.map((name) => ({ name, available: name === "web_fetch" || webSearch, mode: modes.get(grantKey(null, name)) ?? null })),
+      web: WebToolName.options.map((name) => ({ name, available: name === "web_fetch" ? offered.fetch : offered.search, mode: modes.get(grantKey(null, name)) ?? null })),
       mcp: servers.map((server) => {
         const listed = cachedTools(server);
         const names = new Set(listed.map((tool) => tool.name));

@@ -24,7 +24,7 @@ export interface UrlGuard {
   fetch: typeof fetch;
 }
 
-/** What the gateway can offer beyond MCP (`GET /v1/capabilities`): web search needs a configured provider. */
+/** Which web tools the gateway can offer (`GET /v1/capabilities`): web search needs a configured provider. */
 export interface WebCapabilities {
-  webSearch(): Promise<boolean>;
+  web(): Promise<{ fetch: boolean; search: boolean }>;
 }

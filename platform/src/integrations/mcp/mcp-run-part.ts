@@ -38,8 +38,12 @@ export function createMcpRunPart(deps: McpRunPartDeps): RunIntegrationPart {
       });
       const web = read.grants.filter((grant) => grant.source === "web");
       // A web tool marked `ask` waits for approvals (issue 15): until then it is not offered.
-      if (web.some((grant) => grant.tool === "web_fetch" && grant.mode === "allow")) draft.web.fetch = true;
-      if (web.some((grant) => grant.tool === "web_search" && grant.mode === "allow") && (await deps.capabilities.webSearch().catch(() => false))) draft.web.search = true;
+      const allowed = (tool: string) => web.some((grant) => grant.tool === tool && grant.mode === "allow");
+      if (allowed("web_fetch") || allowed("web_search")) {
+        const offered = await deps.capabilities.web().catch(() => ({ fetch: false, search: false }));
+        if (allowed("web_fetch") && offered.fetch) draft.web.fetch = true;
+        if (allowed("web_search") && offered.search) draft.web.search = true;
+      }
 
       const mcp: RunMcpServer[] = [];
       for (const { row, credentials } of read.servers) {

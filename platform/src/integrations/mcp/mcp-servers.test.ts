@@ -50,7 +50,7 @@ async function runIntegrations(who: string | CallOptions, agent: string): Promis
 beforeAll(async () => {
   gateway = await startFakeGateway();
   mcp = await startMcpTestServer({ requiredHeaders: { "x-api-key": API_KEY } });
-  platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { outbound: LOOPBACK_OUTBOUND, mcpTools: lister, capabilities: { webSearch: async () => true } } });
+  platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { outbound: LOOPBACK_OUTBOUND, mcpTools: lister, capabilities: { web: async () => ({ fetch: true, search: true }) } } });
   call = caller(platform);
   owner = await signUp(platform, "owner@mcp.example");
   member = await joinAs(platform, owner, "member@mcp.example", "member");
