@@ -3,6 +3,20 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, DEFAULT_CLAUDE_MODEL, defaultAdvertiseUrl, loadConfig } from "./config";
 
 describe("loadConfig", () => {
+  it("reads the web search provider, and refuses one that cannot work", () => {
+    expect(loadConfig({}, {}).webSearch).toBeUndefined();
+    expect(loadConfig({ WEB_SEARCH_PROVIDER: "brave", WEB_SEARCH_API_KEY: "brave-token" }, {}).webSearch).toEqual({
+      provider: "brave",
+      apiKey: "brave-token",
+      baseUrl: "https://api.search.brave.com",
+    });
+    expect(loadConfig({ WEB_SEARCH_PROVIDER: "searxng", WEB_SEARCH_URL: "http://searxng:8080/" }, {}).webSearch).toEqual({ provider: "searxng", baseUrl: "http://searxng:8080" });
+    expect(() => loadConfig({ WEB_SEARCH_PROVIDER: "brave" }, {})).toThrow("WEB_SEARCH_PROVIDER=brave needs WEB_SEARCH_API_KEY");
+    expect(() => loadConfig({ WEB_SEARCH_PROVIDER: "searxng" }, {})).toThrow("WEB_SEARCH_PROVIDER=searxng needs WEB_SEARCH_URL");
+    expect(() => loadConfig({ WEB_SEARCH_PROVIDER: "google" }, {})).toThrow("WEB_SEARCH_PROVIDER must be brave or searxng");
+    expect(() => loadConfig({ WEB_SEARCH_API_KEY: "stray" }, {})).toThrow("need WEB_SEARCH_PROVIDER");
+  });
+
   it("reads where outgoing connections may go: public addresses only unless the operator allows more", () => {
     expect(loadConfig({}, {}).outbound).toEqual({ allowPrivateNetwork: false, allowHosts: [] });
     expect(loadConfig({ WORKFORCE_OUTBOUND_ALLOW_PRIVATE: "true", WORKFORCE_OUTBOUND_ALLOW_HOSTS: "127.0.0.1:11434,10.0.0.0/8" }, {}).outbound).toEqual({

@@ -117,6 +117,16 @@ const GatewayEnv = z.object({
   WORKFORCE_OUTBOUND_ALLOW_PRIVATE: optionalText,
   /** Comma-separated hosts, host:port, addresses or CIDR ranges outgoing connections may reach although private. */
   WORKFORCE_OUTBOUND_ALLOW_HOSTS: optionalText,
+  /** The web_search tool's provider: `brave` or `searxng`; unset, web_search is not offered. */
+  WEB_SEARCH_PROVIDER: optionalText.refine((value) => value === undefined || value === "brave" || value === "searxng", {
+    message: "WEB_SEARCH_PROVIDER must be brave or searxng (or unset: no web search)",
+  }),
+  /** Brave Search API subscription token (WEB_SEARCH_PROVIDER=brave). */
+  WEB_SEARCH_API_KEY: optionalText,
+  /** The provider's base URL: a SearXNG instance (required for searxng), or another Brave endpoint. */
+  WEB_SEARCH_URL: optionalUrl("WEB_SEARCH_URL"),
+  /** The page web_fetch's User-Agent points site owners to (`WorkforceBot/<version> (+<it>)`): the operator's contact or bot policy. */
+  WEB_FETCH_INFO_URL: optionalUrl("WEB_FETCH_INFO_URL"),
   /** Lowest level of the JSON log lines written to stdout (docs: README "Logs"). */
   LOG_LEVEL: optionalText.pipe(z.enum(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
 });
@@ -157,6 +167,32 @@ export interface GatewayConfig {
   logLevel: LogLevel;
   /** Where outgoing connections may go (WORKFORCE_OUTBOUND_ALLOW_PRIVATE, WORKFORCE_OUTBOUND_ALLOW_HOSTS; packages/net-guard). */
   outbound: OutboundPolicy;
+  /** The web_search tool's provider (WEB_SEARCH_*); undefined: web_search is not offered. */
+  webSearch: WebSearchConfig | undefined;
+  /** WEB_FETCH_INFO_URL: named in the web tools' User-Agent so a site owner can find who fetches; undefined names none. */
+  webFetchInfoUrl: string | undefined;
+}
+
+/** Where web_search asks: Brave's Search API with the operator's token, or a SearXNG instance. */
+export type WebSearchConfig = { provider: "brave"; apiKey: string; baseUrl: string } | { provider: "searxng"; baseUrl: string };
+
+/** Brave Search API's origin; its web search is `GET /res/v1/web/search`. */
+export const BRAVE_SEARCH_BASE_URL = "https://api.search.brave.com";
+
+function webSearchFrom(values: { WEB_SEARCH_PROVIDER?: string | undefined; WEB_SEARCH_API_KEY?: string | undefined; WEB_SEARCH_URL?: string | undefined }, problems: string[]): WebSearchConfig | undefined {
+  const { WEB_SEARCH_PROVIDER: provider, WEB_SEARCH_API_KEY: apiKey, WEB_SEARCH_URL: url } = values;
+  const baseUrl = url?.replace(/\/+$/, "");
+  if (provider === "brave") {
+    if (!apiKey) problems.push("WEB_SEARCH_PROVIDER=brave needs WEB_SEARCH_API_KEY (a Brave Search API subscription token)");
+    return apiKey ? { provider, apiKey, baseUrl: baseUrl ?? BRAVE_SEARCH_BASE_URL } : undefined;
+  }
+  if (provider === "searxng") {
+    if (!baseUrl) problems.push("WEB_SEARCH_PROVIDER=searxng needs WEB_SEARCH_URL (the instance, e.g. http://searxng:8080, with the json format enabled)");
+    if (apiKey) problems.push("WEB_SEARCH_API_KEY is for WEB_SEARCH_PROVIDER=brave; SearXNG takes no key: unset it");
+    return baseUrl ? { provider, baseUrl } : undefined;
+  }
+  if (apiKey || url) problems.push("WEB_SEARCH_API_KEY and WEB_SEARCH_URL need WEB_SEARCH_PROVIDER (brave or searxng)");
+  return undefined;
 }
 
 export interface CliFlags {
@@ -232,6 +268,8 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
     problems.push(error instanceof Error ? error.message : String(error));
   }
 
+  const webSearch = parsed.success ? webSearchFrom(parsed.data, problems) : undefined;
+
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const values = parsed.data;
   return {
@@ -263,5 +301,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
     metrics: { access: metrics.access, tenantLabels: values.METRICS_TENANT_LABELS === "1" },
     tracing,
     outbound,
+    webSearch,
+    webFetchInfoUrl: values.WEB_FETCH_INFO_URL,
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { GatewayHealth, ModelInfo } from "@workforce/protocol";
+import type { GatewayCapabilities, GatewayHealth, ModelInfo } from "@workforce/protocol";
 import { lockOwnersDirPath, TenantRoots } from "@workforce/protocol/tenant-path";
 import type { Hono } from "hono";
 import { createAgentStore, type AgentStore } from "./agents/agent-store";
@@ -70,6 +70,8 @@ export interface GatewayOptions {
   tools?: readonly Tool[];
   /** Where runs' integration tools come from (MCP, Composio, web): built from config by main (tools/run-tool-sources). */
   runToolSources?: readonly RunToolSource[];
+  /** What those sources can offer (`GET /v1/capabilities`); nothing beyond the workspace tools when absent. */
+  capabilities?: GatewayCapabilities;
   now?: () => Date;
   newId?: () => string;
   limits?: Partial<RunManagerLimits>;
@@ -336,6 +338,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     sessions,
     runs,
     submitRun,
+    capabilities: options.capabilities,
     membership,
     logger,
     logContext: options.logContext,

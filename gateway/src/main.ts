@@ -3,7 +3,7 @@ import { startMetricsServer, type MetricsServer } from "@workforce/metrics";
 import { ConfigError, defaultAdvertiseUrl, loadConfig, type GatewayConfig } from "./config";
 import { prepareDataDir } from "./data-dir";
 import { errnoCode } from "./fs/errno";
-import { createGateway } from "./gateway";
+import { createGateway, GATEWAY_VERSION } from "./gateway";
 import { createProviders } from "./llm/create-providers";
 import { createRunToolSources } from "./tools/run-tool-sources";
 import { startTracing } from "@workforce/logging";
@@ -29,6 +29,11 @@ Environment:
   METRICS_TOKEN            bearer token for GET /metrics (Prometheus); unset, /metrics answers 404
   METRICS_PORT, METRICS_BIND     serve /metrics alone on this port and interface (default bind 127.0.0.1)
   METRICS_TENANT_LABELS    1: per-tenant labels on run, token and queue metrics (first 50 tenants, then "other")
+  WORKFORCE_OUTBOUND_ALLOW_PRIVATE  true: web tools and other integrations may reach private addresses (default false)
+  WORKFORCE_OUTBOUND_ALLOW_HOSTS    hosts, host:port, addresses or CIDRs they may reach although private (comma list)
+  WEB_SEARCH_PROVIDER      brave or searxng: the web_search tool's provider (unset: no web search)
+  WEB_SEARCH_API_KEY, WEB_SEARCH_URL   Brave's subscription token; the SearXNG instance (or another Brave endpoint)
+  WEB_FETCH_INFO_URL       the page web_fetch's User-Agent (WorkforceBot) points site owners to
   LOG_LEVEL                fatal, error, warn, info (default), debug, trace or silent: JSON lines on stdout
                            (pretty on a terminal), each request's with its X-Request-Id
   OTEL_EXPORTER_OTLP_ENDPOINT    OpenTelemetry collector (OTLP/HTTP JSON): spans to <it>/v1/traces; unset, no tracing
@@ -67,7 +72,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     const config = loadConfig(env, { port: parsed.values.port, bind: parsed.values.bind });
     const dataDir = await prepareDataDir(config.dataDir);
     const tracer = await startTracing(config.tracing, logger);
-    const toolSources = createRunToolSources({ config, logger });
+    const toolSources = createRunToolSources({ config, logger, version: GATEWAY_VERSION });
     const gateway = createGateway({
       config,
       dataDir,
@@ -76,6 +81,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       tracer,
       providers: createProviders(config),
       runToolSources: toolSources.sources,
+      capabilities: toolSources.capabilities,
     });
     await gateway.recovered();
     const server = await startServer(gateway.app, config.port, config.bind, (request, socket, head) =>

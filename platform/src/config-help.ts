@@ -39,6 +39,7 @@ export const PLATFORM_ENV_HELP: readonly EnvHelp[] = [
   { name: "WORKFORCE_CORS_ORIGINS", default: "none", description: "comma-separated browser origins (a web app served from a CDN) that may call /api and /auth/v1, or *" },
   { name: "WORKFORCE_TRUST_PROXY", default: "0", description: "reverse proxies in front that set X-Forwarded-For (rate limits count the client behind them)" },
   { name: "WORKFORCE_SECRET_KEY", default: "key file", description: "master key for secrets at rest: 32 bytes, base64 (openssl rand -base64 32); the same for every platform process" },
+  { name: "WORKFORCE_SECRET_KEY_PREVIOUS", default: "unset", description: "during a master-key rotation: the old key, for decrypting only (then `workforce secrets rotate-master-key`)" },
   { name: "WORKFORCE_SECRET_KEY_FILE", default: "~/.workforce/secret.key", description: "the master key file when WORKFORCE_SECRET_KEY is unset (created once; back it up)" },
   { name: "SMTP_URL", default: "unset: local outbox", description: "smtp://user:pass@host:587 or smtps://…:465 for invitations, confirmations and resets" },
   { name: "WORKFORCE_MAIL_FROM", default: "Workforce <no-reply@localhost>", description: "From of every mail" },

@@ -90,7 +90,7 @@ export interface PlatformConfig {
   sessionLifetimes: SessionLifetimes;
   /** SMTP_URL, WORKFORCE_MAIL_FROM, WORKFORCE_OUTBOX_DIR. */
   mail: MailConfig;
-  /** WORKFORCE_SECRET_KEY or WORKFORCE_SECRET_KEY_FILE: the master key that encrypts secrets at rest (signing keys). */
+  /** WORKFORCE_SECRET_KEY or WORKFORCE_SECRET_KEY_FILE: the master key that encrypts secrets at rest (tenant secrets, signing keys), and WORKFORCE_SECRET_KEY_PREVIOUS. */
   secretKey: SecretKeyConfig;
   /** WORKFORCE_TRUST_PROXY: how many reverse proxies in front set X-Forwarded-For (rate limits count the client behind them). */
   clientAddress: ClientAddressConfig;

@@ -3,6 +3,7 @@ import {
   ApiErrorBody,
   AppError,
   EffectiveTenantPolicy,
+  GatewayCapabilities,
   GatewayHealth,
   HOOK_TOKEN_HEADER,
   RunInfo,
@@ -187,6 +188,10 @@ export function createGatewayClient(options: GatewayClientOptions) {
     /** The policy the gateway applies to a tenant (pushed, or its defaults). */
     async getTenantPolicy(tenantId: string) {
       return json(EffectiveTenantPolicy, await send("GET", "/v1/tenant/policy", { tenantId }));
+    },
+    /** What the gateway can offer runs beyond the workspace tools (`GET /v1/capabilities`): web fetch, web search's provider. */
+    async capabilities(): Promise<GatewayCapabilities> {
+      return json(GatewayCapabilities, await send("GET", "/v1/capabilities"));
     },
     async getRun(tenantId: string, runId: string) {
       return json(RunInfo, await send("GET", runPath(runId), { tenantId }));

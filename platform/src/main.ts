@@ -109,11 +109,12 @@ Operator commands: npm run workforce -- --help
   // embedded auth's signing keys.
   const master = await loadMasterKey(config.secretKey).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
   for (const warning of master.warnings) logger.warn(warning);
-  const secrets = createTenantSecrets({ keys: { current: master.masterKey }, now });
+  // During a master-key rotation the previous key still decrypts what is not re-wrapped yet (decision 029).
+  const secrets = createTenantSecrets({ keys: { current: master.masterKey, previous: master.previous }, now });
   // Embedded auth signs with asymmetric keys kept in the database, encrypted under the master key.
   let signingKeys: SigningKeyRing | undefined;
   if (!config.supabase) {
-    signingKeys = createSigningKeyRing({ system: database.system, masterKey: master.masterKey, now, logError });
+    signingKeys = createSigningKeyRing({ system: database.system, masterKey: master.masterKey, previousMasterKey: master.previous, now, logError });
     await signingKeys.load().catch((error: unknown) => fail(`cannot load the signing keys: ${error instanceof Error ? error.message : String(error)}`));
     signingKeys.start();
   }

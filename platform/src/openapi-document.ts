@@ -13,6 +13,7 @@ import {
   ModelInfo,
   RunInfo,
   SendMessageInput,
+  SecretList,
   SessionHistory,
   SessionUpdate,
   UsageDisk,
@@ -257,6 +258,7 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "mcp.oauth-callback": { tag: "integrations", summary: "Where the authorization server sends the browser back (?code&state); redirects to /integrations", response: { status: 302 } },
   "agents.tools": { tag: "agents", summary: "The web and MCP tools the agent may use, and those it could be given", response: { status: 200, schema: AgentToolsView } },
   "agents.update-tools": { tag: "agents", summary: "Replace the agent's web and MCP tool grants", body: AgentToolsUpdate, response: { status: 200, schema: AgentToolsView } },
+  "secrets.list": { tag: "organisations", summary: "The organisation's integration secrets by name, kind and hint (set and removed by the integrations that use them)", response: { status: 200, schema: SecretList } },
 };
 
 /** Every operation, in the permission table's order. */

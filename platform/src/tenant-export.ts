@@ -18,6 +18,8 @@ export interface TenantExport {
   auditLog: { id: string; action: string; target: string; actorUserId: string | null; actorApiKeyId: string | null; details: Record<string, unknown>; createdAt: string }[];
   /** Who started each session (decision 010); sessions without a row are nobody's. */
   sessionOwners: { agent: string; sessionKey: string; userId: string | null; apiKeyId: string | null; createdAt: string }[];
+  /** The organisation's integration secrets by name and kind only: never a value, hint or ciphertext (decision 029). */
+  secrets: { name: string; kind: string }[];
   /** From the gateway: each agent with the full history of each of its sessions. */
   agents: { agent: Agent; sessions: SessionHistory[] }[];
 }
@@ -59,6 +61,7 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     usage: await trx.selectFrom("usage_events").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
     audit: await trx.selectFrom("audit_log").selectAll().where("tenant_id", "=", tenantId).orderBy("seq").execute(),
     sessionOwners: await trx.selectFrom("session_owners").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("session_key").execute(),
+    secrets: await trx.selectFrom("tenant_secrets").select(["name", "kind"]).where("tenant_id", "=", tenantId).orderBy("name").execute(),
   }));
   const agents = await deps.gateway.listAgents(tenantId);
   const withSessions = await mapLimited(agents, 4, async (agent) => {
@@ -118,6 +121,7 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
       apiKeyId: row.api_key_id,
       createdAt: row.created_at.toISOString(),
     })),
+    secrets: rows.secrets,
     agents: withSessions,
   };
 }

@@ -1,4 +1,4 @@
-import { AppError, type GatewayHealth } from "@workforce/protocol";
+import { AppError, NO_CAPABILITIES, type GatewayCapabilities, type GatewayHealth } from "@workforce/protocol";
 import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
 import type { AgentStore } from "../agents/agent-store";
 import { backupRoutes, type BackupRouteDeps } from "../backup/backup-routes";
@@ -13,6 +13,7 @@ import { socketAddress } from "./client-address";
 import { createErrorHandler } from "./error-handler";
 import type { GatewayEnv } from "./gateway-env";
 import { agentRoutes } from "./routes/agent-routes";
+import { CAPABILITIES_PATH, capabilitiesRoute } from "./routes/capabilities-route";
 import { chatCompletionsRoutes } from "./routes/chat-completions-routes";
 import { CLUSTER_PATH, clusterRoutes } from "./routes/cluster-routes";
 import { healthRoute } from "./routes/health-route";
@@ -66,11 +67,13 @@ export interface GatewayAppDeps {
   backup?: BackupRouteDeps;
   /** Request metrics (mounted before everything) and `GET /metrics` (its own token, not the hook token). */
   metrics?: { http: MiddlewareHandler; scrape: Handler };
+  /** `GET /v1/capabilities`: what runs may be offered here (web tools); nothing beyond the workspace tools when absent. */
+  capabilities?: GatewayCapabilities | undefined;
 }
 
 /** X-Tenant-ID on every route but those about many tenants (the usage one names them in its body, each checked there). */
 const tenantUnlessPending: MiddlewareHandler<GatewayEnv> = async (c, next) => {
-  if (c.req.path === USAGE_PENDING_PATH || c.req.path.startsWith(`${CLUSTER_PATH}/`)) await next();
+  if (c.req.path === USAGE_PENDING_PATH || c.req.path === CAPABILITIES_PATH || c.req.path.startsWith(`${CLUSTER_PATH}/`)) await next();
   else await requireTenant(c, next);
 };
 
@@ -121,6 +124,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   app.route("/v1/tenant", tenantRoutes(deps));
   app.route("/v1/usage", usageRoutes(deps));
   app.route("/hooks", hookRoutes(runDeps));
+  app.route(CAPABILITIES_PATH, capabilitiesRoute(deps.capabilities ?? NO_CAPABILITIES));
   if (deps.membership) app.route(CLUSTER_PATH, clusterRoutes(deps.membership));
   if (deps.backup) {
     // No body limit: a restore carries a whole tenant; it is read line by line.

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { AppError } from "@workforce/protocol";
 import { afterEach, describe, expect, it } from "vitest";
@@ -40,8 +42,8 @@ async function server(answer: Parameters<typeof startServer>[0] = () => ({ statu
   return started;
 }
 
-function guarded(policy: Partial<OutboundPolicy> = {}, resolve?: Resolver): GuardedFetch {
-  const fetch = createGuardedFetch({ allowPrivateNetwork: false, allowHosts: [], ...policy }, resolve ? { resolve } : {});
+function guarded(policy: Partial<OutboundPolicy> = {}, resolve?: Resolver, ca?: string): GuardedFetch {
+  const fetch = createGuardedFetch({ allowPrivateNetwork: false, allowHosts: [], ...policy }, { ...(resolve ? { resolve } : {}), ...(ca ? { ca } : {}) });
   open.push(fetch);
   return fetch;
 }
@@ -151,6 +153,17 @@ describe("the guarded fetch", () => {
     expect(inside.hits).toEqual(["/via-name"]);
   });
 
+  it("tries the next checked address when one cannot be reached", async () => {
+    const inside = await server();
+    // The server listens on 127.0.0.1 only: ::1 refuses (or has no route), 127.0.0.1 answers.
+    const twoAddresses: Resolver = async () => [
+      { address: "::1", family: 6 },
+      { address: "127.0.0.1", family: 4 },
+    ];
+    const response = await guarded({ allowHosts: [`dual.example:${inside.port}`] }, twoAddresses)(`http://dual.example:${inside.port}/`);
+    expect(await response.text()).toBe("hello from the inside");
+  });
+
   it("checks URLs at registration: scheme, literal addresses and what the name resolves to", async () => {
     const policy: OutboundPolicy = { allowPrivateNetwork: false, allowHosts: [] };
     await expect(assertPublicUrl("https://example.com/mcp", policy, { resolve: async () => [{ address: "93.184.215.14", family: 4 }] })).resolves.toBeUndefined();
@@ -161,5 +174,28 @@ describe("the guarded fetch", () => {
       assertPublicUrl("http://ollama.lan:11434/v1", { allowPrivateNetwork: false, allowHosts: ["ollama.lan:11434"] }, { resolve: async () => [{ address: "192.168.1.20", family: 4 }] }),
     ).resolves.toBeUndefined();
     await refusal(assertPublicUrl("javascript:alert(1)", policy));
+  });
+
+  it("keeps HTTPS checking the certificate against the host name, not the address it connected to", async () => {
+    const fixture = (name: string) => readFileSync(new URL(`./test-fixtures/${name}`, import.meta.url), "utf8");
+    const cert = fixture("tls-example.cert.pem");
+    const hits: string[] = [];
+    const server = createHttpsServer({ key: fixture("tls-example.key.pem"), cert }, (request, response) => {
+      hits.push(`${request.headers.host} ${request.url}`);
+      response.end("secure hello");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    open.push({ port: 0, hits, close: () => new Promise((resolve) => server.close(() => resolve())) });
+    const port = (server.address() as AddressInfo).port;
+    const toServer: Resolver = async () => [{ address: "127.0.0.1", family: 4 }];
+    const fetch = guarded({ allowHosts: [`tls.example:${port}`, `other.example:${port}`] }, toServer, cert);
+    const response = await fetch(`https://tls.example:${port}/page`);
+    expect(await response.text()).toBe("secure hello");
+    expect(hits).toEqual([`tls.example:${port} /page`]);
+    // Same address, another name: the certificate does not name it, so the connection fails.
+    const error = await fetch(`https://other.example:${port}/page`).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(String((error as TypeError).cause)).toMatch(/other\.example|altnames/i);
+    expect(hits).toHaveLength(1);
   });
 });

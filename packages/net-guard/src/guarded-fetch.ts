@@ -20,6 +20,8 @@ export interface GuardOptions {
   maxRedirects?: number;
   /** Milliseconds a TCP/TLS connection may take to open (default 10 s). */
   connectTimeoutMs?: number;
+  /** Certificate authorities trusted for HTTPS instead of Node's bundled ones (tests; an internal CA). */
+  ca?: string | string[];
 }
 
 /** `fetch` whose every connection, redirects included, goes only where the policy allows. */
@@ -68,26 +70,37 @@ function checkAddress(hostname: string, port: number, address: string, policy: C
 }
 
 /**
- * Resolves `hostname` once and checks every address it has: the connection then goes to the first
- * of exactly these addresses, so a name that changes its answer between a check and the connection
- * (DNS rebinding) cannot slip through.
+ * Resolves `hostname` once and checks every address it has: the connection then goes to exactly
+ * these addresses, so a name that changes its answer between a check and the connection (DNS
+ * rebinding) cannot slip through.
  */
-async function resolveChecked(hostname: string, port: number, policy: CompiledPolicy, resolve: Resolver): Promise<string> {
+async function resolveChecked(hostname: string, port: number, policy: CompiledPolicy, resolve: Resolver): Promise<string[]> {
   const bare = hostname.replace(/^\[|\]$/g, "");
   const addresses = isIpLiteral(bare) ? [{ address: bare }] : await resolve(bare);
   if (addresses.length === 0) throw Object.assign(new Error(`${bare} has no address`), { code: "ENOTFOUND" });
   for (const { address } of addresses) checkAddress(bare, port, address, policy);
-  return addresses[0]!.address;
+  return addresses.map(({ address }) => address);
 }
 
-/** An undici connector that opens a socket only to addresses the policy allows. */
-function guardedConnector(policy: CompiledPolicy, resolve: Resolver, timeout: number): buildConnector.connector {
-  const connect = buildConnector({ timeout });
+/** Failures of one address that another address of the same name may not have (IPv6 without a route, one dead server). */
+const NEXT_ADDRESS_ERRORS = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ETIMEDOUT", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/** An undici connector that opens a socket only to addresses the policy allows, trying them in the resolver's order. */
+function guardedConnector(policy: CompiledPolicy, resolve: Resolver, timeout: number, ca: GuardOptions["ca"]): buildConnector.connector {
+  const connect = buildConnector({ timeout, ...(ca === undefined ? {} : { ca }) });
   return (options, callback) => {
     const port = Number(options.port) || defaultPort(options.protocol);
-    resolveChecked(options.hostname, port, policy, resolve).then(
+    const attempt = (addresses: string[], index: number) => {
       // `host` (the URL's host) still names the server for TLS (SNI, certificate check) and Host.
-      (address) => connect({ ...options, hostname: address, host: options.host ?? options.hostname }, callback),
+      connect({ ...options, hostname: addresses[index]!, host: options.host ?? options.hostname }, (...result) => {
+        const [error] = result;
+        const code = (error as { code?: unknown } | null)?.code;
+        if (error && index + 1 < addresses.length && typeof code === "string" && NEXT_ADDRESS_ERRORS.has(code)) attempt(addresses, index + 1);
+        else callback(...result);
+      });
+    };
+    resolveChecked(options.hostname, port, policy, resolve).then(
+      (addresses) => attempt(addresses, 0),
       (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), null),
     );
   };
@@ -144,7 +157,7 @@ function nextHop(hop: Hop, status: number, location: string): Hop | undefined {
 export function createGuardedFetch(policy: OutboundPolicy, options: GuardOptions = {}): GuardedFetch {
   const compiled = compilePolicy(policy);
   const maxRedirects = options.maxRedirects ?? 5;
-  const agent = new Agent({ connect: guardedConnector(compiled, options.resolve ?? systemResolver, options.connectTimeoutMs ?? 10_000) });
+  const agent = new Agent({ connect: guardedConnector(compiled, options.resolve ?? systemResolver, options.connectTimeoutMs ?? 10_000, options.ca) });
 
   const guarded = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     let hop = firstHop(input, init);

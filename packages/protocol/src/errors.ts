@@ -72,6 +72,12 @@ export const ERROR_CODES = [
   "mcp_unknown_tool",
   "mcp_oauth_failed",
   "secrets_unavailable",
+  // web tools (gateway/src/tools/web)
+  "web_robots_disallowed",
+  "web_unsupported_content",
+  "web_fetch_failed",
+  "web_timeout",
+  "web_search_failed",
   // services
   "gateway_unavailable",
   "gateway_error",
@@ -158,6 +164,15 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   mcp_oauth_failed: 502,
   /** No master key (WORKFORCE_SECRET_KEY): nothing that needs a stored secret can be set up. */
   secrets_unavailable: 503,
+  /** The site's robots.txt does not allow our agent to fetch the page. */
+  web_robots_disallowed: 403,
+  /** web_fetch reads pages and text, not images, PDFs or archives. */
+  web_unsupported_content: 415,
+  /** The site could not be reached, or answered with an HTTP error. */
+  web_fetch_failed: 502,
+  web_timeout: 504,
+  /** The operator's search provider failed or refused the query. */
+  web_search_failed: 502,
   gateway_unavailable: 503,
   gateway_error: 502,
   database_unavailable: 503,

@@ -283,6 +283,21 @@ export type GatewayHealth = z.infer<typeof GatewayHealth>;
 export const GatewayHealthSummary = GatewayHealth.pick({ status: true });
 export type GatewayHealthSummary = z.infer<typeof GatewayHealthSummary>;
 
+/**
+ * `GET /v1/capabilities`: what this gateway can offer runs beyond the workspace tools, as its
+ * operator configured it, so the platform shows only what works (web search needs a provider).
+ */
+export const GatewayCapabilities = z.object({
+  /** The web_fetch tool (always on a gateway that has the web tools). */
+  webFetch: z.boolean(),
+  /** The web_search tool's provider; null: web_search is not offered. */
+  webSearch: z.object({ provider: z.enum(["brave", "searxng"]) }).nullable(),
+});
+export type GatewayCapabilities = z.infer<typeof GatewayCapabilities>;
+
+/** A gateway built without integration tool sources (tests, embedded use): nothing beyond the workspace tools. */
+export const NO_CAPABILITIES: GatewayCapabilities = { webFetch: false, webSearch: null };
+
 /** Header names on the platform → gateway wire. */
 export const TENANT_HEADER = "x-tenant-id";
 export const HOOK_TOKEN_HEADER = "x-clawdbot-token";

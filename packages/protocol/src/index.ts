@@ -7,3 +7,4 @@ export * from "./platform-api";
 export * from "./cluster";
 export * from "./integrations";
 export * from "./mcp-api";
+export * from "./secrets";

@@ -224,6 +224,7 @@ export const PERMISSIONS = {
   "mcp.oauth-callback": { ...publicRule("get", "/oauth/mcp/callback"), note: "the browser's return from the authorization server; the state names the organisation, server and user" },
   "agents.tools": { method: "get", path: "/api/agents/{slug}/tools", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },
   "agents.update-tools": { method: "put", path: "/api/agents/{slug}/tools", level: "tenant", roles: ADMINS, apiKey: "agents:write", note: "replaces the agent's web and MCP tool grants" },
+  "secrets.list": { method: "get", path: "/api/secrets", level: "tenant", roles: ADMINS, apiKey: null, note: "names, kinds and hints: never a value" },
 } as const satisfies Record<string, AccessRule>;
 
 export type OperationId = keyof typeof PERMISSIONS;

@@ -4,8 +4,9 @@ import { sql } from "kysely";
 import { z } from "zod";
 import type { SigningKeyStatus, SystemDatabase, SystemTransaction } from "../db/schema";
 import { withSystem } from "../db/scopes";
-import { decryptSecret, encryptSecret, SecretDecryptionError } from "../secrets/envelope";
+import { encryptSecret, SecretDecryptionError } from "../secrets/envelope";
 import type { MasterKey } from "../secrets/master-key";
+import { decryptWithRing, type MasterKeyRing } from "../secrets/master-key-ring";
 import { ACCESS_TOKEN_TTL_SECONDS } from "./access-token";
 
 /**
@@ -49,15 +50,18 @@ export interface ActiveSigningKey {
   encryptedPrivateKey: string | undefined;
 }
 
-const associatedData = (kid: string) => `signing-key:${kid}`;
+/** The associated data binding an encrypted private key to its kid (master-key rotation re-wraps with it too). */
+export const signingKeyAssociatedData = (kid: string) => `signing-key:${kid}`;
+const associatedData = signingKeyAssociatedData;
 
 /**
  * Decrypts a key's PKCS#8 private key. A wrong master key gets the fix spelled out: it is the
  * usual mistake when several processes each generated their own key file.
  */
-export function decryptPrivateKey(masterKey: MasterKey, kid: string, encrypted: string): KeyObject {
+export function decryptPrivateKey(keys: MasterKey | MasterKeyRing, kid: string, encrypted: string): KeyObject {
+  const ring = "current" in keys ? keys : { current: keys };
   try {
-    return createPrivateKey({ key: decryptSecret(masterKey, encrypted, associatedData(kid)), format: "der", type: "pkcs8" });
+    return createPrivateKey({ key: decryptWithRing(ring, encrypted, associatedData(kid)), format: "der", type: "pkcs8" });
   } catch (error) {
     if (error instanceof SecretDecryptionError && error.reason === "wrong_master_key") {
       throw new SigningKeyError(

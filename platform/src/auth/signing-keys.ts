@@ -34,6 +34,8 @@ export interface JsonWebKeySet {
 export interface SigningKeyRingDeps {
   system: SystemDatabase;
   masterKey: MasterKey;
+  /** The master key being rotated away from (decision 029): keys not yet re-wrapped still decrypt with it. */
+  previousMasterKey?: MasterKey | undefined;
   now: () => Date;
   /** Where a failed background refresh is reported (the ring keeps its last keys). */
   logError: (message: string, error: unknown) => void;
@@ -85,7 +87,7 @@ export function createSigningKeyRing(deps: SigningKeyRingDeps): SigningKeyRing {
     if (!current?.encryptedPrivateKey) throw new Error("there is no current signing key; restart the platform to create one");
     // The current key's private key is decrypted once per kid, not on every refresh.
     const privateKey =
-      loaded?.current.kid === current.kid ? loaded.current.privateKey : decryptPrivateKey(deps.masterKey, current.kid, current.encryptedPrivateKey);
+      loaded?.current.kid === current.kid ? loaded.current.privateKey : decryptPrivateKey({ current: deps.masterKey, previous: deps.previousMasterKey }, current.kid, current.encryptedPrivateKey);
     const ordered = [current, ...keys.filter((key) => key.status === "standby"), ...keys.filter((key) => key.status === "previous")];
     loaded = {
       current: { kid: current.kid, privateKey },

@@ -120,6 +120,7 @@ export function createRoutedGatewayClient(options: RoutedGatewayClientOptions): 
     tenantDisk: (tenantId, timeout) => byTenant(tenantId, (client) => client.tenantDisk(tenantId, timeout)),
     putTenantPolicy: (tenantId, policy) => byTenant(tenantId, (client) => client.putTenantPolicy(tenantId, policy)),
     getTenantPolicy: (tenantId) => byTenant(tenantId, (client) => client.getTenantPolicy(tenantId)),
+    capabilities: () => routed("", (client) => client.capabilities()),
     getRun: (tenantId, runId) => byTenant(tenantId, (client) => client.getRun(tenantId, runId)),
     abortRun: (tenantId, runId) => byTenant(tenantId, (client) => client.abortRun(tenantId, runId)),
   };

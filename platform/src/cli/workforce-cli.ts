@@ -9,9 +9,10 @@ import { backupCommand } from "../ops/backup/backup-command";
 import { restoreCommand } from "../ops/backup/restore-command";
 import { doctorCommand } from "./doctor-command";
 import { keysCommand } from "./keys-command";
+import { secretsCommand } from "./secrets-command";
 import { runCli } from "./run-cli";
 
-const commands: CliCommand[] = [doctorCommand, keysCommand, backupCommand, restoreCommand];
+const commands: CliCommand[] = [doctorCommand, keysCommand, secretsCommand, backupCommand, restoreCommand];
 
 runCli(
   process.argv.slice(2),

@@ -9,6 +9,7 @@ import { mcpOAuthCallbackRoutes } from "./mcp/mcp-oauth-callback";
 import type { McpToolLister, UrlGuard, WebCapabilities } from "./mcp/mcp-ports";
 import { createMcpRunPart } from "./mcp/mcp-run-part";
 import { mcpServerRoutes } from "./mcp/mcp-server-routes";
+import { secretRoutes } from "../routes/secrets";
 import { createRunIntegrations, type RunIntegrationPart, type RunIntegrationsResolver } from "./run-integrations";
 
 /** Issue 14's integrations as the app mounts them: their /api routes and the resolver of a run's share. */
@@ -50,6 +51,7 @@ export interface IntegrationDeps {
 export function createIntegrations(deps: IntegrationDeps): Integrations {
   const routes = new Hono<AppEnv>();
   const callbacks = new Hono();
+  routes.route("/", secretRoutes({ db: deps.db, secrets: deps.secrets }));
   const parts: RunIntegrationPart[] = [];
 
   const oauth = createMcpOAuth({ db: deps.db, system: deps.system, secrets: deps.secrets, guard: deps.urlGuard, now: deps.now, publicUrl: deps.publicUrl, logError: deps.logError });

@@ -339,6 +339,14 @@ const CASES: Record<string, Case> = {
     relations: ["own", "foreign-org"],
     request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/tools`, body: { grants: [] } }),
   },
+  "secrets.list": {
+    relations: ["none"],
+    request: async () => ({ path: "/api/secrets" }),
+    verify: async (_caller, _relation, response) => {
+      const body = (await response.json()) as { secrets: Record<string, unknown>[] };
+      for (const secret of body.secrets) expect(Object.keys(secret).sort()).toEqual(["createdAt", "hint", "kind", "name", "updatedAt", "updatedBy"]);
+    },
+  },
 };
 
 describe("access matrix", () => {

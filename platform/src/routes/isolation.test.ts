@@ -1,4 +1,4 @@
-import { withSystem } from "../db/scopes";
+import { withSystem, withTenant } from "../db/scopes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
 import { sendMessage } from "../test-support/send-message";
@@ -21,6 +21,7 @@ async function snapshotOfB() {
     tenant: await db.selectFrom("tenants").selectAll().where("id", "=", bob.tenantId).execute(),
     budget: await db.selectFrom("tenant_budgets").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
     sessionOwners: await db.selectFrom("session_owners").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
+    secrets: await db.selectFrom("tenant_secrets").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
   }));
 }
 
@@ -42,6 +43,9 @@ beforeAll(async () => {
   b.keyId = keyBody.key.id;
   b.keySecret = keyBody.secret;
   await call("POST", "/api/agents", { token: alice.token, body: { name: "Alice", role: "Analyst" } });
+  await withTenant(platform.database.db, bob.tenantId, (trx) =>
+    platform.secrets.put(trx, bob.tenantId, { name: "model-key/anthropic", kind: "model-key", value: "sk-ant-bobs-own-key-0001", userId: bob.userId }),
+  );
 });
 afterAll(async () => {
   await platform.close();
@@ -83,6 +87,7 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
       ["GET", "/api/keys"],
       ["PATCH", "/api/tenant"],
       ["GET", "/api/audit"],
+      ["GET", "/api/secrets"],
       ["GET", "/api/budget"],
       ["PUT", "/api/budget"],
       ["GET", "/api/stream/stats"],
@@ -98,6 +103,19 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
     expect(after).toEqual(before);
     // B's key still works.
     expect((await call("GET", "/api/agents", { token: b.keySecret })).status).toBe(200);
+  });
+
+  it("shows A none of B's secrets, and B its own by name only", async () => {
+    const own = (await (await call("GET", "/api/secrets", { token: alice.token })).json()) as { secrets: unknown[] };
+    expect(own.secrets).toEqual([]);
+    const response = await call("GET", "/api/secrets", { token: bob.token });
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({
+      secrets: [expect.objectContaining({ name: "model-key/anthropic", kind: "model-key", hint: "…0001", updatedBy: { userId: bob.userId, email: "bob@example.com" } })],
+    });
+    expect(text).not.toContain("bobs-own-key");
+    // B's own API key is refused: listing secrets is for signed-in owners and admins.
+    expect((await call("GET", "/api/secrets", { token: b.keySecret })).status).toBe(403);
   });
 
   it("does not let B's invitation be accepted by someone else", async () => {

@@ -1,4 +1,4 @@
-import { withSystem } from "../db/scopes";
+import { withSystem, withTenant } from "../db/scopes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TenantExport } from "../tenant-export";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
@@ -29,6 +29,15 @@ beforeAll(async () => {
   await call("PUT", "/api/budget", { token: owner.token, body: { monthlyTokens: 5000 } });
   await call("POST", "/api/invitations", { token: owner.token, body: { email: "ivy@example.com" } });
   keySecret = ((await (await call("POST", "/api/keys", { token: owner.token, body: { name: "ci" } })).json()) as { secret: string }).secret;
+  for (const [tenantId, value] of [
+    [owner.tenantId, "sk-ant-olgas-own-key-0001"],
+    [bob.tenantId, "sk-ant-bobs-own-key-0002"],
+  ] as const) {
+    await withTenant(platform.database.db, tenantId, (trx) => platform.secrets.put(trx, tenantId, { name: "model-key/anthropic", kind: "model-key", value }));
+  }
+  await withTenant(platform.database.db, owner.tenantId, (trx) =>
+    platform.secrets.put(trx, owner.tenantId, { name: "mcp/linear/headers", kind: "mcp-headers", value: '{"authorization":"Bearer lin-olga-0003"}', userId: owner.userId }),
+  );
 });
 afterAll(async () => {
   await platform.close();
@@ -38,7 +47,7 @@ afterAll(async () => {
 
 async function rowsOf(tenantId: string): Promise<Record<string, number>> {
   return withSystem(platform.database.system, async (db) => {
-    const count = async (table: "memberships" | "agents" | "invitations" | "api_keys" | "usage_events" | "audit_log" | "tenant_budgets" | "session_owners") =>
+    const count = async (table: "memberships" | "agents" | "invitations" | "api_keys" | "usage_events" | "audit_log" | "tenant_budgets" | "session_owners" | "tenant_secrets") =>
       (await db.selectFrom(table).select("tenant_id").where("tenant_id", "=", tenantId).execute()).length;
     return {
       tenants: (await db.selectFrom("tenants").select("id").where("id", "=", tenantId).execute()).length,
@@ -50,6 +59,7 @@ async function rowsOf(tenantId: string): Promise<Record<string, number>> {
       audit_log: await count("audit_log"),
       tenant_budgets: await count("tenant_budgets"),
       session_owners: await count("session_owners"),
+      tenant_secrets: await count("tenant_secrets"),
     };
   });
 }
@@ -73,7 +83,13 @@ describe("tenant export", () => {
     expect(bundle.apiKeys).toEqual([expect.objectContaining({ name: "ci", prefix: keySecret.slice(0, 9) })]);
     expect(bundle.budget).toMatchObject({ monthlyTokens: 5000 });
     expect(bundle.usageEvents).toEqual([expect.objectContaining({ agent: "ada", status: "ok", inputTokens: 3 })]);
-    expect(bundle.auditLog.map((entry) => entry.action)).toEqual(["tenant.create", "invitation.create", "invitation.accept", "agent.create", "budget.update", "invitation.create", "api_key.create"]);
+    expect(bundle.auditLog.map((entry) => entry.action)).toEqual(["tenant.create", "invitation.create", "invitation.accept", "agent.create", "budget.update", "invitation.create", "api_key.create", "secret.set", "secret.set"]);
+    // Secrets by name and kind only: no value, hint or ciphertext.
+    expect(bundle.secrets).toEqual([
+      { name: "mcp/linear/headers", kind: "mcp-headers" },
+      { name: "model-key/anthropic", kind: "model-key" },
+    ]);
+    expect(text).not.toMatch(/olgas-own-key|lin-olga|…0001|ciphertext|"v1\./);
     expect(bundle.agents).toHaveLength(1);
     expect(bundle.agents[0]!.agent).toMatchObject({ slug: "ada", name: "Ada" });
     expect(bundle.agents[0]!.sessions.map((session) => session.session.key)).toEqual([sessionKey]);
@@ -120,6 +136,8 @@ describe("tenant erasure", () => {
   it("deletes the gateway's agents and every row of the organisation, and nothing of anyone else", async () => {
     const bobBefore = await rowsOf(bob.tenantId);
     expect((await rowsOf(owner.tenantId)).session_owners).toBe(1);
+    expect((await rowsOf(owner.tenantId)).tenant_secrets).toBe(2);
+    expect(bobBefore.tenant_secrets).toBe(1);
     const response = await call("DELETE", "/api/tenant", { token: owner.token, body: { confirm: "olga's organisation" } });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ deleted: { tenantId: owner.tenantId, agents: 1, gatewayData: "agents" } });
@@ -127,8 +145,21 @@ describe("tenant erasure", () => {
       ["/v1/tenant", owner.tenantId],
       ["/v1/agents/ada", owner.tenantId],
     ]);
-    expect(await rowsOf(owner.tenantId)).toEqual({ tenants: 0, memberships: 0, agents: 0, invitations: 0, api_keys: 0, usage_events: 0, audit_log: 0, tenant_budgets: 0, session_owners: 0 });
+    expect(await rowsOf(owner.tenantId)).toEqual({
+      tenants: 0,
+      memberships: 0,
+      agents: 0,
+      invitations: 0,
+      api_keys: 0,
+      usage_events: 0,
+      audit_log: 0,
+      tenant_budgets: 0,
+      session_owners: 0,
+      tenant_secrets: 0,
+    });
     expect(await rowsOf(bob.tenantId)).toEqual(bobBefore);
+    // Bob's secret still decrypts: erasing one organisation touches no other's.
+    expect(await withTenant(platform.database.db, bob.tenantId, (trx) => platform.secrets.reveal(trx, bob.tenantId, "model-key/anthropic"))).toBe("sk-ant-bobs-own-key-0002");
     // The people remain, with no organisation left; the former admin still has their own.
     const me = (await (await call("GET", "/api/me", { token: owner.token })).json()) as { tenants: unknown[] };
     expect(me.tenants).toEqual([]);

@@ -59,6 +59,23 @@ describe("readSecretKeyConfig", () => {
     expect(both).toEqual({ ok: false, problems: [expect.stringMatching(/^WORKFORCE_SECRET_KEY_FILE: is set together with WORKFORCE_SECRET_KEY/)] });
   });
 
+  it("takes WORKFORCE_SECRET_KEY_PREVIOUS beside WORKFORCE_SECRET_KEY during a rotation, and refuses it alone or malformed", async () => {
+    const previous = randomBytes(32);
+    const result = readSecretKeyConfig({ WORKFORCE_SECRET_KEY: KEY.toString("base64"), WORKFORCE_SECRET_KEY_PREVIOUS: previous.toString("base64url") }, HOME);
+    expect(result.ok && result.config.source === "env" && Buffer.from(result.config.previous!).equals(previous)).toBe(true);
+    if (!result.ok) return;
+    const loaded = await loadMasterKey(result.config);
+    expect(loaded.previous?.id).toBe(masterKeyFromBytes(previous).id);
+    expect(loaded.warnings).toEqual([`WORKFORCE_SECRET_KEY_PREVIOUS (master key ${loaded.previous!.id}) is set: run \`npm run workforce -- secrets rotate-master-key\`, then remove it`]);
+    expect(readSecretKeyConfig({ WORKFORCE_SECRET_KEY_PREVIOUS: previous.toString("base64") }, HOME)).toEqual({
+      ok: false,
+      problems: [expect.stringMatching(/^WORKFORCE_SECRET_KEY_PREVIOUS: is set without WORKFORCE_SECRET_KEY/)],
+    });
+    const bad = readSecretKeyConfig({ WORKFORCE_SECRET_KEY: KEY.toString("base64"), WORKFORCE_SECRET_KEY_PREVIOUS: "hunter2" }, HOME);
+    expect(bad).toEqual({ ok: false, problems: [expect.stringMatching(/^WORKFORCE_SECRET_KEY_PREVIOUS: must be 32 random bytes/)] });
+    expect(JSON.stringify(bad)).not.toContain("hunter2");
+  });
+
   it("only accepts the canonical encoding of a key (a key with a changed character is not silently another key)", () => {
     const text = KEY.toString("base64");
     expect(parseMasterKey(text).ok).toBe(true);
@@ -86,7 +103,7 @@ describe("loadMasterKey", () => {
     const file = path.join(dir, "nested", "secret.key");
     const first = await loadMasterKey({ source: "file", path: file });
     expect(first.created).toBe(true);
-    expect(first.warnings).toEqual([expect.stringContaining(`Back up ${file}: without it the signing keys (and later the integration secrets) cannot be read`)]);
+    expect(first.warnings).toEqual([expect.stringContaining(`Back up ${file}: without it the organisations' integration secrets (model keys, MCP and Composio credentials, webhook secrets) and the signing keys cannot be read, and are lost for good`)]);
     expect(first.warnings[0]).toContain("several platform processes must share WORKFORCE_SECRET_KEY");
     if (process.platform !== "win32") {
       expect((await stat(file)).mode & 0o777).toBe(0o600);

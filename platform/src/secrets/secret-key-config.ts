@@ -3,7 +3,9 @@ import path from "node:path";
 /** The environment variables of the master key, each with what it means; for docs and the launcher. */
 export const SECRET_KEY_ENV = {
   WORKFORCE_SECRET_KEY:
-    "Master key that encrypts secrets at rest (signing keys, later integration secrets): 32 random bytes in base64 or base64url, e.g. from `openssl rand -base64 32`. Every platform process of one installation must have the same value. Unset: a key file is used (WORKFORCE_SECRET_KEY_FILE).",
+    "Master key that encrypts secrets at rest (the organisations' integration secrets and the signing keys): 32 random bytes in base64 or base64url, e.g. from `openssl rand -base64 32`. Every platform process of one installation must have the same value. Unset: a key file is used (WORKFORCE_SECRET_KEY_FILE).",
+  WORKFORCE_SECRET_KEY_PREVIOUS:
+    "The master key being rotated away from, during a master-key rotation (decision 029): it only decrypts, never encrypts. Set it next to the new WORKFORCE_SECRET_KEY, run `npm run workforce -- secrets rotate-master-key`, then remove it.",
   WORKFORCE_SECRET_KEY_FILE:
     "Absolute path of the master key file used when WORKFORCE_SECRET_KEY is unset (default ~/.workforce/secret.key, next to the embedded database); created with mode 0600 on first start. Back it up: without it the encrypted secrets cannot be read.",
 } as const;
@@ -12,10 +14,16 @@ export type SecretKeyEnv = Partial<Record<keyof typeof SECRET_KEY_ENV, string | 
 
 /** Where the master key comes from, read once at start-up. */
 export type SecretKeyConfig =
-  /** WORKFORCE_SECRET_KEY, decoded (32 bytes). */
-  | { source: "env"; key: Uint8Array }
-  /** WORKFORCE_SECRET_KEY_FILE (or its default), absolute; created on first start when missing. */
+  /** WORKFORCE_SECRET_KEY, decoded (32 bytes), and WORKFORCE_SECRET_KEY_PREVIOUS when a rotation is under way. */
+  | { source: "env"; key: Uint8Array; previous?: Uint8Array }
+  /**
+   * WORKFORCE_SECRET_KEY_FILE (or its default), absolute; created on first start when missing.
+   * `<path>.previous` (see `previousKeyFile`) holds the old key while a rotation is under way.
+   */
   | { source: "file"; path: string };
+
+/** Where a key file's predecessor waits while `secrets rotate-master-key` re-wraps what it encrypted. */
+export const previousKeyFile = (file: string) => `${file}.previous`;
 
 export type SecretKeyConfigResult = { ok: true; config: SecretKeyConfig } | { ok: false; problems: string[] };
 
@@ -55,6 +63,7 @@ export function readSecretKeyConfig(env: SecretKeyEnv, homeDir: string): SecretK
   const problems: string[] = [];
   const inline = blankToUndefined(env.WORKFORCE_SECRET_KEY);
   const file = blankToUndefined(env.WORKFORCE_SECRET_KEY_FILE);
+  const previousInline = blankToUndefined(env.WORKFORCE_SECRET_KEY_PREVIOUS);
 
   if (inline !== undefined && file !== undefined) {
     problems.push("WORKFORCE_SECRET_KEY_FILE: is set together with WORKFORCE_SECRET_KEY; set only one of them, so it is clear which key encrypts the secrets");
@@ -68,8 +77,18 @@ export function readSecretKeyConfig(env: SecretKeyEnv, homeDir: string): SecretK
     if (parsed.ok) key = parsed.key;
     else problems.push(`WORKFORCE_SECRET_KEY: ${parsed.reason}`);
   }
+  let previous: Uint8Array | undefined;
+  if (previousInline !== undefined) {
+    const parsed = parseMasterKey(previousInline);
+    if (inline === undefined) {
+      problems.push(
+        "WORKFORCE_SECRET_KEY_PREVIOUS: is set without WORKFORCE_SECRET_KEY; it names the old key of a rotation to WORKFORCE_SECRET_KEY (with a key file, `secrets rotate-master-key` keeps the old key itself)",
+      );
+    } else if (parsed.ok) previous = parsed.key;
+    else problems.push(`WORKFORCE_SECRET_KEY_PREVIOUS: ${parsed.reason}`);
+  }
 
   if (problems.length > 0) return { ok: false, problems };
-  if (key) return { ok: true, config: { source: "env", key } };
+  if (key) return { ok: true, config: { source: "env", key, ...(previous ? { previous } : {}) } };
   return { ok: true, config: { source: "file", path: path.resolve(file ?? path.join(homeDir, ".workforce", "secret.key")) } };
 }

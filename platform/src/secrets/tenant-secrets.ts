@@ -1,4 +1,4 @@
-import { AppError, describeZodError } from "@workforce/protocol";
+import { AppError, describeZodError, SecretKind } from "@workforce/protocol";
 import { z } from "zod";
 import { audit } from "../db/audit";
 import type { TenantTransaction } from "../db/scopes";
@@ -9,9 +9,9 @@ import { decryptWithRing, type MasterKeyRing } from "./master-key-ring";
  * What a tenant hands us, by use. One store for all of it (issue 14): MCP server headers and OAuth
  * tokens, Composio connections, webhook signing secrets, model API keys.
  */
-export const SECRET_KINDS = ["mcp-headers", "mcp-oauth", "composio", "webhook", "model-key"] as const;
-export const SecretKindSchema = z.enum(SECRET_KINDS);
-export type SecretKind = z.infer<typeof SecretKindSchema>;
+export const SecretKindSchema = SecretKind;
+export const SECRET_KINDS = SecretKind.options;
+export type { SecretKind };
 
 /** A secret's name within its tenant: chosen by the feature that stores it (`mcp/{serverId}/headers`, `model-key/anthropic`). */
 export const SECRET_NAME_PATTERN = /^[a-z0-9][a-z0-9/_.:-]{0,199}$/;
