@@ -20,6 +20,10 @@ export interface TenantExport {
   sessionOwners: { agent: string; sessionKey: string; userId: string | null; apiKeyId: string | null; createdAt: string }[];
   /** The organisation's integration secrets by name and kind only: never a value, hint or ciphertext (decision 029). */
   secrets: { name: string; kind: string }[];
+  /** MCP servers: where they are and how they authenticate; header values and tokens are among `secrets`, by name only. */
+  mcpServers: { id: string; name: string; namespace: string; url: string; transport: string; auth: string; status: string; tools: unknown; createdAt: string }[];
+  /** Which web and MCP tools each agent may use, and how. */
+  agentToolGrants: { agent: string; source: string; serverId: string | null; tool: string; mode: string }[];
   /** From the gateway: each agent with the full history of each of its sessions. */
   agents: { agent: Agent; sessions: SessionHistory[] }[];
 }
@@ -61,6 +65,8 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     usage: await trx.selectFrom("usage_events").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
     audit: await trx.selectFrom("audit_log").selectAll().where("tenant_id", "=", tenantId).orderBy("seq").execute(),
     sessionOwners: await trx.selectFrom("session_owners").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("session_key").execute(),
+    mcpServers: await trx.selectFrom("mcp_servers").select(["id", "name", "namespace", "url", "transport", "auth", "status", "tools", "created_at"]).where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
+    grants: await trx.selectFrom("agent_tool_grants").select(["agent_slug", "source", "server_id", "tool", "mode"]).where("tenant_id", "=", tenantId).orderBy("agent_slug").orderBy("tool").execute(),
     secrets: await trx.selectFrom("tenant_secrets").select(["name", "kind"]).where("tenant_id", "=", tenantId).orderBy("name").execute(),
   }));
   const agents = await deps.gateway.listAgents(tenantId);
@@ -122,6 +128,8 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
       createdAt: row.created_at.toISOString(),
     })),
     secrets: rows.secrets,
+    mcpServers: rows.mcpServers.map((row) => ({ id: row.id, name: row.name, namespace: row.namespace, url: row.url, transport: row.transport, auth: row.auth, status: row.status, tools: row.tools, createdAt: row.created_at.toISOString() })),
+    agentToolGrants: rows.grants.map((row) => ({ agent: row.agent_slug, source: row.source, serverId: row.server_id, tool: row.tool, mode: row.mode })),
     agents: withSessions,
   };
 }

@@ -1,5 +1,5 @@
 import { McpServerEnvelope, McpServerList, AgentToolsView, RunIntegrations } from "@workforce/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { withSystem, withTenant } from "../../db/scopes";
 import { startFakeGateway, type FakeGateway } from "../../test-support/fake-gateway";
 import { startMcpTestServer, type McpTestServer } from "../../test-support/mcp-test-server";
@@ -17,8 +17,9 @@ const lister = sdkMcpToolLister();
 let owner: { token: string; userId: string; tenantId: string };
 let member: { token: string; userId: string; tenantId: string };
 let outsider: { token: string; userId: string; tenantId: string };
-/** Every body the platform answered in this file: no header value or token may be in one. */
+/** Every body the platform answered in this file, and every console line: no header value or token may be in one. */
 const answers: string[] = [];
+const logged: string[] = [];
 
 async function json(response: Response): Promise<unknown> {
   const text = await response.text();
@@ -48,6 +49,13 @@ async function runIntegrations(who: string | CallOptions, agent: string): Promis
 }
 
 beforeAll(async () => {
+  for (const method of ["log", "info", "warn", "error", "debug"] as const) {
+    const original = console[method].bind(console);
+    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      logged.push(args.map((arg) => (arg instanceof Error ? `${arg.message} ${arg.stack ?? ""}` : typeof arg === "string" ? arg : JSON.stringify(arg))).join(" "));
+      original(...args);
+    });
+  }
   gateway = await startFakeGateway();
   mcp = await startMcpTestServer({ requiredHeaders: { "x-api-key": API_KEY } });
   platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { outbound: LOOPBACK_OUTBOUND, mcpTools: lister, capabilities: { web: async () => ({ fetch: true, search: true }) } } });
@@ -193,9 +201,21 @@ describe("MCP servers with headers", () => {
     expect(left.map((row) => row.agent_slug)).not.toContain("bea");
   });
 
+  it("exports the servers and grants, with the header secret by name only", async () => {
+    const exported = (await json(await call("GET", "/api/tenant/export", { token: owner.token }))) as {
+      mcpServers: { namespace: string }[];
+      agentToolGrants: { agent: string; tool: string; mode: string }[];
+      secrets: { name: string }[];
+    };
+    expect(exported.mcpServers.map((server) => server.namespace)).toEqual(["tools"]);
+    expect(exported.agentToolGrants).toEqual(expect.arrayContaining([expect.objectContaining({ agent: "ada", tool: "echo", mode: "allow" })]));
+    expect(exported.secrets.map((secret) => secret.name)).toContain(`mcp/${serverId}/headers`);
+  });
+
   it("never shows a header value in an answer", () => {
     expect(answers.length).toBeGreaterThan(10);
     expect(answers.filter((text) => text.includes(API_KEY) || text.includes("wrong-value-000000"))).toEqual([]);
+    expect(logged.filter((line) => line.includes(API_KEY) || line.includes("wrong-value-000000"))).toEqual([]);
   });
 });
 
