@@ -22,7 +22,7 @@ function namespaceFrom(name: string): string {
  * Registers an MCP server: name, namespace, URL, transport, and how it authenticates. Header
  * values are write-only: typed here, sent once, never shown again (only their names and hints).
  */
-export function AddMcpServerForm({ onAdded }: { onAdded: (server: McpServerView) => void }) {
+export function AddMcpServerForm({ onAdded, onCancel }: { onAdded: (server: McpServerView) => void; onCancel: () => void }) {
   const { api } = useServices();
   const id = useId();
   const [name, setName] = useState("");
@@ -126,6 +126,9 @@ export function AddMcpServerForm({ onAdded }: { onAdded: (server: McpServerView)
       <div className="button-row">
         <button type="submit" className="button primary" disabled={busy}>
           Add server
+        </button>
+        <button type="button" className="button ghost" onClick={onCancel}>
+          Cancel
         </button>
       </div>
     </form>

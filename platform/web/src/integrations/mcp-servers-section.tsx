@@ -101,7 +101,7 @@ export function McpServersSection({ tenantId }: { tenantId: string }) {
       ) : null}
       {manages ? (
         adding ? (
-          <AddMcpServerForm onAdded={(server) => void added(server)} />
+          <AddMcpServerForm onAdded={(server) => void added(server)} onCancel={() => setAdding(false)} />
         ) : (
           <button type="button" className="button" onClick={() => setAdding(true)}>
             Add MCP server
