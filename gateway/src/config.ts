@@ -113,6 +113,12 @@ const GatewayEnv = z.object({
   OTEL_SERVICE_NAME: optionalText,
   /** Longest wait between span exports in ms (default 5000). */
   OTEL_BSP_SCHEDULE_DELAY: optionalText,
+  /** Longest wait for one request to a tenant's MCP server, a tool call included, before mcp_tool_timeout. */
+  WORKFORCE_MCP_TOOL_TIMEOUT_MS: integerText("WORKFORCE_MCP_TOOL_TIMEOUT_MS", 60_000, 1_000, 3_600_000),
+  /** MCP client sessions one organisation may hold open; the least recently used idle one makes room. */
+  WORKFORCE_MCP_MAX_SESSIONS_PER_TENANT: integerText("WORKFORCE_MCP_MAX_SESSIONS_PER_TENANT", 8, 1, 1_000),
+  /** MCP client sessions this gateway may hold open across organisations. */
+  WORKFORCE_MCP_MAX_SESSIONS: integerText("WORKFORCE_MCP_MAX_SESSIONS", 256, 1, 100_000),
   /** `true`: outgoing connections (web tools, MCP servers, organisations' model base URLs) may reach private addresses (decision 030). */
   WORKFORCE_OUTBOUND_ALLOW_PRIVATE: optionalText,
   /** Comma-separated hosts, host:port, addresses or CIDR ranges outgoing connections may reach although private. */
@@ -165,6 +171,8 @@ export interface GatewayConfig {
   tracing?: TracingSettings | undefined;
   /** LOG_LEVEL. */
   logLevel: LogLevel;
+  /** Tenants' MCP servers (WORKFORCE_MCP_*). */
+  mcp: { toolTimeoutMs: number; maxSessionsPerTenant: number; maxSessions: number };
   /** Where outgoing connections may go (WORKFORCE_OUTBOUND_ALLOW_PRIVATE, WORKFORCE_OUTBOUND_ALLOW_HOSTS; packages/net-guard). */
   outbound: OutboundPolicy;
   /** The web_search tool's provider (WEB_SEARCH_*); undefined: web_search is not offered. */
@@ -292,6 +300,11 @@ export function loadConfig(env: Record<string, string | undefined>, flags: CliFl
     redisKeyPrefix: values.REDIS_KEY_PREFIX ?? DEFAULT_REDIS_KEY_PREFIX,
     advertiseUrl: values.GATEWAY_ADVERTISE_URL?.replace(/\/+$/, ""),
     logLevel: values.LOG_LEVEL,
+    mcp: {
+      toolTimeoutMs: values.WORKFORCE_MCP_TOOL_TIMEOUT_MS,
+      maxSessionsPerTenant: values.WORKFORCE_MCP_MAX_SESSIONS_PER_TENANT,
+      maxSessions: values.WORKFORCE_MCP_MAX_SESSIONS,
+    },
     tenantDefaults: {
       maxConcurrentRuns: values.WORKFORCE_TENANT_MAX_CONCURRENT_RUNS,
       maxQueuedRuns: values.WORKFORCE_TENANT_MAX_QUEUED_RUNS,

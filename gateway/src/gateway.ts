@@ -41,6 +41,7 @@ import { createDiskUsage, type DiskUsage, type DiskUsageOptions } from "./tenant
 import { createTenantErasure } from "./tenants/tenant-erasure";
 import { createTenantPolicies, DEFAULT_TENANT_LIMITS, type TenantPolicies } from "./tenants/tenant-policy";
 import { combineToolSources, type RunToolSource } from "./tools/run-tools";
+import type { ProbeMcpServer } from "./tools/mcp/mcp-integration";
 import type { Tool } from "./tools/tool";
 import { createWorkspaceTools } from "./tools/workspace-tools";
 import { createReadiness } from "./readiness";
@@ -72,6 +73,8 @@ export interface GatewayOptions {
   runToolSources?: readonly RunToolSource[];
   /** What those sources can offer (`GET /v1/capabilities`); nothing beyond the workspace tools when absent. */
   capabilities?: GatewayCapabilities;
+  /** `POST /v1/integrations/mcp/tools` (tools/run-tool-sources); absent, not served. */
+  mcpProbe?: ProbeMcpServer;
   now?: () => Date;
   newId?: () => string;
   limits?: Partial<RunManagerLimits>;
@@ -334,6 +337,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       ? forwardingSubmit({ runs, sessions, leases, membership, hookToken: config.hookToken, logger, logContext: options.logContext })
       : localSubmit(runs);
   const app = createGatewayApp({
+    mcpProbe: options.mcpProbe,
     agents,
     sessions,
     runs,

@@ -7,6 +7,7 @@ import { createGateway, GATEWAY_VERSION } from "./gateway";
 import { createProviders } from "./llm/create-providers";
 import { createRunToolSources } from "./tools/run-tool-sources";
 import { startTracing } from "@workforce/logging";
+import { createGuardedFetch } from "@workforce/net-guard";
 import type { LogContext, Logger } from "./logger";
 import { startServer } from "./server/start-server";
 
@@ -72,7 +73,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
     const config = loadConfig(env, { port: parsed.values.port, bind: parsed.values.bind });
     const dataDir = await prepareDataDir(config.dataDir);
     const tracer = await startTracing(config.tracing, logger);
-    const toolSources = createRunToolSources({ config, logger, version: GATEWAY_VERSION });
+    // Tenants aim these connections (their MCP servers, web pages): only where the operator's outbound policy allows.
+    const outboundFetch = createGuardedFetch(config.outbound);
+    const toolSources = createRunToolSources({ config, logger, version: GATEWAY_VERSION, fetch: outboundFetch });
     const gateway = createGateway({
       config,
       dataDir,
@@ -82,6 +85,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       providers: createProviders(config),
       runToolSources: toolSources.sources,
       capabilities: toolSources.capabilities,
+      mcpProbe: toolSources.mcpProbe,
     });
     await gateway.recovered();
     const server = await startServer(gateway.app, config.port, config.bind, (request, socket, head) =>
@@ -113,6 +117,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     });
     await gateway.close();
     await toolSources.close();
+    await outboundFetch.close();
     await server.close();
     await metricsServer?.close();
     await tracer?.flush();

@@ -6,6 +6,8 @@ import {
   GatewayCapabilities,
   GatewayHealth,
   HOOK_TOKEN_HEADER,
+  McpToolsAnswer,
+  McpToolsErrorBody,
   RunInfo,
   SessionHistory,
   SessionSummary,
@@ -15,6 +17,7 @@ import {
   TenantDiskUsage,
   type AgentInput,
   type AgentUpdate,
+  type McpServerConnectionInput,
   type TenantPolicy,
 } from "@workforce/protocol";
 import { REQUEST_ID_HEADER } from "@workforce/logging";
@@ -70,7 +73,7 @@ export function createGatewayClient(options: GatewayClientOptions) {
     };
   }
 
-  async function send(method: string, path: string, init: { tenantId?: string; body?: unknown; timeoutMs?: number } = {}): Promise<Response> {
+  async function send(method: string, path: string, init: { tenantId?: string; body?: unknown; timeoutMs?: number; keepErrorResponse?: boolean } = {}): Promise<Response> {
     const limit = init.timeoutMs ?? timeoutMs;
     let response: Response;
     try {
@@ -93,7 +96,7 @@ export function createGatewayClient(options: GatewayClientOptions) {
         { retryable: true, cause: error },
       );
     }
-    if (!response.ok) throw await gatewayError(response);
+    if (!response.ok && !init.keepErrorResponse) throw await gatewayError(response);
     return response;
   }
 
@@ -196,10 +199,36 @@ export function createGatewayClient(options: GatewayClientOptions) {
     async getRun(tenantId: string, runId: string) {
       return json(RunInfo, await send("GET", runPath(runId), { tenantId }));
     },
+    /**
+     * What a tenant's MCP server offers (its name, version and tools), asked by the gateway with
+     * these connection settings. A server that wants (re)authorisation throws McpAuthRequired with
+     * the resource-metadata URL it named, where OAuth starts; other failures are AppErrors with the
+     * gateway's code (mcp_unavailable, mcp_protocol_error, the SSRF guard's refusal, …).
+     */
+    async listMcpTools(tenantId: string, server: McpServerConnectionInput): Promise<McpToolsAnswer> {
+      const response = await send("POST", "/v1/integrations/mcp/tools", { tenantId, body: server, timeoutMs: MCP_PROBE_TIMEOUT_MS, keepErrorResponse: true });
+      if (response.ok) return json(McpToolsAnswer, response);
+      const body = McpToolsErrorBody.safeParse(await response.clone().json().catch(() => undefined));
+      if (body.success && body.data.error.code === "mcp_auth_required") throw new McpAuthRequired(body.data.error.message, body.data.error.resourceMetadataUrl);
+      throw await gatewayError(response);
+    },
     async abortRun(tenantId: string, runId: string) {
       return json(RunInfo, await send("POST", `${runPath(runId)}/abort`, { tenantId }));
     },
   };
+}
+
+/** The gateway waits up to 30 s for a server's initialize and tool list; this leaves it room to answer. */
+const MCP_PROBE_TIMEOUT_MS = 45_000;
+
+/** A tenant's MCP server refused its credentials: an admin must authorise it again (OAuth starts at `resourceMetadataUrl`). */
+export class McpAuthRequired extends AppError {
+  constructor(
+    message: string,
+    readonly resourceMetadataUrl: string | undefined,
+  ) {
+    super("mcp_auth_required", message);
+  }
 }
 
 /** One gateway's client, or the cluster's routed one (chat/routed-gateway-client), whose streams survive a gateway. */

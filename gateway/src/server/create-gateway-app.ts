@@ -18,6 +18,8 @@ import { chatCompletionsRoutes } from "./routes/chat-completions-routes";
 import { CLUSTER_PATH, clusterRoutes } from "./routes/cluster-routes";
 import { healthRoute } from "./routes/health-route";
 import { hookRoutes } from "./routes/hook-routes";
+import { integrationRoutes } from "./routes/integration-routes";
+import type { ProbeMcpServer } from "../tools/mcp/mcp-integration";
 import { probeRoutes } from "./routes/probe-routes";
 import { agentRunRoutes, runRoutes } from "./routes/run-routes";
 import { sessionRoutes } from "./routes/session-routes";
@@ -65,6 +67,8 @@ export interface GatewayAppDeps {
   authFailures?: AuthFailureLimiter;
   /** `/backup`: consistent snapshots and restores of tenants' files (decision 020); absent, not served. */
   backup?: BackupRouteDeps;
+  /** Lists a tenant's MCP server's tools for the platform (`POST /v1/integrations/mcp/tools`); absent, not served. */
+  mcpProbe?: ProbeMcpServer | undefined;
   /** Request metrics (mounted before everything) and `GET /metrics` (its own token, not the hook token). */
   metrics?: { http: MiddlewareHandler; scrape: Handler };
   /** `GET /v1/capabilities`: what runs may be offered here (web tools); nothing beyond the workspace tools when absent. */
@@ -125,6 +129,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   app.route("/v1/usage", usageRoutes(deps));
   app.route("/hooks", hookRoutes(runDeps));
   app.route(CAPABILITIES_PATH, capabilitiesRoute(deps.capabilities ?? NO_CAPABILITIES));
+  if (deps.mcpProbe) app.route("/v1/integrations", integrationRoutes({ mcpProbe: deps.mcpProbe }));
   if (deps.membership) app.route(CLUSTER_PATH, clusterRoutes(deps.membership));
   if (deps.backup) {
     // No body limit: a restore carries a whole tenant; it is read line by line.

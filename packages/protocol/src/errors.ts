@@ -64,6 +64,13 @@ export const ERROR_CODES = [
   "provider_auth_failed",
   "provider_unreachable",
   "provider_error",
+  // MCP servers (issue 14)
+  "mcp_unavailable",
+  "mcp_auth_required",
+  "mcp_protocol_error",
+  "mcp_tool_error",
+  "mcp_tool_timeout",
+  "mcp_result_too_large",
   // outgoing connections (packages/net-guard)
   "outbound_blocked",
   // MCP servers and tool grants (issue 14)
@@ -154,6 +161,18 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   provider_auth_failed: 502,
   provider_unreachable: 502,
   provider_error: 502,
+  /** A tenant's MCP server could not be reached, ended its session, or answered with an HTTP error. */
+  mcp_unavailable: 502,
+  /** The MCP server answered 401: it needs (re)authorisation (new headers, or OAuth). Not 401: the gateway's own token was fine. */
+  mcp_auth_required: 502,
+  /** The MCP server answered something that is not MCP (bad JSON-RPC, unsupported protocol version, invalid tool list). */
+  mcp_protocol_error: 502,
+  /** The MCP tool ran and reported an error (its result had isError). */
+  mcp_tool_error: 502,
+  /** The MCP tool did not answer within WORKFORCE_MCP_TOOL_TIMEOUT_MS. */
+  mcp_tool_timeout: 504,
+  /** The MCP server sent more than the gateway reads in answer to one request; the session was closed. */
+  mcp_result_too_large: 502,
   /** A URL or connection goes to a private, loopback or otherwise non-public address the operator has not allowed (decision 030). */
   outbound_blocked: 422,
   mcp_server_not_found: 404,

@@ -7,4 +7,5 @@ export * from "./platform-api";
 export * from "./cluster";
 export * from "./integrations";
 export * from "./mcp-api";
+export * from "./mcp";
 export * from "./secrets";

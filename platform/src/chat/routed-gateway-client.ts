@@ -123,5 +123,6 @@ export function createRoutedGatewayClient(options: RoutedGatewayClientOptions): 
     capabilities: () => routed("", (client) => client.capabilities()),
     getRun: (tenantId, runId) => byTenant(tenantId, (client) => client.getRun(tenantId, runId)),
     abortRun: (tenantId, runId) => byTenant(tenantId, (client) => client.abortRun(tenantId, runId)),
+    listMcpTools: (tenantId, server) => byTenant(tenantId, (client) => client.listMcpTools(tenantId, server)),
   };
 }

@@ -7,7 +7,8 @@ import type { McpCachedTool, RunMcpServer } from "@workforce/protocol";
 
 /** A server's answer to `tools/list`, as the gateway reports it. */
 export type McpToolListing =
-  | { ok: true; tools: McpCachedTool[] }
+  /** `note`: tools the server lists but the gateway will not offer, and why. */
+  | { ok: true; tools: McpCachedTool[]; note?: string }
   /** `needsAuth`: the server answered 401 (headers wrong or missing, OAuth token refused). */
   | { ok: false; needsAuth: boolean; message: string };
 

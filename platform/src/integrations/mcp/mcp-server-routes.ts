@@ -142,7 +142,7 @@ export function mcpServerRoutes(deps: McpServerRouteDeps) {
     } else {
       const listing = await deps.tools.listTools(tenantId, toRunServer(row, headers, []));
       outcome = listing.ok
-        ? { status: "ok", lastError: null, tools: listing.tools.slice(0, MAX_CACHED_TOOLS) }
+        ? { status: "ok", lastError: listing.note ? errorLine(listing.note) : null, tools: listing.tools.slice(0, MAX_CACHED_TOOLS) }
         : { status: listing.needsAuth ? "needs_auth" : "error", lastError: errorLine(listing.message) };
     }
     const server = await withTenant(deps.db, tenantId, async (trx) => {
