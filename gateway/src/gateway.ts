@@ -14,6 +14,7 @@ import { createFileLocks, type FileLocks } from "./fs/file-lock";
 import { createOfflineProvider } from "./llm/adapters/offline/offline-provider";
 import type { ModelProvider } from "./llm/model-provider";
 import { createModelRouter } from "./llm/model-router";
+import type { OrganisationProviders } from "./llm/organisation-providers";
 import type { Tracer } from "@workforce/logging";
 import type { LogContext, Logger } from "./logger";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics/gateway-metrics";
@@ -66,8 +67,11 @@ export interface GatewayOptions {
   logContext?: LogContext;
   /** Spans of requests and runs, when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
   tracer?: Tracer | undefined;
-  /** Real providers, built by the caller from config (so tests can point them at fakes). */
-  providers?: { anthropic?: ModelProvider | undefined; openaiCompatible?: ModelProvider | undefined };
+  /**
+   * Real providers, built by the caller from config (so tests can point them at fakes); `organisation`
+   * builds them with an organisation's own key (issue 14): without it, runs use the operator's keys.
+   */
+  providers?: { anthropic?: ModelProvider | undefined; openaiCompatible?: ModelProvider | undefined; organisation?: OrganisationProviders | undefined };
   tools?: readonly Tool[];
   /** Where runs' integration tools come from (MCP, Composio, web): built from config by main (tools/run-tool-sources). */
   runToolSources?: readonly RunToolSource[];
@@ -238,6 +242,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     offline: createOfflineProvider({ tokenDelayMs: config.offlineTokenDelayMs }),
     anthropic: options.providers?.anthropic,
     openaiCompatible: options.providers?.openaiCompatible,
+    organisation: options.providers?.organisation,
   });
   const loopDeps = { tenantRoots, systemPrompts, sessions, tools: options.tools ?? createWorkspaceTools(), runTools: combineToolSources(options.runToolSources ?? [], logger), logger, now, newId, maxSteps: 8, maxOutputTokens: 4096, compaction: options.compaction, disk };
   const journal = createUsageJournal({ dataDir: config.dataDir, locks, logger, onBytesChanged: disk.changed, tenantRoots });

@@ -4,7 +4,7 @@ import { ConfigError, defaultAdvertiseUrl, loadConfig, type GatewayConfig } from
 import { prepareDataDir } from "./data-dir";
 import { errnoCode } from "./fs/errno";
 import { createGateway, GATEWAY_VERSION } from "./gateway";
-import { createProviders } from "./llm/create-providers";
+import { createOrganisationModelProviders, createProviders } from "./llm/create-providers";
 import { createRunToolSources } from "./tools/run-tool-sources";
 import { startTracing } from "@workforce/logging";
 import { createGuardedFetch } from "@workforce/net-guard";
@@ -82,7 +82,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       logger,
       logContext,
       tracer,
-      providers: createProviders(config),
+      providers: { ...createProviders(config), organisation: createOrganisationModelProviders(config.outbound) },
       runToolSources: toolSources.sources,
       capabilities: toolSources.capabilities,
       mcpProbe: toolSources.mcpProbe,

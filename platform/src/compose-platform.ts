@@ -25,8 +25,6 @@ import { createPolicyPusher, type PolicyPusher } from "./tenant-limits/policy-pu
 import type { TenantLimitDefaults } from "./tenant-limits/tenant-limits";
 import { createIntegrations, type IntegrationOptions } from "./integrations/integrations";
 import type { TenantSecrets } from "./secrets/tenant-secrets";
-import { PUBLIC_ONLY, type OutboundPolicy } from "@workforce/net-guard";
-import { guardedUrlGuard } from "./integrations/mcp/guarded-url-guard";
 import { gatewayMcpToolLister, gatewayWebCapabilities } from "./integrations/mcp/gateway-mcp-adapters";
 import type { McpToolLister, WebCapabilities } from "./integrations/mcp/mcp-ports";
 
@@ -83,8 +81,6 @@ export interface PlatformParts {
   secrets?: TenantSecrets;
   /** The operator's integration settings (MCP, Composio, web tools, model keys). */
   integrations?: IntegrationOptions;
-  /** Where URLs organisations register (MCP servers) may point (WORKFORCE_OUTBOUND_ALLOW_*); default public addresses only. */
-  outbound?: OutboundPolicy;
   /** Lists an MCP server's tools; default: through the gateway's MCP client. */
   mcpTools?: McpToolLister;
   /** Which web tools the gateway offers; default: what its `GET /v1/capabilities` says. */
@@ -169,7 +165,6 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     logError: parts.logError,
     secrets: parts.secrets,
     options: parts.integrations ?? {},
-    urlGuard: guardedUrlGuard(parts.outbound ?? PUBLIC_ONLY),
     mcpTools: parts.mcpTools ?? gatewayMcpToolLister(parts.gateway),
     capabilities: parts.capabilities ?? gatewayWebCapabilities(parts.gateway, () => now().getTime()),
   });

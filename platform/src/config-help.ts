@@ -49,6 +49,7 @@ export const PLATFORM_ENV_HELP: readonly EnvHelp[] = [
   { name: "SUPABASE_SERVICE_KEY", default: "unset", description: "accepted; not used yet" },
   { name: "SUPABASE_JWT_SECRET", default: "unset", description: "accept the project's legacy HS256 tokens" },
   { name: "COMPOSIO_API_KEY", default: "unset", description: "Composio integrations (planned)" },
+  { name: "WORKFORCE_PLATFORM_KEY_FALLBACK", default: "true", description: "a model provider an organisation has no own key for uses the operator's key; false: its runs are refused (model_key_required)" },
   { name: "METRICS_TOKEN", default: "unset: /metrics answers 404", description: "bearer token Prometheus presents for GET /metrics (at least 16 characters)" },
   { name: "METRICS_PORT", default: "unset", description: "serve /metrics alone on this port (no token needed there unless METRICS_TOKEN is set)" },
   { name: "METRICS_BIND", default: "127.0.0.1", description: "the interface of the METRICS_PORT listener (0.0.0.0 in a container)" },

@@ -98,6 +98,11 @@ export interface PlatformConfig {
   supabase: { url: string; anonKey: string | undefined; serviceKey: string | undefined; jwtSecret: string | undefined } | undefined;
   /** COMPOSIO_API_KEY: accepted for integrations; unused so far. */
   composioApiKey: string | undefined;
+  /**
+   * WORKFORCE_PLATFORM_KEY_FALLBACK (default true): a model provider an organisation has no own key
+   * for uses the operator's. (Where its base URLs may point is the outbound policy's to say.)
+   */
+  modelKeys: { platformKeyFallback: boolean };
   /** WORKFORCE_CORS_ORIGINS: browser origins (a web app served from a CDN) that may call /api and /auth/v1; default none, `*` any. */
   corsOrigins: CorsOrigins;
   /**
@@ -179,6 +184,11 @@ const positiveCount = (name: string, fallback: number, what: string) => {
     .transform((value) => value ?? fallback);
 };
 
+const trueOrFalse = (name: string, fallback: boolean) =>
+  optionalString
+    .pipe(z.enum(["true", "false"], { message: `must be true or false, e.g. ${name}=${String(fallback)}` }).optional())
+    .transform((value) => (value === undefined ? fallback : value === "true"));
+
 /** Hosts that only this machine can reach: the defaults of sign-up, confirmation and budgets are relaxed for them. */
 export function isLoopbackHost(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -232,6 +242,7 @@ const EnvSchema = z.object({
   SUPABASE_SERVICE_KEY: optionalString,
   SUPABASE_JWT_SECRET: optionalString,
   COMPOSIO_API_KEY: optionalString,
+  WORKFORCE_PLATFORM_KEY_FALLBACK: trueOrFalse("WORKFORCE_PLATFORM_KEY_FALLBACK", true),
   METRICS_TOKEN: optionalString,
   METRICS_PORT: optionalString
     .refine((value) => value === undefined || (/^\d+$/.test(value) && Number(value) <= 65_535), "must be a port number between 0 and 65535, e.g. METRICS_PORT=9465")
@@ -352,6 +363,7 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
         }
       : undefined,
     composioApiKey: values.COMPOSIO_API_KEY,
+    modelKeys: { platformKeyFallback: values.WORKFORCE_PLATFORM_KEY_FALLBACK },
     corsOrigins: cors.origins,
     outbound,
   };

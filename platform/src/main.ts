@@ -170,7 +170,7 @@ Operator commands: npm run workforce -- --help
     metrics,
     corsOrigins: config.corsOrigins,
     secrets,
-    outbound: config.outbound,
+    integrations: { modelKeys: config.modelKeys, outbound: config.outbound },
   });
   // The database side of `workforce backup` / `workforce restore --tenant` (decision 020).
   app.route(PLATFORM_BACKUP_PATH, platformBackupRoutes({ database, hookToken: config.hookToken }));

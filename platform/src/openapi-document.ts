@@ -24,6 +24,9 @@ import {
   McpServerInput,
   McpServerList,
   McpServerUpdate,
+  ModelKeyInput,
+  ModelKeyResponse,
+  ModelKeysResponse,
 } from "@workforce/protocol";
 import { z } from "zod";
 import { accessExtension, describeAccess } from "./auth/access-docs";
@@ -85,7 +88,9 @@ const Session = z.object({
   refresh_token: z.string(),
   user: z.object({ id: z.string(), email: z.string() }).loose(),
 });
-const Usage = z.object({ runs: z.number(), inputTokens: z.number(), outputTokens: z.number() });
+const UsageCounts = z.object({ runs: z.number(), inputTokens: z.number(), outputTokens: z.number() });
+/** `organisationKey`: the part of it that used the organisation's own model key (issue 14). */
+const Usage = UsageCounts.extend({ organisationKey: UsageCounts });
 const Budget = z.object({
   monthlyTokens: z.number().nullable(),
   usedTokens: z.number(),
@@ -247,6 +252,9 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "budget.read": { tag: "usage", summary: "The monthly token budget and this month's use", response: { status: 200, schema: z.object({ budget: Budget }) } },
   "budget.update": { tag: "usage", summary: "Set the monthly token budget, null for none", body: BudgetInput, response: { status: 200, schema: z.object({ budget: Budget }) } },
   "limits.read": { tag: "usage", summary: "The organisation's limits in force (set by the operator; read-only)", response: { status: 200, schema: z.object({ limits: OrganisationLimitsView }) } },
+  "model-keys.list": { tag: "integrations", summary: "The organisation's own model keys (set or not, a hint) and the operator's policy", response: { status: 200, schema: ModelKeysResponse } },
+  "model-keys.set": { tag: "integrations", summary: "Set or replace the organisation's key for a provider (write-only)", body: ModelKeyInput, response: { status: 200, schema: ModelKeyResponse } },
+  "model-keys.delete": { tag: "integrations", summary: "Remove the organisation's key for a provider", response: { status: 204 } },
   "audit.list": { tag: "organisations", summary: "Audit log, newest first (?limit=&cursor=&action=)", response: { status: 200, schema: z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() }) } },
   "mcp.list": { tag: "integrations", summary: "The organisation's MCP servers, with their status and cached tools (header names and hints, never values)", response: { status: 200, schema: McpServerList } },
   "mcp.create": { tag: "integrations", summary: "Register an MCP server (headers are write-only)", body: McpServerInput, response: { status: 201, schema: McpServerEnvelope } },

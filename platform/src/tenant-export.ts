@@ -14,7 +14,8 @@ export interface TenantExport {
   invitations: { id: string; email: string; role: string; invitedBy: string | null; createdAt: string; expiresAt: string; acceptedAt: string | null; revokedAt: string | null }[];
   apiKeys: { id: string; name: string; prefix: string; scopes: string[]; createdBy: string | null; createdAt: string; lastUsedAt: string | null; revokedAt: string | null }[];
   budget: BudgetView;
-  usageEvents: { runId: string; agent: string; status: string; inputTokens: number; outputTokens: number; userId: string | null; apiKeyId: string | null; createdAt: string }[];
+  /** `keySource`: whose model key the run used (null: not recorded, before issue 14 the operator's). */
+  usageEvents: { runId: string; agent: string; status: string; inputTokens: number; outputTokens: number; userId: string | null; apiKeyId: string | null; createdAt: string; keySource: "platform" | "organisation" | null }[];
   auditLog: { id: string; action: string; target: string; actorUserId: string | null; actorApiKeyId: string | null; details: Record<string, unknown>; createdAt: string }[];
   /** Who started each session (decision 010); sessions without a row are nobody's. */
   sessionOwners: { agent: string; sessionKey: string; userId: string | null; apiKeyId: string | null; createdAt: string }[];
@@ -24,6 +25,8 @@ export interface TenantExport {
   mcpServers: { id: string; name: string; namespace: string; url: string; transport: string; auth: string; status: string; tools: unknown; createdAt: string }[];
   /** Which web and MCP tools each agent may use, and how. */
   agentToolGrants: { agent: string; source: string; serverId: string | null; tool: string; mode: string }[];
+  /** The organisation's own model keys without the key (a secret above, by name): provider, base URL, who set it (decision 031). */
+  modelKeys: { provider: string; baseUrl: string | null; updatedAt: string; updatedBy: string | null }[];
   /** From the gateway: each agent with the full history of each of its sessions. */
   agents: { agent: Agent; sessions: SessionHistory[] }[];
 }
@@ -67,6 +70,7 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     sessionOwners: await trx.selectFrom("session_owners").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("session_key").execute(),
     mcpServers: await trx.selectFrom("mcp_servers").select(["id", "name", "namespace", "url", "transport", "auth", "status", "tools", "created_at"]).where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
     grants: await trx.selectFrom("agent_tool_grants").select(["agent_slug", "source", "server_id", "tool", "mode"]).where("tenant_id", "=", tenantId).orderBy("agent_slug").orderBy("tool").execute(),
+    modelKeys: await trx.selectFrom("model_keys").select(["provider", "base_url", "updated_at", "updated_by"]).where("tenant_id", "=", tenantId).orderBy("provider").execute(),
     secrets: await trx.selectFrom("tenant_secrets").select(["name", "kind"]).where("tenant_id", "=", tenantId).orderBy("name").execute(),
   }));
   const agents = await deps.gateway.listAgents(tenantId);
@@ -110,6 +114,7 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
       userId: row.user_id,
       apiKeyId: row.api_key_id,
       createdAt: row.created_at.toISOString(),
+      keySource: row.key_source,
     })),
     auditLog: rows.audit.map((row) => ({
       id: row.id,
@@ -130,6 +135,7 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     secrets: rows.secrets,
     mcpServers: rows.mcpServers.map((row) => ({ id: row.id, name: row.name, namespace: row.namespace, url: row.url, transport: row.transport, auth: row.auth, status: row.status, tools: row.tools, createdAt: row.created_at.toISOString() })),
     agentToolGrants: rows.grants.map((row) => ({ agent: row.agent_slug, source: row.source, serverId: row.server_id, tool: row.tool, mode: row.mode })),
+    modelKeys: rows.modelKeys.map((row) => ({ provider: row.provider, baseUrl: row.base_url, updatedAt: row.updated_at.toISOString(), updatedBy: row.updated_by })),
     agents: withSessions,
   };
 }

@@ -1,4 +1,4 @@
-import type { ModelInfo, Usage } from "@workforce/protocol";
+import type { KeySource, ModelInfo, Usage } from "@workforce/protocol";
 
 /**
  * The one model interface the agent loop speaks. Adapters (anthropic, openai-compatible, offline)
@@ -51,4 +51,6 @@ export interface ResolvedModel {
   provider: ModelProvider;
   model: string;
   info: ModelInfo;
+  /** Whose key it speaks with: the operator's (or none, offline) or the organisation's own; recorded with the run's usage. */
+  keySource?: KeySource;
 }

@@ -222,5 +222,6 @@ export function usageRecordOf(run: EndedRun): UsageRecord {
     outputTokens: run.usage.outputTokens,
     queuedAt: run.queuedAt,
     endedAt: run.endedAt,
+    ...(run.keySource === undefined ? {} : { keySource: run.keySource }),
   };
 }

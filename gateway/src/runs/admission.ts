@@ -1,4 +1,4 @@
-import type { RunOrigin, Usage } from "@workforce/protocol";
+import type { KeySource, RunOrigin, Usage } from "@workforce/protocol";
 import type { ResolvedModel } from "../llm/model-provider";
 import type { RunOutcome } from "./agent-loop";
 
@@ -25,6 +25,8 @@ export interface EndedRun {
   sessionId: string;
   origin: RunOrigin;
   model: ResolvedModel["info"];
+  /** Whose model key it used; absent for runs that never reached a provider choice (interrupted before). */
+  keySource?: KeySource | undefined;
   status: RunOutcome["status"];
   usage: Usage;
   error?: RunOutcome["error"];

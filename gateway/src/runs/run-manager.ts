@@ -342,6 +342,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       sessionId: run.sessionId,
       origin: run.origin,
       model: run.model.info,
+      keySource: run.model.keySource,
       status: outcome.status,
       usage: outcome.usage,
       error: outcome.error,
@@ -429,7 +430,8 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         const policy = await deps.policies.get(tenantId);
         deps.policies.assertActive(policy);
         const definition = await deps.agents.get(tenantId, agent);
-        const model = deps.routeModel(definition.model);
+        // Before anything of the run is written: a refusal (model_key_required) leaves no trace.
+        const model = deps.routeModel(definition.model, input.integrations);
         const sessionKey = input.sessionKey;
         // Holds the run's place in the queues from here, so parallel submits cannot overfill them.
         const place = scheduler.reserve(tenantId, scheduleOf(policy), sessionKey === undefined ? undefined : sessionOf({ tenantId, agent, sessionKey }));

@@ -19,7 +19,7 @@ if (command.kind === "help") {
 } else {
   const fake = await startFakeUpstream(command.options);
   process.stdout.write(`${fake.url}\n`);
-  process.stdout.write(`  anthropic baseURL: ${fake.url}   openai baseURL: ${fake.openaiBaseUrl}   api key: ${command.options.apiKey ?? "(any)"}\n`);
+  process.stdout.write(`  anthropic baseURL: ${fake.url}   openai baseURL: ${fake.openaiBaseUrl}   api key: ${command.options.apiKey === null ? "(any)" : [command.options.apiKey].flat().join(", ")}\n`);
   const stop = (): void => {
     fake.close().then(
       () => process.exit(0),

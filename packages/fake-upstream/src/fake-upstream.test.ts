@@ -154,4 +154,20 @@ describe("startFakeUpstream", () => {
     expect(any.status).toBe(200);
     expect(none.status).toBe(401);
   });
+
+  it("accepts each of several keys and refuses any other with the provider's real 401 body", async () => {
+    const server = await start({ apiKey: ["sk-operator", "sk-organisation"] });
+    const chat = (key: string) =>
+      fetch(`${server.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-fake-1", messages: [{ role: "user", content: "hi" }] }),
+      });
+    expect((await chat("sk-operator")).status).toBe(200);
+    expect((await chat("sk-organisation")).status).toBe(200);
+    const refused = await chat("sk-someone-else");
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ error: { type: "invalid_request_error", code: "invalid_api_key" } });
+    expect(server.requests.map((request) => request.headers.authorization)).toEqual(["Bearer sk-operator", "Bearer sk-organisation", "Bearer sk-someone-else"]);
+  });
 });

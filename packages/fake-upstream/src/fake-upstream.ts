@@ -14,8 +14,11 @@ export interface FakeUpstreamOptions {
   port?: number;
   /** Interface to bind; default `127.0.0.1`. */
   host?: string;
-  /** The only API key accepted (`x-api-key` or `Authorization: Bearer`); null accepts any non-empty key. Default `test-key`. */
-  apiKey?: string | null;
+  /**
+   * The API key accepted (`x-api-key` or `Authorization: Bearer`), or several (an operator's and
+   * organisations' own keys); null accepts any non-empty key. Default `test-key`.
+   */
+  apiKey?: string | readonly string[] | null;
   /** Fixed reply text for unscripted requests. Default: `Echo: <last user text>` (or `Tool result: <text>` after tool results). */
   text?: string;
   /** Number of deltas each reply is split into. Default: one per word. */
@@ -76,7 +79,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   const requests: RecordedRequest[] = [];
   const record = options.recordRequests ?? true;
   const models = options.models ?? ["claude-fake-1", "gpt-fake-1"];
-  const apiKey = options.apiKey === undefined ? "test-key" : options.apiKey;
+  const apiKey = options.apiKey === undefined ? ["test-key"] : typeof options.apiKey === "string" ? [options.apiKey] : options.apiKey;
   let counter = 0;
   const nextId = (prefix: string): string => `${prefix}${(counter += 1).toString().padStart(6, "0")}`;
 

@@ -9,8 +9,8 @@ export interface RouteContext {
   bodyBytes: number;
   response: ServerResponse;
   responder: Responder;
-  /** Expected API key; null accepts any non-empty key. */
-  apiKey: string | null;
+  /** Accepted API keys; null accepts any non-empty key. */
+  apiKey: readonly string[] | null;
   /** Model ids listed by `GET /v1/models`. */
   models: readonly string[];
   /** Returns `<prefix><n>` with a per-server counter, for message, call and request ids. */

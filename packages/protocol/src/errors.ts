@@ -71,6 +71,7 @@ export const ERROR_CODES = [
   "mcp_tool_error",
   "mcp_tool_timeout",
   "mcp_result_too_large",
+  "model_key_required",
   // outgoing connections (packages/net-guard)
   "outbound_blocked",
   // MCP servers and tool grants (issue 14)
@@ -173,6 +174,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   mcp_tool_timeout: 504,
   /** The MCP server sent more than the gateway reads in answer to one request; the session was closed. */
   mcp_result_too_large: 502,
+  /** The agent's provider needs the organisation's own key (the operator turned the platform key fallback off). */
+  model_key_required: 409,
   /** A URL or connection goes to a private, loopback or otherwise non-public address the operator has not allowed (decision 030). */
   outbound_blocked: 422,
   mcp_server_not_found: 404,

@@ -306,6 +306,10 @@ export const SESSION_KEY_HEADER = "x-session-key";
 /** The run a response belongs to (run starts, SSE replays, chat completions, hooks). */
 export const RUN_ID_HEADER = "x-run-id";
 
+/** Whose model key a run used: the operator's (or none, offline) or the organisation's own (issue 14). */
+export const KeySource = z.enum(["platform", "organisation"]);
+export type KeySource = z.infer<typeof KeySource>;
+
 /**
  * One line of a tenant's usage journal (`{tenant}/usage.jsonl`): a run a gateway executed, from
  * any entry point, written once when it ended (also when it was aborted before it started).
@@ -325,6 +329,8 @@ export const UsageRecord = z.object({
   outputTokens: z.number().int().min(0),
   queuedAt: z.string().datetime(),
   endedAt: z.string().datetime(),
+  /** Whose model key the run used (issue 14); absent in lines written before, which used the operator's. */
+  keySource: KeySource.optional(),
 });
 export type UsageRecord = z.infer<typeof UsageRecord>;
 

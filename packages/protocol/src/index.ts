@@ -8,4 +8,5 @@ export * from "./cluster";
 export * from "./integrations";
 export * from "./mcp-api";
 export * from "./mcp";
+export * from "./model-keys-api";
 export * from "./secrets";

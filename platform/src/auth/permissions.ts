@@ -225,6 +225,10 @@ export const PERMISSIONS = {
   "agents.tools": { method: "get", path: "/api/agents/{slug}/tools", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },
   "agents.update-tools": { method: "put", path: "/api/agents/{slug}/tools", level: "tenant", roles: ADMINS, apiKey: "agents:write", note: "replaces the agent's web and MCP tool grants" },
   "secrets.list": { method: "get", path: "/api/secrets", level: "tenant", roles: ADMINS, apiKey: null, note: "names, kinds and hints: never a value" },
+
+  "model-keys.list": { method: "get", path: "/api/integrations/model-keys", level: "tenant", roles: EVERYONE, apiKey: null, note: "which providers have a key (a hint, never the key) and the operator's policy" },
+  "model-keys.set": { method: "put", path: "/api/integrations/model-keys/{provider}", level: "tenant", roles: ADMINS, apiKey: null, note: "`anthropic` or `openai-compatible`; the key is never answered again" },
+  "model-keys.delete": { method: "delete", path: "/api/integrations/model-keys/{provider}", level: "tenant", roles: ADMINS, apiKey: null },
 } as const satisfies Record<string, AccessRule>;
 
 export type OperationId = keyof typeof PERMISSIONS;

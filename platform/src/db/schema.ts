@@ -125,6 +125,17 @@ export interface UsageEventsTable {
   input_tokens: number;
   output_tokens: number;
   created_at: CreatedAt;
+  /** Whose model key the run used (migration 013); null when not known (before issue 14: the operator's). */
+  key_source: ColumnType<"platform" | "organisation" | null, "platform" | "organisation" | null | undefined, "platform" | "organisation" | null>;
+}
+
+/** What is not secret about an organisation's own model key (migration 013); the key is the tenant secret `model-key/{provider}`. */
+export interface ModelKeysTable {
+  tenant_id: string;
+  provider: "anthropic" | "openai-compatible";
+  base_url: string | null;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+  updated_by: string | null;
 }
 
 /** How far the platform has ingested a tenant's usage journal on the gateway (migration 009). */
@@ -322,6 +333,7 @@ export interface DatabaseSchema {
   invitations: InvitationsTable;
   api_keys: ApiKeysTable;
   usage_events: UsageEventsTable;
+  model_keys: ModelKeysTable;
   usage_ingest_cursors: UsageIngestCursorsTable;
   audit_log: AuditLogTable;
   rate_limits: RateLimitsTable;

@@ -1,15 +1,18 @@
+import { PUBLIC_ONLY, type OutboundPolicy } from "@workforce/net-guard";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import type { Database, SystemDatabase } from "../db/scopes";
 import type { GatewayClient } from "../gateway-client";
 import type { TenantSecrets } from "../secrets/tenant-secrets";
 import { agentToolRoutes } from "./mcp/agent-tools-routes";
+import { guardedUrlGuard } from "./mcp/guarded-url-guard";
 import { createMcpOAuth } from "./mcp/mcp-oauth";
 import { mcpOAuthCallbackRoutes } from "./mcp/mcp-oauth-callback";
 import type { McpToolLister, UrlGuard, WebCapabilities } from "./mcp/mcp-ports";
 import { createMcpRunPart } from "./mcp/mcp-run-part";
 import { mcpServerRoutes } from "./mcp/mcp-server-routes";
 import { secretRoutes } from "../routes/secrets";
+import { DEFAULT_MODEL_KEY_OPTIONS, modelKeyRoutes, modelKeysPart, type ModelKeyOptions } from "./model-keys";
 import { createRunIntegrations, type RunIntegrationPart, type RunIntegrationsResolver } from "./run-integrations";
 
 /** Issue 14's integrations as the app mounts them: their /api routes and the resolver of a run's share. */
@@ -22,7 +25,12 @@ export interface Integrations {
 }
 
 /** The operator's settings of the integrations (platform configuration); each kind adds its own. */
-export type IntegrationOptions = Record<never, never>;
+export interface IntegrationOptions {
+  /** Organisations' own model keys: whether the operator's key is the fallback. */
+  modelKeys?: Partial<ModelKeyOptions>;
+  /** Where URLs organisations register may point (WORKFORCE_OUTBOUND_ALLOW_PRIVATE / _ALLOW_HOSTS); public addresses only by default. */
+  outbound?: OutboundPolicy;
+}
 
 export interface IntegrationDeps {
   db: Database;
@@ -36,8 +44,8 @@ export interface IntegrationDeps {
   /** The tenant secret store; without it (no master key), nothing that needs a secret can be set up. */
   secrets: TenantSecrets | undefined;
   options: IntegrationOptions;
-  /** The SSRF guard for organisation-given URLs (MCP servers, their authorization servers). */
-  urlGuard: UrlGuard;
+  /** The SSRF guard for organisation-given URLs (MCP servers, their authorization servers); default: under `options.outbound`. */
+  urlGuard?: UrlGuard;
   /** Lists an MCP server's tools through the gateway. */
   mcpTools: McpToolLister;
   /** What the gateway offers (web search configured?). */
@@ -54,8 +62,20 @@ export function createIntegrations(deps: IntegrationDeps): Integrations {
   routes.route("/", secretRoutes({ db: deps.db, secrets: deps.secrets }));
   const parts: RunIntegrationPart[] = [];
 
-  const oauth = createMcpOAuth({ db: deps.db, system: deps.system, secrets: deps.secrets, guard: deps.urlGuard, now: deps.now, publicUrl: deps.publicUrl, logError: deps.logError });
-  routes.route("/", mcpServerRoutes({ db: deps.db, secrets: deps.secrets, now: deps.now, tools: deps.mcpTools, guard: deps.urlGuard, oauth }));
+  const modelKeys = {
+    db: deps.db,
+    now: deps.now,
+    secrets: deps.secrets,
+    options: { ...DEFAULT_MODEL_KEY_OPTIONS, ...deps.options.modelKeys },
+    outbound: deps.options.outbound ?? PUBLIC_ONLY,
+  };
+  routes.route("/", modelKeyRoutes(modelKeys));
+  parts.push(modelKeysPart(modelKeys));
+
+  // MCP servers: their URLs and their authorization servers' only through the SSRF guard.
+  const urlGuard = deps.urlGuard ?? guardedUrlGuard(deps.options.outbound ?? PUBLIC_ONLY);
+  const oauth = createMcpOAuth({ db: deps.db, system: deps.system, secrets: deps.secrets, guard: urlGuard, now: deps.now, publicUrl: deps.publicUrl, logError: deps.logError });
+  routes.route("/", mcpServerRoutes({ db: deps.db, secrets: deps.secrets, now: deps.now, tools: deps.mcpTools, guard: urlGuard, oauth }));
   routes.route("/", agentToolRoutes({ db: deps.db, gateway: deps.gateway, capabilities: deps.capabilities, now: deps.now }));
   callbacks.route("/", mcpOAuthCallbackRoutes(oauth));
   parts.push(createMcpRunPart({ db: deps.db, secrets: deps.secrets, oauth, capabilities: deps.capabilities, logError: deps.logError }));

@@ -347,7 +347,32 @@ const CASES: Record<string, Case> = {
       for (const secret of body.secrets) expect(Object.keys(secret).sort()).toEqual(["createdAt", "hint", "kind", "name", "updatedAt", "updatedBy"]);
     },
   },
+  "model-keys.list": {
+    relations: ["none"],
+    request: async () => ({ path: "/api/integrations/model-keys" }),
+    // Whoever may see the keys sees whether they are set and their hint, never a value.
+    verify: async (_caller, _relation, response) => expect(await response.text()).not.toContain(MATRIX_MODEL_KEY),
+  },
+  "model-keys.set": { relations: ["none"], request: async () => ({ path: "/api/integrations/model-keys/anthropic", body: { apiKey: MATRIX_MODEL_KEY } }) },
+  "model-keys.delete": {
+    relations: ["none"],
+    // Each caller finds a key to remove: the owner sets one first.
+    request: async () => {
+      await putModelKeyAsOwner();
+      return { path: "/api/integrations/model-keys/anthropic" };
+    },
+  },
 };
+
+const MATRIX_MODEL_KEY = "sk-matrix-model-key-0000";
+async function putModelKeyAsOwner(): Promise<void> {
+  const response = await fx.platform.app.request(`${TEST_ORIGIN}/api/integrations/model-keys/anthropic`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${fx.people.owner.token}`, "x-tenant-id": fx.people.owner.tenantId, "content-type": "application/json" },
+    body: JSON.stringify({ apiKey: MATRIX_MODEL_KEY }),
+  });
+  expect(response.status).toBe(200);
+}
 
 describe("access matrix", () => {
   it("has a case for every documented operation, and no case for an operation that is gone", () => {

@@ -13,6 +13,12 @@ import { parseWith } from "../validation";
 
 const Days = z.coerce.number({ message: "must be a number" }).int().min(1).max(366).default(30);
 
+interface UsageCounts {
+  runs: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
 /** How long the usage answer waits for the gateway's disk figure before saying it is unavailable. */
 const DISK_TIMEOUT_MS = 5_000;
 
@@ -26,7 +32,10 @@ async function diskOf(gateway: Pick<GatewayClient, "tenantDisk">, tenantId: stri
   }
 }
 
-/** `GET /api/usage?days=30`: token usage of the organisation's runs, totals and per agent, and its disk use on the gateway. */
+/**
+ * `GET /api/usage?days=30`: token usage of the organisation's runs, totals and per agent (with the
+ * share of runs that used the organisation's own model key), and its disk use on the gateway.
+ */
 export function usageRoutes(deps: { db: Database; now: () => Date; usage?: UsageRecorder; ingest?: Pick<UsageIngest, "sync">; gateway: Pick<GatewayClient, "tenantDisk"> }) {
   const app = new Hono<AppEnv>();
   operationRoutes(app)("usage.read", async (c, { tenantId }) => {
@@ -45,6 +54,9 @@ export function usageRoutes(deps: { db: Database; now: () => Date; usage?: Usage
           sql<string>`count(*)::text`.as("runs"),
           sql<string>`coalesce(sum(input_tokens), 0)::text`.as("input_tokens"),
           sql<string>`coalesce(sum(output_tokens), 0)::text`.as("output_tokens"),
+          sql<string>`count(*) filter (where key_source = 'organisation')::text`.as("own_runs"),
+          sql<string>`coalesce(sum(input_tokens) filter (where key_source = 'organisation'), 0)::text`.as("own_input_tokens"),
+          sql<string>`coalesce(sum(output_tokens) filter (where key_source = 'organisation'), 0)::text`.as("own_output_tokens"),
         ])
         .where("created_at", ">=", since)
         .groupBy("agent_slug")
@@ -56,11 +68,11 @@ export function usageRoutes(deps: { db: Database; now: () => Date; usage?: Usage
       runs: Number(row.runs),
       inputTokens: Number(row.input_tokens),
       outputTokens: Number(row.output_tokens),
+      organisationKey: { runs: Number(row.own_runs), inputTokens: Number(row.own_input_tokens), outputTokens: Number(row.own_output_tokens) },
     }));
-    const totals = byAgent.reduce(
-      (sum, row) => ({ runs: sum.runs + row.runs, inputTokens: sum.inputTokens + row.inputTokens, outputTokens: sum.outputTokens + row.outputTokens }),
-      { runs: 0, inputTokens: 0, outputTokens: 0 },
-    );
+    const add = (a: UsageCounts, b: UsageCounts): UsageCounts => ({ runs: a.runs + b.runs, inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens });
+    const none: UsageCounts = { runs: 0, inputTokens: 0, outputTokens: 0 };
+    const totals = byAgent.reduce((sum, row) => ({ ...add(sum, row), organisationKey: add(sum.organisationKey, row.organisationKey) }), { ...none, organisationKey: none });
     return c.json({ since: since.toISOString(), days, totals, byAgent, disk: await disk });
   });
   return app;

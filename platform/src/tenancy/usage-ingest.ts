@@ -1,4 +1,5 @@
 import { AppError, UUID_PATTERN, type UsageJournalEntry } from "@workforce/protocol";
+import { sql } from "kysely";
 import type { Database, SystemDatabase, TenantTransaction } from "../db/schema";
 import { withSystem, withTenant } from "../db/scopes";
 import type { GatewayClient } from "../gateway-client";
@@ -77,9 +78,17 @@ export function createUsageIngest(options: UsageIngestOptions): UsageIngest {
               input_tokens: record.inputTokens,
               output_tokens: record.outputTokens,
               created_at: new Date(record.endedAt),
+              key_source: record.keySource ?? null,
             })),
           )
-          .onConflict((conflict) => conflict.columns(["tenant_id", "run_id"]).doNothing())
+          // The chat route's recorder may have written the run first, without knowing whose key it used: the journal says.
+          .onConflict((conflict) =>
+            conflict
+              .columns(["tenant_id", "run_id"])
+              .doUpdateSet((update) => ({ key_source: update.ref("excluded.key_source") }))
+              .where("usage_events.key_source", "is", null)
+              .where(sql<boolean>`excluded.key_source is not null`),
+          )
           .execute();
       }
       const moved = await trx

@@ -49,7 +49,7 @@ export async function createAccessFixtures() {
   const mcpServer = await startMcpTestServer({ oauth: {} });
   const platform: TestPlatform = await createTestPlatform({
     gatewayUrl: gateway.url,
-    parts: { tenantDataDir: dataDir, outbound: LOOPBACK_OUTBOUND, mcpTools: sdkMcpToolLister() },
+    parts: { tenantDataDir: dataDir, integrations: { outbound: LOOPBACK_OUTBOUND }, mcpTools: sdkMcpToolLister() },
   });
   const call = caller(platform);
   let counter = 0;

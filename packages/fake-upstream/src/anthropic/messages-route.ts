@@ -17,7 +17,7 @@ export function anthropicAuthorized(context: RouteContext, requestId: string): b
   const failure =
     key === undefined || key === ""
       ? "x-api-key header is required"
-      : context.apiKey !== null && key !== context.apiKey
+      : context.apiKey !== null && !context.apiKey.includes(key)
         ? "invalid x-api-key"
         : undefined;
   if (failure !== undefined) {

@@ -11,7 +11,7 @@ export function openaiAuthorized(context: RouteContext, requestId: string): bool
   const failure =
     key === undefined || key === ""
       ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
-      : context.apiKey !== null && key !== context.apiKey
+      : context.apiKey !== null && !context.apiKey.includes(key)
         ? "Incorrect API key provided."
         : undefined;
   if (failure === undefined) return true;

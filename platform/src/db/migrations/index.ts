@@ -11,6 +11,7 @@ import { usageIngest } from "./009-usage-ingest";
 import { tenantLimits } from "./010-tenant-limits";
 import { streamLeases } from "./011-stream-leases";
 import { tenantSecrets } from "./012-tenant-secrets";
+import { organisationModelKeys } from "./013-organisation-model-keys";
 import { mcpServers } from "./014-mcp-servers";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   "010-tenant-limits": tenantLimits,
   "011-stream-leases": streamLeases,
   "012-tenant-secrets": tenantSecrets,
+  "013-organisation-model-keys": organisationModelKeys,
   "014-mcp-servers": mcpServers,
 };
 

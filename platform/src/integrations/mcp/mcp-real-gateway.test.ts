@@ -24,7 +24,7 @@ beforeAll(async () => {
   mcp = await startMcpTestServer({ requiredHeaders: { "x-api-key": KEY } });
   oauthServer = await startMcpTestServer({ oauth: {} });
   gateway = await startGatewayProcess({ hookToken, env: { WORKFORCE_OUTBOUND_ALLOW_HOSTS: "127.0.0.1" } });
-  platform = await createTestPlatform({ gatewayUrl: gateway.url, hookToken, parts: { outbound: LOOPBACK_OUTBOUND } });
+  platform = await createTestPlatform({ gatewayUrl: gateway.url, hookToken, parts: { integrations: { outbound: LOOPBACK_OUTBOUND } } });
   call = caller(platform);
   owner = await signUp(platform, "real@mcp.example");
   expect((await call("POST", "/api/agents", { token: owner.token, body: { name: "Ada", role: "Helper" } })).status).toBe(201);

@@ -58,7 +58,7 @@ beforeAll(async () => {
   }
   gateway = await startFakeGateway();
   mcp = await startMcpTestServer({ requiredHeaders: { "x-api-key": API_KEY } });
-  platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { outbound: LOOPBACK_OUTBOUND, mcpTools: lister, capabilities: { web: async () => ({ fetch: true, search: true }) } } });
+  platform = await createTestPlatform({ gatewayUrl: gateway.url, parts: { integrations: { outbound: LOOPBACK_OUTBOUND }, mcpTools: lister, capabilities: { web: async () => ({ fetch: true, search: true }) } } });
   call = caller(platform);
   owner = await signUp(platform, "owner@mcp.example");
   member = await joinAs(platform, owner, "member@mcp.example", "member");

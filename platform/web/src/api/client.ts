@@ -1,6 +1,8 @@
 import {
   Agent,
   ModelInfo,
+  ModelKeyResponse,
+  ModelKeysResponse,
   OperatorLimitsView,
   OrganisationLimitsView,
   OwnedSessionHistory,
@@ -17,6 +19,8 @@ import {
   type McpServerInput,
   type McpServerUpdate,
   type AgentUpdate,
+  type ModelKeyInput,
+  type ModelKeyProvider,
   type OrganisationLimitsPatch,
   type SendMessageInput,
   type SessionOwnerFilter,
@@ -188,6 +192,13 @@ export function createApiClient(options: ApiClientOptions) {
     },
 
     usage: (days: number) => json(UsageReport, `/usage?days=${days}`),
+
+    listModelKeys: () => json(ModelKeysResponse, "/integrations/model-keys"),
+    setModelKey: async (provider: ModelKeyProvider, input: ModelKeyInput) =>
+      (await json(ModelKeyResponse, `/integrations/model-keys/${encodeURIComponent(provider)}`, { method: "PUT", ...body(input) })).key,
+    deleteModelKey: async (provider: ModelKeyProvider) => {
+      await send(`/integrations/model-keys/${encodeURIComponent(provider)}`, { method: "DELETE" });
+    },
     /** The selected organisation's limits in force (set by the operator; read-only). */
     limits: async () => (await json(z.object({ limits: OrganisationLimitsView }), "/limits")).limits,
 

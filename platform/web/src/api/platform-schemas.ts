@@ -88,9 +88,12 @@ const Tokens = {
   costUsd: z.number().nullable().optional(),
 };
 
-export const UsageTotals = z.object(Tokens);
+/** The part of the usage that ran on the organisation's own model key (issue 14); absent from older platforms. */
+const OrganisationKey = { organisationKey: z.object({ runs: z.number(), inputTokens: z.number(), outputTokens: z.number() }).optional() };
+
+export const UsageTotals = z.object({ ...Tokens, ...OrganisationKey });
 export type UsageTotals = z.infer<typeof UsageTotals>;
-export const AgentUsage = z.object({ agent: z.string(), ...Tokens });
+export const AgentUsage = z.object({ agent: z.string(), ...Tokens, ...OrganisationKey });
 export type AgentUsage = z.infer<typeof AgentUsage>;
 /** A calendar day (`YYYY-MM-DD`), optionally of one agent. Not sent by the platform today. */
 export const DayUsage = z.object({ date: z.string(), agent: z.string().optional(), ...Tokens });

@@ -95,6 +95,13 @@ export function UsageScreen({ tenantId }: { tenantId: string }) {
             <Stat label="Output tokens" value={formatNumber(series.totals.outputTokens)} />
             <Stat label="Runs" value={formatNumber(series.totals.runs)} testId="usage-total-runs" />
             {series.hasCost ? <Stat label="Cost" value={formatCost(series.totals.costUsd)} /> : null}
+            {series.totals.organisationKey && series.totals.organisationKey.runs > 0 ? (
+              <Stat
+                label="On your own model key"
+                value={`${formatNumber(series.totals.organisationKey.runs)} runs · ${formatNumber(totalTokens(series.totals.organisationKey))} tokens`}
+                testId="usage-own-key"
+              />
+            ) : null}
           </dl>
           <section className="card section" aria-labelledby={`${id}-chart`}>
             <h2 id={`${id}-chart`}>Tokens per day</h2>

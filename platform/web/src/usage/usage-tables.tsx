@@ -5,6 +5,8 @@ import { totalTokens, type UsageSeries } from "./usage-data";
 export function UsageTables({ series, nameOf, colorOf }: { series: UsageSeries; nameOf: (agent: string) => string; colorOf: (agent: string) => number }) {
   const largest = Math.max(1, ...series.byAgent.map((row) => totalTokens(row)));
   const rows = [...series.byAgent].sort((a, b) => totalTokens(b) - totalTokens(a));
+  // Runs on the organisation's own model key (issue 14): a column only when there are any.
+  const ownKey = rows.some((row) => (row.organisationKey?.runs ?? 0) > 0);
   return (
     <>
       <section className="card section" aria-labelledby="usage-agents-title">
@@ -34,6 +36,11 @@ export function UsageTables({ series, nameOf, colorOf }: { series: UsageSeries; 
                       Cost
                     </th>
                   ) : null}
+                  {ownKey ? (
+                    <th scope="col" className="number">
+                      Runs on your key
+                    </th>
+                  ) : null}
                   <th scope="col" className="share">
                     <span className="visually-hidden">Share</span>
                   </th>
@@ -48,6 +55,11 @@ export function UsageTables({ series, nameOf, colorOf }: { series: UsageSeries; 
                     <td className="number">{formatNumber(row.outputTokens)}</td>
                     <td className="number strong">{formatNumber(totalTokens(row))}</td>
                     {series.hasCost ? <td className="number">{formatCost(row.costUsd)}</td> : null}
+                    {ownKey ? (
+                      <td className="number" data-testid="usage-agent-own-key">
+                        {formatNumber(row.organisationKey?.runs ?? 0)}
+                      </td>
+                    ) : null}
                     <td className="share">
                       <svg width="100%" height="10" aria-hidden="true" focusable="false">
                         <rect className="share-track" width="100%" height="10" rx="3" />
