@@ -174,6 +174,7 @@ export function createApp(deps: AppDeps) {
     app.route("/auth/v1", authRoutes({ auth: deps.auth, verify: deps.authVerify ?? verify, signup: deps.signup, confirmation: deps.confirmation, clientAddress: deps.clientAddress }));
   }
   if (deps.outboxDir) app.route("/outbox", outboxRoutes({ dir: deps.outboxDir, isLoopback: deps.isLoopback }));
+  // Browsers return here from third-party sign-ins (an MCP server's authorization server, Composio), without our credentials.
   if (deps.integrations) app.route("/", deps.integrations.pages);
 
   /** Whether a bearer token (if any) is the installation's operator's: they see health details from anywhere. */

@@ -25,6 +25,8 @@ import { createPolicyPusher, type PolicyPusher } from "./tenant-limits/policy-pu
 import type { TenantLimitDefaults } from "./tenant-limits/tenant-limits";
 import { createIntegrations, type IntegrationOptions } from "./integrations/integrations";
 import type { TenantSecrets } from "./secrets/tenant-secrets";
+import { gatewayMcpToolLister, gatewayWebCapabilities } from "./integrations/mcp/gateway-mcp-adapters";
+import type { McpToolLister, WebCapabilities } from "./integrations/mcp/mcp-ports";
 
 /** WORKFORCE_TENANT_* unset: the same defaults as the gateway's. */
 export const DEFAULT_TENANT_LIMIT_DEFAULTS: TenantLimitDefaults = { maxConcurrentRuns: 4, maxQueuedRuns: 200, diskMb: 2_048 };
@@ -79,7 +81,12 @@ export interface PlatformParts {
   secrets?: TenantSecrets;
   /** The operator's integration settings (MCP, Composio, web tools, model keys). */
   integrations?: IntegrationOptions;
+  /** Lists an MCP server's tools; default: through the gateway's MCP client. */
+  mcpTools?: McpToolLister;
+  /** Which web tools the gateway offers; default: what its `GET /v1/capabilities` says. */
+  capabilities?: WebCapabilities;
 }
+
 
 export interface ComposedPlatform {
   app: ReturnType<typeof createApp>;
@@ -151,12 +158,15 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   });
   const integrations = createIntegrations({
     db: database.db,
+    system: database.system,
     gateway: parts.gateway,
     now,
+    publicUrl: parts.publicUrl,
     logError: parts.logError,
     secrets: parts.secrets,
     options: parts.integrations ?? {},
-    publicUrl: parts.publicUrl,
+    mcpTools: parts.mcpTools ?? gatewayMcpToolLister(parts.gateway),
+    capabilities: parts.capabilities ?? gatewayWebCapabilities(parts.gateway, () => now().getTime()),
   });
   const deps: AppDeps = {
     integrations,

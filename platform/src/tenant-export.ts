@@ -26,6 +26,10 @@ export interface TenantExport {
     connections: { toolkit: string; connectedAccountId: string; status: string; createdBy: string | null; createdAt: string }[];
     agentTools: { agent: string; toolkit: string; mode: string; tools: string[] | null }[];
   };
+  /** MCP servers: where they are and how they authenticate; header values and tokens are among `secrets`, by name only. */
+  mcpServers: { id: string; name: string; namespace: string; url: string; transport: string; auth: string; status: string; tools: unknown; createdAt: string }[];
+  /** Which web and MCP tools each agent may use, and how. */
+  agentToolGrants: { agent: string; source: string; serverId: string | null; tool: string; mode: string }[];
   /** The organisation's own model keys without the key (a secret above, by name): provider, base URL, who set it (decision 031). */
   modelKeys: { provider: string; baseUrl: string | null; updatedAt: string; updatedBy: string | null }[];
   /** From the gateway: each agent with the full history of each of its sessions. */
@@ -69,6 +73,8 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     usage: await trx.selectFrom("usage_events").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
     audit: await trx.selectFrom("audit_log").selectAll().where("tenant_id", "=", tenantId).orderBy("seq").execute(),
     sessionOwners: await trx.selectFrom("session_owners").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("session_key").execute(),
+    mcpServers: await trx.selectFrom("mcp_servers").select(["id", "name", "namespace", "url", "transport", "auth", "status", "tools", "created_at"]).where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
+    grants: await trx.selectFrom("agent_tool_grants").select(["agent_slug", "source", "server_id", "tool", "mode"]).where("tenant_id", "=", tenantId).orderBy("agent_slug").orderBy("tool").execute(),
     modelKeys: await trx.selectFrom("model_keys").select(["provider", "base_url", "updated_at", "updated_by"]).where("tenant_id", "=", tenantId).orderBy("provider").execute(),
     secrets: await trx.selectFrom("tenant_secrets").select(["name", "kind"]).where("tenant_id", "=", tenantId).orderBy("name").execute(),
     composioConnections: await trx
@@ -149,6 +155,8 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
       })),
       agentTools: rows.composioAgentTools.map((row) => ({ agent: row.agent_slug, toolkit: row.toolkit, mode: row.mode, tools: row.tools })),
     },
+    mcpServers: rows.mcpServers.map((row) => ({ id: row.id, name: row.name, namespace: row.namespace, url: row.url, transport: row.transport, auth: row.auth, status: row.status, tools: row.tools, createdAt: row.created_at.toISOString() })),
+    agentToolGrants: rows.grants.map((row) => ({ agent: row.agent_slug, source: row.source, serverId: row.server_id, tool: row.tool, mode: row.mode })),
     modelKeys: rows.modelKeys.map((row) => ({ provider: row.provider, baseUrl: row.base_url, updatedAt: row.updated_at.toISOString(), updatedBy: row.updated_by })),
     agents: withSessions,
   };

@@ -74,6 +74,12 @@ export const ERROR_CODES = [
   "model_key_required",
   // outgoing connections (packages/net-guard)
   "outbound_blocked",
+  // MCP servers and tool grants (issue 14)
+  "mcp_server_not_found",
+  "mcp_namespace_taken",
+  "mcp_unknown_tool",
+  "mcp_oauth_failed",
+  "secrets_unavailable",
   // web tools (gateway/src/tools/web)
   "web_robots_disallowed",
   "web_unsupported_content",
@@ -180,6 +186,14 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   model_key_required: 409,
   /** A URL or connection goes to a private, loopback or otherwise non-public address the operator has not allowed (decision 030). */
   outbound_blocked: 422,
+  mcp_server_not_found: 404,
+  mcp_namespace_taken: 409,
+  /** A grant names a tool the server does not list (or a web tool that does not exist). */
+  mcp_unknown_tool: 400,
+  /** The server's authorization server refused or failed the OAuth flow. */
+  mcp_oauth_failed: 502,
+  /** No master key (WORKFORCE_SECRET_KEY): nothing that needs a stored secret can be set up. */
+  secrets_unavailable: 503,
   /** The site's robots.txt does not allow our agent to fetch the page. */
   web_robots_disallowed: 403,
   /** web_fetch reads pages and text, not images, PDFs or archives. */

@@ -8,6 +8,7 @@ export * from "./cluster";
 export * from "./integrations";
 export * from "./composio-api";
 export * from "./composio-wire";
+export * from "./mcp-api";
 export * from "./mcp";
 export * from "./model-keys-api";
 export * from "./secrets";

@@ -149,6 +149,44 @@ describe(`row-level security (${databaseUrl ? "Postgres" : "PGlite"})`, () => {
     const changed = await withTenant(db, tenantA, (trx) => trx.updateTable("tenant_budgets").set({ monthly_tokens: 0 }).where("tenant_id", "=", tenantB).executeTakeFirst());
     expect(changed.numUpdatedRows).toBe(0n);
   });
+
+  it("isolates MCP servers, tool grants and pending authorisations, and a grant cannot point at another tenant's server", async () => {
+    const [serverA, serverB] = [randomUUID(), randomUUID()];
+    await withSystem(database.system, async (db) => {
+      await db
+        .insertInto("mcp_servers")
+        .values([
+          { id: serverA, tenant_id: tenantA, name: "A", namespace: "tools", url: "https://a.example/mcp", transport: "streamable-http", auth: "none", created_by: null, updated_by: null },
+          { id: serverB, tenant_id: tenantB, name: "B", namespace: "tools", url: "https://b.example/mcp", transport: "streamable-http", auth: "oauth", created_by: null, updated_by: null },
+        ])
+        .execute();
+      await db.insertInto("agent_tool_grants").values({ id: randomUUID(), tenant_id: tenantB, agent_slug: "bob", source: "mcp", server_id: serverB, tool: "echo", mode: "allow" }).execute();
+      await db.insertInto("mcp_oauth_states").values({ state_hash: "b-state", tenant_id: tenantB, server_id: serverB, user_id: userB, expires_at: new Date(Date.now() + 60_000) }).execute();
+    });
+    const db = database.db;
+    const seen = await withTenant(db, tenantA, async (trx) => ({
+      servers: (await trx.selectFrom("mcp_servers").select("id").execute()).map((row) => row.id),
+      grants: await trx.selectFrom("agent_tool_grants").select("id").execute(),
+      states: await trx.selectFrom("mcp_oauth_states").select("state_hash").execute(),
+    }));
+    expect(seen).toEqual({ servers: [serverA], grants: [], states: [] });
+    // A's grant naming B's server: the composite key (tenant, server) has no such row.
+    await expect(
+      withTenant(db, tenantA, (trx) => trx.insertInto("agent_tool_grants").values({ id: randomUUID(), tenant_id: tenantA, agent_slug: "ada", source: "mcp", server_id: serverB, tool: "echo", mode: "allow" }).execute()),
+    ).rejects.toThrow(/foreign key/);
+    await expect(
+      withTenant(db, tenantA, (trx) => trx.insertInto("mcp_servers").values({ id: randomUUID(), tenant_id: tenantB, name: "X", namespace: "x", url: "https://x.example", transport: "sse", auth: "none", created_by: null, updated_by: null }).execute()),
+    ).rejects.toThrow(/row-level security/);
+    const removed = await withTenant(db, tenantA, (trx) => trx.deleteFrom("mcp_servers").where("id", "=", serverB).executeTakeFirst());
+    expect(removed.numDeletedRows).toBe(0n);
+    // Deleting a server takes its grants and pending authorisations with it.
+    await withSystem(database.system, (trx) => trx.deleteFrom("mcp_servers").where("id", "=", serverB).execute());
+    const left = await withSystem(database.system, async (trx) => ({
+      grants: await trx.selectFrom("agent_tool_grants").select("id").where("tenant_id", "=", tenantB).execute(),
+      states: await trx.selectFrom("mcp_oauth_states").select("state_hash").where("tenant_id", "=", tenantB).execute(),
+    }));
+    expect(left).toEqual({ grants: [], states: [] });
+  });
 });
 
 /** Rows in `agents` and `users` seen by a query that names no tenant, run straight on a connection. */

@@ -302,6 +302,50 @@ export interface ComposioAgentToolsTable {
   updated_at: UpdatedAt;
 }
 
+/** An organisation's remote MCP server (migration 014); its header values and OAuth tokens are tenant secrets. */
+export interface McpServersTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  namespace: string;
+  url: string;
+  transport: "streamable-http" | "sse";
+  auth: "none" | "headers" | "oauth";
+  /** `[{ name, hint }]` of the headers secret: what answers show instead of the values. */
+  header_hints: ColumnType<unknown, string | undefined, string>;
+  status: ColumnType<"unchecked" | "ok" | "needs_auth" | "error", "unchecked" | "ok" | "needs_auth" | "error" | undefined, "unchecked" | "ok" | "needs_auth" | "error">;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The last `tools/list` answer (parsed where it is read). */
+  tools: ColumnType<unknown, string | undefined, string>;
+  tools_refreshed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: CreatedAt;
+  created_by: string | null;
+  updated_at: UpdatedAt;
+  updated_by: string | null;
+}
+
+/** A web or MCP tool an agent may use (migration 014); `server_id` is null for web tools. */
+export interface AgentToolGrantsTable {
+  id: string;
+  tenant_id: string;
+  agent_slug: string;
+  source: "web" | "mcp";
+  server_id: string | null;
+  tool: string;
+  mode: "allow" | "ask";
+  created_at: CreatedAt;
+}
+
+/** A pending MCP OAuth authorisation (migration 014): single use, short-lived. */
+export interface McpOAuthStatesTable {
+  state_hash: string;
+  tenant_id: string;
+  server_id: string;
+  user_id: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -330,6 +374,9 @@ export interface DatabaseSchema {
   tenant_secrets: TenantSecretsTable;
   composio_connections: ComposioConnectionsTable;
   composio_agent_tools: ComposioAgentToolsTable;
+  mcp_servers: McpServersTable;
+  agent_tool_grants: AgentToolGrantsTable;
+  mcp_oauth_states: McpOAuthStatesTable;
 }
 
 export type { Database, SystemDatabase, SystemTransaction, TenantTransaction, UserTransaction } from "./scopes";

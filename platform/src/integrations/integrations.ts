@@ -1,10 +1,17 @@
 import { PUBLIC_ONLY, type OutboundPolicy } from "@workforce/net-guard";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import type { Database } from "../db/scopes";
+import type { Database, SystemDatabase } from "../db/scopes";
 import type { GatewayClient } from "../gateway-client";
 import type { TenantSecrets } from "../secrets/tenant-secrets";
 import { createComposioIntegration, type ComposioOptions } from "./composio/composio-integration";
+import { agentToolRoutes } from "./mcp/agent-tools-routes";
+import { guardedUrlGuard } from "./mcp/guarded-url-guard";
+import { createMcpOAuth } from "./mcp/mcp-oauth";
+import { mcpOAuthCallbackRoutes } from "./mcp/mcp-oauth-callback";
+import type { McpToolLister, UrlGuard, WebCapabilities } from "./mcp/mcp-ports";
+import { createMcpRunPart } from "./mcp/mcp-run-part";
+import { mcpServerRoutes } from "./mcp/mcp-server-routes";
 import { secretRoutes } from "../routes/secrets";
 import { DEFAULT_MODEL_KEY_OPTIONS, modelKeyRoutes, modelKeysPart, type ModelKeyOptions } from "./model-keys";
 import { createRunIntegrations, type RunIntegrationPart, type RunIntegrationsResolver } from "./run-integrations";
@@ -32,16 +39,24 @@ export interface IntegrationOptions {
 
 export interface IntegrationDeps {
   db: Database;
+  /** For the OAuth callback, which finds its organisation by the state it carries. */
+  system: SystemDatabase;
   gateway: GatewayClient;
   now: () => Date;
+  /** PUBLIC_URL: OAuth redirect URIs and where the browser returns. */
+  publicUrl: string;
   logError: (message: string, error: unknown) => void;
   /** The tenant secret store; without it (no master key), nothing that needs a secret can be set up. */
   secrets: TenantSecrets | undefined;
   options: IntegrationOptions;
-  /** PUBLIC_URL: where browsers come back to after a third-party sign-in. */
-  publicUrl: string;
   /** Outgoing calls to integration backends (Composio); default the global fetch. */
   fetch?: typeof fetch;
+  /** The SSRF guard for organisation-given URLs (MCP servers, their authorization servers); default: under `options.outbound`. */
+  urlGuard?: UrlGuard;
+  /** Lists an MCP server's tools through the gateway. */
+  mcpTools: McpToolLister;
+  /** What the gateway offers (web search configured?). */
+  capabilities: WebCapabilities;
 }
 
 /**
@@ -74,6 +89,15 @@ export function createIntegrations(deps: IntegrationDeps): Integrations {
   };
   routes.route("/", modelKeyRoutes(modelKeys));
   parts.push(modelKeysPart(modelKeys));
+
+  // MCP servers: their URLs and their authorization servers' only through the SSRF guard.
+  const urlGuard = deps.urlGuard ?? guardedUrlGuard(deps.options.outbound ?? PUBLIC_ONLY);
+  const oauth = createMcpOAuth({ db: deps.db, system: deps.system, secrets: deps.secrets, guard: urlGuard, now: deps.now, publicUrl: deps.publicUrl, logError: deps.logError });
+  routes.route("/", mcpServerRoutes({ db: deps.db, secrets: deps.secrets, now: deps.now, tools: deps.mcpTools, guard: urlGuard, oauth }));
+  routes.route("/", agentToolRoutes({ db: deps.db, gateway: deps.gateway, capabilities: deps.capabilities, now: deps.now }));
+  pages.route("/", mcpOAuthCallbackRoutes(oauth));
+  parts.push(createMcpRunPart({ db: deps.db, secrets: deps.secrets, oauth, capabilities: deps.capabilities, logError: deps.logError }));
+
 
   return { routes, pages, runs: createRunIntegrations(parts), eraseTenant: (tenantId) => composio.eraseTenant(tenantId) };
 }

@@ -27,7 +27,7 @@ interface DocumentedOperation {
 /** How the object stands to the caller. `none`: the operation has no object. */
 type Relation = "none" | "own" | "other" | "unowned" | "foreign-org" | "new" | "mine" | "all";
 /** The object kinds without owners: only "in this organisation" or "in another". */
-const NOT_FOUND_CODE: Record<string, string> = { session: "session_not_found", run: "run_not_found", member: "not_found", agent: "agent_not_found", invitation: "not_found", key: "not_found", "composio-connection": "not_found" };
+const NOT_FOUND_CODE: Record<string, string> = { session: "session_not_found", run: "run_not_found", member: "not_found", agent: "agent_not_found", invitation: "not_found", key: "not_found", "composio-connection": "not_found", "mcp-server": "mcp_server_not_found" };
 
 interface RequestSpec {
   path: string;
@@ -134,6 +134,8 @@ async function runFor(caller: Caller, relation: Relation): Promise<string> {
   if (relation === "unowned") return fx.unownedRun();
   return fx.foreign.runId;
 }
+const mcpServerPath = (id: string) => `/api/integrations/mcp/servers/${id}`;
+const mcpServerFor = (relation: Relation, fresh = false) => (relation === "own" ? fx.mcpServer(fresh) : Promise.resolve(fx.foreign.mcpServerId));
 const SESSION_RELATIONS: Relation[] = ["own", "other", "unowned", "foreign-org"];
 const sessionPath = (key: string) => `/api/agents/ada/sessions/${key}`;
 
@@ -325,6 +327,32 @@ const CASES: Record<string, Case> = {
     object: "agent",
     relations: ["own", "foreign-org"],
     request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/composio-tools`, body: { toolkits: [{ toolkit: "github", mode: "allow" }] } }),
+  },
+  "mcp.list": { relations: ["none"], request: async () => ({ path: "/api/integrations/mcp/servers" }) },
+  "mcp.create": {
+    relations: ["none"],
+    request: async () => ({ path: "/api/integrations/mcp/servers", body: { name: "More tools", namespace: fx.unique("more").replace("-", "_"), url: "https://tools.example/mcp" } }),
+  },
+  "mcp.get": { object: "mcp-server", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: mcpServerPath(await mcpServerFor(relation)) }) },
+  "mcp.update": {
+    object: "mcp-server",
+    relations: ["own", "foreign-org"],
+    request: async (_caller, relation) => ({ path: mcpServerPath(await mcpServerFor(relation)), body: { name: "Tools" } }),
+  },
+  "mcp.delete": { object: "mcp-server", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: mcpServerPath(await mcpServerFor(relation, true)) }) },
+  "mcp.refresh": { object: "mcp-server", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `${mcpServerPath(await mcpServerFor(relation))}/refresh` }) },
+  "mcp.oauth-start": {
+    object: "mcp-server",
+    relations: ["own", "foreign-org"],
+    request: async (_caller, relation) => ({ path: `${mcpServerPath(await mcpServerFor(relation))}/oauth/start` }),
+  },
+  // Always a redirect back to the web app; an unknown state carries the error there.
+  "mcp.oauth-callback": { relations: ["none"], request: async () => ({ path: "/oauth/mcp/callback?code=c&state=unknown" }) },
+  "agents.tools": { object: "agent", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/tools` }) },
+  "agents.update-tools": {
+    object: "agent",
+    relations: ["own", "foreign-org"],
+    request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/tools`, body: { grants: [] } }),
   },
   "secrets.list": {
     relations: ["none"],

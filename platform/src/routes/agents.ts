@@ -6,6 +6,7 @@ import { audit } from "../db/audit";
 import type { Database, TenantTransaction } from "../db/schema";
 import { withTenant } from "../db/scopes";
 import type { GatewayClient } from "../gateway-client";
+import { deleteAgentGrants } from "../integrations/mcp/agent-tools-routes";
 import { readJson } from "../validation";
 
 export interface AgentRoutesDeps {
@@ -64,6 +65,8 @@ export function agentRoutes(deps: AgentRoutesDeps) {
       await trx.deleteFrom("agents").where("tenant_id", "=", tenantId).where("slug", "=", slug).execute();
       // Its sessions went with it in the gateway.
       await trx.deleteFrom("session_owners").where("tenant_id", "=", tenantId).where("agent_slug", "=", slug).execute();
+      // A new agent of the same name starts without its tools.
+      await deleteAgentGrants(trx, tenantId, slug);
       await audit(trx, { tenantId, actor, action: "agent.delete", target: slug });
     });
     return c.body(null, 204);

@@ -5,6 +5,8 @@ import { startFakeComposio, type FakeComposio } from "@workforce/fake-upstream";
 import { dataDirMarkerPath } from "@workforce/protocol/tenant-path";
 import type { Role } from "../db/schema";
 import { startFakeGateway, type FakeGateway } from "./fake-gateway";
+import { LOOPBACK_OUTBOUND, startMcpTestServer } from "./mcp-test-server";
+import { sdkMcpToolLister } from "./sdk-mcp-tool-lister";
 import { sendMessage } from "./send-message";
 import { caller, confirmEmail, createTestPlatform, invitationTokenFor, joinAs, latestMail, signUp, TEST_ORIGIN, type TestPlatform } from "./test-platform";
 
@@ -45,9 +47,15 @@ export async function createAccessFixtures() {
   await writeFile(dataDirMarkerPath(dataDir), JSON.stringify({ instanceId: "matrix" }));
   const gateway: FakeGateway = await startFakeGateway({ dataDir: { path: dataDir, instanceId: "matrix" } });
   const composio: FakeComposio = await startFakeComposio({ apiKey: "matrix-composio-key" });
+  // An OAuth-protected MCP server, so that starting its authorisation succeeds for those allowed to.
+  const mcpServer = await startMcpTestServer({ oauth: {} });
   const platform: TestPlatform = await createTestPlatform({
     gatewayUrl: gateway.url,
-    parts: { tenantDataDir: dataDir, integrations: { composio: { apiKey: "matrix-composio-key", baseUrl: composio.url } } },
+    parts: {
+      tenantDataDir: dataDir,
+      integrations: { composio: { apiKey: "matrix-composio-key", baseUrl: composio.url }, outbound: LOOPBACK_OUTBOUND },
+      mcpTools: sdkMcpToolLister(),
+    },
   });
   const call = caller(platform);
   let counter = 0;
@@ -94,6 +102,11 @@ export async function createAccessFixtures() {
     const response = await ok(call("POST", "/api/integrations/composio/connections", { ...asPerson(who), body: { toolkit: "gmail" } }), "composio connection");
     return ((await response.json()) as { connection: { id: string } }).connection.id;
   };
+  const createMcpServer = async (who: Person) => {
+    const response = await ok(call("POST", "/api/integrations/mcp/servers", { ...asPerson(who), body: { name: "Tools", namespace: unique("tools").replace("-", "_"), url: mcpServer.url, auth: "oauth" } }), "MCP server");
+    return ((await response.json()) as { server: { id: string } }).server.id;
+  };
+  const sharedMcpServer = await createMcpServer(owner);
   const foreign = {
     agent: "bob",
     sessionKey: foreignRun.sessionKey!,
@@ -102,6 +115,7 @@ export async function createAccessFixtures() {
     keyId: (await createKey(outsider)).id,
     userId: outsider.userId,
     composioConnectionId: await composioConnection(outsider),
+    mcpServerId: await createMcpServer(outsider),
   };
 
   const people = { owner, admin, member, member2, outsider };
@@ -186,6 +200,8 @@ export async function createAccessFixtures() {
     invitationFor: async (email: string) => (await invite(host, email)).token,
     freshKey: async () => (await createKey(owner)).id,
     freshComposioConnection: () => composioConnection(owner),
+    /** Organisation A's MCP server (OAuth, not connected); a fresh one to delete. */
+    mcpServer: (fresh = false) => (fresh ? createMcpServer(owner) : Promise.resolve(sharedMcpServer)),
     freshMember: async (role: Role = "member") => person(`${unique("extra")}@a.example`, { inviter: owner, role }),
     /** A new organisation of the owner's, to delete. */
     async freshOrganisation(): Promise<{ id: string; name: string }> {
@@ -209,6 +225,7 @@ export async function createAccessFixtures() {
       await platform.close();
       await gateway.close();
       await composio.close();
+      await mcpServer.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -68,6 +68,8 @@ interface FakeRun {
   events: RunEvent[];
   done: boolean;
   aborted?: boolean;
+  /** What the platform granted the run (chat.send's `integrations`), as the gateway received it. */
+  integrations?: unknown;
 }
 
 /**
@@ -249,7 +251,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
    * Starts a run of the fake model in the given session (a new one when absent or unknown, like
    * the gateway); a repeated idempotency key returns the earlier run. Undefined when the agent does not exist.
    */
-  function startRun(tenantId: string, slug: string, input: { sessionKey?: string; idempotencyKey?: string; actor?: RunActor } = {}): string | undefined {
+  function startRun(tenantId: string, slug: string, input: { sessionKey?: string; idempotencyKey?: string; actor?: RunActor; integrations?: unknown } = {}): string | undefined {
     if (!tenantAgents(tenantId).has(slug)) return undefined;
     const idempotency = input.idempotencyKey ? `${tenantId}/${slug}/${input.idempotencyKey}` : undefined;
     const earlier = idempotency ? idempotent.get(idempotency) : undefined;
@@ -265,7 +267,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       { runId, seq: words.length + 2, type: "usage", usage: { inputTokens: 3, outputTokens: words.length } },
       { runId, seq: words.length + 3, type: "run-end", status: "ok", usage: { inputTokens: 3, outputTokens: words.length }, at },
     ];
-    const run: FakeRun = { tenantId, agent: slug, sessionKey, events: [], done: false };
+    const run: FakeRun = { tenantId, agent: slug, sessionKey, events: [], done: false, ...(input.integrations === undefined ? {} : { integrations: input.integrations }) };
     runs.set(runId, run);
     // The run proceeds whether or not anyone is listening, like the real gateway.
     void (async () => {
@@ -423,7 +425,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
         const frame = JSON.parse(data.toString("utf8")) as {
           id: string;
           method: string;
-          params: { agent?: string; runId?: string; after?: number; sessionKey?: string; idempotencyKey?: string; actor?: RunActor };
+          params: { agent?: string; runId?: string; after?: number; sessionKey?: string; idempotencyKey?: string; actor?: RunActor; integrations?: unknown };
         };
         const fail = (code: ErrorCode, message: string) => send({ type: "res", id: frame.id, ok: false, error: { code, message } });
         if (frame.method === "chat.send") {

@@ -12,6 +12,7 @@ import { tenantLimits } from "./010-tenant-limits";
 import { streamLeases } from "./011-stream-leases";
 import { tenantSecrets } from "./012-tenant-secrets";
 import { organisationModelKeys } from "./013-organisation-model-keys";
+import { mcpServers } from "./014-mcp-servers";
 import { composio } from "./015-composio";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   "011-stream-leases": streamLeases,
   "012-tenant-secrets": tenantSecrets,
   "013-organisation-model-keys": organisationModelKeys,
+  "014-mcp-servers": mcpServers,
   "015-composio": composio,
 };
 

@@ -4,6 +4,7 @@ import { ApiError, toErrorDetail } from "../api/api-error";
 import { chatPath, navigate } from "../router";
 import { useServices } from "../services";
 import { useAccess } from "../tenants/use-access";
+import { AgentToolsPanel } from "../integrations/agent-tools-panel";
 import { ErrorMessage } from "../ui/error-message";
 import { AgentForm, agentInputFromValues, agentUpdateFromValues, valuesFromAgent, type AgentFieldErrors, type AgentFormValues } from "./agent-form";
 
@@ -106,6 +107,7 @@ export function AgentsScreen({ tenantId }: { tenantId: string }) {
           {agents.map((agent) => (
             <AgentCard
               key={agent.slug}
+              tenantId={tenantId}
               agent={agent}
               manages={manages}
               onChanged={(updated) => setAgents((current) => current?.map((other) => (other.slug === agent.slug ? updated : other)))}
@@ -119,7 +121,8 @@ export function AgentsScreen({ tenantId }: { tenantId: string }) {
 }
 
 /** One agent: chat with it; owners and admins also edit or delete it (members get a read-only card). */
-function AgentCard({ agent, manages, onChanged, onDeleted }: { agent: Agent; manages: boolean; onChanged: (agent: Agent) => void; onDeleted: () => void }) {
+function AgentCard({ tenantId, agent, manages, onChanged, onDeleted }: { tenantId: string; agent: Agent; manages: boolean; onChanged: (agent: Agent) => void; onDeleted: () => void }) {
+  const [showTools, setShowTools] = useState(false);
   const { api } = useServices();
   const [mode, setMode] = useState<"view" | "edit" | "confirm-delete">("view");
   const [busy, setBusy] = useState(false);
@@ -199,6 +202,9 @@ function AgentCard({ agent, manages, onChanged, onDeleted }: { agent: Agent; man
               <button type="button" className="button primary small" onClick={() => navigate(chatPath(agent.slug))}>
                 Chat
               </button>
+              <button type="button" className="button small" aria-expanded={showTools} aria-label={`Tools of ${agent.name}`} onClick={() => setShowTools((shown) => !shown)}>
+                Tools
+              </button>
               {manages ? (
                 <>
                   <button type="button" className="button small" onClick={() => setMode("edit")}>
@@ -213,6 +219,7 @@ function AgentCard({ agent, manages, onChanged, onDeleted }: { agent: Agent; man
           )}
         </>
       )}
+      {showTools && mode === "view" ? <AgentToolsPanel tenantId={tenantId} agent={agent.slug} /> : null}
       <ErrorMessage error={error} />
     </li>
   );

@@ -10,7 +10,14 @@ import {
   RunInfo,
   SessionSummary,
   describeZodError,
+  AgentToolsView,
+  McpOAuthStart,
+  McpServerEnvelope,
+  McpServerList,
+  type AgentToolGrantInput,
   type AgentInput,
+  type McpServerInput,
+  type McpServerUpdate,
   type AgentUpdate,
   type ModelKeyInput,
   type ModelKeyProvider,
@@ -242,8 +249,25 @@ export function createApiClient(options: ApiClientOptions) {
 
     /** Apps connected through Composio, and which of their tools each agent may use. */
     composio: composioApi({ json, send }),
+    // MCP servers and the tools each agent may use (issue 14). Header values go in, never come back.
+    listMcpServers: async () => (await json(McpServerList, "/integrations/mcp/servers")).servers,
+    createMcpServer: async (input: z.input<typeof McpServerInput>) =>
+      (await json(McpServerEnvelope, "/integrations/mcp/servers", { method: "POST", ...body(input) })).server,
+    updateMcpServer: async (id: string, update: McpServerUpdate) =>
+      (await json(McpServerEnvelope, mcpServerPath(id), { method: "PATCH", ...body(update) })).server,
+    deleteMcpServer: async (id: string) => {
+      await send(mcpServerPath(id), { method: "DELETE" });
+    },
+    /** Lists the server's tools again (through the gateway); its status says how that went. */
+    refreshMcpServer: async (id: string) => (await json(McpServerEnvelope, `${mcpServerPath(id)}/refresh`, { method: "POST" })).server,
+    /** Where to send the browser to authorise an OAuth server; it comes back to /integrations. */
+    startMcpOAuth: async (id: string) => (await json(McpOAuthStart, `${mcpServerPath(id)}/oauth/start`, { method: "POST" })).authorizationUrl,
+    agentTools: (slug: string) => json(AgentToolsView, `${agentPath(slug)}/tools`),
+    setAgentTools: (slug: string, grants: AgentToolGrantInput[]) => json(AgentToolsView, `${agentPath(slug)}/tools`, { method: "PUT", ...body({ grants }) }),
   };
 }
+
+const mcpServerPath = (id: string) => `/integrations/mcp/servers/${encodeURIComponent(id)}`;
 
 /** `attachment; filename="ada-s1.md"` → `ada-s1.md`. */
 function filenameOf(disposition: string | null): string | undefined {
