@@ -72,6 +72,9 @@ export interface TenantSecretsDeps {
 export const tenantSecretAssociatedData = (tenantId: string, name: string) => `tenant-secret:${tenantId}:${name}`;
 
 /** "…abcd" for a value of at least HINT_MIN_CHARS characters, else "set". Counts characters, not UTF-16 units. */
+/** Kinds whose values are JSON documents, hinted as "set" only. */
+const STRUCTURED_KINDS: ReadonlySet<SecretKind> = new Set<SecretKind>(["mcp-headers", "mcp-oauth"]);
+
 export function secretHint(value: string): string {
   const characters = [...value];
   return characters.length >= HINT_MIN_CHARS ? `…${characters.slice(-4).join("")}` : "set";
@@ -114,7 +117,9 @@ export function createTenantSecrets(deps: TenantSecretsDeps): TenantSecrets {
       const row = {
         kind,
         ciphertext: encryptSecret(deps.keys.current, value, tenantSecretAssociatedData(tenantId, name)),
-        hint: secretHint(value),
+        // A structured value (headers, OAuth tokens as JSON) ends in JSON punctuation and part of its last
+        // value: its tail would show some of a token without helping anyone recognise it.
+        hint: STRUCTURED_KINDS.has(kind) ? "set" : secretHint(value),
         updated_at: now,
         updated_by: actor.userId,
       };
