@@ -40,7 +40,9 @@ const McpUrl = z
   .trim()
   .max(2000)
   .url("must be an http(s) URL")
-  .refine((value) => /^https?:\/\//i.test(value), "must be an http(s) URL");
+  .refine((value) => /^https?:\/\//i.test(value), "must be an http(s) URL")
+  // The URL is shown to members and written to the audit log; credentials belong in the write-only headers.
+  .refine((value) => !URL.canParse(value) || (new URL(value).username === "" && new URL(value).password === ""), "must not carry a user name or password: put credentials in the headers, which are stored encrypted and never shown");
 const ServerName = z.string().trim().min(1, "is required").max(100);
 
 export const McpServerInput = z
