@@ -102,6 +102,9 @@ interface UsageTotals {
   outputTokens: number;
 }
 
+/** Every run here uses the operator's model key: none is counted as the organisation's own (issue 14). */
+const OPERATOR_KEY_ONLY = { runs: 0, inputTokens: 0, outputTokens: 0 };
+
 async function platformUsage(): Promise<UsageTotals> {
   const response = await jsonRequest<{ totals: UsageTotals }>(`${platform.url}/api/usage?days=30`, "GET", user.headers);
   expect(response.status).toBe(200);
@@ -146,9 +149,9 @@ describe("metering every entry point", () => {
     const before = await journalTotals();
     expect(before.runs).toBe(4);
     expect(before.inputTokens + before.outputTokens).toBeGreaterThan(0);
-    expect(await platformUsage()).toEqual({ runs: 4, inputTokens: before.inputTokens, outputTokens: before.outputTokens });
+    expect(await platformUsage()).toEqual({ runs: 4, inputTokens: before.inputTokens, outputTokens: before.outputTokens, organisationKey: OPERATOR_KEY_ONLY });
     // Asking again reads nothing twice.
-    expect(await platformUsage()).toEqual({ runs: 4, inputTokens: before.inputTokens, outputTokens: before.outputTokens });
+    expect(await platformUsage()).toEqual({ runs: 4, inputTokens: before.inputTokens, outputTokens: before.outputTokens, organisationKey: OPERATOR_KEY_ONLY });
 
     // More runs, journaled but not yet read by the platform, then the gateway dies without warning.
     const second = [];
@@ -164,15 +167,15 @@ describe("metering every entry point", () => {
     const after = await journalTotals();
     expect(after.runs).toBe(10);
     for (const runId of [...first, ...second, ...third]) expect(after.runIds.has(runId)).toBe(true);
-    expect(await platformUsage()).toEqual({ runs: 10, inputTokens: after.inputTokens, outputTokens: after.outputTokens });
+    expect(await platformUsage()).toEqual({ runs: 10, inputTokens: after.inputTokens, outputTokens: after.outputTokens, organisationKey: OPERATOR_KEY_ONLY });
 
     // A journal rewritten shorter than the platform's cursor (restored from a backup) is read from
     // its start again: every run in it is already counted, and is not counted twice.
     const file = tenantPaths(dataDir, user.tenantId).usageJournal;
     const lines = (await readFile(file, "utf8")).split("\n").filter(Boolean);
     await writeFile(file, `${lines.slice(0, 3).join("\n")}\n`);
-    expect(await platformUsage()).toEqual({ runs: 10, inputTokens: after.inputTokens, outputTokens: after.outputTokens });
+    expect(await platformUsage()).toEqual({ runs: 10, inputTokens: after.inputTokens, outputTokens: after.outputTokens, organisationKey: OPERATOR_KEY_ONLY });
     await writeFile(file, `${lines.join("\n")}\n`);
-    expect(await platformUsage()).toEqual({ runs: 10, inputTokens: after.inputTokens, outputTokens: after.outputTokens });
+    expect(await platformUsage()).toEqual({ runs: 10, inputTokens: after.inputTokens, outputTokens: after.outputTokens, organisationKey: OPERATOR_KEY_ONLY });
   }, 120_000);
 });
