@@ -70,7 +70,7 @@ describe("a secret's value", () => {
     }
     const listed = JSON.parse(answers[0]!) as { secrets: { name: string; hint: string }[] };
     expect(listed.secrets.map((secret) => [secret.name, secret.hint])).toEqual([
-      ["mcp/linear/headers", "…c2\"}"],
+      ["mcp/linear/headers", "set"],
       ["model-key/anthropic", "…7f3a"],
       ["model-key/openai", "set"],
     ]);
