@@ -264,7 +264,7 @@ describe("MCP servers with OAuth", () => {
     await call("PUT", "/api/agents/ada/tools", { token: owner.token, body: { grants: [{ source: "mcp", serverId, tool: "add", mode: "allow" }] } });
     const run = (await runIntegrations(owner.token, "ada")).mcp.find((each) => each.serverId === serverId);
     const token = (JSON.parse((await storedOAuth(owner.tenantId)) ?? "{}") as { accessToken?: string }).accessToken;
-    expect(token).toBeTruthy();
+    expect(token).toMatch(/^\S{8,}$/);
     expect(run?.headers).toEqual({ authorization: `Bearer ${token}` });
     expect(answers.some((text) => text.includes(token!))).toBe(false);
   });
