@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SendMessageInput } from "./gateway-api";
+import { RunTrigger } from "./tenant-events";
 
 /*
  * What a run may use beyond the workspace tools: MCP servers, Composio tools, web tools and the
@@ -98,5 +99,9 @@ export const NO_INTEGRATIONS: RunIntegrations = RunIntegrations.parse({});
  * platform (holding the hook token) sends `integrations`; the platform's own `/api` accepts
  * `SendMessageInput`, which has no such field (zod drops it).
  */
-export const GatewayRunInput = SendMessageInput.extend({ integrations: RunIntegrations.optional() });
+export const GatewayRunInput = SendMessageInput.extend({
+  integrations: RunIntegrations.optional(),
+  /** A run the platform fired on its own (schedule, heartbeat, approval resume): metered with source "schedule", named in its usage record. */
+  trigger: RunTrigger.optional(),
+});
 export type GatewayRunInput = z.infer<typeof GatewayRunInput>;
