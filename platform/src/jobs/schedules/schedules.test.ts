@@ -5,7 +5,7 @@
  * organisation over budget or suspended gets its firing recorded as refused, and "run now".
  */
 import type { ScheduleFiring, ScheduleView } from "@workforce/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { OpenDatabase } from "../../db/open-database";
 import { withSystem, withTenant } from "../../db/scopes";
 import { startGatewayProcess, type GatewayProcess } from "../../test-support/gateway-process";
@@ -230,5 +230,27 @@ describe("schedules", () => {
 
     const audit = await withTenant(platform.database.db, ada.tenantId, (trx) => trx.selectFrom("audit_log").select(["action", "target"]).where("action", "like", "schedule.%").where("target", "=", `ada/${schedule.id}`).orderBy("seq").execute());
     expect(audit.map((entry) => entry.action)).toEqual(["schedule.create", "schedule.run"]);
+  });
+
+  it("retries a firing while the gateway is away, and records it failed after the last attempt", async () => {
+    at("2026-12-03T16:00:00Z");
+    const schedule = await createSchedule({ name: "Unlucky", kind: "every", everyMinutes: 60, message: "Try anyway", sessionMode: "new", enabled: false });
+    const away = await createTestPlatform({ gatewayUrl: "http://127.0.0.1:9", now, database, parts: SCHEDULE_PARTS });
+    // Each failed attempt is logged; that is expected here.
+    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      expect((await caller(away)("POST", `/api/agents/ada/schedules/${schedule.id}/run`, { token: await token() })).status).toBe(202);
+      await away.jobs.runDue();
+      expect(await firingsOf(schedule.id)).toEqual([expect.objectContaining({ status: "pending" })]);
+      // Backoff: 10 s, 20 s, 40 s, 80 s, 160 s; the sixth attempt gives up.
+      for (let attempt = 0; attempt < 6; attempt += 1) {
+        at(new Date(clock.getTime() + 200_000).toISOString());
+        await away.jobs.runDue();
+      }
+      expect(await firingsOf(schedule.id)).toEqual([expect.objectContaining({ status: "failed", runId: null, error: expect.objectContaining({ code: "gateway_unavailable" }) })]);
+      expect(logged.mock.calls.filter(([message]) => String(message).includes("schedules.fire"))).toHaveLength(5);
+    } finally {
+      await away.close();
+    }
   });
 });
