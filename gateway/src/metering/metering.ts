@@ -223,6 +223,7 @@ export function usageRecordOf(run: EndedRun): UsageRecord {
     queuedAt: run.queuedAt,
     endedAt: run.endedAt,
     ...(run.keySource === undefined ? {} : { keySource: run.keySource }),
+    ...(run.origin.trigger === undefined ? {} : { trigger: run.origin.trigger }),
     ...(run.approval ? { approval: usageApproval(run.approval) } : {}),
     ...(run.resumes
       ? { resumes: { approvalId: run.resumes.approvalId, decision: run.resumes.decision, ...(run.resumes.timedOut ? { timedOut: true } : {}) } }

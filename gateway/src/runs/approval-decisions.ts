@@ -56,7 +56,7 @@ export async function decideApproval(deps: ApprovalDecisionDeps, tenantId: strin
     if (run) return { runId: decided.runId, sessionKey: session.key, info: () => run.info(), events: run.events, abort: () => run.abort() };
   }
   pendingFor(transcript, request.approvalId);
-  const { decision, reason, timedOut, integrations } = request.input;
+  const { decision, reason, timedOut, integrations, trigger } = request.input;
   const { userId, apiKeyId } = request.origin;
   return deps.submitRun(
     tenantId,
@@ -71,6 +71,7 @@ export async function decideApproval(deps: ApprovalDecisionDeps, tenantId: strin
         decidedBy: { ...(userId ? { userId } : {}), ...(apiKeyId ? { apiKeyId } : {}) },
       },
       integrations,
+      ...(trigger ? { trigger } : {}),
     },
     request.origin,
     { forwarded: request.forwarded ?? false },

@@ -136,7 +136,13 @@ function forwardedRequest(agent: string, input: RunInput): { path: string; body:
   const slug = encodeURIComponent(agent);
   if (!("resume" in input)) return { path: `/v1/agents/${slug}/runs`, body: input };
   const { approvalId, decision, timedOut, reason } = input.resume;
-  const body: ApprovalDecisionInput = { decision, ...(timedOut ? { timedOut } : {}), ...(reason ? { reason } : {}), ...(input.integrations ? { integrations: input.integrations } : {}) };
+  const body: ApprovalDecisionInput = {
+    decision,
+    ...(timedOut ? { timedOut } : {}),
+    ...(reason ? { reason } : {}),
+    ...(input.integrations ? { integrations: input.integrations } : {}),
+    ...(input.trigger ? { trigger: input.trigger } : {}),
+  };
   return { path: `/v1/agents/${slug}/sessions/${encodeURIComponent(input.sessionKey)}/approvals/${encodeURIComponent(approvalId)}`, body };
 }
 

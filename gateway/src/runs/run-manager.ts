@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { spanContextOf, type SpanContext } from "@workforce/logging";
-import { AppError, type RunEvent, type RunInfo, type RunOrigin, type GatewayRunInput, type RunIntegrations } from "@workforce/protocol";
+import { AppError, type RunTrigger, type RunEvent, type RunInfo, type RunOrigin, type GatewayRunInput, type RunIntegrations } from "@workforce/protocol";
 import type { AgentStore } from "../agents/agent-store";
 import type { IdempotencyKeys } from "../coordination/idempotency-keys";
 import { KeyedLock } from "../fs/keyed-lock";
@@ -76,6 +76,8 @@ export interface ApprovalRunInput {
   resume: ApprovalResume;
   /** What the run may use (the decision request's, not the paused run's: those were never kept). */
   integrations?: RunIntegrations | undefined;
+  /** The platform fired it on its own (an approval's timeout, say): metered as such (see GatewayRunInput). */
+  trigger?: RunTrigger | undefined;
 }
 
 /** What a run is started with: a message, or a decision on the call its session waits on. */
@@ -431,7 +433,9 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   }
 
   return {
-    async submit(tenantId, agent, input, origin = { source: "http" }) {
+    async submit(tenantId, agent, input, given = { source: "http" }) {
+      // A run the platform fired on its own is metered as a scheduled one, whichever way it came in.
+      const origin: RunOrigin = input.trigger ? { ...given, source: "schedule", trigger: input.trigger } : given;
       if (closing) throw new AppError("gateway_unavailable", "the gateway is shutting down");
       const runId = newId();
       const decided = "resume" in input ? input : undefined;

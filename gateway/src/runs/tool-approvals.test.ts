@@ -149,7 +149,9 @@ describe("a tool in ask mode", () => {
     upstream.enqueue(WRITE_PLAN, { kind: "text", text: "Understood, I left it." });
     const approval = approvalOf(await sent(h, "Write the plan down"));
 
-    const events = await readRunEvents(await decide(h, approval.approvalId, body));
+    // As the platform's job carries a decision out: fired by the approval, named in the usage record.
+    const trigger = { kind: "approval", id: approval.approvalId };
+    const events = await readRunEvents(await decide(h, approval.approvalId, { ...body, trigger }));
     const end = events.find((event) => event.type === "tool-call-end");
     expect(end).toMatchObject({ toolCallId: "toolu_plan", isError: true });
     expect(replyText(events)).toBe("Understood, I left it.");
@@ -160,6 +162,7 @@ describe("a tool in ask mode", () => {
     expect((await historyOf(h)).entries[2]).toMatchObject({ approval: { decision: "deny", ...("timedOut" in body ? { timedOut: true } : {}), reason: body.reason } });
     const records = await journalRecords(h, 2);
     expect(records[1]?.resumes).toEqual({ approvalId: approval.approvalId, decision: "deny", ...("timedOut" in body ? { timedOut: true } : {}) });
+    expect(records[1]).toMatchObject({ source: "schedule", trigger });
   });
 
   it("runs the calls of one turn in order: results before the pause are kept, and each later ask pauses again", async () => {

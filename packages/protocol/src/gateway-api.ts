@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ModelInfo, RunStatus, Usage } from "./events";
+import { RunTrigger } from "./tenant-events";
 
 /** Agent slugs name directories, so they are deliberately narrow. */
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -290,6 +291,8 @@ export interface RunOrigin {
   source: RunSource;
   userId?: string | undefined;
   apiKeyId?: string | undefined;
+  /** What fired a platform-fired run (issue 15). */
+  trigger?: RunTrigger | undefined;
 }
 export const ACTOR_USER_HEADER = "x-workforce-user-id";
 export const ACTOR_API_KEY_HEADER = "x-workforce-api-key-id";
@@ -430,6 +433,8 @@ export const UsageRecord = z.object({
   approval: UsageApproval.optional(),
   /** Set on the run a decision started: which approval it carried out, and how it was decided. */
   resumes: ApprovalDecision.pick({ approvalId: true, decision: true, timedOut: true }).optional(),
+  /** What fired it, when the platform did (schedule, heartbeat, approval resume; issue 15). */
+  trigger: RunTrigger.optional(),
 });
 export type UsageRecord = z.infer<typeof UsageRecord>;
 

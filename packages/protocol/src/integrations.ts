@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SendMessageInput } from "./gateway-api";
+import { RunTrigger } from "./tenant-events";
 
 /*
  * What a run may use beyond the workspace tools: MCP servers, Composio tools, web tools and the
@@ -118,7 +119,11 @@ export const NO_INTEGRATIONS: RunIntegrations = RunIntegrations.parse({});
  * platform (holding the hook token) sends `integrations`; the platform's own `/api` accepts
  * `SendMessageInput`, which has no such field (zod drops it).
  */
-export const GatewayRunInput = SendMessageInput.extend({ integrations: RunIntegrations.optional() });
+export const GatewayRunInput = SendMessageInput.extend({
+  integrations: RunIntegrations.optional(),
+  /** A run the platform fired on its own (schedule, heartbeat, approval resume): metered with source "schedule", named in its usage record. */
+  trigger: RunTrigger.optional(),
+});
 export type GatewayRunInput = z.infer<typeof GatewayRunInput>;
 
 /**
@@ -134,6 +139,8 @@ export const ApprovalDecisionInput = z
     /** The platform denies because nobody decided in time. */
     timedOut: z.boolean().optional(),
     integrations: RunIntegrations.optional(),
+    /** The platform decides on its own (a timeout), or carries out a member's decision from its job queue: see GatewayRunInput. */
+    trigger: RunTrigger.optional(),
   })
   .refine((input) => !(input.timedOut === true && input.decision === "approve"), { message: "a timed-out approval can only be denied", path: ["timedOut"] });
 export type ApprovalDecisionInput = z.infer<typeof ApprovalDecisionInput>;

@@ -3,6 +3,7 @@ import { ErrorDetail } from "./errors";
 import { RunEvent } from "./events";
 import { RunActor, SessionKey, Slug } from "./gateway-api";
 import { RunIntegrations } from "./integrations";
+import { RunTrigger } from "./tenant-events";
 
 /**
  * The gateway's WebSocket protocol (`/v1/ws`). The token is sent in a header at connect
@@ -69,6 +70,8 @@ export const WS_METHOD_PARAMS = {
     actor: RunActor.optional(),
     /** What the run may use beyond the workspace tools (the platform's grants and secrets; see integrations.ts). */
     integrations: RunIntegrations.optional(),
+    /** A run the platform fired on its own (see GatewayRunInput). */
+    trigger: RunTrigger.optional(),
   }),
   /** A decision on the call a session waits on (like the HTTP route); answers the RunInfo of the run it starts, then streams its events from seq 1. */
   "approvals.decide": z.object({
@@ -80,6 +83,7 @@ export const WS_METHOD_PARAMS = {
     timedOut: z.boolean().optional(),
     actor: RunActor.optional(),
     integrations: RunIntegrations.optional(),
+    trigger: RunTrigger.optional(),
   }),
   /** Answers the RunInfo, then streams the run's events with seq > after. */
   "runs.subscribe": z.object({ runId: z.string().min(1), after: z.number().int().nonnegative().optional() }),
