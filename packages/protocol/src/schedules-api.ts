@@ -11,7 +11,7 @@ export const ScheduleKind = z.enum(["cron", "at", "every"]);
 export type ScheduleKind = z.infer<typeof ScheduleKind>;
 
 /**
- * What happens to firing times missed while no platform was running (decision 036):
+ * What happens to firing times missed while no platform was running (decision 037):
  * `skip` (the default) records them as one skipped entry and waits for the next time;
  * `run_once` runs the agent once for all of them.
  */

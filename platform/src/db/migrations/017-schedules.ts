@@ -2,7 +2,7 @@ import { sql, type Kysely, type Migration } from "kysely";
 import { secureTenantTable } from "./tenant-table-rls";
 
 /**
- * Schedules (issue 15, decision 036): an agent is sent a message on a cron expression in a time
+ * Schedules (issue 15, decision 037): an agent is sent a message on a cron expression in a time
  * zone, once (`at`), or every N seconds (at least a minute).
  *
  * - schedules: one per agent and purpose; `next_fire_at` is when it is due next (null: disabled,

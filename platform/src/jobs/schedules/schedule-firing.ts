@@ -9,7 +9,7 @@ import { sessionKeyOf, timingOf, type ScheduleRow } from "./schedule-store";
 import { dueTimes } from "./schedule-timing";
 
 /*
- * Firing schedules exactly once across platform processes (issue 15, decision 036):
+ * Firing schedules exactly once across platform processes (issue 15, decision 037):
  *
  * 1. A tick (`schedules.tick`, one job row for the cluster) claims due schedules with
  *    `FOR UPDATE SKIP LOCKED`, and in the same transaction inserts their firings (unique by
