@@ -148,6 +148,7 @@ describe("schedules", () => {
       // The agent was sent the message three times: once per firing time.
       const history = (await (await callOne("GET", "/api/agents/ada/sessions/pulse")).json()) as { entries: { type: string }[] };
       expect(history.entries.filter((entry) => entry.type === "user")).toHaveLength(3);
+      expect((await callOne("DELETE", `/api/agents/ada/schedules/${schedule.id}`)).status).toBe(204);
     } finally {
       await one.close();
       await two.close();
@@ -239,16 +240,18 @@ describe("schedules", () => {
     // Each failed attempt is logged; that is expected here.
     const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
     try {
-      expect((await caller(away)("POST", `/api/agents/ada/schedules/${schedule.id}/run`, { token: await token() })).status).toBe(202);
+      const response = await caller(away)("POST", `/api/agents/ada/schedules/${schedule.id}/run`, { token: await token() });
+      expect(response.status).toBe(202);
+      const { firing } = (await response.json()) as { firing: ScheduleFiring };
       await away.jobs.runDue();
-      expect(await firingsOf(schedule.id)).toEqual([expect.objectContaining({ status: "pending" })]);
+      expect(await firingsOf(schedule.id)).toEqual([expect.objectContaining({ id: firing.id, status: "pending" })]);
       // Backoff: 10 s, 20 s, 40 s, 80 s, 160 s; the sixth attempt gives up.
       for (let attempt = 0; attempt < 6; attempt += 1) {
         at(new Date(clock.getTime() + 200_000).toISOString());
         await away.jobs.runDue();
       }
       expect(await firingsOf(schedule.id)).toEqual([expect.objectContaining({ status: "failed", runId: null, error: expect.objectContaining({ code: "gateway_unavailable" }) })]);
-      expect(logged.mock.calls.filter(([message]) => String(message).includes("schedules.fire"))).toHaveLength(5);
+      expect(logged.mock.calls.filter(([message]) => String(message).startsWith("job schedules.fire"))).toHaveLength(5);
     } finally {
       await away.close();
     }
