@@ -23,6 +23,7 @@ import { createSessionOwners } from "./chat/session-owners";
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from "./jobs/job-queue";
 import { createPlatformRuns, type FirePlatformRun } from "./jobs/fire-run";
 import { recordRunEvents } from "./jobs/run-events";
+import { recordFiringOutcomes, registerScheduleWork } from "./jobs/schedules/schedule-firing";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
 import { createLimitsReader, type LimitsReader } from "./tenant-limits/limits-reader";
 import { createPolicyPusher, type PolicyPusher } from "./tenant-limits/policy-push";
@@ -91,6 +92,8 @@ export interface PlatformParts {
   capabilities?: WebCapabilities;
   /** The job runner's settings; tests drive it with `jobs.runDue()` in fake time instead of starting it. */
   jobs?: Pick<JobRunnerOptions, "pollMs" | "workerId" | "leaseMs">;
+  /** Schedules' tick period and how late a firing may still run on time (defaults 5 s and 1 minute). */
+  schedules?: { tickMs?: number; graceMs?: number };
 }
 
 
@@ -120,7 +123,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const usage = parts.usage ?? createUsageRecorder({ db: database.db, logError: parts.logError });
   const jobs = createJobRunner({ system: database.system, now, logError: parts.logError, ...parts.jobs });
   // What follows from ended runs, in the transaction that ingests their journal records (issue 15).
-  const reactions: IngestReaction[] = [recordRunEvents];
+  const reactions: IngestReaction[] = [recordRunEvents, recordFiringOutcomes];
   const ingest = createUsageIngest({ db: database.db, system: database.system, gateway: parts.gateway, logError: parts.logError, intervalMs: parts.usageIngestMs ?? 5_000, reactions });
   const tenancy = createTenancy(database.system, now, { defaultMonthlyTokens: parts.defaultMonthlyTokens, signup: parts.signup });
   const tenantDefaults = parts.tenantDefaults ?? DEFAULT_TENANT_LIMIT_DEFAULTS;
@@ -183,6 +186,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   });
   const owners = createSessionOwners({ db: database.db, now });
   const firePlatformRun = createPlatformRuns({ db: database.db, system: database.system, gateway: parts.gateway, owners, integrations: integrations.runs, now });
+  registerScheduleWork(jobs, { db: database.db, system: database.system, now, firePlatformRun, ...parts.schedules });
   const deps: AppDeps = {
     integrations,
     work: { jobs, firePlatformRun },

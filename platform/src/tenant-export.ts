@@ -1,4 +1,5 @@
-import type { Agent, SessionHistory } from "@workforce/protocol";
+import type { Agent, ScheduleFields, ScheduleFiring, SessionHistory } from "@workforce/protocol";
+import { firingView, scheduleFields } from "./jobs/schedules/schedule-store";
 import { readBudget, type BudgetView } from "./budgets";
 import type { Database } from "./db/schema";
 import { withTenant } from "./db/scopes";
@@ -36,6 +37,9 @@ export interface TenantExport {
   events: { id: string; type: string; occurredAt: string; data: Record<string, unknown> }[];
   /** Work the platform holds for the organisation (webhook deliveries, firings): queued, running, or finished and not yet pruned. */
   jobs: { id: string; kind: string; status: string; runAt: string; attempts: number; lastError: string | null; payload: Record<string, unknown> }[];
+  /** Each agent's schedules (issue 15), and their firings with run ids and outcomes. */
+  schedules: (ScheduleFields & { id: string; agent: string; nextFireAt: string | null; createdBy: string | null; createdAt: string })[];
+  scheduleFirings: ScheduleFiring[];
   /** From the gateway: each agent with the full history of each of its sessions. */
   agents: { agent: Agent; sessions: SessionHistory[] }[];
 }
@@ -93,6 +97,8 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     composioAgentTools: await trx.selectFrom("composio_agent_tools").select(["agent_slug", "toolkit", "mode", "tools"]).where("tenant_id", "=", tenantId).orderBy("agent_slug").orderBy("toolkit").execute(),
     events: await trx.selectFrom("tenant_events").select(["id", "type", "occurred_at", "data"]).where("tenant_id", "=", tenantId).orderBy("seq").execute(),
     jobs: await trx.selectFrom("jobs").select(["id", "kind", "status", "run_at", "attempts", "last_error", "payload"]).where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
+    schedules: await trx.selectFrom("schedules").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("id").execute(),
+    firings: await trx.selectFrom("schedule_firings").selectAll().where("tenant_id", "=", tenantId).orderBy("scheduled_for").orderBy("id").execute(),
   }));
   const agents = await deps.gateway.listAgents(tenantId);
   const withSessions = await mapLimited(agents, 4, async (agent) => {
@@ -169,6 +175,15 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     modelKeys: rows.modelKeys.map((row) => ({ provider: row.provider, baseUrl: row.base_url, updatedAt: row.updated_at.toISOString(), updatedBy: row.updated_by })),
     events: rows.events.map((row) => ({ id: row.id, type: row.type, occurredAt: new Date(row.occurred_at).toISOString(), data: jsonObject(row.data) })),
     jobs: rows.jobs.map((row) => ({ id: row.id, kind: row.kind, status: row.status, runAt: new Date(row.run_at).toISOString(), attempts: row.attempts, lastError: row.last_error, payload: jsonObject(row.payload) })),
+    schedules: rows.schedules.map((row) => ({
+      id: row.id,
+      agent: row.agent_slug,
+      ...scheduleFields(row),
+      nextFireAt: iso(row.next_fire_at),
+      createdBy: row.created_by,
+      createdAt: new Date(row.created_at).toISOString(),
+    })),
+    scheduleFirings: rows.firings.map(firingView),
     agents: withSessions,
   };
 }

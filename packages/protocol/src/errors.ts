@@ -104,6 +104,10 @@ export const ERROR_CODES = [
   "composio_tool_failed",
   "composio_tool_timeout",
   "composio_result_too_large",
+  // schedules (issue 15)
+  "invalid_schedule",
+  "schedule_not_found",
+  "schedule_limit_reached",
   "internal_error",
 ] as const;
 
@@ -231,6 +235,11 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   composio_tool_timeout: 504,
   /** A Composio tool's result was larger than the gateway accepts. */
   composio_result_too_large: 502,
+  /** A schedule that cannot fire: a bad cron expression, an unknown time zone, a time in the past (the message names it). */
+  invalid_schedule: 400,
+  schedule_not_found: 404,
+  /** An agent or organisation has as many schedules as it may (100 per agent, 500 per organisation). */
+  schedule_limit_reached: 409,
   internal_error: 500,
 };
 

@@ -233,6 +233,15 @@ export const PERMISSIONS = {
   "agents.update-tools": { method: "put", path: "/api/agents/{slug}/tools", level: "tenant", roles: ADMINS, apiKey: "agents:write", note: "replaces the agent's web and MCP tool grants" },
   "secrets.list": { method: "get", path: "/api/secrets", level: "tenant", roles: ADMINS, apiKey: null, note: "names, kinds and hints: never a value" },
 
+  "schedules.list": { method: "get", path: "/api/agents/{slug}/schedules", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },
+  "schedules.create": { method: "post", path: "/api/agents/{slug}/schedules", level: "tenant", roles: ADMINS, apiKey: null, note: "its runs go on behalf of the member who creates it" },
+  "schedules.get": { method: "get", path: "/api/agents/{slug}/schedules/{id}", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },
+  "schedules.update": { method: "patch", path: "/api/agents/{slug}/schedules/{id}", level: "tenant", roles: ADMINS, apiKey: null, note: "`enabled` turns it on or off" },
+  "schedules.delete": { method: "delete", path: "/api/agents/{slug}/schedules/{id}", level: "tenant", roles: ADMINS, apiKey: null, note: "its firing history goes with it" },
+  "schedules.run": { method: "post", path: "/api/agents/{slug}/schedules/{id}/run", level: "tenant", roles: ADMINS, apiKey: null, note: "fires it now, also when it is turned off" },
+  "schedules.firings": { method: "get", path: "/api/agents/{slug}/schedules/{id}/firings", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },
+  "schedules.agent-firings": { method: "get", path: "/api/agents/{slug}/schedule-firings", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },
+
   "model-keys.list": { method: "get", path: "/api/integrations/model-keys", level: "tenant", roles: EVERYONE, apiKey: null, note: "which providers have a key (a hint, never the key) and the operator's policy" },
   "model-keys.set": { method: "put", path: "/api/integrations/model-keys/{provider}", level: "tenant", roles: ADMINS, apiKey: null, note: "`anthropic` or `openai-compatible`; the key is never answered again" },
   "model-keys.delete": { method: "delete", path: "/api/integrations/model-keys/{provider}", level: "tenant", roles: ADMINS, apiKey: null },

@@ -120,6 +120,21 @@ describe(`row-level security (${databaseUrl ? "Postgres" : "PGlite"})`, () => {
     expect(unscoped).toThrow(TypeError);
   });
 
+  it("keeps schedules and their firings to their organisation, and a firing to its organisation's schedule", async () => {
+    const db = database.db;
+    const values = (tenant: string, agent: string) => ({ tenant_id: tenant, agent_slug: agent, name: "Daily", kind: "every" as const, every_seconds: 3_600, timezone: "UTC", message: "Report", session_mode: "new" as const, created_by: null, updated_by: null });
+    const scheduleB = await withTenant(db, tenantB, async (trx) => (await trx.insertInto("schedules").values(values(tenantB, "bob")).returning("id").executeTakeFirstOrThrow()).id);
+    await withTenant(db, tenantB, (trx) => trx.insertInto("schedule_firings").values({ tenant_id: tenantB, schedule_id: scheduleB, scheduled_for: new Date() }).execute());
+    expect(await withTenant(db, tenantA, (trx) => trx.selectFrom("schedules").select("id").execute())).toEqual([]);
+    expect(await withTenant(db, tenantA, (trx) => trx.selectFrom("schedule_firings").select("id").execute())).toEqual([]);
+    await expect(withTenant(db, tenantA, (trx) => trx.insertInto("schedules").values(values(tenantB, "bob")).execute())).rejects.toThrow(/row-level security/);
+    // A's firing naming B's schedule: refused by the (organisation, schedule) key.
+    await expect(withTenant(db, tenantA, (trx) => trx.insertInto("schedule_firings").values({ tenant_id: tenantA, schedule_id: scheduleB, scheduled_for: new Date() }).execute())).rejects.toThrow(/foreign key/);
+    const disabled = await withTenant(db, tenantA, (trx) => trx.updateTable("schedules").set({ enabled: false }).where("id", "=", scheduleB).executeTakeFirst());
+    expect(disabled.numUpdatedRows).toBe(0n);
+    await withSystem(database.system, (trx) => trx.deleteFrom("schedules").where("id", "=", scheduleB).execute());
+  });
+
   it("isolates budgets and per-tenant stream counts too", async () => {
     await withSystem(database.system, async (db) => {
       await db

@@ -376,6 +376,56 @@ export interface TenantEventsTable {
   occurred_at: ColumnType<Date, Date | string, Date | string>;
 }
 
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+/** A schedule of an agent's (migration 017, platform/src/jobs/schedules/). */
+export interface SchedulesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  agent_slug: string;
+  name: string;
+  kind: "cron" | "at" | "every";
+  cron: string | null;
+  at: NullableTimestamp;
+  every_seconds: number | null;
+  timezone: string;
+  message: string;
+  session_mode: "fixed" | "new";
+  session_key: string | null;
+  catch_up: ColumnType<"skip" | "run_once", "skip" | "run_once" | undefined, "skip" | "run_once">;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  next_fire_at: NullableTimestamp;
+  created_by: string | null;
+  updated_by: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type FiringStatusColumn = "pending" | "started" | "refused" | "skipped" | "completed" | "failed";
+
+/** One firing time of a schedule (migration 017): the run it started and its outcome. */
+export interface ScheduleFiringsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  schedule_id: string;
+  scheduled_for: Timestamp;
+  status: ColumnType<FiringStatusColumn, FiringStatusColumn | undefined, FiringStatusColumn>;
+  manual: ColumnType<boolean, boolean | undefined, boolean>;
+  requested_by: string | null;
+  missed_count: ColumnType<number, number | undefined, number>;
+  missed_from: NullableTimestamp;
+  session_key: string | null;
+  run_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  fired_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  created_at: CreatedAt;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -409,6 +459,8 @@ export interface DatabaseSchema {
   mcp_oauth_states: McpOAuthStatesTable;
   jobs: JobsTable;
   tenant_events: TenantEventsTable;
+  schedules: SchedulesTable;
+  schedule_firings: ScheduleFiringsTable;
 }
 
 export type { Database, SystemDatabase, SystemTransaction, TenantTransaction, UserTransaction } from "./scopes";

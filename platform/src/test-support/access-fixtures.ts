@@ -107,6 +107,12 @@ export async function createAccessFixtures() {
     return ((await response.json()) as { server: { id: string } }).server.id;
   };
   const sharedMcpServer = await createMcpServer(owner);
+  const createSchedule = async (who: Person, agent: string) => {
+    const body = { name: unique("schedule"), kind: "every", everyMinutes: 60, message: "Check in", sessionMode: "new" };
+    const response = await ok(call("POST", `/api/agents/${agent}/schedules`, { ...asPerson(who), body }), "schedule");
+    return ((await response.json()) as { schedule: { id: string } }).schedule.id;
+  };
+  const sharedSchedule = await createSchedule(owner, "ada");
   const foreign = {
     agent: "bob",
     sessionKey: foreignRun.sessionKey!,
@@ -116,6 +122,7 @@ export async function createAccessFixtures() {
     userId: outsider.userId,
     composioConnectionId: await composioConnection(outsider),
     mcpServerId: await createMcpServer(outsider),
+    scheduleId: await createSchedule(outsider, "bob"),
   };
 
   const people = { owner, admin, member, member2, outsider };
@@ -202,6 +209,8 @@ export async function createAccessFixtures() {
     freshComposioConnection: () => composioConnection(owner),
     /** Organisation A's MCP server (OAuth, not connected); a fresh one to delete. */
     mcpServer: (fresh = false) => (fresh ? createMcpServer(owner) : Promise.resolve(sharedMcpServer)),
+    /** A schedule of agent "ada" in organisation A (a new one when `fresh`). */
+    schedule: (fresh = false) => (fresh ? createSchedule(owner, "ada") : Promise.resolve(sharedSchedule)),
     freshMember: async (role: Role = "member") => person(`${unique("extra")}@a.example`, { inviter: owner, role }),
     /** A new organisation of the owner's, to delete. */
     async freshOrganisation(): Promise<{ id: string; name: string }> {
