@@ -223,5 +223,6 @@ export function usageRecordOf(run: EndedRun): UsageRecord {
     queuedAt: run.queuedAt,
     endedAt: run.endedAt,
     ...(run.keySource === undefined ? {} : { keySource: run.keySource }),
+    ...(run.heartbeat === undefined ? {} : { heartbeat: run.heartbeat }),
   };
 }

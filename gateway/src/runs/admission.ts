@@ -1,4 +1,4 @@
-import type { KeySource, RunOrigin, Usage } from "@workforce/protocol";
+import type { HeartbeatResult, KeySource, RunOrigin, Usage } from "@workforce/protocol";
 import type { ResolvedModel } from "../llm/model-provider";
 import type { RunOutcome } from "./agent-loop";
 
@@ -30,6 +30,8 @@ export interface EndedRun {
   status: RunOutcome["status"];
   usage: Usage;
   error?: RunOutcome["error"];
+  /** A heartbeat run's outcome. */
+  heartbeat?: HeartbeatResult | undefined;
   queuedAt: string;
   endedAt: string;
 }

@@ -1,4 +1,4 @@
-import { AppError, type RunIntegrations, type AssistantMessageEntry, type ContentBlock, type ErrorDetail, type RunEventInput, type ToolResultEntry, type TranscriptEntry, type Usage } from "@workforce/protocol";
+import { AppError, type RunIntegrations, type AssistantMessageEntry, type ContentBlock, type ErrorDetail, type HeartbeatResult, type RunEventInput, type ToolResultEntry, type TranscriptEntry, type Usage } from "@workforce/protocol";
 import type { TenantRoots } from "@workforce/protocol/tenant-path";
 import type { SystemPromptCache } from "../agents/system-prompt-cache";
 import type { DiskGuard } from "../fs/disk-bytes";
@@ -14,8 +14,8 @@ import { runTool } from "./run-tool";
 
 export interface AgentLoopDeps {
   tenantRoots: TenantRoots;
-  systemPrompts: SystemPromptCache;
-  sessions: SessionStore;
+  systemPrompts: Pick<SystemPromptCache, "get">;
+  sessions: RunTranscript;
   tools: readonly Tool[];
   /** Tools a run's integrations add (MCP, Composio, web): opened before the first model call, closed when the run ends. */
   runTools?: RunToolSource | undefined;
@@ -31,6 +31,9 @@ export interface AgentLoopDeps {
   disk?: DiskGuard;
 }
 
+/** Where a run reads and writes its session's transcript: the session store, or a heartbeat's buffer (heartbeat-run.ts). */
+export type RunTranscript = Pick<SessionStore, "readTranscript"> & { append(...args: Parameters<SessionStore["append"]>): Promise<unknown> };
+
 /** Everything a run needs; `emit` stamps and publishes an event. */
 export interface RunContext {
   runId: string;
@@ -42,6 +45,8 @@ export interface RunContext {
   model: ResolvedModel;
   /** What the platform granted this run beyond the workspace tools; absent for hooks and the OpenAI-compatible endpoint. */
   integrations?: RunIntegrations | undefined;
+  /** A heartbeat run (heartbeat-run.ts): executed by `runHeartbeat`, which wraps this loop. */
+  heartbeat?: boolean | undefined;
   signal: AbortSignal;
   emit(event: RunEventInput): void;
 }
@@ -50,6 +55,8 @@ export interface RunOutcome {
   status: "ok" | "aborted" | "error";
   usage: Usage;
   error?: ErrorDetail;
+  /** A heartbeat run's outcome (heartbeat-run.ts). */
+  heartbeat?: HeartbeatResult;
 }
 
 interface StepState {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { spanContextOf, type SpanContext } from "@workforce/logging";
-import { AppError, type RunEvent, type RunInfo, type RunOrigin, type GatewayRunInput, type RunIntegrations } from "@workforce/protocol";
+import { AppError, DEFAULT_HEARTBEAT_SESSION_KEY, type RunEvent, type RunInfo, type RunOrigin, type GatewayRunInput, type RunIntegrations } from "@workforce/protocol";
 import type { AgentStore } from "../agents/agent-store";
 import type { IdempotencyKeys } from "../coordination/idempotency-keys";
 import { KeyedLock } from "../fs/keyed-lock";
@@ -93,6 +93,8 @@ export interface RunRecord {
   model: ResolvedModel;
   /** What the run may use beyond the workspace tools (secrets included): in memory only, never logged or written. */
   integrations: RunIntegrations | undefined;
+  /** A heartbeat run (heartbeat-run.ts): its end carries its outcome. */
+  heartbeat?: boolean | undefined;
   status: RunInfo["status"];
   log: RunEventLog;
   controller: AbortController;
@@ -278,6 +280,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
               message: run.message,
               model: run.model,
               integrations: run.integrations,
+              heartbeat: run.heartbeat,
               signal: run.controller.signal,
               emit: (event) => run.log.append(event),
             }),
@@ -307,7 +310,9 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       .catch((error: unknown) => deps.logger.error(`run ${run.runId}: could not finish`, error));
   }
 
-  function end(run: RunRecord, outcome: RunOutcome): void {
+  function end(run: RunRecord, ended: RunOutcome): void {
+    // A heartbeat that never got to say how it went (aborted while queued, crashed) failed.
+    const outcome: RunOutcome = run.heartbeat && !ended.heartbeat ? { ...ended, heartbeat: { outcome: "failed" } } : ended;
     // Before the scheduler hears of it, so the next run's slot request finds this one free.
     slots?.release(run);
     const key = shared.keyOf(run.tenantId, run.agent, run.idempotencyKey);
@@ -320,6 +325,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       status: outcome.status,
       usage: outcome.usage,
       ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.heartbeat ? { heartbeat: outcome.heartbeat } : {}),
       at: deps.now().toISOString(),
     });
     run.finish();
@@ -346,6 +352,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       status: outcome.status,
       usage: outcome.usage,
       error: outcome.error,
+      heartbeat: outcome.heartbeat,
       queuedAt: run.queuedAt,
       endedAt: deps.now().toISOString(),
     };
@@ -432,7 +439,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         const definition = await deps.agents.get(tenantId, agent);
         // Before anything of the run is written: a refusal (model_key_required) leaves no trace.
         const model = deps.routeModel(definition.model, input.integrations);
-        const sessionKey = input.sessionKey;
+        const sessionKey = input.sessionKey ?? (input.heartbeat ? DEFAULT_HEARTBEAT_SESSION_KEY : undefined);
         // Holds the run's place in the queues from here, so parallel submits cannot overfill them.
         const place = scheduler.reserve(tenantId, scheduleOf(policy), sessionKey === undefined ? undefined : sessionOf({ tenantId, agent, sessionKey }));
         let admission: Admission | undefined;
@@ -444,7 +451,8 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           admission = await deps.admit?.({ tenantId, agent, message: input.message, origin });
           // The agent's registry stays loaded (never evicted) from now until the run ends.
           unpin = await deps.sessions.pin({ tenantId, agent });
-          session = await deps.sessions.open({ tenantId, agent }, sessionKey, input.message);
+          // A heartbeat session is titled for what it is, not after the heartbeat prompt.
+          session = await deps.sessions.open({ tenantId, agent }, sessionKey, input.heartbeat ? "Heartbeat" : input.message);
           if (claimed) await shared.confirm(claimed, runId);
         } catch (error) {
           unpin();
@@ -466,6 +474,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           message: input.message,
           model,
           integrations: input.integrations,
+          ...(input.heartbeat ? { heartbeat: true } : {}),
           status: "queued",
           log: new RunEventLog(runId, deps.relay || deps.observer ? published(() => run) : undefined),
           controller: new AbortController(),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ModelInfo, RunStatus, Usage } from "./events";
+import { HeartbeatResult } from "./heartbeat";
 
 /** Agent slugs name directories, so they are deliberately narrow. */
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -331,6 +332,8 @@ export const UsageRecord = z.object({
   endedAt: z.string().datetime(),
   /** Whose model key the run used (issue 14); absent in lines written before, which used the operator's. */
   keySource: KeySource.optional(),
+  /** A heartbeat run's outcome (issue 15); absent for every other run. */
+  heartbeat: HeartbeatResult.optional(),
 });
 export type UsageRecord = z.infer<typeof UsageRecord>;
 

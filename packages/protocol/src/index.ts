@@ -12,3 +12,4 @@ export * from "./mcp-api";
 export * from "./mcp";
 export * from "./model-keys-api";
 export * from "./secrets";
+export * from "./heartbeat";

@@ -98,5 +98,13 @@ export const NO_INTEGRATIONS: RunIntegrations = RunIntegrations.parse({});
  * platform (holding the hook token) sends `integrations`; the platform's own `/api` accepts
  * `SendMessageInput`, which has no such field (zod drops it).
  */
-export const GatewayRunInput = SendMessageInput.extend({ integrations: RunIntegrations.optional() });
+export const GatewayRunInput = SendMessageInput.extend({
+  integrations: RunIntegrations.optional(),
+  /**
+   * A heartbeat run (heartbeat.ts): `message` is the heartbeat prompt, the session defaults to
+   * `heartbeat`; it is skipped without a model call when HEARTBEAT.md is effectively empty, and a
+   * HEARTBEAT_OK answer leaves nothing in the transcript.
+   */
+  heartbeat: z.boolean().optional(),
+});
 export type GatewayRunInput = z.infer<typeof GatewayRunInput>;

@@ -69,6 +69,8 @@ export const WS_METHOD_PARAMS = {
     actor: RunActor.optional(),
     /** What the run may use beyond the workspace tools (the platform's grants and secrets; see integrations.ts). */
     integrations: RunIntegrations.optional(),
+    /** A heartbeat run (GatewayRunInput.heartbeat). */
+    heartbeat: z.boolean().optional(),
   }),
   /** Answers the RunInfo, then streams the run's events with seq > after. */
   "runs.subscribe": z.object({ runId: z.string().min(1), after: z.number().int().nonnegative().optional() }),
