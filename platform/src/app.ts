@@ -40,6 +40,8 @@ import type { TenantLimitDefaults } from "./tenant-limits/tenant-limits";
 import { jwksRoutes } from "./routes/jwks";
 import type { JsonWebKeySet } from "./auth/signing-keys";
 import type { Integrations } from "./integrations/integrations";
+import type { JobRunner } from "./jobs/job-queue";
+import type { FirePlatformRun } from "./jobs/fire-run";
 import { chatRoutes } from "./routes/chat";
 import { healthRoutes } from "./routes/health";
 import { streamProbeRoutes } from "./routes/stream-probe";
@@ -61,6 +63,8 @@ export interface AppDeps {
    * agent's run may use. Absent: runs get the workspace tools and the operator's model keys.
    */
   integrations?: Integrations | undefined;
+  /** What agents do on their own (issue 15): the job queue, and starting runs on the platform's account. */
+  work?: { jobs: JobRunner; firePlatformRun: FirePlatformRun } | undefined;
   /** Tenant and user transactions: what routes get. */
   db: Database;
   /** The system scope, for the few cross-tenant operations (sign-in by key, organisations). */

@@ -18,7 +18,11 @@ import type { Mailer } from "./mail/mailer";
 import type { PlatformMetrics } from "./ops/metrics/platform-metrics";
 import type { StreamStats } from "./stream-stats";
 import { createTenancy, type Tenancy } from "./tenancy";
-import { createUsageIngest, type UsageIngest } from "./tenancy/usage-ingest";
+import { createUsageIngest, type IngestReaction, type UsageIngest } from "./tenancy/usage-ingest";
+import { createSessionOwners } from "./chat/session-owners";
+import { createJobRunner, type JobRunner, type JobRunnerOptions } from "./jobs/job-queue";
+import { createPlatformRuns, type FirePlatformRun } from "./jobs/fire-run";
+import { recordRunEvents } from "./jobs/run-events";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
 import { createLimitsReader, type LimitsReader } from "./tenant-limits/limits-reader";
 import { createPolicyPusher, type PolicyPusher } from "./tenant-limits/policy-push";
@@ -85,6 +89,8 @@ export interface PlatformParts {
   mcpTools?: McpToolLister;
   /** Which web tools the gateway offers; default: what its `GET /v1/capabilities` says. */
   capabilities?: WebCapabilities;
+  /** The job runner's settings; tests drive it with `jobs.runDue()` in fake time instead of starting it. */
+  jobs?: Pick<JobRunnerOptions, "pollMs" | "workerId" | "leaseMs">;
 }
 
 
@@ -101,6 +107,10 @@ export interface ComposedPlatform {
   limitsReader: LimitsReader;
   /** Prune its expired stream leases now and then; close it at shutdown to free this process's streams. */
   apiLimiter: ApiLimiter;
+  /** The durable job queue (schedules, heartbeats, webhook deliveries, approval timeouts): start it with the server, stop it before closing the database. */
+  jobs: JobRunner;
+  /** Starts a run on the platform's own account (schedules, heartbeats, approval resumes). */
+  firePlatformRun: FirePlatformRun;
 }
 
 /** Wires the platform's services together (one place for main.ts and the tests). Starts nothing. */
@@ -108,7 +118,10 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const { database, now } = parts;
   const authCache = parts.authCache ?? createAuthCache({ now: () => now().getTime() });
   const usage = parts.usage ?? createUsageRecorder({ db: database.db, logError: parts.logError });
-  const ingest = createUsageIngest({ db: database.db, system: database.system, gateway: parts.gateway, logError: parts.logError, intervalMs: parts.usageIngestMs ?? 5_000 });
+  const jobs = createJobRunner({ system: database.system, now, logError: parts.logError, ...parts.jobs });
+  // What follows from ended runs, in the transaction that ingests their journal records (issue 15).
+  const reactions: IngestReaction[] = [recordRunEvents];
+  const ingest = createUsageIngest({ db: database.db, system: database.system, gateway: parts.gateway, logError: parts.logError, intervalMs: parts.usageIngestMs ?? 5_000, reactions });
   const tenancy = createTenancy(database.system, now, { defaultMonthlyTokens: parts.defaultMonthlyTokens, signup: parts.signup });
   const tenantDefaults = parts.tenantDefaults ?? DEFAULT_TENANT_LIMIT_DEFAULTS;
   const policies = createPolicyPusher({
@@ -168,8 +181,11 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     mcpTools: parts.mcpTools ?? gatewayMcpToolLister(parts.gateway),
     capabilities: parts.capabilities ?? gatewayWebCapabilities(parts.gateway, () => now().getTime()),
   });
+  const owners = createSessionOwners({ db: database.db, now });
+  const firePlatformRun = createPlatformRuns({ db: database.db, system: database.system, gateway: parts.gateway, owners, integrations: integrations.runs, now });
   const deps: AppDeps = {
     integrations,
+    work: { jobs, firePlatformRun },
     db: database.db,
     system: database.system,
     gateway: parts.gateway,
@@ -203,5 +219,5 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     ...(parts.metrics ? { metrics: parts.metrics } : {}),
     ...(parts.corsOrigins ? { corsOrigins: parts.corsOrigins } : {}),
   };
-  return { app: createApp(deps), auth, tenancy, authCache, usage, ingest, policies, limitsReader, apiLimiter };
+  return { app: createApp(deps), auth, tenancy, authCache, usage, ingest, policies, limitsReader, apiLimiter, jobs, firePlatformRun };
 }

@@ -15,7 +15,11 @@ import {
   UsageJournalPage,
   UsagePendingResponse,
   TenantDiskUsage,
+  ACTOR_API_KEY_HEADER,
+  ACTOR_USER_HEADER,
   type AgentInput,
+  type GatewayRunInput,
+  type RunActor,
   type AgentUpdate,
   type McpServerConnectionInput,
   type TenantPolicy,
@@ -73,7 +77,7 @@ export function createGatewayClient(options: GatewayClientOptions) {
     };
   }
 
-  async function send(method: string, path: string, init: { tenantId?: string; body?: unknown; timeoutMs?: number; keepErrorResponse?: boolean } = {}): Promise<Response> {
+  async function send(method: string, path: string, init: { tenantId?: string; body?: unknown; timeoutMs?: number; keepErrorResponse?: boolean; headers?: Record<string, string> } = {}): Promise<Response> {
     const limit = init.timeoutMs ?? timeoutMs;
     let response: Response;
     try {
@@ -82,6 +86,7 @@ export function createGatewayClient(options: GatewayClientOptions) {
         headers: headers(init.tenantId, {
           accept: "application/json",
           ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+          ...init.headers,
         }),
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
         signal: AbortSignal.timeout(limit),
@@ -195,6 +200,15 @@ export function createGatewayClient(options: GatewayClientOptions) {
     /** What the gateway can offer runs beyond the workspace tools (`GET /v1/capabilities`): web fetch, web search's provider. */
     async capabilities(): Promise<GatewayCapabilities> {
       return json(GatewayCapabilities, await send("GET", "/v1/capabilities"));
+    },
+    /**
+     * Starts a run nobody streams (`POST /v1/agents/:slug/runs`, JSON): schedules, heartbeats,
+     * approval resumes. Answers its RunInfo at once; the run's outcome comes back in the usage journal.
+     * A retry with the same idempotencyKey answers the same run, on any gateway.
+     */
+    async startRun(tenantId: string, slug: string, input: GatewayRunInput, actor: RunActor = {}) {
+      const actorHeaders = { ...(actor.userId ? { [ACTOR_USER_HEADER]: actor.userId } : {}), ...(actor.apiKeyId ? { [ACTOR_API_KEY_HEADER]: actor.apiKeyId } : {}) };
+      return json(RunInfo, await send("POST", `${agentPath(slug)}/runs`, { tenantId, body: input, headers: actorHeaders }));
     },
     async getRun(tenantId: string, runId: string) {
       return json(RunInfo, await send("GET", runPath(runId), { tenantId }));

@@ -128,7 +128,7 @@ Operator commands: npm run workforce -- --help
   const limiter = createRateLimiter({ system: database.system, now });
   const client = createClientAddress(config.clientAddress);
 
-  const { app, auth, usage, ingest, policies, apiLimiter } = composePlatform({
+  const { app, auth, usage, ingest, policies, apiLimiter, jobs } = composePlatform({
     database,
     gateway,
     stats,
@@ -189,6 +189,7 @@ Operator commands: npm run workforce -- --help
   chores.unref();
   // Organisations' policies that no gateway has accepted yet (it was down) are pushed every few seconds.
   policies.start();
+  jobs.start();
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
@@ -222,7 +223,7 @@ Operator commands: npm run workforce -- --help
     signingKeys?.stop();
     // Streams may stay open; do not wait for them longer than a moment.
     setTimeout(() => process.exit(0), 2_000).unref();
-    void Promise.all([ingest.stop(), policies.stop()])
+    void Promise.all([ingest.stop(), policies.stop(), jobs.stop()])
       .then(() => usage.flush())
       .catch((error: unknown) => logError("could not record the last usage rows", error))
       // Other processes need not wait for the leases to expire to open this one's streams elsewhere.

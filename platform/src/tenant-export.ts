@@ -32,9 +32,16 @@ export interface TenantExport {
   agentToolGrants: { agent: string; source: string; serverId: string | null; tool: string; mode: string }[];
   /** The organisation's own model keys without the key (a secret above, by name): provider, base URL, who set it (decision 031). */
   modelKeys: { provider: string; baseUrl: string | null; updatedAt: string; updatedBy: string | null }[];
+  /** What happened in the organisation (run ends, approvals, schedule firings, alerts), as its webhooks were told (issue 15). */
+  events: { id: string; type: string; occurredAt: string; data: Record<string, unknown> }[];
+  /** Work the platform holds for the organisation (webhook deliveries, firings): queued, running, or finished and not yet pruned. */
+  jobs: { id: string; kind: string; status: string; runAt: string; attempts: number; lastError: string | null; payload: Record<string, unknown> }[];
   /** From the gateway: each agent with the full history of each of its sessions. */
   agents: { agent: Agent; sessions: SessionHistory[] }[];
 }
+
+/** jsonb as Postgres (parsed) or PGlite (parsed, or text in some paths) returns it. */
+const jsonObject = (value: Record<string, unknown> | string): Record<string, unknown> => (typeof value === "string" ? (JSON.parse(value) as Record<string, unknown>) : value);
 
 const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
 
@@ -84,6 +91,8 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
       .orderBy("toolkit")
       .execute(),
     composioAgentTools: await trx.selectFrom("composio_agent_tools").select(["agent_slug", "toolkit", "mode", "tools"]).where("tenant_id", "=", tenantId).orderBy("agent_slug").orderBy("toolkit").execute(),
+    events: await trx.selectFrom("tenant_events").select(["id", "type", "occurred_at", "data"]).where("tenant_id", "=", tenantId).orderBy("seq").execute(),
+    jobs: await trx.selectFrom("jobs").select(["id", "kind", "status", "run_at", "attempts", "last_error", "payload"]).where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
   }));
   const agents = await deps.gateway.listAgents(tenantId);
   const withSessions = await mapLimited(agents, 4, async (agent) => {
@@ -158,6 +167,8 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     mcpServers: rows.mcpServers.map((row) => ({ id: row.id, name: row.name, namespace: row.namespace, url: row.url, transport: row.transport, auth: row.auth, status: row.status, tools: row.tools, createdAt: row.created_at.toISOString() })),
     agentToolGrants: rows.grants.map((row) => ({ agent: row.agent_slug, source: row.source, serverId: row.server_id, tool: row.tool, mode: row.mode })),
     modelKeys: rows.modelKeys.map((row) => ({ provider: row.provider, baseUrl: row.base_url, updatedAt: row.updated_at.toISOString(), updatedBy: row.updated_by })),
+    events: rows.events.map((row) => ({ id: row.id, type: row.type, occurredAt: new Date(row.occurred_at).toISOString(), data: jsonObject(row.data) })),
+    jobs: rows.jobs.map((row) => ({ id: row.id, kind: row.kind, status: row.status, runAt: new Date(row.run_at).toISOString(), attempts: row.attempts, lastError: row.last_error, payload: jsonObject(row.payload) })),
     agents: withSessions,
   };
 }

@@ -223,6 +223,7 @@ export function usageRecordOf(run: EndedRun): UsageRecord {
     queuedAt: run.queuedAt,
     endedAt: run.endedAt,
     ...(run.keySource === undefined ? {} : { keySource: run.keySource }),
+    ...(run.origin.trigger === undefined ? {} : { trigger: run.origin.trigger }),
     ...(run.heartbeat === undefined ? {} : { heartbeat: run.heartbeat }),
   };
 }

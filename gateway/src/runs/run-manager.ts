@@ -421,7 +421,9 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   }
 
   return {
-    async submit(tenantId, agent, input, origin = { source: "http" }) {
+    async submit(tenantId, agent, input, given = { source: "http" }) {
+      // A run the platform fired on its own is metered as a scheduled one, whichever way it came in.
+      const origin: RunOrigin = input.trigger ? { ...given, source: "schedule", trigger: input.trigger } : given;
       if (closing) throw new AppError("gateway_unavailable", "the gateway is shutting down");
       const runId = newId();
       const sharedKey = shared.keyOf(tenantId, agent, input.idempotencyKey);

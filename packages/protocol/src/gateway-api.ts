@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ModelInfo, RunStatus, Usage } from "./events";
+import { RunTrigger } from "./tenant-events";
 import { HeartbeatResult } from "./heartbeat";
 
 /** Agent slugs name directories, so they are deliberately narrow. */
@@ -211,6 +212,8 @@ export interface RunOrigin {
   source: RunSource;
   userId?: string | undefined;
   apiKeyId?: string | undefined;
+  /** What fired a platform-fired run (issue 15). */
+  trigger?: RunTrigger | undefined;
 }
 /** A user or API key id as the platform names it to the gateway. */
 export const ActorId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be an id of letters, digits, - and _");
@@ -332,6 +335,8 @@ export const UsageRecord = z.object({
   endedAt: z.string().datetime(),
   /** Whose model key the run used (issue 14); absent in lines written before, which used the operator's. */
   keySource: KeySource.optional(),
+  /** What fired it, when the platform did (schedule, heartbeat, approval resume; issue 15). */
+  trigger: RunTrigger.optional(),
   /** A heartbeat run's outcome (issue 15); absent for every other run. */
   heartbeat: HeartbeatResult.optional(),
 });

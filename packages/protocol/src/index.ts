@@ -12,4 +12,5 @@ export * from "./mcp-api";
 export * from "./mcp";
 export * from "./model-keys-api";
 export * from "./secrets";
+export * from "./tenant-events";
 export * from "./heartbeat";

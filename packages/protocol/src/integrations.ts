@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SendMessageInput } from "./gateway-api";
+import { RunTrigger } from "./tenant-events";
 
 /*
  * What a run may use beyond the workspace tools: MCP servers, Composio tools, web tools and the
@@ -100,6 +101,8 @@ export const NO_INTEGRATIONS: RunIntegrations = RunIntegrations.parse({});
  */
 export const GatewayRunInput = SendMessageInput.extend({
   integrations: RunIntegrations.optional(),
+  /** A run the platform fired on its own (schedule, heartbeat, approval resume): metered with source "schedule", named in its usage record. */
+  trigger: RunTrigger.optional(),
   /**
    * A heartbeat run (heartbeat.ts): `message` is the heartbeat prompt, the session defaults to
    * `heartbeat`; it is skipped without a model call when HEARTBEAT.md is effectively empty, and a

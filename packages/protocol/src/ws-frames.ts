@@ -3,6 +3,7 @@ import { ErrorDetail } from "./errors";
 import { RunEvent } from "./events";
 import { RunActor, SessionKey, Slug } from "./gateway-api";
 import { RunIntegrations } from "./integrations";
+import { RunTrigger } from "./tenant-events";
 
 /**
  * The gateway's WebSocket protocol (`/v1/ws`). The token is sent in a header at connect
@@ -69,6 +70,8 @@ export const WS_METHOD_PARAMS = {
     actor: RunActor.optional(),
     /** What the run may use beyond the workspace tools (the platform's grants and secrets; see integrations.ts). */
     integrations: RunIntegrations.optional(),
+    /** A run the platform fired on its own (see GatewayRunInput). */
+    trigger: RunTrigger.optional(),
     /** A heartbeat run (GatewayRunInput.heartbeat). */
     heartbeat: z.boolean().optional(),
   }),

@@ -346,6 +346,36 @@ export interface McpOAuthStatesTable {
   expires_at: Date;
 }
 
+/** A durable job (migration 016, platform/src/jobs/job-queue.ts); `tenant_id` null: the platform's own. */
+export interface JobsTable {
+  id: Generated<string>;
+  tenant_id: string | null;
+  kind: string;
+  key: string | null;
+  payload: ColumnType<Record<string, unknown>, string | undefined, string>;
+  status: ColumnType<"queued" | "running" | "done" | "dead", "queued" | undefined, "queued" | "running" | "done" | "dead">;
+  run_at: ColumnType<Date, Date | string, Date | string>;
+  attempts: ColumnType<number, number | undefined, number>;
+  max_attempts: ColumnType<number, number | undefined, number>;
+  locked_by: string | null;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_error: string | null;
+  created_at: CreatedAt;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** An event of an organisation's (migration 016, platform/src/jobs/tenant-events.ts). */
+export interface TenantEventsTable {
+  id: Generated<string>;
+  /** Insertion order; Postgres returns bigint as a string, PGlite as a number. */
+  seq: ColumnType<string | number, never, never>;
+  tenant_id: string;
+  type: string;
+  dedupe_key: string | null;
+  data: ColumnType<Record<string, unknown>, string | undefined, string>;
+  occurred_at: ColumnType<Date, Date | string, Date | string>;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -377,6 +407,8 @@ export interface DatabaseSchema {
   mcp_servers: McpServersTable;
   agent_tool_grants: AgentToolGrantsTable;
   mcp_oauth_states: McpOAuthStatesTable;
+  jobs: JobsTable;
+  tenant_events: TenantEventsTable;
 }
 
 export type { Database, SystemDatabase, SystemTransaction, TenantTransaction, UserTransaction } from "./scopes";

@@ -1,3 +1,5 @@
+import { sql } from "kysely";
+import { recordTenantEvent } from "../jobs/tenant-events";
 import { withSystem, withTenant } from "../db/scopes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TenantExport } from "../tenant-export";
@@ -45,22 +47,17 @@ afterAll(async () => {
   await erasingGateway.close();
 });
 
+/** Rows of the organisation in every table that has a tenant_id column (so tables added later are covered too), and its tenants row. */
 async function rowsOf(tenantId: string): Promise<Record<string, number>> {
   return withSystem(platform.database.system, async (db) => {
-    const count = async (table: "memberships" | "agents" | "invitations" | "api_keys" | "usage_events" | "audit_log" | "tenant_budgets" | "session_owners" | "tenant_secrets") =>
-      (await db.selectFrom(table).select("tenant_id").where("tenant_id", "=", tenantId).execute()).length;
-    return {
-      tenants: (await db.selectFrom("tenants").select("id").where("id", "=", tenantId).execute()).length,
-      memberships: await count("memberships"),
-      agents: await count("agents"),
-      invitations: await count("invitations"),
-      api_keys: await count("api_keys"),
-      usage_events: await count("usage_events"),
-      audit_log: await count("audit_log"),
-      tenant_budgets: await count("tenant_budgets"),
-      session_owners: await count("session_owners"),
-      tenant_secrets: await count("tenant_secrets"),
-    };
+    const tables = await sql<{ table_name: string }>`
+      select table_name from information_schema.columns
+      where column_name = 'tenant_id' and table_schema = current_schema() order by table_name`.execute(db);
+    const counts: Record<string, number> = { tenants: (await db.selectFrom("tenants").select("id").where("id", "=", tenantId).execute()).length };
+    for (const { table_name: table } of tables.rows) {
+      counts[table] = Number((await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)} where tenant_id = ${tenantId}`.execute(db)).rows[0]?.n ?? 0);
+    }
+    return counts;
   });
 }
 
@@ -69,6 +66,9 @@ describe("tenant export", () => {
     const deadline = Date.now() + 5_000;
     while ((await rowsOf(owner.tenantId)).usage_events === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 
+    for (const tenantId of [owner.tenantId, bob.tenantId]) {
+      await withTenant(platform.database.db, tenantId, (trx) => recordTenantEvent(trx, tenantId, { type: "run.failed", data: { runId: `run-of-${tenantId}` }, occurredAt: new Date() }));
+    }
     const response = await call("GET", "/api/tenant/export", { token: admin.token, headers: { "x-tenant-id": owner.tenantId } });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-disposition")).toBe(`attachment; filename="workforce-${owner.tenantId}.json"`);
@@ -95,6 +95,8 @@ describe("tenant export", () => {
     expect(bundle.agents[0]!.sessions.map((session) => session.session.key)).toEqual([sessionKey]);
     expect(bundle.sessionOwners).toEqual([{ agent: "ada", sessionKey, userId: owner.userId, apiKeyId: null, createdAt: expect.any(String) }]);
     expect(bundle.agents[0]!.sessions[0]!.entries.map((entry) => entry.type)).toEqual(["user", "assistant", "tool-result"]);
+    expect(bundle.events).toEqual([expect.objectContaining({ type: "run.failed", data: { runId: `run-of-${owner.tenantId}` } })]);
+    expect(bundle.jobs).toEqual([expect.objectContaining({ kind: "events.fanout", status: "queued" })]);
     expect(text).not.toContain(keySecret);
     expect(text).not.toMatch(/hash/i);
     expect(text).not.toContain(bob.tenantId);
@@ -137,6 +139,10 @@ describe("tenant erasure", () => {
     const bobBefore = await rowsOf(bob.tenantId);
     expect((await rowsOf(owner.tenantId)).session_owners).toBe(1);
     expect((await rowsOf(owner.tenantId)).tenant_secrets).toBe(2);
+    // What the organisation's agents did on their own: an event and the job that fans it out.
+    await withTenant(platform.database.db, owner.tenantId, (trx) => recordTenantEvent(trx, owner.tenantId, { type: "run.completed", data: { runId: "r-1" }, occurredAt: new Date() }));
+    expect((await rowsOf(owner.tenantId)).tenant_events).toBeGreaterThan(0);
+    expect((await rowsOf(owner.tenantId)).jobs).toBeGreaterThan(0);
     expect(bobBefore.tenant_secrets).toBe(1);
     const response = await call("DELETE", "/api/tenant", { token: owner.token, body: { confirm: "olga's organisation" } });
     expect(response.status).toBe(200);
@@ -145,18 +151,9 @@ describe("tenant erasure", () => {
       ["/v1/tenant", owner.tenantId],
       ["/v1/agents/ada", owner.tenantId],
     ]);
-    expect(await rowsOf(owner.tenantId)).toEqual({
-      tenants: 0,
-      memberships: 0,
-      agents: 0,
-      invitations: 0,
-      api_keys: 0,
-      usage_events: 0,
-      audit_log: 0,
-      tenant_budgets: 0,
-      session_owners: 0,
-      tenant_secrets: 0,
-    });
+    const after = await rowsOf(owner.tenantId);
+    expect(Object.keys(after)).toEqual(expect.arrayContaining(["memberships", "agents", "audit_log", "session_owners", "tenant_secrets", "jobs", "tenant_events"]));
+    expect(Object.entries(after).filter(([, rows]) => rows > 0)).toEqual([]);
     expect(await rowsOf(bob.tenantId)).toEqual(bobBefore);
     // Bob's secret still decrypts: erasing one organisation touches no other's.
     expect(await withTenant(platform.database.db, bob.tenantId, (trx) => platform.secrets.reveal(trx, bob.tenantId, "model-key/anthropic"))).toBe("sk-ant-bobs-own-key-0002");

@@ -1,4 +1,4 @@
-import { AppError, UUID_PATTERN, type UsageJournalEntry } from "@workforce/protocol";
+import { AppError, UUID_PATTERN, type UsageJournalEntry, type UsageRecord } from "@workforce/protocol";
 import { sql } from "kysely";
 import type { Database, SystemDatabase, TenantTransaction } from "../db/schema";
 import { withSystem, withTenant } from "../db/scopes";
@@ -16,7 +16,15 @@ export interface UsageIngestOptions {
   logError: (message: string, error: unknown) => void;
   /** How often `start` ingests every tenant's new usage. */
   intervalMs: number;
+  /**
+   * What else follows from ended runs (issue 15: run events, schedule firings' outcomes, approvals,
+   * heartbeat alerts): each runs in the page's transaction, so it happens exactly once per record.
+   */
+  reactions?: readonly IngestReaction[];
 }
+
+/** Reacts to a page of journal records inside the transaction that ingests them. */
+export type IngestReaction = (trx: TenantTransaction, tenantId: string, records: readonly UsageRecord[]) => Promise<void>;
 
 export interface UsageIngest {
   /** Ingests what the tenant's journal holds past the cursor; never throws (usage is then read as ingested so far). */
@@ -91,6 +99,7 @@ export function createUsageIngest(options: UsageIngestOptions): UsageIngest {
           )
           .execute();
       }
+      for (const react of options.reactions ?? []) await react(trx, tenantId, entries.map((entry) => entry.record));
       const moved = await trx
         .insertInto("usage_ingest_cursors")
         .values({ tenant_id: tenantId, journal_offset: to, updated_at: new Date() })

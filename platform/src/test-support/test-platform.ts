@@ -18,7 +18,7 @@ import { decryptPrivateKey, readActiveSigningKeys } from "../auth/signing-key-st
 import { createSigningKeyRing, type SigningKeyRing } from "../auth/signing-keys";
 import { generateMasterKey, type MasterKey } from "../secrets/master-key";
 import { createTenantSecrets, type TenantSecrets } from "../secrets/tenant-secrets";
-import { composePlatform, type PlatformParts } from "../compose-platform";
+import { composePlatform, type ComposedPlatform, type PlatformParts } from "../compose-platform";
 import { openDatabase, type OpenDatabase } from "../db/open-database";
 import { withSystem } from "../db/scopes";
 import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "../db/stream-stats-store";
@@ -61,6 +61,12 @@ export interface TestPlatform {
   policies: PolicyPusher;
   /** fetch that goes straight into app.fetch (for supabase-js and friends). */
   fetch: typeof fetch;
+  /** The job queue (not started: tests call `jobs.runDue()`, in fake time when `now` was given). */
+  jobs: ComposedPlatform["jobs"];
+  /** Starts runs on the platform's own account (schedules, heartbeats, approval resumes). */
+  firePlatformRun: ComposedPlatform["firePlatformRun"];
+  /** Reads the gateway's usage journals (run outcomes) now. */
+  ingest: ComposedPlatform["ingest"];
   close(): Promise<void>;
 }
 
@@ -100,10 +106,12 @@ export async function createTestPlatform(options: {
   /** Share another test platform's database (a second instance behind the same load balancer). */
   database?: OpenDatabase;
   masterKey?: MasterKey;
+  /** The platform's clock (fake time for schedules and job tests); the real one by default. */
+  now?: () => Date;
 }): Promise<TestPlatform> {
   const shared = options.database;
   const database = shared ?? (await openTestDatabase());
-  const now = () => new Date();
+  const now = options.now ?? (() => new Date());
   const masterKey = options.masterKey ?? TEST_MASTER_KEY;
   const webDistDir = await mkdtemp(path.join(os.tmpdir(), "workforce-web-"));
   const outboxDir = await mkdtemp(path.join(os.tmpdir(), "workforce-outbox-"));
@@ -168,7 +176,11 @@ export async function createTestPlatform(options: {
     policies,
     outboxDir,
     fetch: appFetch,
+    jobs: composed.jobs,
+    firePlatformRun: composed.firePlatformRun,
+    ingest: composed.ingest,
     async close() {
+      await composed.jobs.stop();
       gateway.streams.close();
       signingKeys.stop();
       await policies.stop();

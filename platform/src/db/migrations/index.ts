@@ -14,6 +14,7 @@ import { tenantSecrets } from "./012-tenant-secrets";
 import { organisationModelKeys } from "./013-organisation-model-keys";
 import { mcpServers } from "./014-mcp-servers";
 import { composio } from "./015-composio";
+import { jobsAndTenantEvents } from "./016-jobs-and-tenant-events";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
 const migrations: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   "013-organisation-model-keys": organisationModelKeys,
   "014-mcp-servers": mcpServers,
   "015-composio": composio,
+  "016-jobs-and-tenant-events": jobsAndTenantEvents,
 };
 
 export const migrationProvider: MigrationProvider = {
