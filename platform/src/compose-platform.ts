@@ -23,6 +23,8 @@ import { createSessionOwners } from "./chat/session-owners";
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from "./jobs/job-queue";
 import { createPlatformRuns, type FirePlatformRun } from "./jobs/fire-run";
 import { recordRunEvents } from "./jobs/run-events";
+import { recordHeartbeatOutcomes } from "./jobs/heartbeat-outcomes";
+import { registerHeartbeats } from "./jobs/heartbeats";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
 import { createLimitsReader, type LimitsReader } from "./tenant-limits/limits-reader";
 import { createPolicyPusher, type PolicyPusher } from "./tenant-limits/policy-push";
@@ -120,7 +122,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const usage = parts.usage ?? createUsageRecorder({ db: database.db, logError: parts.logError });
   const jobs = createJobRunner({ system: database.system, now, logError: parts.logError, ...parts.jobs });
   // What follows from ended runs, in the transaction that ingests their journal records (issue 15).
-  const reactions: IngestReaction[] = [recordRunEvents];
+  const reactions: IngestReaction[] = [recordRunEvents, recordHeartbeatOutcomes];
   const ingest = createUsageIngest({ db: database.db, system: database.system, gateway: parts.gateway, logError: parts.logError, intervalMs: parts.usageIngestMs ?? 5_000, reactions });
   const tenancy = createTenancy(database.system, now, { defaultMonthlyTokens: parts.defaultMonthlyTokens, signup: parts.signup });
   const tenantDefaults = parts.tenantDefaults ?? DEFAULT_TENANT_LIMIT_DEFAULTS;
@@ -183,6 +185,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   });
   const owners = createSessionOwners({ db: database.db, now });
   const firePlatformRun = createPlatformRuns({ db: database.db, system: database.system, gateway: parts.gateway, owners, integrations: integrations.runs, now });
+  registerHeartbeats(jobs, { db: database.db, system: database.system, now, firePlatformRun });
   const deps: AppDeps = {
     integrations,
     work: { jobs, firePlatformRun },

@@ -36,6 +36,22 @@ export interface TenantExport {
   events: { id: string; type: string; occurredAt: string; data: Record<string, unknown> }[];
   /** Work the platform holds for the organisation (webhook deliveries, firings): queued, running, or finished and not yet pruned. */
   jobs: { id: string; kind: string; status: string; runAt: string; attempts: number; lastError: string | null; payload: Record<string, unknown> }[];
+  /** Each agent's heartbeat settings and what came of it (issue 15); HEARTBEAT.md itself is a workspace file on the gateway. */
+  heartbeats: {
+    agent: string;
+    enabled: boolean;
+    everyMinutes: number;
+    activeHours: { start: string; end: string } | null;
+    timeZone: string;
+    sessionKey: string;
+    enabledBy: string | null;
+    nextDueAt: string | null;
+    counts: { ok: number; alert: number; skipped: number; failed: number; refused: number };
+    lastOutcome: string | null;
+    lastAt: string | null;
+    lastRunId: string | null;
+    lastAlert: { text: string; at: string | null; runId: string | null } | null;
+  }[];
   /** From the gateway: each agent with the full history of each of its sessions. */
   agents: { agent: Agent; sessions: SessionHistory[] }[];
 }
@@ -93,6 +109,7 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     composioAgentTools: await trx.selectFrom("composio_agent_tools").select(["agent_slug", "toolkit", "mode", "tools"]).where("tenant_id", "=", tenantId).orderBy("agent_slug").orderBy("toolkit").execute(),
     events: await trx.selectFrom("tenant_events").select(["id", "type", "occurred_at", "data"]).where("tenant_id", "=", tenantId).orderBy("seq").execute(),
     jobs: await trx.selectFrom("jobs").select(["id", "kind", "status", "run_at", "attempts", "last_error", "payload"]).where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
+    heartbeats: await trx.selectFrom("agent_heartbeats").selectAll().where("tenant_id", "=", tenantId).orderBy("agent_slug").execute(),
   }));
   const agents = await deps.gateway.listAgents(tenantId);
   const withSessions = await mapLimited(agents, 4, async (agent) => {
@@ -169,6 +186,21 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     modelKeys: rows.modelKeys.map((row) => ({ provider: row.provider, baseUrl: row.base_url, updatedAt: row.updated_at.toISOString(), updatedBy: row.updated_by })),
     events: rows.events.map((row) => ({ id: row.id, type: row.type, occurredAt: new Date(row.occurred_at).toISOString(), data: jsonObject(row.data) })),
     jobs: rows.jobs.map((row) => ({ id: row.id, kind: row.kind, status: row.status, runAt: new Date(row.run_at).toISOString(), attempts: row.attempts, lastError: row.last_error, payload: jsonObject(row.payload) })),
+    heartbeats: rows.heartbeats.map((row) => ({
+      agent: row.agent_slug,
+      enabled: row.enabled,
+      everyMinutes: row.every_minutes,
+      activeHours: row.active_start && row.active_end ? { start: row.active_start, end: row.active_end } : null,
+      timeZone: row.time_zone,
+      sessionKey: row.session_key,
+      enabledBy: row.enabled_by,
+      nextDueAt: iso(row.next_due_at),
+      counts: { ok: row.ok_count, alert: row.alert_count, skipped: row.skipped_count, failed: row.failed_count, refused: row.refused_count },
+      lastOutcome: row.last_outcome,
+      lastAt: iso(row.last_at),
+      lastRunId: row.last_run_id,
+      lastAlert: row.last_alert_text === null ? null : { text: row.last_alert_text, at: iso(row.last_alert_at), runId: row.last_alert_run_id },
+    })),
     agents: withSessions,
   };
 }

@@ -63,3 +63,88 @@ export type HeartbeatFile = z.infer<typeof HeartbeatFile>;
 /** The gateway's `PUT /v1/agents/:slug/heartbeat` body. */
 export const HeartbeatFileUpdate = z.object({ content: z.string().max(HEARTBEAT_FILE_MAX_CHARS) });
 export type HeartbeatFileUpdate = z.infer<typeof HeartbeatFileUpdate>;
+
+/* ---------- the platform's heartbeat settings (`/api/agents/{slug}/heartbeat`) ---------- */
+
+/** Heartbeats come at most this often, and at least once a day. */
+export const HEARTBEAT_MIN_EVERY_MINUTES = 5;
+export const HEARTBEAT_MAX_EVERY_MINUTES = 1_440;
+export const DEFAULT_HEARTBEAT_EVERY_MINUTES = 30;
+
+/** Whether the runtime knows `name` as an IANA time zone ("Europe/Berlin", "UTC"). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const TimeZoneName = z
+  .string()
+  .min(1)
+  .max(100)
+  .refine(isTimeZone, "must be an IANA time zone such as Europe/Berlin or UTC");
+
+/**
+ * When heartbeats may run, in the heartbeat's time zone: from `start` (inclusive) to `end`
+ * (exclusive; `24:00` is the end of the day). A window with `end` before `start` wraps midnight
+ * (22:00–06:00). Outside it, due heartbeats wait for the window to open.
+ */
+export const HeartbeatActiveHours = z
+  .object({
+    start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM (00:00–23:59)"),
+    end: z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, "must be HH:MM (00:01–24:00)"),
+  })
+  .refine((hours) => hours.start !== hours.end && !(hours.start === "00:00" && hours.end === "24:00"), "start and end must differ (leave activeHours null for all day)");
+export type HeartbeatActiveHours = z.infer<typeof HeartbeatActiveHours>;
+
+/** `PUT /api/agents/{slug}/heartbeat`: the fields to change; `content` replaces HEARTBEAT.md. */
+export const HeartbeatSettingsUpdate = z.object({
+  enabled: z.boolean().optional(),
+  everyMinutes: z.number().int().min(HEARTBEAT_MIN_EVERY_MINUTES).max(HEARTBEAT_MAX_EVERY_MINUTES).optional(),
+  activeHours: HeartbeatActiveHours.nullable().optional(),
+  timeZone: TimeZoneName.optional(),
+  sessionKey: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
+    .optional(),
+  content: z.string().max(HEARTBEAT_FILE_MAX_CHARS).optional(),
+});
+export type HeartbeatSettingsUpdate = z.infer<typeof HeartbeatSettingsUpdate>;
+
+/** How the last firing went: the gateway's outcomes, or `refused` (over budget, suspended, …: never started). */
+export const HeartbeatLastOutcome = z.enum(["ok", "alert", "skipped", "failed", "refused"]);
+export type HeartbeatLastOutcome = z.infer<typeof HeartbeatLastOutcome>;
+
+/** `GET /api/agents/{slug}/heartbeat`. */
+export const HeartbeatView = z.object({
+  agent: z.string(),
+  enabled: z.boolean(),
+  everyMinutes: z.number().int(),
+  activeHours: HeartbeatActiveHours.nullable(),
+  timeZone: z.string(),
+  sessionKey: z.string(),
+  /** The member who turned it on: its runs are on their behalf. */
+  enabledBy: z.object({ userId: z.string(), email: z.string().nullable() }).nullable(),
+  /** When it fires next (null while off). */
+  nextDueAt: z.string().nullable(),
+  counts: z.object({ ok: z.number().int(), alert: z.number().int(), skipped: z.number().int(), failed: z.number().int(), refused: z.number().int() }),
+  last: z
+    .object({
+      outcome: HeartbeatLastOutcome,
+      at: z.string(),
+      runId: z.string().nullable(),
+      /** Why it was refused or failed. */
+      error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    })
+    .nullable(),
+  lastAlert: z.object({ text: z.string(), at: z.string(), runId: z.string() }).nullable(),
+  file: HeartbeatFile,
+});
+export type HeartbeatView = z.infer<typeof HeartbeatView>;
+
+/** `POST /api/agents/{slug}/heartbeat/run`: the heartbeat run started now. */
+export const HeartbeatRunStarted = z.object({ runId: z.string(), sessionKey: z.string() });
+export type HeartbeatRunStarted = z.infer<typeof HeartbeatRunStarted>;

@@ -354,6 +354,13 @@ const CASES: Record<string, Case> = {
     relations: ["own", "foreign-org"],
     request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/tools`, body: { grants: [] } }),
   },
+  "heartbeat.get": { object: "agent", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/heartbeat` }) },
+  "heartbeat.update": {
+    object: "agent",
+    relations: ["own", "foreign-org"],
+    request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/heartbeat`, body: { everyMinutes: 60 } }),
+  },
+  "heartbeat.run": { object: "agent", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/heartbeat/run` }) },
   "secrets.list": {
     relations: ["none"],
     request: async () => ({ path: "/api/secrets" }),

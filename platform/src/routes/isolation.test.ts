@@ -22,6 +22,7 @@ async function snapshotOfB() {
     budget: await db.selectFrom("tenant_budgets").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
     sessionOwners: await db.selectFrom("session_owners").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
     secrets: await db.selectFrom("tenant_secrets").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
+    heartbeats: await db.selectFrom("agent_heartbeats").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
   }));
 }
 
@@ -43,6 +44,8 @@ beforeAll(async () => {
   b.keyId = keyBody.key.id;
   b.keySecret = keyBody.secret;
   await call("POST", "/api/agents", { token: alice.token, body: { name: "Alice", role: "Analyst" } });
+  const heartbeat = await call("PUT", "/api/agents/bob/heartbeat", { token: bob.token, body: { enabled: true, content: "- Check the build" } });
+  expect(heartbeat.status).toBe(200);
   await withTenant(platform.database.db, bob.tenantId, (trx) =>
     platform.secrets.put(trx, bob.tenantId, { name: "model-key/anthropic", kind: "model-key", value: "sk-ant-bobs-own-key-0001", userId: bob.userId }),
   );
@@ -73,6 +76,9 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
       ["DELETE", `/api/keys/${b.keyId}`, undefined, [404]],
       ["PATCH", `/api/members/${bob.userId}`, { role: "member" }, [404]],
       ["DELETE", `/api/members/${bob.userId}`, undefined, [404]],
+      ["GET", "/api/agents/bob/heartbeat", undefined, [404]],
+      ["PUT", "/api/agents/bob/heartbeat", { enabled: false, content: "hacked" }, [404]],
+      ["POST", "/api/agents/bob/heartbeat/run", undefined, [404]],
       ["GET", "/api/agents", undefined, [200]],
     ];
     for (const [method, path, body, statuses] of attempts) {
