@@ -15,7 +15,8 @@ import { runTool } from "./run-tool";
 export interface AgentLoopDeps {
   tenantRoots: TenantRoots;
   systemPrompts: Pick<SystemPromptCache, "get">;
-  sessions: RunTranscript;
+  /** The session store; a heartbeat run passes its buffer instead (heartbeat-run.ts). */
+  sessions: Pick<SessionStore, "readTranscript" | "append">;
   tools: readonly Tool[];
   /** Tools a run's integrations add (MCP, Composio, web): opened before the first model call, closed when the run ends. */
   runTools?: RunToolSource | undefined;
@@ -30,9 +31,6 @@ export interface AgentLoopDeps {
   /** Tenants' disk quotas, for the tools that write (none: unlimited). */
   disk?: DiskGuard;
 }
-
-/** Where a run reads and writes its session's transcript: the session store, or a heartbeat's buffer (heartbeat-run.ts). */
-export type RunTranscript = Pick<SessionStore, "readTranscript"> & { append(...args: Parameters<SessionStore["append"]>): Promise<unknown> };
 
 /** Everything a run needs; `emit` stamps and publishes an event. */
 export interface RunContext {

@@ -9,11 +9,14 @@ import {
 } from "@workforce/protocol";
 import { readHeartbeatText } from "../agents/heartbeat-file";
 import { storageError } from "../fs/storage-error";
-import type { SessionRef } from "../sessions/session-store";
-import { runAgentTurn, type AgentLoopDeps, type RunContext, type RunOutcome, type RunTranscript } from "./agent-loop";
+import type { SessionRef, SessionStore } from "../sessions/session-store";
+import { runAgentTurn, type AgentLoopDeps, type RunContext, type RunOutcome } from "./agent-loop";
 import { readHeartbeatReply } from "./heartbeat-reply";
 
 const NO_USAGE = { inputTokens: 0, outputTokens: 0 };
+
+/** What a heartbeat needs of the session store: its buffer reads through it, appends to it once, and answers summaries from it. */
+type HeartbeatSessions = Pick<SessionStore, "readTranscript" | "append" | "get">;
 
 /** Added to a heartbeat's system prompt, with the checklist: the convention's "Heartbeat" section. */
 function heartbeatSection(checklist: string): string {
@@ -34,20 +37,21 @@ function heartbeatSection(checklist: string): string {
  * line torn, which readers skip), never a heartbeat's prompt without its answer interleaved
  * with later lines. Compactions fold history that is already kept: they are written at once.
  */
-class TranscriptBuffer implements RunTranscript {
+class TranscriptBuffer implements Pick<SessionStore, "readTranscript" | "append"> {
   private readonly entries: TranscriptEntry[] = [];
   private target: { ref: SessionRef; key: string } | undefined;
 
-  constructor(private readonly sessions: RunTranscript) {}
+  constructor(private readonly sessions: HeartbeatSessions) {}
 
-  readTranscript: RunTranscript["readTranscript"] = (ref, sessionId) => this.sessions.readTranscript(ref, sessionId);
+  readTranscript: SessionStore["readTranscript"] = (ref, sessionId) => this.sessions.readTranscript(ref, sessionId);
 
-  async append(...[ref, key, entries, options]: Parameters<RunTranscript["append"]>): Promise<unknown> {
+  /** Holds the entries; answers the session as it stands (nothing of them is in it yet). */
+  append: SessionStore["append"] = async (ref, key, entries, options) => {
     if (entries.every((entry) => entry.type === "compaction")) return this.sessions.append(ref, key, entries, options);
     this.target = { ref, key };
     this.entries.push(...entries);
-    return undefined;
-  }
+    return this.sessions.get(ref, key);
+  };
 
   /** The text of the run's last reply. */
   replyText(): string {
@@ -76,7 +80,7 @@ function errorOf(error: unknown): ErrorDetail {
  * admitted like any other run. An answer of HEARTBEAT_OK keeps nothing in the transcript (`ok`);
  * anything else is kept in the heartbeat session (`alert`, with its text).
  */
-export async function runHeartbeat(deps: AgentLoopDeps, run: RunContext, ackMaxChars = DEFAULT_HEARTBEAT_ACK_MAX_CHARS): Promise<RunOutcome> {
+export async function runHeartbeat(deps: AgentLoopDeps & { sessions: HeartbeatSessions }, run: RunContext, ackMaxChars = DEFAULT_HEARTBEAT_ACK_MAX_CHARS): Promise<RunOutcome> {
   const tenant = await deps.tenantRoots.ensure(run.tenantId);
   const checklist = await readHeartbeatText(tenant.realRoot, tenant.paths.agent(run.agent));
   if (checklist === undefined || isHeartbeatFileEmpty(checklist)) return { status: "ok", usage: NO_USAGE, heartbeat: { outcome: "skipped" } };
@@ -85,10 +89,13 @@ export async function runHeartbeat(deps: AgentLoopDeps, run: RunContext, ackMaxC
     get: async (...args) => `${await deps.systemPrompts.get(...args)}\n\n${heartbeatSection(checklist)}`,
   };
   const outcome = await runAgentTurn({ ...deps, sessions: transcript, systemPrompts }, run);
-  if (outcome.status !== "ok") return { ...outcome, heartbeat: { outcome: "failed" } };
+  if (outcome.status === "error" || outcome.status === "aborted") return { ...outcome, heartbeat: { outcome: "failed" } };
   const reply = readHeartbeatReply(transcript.replyText(), ackMaxChars);
-  if (reply.ack) return { ...outcome, heartbeat: { outcome: "ok" } };
-  const heartbeat = { outcome: "alert" as const, text: cut(reply.text) };
+  const answered = outcome.status === "ok";
+  if (answered && reply.ack) return { ...outcome, heartbeat: { outcome: "ok" } };
+  // Anything else needs attention: an alert, or a run that stopped to wait for a member's decision
+  // on a tool call (approvals), which goes on from what it wrote: both are kept.
+  const heartbeat = { outcome: "alert" as const, text: cut(answered ? reply.text : reply.text || "The heartbeat is waiting for a decision on a tool call.") };
   try {
     await transcript.keep();
   } catch (error) {

@@ -28,6 +28,7 @@ import {
 import { z } from "zod";
 import { ApiError, errorFromResponse, networkError } from "./api-error";
 import { composioApi } from "./composio-api";
+import { heartbeatApi } from "./heartbeat-api";
 import {
   ApiKey,
   CreatedApiKey,
@@ -249,6 +250,8 @@ export function createApiClient(options: ApiClientOptions) {
 
     /** Apps connected through Composio, and which of their tools each agent may use. */
     composio: composioApi({ json, send }),
+    /** Agents' heartbeats (issue 15). */
+    heartbeat: heartbeatApi({ json }),
     // MCP servers and the tools each agent may use (issue 14). Header values go in, never come back.
     listMcpServers: async () => (await json(McpServerList, "/integrations/mcp/servers")).servers,
     createMcpServer: async (input: z.input<typeof McpServerInput>) =>
