@@ -5,7 +5,6 @@ import {
   HEARTBEAT_FILE_MAX_CHARS,
   isHeartbeatFileEmpty,
   type ErrorDetail,
-  type TranscriptEntry,
 } from "@workforce/protocol";
 import { readHeartbeatText } from "../agents/heartbeat-file";
 import { storageError } from "../fs/storage-error";
@@ -17,6 +16,8 @@ const NO_USAGE = { inputTokens: 0, outputTokens: 0 };
 
 /** What a heartbeat needs of the session store: its buffer reads through it, appends to it once, and answers summaries from it. */
 type HeartbeatSessions = Pick<SessionStore, "readTranscript" | "append" | "get">;
+/** A line a run appends to its transcript. */
+type BufferedLine = Parameters<SessionStore["append"]>[2][number];
 
 /** Added to a heartbeat's system prompt, with the checklist: the convention's "Heartbeat" section. */
 function heartbeatSection(checklist: string): string {
@@ -38,7 +39,7 @@ function heartbeatSection(checklist: string): string {
  * with later lines. Compactions fold history that is already kept: they are written at once.
  */
 class TranscriptBuffer implements Pick<SessionStore, "readTranscript" | "append"> {
-  private readonly entries: TranscriptEntry[] = [];
+  private readonly entries: BufferedLine[] = [];
   private target: { ref: SessionRef; key: string } | undefined;
 
   constructor(private readonly sessions: HeartbeatSessions) {}

@@ -441,7 +441,9 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         const definition = await deps.agents.get(tenantId, agent);
         // Before anything of the run is written: a refusal (model_key_required) leaves no trace.
         const model = deps.routeModel(definition.model, input.integrations);
-        const sessionKey = input.sessionKey ?? (input.heartbeat ? DEFAULT_HEARTBEAT_SESSION_KEY : undefined);
+        // A heartbeat run (heartbeat-run.ts) goes to the heartbeat session unless told otherwise.
+        const heartbeat = "heartbeat" in input && input.heartbeat === true;
+        const sessionKey = input.sessionKey ?? (heartbeat ? DEFAULT_HEARTBEAT_SESSION_KEY : undefined);
         // Holds the run's place in the queues from here, so parallel submits cannot overfill them.
         const place = scheduler.reserve(tenantId, scheduleOf(policy), sessionKey === undefined ? undefined : sessionOf({ tenantId, agent, sessionKey }));
         let admission: Admission | undefined;
@@ -454,7 +456,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           // The agent's registry stays loaded (never evicted) from now until the run ends.
           unpin = await deps.sessions.pin({ tenantId, agent });
           // A heartbeat session is titled for what it is, not after the heartbeat prompt.
-          session = await deps.sessions.open({ tenantId, agent }, sessionKey, input.heartbeat ? "Heartbeat" : input.message);
+          session = await deps.sessions.open({ tenantId, agent }, sessionKey, heartbeat ? "Heartbeat" : input.message);
           if (claimed) await shared.confirm(claimed, runId);
         } catch (error) {
           unpin();
@@ -476,7 +478,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           message: input.message,
           model,
           integrations: input.integrations,
-          ...(input.heartbeat ? { heartbeat: true } : {}),
+          ...(heartbeat ? { heartbeat: true } : {}),
           status: "queued",
           log: new RunEventLog(runId, deps.relay || deps.observer ? published(() => run) : undefined),
           controller: new AbortController(),
