@@ -48,6 +48,10 @@ export const ERROR_CODES = [
   "too_many_runs",
   "budget_exceeded",
   "tenant_queue_full",
+  // tool approvals (issue 15)
+  "approval_pending",
+  "approval_not_pending",
+  "approval_not_found",
   // storage
   "storage_unavailable",
   "storage_read_only",
@@ -157,6 +161,11 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   too_many_runs: 429,
   budget_exceeded: 429,
   tenant_queue_full: 429,
+  /** The session waits for a member to approve or deny a tool call: a new message must wait for the decision. */
+  approval_pending: 409,
+  /** The approval was decided already (or is no longer the one the session waits for). */
+  approval_not_pending: 409,
+  approval_not_found: 404,
   storage_unavailable: 503,
   storage_read_only: 503,
   storage_full: 507,
