@@ -143,6 +143,28 @@ describe("heartbeat runs (HEARTBEAT.md, HEARTBEAT_OK)", () => {
     expect((await history(h)).entries).toEqual([]);
   });
 
+  it("keeps a heartbeat that stops at a tool call waiting for approval, so the decision can go on from it", async () => {
+    const h = await start();
+    await setChecklist(h, CHECKLIST);
+    upstream.enqueue({ kind: "tool_use", name: "write_file", input: { path: "notes/today.md", content: "remember" } });
+    const events = await heartbeat(h, { integrations: { toolModes: { write_file: "ask" } } });
+    const end = events.at(-1);
+    expect(end).toMatchObject({ type: "run-end", status: "paused", heartbeat: { outcome: "alert" } });
+    const approval = events.find((event) => event.type === "approval-required");
+    expect(approval).toBeDefined();
+    const kept = await history(h);
+    expect(kept.pendingApproval).toMatchObject({ name: "write_file" });
+    expect(kept.entries.map((entry) => entry.type)).toEqual(["user", "assistant"]);
+
+    upstream.enqueue({ kind: "text", text: "Noted for today." });
+    const decided = await h.request("POST", `/v1/agents/ada/sessions/heartbeat/approvals/${approval?.type === "approval-required" ? approval.approvalId : ""}`, {
+      body: { decision: "approve", integrations: { toolModes: { write_file: "ask" } } },
+      headers: { accept: "text/event-stream" },
+    });
+    expect((await readRunEvents(decided)).at(-1)).toMatchObject({ type: "run-end", status: "ok" });
+    expect(await readFile(path.join(h.dataDir, TENANT_A, "workspace", "ada", "notes", "today.md"), "utf8")).toBe("remember");
+  });
+
   it("refuses a heartbeat over the tenant's budget like any run, before a model call or a transcript line", async () => {
     const h = await start();
     await setChecklist(h, CHECKLIST);

@@ -182,6 +182,18 @@ describe("heartbeats", () => {
     expect(refused).toMatchObject({ counts: { refused: 1, ok: 0 }, last: { outcome: "refused", runId: null, error: { code: "tenant_suspended" } } });
     expect(refused.nextDueAt).toBe(new Date(clock.getTime() + 20 * MINUTE).toISOString());
     expect(upstream.requests).toHaveLength(0);
+
+    // The heartbeat session waits on a member's decision on a tool call (a run paused there): refused, not retried.
+    upstream.enqueue({ kind: "tool_use", name: "write_file", input: { path: "x.md", content: "x" } });
+    const gatewayHeaders = { authorization: `Bearer ${HOOK_TOKEN}`, "x-tenant-id": owner.tenantId, "content-type": "application/json" };
+    const body = JSON.stringify({ message: "Write x.md", sessionKey: "heartbeat", integrations: { toolModes: { write_file: "ask" } } });
+    const paused = (await (await fetch(`${gateway.url}/v1/agents/ada/runs`, { method: "POST", headers: gatewayHeaders, body })).json()) as { runId: string };
+    const statusOf = async () => ((await (await fetch(`${gateway.url}/v1/runs/${paused.runId}`, { headers: gatewayHeaders })).json()) as { status: string }).status;
+    for (let tries = 0; tries < 200 && (await statusOf()) !== "paused"; tries += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    advance(20 * MINUTE);
+    await platform.jobs.runDue();
+    expect(await view(owner)).toMatchObject({ counts: { refused: 2 }, last: { outcome: "refused", error: { code: "approval_pending" } } });
+    expect(await firings(owner.tenantId)).toEqual([expect.objectContaining({ status: "done" }), expect.objectContaining({ status: "done" })]);
     await configure(owner, { enabled: false });
   });
 

@@ -144,6 +144,11 @@ async function runFiring(deps: HeartbeatDeps, job: Job): Promise<JobResult> {
   try {
     await fireHeartbeat(deps, row, dueAt, { actorUserId: row.enabled_by, firingId: payload.dueAt, idempotencyKey: job.key ?? firingKey(tenantId, row.agent_slug, dueAt) });
   } catch (error) {
+    // The heartbeat session waits for a member's decision on a tool call: nothing more may run there until then.
+    if (error instanceof AppError && error.code === "approval_pending") {
+      await withTenant(deps.db, tenantId, (trx) => recordUnstarted(trx, row, dueAt, "refused", { code: error.code, message: error.message }, deps.now()));
+      return;
+    }
     // A passing failure (the gateway is down) is tried again; the last attempt is recorded as failed.
     if (job.attempt < job.maxAttempts) throw error;
     const detail = error instanceof AppError ? { code: error.code, message: error.message } : { code: "internal_error", message: "The heartbeat could not be started" };
