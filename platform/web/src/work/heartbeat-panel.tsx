@@ -10,7 +10,8 @@ import { relativeTime } from "../ui/relative-time";
 
 type Problem = { code: string; message: string } | undefined;
 
-interface Draft {
+/** The settings form as typed (numbers and times as text until saved). */
+export interface Draft {
   enabled: boolean;
   everyMinutes: string;
   limitHours: boolean;
@@ -23,7 +24,7 @@ interface Draft {
 /** The browser's own time zone, offered when the heartbeat has none of its own yet. */
 const browserTimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
-function draftOf(view: HeartbeatView): Draft {
+export function draftOf(view: HeartbeatView): Draft {
   return {
     enabled: view.enabled,
     everyMinutes: String(view.everyMinutes),
@@ -36,7 +37,7 @@ function draftOf(view: HeartbeatView): Draft {
   };
 }
 
-function updateOf(draft: Draft, view: HeartbeatView): HeartbeatSettingsUpdate {
+export function updateOf(draft: Draft, view: HeartbeatView): HeartbeatSettingsUpdate {
   return {
     enabled: draft.enabled,
     everyMinutes: Number(draft.everyMinutes),
@@ -55,7 +56,7 @@ const OUTCOME_TEXT: Record<string, string> = {
 };
 
 /** "Every 30 min, 09:00–17:00 Europe/Berlin · next in 12 min", or why it does not run. */
-function scheduleText(view: HeartbeatView): string {
+export function scheduleText(view: HeartbeatView): string {
   if (!view.enabled) return "Off";
   const hours = view.activeHours ? `, ${view.activeHours.start}–${view.activeHours.end} ${view.timeZone}` : "";
   const next = view.nextDueAt ? ` · next ${new Date(view.nextDueAt).toLocaleString()}` : "";
@@ -234,7 +235,7 @@ export function HeartbeatPanel({ tenantId, agent }: { tenantId: string; agent: s
 }
 
 /** The counters, the last outcome and the last alert. */
-function HeartbeatOutcomes({ view, agent }: { view: HeartbeatView; agent: string }) {
+export function HeartbeatOutcomes({ view, agent }: { view: HeartbeatView; agent: string }) {
   const { counts, last, lastAlert } = view;
   return (
     <>
