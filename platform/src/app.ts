@@ -45,6 +45,7 @@ import type { FirePlatformRun } from "./jobs/fire-run";
 import { chatRoutes } from "./routes/chat";
 import { scheduleRoutes } from "./jobs/schedules/schedule-routes";
 import { healthRoutes } from "./routes/health";
+import { heartbeatRoutes } from "./routes/heartbeat";
 import { streamProbeRoutes } from "./routes/stream-probe";
 import { meRoutes } from "./routes/me";
 import { publicConfigRoutes } from "./routes/public-config";
@@ -247,6 +248,7 @@ export function createApp(deps: AppDeps) {
   api.route("/", sessionRoutes({ db, gateway, owners }));
   if (deps.integrations) api.route("/", deps.integrations.routes);
   if (deps.work) api.route("/", scheduleRoutes({ db, now }));
+  if (deps.work) api.route("/", heartbeatRoutes({ db, gateway, now, firePlatformRun: deps.work.firePlatformRun }));
   api.route("/", chatRoutes({ budget: guard, usage, gateway, owners, streams: apiLimiter, stats: deps.stats, now: () => now().getTime(), clock: now, heartbeatMs: deps.heartbeatMs, logError: deps.logError, integrations: deps.integrations?.runs }));
   api.route("/", statsRoutes({ stats: deps.stats }));
   api.all("*", (c) => {

@@ -24,6 +24,8 @@ import { createJobRunner, type JobRunner, type JobRunnerOptions } from "./jobs/j
 import { createPlatformRuns, type FirePlatformRun } from "./jobs/fire-run";
 import { recordRunEvents } from "./jobs/run-events";
 import { recordFiringOutcomes, registerScheduleWork } from "./jobs/schedules/schedule-firing";
+import { recordHeartbeatOutcomes } from "./jobs/heartbeat-outcomes";
+import { registerHeartbeats } from "./jobs/heartbeats";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
 import { createLimitsReader, type LimitsReader } from "./tenant-limits/limits-reader";
 import { createPolicyPusher, type PolicyPusher } from "./tenant-limits/policy-push";
@@ -123,7 +125,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const usage = parts.usage ?? createUsageRecorder({ db: database.db, logError: parts.logError });
   const jobs = createJobRunner({ system: database.system, now, logError: parts.logError, ...parts.jobs });
   // What follows from ended runs, in the transaction that ingests their journal records (issue 15).
-  const reactions: IngestReaction[] = [recordRunEvents, recordFiringOutcomes];
+  const reactions: IngestReaction[] = [recordRunEvents, recordFiringOutcomes, recordHeartbeatOutcomes];
   const ingest = createUsageIngest({ db: database.db, system: database.system, gateway: parts.gateway, logError: parts.logError, intervalMs: parts.usageIngestMs ?? 5_000, reactions });
   const tenancy = createTenancy(database.system, now, { defaultMonthlyTokens: parts.defaultMonthlyTokens, signup: parts.signup });
   const tenantDefaults = parts.tenantDefaults ?? DEFAULT_TENANT_LIMIT_DEFAULTS;
@@ -187,6 +189,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const owners = createSessionOwners({ db: database.db, now });
   const firePlatformRun = createPlatformRuns({ db: database.db, system: database.system, gateway: parts.gateway, owners, integrations: integrations.runs, now });
   registerScheduleWork(jobs, { db: database.db, system: database.system, now, firePlatformRun, ...parts.schedules });
+  registerHeartbeats(jobs, { db: database.db, system: database.system, now, firePlatformRun });
   const deps: AppDeps = {
     integrations,
     work: { jobs, firePlatformRun },

@@ -37,6 +37,7 @@ import {
   ComposioToolView,
 } from "@workforce/protocol";
 import { AgentFiringList, FiringEnvelope, FiringList, FiringListQuery, ScheduleEnvelope, ScheduleInput, ScheduleList, ScheduleUpdate } from "@workforce/protocol";
+import { HeartbeatRunStarted, HeartbeatSettingsUpdate, HeartbeatView } from "@workforce/protocol";
 import { z } from "zod";
 import { accessExtension, describeAccess } from "./auth/access-docs";
 import { OPERATION_IDS, ruleOf, type AccessRule, type OperationId } from "./auth/permissions";
@@ -320,6 +321,14 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "mcp.oauth-callback": { tag: "integrations", summary: "Where the authorization server sends the browser back (?code&state); redirects to /integrations", response: { status: 302 } },
   "agents.tools": { tag: "agents", summary: "The web and MCP tools the agent may use, and those it could be given", response: { status: 200, schema: AgentToolsView } },
   "agents.update-tools": { tag: "agents", summary: "Replace the agent's web and MCP tool grants", body: AgentToolsUpdate, response: { status: 200, schema: AgentToolsView } },
+  "heartbeat.get": { tag: "agents", summary: "The agent's heartbeat: settings, HEARTBEAT.md, counters, the last outcome and the last alert", response: { status: 200, schema: HeartbeatView } },
+  "heartbeat.update": {
+    tag: "agents",
+    summary: "Change the agent's heartbeat (fields left out keep their value); `content` replaces HEARTBEAT.md",
+    body: HeartbeatSettingsUpdate,
+    response: { status: 200, schema: HeartbeatView },
+  },
+  "heartbeat.run": { tag: "agents", summary: "Run the agent's heartbeat once now (refusals such as budget_exceeded are recorded and answered)", response: { status: 202, schema: HeartbeatRunStarted } },
   "secrets.list": { tag: "organisations", summary: "The organisation's integration secrets by name, kind and hint (set and removed by the integrations that use them)", response: { status: 200, schema: SecretList } },
 };
 

@@ -40,6 +40,22 @@ export interface TenantExport {
   /** Each agent's schedules (issue 15), and their firings with run ids and outcomes. */
   schedules: (ScheduleFields & { id: string; agent: string; nextFireAt: string | null; createdBy: string | null; createdAt: string })[];
   scheduleFirings: ScheduleFiring[];
+  /** Each agent's heartbeat settings and what came of it (issue 15); HEARTBEAT.md itself is a workspace file on the gateway. */
+  heartbeats: {
+    agent: string;
+    enabled: boolean;
+    everyMinutes: number;
+    activeHours: { start: string; end: string } | null;
+    timeZone: string;
+    sessionKey: string;
+    enabledBy: string | null;
+    nextDueAt: string | null;
+    counts: { ok: number; alert: number; skipped: number; failed: number; refused: number };
+    lastOutcome: string | null;
+    lastAt: string | null;
+    lastRunId: string | null;
+    lastAlert: { text: string; at: string | null; runId: string | null } | null;
+  }[];
   /** From the gateway: each agent with the full history of each of its sessions. */
   agents: { agent: Agent; sessions: SessionHistory[] }[];
 }
@@ -99,6 +115,7 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     jobs: await trx.selectFrom("jobs").select(["id", "kind", "status", "run_at", "attempts", "last_error", "payload"]).where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
     schedules: await trx.selectFrom("schedules").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("id").execute(),
     firings: await trx.selectFrom("schedule_firings").selectAll().where("tenant_id", "=", tenantId).orderBy("scheduled_for").orderBy("id").execute(),
+    heartbeats: await trx.selectFrom("agent_heartbeats").selectAll().where("tenant_id", "=", tenantId).orderBy("agent_slug").execute(),
   }));
   const agents = await deps.gateway.listAgents(tenantId);
   const withSessions = await mapLimited(agents, 4, async (agent) => {
@@ -184,6 +201,21 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
       createdAt: new Date(row.created_at).toISOString(),
     })),
     scheduleFirings: rows.firings.map(firingView),
+    heartbeats: rows.heartbeats.map((row) => ({
+      agent: row.agent_slug,
+      enabled: row.enabled,
+      everyMinutes: row.every_minutes,
+      activeHours: row.active_start && row.active_end ? { start: row.active_start, end: row.active_end } : null,
+      timeZone: row.time_zone,
+      sessionKey: row.session_key,
+      enabledBy: row.enabled_by,
+      nextDueAt: iso(row.next_due_at),
+      counts: { ok: row.ok_count, alert: row.alert_count, skipped: row.skipped_count, failed: row.failed_count, refused: row.refused_count },
+      lastOutcome: row.last_outcome,
+      lastAt: iso(row.last_at),
+      lastRunId: row.last_run_id,
+      lastAlert: row.last_alert_text === null ? null : { text: row.last_alert_text, at: iso(row.last_alert_at), runId: row.last_alert_run_id },
+    })),
     agents: withSessions,
   };
 }

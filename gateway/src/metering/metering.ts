@@ -224,6 +224,7 @@ export function usageRecordOf(run: EndedRun): UsageRecord {
     endedAt: run.endedAt,
     ...(run.keySource === undefined ? {} : { keySource: run.keySource }),
     ...(run.origin.trigger === undefined ? {} : { trigger: run.origin.trigger }),
+    ...(run.heartbeat === undefined ? {} : { heartbeat: run.heartbeat }),
     ...(run.approval ? { approval: usageApproval(run.approval) } : {}),
     ...(run.resumes
       ? { resumes: { approvalId: run.resumes.approvalId, decision: run.resumes.decision, ...(run.resumes.timedOut ? { timedOut: true } : {}) } }

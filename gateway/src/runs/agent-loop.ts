@@ -1,4 +1,4 @@
-import { AppError, type RunIntegrations, type AssistantMessageEntry, type ErrorDetail, type PendingApproval, type RunEventInput, type TranscriptEntry, type Usage } from "@workforce/protocol";
+import { AppError, type RunIntegrations, type AssistantMessageEntry, type ErrorDetail, type HeartbeatResult, type PendingApproval, type RunEventInput, type TranscriptEntry, type Usage } from "@workforce/protocol";
 import type { TenantRoots } from "@workforce/protocol/tenant-path";
 import type { SystemPromptCache } from "../agents/system-prompt-cache";
 import type { DiskGuard } from "../fs/disk-bytes";
@@ -16,8 +16,9 @@ import { runToolCalls, type ToolCall, type ToolStepRun } from "./tool-step";
 
 export interface AgentLoopDeps {
   tenantRoots: TenantRoots;
-  systemPrompts: SystemPromptCache;
-  sessions: SessionStore;
+  systemPrompts: Pick<SystemPromptCache, "get">;
+  /** The session store; a heartbeat run passes its buffer instead (heartbeat-run.ts). */
+  sessions: Pick<SessionStore, "readTranscript" | "append">;
   tools: readonly Tool[];
   /** Tools a run's integrations add (MCP, Composio, web): opened before the first model call, closed when the run ends. */
   runTools?: RunToolSource | undefined;
@@ -47,6 +48,8 @@ export interface RunContext {
   model: ResolvedModel;
   /** What the platform granted this run beyond the workspace tools; absent for hooks and the OpenAI-compatible endpoint. */
   integrations?: RunIntegrations | undefined;
+  /** A heartbeat run (heartbeat-run.ts): executed by `runHeartbeat`, which wraps this loop. */
+  heartbeat?: boolean | undefined;
   signal: AbortSignal;
   emit(event: RunEventInput): void;
 }
@@ -55,6 +58,8 @@ export interface RunOutcome {
   status: "ok" | "aborted" | "error" | "paused";
   usage: Usage;
   error?: ErrorDetail;
+  /** A heartbeat run's outcome (heartbeat-run.ts). */
+  heartbeat?: HeartbeatResult;
   /** With `paused`: the tool call the run stopped at, waiting for a member's decision. */
   approval?: PendingApproval;
 }

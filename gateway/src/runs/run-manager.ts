@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { spanContextOf, type SpanContext } from "@workforce/logging";
-import { AppError, type RunTrigger, type RunEvent, type RunInfo, type RunOrigin, type GatewayRunInput, type RunIntegrations } from "@workforce/protocol";
+import { AppError, DEFAULT_HEARTBEAT_SESSION_KEY, type RunTrigger, type RunEvent, type RunInfo, type RunOrigin, type GatewayRunInput, type RunIntegrations } from "@workforce/protocol";
 import type { AgentStore } from "../agents/agent-store";
 import type { IdempotencyKeys } from "../coordination/idempotency-keys";
 import { KeyedLock } from "../fs/keyed-lock";
@@ -109,6 +109,8 @@ export interface RunRecord {
   model: ResolvedModel;
   /** What the run may use beyond the workspace tools (secrets included): in memory only, never logged or written. */
   integrations: RunIntegrations | undefined;
+  /** A heartbeat run (heartbeat-run.ts): its end carries its outcome. */
+  heartbeat?: boolean | undefined;
   status: RunInfo["status"];
   log: RunEventLog;
   controller: AbortController;
@@ -295,6 +297,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
               resume: run.resume,
               model: run.model,
               integrations: run.integrations,
+              heartbeat: run.heartbeat,
               signal: run.controller.signal,
               emit: (event) => run.log.append(event),
             }),
@@ -324,7 +327,9 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       .catch((error: unknown) => deps.logger.error(`run ${run.runId}: could not finish`, error));
   }
 
-  function end(run: RunRecord, outcome: RunOutcome): void {
+  function end(run: RunRecord, ended: RunOutcome): void {
+    // A heartbeat that never got to say how it went (aborted while queued, crashed) failed.
+    const outcome: RunOutcome = run.heartbeat && !ended.heartbeat ? { ...ended, heartbeat: { outcome: "failed" } } : ended;
     // Before the scheduler hears of it, so the next run's slot request finds this one free.
     slots?.release(run);
     const key = shared.keyOf(run.tenantId, run.agent, run.idempotencyKey);
@@ -337,6 +342,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       status: outcome.status,
       usage: outcome.usage,
       ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.heartbeat ? { heartbeat: outcome.heartbeat } : {}),
       at: deps.now().toISOString(),
     });
     run.finish();
@@ -363,6 +369,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       status: outcome.status,
       usage: outcome.usage,
       error: outcome.error,
+      heartbeat: outcome.heartbeat,
       approval: outcome.approval,
       resumes: run.resume,
       queuedAt: run.queuedAt,
@@ -458,7 +465,9 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         const definition = await deps.agents.get(tenantId, agent);
         // Before anything of the run is written: a refusal (model_key_required) leaves no trace.
         const model = deps.routeModel(definition.model, input.integrations);
-        const sessionKey = input.sessionKey;
+        // A heartbeat run (heartbeat-run.ts) goes to the heartbeat session unless told otherwise.
+        const heartbeat = "heartbeat" in input && input.heartbeat === true;
+        const sessionKey = input.sessionKey ?? (heartbeat ? DEFAULT_HEARTBEAT_SESSION_KEY : undefined);
         // Holds the run's place in the queues from here, so parallel submits cannot overfill them.
         const place = scheduler.reserve(tenantId, scheduleOf(policy), sessionKey === undefined ? undefined : sessionOf({ tenantId, agent, sessionKey }));
         let admission: Admission | undefined;
@@ -471,7 +480,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           // The agent's registry stays loaded (never evicted) from now until the run ends.
           unpin = await deps.sessions.pin({ tenantId, agent });
           // A decision continues its session, never opens one.
-          session = decided ? { summary: await deps.sessions.get({ tenantId, agent }, decided.sessionKey) } : await deps.sessions.open({ tenantId, agent }, sessionKey, message);
+          session = decided ? { summary: await deps.sessions.get({ tenantId, agent }, decided.sessionKey) } : await deps.sessions.open({ tenantId, agent }, sessionKey, heartbeat ? "Heartbeat" : message);
           // Refused before anything is queued; a message queued before the pause is refused by the run itself.
           const pending = session.summary.pendingApproval;
           if (pending && !resume) throw approvalPendingError(agent, session.summary.key, pending);
@@ -497,6 +506,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           resume,
           model,
           integrations: input.integrations,
+          ...(heartbeat ? { heartbeat: true } : {}),
           status: "queued",
           log: new RunEventLog(runId, deps.relay || deps.observer ? published(() => run) : undefined),
           controller: new AbortController(),

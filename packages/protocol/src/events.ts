@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ErrorDetail } from "./errors";
+import { HeartbeatResult } from "./heartbeat";
 
 /** Token counts reported by a provider (or estimated by the offline model). */
 export const Usage = z.object({
@@ -72,6 +73,8 @@ export const RunEndEvent = z.object({
   status: RunStatus,
   usage: Usage,
   error: ErrorDetail.optional(),
+  /** A heartbeat run's outcome (GatewayRunInput.heartbeat); absent for every other run. */
+  heartbeat: HeartbeatResult.optional(),
   at: z.string(),
 });
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ModelInfo, RunStatus, Usage } from "./events";
 import { RunTrigger } from "./tenant-events";
+import { HeartbeatResult } from "./heartbeat";
 
 /** Agent slugs name directories, so they are deliberately narrow. */
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -435,6 +436,8 @@ export const UsageRecord = z.object({
   resumes: ApprovalDecision.pick({ approvalId: true, decision: true, timedOut: true }).optional(),
   /** What fired it, when the platform did (schedule, heartbeat, approval resume; issue 15). */
   trigger: RunTrigger.optional(),
+  /** A heartbeat run's outcome (issue 15); absent for every other run. */
+  heartbeat: HeartbeatResult.optional(),
 });
 export type UsageRecord = z.infer<typeof UsageRecord>;
 

@@ -14,3 +14,4 @@ export * from "./model-keys-api";
 export * from "./secrets";
 export * from "./tenant-events";
 export * from "./schedules-api";
+export * from "./heartbeat";

@@ -123,6 +123,12 @@ export const GatewayRunInput = SendMessageInput.extend({
   integrations: RunIntegrations.optional(),
   /** A run the platform fired on its own (schedule, heartbeat, approval resume): metered with source "schedule", named in its usage record. */
   trigger: RunTrigger.optional(),
+  /**
+   * A heartbeat run (heartbeat.ts): `message` is the heartbeat prompt, the session defaults to
+   * `heartbeat`; it is skipped without a model call when HEARTBEAT.md is effectively empty, and a
+   * HEARTBEAT_OK answer leaves nothing in the transcript.
+   */
+  heartbeat: z.boolean().optional(),
 });
 export type GatewayRunInput = z.infer<typeof GatewayRunInput>;
 

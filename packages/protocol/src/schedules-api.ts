@@ -29,7 +29,8 @@ export const SCHEDULE_MAX_EVERY_MINUTES = 525_600;
 const Name = z.string().trim().min(1, "is required").max(100, "must be at most 100 characters");
 const Message = z.string().trim().min(1, "must not be empty").max(20_000, "must be at most 20,000 characters");
 /** An IANA time zone name ("Europe/Berlin", "UTC"); whether it exists is checked by the platform (invalid_schedule). */
-export const TimeZoneName = z.string().trim().min(1, "is required").max(64).regex(/^[A-Za-z0-9_+\-/]+$/, "must be an IANA time zone name such as Europe/Berlin");
+/** Checked for real (DST rules included) by the platform, which answers invalid_schedule naming the zone. */
+const ScheduleTimeZone = z.string().trim().min(1, "is required").max(64).regex(/^[A-Za-z0-9_+\-/]+$/, "must be an IANA time zone name such as Europe/Berlin");
 
 /** Every field of a schedule as the API takes it; create requires what its kind needs, PATCH any subset. */
 export const ScheduleFields = z.object({
@@ -42,7 +43,7 @@ export const ScheduleFields = z.object({
   /** `every`: the interval in minutes (1 to 525,600). */
   everyMinutes: z.number().int().min(SCHEDULE_MIN_EVERY_MINUTES, `must be at least ${SCHEDULE_MIN_EVERY_MINUTES} minute`).max(SCHEDULE_MAX_EVERY_MINUTES).nullable(),
   /** The time zone the cron expression (and an `at` without offset) is read in; default UTC. */
-  timezone: TimeZoneName,
+  timezone: ScheduleTimeZone,
   /** What the agent is sent at each firing. */
   message: Message,
   sessionMode: ScheduleSessionMode,
@@ -61,7 +62,7 @@ export const ScheduleInput = z.object({
   cron: optionalNull(ScheduleFields.shape.cron),
   at: optionalNull(ScheduleFields.shape.at),
   everyMinutes: optionalNull(ScheduleFields.shape.everyMinutes),
-  timezone: TimeZoneName.default("UTC"),
+  timezone: ScheduleTimeZone.default("UTC"),
   message: Message,
   sessionMode: ScheduleSessionMode.default("fixed"),
   sessionKey: optionalNull(ScheduleFields.shape.sessionKey),

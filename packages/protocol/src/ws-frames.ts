@@ -72,6 +72,8 @@ export const WS_METHOD_PARAMS = {
     integrations: RunIntegrations.optional(),
     /** A run the platform fired on its own (see GatewayRunInput). */
     trigger: RunTrigger.optional(),
+    /** A heartbeat run (GatewayRunInput.heartbeat). */
+    heartbeat: z.boolean().optional(),
   }),
   /** A decision on the call a session waits on (like the HTTP route); answers the RunInfo of the run it starts, then streams its events from seq 1. */
   "approvals.decide": z.object({

@@ -231,6 +231,9 @@ export const PERMISSIONS = {
   "mcp.oauth-callback": { ...publicRule("get", "/oauth/mcp/callback"), note: "the browser's return from the authorization server; the state names the organisation, server and user" },
   "agents.tools": { method: "get", path: "/api/agents/{slug}/tools", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },
   "agents.update-tools": { method: "put", path: "/api/agents/{slug}/tools", level: "tenant", roles: ADMINS, apiKey: "agents:write", note: "replaces the agent's web and MCP tool grants" },
+  "heartbeat.get": { method: "get", path: "/api/agents/{slug}/heartbeat", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },
+  "heartbeat.update": { method: "put", path: "/api/agents/{slug}/heartbeat", level: "tenant", roles: ADMINS, apiKey: null, note: "whoever turns it on is whom its runs are for" },
+  "heartbeat.run": { method: "post", path: "/api/agents/{slug}/heartbeat/run", level: "tenant", roles: ADMINS, apiKey: null, note: "one heartbeat now, on your behalf" },
   "secrets.list": { method: "get", path: "/api/secrets", level: "tenant", roles: ADMINS, apiKey: null, note: "names, kinds and hints: never a value" },
 
   "schedules.list": { method: "get", path: "/api/agents/{slug}/schedules", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },

@@ -202,6 +202,34 @@ describe(`row-level security (${databaseUrl ? "Postgres" : "PGlite"})`, () => {
     }));
     expect(left).toEqual({ grants: [], states: [] });
   });
+
+  it("isolates heartbeats: a tenant sees, changes and creates only its own agents' heartbeats", async () => {
+    await withSystem(database.system, async (db) => {
+      await db
+        .insertInto("agents")
+        .values([
+          { tenant_id: tenantA, slug: "hb-a", name: "Hb A" },
+          { tenant_id: tenantB, slug: "hb-b", name: "Hb B" },
+        ])
+        .execute();
+      await db
+        .insertInto("agent_heartbeats")
+        .values([
+          { tenant_id: tenantA, agent_slug: "hb-a", enabled: true, next_due_at: new Date() },
+          { tenant_id: tenantB, agent_slug: "hb-b", enabled: true, next_due_at: new Date() },
+        ])
+        .execute();
+    });
+    const db = database.db;
+    const seen = await withTenant(db, tenantA, (trx) => trx.selectFrom("agent_heartbeats").select(["tenant_id", "agent_slug"]).execute());
+    expect(seen).toEqual([{ tenant_id: tenantA, agent_slug: "hb-a" }]);
+    const changed = await withTenant(db, tenantA, (trx) => trx.updateTable("agent_heartbeats").set({ enabled: false }).where("agent_slug", "=", "hb-b").executeTakeFirst());
+    expect(changed.numUpdatedRows).toBe(0n);
+    await expect(withTenant(db, tenantA, (trx) => trx.insertInto("agent_heartbeats").values({ tenant_id: tenantB, agent_slug: "bob" }).execute())).rejects.toThrow(/row-level security/);
+    // The tick's question across organisations is the system role's alone.
+    const due = await withSystem(database.system, (trx) => trx.selectFrom("agent_heartbeats").select("agent_slug").where("enabled", "=", true).orderBy("agent_slug").execute());
+    expect(due.map((row) => row.agent_slug)).toEqual(["hb-a", "hb-b"]);
+  });
 });
 
 /** Rows in `agents` and `users` seen by a query that names no tenant, run straight on a connection. */

@@ -426,6 +426,39 @@ export interface ScheduleFiringsTable {
   created_at: CreatedAt;
 }
 
+/** An agent's heartbeat settings and what came of it (migration 018, platform/src/jobs/heartbeats.ts). */
+export interface AgentHeartbeatsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  agent_slug: string;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  every_minutes: ColumnType<number, number | undefined, number>;
+  active_start: string | null;
+  active_end: string | null;
+  time_zone: ColumnType<string, string | undefined, string>;
+  session_key: ColumnType<string, string | undefined, string>;
+  enabled_by: string | null;
+  next_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  ok_count: ColumnType<number, number | undefined, number>;
+  alert_count: ColumnType<number, number | undefined, number>;
+  skipped_count: ColumnType<number, number | undefined, number>;
+  failed_count: ColumnType<number, number | undefined, number>;
+  refused_count: ColumnType<number, number | undefined, number>;
+  last_outcome: ColumnType<"ok" | "alert" | "skipped" | "failed" | "refused" | null, "ok" | "alert" | "skipped" | "failed" | "refused" | null | undefined, "ok" | "alert" | "skipped" | "failed" | "refused" | null>;
+  last_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_run_id: string | null;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  last_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_outcome_run_id: string | null;
+  last_alert_text: string | null;
+  last_alert_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_alert_run_id: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  updated_by: string | null;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -461,6 +494,7 @@ export interface DatabaseSchema {
   tenant_events: TenantEventsTable;
   schedules: SchedulesTable;
   schedule_firings: ScheduleFiringsTable;
+  agent_heartbeats: AgentHeartbeatsTable;
 }
 
 export type { Database, SystemDatabase, SystemTransaction, TenantTransaction, UserTransaction } from "./scopes";

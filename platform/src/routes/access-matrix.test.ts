@@ -369,6 +369,13 @@ const CASES: Record<string, Case> = {
   "schedules.run": { object: "schedule", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `${await schedulePath(relation, true)}/run` }) },
   "schedules.firings": { object: "schedule", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `${await schedulePath(relation)}/firings` }) },
   "schedules.agent-firings": { object: "agent", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `${agentPath(relation)}/schedule-firings` }) },
+  "heartbeat.get": { object: "agent", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/heartbeat` }) },
+  "heartbeat.update": {
+    object: "agent",
+    relations: ["own", "foreign-org"],
+    request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/heartbeat`, body: { everyMinutes: 60 } }),
+  },
+  "heartbeat.run": { object: "agent", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/heartbeat/run` }) },
   "secrets.list": {
     relations: ["none"],
     request: async () => ({ path: "/api/secrets" }),

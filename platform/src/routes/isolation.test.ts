@@ -24,6 +24,7 @@ async function snapshotOfB() {
     secrets: await db.selectFrom("tenant_secrets").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
     schedules: await db.selectFrom("schedules").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
     firings: await db.selectFrom("schedule_firings").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
+    heartbeats: await db.selectFrom("agent_heartbeats").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
   }));
 }
 
@@ -47,6 +48,8 @@ beforeAll(async () => {
   await call("POST", "/api/agents", { token: alice.token, body: { name: "Alice", role: "Analyst" } });
   const schedule = await call("POST", "/api/agents/bob/schedules", { token: bob.token, body: { name: "Nightly", kind: "cron", cron: "0 2 * * *", message: "Tidy up", sessionMode: "new" } });
   b.scheduleId = ((await schedule.json()) as { schedule: { id: string } }).schedule.id;
+  const heartbeat = await call("PUT", "/api/agents/bob/heartbeat", { token: bob.token, body: { enabled: true, content: "- Check the build" } });
+  expect(heartbeat.status).toBe(200);
   await withTenant(platform.database.db, bob.tenantId, (trx) =>
     platform.secrets.put(trx, bob.tenantId, { name: "model-key/anthropic", kind: "model-key", value: "sk-ant-bobs-own-key-0001", userId: bob.userId }),
   );
@@ -88,6 +91,9 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
         ["POST", `/api/agents/${agent}/schedules/${b.scheduleId}/run`, undefined, [404]],
         ["GET", `/api/agents/${agent}/schedules/${b.scheduleId}/firings`, undefined, [404]],
       ]),
+      ["GET", "/api/agents/bob/heartbeat", undefined, [404]],
+      ["PUT", "/api/agents/bob/heartbeat", { enabled: false, content: "hacked" }, [404]],
+      ["POST", "/api/agents/bob/heartbeat/run", undefined, [404]],
       ["GET", "/api/agents", undefined, [200]],
     ];
     for (const [method, path, body, statuses] of attempts) {

@@ -16,6 +16,7 @@ import { mcpServers } from "./014-mcp-servers";
 import { composio } from "./015-composio";
 import { jobsAndTenantEvents } from "./016-jobs-and-tenant-events";
 import { schedules } from "./017-schedules";
+import { agentHeartbeats } from "./018-agent-heartbeats";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
 const migrations: Record<string, Migration> = {
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   "015-composio": composio,
   "016-jobs-and-tenant-events": jobsAndTenantEvents,
   "017-schedules": schedules,
+  "018-agent-heartbeats": agentHeartbeats,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -29,6 +29,7 @@ import { z } from "zod";
 import { ApiError, errorFromResponse, networkError } from "./api-error";
 import { composioApi } from "./composio-api";
 import { schedulesApi } from "./schedules-api";
+import { heartbeatApi } from "./heartbeat-api";
 import {
   ApiKey,
   CreatedApiKey,
@@ -252,6 +253,8 @@ export function createApiClient(options: ApiClientOptions) {
     composio: composioApi({ json, send }),
     /** An agent's schedules, their firings, and its recent autonomous runs (issue 15). */
     schedules: schedulesApi({ json, send }),
+    /** Agents' heartbeats (issue 15). */
+    heartbeat: heartbeatApi({ json }),
     // MCP servers and the tools each agent may use (issue 14). Header values go in, never come back.
     listMcpServers: async () => (await json(McpServerList, "/integrations/mcp/servers")).servers,
     createMcpServer: async (input: z.input<typeof McpServerInput>) =>
