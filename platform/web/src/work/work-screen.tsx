@@ -5,14 +5,13 @@ import { useServices } from "../services";
 import { useAccess } from "../tenants/use-access";
 import { ErrorMessage } from "../ui/error-message";
 import { AgentTabs } from "./agent-tabs";
+import { HeartbeatPanel } from "./heartbeat-panel";
 import { RecentRuns } from "./recent-runs";
 import { SchedulesSection } from "./schedules-section";
 
 /**
  * An agent's Work tab (issue 15): what it does without anyone typing. Sections, in order:
- * schedules, the heartbeat, pending approvals, recent autonomous runs. Each is its own component;
- * the heartbeat (./heartbeat-panel) and pending approvals are added by their own work and go in
- * the marked places below.
+ * schedules, the heartbeat, pending approvals, recent autonomous runs. Each is its own component.
  */
 export function WorkScreen({ agent: slug, tenantId }: { agent: string; tenantId: string }) {
   const { api } = useServices();
@@ -44,7 +43,7 @@ export function WorkScreen({ agent: slug, tenantId }: { agent: string; tenantId:
       </header>
       <ErrorMessage error={error} />
       <SchedulesSection agent={slug} manages={manages} version={version} onChanged={() => setVersion((value) => value + 1)} />
-      {/* Heartbeat section: <HeartbeatPanel tenantId={tenantId} agent={slug} /> from "./heartbeat-panel". */}
+      <HeartbeatPanel tenantId={tenantId} agent={slug} />
       {/* Pending approvals section: the approvals' own component for this agent. */}
       <RecentRuns agent={slug} manages={manages} version={version} />
     </main>
