@@ -1,7 +1,8 @@
 /**
  * An agent's Work tab in the browser: an owner creates a schedule, runs it now, and sees the firing
  * complete in its history and among the agent's recent autonomous runs, with a link to the session
- * the run wrote to. A bad cron expression is refused with the platform's words. Real platform and
+ * the run wrote to. A bad cron expression is refused with the platform's words. The heartbeat is set up,
+ * run now, and its alert shown with a link to its chat. Real platform and
  * gateway (`npm start`, its job runner firing the schedule), Debian chromium.
  */
 import type { Browser, BrowserContext } from "playwright-core";
@@ -79,5 +80,46 @@ describe.runIf(chromiumPath)("an agent's Work tab", () => {
     await again.getByRole("button", { name: "Delete Morning report" }).click();
     await again.getByRole("button", { name: "Confirm delete" }).click();
     await expect.poll(() => schedules.textContent(), { timeout: 15_000 }).toContain("No schedules yet.");
+  });
+
+  it("sets up the heartbeat with its HEARTBEAT.md, runs it now and shows the alert with its chat", async () => {
+    const signedUp = await signedUpPage(browser, system, "harriet@work.example");
+    const { page } = signedUp;
+    try {
+      await page.getByLabel("Name").fill("Hal");
+      await page.getByLabel("Role", { exact: true }).fill("Night Watch");
+      await page.getByRole("button", { name: "Create agent" }).click();
+      await page.getByRole("button", { name: "Work of Hal" }).click();
+      const panel = page.getByTestId("heartbeat-panel");
+      await panel.getByLabel("HEARTBEAT.md").waitFor({ timeout: 15_000 });
+      expect(await panel.textContent()).toContain("No heartbeat has run yet.");
+
+      // Only a heading: the panel says heartbeats would be skipped.
+      await panel.getByLabel("HEARTBEAT.md").fill("# Checklist");
+      expect(await panel.getByTestId("heartbeat-file-hint").textContent()).toContain("heartbeats are skipped");
+      await panel.getByLabel("HEARTBEAT.md").fill("# Checklist\n\n- Tell me whether the nightly build is green.");
+      await panel.getByLabel("Heartbeat on").check();
+      await panel.getByLabel("Every (minutes)").fill("60");
+      await panel.getByRole("button", { name: "Save heartbeat" }).click();
+      await expect.poll(() => panel.getByTestId("heartbeat-schedule").textContent(), { timeout: 15_000 }).toMatch(/^Every 60 min · next /);
+
+      // The offline model does not answer HEARTBEAT_OK: the heartbeat is an alert, kept in its chat.
+      await panel.getByRole("button", { name: "Run now" }).click();
+      await expect
+        .poll(
+          async () => {
+            await panel.getByRole("button", { name: "Refresh" }).click();
+            return panel.getByTestId("heartbeat-counts").textContent();
+          },
+          { timeout: 45_000, intervals: [1_000] },
+        )
+        .toContain("1 alerts");
+      expect(await panel.getByTestId("heartbeat-alert").textContent()).toContain("Last alert");
+      await panel.getByRole("link", { name: "Open the heartbeat chat" }).click();
+      await page.getByTestId("message-assistant").first().waitFor({ timeout: 15_000 });
+      expect(page.url()).toContain("session=heartbeat");
+    } finally {
+      await signedUp.context.close();
+    }
   });
 });
