@@ -48,6 +48,11 @@ export const ERROR_CODES = [
   "too_many_runs",
   "budget_exceeded",
   "tenant_queue_full",
+  // tool approvals (issue 15)
+  "approval_pending",
+  "approval_not_pending",
+  "approval_not_found",
+  "approval_already_decided",
   // storage
   "storage_unavailable",
   "storage_read_only",
@@ -157,6 +162,13 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   too_many_runs: 429,
   budget_exceeded: 429,
   tenant_queue_full: 429,
+  /** The session waits for a member to approve or deny a tool call: a new message must wait for the decision. */
+  approval_pending: 409,
+  /** The approval was decided already (or is no longer the one the session waits for). */
+  approval_not_pending: 409,
+  approval_not_found: 404,
+  /** The platform's approval was decided by someone else first (or timed out). */
+  approval_already_decided: 409,
   storage_unavailable: 503,
   storage_read_only: 503,
   storage_full: 507,
