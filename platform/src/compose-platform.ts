@@ -23,6 +23,8 @@ import { createSessionOwners } from "./chat/session-owners";
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from "./jobs/job-queue";
 import { createPlatformRuns, type FirePlatformRun } from "./jobs/fire-run";
 import { recordRunEvents } from "./jobs/run-events";
+import { createApprovals, DEFAULT_APPROVAL_TIMEOUT_MINUTES, type Approvals } from "./approvals/approvals";
+import { approvalIngestReaction } from "./approvals/approval-ingest";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
 import { createLimitsReader, type LimitsReader } from "./tenant-limits/limits-reader";
 import { createPolicyPusher, type PolicyPusher } from "./tenant-limits/policy-push";
@@ -91,6 +93,10 @@ export interface PlatformParts {
   capabilities?: WebCapabilities;
   /** The job runner's settings; tests drive it with `jobs.runDue()` in fake time instead of starting it. */
   jobs?: Pick<JobRunnerOptions, "pollMs" | "workerId" | "leaseMs">;
+  /** WORKFORCE_APPROVAL_TIMEOUT_MINUTES: how long a tool call waits for a decision before it is denied (default 60). */
+  approvalTimeoutMinutes?: number;
+  /** How often the approvals' live updates re-read an organisation (default 1 s). */
+  approvalPollMs?: number;
 }
 
 
@@ -111,6 +117,8 @@ export interface ComposedPlatform {
   jobs: JobRunner;
   /** Starts a run on the platform's own account (schedules, heartbeats, approval resumes). */
   firePlatformRun: FirePlatformRun;
+  /** Tool approvals: close at shutdown (their live updates poll). */
+  approvals: Approvals;
 }
 
 /** Wires the platform's services together (one place for main.ts and the tests). Starts nothing. */
@@ -120,7 +128,8 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const usage = parts.usage ?? createUsageRecorder({ db: database.db, logError: parts.logError });
   const jobs = createJobRunner({ system: database.system, now, logError: parts.logError, ...parts.jobs });
   // What follows from ended runs, in the transaction that ingests their journal records (issue 15).
-  const reactions: IngestReaction[] = [recordRunEvents];
+  const approvalTimeoutMs = (parts.approvalTimeoutMinutes ?? DEFAULT_APPROVAL_TIMEOUT_MINUTES) * 60_000;
+  const reactions: IngestReaction[] = [recordRunEvents, approvalIngestReaction({ timeoutMs: approvalTimeoutMs, now })];
   const ingest = createUsageIngest({ db: database.db, system: database.system, gateway: parts.gateway, logError: parts.logError, intervalMs: parts.usageIngestMs ?? 5_000, reactions });
   const tenancy = createTenancy(database.system, now, { defaultMonthlyTokens: parts.defaultMonthlyTokens, signup: parts.signup });
   const tenantDefaults = parts.tenantDefaults ?? DEFAULT_TENANT_LIMIT_DEFAULTS;
@@ -183,8 +192,22 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   });
   const owners = createSessionOwners({ db: database.db, now });
   const firePlatformRun = createPlatformRuns({ db: database.db, system: database.system, gateway: parts.gateway, owners, integrations: integrations.runs, now });
+  const approvals = createApprovals({
+    db: database.db,
+    gateway: parts.gateway,
+    integrations: integrations.runs,
+    jobs,
+    streams: apiLimiter,
+    now,
+    logError: parts.logError,
+    timeoutMs: approvalTimeoutMs,
+    sync: (tenantId) => ingest.sync(tenantId),
+    heartbeatMs: parts.heartbeatMs,
+    ...(parts.approvalPollMs === undefined ? {} : { pollMs: parts.approvalPollMs }),
+  });
   const deps: AppDeps = {
     integrations,
+    approvals,
     work: { jobs, firePlatformRun },
     db: database.db,
     system: database.system,
@@ -219,5 +242,5 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     ...(parts.metrics ? { metrics: parts.metrics } : {}),
     ...(parts.corsOrigins ? { corsOrigins: parts.corsOrigins } : {}),
   };
-  return { app: createApp(deps), auth, tenancy, authCache, usage, ingest, policies, limitsReader, apiLimiter, jobs, firePlatformRun };
+  return { app: createApp(deps), auth, tenancy, authCache, usage, ingest, policies, limitsReader, apiLimiter, jobs, firePlatformRun, approvals };
 }

@@ -40,6 +40,8 @@ export function applyRunEvent(message: AssistantMessage, event: RunEvent): Assis
     }
     case "usage":
       return { ...message, usage: event.usage };
+    case "approval-required":
+      return { ...message, approval: { approvalId: event.approvalId, toolCallId: event.toolCallId, name: event.name, input: event.input, requestedAt: event.at } };
     case "run-end":
       return {
         ...message,

@@ -29,7 +29,17 @@ export interface UserMessage {
   runId?: string;
 }
 
-export type AssistantStatus = "streaming" | "ok" | "aborted" | "error";
+/** `paused`: the run waits for a member to approve a tool call (issue 15); not an error. */
+export type AssistantStatus = "streaming" | "ok" | "aborted" | "error" | "paused";
+
+/** A tool call the run paused at, waiting for a decision (the `approval-required` event, or the session's pending approval). */
+export interface PendingCall {
+  approvalId: string;
+  toolCallId: string;
+  name: string;
+  input: unknown;
+  requestedAt: string;
+}
 
 export interface AssistantMessage {
   id: string;
@@ -40,6 +50,8 @@ export interface AssistantMessage {
   error?: ErrorInfo;
   usage?: Usage;
   model?: ModelInfo;
+  /** Set when the run paused at a tool call in `ask` mode. */
+  approval?: PendingCall;
 }
 
 export type ChatMessage = UserMessage | AssistantMessage;
