@@ -13,6 +13,7 @@ import { socketAddress } from "./client-address";
 import { createErrorHandler } from "./error-handler";
 import type { GatewayEnv } from "./gateway-env";
 import { agentRoutes } from "./routes/agent-routes";
+import { approvalRoutes } from "./routes/approval-routes";
 import { CAPABILITIES_PATH, capabilitiesRoute } from "./routes/capabilities-route";
 import { chatCompletionsRoutes } from "./routes/chat-completions-routes";
 import { CLUSTER_PATH, clusterRoutes } from "./routes/cluster-routes";
@@ -123,6 +124,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   app.route("/v1/agents", agentRoutes(deps));
   app.route("/v1/agents", sessionRoutes(deps));
   app.route("/v1/agents", agentRunRoutes(runDeps));
+  app.route("/v1/agents", approvalRoutes({ ...runDeps, agents: deps.agents, sessions: deps.sessions }));
   app.route("/v1/runs", runRoutes(runDeps));
   app.route("/v1/chat/completions", chatCompletionsRoutes(runDeps));
   app.route("/v1/tenant", tenantRoutes(deps));

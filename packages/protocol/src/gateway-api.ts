@@ -257,8 +257,8 @@ export const ApprovalDecisionLine = ApprovalDecision.extend({
 });
 export type ApprovalDecisionLine = z.infer<typeof ApprovalDecisionLine>;
 
-/** Any line after the header of `{sessionId}.jsonl`: a message entry or a session-meta line. */
-export const TranscriptLine = z.union([TranscriptEntry, SessionMetaEntry]);
+/** Any line after the header of `{sessionId}.jsonl`: a message entry, a session-meta line, or an approval's request or decision. */
+export const TranscriptLine = z.union([TranscriptEntry, SessionMetaEntry, ApprovalRequestLine, ApprovalDecisionLine]);
 export type TranscriptLine = z.infer<typeof TranscriptLine>;
 
 export const SessionHistory = z.object({
@@ -429,12 +429,12 @@ export const UsageRecord = z.object({
   endedAt: z.string().datetime(),
   /** Whose model key the run used (issue 14); absent in lines written before, which used the operator's. */
   keySource: KeySource.optional(),
-  /** What fired it, when the platform did (schedule, heartbeat, approval resume; issue 15). */
-  trigger: RunTrigger.optional(),
   /** With `status: "paused"`: the tool call the run stopped at, waiting for a member's decision (issue 15). */
   approval: UsageApproval.optional(),
   /** Set on the run a decision started: which approval it carried out, and how it was decided. */
   resumes: ApprovalDecision.pick({ approvalId: true, decision: true, timedOut: true }).optional(),
+  /** What fired it, when the platform did (schedule, heartbeat, approval resume; issue 15). */
+  trigger: RunTrigger.optional(),
 });
 export type UsageRecord = z.infer<typeof UsageRecord>;
 

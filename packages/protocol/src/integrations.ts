@@ -139,6 +139,8 @@ export const ApprovalDecisionInput = z
     /** The platform denies because nobody decided in time. */
     timedOut: z.boolean().optional(),
     integrations: RunIntegrations.optional(),
+    /** The platform decides on its own (a timeout), or carries out a member's decision from its job queue: see GatewayRunInput. */
+    trigger: RunTrigger.optional(),
   })
   .refine((input) => !(input.timedOut === true && input.decision === "approve"), { message: "a timed-out approval can only be denied", path: ["timedOut"] });
 export type ApprovalDecisionInput = z.infer<typeof ApprovalDecisionInput>;

@@ -83,6 +83,7 @@ export const WS_METHOD_PARAMS = {
     timedOut: z.boolean().optional(),
     actor: RunActor.optional(),
     integrations: RunIntegrations.optional(),
+    trigger: RunTrigger.optional(),
   }),
   /** Answers the RunInfo, then streams the run's events with seq > after. */
   "runs.subscribe": z.object({ runId: z.string().min(1), after: z.number().int().nonnegative().optional() }),
