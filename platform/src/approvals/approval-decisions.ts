@@ -100,6 +100,8 @@ export function createApprovalDecisions(deps: ApprovalDecisionsDeps) {
       decision: row.status === "approved" ? "approve" : "deny",
       ...(row.reason ? { reason: row.reason } : {}),
       ...(row.status === "expired" ? { timedOut: true } : {}),
+      // Carried out by the platform (at once or from its job queue): metered and named as a platform-fired run.
+      trigger: { kind: "approval", id },
     };
     const actor = row.decided_by ? { userId: row.decided_by } : row.decided_by_api_key ? { apiKeyId: row.decided_by_api_key } : {};
     const recordOutcome = (values: { resume_run_id?: string; resumed_at?: Date; resume_error: string | null }) =>

@@ -106,7 +106,7 @@ describe("an approval", () => {
     const { approval } = ApprovalEnvelope.parse(await approved.json());
     expect(approval).toMatchObject({ status: "approved", decidedBy: { type: "user", id: mia.userId, label: "mia@approvals.example" }, decidedAt: clock.toISOString() });
     const delivered = gateway.decisions.find((decision) => decision.approvalId === id);
-    expect(delivered).toMatchObject({ agent: "ada", sessionKey: miasSession, actor: { userId: mia.userId }, body: { decision: "approve", integrations: expect.objectContaining({ toolModes: { write_file: "ask", list_files: "deny" } }) } });
+    expect(delivered).toMatchObject({ agent: "ada", sessionKey: miasSession, actor: { userId: mia.userId }, body: { decision: "approve", trigger: { kind: "approval", id }, integrations: expect.objectContaining({ toolModes: { write_file: "ask", list_files: "deny" } }) } });
     expect(approval.resume.runId).toBe(delivered!.runId);
 
     const second = await call("POST", `/api/approvals/${id}/deny`, as(admin));
