@@ -39,6 +39,11 @@ export interface PendingCall {
   name: string;
   input: unknown;
   requestedAt: string;
+  /** Once decided (here, in the inbox, by someone else, or by the timeout). */
+  outcome?: { status: "approved" | "denied" | "expired"; by: string | null };
+  /** A decision from this chat is on its way. */
+  deciding?: boolean;
+  error?: ErrorInfo;
 }
 
 export interface AssistantMessage {
