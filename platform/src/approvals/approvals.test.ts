@@ -219,7 +219,13 @@ describe("live updates", () => {
     const arrived = await mias.next();
     expect(arrived.pending).toBe(first.pending + 1);
     expect(arrived.changed.map((approval) => approval.id)).toEqual([id]);
-    await call("POST", `/api/approvals/${id}/approve`, as(owner));
+    // Decided through another platform process on the same database: this one's listeners hear it too.
+    const other = await createTestPlatform({ gatewayUrl: gateway.url, database: platform.database, now: () => clock });
+    try {
+      expect((await caller(other)("POST", `/api/approvals/${id}/approve`, as(owner))).status).toBe(200);
+    } finally {
+      await other.close();
+    }
     const decided = await mias.next();
     expect(decided.pending).toBe(first.pending);
     expect(decided.changed[0]).toMatchObject({ id, status: "approved" });
