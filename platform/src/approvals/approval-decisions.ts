@@ -7,7 +7,7 @@ import { withTenant } from "../db/scopes";
 import type { GatewayClient } from "../gateway-client";
 import type { RunIntegrationsResolver } from "../integrations/run-integrations";
 import { enqueueJob, type Job, type JobResult } from "../jobs/job-queue";
-import { approvalRows, approvalView, ownerOf, RESUME_JOB, type ApprovalRow } from "./approval-store";
+import { approvalRows, approvalView, jobKey, ownerOf, RESUME_JOB, type ApprovalRow } from "./approval-store";
 
 /*
  * Deciding an approval (decision 037): one transaction marks it decided (only while pending, so
@@ -86,7 +86,7 @@ export function createApprovalDecisions(deps: ApprovalDecisionsDeps) {
       target: row.id,
       details: { agent: row.agent_slug, sessionKey: row.session_key, tool: row.tool, runId: row.run_id, ...(reason ? { reason } : {}), sessionOwner: owner },
     });
-    await enqueueJob(trx, { kind: RESUME_JOB, tenantId, key: row.id, payload: { approvalId: row.id }, runAt: now });
+    await enqueueJob(trx, { kind: RESUME_JOB, tenantId, key: jobKey(tenantId, row.id), payload: { approvalId: row.id }, runAt: now });
   }
 
   /**
@@ -113,7 +113,7 @@ export function createApprovalDecisions(deps: ApprovalDecisionsDeps) {
       const run = await deps.gateway.decideApproval(tenantId, row.agent_slug, row.session_key, id, { ...input, ...(integrations ? { integrations } : {}) }, actor);
       await recordOutcome({ resume_run_id: run.runId, resumed_at: deps.now(), resume_error: null });
     } catch (error) {
-      const detail = error instanceof AppError ? `${error.code}: ${error.message}` : "the gateway could not be asked";
+      const detail = error instanceof AppError ? `${error.code}: ${error.message}` : "the decision could not be handed to the gateway";
       await recordOutcome({ resume_error: detail.slice(0, 2_000) }).catch((recordError: unknown) => deps.logError(`approval ${id}: could not record why its decision was not delivered`, recordError));
       if (error instanceof AppError && UNDELIVERABLE.has(error.code)) return;
       throw error;

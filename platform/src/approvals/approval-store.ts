@@ -9,10 +9,12 @@ import { recordTenantEvent } from "../jobs/tenant-events";
  * read back as the API shows them, with the session's owner and the decider named.
  */
 
-/** The job that denies an approval nobody decided in time (key: the approval id). */
+/** The job that denies an approval nobody decided in time (key: `jobKey`). */
 export const EXPIRE_JOB = "approvals.expire";
-/** The job that hands a decision to the gateway (key: the approval id). */
+/** The job that hands a decision to the gateway (key: `jobKey`). */
 export const RESUME_JOB = "approvals.resume";
+/** An approval's jobs' dedupe key: job keys are unique across organisations, approval ids only within one. */
+export const jobKey = (tenantId: string, approvalId: string) => `${tenantId}:${approvalId}`;
 
 /** A paused tool call, as the usage journal or the chat stream tells it. */
 export interface ApprovalRequest {
@@ -28,7 +30,9 @@ export interface ApprovalRequest {
   requestedAt: Date;
 }
 
+/** The gateway's approval ids (they go into URLs); run and tool-call ids only need to fit. */
 const ID = /^[\w.:-]{1,200}$/;
+const fits = (value: string) => value.length > 0 && value.length <= 200;
 
 /** The arguments as stored: whole when their JSON is short, else its start as a string (jsonb holds no NUL characters). */
 export function cappedInput(input: unknown, truncated = false): { json: string; truncated: boolean } {
@@ -44,8 +48,8 @@ export function cappedInput(input: unknown, truncated = false): { json: string; 
  * one odd journal line never holds up the ingest. Answers whether it was new.
  */
 export async function recordApprovalRequest(trx: TenantTransaction, tenantId: string, request: ApprovalRequest, timeoutMs: number, now: Date): Promise<boolean> {
-  const shaped = [request.id, request.runId, request.toolCallId].every((value) => ID.test(value)) && request.tool.length > 0 && request.tool.length <= 200;
-  if (!shaped || request.sessionKey.length === 0 || request.sessionKey.length > 200 || Number.isNaN(request.requestedAt.getTime())) return false;
+  const shaped = ID.test(request.id) && [request.runId, request.toolCallId, request.tool, request.sessionKey].every(fits);
+  if (!shaped || Number.isNaN(request.requestedAt.getTime())) return false;
   const agent = await trx.selectFrom("agents").select("slug").where("tenant_id", "=", tenantId).where("slug", "=", request.agent).executeTakeFirst();
   if (!agent) return false;
   const expiresAt = new Date(request.requestedAt.getTime() + timeoutMs);
@@ -77,7 +81,7 @@ export async function recordApprovalRequest(trx: TenantTransaction, tenantId: st
     occurredAt: request.requestedAt,
     data: { approvalId: request.id, agent: request.agent, sessionKey: request.sessionKey, runId: request.runId, tool: request.tool, requestedAt: request.requestedAt.toISOString(), expiresAt: expiresAt.toISOString() },
   });
-  await enqueueJob(trx, { kind: EXPIRE_JOB, tenantId, key: request.id, payload: { approvalId: request.id }, runAt: expiresAt });
+  await enqueueJob(trx, { kind: EXPIRE_JOB, tenantId, key: jobKey(tenantId, request.id), payload: { approvalId: request.id }, runAt: expiresAt });
   return true;
 }
 
