@@ -54,7 +54,7 @@ afterAll(async () => {
 
 /** Mia asks for a note; the model calls write_file, which waits for a decision. */
 async function pausedChat(text: string, via = platform): Promise<{ sessionKey: string; runId: string; approvalId: string; stream: string }> {
-  upstream.enqueue({ kind: "tool_use", name: "write_file", input: { path: "notes/today.md", content: text } }, { kind: "text", text: `Saved: ${text}` });
+  upstream.setScript([{ kind: "tool_use", name: "write_file", input: { path: "notes/today.md", content: text } }, { kind: "text", text: `Saved: ${text}` }]);
   const sent = await sendMessage(caller(via), { ...as(mia), agent: "ada", message: `Write down: ${text}` });
   expect(sent.status).toBe(200);
   expect(sent.text).toContain("event: approval-required");
@@ -95,9 +95,10 @@ function toolResultSentToModel(toolCallId: string): { content: unknown; is_error
 describe("a tool call in ask mode", () => {
   it("pauses the chat and shows at once as an approval of Mia's, with its event; approving runs the call and the reply goes on", async () => {
     const paused = await pausedChat("buy milk");
-    // Recorded from the stream: no journal read needed for the inbox to show it.
-    const count = (await (await call("GET", "/api/approvals/count", as(mia))).json()) as { pending: number };
-    expect(count.pending).toBe(1);
+    // Recorded from the stream as it passed: the inbox counts it within moments, no journal read needed.
+    const count = async () => ((await (await call("GET", "/api/approvals/count", as(mia))).json()) as { pending: number }).pending;
+    for (let tries = 0; (await count()) === 0 && tries < 50; tries += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await count()).toBe(1);
     const shown = ApprovalEnvelope.parse(await (await call("GET", `/api/approvals/${paused.approvalId}`, as(mia))).json()).approval;
     expect(shown).toMatchObject({ agent: "ada", sessionKey: paused.sessionKey, runId: paused.runId, tool: "write_file", input: { path: "notes/today.md", content: "buy milk" }, status: "pending" });
     // The session takes no message meanwhile (the gateway's 409).

@@ -149,12 +149,17 @@ describe("an approval", () => {
     expect(big.inputTruncated).toBe(true);
     expect(typeof big.input === "string" && big.input.length).toBe(8_000);
 
+    const cursor = () => withTenant(platform.database.db, owner.tenantId, async (trx) => (await trx.selectFrom("usage_ingest_cursors").select("journal_offset").executeTakeFirst())?.journal_offset);
     const streamed = await sendMessage(call, { ...as(mia), agent: "ada", sessionKey: miasSession, message: "Save it [[ask:write_file]]" });
     expect(streamed.text).toContain("event: approval-required");
     const approvalId = /"approvalId":"([^"]+)"/.exec(streamed.text)![1]!;
-    // Not ingested yet: the stream recorded it.
-    const row = await approvalOf(mia, approvalId);
-    expect(row).toMatchObject({ status: "pending", tool: "write_file", runId: streamed.runId });
+    // Recorded from the stream, with no journal read.
+    const stored = async () => withTenant(platform.database.db, owner.tenantId, (trx) => trx.selectFrom("approvals").select(["status", "tool", "run_id"]).where("id", "=", approvalId).executeTakeFirst());
+    for (let tries = 0; !(await stored()) && tries < 100; tries += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await stored()).toEqual({ status: "pending", tool: "write_file", run_id: streamed.runId });
+    // Its journal line is still past the platform's cursor: not read yet.
+    const unread = (await (await fetch(`${gateway.url}/v1/usage/journal?after=${Number((await cursor()) ?? 0)}`, { headers: { "x-tenant-id": owner.tenantId } })).json()) as { entries: { record: { approval?: { id: string } } }[] };
+    expect(unread.entries.map((entry) => entry.record.approval?.id)).toContain(approvalId);
     await platform.ingest.sync(owner.tenantId);
     const events = await withTenant(platform.database.db, owner.tenantId, (trx) => tenantEventsAfter(trx, owner.tenantId, 0));
     expect(events.filter((event) => event.data.approvalId === approvalId)).toHaveLength(1);
