@@ -111,7 +111,7 @@ describe.runIf(chromiumPath)("an agent's Work tab", () => {
             await panel.getByRole("button", { name: "Refresh" }).click();
             return panel.getByTestId("heartbeat-counts").textContent();
           },
-          { timeout: 45_000, intervals: [1_000] },
+          { timeout: 45_000, interval: 1_000 },
         )
         .toContain("1 alerts");
       expect(await panel.getByTestId("heartbeat-alert").textContent()).toContain("Last alert");

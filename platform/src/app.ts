@@ -41,6 +41,7 @@ import { jwksRoutes } from "./routes/jwks";
 import type { JsonWebKeySet } from "./auth/signing-keys";
 import type { Integrations } from "./integrations/integrations";
 import type { JobRunner } from "./jobs/job-queue";
+import type { Approvals } from "./approvals/approvals";
 import type { FirePlatformRun } from "./jobs/fire-run";
 import { chatRoutes } from "./routes/chat";
 import { scheduleRoutes } from "./jobs/schedules/schedule-routes";
@@ -65,6 +66,8 @@ export interface AppDeps {
    * agent's run may use. Absent: runs get the workspace tools and the operator's model keys.
    */
   integrations?: Integrations | undefined;
+  /** Tool approvals (issue 15): their /api routes, and recording the ones a chat stream sees first. */
+  approvals?: Approvals | undefined;
   /** What agents do on their own (issue 15): the job queue, and starting runs on the platform's account. */
   work?: { jobs: JobRunner; firePlatformRun: FirePlatformRun } | undefined;
   /** Tenant and user transactions: what routes get. */
@@ -249,7 +252,24 @@ export function createApp(deps: AppDeps) {
   if (deps.integrations) api.route("/", deps.integrations.routes);
   if (deps.work) api.route("/", scheduleRoutes({ db, now }));
   if (deps.work) api.route("/", heartbeatRoutes({ db, gateway, now, firePlatformRun: deps.work.firePlatformRun }));
-  api.route("/", chatRoutes({ budget: guard, usage, gateway, owners, streams: apiLimiter, stats: deps.stats, now: () => now().getTime(), clock: now, heartbeatMs: deps.heartbeatMs, logError: deps.logError, integrations: deps.integrations?.runs }));
+  if (deps.approvals) api.route("/", deps.approvals.routes);
+  api.route(
+    "/",
+    chatRoutes({
+      budget: guard,
+      usage,
+      gateway,
+      owners,
+      streams: apiLimiter,
+      stats: deps.stats,
+      now: () => now().getTime(),
+      clock: now,
+      heartbeatMs: deps.heartbeatMs,
+      logError: deps.logError,
+      integrations: deps.integrations?.runs,
+      ...(deps.approvals ? { approvals: deps.approvals.streamed } : {}),
+    }),
+  );
   api.route("/", statsRoutes({ stats: deps.stats }));
   api.all("*", (c) => {
     throw new AppError("not_found", `No route for ${c.req.method} ${c.req.path}`);

@@ -26,6 +26,8 @@ import { recordRunEvents } from "./jobs/run-events";
 import { recordFiringOutcomes, registerScheduleWork } from "./jobs/schedules/schedule-firing";
 import { recordHeartbeatOutcomes } from "./jobs/heartbeat-outcomes";
 import { registerHeartbeats } from "./jobs/heartbeats";
+import { createApprovals, DEFAULT_APPROVAL_TIMEOUT_MINUTES, type Approvals } from "./approvals/approvals";
+import { approvalIngestReaction } from "./approvals/approval-ingest";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
 import { createLimitsReader, type LimitsReader } from "./tenant-limits/limits-reader";
 import { createPolicyPusher, type PolicyPusher } from "./tenant-limits/policy-push";
@@ -96,6 +98,10 @@ export interface PlatformParts {
   jobs?: Pick<JobRunnerOptions, "pollMs" | "workerId" | "leaseMs">;
   /** Schedules' tick period and how late a firing may still run on time (defaults 5 s and 1 minute). */
   schedules?: { tickMs?: number; graceMs?: number };
+  /** WORKFORCE_APPROVAL_TIMEOUT_MINUTES: how long a tool call waits for a decision before it is denied (default 60). */
+  approvalTimeoutMinutes?: number;
+  /** How often the approvals' live updates re-read an organisation (default 1 s). */
+  approvalPollMs?: number;
 }
 
 
@@ -116,6 +122,8 @@ export interface ComposedPlatform {
   jobs: JobRunner;
   /** Starts a run on the platform's own account (schedules, heartbeats, approval resumes). */
   firePlatformRun: FirePlatformRun;
+  /** Tool approvals: close at shutdown (their live updates poll). */
+  approvals: Approvals;
 }
 
 /** Wires the platform's services together (one place for main.ts and the tests). Starts nothing. */
@@ -125,7 +133,8 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const usage = parts.usage ?? createUsageRecorder({ db: database.db, logError: parts.logError });
   const jobs = createJobRunner({ system: database.system, now, logError: parts.logError, ...parts.jobs });
   // What follows from ended runs, in the transaction that ingests their journal records (issue 15).
-  const reactions: IngestReaction[] = [recordRunEvents, recordFiringOutcomes, recordHeartbeatOutcomes];
+  const approvalTimeoutMs = (parts.approvalTimeoutMinutes ?? DEFAULT_APPROVAL_TIMEOUT_MINUTES) * 60_000;
+  const reactions: IngestReaction[] = [recordRunEvents, recordFiringOutcomes, recordHeartbeatOutcomes, approvalIngestReaction({ timeoutMs: approvalTimeoutMs, now })];
   const ingest = createUsageIngest({ db: database.db, system: database.system, gateway: parts.gateway, logError: parts.logError, intervalMs: parts.usageIngestMs ?? 5_000, reactions });
   const tenancy = createTenancy(database.system, now, { defaultMonthlyTokens: parts.defaultMonthlyTokens, signup: parts.signup });
   const tenantDefaults = parts.tenantDefaults ?? DEFAULT_TENANT_LIMIT_DEFAULTS;
@@ -190,8 +199,22 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const firePlatformRun = createPlatformRuns({ db: database.db, system: database.system, gateway: parts.gateway, owners, integrations: integrations.runs, now });
   registerScheduleWork(jobs, { db: database.db, system: database.system, now, firePlatformRun, ...parts.schedules });
   registerHeartbeats(jobs, { db: database.db, system: database.system, now, firePlatformRun });
+  const approvals = createApprovals({
+    db: database.db,
+    gateway: parts.gateway,
+    integrations: integrations.runs,
+    jobs,
+    streams: apiLimiter,
+    now,
+    logError: parts.logError,
+    timeoutMs: approvalTimeoutMs,
+    sync: (tenantId) => ingest.sync(tenantId),
+    heartbeatMs: parts.heartbeatMs,
+    ...(parts.approvalPollMs === undefined ? {} : { pollMs: parts.approvalPollMs }),
+  });
   const deps: AppDeps = {
     integrations,
+    approvals,
     work: { jobs, firePlatformRun },
     db: database.db,
     system: database.system,
@@ -226,5 +249,5 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     ...(parts.metrics ? { metrics: parts.metrics } : {}),
     ...(parts.corsOrigins ? { corsOrigins: parts.corsOrigins } : {}),
   };
-  return { app: createApp(deps), auth, tenancy, authCache, usage, ingest, policies, limitsReader, apiLimiter, jobs, firePlatformRun };
+  return { app: createApp(deps), auth, tenancy, authCache, usage, ingest, policies, limitsReader, apiLimiter, jobs, firePlatformRun, approvals };
 }

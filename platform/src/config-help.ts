@@ -29,6 +29,7 @@ export const PLATFORM_ENV_HELP: readonly EnvHelp[] = [
   { name: "WORKFORCE_EMAIL_CONFIRMATION", default: "optional on loopback, required beyond", description: "required: sign-in only once the address is confirmed" },
   { name: "WORKFORCE_DEFAULT_MONTHLY_TOKENS", default: "unlimited on loopback, 1000000 beyond", description: "every new organisation's monthly token budget, or 'unlimited'" },
   { name: "WORKFORCE_USAGE_INGEST_MS", default: "5000", description: "how often usage the gateway journaled (every entry point) is read into the database" },
+  { name: "WORKFORCE_APPROVAL_TIMEOUT_MINUTES", default: "60", description: "how long a tool call in `ask` mode waits for a member's decision before it is denied" },
   { name: "WORKFORCE_TENANT_MAX_CONCURRENT_RUNS", default: "4", description: "an organisation's runs executing at once per gateway, unless the operator set its own (same as the gateway's)" },
   { name: "WORKFORCE_TENANT_MAX_QUEUED_RUNS", default: "200", description: "an organisation's runs waiting per gateway before 429 tenant_queue_full, unless the operator set its own" },
   { name: "WORKFORCE_TENANT_DISK_MB", default: "2048", description: "an organisation's disk quota in MB under TENANT_DATA_DIR, unless the operator set its own; 0: none" },

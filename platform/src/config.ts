@@ -59,6 +59,8 @@ export interface PlatformConfig {
   gatewayWaitMs: number;
   /** WORKFORCE_USAGE_INGEST_MS: how often the gateway's usage journals are read into usage_events (default 5000). */
   usageIngestMs: number;
+  /** WORKFORCE_APPROVAL_TIMEOUT_MINUTES: how long a tool call in `ask` mode waits for a decision before it is denied (default 60). */
+  approvalTimeoutMinutes: number;
   /** TENANT_DATA_DIR: absolute tenant data directory; must be the gateway's (default ~/.workforce/tenants). */
   tenantDataDir: string;
   /** WEB_DIST_DIR: the built web app (default <repo>/platform/web/dist). */
@@ -234,6 +236,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
   GATEWAY_WAIT_MS: z.coerce.number().int().min(0, "must be a number of milliseconds").default(15_000),
   WORKFORCE_USAGE_INGEST_MS: z.coerce.number().int().min(100, "must be at least 100 milliseconds").max(3_600_000, "must be at most an hour (3600000)").default(5_000),
+  WORKFORCE_APPROVAL_TIMEOUT_MINUTES: z.coerce.number().int().min(1, "must be at least 1 minute").max(43_200, "must be at most 30 days (43200)").default(60),
   TENANT_DATA_DIR: optionalString.pipe(absoluteDir("TENANT_DATA_DIR").optional()),
   WEB_DIST_DIR: optionalString.pipe(absoluteDir("WEB_DIST_DIR").optional()),
   PUBLIC_URL: optionalString.pipe(httpUrl("e.g. PUBLIC_URL=https://workforce.example.com").optional()),
@@ -352,6 +355,7 @@ export function loadConfig(env: Record<string, string | undefined>, homeDir: str
     tracing,
     logLevel: values.LOG_LEVEL,
     usageIngestMs: values.WORKFORCE_USAGE_INGEST_MS,
+    approvalTimeoutMinutes: values.WORKFORCE_APPROVAL_TIMEOUT_MINUTES,
     tenantDataDir: values.TENANT_DATA_DIR ?? path.join(homeDir, ".workforce", "tenants"),
     webDistDir: values.WEB_DIST_DIR ?? defaultWebDist,
     publicUrl: values.PUBLIC_URL ?? `http://localhost:${values.PORT}`,

@@ -19,6 +19,7 @@ import {
   ACTOR_API_KEY_HEADER,
   ACTOR_USER_HEADER,
   type AgentInput,
+  type ApprovalDecisionInput,
   type GatewayRunInput,
   type RunActor,
   type AgentUpdate,
@@ -215,8 +216,16 @@ export function createGatewayClient(options: GatewayClientOptions) {
      * A retry with the same idempotencyKey answers the same run, on any gateway.
      */
     async startRun(tenantId: string, slug: string, input: GatewayRunInput, actor: RunActor = {}) {
-      const actorHeaders = { ...(actor.userId ? { [ACTOR_USER_HEADER]: actor.userId } : {}), ...(actor.apiKeyId ? { [ACTOR_API_KEY_HEADER]: actor.apiKeyId } : {}) };
-      return json(RunInfo, await send("POST", `${agentPath(slug)}/runs`, { tenantId, body: input, headers: actorHeaders }));
+      return json(RunInfo, await send("POST", `${agentPath(slug)}/runs`, { tenantId, body: input, headers: actorHeaders(actor) }));
+    },
+    /**
+     * A decision on the tool call a session waits on (`POST /v1/agents/:slug/sessions/:key/approvals/:id`,
+     * issue 15): starts the run that carries on, as `actor`, and answers its RunInfo (JSON, not
+     * streamed). The gateway joins a repeat of the same decision to its first run, on any gateway.
+     */
+    async decideApproval(tenantId: string, slug: string, key: string, approvalId: string, input: ApprovalDecisionInput, actor: RunActor = {}) {
+      const path = `${sessionPath(slug, key)}/approvals/${encodeURIComponent(approvalId)}`;
+      return json(RunInfo, await send("POST", path, { tenantId, body: input, headers: actorHeaders(actor) }));
     },
     async getRun(tenantId: string, runId: string) {
       return json(RunInfo, await send("GET", runPath(runId), { tenantId }));
@@ -238,6 +247,11 @@ export function createGatewayClient(options: GatewayClientOptions) {
       return json(RunInfo, await send("POST", `${runPath(runId)}/abort`, { tenantId }));
     },
   };
+}
+
+/** Who a run is started for, as the gateway's actor headers. */
+function actorHeaders(actor: RunActor): Record<string, string> {
+  return { ...(actor.userId ? { [ACTOR_USER_HEADER]: actor.userId } : {}), ...(actor.apiKeyId ? { [ACTOR_API_KEY_HEADER]: actor.apiKeyId } : {}) };
 }
 
 /** The gateway waits up to 30 s for a server's initialize and tool list; this leaves it room to answer. */

@@ -128,7 +128,7 @@ Operator commands: npm run workforce -- --help
   const limiter = createRateLimiter({ system: database.system, now });
   const client = createClientAddress(config.clientAddress);
 
-  const { app, auth, usage, ingest, policies, apiLimiter, jobs } = composePlatform({
+  const { app, auth, usage, ingest, policies, apiLimiter, jobs, approvals } = composePlatform({
     database,
     gateway,
     stats,
@@ -166,6 +166,7 @@ Operator commands: npm run workforce -- --help
     logContext,
     tracer,
     usageIngestMs: config.usageIngestMs,
+    approvalTimeoutMinutes: config.approvalTimeoutMinutes,
     apiLimits: { defaults: config.apiLimits },
     metrics,
     corsOrigins: config.corsOrigins,
@@ -219,6 +220,7 @@ Operator commands: npm run workforce -- --help
     stopping = true;
     server.close();
     void metricsServer?.close();
+    approvals.close();
     clearInterval(chores);
     signingKeys?.stop();
     // Streams may stay open; do not wait for them longer than a moment.

@@ -38,6 +38,7 @@ import {
 } from "@workforce/protocol";
 import { AgentFiringList, FiringEnvelope, FiringList, FiringListQuery, ScheduleEnvelope, ScheduleInput, ScheduleList, ScheduleUpdate } from "@workforce/protocol";
 import { HeartbeatRunStarted, HeartbeatSettingsUpdate, HeartbeatView } from "@workforce/protocol";
+import { AgentToolModes, AgentToolModesUpdate, ApprovalCount, ApprovalDecisionBody, ApprovalEnvelope, ApprovalList, ApprovalListStatus } from "@workforce/protocol";
 import { z } from "zod";
 import { accessExtension, describeAccess } from "./auth/access-docs";
 import { OPERATION_IDS, ruleOf, type AccessRule, type OperationId } from "./auth/permissions";
@@ -329,6 +330,36 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
     response: { status: 200, schema: HeartbeatView },
   },
   "heartbeat.run": { tag: "agents", summary: "Run the agent's heartbeat once now (refusals such as budget_exceeded are recorded and answered)", response: { status: 202, schema: HeartbeatRunStarted } },
+  "approvals.list": {
+    tag: "approvals",
+    summary: "Tool calls waiting for a decision (oldest first), or decided ones (newest first), with the pending count",
+    query: {
+      status: { schema: ApprovalListStatus, description: "`pending` (default), `decided` or `all`" },
+      limit: { schema: z.number().int().min(1).max(200), description: "At most this many (default 100)" },
+    },
+    response: { status: 200, schema: ApprovalList },
+  },
+  "approvals.count": { tag: "approvals", summary: "How many approvals you may decide are pending", response: { status: 200, schema: ApprovalCount } },
+  "approvals.events": {
+    tag: "approvals",
+    summary: "Server-sent events `approvals`: the pending count at once, then the count and the changed approvals whenever they change",
+    response: { status: 200, contentType: "text/event-stream" },
+  },
+  "approvals.get": { tag: "approvals", summary: "One approval: the tool, its arguments, and its decision", response: { status: 200, schema: ApprovalEnvelope } },
+  "approvals.approve": {
+    tag: "approvals",
+    summary: "Approve the call: the run carries on with it (`resume.runId` names the run, once the gateway took it)",
+    body: ApprovalDecisionBody,
+    response: { status: 200, schema: ApprovalEnvelope },
+  },
+  "approvals.deny": {
+    tag: "approvals",
+    summary: "Deny the call: the run carries on and the model reads the refusal (and the reason)",
+    body: ApprovalDecisionBody,
+    response: { status: 200, schema: ApprovalEnvelope },
+  },
+  "agents.tool-modes": { tag: "agents", summary: "The agent's workspace and web tools, each allow, ask (a member approves each call) or deny", response: { status: 200, schema: AgentToolModes } },
+  "agents.update-tool-modes": { tag: "agents", summary: "Set some of the agent's tool modes (a web tool's is its grant)", body: AgentToolModesUpdate, response: { status: 200, schema: AgentToolModes } },
   "secrets.list": { tag: "organisations", summary: "The organisation's integration secrets by name, kind and hint (set and removed by the integrations that use them)", response: { status: 200, schema: SecretList } },
 };
 

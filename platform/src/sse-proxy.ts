@@ -1,4 +1,4 @@
-import { encodeSseEvent, SSE_HEARTBEAT, type RunEndEvent, type RunEvent } from "@workforce/protocol";
+import { encodeSseEvent, SSE_HEARTBEAT, type ApprovalRequiredEvent, type RunEndEvent, type RunEvent } from "@workforce/protocol";
 import type { RunStream } from "./chat/resuming-run-stream";
 import type { StreamStats } from "./stream-stats";
 
@@ -55,6 +55,8 @@ export interface ProxyOptions {
   now: () => number;
   /** Called once with the run's end (also when the browser left before it). `agent` comes from run-start when seen. */
   onRunEnd?: (event: RunEndEvent, agent: string | undefined) => void | Promise<void>;
+  /** Called when the run pauses for a tool call's approval (issue 15), before the browser gets the event. */
+  onApprovalRequired?: (event: ApprovalRequiredEvent) => void;
   /** Called once when the stream to the browser ends, however it ends (its stream lease is released here). */
   onClose?: () => Promise<void>;
   maxBufferedBytes?: number;
@@ -160,6 +162,7 @@ export function proxySse(options: ProxyOptions): Response {
         stats.firstToken(options.now() - options.startedAt);
       }
       stats.eventSent();
+      if (event.type === "approval-required") options.onApprovalRequired?.(event);
       if (!batch) queueMicrotask(writeBatch);
       batch += encodeSseEvent(event);
       if (event.type === "run-end") {

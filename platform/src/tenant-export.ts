@@ -35,6 +35,26 @@ export interface TenantExport {
   modelKeys: { provider: string; baseUrl: string | null; updatedAt: string; updatedBy: string | null }[];
   /** What happened in the organisation (run ends, approvals, schedule firings, alerts), as its webhooks were told (issue 15). */
   events: { id: string; type: string; occurredAt: string; data: Record<string, unknown> }[];
+  /** Tool calls that waited for a decision (issue 15): the call, its arguments as stored, and how and by whom it was decided. */
+  approvals: {
+    id: string;
+    agent: string;
+    sessionKey: string;
+    runId: string;
+    tool: string;
+    input: unknown;
+    inputTruncated: boolean;
+    status: string;
+    requestedAt: string;
+    expiresAt: string;
+    decidedAt: string | null;
+    decidedBy: string | null;
+    decidedByApiKey: string | null;
+    reason: string | null;
+    resumeRunId: string | null;
+  }[];
+  /** Each agent's workspace tool modes (allow / ask / deny); web, MCP and Composio tools have theirs on their grants above. */
+  toolModes: { agent: string; tool: string; mode: string; updatedBy: string | null; updatedAt: string }[];
   /** Work the platform holds for the organisation (webhook deliveries, firings): queued, running, or finished and not yet pruned. */
   jobs: { id: string; kind: string; status: string; runAt: string; attempts: number; lastError: string | null; payload: Record<string, unknown> }[];
   /** Each agent's schedules (issue 15), and their firings with run ids and outcomes. */
@@ -116,6 +136,8 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     schedules: await trx.selectFrom("schedules").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("id").execute(),
     firings: await trx.selectFrom("schedule_firings").selectAll().where("tenant_id", "=", tenantId).orderBy("scheduled_for").orderBy("id").execute(),
     heartbeats: await trx.selectFrom("agent_heartbeats").selectAll().where("tenant_id", "=", tenantId).orderBy("agent_slug").execute(),
+    approvals: await trx.selectFrom("approvals").selectAll().where("tenant_id", "=", tenantId).orderBy("requested_at").orderBy("id").execute(),
+    toolModes: await trx.selectFrom("agent_tool_modes").selectAll().where("tenant_id", "=", tenantId).orderBy("agent_slug").orderBy("tool").execute(),
   }));
   const agents = await deps.gateway.listAgents(tenantId);
   const withSessions = await mapLimited(agents, 4, async (agent) => {
@@ -191,6 +213,24 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     agentToolGrants: rows.grants.map((row) => ({ agent: row.agent_slug, source: row.source, serverId: row.server_id, tool: row.tool, mode: row.mode })),
     modelKeys: rows.modelKeys.map((row) => ({ provider: row.provider, baseUrl: row.base_url, updatedAt: row.updated_at.toISOString(), updatedBy: row.updated_by })),
     events: rows.events.map((row) => ({ id: row.id, type: row.type, occurredAt: new Date(row.occurred_at).toISOString(), data: jsonObject(row.data) })),
+    approvals: rows.approvals.map((row) => ({
+      id: row.id,
+      agent: row.agent_slug,
+      sessionKey: row.session_key,
+      runId: row.run_id,
+      tool: row.tool,
+      input: row.input,
+      inputTruncated: row.input_truncated,
+      status: row.status,
+      requestedAt: new Date(row.requested_at).toISOString(),
+      expiresAt: new Date(row.expires_at).toISOString(),
+      decidedAt: iso(row.decided_at),
+      decidedBy: row.decided_by,
+      decidedByApiKey: row.decided_by_api_key,
+      reason: row.reason,
+      resumeRunId: row.resume_run_id,
+    })),
+    toolModes: rows.toolModes.map((row) => ({ agent: row.agent_slug, tool: row.tool, mode: row.mode, updatedBy: row.updated_by, updatedAt: new Date(row.updated_at).toISOString() })),
     jobs: rows.jobs.map((row) => ({ id: row.id, kind: row.kind, status: row.status, runAt: new Date(row.run_at).toISOString(), attempts: row.attempts, lastError: row.last_error, payload: jsonObject(row.payload) })),
     schedules: rows.schedules.map((row) => ({
       id: row.id,

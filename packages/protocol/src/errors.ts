@@ -52,6 +52,7 @@ export const ERROR_CODES = [
   "approval_pending",
   "approval_not_pending",
   "approval_not_found",
+  "approval_already_decided",
   // storage
   "storage_unavailable",
   "storage_read_only",
@@ -170,6 +171,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   /** The approval was decided already (or is no longer the one the session waits for). */
   approval_not_pending: 409,
   approval_not_found: 404,
+  /** The platform's approval was decided by someone else first (or timed out). */
+  approval_already_decided: 409,
   storage_unavailable: 503,
   storage_read_only: 503,
   storage_full: 507,

@@ -15,3 +15,4 @@ export * from "./secrets";
 export * from "./tenant-events";
 export * from "./schedules-api";
 export * from "./heartbeat";
+export * from "./approvals-api";

@@ -207,6 +207,51 @@ export const PERMISSIONS = {
     ownership: { object: "run", others: [] },
   },
 
+  /*
+   * Tool approvals (decision 037): whoever may chat in a session decides its paused calls, the
+   * session's owner (a member or an API key); owners and admins decide everyone's (the same roles
+   * that may act on others' sessions and on sessions nobody owns). A member never learns of a
+   * colleague's approval (404), as of a colleague's chat.
+   */
+  "approvals.list": {
+    method: "get",
+    path: "/api/approvals",
+    level: "tenant",
+    roles: EVERYONE,
+    apiKey: "chat",
+    ownership: { object: "session", others: ADMINS },
+    note: "lists the approvals of your own sessions, owners and admins everyone's; `?status=pending|decided|all`",
+  },
+  "approvals.count": { method: "get", path: "/api/approvals/count", level: "tenant", roles: EVERYONE, apiKey: "chat", ownership: { object: "session", others: ADMINS }, note: "counts those you may decide" },
+  "approvals.events": {
+    method: "get",
+    path: "/api/approvals/events",
+    level: "tenant",
+    roles: EVERYONE,
+    apiKey: "chat",
+    ownership: { object: "session", others: ADMINS },
+    note: "an open stream: counts against the open-stream limit",
+  },
+  "approvals.get": { method: "get", path: "/api/approvals/{id}", level: "tenant", roles: EVERYONE, apiKey: "chat", ownership: { object: "session", others: ADMINS } },
+  "approvals.approve": {
+    method: "post",
+    path: "/api/approvals/{id}/approve",
+    level: "tenant",
+    roles: EVERYONE,
+    apiKey: "chat",
+    ownership: { object: "session", others: ADMINS },
+    note: "decided once: a second decision is 409 `approval_already_decided`; audited",
+  },
+  "approvals.deny": {
+    method: "post",
+    path: "/api/approvals/{id}/deny",
+    level: "tenant",
+    roles: EVERYONE,
+    apiKey: "chat",
+    ownership: { object: "session", others: ADMINS },
+    note: "decided once: a second decision is 409 `approval_already_decided`; audited",
+  },
+
   "usage.read": { method: "get", path: "/api/usage", level: "tenant", roles: EVERYONE, apiKey: "usage:read" },
   "budget.read": { method: "get", path: "/api/budget", level: "tenant", roles: EVERYONE, apiKey: "usage:read" },
   "budget.update": { method: "put", path: "/api/budget", level: "tenant", roles: ADMINS, apiKey: null },
@@ -234,6 +279,15 @@ export const PERMISSIONS = {
   "heartbeat.get": { method: "get", path: "/api/agents/{slug}/heartbeat", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },
   "heartbeat.update": { method: "put", path: "/api/agents/{slug}/heartbeat", level: "tenant", roles: ADMINS, apiKey: null, note: "whoever turns it on is whom its runs are for" },
   "heartbeat.run": { method: "post", path: "/api/agents/{slug}/heartbeat/run", level: "tenant", roles: ADMINS, apiKey: null, note: "one heartbeat now, on your behalf" },
+  "agents.tool-modes": { method: "get", path: "/api/agents/{slug}/tool-modes", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },
+  "agents.update-tool-modes": {
+    method: "put",
+    path: "/api/agents/{slug}/tool-modes",
+    level: "tenant",
+    roles: ADMINS,
+    apiKey: "agents:write",
+    note: "allow, ask or deny per workspace and web tool",
+  },
   "secrets.list": { method: "get", path: "/api/secrets", level: "tenant", roles: ADMINS, apiKey: null, note: "names, kinds and hints: never a value" },
 
   "schedules.list": { method: "get", path: "/api/agents/{slug}/schedules", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },

@@ -126,6 +126,9 @@ export function createRoutedGatewayClient(options: RoutedGatewayClientOptions): 
     // To the gateway of its session; the idempotency key every platform-fired run carries makes a repeat join the first attempt.
     startRun: (tenantId, agent, input, actor) =>
       routed(sessionRoutingKey(tenantId, agent, input.sessionKey), (client) => client.startRun(tenantId, agent, input, actor), input.idempotencyKey === undefined ? neverReached : () => true),
+    // To the gateway of its session; the gateway joins a repeated decision to its first run, so a retry is always safe.
+    decideApproval: (tenantId, agent, key, approvalId, input, actor) =>
+      routed(sessionRoutingKey(tenantId, agent, key), (client) => client.decideApproval(tenantId, agent, key, approvalId, input, actor), () => true),
     getRun: (tenantId, runId) => byTenant(tenantId, (client) => client.getRun(tenantId, runId)),
     abortRun: (tenantId, runId) => byTenant(tenantId, (client) => client.abortRun(tenantId, runId)),
     listMcpTools: (tenantId, server) => byTenant(tenantId, (client) => client.listMcpTools(tenantId, server)),

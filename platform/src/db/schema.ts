@@ -459,6 +459,40 @@ export interface AgentHeartbeatsTable {
   updated_by: string | null;
 }
 
+/** A paused tool call waiting for (or given) a decision (migration 020, platform/src/approvals). */
+export interface ApprovalsTable {
+  tenant_id: string;
+  id: string;
+  agent_slug: string;
+  session_key: string;
+  run_id: string;
+  tool_call_id: string;
+  tool: string;
+  input: ColumnType<unknown, string, string>;
+  input_truncated: ColumnType<boolean, boolean | undefined, boolean>;
+  status: ColumnType<"pending" | "approved" | "denied" | "expired", "pending" | undefined, "approved" | "denied" | "expired">;
+  requested_at: ColumnType<Date, Date | string, Date | string>;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  decided_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  decided_by: string | null;
+  decided_by_api_key: string | null;
+  reason: string | null;
+  resume_run_id: string | null;
+  resumed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  resume_error: string | null;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+/** An agent's mode of a workspace tool (migration 020): allow, ask or deny. */
+export interface AgentToolModesTable {
+  tenant_id: string;
+  agent_slug: string;
+  tool: string;
+  mode: "allow" | "ask" | "deny";
+  updated_by: string | null;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -495,6 +529,8 @@ export interface DatabaseSchema {
   schedules: SchedulesTable;
   schedule_firings: ScheduleFiringsTable;
   agent_heartbeats: AgentHeartbeatsTable;
+  approvals: ApprovalsTable;
+  agent_tool_modes: AgentToolModesTable;
 }
 
 export type { Database, SystemDatabase, SystemTransaction, TenantTransaction, UserTransaction } from "./scopes";

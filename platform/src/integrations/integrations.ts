@@ -15,6 +15,7 @@ import { mcpServerRoutes } from "./mcp/mcp-server-routes";
 import { secretRoutes } from "../routes/secrets";
 import { DEFAULT_MODEL_KEY_OPTIONS, modelKeyRoutes, modelKeysPart, type ModelKeyOptions } from "./model-keys";
 import { createRunIntegrations, type RunIntegrationPart, type RunIntegrationsResolver } from "./run-integrations";
+import { createToolModesPart, toolModeRoutes } from "./tool-modes";
 
 /** Issue 14's integrations as the app mounts them: their /api routes and the resolver of a run's share. */
 export interface Integrations {
@@ -97,6 +98,9 @@ export function createIntegrations(deps: IntegrationDeps): Integrations {
   routes.route("/", agentToolRoutes({ db: deps.db, gateway: deps.gateway, capabilities: deps.capabilities, now: deps.now }));
   pages.route("/", mcpOAuthCallbackRoutes(oauth));
   parts.push(createMcpRunPart({ db: deps.db, secrets: deps.secrets, oauth, capabilities: deps.capabilities, logError: deps.logError }));
+  // Allow / ask / deny of the workspace and web tools (issue 15); MCP and Composio grants carry their own.
+  routes.route("/", toolModeRoutes({ db: deps.db, gateway: deps.gateway, capabilities: deps.capabilities, now: deps.now }));
+  parts.push(createToolModesPart({ db: deps.db }));
 
 
   return { routes, pages, runs: createRunIntegrations(parts), eraseTenant: (tenantId) => composio.eraseTenant(tenantId) };

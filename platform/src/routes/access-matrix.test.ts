@@ -27,7 +27,7 @@ interface DocumentedOperation {
 /** How the object stands to the caller. `none`: the operation has no object. */
 type Relation = "none" | "own" | "other" | "unowned" | "foreign-org" | "new" | "mine" | "all";
 /** The object kinds without owners: only "in this organisation" or "in another". */
-const NOT_FOUND_CODE: Record<string, string> = { session: "session_not_found", run: "run_not_found", member: "not_found", agent: "agent_not_found", invitation: "not_found", key: "not_found", "composio-connection": "not_found", "mcp-server": "mcp_server_not_found", schedule: "schedule_not_found" };
+const NOT_FOUND_CODE: Record<string, string> = { session: "session_not_found", run: "run_not_found", member: "not_found", agent: "agent_not_found", invitation: "not_found", key: "not_found", "composio-connection": "not_found", "mcp-server": "mcp_server_not_found", schedule: "schedule_not_found", approval: "approval_not_found" };
 
 interface RequestSpec {
   path: string;
@@ -134,6 +134,17 @@ async function runFor(caller: Caller, relation: Relation): Promise<string> {
   if (relation === "unowned") return fx.unownedRun();
   return fx.foreign.runId;
 }
+/** An approval in a session standing to the caller as `relation` (a fresh one to decide). */
+async function approvalFor(caller: Caller, relation: Relation, fresh = false): Promise<string> {
+  if (relation === "foreign-org") return fx.foreign.approvalId;
+  const session = await sessionFor(caller, relation);
+  const cached = approvals.get(session);
+  if (cached && !fresh) return cached;
+  const id = await fx.pausedApproval(session);
+  approvals.set(session, id);
+  return id;
+}
+const approvals = new Map<string, string>();
 const mcpServerPath = (id: string) => `/api/integrations/mcp/servers/${id}`;
 const mcpServerFor = (relation: Relation, fresh = false) => (relation === "own" ? fx.mcpServer(fresh) : Promise.resolve(fx.foreign.mcpServerId));
 /** Organisation A's schedule of "ada", or organisation B's id asked for under "ada" (another organisation's: not found). */
@@ -311,6 +322,13 @@ const CASES: Record<string, Case> = {
     request: async (caller, relation) => ({ path: `/api/runs/${await runFor(caller, relation)}/events?after=0` }),
   },
   "runs.abort": { object: "run", relations: SESSION_RELATIONS, request: async (caller, relation) => ({ path: `/api/runs/${await runFor(caller, relation)}/abort` }) },
+  "approvals.list": { relations: ["none"], request: async () => ({ path: "/api/approvals?status=all" }) },
+  "approvals.count": { relations: ["none"], request: async () => ({ path: "/api/approvals/count" }) },
+  // An open stream: its first message is enough.
+  "approvals.events": { relations: ["none"], request: async () => ({ path: "/api/approvals/events" }), verify: async (_caller, _relation, response) => void (await response.body?.cancel()) },
+  "approvals.get": { object: "approval", relations: SESSION_RELATIONS, request: async (caller, relation) => ({ path: `/api/approvals/${await approvalFor(caller, relation)}` }) },
+  "approvals.approve": { object: "approval", relations: SESSION_RELATIONS, request: async (caller, relation) => ({ path: `/api/approvals/${await approvalFor(caller, relation, true)}/approve`, body: {} }) },
+  "approvals.deny": { object: "approval", relations: SESSION_RELATIONS, request: async (caller, relation) => ({ path: `/api/approvals/${await approvalFor(caller, relation, true)}/deny`, body: { reason: "matrix" } }) },
   "usage.read": { relations: ["none"], request: async () => ({ path: "/api/usage" }) },
   "budget.read": { relations: ["none"], request: async () => ({ path: "/api/budget" }) },
   "budget.update": { relations: ["none"], request: async () => ({ path: "/api/budget", body: { monthlyTokens: null } }) },
@@ -376,6 +394,12 @@ const CASES: Record<string, Case> = {
     request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/heartbeat`, body: { everyMinutes: 60 } }),
   },
   "heartbeat.run": { object: "agent", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/heartbeat/run` }) },
+  "agents.tool-modes": { object: "agent", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/tool-modes` }) },
+  "agents.update-tool-modes": {
+    object: "agent",
+    relations: ["own", "foreign-org"],
+    request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/tool-modes`, body: { modes: { read_file: "allow" } } }),
+  },
   "secrets.list": {
     relations: ["none"],
     request: async () => ({ path: "/api/secrets" }),

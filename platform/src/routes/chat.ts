@@ -1,5 +1,5 @@
 import { interruptedRunResponse, isRunGone, resubscribeLost } from "../chat/interrupted-run";
-import { AppError, SendMessageInput, type RunEndEvent, type RunInfo } from "@workforce/protocol";
+import { AppError, SendMessageInput, type ApprovalRequiredEvent, type RunEndEvent, type RunInfo } from "@workforce/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
@@ -32,6 +32,8 @@ export interface ChatRoutesDeps {
   logError: (message: string, error: unknown) => void;
   /** What the agent's runs may use beyond the workspace tools (its grants and the organisation's secrets). */
   integrations?: RunIntegrationsResolver | undefined;
+  /** Records a tool call's approval as soon as a stream passes its `approval-required` event (issue 15). */
+  approvals?: (tenantId: string, session: { agent: string; sessionKey: string }, event: ApprovalRequiredEvent) => Promise<void>;
 }
 
 const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -113,6 +115,12 @@ export function chatRoutes(deps: ChatRoutesDeps) {
     return { userId: owner.type === "user" ? owner.id : null, apiKeyId: owner.type === "api-key" ? owner.id : null };
   }
 
+  /** A paused run's approval, recorded while the browser is shown it (the usage journal would bring it seconds later). */
+  const recordApproval = (tenantId: string, agent: string, sessionKey: string) => {
+    const approvals = deps.approvals;
+    return approvals ? { onApprovalRequired: (event: ApprovalRequiredEvent) => void approvals(tenantId, { agent, sessionKey }, event) } : {};
+  };
+
   /** Frees a stream's place when it ends; a failure only delays that until the lease expires. */
   const releaseOnClose = (lease: StreamLease) => () =>
     lease.release().catch((error: unknown) => deps.logError("could not release a stream lease (it expires on its own)", error));
@@ -170,6 +178,7 @@ export function chatRoutes(deps: ChatRoutesDeps) {
       startedAt,
       now: deps.now,
       onRunEnd: recordUsage(access.actor, tenantId, slug),
+      ...recordApproval(tenantId, slug, info.sessionKey),
       onClose: releaseOnClose(lease),
       recover: recoverRun(tenantId, info.runId),
     });
@@ -207,6 +216,7 @@ export function chatRoutes(deps: ChatRoutesDeps) {
         startedAt: deps.now(),
         now: deps.now,
         onRunEnd: recordUsage(usageActor, tenantId, info.agent),
+        ...recordApproval(tenantId, found.agent, found.sessionKey),
         onClose: releaseOnClose(lease),
         after,
         recover: recoverRun(tenantId, id),

@@ -10,7 +10,7 @@ let call: ReturnType<typeof caller>;
 let alice: { token: string; userId: string; tenantId: string };
 let bob: { token: string; userId: string; tenantId: string };
 let bobsColleague: { token: string; userId: string; tenantId: string };
-const b = { runId: "", sessionKey: "", invitationId: "", keyId: "", keySecret: "", scheduleId: "" };
+const b = { runId: "", sessionKey: "", invitationId: "", keyId: "", keySecret: "", scheduleId: "", approvalId: "" };
 
 async function snapshotOfB() {
   return withSystem(platform.database.system, async (db) => ({
@@ -25,6 +25,8 @@ async function snapshotOfB() {
     schedules: await db.selectFrom("schedules").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
     firings: await db.selectFrom("schedule_firings").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
     heartbeats: await db.selectFrom("agent_heartbeats").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
+    approvals: await db.selectFrom("approvals").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
+    toolModes: await db.selectFrom("agent_tool_modes").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
   }));
 }
 
@@ -39,6 +41,9 @@ beforeAll(async () => {
   const run = await sendMessage(call, { token: bob.token, agent: "bob", message: "hi" });
   b.runId = run.runId!;
   b.sessionKey = run.sessionKey!;
+  b.approvalId = gateway.pauseRun(bob.tenantId, "bob", b.sessionKey, { tool: "write_file", input: { path: "plans.md" } }).approvalId;
+  await platform.ingest.sync(bob.tenantId);
+  expect((await call("PUT", "/api/agents/bob/tool-modes", { token: bob.token, body: { modes: { write_file: "ask" } } })).status).toBe(200);
   const invitation = await call("POST", "/api/invitations", { token: bob.token, body: { email: "carl@example.com", role: "member" } });
   b.invitationId = ((await invitation.json()) as { invitation: { id: string } }).invitation.id;
   const key = await call("POST", "/api/keys", { token: bob.token, body: { name: "bob's key" } });
@@ -94,6 +99,11 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
       ["GET", "/api/agents/bob/heartbeat", undefined, [404]],
       ["PUT", "/api/agents/bob/heartbeat", { enabled: false, content: "hacked" }, [404]],
       ["POST", "/api/agents/bob/heartbeat/run", undefined, [404]],
+      ["GET", `/api/approvals/${b.approvalId}`, undefined, [404]],
+      ["POST", `/api/approvals/${b.approvalId}/approve`, {}, [404]],
+      ["POST", `/api/approvals/${b.approvalId}/deny`, { reason: "no" }, [404]],
+      ["GET", "/api/agents/bob/tool-modes", undefined, [404]],
+      ["PUT", "/api/agents/bob/tool-modes", { modes: { write_file: "allow" } }, [404]],
       ["GET", "/api/agents", undefined, [200]],
     ];
     for (const [method, path, body, statuses] of attempts) {
@@ -112,6 +122,8 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
       ["GET", "/api/budget"],
       ["PUT", "/api/budget"],
       ["GET", "/api/stream/stats"],
+      ["GET", "/api/approvals"],
+      ["GET", "/api/approvals/count"],
       ["GET", "/api/tenant/export"],
       ["DELETE", "/api/tenant"],
     ] as const) {
@@ -122,6 +134,9 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
     expect(gateway.requests.slice(requestsBefore).every((request) => request.tenantId !== bob.tenantId)).toBe(true);
     const after = await snapshotOfB();
     expect(after).toEqual(before);
+    expect(before.approvals).toEqual([expect.objectContaining({ id: b.approvalId, status: "pending" })]);
+    // A's lists hold none of B's approvals.
+    expect(((await (await call("GET", "/api/approvals?status=all", { token: alice.token })).json()) as { approvals: unknown[] }).approvals).toEqual([]);
     // B's key still works.
     expect((await call("GET", "/api/agents", { token: b.keySecret })).status).toBe(200);
   });

@@ -90,6 +90,8 @@ export function sessionRoutes(deps: { db: Database; gateway: GatewayClient; owne
     await deps.gateway.deleteSession(access.tenantId, slug, key);
     await withTenant(deps.db, access.tenantId, async (trx) => {
       await trx.deleteFrom("session_owners").where("tenant_id", "=", access.tenantId).where("agent_slug", "=", slug).where("session_key", "=", key).execute();
+      // Its tool calls' approvals hold its contents (arguments); the audit log keeps the decisions.
+      await trx.deleteFrom("approvals").where("tenant_id", "=", access.tenantId).where("agent_slug", "=", slug).where("session_key", "=", key).execute();
       await audit(trx, {
         tenantId: access.tenantId,
         actor: access.actor,

@@ -68,6 +68,10 @@ describe("tenant export", () => {
     const deadline = Date.now() + 5_000;
     while ((await rowsOf(owner.tenantId)).usage_events === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 
+    // A tool call waiting for approval, and a tool mode (issue 15).
+    const { approvalId } = gateway.pauseRun(owner.tenantId, "ada", sessionKey, { tool: "write_file", input: { path: "export.md" } });
+    await platform.ingest.sync(owner.tenantId);
+    expect((await call("PUT", "/api/agents/ada/tool-modes", { token: owner.token, body: { modes: { write_file: "ask" } } })).status).toBe(200);
     for (const tenantId of [owner.tenantId, bob.tenantId]) {
       await withTenant(platform.database.db, tenantId, (trx) => recordTenantEvent(trx, tenantId, { type: "run.failed", data: { runId: `run-of-${tenantId}` }, occurredAt: new Date() }));
     }
@@ -84,8 +88,8 @@ describe("tenant export", () => {
     expect(bundle.invitations.map((invitation) => invitation.email)).toEqual(["adam@example.com", "ivy@example.com"]);
     expect(bundle.apiKeys).toEqual([expect.objectContaining({ name: "ci", prefix: keySecret.slice(0, 9) })]);
     expect(bundle.budget).toMatchObject({ monthlyTokens: 5000 });
-    expect(bundle.usageEvents).toEqual([expect.objectContaining({ agent: "ada", status: "ok", inputTokens: 3 })]);
-    expect(bundle.auditLog.map((entry) => entry.action)).toEqual(["tenant.create", "invitation.create", "invitation.accept", "agent.create", "schedule.create", "budget.update", "heartbeat.update", "invitation.create", "api_key.create", "secret.set", "secret.set"]);
+    expect(bundle.usageEvents).toEqual([expect.objectContaining({ agent: "ada", status: "ok", inputTokens: 3 }), expect.objectContaining({ agent: "ada", status: "paused" })]);
+    expect(bundle.auditLog.map((entry) => entry.action)).toEqual(["tenant.create", "invitation.create", "invitation.accept", "agent.create", "schedule.create", "budget.update", "heartbeat.update", "invitation.create", "api_key.create", "secret.set", "secret.set", "agent.tool_modes.update"]);
     // Secrets by name and kind only: no value, hint or ciphertext.
     expect(bundle.secrets).toEqual([
       { name: "mcp/linear/headers", kind: "mcp-headers" },
@@ -97,11 +101,18 @@ describe("tenant export", () => {
     expect(bundle.agents[0]!.sessions.map((session) => session.session.key)).toEqual([sessionKey]);
     expect(bundle.sessionOwners).toEqual([{ agent: "ada", sessionKey, userId: owner.userId, apiKeyId: null, createdAt: expect.any(String) }]);
     expect(bundle.agents[0]!.sessions[0]!.entries.map((entry) => entry.type)).toEqual(["user", "assistant", "tool-result"]);
-    expect(bundle.events).toEqual([expect.objectContaining({ type: "run.failed", data: { runId: `run-of-${owner.tenantId}` } })]);
-    expect(bundle.jobs).toEqual([expect.objectContaining({ kind: "events.fanout", status: "queued" })]);
     expect(bundle.schedules).toEqual([expect.objectContaining({ agent: "ada", name: "Weekly digest", kind: "cron", cron: "0 8 * * 1", timezone: "Europe/London", sessionKey: "digest", createdBy: owner.userId })]);
     expect(bundle.scheduleFirings).toEqual([]);
     expect(bundle.heartbeats).toEqual([expect.objectContaining({ agent: "ada", enabled: true, everyMinutes: 45, enabledBy: owner.userId, counts: { ok: 0, alert: 0, skipped: 0, failed: 0, refused: 0 } })]);
+    // The journal read brought in the chat's end and the paused run.
+    expect(bundle.events).toEqual([
+      expect.objectContaining({ type: "run.completed", data: expect.objectContaining({ sessionKey }) }),
+      expect.objectContaining({ type: "approval.required", data: expect.objectContaining({ approvalId }) }),
+      expect.objectContaining({ type: "run.failed", data: { runId: `run-of-${owner.tenantId}` } }),
+    ]);
+    expect(bundle.jobs.map((job) => `${job.kind} ${job.status}`).sort()).toEqual(["approvals.expire queued", "events.fanout queued", "events.fanout queued", "events.fanout queued"]);
+    expect(bundle.approvals).toEqual([expect.objectContaining({ id: approvalId, agent: "ada", sessionKey, tool: "write_file", input: { path: "export.md" }, status: "pending" })]);
+    expect(bundle.toolModes).toEqual([{ agent: "ada", tool: "write_file", mode: "ask", updatedBy: owner.userId, updatedAt: expect.any(String) }]);
     expect(text).not.toContain(keySecret);
     expect(text).not.toMatch(/hash/i);
     expect(text).not.toContain(bob.tenantId);
@@ -155,6 +166,9 @@ describe("tenant erasure", () => {
     expect((await rowsOf(owner.tenantId)).jobs).toBeGreaterThan(0);
     expect((await rowsOf(owner.tenantId)).agent_heartbeats).toBe(1);
     expect(bobBefore.tenant_secrets).toBe(1);
+    // The approval and tool mode of the export test: they go with the organisation.
+    expect((await rowsOf(owner.tenantId)).approvals).toBeGreaterThan(0);
+    expect((await rowsOf(owner.tenantId)).agent_tool_modes).toBeGreaterThan(0);
     const response = await call("DELETE", "/api/tenant", { token: owner.token, body: { confirm: "olga's organisation" } });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ deleted: { tenantId: owner.tenantId, agents: 1, gatewayData: "agents" } });
@@ -163,7 +177,7 @@ describe("tenant erasure", () => {
       ["/v1/agents/ada", owner.tenantId],
     ]);
     const after = await rowsOf(owner.tenantId);
-    expect(Object.keys(after)).toEqual(expect.arrayContaining(["memberships", "agents", "audit_log", "session_owners", "tenant_secrets", "jobs", "tenant_events", "schedules", "schedule_firings", "agent_heartbeats"]));
+    expect(Object.keys(after)).toEqual(expect.arrayContaining(["memberships", "agents", "audit_log", "session_owners", "tenant_secrets", "jobs", "tenant_events", "schedules", "schedule_firings", "agent_heartbeats", "approvals", "agent_tool_modes"]));
     expect(Object.entries(after).filter(([, rows]) => rows > 0)).toEqual([]);
     expect(await rowsOf(bob.tenantId)).toEqual(bobBefore);
     // Bob's secret still decrypts: erasing one organisation touches no other's.

@@ -113,7 +113,14 @@ export async function createAccessFixtures() {
     return ((await response.json()) as { schedule: { id: string } }).schedule.id;
   };
   const sharedSchedule = await createSchedule(owner, "ada");
+  /** A tool call paused in the session, waiting for a decision: the gateway journals it, the platform reads it. */
+  const pausedApproval = async (sessionKey: string, where = { tenantId: owner.tenantId, agent: "ada" }): Promise<string> => {
+    const { approvalId } = gateway.pauseRun(where.tenantId, where.agent, sessionKey, { tool: "write_file", input: { path: "matrix.md" } });
+    await platform.ingest.sync(where.tenantId);
+    return approvalId;
+  };
   const foreign = {
+    approvalId: await pausedApproval(foreignRun.sessionKey!, { tenantId: outsider.tenantId, agent: "bob" }),
     agent: "bob",
     sessionKey: foreignRun.sessionKey!,
     runId: foreignRun.runId!,
@@ -179,6 +186,7 @@ export async function createAccessFixtures() {
     password: PASSWORD,
     /** A session (and a run in it) the principal started; a fresh one when asked. */
     chatAs,
+    pausedApproval,
     /** A session started by the gateway's hooks: nobody's. */
     unownedSession(fresh = false): string {
       if (!fresh) return sharedHookSession;

@@ -58,6 +58,14 @@ export interface FakeGateway {
   appendJournal(tenantId: string, text: string): void;
   /** Policies the platform pushed (`PUT /v1/tenant/policy`), by tenant; the newest version wins, as on the real gateway. */
   policies: Map<string, TenantPolicy>;
+  /**
+   * Journals a run of the session that paused at a tool call in `ask` mode (issue 15), as the
+   * gateway does; the session then waits for the decision. A message containing `[[ask:<tool>]]`
+   * pauses its own run the same way, with the `approval-required` event in its stream.
+   */
+  pauseRun(tenantId: string, agent: string, sessionKey: string, call: { tool: string; input: unknown; approvalId?: string; requestedAt?: Date }): { runId: string; approvalId: string };
+  /** Decisions the platform delivered (`POST …/approvals/:id`), in order; a repeated one is listed once. */
+  decisions: { tenantId: string; agent: string; sessionKey: string; approvalId: string; body: Record<string, unknown>; actor: RunActor; runId: string }[];
   close(): Promise<void>;
 }
 
@@ -253,7 +261,11 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
    * Starts a run of the fake model in the given session (a new one when absent or unknown, like
    * the gateway); a repeated idempotency key returns the earlier run. Undefined when the agent does not exist.
    */
-  function startRun(tenantId: string, slug: string, input: { sessionKey?: string; idempotencyKey?: string; actor?: RunActor; integrations?: unknown } = {}): string | undefined {
+  function startRun(
+    tenantId: string,
+    slug: string,
+    input: { sessionKey?: string; idempotencyKey?: string; actor?: RunActor; integrations?: unknown; message?: string; resumes?: UsageRecord["resumes"] } = {},
+  ): string | undefined {
     if (!tenantAgents(tenantId).has(slug)) return undefined;
     const idempotency = input.idempotencyKey ? `${tenantId}/${slug}/${input.idempotencyKey}` : undefined;
     const earlier = idempotency ? idempotent.get(idempotency) : undefined;
@@ -263,12 +275,21 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     if (idempotency) idempotent.set(idempotency, runId);
     const at = new Date().toISOString();
     const words = reply.split(/(?= )/);
-    const events: RunEvent[] = [
-      { runId, seq: 1, type: "run-start", agent: slug, sessionKey, sessionId: `sid-${sessionKey}`, model: MODEL, at },
-      ...words.map((delta, index): RunEvent => ({ runId, seq: index + 2, type: "text-delta", delta })),
-      { runId, seq: words.length + 2, type: "usage", usage: { inputTokens: 3, outputTokens: words.length } },
-      { runId, seq: words.length + 3, type: "run-end", status: "ok", usage: { inputTokens: 3, outputTokens: words.length }, at },
-    ];
+    const asked = /\[\[ask:([\w.-]+)\]\]/.exec(input.message ?? "")?.[1];
+    const approval = asked ? { id: `approval-${runId}`, toolCallId: `call-${runId}`, tool: asked, input: { path: "notes.md" }, requestedAt: at } : undefined;
+    const events: RunEvent[] = approval
+      ? [
+          { runId, seq: 1, type: "run-start", agent: slug, sessionKey, sessionId: `sid-${sessionKey}`, model: MODEL, at },
+          { runId, seq: 2, type: "tool-call-start", toolCallId: approval.toolCallId, name: approval.tool, input: approval.input },
+          { runId, seq: 3, type: "approval-required", approvalId: approval.id, toolCallId: approval.toolCallId, name: approval.tool, input: approval.input, at },
+          { runId, seq: 4, type: "run-end", status: "paused", usage: { inputTokens: 3, outputTokens: 1 }, at },
+        ]
+      : [
+          { runId, seq: 1, type: "run-start", agent: slug, sessionKey, sessionId: `sid-${sessionKey}`, model: MODEL, at },
+          ...words.map((delta, index): RunEvent => ({ runId, seq: index + 2, type: "text-delta", delta })),
+          { runId, seq: words.length + 2, type: "usage", usage: { inputTokens: 3, outputTokens: words.length } },
+          { runId, seq: words.length + 3, type: "run-end", status: "ok", usage: { inputTokens: 3, outputTokens: words.length }, at },
+        ];
     const run: FakeRun = { tenantId, agent: slug, sessionKey, events: [], done: false, ...(input.integrations === undefined ? {} : { integrations: input.integrations }) };
     runs.set(runId, run);
     // The run proceeds whether or not anyone is listening, like the real gateway.
@@ -287,16 +308,63 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
         source: input.actor ? "ws" : "http",
         ...input.actor,
         model: MODEL.id,
-        status: "ok",
+        status: approval ? "paused" : "ok",
         inputTokens: 3,
-        outputTokens: words.length,
+        outputTokens: approval ? 1 : words.length,
         queuedAt: at,
         endedAt: new Date().toISOString(),
+        ...(approval ? { approval } : {}),
+        ...(input.resumes ? { resumes: input.resumes } : {}),
       };
       appendJournal(tenantId, `${JSON.stringify(record)}\n`);
     })();
     return runId;
   }
+
+  // Tool approvals (issue 15): paused sessions, and the decisions that resume them.
+  const pausedApprovals = new Map<string, { tenantId: string; agent: string; sessionKey: string }>();
+  const decisions: FakeGateway["decisions"] = [];
+  const pauseRun: FakeGateway["pauseRun"] = (tenantId, agent, sessionKey, call) => {
+    openSession(tenantId, agent, sessionKey);
+    const runId = `run-${++runCounter}`;
+    const approvalId = call.approvalId ?? `approval-${runId}`;
+    const at = (call.requestedAt ?? new Date()).toISOString();
+    pausedApprovals.set(approvalId, { tenantId, agent, sessionKey });
+    const record: UsageRecord = {
+      runId,
+      agent,
+      sessionKey,
+      source: "ws",
+      model: MODEL.id,
+      status: "paused",
+      inputTokens: 3,
+      outputTokens: 1,
+      queuedAt: at,
+      endedAt: at,
+      approval: { id: approvalId, toolCallId: `call-${runId}`, tool: call.tool, input: call.input, requestedAt: at },
+    };
+    appendJournal(tenantId, `${JSON.stringify(record)}\n`);
+    return { runId, approvalId };
+  };
+  app.post("/v1/agents/:slug/sessions/:key/approvals/:approvalId", async (c) => {
+    const tenantId = c.req.header("x-tenant-id") ?? "";
+    const { slug, key, approvalId } = c.req.param();
+    const paused = pausedApprovals.get(approvalId);
+    if (!paused || paused.tenantId !== tenantId || paused.agent !== slug || paused.sessionKey !== key) return c.json(errorBody("approval_not_found", `no approval ${approvalId}`), 404);
+    const body = await c.req.json<Record<string, unknown>>();
+    const actor: RunActor = { ...(c.req.header("x-workforce-user-id") ? { userId: c.req.header("x-workforce-user-id") } : {}), ...(c.req.header("x-workforce-api-key-id") ? { apiKeyId: c.req.header("x-workforce-api-key-id") } : {}) };
+    const decision = body.decision === "approve" ? "approve" : "deny";
+    const runId = startRun(tenantId, slug, {
+      sessionKey: key,
+      idempotencyKey: `approval:${approvalId}`,
+      actor,
+      integrations: body.integrations,
+      resumes: { approvalId, decision, ...(body.timedOut === true ? { timedOut: true } : {}) },
+    })!;
+    if (!decisions.some((each) => each.approvalId === approvalId)) decisions.push({ tenantId, agent: slug, sessionKey: key, approvalId, body, actor, runId });
+    c.header("x-run-id", runId);
+    return c.json(infoOf(runId, runs.get(runId)!), 202);
+  });
 
   // The usage journal (`/v1/usage`): each tenant's lines in memory, read by byte offset as on disk.
   const journals = new Map<string, string>();
@@ -335,7 +403,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
 
   app.post("/v1/agents/:slug/runs", async (c) => {
     const slug = c.req.param("slug");
-    const body = await c.req.json<{ sessionKey?: string; idempotencyKey?: string }>().catch(() => ({}));
+    const body = await c.req.json<{ sessionKey?: string; idempotencyKey?: string; message?: string }>().catch(() => ({}));
     const runId = startRun(c.req.header("x-tenant-id") ?? "", slug, body);
     if (!runId) return c.json(errorBody("agent_not_found", `no agent ${slug}`), 404);
     c.header("x-run-id", runId);
@@ -445,7 +513,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
         const frame = JSON.parse(data.toString("utf8")) as {
           id: string;
           method: string;
-          params: { agent?: string; runId?: string; after?: number; sessionKey?: string; idempotencyKey?: string; actor?: RunActor; integrations?: unknown };
+          params: { agent?: string; runId?: string; after?: number; sessionKey?: string; idempotencyKey?: string; actor?: RunActor; integrations?: unknown; message?: string };
         };
         const fail = (code: ErrorCode, message: string) => send({ type: "res", id: frame.id, ok: false, error: { code, message } });
         if (frame.method === "chat.send") {
@@ -476,6 +544,8 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     policies,
     createSession: (tenantId, agent, key) => void openSession(tenantId, agent, key, "Started by a hook"),
     appendJournal,
+    pauseRun,
+    decisions,
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of sockets.clients) client.terminate();

@@ -180,6 +180,7 @@ export async function createTestPlatform(options: {
     firePlatformRun: composed.firePlatformRun,
     ingest: composed.ingest,
     async close() {
+      composed.approvals.close();
       await composed.jobs.stop();
       gateway.streams.close();
       signingKeys.stop();

@@ -3,6 +3,7 @@ import { useEffect, useState, useSyncExternalStore } from "react";
 import { AccountScreen } from "./account/account-screen";
 import { UnconfirmedBanner } from "./account/unconfirmed-banner";
 import { AgentsScreen } from "./agents/agents-screen";
+import { ApprovalsScreen } from "./approvals/approvals-screen";
 import { AuthScreen } from "./auth/auth-screen";
 import { useAuthState } from "./auth/auth-store";
 import { ConfirmScreen } from "./auth/confirm-screen";
@@ -90,7 +91,7 @@ function SignedIn({ session }: { session: Session }) {
         <Link to="/" className="brand">
           <span aria-hidden="true">🤖</span> Workforce
         </Link>
-        {workspace && tenantState.tenantId ? <MainNav route={route} operator={workspace.user.operator} /> : null}
+        {workspace && tenantState.tenantId ? <MainNav route={route} operator={workspace.user.operator} tenantId={tenantState.tenantId} /> : null}
         <div className="topbar-right">
           {workspace ? <TenantSwitcher /> : null}
           <Link to="/account" className="account-link small" title="Account settings" aria-current={route.screen === "account" ? "page" : undefined}>
@@ -142,7 +143,7 @@ function Screen({ route, workspace, tenantId }: { route: Route; workspace: Works
   if (!tenantId) return <Welcome workspace={workspace} />;
   const tenant = workspace.tenants.find((candidate) => candidate.id === tenantId);
   // Suspended: the chat stays (its composer turned off); the other screens would only show refusals.
-  if (tenant?.suspended && (route.screen === "agents" || route.screen === "team" || route.screen === "keys" || route.screen === "usage" || route.screen === "integrations")) {
+  if (tenant?.suspended && (route.screen === "agents" || route.screen === "team" || route.screen === "keys" || route.screen === "usage" || route.screen === "integrations" || route.screen === "approvals")) {
     return <SuspendedScreen screen={route.screen} organisation={tenant.name} />;
   }
   switch (route.screen) {
@@ -160,6 +161,8 @@ function Screen({ route, workspace, tenantId }: { route: Route; workspace: Works
       return <UsageScreen key={tenantId} tenantId={tenantId} />;
     case "integrations":
       return <IntegrationsScreen key={tenantId} tenantId={tenantId} />;
+    case "approvals":
+      return <ApprovalsScreen key={tenantId} tenantId={tenantId} />;
     // Rendered by App before the signed-in shell.
     case "invite":
     case "confirm":

@@ -1,6 +1,7 @@
 import type { ModelInfo } from "@workforce/protocol";
 import { createContext, useContext } from "react";
 import { createApiClient, type ApiClient } from "./api/client";
+import { createApprovalsLive, type ApprovalsLive } from "./approvals/approvals-live";
 import { createAuthStore, type AuthStore } from "./auth/auth-store";
 import { createChatStore, type ChatStore } from "./chat/chat-store";
 import type { WebConfig } from "./config";
@@ -19,6 +20,8 @@ export interface Services {
   chat: ChatStore;
   model: ModelStore;
   notices: NoticeStore;
+  /** The selected organisation's approvals, live (issue 15). */
+  approvals: ApprovalsLive;
 }
 
 export function createServices(config: WebConfig): Services {
@@ -42,17 +45,18 @@ export function createServices(config: WebConfig): Services {
     onTenantSuspended: (tenantId, message) => tenants.markSuspended(tenantId, message),
     onSessionEnded: () => void auth.client.auth.signOut({ scope: "local" }),
   });
-  const chat = createChatStore({ api, tenantId: () => tenants.tenantId(), onModel: (info: ModelInfo) => model.set(info) });
-  forgetAccountOnUserChange({ auth, tenants, chat, model, notices });
-  return { config, auth, tenants, api, chat, model, notices };
+  const approvals = createApprovalsLive({ api });
+  const chat = createChatStore({ api, tenantId: () => tenants.tenantId(), onModel: (info: ModelInfo) => model.set(info), onDecided: () => approvals.touched() });
+  forgetAccountOnUserChange({ auth, tenants, chat, model, notices, approvals });
+  return { config, auth, tenants, api, chat, model, notices, approvals };
 }
 
 /**
  * Whenever the signed-in user changes (signing out, or a mailed link signing in another account
  * in this browser), nothing of the previous one's workspace may stay on screen: chats, the
- * organisations, the model, a notice meant for them.
+ * organisations, the model, a notice meant for them, their approvals.
  */
-function forgetAccountOnUserChange(deps: Pick<Services, "auth" | "tenants" | "chat" | "model" | "notices">): void {
+function forgetAccountOnUserChange(deps: Pick<Services, "auth" | "tenants" | "chat" | "model" | "notices" | "approvals">): void {
   let userId: string | undefined;
   deps.auth.subscribe(() => {
     const state = deps.auth.getState();
@@ -66,6 +70,7 @@ function forgetAccountOnUserChange(deps: Pick<Services, "auth" | "tenants" | "ch
     deps.tenants.reset();
     deps.model.set(undefined);
     deps.notices.clear();
+    deps.approvals.reset();
   });
 }
 

@@ -17,6 +17,7 @@ import { composio } from "./015-composio";
 import { jobsAndTenantEvents } from "./016-jobs-and-tenant-events";
 import { schedules } from "./017-schedules";
 import { agentHeartbeats } from "./018-agent-heartbeats";
+import { approvalsAndToolModes } from "./020-approvals-and-tool-modes";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
 const migrations: Record<string, Migration> = {
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   "016-jobs-and-tenant-events": jobsAndTenantEvents,
   "017-schedules": schedules,
   "018-agent-heartbeats": agentHeartbeats,
+  "020-approvals-and-tool-modes": approvalsAndToolModes,
 };
 
 export const migrationProvider: MigrationProvider = {

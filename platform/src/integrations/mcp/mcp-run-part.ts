@@ -37,8 +37,8 @@ export function createMcpRunPart(deps: McpRunPartDeps): RunIntegrationPart {
         return { grants, servers };
       });
       const web = read.grants.filter((grant) => grant.source === "web");
-      // A web tool marked `ask` waits for approvals (issue 15): until then it is not offered.
-      const allowed = (tool: string) => web.some((grant) => grant.tool === tool && grant.mode === "allow");
+      // A web tool granted `ask` is offered too: its calls wait for a member's approval (the tool-modes part marks it).
+      const allowed = (tool: string) => web.some((grant) => grant.tool === tool);
       if (allowed("web_fetch") || allowed("web_search")) {
         const offered = await deps.capabilities.web().catch(() => ({ fetch: false, search: false }));
         if (allowed("web_fetch") && offered.fetch) draft.web.fetch = true;

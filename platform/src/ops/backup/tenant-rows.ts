@@ -61,9 +61,9 @@ export async function dumpTenantRows(system: SystemDatabase, tenantId: string): 
   });
 }
 
-/** Restore order: what others reference first. */
+/** Restore order: what others reference first (agents: their tool modes, grants and approvals; MCP servers: their grants). */
 function restoreOrder(tables: string[]): string[] {
-  const first = ["tenants", "users", "memberships", "api_keys", "invitations"];
+  const first = ["tenants", "users", "memberships", "api_keys", "invitations", "agents", "mcp_servers"];
   return [...first.filter((name) => tables.includes(name)), ...tables.filter((name) => !first.includes(name)).sort()];
 }
 

@@ -27,6 +27,7 @@ import {
 } from "@workforce/protocol";
 import { z } from "zod";
 import { ApiError, errorFromResponse, networkError } from "./api-error";
+import { approvalsApi } from "./approvals-api";
 import { composioApi } from "./composio-api";
 import { schedulesApi } from "./schedules-api";
 import { heartbeatApi } from "./heartbeat-api";
@@ -255,6 +256,8 @@ export function createApiClient(options: ApiClientOptions) {
     schedules: schedulesApi({ json, send }),
     /** Agents' heartbeats (issue 15). */
     heartbeat: heartbeatApi({ json }),
+    /** Tool calls waiting for a decision, and each agent's tool modes (issue 15). */
+    approvals: approvalsApi({ json, send }),
     // MCP servers and the tools each agent may use (issue 14). Header values go in, never come back.
     listMcpServers: async () => (await json(McpServerList, "/integrations/mcp/servers")).servers,
     createMcpServer: async (input: z.input<typeof McpServerInput>) =>

@@ -4,7 +4,7 @@ import { z } from "zod";
 /** The client's JSON call and raw call, as `createApiClient` builds them. */
 export interface ApiCalls {
   json: <T>(schema: z.ZodType<T>, path: string, init?: RequestInit) => Promise<T>;
-  send: (path: string, init?: RequestInit) => Promise<Response>;
+  send: (path: string, init?: RequestInit & { extraHeaders?: Record<string, string> }) => Promise<Response>;
 }
 
 /** The platform's Composio routes (docs/platform-api.md, "Integrations: Composio"). */

@@ -40,9 +40,8 @@ export function applyRunEvent(message: AssistantMessage, event: RunEvent): Assis
     }
     case "usage":
       return { ...message, usage: event.usage };
-    // The approval itself is shown from the session's pendingApproval (issue 15); the call is already a part.
     case "approval-required":
-      return message;
+      return { ...message, approval: { approvalId: event.approvalId, toolCallId: event.toolCallId, name: event.name, input: event.input, requestedAt: event.at } };
     case "run-end":
       return {
         ...message,

@@ -1,6 +1,7 @@
 import type { Agent } from "@workforce/protocol";
-import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from "react";
 import { toErrorDetail } from "../api/api-error";
+import { useApprovalsLive } from "../approvals/approvals-live";
 import { chatPath, navigate } from "../router";
 import { useServices } from "../services";
 import { isMine, ownerLabel, SessionsSidebar } from "../sessions/sessions-sidebar";
@@ -13,7 +14,7 @@ import { MessageView } from "./message-view";
 
 /** Chat with one agent: sessions on the side, the conversation, the composer. */
 export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; session: string | undefined; tenantId: string }) {
-  const { api, chat } = useServices();
+  const { api, chat, approvals } = useServices();
   const conversation = useSyncExternalStore(chat.subscribe, () => chat.getConversation(slug));
   const [agent, setAgent] = useState<Agent>();
   const [agentError, setAgentError] = useState<{ code: string; message: string }>();
@@ -51,8 +52,16 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
     if (conversation.sessionKey && conversation.sessionKey !== session) navigate(chatPath(slug, conversation.sessionKey), { replace: true });
   }, [conversation.sessionKey, session, slug]);
 
+  // A decision made elsewhere (the inbox, a colleague, the timeout) on a call this chat shows: follow it here too.
+  const live = useApprovalsLive(approvals, tenantId);
+  useEffect(() => {
+    for (const approval of live.changed) chat.approvalChanged(slug, approval);
+  }, [chat, slug, live.changed]);
+  const decide = useCallback((messageId: string, decision: "approve" | "deny", reason: string | undefined) => void chat.decide(slug, messageId, decision, reason), [chat, slug]);
+
   const name = agent?.name ?? slug;
   const lastMessage = conversation.messages[conversation.messages.length - 1];
+  const waiting = lastMessage?.role === "assistant" && lastMessage.approval !== undefined && !lastMessage.approval.outcome;
   const canRetry = !readOnly && !streaming && lastMessage?.role === "assistant" && (lastMessage.status === "error" || lastMessage.status === "aborted");
 
   return (
@@ -106,7 +115,7 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
         </header>
         <ErrorMessage error={agentError} />
         <ErrorMessage error={conversation.error} />
-        <MessageList conversation={conversation} agentName={name} onRetry={canRetry ? () => void chat.retry(slug) : undefined} />
+        <MessageList conversation={conversation} agentName={name} onRetry={canRetry ? () => void chat.retry(slug) : undefined} onDecide={decide} />
         {readOnly && owner ? (
           <p className="notice read-only-note" role="note" data-testid="read-only-note">
             Read-only: this chat belongs to {ownerLabel(owner)}. Start a new chat to talk to {name}.
@@ -116,7 +125,7 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
             agentName={name}
             streaming={streaming}
             disabled={agentError !== undefined || conversation.loadingHistory}
-            locked={suspended ? "Sending is turned off while the organisation is suspended" : undefined}
+            locked={suspended ? "Sending is turned off while the organisation is suspended" : waiting ? `Approve or deny the ${lastMessage.approval?.name ?? "tool"} call above first` : undefined}
             onSend={(text) => void chat.send(slug, text)}
             onStop={() => void chat.stop(slug)}
           />
@@ -138,7 +147,17 @@ function ConnectionStatus({ conversation }: { conversation: Conversation }) {
   );
 }
 
-function MessageList({ conversation, agentName, onRetry }: { conversation: Conversation; agentName: string; onRetry: (() => void) | undefined }) {
+function MessageList({
+  conversation,
+  agentName,
+  onRetry,
+  onDecide,
+}: {
+  conversation: Conversation;
+  agentName: string;
+  onRetry: (() => void) | undefined;
+  onDecide: (messageId: string, decision: "approve" | "deny", reason: string | undefined) => void;
+}) {
   const list = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const shown = useRef({ sessionKey: conversation.sessionKey, count: 0 });
@@ -179,7 +198,7 @@ function MessageList({ conversation, agentName, onRetry }: { conversation: Conve
       ) : null}
       <ol className="messages" data-testid="messages" aria-label="Messages" aria-busy={conversation.run !== undefined}>
         {conversation.messages.map((message, index) => (
-          <MessageView key={message.id} message={message} onRetry={index === lastIndex ? onRetry : undefined} />
+          <MessageView key={message.id} message={message} onRetry={index === lastIndex ? onRetry : undefined} onDecide={onDecide} />
         ))}
       </ol>
     </div>

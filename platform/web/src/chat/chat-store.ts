@@ -1,13 +1,17 @@
-import type { ModelInfo } from "@workforce/protocol";
+import type { ApprovalView, ModelInfo, PendingApproval } from "@workforce/protocol";
 import { ApiError, toErrorDetail } from "../api/api-error";
 import type { ApiClient } from "../api/client";
 import { applyRunEvent, messagesFromTranscript } from "./apply-event";
-import { emptyConversation, randomId, type AssistantMessage, type ChatMessage, type Conversation } from "./chat-types";
+import { emptyConversation, randomId, type AssistantMessage, type ChatMessage, type Conversation, type PendingCall } from "./chat-types";
 import { followRun, type ReconnectPolicy } from "./follow-run";
 import { InflightStorage, type InflightRun } from "./inflight-storage";
 
 export interface ChatStoreOptions {
   api: ApiClient;
+  /** Told when a tool call was decided from a chat, so the approvals' counts and lists read again. */
+  onDecided?: () => void;
+  /** How often, and how many times, to ask whether the gateway took a decision yet (the platform retries it meanwhile). */
+  resumePoll?: { intervalMs: number; attempts: number };
   tenantId: () => string | undefined;
   inflight?: InflightStorage;
   /** Told about the model of every run, so the app can show the offline banner. */
@@ -29,6 +33,8 @@ export function createChatStore(options: ChatStoreOptions) {
   const controllers = new Map<string, AbortController>();
   /** Conversations whose history is loading before a resumed stream starts; guards against a second resume. */
   const resuming = new Set<string>();
+  /** Approvals whose decision's run this tab follows (or followed). */
+  const followed = new Set<string>();
   const listeners = new Set<() => void>();
 
   const keyOf = (agent: string) => `${options.tenantId() ?? ""}/${agent}`;
@@ -135,7 +141,7 @@ export function createChatStore(options: ChatStoreOptions) {
     update(key, (conversation) => ({ ...conversation, sessionKey, owner: undefined, loadingHistory: true, error: undefined }));
     try {
       const history = await api.getSession(agent, sessionKey);
-      const messages = messagesFromTranscript(history.entries);
+      const messages = withPendingApproval(messagesFromTranscript(history.entries), history.pendingApproval);
       update(key, (conversation) => ({ ...conversation, messages, owner: history.owner, loadingHistory: false }));
       return messages;
     } catch (error) {
@@ -148,6 +154,44 @@ export function createChatStore(options: ChatStoreOptions) {
       }));
       return notFound ? [] : undefined;
     }
+  }
+
+  function patchApproval(key: string, approvalId: string, change: (call: PendingCall) => PendingCall): AssistantMessage | undefined {
+    const message = conversations.get(key)?.messages.find((each): each is AssistantMessage => each.role === "assistant" && each.approval?.approvalId === approvalId);
+    if (message) updateAssistant(key, message.id, (current) => (current.approval ? { ...current, approval: change(current.approval) } : current));
+    return message;
+  }
+
+  /**
+   * A tool call of this chat was decided (here or elsewhere): the card says how, and the run the
+   * decision started streams into a new reply. The gateway may take the decision a moment later
+   * (the platform retries it), so its run is asked for a few times.
+   */
+  async function continueAfter(agent: string, approval: ApprovalView): Promise<void> {
+    const key = keyOf(agent);
+    const tenantId = options.tenantId();
+    if (approval.status === "pending" || !tenantId) return;
+    const outcome = { status: approval.status, by: approval.decidedBy?.label ?? null };
+    const paused = patchApproval(key, approval.id, (call) => ({ ...call, outcome, deciding: false, error: undefined }));
+    if (!paused || followed.has(approval.id)) return;
+    followed.add(approval.id);
+    const poll = options.resumePoll ?? { intervalMs: 1_000, attempts: 30 };
+    let runId = approval.resume.runId;
+    for (let attempt = 0; !runId && attempt < poll.attempts; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, poll.intervalMs));
+      runId = (await api.approvals.get(approval.id).catch(() => undefined))?.resume.runId ?? null;
+    }
+    if (!runId) {
+      followed.delete(approval.id);
+      patchApproval(key, approval.id, (call) => ({ ...call, error: { code: "resume_pending", message: "The agent has not carried on yet; it will as soon as its server takes the decision. Reload to see it." } }));
+      return;
+    }
+    if (controllers.has(key) || get(agent).messages.some((message) => message.role === "assistant" && message.runId === runId)) return;
+    const messageId = randomId();
+    const sessionKey = get(agent).sessionKey;
+    update(key, (conversation) => ({ ...conversation, messages: [...conversation.messages, { id: messageId, role: "assistant", parts: [], status: "streaming", runId }] }));
+    // No message of its own: `userText` is empty, so a reload does not show one.
+    await stream(key, agent, messageId, { tenantId, agent, userText: "", ...(sessionKey ? { sessionKey } : {}) }, { runId });
   }
 
   /** Sends a message in the current session (a new one when there is none) and streams the reply. */
@@ -210,6 +254,37 @@ export function createChatStore(options: ChatStoreOptions) {
       controller.abort();
     },
 
+    /** Approves or denies the tool call the reply `messageId` paused at, then follows the reply that carries on. */
+    async decide(agent: string, messageId: string, decision: "approve" | "deny", reason?: string): Promise<void> {
+      const key = keyOf(agent);
+      const message = get(agent).messages.find((each) => each.id === messageId);
+      const call = message?.role === "assistant" ? message.approval : undefined;
+      if (!call || call.outcome || call.deciding) return;
+      patchApproval(key, call.approvalId, (current) => ({ ...current, deciding: true, error: undefined }));
+      let decided: ApprovalView;
+      try {
+        decided = await api.approvals[decision](call.approvalId, reason);
+      } catch (error) {
+        const detail = toErrorDetail(error);
+        patchApproval(key, call.approvalId, (current) => ({ ...current, deciding: false, error: detail }));
+        // Someone (or the timeout) was first: show theirs and follow it.
+        if (detail.code === "approval_already_decided") {
+          const current = await api.approvals.get(call.approvalId).catch(() => undefined);
+          if (current) await continueAfter(agent, current);
+        }
+        return;
+      } finally {
+        options.onDecided?.();
+      }
+      await continueAfter(agent, decided);
+    },
+
+    /** The live updates say an approval changed: if this tab shows it waiting, follow its decision. */
+    approvalChanged(agent: string, approval: ApprovalView): void {
+      const message = get(agent).messages.find((each) => each.role === "assistant" && each.approval?.approvalId === approval.id);
+      if (message?.role === "assistant" && !message.approval?.outcome && !message.approval?.deciding) void continueAfter(agent, approval);
+    },
+
     /** Sends the last user message again after its reply failed or was stopped. */
     async retry(agent: string): Promise<void> {
       const key = keyOf(agent);
@@ -261,7 +336,8 @@ export function createChatStore(options: ChatStoreOptions) {
         inflight.remove(record.runId);
         return true;
       }
-      const hasUser = messages.some((message) => message.role === "user" && message.runId === record.runId);
+      // A run a decision started has no message of its own (`userText` empty).
+      const hasUser = record.userText === "" || messages.some((message) => message.role === "user" && message.runId === record.runId);
       const messageId = randomId();
       update(key, (conversation) => ({
         ...conversation,
@@ -284,4 +360,14 @@ export function createChatStore(options: ChatStoreOptions) {
       for (const listener of listeners) listener();
     },
   };
+}
+
+/** A session waiting on a tool call's approval: the reply that made the call shows it paused, with the call to decide. */
+function withPendingApproval(messages: ChatMessage[], pending: PendingApproval | undefined): ChatMessage[] {
+  if (!pending) return messages;
+  const index = messages.findLastIndex((message) => message.role === "assistant" && message.parts.some((part) => part.type === "tool" && part.toolCallId === pending.toolCallId));
+  const message = messages[index];
+  if (message?.role !== "assistant") return messages;
+  const approval: PendingCall = { approvalId: pending.approvalId, toolCallId: pending.toolCallId, name: pending.name, input: pending.input, requestedAt: pending.requestedAt };
+  return messages.map((each, position) => (position === index ? { ...message, status: "paused", approval } : each));
 }

@@ -29,8 +29,22 @@ export interface UserMessage {
   runId?: string;
 }
 
-/** `paused`: the run waits for a member to approve a tool call (issue 15). */
+/** `paused`: the run waits for a member to approve a tool call (issue 15); not an error. */
 export type AssistantStatus = "streaming" | "ok" | "aborted" | "error" | "paused";
+
+/** A tool call the run paused at, waiting for a decision (the `approval-required` event, or the session's pending approval). */
+export interface PendingCall {
+  approvalId: string;
+  toolCallId: string;
+  name: string;
+  input: unknown;
+  requestedAt: string;
+  /** Once decided (here, in the inbox, by someone else, or by the timeout). */
+  outcome?: { status: "approved" | "denied" | "expired"; by: string | null };
+  /** A decision from this chat is on its way. */
+  deciding?: boolean;
+  error?: ErrorInfo;
+}
 
 export interface AssistantMessage {
   id: string;
@@ -41,6 +55,8 @@ export interface AssistantMessage {
   error?: ErrorInfo;
   usage?: Usage;
   model?: ModelInfo;
+  /** Set when the run paused at a tool call in `ask` mode. */
+  approval?: PendingCall;
 }
 
 export type ChatMessage = UserMessage | AssistantMessage;

@@ -1,9 +1,12 @@
 import { memo } from "react";
 import type { AssistantMessage, ChatMessage, ToolPart } from "./chat-types";
+import { ApprovalPrompt } from "./approval-prompt";
 import { Markdown } from "./markdown";
 
+type Decide = (messageId: string, decision: "approve" | "deny", reason: string | undefined) => void;
+
 /** One chat bubble. Memoised: while a reply streams, only the streaming bubble re-renders. */
-export const MessageView = memo(function MessageView({ message, onRetry }: { message: ChatMessage; onRetry?: (() => void) | undefined }) {
+export const MessageView = memo(function MessageView({ message, onRetry, onDecide }: { message: ChatMessage; onRetry?: (() => void) | undefined; onDecide?: Decide | undefined }) {
   if (message.role === "user") {
     return (
       <li className="message message-user" data-testid="message-user">
@@ -13,10 +16,10 @@ export const MessageView = memo(function MessageView({ message, onRetry }: { mes
       </li>
     );
   }
-  return <AssistantView message={message} onRetry={onRetry} />;
+  return <AssistantView message={message} onRetry={onRetry} onDecide={onDecide} />;
 });
 
-function AssistantView({ message, onRetry }: { message: AssistantMessage; onRetry?: (() => void) | undefined }) {
+function AssistantView({ message, onRetry, onDecide }: { message: AssistantMessage; onRetry?: (() => void) | undefined; onDecide?: Decide | undefined }) {
   const empty = message.parts.length === 0;
   return (
     <li className="message message-assistant" data-testid="message-assistant" data-status={message.status} data-run-id={message.runId}>
@@ -32,6 +35,7 @@ function AssistantView({ message, onRetry }: { message: AssistantMessage; onRetr
           </span>
         ) : null}
         {message.status === "streaming" && !empty ? <span className="cursor" aria-hidden="true" /> : null}
+        {message.approval ? <ApprovalPrompt call={message.approval} onDecide={(decision, reason) => onDecide?.(message.id, decision, reason)} /> : null}
       </div>
       <MessageFooter message={message} onRetry={onRetry} />
     </li>

@@ -10,8 +10,8 @@ type Choice = ToolMode | "off";
 
 /**
  * Which of the organisation's Composio apps one agent may use (issue 14), and how: every tool of
- * the app or the ones ticked, at once (`allow`) or after a member approves each call (`ask`, which
- * needs approvals, issue 15: until then such tools are not offered to the agent). Owners and admins
+ * the app or the ones ticked, at once (`allow`) or after a member approves each call (`ask`: the
+ * run pauses until someone decides on the Approvals screen or in the chat). Owners and admins
  * change it; everyone sees it. Rendered by the agent's tools panel; nothing when Composio is off.
  */
 export function AgentComposioTools({ tenantId, agent }: { tenantId: string; agent: string }) {
@@ -150,7 +150,7 @@ function ToolkitChoice(props: {
           >
             <option value="off">Not allowed</option>
             <option value="allow">Allowed</option>
-            <option value="ask">Ask first (offered once approvals are available)</option>
+            <option value="ask">Ask first</option>
           </select>
         </label>
         {choice ? (

@@ -5,6 +5,7 @@ import { useServices } from "../services";
 import { useAccess } from "../tenants/use-access";
 import { ErrorMessage } from "../ui/error-message";
 import { AgentComposioTools } from "./agent-composio-tools";
+import { AgentWorkspaceTools } from "./agent-workspace-tools";
 
 type Choice = ToolMode | "off";
 
@@ -13,13 +14,13 @@ const WEB_TEXT: Record<string, { label: string; hint: string }> = {
   web_search: { label: "Search the web", hint: "searches through the operator's provider" },
 };
 
-/** Off / allow / ask for one tool; `ask` waits for approvals (issue 15), so it says so. */
+/** Off / allow / ask for one tool; `ask`: each call waits for a member's approval (the Approvals screen). */
 function ModeSelect({ label, value, disabled, onChange }: { label: string; value: Choice; disabled: boolean; onChange: (value: Choice) => void }) {
   return (
     <select aria-label={label} value={value} disabled={disabled} onChange={(event) => onChange(event.target.value as Choice)}>
       <option value="off">Off</option>
       <option value="allow">Allow</option>
-      <option value="ask">Ask first (needs approvals, coming soon)</option>
+      <option value="ask">Ask first</option>
     </select>
   );
 }
@@ -34,7 +35,7 @@ function choicesOf(view: AgentToolsView): Map<string, Choice> {
   return choices;
 }
 
-/** The tools one agent may use (web, MCP) and how: allow, or ask first. Owners and admins change them; members read them. */
+/** The tools one agent may use (workspace, web, MCP, Composio) and how: allow, ask first, or off. Owners and admins change them; members read them. */
 export function AgentToolsPanel({ tenantId, agent }: { tenantId: string; agent: string }) {
   const { api } = useServices();
   const { manages } = useAccess();
@@ -104,6 +105,7 @@ export function AgentToolsPanel({ tenantId, agent }: { tenantId: string; agent: 
         )
       ) : (
         <>
+          <AgentWorkspaceTools tenantId={tenantId} agent={agent} />
           <fieldset>
             <legend>Web</legend>
             {view.web.map((tool) => (

@@ -82,6 +82,11 @@ export function SessionItem(props: {
             <span className="session-time muted small">
               <time dateTime={session.updatedAt}>{relativeTime(session.updatedAt)}</time>
             </span>
+            {session.pendingApproval ? (
+              <span className="badge badge-warning small" data-testid="session-waiting">
+                waiting for approval
+              </span>
+            ) : null}
           </button>
           <button
             type="button"

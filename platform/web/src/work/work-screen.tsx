@@ -6,6 +6,7 @@ import { useAccess } from "../tenants/use-access";
 import { ErrorMessage } from "../ui/error-message";
 import { AgentTabs } from "./agent-tabs";
 import { HeartbeatPanel } from "./heartbeat-panel";
+import { PendingApprovals } from "./pending-approvals";
 import { RecentRuns } from "./recent-runs";
 import { SchedulesSection } from "./schedules-section";
 
@@ -44,7 +45,7 @@ export function WorkScreen({ agent: slug, tenantId }: { agent: string; tenantId:
       <ErrorMessage error={error} />
       <SchedulesSection agent={slug} manages={manages} version={version} onChanged={() => setVersion((value) => value + 1)} />
       <HeartbeatPanel tenantId={tenantId} agent={slug} />
-      {/* Pending approvals section: the approvals' own component for this agent. */}
+      <PendingApprovals tenantId={tenantId} agent={slug} />
       <RecentRuns agent={slug} manages={manages} version={version} />
     </main>
   );
