@@ -42,6 +42,7 @@ import type { JsonWebKeySet } from "./auth/signing-keys";
 import type { Integrations } from "./integrations/integrations";
 import type { JobRunner } from "./jobs/job-queue";
 import type { FirePlatformRun } from "./jobs/fire-run";
+import type { Webhooks } from "./webhooks/webhooks";
 import { chatRoutes } from "./routes/chat";
 import { healthRoutes } from "./routes/health";
 import { streamProbeRoutes } from "./routes/stream-probe";
@@ -65,6 +66,8 @@ export interface AppDeps {
   integrations?: Integrations | undefined;
   /** What agents do on their own (issue 15): the job queue, and starting runs on the platform's account. */
   work?: { jobs: JobRunner; firePlatformRun: FirePlatformRun } | undefined;
+  /** Outbound webhooks (issue 15): their /api routes. */
+  webhooks?: Pick<Webhooks, "routes"> | undefined;
   /** Tenant and user transactions: what routes get. */
   db: Database;
   /** The system scope, for the few cross-tenant operations (sign-in by key, organisations). */
@@ -245,6 +248,7 @@ export function createApp(deps: AppDeps) {
   api.route("/", agentRoutes({ db, gateway, now }));
   api.route("/", sessionRoutes({ db, gateway, owners }));
   if (deps.integrations) api.route("/", deps.integrations.routes);
+  if (deps.webhooks) api.route("/", deps.webhooks.routes);
   api.route("/", chatRoutes({ budget: guard, usage, gateway, owners, streams: apiLimiter, stats: deps.stats, now: () => now().getTime(), clock: now, heartbeatMs: deps.heartbeatMs, logError: deps.logError, integrations: deps.integrations?.runs }));
   api.route("/", statsRoutes({ stats: deps.stats }));
   api.all("*", (c) => {

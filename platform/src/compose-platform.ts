@@ -23,6 +23,7 @@ import { createSessionOwners } from "./chat/session-owners";
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from "./jobs/job-queue";
 import { createPlatformRuns, type FirePlatformRun } from "./jobs/fire-run";
 import { recordRunEvents } from "./jobs/run-events";
+import { createWebhooks, type WebhookOptions } from "./webhooks/webhooks";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
 import { createLimitsReader, type LimitsReader } from "./tenant-limits/limits-reader";
 import { createPolicyPusher, type PolicyPusher } from "./tenant-limits/policy-push";
@@ -91,6 +92,8 @@ export interface PlatformParts {
   capabilities?: WebCapabilities;
   /** The job runner's settings; tests drive it with `jobs.runDue()` in fake time instead of starting it. */
   jobs?: Pick<JobRunnerOptions, "pollMs" | "workerId" | "leaseMs">;
+  /** Outbound webhooks' settings beyond the outbound policy (`integrations.outbound`): tests' resolver and timeouts. */
+  webhooks?: Omit<WebhookOptions, "outbound">;
 }
 
 
@@ -182,10 +185,13 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     capabilities: parts.capabilities ?? gatewayWebCapabilities(parts.gateway, () => now().getTime()),
   });
   const owners = createSessionOwners({ db: database.db, now });
+  const webhooks = createWebhooks({ db: database.db, system: database.system, secrets: parts.secrets, now, options: { ...parts.webhooks, outbound: parts.integrations?.outbound } });
+  webhooks.register(jobs);
   const firePlatformRun = createPlatformRuns({ db: database.db, system: database.system, gateway: parts.gateway, owners, integrations: integrations.runs, now });
   const deps: AppDeps = {
     integrations,
     work: { jobs, firePlatformRun },
+    webhooks,
     db: database.db,
     system: database.system,
     gateway: parts.gateway,

@@ -1,8 +1,9 @@
-import type { Agent, SessionHistory } from "@workforce/protocol";
+import type { Agent, SessionHistory, WebhookDeliveryView, WebhookEndpointView } from "@workforce/protocol";
 import { readBudget, type BudgetView } from "./budgets";
 import type { Database } from "./db/schema";
 import { withTenant } from "./db/scopes";
 import type { GatewayClient } from "./gateway-client";
+import { toDeliveryView, toEndpointView } from "./webhooks/webhook-store";
 
 /** Everything the platform and the gateway hold for one tenant, as one JSON document. */
 export interface TenantExport {
@@ -36,6 +37,8 @@ export interface TenantExport {
   events: { id: string; type: string; occurredAt: string; data: Record<string, unknown> }[];
   /** Work the platform holds for the organisation (webhook deliveries, firings): queued, running, or finished and not yet pruned. */
   jobs: { id: string; kind: string; status: string; runAt: string; attempts: number; lastError: string | null; payload: Record<string, unknown> }[];
+  /** Outbound webhooks (issue 15): endpoints as the API shows them (the signing secret only as its hint) and their delivery log. */
+  webhooks: { endpoints: WebhookEndpointView[]; deliveries: WebhookDeliveryView[] };
   /** From the gateway: each agent with the full history of each of its sessions. */
   agents: { agent: Agent; sessions: SessionHistory[] }[];
 }
@@ -93,6 +96,8 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     composioAgentTools: await trx.selectFrom("composio_agent_tools").select(["agent_slug", "toolkit", "mode", "tools"]).where("tenant_id", "=", tenantId).orderBy("agent_slug").orderBy("toolkit").execute(),
     events: await trx.selectFrom("tenant_events").select(["id", "type", "occurred_at", "data"]).where("tenant_id", "=", tenantId).orderBy("seq").execute(),
     jobs: await trx.selectFrom("jobs").select(["id", "kind", "status", "run_at", "attempts", "last_error", "payload"]).where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
+    webhookEndpoints: await trx.selectFrom("webhook_endpoints").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("id").execute(),
+    webhookDeliveries: await trx.selectFrom("webhook_deliveries").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("id").execute(),
   }));
   const agents = await deps.gateway.listAgents(tenantId);
   const withSessions = await mapLimited(agents, 4, async (agent) => {
@@ -169,6 +174,7 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     modelKeys: rows.modelKeys.map((row) => ({ provider: row.provider, baseUrl: row.base_url, updatedAt: row.updated_at.toISOString(), updatedBy: row.updated_by })),
     events: rows.events.map((row) => ({ id: row.id, type: row.type, occurredAt: new Date(row.occurred_at).toISOString(), data: jsonObject(row.data) })),
     jobs: rows.jobs.map((row) => ({ id: row.id, kind: row.kind, status: row.status, runAt: new Date(row.run_at).toISOString(), attempts: row.attempts, lastError: row.last_error, payload: jsonObject(row.payload) })),
+    webhooks: { endpoints: rows.webhookEndpoints.map(toEndpointView), deliveries: rows.webhookDeliveries.map(toDeliveryView) },
     agents: withSessions,
   };
 }

@@ -13,3 +13,4 @@ export * from "./mcp";
 export * from "./model-keys-api";
 export * from "./secrets";
 export * from "./tenant-events";
+export * from "./webhooks-api";

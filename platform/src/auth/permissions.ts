@@ -233,6 +233,16 @@ export const PERMISSIONS = {
   "agents.update-tools": { method: "put", path: "/api/agents/{slug}/tools", level: "tenant", roles: ADMINS, apiKey: "agents:write", note: "replaces the agent's web and MCP tool grants" },
   "secrets.list": { method: "get", path: "/api/secrets", level: "tenant", roles: ADMINS, apiKey: null, note: "names, kinds and hints: never a value" },
 
+  "webhooks.list": { method: "get", path: "/api/webhooks", level: "tenant", roles: ADMINS, apiKey: null, note: "signing secrets only as hints" },
+  "webhooks.create": { method: "post", path: "/api/webhooks", level: "tenant", roles: ADMINS, apiKey: null, note: "answers the signing secret, this once; the URL must pass the SSRF guard" },
+  "webhooks.get": { method: "get", path: "/api/webhooks/{id}", level: "tenant", roles: ADMINS, apiKey: null },
+  "webhooks.update": { method: "patch", path: "/api/webhooks/{id}", level: "tenant", roles: ADMINS, apiKey: null, note: "`enabled: true` turns it on again and forgets its failures" },
+  "webhooks.delete": { method: "delete", path: "/api/webhooks/{id}", level: "tenant", roles: ADMINS, apiKey: null, note: "its deliveries and secrets go with it" },
+  "webhooks.rotate-secret": { method: "post", path: "/api/webhooks/{id}/rotate-secret", level: "tenant", roles: ADMINS, apiKey: null, note: "answers the new secret, this once" },
+  "webhooks.test": { method: "post", path: "/api/webhooks/{id}/test", level: "tenant", roles: ADMINS, apiKey: null },
+  "webhooks.deliveries": { method: "get", path: "/api/webhooks/{id}/deliveries", level: "tenant", roles: ADMINS, apiKey: null },
+  "webhooks.redeliver": { method: "post", path: "/api/webhooks/{id}/deliveries/{deliveryId}/redeliver", level: "tenant", roles: ADMINS, apiKey: null },
+
   "model-keys.list": { method: "get", path: "/api/integrations/model-keys", level: "tenant", roles: EVERYONE, apiKey: null, note: "which providers have a key (a hint, never the key) and the operator's policy" },
   "model-keys.set": { method: "put", path: "/api/integrations/model-keys/{provider}", level: "tenant", roles: ADMINS, apiKey: null, note: "`anthropic` or `openai-compatible`; the key is never answered again" },
   "model-keys.delete": { method: "delete", path: "/api/integrations/model-keys/{provider}", level: "tenant", roles: ADMINS, apiKey: null },

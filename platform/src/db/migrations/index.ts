@@ -15,6 +15,7 @@ import { organisationModelKeys } from "./013-organisation-model-keys";
 import { mcpServers } from "./014-mcp-servers";
 import { composio } from "./015-composio";
 import { jobsAndTenantEvents } from "./016-jobs-and-tenant-events";
+import { webhooks } from "./019-webhooks";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
 const migrations: Record<string, Migration> = {
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   "014-mcp-servers": mcpServers,
   "015-composio": composio,
   "016-jobs-and-tenant-events": jobsAndTenantEvents,
+  "019-webhooks": webhooks,
 };
 
 export const migrationProvider: MigrationProvider = {
