@@ -23,6 +23,7 @@ import { createSessionOwners } from "./chat/session-owners";
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from "./jobs/job-queue";
 import { createPlatformRuns, type FirePlatformRun } from "./jobs/fire-run";
 import { recordRunEvents } from "./jobs/run-events";
+import { recordBudgetThresholds } from "./tenancy/budget-threshold-events";
 import { createWebhooks, type WebhookOptions } from "./webhooks/webhooks";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
 import { createLimitsReader, type LimitsReader } from "./tenant-limits/limits-reader";
@@ -123,7 +124,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const usage = parts.usage ?? createUsageRecorder({ db: database.db, logError: parts.logError });
   const jobs = createJobRunner({ system: database.system, now, logError: parts.logError, ...parts.jobs });
   // What follows from ended runs, in the transaction that ingests their journal records (issue 15).
-  const reactions: IngestReaction[] = [recordRunEvents];
+  const reactions: IngestReaction[] = [recordRunEvents, recordBudgetThresholds];
   const ingest = createUsageIngest({ db: database.db, system: database.system, gateway: parts.gateway, logError: parts.logError, intervalMs: parts.usageIngestMs ?? 5_000, reactions });
   const tenancy = createTenancy(database.system, now, { defaultMonthlyTokens: parts.defaultMonthlyTokens, signup: parts.signup });
   const tenantDefaults = parts.tenantDefaults ?? DEFAULT_TENANT_LIMIT_DEFAULTS;
