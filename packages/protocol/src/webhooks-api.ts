@@ -11,6 +11,9 @@ import { TENANT_EVENT_TYPES, TenantEventType } from "./tenant-events";
 /** The event type of `POST /api/webhooks/{id}/test`: sent to that endpoint only, whatever it subscribes to. */
 export const WEBHOOK_TEST_EVENT = "webhook.test";
 
+/** `disabledReason` of an endpoint a member turned off (others were turned off by the platform: 410 Gone, or days of failures). */
+export const WEBHOOK_DISABLED_BY_MEMBER = "Disabled by a member";
+
 /** Endpoints an organisation may register. */
 export const MAX_WEBHOOK_ENDPOINTS = 20;
 

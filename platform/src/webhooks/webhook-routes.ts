@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   AppError,
   MAX_WEBHOOK_ENDPOINTS,
+  WEBHOOK_DISABLED_BY_MEMBER,
   WEBHOOK_TEST_EVENT,
   WebhookDeliveryQuery,
   WebhookEndpointInput,
@@ -132,9 +133,8 @@ export function webhookRoutes(deps: WebhookRouteDeps) {
       if (update.eventTypes !== undefined) changes.event_types = update.eventTypes;
       if (update.enabled === true && !row.enabled) Object.assign(changes, { enabled: true, disabled_reason: null, disabled_at: null, consecutive_failures: 0, failing_since: null });
       if (update.enabled === false && row.enabled) {
-        const reason = "Disabled by a member";
-        Object.assign(changes, { enabled: false, disabled_reason: reason, disabled_at: now });
-        await abandonDeliveries(trx, tenantId, id, `not delivered: the endpoint was disabled (${reason.toLowerCase()})`, now);
+        Object.assign(changes, { enabled: false, disabled_reason: WEBHOOK_DISABLED_BY_MEMBER, disabled_at: now });
+        await abandonDeliveries(trx, tenantId, id, "not delivered: a member disabled the endpoint", now);
       }
       const saved = await trx.updateTable("webhook_endpoints").set({ ...changes, updated_at: now }).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
       const action = changes.enabled === true ? "webhook.enable" : changes.enabled === false ? "webhook.disable" : "webhook.update";

@@ -11,6 +11,8 @@ export type Route =
   | { screen: "keys" }
   | { screen: "usage" }
   | { screen: "integrations" }
+  /** The organisation's outbound webhooks and their delivery log. */
+  | { screen: "webhooks" }
   /** The signed-in user's own account: email, password, sessions. */
   | { screen: "account" }
   /** Every organisation of the installation (its operator only). */
@@ -46,7 +48,7 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   changed();
 }
 
-const SIMPLE_SCREENS = { team: "team", keys: "keys", usage: "usage", integrations: "integrations", account: "account", operator: "operator" } as const;
+const SIMPLE_SCREENS = { team: "team", keys: "keys", usage: "usage", integrations: "integrations", webhooks: "webhooks", account: "account", operator: "operator" } as const;
 
 export function parseRoute(pathAndQuery: string): Route {
   const url = new URL(pathAndQuery, "http://app.invalid");

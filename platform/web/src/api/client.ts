@@ -28,6 +28,7 @@ import {
 import { z } from "zod";
 import { ApiError, errorFromResponse, networkError } from "./api-error";
 import { composioApi } from "./composio-api";
+import { webhooksApi } from "./webhooks-api";
 import {
   ApiKey,
   CreatedApiKey,
@@ -249,6 +250,8 @@ export function createApiClient(options: ApiClientOptions) {
 
     /** Apps connected through Composio, and which of their tools each agent may use. */
     composio: composioApi({ json, send }),
+    /** Outbound webhooks: endpoints, their signing secrets (shown once) and delivery log. */
+    webhooks: webhooksApi({ json, send }),
     // MCP servers and the tools each agent may use (issue 14). Header values go in, never come back.
     listMcpServers: async () => (await json(McpServerList, "/integrations/mcp/servers")).servers,
     createMcpServer: async (input: z.input<typeof McpServerInput>) =>

@@ -1,10 +1,10 @@
 import type { McpServerStatus, McpServerView } from "@workforce/protocol";
 import { useState } from "react";
-import { toErrorDetail } from "../api/api-error";
 import { useServices } from "../services";
 import { ConfirmGroup } from "../ui/confirm-group";
 import { ErrorMessage } from "../ui/error-message";
 import { relativeTime } from "../ui/relative-time";
+import { useBusyAction } from "../ui/use-busy-action";
 
 const STATUS_TEXT: Record<McpServerStatus, string> = {
   unchecked: "Not checked yet",
@@ -16,21 +16,8 @@ const STATUS_TEXT: Record<McpServerStatus, string> = {
 /** One MCP server: status, tools, and (owners/admins) Refresh tools, Connect (OAuth), Delete. */
 export function McpServerRow({ server, manages, onChanged, onDeleted }: { server: McpServerView; manages: boolean; onChanged: (server: McpServerView) => void; onDeleted: () => void }) {
   const { api } = useServices();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run: act } = useBusyAction();
   const [confirming, setConfirming] = useState(false);
-  const [error, setError] = useState<{ code: string; message: string }>();
-
-  async function act(action: () => Promise<void>) {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await action();
-    } catch (thrown) {
-      setError(toErrorDetail(thrown));
-    } finally {
-      setBusy(false);
-    }
-  }
 
   const refresh = () => act(async () => onChanged(await api.refreshMcpServer(server.id)));
   // The browser leaves for the authorization server and comes back to /integrations.
