@@ -71,10 +71,13 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     OFFLINE_MODEL_DELAY_MS: "2",
     ...options.env,
   };
+  // Its own process group: if it must be killed, its services go with it instead of writing on
+  // into directories the test is removing.
   const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "scripts", "start.ts")], {
     cwd: repoRoot,
     env,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -104,12 +107,23 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     process: child,
     stop: async () => {
       if (child.exitCode === null) child.kill("SIGINT");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      const killGroup = () => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      };
+      // A loaded CI machine may take a while to stop both services cleanly; after that, the whole group.
+      const timer = setTimeout(killGroup, 30_000);
       const code = await exited;
       clearTimeout(timer);
-      if (ownsDirs.tenant) await rm(tenantDataDir, { recursive: true, force: true });
-      if (ownsDirs.db) await rm(pgliteDataDir, { recursive: true, force: true });
-      await rm(privateDir, { recursive: true, force: true });
+      killGroup(); // a service the launcher left behind (it was killed) goes too
+      // maxRetries: a file a dying service wrote at the last moment (ENOTEMPTY) is removed on the next try.
+      const gone = { recursive: true, force: true, maxRetries: 10, retryDelay: 100 } as const;
+      if (ownsDirs.tenant) await rm(tenantDataDir, gone);
+      if (ownsDirs.db) await rm(pgliteDataDir, gone);
+      await rm(privateDir, gone);
       return code;
     },
   };

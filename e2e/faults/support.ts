@@ -94,7 +94,7 @@ function checkLines(file: string, text: string, schema: z.ZodType, startAt: numb
 
 /**
  * The messages of a transcript as the gateway reads them: session-meta lines (titles, fence
- * markers of a gateway taking a session over) are not messages, and a line fenced lower than one
+ * markers of a gateway taking a session over) and approval lines are not messages, and a line fenced lower than one
  * before it was written by a holder that had lost its lease, so it does not count (as in
  * gateway/src/sessions/transcript.ts; unfenced lines, written outside any run, always count).
  */
@@ -106,7 +106,7 @@ function conversation(lines: readonly TranscriptLine[]): TranscriptEntry[] {
       if (line.fence < highest) continue;
       highest = line.fence;
     }
-    if (line.type !== "session-meta") entries.push(line);
+    if (line.type !== "session-meta" && line.type !== "approval-request" && line.type !== "approval-decision") entries.push(line);
   }
   return entries;
 }

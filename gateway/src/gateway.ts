@@ -3,6 +3,7 @@ import type { GatewayCapabilities, GatewayHealth, ModelInfo } from "@workforce/p
 import { lockOwnersDirPath, TenantRoots } from "@workforce/protocol/tenant-path";
 import type { Hono } from "hono";
 import { createAgentStore, type AgentStore } from "./agents/agent-store";
+import { createHeartbeatFiles } from "./agents/heartbeat-file";
 import { SystemPromptCache } from "./agents/system-prompt-cache";
 import { TenantConfigCache } from "./agents/tenant-config";
 import type { GatewayConfig } from "./config";
@@ -21,6 +22,7 @@ import { createGatewayMetrics, type GatewayMetrics } from "./metrics/gateway-met
 import { createMetering, type Metering } from "./metering/metering";
 import { createUsageJournal } from "./metering/usage-journal";
 import { runAgentTurn } from "./runs/agent-loop";
+import { runHeartbeat } from "./runs/heartbeat-run";
 import { composeAdmissions, type Admission } from "./runs/admission";
 import type { CompactionOptions } from "./runs/compaction";
 import { createInFlightJournal } from "./runs/in-flight-journal";
@@ -290,7 +292,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     inFlight,
     interrupted,
     routeModel,
-    execute: (run) => runAgentTurn(loopDeps, run),
+    execute: (run) => (run.heartbeat ? runHeartbeat(loopDeps, run) : runAgentTurn(loopDeps, run)),
     logger,
     logContext: options.logContext,
     now,
@@ -343,6 +345,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       : localSubmit(runs);
   const app = createGatewayApp({
     mcpProbe: options.mcpProbe,
+    heartbeatFiles: createHeartbeatFiles({ agents, tenantRoots, disk }),
     agents,
     sessions,
     runs,

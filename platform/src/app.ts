@@ -44,7 +44,9 @@ import type { JobRunner } from "./jobs/job-queue";
 import type { FirePlatformRun } from "./jobs/fire-run";
 import type { Webhooks } from "./webhooks/webhooks";
 import { chatRoutes } from "./routes/chat";
+import { scheduleRoutes } from "./jobs/schedules/schedule-routes";
 import { healthRoutes } from "./routes/health";
+import { heartbeatRoutes } from "./routes/heartbeat";
 import { streamProbeRoutes } from "./routes/stream-probe";
 import { meRoutes } from "./routes/me";
 import { publicConfigRoutes } from "./routes/public-config";
@@ -248,6 +250,8 @@ export function createApp(deps: AppDeps) {
   api.route("/", agentRoutes({ db, gateway, now }));
   api.route("/", sessionRoutes({ db, gateway, owners }));
   if (deps.integrations) api.route("/", deps.integrations.routes);
+  if (deps.work) api.route("/", scheduleRoutes({ db, now }));
+  if (deps.work) api.route("/", heartbeatRoutes({ db, gateway, now, firePlatformRun: deps.work.firePlatformRun }));
   if (deps.webhooks) api.route("/", deps.webhooks.routes);
   api.route("/", chatRoutes({ budget: guard, usage, gateway, owners, streams: apiLimiter, stats: deps.stats, now: () => now().getTime(), clock: now, heartbeatMs: deps.heartbeatMs, logError: deps.logError, integrations: deps.integrations?.runs }));
   api.route("/", statsRoutes({ stats: deps.stats }));

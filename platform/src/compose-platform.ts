@@ -23,6 +23,9 @@ import { createSessionOwners } from "./chat/session-owners";
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from "./jobs/job-queue";
 import { createPlatformRuns, type FirePlatformRun } from "./jobs/fire-run";
 import { recordRunEvents } from "./jobs/run-events";
+import { recordFiringOutcomes, registerScheduleWork } from "./jobs/schedules/schedule-firing";
+import { recordHeartbeatOutcomes } from "./jobs/heartbeat-outcomes";
+import { registerHeartbeats } from "./jobs/heartbeats";
 import { recordBudgetThresholds } from "./tenancy/budget-threshold-events";
 import { createWebhooks, type WebhookOptions } from "./webhooks/webhooks";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
@@ -93,6 +96,8 @@ export interface PlatformParts {
   capabilities?: WebCapabilities;
   /** The job runner's settings; tests drive it with `jobs.runDue()` in fake time instead of starting it. */
   jobs?: Pick<JobRunnerOptions, "pollMs" | "workerId" | "leaseMs">;
+  /** Schedules' tick period and how late a firing may still run on time (defaults 5 s and 1 minute). */
+  schedules?: { tickMs?: number; graceMs?: number };
   /** Outbound webhooks' settings beyond the outbound policy (`integrations.outbound`): tests' resolver and timeouts. */
   webhooks?: Omit<WebhookOptions, "outbound">;
 }
@@ -124,7 +129,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const usage = parts.usage ?? createUsageRecorder({ db: database.db, logError: parts.logError });
   const jobs = createJobRunner({ system: database.system, now, logError: parts.logError, ...parts.jobs });
   // What follows from ended runs, in the transaction that ingests their journal records (issue 15).
-  const reactions: IngestReaction[] = [recordRunEvents, recordBudgetThresholds];
+  const reactions: IngestReaction[] = [recordRunEvents, recordFiringOutcomes, recordHeartbeatOutcomes, recordBudgetThresholds];
   const ingest = createUsageIngest({ db: database.db, system: database.system, gateway: parts.gateway, logError: parts.logError, intervalMs: parts.usageIngestMs ?? 5_000, reactions });
   const tenancy = createTenancy(database.system, now, { defaultMonthlyTokens: parts.defaultMonthlyTokens, signup: parts.signup });
   const tenantDefaults = parts.tenantDefaults ?? DEFAULT_TENANT_LIMIT_DEFAULTS;
@@ -189,6 +194,8 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const webhooks = createWebhooks({ db: database.db, system: database.system, secrets: parts.secrets, now, options: { ...parts.webhooks, outbound: parts.integrations?.outbound } });
   webhooks.register(jobs);
   const firePlatformRun = createPlatformRuns({ db: database.db, system: database.system, gateway: parts.gateway, owners, integrations: integrations.runs, now });
+  registerScheduleWork(jobs, { db: database.db, system: database.system, now, firePlatformRun, ...parts.schedules });
+  registerHeartbeats(jobs, { db: database.db, system: database.system, now, firePlatformRun });
   const deps: AppDeps = {
     integrations,
     work: { jobs, firePlatformRun },

@@ -5,6 +5,7 @@ import {
   EffectiveTenantPolicy,
   GatewayCapabilities,
   GatewayHealth,
+  HeartbeatFile,
   HOOK_TOKEN_HEADER,
   McpToolsAnswer,
   McpToolsErrorBody,
@@ -150,6 +151,13 @@ export function createGatewayClient(options: GatewayClientOptions) {
     },
     async deleteAgent(tenantId: string, slug: string): Promise<void> {
       await (await send("DELETE", agentPath(slug), { tenantId })).body?.cancel();
+    },
+    /** The agent's HEARTBEAT.md (issue 15). */
+    async heartbeatFile(tenantId: string, slug: string) {
+      return json(HeartbeatFile, await send("GET", `${agentPath(slug)}/heartbeat`, { tenantId }));
+    },
+    async setHeartbeatFile(tenantId: string, slug: string, content: string) {
+      return json(HeartbeatFile, await send("PUT", `${agentPath(slug)}/heartbeat`, { tenantId, body: { content } }));
     },
     async listSessions(tenantId: string, slug: string) {
       return (await json(SessionList, await send("GET", `${agentPath(slug)}/sessions`, { tenantId }))).sessions;

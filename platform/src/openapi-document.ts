@@ -47,6 +47,8 @@ import {
   ComposioToolkitView,
   ComposioToolView,
 } from "@workforce/protocol";
+import { AgentFiringList, FiringEnvelope, FiringList, FiringListQuery, ScheduleEnvelope, ScheduleInput, ScheduleList, ScheduleUpdate } from "@workforce/protocol";
+import { HeartbeatRunStarted, HeartbeatSettingsUpdate, HeartbeatView } from "@workforce/protocol";
 import { z } from "zod";
 import { accessExtension, describeAccess } from "./auth/access-docs";
 import { OPERATION_IDS, ruleOf, type AccessRule, type OperationId } from "./auth/permissions";
@@ -141,6 +143,11 @@ const Health = z.object({
   gateway: z.object({ ok: z.boolean(), url: z.string(), version: z.string().optional(), error: z.string().optional() }),
   dataDir: z.object({ ok: z.boolean(), path: z.string(), instanceId: z.string().nullable(), gatewayPath: z.string().optional(), error: z.string().optional() }),
 });
+
+const FIRING_PAGE_QUERY = {
+  limit: { schema: FiringListQuery.shape.limit, description: "Firings per page (1-100, default 20)" },
+  cursor: { schema: FiringListQuery.shape.cursor, description: "The previous page's nextCursor" },
+};
 
 /** Every operation, described once with the same zod schemas the handlers validate with; method, path and access come from the permission table. */
 const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
@@ -271,6 +278,29 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "budget.read": { tag: "usage", summary: "The monthly token budget and this month's use", response: { status: 200, schema: z.object({ budget: Budget }) } },
   "budget.update": { tag: "usage", summary: "Set the monthly token budget, null for none", body: BudgetInput, response: { status: 200, schema: z.object({ budget: Budget }) } },
   "limits.read": { tag: "usage", summary: "The organisation's limits in force (set by the operator; read-only)", response: { status: 200, schema: z.object({ limits: OrganisationLimitsView }) } },
+  "schedules.list": { tag: "schedules", summary: "The agent's schedules, each with its next firing time and latest firing", response: { status: 200, schema: ScheduleList } },
+  "schedules.create": {
+    tag: "schedules",
+    summary: "Schedule a message to the agent: `cron` (an expression in `timezone`), `at` (once), or `every` N minutes; `invalid_schedule` names what cannot fire",
+    body: ScheduleInput,
+    response: { status: 201, schema: ScheduleEnvelope },
+  },
+  "schedules.get": { tag: "schedules", summary: "One schedule", response: { status: 200, schema: ScheduleEnvelope } },
+  "schedules.update": { tag: "schedules", summary: "Change a schedule, or turn it on or off (`enabled`); a new timing is due from now", body: ScheduleUpdate, response: { status: 200, schema: ScheduleEnvelope } },
+  "schedules.delete": { tag: "schedules", summary: "Delete a schedule and its firing history", response: { status: 204 } },
+  "schedules.run": { tag: "schedules", summary: "Run now: a firing for this moment, started the way a timed one is", response: { status: 202, schema: FiringEnvelope } },
+  "schedules.firings": {
+    tag: "schedules",
+    summary: "A schedule's firings, newest first, with their run ids and outcomes (?limit=&cursor=)",
+    query: FIRING_PAGE_QUERY,
+    response: { status: 200, schema: FiringList },
+  },
+  "schedules.agent-firings": {
+    tag: "schedules",
+    summary: "Recent firings of all the agent's schedules, newest first: its autonomous runs (?limit=&cursor=)",
+    query: FIRING_PAGE_QUERY,
+    response: { status: 200, schema: AgentFiringList },
+  },
   "model-keys.list": { tag: "integrations", summary: "The organisation's own model keys (set or not, a hint) and the operator's policy", response: { status: 200, schema: ModelKeysResponse } },
   "model-keys.set": { tag: "integrations", summary: "Set or replace the organisation's key for a provider (write-only)", body: ModelKeyInput, response: { status: 200, schema: ModelKeyResponse } },
   "model-keys.delete": { tag: "integrations", summary: "Remove the organisation's key for a provider", response: { status: 204 } },
@@ -302,6 +332,14 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "mcp.oauth-callback": { tag: "integrations", summary: "Where the authorization server sends the browser back (?code&state); redirects to /integrations", response: { status: 302 } },
   "agents.tools": { tag: "agents", summary: "The web and MCP tools the agent may use, and those it could be given", response: { status: 200, schema: AgentToolsView } },
   "agents.update-tools": { tag: "agents", summary: "Replace the agent's web and MCP tool grants", body: AgentToolsUpdate, response: { status: 200, schema: AgentToolsView } },
+  "heartbeat.get": { tag: "agents", summary: "The agent's heartbeat: settings, HEARTBEAT.md, counters, the last outcome and the last alert", response: { status: 200, schema: HeartbeatView } },
+  "heartbeat.update": {
+    tag: "agents",
+    summary: "Change the agent's heartbeat (fields left out keep their value); `content` replaces HEARTBEAT.md",
+    body: HeartbeatSettingsUpdate,
+    response: { status: 200, schema: HeartbeatView },
+  },
+  "heartbeat.run": { tag: "agents", summary: "Run the agent's heartbeat once now (refusals such as budget_exceeded are recorded and answered)", response: { status: 202, schema: HeartbeatRunStarted } },
   "secrets.list": { tag: "organisations", summary: "The organisation's integration secrets by name, kind and hint (set and removed by the integrations that use them)", response: { status: 200, schema: SecretList } },
   "webhooks.list": { tag: "webhooks", summary: "The organisation's webhook endpoints (the signing secret only as a hint) and how many it may have", response: { status: 200, schema: WebhookEndpointList } },
   "webhooks.create": {

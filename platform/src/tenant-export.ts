@@ -1,4 +1,5 @@
-import type { Agent, SessionHistory, WebhookDeliveryView, WebhookEndpointView } from "@workforce/protocol";
+import type { Agent, ScheduleFields, ScheduleFiring, SessionHistory, WebhookDeliveryView, WebhookEndpointView } from "@workforce/protocol";
+import { firingView, scheduleFields } from "./jobs/schedules/schedule-store";
 import { readBudget, type BudgetView } from "./budgets";
 import type { Database } from "./db/schema";
 import { withTenant } from "./db/scopes";
@@ -37,6 +38,25 @@ export interface TenantExport {
   events: { id: string; type: string; occurredAt: string; data: Record<string, unknown> }[];
   /** Work the platform holds for the organisation (webhook deliveries, firings): queued, running, or finished and not yet pruned. */
   jobs: { id: string; kind: string; status: string; runAt: string; attempts: number; lastError: string | null; payload: Record<string, unknown> }[];
+  /** Each agent's schedules (issue 15), and their firings with run ids and outcomes. */
+  schedules: (ScheduleFields & { id: string; agent: string; nextFireAt: string | null; createdBy: string | null; createdAt: string })[];
+  scheduleFirings: ScheduleFiring[];
+  /** Each agent's heartbeat settings and what came of it (issue 15); HEARTBEAT.md itself is a workspace file on the gateway. */
+  heartbeats: {
+    agent: string;
+    enabled: boolean;
+    everyMinutes: number;
+    activeHours: { start: string; end: string } | null;
+    timeZone: string;
+    sessionKey: string;
+    enabledBy: string | null;
+    nextDueAt: string | null;
+    counts: { ok: number; alert: number; skipped: number; failed: number; refused: number };
+    lastOutcome: string | null;
+    lastAt: string | null;
+    lastRunId: string | null;
+    lastAlert: { text: string; at: string | null; runId: string | null } | null;
+  }[];
   /** Outbound webhooks (issue 15): endpoints as the API shows them (the signing secret only as its hint) and their delivery log. */
   webhooks: { endpoints: WebhookEndpointView[]; deliveries: WebhookDeliveryView[] };
   /** From the gateway: each agent with the full history of each of its sessions. */
@@ -96,6 +116,9 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     composioAgentTools: await trx.selectFrom("composio_agent_tools").select(["agent_slug", "toolkit", "mode", "tools"]).where("tenant_id", "=", tenantId).orderBy("agent_slug").orderBy("toolkit").execute(),
     events: await trx.selectFrom("tenant_events").select(["id", "type", "occurred_at", "data"]).where("tenant_id", "=", tenantId).orderBy("seq").execute(),
     jobs: await trx.selectFrom("jobs").select(["id", "kind", "status", "run_at", "attempts", "last_error", "payload"]).where("tenant_id", "=", tenantId).orderBy("created_at").execute(),
+    schedules: await trx.selectFrom("schedules").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("id").execute(),
+    firings: await trx.selectFrom("schedule_firings").selectAll().where("tenant_id", "=", tenantId).orderBy("scheduled_for").orderBy("id").execute(),
+    heartbeats: await trx.selectFrom("agent_heartbeats").selectAll().where("tenant_id", "=", tenantId).orderBy("agent_slug").execute(),
     webhookEndpoints: await trx.selectFrom("webhook_endpoints").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("id").execute(),
     webhookDeliveries: await trx.selectFrom("webhook_deliveries").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("id").execute(),
   }));
@@ -174,6 +197,30 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     modelKeys: rows.modelKeys.map((row) => ({ provider: row.provider, baseUrl: row.base_url, updatedAt: row.updated_at.toISOString(), updatedBy: row.updated_by })),
     events: rows.events.map((row) => ({ id: row.id, type: row.type, occurredAt: new Date(row.occurred_at).toISOString(), data: jsonObject(row.data) })),
     jobs: rows.jobs.map((row) => ({ id: row.id, kind: row.kind, status: row.status, runAt: new Date(row.run_at).toISOString(), attempts: row.attempts, lastError: row.last_error, payload: jsonObject(row.payload) })),
+    schedules: rows.schedules.map((row) => ({
+      id: row.id,
+      agent: row.agent_slug,
+      ...scheduleFields(row),
+      nextFireAt: iso(row.next_fire_at),
+      createdBy: row.created_by,
+      createdAt: new Date(row.created_at).toISOString(),
+    })),
+    scheduleFirings: rows.firings.map(firingView),
+    heartbeats: rows.heartbeats.map((row) => ({
+      agent: row.agent_slug,
+      enabled: row.enabled,
+      everyMinutes: row.every_minutes,
+      activeHours: row.active_start && row.active_end ? { start: row.active_start, end: row.active_end } : null,
+      timeZone: row.time_zone,
+      sessionKey: row.session_key,
+      enabledBy: row.enabled_by,
+      nextDueAt: iso(row.next_due_at),
+      counts: { ok: row.ok_count, alert: row.alert_count, skipped: row.skipped_count, failed: row.failed_count, refused: row.refused_count },
+      lastOutcome: row.last_outcome,
+      lastAt: iso(row.last_at),
+      lastRunId: row.last_run_id,
+      lastAlert: row.last_alert_text === null ? null : { text: row.last_alert_text, at: iso(row.last_alert_at), runId: row.last_alert_run_id },
+    })),
     webhooks: { endpoints: rows.webhookEndpoints.map(toEndpointView), deliveries: rows.webhookDeliveries.map(toDeliveryView) },
     agents: withSessions,
   };

@@ -1,4 +1,4 @@
-import { AppError, type UsageRecord } from "@workforce/protocol";
+import { AppError, USAGE_APPROVAL_INPUT_MAX_CHARS, type PendingApproval, type UsageApproval, type UsageRecord } from "@workforce/protocol";
 import { KeyedLock } from "../fs/keyed-lock";
 import type { Logger } from "../logger";
 import type { Admission, AdmissionRequest, EndedRun } from "../runs/admission";
@@ -224,5 +224,28 @@ export function usageRecordOf(run: EndedRun): UsageRecord {
     endedAt: run.endedAt,
     ...(run.keySource === undefined ? {} : { keySource: run.keySource }),
     ...(run.origin.trigger === undefined ? {} : { trigger: run.origin.trigger }),
+    ...(run.heartbeat === undefined ? {} : { heartbeat: run.heartbeat }),
+    ...(run.approval ? { approval: usageApproval(run.approval) } : {}),
+    ...(run.resumes
+      ? { resumes: { approvalId: run.resumes.approvalId, decision: run.resumes.decision, ...(run.resumes.timedOut ? { timedOut: true } : {}) } }
+      : {}),
+  };
+}
+
+/**
+ * A paused run's approval as its journal line carries it: the arguments whole when their JSON is
+ * short, else the start of that JSON as a string, marked truncated (a journal line stays small;
+ * the session's history has them whole).
+ */
+export function usageApproval(pending: PendingApproval): UsageApproval {
+  const json = JSON.stringify(pending.input) ?? "null";
+  const truncated = json.length > USAGE_APPROVAL_INPUT_MAX_CHARS;
+  return {
+    id: pending.approvalId,
+    toolCallId: pending.toolCallId,
+    tool: pending.name,
+    input: truncated ? json.slice(0, USAGE_APPROVAL_INPUT_MAX_CHARS) : (pending.input ?? null),
+    ...(truncated ? { inputTruncated: true } : {}),
+    requestedAt: pending.requestedAt,
   };
 }

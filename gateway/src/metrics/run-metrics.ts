@@ -18,7 +18,7 @@ interface LiveRun {
 
 /**
  * The run metrics, fed by the run manager's observer interface (never called from the run
- * manager directly): runs started, completed, failed by error code and aborted, tokens used,
+ * manager directly): runs started, completed, failed by error code, aborted and paused, tokens used,
  * time to first token and run duration by provider. Times are measured from the run's start
  * (its slot in the scheduler), so they tell the provider and the agent loop apart from queueing,
  * which `workforce_runs_waiting` shows.
@@ -34,6 +34,12 @@ export function createRunMetrics(registry: Registry, tenants: TenantLabels, logg
     registers: [registry],
   });
   const aborted = new Counter({ name: "workforce_runs_aborted_total", help: "Runs aborted by a client, by provider", labelNames: perTenant(["provider"]), registers: [registry] });
+  const paused = new Counter({
+    name: "workforce_runs_paused_total",
+    help: "Runs that stopped at a tool call waiting for a member's approval, by provider",
+    labelNames: perTenant(["provider"]),
+    registers: [registry],
+  });
   const tokens = new Counter({
     name: "workforce_tokens_total",
     help: "Model tokens used by runs, by provider and kind (input, output)",
@@ -49,7 +55,7 @@ export function createRunMetrics(registry: Registry, tenants: TenantLabels, logg
   });
   const duration = new Histogram({
     name: "workforce_run_duration_seconds",
-    help: "Time from a run's start to its end, by provider and status (ok, error, aborted)",
+    help: "Time from a run's start to its end, by provider and status (ok, error, aborted, paused)",
     labelNames: ["provider", "status"],
     buckets: DURATION_BUCKETS,
     registers: [registry],
@@ -61,6 +67,7 @@ export function createRunMetrics(registry: Registry, tenants: TenantLabels, logg
     const labels = { provider, ...tenants.labels(run.tenantId) };
     if (event.status === "ok") completed.inc(labels);
     else if (event.status === "aborted") aborted.inc(labels);
+    else if (event.status === "paused") paused.inc(labels);
     else failed.inc({ ...labels, code: event.error && KNOWN_CODES.has(event.error.code) ? event.error.code : "other" });
     tokens.inc({ ...labels, kind: "input" }, event.usage.inputTokens);
     tokens.inc({ ...labels, kind: "output" }, event.usage.outputTokens);

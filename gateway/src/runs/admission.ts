@@ -1,6 +1,7 @@
-import type { KeySource, RunOrigin, Usage } from "@workforce/protocol";
+import type { HeartbeatResult, KeySource, RunOrigin, Usage } from "@workforce/protocol";
 import type { ResolvedModel } from "../llm/model-provider";
 import type { RunOutcome } from "./agent-loop";
+import type { ApprovalResume } from "./approval-resume";
 
 /*
  * Admission: what every run passes before it is queued (budget, disk quota), and what it is told
@@ -30,6 +31,12 @@ export interface EndedRun {
   status: RunOutcome["status"];
   usage: Usage;
   error?: RunOutcome["error"];
+  /** A heartbeat run's outcome. */
+  heartbeat?: HeartbeatResult | undefined;
+  /** With status `paused`: the tool call it stopped at (issue 15). */
+  approval?: RunOutcome["approval"];
+  /** Set when a decision on a paused call started it. */
+  resumes?: ApprovalResume | undefined;
   queuedAt: string;
   endedAt: string;
 }

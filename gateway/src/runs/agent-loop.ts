@@ -1,4 +1,4 @@
-import { AppError, type RunIntegrations, type AssistantMessageEntry, type ContentBlock, type ErrorDetail, type RunEventInput, type ToolResultEntry, type TranscriptEntry, type Usage } from "@workforce/protocol";
+import { AppError, type RunIntegrations, type AssistantMessageEntry, type ErrorDetail, type HeartbeatResult, type PendingApproval, type RunEventInput, type TranscriptEntry, type Usage } from "@workforce/protocol";
 import type { TenantRoots } from "@workforce/protocol/tenant-path";
 import type { SystemPromptCache } from "../agents/system-prompt-cache";
 import type { DiskGuard } from "../fs/disk-bytes";
@@ -8,14 +8,17 @@ import { errorText, type Logger } from "../logger";
 import type { SessionStore } from "../sessions/session-store";
 import { mergeTools, type RunToolSource, type RunToolset } from "../tools/run-tools";
 import type { Tool, ToolDisk } from "../tools/tool";
+import { approvalPendingError, decisionLine, decisionOf, pendingFor, remainingCalls, type ApprovalResume } from "./approval-resume";
 import { DEFAULT_COMPACTION, planCompaction, type CompactionOptions } from "./compaction";
 import { toModelMessages } from "./model-context";
-import { runTool } from "./run-tool";
+import { toolPolicy } from "./tool-modes";
+import { runToolCalls, type ToolCall, type ToolStepRun } from "./tool-step";
 
 export interface AgentLoopDeps {
   tenantRoots: TenantRoots;
-  systemPrompts: SystemPromptCache;
-  sessions: SessionStore;
+  systemPrompts: Pick<SystemPromptCache, "get">;
+  /** The session store; a heartbeat run passes its buffer instead (heartbeat-run.ts). */
+  sessions: Pick<SessionStore, "readTranscript" | "append">;
   tools: readonly Tool[];
   /** Tools a run's integrations add (MCP, Composio, web): opened before the first model call, closed when the run ends. */
   runTools?: RunToolSource | undefined;
@@ -38,18 +41,27 @@ export interface RunContext {
   agent: string;
   sessionKey: string;
   sessionId: string;
+  /** The user's message; empty for a run a decision started (`resume`). */
   message: string;
+  /** Set on the run a decision on a paused tool call started (issue 15): it carries the call out (or refuses it) and goes on, instead of answering a message. */
+  resume?: ApprovalResume | undefined;
   model: ResolvedModel;
   /** What the platform granted this run beyond the workspace tools; absent for hooks and the OpenAI-compatible endpoint. */
   integrations?: RunIntegrations | undefined;
+  /** A heartbeat run (heartbeat-run.ts): executed by `runHeartbeat`, which wraps this loop. */
+  heartbeat?: boolean | undefined;
   signal: AbortSignal;
   emit(event: RunEventInput): void;
 }
 
 export interface RunOutcome {
-  status: "ok" | "aborted" | "error";
+  status: "ok" | "aborted" | "error" | "paused";
   usage: Usage;
   error?: ErrorDetail;
+  /** A heartbeat run's outcome (heartbeat-run.ts). */
+  heartbeat?: HeartbeatResult;
+  /** With `paused`: the tool call the run stopped at, waiting for a member's decision. */
+  approval?: PendingApproval;
 }
 
 interface StepState {
@@ -60,13 +72,16 @@ interface StepState {
 /**
  * One agent turn: prepare (identity, history) → call the model → run tools → persist, repeated
  * until the model stops asking for tools. Every completed message is appended and fsynced before
- * the run can report success; a failure keeps the partial text, marked interrupted.
+ * the run can report success; a failure keeps the partial text, marked interrupted. A tool call in
+ * `ask` mode ends the turn `paused` (tool-step.ts); the run a decision starts (`run.resume`) picks
+ * the turn up at that call.
  */
 export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promise<RunOutcome> {
   const usage: Usage = { inputTokens: 0, outputTokens: 0 };
   const ref = { tenantId: run.tenantId, agent: run.agent };
   const step: StepState = { text: "", parentId: null };
-  let userRecorded = false;
+  /** Something of this run is in the transcript (its user message, or its decision): a partial reply may follow it. */
+  let recorded = false;
   /** Persisting the user's message, started alongside the first model request; settled before anything else is written. */
   let userWrite: Promise<void> | undefined;
   let toolset: RunToolset | undefined;
@@ -77,61 +92,95 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
     const toolDisk: ToolDisk | undefined = disk && { assertRoom: (bytes) => disk.assertRoom(run.tenantId, bytes), changed: (bytes) => disk.changed(run.tenantId, bytes) };
     // Fails with agent_identity_missing before anything is written or any model is called.
     const system = await deps.systemPrompts.get(run.tenantId, tenant.realRoot, agentPaths);
-    const entries = (await deps.sessions.readTranscript(ref, run.sessionId)).entries;
-    const compaction = await planCompaction({
-      system,
-      entries,
-      incoming: { role: "user", content: [{ type: "text", text: run.message }] },
-      model: run.model,
-      options: deps.compaction ?? DEFAULT_COMPACTION,
-      signal: run.signal,
-      newId: deps.newId,
-      now: deps.now,
-    });
-    if (compaction) {
-      await deps.sessions.append(ref, run.sessionKey, [compaction], { deferSummary: true });
-      entries.push(compaction);
+    const transcript = await deps.sessions.readTranscript(ref, run.sessionId);
+    const entries = transcript.entries;
+    let messages: ModelMessage[] = [];
+    let signal = run.signal;
+    let resumed: { calls: ToolCall[]; resume: ApprovalResume } | undefined;
+    if (run.resume) {
+      // Checked again here, under the session's lease: the decision route's check may be stale by now.
+      const pending = pendingFor(transcript, run.resume.approvalId);
+      // Durable before the call runs: an approval is carried out at most once, whatever happens next.
+      await deps.sessions.append(ref, run.sessionKey, [decisionLine(run.resume, pending, run.runId, deps.newId(), deps.now().toISOString())]);
+      recorded = true;
+      resumed = { calls: remainingCalls(entries, pending), resume: run.resume };
+      step.parentId = entries.at(-1)?.id ?? null;
+    } else {
+      // A message queued behind a run that then paused: it would follow a call nobody answered.
+      if (transcript.pendingApproval) throw approvalPendingError(run.agent, run.sessionKey, transcript.pendingApproval);
+      const compaction = await planCompaction({
+        system,
+        entries,
+        incoming: { role: "user", content: [{ type: "text", text: run.message }] },
+        model: run.model,
+        options: deps.compaction ?? DEFAULT_COMPACTION,
+        signal: run.signal,
+        newId: deps.newId,
+        now: deps.now,
+      });
+      if (compaction) {
+        await deps.sessions.append(ref, run.sessionKey, [compaction], { deferSummary: true });
+        entries.push(compaction);
+      }
+      const userEntry: TranscriptEntry = {
+        type: "user",
+        id: deps.newId(),
+        parentId: entries.at(-1)?.id ?? null,
+        timestamp: deps.now().toISOString(),
+        runId: run.runId,
+        content: [{ type: "text", text: run.message }],
+      };
+      // The model request does not wait for the user's message to reach the disk (that is most of
+      // the added time to first token); the reply is only written, and the run only reports ok,
+      // once it has. If it cannot be written, the model request is cancelled.
+      const writeFailed = new AbortController();
+      signal = AbortSignal.any([run.signal, writeFailed.signal]);
+      // Its registry update rides with the reply's (deferSummary): one registry write per run.
+      userWrite = deps.sessions.append(ref, run.sessionKey, [userEntry], { deferSummary: true }).then(
+        () => {
+          recorded = true;
+        },
+        (error: unknown) => {
+          writeFailed.abort(error);
+          throw error;
+        },
+      );
+      userWrite.catch(() => undefined); // awaited below; this only keeps an early failure from being reported as unhandled
+      step.parentId = userEntry.id;
+      messages = toModelMessages([...entries, userEntry]);
     }
-    const userEntry: TranscriptEntry = {
-      type: "user",
-      id: deps.newId(),
-      parentId: entries.at(-1)?.id ?? null,
-      timestamp: deps.now().toISOString(),
-      runId: run.runId,
-      content: [{ type: "text", text: run.message }],
-    };
-    // The model request does not wait for the user's message to reach the disk (that is most of
-    // the added time to first token); the reply is only written, and the run only reports ok,
-    // once it has. If it cannot be written, the model request is cancelled.
-    const writeFailed = new AbortController();
-    const signal = AbortSignal.any([run.signal, writeFailed.signal]);
-    // Its registry update rides with the reply's (deferSummary): one registry write per run.
-    userWrite = deps.sessions.append(ref, run.sessionKey, [userEntry], { deferSummary: true }).then(
-      () => {
-        userRecorded = true;
-      },
-      (error: unknown) => {
-        writeFailed.abort(error);
-        throw error;
-      },
-    );
-    userWrite.catch(() => undefined); // awaited below; this only keeps an early failure from being reported as unhandled
-    step.parentId = userEntry.id;
-    const messages: ModelMessage[] = toModelMessages([...entries, userEntry]);
     toolset = run.integrations && deps.runTools
       ? await deps.runTools.open({ runId: run.runId, tenantId: run.tenantId, agent: run.agent, integrations: run.integrations, signal })
       : undefined;
     const tools = toolset ? mergeTools(deps.tools, toolset.tools, deps.logger, run.runId) : deps.tools;
+    const policy = toolPolicy(tools, run.integrations);
+    const stepRun: ToolStepRun = {
+      runId: run.runId,
+      ref,
+      sessionKey: run.sessionKey,
+      tools,
+      policy,
+      context: { tenantRoot: tenant.paths.root, agent: agentPaths, signal: run.signal, disk: toolDisk },
+      emit: (event) => run.emit(event),
+    };
+
+    if (resumed) {
+      const outcome = await runToolCalls(deps, stepRun, resumed.calls, step.parentId, decisionOf(resumed.resume));
+      if (outcome.paused) return { status: "paused", usage, approval: outcome.paused };
+      step.parentId = outcome.results.at(-1)?.id ?? step.parentId;
+      messages = toModelMessages([...entries, ...outcome.results]);
+      if (run.signal.aborted) throw run.signal.reason;
+    }
 
     for (let index = 0; index < deps.maxSteps; index += 1) {
       step.text = "";
-      const toolCalls: Extract<ContentBlock, { type: "tool-call" }>[] = [];
+      const toolCalls: ToolCall[] = [];
       let finish: { stopReason: string; usage: Usage } | undefined;
       for await (const part of run.model.provider.stream({
         model: run.model.model,
         system,
         messages,
-        tools: tools.map((tool) => tool.spec),
+        tools: policy.offered.map((tool) => tool.spec),
         maxOutputTokens: deps.maxOutputTokens,
         signal,
       })) {
@@ -170,27 +219,11 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
       run.emit({ type: "usage", usage: { ...usage } });
       if (toolCalls.length === 0) return { status: "ok", usage };
 
-      const results: ToolResultEntry[] = [];
-      for (const call of toolCalls) {
-        const result = await runTool(tools, call, { tenantRoot: tenant.paths.root, agent: agentPaths, signal: run.signal, disk: toolDisk }, deps.logger);
-        run.emit({ type: "tool-call-end", toolCallId: call.toolCallId, name: call.name, output: result.output, isError: result.isError });
-        const entry: ToolResultEntry = {
-          type: "tool-result",
-          id: deps.newId(),
-          parentId: step.parentId,
-          timestamp: deps.now().toISOString(),
-          runId: run.runId,
-          toolCallId: call.toolCallId,
-          name: call.name,
-          output: result.output,
-          isError: result.isError,
-        };
-        step.parentId = entry.id;
-        results.push(entry);
-      }
-      await deps.sessions.append(ref, run.sessionKey, results);
+      const outcome = await runToolCalls(deps, stepRun, toolCalls, step.parentId);
+      if (outcome.paused) return { status: "paused", usage, approval: outcome.paused };
+      step.parentId = outcome.results.at(-1)?.id ?? step.parentId;
       messages.push({ role: "assistant", content: assistant.content });
-      messages.push({ role: "user", content: results.map((entry) => ({ type: "tool-result", toolCallId: entry.toolCallId, name: entry.name, output: entry.output, isError: entry.isError })) });
+      messages.push({ role: "user", content: outcome.results.map((entry) => ({ type: "tool-result", toolCallId: entry.toolCallId, name: entry.name, output: entry.output, isError: entry.isError })) });
       if (run.signal.aborted) throw run.signal.reason;
     }
     return { status: "ok", usage };
@@ -207,7 +240,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
     }
     const failure = classify(error, run.signal, deps.logger, run.runId);
     // Interrupted because another gateway has the session now: its transcript is not this run's to write.
-    if (userRecorded && step.text && failure.error?.code !== "run_interrupted") await keepPartial(deps, run, step, failure.error ?? { code: "aborted", message: "the run was aborted" });
+    if (recorded && step.text && failure.error?.code !== "run_interrupted") await keepPartial(deps, run, step, failure.error ?? { code: "aborted", message: "the run was aborted" });
     return { ...failure, usage };
   } finally {
     if (toolset) await Promise.resolve(toolset.close()).catch((error: unknown) => deps.logger.warn(`run ${run.runId}: closing its tools failed (${errorText(error)})`));

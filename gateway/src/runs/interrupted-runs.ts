@@ -6,6 +6,7 @@ import { errnoCode } from "../fs/errno";
 import { lockHostId, processAlive } from "../fs/lock-owner";
 import { errorText, type Logger } from "../logger";
 import type { SessionRef, SessionStore } from "../sessions/session-store";
+import type { Transcript } from "../sessions/transcript";
 import { readInFlightJournal, type InFlightJournal, type InFlightRun, type JournalHeader } from "./in-flight-journal";
 import type { LocatedRun } from "./run-manager";
 
@@ -39,10 +40,15 @@ export interface MarkDeps {
  * step), appends the interrupted marker. Anything else (the run never started, it finished, or
  * someone already marked it) is left alone, so marking twice is harmless.
  */
-/** The transcript's last entry when a run stopped right after it (its user message, a tool step): the entry the marker follows. */
-function cutOffTail(entries: readonly TranscriptEntry[]): Exclude<TranscriptEntry, { type: "compaction" }> | undefined {
-  const last = entries.at(-1);
+/**
+ * The transcript's last entry when a run stopped right after it (its user message, a tool step): the
+ * entry the marker follows. A run that paused for an approval (issue 15) stopped on purpose: its
+ * turn is left open for the decision's run.
+ */
+function cutOffTail(transcript: Pick<Transcript, "entries" | "pendingApproval">): Exclude<TranscriptEntry, { type: "compaction" }> | undefined {
+  const last = transcript.entries.at(-1);
   if (!last || last.type === "compaction" || last.runId === undefined) return undefined;
+  if (transcript.pendingApproval?.runId === last.runId) return undefined;
   if (last.type === "assistant" && (last.interrupted || !last.content.some((block) => block.type === "tool-call"))) return undefined;
   return last;
 }
@@ -54,7 +60,7 @@ function cutOffTail(entries: readonly TranscriptEntry[]): Exclude<TranscriptEntr
  */
 export async function markTakenOverSession(deps: MarkDeps, ref: SessionRef, sessionId: string): Promise<void> {
   const transcript = await deps.sessions.readTranscript(ref, sessionId);
-  const last = cutOffTail(transcript.entries);
+  const last = cutOffTail(transcript);
   if (!last?.runId) return;
   const model = transcript.entries.findLast((entry) => entry.type === "assistant")?.model ?? { provider: "unknown", id: "unknown", offline: false };
   const run = { runId: last.runId, model };
@@ -64,7 +70,7 @@ export async function markTakenOverSession(deps: MarkDeps, ref: SessionRef, sess
 export async function markInterrupted(deps: MarkDeps, run: InFlightRun, signal: AbortSignal, timeoutMs: number): Promise<boolean> {
   const ref: SessionRef = { tenantId: run.tenantId, agent: run.agent };
   const cutOff = async () => {
-    const last = cutOffTail((await deps.sessions.readTranscript(ref, run.sessionId)).entries);
+    const last = cutOffTail(await deps.sessions.readTranscript(ref, run.sessionId));
     return last?.runId === run.runId ? last : undefined;
   };
   // Under the session's lease (the dead holder's expires first): mark the cut-off message, or,

@@ -10,15 +10,15 @@ import {
   RunInfo,
   TENANT_HEADER,
   type ClusterMember,
+  type ApprovalDecisionInput,
   type RunOrigin,
-  type GatewayRunInput,
 } from "@workforce/protocol";
 import { REQUEST_ID_HEADER } from "@workforce/logging";
 import type { Leases } from "../coordination/leases";
 import type { Membership } from "../coordination/membership";
 import type { LogContext, Logger } from "../logger";
 import type { SessionStore } from "../sessions/session-store";
-import type { RunManager, SubmittedRun } from "./run-manager";
+import type { RunInput, RunManager, SubmittedRun } from "./run-manager";
 
 export type { SubmittedRun };
 
@@ -28,7 +28,7 @@ export interface SubmitOptions {
 }
 
 /** What every entry point (HTTP, WebSocket, hooks, OpenAI-compatible) calls to start a run. */
-export type SubmitRun = (tenantId: string, agent: string, input: GatewayRunInput, origin: RunOrigin, options?: SubmitOptions) => Promise<SubmittedRun>;
+export type SubmitRun = (tenantId: string, agent: string, input: RunInput, origin: RunOrigin, options?: SubmitOptions) => Promise<SubmittedRun>;
 
 /** Submits here only: a lone gateway, and tests of the entry points. */
 export function localSubmit(runs: Pick<RunManager, "submit">): SubmitRun {
@@ -77,11 +77,12 @@ export function forwardingSubmit(deps: RunForwardingDeps): SubmitRun {
     }
   }
 
-  async function forward(member: ClusterMember, tenantId: string, agent: string, input: GatewayRunInput, origin: RunOrigin): Promise<SubmittedRun | undefined> {
+  async function forward(member: ClusterMember, tenantId: string, agent: string, input: RunInput, origin: RunOrigin): Promise<SubmittedRun | undefined> {
     const requestId = deps.logContext?.current()?.requestId;
+    const { path, body } = forwardedRequest(agent, input);
     let response: Response;
     try {
-      response = await doFetch(`${member.url}/v1/agents/${encodeURIComponent(agent)}/runs`, {
+      response = await doFetch(`${member.url}${path}`, {
         method: "POST",
         headers: {
           "content-type": "application/json",
@@ -94,7 +95,7 @@ export function forwardingSubmit(deps: RunForwardingDeps): SubmitRun {
           ...(origin.userId ? { [ACTOR_USER_HEADER]: origin.userId } : {}),
           ...(origin.apiKeyId ? { [ACTOR_API_KEY_HEADER]: origin.apiKeyId } : {}),
         },
-        body: JSON.stringify(input),
+        body: JSON.stringify(body),
         signal: AbortSignal.timeout(deps.timeoutMs ?? 30_000),
       });
     } catch (error) {
@@ -128,6 +129,21 @@ export function forwardingSubmit(deps: RunForwardingDeps): SubmitRun {
     if (forwarded) deps.logger.info(`run ${forwarded.runId} forwarded to ${member?.memberId}, which holds its session`);
     return forwarded ?? local(tenantId, agent, input, origin);
   };
+}
+
+/** Where the holder takes the run: a message to the agent's runs, a decision (issue 15) to the session's approval. */
+function forwardedRequest(agent: string, input: RunInput): { path: string; body: unknown } {
+  const slug = encodeURIComponent(agent);
+  if (!("resume" in input)) return { path: `/v1/agents/${slug}/runs`, body: input };
+  const { approvalId, decision, timedOut, reason } = input.resume;
+  const body: ApprovalDecisionInput = {
+    decision,
+    ...(timedOut ? { timedOut } : {}),
+    ...(reason ? { reason } : {}),
+    ...(input.integrations ? { integrations: input.integrations } : {}),
+    ...(input.trigger ? { trigger: input.trigger } : {}),
+  };
+  return { path: `/v1/agents/${slug}/sessions/${encodeURIComponent(input.sessionKey)}/approvals/${encodeURIComponent(approvalId)}`, body };
 }
 
 /** The holder's refusal (queue full, budget, validation…) is the caller's answer, with its code and status. */

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { spanContextOf, type SpanContext } from "@workforce/logging";
-import { AppError, type RunEvent, type RunInfo, type RunOrigin, type GatewayRunInput, type RunIntegrations } from "@workforce/protocol";
+import { AppError, DEFAULT_HEARTBEAT_SESSION_KEY, type RunTrigger, type RunEvent, type RunInfo, type RunOrigin, type GatewayRunInput, type RunIntegrations } from "@workforce/protocol";
 import type { AgentStore } from "../agents/agent-store";
 import type { IdempotencyKeys } from "../coordination/idempotency-keys";
 import { KeyedLock } from "../fs/keyed-lock";
@@ -12,6 +12,7 @@ import type { SessionStore } from "../sessions/session-store";
 import type { TenantPolicies } from "../tenants/tenant-policy";
 import type { Admission, AdmissionRequest, EndedRun } from "./admission";
 import type { RunContext, RunOutcome } from "./agent-loop";
+import { approvalIdempotencyKey, approvalPendingError, type ApprovalResume } from "./approval-resume";
 import { remoteRunHandle, sharedKeys } from "./cluster-idempotency";
 import type { ClusterSlots } from "./cluster-slots";
 import type { InFlightJournal } from "./in-flight-journal";
@@ -69,6 +70,19 @@ export interface RunManagerDeps {
   interrupted?: Pick<InterruptedRuns, "find"> | undefined;
 }
 
+/** The run a decision on a paused tool call starts (issue 15): it continues the session's paused turn. */
+export interface ApprovalRunInput {
+  sessionKey: string;
+  resume: ApprovalResume;
+  /** What the run may use (the decision request's, not the paused run's: those were never kept). */
+  integrations?: RunIntegrations | undefined;
+  /** The platform fired it on its own (an approval's timeout, say): metered as such (see GatewayRunInput). */
+  trigger?: RunTrigger | undefined;
+}
+
+/** What a run is started with: a message, or a decision on the call its session waits on. */
+export type RunInput = GatewayRunInput | ApprovalRunInput;
+
 /** A run found by id: executing here, or (through the relay) on another gateway. */
 export interface LocatedRun {
   info(): RunInfo;
@@ -90,9 +104,13 @@ export interface RunRecord {
   sessionKey: string;
   sessionId: string;
   message: string;
+  /** Set on the run a decision started: what it carries out instead of answering a message. */
+  resume: ApprovalResume | undefined;
   model: ResolvedModel;
   /** What the run may use beyond the workspace tools (secrets included): in memory only, never logged or written. */
   integrations: RunIntegrations | undefined;
+  /** A heartbeat run (heartbeat-run.ts): its end carries its outcome. */
+  heartbeat?: boolean | undefined;
   status: RunInfo["status"];
   log: RunEventLog;
   controller: AbortController;
@@ -111,7 +129,7 @@ export interface RunRecord {
 
 export interface RunManager {
   /** Validates, admits, opens the session and queues the run; resolves once it has a run id. */
-  submit(tenantId: string, agent: string, input: GatewayRunInput, origin?: RunOrigin): Promise<SubmittedRun>;
+  submit(tenantId: string, agent: string, input: RunInput, origin?: RunOrigin): Promise<SubmittedRun>;
   /** Throws run_not_found for unknown ids and for runs of another tenant. */
   get(tenantId: string, runId: string): RunRecord;
   info(run: RunRecord): RunInfo;
@@ -276,8 +294,10 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
               sessionKey: run.sessionKey,
               sessionId: run.sessionId,
               message: run.message,
+              resume: run.resume,
               model: run.model,
               integrations: run.integrations,
+              heartbeat: run.heartbeat,
               signal: run.controller.signal,
               emit: (event) => run.log.append(event),
             }),
@@ -307,7 +327,9 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       .catch((error: unknown) => deps.logger.error(`run ${run.runId}: could not finish`, error));
   }
 
-  function end(run: RunRecord, outcome: RunOutcome): void {
+  function end(run: RunRecord, ended: RunOutcome): void {
+    // A heartbeat that never got to say how it went (aborted while queued, crashed) failed.
+    const outcome: RunOutcome = run.heartbeat && !ended.heartbeat ? { ...ended, heartbeat: { outcome: "failed" } } : ended;
     // Before the scheduler hears of it, so the next run's slot request finds this one free.
     slots?.release(run);
     const key = shared.keyOf(run.tenantId, run.agent, run.idempotencyKey);
@@ -320,6 +342,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       status: outcome.status,
       usage: outcome.usage,
       ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.heartbeat ? { heartbeat: outcome.heartbeat } : {}),
       at: deps.now().toISOString(),
     });
     run.finish();
@@ -346,6 +369,9 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       status: outcome.status,
       usage: outcome.usage,
       error: outcome.error,
+      heartbeat: outcome.heartbeat,
+      approval: outcome.approval,
+      resumes: run.resume,
       queuedAt: run.queuedAt,
       endedAt: deps.now().toISOString(),
     };
@@ -419,22 +445,29 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       const origin: RunOrigin = input.trigger ? { ...given, source: "schedule", trigger: input.trigger } : given;
       if (closing) throw new AppError("gateway_unavailable", "the gateway is shutting down");
       const runId = newId();
-      const sharedKey = shared.keyOf(tenantId, agent, input.idempotencyKey);
+      const decided = "resume" in input ? input : undefined;
+      const resume = decided?.resume;
+      const message = "resume" in input ? "" : input.message;
+      // A repeated decision joins the run the first one started, here or on another gateway.
+      const idempotencyKey = "resume" in input ? approvalIdempotencyKey(input.resume.approvalId) : input.idempotencyKey;
+      const sharedKey = shared.keyOf(tenantId, agent, idempotencyKey);
       // Serialised per agent so concurrent sends queue in arrival order and share new sessions.
       return trackSubmit(tenantId, async () => {
         // A retry of a run on another gateway joins it (the key in Redis names it); outside the lock, as it may wait.
-        const claim = sharedKey && !localIdempotent(tenantId, agent, input.idempotencyKey) ? await shared.claim(sharedKey, runId) : { claimed: false };
+        const claim = sharedKey && !localIdempotent(tenantId, agent, idempotencyKey) ? await shared.claim(sharedKey, runId) : { claimed: false };
         if ("joined" in claim) return claim.joined;
         const claimed = claim.claimed ? sharedKey : undefined;
         return submitLock.run(`${tenantId}/${agent}`, async () => {
-        const local = localIdempotent(tenantId, agent, input.idempotencyKey);
+        const local = localIdempotent(tenantId, agent, idempotencyKey);
         if (local) return handleOf(local);
         const policy = await deps.policies.get(tenantId);
         deps.policies.assertActive(policy);
         const definition = await deps.agents.get(tenantId, agent);
         // Before anything of the run is written: a refusal (model_key_required) leaves no trace.
         const model = deps.routeModel(definition.model, input.integrations);
-        const sessionKey = input.sessionKey;
+        // A heartbeat run (heartbeat-run.ts) goes to the heartbeat session unless told otherwise.
+        const heartbeat = "heartbeat" in input && input.heartbeat === true;
+        const sessionKey = input.sessionKey ?? (heartbeat ? DEFAULT_HEARTBEAT_SESSION_KEY : undefined);
         // Holds the run's place in the queues from here, so parallel submits cannot overfill them.
         const place = scheduler.reserve(tenantId, scheduleOf(policy), sessionKey === undefined ? undefined : sessionOf({ tenantId, agent, sessionKey }));
         let admission: Admission | undefined;
@@ -443,10 +476,14 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         try {
           // The tenant's and the cluster's waiting runs counted on every gateway (REDIS_URL).
           await slots?.queue({ runId, tenantId }, scheduleOf(policy), clusterLimits);
-          admission = await deps.admit?.({ tenantId, agent, message: input.message, origin });
+          admission = await deps.admit?.({ tenantId, agent, message, origin });
           // The agent's registry stays loaded (never evicted) from now until the run ends.
           unpin = await deps.sessions.pin({ tenantId, agent });
-          session = await deps.sessions.open({ tenantId, agent }, sessionKey, input.message);
+          // A decision continues its session, never opens one.
+          session = decided ? { summary: await deps.sessions.get({ tenantId, agent }, decided.sessionKey) } : await deps.sessions.open({ tenantId, agent }, sessionKey, heartbeat ? "Heartbeat" : message);
+          // Refused before anything is queued; a message queued before the pause is refused by the run itself.
+          const pending = session.summary.pendingApproval;
+          if (pending && !resume) throw approvalPendingError(agent, session.summary.key, pending);
           if (claimed) await shared.confirm(claimed, runId);
         } catch (error) {
           unpin();
@@ -465,13 +502,15 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           agent,
           sessionKey: session.summary.key,
           sessionId: session.summary.sessionId,
-          message: input.message,
+          message,
+          resume,
           model,
           integrations: input.integrations,
+          ...(heartbeat ? { heartbeat: true } : {}),
           status: "queued",
           log: new RunEventLog(runId, deps.relay || deps.observer ? published(() => run) : undefined),
           controller: new AbortController(),
-          idempotencyKey: input.idempotencyKey,
+          idempotencyKey,
           origin,
           queuedAt: deps.now().toISOString(),
           admission,
@@ -486,7 +525,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         // Durable before the client learns the run id: a crash from here on leaves it to end run_interrupted.
         await deps.inFlight?.submitted({ runId, tenantId, agent, sessionKey: run.sessionKey, sessionId: run.sessionId, model: model.info, at: run.queuedAt });
         runs.set(runId, run);
-        if (input.idempotencyKey) idempotent.set(idempotencyOf(tenantId, agent, input.idempotencyKey), runId);
+        if (idempotencyKey) idempotent.set(idempotencyOf(tenantId, agent, idempotencyKey), runId);
         announce(run);
         place.enqueue(run);
         return handleOf(run);

@@ -1,6 +1,7 @@
 import { AppError, NO_CAPABILITIES, type GatewayCapabilities, type GatewayHealth } from "@workforce/protocol";
 import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
 import type { AgentStore } from "../agents/agent-store";
+import type { HeartbeatFiles } from "../agents/heartbeat-file";
 import { backupRoutes, type BackupRouteDeps } from "../backup/backup-routes";
 import { limitBody, type Tracer } from "@workforce/logging";
 import { requestLogging, type LogContext, type Logger } from "../logger";
@@ -13,10 +14,12 @@ import { socketAddress } from "./client-address";
 import { createErrorHandler } from "./error-handler";
 import type { GatewayEnv } from "./gateway-env";
 import { agentRoutes } from "./routes/agent-routes";
+import { approvalRoutes } from "./routes/approval-routes";
 import { CAPABILITIES_PATH, capabilitiesRoute } from "./routes/capabilities-route";
 import { chatCompletionsRoutes } from "./routes/chat-completions-routes";
 import { CLUSTER_PATH, clusterRoutes } from "./routes/cluster-routes";
 import { healthRoute } from "./routes/health-route";
+import { heartbeatRoutes } from "./routes/heartbeat-routes";
 import { hookRoutes } from "./routes/hook-routes";
 import { integrationRoutes } from "./routes/integration-routes";
 import type { ProbeMcpServer } from "../tools/mcp/mcp-integration";
@@ -71,6 +74,8 @@ export interface GatewayAppDeps {
   mcpProbe?: ProbeMcpServer | undefined;
   /** Request metrics (mounted before everything) and `GET /metrics` (its own token, not the hook token). */
   metrics?: { http: MiddlewareHandler; scrape: Handler };
+  /** `/v1/agents/:slug/heartbeat`: agents' HEARTBEAT.md; absent, not served. */
+  heartbeatFiles?: HeartbeatFiles | undefined;
   /** `GET /v1/capabilities`: what runs may be offered here (web tools); nothing beyond the workspace tools when absent. */
   capabilities?: GatewayCapabilities | undefined;
 }
@@ -123,6 +128,8 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   app.route("/v1/agents", agentRoutes(deps));
   app.route("/v1/agents", sessionRoutes(deps));
   app.route("/v1/agents", agentRunRoutes(runDeps));
+  if (deps.heartbeatFiles) app.route("/v1/agents", heartbeatRoutes(deps.heartbeatFiles));
+  app.route("/v1/agents", approvalRoutes({ ...runDeps, agents: deps.agents, sessions: deps.sessions }));
   app.route("/v1/runs", runRoutes(runDeps));
   app.route("/v1/chat/completions", chatCompletionsRoutes(runDeps));
   app.route("/v1/tenant", tenantRoutes(deps));

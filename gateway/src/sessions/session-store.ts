@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import { AppError, type SessionHistory, type SessionSummary, type TranscriptEntry, type TranscriptLine } from "@workforce/protocol";
+import { AppError, type ApprovalDecisionLine, type ApprovalRequestLine, type SessionHistory, type SessionSummary, type TranscriptEntry, type TranscriptLine } from "@workforce/protocol";
 import { ensureContainedIn, lockOwnersDirPath, tenantPaths, TenantRoots, type AgentPaths } from "@workforce/protocol/tenant-path";
 import { fileBytes, type DiskGuard } from "../fs/disk-bytes";
 import { makeDirectory } from "../fs/storage-error";
@@ -103,7 +103,7 @@ export interface SessionStore {
    * session's lease (a run), `deferSummary` lets the registry update wait for the run's next
    * append or the end of its lease, saving one registry write per run.
    */
-  append(ref: SessionRef, key: string, entries: readonly TranscriptEntry[], options?: { deferSummary?: boolean }): Promise<SessionSummary>;
+  append(ref: SessionRef, key: string, entries: readonly (TranscriptEntry | ApprovalRequestLine | ApprovalDecisionLine)[], options?: { deferSummary?: boolean }): Promise<SessionSummary>;
   /**
    * Runs `task` (a run) holding the session's run lease, so runs of one session never overlap, also
    * across gateway processes sharing the data dir. Waits while another process runs in the session.
@@ -309,7 +309,7 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
     async history(ref, key) {
       const session = await mustGet(ref, key);
       const transcript = await transcriptOf(ref, session.sessionId);
-      return { session, entries: transcript.entries };
+      return { session, entries: transcript.entries, ...(transcript.pendingApproval ? { pendingApproval: transcript.pendingApproval } : {}) };
     },
 
     // Recorded in the transcript first, so a registry rebuilt from transcripts keeps the title.

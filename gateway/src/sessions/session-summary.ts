@@ -1,4 +1,4 @@
-import type { SessionSummary, TranscriptEntry, TranscriptLine } from "@workforce/protocol";
+import type { PendingApproval, PendingApprovalSummary, SessionSummary, TranscriptEntry, TranscriptLine } from "@workforce/protocol";
 import type { Transcript } from "./transcript";
 
 export const TITLE_LENGTH = 60;
@@ -14,6 +14,18 @@ function entryText(entry: TranscriptEntry): string {
     return entry.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("");
   }
   return "";
+}
+
+/** The session list's view of a pending approval: without the arguments, which may be long. */
+function approvalSummary(pending: PendingApproval): PendingApprovalSummary {
+  const { input: _input, ...summary } = pending;
+  return summary;
+}
+
+/** `summary` waiting on `pending`, or on nothing (the field is left out rather than undefined). */
+function withPending(summary: SessionSummary, pending: PendingApprovalSummary | undefined): SessionSummary {
+  const { pendingApproval: _previous, ...rest } = summary;
+  return pending ? { ...rest, pendingApproval: pending } : rest;
 }
 
 /**
@@ -43,7 +55,7 @@ export function summarizeTranscript(transcript: Transcript, previous?: SessionSu
     }
   }
   const last = entries.at(-1);
-  return {
+  const summary: SessionSummary = {
     key: header.key,
     sessionId: header.sessionId,
     title: transcript.title || previous?.title || truncate(firstUserText, TITLE_LENGTH) || "New session",
@@ -55,6 +67,7 @@ export function summarizeTranscript(transcript: Transcript, previous?: SessionSu
     messageCount,
     lastMessagePreview: truncate(lastText, PREVIEW_LENGTH),
   };
+  return withPending(summary, transcript.pendingApproval && approvalSummary(transcript.pendingApproval));
 }
 
 /**
@@ -63,10 +76,19 @@ export function summarizeTranscript(transcript: Transcript, previous?: SessionSu
  * persisting a message costs the same in a long session as in a new one.
  */
 export function summarizeAppend(summary: SessionSummary, lines: readonly TranscriptLine[]): SessionSummary {
-  const next = { ...summary };
+  let next = { ...summary };
   for (const line of lines) {
     if (line.type === "session-meta") {
       if (line.title) next.title = line.title;
+      continue;
+    }
+    if (line.type === "approval-request") {
+      const { approvalId, runId, toolCallId, name, timestamp } = line;
+      next = withPending(next, { approvalId, runId, toolCallId, name, requestedAt: timestamp });
+      continue;
+    }
+    if (line.type === "approval-decision") {
+      if (next.pendingApproval?.approvalId === line.approvalId) next = withPending(next, undefined);
       continue;
     }
     next.updatedAt = line.timestamp;

@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { SessionMetaEntry, TranscriptEntry, TranscriptHeader, type TranscriptLine } from "@workforce/protocol";
+import { ApprovalDecisionLine, ApprovalRequestLine, SessionMetaEntry, TranscriptEntry, TranscriptHeader, type PendingApproval, type TranscriptLine } from "@workforce/protocol";
 import { writeFileAtomic } from "../fs/atomic-write";
 import { isNotFound } from "../fs/errno";
 import { appendJsonLines, parseJson, type AppendedRange } from "../fs/jsonl-file";
@@ -17,6 +17,21 @@ export interface Transcript {
   fence: number;
   /** 1-based line numbers ignored because a gateway that had lost the session wrote them (a fence lower than one before). */
   fencedLines: number[];
+  /** The tool call the session waits on: the last approval request without a decision (issue 15). */
+  pendingApproval: PendingApproval | undefined;
+  /** Every approval the session asked for, by id, with its decision once made. Replaced, never changed in place (cached copies share it). */
+  approvals: ReadonlyMap<string, TranscriptApproval>;
+}
+
+/** An approval as its transcript lines tell it. */
+export interface TranscriptApproval {
+  request: ApprovalRequestLine;
+  decision: ApprovalDecisionLine | undefined;
+}
+
+/** A transcript with nothing in it but its header. */
+export function emptyTranscript(header: TranscriptHeader): Transcript {
+  return { header, entries: [], title: undefined, skippedLines: [], fence: 0, fencedLines: [], pendingApproval: undefined, approvals: new Map() };
 }
 
 /** Transcripts up to this size are read in one synchronous call (microseconds from the page cache); larger ones off the event loop. */
@@ -98,17 +113,41 @@ export function parseTranscript(text: string): Transcript | undefined {
   const lines = text.split("\n");
   const header = TranscriptHeader.safeParse(parseJson(lines[0] ?? ""));
   if (!header.success) return undefined;
-  const transcript: Transcript = { header: header.data, entries: [], title: undefined, skippedLines: [], fence: 0, fencedLines: [] };
+  const transcript = emptyTranscript(header.data);
   for (let index = 1; index < lines.length; index += 1) {
     const line = lines[index] ?? "";
     if (line.trim() === "") continue;
     const value = parseJson(line);
-    const entry = TranscriptEntry.safeParse(value);
-    const parsed = entry.success ? entry.data : SessionMetaEntry.safeParse(value).data;
+    const parsed = parseLine(value);
     if (!parsed) transcript.skippedLines.push(index + 1);
     else if (!foldLine(transcript, parsed)) transcript.fencedLines.push(index + 1);
   }
   return transcript;
+}
+
+/** Messages first (nearly every line), then the other kinds. */
+function parseLine(value: unknown): TranscriptLine | undefined {
+  const entry = TranscriptEntry.safeParse(value);
+  if (entry.success) return entry.data;
+  return SessionMetaEntry.safeParse(value).data ?? ApprovalRequestLine.safeParse(value).data ?? ApprovalDecisionLine.safeParse(value).data;
+}
+
+/** An approval request or decision folded into the transcript's approvals (a new map: cached transcripts share the old one). */
+function foldApproval(transcript: Transcript, line: ApprovalRequestLine | ApprovalDecisionLine): void {
+  const { fence: _fence, ...clean } = line;
+  const approvals = new Map(transcript.approvals);
+  if (clean.type === "approval-request") {
+    approvals.set(clean.approvalId, { request: clean, decision: undefined });
+    const { approvalId, runId, toolCallId, name, input, timestamp } = clean;
+    transcript.pendingApproval = { approvalId, runId, toolCallId, name, input, requestedAt: timestamp };
+  } else {
+    const known = approvals.get(clean.approvalId);
+    // A decision without its request (a hand-edited file) decides nothing.
+    if (!known) return;
+    approvals.set(clean.approvalId, { ...known, decision: clean });
+    if (transcript.pendingApproval?.approvalId === clean.approvalId) transcript.pendingApproval = undefined;
+  }
+  transcript.approvals = approvals;
 }
 
 /**
@@ -123,6 +162,10 @@ export function foldLine(transcript: Transcript, line: TranscriptLine): boolean 
   }
   if (line.type === "session-meta") {
     transcript.title = line.title ?? transcript.title;
+    return true;
+  }
+  if (line.type === "approval-request" || line.type === "approval-decision") {
+    foldApproval(transcript, line);
     return true;
   }
   if (line.fence === undefined) transcript.entries.push(line);

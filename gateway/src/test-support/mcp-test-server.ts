@@ -56,7 +56,7 @@ export const RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource/mcp
  * A real MCP server built with the SDK the gateway uses, on 127.0.0.1: tools `echo` (its text
  * back), `fail` (an isError result), `slow` (waits for the test), `picture` (an image and text),
  * `whoami` (echoes the Authorization header, to check redaction), `flood` (that many characters),
- * `hidden` (never granted).
+ * `hidden` (granted `ask` in the tests: it must only run once approved).
  */
 export async function startMcpTestServer(options: McpTestServerOptions): Promise<McpTestServer> {
   const servers = new Set<McpServer>();
@@ -112,7 +112,7 @@ export async function startMcpTestServer(options: McpTestServerOptions): Promise
     server.registerTool("flood", { description: "Sends that many characters.", inputSchema: { characters: z.number().int() } }, ({ characters }) => ({
       content: [{ type: "text", text: "x".repeat(characters) }],
     }));
-    server.registerTool("hidden", { description: "Not granted to anyone." }, () => ({ content: [{ type: "text", text: "should not run" }] }));
+    server.registerTool("hidden", { description: "Granted only with approval." }, () => ({ content: [{ type: "text", text: "should not run" }] }));
     for (const tool of extraTools) registerExtra(server, tool);
     servers.add(server);
     return server;

@@ -1,3 +1,4 @@
+import type { ToolMode } from "@workforce/protocol";
 import type { AgentPaths } from "@workforce/protocol/tenant-path";
 import type { ToolSpec } from "../llm/model-provider";
 
@@ -22,4 +23,8 @@ export interface ToolDisk {
 export interface Tool {
   spec: ToolSpec;
   execute(input: unknown, context: ToolContext): Promise<string>;
+  /** The mode the organisation's grant gives it (MCP and Composio grants): `ask` calls wait for approval. Absent: allowed. */
+  grantMode?: ToolMode;
+  /** Another name an agent's tool modes may give it (an MCP tool whose model-visible name was shortened: `mcp__{namespace}__{its own name}`). */
+  alsoKnownAs?: string;
 }

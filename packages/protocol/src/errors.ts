@@ -48,6 +48,10 @@ export const ERROR_CODES = [
   "too_many_runs",
   "budget_exceeded",
   "tenant_queue_full",
+  // tool approvals (issue 15)
+  "approval_pending",
+  "approval_not_pending",
+  "approval_not_found",
   // storage
   "storage_unavailable",
   "storage_read_only",
@@ -107,6 +111,10 @@ export const ERROR_CODES = [
   "composio_tool_failed",
   "composio_tool_timeout",
   "composio_result_too_large",
+  // schedules (issue 15)
+  "invalid_schedule",
+  "schedule_not_found",
+  "schedule_limit_reached",
   "internal_error",
 ] as const;
 
@@ -164,6 +172,11 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   too_many_runs: 429,
   budget_exceeded: 429,
   tenant_queue_full: 429,
+  /** The session waits for a member to approve or deny a tool call: a new message must wait for the decision. */
+  approval_pending: 409,
+  /** The approval was decided already (or is no longer the one the session waits for). */
+  approval_not_pending: 409,
+  approval_not_found: 404,
   storage_unavailable: 503,
   storage_read_only: 503,
   storage_full: 507,
@@ -239,6 +252,11 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   composio_tool_timeout: 504,
   /** A Composio tool's result was larger than the gateway accepts. */
   composio_result_too_large: 502,
+  /** A schedule that cannot fire: a bad cron expression, an unknown time zone, a time in the past (the message names it). */
+  invalid_schedule: 400,
+  schedule_not_found: 404,
+  /** An agent or organisation has as many schedules as it may (100 per agent, 500 per organisation). */
+  schedule_limit_reached: 409,
   internal_error: 500,
 };
 

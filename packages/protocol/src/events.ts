@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ErrorDetail } from "./errors";
+import { HeartbeatResult } from "./heartbeat";
 
 /** Token counts reported by a provider (or estimated by the offline model). */
 export const Usage = z.object({
@@ -49,7 +50,22 @@ export const ToolCallEndEvent = z.object({
   isError: z.boolean(),
 });
 export const UsageEvent = z.object({ ...base, type: z.literal("usage"), usage: Usage });
-export const RunStatus = z.enum(["ok", "aborted", "error"]);
+/**
+ * A tool call whose tool is in `ask` mode (issue 15): the run stops here and ends `paused`; a
+ * member's decision (`POST /v1/agents/:slug/sessions/:key/approvals/:approvalId`) starts the run
+ * that carries on. `input` is the call's arguments as the model gave them.
+ */
+export const ApprovalRequiredEvent = z.object({
+  ...base,
+  type: z.literal("approval-required"),
+  approvalId: z.string(),
+  toolCallId: z.string(),
+  name: z.string(),
+  input: z.unknown(),
+  at: z.string(),
+});
+/** How a run ended; `paused`: it waits for a member to approve a tool call (see ApprovalRequiredEvent). */
+export const RunStatus = z.enum(["ok", "aborted", "error", "paused"]);
 export type RunStatus = z.infer<typeof RunStatus>;
 export const RunEndEvent = z.object({
   ...base,
@@ -57,6 +73,8 @@ export const RunEndEvent = z.object({
   status: RunStatus,
   usage: Usage,
   error: ErrorDetail.optional(),
+  /** A heartbeat run's outcome (GatewayRunInput.heartbeat); absent for every other run. */
+  heartbeat: HeartbeatResult.optional(),
   at: z.string(),
 });
 
@@ -66,6 +84,7 @@ export const RunEvent = z.discriminatedUnion("type", [
   ToolCallStartEvent,
   ToolCallEndEvent,
   UsageEvent,
+  ApprovalRequiredEvent,
   RunEndEvent,
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
@@ -75,6 +94,7 @@ export type TextDeltaEvent = z.infer<typeof TextDeltaEvent>;
 export type ToolCallStartEvent = z.infer<typeof ToolCallStartEvent>;
 export type ToolCallEndEvent = z.infer<typeof ToolCallEndEvent>;
 export type UsageEvent = z.infer<typeof UsageEvent>;
+export type ApprovalRequiredEvent = z.infer<typeof ApprovalRequiredEvent>;
 export type RunEndEvent = z.infer<typeof RunEndEvent>;
 
 /** An event before the run manager stamps it with runId and seq. */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ModelInfo, RunStatus, Usage } from "./events";
 import { RunTrigger } from "./tenant-events";
+import { HeartbeatResult } from "./heartbeat";
 
 /** Agent slugs name directories, so they are deliberately narrow. */
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -13,6 +14,11 @@ export const SessionKey = z
   .string()
   .regex(SESSION_KEY_PATTERN, "must be 1-128 characters of letters, digits, '.', '_', ':' or '-'");
 export const TenantId = z.string().regex(UUID_PATTERN, "must be a lowercase UUID");
+
+/** A user or API key id as the platform names it to the gateway. */
+export const ActorId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be an id of letters, digits, - and _");
+export const RunActor = z.object({ userId: ActorId.optional(), apiKeyId: ActorId.optional() });
+export type RunActor = z.infer<typeof RunActor>;
 
 /**
  * Turns a display name into a slug: "Ada Lovelace" → "ada-lovelace", "agent" when nothing is left.
@@ -66,6 +72,27 @@ export const Agent = z.object({
 });
 export type Agent = z.infer<typeof Agent>;
 
+/**
+ * A tool call the session waits on (issue 15): the run that made it ended `paused`, and the next run
+ * of the session is the one a member's decision starts. At most one per session at a time.
+ */
+export const PendingApproval = z.object({
+  approvalId: z.string(),
+  /** The run that paused. */
+  runId: z.string(),
+  toolCallId: z.string(),
+  /** The tool's name as the model sees it (`write_file`, `mcp__crm__create_contact`, `GITHUB_CREATE_AN_ISSUE`). */
+  name: z.string(),
+  /** The call's arguments as the model gave them. */
+  input: z.unknown(),
+  requestedAt: z.string(),
+});
+export type PendingApproval = z.infer<typeof PendingApproval>;
+
+/** The session list's view of a pending approval: what it is about, without the arguments (those are in the session's history). */
+export const PendingApprovalSummary = PendingApproval.omit({ input: true });
+export type PendingApprovalSummary = z.infer<typeof PendingApprovalSummary>;
+
 export const SessionSummary = z.object({
   key: z.string(),
   sessionId: z.string(),
@@ -77,6 +104,8 @@ export const SessionSummary = z.object({
   outputTokens: z.number().int().nonnegative(),
   messageCount: z.number().int().nonnegative(),
   lastMessagePreview: z.string(),
+  /** Set while the session waits for a tool call's approval: new messages are refused (409 approval_pending) until it is decided. */
+  pendingApproval: PendingApprovalSummary.optional(),
 });
 export type SessionSummary = z.infer<typeof SessionSummary>;
 
@@ -135,6 +164,19 @@ export const AssistantMessageEntry = z.object({
   /** Set when the run failed or was aborted part-way: the text is what arrived before that. */
   interrupted: z.object({ code: z.string(), message: z.string() }).optional(),
 });
+/** A member's answer to a paused tool call (issue 15). */
+export const ApprovalDecision = z.object({
+  approvalId: z.string(),
+  decision: z.enum(["approve", "deny"]),
+  /** The deny came from nobody deciding in time (the platform's timeout), not from a member. */
+  timedOut: z.boolean().optional(),
+  /** What the member (or the timeout) said; the model reads it with a denial. */
+  reason: z.string().optional(),
+  /** Who decided, as the platform named them (actor headers); empty for a timeout or a caller that named nobody. */
+  decidedBy: RunActor,
+});
+export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
+
 export const ToolResultEntry = z.object({
   ...entryBase,
   type: z.literal("tool-result"),
@@ -143,6 +185,8 @@ export const ToolResultEntry = z.object({
   name: z.string(),
   output: z.string(),
   isError: z.boolean(),
+  /** Set on the result of a call that waited for approval: how it was decided (a denial's output is the refusal the model read). */
+  approval: ApprovalDecision.optional(),
 });
 export const CompactionEntry = z.object({
   ...entryBase,
@@ -182,11 +226,48 @@ export const SessionMetaEntry = z.object({
 });
 export type SessionMetaEntry = z.infer<typeof SessionMetaEntry>;
 
-/** Any line after the header of `{sessionId}.jsonl`: a message entry or a session-meta line. */
-export const TranscriptLine = z.union([TranscriptEntry, SessionMetaEntry]);
+/**
+ * The durable pause (issue 15): a run stopped before a tool call in `ask` mode. Like session-meta,
+ * not a message (never in `TranscriptEntry`, never sent to the model): the call stays unanswered
+ * in its assistant entry until the decision's run records its result. The session waits on the
+ * last request without a decision line.
+ */
+export const ApprovalRequestLine = z.object({
+  type: z.literal("approval-request"),
+  id: z.string(),
+  timestamp: z.string(),
+  fence,
+  /** The run that paused. */
+  runId: z.string(),
+  approvalId: z.string(),
+  toolCallId: z.string(),
+  name: z.string(),
+  input: z.unknown(),
+});
+export type ApprovalRequestLine = z.infer<typeof ApprovalRequestLine>;
+
+/** The decision on a pause, written by the run it started before that run does anything else: decided once, whatever happens next. */
+export const ApprovalDecisionLine = ApprovalDecision.extend({
+  type: z.literal("approval-decision"),
+  id: z.string(),
+  timestamp: z.string(),
+  fence,
+  /** The run the decision started (it carries the call out, or gives the model the refusal, and goes on). */
+  runId: z.string(),
+  toolCallId: z.string(),
+});
+export type ApprovalDecisionLine = z.infer<typeof ApprovalDecisionLine>;
+
+/** Any line after the header of `{sessionId}.jsonl`: a message entry, a session-meta line, or an approval's request or decision. */
+export const TranscriptLine = z.union([TranscriptEntry, SessionMetaEntry, ApprovalRequestLine, ApprovalDecisionLine]);
 export type TranscriptLine = z.infer<typeof TranscriptLine>;
 
-export const SessionHistory = z.object({ session: SessionSummary, entries: z.array(TranscriptEntry) });
+export const SessionHistory = z.object({
+  session: SessionSummary,
+  entries: z.array(TranscriptEntry),
+  /** The tool call the session waits on, with its arguments (the entries show the call without a result). */
+  pendingApproval: PendingApproval.optional(),
+});
 export type SessionHistory = z.infer<typeof SessionHistory>;
 
 /* ---------- runs ---------- */
@@ -214,10 +295,6 @@ export interface RunOrigin {
   /** What fired a platform-fired run (issue 15). */
   trigger?: RunTrigger | undefined;
 }
-/** A user or API key id as the platform names it to the gateway. */
-export const ActorId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be an id of letters, digits, - and _");
-export const RunActor = z.object({ userId: ActorId.optional(), apiKeyId: ActorId.optional() });
-export type RunActor = z.infer<typeof RunActor>;
 export const ACTOR_USER_HEADER = "x-workforce-user-id";
 export const ACTOR_API_KEY_HEADER = "x-workforce-api-key-id";
 
@@ -263,7 +340,7 @@ export const RunInfo = z.object({
   agent: z.string(),
   sessionKey: z.string(),
   sessionId: z.string(),
-  status: z.enum(["queued", "running", "ok", "aborted", "error"]),
+  status: z.enum(["queued", "running", "ok", "aborted", "error", "paused"]),
   lastSeq: z.number().int().nonnegative(),
 });
 export type RunInfo = z.infer<typeof RunInfo>;
@@ -313,6 +390,25 @@ export const RUN_ID_HEADER = "x-run-id";
 export const KeySource = z.enum(["platform", "organisation"]);
 export type KeySource = z.infer<typeof KeySource>;
 
+/** Most characters of a tool call's arguments (as JSON) a usage record carries; the session's history has them whole. */
+export const USAGE_APPROVAL_INPUT_MAX_CHARS = 8_000;
+
+/** A paused run's approval as the usage journal tells the platform. */
+export const UsageApproval = z.object({
+  id: z.string().min(1).max(200),
+  toolCallId: z.string().min(1).max(200),
+  /** The tool's name as the model sees it. */
+  tool: z.string().min(1).max(200),
+  /**
+   * The call's arguments: the JSON value itself, or, when their JSON is longer than
+   * USAGE_APPROVAL_INPUT_MAX_CHARS, a string of its first characters and `inputTruncated: true`.
+   */
+  input: z.unknown(),
+  inputTruncated: z.boolean().optional(),
+  requestedAt: z.string().datetime(),
+});
+export type UsageApproval = z.infer<typeof UsageApproval>;
+
 /**
  * One line of a tenant's usage journal (`{tenant}/usage.jsonl`): a run a gateway executed, from
  * any entry point, written once when it ended (also when it was aborted before it started).
@@ -334,8 +430,14 @@ export const UsageRecord = z.object({
   endedAt: z.string().datetime(),
   /** Whose model key the run used (issue 14); absent in lines written before, which used the operator's. */
   keySource: KeySource.optional(),
+  /** With `status: "paused"`: the tool call the run stopped at, waiting for a member's decision (issue 15). */
+  approval: UsageApproval.optional(),
+  /** Set on the run a decision started: which approval it carried out, and how it was decided. */
+  resumes: ApprovalDecision.pick({ approvalId: true, decision: true, timedOut: true }).optional(),
   /** What fired it, when the platform did (schedule, heartbeat, approval resume; issue 15). */
   trigger: RunTrigger.optional(),
+  /** A heartbeat run's outcome (issue 15); absent for every other run. */
+  heartbeat: HeartbeatResult.optional(),
 });
 export type UsageRecord = z.infer<typeof UsageRecord>;
 

@@ -13,4 +13,6 @@ export * from "./mcp";
 export * from "./model-keys-api";
 export * from "./secrets";
 export * from "./tenant-events";
+export * from "./schedules-api";
+export * from "./heartbeat";
 export * from "./webhooks-api";

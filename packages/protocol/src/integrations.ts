@@ -14,6 +14,24 @@ import { RunTrigger } from "./tenant-events";
 export const ToolMode = z.enum(["allow", "ask"]);
 export type ToolMode = z.infer<typeof ToolMode>;
 
+/**
+ * How an agent may use a tool, per tool (issue 15): `allow` runs it at once, `ask` pauses the run
+ * until a member approves the call, `deny` does not offer it to the model at all.
+ */
+export const AgentToolMode = z.enum(["allow", "ask", "deny"]);
+export type AgentToolMode = z.infer<typeof AgentToolMode>;
+
+/**
+ * An agent's tool modes, by the tool's name as the model sees it: workspace tools (`read_file`,
+ * `write_file`, …), `web_fetch`, `web_search`, `mcp__{namespace}__{tool}`, Composio slugs. An MCP
+ * tool whose name the gateway had to shorten is found under `mcp__{namespace}__{the server's name}`
+ * too. A tool not named here is allowed, unless its grant says `ask`; the stricter of the two wins.
+ */
+export const ToolModes = z
+  .record(z.string().min(1).max(200), AgentToolMode)
+  .refine((modes) => Object.keys(modes).length <= 2_000, "at most 2,000 tools");
+export type ToolModes = z.infer<typeof ToolModes>;
+
 /** One tool granted to the agent, by the name its source gives it (MCP tool name, Composio tool slug). */
 export const ToolGrant = z.object({ name: z.string().min(1).max(200), mode: ToolMode });
 export type ToolGrant = z.infer<typeof ToolGrant>;
@@ -87,6 +105,8 @@ export const RunIntegrations = z.object({
   web: z.object({ fetch: z.boolean().default(false), search: z.boolean().default(false) }).default({ fetch: false, search: false }),
   mcp: z.array(RunMcpServer).max(32).default([]),
   composio: RunComposio.optional(),
+  /** The agent's tool modes (see ToolModes); absent: every tool offered is allowed, but for `ask` grants. */
+  toolModes: ToolModes.optional(),
 });
 export type RunIntegrations = z.infer<typeof RunIntegrations>;
 export type RunIntegrationsInput = z.input<typeof RunIntegrations>;
@@ -103,5 +123,30 @@ export const GatewayRunInput = SendMessageInput.extend({
   integrations: RunIntegrations.optional(),
   /** A run the platform fired on its own (schedule, heartbeat, approval resume): metered with source "schedule", named in its usage record. */
   trigger: RunTrigger.optional(),
+  /**
+   * A heartbeat run (heartbeat.ts): `message` is the heartbeat prompt, the session defaults to
+   * `heartbeat`; it is skipped without a model call when HEARTBEAT.md is effectively empty, and a
+   * HEARTBEAT_OK answer leaves nothing in the transcript.
+   */
+  heartbeat: z.boolean().optional(),
 });
 export type GatewayRunInput = z.infer<typeof GatewayRunInput>;
+
+/**
+ * `POST /v1/agents/:slug/sessions/:key/approvals/:approvalId`: a decision on the call the session
+ * waits on. It starts the run that carries on (approve: the call runs, with this request's
+ * integrations; deny: the model reads a refusal), answered like `POST /v1/agents/:slug/runs`.
+ */
+export const ApprovalDecisionInput = z
+  .object({
+    decision: z.enum(["approve", "deny"]),
+    /** Told to the model with a denial (and recorded with the decision). */
+    reason: z.string().trim().max(2_000).optional(),
+    /** The platform denies because nobody decided in time. */
+    timedOut: z.boolean().optional(),
+    integrations: RunIntegrations.optional(),
+    /** The platform decides on its own (a timeout), or carries out a member's decision from its job queue: see GatewayRunInput. */
+    trigger: RunTrigger.optional(),
+  })
+  .refine((input) => !(input.timedOut === true && input.decision === "approve"), { message: "a timed-out approval can only be denied", path: ["timedOut"] });
+export type ApprovalDecisionInput = z.infer<typeof ApprovalDecisionInput>;

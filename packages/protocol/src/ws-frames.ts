@@ -72,6 +72,20 @@ export const WS_METHOD_PARAMS = {
     integrations: RunIntegrations.optional(),
     /** A run the platform fired on its own (see GatewayRunInput). */
     trigger: RunTrigger.optional(),
+    /** A heartbeat run (GatewayRunInput.heartbeat). */
+    heartbeat: z.boolean().optional(),
+  }),
+  /** A decision on the call a session waits on (like the HTTP route); answers the RunInfo of the run it starts, then streams its events from seq 1. */
+  "approvals.decide": z.object({
+    agent: Slug,
+    sessionKey: SessionKey,
+    approvalId: z.string().min(1).max(200),
+    decision: z.enum(["approve", "deny"]),
+    reason: z.string().trim().max(2_000).optional(),
+    timedOut: z.boolean().optional(),
+    actor: RunActor.optional(),
+    integrations: RunIntegrations.optional(),
+    trigger: RunTrigger.optional(),
   }),
   /** Answers the RunInfo, then streams the run's events with seq > after. */
   "runs.subscribe": z.object({ runId: z.string().min(1), after: z.number().int().nonnegative().optional() }),

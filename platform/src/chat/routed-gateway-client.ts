@@ -110,6 +110,8 @@ export function createRoutedGatewayClient(options: RoutedGatewayClientOptions): 
     getAgent: (tenantId, slug) => byTenant(tenantId, (client) => client.getAgent(tenantId, slug)),
     updateAgent: (tenantId, slug, update) => byTenant(tenantId, (client) => client.updateAgent(tenantId, slug, update)),
     deleteAgent: (tenantId, slug) => byTenant(tenantId, (client) => client.deleteAgent(tenantId, slug)),
+    heartbeatFile: (tenantId, slug) => byTenant(tenantId, (client) => client.heartbeatFile(tenantId, slug)),
+    setHeartbeatFile: (tenantId, slug, content) => byTenant(tenantId, (client) => client.setHeartbeatFile(tenantId, slug, content)),
     listSessions: (tenantId, slug) => byTenant(tenantId, (client) => client.listSessions(tenantId, slug)),
     getSession: (tenantId, slug, key) => byTenant(tenantId, (client) => client.getSession(tenantId, slug, key)),
     renameSession: (tenantId, slug, key, title) => byTenant(tenantId, (client) => client.renameSession(tenantId, slug, key, title)),

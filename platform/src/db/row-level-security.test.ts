@@ -120,6 +120,21 @@ describe(`row-level security (${databaseUrl ? "Postgres" : "PGlite"})`, () => {
     expect(unscoped).toThrow(TypeError);
   });
 
+  it("keeps schedules and their firings to their organisation, and a firing to its organisation's schedule", async () => {
+    const db = database.db;
+    const values = (tenant: string, agent: string) => ({ tenant_id: tenant, agent_slug: agent, name: "Daily", kind: "every" as const, every_seconds: 3_600, timezone: "UTC", message: "Report", session_mode: "new" as const, created_by: null, updated_by: null });
+    const scheduleB = await withTenant(db, tenantB, async (trx) => (await trx.insertInto("schedules").values(values(tenantB, "bob")).returning("id").executeTakeFirstOrThrow()).id);
+    await withTenant(db, tenantB, (trx) => trx.insertInto("schedule_firings").values({ tenant_id: tenantB, schedule_id: scheduleB, scheduled_for: new Date() }).execute());
+    expect(await withTenant(db, tenantA, (trx) => trx.selectFrom("schedules").select("id").execute())).toEqual([]);
+    expect(await withTenant(db, tenantA, (trx) => trx.selectFrom("schedule_firings").select("id").execute())).toEqual([]);
+    await expect(withTenant(db, tenantA, (trx) => trx.insertInto("schedules").values(values(tenantB, "bob")).execute())).rejects.toThrow(/row-level security/);
+    // A's firing naming B's schedule: refused by the (organisation, schedule) key.
+    await expect(withTenant(db, tenantA, (trx) => trx.insertInto("schedule_firings").values({ tenant_id: tenantA, schedule_id: scheduleB, scheduled_for: new Date() }).execute())).rejects.toThrow(/foreign key/);
+    const disabled = await withTenant(db, tenantA, (trx) => trx.updateTable("schedules").set({ enabled: false }).where("id", "=", scheduleB).executeTakeFirst());
+    expect(disabled.numUpdatedRows).toBe(0n);
+    await withSystem(database.system, (trx) => trx.deleteFrom("schedules").where("id", "=", scheduleB).execute());
+  });
+
   it("isolates budgets and per-tenant stream counts too", async () => {
     await withSystem(database.system, async (db) => {
       await db
@@ -186,6 +201,34 @@ describe(`row-level security (${databaseUrl ? "Postgres" : "PGlite"})`, () => {
       states: await trx.selectFrom("mcp_oauth_states").select("state_hash").where("tenant_id", "=", tenantB).execute(),
     }));
     expect(left).toEqual({ grants: [], states: [] });
+  });
+
+  it("isolates heartbeats: a tenant sees, changes and creates only its own agents' heartbeats", async () => {
+    await withSystem(database.system, async (db) => {
+      await db
+        .insertInto("agents")
+        .values([
+          { tenant_id: tenantA, slug: "hb-a", name: "Hb A" },
+          { tenant_id: tenantB, slug: "hb-b", name: "Hb B" },
+        ])
+        .execute();
+      await db
+        .insertInto("agent_heartbeats")
+        .values([
+          { tenant_id: tenantA, agent_slug: "hb-a", enabled: true, next_due_at: new Date() },
+          { tenant_id: tenantB, agent_slug: "hb-b", enabled: true, next_due_at: new Date() },
+        ])
+        .execute();
+    });
+    const db = database.db;
+    const seen = await withTenant(db, tenantA, (trx) => trx.selectFrom("agent_heartbeats").select(["tenant_id", "agent_slug"]).execute());
+    expect(seen).toEqual([{ tenant_id: tenantA, agent_slug: "hb-a" }]);
+    const changed = await withTenant(db, tenantA, (trx) => trx.updateTable("agent_heartbeats").set({ enabled: false }).where("agent_slug", "=", "hb-b").executeTakeFirst());
+    expect(changed.numUpdatedRows).toBe(0n);
+    await expect(withTenant(db, tenantA, (trx) => trx.insertInto("agent_heartbeats").values({ tenant_id: tenantB, agent_slug: "bob" }).execute())).rejects.toThrow(/row-level security/);
+    // The tick's question across organisations is the system role's alone.
+    const due = await withSystem(database.system, (trx) => trx.selectFrom("agent_heartbeats").select("agent_slug").where("enabled", "=", true).orderBy("agent_slug").execute());
+    expect(due.map((row) => row.agent_slug)).toEqual(["hb-a", "hb-b"]);
   });
 });
 

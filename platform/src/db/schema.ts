@@ -376,6 +376,89 @@ export interface TenantEventsTable {
   occurred_at: ColumnType<Date, Date | string, Date | string>;
 }
 
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+/** A schedule of an agent's (migration 017, platform/src/jobs/schedules/). */
+export interface SchedulesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  agent_slug: string;
+  name: string;
+  kind: "cron" | "at" | "every";
+  cron: string | null;
+  at: NullableTimestamp;
+  every_seconds: number | null;
+  timezone: string;
+  message: string;
+  session_mode: "fixed" | "new";
+  session_key: string | null;
+  catch_up: ColumnType<"skip" | "run_once", "skip" | "run_once" | undefined, "skip" | "run_once">;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  next_fire_at: NullableTimestamp;
+  created_by: string | null;
+  updated_by: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type FiringStatusColumn = "pending" | "started" | "refused" | "skipped" | "completed" | "failed";
+
+/** One firing time of a schedule (migration 017): the run it started and its outcome. */
+export interface ScheduleFiringsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  schedule_id: string;
+  scheduled_for: Timestamp;
+  status: ColumnType<FiringStatusColumn, FiringStatusColumn | undefined, FiringStatusColumn>;
+  manual: ColumnType<boolean, boolean | undefined, boolean>;
+  requested_by: string | null;
+  missed_count: ColumnType<number, number | undefined, number>;
+  missed_from: NullableTimestamp;
+  session_key: string | null;
+  run_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  fired_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  created_at: CreatedAt;
+}
+
+/** An agent's heartbeat settings and what came of it (migration 018, platform/src/jobs/heartbeats.ts). */
+export interface AgentHeartbeatsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  agent_slug: string;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  every_minutes: ColumnType<number, number | undefined, number>;
+  active_start: string | null;
+  active_end: string | null;
+  time_zone: ColumnType<string, string | undefined, string>;
+  session_key: ColumnType<string, string | undefined, string>;
+  enabled_by: string | null;
+  next_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  ok_count: ColumnType<number, number | undefined, number>;
+  alert_count: ColumnType<number, number | undefined, number>;
+  skipped_count: ColumnType<number, number | undefined, number>;
+  failed_count: ColumnType<number, number | undefined, number>;
+  refused_count: ColumnType<number, number | undefined, number>;
+  last_outcome: ColumnType<"ok" | "alert" | "skipped" | "failed" | "refused" | null, "ok" | "alert" | "skipped" | "failed" | "refused" | null | undefined, "ok" | "alert" | "skipped" | "failed" | "refused" | null>;
+  last_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_run_id: string | null;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  last_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_outcome_run_id: string | null;
+  last_alert_text: string | null;
+  last_alert_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_alert_run_id: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  updated_by: string | null;
+}
+
 /** An organisation's outbound webhook endpoint (migration 019); its signing secret is a tenant secret. */
 export interface WebhookEndpointsTable {
   id: Generated<string>;
@@ -449,6 +532,9 @@ export interface DatabaseSchema {
   mcp_oauth_states: McpOAuthStatesTable;
   jobs: JobsTable;
   tenant_events: TenantEventsTable;
+  schedules: SchedulesTable;
+  schedule_firings: ScheduleFiringsTable;
+  agent_heartbeats: AgentHeartbeatsTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
 }

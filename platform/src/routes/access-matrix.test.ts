@@ -27,7 +27,7 @@ interface DocumentedOperation {
 /** How the object stands to the caller. `none`: the operation has no object. */
 type Relation = "none" | "own" | "other" | "unowned" | "foreign-org" | "new" | "mine" | "all";
 /** The object kinds without owners: only "in this organisation" or "in another". */
-const NOT_FOUND_CODE: Record<string, string> = { session: "session_not_found", run: "run_not_found", member: "not_found", agent: "agent_not_found", invitation: "not_found", key: "not_found", "composio-connection": "not_found", "mcp-server": "mcp_server_not_found", webhook: "webhook_not_found" };
+const NOT_FOUND_CODE: Record<string, string> = { session: "session_not_found", run: "run_not_found", member: "not_found", agent: "agent_not_found", invitation: "not_found", key: "not_found", "composio-connection": "not_found", "mcp-server": "mcp_server_not_found", schedule: "schedule_not_found", webhook: "webhook_not_found" };
 
 interface RequestSpec {
   path: string;
@@ -136,6 +136,9 @@ async function runFor(caller: Caller, relation: Relation): Promise<string> {
 }
 const mcpServerPath = (id: string) => `/api/integrations/mcp/servers/${id}`;
 const mcpServerFor = (relation: Relation, fresh = false) => (relation === "own" ? fx.mcpServer(fresh) : Promise.resolve(fx.foreign.mcpServerId));
+/** Organisation A's schedule of "ada", or organisation B's id asked for under "ada" (another organisation's: not found). */
+const schedulePath = async (relation: Relation, fresh = false) => `/api/agents/ada/schedules/${relation === "own" ? await fx.schedule(fresh) : fx.foreign.scheduleId}`;
+const agentPath = (relation: Relation) => `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}`;
 const webhookFor = (relation: Relation, fresh = false) => (relation === "own" ? fx.webhook(fresh) : Promise.resolve(fx.foreign.webhookId));
 const webhookPath = async (relation: Relation, fresh = false) => `/api/webhooks/${await webhookFor(relation, fresh)}`;
 const SESSION_RELATIONS: Relation[] = ["own", "other", "unowned", "foreign-org"];
@@ -356,6 +359,25 @@ const CASES: Record<string, Case> = {
     relations: ["own", "foreign-org"],
     request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/tools`, body: { grants: [] } }),
   },
+  "schedules.list": { object: "agent", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `${agentPath(relation)}/schedules` }) },
+  "schedules.create": {
+    object: "agent",
+    relations: ["own", "foreign-org"],
+    request: async (_caller, relation) => ({ path: `${agentPath(relation)}/schedules`, body: { name: fx.unique("daily"), kind: "cron", cron: "0 9 * * *", timezone: "Europe/Berlin", message: "Report", sessionMode: "new" } }),
+  },
+  "schedules.get": { object: "schedule", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: await schedulePath(relation) }) },
+  "schedules.update": { object: "schedule", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: await schedulePath(relation), body: { enabled: true } }) },
+  "schedules.delete": { object: "schedule", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: await schedulePath(relation, true) }) },
+  "schedules.run": { object: "schedule", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `${await schedulePath(relation, true)}/run` }) },
+  "schedules.firings": { object: "schedule", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `${await schedulePath(relation)}/firings` }) },
+  "schedules.agent-firings": { object: "agent", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `${agentPath(relation)}/schedule-firings` }) },
+  "heartbeat.get": { object: "agent", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/heartbeat` }) },
+  "heartbeat.update": {
+    object: "agent",
+    relations: ["own", "foreign-org"],
+    request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/heartbeat`, body: { everyMinutes: 60 } }),
+  },
+  "heartbeat.run": { object: "agent", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}/heartbeat/run` }) },
   "secrets.list": {
     relations: ["none"],
     request: async () => ({ path: "/api/secrets" }),

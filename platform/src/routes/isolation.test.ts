@@ -10,7 +10,7 @@ let call: ReturnType<typeof caller>;
 let alice: { token: string; userId: string; tenantId: string };
 let bob: { token: string; userId: string; tenantId: string };
 let bobsColleague: { token: string; userId: string; tenantId: string };
-const b = { runId: "", sessionKey: "", invitationId: "", keyId: "", keySecret: "", webhookId: "", deliveryId: "" };
+const b = { runId: "", sessionKey: "", invitationId: "", keyId: "", keySecret: "", scheduleId: "", webhookId: "", deliveryId: "" };
 
 async function snapshotOfB() {
   return withSystem(platform.database.system, async (db) => ({
@@ -22,6 +22,9 @@ async function snapshotOfB() {
     budget: await db.selectFrom("tenant_budgets").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
     sessionOwners: await db.selectFrom("session_owners").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
     secrets: await db.selectFrom("tenant_secrets").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
+    schedules: await db.selectFrom("schedules").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
+    firings: await db.selectFrom("schedule_firings").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
+    heartbeats: await db.selectFrom("agent_heartbeats").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
     webhooks: await db.selectFrom("webhook_endpoints").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
     webhookDeliveries: await db.selectFrom("webhook_deliveries").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
   }));
@@ -45,6 +48,10 @@ beforeAll(async () => {
   b.keyId = keyBody.key.id;
   b.keySecret = keyBody.secret;
   await call("POST", "/api/agents", { token: alice.token, body: { name: "Alice", role: "Analyst" } });
+  const schedule = await call("POST", "/api/agents/bob/schedules", { token: bob.token, body: { name: "Nightly", kind: "cron", cron: "0 2 * * *", message: "Tidy up", sessionMode: "new" } });
+  b.scheduleId = ((await schedule.json()) as { schedule: { id: string } }).schedule.id;
+  const heartbeat = await call("PUT", "/api/agents/bob/heartbeat", { token: bob.token, body: { enabled: true, content: "- Check the build" } });
+  expect(heartbeat.status).toBe(200);
   const webhook = await call("POST", "/api/webhooks", { token: bob.token, body: { url: "https://hooks.example/bob" } });
   b.webhookId = ((await webhook.json()) as { endpoint: { id: string } }).endpoint.id;
   const delivery = await call("POST", `/api/webhooks/${b.webhookId}/test`, { token: bob.token });
@@ -79,6 +86,20 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
       ["DELETE", `/api/keys/${b.keyId}`, undefined, [404]],
       ["PATCH", `/api/members/${bob.userId}`, { role: "member" }, [404]],
       ["DELETE", `/api/members/${bob.userId}`, undefined, [404]],
+      // B's schedule, under B's agent and under A's own agent.
+      ["GET", "/api/agents/bob/schedules", undefined, [404]],
+      ["POST", "/api/agents/bob/schedules", { name: "x", kind: "every", everyMinutes: 5, message: "hi", sessionMode: "new" }, [404]],
+      ["GET", "/api/agents/bob/schedule-firings", undefined, [404]],
+      ...(["bob", "alice"] as const).flatMap((agent): [string, string, unknown, number[]][] => [
+        ["GET", `/api/agents/${agent}/schedules/${b.scheduleId}`, undefined, [404]],
+        ["PATCH", `/api/agents/${agent}/schedules/${b.scheduleId}`, { enabled: false }, [404]],
+        ["DELETE", `/api/agents/${agent}/schedules/${b.scheduleId}`, undefined, [404]],
+        ["POST", `/api/agents/${agent}/schedules/${b.scheduleId}/run`, undefined, [404]],
+        ["GET", `/api/agents/${agent}/schedules/${b.scheduleId}/firings`, undefined, [404]],
+      ]),
+      ["GET", "/api/agents/bob/heartbeat", undefined, [404]],
+      ["PUT", "/api/agents/bob/heartbeat", { enabled: false, content: "hacked" }, [404]],
+      ["POST", "/api/agents/bob/heartbeat/run", undefined, [404]],
       ["GET", `/api/webhooks/${b.webhookId}`, undefined, [404]],
       ["PATCH", `/api/webhooks/${b.webhookId}`, { enabled: false }, [404]],
       ["DELETE", `/api/webhooks/${b.webhookId}`, undefined, [404]],

@@ -28,7 +28,9 @@ beforeAll(async () => {
   await call("POST", "/api/agents", { token: owner.token, body: { name: "Ada", role: "Analyst" } });
   await call("POST", "/api/agents", { token: bob.token, body: { name: "Bob", role: "Builder" } });
   sessionKey = (await sendMessage(call, { token: owner.token, agent: "ada", message: "Remember this" })).sessionKey!;
+  await call("POST", "/api/agents/ada/schedules", { token: owner.token, body: { name: "Weekly digest", kind: "cron", cron: "0 8 * * 1", timezone: "Europe/London", message: "Digest the week", sessionKey: "digest" } });
   await call("PUT", "/api/budget", { token: owner.token, body: { monthlyTokens: 5000 } });
+  expect((await call("PUT", "/api/agents/ada/heartbeat", { token: owner.token, body: { enabled: true, everyMinutes: 45, content: "- Look at the inbox" } })).status).toBe(200);
   await call("POST", "/api/invitations", { token: owner.token, body: { email: "ivy@example.com" } });
   keySecret = ((await (await call("POST", "/api/keys", { token: owner.token, body: { name: "ci" } })).json()) as { secret: string }).secret;
   for (const [tenantId, value] of [
@@ -83,7 +85,7 @@ describe("tenant export", () => {
     expect(bundle.apiKeys).toEqual([expect.objectContaining({ name: "ci", prefix: keySecret.slice(0, 9) })]);
     expect(bundle.budget).toMatchObject({ monthlyTokens: 5000 });
     expect(bundle.usageEvents).toEqual([expect.objectContaining({ agent: "ada", status: "ok", inputTokens: 3 })]);
-    expect(bundle.auditLog.map((entry) => entry.action)).toEqual(["tenant.create", "invitation.create", "invitation.accept", "agent.create", "budget.update", "invitation.create", "api_key.create", "secret.set", "secret.set"]);
+    expect(bundle.auditLog.map((entry) => entry.action)).toEqual(["tenant.create", "invitation.create", "invitation.accept", "agent.create", "schedule.create", "budget.update", "heartbeat.update", "invitation.create", "api_key.create", "secret.set", "secret.set"]);
     // Secrets by name and kind only: no value, hint or ciphertext.
     expect(bundle.secrets).toEqual([
       { name: "mcp/linear/headers", kind: "mcp-headers" },
@@ -97,6 +99,9 @@ describe("tenant export", () => {
     expect(bundle.agents[0]!.sessions[0]!.entries.map((entry) => entry.type)).toEqual(["user", "assistant", "tool-result"]);
     expect(bundle.events).toEqual([expect.objectContaining({ type: "run.failed", data: { runId: `run-of-${owner.tenantId}` } })]);
     expect(bundle.jobs).toEqual([expect.objectContaining({ kind: "events.fanout", status: "queued" })]);
+    expect(bundle.schedules).toEqual([expect.objectContaining({ agent: "ada", name: "Weekly digest", kind: "cron", cron: "0 8 * * 1", timezone: "Europe/London", sessionKey: "digest", createdBy: owner.userId })]);
+    expect(bundle.scheduleFirings).toEqual([]);
+    expect(bundle.heartbeats).toEqual([expect.objectContaining({ agent: "ada", enabled: true, everyMinutes: 45, enabledBy: owner.userId, counts: { ok: 0, alert: 0, skipped: 0, failed: 0, refused: 0 } })]);
     expect(text).not.toContain(keySecret);
     expect(text).not.toMatch(/hash/i);
     expect(text).not.toContain(bob.tenantId);
@@ -156,10 +161,16 @@ describe("tenant erasure", () => {
     expect((await rowsOf(owner.tenantId)).tenant_secrets).toBe(3);
     expect((await rowsOf(owner.tenantId)).webhook_endpoints).toBe(1);
     expect((await rowsOf(owner.tenantId)).webhook_deliveries).toBe(1);
+    expect((await rowsOf(owner.tenantId)).schedules).toBe(1);
+    // A firing of its schedule (run now).
+    const [schedule] = ((await (await call("GET", "/api/agents/ada/schedules", { token: owner.token })).json()) as { schedules: { id: string }[] }).schedules;
+    expect((await call("POST", `/api/agents/ada/schedules/${schedule!.id}/run`, { token: owner.token })).status).toBe(202);
+    expect((await rowsOf(owner.tenantId)).schedule_firings).toBe(1);
     // What the organisation's agents did on their own: an event and the job that fans it out.
     await withTenant(platform.database.db, owner.tenantId, (trx) => recordTenantEvent(trx, owner.tenantId, { type: "run.completed", data: { runId: "r-1" }, occurredAt: new Date() }));
     expect((await rowsOf(owner.tenantId)).tenant_events).toBeGreaterThan(0);
     expect((await rowsOf(owner.tenantId)).jobs).toBeGreaterThan(0);
+    expect((await rowsOf(owner.tenantId)).agent_heartbeats).toBe(1);
     expect(bobBefore.tenant_secrets).toBe(1);
     const response = await call("DELETE", "/api/tenant", { token: owner.token, body: { confirm: "olga's organisation" } });
     expect(response.status).toBe(200);
@@ -169,7 +180,7 @@ describe("tenant erasure", () => {
       ["/v1/agents/ada", owner.tenantId],
     ]);
     const after = await rowsOf(owner.tenantId);
-    expect(Object.keys(after)).toEqual(expect.arrayContaining(["memberships", "agents", "audit_log", "session_owners", "tenant_secrets", "jobs", "tenant_events", "webhook_endpoints", "webhook_deliveries"]));
+    expect(Object.keys(after)).toEqual(expect.arrayContaining(["memberships", "agents", "audit_log", "session_owners", "tenant_secrets", "jobs", "tenant_events", "schedules", "schedule_firings", "agent_heartbeats", "webhook_endpoints", "webhook_deliveries"]));
     expect(Object.entries(after).filter(([, rows]) => rows > 0)).toEqual([]);
     expect(await rowsOf(bob.tenantId)).toEqual(bobBefore);
     // Bob's secret still decrypts: erasing one organisation touches no other's.

@@ -107,6 +107,12 @@ export async function createAccessFixtures() {
     return ((await response.json()) as { server: { id: string } }).server.id;
   };
   const sharedMcpServer = await createMcpServer(owner);
+  const createSchedule = async (who: Person, agent: string) => {
+    const body = { name: unique("schedule"), kind: "every", everyMinutes: 60, message: "Check in", sessionMode: "new" };
+    const response = await ok(call("POST", `/api/agents/${agent}/schedules`, { ...asPerson(who), body }), "schedule");
+    return ((await response.json()) as { schedule: { id: string } }).schedule.id;
+  };
+  const sharedSchedule = await createSchedule(owner, "ada");
   // Webhook endpoints at a receiver that is never reached (no job runs here), and a delivery each.
   const createWebhook = async (who: Person) => {
     const response = await ok(call("POST", "/api/webhooks", { ...asPerson(who), body: { url: `http://127.0.0.1:9/${unique("hook")}` } }), "webhook endpoint");
@@ -128,6 +134,7 @@ export async function createAccessFixtures() {
     userId: outsider.userId,
     composioConnectionId: await composioConnection(outsider),
     mcpServerId: await createMcpServer(outsider),
+    scheduleId: await createSchedule(outsider, "bob"),
     webhookId: foreignWebhook,
     webhookDeliveryId: await webhookDelivery(outsider, foreignWebhook),
   };
@@ -216,6 +223,8 @@ export async function createAccessFixtures() {
     freshComposioConnection: () => composioConnection(owner),
     /** Organisation A's MCP server (OAuth, not connected); a fresh one to delete. */
     mcpServer: (fresh = false) => (fresh ? createMcpServer(owner) : Promise.resolve(sharedMcpServer)),
+    /** A schedule of agent "ada" in organisation A (a new one when `fresh`). */
+    schedule: (fresh = false) => (fresh ? createSchedule(owner, "ada") : Promise.resolve(sharedSchedule)),
     /** Organisation A's webhook endpoint and a delivery of it; a fresh endpoint to delete. */
     webhook: (fresh = false) => (fresh ? createWebhook(owner) : Promise.resolve(sharedWebhook)),
     webhookDelivery: sharedWebhookDelivery,

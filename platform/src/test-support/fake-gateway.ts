@@ -7,6 +7,8 @@ import {
   AgentInput,
   encodeSseEvent,
   errorBody,
+  HeartbeatFileUpdate,
+  isHeartbeatFileEmpty,
   slugify,
   WS_PATH,
   type Agent,
@@ -337,7 +339,25 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     const runId = startRun(c.req.header("x-tenant-id") ?? "", slug, body);
     if (!runId) return c.json(errorBody("agent_not_found", `no agent ${slug}`), 404);
     c.header("x-run-id", runId);
+    // As the real gateway: the run's events for a stream reader, its RunInfo for anyone else (platform-fired runs).
+    if (!(c.req.header("accept") ?? "").includes("text/event-stream")) return c.json(infoOf(runId, runs.get(runId)!), 202);
     return streamRun(c, runs.get(runId)!, 0);
+  });
+
+  /** HEARTBEAT.md per tenant/agent, as the gateway keeps it in the agent's workspace. */
+  const heartbeatFiles = new Map<string, string>();
+  const heartbeatFile = (content: string | undefined) => ({ content: content ?? "", exists: content !== undefined, empty: isHeartbeatFileEmpty(content ?? "") });
+  app.get("/v1/agents/:slug/heartbeat", (c) => {
+    const tenantId = c.req.header("x-tenant-id") ?? "";
+    if (!tenantAgents(tenantId).has(c.req.param("slug"))) return c.json(errorBody("agent_not_found", "no such agent"), 404);
+    return c.json(heartbeatFile(heartbeatFiles.get(`${tenantId}/${c.req.param("slug")}`)));
+  });
+  app.put("/v1/agents/:slug/heartbeat", async (c) => {
+    const tenantId = c.req.header("x-tenant-id") ?? "";
+    if (!tenantAgents(tenantId).has(c.req.param("slug"))) return c.json(errorBody("agent_not_found", "no such agent"), 404);
+    const { content } = HeartbeatFileUpdate.parse(await c.req.json());
+    heartbeatFiles.set(`${tenantId}/${c.req.param("slug")}`, content);
+    return c.json(heartbeatFile(content));
   });
 
   const infoOf = (runId: string, run: FakeRun): RunInfo => ({

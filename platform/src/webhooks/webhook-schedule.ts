@@ -1,6 +1,6 @@
 /*
  * When deliveries are tried again, and when an endpoint that keeps failing is turned off
- * (docs/decisions/036-outbound-webhooks.md). The schedule is the Standard Webhooks example's
+ * (docs/decisions/039-outbound-webhooks.md). The schedule is the Standard Webhooks example's
  * first eight attempts: about a day and a third from the first attempt to the last, long enough
  * to ride out a receiver's bad night, short enough that the log tells the story the same day.
  */

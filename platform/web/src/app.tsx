@@ -27,6 +27,7 @@ import { Link } from "./ui/link";
 import { MainNav } from "./ui/main-nav";
 import { NoticeBanner } from "./ui/notice-banner";
 import { UsageScreen } from "./usage/usage-screen";
+import { WorkScreen } from "./work/work-screen";
 import { WebhooksScreen } from "./webhooks/webhooks-screen";
 
 export function App() {
@@ -148,6 +149,8 @@ function Screen({ route, workspace, tenantId }: { route: Route; workspace: Works
   switch (route.screen) {
     case "chat":
       return <ChatScreen key={`${tenantId}/${route.agent}`} agent={route.agent} session={route.session} tenantId={tenantId} />;
+    case "work":
+      return <WorkScreen key={`${tenantId}/${route.agent}`} agent={route.agent} tenantId={tenantId} />;
     case "agents":
       return <AgentsScreen key={tenantId} tenantId={tenantId} />;
     case "team":

@@ -7,6 +7,8 @@ import { useSyncExternalStore } from "react";
 export type Route =
   | { screen: "agents" }
   | { screen: "chat"; agent: string; session: string | undefined }
+  /** An agent's own work: its schedules, heartbeat, recent autonomous runs, pending approvals. */
+  | { screen: "work"; agent: string }
   | { screen: "team" }
   | { screen: "keys" }
   | { screen: "usage" }
@@ -58,6 +60,7 @@ export function parseRoute(pathAndQuery: string): Route {
   if (parts.length === 2 && first === "agents" && second) {
     return { screen: "chat", agent: second, session: url.searchParams.get("session") ?? undefined };
   }
+  if (parts.length === 3 && first === "agents" && second && parts[2] === "work") return { screen: "work", agent: second };
   if (parts.length === 1 && first && Object.hasOwn(SIMPLE_SCREENS, first)) {
     return { screen: SIMPLE_SCREENS[first as keyof typeof SIMPLE_SCREENS] };
   }
@@ -72,6 +75,10 @@ export function parseRoute(pathAndQuery: string): Route {
 export function chatPath(agent: string, session?: string): string {
   const base = `/agents/${encodeURIComponent(agent)}`;
   return session ? `${base}?session=${encodeURIComponent(session)}` : base;
+}
+
+export function workPath(agent: string): string {
+  return `/agents/${encodeURIComponent(agent)}/work`;
 }
 
 export function useRoute(): Route {

@@ -1,7 +1,7 @@
-import { ACTOR_API_KEY_HEADER, ACTOR_USER_HEADER, ActorId, AppError, FORWARDED_BY_HEADER, RUN_SOURCE_HEADER, RunSource, GatewayRunInput, RUN_ID_HEADER } from "@workforce/protocol";
+import { ACTOR_API_KEY_HEADER, ACTOR_USER_HEADER, ActorId, AppError, FORWARDED_BY_HEADER, RUN_SOURCE_HEADER, RunSource, GatewayRunInput, RUN_ID_HEADER, type RunOrigin } from "@workforce/protocol";
 import { assertSlug } from "@workforce/protocol/tenant-path";
 import { Hono, type Context } from "hono";
-import type { SubmitRun } from "../../runs/run-forwarding";
+import type { SubmitRun, SubmittedRun } from "../../runs/run-forwarding";
 import type { RunManager } from "../../runs/run-manager";
 import type { GatewayEnv } from "../gateway-env";
 import { readJsonBody } from "../request-input";
@@ -35,21 +35,34 @@ export function actorOf(c: Context<GatewayEnv>): { userId?: string; apiKeyId?: s
   return { ...(userId.success ? { userId: userId.data } : {}), ...(apiKeyId.success ? { apiKeyId: apiKeyId.data } : {}) };
 }
 
+/**
+ * Who starts a run and how it came in: the actor headers, and for a request another gateway
+ * forwarded (it names itself), the entry point the run first came in by.
+ */
+export function submittedBy(c: Context<GatewayEnv>): { origin: RunOrigin; forwarded: boolean } {
+  const forwarded = c.req.header(FORWARDED_BY_HEADER) !== undefined;
+  const source = (forwarded && RunSource.safeParse(c.req.header(RUN_SOURCE_HEADER)).data) || "http";
+  return { origin: { source, ...actorOf(c) }, forwarded };
+}
+
+/** A run just started: its events as SSE (`Accept: text/event-stream`), else 202 with its RunInfo. */
+export function startedRun(c: Context<GatewayEnv>, run: SubmittedRun, heartbeatMs: number): Response {
+  if (wantsEventStream(c.req.header("accept"))) {
+    return runEventStream(run.events, 0, { heartbeatMs, headers: { [RUN_ID_HEADER]: run.runId } });
+  }
+  c.header(RUN_ID_HEADER, run.runId);
+  return c.json(run.info(), 202);
+}
+
 /** Sending messages (`/v1/agents/:slug/runs`). */
 export function agentRunRoutes(deps: RunRouteDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   app.post("/:slug/runs", async (c) => {
     const slug = assertSlug(c.req.param("slug"));
     const input = await readJsonBody(c, GatewayRunInput);
-    // A gateway forwarding a session's message here names itself and the entry point it came in by.
-    const forwarded = c.req.header(FORWARDED_BY_HEADER) !== undefined;
-    const source = (forwarded && RunSource.safeParse(c.req.header(RUN_SOURCE_HEADER)).data) || "http";
-    const run = await deps.submitRun(c.get("tenantId"), slug, input, { source, ...actorOf(c) }, { forwarded });
-    if (wantsEventStream(c.req.header("accept"))) {
-      return runEventStream(run.events, 0, { heartbeatMs: deps.heartbeatMs, headers: { [RUN_ID_HEADER]: run.runId } });
-    }
-    c.header(RUN_ID_HEADER, run.runId);
-    return c.json(run.info(), 202);
+    const { origin, forwarded } = submittedBy(c);
+    const run = await deps.submitRun(c.get("tenantId"), slug, input, origin, { forwarded });
+    return startedRun(c, run, deps.heartbeatMs);
   });
   return app;
 }

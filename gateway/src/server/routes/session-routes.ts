@@ -13,7 +13,8 @@ export interface SessionRouteDeps {
   runs: RunManager;
 }
 
-function sessionKey(value: string): string {
+/** A session key from the path: 400 invalid_session_key when malformed. */
+export function sessionKey(value: string): string {
   const parsed = SessionKey.safeParse(value);
   if (!parsed.success) throw new AppError("invalid_session_key", `session key ${parsed.error.issues[0]?.message ?? "is invalid"}`);
   return parsed.data;

@@ -5,6 +5,7 @@ import { parseJson } from "../../fs/jsonl-file";
 import { parseTraceparent, type Tracer } from "@workforce/logging";
 import { clientError } from "../error-handler";
 import type { LogContext, Logger } from "../../logger";
+import { decideApproval, parseDecision } from "../../runs/approval-decisions";
 import { localSubmit, type SubmitRun } from "../../runs/run-forwarding";
 import type { RunManager } from "../../runs/run-manager";
 import type { RunEventSource } from "../../runs/run-relay";
@@ -113,6 +114,14 @@ export class WsConnection {
         const input = WS_METHOD_PARAMS["chat.send"].parse(params);
         const { actor, ...message } = input;
         const run = await (this.deps.submitRun ?? localSubmit(this.deps.runs))(tenantId, input.agent, message, { source: "ws", ...actor });
+        this.forward(run.runId, run.events, 0);
+        return run.info();
+      }
+      case "approvals.decide": {
+        const { agent, sessionKey, approvalId, actor, ...decision } = WS_METHOD_PARAMS["approvals.decide"].parse(params);
+        const submitRun = this.deps.submitRun ?? localSubmit(this.deps.runs);
+        const request = { agent, sessionKey, approvalId, input: parseDecision(decision), origin: { source: "ws" as const, ...actor } };
+        const run = await decideApproval({ ...this.deps, submitRun }, tenantId, request);
         this.forward(run.runId, run.events, 0);
         return run.info();
       }

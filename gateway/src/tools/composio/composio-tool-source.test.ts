@@ -76,13 +76,33 @@ describe("Composio tools in a run (real gateway, fake model and fake Composio)",
     expect(composio.executions).toEqual([{ tool: "GITHUB_CREATE_AN_ISSUE", userId: TENANT_A, connectedAccountId: accountA, arguments: { title: "Printer on fire" }, version: "20250909_00" }]);
   });
 
-  it("does not offer `ask` tools until approvals exist, nor tools not granted", async () => {
+  it("does not offer tools not granted", async () => {
     const h = await gateway();
-    const events = await run(h, TENANT_A, [grant(accountA, "GITHUB_STAR_A_REPOSITORY", "ask")]);
-    expect(offered().map((tool) => tool.name)).not.toContain("GITHUB_STAR_A_REPOSITORY");
+    const events = await run(h, TENANT_A, [grant(accountA, "GITHUB_STAR_A_REPOSITORY")]);
+    expect(offered().map((tool) => tool.name)).toContain("GITHUB_STAR_A_REPOSITORY");
     expect(offered().map((tool) => tool.name)).not.toContain("GITHUB_CREATE_AN_ISSUE");
     expect(toolEnd(events)).toMatchObject({ isError: true, output: 'unknown tool "GITHUB_CREATE_AN_ISSUE"' });
     expect(composio.executions).toEqual([]);
+  });
+
+  it("runs an `ask` grant's call only once a member approves it (issue 15)", async () => {
+    const h = await gateway();
+    const tools = [grant(accountA, "GITHUB_CREATE_AN_ISSUE", "ask")];
+    const paused = await run(h, TENANT_A, tools);
+    expect(offered().map((tool) => tool.name)).toContain("GITHUB_CREATE_AN_ISSUE");
+    const required = paused.find((event) => event.type === "approval-required");
+    expect(required).toMatchObject({ name: "GITHUB_CREATE_AN_ISSUE", input: { title: "Printer on fire" } });
+    expect(paused.at(-1)).toMatchObject({ type: "run-end", status: "paused" });
+    expect(composio.executions).toEqual([]);
+
+    const approvalId = required?.type === "approval-required" ? required.approvalId : "";
+    const integrations = { composio: { apiKey: COMPOSIO_KEY, baseUrl: composio.url, userId: TENANT_A, tools } };
+    const resumed = await readRunEvents(
+      await h.request("POST", `/v1/agents/ada/sessions/s/approvals/${approvalId}`, { tenant: TENANT_A, body: { decision: "approve", integrations }, headers: { accept: "text/event-stream" } }),
+    );
+    expect(toolEnd(resumed)).toMatchObject({ name: "GITHUB_CREATE_AN_ISSUE", isError: false });
+    expect(replyText(resumed)).toBe("Done.");
+    expect(composio.executions).toEqual([expect.objectContaining({ tool: "GITHUB_CREATE_AN_ISSUE", userId: TENANT_A, connectedAccountId: accountA })]);
   });
 
   it("keeps tenants apart: B's run uses B's account, and a run of B naming A's account is refused", async () => {

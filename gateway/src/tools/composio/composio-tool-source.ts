@@ -169,9 +169,8 @@ export function createComposioToolSource(options: ComposioToolSourceOptions): Ru
   return {
     async open(request): Promise<RunToolset> {
       const composio = request.integrations.composio;
-      // `ask` tools need a member's approval of each call (issue 15, approvals); until that lands
-      // they are not offered at all, so an `ask` grant never runs unapproved.
-      const grants = (composio?.tools ?? []).filter((grant) => grant.mode === "allow");
+      // `ask` grants are offered too: the agent loop pauses each of their calls for a member's approval (issue 15).
+      const grants = composio?.tools ?? [];
       if (!composio || grants.length === 0) return { tools: [], close: () => undefined };
       const found = await schemasOf(composio, [...new Set(grants.map((grant) => grant.slug))], request.signal);
       const tools: Tool[] = [];
@@ -183,6 +182,7 @@ export function createComposioToolSource(options: ComposioToolSourceOptions): Ru
         }
         tools.push({
           spec: { name: grant.slug, description: `${tool.description} (${tool.toolkit.slug}, through Composio)`.slice(0, 4000), inputSchema: { type: "object", ...tool.input_parameters } },
+          grantMode: grant.mode,
           execute: (input, context) => execute(composio, grant, tool, input, context.signal),
         });
       }

@@ -25,10 +25,9 @@ export function createMcpToolSource(options: McpToolSourceOptions): RunToolSourc
   const { logger } = options;
 
   async function openServer(request: RunToolRequest, server: RunMcpServer): Promise<{ lease: McpLease; tools: Tool[] } | undefined> {
-    // Tools marked `ask` wait for member approval, which arrives with issue 15 (approvals); until
-    // then they are not offered at all (the platform still shows the grant).
-    const allowed = new Set(server.tools.filter((grant) => grant.mode === "allow").map((grant) => grant.name));
-    if (allowed.size === 0) return undefined;
+    // Tools granted `ask` are offered too: the agent loop pauses each call for a member's approval (issue 15).
+    const granted = new Map(server.tools.map((grant) => [grant.name, grant.mode]));
+    if (granted.size === 0) return undefined;
     const secrets = secretValues(server.headers);
     const note = (why: string) => logger.warn(`run ${request.runId}: the tools of MCP server "${server.namespace}" are not offered: ${why}`);
     let opened: { lease: McpLease; listed: McpToolList };
@@ -44,9 +43,11 @@ export function createMcpToolSource(options: McpToolSourceOptions): RunToolSourc
     }
     const { lease, listed } = opened;
     const tools = listed.tools
-      .filter((tool) => allowed.has(tool.name))
+      .filter((tool) => granted.has(tool.name))
       .map((tool): Tool => ({
         spec: { name: mcpModelToolName(server.namespace, tool.name), description: tool.description, inputSchema: tool.inputSchema },
+        grantMode: granted.get(tool.name) ?? "allow",
+        alsoKnownAs: `mcp__${server.namespace}__${tool.name}`,
         execute: async (input, context) => {
           if (input === null || typeof input !== "object" || Array.isArray(input)) {
             throw new AppError("validation_failed", `the input of ${tool.name} must be a JSON object`);
@@ -58,7 +59,7 @@ export function createMcpToolSource(options: McpToolSourceOptions): RunToolSourc
           return text;
         },
       }));
-    const missing = [...allowed].filter((name) => !listed.tools.some((tool) => tool.name === name));
+    const missing = [...granted.keys()].filter((name) => !listed.tools.some((tool) => tool.name === name));
     if (missing.length > 0) logger.info(`run ${request.runId}: MCP server "${server.namespace}" no longer offers granted tools: ${missing.join(", ")}`);
     return { lease, tools };
   }

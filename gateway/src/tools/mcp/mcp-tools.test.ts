@@ -116,14 +116,42 @@ describe("MCP tools in runs (a real MCP server, the SDK client, a real gateway r
     expect(replyText(events)).toBe("It said hello.");
     const names = offeredTools(0).map((tool) => tool.name);
     expect(names).toEqual(expect.arrayContaining(["mcp__docs__echo", "mcp__docs__fail", "mcp__docs__slow"]));
-    // `hidden` is granted as `ask`: not offered until approvals exist.
-    expect(names).not.toContain("mcp__docs__hidden");
+    // `hidden` is granted as `ask`: offered, and a call to it waits for a member's approval (issue 15).
+    expect(names).toContain("mcp__docs__hidden");
     const echo = offeredTools(0).find((tool) => tool.name === "mcp__docs__echo")!;
     expect(echo.description).toBe("Echoes the text back.");
     expect(echo.input_schema).toMatchObject({ type: "object", properties: { text: { type: "string" } }, required: ["text"] });
     expect(mcp!.authorizations.length).toBeGreaterThan(0);
     expect(new Set(mcp!.authorizations)).toEqual(new Set([TOKEN]));
     expectNoSecretInLogs();
+  });
+
+  it("pauses a call to a tool granted `ask` (a tool mode cannot loosen it), hides a tool in deny mode, and never calls a denied one", async () => {
+    const h = await start();
+    upstream.enqueue({ kind: "tool_use", name: "mcp__docs__hidden", id: "toolu_hidden", input: {} }, { kind: "text", text: "Left it." });
+    const toolModes = { mcp__docs__hidden: "allow", mcp__docs__echo: "deny" } as const;
+    const response = await h.request("POST", "/v1/agents/ada/runs", {
+      body: { message: "Use the hidden tool", sessionKey: "s", integrations: { mcp: [docsServer()], toolModes } },
+      headers: { accept: "text/event-stream" },
+    });
+    const events = await readRunEvents(response);
+    const names = offeredTools(0).map((tool) => tool.name);
+    expect(names).toContain("mcp__docs__hidden");
+    expect(names).not.toContain("mcp__docs__echo");
+    const required = events.find((event) => event.type === "approval-required");
+    expect(required).toMatchObject({ name: "mcp__docs__hidden", toolCallId: "toolu_hidden" });
+    expect(events.at(-1)).toMatchObject({ type: "run-end", status: "paused" });
+
+    const approvalId = required?.type === "approval-required" ? required.approvalId : "";
+    const denied = await readRunEvents(
+      await h.request("POST", `/v1/agents/ada/sessions/s/approvals/${approvalId}`, {
+        body: { decision: "deny", integrations: { mcp: [docsServer()], toolModes } },
+        headers: { accept: "text/event-stream" },
+      }),
+    );
+    expect(toolEnd(denied)).toMatchObject({ name: "mcp__docs__hidden", isError: true });
+    expect(toolEnd(denied).output).not.toContain("should not run");
+    expect(replyText(denied)).toBe("Left it.");
   });
 
   it("describes images instead of inlining them, and keeps header values out of a tool's result", async () => {

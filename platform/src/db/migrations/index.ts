@@ -15,6 +15,8 @@ import { organisationModelKeys } from "./013-organisation-model-keys";
 import { mcpServers } from "./014-mcp-servers";
 import { composio } from "./015-composio";
 import { jobsAndTenantEvents } from "./016-jobs-and-tenant-events";
+import { schedules } from "./017-schedules";
+import { agentHeartbeats } from "./018-agent-heartbeats";
 import { webhooks } from "./019-webhooks";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
@@ -35,6 +37,8 @@ const migrations: Record<string, Migration> = {
   "014-mcp-servers": mcpServers,
   "015-composio": composio,
   "016-jobs-and-tenant-events": jobsAndTenantEvents,
+  "017-schedules": schedules,
+  "018-agent-heartbeats": agentHeartbeats,
   "019-webhooks": webhooks,
 };
 

@@ -1,7 +1,7 @@
 import type { Agent } from "@workforce/protocol";
 import { useCallback, useEffect, useState } from "react";
 import { ApiError, toErrorDetail } from "../api/api-error";
-import { chatPath, navigate } from "../router";
+import { chatPath, navigate, workPath } from "../router";
 import { useServices } from "../services";
 import { useAccess } from "../tenants/use-access";
 import { AgentToolsPanel } from "../integrations/agent-tools-panel";
@@ -201,6 +201,9 @@ function AgentCard({ tenantId, agent, manages, onChanged, onDeleted }: { tenantI
             <div className="button-row">
               <button type="button" className="button primary small" onClick={() => navigate(chatPath(agent.slug))}>
                 Chat
+              </button>
+              <button type="button" className="button small" aria-label={`Work of ${agent.name}`} onClick={() => navigate(workPath(agent.slug))}>
+                Work
               </button>
               <button type="button" className="button small" aria-expanded={showTools} aria-label={`Tools of ${agent.name}`} onClick={() => setShowTools((shown) => !shown)}>
                 Tools

@@ -28,6 +28,8 @@ import {
 import { z } from "zod";
 import { ApiError, errorFromResponse, networkError } from "./api-error";
 import { composioApi } from "./composio-api";
+import { schedulesApi } from "./schedules-api";
+import { heartbeatApi } from "./heartbeat-api";
 import { webhooksApi } from "./webhooks-api";
 import {
   ApiKey,
@@ -250,6 +252,10 @@ export function createApiClient(options: ApiClientOptions) {
 
     /** Apps connected through Composio, and which of their tools each agent may use. */
     composio: composioApi({ json, send }),
+    /** An agent's schedules, their firings, and its recent autonomous runs (issue 15). */
+    schedules: schedulesApi({ json, send }),
+    /** Agents' heartbeats (issue 15). */
+    heartbeat: heartbeatApi({ json }),
     /** Outbound webhooks: endpoints, their signing secrets (shown once) and delivery log. */
     webhooks: webhooksApi({ json, send }),
     // MCP servers and the tools each agent may use (issue 14). Header values go in, never come back.

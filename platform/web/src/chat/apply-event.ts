@@ -40,6 +40,9 @@ export function applyRunEvent(message: AssistantMessage, event: RunEvent): Assis
     }
     case "usage":
       return { ...message, usage: event.usage };
+    // The approval itself is shown from the session's pendingApproval (issue 15); the call is already a part.
+    case "approval-required":
+      return message;
     case "run-end":
       return {
         ...message,

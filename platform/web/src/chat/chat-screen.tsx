@@ -6,6 +6,7 @@ import { useServices } from "../services";
 import { isMine, ownerLabel, SessionsSidebar } from "../sessions/sessions-sidebar";
 import { useAccess } from "../tenants/use-access";
 import { ErrorMessage } from "../ui/error-message";
+import { AgentTabs } from "../work/agent-tabs";
 import type { Conversation } from "./chat-types";
 import { Composer } from "./composer";
 import { MessageView } from "./message-view";
@@ -100,6 +101,7 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
             <h1>{name}</h1>
             {agent ? <p className="muted small">{agent.role}</p> : null}
           </div>
+          <AgentTabs agent={slug} current="chat" />
           <ConnectionStatus conversation={conversation} />
         </header>
         <ErrorMessage error={agentError} />

@@ -29,7 +29,8 @@ export interface UserMessage {
   runId?: string;
 }
 
-export type AssistantStatus = "streaming" | "ok" | "aborted" | "error";
+/** `paused`: the run waits for a member to approve a tool call (issue 15). */
+export type AssistantStatus = "streaming" | "ok" | "aborted" | "error" | "paused";
 
 export interface AssistantMessage {
   id: string;

@@ -3,8 +3,8 @@ import { useState } from "react";
 import { useServices } from "../services";
 import { ConfirmGroup } from "../ui/confirm-group";
 import { ErrorMessage } from "../ui/error-message";
+import { useAction } from "../ui/use-action";
 import { relativeTime } from "../ui/relative-time";
-import { useBusyAction } from "../ui/use-busy-action";
 
 const STATUS_TEXT: Record<McpServerStatus, string> = {
   unchecked: "Not checked yet",
@@ -16,8 +16,8 @@ const STATUS_TEXT: Record<McpServerStatus, string> = {
 /** One MCP server: status, tools, and (owners/admins) Refresh tools, Connect (OAuth), Delete. */
 export function McpServerRow({ server, manages, onChanged, onDeleted }: { server: McpServerView; manages: boolean; onChanged: (server: McpServerView) => void; onDeleted: () => void }) {
   const { api } = useServices();
-  const { busy, error, setError, run: act } = useBusyAction();
   const [confirming, setConfirming] = useState(false);
+  const { busy, error, setError, act } = useAction();
 
   const refresh = () => act(async () => onChanged(await api.refreshMcpServer(server.id)));
   // The browser leaves for the authorization server and comes back to /integrations.

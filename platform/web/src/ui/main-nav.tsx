@@ -2,7 +2,7 @@ import type { Route } from "../router";
 import { Link } from "./link";
 
 const ITEMS = [
-  { to: "/", label: "Agents", screens: ["agents", "chat"] },
+  { to: "/", label: "Agents", screens: ["agents", "chat", "work"] },
   { to: "/team", label: "Team", screens: ["team"] },
   { to: "/integrations", label: "Integrations", screens: ["integrations"] },
   { to: "/webhooks", label: "Webhooks", screens: ["webhooks"] },

@@ -2,7 +2,7 @@ import { TENANT_EVENT_TYPES, WEBHOOK_EVENT_LABELS, type TenantEventType, type We
 import { useId, useState, type FormEvent } from "react";
 import { useServices } from "../services";
 import { ErrorMessage } from "../ui/error-message";
-import { useBusyAction } from "../ui/use-busy-action";
+import { useAction } from "../ui/use-action";
 
 /** Registers an endpoint: its URL, a description, and the events it receives (all of them, or those ticked). */
 export function AddWebhookForm({ onAdded, onCancel }: { onAdded: (created: WebhookEndpointWithSecret) => void; onCancel: () => void }) {
@@ -12,7 +12,7 @@ export function AddWebhookForm({ onAdded, onCancel }: { onAdded: (created: Webho
   const [description, setDescription] = useState("");
   const [all, setAll] = useState(true);
   const [types, setTypes] = useState<TenantEventType[]>([]);
-  const { busy, error, run } = useBusyAction();
+  const { busy, error, act: run } = useAction();
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();

@@ -4,7 +4,7 @@ import { useServices } from "../services";
 import { ConfirmGroup } from "../ui/confirm-group";
 import { ErrorMessage } from "../ui/error-message";
 import { relativeTime } from "../ui/relative-time";
-import { useBusyAction } from "../ui/use-busy-action";
+import { useAction } from "../ui/use-action";
 import { DeliveryLog } from "./delivery-log";
 
 /**
@@ -19,7 +19,7 @@ export function WebhookRow(props: {
 }) {
   const { endpoint } = props;
   const { api } = useServices();
-  const { busy, error, setError, run } = useBusyAction();
+  const { busy, error, setError, act: run } = useAction();
   const [confirming, setConfirming] = useState<"delete" | "rotate">();
   const [showLog, setShowLog] = useState(false);
   const [refreshKey, setRefreshKey] = useState(0);
