@@ -64,7 +64,7 @@ export async function askNewAgent(page: Page): Promise<void> {
   await page.getByRole("button", { name: "Send", exact: true }).click();
 }
 
-export const nav = (page: Page, name: "Agents" | "Team" | "Integrations" | "API keys" | "Usage" | "Operator") =>
+export const nav = (page: Page, name: "Agents" | "Team" | "Integrations" | "Webhooks" | "API keys" | "Usage" | "Operator") =>
   page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
 
 /** The top bar's organisation: the switcher's selected option, or the name shown when there is one. */

@@ -43,6 +43,7 @@ import type { Integrations } from "./integrations/integrations";
 import type { JobRunner } from "./jobs/job-queue";
 import type { Approvals } from "./approvals/approvals";
 import type { FirePlatformRun } from "./jobs/fire-run";
+import type { Webhooks } from "./webhooks/webhooks";
 import { chatRoutes } from "./routes/chat";
 import { scheduleRoutes } from "./jobs/schedules/schedule-routes";
 import { healthRoutes } from "./routes/health";
@@ -70,6 +71,8 @@ export interface AppDeps {
   approvals?: Approvals | undefined;
   /** What agents do on their own (issue 15): the job queue, and starting runs on the platform's account. */
   work?: { jobs: JobRunner; firePlatformRun: FirePlatformRun } | undefined;
+  /** Outbound webhooks (issue 15): their /api routes. */
+  webhooks?: Pick<Webhooks, "routes"> | undefined;
   /** Tenant and user transactions: what routes get. */
   db: Database;
   /** The system scope, for the few cross-tenant operations (sign-in by key, organisations). */
@@ -270,6 +273,7 @@ export function createApp(deps: AppDeps) {
       ...(deps.approvals ? { approvals: deps.approvals.streamed } : {}),
     }),
   );
+  if (deps.webhooks) api.route("/", deps.webhooks.routes);
   api.route("/", statsRoutes({ stats: deps.stats }));
   api.all("*", (c) => {
     throw new AppError("not_found", `No route for ${c.req.method} ${c.req.path}`);

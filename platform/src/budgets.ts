@@ -59,19 +59,26 @@ interface BudgetState {
   periodEnd: number;
 }
 
+/**
+ * The monthly token limit in force: the operator's plan cap (tenant_limits) and the
+ * organisation's own budget, the smaller of the two, as in the policy the gateways enforce; null
+ * when neither is set. Indexed lookups only (most organisations have no budget).
+ */
+export async function monthlyTokenLimit(trx: TenantTransaction, tenantId: string): Promise<number | null> {
+  const row = await trx.selectFrom("tenant_budgets").select("monthly_tokens").where("tenant_id", "=", tenantId).executeTakeFirst();
+  const plan = await trx.selectFrom("tenant_limits").select("monthly_tokens").where("tenant_id", "=", tenantId).executeTakeFirst();
+  const limits = [row?.monthly_tokens, plan?.monthly_tokens].filter((value): value is NonNullable<typeof value> => value !== null && value !== undefined).map(Number);
+  return limits.length === 0 ? null : Math.min(...limits);
+}
+
 async function readBudgetState(db: Database, tenantId: string, now: Date): Promise<BudgetState> {
   const { start, end } = monthPeriod(now);
   return withTenant(db, tenantId, async (trx) => {
-    // Most organisations have no budget: indexed lookups, no sum over the month's usage. The
-    // operator's plan cap (tenant_limits) and the organisation's own budget: the smaller applies,
-    // as in the policy the gateways enforce.
-    const row = await trx.selectFrom("tenant_budgets").select("monthly_tokens").where("tenant_id", "=", tenantId).executeTakeFirst();
-    const plan = await trx.selectFrom("tenant_limits").select("monthly_tokens").where("tenant_id", "=", tenantId).executeTakeFirst();
-    const limits = [row?.monthly_tokens, plan?.monthly_tokens].filter((value): value is NonNullable<typeof value> => value !== null && value !== undefined).map(Number);
+    const monthlyTokens = await monthlyTokenLimit(trx, tenantId);
     const none = { monthlyTokens: null, usedTokens: 0, periodStart: start.getTime(), periodEnd: end.getTime() };
-    if (limits.length === 0) return none;
+    if (monthlyTokens === null) return none;
     const budget = await readBudget(trx, tenantId, now);
-    return { ...none, monthlyTokens: Math.min(...limits), usedTokens: budget.usedTokens };
+    return { ...none, monthlyTokens, usedTokens: budget.usedTokens };
   });
 }
 

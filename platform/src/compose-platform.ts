@@ -28,6 +28,8 @@ import { recordHeartbeatOutcomes } from "./jobs/heartbeat-outcomes";
 import { registerHeartbeats } from "./jobs/heartbeats";
 import { createApprovals, DEFAULT_APPROVAL_TIMEOUT_MINUTES, type Approvals } from "./approvals/approvals";
 import { approvalIngestReaction } from "./approvals/approval-ingest";
+import { recordBudgetThresholds } from "./tenancy/budget-threshold-events";
+import { createWebhooks, type WebhookOptions } from "./webhooks/webhooks";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
 import { createLimitsReader, type LimitsReader } from "./tenant-limits/limits-reader";
 import { createPolicyPusher, type PolicyPusher } from "./tenant-limits/policy-push";
@@ -102,6 +104,8 @@ export interface PlatformParts {
   approvalTimeoutMinutes?: number;
   /** How often the approvals' live updates re-read an organisation (default 1 s). */
   approvalPollMs?: number;
+  /** Outbound webhooks' settings beyond the outbound policy (`integrations.outbound`): tests' resolver and timeouts. */
+  webhooks?: Omit<WebhookOptions, "outbound">;
 }
 
 
@@ -134,7 +138,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const jobs = createJobRunner({ system: database.system, now, logError: parts.logError, ...parts.jobs });
   // What follows from ended runs, in the transaction that ingests their journal records (issue 15).
   const approvalTimeoutMs = (parts.approvalTimeoutMinutes ?? DEFAULT_APPROVAL_TIMEOUT_MINUTES) * 60_000;
-  const reactions: IngestReaction[] = [recordRunEvents, recordFiringOutcomes, recordHeartbeatOutcomes, approvalIngestReaction({ timeoutMs: approvalTimeoutMs, now })];
+  const reactions: IngestReaction[] = [recordRunEvents, recordFiringOutcomes, recordHeartbeatOutcomes, approvalIngestReaction({ timeoutMs: approvalTimeoutMs, now }), recordBudgetThresholds];
   const ingest = createUsageIngest({ db: database.db, system: database.system, gateway: parts.gateway, logError: parts.logError, intervalMs: parts.usageIngestMs ?? 5_000, reactions });
   const tenancy = createTenancy(database.system, now, { defaultMonthlyTokens: parts.defaultMonthlyTokens, signup: parts.signup });
   const tenantDefaults = parts.tenantDefaults ?? DEFAULT_TENANT_LIMIT_DEFAULTS;
@@ -196,6 +200,8 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     capabilities: parts.capabilities ?? gatewayWebCapabilities(parts.gateway, () => now().getTime()),
   });
   const owners = createSessionOwners({ db: database.db, now });
+  const webhooks = createWebhooks({ db: database.db, system: database.system, secrets: parts.secrets, now, options: { ...parts.webhooks, outbound: parts.integrations?.outbound } });
+  webhooks.register(jobs);
   const firePlatformRun = createPlatformRuns({ db: database.db, system: database.system, gateway: parts.gateway, owners, integrations: integrations.runs, now });
   registerScheduleWork(jobs, { db: database.db, system: database.system, now, firePlatformRun, ...parts.schedules });
   registerHeartbeats(jobs, { db: database.db, system: database.system, now, firePlatformRun });
@@ -216,6 +222,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
     integrations,
     approvals,
     work: { jobs, firePlatformRun },
+    webhooks,
     db: database.db,
     system: database.system,
     gateway: parts.gateway,

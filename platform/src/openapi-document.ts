@@ -29,6 +29,17 @@ import {
   ModelKeysResponse,
 } from "@workforce/protocol";
 import {
+  WebhookDeliveryEnvelope,
+  WebhookDeliveryPage,
+  WebhookDeliveryStatus,
+  WebhookEndpointEnvelope,
+  WebhookEndpointInput,
+  WebhookEndpointList,
+  WebhookEndpointUpdate,
+  WebhookEndpointWithSecret,
+  WebhookRotateInput,
+} from "@workforce/protocol";
+import {
   AgentComposioTools,
   ComposioConnectInput,
   ComposioConnectResult,
@@ -361,6 +372,43 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "agents.tool-modes": { tag: "agents", summary: "The agent's workspace and web tools, each allow, ask (a member approves each call) or deny", response: { status: 200, schema: AgentToolModes } },
   "agents.update-tool-modes": { tag: "agents", summary: "Set some of the agent's tool modes (a web tool's is its grant)", body: AgentToolModesUpdate, response: { status: 200, schema: AgentToolModes } },
   "secrets.list": { tag: "organisations", summary: "The organisation's integration secrets by name, kind and hint (set and removed by the integrations that use them)", response: { status: 200, schema: SecretList } },
+  "webhooks.list": { tag: "webhooks", summary: "The organisation's webhook endpoints (the signing secret only as a hint) and how many it may have", response: { status: 200, schema: WebhookEndpointList } },
+  "webhooks.create": {
+    tag: "webhooks",
+    summary: "Register an endpoint for some event types (null: all); the answer holds its signing secret (`whsec_…`), never shown again",
+    body: WebhookEndpointInput,
+    response: { status: 201, schema: WebhookEndpointWithSecret },
+  },
+  "webhooks.get": { tag: "webhooks", summary: "One webhook endpoint", response: { status: 200, schema: WebhookEndpointEnvelope } },
+  "webhooks.update": {
+    tag: "webhooks",
+    summary: "Change an endpoint's URL, description or event types, or turn it off or on (on again forgets its failures)",
+    body: WebhookEndpointUpdate,
+    response: { status: 200, schema: WebhookEndpointEnvelope },
+  },
+  "webhooks.delete": { tag: "webhooks", summary: "Remove an endpoint, its delivery log and its secrets", response: { status: 204 } },
+  "webhooks.rotate-secret": {
+    tag: "webhooks",
+    summary: "Make a new signing secret (answered this once); the old one also signs for `previousSecretValidHours` (default 24)",
+    body: WebhookRotateInput,
+    response: { status: 200, schema: WebhookEndpointWithSecret },
+  },
+  "webhooks.test": { tag: "webhooks", summary: "Send a `webhook.test` event to the endpoint now (one attempt; its outcome shows in the log)", response: { status: 202, schema: WebhookDeliveryEnvelope } },
+  "webhooks.deliveries": {
+    tag: "webhooks",
+    summary: "The endpoint's delivery log, newest first: status, attempts, the last answer's code and excerpt, the next attempt",
+    query: {
+      limit: { schema: z.number().int().min(1).max(100), description: "deliveries per page (default 25)" },
+      cursor: { schema: z.string(), description: "`nextCursor` of the previous page" },
+      status: { schema: WebhookDeliveryStatus, description: "only deliveries in this state" },
+    },
+    response: { status: 200, schema: WebhookDeliveryPage },
+  },
+  "webhooks.redeliver": {
+    tag: "webhooks",
+    summary: "Deliver again now: a finished delivery starts a new round of attempts, a waiting retry is made at once; the webhook-id stays the event's",
+    response: { status: 202, schema: WebhookDeliveryEnvelope },
+  },
 };
 
 /** Every operation, in the permission table's order. */

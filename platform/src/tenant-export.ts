@@ -1,9 +1,10 @@
-import type { Agent, ScheduleFields, ScheduleFiring, SessionHistory } from "@workforce/protocol";
+import type { Agent, ScheduleFields, ScheduleFiring, SessionHistory, WebhookDeliveryView, WebhookEndpointView } from "@workforce/protocol";
 import { firingView, scheduleFields } from "./jobs/schedules/schedule-store";
 import { readBudget, type BudgetView } from "./budgets";
 import type { Database } from "./db/schema";
 import { withTenant } from "./db/scopes";
 import type { GatewayClient } from "./gateway-client";
+import { toDeliveryView, toEndpointView } from "./webhooks/webhook-store";
 
 /** Everything the platform and the gateway hold for one tenant, as one JSON document. */
 export interface TenantExport {
@@ -76,6 +77,8 @@ export interface TenantExport {
     lastRunId: string | null;
     lastAlert: { text: string; at: string | null; runId: string | null } | null;
   }[];
+  /** Outbound webhooks (issue 15): endpoints as the API shows them (the signing secret only as its hint) and their delivery log. */
+  webhooks: { endpoints: WebhookEndpointView[]; deliveries: WebhookDeliveryView[] };
   /** From the gateway: each agent with the full history of each of its sessions. */
   agents: { agent: Agent; sessions: SessionHistory[] }[];
 }
@@ -138,6 +141,8 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     heartbeats: await trx.selectFrom("agent_heartbeats").selectAll().where("tenant_id", "=", tenantId).orderBy("agent_slug").execute(),
     approvals: await trx.selectFrom("approvals").selectAll().where("tenant_id", "=", tenantId).orderBy("requested_at").orderBy("id").execute(),
     toolModes: await trx.selectFrom("agent_tool_modes").selectAll().where("tenant_id", "=", tenantId).orderBy("agent_slug").orderBy("tool").execute(),
+    webhookEndpoints: await trx.selectFrom("webhook_endpoints").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("id").execute(),
+    webhookDeliveries: await trx.selectFrom("webhook_deliveries").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("id").execute(),
   }));
   const agents = await deps.gateway.listAgents(tenantId);
   const withSessions = await mapLimited(agents, 4, async (agent) => {
@@ -256,6 +261,7 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
       lastRunId: row.last_run_id,
       lastAlert: row.last_alert_text === null ? null : { text: row.last_alert_text, at: iso(row.last_alert_at), runId: row.last_alert_run_id },
     })),
+    webhooks: { endpoints: rows.webhookEndpoints.map(toEndpointView), deliveries: rows.webhookDeliveries.map(toDeliveryView) },
     agents: withSessions,
   };
 }

@@ -79,6 +79,13 @@ export const ERROR_CODES = [
   "model_key_required",
   // outgoing connections (packages/net-guard)
   "outbound_blocked",
+  // outbound webhooks (issue 15)
+  "webhook_not_found",
+  "webhook_delivery_not_found",
+  "webhook_limit_reached",
+  "webhook_url_not_https",
+  "webhook_disabled",
+  "webhook_delivery_in_progress",
   // MCP servers and tool grants (issue 14)
   "mcp_server_not_found",
   "mcp_namespace_taken",
@@ -202,6 +209,16 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   model_key_required: 409,
   /** A URL or connection goes to a private, loopback or otherwise non-public address the operator has not allowed (decision 030). */
   outbound_blocked: 422,
+  webhook_not_found: 404,
+  webhook_delivery_not_found: 404,
+  /** The organisation already has as many webhook endpoints as it may (MAX_WEBHOOK_ENDPOINTS). */
+  webhook_limit_reached: 409,
+  /** Webhooks go over https; plain http only to a private address the operator allows (development). */
+  webhook_url_not_https: 400,
+  /** The endpoint is disabled (by a member or automatically): enable it first. */
+  webhook_disabled: 409,
+  /** An attempt of this delivery is being made right now. */
+  webhook_delivery_in_progress: 409,
   mcp_server_not_found: 404,
   mcp_namespace_taken: 409,
   /** A grant names a tool the server does not list (or a web tool that does not exist). */

@@ -16,3 +16,4 @@ export * from "./tenant-events";
 export * from "./schedules-api";
 export * from "./heartbeat";
 export * from "./approvals-api";
+export * from "./webhooks-api";

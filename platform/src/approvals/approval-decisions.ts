@@ -10,7 +10,7 @@ import { enqueueJob, type Job, type JobResult } from "../jobs/job-queue";
 import { approvalRows, approvalView, jobKey, ownerOf, RESUME_JOB, type ApprovalRow } from "./approval-store";
 
 /*
- * Deciding an approval (decision 037): one transaction marks it decided (only while pending, so
+ * Deciding an approval (decision 038): one transaction marks it decided (only while pending, so
  * of two deciders one wins), audits who, and enqueues the job that hands the decision to the
  * gateway. The gateway starts the run that carries on (approve: the call runs; deny or timeout:
  * the model reads the refusal) and joins a repeat of the same decision to that run, so the job

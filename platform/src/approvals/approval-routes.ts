@@ -26,7 +26,7 @@ const Limit = z.coerce.number().int().min(1).max(200).default(100);
 const ID = z.string().min(1).max(200);
 
 /**
- * The organisation's approvals (decision 037): members see and decide those of their own
+ * The organisation's approvals (decision 038): members see and decide those of their own
  * sessions, owners and admins everyone's. Mounted at /api.
  */
 export function approvalRoutes(deps: ApprovalRoutesDeps) {

@@ -33,7 +33,7 @@ export interface ApprovalsDeps {
   pollMs?: number;
 }
 
-/** Tool approvals on the platform (decision 037), as compose-platform.ts wires them in. */
+/** Tool approvals on the platform (decision 038), as compose-platform.ts wires them in. */
 export interface Approvals {
   /** Mounted at /api. */
   routes: Hono<AppEnv>;

@@ -208,7 +208,7 @@ export const PERMISSIONS = {
   },
 
   /*
-   * Tool approvals (decision 037): whoever may chat in a session decides its paused calls, the
+   * Tool approvals (decision 038): whoever may chat in a session decides its paused calls, the
    * session's owner (a member or an API key); owners and admins decide everyone's (the same roles
    * that may act on others' sessions and on sessions nobody owns). A member never learns of a
    * colleague's approval (404), as of a colleague's chat.
@@ -298,6 +298,15 @@ export const PERMISSIONS = {
   "schedules.run": { method: "post", path: "/api/agents/{slug}/schedules/{id}/run", level: "tenant", roles: ADMINS, apiKey: null, note: "fires it now, also when it is turned off" },
   "schedules.firings": { method: "get", path: "/api/agents/{slug}/schedules/{id}/firings", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },
   "schedules.agent-firings": { method: "get", path: "/api/agents/{slug}/schedule-firings", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },
+  "webhooks.list": { method: "get", path: "/api/webhooks", level: "tenant", roles: ADMINS, apiKey: null, note: "signing secrets only as hints" },
+  "webhooks.create": { method: "post", path: "/api/webhooks", level: "tenant", roles: ADMINS, apiKey: null, note: "answers the signing secret, this once; the URL must pass the SSRF guard" },
+  "webhooks.get": { method: "get", path: "/api/webhooks/{id}", level: "tenant", roles: ADMINS, apiKey: null },
+  "webhooks.update": { method: "patch", path: "/api/webhooks/{id}", level: "tenant", roles: ADMINS, apiKey: null, note: "`enabled: true` turns it on again and forgets its failures" },
+  "webhooks.delete": { method: "delete", path: "/api/webhooks/{id}", level: "tenant", roles: ADMINS, apiKey: null, note: "its deliveries and secrets go with it" },
+  "webhooks.rotate-secret": { method: "post", path: "/api/webhooks/{id}/rotate-secret", level: "tenant", roles: ADMINS, apiKey: null, note: "answers the new secret, this once" },
+  "webhooks.test": { method: "post", path: "/api/webhooks/{id}/test", level: "tenant", roles: ADMINS, apiKey: null },
+  "webhooks.deliveries": { method: "get", path: "/api/webhooks/{id}/deliveries", level: "tenant", roles: ADMINS, apiKey: null },
+  "webhooks.redeliver": { method: "post", path: "/api/webhooks/{id}/deliveries/{deliveryId}/redeliver", level: "tenant", roles: ADMINS, apiKey: null },
 
   "model-keys.list": { method: "get", path: "/api/integrations/model-keys", level: "tenant", roles: EVERYONE, apiKey: null, note: "which providers have a key (a hint, never the key) and the operator's policy" },
   "model-keys.set": { method: "put", path: "/api/integrations/model-keys/{provider}", level: "tenant", roles: ADMINS, apiKey: null, note: "`anthropic` or `openai-compatible`; the key is never answered again" },

@@ -493,6 +493,46 @@ export interface AgentToolModesTable {
   updated_at: ColumnType<Date, Date | string, Date | string>;
 }
 
+/** An organisation's outbound webhook endpoint (migration 019); its signing secret is a tenant secret. */
+export interface WebhookEndpointsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  url: string;
+  description: ColumnType<string, string | undefined, string>;
+  /** null: every event type. */
+  event_types: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  disabled_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  consecutive_failures: ColumnType<number, number | undefined, number>;
+  failing_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  secret_hint: string;
+  previous_secret_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** One event's delivery to one endpoint (migration 019), with its last attempt's outcome. */
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  /** The body exactly as signed and sent. */
+  payload: string;
+  status: ColumnType<"pending" | "failed" | "succeeded" | "dead", "pending" | undefined, "pending" | "failed" | "succeeded" | "dead">;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_status_code: ColumnType<number | null, number | null | undefined, number | null>;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  response_excerpt: ColumnType<string | null, string | null | undefined, string | null>;
+  last_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  next_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -531,6 +571,8 @@ export interface DatabaseSchema {
   agent_heartbeats: AgentHeartbeatsTable;
   approvals: ApprovalsTable;
   agent_tool_modes: AgentToolModesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type { Database, SystemDatabase, SystemTransaction, TenantTransaction, UserTransaction } from "./scopes";

@@ -27,7 +27,7 @@ interface DocumentedOperation {
 /** How the object stands to the caller. `none`: the operation has no object. */
 type Relation = "none" | "own" | "other" | "unowned" | "foreign-org" | "new" | "mine" | "all";
 /** The object kinds without owners: only "in this organisation" or "in another". */
-const NOT_FOUND_CODE: Record<string, string> = { session: "session_not_found", run: "run_not_found", member: "not_found", agent: "agent_not_found", invitation: "not_found", key: "not_found", "composio-connection": "not_found", "mcp-server": "mcp_server_not_found", schedule: "schedule_not_found", approval: "approval_not_found" };
+const NOT_FOUND_CODE: Record<string, string> = { session: "session_not_found", run: "run_not_found", member: "not_found", agent: "agent_not_found", invitation: "not_found", key: "not_found", "composio-connection": "not_found", "mcp-server": "mcp_server_not_found", schedule: "schedule_not_found", approval: "approval_not_found", webhook: "webhook_not_found" };
 
 interface RequestSpec {
   path: string;
@@ -150,6 +150,8 @@ const mcpServerFor = (relation: Relation, fresh = false) => (relation === "own" 
 /** Organisation A's schedule of "ada", or organisation B's id asked for under "ada" (another organisation's: not found). */
 const schedulePath = async (relation: Relation, fresh = false) => `/api/agents/ada/schedules/${relation === "own" ? await fx.schedule(fresh) : fx.foreign.scheduleId}`;
 const agentPath = (relation: Relation) => `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}`;
+const webhookFor = (relation: Relation, fresh = false) => (relation === "own" ? fx.webhook(fresh) : Promise.resolve(fx.foreign.webhookId));
+const webhookPath = async (relation: Relation, fresh = false) => `/api/webhooks/${await webhookFor(relation, fresh)}`;
 const SESSION_RELATIONS: Relation[] = ["own", "other", "unowned", "foreign-org"];
 const sessionPath = (key: string) => `/api/agents/ada/sessions/${key}`;
 
@@ -407,6 +409,23 @@ const CASES: Record<string, Case> = {
       const body = (await response.json()) as { secrets: Record<string, unknown>[] };
       for (const secret of body.secrets) expect(Object.keys(secret).sort()).toEqual(["createdAt", "hint", "kind", "name", "updatedAt", "updatedBy"]);
     },
+  },
+  "webhooks.list": {
+    relations: ["none"],
+    request: async () => ({ path: "/api/webhooks" }),
+    verify: async (_caller, _relation, response) => expect(await response.text()).not.toContain("whsec_"),
+  },
+  "webhooks.create": { relations: ["none"], request: async () => ({ path: "/api/webhooks", body: { url: `https://hooks.example/${fx.unique("new")}` } }) },
+  "webhooks.get": { object: "webhook", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: await webhookPath(relation) }) },
+  "webhooks.update": { object: "webhook", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: await webhookPath(relation), body: { description: "Matrix" } }) },
+  "webhooks.delete": { object: "webhook", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: await webhookPath(relation, true) }) },
+  "webhooks.rotate-secret": { object: "webhook", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `${await webhookPath(relation)}/rotate-secret`, body: {} }) },
+  "webhooks.test": { object: "webhook", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `${await webhookPath(relation)}/test` }) },
+  "webhooks.deliveries": { object: "webhook", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `${await webhookPath(relation)}/deliveries` }) },
+  "webhooks.redeliver": {
+    object: "webhook",
+    relations: ["own", "foreign-org"],
+    request: async (_caller, relation) => ({ path: `${await webhookPath(relation)}/deliveries/${relation === "own" ? fx.webhookDelivery : fx.foreign.webhookDeliveryId}/redeliver` }),
   },
   "model-keys.list": {
     relations: ["none"],

@@ -10,7 +10,7 @@ let call: ReturnType<typeof caller>;
 let alice: { token: string; userId: string; tenantId: string };
 let bob: { token: string; userId: string; tenantId: string };
 let bobsColleague: { token: string; userId: string; tenantId: string };
-const b = { runId: "", sessionKey: "", invitationId: "", keyId: "", keySecret: "", scheduleId: "", approvalId: "" };
+const b = { runId: "", sessionKey: "", invitationId: "", keyId: "", keySecret: "", scheduleId: "", approvalId: "", webhookId: "", deliveryId: "" };
 
 async function snapshotOfB() {
   return withSystem(platform.database.system, async (db) => ({
@@ -27,6 +27,8 @@ async function snapshotOfB() {
     heartbeats: await db.selectFrom("agent_heartbeats").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
     approvals: await db.selectFrom("approvals").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
     toolModes: await db.selectFrom("agent_tool_modes").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
+    webhooks: await db.selectFrom("webhook_endpoints").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
+    webhookDeliveries: await db.selectFrom("webhook_deliveries").selectAll().where("tenant_id", "=", bob.tenantId).execute(),
   }));
 }
 
@@ -55,6 +57,10 @@ beforeAll(async () => {
   b.scheduleId = ((await schedule.json()) as { schedule: { id: string } }).schedule.id;
   const heartbeat = await call("PUT", "/api/agents/bob/heartbeat", { token: bob.token, body: { enabled: true, content: "- Check the build" } });
   expect(heartbeat.status).toBe(200);
+  const webhook = await call("POST", "/api/webhooks", { token: bob.token, body: { url: "https://hooks.example/bob" } });
+  b.webhookId = ((await webhook.json()) as { endpoint: { id: string } }).endpoint.id;
+  const delivery = await call("POST", `/api/webhooks/${b.webhookId}/test`, { token: bob.token });
+  b.deliveryId = ((await delivery.json()) as { delivery: { id: string } }).delivery.id;
   await withTenant(platform.database.db, bob.tenantId, (trx) =>
     platform.secrets.put(trx, bob.tenantId, { name: "model-key/anthropic", kind: "model-key", value: "sk-ant-bobs-own-key-0001", userId: bob.userId }),
   );
@@ -104,6 +110,13 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
       ["POST", `/api/approvals/${b.approvalId}/deny`, { reason: "no" }, [404]],
       ["GET", "/api/agents/bob/tool-modes", undefined, [404]],
       ["PUT", "/api/agents/bob/tool-modes", { modes: { write_file: "allow" } }, [404]],
+      ["GET", `/api/webhooks/${b.webhookId}`, undefined, [404]],
+      ["PATCH", `/api/webhooks/${b.webhookId}`, { enabled: false }, [404]],
+      ["DELETE", `/api/webhooks/${b.webhookId}`, undefined, [404]],
+      ["POST", `/api/webhooks/${b.webhookId}/rotate-secret`, {}, [404]],
+      ["POST", `/api/webhooks/${b.webhookId}/test`, undefined, [404]],
+      ["GET", `/api/webhooks/${b.webhookId}/deliveries`, undefined, [404]],
+      ["POST", `/api/webhooks/${b.webhookId}/deliveries/${b.deliveryId}/redeliver`, undefined, [404]],
       ["GET", "/api/agents", undefined, [200]],
     ];
     for (const [method, path, body, statuses] of attempts) {
@@ -119,6 +132,8 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
       ["PATCH", "/api/tenant"],
       ["GET", "/api/audit"],
       ["GET", "/api/secrets"],
+      ["GET", "/api/webhooks"],
+      ["POST", "/api/webhooks"],
       ["GET", "/api/budget"],
       ["PUT", "/api/budget"],
       ["GET", "/api/stream/stats"],
@@ -127,7 +142,7 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
       ["GET", "/api/tenant/export"],
       ["DELETE", "/api/tenant"],
     ] as const) {
-      const bodies: Record<string, unknown> = { PATCH: { name: "x" }, PUT: { monthlyTokens: 0 }, DELETE: { confirm: "bob's organisation" } };
+      const bodies: Record<string, unknown> = { PATCH: { name: "x" }, PUT: { monthlyTokens: 0 }, POST: { url: "https://hooks.example/alice" }, DELETE: { confirm: "bob's organisation" } };
       const response = await call(method, path, { token: alice.token, headers: { "x-tenant-id": bob.tenantId }, body: bodies[method] });
       expect({ path, status: response.status }).toEqual({ path, status: 403 });
     }
@@ -147,9 +162,13 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
     const response = await call("GET", "/api/secrets", { token: bob.token });
     const text = await response.text();
     expect(JSON.parse(text)).toEqual({
-      secrets: [expect.objectContaining({ name: "model-key/anthropic", kind: "model-key", hint: "…0001", updatedBy: { userId: bob.userId, email: "bob@example.com" } })],
+      secrets: [
+        expect.objectContaining({ name: "model-key/anthropic", kind: "model-key", hint: "…0001", updatedBy: { userId: bob.userId, email: "bob@example.com" } }),
+        expect.objectContaining({ name: `webhook/${b.webhookId}/signing`, kind: "webhook", hint: expect.stringMatching(/^….{4}$/) }),
+      ],
     });
     expect(text).not.toContain("bobs-own-key");
+    expect(text).not.toContain("whsec_");
     // B's own API key is refused: listing secrets is for signed-in owners and admins.
     expect((await call("GET", "/api/secrets", { token: b.keySecret })).status).toBe(403);
   });

@@ -122,6 +122,20 @@ describe("tenant export", () => {
     expect(audited).toEqual([{ actor_user_id: admin.userId }]);
   });
 
+  it("lists webhook endpoints and their delivery log, never their signing secret", async () => {
+    const created = await call("POST", "/api/webhooks", { token: owner.token, body: { url: "https://hooks.example/olga", eventTypes: ["run.failed"] } });
+    const { endpoint, secret } = (await created.json()) as { endpoint: { id: string }; secret: string };
+    expect((await call("POST", `/api/webhooks/${endpoint.id}/test`, { token: owner.token })).status).toBe(202);
+    const response = await call("GET", "/api/tenant/export", { token: owner.token });
+    const text = await response.text();
+    const bundle = JSON.parse(text) as TenantExport;
+    expect(bundle.webhooks.endpoints).toEqual([expect.objectContaining({ id: endpoint.id, url: "https://hooks.example/olga", eventTypes: ["run.failed"], secretHint: `…${secret.slice(-4)}` })]);
+    expect(bundle.webhooks.deliveries).toEqual([expect.objectContaining({ endpointId: endpoint.id, eventType: "webhook.test", status: "pending" })]);
+    expect(bundle.secrets).toContainEqual({ name: `webhook/${endpoint.id}/signing`, kind: "webhook" });
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain(secret.slice("whsec_".length));
+  });
+
   it("is for owners and admins, not members or API keys", async () => {
     const member = await joinAs(platform, owner, "mia@example.com", "member");
     expect(await errorOf(await call("GET", "/api/tenant/export", { token: member.token, headers: { "x-tenant-id": owner.tenantId } }))).toMatchObject({ status: 403 });
@@ -154,7 +168,10 @@ describe("tenant erasure", () => {
   it("deletes the gateway's agents and every row of the organisation, and nothing of anyone else", async () => {
     const bobBefore = await rowsOf(bob.tenantId);
     expect((await rowsOf(owner.tenantId)).session_owners).toBe(1);
-    expect((await rowsOf(owner.tenantId)).tenant_secrets).toBe(2);
+    // Two integration secrets and a webhook's signing secret.
+    expect((await rowsOf(owner.tenantId)).tenant_secrets).toBe(3);
+    expect((await rowsOf(owner.tenantId)).webhook_endpoints).toBe(1);
+    expect((await rowsOf(owner.tenantId)).webhook_deliveries).toBe(1);
     expect((await rowsOf(owner.tenantId)).schedules).toBe(1);
     // A firing of its schedule (run now).
     const [schedule] = ((await (await call("GET", "/api/agents/ada/schedules", { token: owner.token })).json()) as { schedules: { id: string }[] }).schedules;
@@ -177,7 +194,7 @@ describe("tenant erasure", () => {
       ["/v1/agents/ada", owner.tenantId],
     ]);
     const after = await rowsOf(owner.tenantId);
-    expect(Object.keys(after)).toEqual(expect.arrayContaining(["memberships", "agents", "audit_log", "session_owners", "tenant_secrets", "jobs", "tenant_events", "schedules", "schedule_firings", "agent_heartbeats", "approvals", "agent_tool_modes"]));
+    expect(Object.keys(after)).toEqual(expect.arrayContaining(["memberships", "agents", "audit_log", "session_owners", "tenant_secrets", "jobs", "tenant_events", "schedules", "schedule_firings", "agent_heartbeats", "approvals", "agent_tool_modes", "webhook_endpoints", "webhook_deliveries"]));
     expect(Object.entries(after).filter(([, rows]) => rows > 0)).toEqual([]);
     expect(await rowsOf(bob.tenantId)).toEqual(bobBefore);
     // Bob's secret still decrypts: erasing one organisation touches no other's.

@@ -119,6 +119,18 @@ export async function createAccessFixtures() {
     await platform.ingest.sync(where.tenantId);
     return approvalId;
   };
+  // Webhook endpoints at a receiver that is never reached (no job runs here), and a delivery each.
+  const createWebhook = async (who: Person) => {
+    const response = await ok(call("POST", "/api/webhooks", { ...asPerson(who), body: { url: `http://127.0.0.1:9/${unique("hook")}` } }), "webhook endpoint");
+    return ((await response.json()) as { endpoint: { id: string } }).endpoint.id;
+  };
+  const webhookDelivery = async (who: Person, endpointId: string) => {
+    const response = await ok(call("POST", `/api/webhooks/${endpointId}/test`, asPerson(who)), "webhook delivery");
+    return ((await response.json()) as { delivery: { id: string } }).delivery.id;
+  };
+  const sharedWebhook = await createWebhook(owner);
+  const sharedWebhookDelivery = await webhookDelivery(owner, sharedWebhook);
+  const foreignWebhook = await createWebhook(outsider);
   const foreign = {
     approvalId: await pausedApproval(foreignRun.sessionKey!, { tenantId: outsider.tenantId, agent: "bob" }),
     agent: "bob",
@@ -130,6 +142,8 @@ export async function createAccessFixtures() {
     composioConnectionId: await composioConnection(outsider),
     mcpServerId: await createMcpServer(outsider),
     scheduleId: await createSchedule(outsider, "bob"),
+    webhookId: foreignWebhook,
+    webhookDeliveryId: await webhookDelivery(outsider, foreignWebhook),
   };
 
   const people = { owner, admin, member, member2, outsider };
@@ -219,6 +233,9 @@ export async function createAccessFixtures() {
     mcpServer: (fresh = false) => (fresh ? createMcpServer(owner) : Promise.resolve(sharedMcpServer)),
     /** A schedule of agent "ada" in organisation A (a new one when `fresh`). */
     schedule: (fresh = false) => (fresh ? createSchedule(owner, "ada") : Promise.resolve(sharedSchedule)),
+    /** Organisation A's webhook endpoint and a delivery of it; a fresh endpoint to delete. */
+    webhook: (fresh = false) => (fresh ? createWebhook(owner) : Promise.resolve(sharedWebhook)),
+    webhookDelivery: sharedWebhookDelivery,
     freshMember: async (role: Role = "member") => person(`${unique("extra")}@a.example`, { inviter: owner, role }),
     /** A new organisation of the owner's, to delete. */
     async freshOrganisation(): Promise<{ id: string; name: string }> {

@@ -29,6 +29,7 @@ import { MainNav } from "./ui/main-nav";
 import { NoticeBanner } from "./ui/notice-banner";
 import { UsageScreen } from "./usage/usage-screen";
 import { WorkScreen } from "./work/work-screen";
+import { WebhooksScreen } from "./webhooks/webhooks-screen";
 
 export function App() {
   const { auth } = useServices();
@@ -143,7 +144,7 @@ function Screen({ route, workspace, tenantId }: { route: Route; workspace: Works
   if (!tenantId) return <Welcome workspace={workspace} />;
   const tenant = workspace.tenants.find((candidate) => candidate.id === tenantId);
   // Suspended: the chat stays (its composer turned off); the other screens would only show refusals.
-  if (tenant?.suspended && (route.screen === "agents" || route.screen === "team" || route.screen === "keys" || route.screen === "usage" || route.screen === "integrations" || route.screen === "approvals")) {
+  if (tenant?.suspended && (route.screen === "agents" || route.screen === "team" || route.screen === "keys" || route.screen === "usage" || route.screen === "integrations" || route.screen === "approvals" || route.screen === "webhooks")) {
     return <SuspendedScreen screen={route.screen} organisation={tenant.name} />;
   }
   switch (route.screen) {
@@ -163,6 +164,8 @@ function Screen({ route, workspace, tenantId }: { route: Route; workspace: Works
       return <IntegrationsScreen key={tenantId} tenantId={tenantId} />;
     case "approvals":
       return <ApprovalsScreen key={tenantId} tenantId={tenantId} />;
+    case "webhooks":
+      return <WebhooksScreen key={tenantId} tenantId={tenantId} />;
     // Rendered by App before the signed-in shell.
     case "invite":
     case "confirm":

@@ -15,6 +15,8 @@ export type Route =
   | { screen: "integrations" }
   /** The organisation's tool calls waiting for a decision, and the decided ones. */
   | { screen: "approvals" }
+  /** The organisation's outbound webhooks and their delivery log. */
+  | { screen: "webhooks" }
   /** The signed-in user's own account: email, password, sessions. */
   | { screen: "account" }
   /** Every organisation of the installation (its operator only). */
@@ -50,7 +52,7 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   changed();
 }
 
-const SIMPLE_SCREENS = { team: "team", keys: "keys", usage: "usage", integrations: "integrations", approvals: "approvals", account: "account", operator: "operator" } as const;
+const SIMPLE_SCREENS = { team: "team", keys: "keys", usage: "usage", integrations: "integrations", approvals: "approvals", webhooks: "webhooks", account: "account", operator: "operator" } as const;
 
 export function parseRoute(pathAndQuery: string): Route {
   const url = new URL(pathAndQuery, "http://app.invalid");

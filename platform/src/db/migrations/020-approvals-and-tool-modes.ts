@@ -2,7 +2,7 @@ import { sql, type Kysely, type Migration } from "kysely";
 import { secureTenantTable } from "./tenant-table-rls";
 
 /**
- * Tool approvals and per-agent tool modes (issue 15, decision 037).
+ * Tool approvals and per-agent tool modes (issue 15, decision 038).
  *
  * - approvals: one row per paused tool call, keyed by the gateway's approval id. Fed by the usage
  *   journal's paused records (and the chat stream, which sees them first); decided once

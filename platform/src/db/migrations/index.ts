@@ -17,6 +17,7 @@ import { composio } from "./015-composio";
 import { jobsAndTenantEvents } from "./016-jobs-and-tenant-events";
 import { schedules } from "./017-schedules";
 import { agentHeartbeats } from "./018-agent-heartbeats";
+import { webhooks } from "./019-webhooks";
 import { approvalsAndToolModes } from "./020-approvals-and-tool-modes";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
@@ -39,6 +40,7 @@ const migrations: Record<string, Migration> = {
   "016-jobs-and-tenant-events": jobsAndTenantEvents,
   "017-schedules": schedules,
   "018-agent-heartbeats": agentHeartbeats,
+  "019-webhooks": webhooks,
   "020-approvals-and-tool-modes": approvalsAndToolModes,
 };
 

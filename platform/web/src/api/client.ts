@@ -31,6 +31,7 @@ import { approvalsApi } from "./approvals-api";
 import { composioApi } from "./composio-api";
 import { schedulesApi } from "./schedules-api";
 import { heartbeatApi } from "./heartbeat-api";
+import { webhooksApi } from "./webhooks-api";
 import {
   ApiKey,
   CreatedApiKey,
@@ -258,6 +259,8 @@ export function createApiClient(options: ApiClientOptions) {
     heartbeat: heartbeatApi({ json }),
     /** Tool calls waiting for a decision, and each agent's tool modes (issue 15). */
     approvals: approvalsApi({ json, send }),
+    /** Outbound webhooks: endpoints, their signing secrets (shown once) and delivery log. */
+    webhooks: webhooksApi({ json, send }),
     // MCP servers and the tools each agent may use (issue 14). Header values go in, never come back.
     listMcpServers: async () => (await json(McpServerList, "/integrations/mcp/servers")).servers,
     createMcpServer: async (input: z.input<typeof McpServerInput>) =>

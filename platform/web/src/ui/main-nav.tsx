@@ -8,6 +8,7 @@ const ITEMS = [
   { to: "/approvals", label: "Approvals", screens: ["approvals"] },
   { to: "/team", label: "Team", screens: ["team"] },
   { to: "/integrations", label: "Integrations", screens: ["integrations"] },
+  { to: "/webhooks", label: "Webhooks", screens: ["webhooks"] },
   { to: "/keys", label: "API keys", screens: ["keys"] },
   { to: "/usage", label: "Usage", screens: ["usage"] },
 ] as const satisfies readonly { to: string; label: string; screens: readonly Route["screen"][] }[];
