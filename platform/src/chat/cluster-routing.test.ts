@@ -148,7 +148,7 @@ describe.skipIf(!reachable)("routing sessions over a cluster of gateways", () =>
     routedTo.length = 0;
     const third = await Promise.all(sessions.map((key, index) => send(key, `after the crash ${index}`)));
     for (const [index, key] of sessions.entries()) {
-      expect(third[index]!.status).toBe(200);
+      expect(third[index]!.status, third[index]!.text).toBe(200);
       expect(third[index]!.text).toContain('"status":"ok"');
       const landed = routedTo.filter((entry) => entry.kind === "start" && entry.sessionKey === key && entry.url !== victimUrl).map((entry) => entry.url);
       // Only the dead gateway's sessions moved, each to its next choice; the others stayed.

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { AppError, type ClusterMember, type RunInfo } from "@workforce/protocol";
 import { createGatewayClient, type GatewayClient, type GatewayClientOptions } from "../gateway-client";
 import type { RunSubscription } from "../gateway-run-streams";
@@ -79,11 +80,14 @@ export function createRoutedGatewayClient(options: RoutedGatewayClientOptions): 
   }
 
   const streams: RunStreams = {
-    async startRun(tenantId, agent, input, actor) {
-      const key = sessionRoutingKey(tenantId, agent, input.sessionKey);
-      // An idempotency key makes a repeat join the first attempt's run; without one, only a connection never made is retried.
-      const repeatable = input.idempotencyKey === undefined ? neverReached : () => true;
-      const started = await routed(key, async (client, url) => ({ url, ...(await client.streams.startRun(tenantId, agent, input, actor)) }), repeatable);
+    async startRun(tenantId, agent, given, actor) {
+      const key = sessionRoutingKey(tenantId, agent, given.sessionKey);
+      // Every send carries an idempotency key (the caller's, or one of ours), so a send that may have
+      // reached a gateway which then died (its socket closed under the request: a killed process)
+      // can be repeated on the next one: the cluster's shared keys make the repeat join the first
+      // attempt's run if it started, and start it once if it did not.
+      const input = given.idempotencyKey === undefined ? { ...given, idempotencyKey: `platform-send:${randomUUID()}` } : given;
+      const started = await routed(key, async (client, url) => ({ url, ...(await client.streams.startRun(tenantId, agent, input, actor)) }), () => true);
       return { info: started.info, subscription: follow(key, tenantId, started.info.runId, started, 0) };
     },
     async subscribe(tenantId, runId, after, session) {
