@@ -120,7 +120,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const service of started.reverse()) await service.stop().catch(() => undefined);
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  if (tmp) await rm(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 describe("workforce backup and restore (real processes)", { timeout: 300_000 }, () => {

@@ -44,13 +44,28 @@ async function stopAll(): Promise<void> {
   await Promise.all(
     started.map(async (child) => {
       if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+      const group = child.pid;
       const exited = new Promise((resolve) => child.once("exit", resolve));
-      process.kill(-child.pid, "SIGTERM");
-      const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, "SIGKILL"), 10_000);
+      process.kill(-group, "SIGTERM");
+      const timer = setTimeout(() => signalGroup(group, "SIGKILL"), 10_000);
       await exited;
+      // npm (the group's leader) may exit before the service it started has closed its database:
+      // wait for the whole group, so nothing still writes while the scratch directory is removed.
+      for (let waited = 0; signalGroup(group, 0) && waited < 30_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+      signalGroup(group, "SIGKILL");
       clearTimeout(timer);
     }),
   );
+}
+
+/** Signals a process group; false when none of it is left. */
+function signalGroup(group: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-group, signal);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 beforeAll(async () => {
@@ -85,7 +100,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopAll();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
+  if (scratch) await rm(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 describe("the guide's production commands", () => {

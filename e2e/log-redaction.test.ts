@@ -34,7 +34,7 @@ afterAll(async () => {
   await platform?.stop();
   await gateway?.stop();
   await fake?.close();
-  for (const dir of [dataDir, pgliteDir]) if (dir) await rm(dir, { recursive: true, force: true });
+  for (const dir of [dataDir, pgliteDir]) if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 async function call(method: string, url: string, options: { headers?: Record<string, string>; body?: unknown } = {}) {

@@ -44,7 +44,7 @@ afterAll(async () => {
   await platform?.stop();
   await gateway?.stop();
   await fake?.close();
-  for (const dir of [dataDir, pgliteDir]) if (dir) await rm(dir, { recursive: true, force: true });
+  for (const dir of [dataDir, pgliteDir]) if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 async function scrapeAt(url: string, token?: string): Promise<Scrape> {

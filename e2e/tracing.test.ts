@@ -118,7 +118,7 @@ afterAll(async () => {
   await gateway?.stop();
   await fake?.close();
   await receiver?.close();
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 function logRecords(service: { output(): string }): Record<string, unknown>[] {
