@@ -27,10 +27,10 @@ export interface SessionTitleOptions {
 
 export type SessionTitler = (ref: SessionRef, key: string, options: SessionTitleOptions) => Promise<SessionTitleResult>;
 
-/** Collapses whitespace, drops quotes and final punctuation, cuts at a word within `max` characters. */
+/** Collapses whitespace, drops quotes and final punctuation but a question mark, cuts at a word within `max` characters. */
 export function tidyTitle(text: string, max = GENERATED_TITLE_MAX): string {
   const line = (text.split("\n").find((part) => part.trim()) ?? "").replace(/\s+/g, " ").trim();
-  const bare = line.replace(/^(title:\s*)/i, "").replace(/^["'“”‘’*#\s]+|["'“”‘’*\s]+$/g, "").replace(/[.!?:;,]+$/, "").trim();
+  const bare = line.replace(/^(title:\s*)/i, "").replace(/^["'“”‘’*#\s]+|["'“”‘’*\s]+$/g, "").replace(/[.!:;,]+$/, "").trim();
   if (bare.length <= max) return bare;
   const cut = bare.slice(0, max);
   const space = cut.lastIndexOf(" ");

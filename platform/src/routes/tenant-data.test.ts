@@ -110,7 +110,15 @@ describe("tenant export", () => {
       expect.objectContaining({ type: "approval.required", data: expect.objectContaining({ approvalId }) }),
       expect.objectContaining({ type: "run.failed", data: { runId: `run-of-${owner.tenantId}` } }),
     ]);
-    expect(bundle.jobs.map((job) => `${job.kind} ${job.status}`).sort()).toEqual(["approvals.expire queued", "events.fanout queued", "events.fanout queued", "events.fanout queued"]);
+    expect(bundle.jobs.map((job) => `${job.kind} ${job.status}`).sort()).toEqual([
+      "approvals.expire queued",
+      "events.fanout queued",
+      "events.fanout queued",
+      "events.fanout queued",
+      // Each ended run's chat waits to be indexed for search (issue 16).
+      "session.index queued",
+      "session.index queued",
+    ]);
     expect(bundle.approvals).toEqual([expect.objectContaining({ id: approvalId, agent: "ada", sessionKey, tool: "write_file", input: { path: "export.md" }, status: "pending" })]);
     expect(bundle.searchIndex).toEqual([]);
     expect(bundle.toolModes).toEqual([{ agent: "ada", tool: "write_file", mode: "ask", updatedBy: owner.userId, updatedAt: expect.any(String) }]);

@@ -120,7 +120,7 @@ describe("generated titles", () => {
     const requests = titleRequests().length;
     await settle();
     expect(titleRequests()).toHaveLength(requests);
-    expect((await sessionsOf(max)).find((session) => session.key === spent)).toMatchObject({ title: "Which hotels are near the river", titleSource: "generated" });
+    expect((await sessionsOf(max)).find((session) => session.key === spent)).toMatchObject({ title: "Which hotels are near the river?", titleSource: "generated" });
     expect((await call("PUT", "/api/budget", { ...as(owner), body: { monthlyTokens: null } })).status).toBe(200);
   });
 });

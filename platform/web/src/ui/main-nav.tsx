@@ -5,6 +5,7 @@ import { Link } from "./link";
 
 const ITEMS = [
   { to: "/", label: "Agents", screens: ["agents", "chat", "work"] },
+  { to: "/search", label: "Search", screens: ["search"] },
   { to: "/approvals", label: "Approvals", screens: ["approvals"] },
   { to: "/team", label: "Team", screens: ["team"] },
   { to: "/integrations", label: "Integrations", screens: ["integrations"] },
