@@ -69,7 +69,10 @@ describe.runIf(chromiumPath)("search over chats", () => {
     await box.press("Enter");
     const result = page.getByTestId("search-result");
     await expect.poll(() => result.count(), { timeout: 15_000 }).toBe(1);
-    expect(await result.locator("mark").allTextContents()).toEqual(["zanzibar"]);
+    // The word is marked where it occurs: in the question and in the reply that echoes it.
+    const marks = await result.locator("mark").allTextContents();
+    expect(marks.length).toBeGreaterThan(0);
+    expect(new Set(marks)).toEqual(new Set(["zanzibar"]));
     expect(await result.textContent()).toContain("Who are you?");
     expect(page.url()).toContain("/search?q=zanzib");
 
@@ -80,5 +83,5 @@ describe.runIf(chromiumPath)("search over chats", () => {
     await page.goto(`${system.platformUrl}/search?q=${encodeURIComponent("nothing here at all")}`);
     await page.getByTestId("search-empty").waitFor({ timeout: 15_000 });
     expect(await page.getByTestId("search-empty").textContent()).toContain("No chats match");
-  });
+  }, 240_000);
 });

@@ -224,7 +224,7 @@ export function createApiClient(options: ApiClientOptions) {
     getSession: (slug: string, key: string) => json(OwnedSessionHistory, sessionPath(slug, key)),
     /** Full-text search over the chats' titles and messages: one's own, or everyone's (owners and admins). */
     searchChats: async (query: string, owner: SessionOwnerFilter = "mine") =>
-      (await json(SearchResponse, `/api/search?${new URLSearchParams({ q: query, ...(owner === "all" ? { owner } : {}) }).toString()}`)).results,
+      (await json(SearchResponse, `/search?${new URLSearchParams({ q: query, ...(owner === "all" ? { owner } : {}) }).toString()}`)).results,
     renameSession: async (slug: string, key: string, title: string) =>
       (await json(z.object({ session: SessionSummary }), sessionPath(slug, key), { method: "PATCH", body: JSON.stringify({ title }) }))
         .session,

@@ -35,7 +35,7 @@ type State = { status: "idle" } | { status: "loading" } | { status: "done"; resu
  * with the words around the match; a result opens its chat. Owners and admins may search everyone's.
  */
 export function SearchScreen({ query }: { tenantId: string; query: string }) {
-  const { api } = useServices();
+  const { api, chat } = useServices();
   const { manages, userId } = useAccess();
   const [text, setText] = useState(query);
   const [owner, setOwner] = useState<SessionOwnerFilter>("mine");
@@ -108,7 +108,12 @@ export function SearchScreen({ query }: { tenantId: string; query: string }) {
         <ul className="search-results" data-testid="search-results" aria-label="Matching chats">
           {state.results.map((result) => (
             <li key={`${result.agent.slug}/${result.sessionKey}`} className="search-result" data-testid="search-result">
-              <Link to={chatPath(result.agent.slug, result.sessionKey)} className="search-result-title">
+              <Link
+                to={chatPath(result.agent.slug, result.sessionKey)}
+                className="search-result-title"
+                // The chat screen keeps the URL on the session its store shows: open this one there first.
+                onClick={() => void chat.openSession(result.agent.slug, result.sessionKey)}
+              >
                 {result.title}
               </Link>
               <span className="muted small">
