@@ -1,5 +1,5 @@
-import { SEARCH_MARK_START, SEARCH_MARK_STOP, SEARCH_QUERY_MAX, type SearchResult, type SessionOwnerFilter } from "@workforce/protocol";
-import { useEffect, useId, useState, type FormEvent, type ReactNode } from "react";
+import { SEARCH_QUERY_MAX, type SearchResult, type SessionOwnerFilter } from "@workforce/protocol";
+import { useEffect, useId, useState, type FormEvent } from "react";
 import { toErrorDetail } from "../api/api-error";
 import { chatPath, navigate } from "../router";
 import { isMine, ownerLabel } from "../sessions/sessions-sidebar";
@@ -8,25 +8,7 @@ import { useAccess } from "../tenants/use-access";
 import { ErrorMessage } from "../ui/error-message";
 import { Link } from "../ui/link";
 import { relativeTime } from "../ui/relative-time";
-
-/** A snippet with its matching words marked (the API marks them with control characters, never HTML). */
-export function markedSnippet(snippet: string): ReactNode[] {
-  const parts: ReactNode[] = [];
-  let rest = snippet;
-  while (rest) {
-    const start = rest.indexOf(SEARCH_MARK_START);
-    if (start < 0) {
-      parts.push(rest);
-      break;
-    }
-    if (start > 0) parts.push(rest.slice(0, start));
-    const stop = rest.indexOf(SEARCH_MARK_STOP, start + 1);
-    const word = rest.slice(start + 1, stop < 0 ? undefined : stop);
-    parts.push(<mark key={parts.length}>{word}</mark>);
-    rest = stop < 0 ? "" : rest.slice(stop + 1);
-  }
-  return parts;
-}
+import { markedSnippet } from "./marked-snippet";
 
 type State = { status: "idle" } | { status: "loading" } | { status: "done"; results: SearchResult[] } | { status: "failed"; error: { code: string; message: string } };
 
