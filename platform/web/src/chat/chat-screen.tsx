@@ -194,6 +194,7 @@ function MessageList({
   onDecide: (messageId: string, decision: "approve" | "deny", reason: string | undefined) => void;
 }) {
   const list = useRef<HTMLDivElement>(null);
+  const gatewayDown = useGatewayDown();
   const stickToBottom = useRef(true);
   const shown = useRef({ sessionKey: conversation.sessionKey, count: 0 });
   const lastIndex = conversation.messages.length - 1;
@@ -223,7 +224,7 @@ function MessageList({
     >
       {conversation.loadingHistory ? (
         <p className="muted center" role="status">
-          Loading chat…
+          {gatewayDown ? "This chat shows as soon as agents are reachable again." : "Loading chat…"}
         </p>
       ) : null}
       {!conversation.loadingHistory && conversation.messages.length === 0 ? (

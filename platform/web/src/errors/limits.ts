@@ -36,3 +36,11 @@ export function textProblem(value: string, options: { label: string; max: number
   }
   return undefined;
 }
+
+/** What is wrong with an email address before it is sent (the server checks it again), or undefined. */
+export function emailProblem(value: string, label = "Email address"): string | undefined {
+  const email = value.trim();
+  if (email === "") return `${label} is required.`;
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return `${label} must look like name@example.com.`;
+  return undefined;
+}
