@@ -46,6 +46,8 @@ describe("the error mapping", () => {
     const human = describeError({ code: "rate_limited", message: "Too many sign-in attempts; try again in 833 seconds", retryAfterSeconds: 833 }, NOW);
     expect(human.next).toBe("Try again in 14 minutes.");
     expect(`${human.sentence} ${human.next}`).not.toContain("833");
+    // Without the header, the seconds the server's message names.
+    expect(describeError({ code: "rate_limited", message: "Too many attempts from this address; try again in 540 seconds" }, NOW).next).toBe("Try again in 9 minutes.");
   });
 
   it("says when a used-up budget resets, and offers no retry", () => {

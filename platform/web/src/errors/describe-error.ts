@@ -40,6 +40,12 @@ export function errorText(code: string | undefined, status?: number): ErrorText 
   return undefined;
 }
 
+/** "try again in 833 seconds" → 833. */
+function secondsIn(message: string): number | undefined {
+  const match = /\bin (\d+) seconds?\b/i.exec(message);
+  return match?.[1] ? Number(match[1]) : undefined;
+}
+
 /** The last ISO timestamp in a server message: budget messages end with when sending resumes. */
 function lastIsoIn(message: string): number | undefined {
   const matches = message.match(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g);
@@ -63,22 +69,25 @@ export function describeError(error: ErrorInput, now: number = Date.now()): Huma
   if (!entry) {
     return { ...base, sentence: error.sentence ?? error.message, next: "", retryable: error.retryable ?? false };
   }
+  // A sentence the screen wrote for the case says what to do too.
   let sentence = error.sentence ?? entry.sentence;
-  let next = entry.next;
+  let next = error.sentence ? "" : entry.next;
   const retryable = error.retryable ?? entry.retry;
+  // No Retry-After header (supabase-js, a stream's error event): the server's "in N seconds" says it.
+  const retryAfterSeconds = error.retryAfterSeconds ?? secondsIn(error.message);
   const [onlyField] = base.fields;
   if (onlyField && !error.sentence) {
     // One field: its sentence says it all; several: the general sentence, with each field listed below.
     if (base.fields.length === 1) sentence = onlyField.message;
     next = base.fields.length === 1 ? "Correct it and try again." : "Correct these and try again.";
   }
-  if (code === "budget_exceeded") {
-    const resumes = retryable ? undefined : (lastIsoIn(error.message) ?? (error.retryAfterSeconds ? now + error.retryAfterSeconds * 1000 : undefined));
+  if (code === "budget_exceeded" && !error.sentence) {
+    const resumes = retryable ? undefined : (lastIsoIn(error.message) ?? (retryAfterSeconds ? now + retryAfterSeconds * 1000 : undefined));
     next = retryable
       ? "Other replies are still using the rest of it; try again when they have finished."
       : `${entry.next}${resumes ? ` It resets on ${formatDay(resumes, now)}.` : ""}`;
-  } else if (error.retryAfterSeconds !== undefined && retryable && error.retryAfterSeconds > 0) {
-    next = `Try again ${formatIn(error.retryAfterSeconds, now)}.`;
+  } else if (!error.sentence && retryAfterSeconds !== undefined && retryable && retryAfterSeconds > 0) {
+    next = `Try again ${formatIn(retryAfterSeconds, now)}.`;
   }
   return { ...base, sentence, next, retryable };
 }
