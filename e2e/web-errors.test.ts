@@ -4,20 +4,27 @@
  * for what cannot work, not-found states for unknown agents and chats, and a gateway that goes away
  * and comes back: a banner without its address, the composer turned off, recovery by itself.
  */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningSystem } from "./system";
+import { repoRoot, type RunningSystem } from "./system";
 import { apiAs, askNewAgent, chromiumPath, gatewayPid, organisationsOf, signedUpPage, startWebSystem } from "./web-support";
 
 let system: RunningSystem;
 let browser: Browser;
 let stop: (() => Promise<void>) | undefined;
 
+const artifacts = path.join(repoRoot, "e2e", "artifacts");
+/** For a look at what the user saw (e2e/artifacts/, not committed). */
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, `errors-${name}.png`) });
+
 /** What the error says without opening "Details". */
 const visibleText = (page: Page, testId = "error") => page.getByTestId(testId).first().evaluate((element) => (element as HTMLElement).innerText);
 
 describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
   beforeAll(async () => {
+    await mkdir(artifacts, { recursive: true });
     ({ system, browser, stop } = await startWebSystem({ OFFLINE_MODEL_DELAY_MS: "5" }));
   }, 120_000);
 
@@ -31,6 +38,7 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
     const notFound = page.getByTestId("not-found");
     await notFound.filter({ hasText: "There is no agent called “nobody”" }).waitFor({ timeout: 15_000 });
     expect(await notFound.count()).toBe(1);
+    await shot(page, "unknown-agent");
     expect(await page.getByTestId("error").count()).toBe(0);
     expect(await page.getByTestId("composer").count()).toBe(0);
     // The Work tab of the same address says the same.
@@ -50,6 +58,7 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
     await notFound.waitFor({ timeout: 15_000 });
     expect(await page.getByTestId("composer").count()).toBe(0);
     expect(await page.getByTestId("message-assistant").count()).toBe(0);
+    await shot(page, "unknown-session");
     await notFound.getByRole("button", { name: "Start a new chat" }).click();
     await page.getByTestId("composer").waitFor();
     expect(new URL(page.url()).search).toBe("");
@@ -73,6 +82,7 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
     expect(text).not.toMatch(/budget_exceeded|T00:00:00|tokens since/);
     expect(await page.getByRole("button", { name: "Retry" }).count()).toBe(0);
     await error.getByText("Details").click();
+    await shot(page, "budget-exceeded");
     expect(await error.evaluate((element) => (element as HTMLElement).innerText)).toContain("budget_exceeded");
     await context.close();
   });
@@ -85,6 +95,7 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
     await page.getByTestId("composer").fill("x".repeat(100_001));
     await page.getByTestId("composer-limit").filter({ hasText: "the limit is 100,000" }).waitFor();
     expect(await page.getByRole("button", { name: "Send", exact: true }).isDisabled()).toBe(true);
+    await shot(page, "message-too-long");
     await page.getByTestId("composer").fill("short again");
     expect(await page.getByRole("button", { name: "Send", exact: true }).isDisabled()).toBe(false);
 
@@ -94,6 +105,7 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
     await page.getByTestId("error").waitFor();
     expect(await visibleText(page)).toContain("Email address is required.");
     expect(await visibleText(page)).not.toMatch(/validation_failed|email:/);
+    await shot(page, "invite-empty");
     await context.close();
   });
 
@@ -123,6 +135,7 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
       await expect.poll(() => composer.isDisabled(), { timeout: 15_000 }).toBe(true);
       expect(await composer.getAttribute("placeholder")).toMatch(/not reachable/);
       expect(await page.getByText("Loading chats…").count()).toBe(0);
+      await shot(page, "gateway-down");
     } finally {
       process.kill(gateway, "SIGCONT");
     }
