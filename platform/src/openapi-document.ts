@@ -207,7 +207,7 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "tenants.list": { tag: "organisations", summary: "My organisations", response: { status: 200, schema: z.object({ tenants: z.array(TenantView) }) } },
   "tenants.create": { tag: "organisations", summary: "Create an organisation", body: TenantInput, response: { status: 201, schema: z.object({ tenant: TenantView }) } },
   "tenant.rename": { tag: "organisations", summary: "Rename the current organisation", body: TenantInput, response: { status: 200, schema: z.object({ tenant: TenantView }) } },
-  "tenant.delete": { tag: "organisations", summary: "Delete the organisation and all its data (confirm with its name)", body: EraseInput, response: { status: 200, schema: z.object({ deleted: z.object({ tenantId: z.string(), agents: z.number(), gatewayData: z.enum(["tenant", "agents"]) }) }) } },
+  "tenant.delete": { tag: "organisations", summary: "Delete the organisation and all its data (confirm with its name)", body: EraseInput, response: { status: 200, schema: z.object({ deleted: z.object({ tenantId: z.string(), organisation: z.string(), agents: z.number(), members: z.number(), gatewayData: z.enum(["tenant", "agents"]), erasedAt: z.string() }) }) } },
   "tenant.export": { tag: "organisations", summary: "Export the organisation's data as one JSON document", response: { status: 200, schema: z.object({ format: z.literal("workforce-tenant-export"), version: z.literal(1) }).loose() } },
   "members.list": { tag: "organisations", summary: "Members of the current organisation", response: { status: 200, schema: z.object({ members: z.array(MemberView) }) } },
   "members.update": { tag: "organisations", summary: "Change a member's role", body: MemberUpdate, response: { status: 200, schema: z.object({ member: MemberView }) } },
@@ -305,7 +305,7 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "model-keys.list": { tag: "integrations", summary: "The organisation's own model keys (set or not, a hint) and the operator's policy", response: { status: 200, schema: ModelKeysResponse } },
   "model-keys.set": { tag: "integrations", summary: "Set or replace the organisation's key for a provider (write-only)", body: ModelKeyInput, response: { status: 200, schema: ModelKeyResponse } },
   "model-keys.delete": { tag: "integrations", summary: "Remove the organisation's key for a provider", response: { status: 204 } },
-  "audit.list": { tag: "organisations", summary: "Audit log, newest first (?limit=&cursor=&action=)", response: { status: 200, schema: z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() }) } },
+  "audit.list": { tag: "organisations", summary: "Audit log, newest first (?limit=&cursor=&action=&actor=&since=&until=)", response: { status: 200, schema: z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() }) } },
   "composio.overview": { tag: "integrations", summary: "Whether this installation offers Composio apps, and the organisation's connections with their status", response: { status: 200, schema: ComposioOverview } },
   "composio.toolkits": {
     tag: "integrations",
