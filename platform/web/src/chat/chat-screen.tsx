@@ -10,6 +10,7 @@ import { ErrorMessage } from "../ui/error-message";
 import { AgentTabs } from "../work/agent-tabs";
 import type { Conversation } from "./chat-types";
 import { Composer } from "./composer";
+import { cannotRetry } from "./budget-exceeded-notice";
 import { MessageView } from "./message-view";
 
 /** Chat with one agent: sessions on the side, the conversation, the composer. */
@@ -62,7 +63,11 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
   const name = agent?.name ?? slug;
   const lastMessage = conversation.messages[conversation.messages.length - 1];
   const waiting = lastMessage?.role === "assistant" && lastMessage.approval !== undefined && !lastMessage.approval.outcome;
-  const canRetry = !readOnly && !streaming && lastMessage?.role === "assistant" && (lastMessage.status === "error" || lastMessage.status === "aborted");
+  const canRetry =
+    !readOnly &&
+    !streaming &&
+    lastMessage?.role === "assistant" &&
+    (lastMessage.status === "aborted" || (lastMessage.status === "error" && !cannotRetry(lastMessage.error?.code)));
 
   return (
     <main className={`chat-layout${sidebarOpen ? " sidebar-open" : ""}`} id="main" tabIndex={-1}>

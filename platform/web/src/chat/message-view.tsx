@@ -1,6 +1,7 @@
 import { memo } from "react";
 import type { AssistantMessage, ChatMessage, ToolPart } from "./chat-types";
 import { ApprovalPrompt } from "./approval-prompt";
+import { BudgetExceededNotice } from "./budget-exceeded-notice";
 import { Markdown } from "./markdown";
 
 type Decide = (messageId: string, decision: "approve" | "deny", reason: string | undefined) => void;
@@ -48,6 +49,8 @@ function MessageFooter({ message, onRetry }: { message: AssistantMessage; onRetr
     <div className="message-footer">
       {message.status === "error" && message.error?.code === "run_interrupted" ? (
         <InterruptedNotice />
+      ) : message.status === "error" && message.error?.code === "budget_exceeded" ? (
+        <BudgetExceededNotice />
       ) : message.status === "error" && message.error ? (
         <div className="error inline" role="alert" data-testid="error">
           <div className="error-text">
