@@ -35,7 +35,7 @@ export function BudgetForm({ budget, plan, onSaved }: { budget: Budget; plan: nu
       const next = await api.governance.setBudget(monthlyTokens);
       onSaved(next);
       setText(next.monthlyTokens === null ? "" : String(next.monthlyTokens));
-      setSaved(next.monthlyTokens === null ? "Budget removed." : `Budget set to ${formatNumber(next.monthlyTokens)} tokens a month.`);
+      setSaved(next.monthlyTokens === null ? "Budget removed." : `Budget set to ${formatNumber(next.monthlyTokens)} ${next.monthlyTokens === 1 ? "token" : "tokens"} a month.`);
     });
   }
 
