@@ -215,7 +215,7 @@ describe.runIf(chromiumPath)("governance screens in the web app", () => {
     release();
     const file = await downloading;
     expect(file.suggestedFilename()).toMatch(/^workforce-[0-9a-f-]{36}\.json$/);
-    const exported = JSON.parse(await readFile((await file.path())!, "utf8")) as { format: string; agents: { agent: { slug: string } }[] };
+    const exported = JSON.parse(await readFile(await file.path(), "utf8")) as { format: string; agents: { agent: { slug: string } }[] };
     expect(exported.format).toBe("workforce-tenant-export");
     expect(exported.agents.map((entry) => entry.agent.slug)).toEqual(["ada"]);
     await page.getByTestId("export-done").waitFor();
