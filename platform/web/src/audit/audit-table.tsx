@@ -38,7 +38,8 @@ export function AuditTable({ entries }: { entries: AuditEntry[] }) {
               </td>
               <td className="audit-actor">{actorText(entry)}</td>
               <td>
-                {actionLabel(entry.action)} <code className="muted small">{entry.action}</code>
+                {actionLabel(entry.action)}
+                <code className="muted small audit-code">{entry.action}</code>
               </td>
               <td className="audit-target" title={entry.target}>
                 {entry.target}

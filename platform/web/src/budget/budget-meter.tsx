@@ -29,8 +29,8 @@ export function BudgetMeter({ used, limit, periodEnd }: { used: number; limit: n
   return (
     <div className={`budget-meter budget-${state}`} data-testid="budget-meter" data-state={state}>
       <p className="budget-figures" id={`${id}-label`}>
-        <strong data-testid="budget-used">{formatNumber(used)}</strong> of <strong>{formatNumber(limit)}</strong> tokens used this month
-        {limit > 0 ? ` (${Math.round(share * 100)}%)` : ""}.
+        <strong data-testid="budget-used">{formatNumber(used)}</strong> of <strong>{formatNumber(limit)}</strong> {limit === 1 ? "token" : "tokens"} used this month
+        {exceeded ? "" : ` (${Math.round(share * 100)}%)`}.
       </p>
       <progress className="budget-bar" aria-labelledby={`${id}-label`} max={Math.max(limit, 1)} value={Math.min(used, Math.max(limit, 1))} />
       {exceeded ? (

@@ -81,7 +81,7 @@ export function BudgetScreen({ tenantId, role }: { tenantId: string; role: Role 
                 "This organisation has set no budget of its own."
               ) : (
                 <>
-                  The organisation's own budget is <strong>{formatNumber(budget.monthlyTokens)}</strong> tokens a month.
+                  The organisation's own budget is <strong>{formatNumber(budget.monthlyTokens)}</strong> {budget.monthlyTokens === 1 ? "token" : "tokens"} a month.
                 </>
               )}
               {plan !== null ? ` The plan allows ${formatNumber(plan)}; the smaller of the two holds.` : ""}
