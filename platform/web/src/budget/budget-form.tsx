@@ -4,17 +4,7 @@ import { useServices } from "../services";
 import { ErrorMessage } from "../ui/error-message";
 import { useAction } from "../ui/use-action";
 import { formatNumber } from "../usage/format";
-
-/** The largest budget the platform accepts (`Number.MAX_SAFE_INTEGER` tokens). */
-const MAX_TOKENS = Number.MAX_SAFE_INTEGER;
-
-/** Whole tokens typed with or without separators ("1,000,000", "1 000 000"); undefined when not a whole number. */
-export function parseTokens(text: string): number | undefined {
-  const digits = text.replace(/[\s,._']/g, "");
-  if (!/^[0-9]{1,16}$/.test(digits)) return undefined;
-  const value = Number(digits);
-  return value <= MAX_TOKENS ? value : undefined;
-}
+import { parseTokens } from "./budget-text";
 
 /**
  * Owners and admins set the organisation's own monthly budget, raise it, or remove it (the plan's

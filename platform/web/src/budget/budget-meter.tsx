@@ -1,10 +1,6 @@
 import { useId } from "react";
 import { formatNumber } from "../usage/format";
-
-/** "1 January": the day the month's count starts again; budgets are counted in UTC months. */
-export function formatResetDay(periodEnd: string): string {
-  return new Intl.DateTimeFormat(undefined, { day: "numeric", month: "long", timeZone: "UTC" }).format(new Date(periodEnd));
-}
+import { formatResetDay } from "./budget-text";
 
 /**
  * This month's tokens against the limit in force, as a bar with the numbers beside it. Past the
