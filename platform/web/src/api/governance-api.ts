@@ -1,35 +1,9 @@
+import { AuditPage, BudgetView, ErasureReceipt } from "@workforce/protocol";
 import { z } from "zod";
 import type { ApiCalls } from "./composio-api";
 
-/*
- * The organisation's governance routes (docs/platform-api.md, "Usage, budgets, statistics, audit" and
- * "Export and erasure"), mirrored from platform/src/routes/{budget,audit-log,tenant-data}.ts.
- */
-
-/** `GET /api/budget`: the month's tokens against the organisation's own budget (`null`: none). */
-export const Budget = z.object({
-  monthlyTokens: z.number().nullable(),
-  usedTokens: z.number(),
-  remainingTokens: z.number().nullable(),
-  periodStart: z.string(),
-  periodEnd: z.string(),
-  updatedAt: z.string().nullable(),
-  updatedBy: z.string().nullable(),
-});
-export type Budget = z.infer<typeof Budget>;
-
-export const AuditEntry = z.object({
-  id: z.string(),
-  action: z.string(),
-  target: z.string(),
-  actor: z.object({ type: z.enum(["user", "api-key"]), id: z.string().nullable(), email: z.string().nullable() }),
-  details: z.record(z.string(), z.unknown()),
-  createdAt: z.string(),
-});
-export type AuditEntry = z.infer<typeof AuditEntry>;
-
-export const AuditPage = z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() });
-export type AuditPage = z.infer<typeof AuditPage>;
+export type { AuditEntry } from "@workforce/protocol";
+export type Budget = BudgetView;
 
 /** Filters of `GET /api/audit`; `action` ending in "." matches every action of a noun. */
 export interface AuditFilter {
@@ -40,17 +14,6 @@ export interface AuditFilter {
   until?: string | undefined;
 }
 
-/** The receipt `DELETE /api/tenant` answers once everything is gone. */
-export const ErasureReceipt = z.object({
-  tenantId: z.string(),
-  organisation: z.string(),
-  agents: z.number(),
-  members: z.number(),
-  gatewayData: z.enum(["tenant", "agents"]),
-  erasedAt: z.string(),
-});
-export type ErasureReceipt = z.infer<typeof ErasureReceipt>;
-
 /** How far a download has come: `total` is unknown when the server sends no length. */
 export interface DownloadProgress {
   received: number;
@@ -60,9 +23,9 @@ export interface DownloadProgress {
 export function governanceApi({ json, send }: ApiCalls) {
   const body = (value: unknown): RequestInit => ({ body: JSON.stringify(value) });
   return {
-    budget: async () => (await json(z.object({ budget: Budget }), "/budget")).budget,
+    budget: async () => (await json(z.object({ budget: BudgetView }), "/budget")).budget,
     /** Sets the monthly token budget; `null` removes it (owners and admins). */
-    setBudget: async (monthlyTokens: number | null) => (await json(z.object({ budget: Budget }), "/budget", { method: "PUT", ...body({ monthlyTokens }) })).budget,
+    setBudget: async (monthlyTokens: number | null) => (await json(z.object({ budget: BudgetView }), "/budget", { method: "PUT", ...body({ monthlyTokens }) })).budget,
     audit: (filter: AuditFilter, cursor: string | undefined, limit = 50) => {
       const query = new URLSearchParams({ limit: String(limit) });
       if (cursor) query.set("cursor", cursor);

@@ -1,4 +1,4 @@
-import { ErasureReceipt } from "../api/governance-api";
+import { ErasureReceipt } from "@workforce/protocol";
 
 /*
  * The receipt of an organisation just deleted outlives its screens: once it is gone the app
