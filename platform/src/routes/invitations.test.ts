@@ -114,6 +114,10 @@ describe("an invitation", () => {
     expect(confirmed.status).toBe(201);
     expect((await pending()).filter((invitation) => invitation.email === "noa@example.com")).toEqual([expect.objectContaining({ role: "admin" })]);
     expect(await errorOf(await preview(first))).toMatchObject({ status: 404 });
+
+    // Another organisation's pending invitation to the address is none of this one's business.
+    const other = await signUp(platform, "otis@example.com");
+    expect((await call("POST", "/api/invitations", { token: other.token, body: { email: "noa@example.com", role: "member" } })).status).toBe(201);
   });
 
   it("stops previewing once expired (seven days)", async () => {

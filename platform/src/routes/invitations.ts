@@ -100,6 +100,7 @@ export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: ()
       const earlier = await trx
         .selectFrom("invitations")
         .select("role")
+        .where("tenant_id", "=", tenantId)
         .where("email", "=", input.email)
         .where("accepted_at", "is", null)
         .where("revoked_at", "is", null)
