@@ -38,7 +38,9 @@ export type Route =
   | { screen: "not-found" };
 
 const listeners = new Set<() => void>();
-let current = location();
+// Without a DOM (components rendered to static markup) there is no address to follow yet.
+const browser = typeof window !== "undefined";
+let current = browser ? location() : "/";
 
 function location(): string {
   return window.location.pathname + window.location.search;
@@ -51,7 +53,7 @@ function changed(): void {
   for (const listener of listeners) listener();
 }
 
-window.addEventListener("popstate", changed);
+if (browser) window.addEventListener("popstate", changed);
 
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
   if (to === location()) return;
