@@ -65,8 +65,20 @@ export async function askNewAgent(page: Page): Promise<void> {
   await page.getByRole("button", { name: "Send", exact: true }).click();
 }
 
-export const nav = (page: Page, name: "Agents" | "Team" | "Integrations" | "Webhooks" | "API keys" | "Usage" | "Operator") =>
-  page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
+/** Screens of the main bar, and those of the organisation's settings (reached through its "Settings" entry). */
+type MainScreen = "Agents" | "Approvals" | "Usage" | "Operator";
+type SettingsScreen = "Team" | "Budget & plan" | "Integrations" | "Webhooks" | "API keys" | "Audit log" | "Export & delete";
+const SETTINGS_SCREENS: readonly string[] = ["Team", "Budget & plan", "Integrations", "Webhooks", "API keys", "Audit log", "Export & delete"];
+
+/** Opens a screen the way a person does: from the main bar, or Settings and then the settings' own navigation. */
+export async function nav(page: Page, name: MainScreen | SettingsScreen): Promise<void> {
+  if (!SETTINGS_SCREENS.includes(name)) {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
+    return;
+  }
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings", exact: true }).click();
+  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name, exact: true }).click();
+}
 
 /** The top bar's organisation: the switcher's selected option, or the name shown when there is one. */
 export async function selectedOrganisation(page: Page): Promise<string> {

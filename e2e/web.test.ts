@@ -10,7 +10,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findChromium, launchChromium } from "./browser";
 import { repoRoot, startSystem, type RunningSystem } from "./system";
-import { SUBJECTS, gatewayPid, linkIn, signUpFromInvitation, waitForMail } from "./web-support";
+import { SUBJECTS, gatewayPid, linkIn, nav, signUpFromInvitation, waitForMail } from "./web-support";
 
 const chromiumPath = findChromium();
 const screenshots = path.join(repoRoot, "e2e", "artifacts");
@@ -60,8 +60,6 @@ describe.runIf(chromiumPath)("web app in Chromium", () => {
     await page.getByRole("button", { name: "Sign up" }).click();
   }
 
-  const nav = (page: Page, name: "Agents" | "Team" | "API keys" | "Usage") =>
-    page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
 
   async function chat(page: Page, text: string): Promise<void> {
     await page.getByTestId("composer").fill(text);

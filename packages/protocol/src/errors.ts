@@ -116,6 +116,9 @@ export const ERROR_CODES = [
   "invalid_schedule",
   "schedule_not_found",
   "schedule_limit_reached",
+  // team governance (issue 16)
+  "last_owner",
+  "invitation_pending",
   "internal_error",
 ] as const;
 
@@ -260,6 +263,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   schedule_not_found: 404,
   /** An agent or organisation has as many schedules as it may (100 per agent, 500 per organisation). */
   schedule_limit_reached: 409,
+  last_owner: 409,
+  invitation_pending: 409,
   internal_error: 500,
 };
 

@@ -17,3 +17,4 @@ export * from "./schedules-api";
 export * from "./heartbeat";
 export * from "./approvals-api";
 export * from "./webhooks-api";
+export * from "./governance-api";

@@ -186,9 +186,13 @@ describe("tenant erasure", () => {
     // The approval and tool mode of the export test: they go with the organisation.
     expect((await rowsOf(owner.tenantId)).approvals).toBeGreaterThan(0);
     expect((await rowsOf(owner.tenantId)).agent_tool_modes).toBeGreaterThan(0);
+    const members = (await rowsOf(owner.tenantId)).memberships;
     const response = await call("DELETE", "/api/tenant", { token: owner.token, body: { confirm: "olga's organisation" } });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ deleted: { tenantId: owner.tenantId, agents: 1, gatewayData: "agents" } });
+    expect(await response.json()).toEqual({
+      deleted: { tenantId: owner.tenantId, organisation: "olga's organisation", agents: 1, members, gatewayData: "agents", erasedAt: expect.any(String) },
+    });
+    expect(members).toBeGreaterThan(1);
     expect(gateway.requests.filter((request) => request.method === "DELETE").map((request) => [request.path, request.tenantId])).toEqual([
       ["/v1/tenant", owner.tenantId],
       ["/v1/agents/ada", owner.tenantId],
@@ -213,7 +217,7 @@ describe("tenant erasure", () => {
       const carol = await signUp(second, "carol@example.com");
       await caller(second)("POST", "/api/agents", { token: carol.token, body: { name: "Cy", role: "Writer" } });
       const response = await caller(second)("DELETE", "/api/tenant", { token: carol.token, body: { confirm: "carol's organisation" } });
-      expect(await response.json()).toEqual({ deleted: { tenantId: carol.tenantId, agents: 1, gatewayData: "tenant" } });
+      expect(await response.json()).toMatchObject({ deleted: { tenantId: carol.tenantId, organisation: "carol's organisation", agents: 1, members: 1, gatewayData: "tenant" } });
       expect(erasingGateway.requests.filter((request) => request.method === "DELETE").map((request) => request.path)).toEqual(["/v1/tenant"]);
       expect((await rowsOf(carol.tenantId)).tenants).toBe(0);
     } finally {

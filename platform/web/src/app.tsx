@@ -28,6 +28,11 @@ import { ErrorMessage } from "./ui/error-message";
 import { Link } from "./ui/link";
 import { MainNav } from "./ui/main-nav";
 import { NoticeBanner } from "./ui/notice-banner";
+import { AuditScreen } from "./audit/audit-screen";
+import { BudgetScreen } from "./budget/budget-screen";
+import { DataScreen } from "./data/data-screen";
+import { ErasedScreen } from "./data/erased-screen";
+import { isSettingsScreen, SettingsNav } from "./settings/settings-nav";
 import { UsageScreen } from "./usage/usage-screen";
 import { WorkScreen } from "./work/work-screen";
 import { WebhooksScreen } from "./webhooks/webhooks-screen";
@@ -97,7 +102,8 @@ function SignedIn({ session }: { session: Session }) {
     navigate("/", { replace: true });
   }
 
-  const tenantScreen = route.screen !== "account" && route.screen !== "operator";
+  const tenantScreen = route.screen !== "account" && route.screen !== "operator" && route.screen !== "erased";
+  const tenant = currentTenant(tenantState);
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -124,6 +130,7 @@ function SignedIn({ session }: { session: Session }) {
       {workspace && route.screen !== "account" ? <UnconfirmedBanner user={workspace.user} /> : null}
       {workspace && tenantScreen ? <SuspensionBanner workspace={workspace} /> : null}
       <GatewayBanner error={workspace?.gatewayError} check={checkGateway} />
+      {workspace && tenant && isSettingsScreen(route.screen) ? <SettingsNav route={route} role={tenant.role} /> : null}
       {me.status === "error" ? (
         <main className="page" id="main">
           <ErrorMessage error={me.error} />
@@ -137,7 +144,7 @@ function SignedIn({ session }: { session: Session }) {
         </p>
       ) : (
         // Suspending or lifting remounts the screen, so it loads again what was refused (or is now).
-        <Screen key={`${currentTenant(tenantState)?.suspended ? "suspended" : "active"}:${recoveries}`} route={route} workspace={workspace} tenantId={tenantState.tenantId} />
+        <Screen key={`${tenant?.suspended ? "suspended" : "active"}:${recoveries}`} route={route} workspace={workspace} tenantId={tenantState.tenantId} />
       )}
     </div>
   );
@@ -147,10 +154,11 @@ function Screen({ route, workspace, tenantId }: { route: Route; workspace: Works
   // The account and the installation are not about the selected organisation.
   if (route.screen === "account") return <AccountScreen />;
   if (route.screen === "operator") return <OperatorScreen operator={workspace.user.operator} />;
+  if (route.screen === "erased") return <ErasedScreen />;
   if (!tenantId) return <Welcome workspace={workspace} />;
   const tenant = workspace.tenants.find((candidate) => candidate.id === tenantId);
   // Suspended: the chat stays (its composer turned off); the other screens would only show refusals.
-  if (tenant?.suspended && (route.screen === "agents" || route.screen === "team" || route.screen === "keys" || route.screen === "usage" || route.screen === "integrations" || route.screen === "approvals" || route.screen === "webhooks")) {
+  if (tenant?.suspended && (route.screen === "agents" || route.screen === "team" || route.screen === "keys" || route.screen === "usage" || route.screen === "integrations" || route.screen === "approvals" || route.screen === "webhooks" || route.screen === "budget" || route.screen === "audit")) {
     return <SuspendedScreen screen={route.screen} organisation={tenant.name} />;
   }
   switch (route.screen) {
@@ -172,6 +180,12 @@ function Screen({ route, workspace, tenantId }: { route: Route; workspace: Works
       return <ApprovalsScreen key={tenantId} tenantId={tenantId} />;
     case "webhooks":
       return <WebhooksScreen key={tenantId} tenantId={tenantId} />;
+    case "budget":
+      return <BudgetScreen key={tenantId} tenantId={tenantId} role={tenant?.role} />;
+    case "audit":
+      return <AuditScreen key={tenantId} tenantId={tenantId} role={tenant?.role} />;
+    case "data":
+      return <DataScreen key={tenantId} tenant={tenant} workspace={workspace} />;
     // Rendered by App before the signed-in shell.
     case "invite":
     case "confirm":

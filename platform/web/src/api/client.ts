@@ -29,6 +29,7 @@ import { z } from "zod";
 import { ApiError, errorFromResponse, networkError } from "./api-error";
 import { approvalsApi } from "./approvals-api";
 import { composioApi } from "./composio-api";
+import { governanceApi } from "./governance-api";
 import { schedulesApi } from "./schedules-api";
 import { heartbeatApi } from "./heartbeat-api";
 import { webhooksApi } from "./webhooks-api";
@@ -159,7 +160,9 @@ export function createApiClient(options: ApiClientOptions) {
     },
 
     listInvitations: async () => (await json(z.object({ invitations: z.array(Invitation) }), "/invitations")).invitations,
-    invite: (email: string, role: Role) => json(CreatedInvitation, "/invitations", { method: "POST", ...body({ email, role }) }),
+    /** `replace` confirms changing the role of a pending invitation to the same address (else 409 `invitation_pending`). */
+    invite: (email: string, role: Role, replace = false) =>
+      json(CreatedInvitation, "/invitations", { method: "POST", ...body(replace ? { email, role, replace } : { email, role }) }),
     revokeInvitation: async (id: string) => {
       await send(`/invitations/${encodeURIComponent(id)}`, { method: "DELETE" });
     },
@@ -262,6 +265,8 @@ export function createApiClient(options: ApiClientOptions) {
     heartbeat: heartbeatApi({ json }),
     /** Tool calls waiting for a decision, and each agent's tool modes (issue 15). */
     approvals: approvalsApi({ json, send }),
+    /** Budget, audit log, export with progress and erasure of the organisation (issue 16). */
+    governance: governanceApi({ json, send }),
     /** Outbound webhooks: endpoints, their signing secrets (shown once) and delivery log. */
     webhooks: webhooksApi({ json, send }),
     // MCP servers and the tools each agent may use (issue 14). Header values go in, never come back.

@@ -2,6 +2,7 @@ import { memo } from "react";
 import type { AssistantMessage, ChatMessage, ToolPart } from "./chat-types";
 import { ErrorMessage } from "../ui/error-message";
 import { ApprovalPrompt } from "./approval-prompt";
+import { BudgetExceededNotice } from "./budget-exceeded-notice";
 import { Markdown } from "./markdown";
 
 type Decide = (messageId: string, decision: "approve" | "deny", reason: string | undefined) => void;
@@ -49,6 +50,8 @@ function MessageFooter({ message, onRetry }: { message: AssistantMessage; onRetr
     <div className="message-footer">
       {message.status === "error" && message.error?.code === "run_interrupted" ? (
         <InterruptedNotice />
+      ) : message.status === "error" && message.error?.code === "budget_exceeded" ? (
+        <BudgetExceededNotice />
       ) : message.status === "error" && message.error ? (
         <ErrorMessage error={message.error} className="inline" />
       ) : null}
