@@ -64,3 +64,22 @@ export function ErrorMessage({
     </div>
   );
 }
+
+/**
+ * A past error inside a list or a sentence (a schedule's firing, the last heartbeat): the human
+ * sentence inline, the code and the server's message behind "Details". Not an alert: nothing new happened.
+ */
+export function ErrorSummary({ error, className }: { error: ErrorInput; className?: string }) {
+  const human = describeError(error);
+  return (
+    <div className={`error-summary${className ? ` ${className}` : ""}`} data-code={human.code}>
+      {human.sentence}
+      {human.code ? (
+        <details className="error-details">
+          <summary>Details</summary>
+          <code className="error-code">{human.code}</code> <span className="error-raw">{human.details}</span>
+        </details>
+      ) : null}
+    </div>
+  );
+}
