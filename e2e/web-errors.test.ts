@@ -9,7 +9,7 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, type RunningSystem } from "./system";
-import { apiAs, askNewAgent, chromiumPath, gatewayPid, organisationsOf, signedUpPage, startWebSystem } from "./web-support";
+import { PHONE, apiAs, askNewAgent, chromiumPath, fitsWidth, gatewayPid, organisationsOf, signedUpPage, startWebSystem } from "./web-support";
 
 let system: RunningSystem;
 let browser: Browser;
@@ -39,6 +39,11 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
     await notFound.filter({ hasText: "There is no agent called “nobody”" }).waitFor({ timeout: 15_000 });
     expect(await notFound.count()).toBe(1);
     await shot(page, "unknown-agent");
+    // A long unknown name fits a phone too.
+    await page.setViewportSize(PHONE);
+    await page.goto(`${system.platformUrl}/agents/${"a-very-long-agent-name-that-nobody-has".repeat(3)}`);
+    await notFound.waitFor({ timeout: 15_000 });
+    expect(await fitsWidth(page)).toBe(true);
     expect(await page.getByTestId("error").count()).toBe(0);
     expect(await page.getByTestId("composer").count()).toBe(0);
     // The Work tab of the same address says the same.
@@ -136,6 +141,9 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
       expect(await composer.getAttribute("placeholder")).toMatch(/not reachable/);
       expect(await page.getByText("Loading chats…").count()).toBe(0);
       await shot(page, "gateway-down");
+      await page.setViewportSize(PHONE);
+      await expect.poll(() => fitsWidth(page)).toBe(true);
+      await shot(page, "gateway-down-phone");
     } finally {
       process.kill(gateway, "SIGCONT");
     }

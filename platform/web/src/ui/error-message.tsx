@@ -24,7 +24,6 @@ export function ErrorMessage({
 }) {
   if (!error || error.code === "tenant_suspended") return null;
   const human = describeError(error);
-  const showDetails = human.code !== undefined && (human.code !== human.details || human.details !== "");
   return (
     <div className={`error${className ? ` ${className}` : ""}`} role="alert" data-testid="error" data-code={human.code}>
       <div className="error-text">
@@ -49,7 +48,7 @@ export function ErrorMessage({
             {children}
           </div>
         ) : null}
-        {showDetails ? (
+        {human.code ? (
           <details className="error-details">
             <summary>Details</summary>
             <code className="error-code">{human.code}</code> <span className="error-raw">{human.details}</span>
