@@ -20,7 +20,7 @@ const artifacts = path.join(repoRoot, "e2e", "artifacts");
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, `errors-${name}.png`) });
 
 /** What the error says without opening "Details". */
-const visibleText = (page: Page, testId = "error") => page.getByTestId(testId).first().evaluate((element) => (element as HTMLElement).innerText);
+const visibleText = (page: Page, testId = "error") => page.getByTestId(testId).first().innerText();
 
 describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
   beforeAll(async () => {
@@ -80,7 +80,7 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
     await askNewAgent(page);
     const error = page.getByTestId("message-assistant").getByTestId("error");
     await error.waitFor({ timeout: 30_000 });
-    const text = await error.evaluate((element) => (element as HTMLElement).innerText);
+    const text = await error.innerText();
     expect(text).toContain("Your organisation has used up its token budget.");
     expect(text).toMatch(/It resets on \S.*\./);
     // No code, no ISO timestamps and no token arithmetic until Details is opened.
@@ -88,7 +88,7 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
     expect(await page.getByRole("button", { name: "Retry" }).count()).toBe(0);
     await error.getByText("Details").click();
     await shot(page, "budget-exceeded");
-    expect(await error.evaluate((element) => (element as HTMLElement).innerText)).toContain("budget_exceeded");
+    expect(await error.innerText()).toContain("budget_exceeded");
     await context.close();
   });
 
@@ -127,7 +127,7 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
     try {
       await page.goto(chatUrl);
       await banner.waitFor({ timeout: 20_000 });
-      const text = await banner.evaluate((element) => (element as HTMLElement).innerText);
+      const text = await banner.innerText();
       expect(text).toContain("Agents are not reachable right now.");
       // Not even in the details: tenants are not told where the gateway lives.
       const all = (await banner.textContent()) ?? "";
