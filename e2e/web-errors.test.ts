@@ -9,7 +9,7 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, type RunningSystem } from "./system";
-import { apiAs, askNewAgent, chromiumPath, gatewayPid, organisationsOf, signedUpPage, startWebSystem } from "./web-support";
+import { PHONE, apiAs, askNewAgent, chromiumPath, fitsWidth, gatewayPid, organisationsOf, signedUpPage, startWebSystem } from "./web-support";
 
 let system: RunningSystem;
 let browser: Browser;
@@ -20,7 +20,7 @@ const artifacts = path.join(repoRoot, "e2e", "artifacts");
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, `errors-${name}.png`) });
 
 /** What the error says without opening "Details". */
-const visibleText = (page: Page, testId = "error") => page.getByTestId(testId).first().evaluate((element) => (element as HTMLElement).innerText);
+const visibleText = (page: Page, testId = "error") => page.getByTestId(testId).first().innerText();
 
 describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
   beforeAll(async () => {
@@ -39,6 +39,11 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
     await notFound.filter({ hasText: "There is no agent called “nobody”" }).waitFor({ timeout: 15_000 });
     expect(await notFound.count()).toBe(1);
     await shot(page, "unknown-agent");
+    // A long unknown name fits a phone too.
+    await page.setViewportSize(PHONE);
+    await page.goto(`${system.platformUrl}/agents/${"a-very-long-agent-name-that-nobody-has".repeat(3)}`);
+    await notFound.waitFor({ timeout: 15_000 });
+    expect(await fitsWidth(page)).toBe(true);
     expect(await page.getByTestId("error").count()).toBe(0);
     expect(await page.getByTestId("composer").count()).toBe(0);
     // The Work tab of the same address says the same.
@@ -75,7 +80,7 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
     await askNewAgent(page);
     const error = page.getByTestId("message-assistant").getByTestId("error");
     await error.waitFor({ timeout: 30_000 });
-    const text = await error.evaluate((element) => (element as HTMLElement).innerText);
+    const text = await error.innerText();
     expect(text).toContain("Your organisation has used up its token budget.");
     expect(text).toMatch(/It resets on \S.*\./);
     // No code, no ISO timestamps and no token arithmetic until Details is opened.
@@ -83,7 +88,7 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
     expect(await page.getByRole("button", { name: "Retry" }).count()).toBe(0);
     await error.getByText("Details").click();
     await shot(page, "budget-exceeded");
-    expect(await error.evaluate((element) => (element as HTMLElement).innerText)).toContain("budget_exceeded");
+    expect(await error.innerText()).toContain("budget_exceeded");
     await context.close();
   });
 
@@ -122,7 +127,7 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
     try {
       await page.goto(chatUrl);
       await banner.waitFor({ timeout: 20_000 });
-      const text = await banner.evaluate((element) => (element as HTMLElement).innerText);
+      const text = await banner.innerText();
       expect(text).toContain("Agents are not reachable right now.");
       // Not even in the details: tenants are not told where the gateway lives.
       const all = (await banner.textContent()) ?? "";
@@ -136,6 +141,9 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
       expect(await composer.getAttribute("placeholder")).toMatch(/not reachable/);
       expect(await page.getByText("Loading chats…").count()).toBe(0);
       await shot(page, "gateway-down");
+      await page.setViewportSize(PHONE);
+      await expect.poll(() => fitsWidth(page)).toBe(true);
+      await shot(page, "gateway-down-phone");
     } finally {
       process.kill(gateway, "SIGCONT");
     }

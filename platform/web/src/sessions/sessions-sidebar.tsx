@@ -59,7 +59,7 @@ export function SessionsSidebar(props: {
           All chats
         </button>
       ) : null}
-      <ErrorMessage error={error} />
+      <ErrorMessage error={error} onRetry={() => setLocalVersion((value) => value + 1)} />
       {sessions === undefined && !error ? (
         <p className="muted small" role="status">
           {gatewayDown ? "Chats show again as soon as agents are reachable." : "Loading chats…"}

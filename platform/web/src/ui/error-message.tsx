@@ -24,7 +24,6 @@ export function ErrorMessage({
 }) {
   if (!error || error.code === "tenant_suspended") return null;
   const human = describeError(error);
-  const showDetails = human.code !== undefined && (human.code !== human.details || human.details !== "");
   return (
     <div className={`error${className ? ` ${className}` : ""}`} role="alert" data-testid="error" data-code={human.code}>
       <div className="error-text">
@@ -49,7 +48,7 @@ export function ErrorMessage({
             {children}
           </div>
         ) : null}
-        {showDetails ? (
+        {human.code ? (
           <details className="error-details">
             <summary>Details</summary>
             <code className="error-code">{human.code}</code> <span className="error-raw">{human.details}</span>
@@ -60,6 +59,25 @@ export function ErrorMessage({
         <button type="button" className="button ghost small" onClick={onDismiss} aria-label="Dismiss error">
           ✕
         </button>
+      ) : null}
+    </div>
+  );
+}
+
+/**
+ * A past error inside a list or a sentence (a schedule's firing, the last heartbeat): the human
+ * sentence inline, the code and the server's message behind "Details". Not an alert: nothing new happened.
+ */
+export function ErrorSummary({ error, className }: { error: ErrorInput; className?: string }) {
+  const human = describeError(error);
+  return (
+    <div className={`error-summary${className ? ` ${className}` : ""}`} data-code={human.code}>
+      {human.sentence}
+      {human.code ? (
+        <details className="error-details">
+          <summary>Details</summary>
+          <code className="error-code">{human.code}</code> <span className="error-raw">{human.details}</span>
+        </details>
       ) : null}
     </div>
   );
