@@ -15,6 +15,7 @@ import { createFileLocks, type FileLocks } from "./fs/file-lock";
 import { createOfflineProvider } from "./llm/adapters/offline/offline-provider";
 import type { ModelProvider } from "./llm/model-provider";
 import { createModelRouter } from "./llm/model-router";
+import { createSessionTitler } from "./sessions/session-titles";
 import type { OrganisationProviders } from "./llm/organisation-providers";
 import type { Tracer } from "@workforce/logging";
 import type { LogContext, Logger } from "./logger";
@@ -344,6 +345,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       ? forwardingSubmit({ runs, sessions, leases, membership, hookToken: config.hookToken, logger, logContext: options.logContext })
       : localSubmit(runs);
   const app = createGatewayApp({
+    titles: createSessionTitler({ agents, sessions, routeModel, journal, now, logger }),
     mcpProbe: options.mcpProbe,
     heartbeatFiles: createHeartbeatFiles({ agents, tenantRoots, disk }),
     agents,

@@ -52,6 +52,7 @@ import { streamProbeRoutes } from "./routes/stream-probe";
 import { meRoutes } from "./routes/me";
 import { publicConfigRoutes } from "./routes/public-config";
 import { sessionRoutes } from "./routes/sessions";
+import { searchRoutes } from "./search/search-routes";
 import { statsRoutes } from "./routes/stats";
 import { createDatabaseApiLimiter, type ApiLimiter } from "./limits/api-limits";
 import { createStaticHandler } from "./static";
@@ -251,7 +252,8 @@ export function createApp(deps: AppDeps) {
   api.route("/", budgetRoutes({ db, now, guard, usage, ingest, policies }));
   api.route("/", limitRoutes({ db, defaults }));
   api.route("/", agentRoutes({ db, gateway, now }));
-  api.route("/", sessionRoutes({ db, gateway, owners }));
+  api.route("/", sessionRoutes({ db, gateway, owners, now }));
+  api.route("/", searchRoutes({ db, owners }));
   if (deps.integrations) api.route("/", deps.integrations.routes);
   if (deps.work) api.route("/", scheduleRoutes({ db, now }));
   if (deps.work) api.route("/", heartbeatRoutes({ db, gateway, now, firePlatformRun: deps.work.firePlatformRun }));

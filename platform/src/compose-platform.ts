@@ -26,6 +26,7 @@ import { recordRunEvents } from "./jobs/run-events";
 import { recordFiringOutcomes, registerScheduleWork } from "./jobs/schedules/schedule-firing";
 import { recordHeartbeatOutcomes } from "./jobs/heartbeat-outcomes";
 import { registerHeartbeats } from "./jobs/heartbeats";
+import { registerSessionIndexing, sessionIndexReaction } from "./search/session-index";
 import { createApprovals, DEFAULT_APPROVAL_TIMEOUT_MINUTES, type Approvals } from "./approvals/approvals";
 import { approvalIngestReaction } from "./approvals/approval-ingest";
 import { recordBudgetThresholds } from "./tenancy/budget-threshold-events";
@@ -138,7 +139,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const jobs = createJobRunner({ system: database.system, now, logError: parts.logError, ...parts.jobs });
   // What follows from ended runs, in the transaction that ingests their journal records (issue 15).
   const approvalTimeoutMs = (parts.approvalTimeoutMinutes ?? DEFAULT_APPROVAL_TIMEOUT_MINUTES) * 60_000;
-  const reactions: IngestReaction[] = [recordRunEvents, recordFiringOutcomes, recordHeartbeatOutcomes, approvalIngestReaction({ timeoutMs: approvalTimeoutMs, now }), recordBudgetThresholds];
+  const reactions: IngestReaction[] = [recordRunEvents, recordFiringOutcomes, recordHeartbeatOutcomes, approvalIngestReaction({ timeoutMs: approvalTimeoutMs, now }), recordBudgetThresholds, sessionIndexReaction(now)];
   const ingest = createUsageIngest({ db: database.db, system: database.system, gateway: parts.gateway, logError: parts.logError, intervalMs: parts.usageIngestMs ?? 5_000, reactions });
   const tenancy = createTenancy(database.system, now, { defaultMonthlyTokens: parts.defaultMonthlyTokens, signup: parts.signup });
   const tenantDefaults = parts.tenantDefaults ?? DEFAULT_TENANT_LIMIT_DEFAULTS;
@@ -205,6 +206,7 @@ export function composePlatform(parts: PlatformParts): ComposedPlatform {
   const firePlatformRun = createPlatformRuns({ db: database.db, system: database.system, gateway: parts.gateway, owners, integrations: integrations.runs, now });
   registerScheduleWork(jobs, { db: database.db, system: database.system, now, firePlatformRun, ...parts.schedules });
   registerHeartbeats(jobs, { db: database.db, system: database.system, now, firePlatformRun });
+  registerSessionIndexing(jobs, { db: database.db, gateway: parts.gateway, integrations: integrations.runs, now });
   const approvals = createApprovals({
     db: database.db,
     gateway: parts.gateway,

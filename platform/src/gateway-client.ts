@@ -25,6 +25,8 @@ import {
   type AgentUpdate,
   type McpServerConnectionInput,
   type TenantPolicy,
+  SessionTitleResult,
+  type SessionTitleRequest,
 } from "@workforce/protocol";
 import { REQUEST_ID_HEADER } from "@workforce/logging";
 import { z } from "zod";
@@ -168,6 +170,10 @@ export function createGatewayClient(options: GatewayClientOptions) {
     },
     async renameSession(tenantId: string, slug: string, key: string, title: string) {
       return (await json(SessionEnvelope, await send("PATCH", sessionPath(slug, key), { tenantId, body: { title } }))).session;
+    },
+    /** Names the session after its first exchange unless the user named it (decision 043); metered as `actor`'s. */
+    async titleSession(tenantId: string, slug: string, key: string, input: SessionTitleRequest, actor: RunActor = {}) {
+      return json(SessionTitleResult, await send("POST", `${sessionPath(slug, key)}/title`, { tenantId, body: input, headers: actorHeaders(actor) }));
     },
     async deleteSession(tenantId: string, slug: string, key: string): Promise<void> {
       await (await send("DELETE", sessionPath(slug, key), { tenantId })).body?.cancel();

@@ -79,6 +79,8 @@ export interface TenantExport {
   }[];
   /** Outbound webhooks (issue 15): endpoints as the API shows them (the signing secret only as its hint) and their delivery log. */
   webhooks: { endpoints: WebhookEndpointView[]; deliveries: WebhookDeliveryView[] };
+  /** What search reads of each chat (issue 16): its title and how far it is indexed; the text itself is in the sessions below. */
+  searchIndex: { agent: string; sessionKey: string; title: string; messageCount: number; sessionUpdatedAt: string; indexedAt: string }[];
   /** From the gateway: each agent with the full history of each of its sessions. */
   agents: { agent: Agent; sessions: SessionHistory[] }[];
 }
@@ -143,6 +145,13 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     toolModes: await trx.selectFrom("agent_tool_modes").selectAll().where("tenant_id", "=", tenantId).orderBy("agent_slug").orderBy("tool").execute(),
     webhookEndpoints: await trx.selectFrom("webhook_endpoints").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("id").execute(),
     webhookDeliveries: await trx.selectFrom("webhook_deliveries").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("id").execute(),
+    searchIndex: await trx
+      .selectFrom("session_search")
+      .select(["agent_slug", "session_key", "title", "message_count", "session_updated_at", "indexed_at"])
+      .where("tenant_id", "=", tenantId)
+      .orderBy("agent_slug")
+      .orderBy("session_key")
+      .execute(),
   }));
   const agents = await deps.gateway.listAgents(tenantId);
   const withSessions = await mapLimited(agents, 4, async (agent) => {
@@ -217,6 +226,14 @@ export async function exportTenant(deps: { db: Database; gateway: GatewayClient;
     mcpServers: rows.mcpServers.map((row) => ({ id: row.id, name: row.name, namespace: row.namespace, url: row.url, transport: row.transport, auth: row.auth, status: row.status, tools: row.tools, createdAt: row.created_at.toISOString() })),
     agentToolGrants: rows.grants.map((row) => ({ agent: row.agent_slug, source: row.source, serverId: row.server_id, tool: row.tool, mode: row.mode })),
     modelKeys: rows.modelKeys.map((row) => ({ provider: row.provider, baseUrl: row.base_url, updatedAt: row.updated_at.toISOString(), updatedBy: row.updated_by })),
+    searchIndex: rows.searchIndex.map((row) => ({
+      agent: row.agent_slug,
+      sessionKey: row.session_key,
+      title: row.title,
+      messageCount: row.message_count,
+      sessionUpdatedAt: new Date(row.session_updated_at).toISOString(),
+      indexedAt: new Date(row.indexed_at).toISOString(),
+    })),
     events: rows.events.map((row) => ({ id: row.id, type: row.type, occurredAt: new Date(row.occurred_at).toISOString(), data: jsonObject(row.data) })),
     approvals: rows.approvals.map((row) => ({
       id: row.id,

@@ -26,6 +26,7 @@ import type { ProbeMcpServer } from "../tools/mcp/mcp-integration";
 import { probeRoutes } from "./routes/probe-routes";
 import { agentRunRoutes, runRoutes } from "./routes/run-routes";
 import { sessionRoutes } from "./routes/session-routes";
+import type { SessionTitler } from "../sessions/session-titles";
 import { tenantRoutes } from "./routes/tenant-routes";
 import { USAGE_PENDING_PATH, usageRoutes } from "./routes/usage-routes";
 import type { UsageJournal } from "../metering/usage-journal";
@@ -76,6 +77,8 @@ export interface GatewayAppDeps {
   metrics?: { http: MiddlewareHandler; scrape: Handler };
   /** `/v1/agents/:slug/heartbeat`: agents' HEARTBEAT.md; absent, not served. */
   heartbeatFiles?: HeartbeatFiles | undefined;
+  /** `POST /v1/agents/:slug/sessions/:key/title`: generated session titles (decision 043); absent, not served. */
+  titles?: SessionTitler | undefined;
   /** `GET /v1/capabilities`: what runs may be offered here (web tools); nothing beyond the workspace tools when absent. */
   capabilities?: GatewayCapabilities | undefined;
 }

@@ -88,6 +88,8 @@ export interface SessionStore {
   get(ref: SessionRef, key: string): Promise<SessionSummary>;
   history(ref: SessionRef, key: string): Promise<SessionHistory>;
   rename(ref: SessionRef, key: string, title: string): Promise<SessionSummary>;
+  /** Records a generated title (decision 043): readers ignore it once the user has named the session. */
+  nameGenerated(ref: SessionRef, key: string, title: string): Promise<SessionSummary>;
   remove(ref: SessionRef, key: string): Promise<void>;
   /** Returns the session for `key`, creating it (transcript header + registry entry) when new. */
   open(ref: SessionRef, key: string | undefined, firstMessage: string): Promise<OpenSession>;
@@ -319,6 +321,12 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
       return appendLines(ref, key, [line]);
     },
 
+    async nameGenerated(ref, key, title) {
+      const line: TranscriptLine = { type: "session-meta", id: newId(), timestamp: deps.now().toISOString(), title, titleSource: "generated" };
+      await deps.disk?.assertRoom(ref.tenantId, Buffer.byteLength(JSON.stringify(line)) + 1);
+      return appendLines(ref, key, [line]);
+    },
+
     remove: (ref, key) =>
       withRegistry(ref, async (registry) => {
         const session = registry.get(key);
@@ -351,6 +359,7 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
             key: sessionKey,
             sessionId,
             title: truncate(firstMessage, TITLE_LENGTH) || "New session",
+            titleSource: "message",
             createdAt: at,
             updatedAt: at,
             model: null,

@@ -9,7 +9,8 @@ export function truncate(text: string, length: number): string {
   return flat.length <= length ? flat : `${flat.slice(0, length - 1).trimEnd()}…`;
 }
 
-function entryText(entry: TranscriptEntry): string {
+/** A message's text blocks, joined (what the list's preview and the title step read). */
+export function entryText(entry: TranscriptEntry): string {
   if (entry.type === "user" || entry.type === "assistant") {
     return entry.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("");
   }
@@ -59,6 +60,7 @@ export function summarizeTranscript(transcript: Transcript, previous?: SessionSu
     key: header.key,
     sessionId: header.sessionId,
     title: transcript.title || previous?.title || truncate(firstUserText, TITLE_LENGTH) || "New session",
+    titleSource: transcript.titleSource ?? (previous?.title ? previous.titleSource : undefined) ?? "message",
     createdAt: header.createdAt,
     updatedAt: last?.timestamp ?? previous?.updatedAt ?? header.createdAt,
     model,
@@ -79,7 +81,11 @@ export function summarizeAppend(summary: SessionSummary, lines: readonly Transcr
   let next = { ...summary };
   for (const line of lines) {
     if (line.type === "session-meta") {
-      if (line.title) next.title = line.title;
+      // A generated title never replaces one the user chose (decision 043).
+      if (line.title && !(line.titleSource === "generated" && next.titleSource === "user")) {
+        next.title = line.title;
+        next.titleSource = line.titleSource ?? "user";
+      }
       continue;
     }
     if (line.type === "approval-request") {

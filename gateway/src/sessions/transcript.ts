@@ -9,8 +9,10 @@ export interface Transcript {
   header: TranscriptHeader;
   /** The messages, in order; session-meta lines are folded into the fields below instead. */
   entries: TranscriptEntry[];
-  /** The latest title recorded by a session-meta line (a rename), if any. */
+  /** The latest title recorded by a session-meta line (a rename, or a generated title before any rename), if any. */
   title: string | undefined;
+  /** Whose `title` is: the user's (a rename) or the title step's; a generated title never replaces the user's (decision 043). */
+  titleSource: "user" | "generated" | undefined;
   /** 1-based line numbers skipped as unreadable (usually a torn last line after a crash). */
   skippedLines: number[];
   /** The highest fencing token seen so far (0 when no line carries one: one gateway, no cluster). */
@@ -31,7 +33,7 @@ export interface TranscriptApproval {
 
 /** A transcript with nothing in it but its header. */
 export function emptyTranscript(header: TranscriptHeader): Transcript {
-  return { header, entries: [], title: undefined, skippedLines: [], fence: 0, fencedLines: [], pendingApproval: undefined, approvals: new Map() };
+  return { header, entries: [], title: undefined, titleSource: undefined, skippedLines: [], fence: 0, fencedLines: [], pendingApproval: undefined, approvals: new Map() };
 }
 
 /** Transcripts up to this size are read in one synchronous call (microseconds from the page cache); larger ones off the event loop. */
@@ -161,7 +163,10 @@ export function foldLine(transcript: Transcript, line: TranscriptLine): boolean 
     transcript.fence = line.fence;
   }
   if (line.type === "session-meta") {
-    transcript.title = line.title ?? transcript.title;
+    if (line.title && !(line.titleSource === "generated" && transcript.titleSource === "user")) {
+      transcript.title = line.title;
+      transcript.titleSource = line.titleSource ?? "user";
+    }
     return true;
   }
   if (line.type === "approval-request" || line.type === "approval-decision") {

@@ -104,6 +104,12 @@ export const SessionSummary = z.object({
   outputTokens: z.number().int().nonnegative(),
   messageCount: z.number().int().nonnegative(),
   lastMessagePreview: z.string(),
+  /**
+   * Where the title comes from (issue 16, decision 043): the first message (`message`, until a title
+   * is generated), a short model-written title (`generated`), or the user (`user`, never replaced by a
+   * generated one). Absent in registry entries written before.
+   */
+  titleSource: z.enum(["message", "generated", "user"]).optional(),
   /** Set while the session waits for a tool call's approval: new messages are refused (409 approval_pending) until it is decided. */
   pendingApproval: PendingApprovalSummary.optional(),
 });
@@ -219,8 +225,10 @@ export const SessionMetaEntry = z.object({
   type: z.literal("session-meta"),
   id: z.string(),
   timestamp: z.string(),
-  /** The title the user gave the session. */
+  /** The title the user gave the session, or a generated one (`titleSource`). */
   title: z.string().optional(),
+  /** `generated`: written by the gateway's title step; it never replaces a title the user set. Absent: the user's. */
+  titleSource: z.literal("generated").optional(),
   /** Written alone (no title) by a gateway taking over a session from one that crashed or stalled: from here on, lower fences are ignored. */
   fence,
 });

@@ -18,3 +18,4 @@ export * from "./heartbeat";
 export * from "./approvals-api";
 export * from "./webhooks-api";
 export * from "./governance-api";
+export * from "./search-api";

@@ -12,7 +12,7 @@ export type TenantEventType = z.infer<typeof TenantEventType>;
 
 /** What a platform-fired run was fired by (schedules, heartbeats, approval resumes): travels with the run and comes back in its usage record. */
 export const RunTrigger = z.object({
-  kind: z.enum(["schedule", "heartbeat", "approval"]),
+  kind: z.enum(["schedule", "heartbeat", "approval", "title"]),
   /** The schedule's, heartbeat's or approval's id. */
   id: z.string().min(1).max(200),
   /** The firing's id (schedules: one per firing). */

@@ -180,6 +180,16 @@ export const PERMISSIONS = {
     ownership: { object: "session", others: ADMINS },
   },
 
+  "sessions.search": {
+    method: "get",
+    path: "/api/search",
+    level: "tenant",
+    roles: EVERYONE,
+    apiKey: "sessions:read",
+    ownership: { object: "session", others: ADMINS },
+    note: "searches your own chats; `?owner=all` everyone's (audited)",
+  },
+
   "chat.send": {
     method: "post",
     path: "/api/agents/{slug}/messages",

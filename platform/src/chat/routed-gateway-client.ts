@@ -119,6 +119,7 @@ export function createRoutedGatewayClient(options: RoutedGatewayClientOptions): 
     listSessions: (tenantId, slug) => byTenant(tenantId, (client) => client.listSessions(tenantId, slug)),
     getSession: (tenantId, slug, key) => byTenant(tenantId, (client) => client.getSession(tenantId, slug, key)),
     renameSession: (tenantId, slug, key, title) => byTenant(tenantId, (client) => client.renameSession(tenantId, slug, key, title)),
+    titleSession: (tenantId, slug, key, input, actor) => byTenant(tenantId, (client) => client.titleSession(tenantId, slug, key, input, actor)),
     deleteSession: (tenantId, slug, key) => byTenant(tenantId, (client) => client.deleteSession(tenantId, slug, key)),
     deleteTenantData: (tenantId) => byTenant(tenantId, (client) => client.deleteTenantData(tenantId)),
     usageJournal: (tenantId, after) => byTenant(tenantId, (client) => client.usageJournal(tenantId, after)),

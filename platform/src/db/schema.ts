@@ -493,6 +493,21 @@ export interface AgentToolModesTable {
   updated_at: ColumnType<Date, Date | string, Date | string>;
 }
 
+/**
+ * A chat as search reads it (migration 022, decision 043): its title and messages' text, with the
+ * full-text document Postgres derives from them (a generated column, never written).
+ */
+export interface SessionSearchTable {
+  tenant_id: string;
+  agent_slug: string;
+  session_key: string;
+  title: string;
+  body: string;
+  message_count: number;
+  session_updated_at: ColumnType<Date, Date | string, Date | string>;
+  indexed_at: ColumnType<Date, Date | string, Date | string>;
+}
+
 /** An organisation's outbound webhook endpoint (migration 019); its signing secret is a tenant secret. */
 export interface WebhookEndpointsTable {
   id: Generated<string>;
@@ -573,6 +588,7 @@ export interface DatabaseSchema {
   agent_tool_modes: AgentToolModesTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  session_search: SessionSearchTable;
 }
 
 export type { Database, SystemDatabase, SystemTransaction, TenantTransaction, UserTransaction } from "./scopes";

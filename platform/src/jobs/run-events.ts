@@ -9,6 +9,7 @@ import { recordTenantEvent } from "./tenant-events";
  */
 export async function recordRunEvents(trx: TenantTransaction, tenantId: string, records: readonly UsageRecord[]): Promise<void> {
   for (const record of records) {
+    if (record.trigger?.kind === "title") continue; // naming a chat (decision 043) is metered like a run but is not one
     const type = record.status === "ok" ? "run.completed" : record.status === "error" || record.status === "aborted" ? "run.failed" : undefined;
     if (!type) continue;
     await recordTenantEvent(trx, tenantId, {

@@ -294,6 +294,16 @@ const CASES: Record<string, Case> = {
     },
     verify: verifyList,
   },
+  "sessions.search": {
+    object: "session",
+    relations: ["mine", "all"],
+    request: async (_caller, relation) => ({ path: `/api/search?q=hello${relation === "all" ? "&owner=all" : ""}` }),
+    verify: async (caller, relation, response) => {
+      const { results } = (await response.json()) as { results: { owner: { id: string | null } }[] };
+      const self = caller.person?.userId ?? caller.key?.id;
+      if (relation === "mine") expect(results.every((result) => result.owner.id === self)).toBe(true);
+    },
+  },
   "sessions.get": { object: "session", relations: SESSION_RELATIONS, request: async (caller, relation) => ({ path: sessionPath(await sessionFor(caller, relation)) }) },
   "sessions.export": {
     object: "session",

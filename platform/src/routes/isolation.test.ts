@@ -173,6 +173,25 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
     expect((await call("GET", "/api/secrets", { token: b.keySecret })).status).toBe(403);
   });
 
+  it("finds none of B's chats when A searches everyone's, though B finds them", async () => {
+    // B's chat as the index job writes it (the fake gateway runs no jobs).
+    await withTenant(platform.database.db, bob.tenantId, (trx) =>
+      trx
+        .insertInto("session_search")
+        .values({ tenant_id: bob.tenantId, agent_slug: "bob", session_key: b.sessionKey, title: "Merger plans", body: "The zanzibar merger closes Friday.", message_count: 2, session_updated_at: new Date(), indexed_at: new Date() })
+        .execute(),
+    );
+    const asAlice = (await (await call("GET", "/api/search?q=zanzibar&owner=all", { token: alice.token })).json()) as { results: unknown[] };
+    expect(asAlice.results).toEqual([]);
+    // Alice naming B's organisation is refused before anything is searched.
+    expect((await call("GET", "/api/search?q=zanzibar", { token: alice.token, headers: { "x-tenant-id": bob.tenantId } })).status).toBe(403);
+    const asBob = (await (await call("GET", "/api/search?q=zanzibar&owner=all", { token: bob.token })).json()) as { results: { title: string }[] };
+    expect(asBob.results.map((result) => result.title)).toEqual(["Merger plans"]);
+    // Row-level security holds even for a query that names B's rows: A's transaction sees none.
+    const seen = await withTenant(platform.database.db, alice.tenantId, (trx) => trx.selectFrom("session_search").select("session_key").where("tenant_id", "=", bob.tenantId).execute());
+    expect(seen).toEqual([]);
+  });
+
   it("does not let B's invitation be accepted by someone else", async () => {
     const stored = await withSystem(platform.database.system, (trx) => trx.selectFrom("invitations").select("email").where("id", "=", b.invitationId).executeTakeFirstOrThrow());
     expect(stored.email).toBe("carl@example.com");

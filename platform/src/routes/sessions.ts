@@ -8,6 +8,7 @@ import { audit } from "../db/audit";
 import type { Database } from "../db/schema";
 import { withTenant } from "../db/scopes";
 import type { GatewayClient } from "../gateway-client";
+import { forgetSearchRow, writeSearchRow } from "../search/session-index";
 import { sessionToMarkdown } from "../session-markdown";
 import { parseWith, readJson } from "../validation";
 import { agentSlug } from "./agents";
@@ -24,7 +25,7 @@ const ExportFormat = z.enum(["json", "markdown"], { message: "must be 'json' or 
  * 010): members and API keys see only their own; owners and admins may list and read everyone's
  * (audited) and delete any, but rename only their own and unowned ones.
  */
-export function sessionRoutes(deps: { db: Database; gateway: GatewayClient; owners: SessionOwners }) {
+export function sessionRoutes(deps: { db: Database; gateway: GatewayClient; owners: SessionOwners; now: () => Date }) {
   const app = new Hono<AppEnv>();
   const route = operationRoutes(app);
 
@@ -77,9 +78,10 @@ export function sessionRoutes(deps: { db: Database; gateway: GatewayClient; owne
     const { title } = await readJson(c, SessionUpdate);
     const { owner } = await deps.owners.authorize(access, slug, key);
     const session = await deps.gateway.renameSession(access.tenantId, slug, key, title);
-    await withTenant(deps.db, access.tenantId, (trx) =>
-      audit(trx, { tenantId: access.tenantId, actor: access.actor, action: "session.rename", target: `${slug}/${key}`, details: { title } }),
-    );
+    await withTenant(deps.db, access.tenantId, async (trx) => {
+      await writeSearchRow(trx, access.tenantId, slug, session, undefined, deps.now());
+      await audit(trx, { tenantId: access.tenantId, actor: access.actor, action: "session.rename", target: `${slug}/${key}`, details: { title } });
+    });
     return c.json({ session: { ...session, owner } });
   });
 
@@ -92,6 +94,7 @@ export function sessionRoutes(deps: { db: Database; gateway: GatewayClient; owne
       await trx.deleteFrom("session_owners").where("tenant_id", "=", access.tenantId).where("agent_slug", "=", slug).where("session_key", "=", key).execute();
       // Its tool calls' approvals hold its contents (arguments); the audit log keeps the decisions.
       await trx.deleteFrom("approvals").where("tenant_id", "=", access.tenantId).where("agent_slug", "=", slug).where("session_key", "=", key).execute();
+      await forgetSearchRow(trx, access.tenantId, slug, key);
       await audit(trx, {
         tenantId: access.tenantId,
         actor: access.actor,

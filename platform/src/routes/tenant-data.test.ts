@@ -110,8 +110,17 @@ describe("tenant export", () => {
       expect.objectContaining({ type: "approval.required", data: expect.objectContaining({ approvalId }) }),
       expect.objectContaining({ type: "run.failed", data: { runId: `run-of-${owner.tenantId}` } }),
     ]);
-    expect(bundle.jobs.map((job) => `${job.kind} ${job.status}`).sort()).toEqual(["approvals.expire queued", "events.fanout queued", "events.fanout queued", "events.fanout queued"]);
+    expect(bundle.jobs.map((job) => `${job.kind} ${job.status}`).sort()).toEqual([
+      "approvals.expire queued",
+      "events.fanout queued",
+      "events.fanout queued",
+      "events.fanout queued",
+      // Each ended run's chat waits to be indexed for search (issue 16).
+      "session.index queued",
+      "session.index queued",
+    ]);
     expect(bundle.approvals).toEqual([expect.objectContaining({ id: approvalId, agent: "ada", sessionKey, tool: "write_file", input: { path: "export.md" }, status: "pending" })]);
+    expect(bundle.searchIndex).toEqual([]);
     expect(bundle.toolModes).toEqual([{ agent: "ada", tool: "write_file", mode: "ask", updatedBy: owner.userId, updatedAt: expect.any(String) }]);
     expect(text).not.toContain(keySecret);
     expect(text).not.toMatch(/hash/i);
@@ -187,6 +196,11 @@ describe("tenant erasure", () => {
     expect((await rowsOf(owner.tenantId)).approvals).toBeGreaterThan(0);
     expect((await rowsOf(owner.tenantId)).agent_tool_modes).toBeGreaterThan(0);
     const members = (await rowsOf(owner.tenantId)).memberships;
+    // What search reads of its chats (issue 16).
+    await withTenant(platform.database.db, owner.tenantId, (trx) =>
+      trx.insertInto("session_search").values({ tenant_id: owner.tenantId, agent_slug: "ada", session_key: "searched", title: "Searched", body: "text", message_count: 2, session_updated_at: new Date(), indexed_at: new Date() }).execute(),
+    );
+    expect((await rowsOf(owner.tenantId)).session_search).toBe(1);
     const response = await call("DELETE", "/api/tenant", { token: owner.token, body: { confirm: "olga's organisation" } });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
@@ -198,7 +212,7 @@ describe("tenant erasure", () => {
       ["/v1/agents/ada", owner.tenantId],
     ]);
     const after = await rowsOf(owner.tenantId);
-    expect(Object.keys(after)).toEqual(expect.arrayContaining(["memberships", "agents", "audit_log", "session_owners", "tenant_secrets", "jobs", "tenant_events", "schedules", "schedule_firings", "agent_heartbeats", "approvals", "agent_tool_modes", "webhook_endpoints", "webhook_deliveries"]));
+    expect(Object.keys(after)).toEqual(expect.arrayContaining(["memberships", "agents", "audit_log", "session_owners", "tenant_secrets", "jobs", "tenant_events", "schedules", "schedule_firings", "agent_heartbeats", "approvals", "agent_tool_modes", "webhook_endpoints", "webhook_deliveries", "session_search"]));
     expect(Object.entries(after).filter(([, rows]) => rows > 0)).toEqual([]);
     expect(await rowsOf(bob.tenantId)).toEqual(bobBefore);
     // Bob's secret still decrypts: erasing one organisation touches no other's.

@@ -240,7 +240,16 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     if (!found) return c.json(errorBody("session_not_found", "no such session"), 404);
     const { title } = await c.req.json<{ title: string }>();
     found.session.title = title;
+    found.session.titleSource = "user";
     return c.json({ session: found.session });
+  });
+  // The title step (decision 043) as the offline gateway does it: the first message names the chat, unless the user did.
+  app.post("/v1/agents/:slug/sessions/:key/title", (c) => {
+    const found = findSession(c);
+    if (!found) return c.json(errorBody("session_not_found", "no such session"), 404);
+    if (found.session.titleSource === "user" || found.session.titleSource === "generated") return c.json({ session: found.session, outcome: "kept" });
+    found.session.titleSource = "generated";
+    return c.json({ session: found.session, outcome: "fallback" });
   });
   app.delete("/v1/agents/:slug/sessions/:key", (c) => {
     const found = findSession(c);

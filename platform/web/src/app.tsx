@@ -16,6 +16,7 @@ import { KeysScreen } from "./keys/keys-screen";
 import { useModel } from "./model-store";
 import { OperatorScreen } from "./operator/operator-screen";
 import { navigate, useRoute, type Route } from "./router";
+import { SearchScreen } from "./search/search-screen";
 import { useServices } from "./services";
 import { TeamScreen } from "./team/team-screen";
 import { CreateOrganisationForm } from "./tenants/create-organisation-form";
@@ -166,6 +167,8 @@ function Screen({ route, workspace, tenantId }: { route: Route; workspace: Works
       return <ChatScreen key={`${tenantId}/${route.agent}`} agent={route.agent} session={route.session} tenantId={tenantId} />;
     case "work":
       return <WorkScreen key={`${tenantId}/${route.agent}`} agent={route.agent} tenantId={tenantId} />;
+    case "search":
+      return <SearchScreen key={tenantId} tenantId={tenantId} query={route.query} />;
     case "agents":
       return <AgentsScreen key={tenantId} tenantId={tenantId} />;
     case "team":

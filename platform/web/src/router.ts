@@ -9,6 +9,8 @@ export type Route =
   | { screen: "chat"; agent: string; session: string | undefined }
   /** An agent's own work: its schedules, heartbeat, recent autonomous runs, pending approvals. */
   | { screen: "work"; agent: string }
+  /** Search over the organisation's chats (`/search?q=`). */
+  | { screen: "search"; query: string }
   | { screen: "team" }
   | { screen: "keys" }
   | { screen: "usage" }
@@ -87,6 +89,7 @@ export function parseRoute(pathAndQuery: string): Route {
   if (parts.length === 2 && first === "agents" && second) {
     return { screen: "chat", agent: second, session: url.searchParams.get("session") ?? undefined };
   }
+  if (parts.length === 1 && first === "search") return { screen: "search", query: url.searchParams.get("q") ?? "" };
   if (parts.length === 3 && first === "agents" && second && parts[2] === "work") return { screen: "work", agent: second };
   if (parts.length === 1 && first && Object.hasOwn(SIMPLE_SCREENS, first)) {
     return { screen: SIMPLE_SCREENS[first as keyof typeof SIMPLE_SCREENS] };

@@ -1,16 +1,20 @@
-import { AppError, SessionKey, SessionUpdate } from "@workforce/protocol";
+import { AppError, SessionKey, SessionTitleRequest, SessionUpdate } from "@workforce/protocol";
 import { assertSlug } from "@workforce/protocol/tenant-path";
 import { Hono } from "hono";
 import type { AgentStore } from "../../agents/agent-store";
 import type { RunManager } from "../../runs/run-manager";
 import type { SessionStore } from "../../sessions/session-store";
+import type { SessionTitler } from "../../sessions/session-titles";
 import type { GatewayEnv } from "../gateway-env";
 import { readJsonBody } from "../request-input";
+import { actorOf } from "./run-routes";
 
 export interface SessionRouteDeps {
   agents: AgentStore;
   sessions: SessionStore;
   runs: RunManager;
+  /** `POST …/title`: names a session after its first exchange (decision 043); absent, not served. */
+  titles?: SessionTitler | undefined;
 }
 
 /** A session key from the path: 400 invalid_session_key when malformed. */
@@ -45,6 +49,14 @@ export function sessionRoutes(deps: SessionRouteDeps): Hono<GatewayEnv> {
     const key = sessionKey(c.req.param("key"));
     const { title } = await readJsonBody(c, SessionUpdate);
     return c.json({ session: await deps.sessions.rename(ref, key, title) });
+  });
+
+  app.post("/:slug/sessions/:key/title", async (c) => {
+    if (!deps.titles) throw new AppError("not_found", "this gateway does not generate titles");
+    const ref = await agentRef(c.get("tenantId"), c.req.param("slug"));
+    const key = sessionKey(c.req.param("key"));
+    const { useModel, integrations } = await readJsonBody(c, SessionTitleRequest);
+    return c.json(await deps.titles(ref, key, { useModel, integrations, origin: actorOf(c) }));
   });
 
   // Additive to docs/gateway-api.md: stop whatever a session is doing (active run and its queue).

@@ -19,6 +19,7 @@ import { schedules } from "./017-schedules";
 import { agentHeartbeats } from "./018-agent-heartbeats";
 import { webhooks } from "./019-webhooks";
 import { approvalsAndToolModes } from "./020-approvals-and-tool-modes";
+import { sessionSearch } from "./022-session-search";
 
 /** Every migration, in order. Names sort lexically, so keep the numeric prefix. */
 const migrations: Record<string, Migration> = {
@@ -42,6 +43,7 @@ const migrations: Record<string, Migration> = {
   "018-agent-heartbeats": agentHeartbeats,
   "019-webhooks": webhooks,
   "020-approvals-and-tool-modes": approvalsAndToolModes,
+  "022-session-search": sessionSearch,
 };
 
 export const migrationProvider: MigrationProvider = {

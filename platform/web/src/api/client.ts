@@ -24,6 +24,7 @@ import {
   type OrganisationLimitsPatch,
   type SendMessageInput,
   type SessionOwnerFilter,
+  SearchResponse,
 } from "@workforce/protocol";
 import { z } from "zod";
 import { ApiError, errorFromResponse, networkError } from "./api-error";
@@ -227,6 +228,9 @@ export function createApiClient(options: ApiClientOptions) {
     listSessions: async (slug: string, owner: SessionOwnerFilter = "mine") =>
       (await json(z.object({ sessions: z.array(OwnedSessionSummary) }), `${agentPath(slug)}/sessions${owner === "all" ? "?owner=all" : ""}`)).sessions,
     getSession: (slug: string, key: string) => json(OwnedSessionHistory, sessionPath(slug, key)),
+    /** Full-text search over the chats' titles and messages: one's own, or everyone's (owners and admins). */
+    searchChats: async (query: string, owner: SessionOwnerFilter = "mine") =>
+      (await json(SearchResponse, `/search?${new URLSearchParams({ q: query, ...(owner === "all" ? { owner } : {}) }).toString()}`)).results,
     renameSession: async (slug: string, key: string, title: string) =>
       (await json(z.object({ session: SessionSummary }), sessionPath(slug, key), { method: "PATCH", body: JSON.stringify({ title }) }))
         .session,

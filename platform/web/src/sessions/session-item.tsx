@@ -76,7 +76,15 @@ export function SessionItem(props: {
             disabled={props.disabled}
             aria-current={props.active ? "true" : undefined}
           >
-            <span className="session-title">{label}</span>
+            <span className="session-title" title={label}>
+              {label}
+            </span>
+            {session.lastMessagePreview ? (
+              // Chats titled alike ("Who are you?") are told apart by how they ended and when.
+              <span className="session-preview muted small" data-testid="session-preview">
+                {session.lastMessagePreview}
+              </span>
+            ) : null}
             {props.ownerLabel ? (
               <span className="session-owner muted small" data-testid="session-owner">
                 {props.ownerLabel}

@@ -8,6 +8,7 @@ import { Link } from "./link";
 // entry here and a second row of navigation on their screens (settings/settings-nav.tsx).
 const ITEMS = [
   { to: "/", label: "Agents", screens: ["agents", "chat", "work"] },
+  { to: "/search", label: "Search", screens: ["search"] },
   { to: "/approvals", label: "Approvals", screens: ["approvals"] },
   { to: "/usage", label: "Usage", screens: ["usage"] },
   { to: "/team", label: "Settings", screens: SETTINGS_ITEMS.map((item) => item.screen) },
