@@ -23,10 +23,27 @@ let stop: () => Promise<void>;
 if (!chromiumPath) process.stderr.write("web-layout-identity.test.ts: no Chromium found; browser tests are not run\n");
 
 const card = (page: Page, name: string) => page.getByTestId("agent-card").filter({ has: page.locator(".agent-name", { hasText: name }) });
-const noHorizontalOverflow = (page: Page) =>
-  page.evaluate<boolean>(
-    `document.documentElement.scrollWidth <= window.innerWidth && [...document.querySelectorAll("main, .page")].every((element) => element.scrollWidth <= element.clientWidth + 1)`,
-  );
+/** What sticks out to the right of the window or of the page's scroll box (empty when nothing is clipped), named for the failure message. */
+const overflowing = (page: Page) =>
+  page.evaluate<string[]>(`(() => {
+    const scroller = document.querySelector("main.page") ?? document.querySelector("main");
+    const limit = Math.min(window.innerWidth, scroller ? scroller.getBoundingClientRect().right : window.innerWidth) + 1;
+    const name = (element) => element.tagName.toLowerCase() + (element.className && typeof element.className === "string" ? "." + element.className.trim().split(/\\s+/).join(".") : "");
+    const out = [...document.querySelectorAll("body *")].filter((element) => {
+      const box = element.getBoundingClientRect();
+      if (box.width === 0 || box.right <= limit) return false;
+      // Inside a box that scrolls sideways on purpose (a wide table): reachable, not clipped.
+      for (let parent = element.parentElement; parent && parent !== scroller; parent = parent.parentElement) {
+        const style = getComputedStyle(parent);
+        if ((style.overflowX === "auto" || style.overflowX === "scroll") && parent.getBoundingClientRect().right <= limit) return false;
+        if (style.overflowX === "hidden" && parent.getBoundingClientRect().right <= limit) return false;
+      }
+      return true;
+    });
+    const pageWide = document.documentElement.scrollWidth > window.innerWidth ? ["the document is wider than the window"] : [];
+    return pageWide.concat(out.slice(0, 5).map(name));
+  })()`);
+const noHorizontalOverflow = async (page: Page) => (await overflowing(page)).length === 0;
 
 async function createAgent(page: Page, name: string, role = "Research Analyst"): Promise<void> {
   const form = page.locator("form.agent-form").first();
@@ -149,12 +166,21 @@ describe.runIf(chromiumPath)("layout and identity (issue 16)", () => {
     await page.mouse.wheel(0, 600);
     await expect.poll(() => scroller.evaluate((element) => element.scrollTop)).toBeGreaterThan(0);
 
+    // A chat, so the usage screen has its tables (the one that was clipped at 390 px).
+    const sent = await client.request("POST", `/api/agents/${slugs[0]}/messages`, { message: "Hello" });
+    expect(sent.status).toBe(200);
+    await sent.text();
+    await expect
+      .poll(async () => ((await (await client.request("GET", "/api/usage?days=14")).json()) as { totals: { runs: number } }).totals.runs, { timeout: 30_000 })
+      .toBe(1);
+
     await page.setViewportSize(PHONE);
     expect(await noHorizontalOverflow(page)).toBe(true);
     for (const screen of ["Team", "API keys", "Usage", "Integrations", "Webhooks"] as const) {
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: screen, exact: true }).click();
       await page.getByRole("heading", { level: 1 }).first().waitFor();
-      await expect.poll(() => noHorizontalOverflow(page), { message: screen }).toBe(true);
+      if (screen === "Usage") await page.locator("table.data-table").first().waitFor();
+      await expect.poll(() => overflowing(page), { message: screen }).toEqual([]);
     }
     await page.goto(`${system.platformUrl}/account`);
     await page.getByRole("heading", { level: 1 }).first().waitFor();

@@ -73,7 +73,9 @@ export function SessionItem(props: {
             disabled={props.disabled}
             aria-current={props.active ? "true" : undefined}
           >
-            <span className="session-title">{label}</span>
+            <span className="session-title" title={label}>
+              {label}
+            </span>
             {props.ownerLabel ? (
               <span className="session-owner muted small" data-testid="session-owner">
                 {props.ownerLabel}
