@@ -9,6 +9,7 @@ import {
   HOOK_TOKEN_HEADER,
   McpToolsAnswer,
   McpToolsErrorBody,
+  ModelCatalogue,
   RunInfo,
   SessionHistory,
   SessionSummary,
@@ -215,6 +216,10 @@ export function createGatewayClient(options: GatewayClientOptions) {
     /** What the gateway can offer runs beyond the workspace tools (`GET /v1/capabilities`): web fetch, web search's provider. */
     async capabilities(): Promise<GatewayCapabilities> {
       return json(GatewayCapabilities, await send("GET", "/v1/capabilities"));
+    },
+    /** The models the gateway can serve (`GET /v1/models`): its providers' lists, cached there, and the offline model. */
+    async models(): Promise<ModelCatalogue> {
+      return json(ModelCatalogue, await send("GET", "/v1/models"));
     },
     /**
      * Starts a run nobody streams (`POST /v1/agents/:slug/runs`, JSON): schedules, heartbeats,

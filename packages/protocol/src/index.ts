@@ -11,6 +11,7 @@ export * from "./composio-wire";
 export * from "./mcp-api";
 export * from "./mcp";
 export * from "./model-keys-api";
+export * from "./models-api";
 export * from "./secrets";
 export * from "./tenant-events";
 export * from "./schedules-api";

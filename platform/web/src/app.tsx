@@ -27,6 +27,9 @@ import { TenantSwitcher } from "./tenants/tenant-switcher";
 import { currentTenant, type Workspace, type WorkspaceUser } from "./tenants/tenant-store";
 import { ErrorMessage } from "./ui/error-message";
 import { Link } from "./ui/link";
+import { Logo } from "./ui/logo";
+import { routeTitle, usePageTitle } from "./ui/page-title";
+import { ThemeToggle } from "./ui/theme-toggle";
 import { MainNav } from "./ui/main-nav";
 import { NoticeBanner } from "./ui/notice-banner";
 import { AuditScreen } from "./audit/audit-screen";
@@ -42,6 +45,7 @@ export function App() {
   const { auth } = useServices();
   const state = useAuthState(auth);
   const route = useRoute();
+  usePageTitle(state.status === "signed-out" && route.screen === "agents" ? "Sign in" : routeTitle(route));
   // The pages mailed links open work signed in or out, and stay mounted while they sign the user in.
   if (route.screen === "confirm") return <ConfirmScreen key={`${route.type}:${route.tokenHash}`} tokenHash={route.tokenHash} type={route.type} />;
   if (route.screen === "new-password") return <NewPasswordScreen />;
@@ -112,11 +116,12 @@ function SignedIn({ session }: { session: Session }) {
       </a>
       <header className="topbar">
         <Link to="/" className="brand">
-          <span aria-hidden="true">🤖</span> Workforce
+          <Logo /> Workforce
         </Link>
         {workspace && tenantState.tenantId ? <MainNav route={route} operator={workspace.user.operator} tenantId={tenantState.tenantId} /> : null}
         <div className="topbar-right">
           {workspace ? <TenantSwitcher /> : null}
+          <ThemeToggle />
           <Link to="/account" className="account-link small" title="Account settings" aria-current={route.screen === "account" ? "page" : undefined}>
             <span className="user-email">{email}</span>
             <span className="account-short">Account</span>

@@ -6,6 +6,10 @@ import { resolveConfig } from "./config";
 import { createServices, ServicesContext } from "./services";
 import "./styles.css";
 import "./settings/settings.css";
+import "./layout.css";
+import { applyStoredTheme } from "./ui/theme";
+
+applyStoredTheme();
 
 const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root element");

@@ -1,4 +1,5 @@
 import {
+  ModelCatalogue,
   Agent,
   ModelInfo,
   ModelKeyResponse,
@@ -214,6 +215,8 @@ export function createApiClient(options: ApiClientOptions) {
     /** The selected organisation's limits in force (set by the operator; read-only). */
     limits: async () => (await json(z.object({ limits: OrganisationLimitsView }), "/limits")).limits,
 
+    /** The models an agent may name (`GET /api/models`): what the agent form's picker offers. */
+    listModels: async () => await json(ModelCatalogue, "/models"),
     listAgents: async () => (await json(z.object({ agents: z.array(Agent) }), "/agents")).agents,
     getAgent: async (slug: string) => (await json(z.object({ agent: Agent }), agentPath(slug))).agent,
     createAgent: async (input: AgentInput) =>

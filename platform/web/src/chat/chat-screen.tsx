@@ -9,6 +9,8 @@ import { useAccess } from "../tenants/use-access";
 import { isRetryable } from "../errors/describe-error";
 import { useGatewayDown } from "../errors/gateway-status";
 import { isAgentMissing, NotFoundState } from "../errors/not-found";
+import { Avatar } from "../ui/avatar";
+import { usePageTitle } from "../ui/page-title";
 import { ErrorMessage } from "../ui/error-message";
 import { AgentTabs } from "../work/agent-tabs";
 import type { Conversation } from "./chat-types";
@@ -63,6 +65,7 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
   const decide = useCallback((messageId: string, decision: "approve" | "deny", reason: string | undefined) => void chat.decide(slug, messageId, decision, reason), [chat, slug]);
 
   const name = agent?.name ?? slug;
+  usePageTitle(agent ? `${agent.name} — Chat` : undefined);
   const lastMessage = conversation.messages[conversation.messages.length - 1];
   const waiting = lastMessage?.role === "assistant" && lastMessage.approval !== undefined && !lastMessage.approval.outcome;
   const canRetry = !readOnly && !streaming && lastMessage?.role === "assistant" && (lastMessage.status === "aborted" || (lastMessage.status === "error" && isRetryable(lastMessage.error)));
@@ -116,12 +119,10 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
           >
             Chats
           </button>
-          <span className="agent-emoji small" aria-hidden="true">
-            {agent?.emoji ?? "🤖"}
-          </span>
+          <Avatar emoji={agent?.emoji ?? ""} name={name} size="small" />
           <div className="chat-title">
-            <h1>{name}</h1>
-            {agent ? <p className="muted small">{agent.role}</p> : null}
+            <h1 title={name}>{name}</h1>
+            {agent ? <p className="muted small" title={agent.role}>{agent.role}</p> : null}
           </div>
           <AgentTabs agent={slug} current="chat" />
           <ConnectionStatus conversation={conversation} />

@@ -130,6 +130,7 @@ export const ERROR_TEXTS = {
   invalid_schedule: text("That schedule cannot run.", "Check the time, the repeat and the time zone."),
   schedule_not_found: text("This schedule no longer exists.", "Reload the list."),
   schedule_limit_reached: text("This agent has as many schedules as it may.", "Delete one you no longer need first."),
+  model_unavailable: text("That model is not available on this installation.", "Choose one of the models in the list."),
   // team governance
   last_owner: text("An organisation needs at least one owner, and you are its last.", "Make someone else an owner first."),
   invitation_pending: text("This address already has an invitation waiting, with another role.", "Confirm to replace it with the new role, or keep the one it has."),
