@@ -11,11 +11,10 @@ import { expect } from "vitest";
 import type { TestClient } from "./client";
 import { readRunEvents } from "./client";
 import type { RunningSystem } from "./system";
+import { MEMBER, OWNER } from "./web-screens";
 import { apiAs, confirmAddress, DESKTOP, invite, organisationsOf, signUpFromInvitation } from "./web-support";
 
-export const OWNER = "maya@example.com";
-export const MEMBER = "sam@example.com";
-export const INVITEE = "lee@example.com";
+const INVITEE = "lee@example.com";
 
 export interface Seeded {
   /** The owner's API client. */

@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWebhookReceiver, type WebhookReceiver } from "../platform/src/test-support/webhook-receiver";
 import { checkAccessibility } from "./axe";
 import { repoRoot, type RunningSystem } from "./system";
-import { SCREENS } from "./web-screens";
-import { OWNER, seed, type Seeded } from "./web-screens-seed";
+import { OWNER, SCREENS } from "./web-screens";
+import { seed, type Seeded } from "./web-screens-seed";
 import { chromiumPath, DESKTOP, PHONE, startWebSystem, submitAuth } from "./web-support";
 
 const FAKE_API_KEY = "sk-ant-e2e-screens";

@@ -4,7 +4,10 @@
  */
 import type { Locator, Page } from "playwright-core";
 import type { Seeded } from "./web-screens-seed";
-import { MEMBER, OWNER } from "./web-screens-seed";
+
+/** The owner who signs up (the installation's first account, so its operator too), and the member who joins. */
+export const OWNER = "maya@example.com";
+export const MEMBER = "sam@example.com";
 
 export interface Screen {
   /** Its name in reports and in docs/screenshots/{name}-{desktop|mobile}.png. */
@@ -44,6 +47,18 @@ export const SCREENS: readonly Screen[] = [
   { name: "invite", signedOut: true, path: (seeded) => new URL(seeded.inviteLink).pathname, ready: (page) => page.getByTestId("invitation-summary") },
   // Signed in as the owner (the installation's operator too).
   { name: "agents", path: () => "/agents", ready: (page) => page.locator("[data-testid=agent-card][data-agent=grace]") },
+  {
+    name: "agent-new",
+    path: () => "/agents",
+    act: (page) => page.getByRole("button", { name: "New agent" }).click(),
+    ready: (page) => page.getByRole("heading", { name: "Create an agent" }),
+  },
+  {
+    name: "agent-tools",
+    path: () => "/agents",
+    act: (page) => page.getByRole("button", { name: "Tools of Ada" }).click(),
+    ready: (page) => page.locator("[data-testid=agent-tools][data-agent=ada]"),
+  },
   { name: "chat-new", path: () => "/agents/ada", ready: (page) => page.getByTestId("composer") },
   { name: "chat", path: (seeded) => `/agents/ada?session=${seeded.chatSession}`, ready: (page) => page.locator("[data-testid=message-assistant][data-status=ok]") },
   {
