@@ -1,10 +1,10 @@
 /**
  * The web app in a real browser (Debian chromium via playwright-core) against the real platform
  * and gateway: sign up, create an agent, chat, and see the reply stream in; team invitations,
- * API keys, usage, and the errors a user meets. Screenshots of the main screens land in
- * e2e/artifacts/ and are copied to docs/screenshots/ for the README.
+ * API keys, usage, and the errors a user meets. Screenshots of what it checks land in
+ * e2e/artifacts/ (the README's pictures are web-screens.test.ts's).
  */
-import { copyFile, mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +14,6 @@ import { SUBJECTS, gatewayPid, linkIn, nav, signUpFromInvitation, waitForMail } 
 
 const chromiumPath = findChromium();
 const screenshots = path.join(repoRoot, "e2e", "artifacts");
-const docsScreenshots = path.join(repoRoot, "docs", "screenshots");
 const PASSWORD = "a long enough password";
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -45,11 +44,6 @@ describe.runIf(chromiumPath)("web app in Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     await system?.stop();
-    // The README shows the screens of the latest run.
-    await mkdir(docsScreenshots, { recursive: true });
-    for (const name of ["sign-up", "agents", "chat", "chat-after-reload", "chat-phone", "team", "keys", "usage", "gateway-down"]) {
-      await copyFile(path.join(screenshots, `${name}.png`), path.join(docsScreenshots, `${name}.png`)).catch(() => undefined);
-    }
   });
 
   async function signUp(page: Page, email: string): Promise<void> {
