@@ -152,7 +152,7 @@ describe.runIf(chromiumPath)("account flows in the web app (confirmation require
     await waitForMail(system, { to: "ava@example.com", subject: SUBJECTS.passwordChanged });
 
     // The other browser's sign-in ended: its next step lands on the sign-in screen.
-    await elsewhere.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Team", exact: true }).click();
+    await elsewhere.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings", exact: true }).click();
     await signIn(elsewhere, "ava@example.com", CHANGED_PASSWORD);
     await elsewhere.getByRole("heading", { name: "Team" }).waitFor({ timeout: 15_000 });
 

@@ -57,7 +57,7 @@ describe.runIf(chromiumPath)("roles in the web app", () => {
 
   /** Invites from the owner's page (Team screen); the link is in the mail to the invited address. */
   async function invite(owner: Page, email: string, role: "member" | "admin"): Promise<string> {
-    await owner.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Team", exact: true }).click();
+    await owner.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings", exact: true }).click();
     await owner.getByLabel("Email address").fill(email);
     await owner.getByLabel("Invite as").selectOption(role);
     await owner.getByRole("button", { name: "Invite", exact: true }).click();

@@ -2,6 +2,7 @@
  * Shared steps for the browser tests (Debian chromium via playwright-core) against the real system:
  * start it with a browser, sign up and in through the web app, and call the API as a user would.
  */
+import { execFileSync } from "node:child_process";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { expect } from "vitest";
 import { listOutbox, type OutboxEntry } from "../platform/src/mail/outbox-store";
@@ -64,8 +65,20 @@ export async function askNewAgent(page: Page): Promise<void> {
   await page.getByRole("button", { name: "Send", exact: true }).click();
 }
 
-export const nav = (page: Page, name: "Agents" | "Team" | "Integrations" | "Webhooks" | "API keys" | "Usage" | "Operator") =>
-  page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
+/** Screens of the main bar, and those of the organisation's settings (reached through its "Settings" entry). */
+type MainScreen = "Agents" | "Approvals" | "Usage" | "Operator";
+type SettingsScreen = "Team" | "Budget & plan" | "Integrations" | "Webhooks" | "API keys" | "Audit log" | "Export & delete";
+const SETTINGS_SCREENS: readonly string[] = ["Team", "Budget & plan", "Integrations", "Webhooks", "API keys", "Audit log", "Export & delete"];
+
+/** Opens a screen the way a person does: from the main bar, or Settings and then the settings' own navigation. */
+export async function nav(page: Page, name: MainScreen | SettingsScreen): Promise<void> {
+  if (!SETTINGS_SCREENS.includes(name)) {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
+    return;
+  }
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings", exact: true }).click();
+  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name, exact: true }).click();
+}
 
 /** The top bar's organisation: the switcher's selected option, or the name shown when there is one. */
 export async function selectedOrganisation(page: Page): Promise<string> {
@@ -199,4 +212,13 @@ export async function joinFromInvitation(page: Page, link: string): Promise<void
   await page.getByRole("button", { name: /^Join / }).click();
   await page.getByTestId("notice").filter({ hasText: "You joined" }).waitFor({ timeout: 15_000 });
   await page.getByRole("heading", { name: "Agents" }).waitFor();
+}
+
+/** The gateway process started by the launcher (scripts/start.ts) of `system`. */
+export function gatewayPid(running: RunningSystem): number {
+  // The launcher runs the bundle (gateway/dist/cli.js); the source path is matched too.
+  const output = execFileSync("pgrep", ["-P", String(running.process.pid), "-f", "gateway/(dist/cli\\.js|src/cli\\.ts)"], { encoding: "utf8" });
+  const pid = Number(output.trim().split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no gateway process under the launcher (pid ${running.process.pid})`);
+  return pid;
 }

@@ -13,6 +13,7 @@ import { lazyRegistryVersions, type RegistryVersions } from "./coordination/regi
 import { createDataDirGuard, type PreparedDataDir } from "./data-dir";
 import { createFileLocks, type FileLocks } from "./fs/file-lock";
 import { createOfflineProvider } from "./llm/adapters/offline/offline-provider";
+import { createModelCatalogue } from "./llm/model-catalogue";
 import type { ModelProvider } from "./llm/model-provider";
 import { createModelRouter } from "./llm/model-router";
 import { createSessionTitler } from "./sessions/session-titles";
@@ -382,6 +383,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     hookToken: config.hookToken,
     checkModel: (model) => void routeModel(model),
+    models: createModelCatalogue({
+      defaultModel,
+      anthropic: options.providers?.anthropic,
+      openaiCompatible: options.providers?.openaiCompatible,
+      onListFailed: (source, error) => logger.warn(`the ${source} provider's model list could not be read: ${error instanceof Error ? error.message : String(error)}`),
+    }),
     health,
     // Not ready from the first step of close() (leaving the membership), not only once runs are aborted.
     readiness: createReadiness({ dataDir: options.dataDir, runs: { load: () => ({ ...runs.load(), ...(shuttingDown ? { closing: true } : {}) }) }, maxQueuedTotal: limits.maxQueuedTotal }),

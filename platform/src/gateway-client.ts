@@ -9,6 +9,7 @@ import {
   HOOK_TOKEN_HEADER,
   McpToolsAnswer,
   McpToolsErrorBody,
+  ModelCatalogue,
   RunInfo,
   SessionHistory,
   SessionSummary,
@@ -101,7 +102,7 @@ export function createGatewayClient(options: GatewayClientOptions) {
         "gateway_unavailable",
         timedOut
           ? `The agent gateway did not answer within ${limit} ms`
-          : "The agent gateway is not reachable; is it running?",
+          : "The agent gateway is not reachable right now",
         { retryable: true, cause: error },
       );
     }
@@ -135,7 +136,7 @@ export function createGatewayClient(options: GatewayClientOptions) {
         // The details (data dir, instance id) are for the token holder; others get only the status.
         response = await doFetch(`${options.baseUrl}/`, { headers: headers(undefined, { accept: "application/json" }), signal: AbortSignal.timeout(timeout) });
       } catch (error) {
-        throw new AppError("gateway_unavailable", "The agent gateway is not reachable; is it running?", { cause: error });
+        throw new AppError("gateway_unavailable", "The agent gateway is not reachable right now", { cause: error });
       }
       if (!response.ok) throw await gatewayError(response);
       return json(GatewayHealth, response);
@@ -215,6 +216,10 @@ export function createGatewayClient(options: GatewayClientOptions) {
     /** What the gateway can offer runs beyond the workspace tools (`GET /v1/capabilities`): web fetch, web search's provider. */
     async capabilities(): Promise<GatewayCapabilities> {
       return json(GatewayCapabilities, await send("GET", "/v1/capabilities"));
+    },
+    /** The models the gateway can serve (`GET /v1/models`): its providers' lists, cached there, and the offline model. */
+    async models(): Promise<ModelCatalogue> {
+      return json(ModelCatalogue, await send("GET", "/v1/models"));
     },
     /**
      * Starts a run nobody streams (`POST /v1/agents/:slug/runs`, JSON): schedules, heartbeats,

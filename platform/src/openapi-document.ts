@@ -11,6 +11,7 @@ import {
   Agent,
   AgentInput,
   AgentUpdate,
+  ModelCatalogue,
   ApiErrorBody,
   ModelInfo,
   RunInfo,
@@ -52,6 +53,7 @@ import {
 import { AgentFiringList, FiringEnvelope, FiringList, FiringListQuery, ScheduleEnvelope, ScheduleInput, ScheduleList, ScheduleUpdate } from "@workforce/protocol";
 import { HeartbeatRunStarted, HeartbeatSettingsUpdate, HeartbeatView } from "@workforce/protocol";
 import { AgentToolModes, AgentToolModesUpdate, ApprovalCount, ApprovalDecisionBody, ApprovalEnvelope, ApprovalList, ApprovalListStatus } from "@workforce/protocol";
+import { AuditPage, BudgetView, ErasureReceipt } from "@workforce/protocol";
 import { z } from "zod";
 import { accessExtension, describeAccess } from "./auth/access-docs";
 import { OPERATION_IDS, ruleOf, type AccessRule, type OperationId } from "./auth/permissions";
@@ -115,23 +117,6 @@ const Session = z.object({
 const UsageCounts = z.object({ runs: z.number(), inputTokens: z.number(), outputTokens: z.number() });
 /** `organisationKey`: the part of it that used the organisation's own model key (issue 14). */
 const Usage = UsageCounts.extend({ organisationKey: UsageCounts });
-const Budget = z.object({
-  monthlyTokens: z.number().nullable(),
-  usedTokens: z.number(),
-  remainingTokens: z.number().nullable(),
-  periodStart: z.string(),
-  periodEnd: z.string(),
-  updatedAt: z.string().nullable(),
-  updatedBy: z.string().nullable(),
-});
-const AuditEntry = z.object({
-  id: z.string(),
-  action: z.string(),
-  target: z.string(),
-  actor: z.object({ type: z.enum(["user", "api-key"]), id: z.string().nullable(), email: z.string().nullable() }),
-  details: z.record(z.string(), z.unknown()),
-  createdAt: z.string(),
-});
 const StreamCounts = { openStreams: z.number(), tenantOpenStreams: z.number(), streamsStarted: z.number(), eventsSent: z.number(), resumes: z.number() };
 const StreamStats = z.object({
   ...StreamCounts,
@@ -209,7 +194,7 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "tenants.list": { tag: "organisations", summary: "My organisations", response: { status: 200, schema: z.object({ tenants: z.array(TenantView) }) } },
   "tenants.create": { tag: "organisations", summary: "Create an organisation", body: TenantInput, response: { status: 201, schema: z.object({ tenant: TenantView }) } },
   "tenant.rename": { tag: "organisations", summary: "Rename the current organisation", body: TenantInput, response: { status: 200, schema: z.object({ tenant: TenantView }) } },
-  "tenant.delete": { tag: "organisations", summary: "Delete the organisation and all its data (confirm with its name)", body: EraseInput, response: { status: 200, schema: z.object({ deleted: z.object({ tenantId: z.string(), agents: z.number(), gatewayData: z.enum(["tenant", "agents"]) }) }) } },
+  "tenant.delete": { tag: "organisations", summary: "Delete the organisation and all its data (confirm with its name)", body: EraseInput, response: { status: 200, schema: z.object({ deleted: ErasureReceipt }) } },
   "tenant.export": { tag: "organisations", summary: "Export the organisation's data as one JSON document", response: { status: 200, schema: z.object({ format: z.literal("workforce-tenant-export"), version: z.literal(1) }).loose() } },
   "members.list": { tag: "organisations", summary: "Members of the current organisation", response: { status: 200, schema: z.object({ members: z.array(MemberView) }) } },
   "members.update": { tag: "organisations", summary: "Change a member's role", body: MemberUpdate, response: { status: 200, schema: z.object({ member: MemberView }) } },
@@ -258,6 +243,7 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "keys.list": { tag: "api keys", summary: "API keys", response: { status: 200, schema: z.object({ keys: z.array(ApiKeyView) }) } },
   "keys.create": { tag: "api keys", summary: "Create an API key; the secret is shown once", body: KeyInput, response: { status: 201, schema: z.object({ key: ApiKeyView, secret: z.string() }) } },
   "keys.revoke": { tag: "api keys", summary: "Revoke an API key", response: { status: 204 } },
+  "models.list": { tag: "agents", summary: "The models an agent may name (the gateway's providers' lists and the offline model)", response: { status: 200, schema: ModelCatalogue } },
   "agents.list": { tag: "agents", summary: "List agents", response: { status: 200, schema: z.object({ agents: z.array(Agent) }) } },
   "agents.create": { tag: "agents", summary: "Create an agent", body: AgentInput, response: { status: 201, schema: z.object({ agent: Agent }) } },
   "agents.get": { tag: "agents", summary: "One agent", response: { status: 200, schema: z.object({ agent: Agent }) } },
@@ -288,8 +274,8 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "runs.abort": { tag: "chat", summary: "Abort a run", response: { status: 200, schema: RunInfo } },
   "stream.stats": { tag: "usage", summary: "Streaming statistics of every live platform instance, with your organisation's share", response: { status: 200, schema: StreamStats } },
   "usage.read": { tag: "usage", summary: "Token usage (?days=30) and disk use against the quota", response: { status: 200, schema: z.object({ since: z.string(), days: z.number(), totals: Usage, byAgent: z.array(Usage.extend({ agent: z.string() })), disk: UsageDisk }) } },
-  "budget.read": { tag: "usage", summary: "The monthly token budget and this month's use", response: { status: 200, schema: z.object({ budget: Budget }) } },
-  "budget.update": { tag: "usage", summary: "Set the monthly token budget, null for none", body: BudgetInput, response: { status: 200, schema: z.object({ budget: Budget }) } },
+  "budget.read": { tag: "usage", summary: "The monthly token budget and this month's use", response: { status: 200, schema: z.object({ budget: BudgetView }) } },
+  "budget.update": { tag: "usage", summary: "Set the monthly token budget, null for none", body: BudgetInput, response: { status: 200, schema: z.object({ budget: BudgetView }) } },
   "limits.read": { tag: "usage", summary: "The organisation's limits in force (set by the operator; read-only)", response: { status: 200, schema: z.object({ limits: OrganisationLimitsView }) } },
   "schedules.list": { tag: "schedules", summary: "The agent's schedules, each with its next firing time and latest firing", response: { status: 200, schema: ScheduleList } },
   "schedules.create": {
@@ -317,7 +303,7 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
   "model-keys.list": { tag: "integrations", summary: "The organisation's own model keys (set or not, a hint) and the operator's policy", response: { status: 200, schema: ModelKeysResponse } },
   "model-keys.set": { tag: "integrations", summary: "Set or replace the organisation's key for a provider (write-only)", body: ModelKeyInput, response: { status: 200, schema: ModelKeyResponse } },
   "model-keys.delete": { tag: "integrations", summary: "Remove the organisation's key for a provider", response: { status: 204 } },
-  "audit.list": { tag: "organisations", summary: "Audit log, newest first (?limit=&cursor=&action=)", response: { status: 200, schema: z.object({ entries: z.array(AuditEntry), nextCursor: z.string().nullable() }) } },
+  "audit.list": { tag: "organisations", summary: "Audit log, newest first (?limit=&cursor=&action=&actor=&since=&until=)", response: { status: 200, schema: AuditPage } },
   "composio.overview": { tag: "integrations", summary: "Whether this installation offers Composio apps, and the organisation's connections with their status", response: { status: 200, schema: ComposioOverview } },
   "composio.toolkits": {
     tag: "integrations",

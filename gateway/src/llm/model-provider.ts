@@ -44,6 +44,14 @@ export interface ModelProvider {
   readonly name: string;
   info(model: string): ModelInfo;
   stream(request: ModelRequest): AsyncIterable<ModelStreamPart>;
+  /** The models the provider's endpoint offers (its `GET /v1/models`); absent for the offline model. Throws AppError. */
+  listModels?: (signal: AbortSignal) => Promise<ListedModel[]>;
+}
+
+/** One model a provider's endpoint lists: its id and, when it gives one, a human name. */
+export interface ListedModel {
+  id: string;
+  label: string;
 }
 
 /** A provider chosen for one agent, with the model id it should be asked for. */

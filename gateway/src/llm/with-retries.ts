@@ -34,6 +34,8 @@ export function withRetries(provider: ModelProvider, policy: RetryPolicy = DEFAU
   return {
     name: provider.name,
     info: (model) => provider.info(model),
+    // Listing is cached by the catalogue, which reads again later; no retries here.
+    ...(provider.listModels ? { listModels: provider.listModels } : {}),
     async *stream(request): AsyncGenerator<ModelStreamPart> {
       for (let attempt = 1; ; attempt += 1) {
         let streamed = false;

@@ -1,4 +1,4 @@
-import { AppError, NO_CAPABILITIES, type GatewayCapabilities, type GatewayHealth } from "@workforce/protocol";
+import { AppError, NO_CAPABILITIES, type GatewayCapabilities, type GatewayHealth, type ModelCatalogue } from "@workforce/protocol";
 import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
 import type { AgentStore } from "../agents/agent-store";
 import type { HeartbeatFiles } from "../agents/heartbeat-file";
@@ -18,6 +18,7 @@ import { approvalRoutes } from "./routes/approval-routes";
 import { CAPABILITIES_PATH, capabilitiesRoute } from "./routes/capabilities-route";
 import { chatCompletionsRoutes } from "./routes/chat-completions-routes";
 import { CLUSTER_PATH, clusterRoutes } from "./routes/cluster-routes";
+import { MODELS_PATH, modelsRoute } from "./routes/models-route";
 import { healthRoute } from "./routes/health-route";
 import { heartbeatRoutes } from "./routes/heartbeat-routes";
 import { hookRoutes } from "./routes/hook-routes";
@@ -35,6 +36,7 @@ import type { TenantPolicies } from "../tenants/tenant-policy";
 import type { EraseTenant } from "../tenants/tenant-erasure";
 import type { Readiness } from "../readiness";
 import type { Membership } from "../coordination/membership";
+import { OFFLINE_MODEL } from "../llm/model-catalogue";
 
 export interface GatewayAppDeps {
   agents: AgentStore;
@@ -81,11 +83,15 @@ export interface GatewayAppDeps {
   titles?: SessionTitler | undefined;
   /** `GET /v1/capabilities`: what runs may be offered here (web tools); nothing beyond the workspace tools when absent. */
   capabilities?: GatewayCapabilities | undefined;
+  /** `GET /v1/models`: the models this gateway can serve; only the offline model when absent. */
+  models?: (() => Promise<ModelCatalogue>) | undefined;
 }
+
+const offlineCatalogue = async (): Promise<ModelCatalogue> => ({ default: "offline", offline: true, models: [OFFLINE_MODEL], unverified: [] });
 
 /** X-Tenant-ID on every route but those about many tenants (the usage one names them in its body, each checked there). */
 const tenantUnlessPending: MiddlewareHandler<GatewayEnv> = async (c, next) => {
-  if (c.req.path === USAGE_PENDING_PATH || c.req.path === CAPABILITIES_PATH || c.req.path.startsWith(`${CLUSTER_PATH}/`)) await next();
+  if (c.req.path === USAGE_PENDING_PATH || c.req.path === CAPABILITIES_PATH || c.req.path === MODELS_PATH || c.req.path.startsWith(`${CLUSTER_PATH}/`)) await next();
   else await requireTenant(c, next);
 };
 
@@ -139,6 +145,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   app.route("/v1/usage", usageRoutes(deps));
   app.route("/hooks", hookRoutes(runDeps));
   app.route(CAPABILITIES_PATH, capabilitiesRoute(deps.capabilities ?? NO_CAPABILITIES));
+  app.route(MODELS_PATH, modelsRoute(deps.models ?? offlineCatalogue));
   if (deps.mcpProbe) app.route("/v1/integrations", integrationRoutes({ mcpProbe: deps.mcpProbe }));
   if (deps.membership) app.route(CLUSTER_PATH, clusterRoutes(deps.membership));
   if (deps.backup) {

@@ -77,6 +77,8 @@ export const ERROR_CODES = [
   "mcp_tool_timeout",
   "mcp_result_too_large",
   "model_key_required",
+  // the agent's model (issue 16)
+  "model_unavailable",
   // outgoing connections (packages/net-guard)
   "outbound_blocked",
   // outbound webhooks (issue 15)
@@ -116,6 +118,9 @@ export const ERROR_CODES = [
   "invalid_schedule",
   "schedule_not_found",
   "schedule_limit_reached",
+  // team governance (issue 16)
+  "last_owner",
+  "invitation_pending",
   "internal_error",
 ] as const;
 
@@ -207,6 +212,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   mcp_result_too_large: 502,
   /** The agent's provider needs the organisation's own key (the operator turned the platform key fallback off). */
   model_key_required: 409,
+  /** The agent names a model this installation cannot serve (not in `GET /api/models`); saving it is refused. */
+  model_unavailable: 422,
   /** A URL or connection goes to a private, loopback or otherwise non-public address the operator has not allowed (decision 030). */
   outbound_blocked: 422,
   webhook_not_found: 404,
@@ -260,6 +267,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   schedule_not_found: 404,
   /** An agent or organisation has as many schedules as it may (100 per agent, 500 per organisation). */
   schedule_limit_reached: 409,
+  last_owner: 409,
+  invitation_pending: 409,
   internal_error: 500,
 };
 

@@ -135,6 +135,7 @@ export const PERMISSIONS = {
   "agents.get": { method: "get", path: "/api/agents/{slug}", level: "tenant", roles: EVERYONE, apiKey: "agents:read" },
   "agents.update": { method: "patch", path: "/api/agents/{slug}", level: "tenant", roles: ADMINS, apiKey: "agents:write" },
   "agents.delete": { method: "delete", path: "/api/agents/{slug}", level: "tenant", roles: ADMINS, apiKey: "agents:write", note: "deletes its chats too" },
+  "models.list": { method: "get", path: "/api/models", level: "tenant", roles: EVERYONE, apiKey: "agents:read", note: "the models an agent may name" },
 
   "sessions.list": {
     method: "get",

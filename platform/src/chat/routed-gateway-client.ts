@@ -59,7 +59,7 @@ export function createRoutedGatewayClient(options: RoutedGatewayClientOptions): 
     const failed = new Set<string>();
     for (;;) {
       const [url] = await orderFor(key, failed);
-      if (url === undefined) throw new AppError("gateway_unavailable", "No agent gateway is reachable; are they running?", { retryable: true });
+      if (url === undefined) throw new AppError("gateway_unavailable", "No agent gateway is reachable right now", { retryable: true });
       try {
         return await call(clientAt(url), url);
       } catch (error) {
@@ -128,6 +128,7 @@ export function createRoutedGatewayClient(options: RoutedGatewayClientOptions): 
     putTenantPolicy: (tenantId, policy) => byTenant(tenantId, (client) => client.putTenantPolicy(tenantId, policy)),
     getTenantPolicy: (tenantId) => byTenant(tenantId, (client) => client.getTenantPolicy(tenantId)),
     capabilities: () => routed("", (client) => client.capabilities()),
+    models: () => routed("", (client) => client.models()),
     // To the gateway of its session; the idempotency key every platform-fired run carries makes a repeat join the first attempt.
     startRun: (tenantId, agent, input, actor) =>
       routed(sessionRoutingKey(tenantId, agent, input.sessionKey), (client) => client.startRun(tenantId, agent, input, actor), input.idempotencyKey === undefined ? neverReached : () => true),

@@ -270,6 +270,7 @@ const CASES: Record<string, Case> = {
     relations: ["own", "foreign-org"],
     request: async (_caller, relation) => ({ path: `/api/keys/${relation === "own" ? await fx.freshKey() : fx.foreign.keyId}` }),
   },
+  "models.list": { relations: ["none"], request: async () => ({ path: "/api/models" }) },
   "agents.list": { relations: ["none"], request: async () => ({ path: "/api/agents" }) },
   "agents.create": { relations: ["none"], request: async () => ({ path: "/api/agents", body: { name: fx.unique("Made"), role: "Helper" } }) },
   "agents.get": { object: "agent", relations: ["own", "foreign-org"], request: async (_caller, relation) => ({ path: `/api/agents/${relation === "own" ? "ada" : fx.foreign.agent}` }) },

@@ -8,6 +8,7 @@ import { withTenant } from "../db/scopes";
 import type { GatewayClient } from "../gateway-client";
 import { deleteAgentGrants } from "../integrations/mcp/agent-tools-routes";
 import { readJson } from "../validation";
+import { checkAgentModel, modelRoutes } from "./models";
 
 export interface AgentRoutesDeps {
   db: Database;
@@ -33,10 +34,12 @@ export function agentRoutes(deps: AgentRoutesDeps) {
       .onConflict((conflict) => conflict.columns(["tenant_id", "slug"]).doUpdateSet({ name, updated_at: deps.now() }))
       .execute();
 
+  modelRoutes(app, deps);
   route("agents.list", async (c, { tenantId }) => c.json({ agents: await deps.gateway.listAgents(tenantId) }));
 
   route("agents.create", async (c, { tenantId, actor }) => {
     const input = await readJson(c, AgentInput);
+    await checkAgentModel(deps, tenantId, input.model);
     const agent = await deps.gateway.createAgent(tenantId, input);
     await withTenant(deps.db, tenantId, async (trx) => {
       await record(trx, tenantId, agent.slug, agent.name);
@@ -50,6 +53,7 @@ export function agentRoutes(deps: AgentRoutesDeps) {
   route("agents.update", async (c, { tenantId, actor }) => {
     const slug = agentSlug(c.req.param("slug"));
     const update = await readJson(c, AgentUpdate);
+    await checkAgentModel(deps, tenantId, update.model);
     const agent = await deps.gateway.updateAgent(tenantId, slug, update);
     await withTenant(deps.db, tenantId, async (trx) => {
       await record(trx, tenantId, slug, agent.name);

@@ -110,6 +110,29 @@ describe("audit log", () => {
     expect(keys.entries.map((entry) => entry.action)).toEqual(["api_key.create"]);
   });
 
+  it("filters by who acted and by a time window, together with the action", async () => {
+    const everything = await allEntries(100);
+    const byOwner = await allEntries(3, `&actor=${owner.userId}`);
+    expect(byOwner.entries.length).toBeGreaterThan(3);
+    expect(byOwner.entries.every((entry) => entry.actor.id === owner.userId)).toBe(true);
+    expect(byOwner.entries.length).toBeLessThan(everything.entries.length);
+    const ownersAgents = await allEntries(50, `&actor=${owner.userId}&action=agent.`);
+    expect(ownersAgents.entries.map((entry) => entry.action)).toEqual(["agent.delete", "agent.update", "agent.create"]);
+
+    const created = everything.entries.find((entry) => entry.action === "agent.update")!.createdAt;
+    const since = await allEntries(100, `&since=${encodeURIComponent(created)}`);
+    expect(since.entries.length).toBeGreaterThan(0);
+    expect(since.entries.every((entry) => entry.createdAt >= created)).toBe(true);
+    const until = await allEntries(100, `&until=${encodeURIComponent(created)}`);
+    expect(until.entries.every((entry) => entry.createdAt < created)).toBe(true);
+    expect(since.entries.length + until.entries.length).toBe(everything.entries.length);
+    const future = await allEntries(100, `&since=${encodeURIComponent(new Date(Date.now() + 86_400_000).toISOString())}`);
+    expect(future.entries).toEqual([]);
+
+    expect((await errorOf(await call("GET", "/api/audit?actor=olga", { token: owner.token }))).message).toMatch(/^actor:/);
+    expect((await errorOf(await call("GET", "/api/audit?since=yesterday", { token: owner.token }))).message).toMatch(/^since:/);
+  });
+
   it("is for owners and admins of the organisation only, and validates its query", async () => {
     const member = await joinAs(platform, owner, "moe@example.com", "member");
     const byMember = await call("GET", "/api/audit", { token: member.token, headers: { "x-tenant-id": owner.tenantId } });

@@ -1,3 +1,4 @@
+import { UUID_PATTERN } from "@workforce/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
@@ -5,6 +6,8 @@ import { operationRoutes } from "../auth/operation-route";
 import type { Database } from "../db/schema";
 import { withTenant } from "../db/scopes";
 import { parseWith } from "../validation";
+
+const isoInstant = z.iso.datetime({ offset: true, message: "must be an ISO date-time such as 2026-12-01T00:00:00Z" }).transform((value) => new Date(value));
 
 export const AuditQuery = z.object({
   limit: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(500, "must be at most 500").default(100),
@@ -18,6 +21,12 @@ export const AuditQuery = z.object({
     .string()
     .regex(/^[a-z_]+(\.[a-z_]*)?$/, "must look like 'agent.create' or 'agent.'")
     .optional(),
+  /** Only entries by this person (a user id) or API key (its id). */
+  actor: z.string().regex(UUID_PATTERN, "must be the id of a member or an API key").optional(),
+  /** Only entries at or after this instant (an ISO date-time, e.g. `2026-12-01T00:00:00Z`). */
+  since: isoInstant.optional(),
+  /** Only entries before this instant (exclusive). */
+  until: isoInstant.optional(),
 });
 
 export interface AuditEntryView {
@@ -56,6 +65,10 @@ export function auditRoutes(deps: { db: Database }) {
       if (query.cursor) select = select.where("audit_log.seq", "<", query.cursor);
       if (query.action?.endsWith(".")) select = select.where("audit_log.action", "like", `${query.action.replace(/_/g, "\\_")}%`);
       else if (query.action) select = select.where("audit_log.action", "=", query.action);
+      const { actor, since, until } = query;
+      if (actor) select = select.where((where) => where.or([where("audit_log.actor_user_id", "=", actor), where("audit_log.actor_api_key_id", "=", actor)]));
+      if (since) select = select.where("audit_log.created_at", ">=", since);
+      if (until) select = select.where("audit_log.created_at", "<", until);
       return select.execute();
     });
     const page = rows.slice(0, query.limit);

@@ -32,8 +32,8 @@ afterAll(async () => {
   await gateway.close();
 });
 
-async function invite(email: string, role: string, on: TestPlatform = platform) {
-  return caller(on)("POST", "/api/invitations", { token: owner.token, body: { email, role } });
+async function invite(email: string, role: string, on: TestPlatform = platform, extra: { replace?: boolean } = {}) {
+  return caller(on)("POST", "/api/invitations", { token: owner.token, body: { email, role, ...extra } });
 }
 
 const preview = (token: string) => call("POST", "/api/invitations/preview", { body: { token } });
@@ -97,6 +97,29 @@ describe("an invitation", () => {
     expect(await errorOf(await preview(token))).toMatchObject({ status: 404, code: "not_found" });
   });
 
+  it("asks before a new invitation changes the role of a pending one, and replaces it once confirmed", async () => {
+    expect((await invite("noa@example.com", "member")).status).toBe(201);
+    const first = await invitationTokenFor(platform, "noa@example.com");
+
+    const unconfirmed = await invite("noa@example.com", "admin");
+    expect(await errorOf(unconfirmed)).toMatchObject({ status: 409, code: "invitation_pending" });
+    expect((await errorOf(await invite("noa@example.com", "admin"))).message).toContain("pending invitation as member");
+    // Nothing changed: the link already mailed still works, for the role it named.
+    expect((await pending()).filter((invitation) => invitation.email === "noa@example.com")).toEqual([expect.objectContaining({ role: "member" })]);
+    expect((await preview(first)).status).toBe(200);
+
+    // The same role again simply sends a fresh link.
+    expect((await invite("noa@example.com", "member")).status).toBe(201);
+    const confirmed = await invite("noa@example.com", "admin", platform, { replace: true });
+    expect(confirmed.status).toBe(201);
+    expect((await pending()).filter((invitation) => invitation.email === "noa@example.com")).toEqual([expect.objectContaining({ role: "admin" })]);
+    expect(await errorOf(await preview(first))).toMatchObject({ status: 404 });
+
+    // Another organisation's pending invitation to the address is none of this one's business.
+    const other = await signUp(platform, "otis@example.com");
+    expect((await call("POST", "/api/invitations", { token: other.token, body: { email: "noa@example.com", role: "member" } })).status).toBe(201);
+  });
+
   it("stops previewing once expired (seven days)", async () => {
     let clock = Date.now();
     const dated = await createTestPlatform({ gatewayUrl: gateway.url, parts: { now: () => new Date(clock) } });
@@ -152,7 +175,7 @@ describe("an invitation that cannot be mailed", () => {
     expect((await invite("mo@example.com", "member")).status).toBe(201);
     const token = await invitationTokenFor(platform, "mo@example.com");
 
-    const replacement = await invite("mo@example.com", "admin", unmailed);
+    const replacement = await invite("mo@example.com", "admin", unmailed, { replace: true });
     expect(replacement.status).toBe(503);
 
     // The link already in Mo's inbox still works, for the role it named.

@@ -18,6 +18,11 @@ export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 export const InvitationInput = z.object({
   email: z.string({ message: "is required" }).trim().toLowerCase().pipe(z.email({ message: "must be a valid email address" })),
   role: RoleSchema.default("member"),
+  /**
+   * Confirms replacing a pending invitation to the same address that names another role; without
+   * it such a request is refused with 409 `invitation_pending`, so a role never changes unnoticed.
+   */
+  replace: z.boolean({ message: "must be true or false" }).optional(),
 });
 export const AcceptInput = z.object({ token: z.string({ message: "is required" }).min(1, "is required").max(200) });
 
@@ -92,6 +97,21 @@ export function invitationRoutes(deps: { db: Database; tenancy: Tenancy; now: ()
         .where("users.email", "=", input.email)
         .executeTakeFirst();
       if (member) throw new AppError("conflict", `${input.email} is already a member of this organisation`);
+      const earlier = await trx
+        .selectFrom("invitations")
+        .select("role")
+        .where("tenant_id", "=", tenantId)
+        .where("email", "=", input.email)
+        .where("accepted_at", "is", null)
+        .where("revoked_at", "is", null)
+        .where("expires_at", ">", deps.now())
+        .executeTakeFirst();
+      if (earlier && earlier.role !== input.role && input.replace !== true) {
+        throw new AppError(
+          "invitation_pending",
+          `${input.email} already has a pending invitation as ${earlier.role}; send it again with "replace": true to invite them as ${input.role} instead`,
+        );
+      }
       // A new invitation replaces any pending one for the same address.
       const replaced = await trx
         .updateTable("invitations")

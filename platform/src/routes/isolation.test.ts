@@ -118,6 +118,7 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
       ["GET", `/api/webhooks/${b.webhookId}/deliveries`, undefined, [404]],
       ["POST", `/api/webhooks/${b.webhookId}/deliveries/${b.deliveryId}/redeliver`, undefined, [404]],
       ["GET", "/api/agents", undefined, [200]],
+      ["GET", "/api/models", undefined, [200]],
     ];
     for (const [method, path, body, statuses] of attempts) {
       const response = await call(method, path, { token: alice.token, body });
@@ -127,6 +128,7 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
     // Naming B's tenant outright is refused before anything reaches the gateway.
     for (const [method, path] of [
       ["GET", "/api/agents"],
+      ["GET", "/api/models"],
       ["GET", "/api/members"],
       ["GET", "/api/keys"],
       ["PATCH", "/api/tenant"],

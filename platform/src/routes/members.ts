@@ -32,7 +32,7 @@ async function findMember(trx: TenantTransaction, tenantId: string, userId: stri
 
 async function assertAnotherOwner(trx: TenantTransaction, tenantId: string): Promise<void> {
   const owners = await trx.selectFrom("memberships").select("user_id").where("tenant_id", "=", tenantId).where("role", "=", "owner").execute();
-  if (owners.length <= 1) throw new AppError("conflict", "An organisation needs at least one owner; make someone else owner first");
+  if (owners.length <= 1) throw new AppError("last_owner", "An organisation needs at least one owner; make someone else owner first");
 }
 
 /** Members of the current organisation: list (any member), change role and remove (owners/admins; anyone may leave). */

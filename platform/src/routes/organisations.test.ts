@@ -116,8 +116,8 @@ describe("organisations, invitations and roles", () => {
     const adminDemotesOwner = await call("PATCH", `/api/members/${owner.userId}`, { token: admin.token, headers, body: { role: "member" } });
     expect(adminDemotesOwner.status).toBe(403);
     const lastOwner = await call("PATCH", `/api/members/${owner.userId}`, { token: owner.token, body: { role: "admin" } });
-    expect(await errorOf(lastOwner)).toMatchObject({ status: 409, code: "conflict" });
-    expect((await call("DELETE", `/api/members/${owner.userId}`, { token: owner.token })).status).toBe(409);
+    expect(await errorOf(lastOwner)).toMatchObject({ status: 409, code: "last_owner" });
+    expect(await errorOf(await call("DELETE", `/api/members/${owner.userId}`, { token: owner.token }))).toMatchObject({ status: 409, code: "last_owner" });
     const badRole = await call("PATCH", `/api/members/${member.userId}`, { token: owner.token, body: { role: "god" } });
     expect((await errorOf(badRole)).message).toMatch(/^role:/);
 

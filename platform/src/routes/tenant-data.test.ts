@@ -195,6 +195,7 @@ describe("tenant erasure", () => {
     // The approval and tool mode of the export test: they go with the organisation.
     expect((await rowsOf(owner.tenantId)).approvals).toBeGreaterThan(0);
     expect((await rowsOf(owner.tenantId)).agent_tool_modes).toBeGreaterThan(0);
+    const members = (await rowsOf(owner.tenantId)).memberships;
     // What search reads of its chats (issue 16).
     await withTenant(platform.database.db, owner.tenantId, (trx) =>
       trx.insertInto("session_search").values({ tenant_id: owner.tenantId, agent_slug: "ada", session_key: "searched", title: "Searched", body: "text", message_count: 2, session_updated_at: new Date(), indexed_at: new Date() }).execute(),
@@ -202,7 +203,10 @@ describe("tenant erasure", () => {
     expect((await rowsOf(owner.tenantId)).session_search).toBe(1);
     const response = await call("DELETE", "/api/tenant", { token: owner.token, body: { confirm: "olga's organisation" } });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ deleted: { tenantId: owner.tenantId, agents: 1, gatewayData: "agents" } });
+    expect(await response.json()).toEqual({
+      deleted: { tenantId: owner.tenantId, organisation: "olga's organisation", agents: 1, members, gatewayData: "agents", erasedAt: expect.any(String) },
+    });
+    expect(members).toBeGreaterThan(1);
     expect(gateway.requests.filter((request) => request.method === "DELETE").map((request) => [request.path, request.tenantId])).toEqual([
       ["/v1/tenant", owner.tenantId],
       ["/v1/agents/ada", owner.tenantId],
@@ -227,7 +231,7 @@ describe("tenant erasure", () => {
       const carol = await signUp(second, "carol@example.com");
       await caller(second)("POST", "/api/agents", { token: carol.token, body: { name: "Cy", role: "Writer" } });
       const response = await caller(second)("DELETE", "/api/tenant", { token: carol.token, body: { confirm: "carol's organisation" } });
-      expect(await response.json()).toEqual({ deleted: { tenantId: carol.tenantId, agents: 1, gatewayData: "tenant" } });
+      expect(await response.json()).toMatchObject({ deleted: { tenantId: carol.tenantId, organisation: "carol's organisation", agents: 1, members: 1, gatewayData: "tenant" } });
       expect(erasingGateway.requests.filter((request) => request.method === "DELETE").map((request) => request.path)).toEqual(["/v1/tenant"]);
       expect((await rowsOf(carol.tenantId)).tenants).toBe(0);
     } finally {

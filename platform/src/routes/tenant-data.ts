@@ -46,15 +46,19 @@ export function tenantDataRoutes(deps: {
 
   route("tenant.delete", async (c, { tenantId }) => {
     const { confirm } = await readJson(c, EraseInput);
-    const tenant = await withTenant(deps.db, tenantId, (trx) => trx.selectFrom("tenants").select("name").where("id", "=", tenantId).executeTakeFirstOrThrow());
-    if (confirm !== tenant.name) {
-      throw new AppError("validation_failed", `confirm: must be the organisation's name ("${tenant.name}") to delete it and all its data`);
+    const { name, members } = await withTenant(deps.db, tenantId, async (trx) => ({
+      name: (await trx.selectFrom("tenants").select("name").where("id", "=", tenantId).executeTakeFirstOrThrow()).name,
+      members: (await trx.selectFrom("memberships").select("user_id").where("tenant_id", "=", tenantId).execute()).length,
+    }));
+    if (confirm !== name) {
+      throw new AppError("validation_failed", `confirm: must be the organisation's name ("${name}") to delete it and all its data`);
     }
     await deps.usage?.flush();
-    const deleted = await eraseTenant(deps, tenantId);
+    const erased = await eraseTenant(deps, tenantId);
     deps.authCache?.invalidateTenant(tenantId);
     deps.guard?.invalidate(tenantId);
-    return c.json({ deleted });
+    // A receipt the owner can keep: which organisation, how much of it, and when.
+    return c.json({ deleted: { ...erased, organisation: name, members, erasedAt: deps.now().toISOString() } });
   });
 
   return app;

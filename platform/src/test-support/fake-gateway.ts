@@ -126,6 +126,8 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     return agents.get(key)!;
   };
 
+  // As a gateway without a provider: the offline model alone.
+  app.get("/v1/models", (c) => c.json({ default: "offline", offline: true, models: [{ id: "offline", provider: "offline", label: "Offline model" }], unverified: [] }));
   app.get("/v1/agents", (c) => c.json({ agents: [...tenantAgents(c.req.header("x-tenant-id")).values()] }));
   app.post("/v1/agents", async (c) => {
     const input = AgentInput.parse(await c.req.json());

@@ -1,5 +1,5 @@
 import type { Session } from "@supabase/supabase-js";
-import { useEffect, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { AccountScreen } from "./account/account-screen";
 import { UnconfirmedBanner } from "./account/unconfirmed-banner";
 import { AgentsScreen } from "./agents/agents-screen";
@@ -7,6 +7,7 @@ import { ApprovalsScreen } from "./approvals/approvals-screen";
 import { AuthScreen } from "./auth/auth-screen";
 import { useAuthState } from "./auth/auth-store";
 import { ConfirmScreen } from "./auth/confirm-screen";
+import { GatewayBanner } from "./errors/gateway-banner";
 import { NewPasswordScreen } from "./auth/new-password-screen";
 import { ChatScreen } from "./chat/chat-screen";
 import { IntegrationsScreen } from "./integrations/integrations-screen";
@@ -26,8 +27,16 @@ import { TenantSwitcher } from "./tenants/tenant-switcher";
 import { currentTenant, type Workspace, type WorkspaceUser } from "./tenants/tenant-store";
 import { ErrorMessage } from "./ui/error-message";
 import { Link } from "./ui/link";
+import { Logo } from "./ui/logo";
+import { routeTitle, usePageTitle } from "./ui/page-title";
+import { ThemeToggle } from "./ui/theme-toggle";
 import { MainNav } from "./ui/main-nav";
 import { NoticeBanner } from "./ui/notice-banner";
+import { AuditScreen } from "./audit/audit-screen";
+import { BudgetScreen } from "./budget/budget-screen";
+import { DataScreen } from "./data/data-screen";
+import { ErasedScreen } from "./data/erased-screen";
+import { isSettingsScreen, SettingsNav } from "./settings/settings-nav";
 import { UsageScreen } from "./usage/usage-screen";
 import { WorkScreen } from "./work/work-screen";
 import { WebhooksScreen } from "./webhooks/webhooks-screen";
@@ -36,6 +45,7 @@ export function App() {
   const { auth } = useServices();
   const state = useAuthState(auth);
   const route = useRoute();
+  usePageTitle(state.status === "signed-out" && route.screen === "agents" ? "Sign in" : routeTitle(route));
   // The pages mailed links open work signed in or out, and stay mounted while they sign the user in.
   if (route.screen === "confirm") return <ConfirmScreen key={`${route.type}:${route.tokenHash}`} tokenHash={route.tokenHash} type={route.type} />;
   if (route.screen === "new-password") return <NewPasswordScreen />;
@@ -65,6 +75,8 @@ function SignedIn({ session }: { session: Session }) {
   const email = session.user.email;
 
   const [attempt, setAttempt] = useState(0);
+  const me = tenantState.me;
+  const workspace = me.status === "ready" ? me.me : undefined;
   const fallback = sessionUser(session);
   const { id: userId, emailConfirmed, operator } = fallback;
   useEffect(() => {
@@ -75,15 +87,28 @@ function SignedIn({ session }: { session: Session }) {
     };
   }, [services, userId, email, emailConfirmed, operator, attempt]);
 
+  // Quietly (the screen stays): the banner goes away by itself once the gateway answers again.
+  const checkGateway = useCallback(
+    () => loadWorkspace(services, { id: userId, email, emailConfirmed, operator }, { quiet: true }),
+    [services, userId, email, emailConfirmed, operator],
+  );
+  // Screens that failed while the gateway was down load again when it is back.
+  const gatewayDown = workspace?.gatewayError !== undefined;
+  const [recoveries, setRecoveries] = useState(0);
+  const wasDown = useRef(false);
+  useEffect(() => {
+    if (wasDown.current && !gatewayDown) setRecoveries((value) => value + 1);
+    wasDown.current = gatewayDown;
+  }, [gatewayDown]);
+
   async function signOut() {
     // This browser only; the account settings offer signing out everywhere.
     await auth.client.auth.signOut({ scope: "local" });
     navigate("/", { replace: true });
   }
 
-  const me = tenantState.me;
-  const workspace = me.status === "ready" ? me.me : undefined;
-  const tenantScreen = route.screen !== "account" && route.screen !== "operator";
+  const tenantScreen = route.screen !== "account" && route.screen !== "operator" && route.screen !== "erased";
+  const tenant = currentTenant(tenantState);
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -91,11 +116,12 @@ function SignedIn({ session }: { session: Session }) {
       </a>
       <header className="topbar">
         <Link to="/" className="brand">
-          <span aria-hidden="true">🤖</span> Workforce
+          <Logo /> Workforce
         </Link>
         {workspace && tenantState.tenantId ? <MainNav route={route} operator={workspace.user.operator} tenantId={tenantState.tenantId} /> : null}
         <div className="topbar-right">
           {workspace ? <TenantSwitcher /> : null}
+          <ThemeToggle />
           <Link to="/account" className="account-link small" title="Account settings" aria-current={route.screen === "account" ? "page" : undefined}>
             <span className="user-email">{email}</span>
             <span className="account-short">Account</span>
@@ -109,16 +135,8 @@ function SignedIn({ session }: { session: Session }) {
       <OfflineBanner />
       {workspace && route.screen !== "account" ? <UnconfirmedBanner user={workspace.user} /> : null}
       {workspace && tenantScreen ? <SuspensionBanner workspace={workspace} /> : null}
-      {workspace?.gatewayError ? (
-        <div className="banner-error">
-          <ErrorMessage error={workspace.gatewayError}>
-            <span>Agents and chats are unavailable until it is back; team, API keys and usage still work.</span>
-            <button type="button" className="button small" onClick={() => setAttempt((value) => value + 1)}>
-              Try again
-            </button>
-          </ErrorMessage>
-        </div>
-      ) : null}
+      <GatewayBanner error={workspace?.gatewayError} check={checkGateway} />
+      {workspace && tenant && isSettingsScreen(route.screen) ? <SettingsNav route={route} role={tenant.role} /> : null}
       {me.status === "error" ? (
         <main className="page" id="main">
           <ErrorMessage error={me.error} />
@@ -132,7 +150,7 @@ function SignedIn({ session }: { session: Session }) {
         </p>
       ) : (
         // Suspending or lifting remounts the screen, so it loads again what was refused (or is now).
-        <Screen key={currentTenant(tenantState)?.suspended ? "suspended" : "active"} route={route} workspace={workspace} tenantId={tenantState.tenantId} />
+        <Screen key={`${tenant?.suspended ? "suspended" : "active"}:${recoveries}`} route={route} workspace={workspace} tenantId={tenantState.tenantId} />
       )}
     </div>
   );
@@ -142,10 +160,11 @@ function Screen({ route, workspace, tenantId }: { route: Route; workspace: Works
   // The account and the installation are not about the selected organisation.
   if (route.screen === "account") return <AccountScreen />;
   if (route.screen === "operator") return <OperatorScreen operator={workspace.user.operator} />;
+  if (route.screen === "erased") return <ErasedScreen />;
   if (!tenantId) return <Welcome workspace={workspace} />;
   const tenant = workspace.tenants.find((candidate) => candidate.id === tenantId);
   // Suspended: the chat stays (its composer turned off); the other screens would only show refusals.
-  if (tenant?.suspended && (route.screen === "agents" || route.screen === "team" || route.screen === "keys" || route.screen === "usage" || route.screen === "integrations" || route.screen === "approvals" || route.screen === "webhooks")) {
+  if (tenant?.suspended && (route.screen === "agents" || route.screen === "team" || route.screen === "keys" || route.screen === "usage" || route.screen === "integrations" || route.screen === "approvals" || route.screen === "webhooks" || route.screen === "budget" || route.screen === "audit")) {
     return <SuspendedScreen screen={route.screen} organisation={tenant.name} />;
   }
   switch (route.screen) {
@@ -169,6 +188,12 @@ function Screen({ route, workspace, tenantId }: { route: Route; workspace: Works
       return <ApprovalsScreen key={tenantId} tenantId={tenantId} />;
     case "webhooks":
       return <WebhooksScreen key={tenantId} tenantId={tenantId} />;
+    case "budget":
+      return <BudgetScreen key={tenantId} tenantId={tenantId} role={tenant?.role} />;
+    case "audit":
+      return <AuditScreen key={tenantId} tenantId={tenantId} role={tenant?.role} />;
+    case "data":
+      return <DataScreen key={tenantId} tenant={tenant} workspace={workspace} />;
     // Rendered by App before the signed-in shell.
     case "invite":
     case "confirm":

@@ -19,6 +19,14 @@ export type Route =
   | { screen: "approvals" }
   /** The organisation's outbound webhooks and their delivery log. */
   | { screen: "webhooks" }
+  /** The organisation's monthly token budget against its plan (issue 16). */
+  | { screen: "budget" }
+  /** The organisation's audit log, filtered and a page at a time (owners/admins). */
+  | { screen: "audit" }
+  /** Export of the organisation's data, and its erasure (owners/admins; erasure owners only). */
+  | { screen: "data" }
+  /** The receipt of an organisation just deleted; it no longer exists, so the screen is about none. */
+  | { screen: "erased" }
   /** The signed-in user's own account: email, password, sessions. */
   | { screen: "account" }
   /** Every organisation of the installation (its operator only). */
@@ -32,7 +40,9 @@ export type Route =
   | { screen: "not-found" };
 
 const listeners = new Set<() => void>();
-let current = location();
+// Without a DOM (components rendered to static markup) there is no address to follow yet.
+const browser = typeof window !== "undefined";
+let current = browser ? location() : "/";
 
 function location(): string {
   return window.location.pathname + window.location.search;
@@ -45,7 +55,7 @@ function changed(): void {
   for (const listener of listeners) listener();
 }
 
-window.addEventListener("popstate", changed);
+if (browser) window.addEventListener("popstate", changed);
 
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
   if (to === location()) return;
@@ -54,7 +64,22 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   changed();
 }
 
-const SIMPLE_SCREENS = { team: "team", keys: "keys", usage: "usage", integrations: "integrations", approvals: "approvals", webhooks: "webhooks", account: "account", operator: "operator" } as const;
+const SIMPLE_SCREENS = {
+  team: "team",
+  // The settings area opens on its first page.
+  settings: "team",
+  keys: "keys",
+  usage: "usage",
+  integrations: "integrations",
+  approvals: "approvals",
+  webhooks: "webhooks",
+  budget: "budget",
+  audit: "audit",
+  data: "data",
+  erased: "erased",
+  account: "account",
+  operator: "operator",
+} as const;
 
 export function parseRoute(pathAndQuery: string): Route {
   const url = new URL(pathAndQuery, "http://app.invalid");

@@ -1,5 +1,6 @@
 import { SLUG_PATTERN, slugify, type Agent, type AgentInput, type AgentUpdate } from "@workforce/protocol";
 import { useId, useState, type FormEvent } from "react";
+import { ModelPicker } from "./model-picker";
 
 export interface AgentFormValues {
   /** Empty on create: the server derives it from the name. */
@@ -54,7 +55,10 @@ export function slugProblem(slug: string): string | undefined {
 }
 
 /** Problems the server found with one field, shown on it (e.g. a slug that is taken). */
-export type AgentFieldErrors = { slug?: string };
+export type AgentFieldErrors = { slug?: string; model?: string };
+
+/** Shown on the model field when saving is refused with model_unavailable. */
+export const MODEL_UNAVAILABLE = "This model is not available on this installation. Choose one from the list.";
 
 /**
  * Create and edit share this form; labels are what browser tests and screen readers find. On
@@ -71,6 +75,7 @@ export function AgentForm(props: {
   const [values, setValues] = useState(props.initial);
   const [slugChecked, setSlugChecked] = useState(false);
   const [serverSlugError, setServerSlugError] = useState<string>();
+  const [serverModelError, setServerModelError] = useState<string>();
   const id = useId();
   const set = (field: keyof AgentFormValues) => (event: { target: { value: string } }) => {
     if (field === "slug") setServerSlugError(undefined);
@@ -89,6 +94,9 @@ export function AgentForm(props: {
     if (fieldErrors?.slug) {
       setServerSlugError(fieldErrors.slug);
       document.getElementById(`${id}-slug`)?.focus();
+    } else if (fieldErrors?.model) {
+      setServerModelError(fieldErrors.model);
+      document.getElementById(`${id}-model`)?.focus();
     }
   }
 
@@ -167,24 +175,24 @@ export function AgentForm(props: {
       </div>
       <div className="field">
         <label htmlFor={`${id}-model`}>Model</label>
-        <input
+        <ModelPicker
           id={`${id}-model`}
           value={values.model}
-          onChange={set("model")}
-          maxLength={200}
-          placeholder="Default"
-          list={`${id}-models`}
-          aria-describedby={`${id}-model-hint`}
+          onChange={(model) => {
+            setServerModelError(undefined);
+            setValues((current) => ({ ...current, model }));
+          }}
+          invalid={serverModelError !== undefined}
+          describedBy={`${id}-model-hint${serverModelError ? ` ${id}-model-error` : ""}`}
         />
-        <datalist id={`${id}-models`}>
-          <option value="offline" />
-          <option value="claude-sonnet-4-5" />
-          <option value="claude-haiku-4-5" />
-          <option value="claude-opus-4-1" />
-        </datalist>
         <p className="hint" id={`${id}-model-hint`}>
-          Optional. Leave empty for the server's default; "offline", a Claude model id, or "openai:&lt;model&gt;".
+          The models this installation can serve right now. Leave it on the default unless the agent needs another.
         </p>
+        {serverModelError ? (
+          <p className="field-error" id={`${id}-model-error`} role="alert">
+            {serverModelError}
+          </p>
+        ) : null}
       </div>
       <div className="button-row">
         <button type="submit" className="button primary" disabled={props.busy} aria-busy={props.busy}>

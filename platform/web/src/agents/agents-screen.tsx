@@ -5,8 +5,10 @@ import { chatPath, navigate, workPath } from "../router";
 import { useServices } from "../services";
 import { useAccess } from "../tenants/use-access";
 import { AgentToolsPanel } from "../integrations/agent-tools-panel";
+import { Avatar } from "../ui/avatar";
+import { Dialog } from "../ui/dialog";
 import { ErrorMessage } from "../ui/error-message";
-import { AgentForm, agentInputFromValues, agentUpdateFromValues, valuesFromAgent, type AgentFieldErrors, type AgentFormValues } from "./agent-form";
+import { AgentForm, MODEL_UNAVAILABLE, agentInputFromValues, agentUpdateFromValues, valuesFromAgent, type AgentFieldErrors, type AgentFormValues } from "./agent-form";
 
 type ErrorDetail = { code: string; message: string };
 
@@ -20,12 +22,14 @@ export function AgentsScreen({ tenantId }: { tenantId: string }) {
   const [busy, setBusy] = useState(false);
   const [formKey, setFormKey] = useState(0);
 
+  // A list that could not be read is an error state with Retry, not an empty list (with a create form).
+  const [loadError, setLoadError] = useState<ErrorDetail>();
   const load = useCallback(async () => {
+    setLoadError(undefined);
     try {
       setAgents(await api.listAgents());
     } catch (thrown) {
-      setError(toErrorDetail(thrown));
-      setAgents([]);
+      setLoadError(toErrorDetail(thrown));
     }
   }, [api]);
 
@@ -47,6 +51,7 @@ export function AgentsScreen({ tenantId }: { tenantId: string }) {
       setFormKey((key) => key + 1);
       return undefined;
     } catch (thrown) {
+      if (thrown instanceof ApiError && thrown.code === "model_unavailable") return { model: MODEL_UNAVAILABLE };
       if (thrown instanceof ApiError && thrown.code === "agent_exists") {
         return {
           slug: input.slug
@@ -70,7 +75,7 @@ export function AgentsScreen({ tenantId }: { tenantId: string }) {
           <h1>Agents</h1>
           <p className="muted">The members of your AI workforce. Pick one to chat.</p>
         </div>
-        {manages && !showForm ? (
+        {manages && !showForm && agents !== undefined ? (
           <button type="button" className="button primary" onClick={() => setCreating(true)}>
             New agent
           </button>
@@ -95,9 +100,13 @@ export function AgentsScreen({ tenantId }: { tenantId: string }) {
       ) : null}
 
       {agents === undefined ? (
-        <p className="muted" role="status">
-          Loading agents…
-        </p>
+        loadError ? (
+          <ErrorMessage error={loadError} onRetry={() => void load()} />
+        ) : (
+          <p className="muted" role="status">
+            Loading agents…
+          </p>
+        )
       ) : agents.length === 0 && !manages ? (
         <p className="notice" role="note">
           No agents yet. Owners and admins create them; ask one of them.
@@ -128,13 +137,23 @@ function AgentCard({ tenantId, agent, manages, onChanged, onDeleted }: { tenantI
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ErrorDetail>();
 
-  async function save(values: AgentFormValues): Promise<undefined> {
+  function openEditor() {
+    setError(undefined);
+    setMode("edit");
+  }
+  function closeEditor() {
+    setError(undefined);
+    setMode("view");
+  }
+
+  async function save(values: AgentFormValues): Promise<AgentFieldErrors | undefined> {
     setBusy(true);
     setError(undefined);
     try {
       onChanged(await api.updateAgent(agent.slug, agentUpdateFromValues(values)));
       setMode("view");
     } catch (thrown) {
+      if (thrown instanceof ApiError && thrown.code === "model_unavailable") return { model: MODEL_UNAVAILABLE };
       setError(toErrorDetail(thrown));
     } finally {
       setBusy(false);
@@ -157,12 +176,13 @@ function AgentCard({ tenantId, agent, manages, onChanged, onDeleted }: { tenantI
   return (
     <li className="card agent-card" data-testid="agent-card" data-agent={agent.slug}>
       {mode === "edit" ? (
-        <>
-          <h2 className="card-title">Edit {agent.name}</h2>
-          <AgentForm mode="edit" initial={valuesFromAgent(agent)} submitLabel="Save" busy={busy} onSubmit={save} onCancel={() => setMode("view")} />
-        </>
-      ) : (
-        <>
+        // Mounted afresh on every opening: the form holds the agent as saved, with no earlier error.
+        <Dialog title={`Edit ${agent.name}`} onClose={closeEditor}>
+          <AgentForm mode="edit" initial={valuesFromAgent(agent)} submitLabel="Save" busy={busy} onSubmit={save} onCancel={closeEditor} />
+          <ErrorMessage error={error} />
+        </Dialog>
+      ) : null}
+      <>
           <a
             className="agent-link"
             href={chatPath(agent.slug)}
@@ -171,15 +191,17 @@ function AgentCard({ tenantId, agent, manages, onChanged, onDeleted }: { tenantI
               navigate(chatPath(agent.slug));
             }}
           >
-            <span className="agent-emoji" aria-hidden="true">
-              {agent.emoji}
-            </span>
+            <Avatar emoji={agent.emoji} name={agent.name} />
             <span className="agent-text">
-              <span className="agent-name">{agent.name}</span>
-              <span className="agent-role">{agent.role}</span>
+              <span className="agent-name" title={agent.name}>
+                {agent.name}
+              </span>
+              <span className="agent-role" title={agent.role}>
+                {agent.role}
+              </span>
             </span>
           </a>
-          <p className="agent-meta muted">
+          <p className="agent-meta muted" title={agent.model ? `Slug: ${agent.slug} · Model: ${agent.model}` : `Slug: ${agent.slug}`}>
             Slug: <code>{agent.slug}</code>
             {agent.model ? <> · Model: {agent.model}</> : null}
           </p>
@@ -210,7 +232,7 @@ function AgentCard({ tenantId, agent, manages, onChanged, onDeleted }: { tenantI
               </button>
               {manages ? (
                 <>
-                  <button type="button" className="button small" onClick={() => setMode("edit")}>
+                  <button type="button" className="button small" aria-label={`Edit ${agent.name}`} onClick={openEditor}>
                     Edit
                   </button>
                   <button type="button" className="button ghost small" onClick={() => setMode("confirm-delete")}>
@@ -220,10 +242,9 @@ function AgentCard({ tenantId, agent, manages, onChanged, onDeleted }: { tenantI
               ) : null}
             </div>
           )}
-        </>
-      )}
-      {showTools && mode === "view" ? <AgentToolsPanel tenantId={tenantId} agent={agent.slug} /> : null}
-      <ErrorMessage error={error} />
+      </>
+      {showTools && mode !== "confirm-delete" ? <AgentToolsPanel tenantId={tenantId} agent={agent.slug} /> : null}
+      {mode === "edit" ? null : <ErrorMessage error={error} />}
     </li>
   );
 }

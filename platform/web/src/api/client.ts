@@ -1,4 +1,5 @@
 import {
+  ModelCatalogue,
   Agent,
   ModelInfo,
   ModelKeyResponse,
@@ -30,6 +31,7 @@ import { z } from "zod";
 import { ApiError, errorFromResponse, networkError } from "./api-error";
 import { approvalsApi } from "./approvals-api";
 import { composioApi } from "./composio-api";
+import { governanceApi } from "./governance-api";
 import { schedulesApi } from "./schedules-api";
 import { heartbeatApi } from "./heartbeat-api";
 import { webhooksApi } from "./webhooks-api";
@@ -80,6 +82,8 @@ export interface ApiClientOptions {
    * help, so the app signs out. (An expired token is `token_expired`, which supabase-js refreshes.)
    */
   onSessionEnded?: () => void;
+  /** Told when a call answers `gateway_unavailable`: the app shows the banner and checks back until agents answer again. */
+  onGatewayUnavailable?: (error: ApiError) => void;
   fetch?: typeof fetch;
 }
 
@@ -118,6 +122,7 @@ export function createApiClient(options: ApiClientOptions) {
       if (scope === "tenant" && error.status === 403 && error.code === "forbidden") await options.onTenantForbidden?.(tenantId);
       if (scope === "tenant" && tenantId && error.code === "tenant_suspended") options.onTenantSuspended?.(tenantId, error.message);
       if (token && error.status === 401 && error.code === "invalid_token") options.onSessionEnded?.();
+      if (error.code === "gateway_unavailable") options.onGatewayUnavailable?.(error);
       throw error;
     }
     return response;
@@ -157,7 +162,9 @@ export function createApiClient(options: ApiClientOptions) {
     },
 
     listInvitations: async () => (await json(z.object({ invitations: z.array(Invitation) }), "/invitations")).invitations,
-    invite: (email: string, role: Role) => json(CreatedInvitation, "/invitations", { method: "POST", ...body({ email, role }) }),
+    /** `replace` confirms changing the role of a pending invitation to the same address (else 409 `invitation_pending`). */
+    invite: (email: string, role: Role, replace = false) =>
+      json(CreatedInvitation, "/invitations", { method: "POST", ...body(replace ? { email, role, replace } : { email, role }) }),
     revokeInvitation: async (id: string) => {
       await send(`/invitations/${encodeURIComponent(id)}`, { method: "DELETE" });
     },
@@ -208,6 +215,8 @@ export function createApiClient(options: ApiClientOptions) {
     /** The selected organisation's limits in force (set by the operator; read-only). */
     limits: async () => (await json(z.object({ limits: OrganisationLimitsView }), "/limits")).limits,
 
+    /** The models an agent may name (`GET /api/models`): what the agent form's picker offers. */
+    listModels: async () => await json(ModelCatalogue, "/models"),
     listAgents: async () => (await json(z.object({ agents: z.array(Agent) }), "/agents")).agents,
     getAgent: async (slug: string) => (await json(z.object({ agent: Agent }), agentPath(slug))).agent,
     createAgent: async (input: AgentInput) =>
@@ -263,6 +272,8 @@ export function createApiClient(options: ApiClientOptions) {
     heartbeat: heartbeatApi({ json }),
     /** Tool calls waiting for a decision, and each agent's tool modes (issue 15). */
     approvals: approvalsApi({ json, send }),
+    /** Budget, audit log, export with progress and erasure of the organisation (issue 16). */
+    governance: governanceApi({ json, send }),
     /** Outbound webhooks: endpoints, their signing secrets (shown once) and delivery log. */
     webhooks: webhooksApi({ json, send }),
     // MCP servers and the tools each agent may use (issue 14). Header values go in, never come back.

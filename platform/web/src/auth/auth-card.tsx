@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { Logo } from "../ui/logo";
 
 /**
  * The centred card of the pages a visitor may see before the app: sign-in, confirmation links,
@@ -7,7 +8,7 @@ import type { ReactNode } from "react";
 export function AuthCard({ title, children }: { title?: string; children: ReactNode }) {
   const brand = (
     <>
-      <span aria-hidden="true">🤖</span> Workforce
+      <Logo size={28} /> Workforce
     </>
   );
   return (

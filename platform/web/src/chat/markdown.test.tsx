@@ -16,7 +16,7 @@ describe("markdown", () => {
     );
     expect(html).toContain("<code>npm start</code>");
     expect(html).toContain("<strong>now</strong>");
-    expect(html).toContain('<pre class="code-block" data-language="sh"><code>npm test</code></pre>');
+    expect(html).toContain('<pre class="code-block" data-language="sh" tabindex="0"><code>npm test</code></pre>');
     expect(html).toContain("<ul><li>one</li><li>two</li></ul>");
     expect(html).toContain('href="https://example.com"');
     expect(html).not.toContain('href="javascript');

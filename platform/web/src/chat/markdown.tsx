@@ -88,7 +88,8 @@ function renderBlocks(text: string): ReactNode[] {
     switch (block.kind) {
       case "code":
         return (
-          <pre key={index} className="code-block" data-language={block.language || undefined}>
+          // Focusable: a long line scrolls sideways, and a keyboard must be able to scroll it too.
+          <pre key={index} className="code-block" data-language={block.language || undefined} tabIndex={0}>
             <code>{block.code}</code>
           </pre>
         );

@@ -1,6 +1,8 @@
 import { memo } from "react";
 import type { AssistantMessage, ChatMessage, ToolPart } from "./chat-types";
+import { ErrorMessage } from "../ui/error-message";
 import { ApprovalPrompt } from "./approval-prompt";
+import { BudgetExceededNotice } from "./budget-exceeded-notice";
 import { Markdown } from "./markdown";
 
 type Decide = (messageId: string, decision: "approve" | "deny", reason: string | undefined) => void;
@@ -48,13 +50,10 @@ function MessageFooter({ message, onRetry }: { message: AssistantMessage; onRetr
     <div className="message-footer">
       {message.status === "error" && message.error?.code === "run_interrupted" ? (
         <InterruptedNotice />
+      ) : message.status === "error" && message.error?.code === "budget_exceeded" ? (
+        <BudgetExceededNotice />
       ) : message.status === "error" && message.error ? (
-        <div className="error inline" role="alert" data-testid="error">
-          <div className="error-text">
-            <code className="error-code">{message.error.code}</code>
-            <span>{message.error.message}</span>
-          </div>
-        </div>
+        <ErrorMessage error={message.error} className="inline" />
       ) : null}
       {message.status === "aborted" ? <span className="status-pill">Stopped</span> : null}
       {message.status === "ok" && message.usage ? (

@@ -3,9 +3,11 @@ import { toErrorDetail } from "../api/api-error";
 import type { CreatedInvitation, Invitation, Role } from "../api/platform-schemas";
 import { useServices } from "../services";
 import { ConfirmGroup } from "../ui/confirm-group";
+import { emailProblem } from "../errors/limits";
 import { ErrorMessage } from "../ui/error-message";
+import { articleFor } from "./role-text";
 
-type ErrorDetail = { code: string; message: string };
+type ErrorDetail = { code?: string; message: string };
 
 /** Invite by email with a role (the platform mails the link), list and revoke pending ones. Owners/admins only. */
 export function InvitationsSection({ tenantId, callerRole }: { tenantId: string; callerRole: Role | undefined }) {
@@ -30,6 +32,7 @@ export function InvitationsSection({ tenantId, callerRole }: { tenantId: string;
       <h2 id="invitations-title">Invitations</h2>
       <InviteForm
         callerRole={callerRole}
+        pending={invitations ?? []}
         onCreated={(result) => {
           setCreated(result);
           setInvitations((list) => [result.invitation, ...(list ?? []).filter((other) => other.email !== result.invitation.email)]);
@@ -62,32 +65,52 @@ export function InvitationsSection({ tenantId, callerRole }: { tenantId: string;
   );
 }
 
-function InviteForm({ callerRole, onCreated }: { callerRole: Role | undefined; onCreated: (created: CreatedInvitation) => void }) {
+/**
+ * Inviting an address that already has a pending invitation for another role asks first (the
+ * platform answers 409 `invitation_pending` until the caller confirms): the role never changes unnoticed.
+ */
+function InviteForm({ callerRole, pending, onCreated }: { callerRole: Role | undefined; pending: Invitation[]; onCreated: (created: CreatedInvitation) => void }) {
   const { api } = useServices();
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("member");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ErrorDetail>();
+  const [replacing, setReplacing] = useState<{ email: string; role: Role; from: Role | undefined }>();
   const id = useId();
   const roles: Role[] = callerRole === "owner" ? ["member", "admin", "owner"] : ["member", "admin"];
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
+  async function send(address: string, as: Role, replace: boolean) {
     setBusy(true);
     setError(undefined);
     try {
-      onCreated(await api.invite(email.trim(), role));
+      onCreated(await api.invite(address, as, replace));
+      setReplacing(undefined);
       setEmail("");
       setRole("member");
     } catch (thrown) {
-      setError(toErrorDetail(thrown));
+      const detail = toErrorDetail(thrown);
+      if (detail.code === "invitation_pending" && !replace) {
+        const from = pending.find((invitation) => invitation.email === address.toLowerCase())?.role;
+        setReplacing({ email: address, role: as, from });
+      } else {
+        setReplacing(undefined);
+        setError(detail);
+      }
     } finally {
       setBusy(false);
     }
   }
 
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    // Checked before sending, in words (the server's check is the same, but reads as a validator's).
+    const problem = emailProblem(email);
+    if (problem) return setError({ message: problem });
+    void send(email.trim(), role, false);
+  }
+
   return (
-    <form className="inline-form" onSubmit={(event) => void submit(event)} noValidate aria-label="Invite someone">
+    <form className="inline-form" onSubmit={submit} noValidate aria-label="Invite someone">
       <div className="field grow">
         <label htmlFor={`${id}-email`}>Email address</label>
         <input
@@ -113,6 +136,18 @@ function InviteForm({ callerRole, onCreated }: { callerRole: Role | undefined; o
       <button type="submit" className="button primary" disabled={busy}>
         Invite
       </button>
+      {replacing ? (
+        <ConfirmGroup
+          label={`Replace the invitation for ${replacing.email}?`}
+          confirmLabel="Replace invitation"
+          busy={busy}
+          onConfirm={() => void send(replacing.email, replacing.role, true)}
+          onCancel={() => setReplacing(undefined)}
+        >
+          {replacing.email} already has a pending invitation{replacing.from ? ` as ${articleFor(replacing.from)} ${replacing.from}` : ""}. Send a new one as{" "}
+          {articleFor(replacing.role)} <strong>{replacing.role}</strong> instead? The link in the earlier mail stops working.
+        </ConfirmGroup>
+      ) : null}
       <ErrorMessage error={error} />
     </form>
   );

@@ -8,6 +8,7 @@ import { loadWorkspace } from "../tenants/load-workspace";
 import { canManage, type Workspace } from "../tenants/tenant-store";
 import { ConfirmGroup } from "../ui/confirm-group";
 import { ErrorMessage } from "../ui/error-message";
+import { articleFor, LAST_OWNER_REASON } from "./role-text";
 
 type ErrorDetail = { code: string; message: string };
 type Pending = { kind: "role"; member: Member; role: Role } | { kind: "remove"; member: Member };
@@ -27,6 +28,8 @@ export function MembersSection(props: { tenantId: string; tenantName: string; wo
   const [pending, setPending] = useState<Pending>();
   const [busy, setBusy] = useState(false);
   const me = props.workspace.user.id;
+  // The platform refuses to leave an organisation without an owner (409 last_owner): say so before anyone tries.
+  const owners = members?.filter((member) => member.role === "owner").length ?? 0;
 
   useEffect(() => {
     let current = true;
@@ -80,6 +83,7 @@ export function MembersSection(props: { tenantId: string; tenantName: string; wo
               self={member.userId === me}
               roles={rolesFor(props.callerRole, member)}
               canRemove={member.userId === me || (canManage(props.callerRole) && (member.role !== "owner" || props.callerRole === "owner"))}
+              lastOwner={member.role === "owner" && owners === 1}
               pending={pending?.member.userId === member.userId ? pending : undefined}
               tenantName={props.tenantName}
               busy={busy}
@@ -98,6 +102,8 @@ function MemberRow(props: {
   self: boolean;
   roles: Role[];
   canRemove: boolean;
+  /** The organisation's only owner: neither their role nor their membership may go. */
+  lastOwner: boolean;
   pending: Pending | undefined;
   tenantName: string;
   busy: boolean;
@@ -107,6 +113,7 @@ function MemberRow(props: {
   const { member, pending } = props;
   const id = useId();
   const who = props.self ? "yourself" : member.email;
+  const reasonId = `${id}-last-owner`;
   return (
     <li className="row" data-testid="member-row" data-email={member.email}>
       <div className="row-main">
@@ -126,7 +133,9 @@ function MemberRow(props: {
               id={id}
               className="compact"
               value={pending?.kind === "role" ? pending.role : member.role}
-              disabled={props.busy}
+              disabled={props.busy || props.lastOwner}
+              aria-describedby={props.lastOwner ? reasonId : undefined}
+              title={props.lastOwner ? LAST_OWNER_REASON : undefined}
               onChange={(event) => {
                 const role = event.target.value as Role;
                 props.onPending(role === member.role ? undefined : { kind: "role", member, role });
@@ -146,6 +155,9 @@ function MemberRow(props: {
           <button
             type="button"
             className="button ghost small danger-text"
+            disabled={props.lastOwner}
+            aria-describedby={props.lastOwner ? reasonId : undefined}
+            title={props.lastOwner ? LAST_OWNER_REASON : undefined}
             aria-expanded={pending?.kind === "remove"}
             onClick={() => props.onPending({ kind: "remove", member })}
           >
@@ -153,6 +165,11 @@ function MemberRow(props: {
           </button>
         ) : null}
       </div>
+      {props.lastOwner && (props.roles.length > 0 || props.canRemove) ? (
+        <p className="muted small last-owner-note" id={reasonId} data-testid="last-owner-note">
+          {LAST_OWNER_REASON}
+        </p>
+      ) : null}
       {pending?.kind === "role" ? (
         <ConfirmGroup
           label={`Change the role of ${member.email}?`}
@@ -161,7 +178,7 @@ function MemberRow(props: {
           onConfirm={() => props.onConfirm(pending)}
           onCancel={() => props.onPending(undefined)}
         >
-          Make {who} {pending.role === "admin" ? "an" : "a"} <strong>{pending.role}</strong> instead of {member.role}?
+          Make {who} {articleFor(pending.role)} <strong>{pending.role}</strong> instead of {member.role}?
         </ConfirmGroup>
       ) : null}
       {pending?.kind === "remove" ? (

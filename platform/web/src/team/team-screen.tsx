@@ -1,4 +1,5 @@
 import { useSyncExternalStore } from "react";
+import { articleFor } from "./role-text";
 import { canManage } from "../tenants/tenant-store";
 import type { Workspace } from "../tenants/tenant-store";
 import { useServices } from "../services";
@@ -21,7 +22,7 @@ export function TeamScreen({ tenantId, workspace }: { tenantId: string; workspac
           <p className="muted">
             {tenant ? (
               <>
-                People in <strong>{tenant.name}</strong>. You are {tenant.role === "admin" ? "an" : "a"} <strong>{tenant.role}</strong>.
+                People in <strong>{tenant.name}</strong>. You are {articleFor(tenant.role)} <strong>{tenant.role}</strong>.
               </>
             ) : null}
           </p>

@@ -1,4 +1,4 @@
-const TITLES = { agents: "Agents", team: "Team", keys: "API keys", usage: "Usage", integrations: "Integrations", approvals: "Approvals", webhooks: "Webhooks" } as const;
+const TITLES = { agents: "Agents", team: "Team", keys: "API keys", usage: "Usage", integrations: "Integrations", approvals: "Approvals", webhooks: "Webhooks", budget: "Budget & plan", audit: "Audit log" } as const;
 
 /**
  * An organisation screen while the operator has suspended the organisation: the platform refuses

@@ -1,17 +1,17 @@
 import type { Route } from "../router";
 import { useApprovalsLive } from "../approvals/approvals-live";
 import { useServices } from "../services";
+import { SETTINGS_ITEMS } from "../settings/settings-nav";
 import { Link } from "./link";
 
+// The organisation's settings (team, budget, integrations, webhooks, keys, audit, data) are one
+// entry here and a second row of navigation on their screens (settings/settings-nav.tsx).
 const ITEMS = [
   { to: "/", label: "Agents", screens: ["agents", "chat", "work"] },
   { to: "/search", label: "Search", screens: ["search"] },
   { to: "/approvals", label: "Approvals", screens: ["approvals"] },
-  { to: "/team", label: "Team", screens: ["team"] },
-  { to: "/integrations", label: "Integrations", screens: ["integrations"] },
-  { to: "/webhooks", label: "Webhooks", screens: ["webhooks"] },
-  { to: "/keys", label: "API keys", screens: ["keys"] },
   { to: "/usage", label: "Usage", screens: ["usage"] },
+  { to: "/team", label: "Settings", screens: SETTINGS_ITEMS.map((item) => item.screen) },
 ] as const satisfies readonly { to: string; label: string; screens: readonly Route["screen"][] }[];
 
 /** Only for the installation's operator. */

@@ -24,8 +24,11 @@ describe("disk usage card", () => {
     expect(unlimited).toContain("1.5 KB used (no quota)");
     expect(unlimited).not.toContain("meter");
     const unknown = renderToStaticMarkup(
-      <DiskUsageCard disk={{ usedBytes: null, quotaBytes: null, error: { code: "gateway_unavailable", message: "Disk use is unknown: The agent gateway is not reachable; is it running?" } }} />,
+      <DiskUsageCard disk={{ usedBytes: null, quotaBytes: null, error: { code: "gateway_unavailable", message: "Disk use is unknown: The agent gateway is not reachable right now" } }} />,
     );
-    expect(unknown).toContain("Disk use is unknown: The agent gateway is not reachable");
+    expect(unknown).toContain("Disk use is unknown right now.");
+    // Why, in words; the server's message only under Details.
+    expect(unknown).toContain("Agents are not reachable right now.");
+    expect(unknown).toMatch(/<details class="error-details"><summary>Details<\/summary><code class="error-code">gateway_unavailable<\/code>/);
   });
 });

@@ -1,5 +1,6 @@
 import type { UsageDisk } from "@workforce/protocol";
 import { useId } from "react";
+import { ErrorSummary } from "../ui/error-message";
 import { formatBytes } from "./format";
 
 /** From this share of the quota on, the bar warns. */
@@ -15,9 +16,10 @@ export function DiskUsageCard({ disk }: { disk: UsageDisk }) {
     <section className="card section" aria-labelledby={`${id}-disk`}>
       <h2 id={`${id}-disk`}>Disk</h2>
       {usedBytes === null ? (
-        <p className="muted" data-testid="usage-disk">
-          {disk.error?.message ?? "Disk use is unknown right now."}
-        </p>
+        <div className="muted" data-testid="usage-disk">
+          Disk use is unknown right now.
+          {disk.error ? <ErrorSummary error={disk.error} /> : null}
+        </div>
       ) : (
         <>
           <p data-testid="usage-disk">

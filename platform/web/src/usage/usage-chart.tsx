@@ -93,9 +93,9 @@ export function UsageChart({ series, nameOf, colorOf }: { series: UsageSeries; n
       {agents.length > 0 ? (
         <ul className="legend" aria-label="Agents in the chart">
           {agents.map((agent) => (
-            <li key={agent}>
+            <li key={agent} title={nameOf(agent)}>
               <span className={`swatch series-${colorOf(agent)}`} aria-hidden="true" />
-              {nameOf(agent)}
+              <span className="legend-name">{nameOf(agent)}</span>
             </li>
           ))}
         </ul>

@@ -48,7 +48,7 @@ export function UsageScreen({ tenantId }: { tenantId: string }) {
   useEffect(() => {
     let current = true;
     api.listAgents().then(
-      (agents) => current && setNames(new Map(agents.map((agent) => [agent.slug, `${agent.emoji} ${agent.name}`]))),
+      (agents) => current && setNames(new Map(agents.map((agent) => [agent.slug, agent.name]))),
       () => undefined,
     );
     return () => {

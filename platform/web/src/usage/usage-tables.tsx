@@ -14,7 +14,8 @@ export function UsageTables({ series, nameOf, colorOf }: { series: UsageSeries; 
         {rows.length === 0 ? (
           <p className="muted">No agent has used tokens in the last {series.days} days.</p>
         ) : (
-          <div className="table-scroll">
+          // Focusable, so a keyboard can scroll it sideways on a phone.
+          <div className="table-scroll" role="region" aria-labelledby="usage-agents-title" tabIndex={0}>
             <table className="data-table">
               <thead>
                 <tr>
@@ -75,7 +76,7 @@ export function UsageTables({ series, nameOf, colorOf }: { series: UsageSeries; 
       </section>
       <details className="card section">
         <summary>Tokens per day as a table</summary>
-        <div className="table-scroll">
+        <div className="table-scroll" role="region" aria-label="Tokens per day" tabIndex={0}>
           <table className="data-table">
             <thead>
               <tr>

@@ -84,8 +84,9 @@ export function WebhookRow(props: {
         ) : null}
       </div>
       <div className="row-actions">
-        <button type="button" className="button small" disabled={busy || !endpoint.enabled} onClick={() => void sendTest()} aria-label={`Send a test event to ${name}`}>
-          Send test
+        <button type="button" className="button small" disabled={busy || !endpoint.enabled} onClick={() => void sendTest()}>
+          {/* What is spoken contains what is shown (WCAG 2.5.3): the rest is visually hidden. */}
+          Send<span className="visually-hidden"> a</span> test<span className="visually-hidden"> event to {name}</span>
         </button>
         <button type="button" className="button small" disabled={busy} onClick={() => void setEnabled(!endpoint.enabled)} aria-label={`${endpoint.enabled ? "Disable" : "Enable"} ${name}`}>
           {endpoint.enabled ? "Disable" : "Enable"}
@@ -93,8 +94,8 @@ export function WebhookRow(props: {
         <button type="button" className="button ghost small" aria-expanded={showLog} onClick={() => setShowLog((open) => !open)} aria-label={`Deliveries of ${name}`}>
           Deliveries
         </button>
-        <button type="button" className="button ghost small" onClick={() => setConfirming("rotate")} aria-label={`Rotate the secret of ${name}`} aria-expanded={confirming === "rotate"}>
-          Rotate secret
+        <button type="button" className="button ghost small" onClick={() => setConfirming("rotate")} aria-expanded={confirming === "rotate"}>
+          Rotate<span className="visually-hidden"> the</span> secret<span className="visually-hidden"> of {name}</span>
         </button>
         <button type="button" className="button ghost small danger-text" onClick={() => setConfirming("delete")} aria-label={`Delete ${name}`} aria-expanded={confirming === "delete"}>
           Delete

@@ -2,6 +2,7 @@ import type { ScheduleFiring } from "@workforce/protocol";
 import { chatPath } from "../router";
 import { Link } from "../ui/link";
 import { FIRING_STATUS_TEXT, firingBadge, localTime } from "./schedule-text";
+import { ErrorSummary } from "../ui/error-message";
 
 /**
  * Firings, newest first: when, how it went, and a link to the session its run wrote to (for those
@@ -28,9 +29,7 @@ export function FiringList({ agent, firings, label, canOpenSessions, scheduleNam
               </span>
             ) : null}
             {firing.error && firing.status !== "skipped" ? (
-              <span className="small danger-text">
-                <code>{firing.error.code}</code> {firing.error.message}
-              </span>
+              <ErrorSummary error={firing.error} className="small danger-text" />
             ) : null}
             {firing.usage ? (
               <span className="muted small">

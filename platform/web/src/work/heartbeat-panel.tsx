@@ -4,7 +4,7 @@ import { toErrorDetail } from "../api/api-error";
 import { chatPath } from "../router";
 import { useServices } from "../services";
 import { canManage, currentRole } from "../tenants/tenant-store";
-import { ErrorMessage } from "../ui/error-message";
+import { ErrorMessage, ErrorSummary } from "../ui/error-message";
 import { Link } from "../ui/link";
 import { relativeTime } from "../ui/relative-time";
 
@@ -247,15 +247,10 @@ export function HeartbeatOutcomes({ view, agent }: { view: HeartbeatView; agent:
         <li className="badge">{counts.refused} refused</li>
       </ul>
       {last ? (
-        <p className="muted small" data-testid="heartbeat-last">
+        <div className="muted small" data-testid="heartbeat-last">
           Last heartbeat {relativeTime(last.at)}: {OUTCOME_TEXT[last.outcome] ?? last.outcome}
-          {last.error ? (
-            <>
-              {" "}
-              (<code className="error-code">{last.error.code}</code> {last.error.message})
-            </>
-          ) : null}
-        </p>
+          {last.error ? <ErrorSummary error={last.error} /> : null}
+        </div>
       ) : (
         <p className="muted small">No heartbeat has run yet.</p>
       )}

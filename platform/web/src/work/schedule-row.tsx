@@ -55,8 +55,9 @@ export function ScheduleRow({ agent, schedule, manages, onChanged, onDeleted }: 
               <input type="checkbox" checked={schedule.enabled} disabled={busy} onChange={() => void toggle()} aria-label={`${schedule.name} on`} />
               On
             </label>
-            <button type="button" className="button small" disabled={busy} onClick={() => void runNow()} aria-label={`Run ${schedule.name} now`}>
-              Run now
+            <button type="button" className="button small" disabled={busy} onClick={() => void runNow()}>
+              {/* The name is spoken, not shown: a visible label must be part of the accessible name. */}
+              Run<span className="visually-hidden"> {schedule.name}</span> now
             </button>
             <button type="button" className="button ghost small" disabled={busy} onClick={() => setConfirming(true)} aria-label={`Delete ${schedule.name}`}>
               Delete

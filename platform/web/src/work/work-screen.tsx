@@ -3,7 +3,10 @@ import { useEffect, useState } from "react";
 import { toErrorDetail } from "../api/api-error";
 import { useServices } from "../services";
 import { useAccess } from "../tenants/use-access";
+import { isAgentMissing, NotFoundState } from "../errors/not-found";
+import { Avatar } from "../ui/avatar";
 import { ErrorMessage } from "../ui/error-message";
+import { usePageTitle } from "../ui/page-title";
 import { AgentTabs } from "./agent-tabs";
 import { HeartbeatPanel } from "./heartbeat-panel";
 import { PendingApprovals } from "./pending-approvals";
@@ -34,11 +37,22 @@ export function WorkScreen({ agent: slug, tenantId }: { agent: string; tenantId:
   }, [api, slug, tenantId]);
 
   const name = agent?.name ?? slug;
+  usePageTitle(agent ? `${agent.name} — Work` : undefined);
+  if (isAgentMissing(error)) {
+    return (
+      <main className="page" id="main" data-testid="work-screen" data-agent={slug}>
+        <NotFoundState title={`There is no agent called “${slug}”`}>It may have been deleted, or the address is mistyped.</NotFoundState>
+      </main>
+    );
+  }
   return (
     <main className="page work-screen" id="main" data-testid="work-screen" data-agent={slug}>
       <header className="page-header">
-        <h1>
-          <span aria-hidden="true">{agent?.emoji ?? "🤖"}</span> {name}
+        <h1 className="work-title">
+          <Avatar emoji={agent?.emoji ?? ""} name={name} size="small" />
+          <span className="work-name" title={name}>
+            {name}
+          </span>
         </h1>
         <AgentTabs agent={slug} current="work" />
       </header>

@@ -1,7 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import type { Usage } from "@workforce/protocol";
 import { AppError } from "@workforce/protocol";
-import type { ModelMessage, ModelProvider, ModelStreamPart, ToolSpec } from "../../model-provider";
+import type { ListedModel, ModelMessage, ModelProvider, ModelStreamPart, ToolSpec } from "../../model-provider";
 import { mapAnthropicError } from "./map-anthropic-error";
 
 export interface AnthropicProviderOptions {
@@ -56,6 +56,16 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
   return {
     name: "anthropic",
     info: (model) => ({ provider: "anthropic", id: model, offline: false }),
+    async listModels(signal) {
+      try {
+        const models: ListedModel[] = [];
+        // The SDK pages through `GET /v1/models` by itself.
+        for await (const model of client.models.list({ limit: 100 }, { signal })) models.push({ id: model.id, label: model.display_name || model.id });
+        return models;
+      } catch (error) {
+        throw mapAnthropicError(error, baseURL);
+      }
+    },
     async *stream(request): AsyncGenerator<ModelStreamPart> {
       const usage: Usage = { inputTokens: 0, outputTokens: 0 };
       let stopReason = "end_turn";

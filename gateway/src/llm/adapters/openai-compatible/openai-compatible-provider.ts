@@ -1,7 +1,7 @@
 import { AppError, SseParser, type Usage } from "@workforce/protocol";
 import { parseJson } from "../../../fs/jsonl-file";
 import type { ModelProvider, ModelStreamPart } from "../../model-provider";
-import { ChatCompletionChunk, toChatMessages, toChatTools } from "./openai-wire";
+import { ChatCompletionChunk, ModelList, toChatMessages, toChatTools } from "./openai-wire";
 
 export interface OpenAiCompatibleOptions {
   /** e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1 (Ollama). */
@@ -27,17 +27,32 @@ function errorMessage(body: string): string {
 /** Any OpenAI Chat Completions endpoint, spoken with plain fetch and SSE (no vendor SDK needed). */
 export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions): ModelProvider {
   const fetchImpl = options.fetch ?? fetch;
-  const endpoint = `${options.baseURL.replace(/\/+$/, "")}/chat/completions`;
+  const base = options.baseURL.replace(/\/+$/, "");
+  const endpoint = `${base}/chat/completions`;
+  const authorization: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
   return {
     name: "openai-compatible",
     info: (model) => ({ provider: "openai-compatible", id: model, offline: false }),
+    async listModels(signal) {
+      let response: Response;
+      try {
+        response = await fetchImpl(`${base}/models`, { signal, headers: { accept: "application/json", ...authorization } });
+      } catch (error) {
+        throw new AppError("provider_unreachable", "cannot reach the OpenAI-compatible endpoint; details are in the gateway log", { retryable: true, cause: new Error(`${options.baseURL}: ${describe(error)}`, { cause: error }) });
+      }
+      const body = await response.text().catch(() => "");
+      if (!response.ok) throw statusError(response.status, errorMessage(body), response.headers.get("retry-after"));
+      const list = ModelList.safeParse(parseJson(body));
+      if (!list.success) throw new AppError("provider_error", "the OpenAI-compatible endpoint sent a malformed model list");
+      return list.data.data.map((model) => ({ id: model.id, label: model.id }));
+    },
     async *stream(request): AsyncGenerator<ModelStreamPart> {
       let response: Response;
       try {
         response = await fetchImpl(endpoint, {
           method: "POST",
           signal: request.signal,
-          headers: { "content-type": "application/json", accept: "text/event-stream", ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) },
+          headers: { "content-type": "application/json", accept: "text/event-stream", ...authorization },
           body: JSON.stringify({
             model: request.model,
             messages: toChatMessages(request.system, request.messages),

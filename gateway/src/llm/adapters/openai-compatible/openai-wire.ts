@@ -59,3 +59,6 @@ export const ChatCompletionChunk = z.object({
   error: z.object({ message: z.string().optional(), type: z.string().nullish() }).nullish(),
 });
 export type ChatCompletionChunk = z.infer<typeof ChatCompletionChunk>;
+
+/** `GET /models`: OpenAI's list shape, which Ollama, vLLM and LiteLLM answer too. */
+export const ModelList = z.object({ data: z.array(z.object({ id: z.string().min(1) }).passthrough()) });
