@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { AppError, type RunIntegrations, type SessionTitleResult, type TranscriptEntry, type UsageRecord } from "@workforce/protocol";
 import type { AgentStore } from "../agents/agent-store";
+import { KeyedLock } from "../fs/keyed-lock";
 import type { Logger } from "../logger";
 import type { ModelRouter } from "../llm/model-router";
 import type { UsageJournal } from "../metering/usage-journal";
@@ -92,7 +94,8 @@ export function createSessionTitler(deps: { agents: AgentStore; sessions: Sessio
     }
     const session = await deps.sessions.get(ref, key);
     await deps.journal.append(ref.tenantId, {
-      runId: `title-${session.sessionId}`,
+      // One record per model call (two gateways may each name the session once): run ids stay unique in the journal.
+      runId: `title-${session.sessionId}-${randomUUID()}`,
       agent: ref.agent,
       sessionKey: key,
       source: "http",
@@ -109,7 +112,9 @@ export function createSessionTitler(deps: { agents: AgentStore; sessions: Sessio
     return status === "ok" ? tidyTitle(text) || undefined : undefined;
   }
 
-  return async (ref, key, options) => {
+  // One title step per session at a time here, so two index jobs racing ask the model once.
+  const steps = new KeyedLock();
+  return (ref, key, options) => steps.run(`${ref.tenantId}/${ref.agent}/${key}`, async () => {
     const session = await deps.sessions.get(ref, key);
     const transcript = await deps.sessions.readTranscript(ref, session.sessionId);
     const exchange = firstExchange(transcript.entries);
@@ -117,5 +122,5 @@ export function createSessionTitler(deps: { agents: AgentStore; sessions: Sessio
     const generated = options.useModel ? await ask(ref, key, exchange, options).catch(refusedAsUndefined) : undefined;
     const named = await deps.sessions.nameGenerated(ref, key, generated ?? fallbackTitle(exchange.user));
     return { session: named, outcome: generated ? "generated" : "fallback" };
-  };
+  });
 }
