@@ -8,9 +8,12 @@ import { isMine, ownerLabel, SessionsSidebar } from "../sessions/sessions-sideba
 import { useAccess } from "../tenants/use-access";
 import { ErrorMessage } from "../ui/error-message";
 import { AgentTabs } from "../work/agent-tabs";
+import { canReplay } from "./chat-store";
 import type { Conversation } from "./chat-types";
 import { Composer } from "./composer";
+import type { MessageActions } from "./message-actions";
 import { MessageView } from "./message-view";
+import { useStopOnEscape } from "./stop-on-escape";
 
 /** Chat with one agent: sessions on the side, the conversation, the composer. */
 export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; session: string | undefined; tenantId: string }) {
@@ -58,11 +61,17 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
     for (const approval of live.changed) chat.approvalChanged(slug, approval);
   }, [chat, slug, live.changed]);
   const decide = useCallback((messageId: string, decision: "approve" | "deny", reason: string | undefined) => void chat.decide(slug, messageId, decision, reason), [chat, slug]);
+  const edit = useCallback((messageId: string, text: string) => void chat.edit(slug, messageId, text), [chat, slug]);
+  const regenerate = useCallback(() => void chat.regenerate(slug), [chat, slug]);
+  useStopOnEscape(streaming, () => void chat.stop(slug));
 
   const name = agent?.name ?? slug;
   const lastMessage = conversation.messages[conversation.messages.length - 1];
   const waiting = lastMessage?.role === "assistant" && lastMessage.approval !== undefined && !lastMessage.approval.outcome;
   const canRetry = !readOnly && !streaming && lastMessage?.role === "assistant" && (lastMessage.status === "error" || lastMessage.status === "aborted");
+  // Edit and regenerate replace messages (decision 041): not in a colleague's chat, nor while a reply streams or waits on an approval.
+  const canChange = !readOnly && !streaming && !waiting && !suspended;
+  const canRegenerate = canChange && lastMessage?.role === "assistant" && lastMessage.status === "ok" && conversation.messages.at(-2)?.role === "user";
 
   return (
     <main className={`chat-layout${sidebarOpen ? " sidebar-open" : ""}`} id="main" tabIndex={-1}>
@@ -115,7 +124,14 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
         </header>
         <ErrorMessage error={agentError} />
         <ErrorMessage error={conversation.error} />
-        <MessageList conversation={conversation} agentName={name} onRetry={canRetry ? () => void chat.retry(slug) : undefined} onDecide={decide} />
+        <MessageList
+          conversation={conversation}
+          agentName={name}
+          onRetry={canRetry ? () => void chat.retry(slug) : undefined}
+          onDecide={decide}
+          onEdit={canChange ? edit : undefined}
+          onRegenerate={canRegenerate ? regenerate : undefined}
+        />
         {readOnly && owner ? (
           <p className="notice read-only-note" role="note" data-testid="read-only-note">
             Read-only: this chat belongs to {ownerLabel(owner)}. Start a new chat to talk to {name}.
@@ -152,12 +168,14 @@ function MessageList({
   agentName,
   onRetry,
   onDecide,
+  onEdit,
+  onRegenerate,
 }: {
   conversation: Conversation;
   agentName: string;
   onRetry: (() => void) | undefined;
   onDecide: (messageId: string, decision: "approve" | "deny", reason: string | undefined) => void;
-}) {
+} & MessageActions) {
   const list = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const shown = useRef({ sessionKey: conversation.sessionKey, count: 0 });
@@ -198,7 +216,14 @@ function MessageList({
       ) : null}
       <ol className="messages" data-testid="messages" aria-label="Messages" aria-busy={conversation.run !== undefined}>
         {conversation.messages.map((message, index) => (
-          <MessageView key={message.id} message={message} onRetry={index === lastIndex ? onRetry : undefined} onDecide={onDecide} />
+          <MessageView
+            key={message.id}
+            message={message}
+            onRetry={index === lastIndex ? onRetry : undefined}
+            onDecide={onDecide}
+            onEdit={onEdit && canReplay(conversation.messages, index) ? onEdit : undefined}
+            onRegenerate={index === lastIndex ? onRegenerate : undefined}
+          />
         ))}
       </ol>
     </div>

@@ -53,11 +53,11 @@ export function Composer(props: {
         aria-describedby={`${id}-hint`}
       />
       <span id={`${id}-hint`} className="visually-hidden">
-        Enter sends, Shift+Enter starts a new line.
+        Enter sends, Shift+Enter starts a new line, Esc stops a reply; press ? outside the box for all shortcuts.
       </span>
       <div className="composer-actions">
         {props.streaming ? (
-          <button type="button" className="button" onClick={props.onStop}>
+          <button type="button" className="button" onClick={props.onStop} title="Stop (Esc)" aria-keyshortcuts="Escape">
             Stop
           </button>
         ) : null}
