@@ -43,10 +43,10 @@ async function transcriptText(h: TestGateway): Promise<string> {
 
 describe("edit and regenerate (decision 041)", () => {
   it("replaces a message and what followed it for the model and the reader, keeping the old lines in the file", async () => {
-    const provider = createScriptedProvider([reply("One."), reply("Two."), reply("Two, edited."), reply("Two, again.")]);
+    const provider = createScriptedProvider([reply("One."), reply("Two."), reply("Two, edited."), reply("Two, again."), reply("Hi.")]);
     harness = await startTestGateway({ providers: { anthropic: provider } });
     await harness.createAgent(TENANT_A, { model: "claude-test" });
-    await send(harness, "first");
+    const first = await send(harness, "first");
     const second = await send(harness, "second");
 
     // Edit and resend the second message.
@@ -68,6 +68,11 @@ describe("edit and regenerate (decision 041)", () => {
     const text = await transcriptText(harness);
     for (const line of ["\"second\"", "Two.", "Two, edited.", "Two, again."]) expect(text).toContain(line);
     expect(said(parseTranscript(text)?.entries ?? [])).toEqual(said(after.entries));
+
+    // Editing the first message leaves only the new one.
+    await send(harness, "hello", first.runId);
+    expect(provider.requests[4]?.messages).toHaveLength(1);
+    expect(said((await history(harness)).entries)).toEqual(["user: hello", "assistant: Hi."]);
   });
 
   it("refuses to replace a message an earlier edit already replaced, writing nothing", async () => {
