@@ -5,11 +5,15 @@
  * and editing messages, where the model and a reload both see the edited conversation; Esc
  * stopping a reply; `?` listing the shortcuts.
  */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
 import { startFakeUpstream, type FakeUpstream } from "@workforce/fake-upstream";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningSystem } from "./system";
-import { chromiumPath, signedUpPage, startWebSystem } from "./web-support";
+import { repoRoot, type RunningSystem } from "./system";
+import { chromiumPath, DESKTOP, fitsWidth, PHONE, signedUpPage, startWebSystem } from "./web-support";
+
+const artifacts = path.join(repoRoot, "e2e", "artifacts");
 
 const FAKE_KEY = "chat-render-key";
 let fake: FakeUpstream;
@@ -111,6 +115,13 @@ describe.runIf(chromiumPath)("the chat's replies and message actions", () => {
     await expect.poll(() => clipboard(page)).toBe("const answer = 42;");
     await code.getByRole("button", { name: "Copied" }).waitFor();
 
+    await mkdir(artifacts, { recursive: true });
+    await page.screenshot({ path: path.join(artifacts, "chat-render.png") });
+    await page.setViewportSize(PHONE);
+    expect(await fitsWidth(page), "no horizontal overflow at 390 px").toBe(true);
+    await page.screenshot({ path: path.join(artifacts, "chat-render-phone.png") });
+    await page.setViewportSize(DESKTOP);
+
     // Copy a whole reply: its markdown as written.
     await reply.getByRole("group", { name: "Reply actions" }).getByRole("button", { name: "Copy" }).click();
     await expect.poll(() => clipboard(page)).toBe(`Echo: ${REPLY_MARKDOWN}`);
@@ -154,7 +165,7 @@ describe.runIf(chromiumPath)("the chat's replies and message actions", () => {
     await page.getByTestId("composer").press("?");
     expect(await page.getByTestId("composer").inputValue()).toBe("?");
     await page.getByTestId("composer").fill("");
-    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.evaluate("document.activeElement?.blur()");
     await page.keyboard.press("?");
     const dialog = page.getByRole("dialog", { name: "Keyboard shortcuts" });
     await dialog.waitFor();

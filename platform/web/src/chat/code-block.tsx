@@ -19,7 +19,7 @@ export function CodeBlock({ language, code }: { language: string; code: string }
     <div className="code-frame" data-testid="code-block">
       <div className="code-toolbar">
         <span className="code-language">{language || "text"}</span>
-        <CopyButton text={code} label="Copy code" />
+        <CopyButton text={code} label="Copy code" className="button ghost small" />
       </div>
       <pre className="code-block" data-language={language || undefined} data-highlighted={highlighted ? "" : undefined}>
         <code className={language ? `hljs language-${language}` : "hljs"}>{highlighted ?? code}</code>

@@ -30,7 +30,7 @@ export function UserMessageView({ message, onEdit }: { message: UserMessage; onE
             <p className="plain-text">{message.text}</p>
           </div>
           <div className="message-actions" role="group" aria-label="Message actions">
-            <CopyButton text={message.text} label="Copy" />
+            <CopyButton text={message.text} label="Copy" className="button ghost small" />
             {onEdit ? (
               <button type="button" className="button ghost small" onClick={() => setEditing(true)}>
                 Edit
@@ -96,7 +96,7 @@ export function AssistantActions({ message, onRegenerate }: { message: Assistant
   if (!text && !onRegenerate) return null;
   return (
     <span className="message-actions" role="group" aria-label="Reply actions">
-      {text ? <CopyButton text={text} label="Copy" /> : null}
+      {text ? <CopyButton text={text} label="Copy" className="button ghost small" /> : null}
       {onRegenerate ? (
         <button type="button" className="button ghost small" onClick={onRegenerate}>
           Regenerate
