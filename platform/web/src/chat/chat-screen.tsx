@@ -6,6 +6,9 @@ import { chatPath, navigate } from "../router";
 import { useServices } from "../services";
 import { isMine, ownerLabel, SessionsSidebar } from "../sessions/sessions-sidebar";
 import { useAccess } from "../tenants/use-access";
+import { isRetryable } from "../errors/describe-error";
+import { useGatewayDown } from "../errors/gateway-status";
+import { isAgentMissing, NotFoundState } from "../errors/not-found";
 import { ErrorMessage } from "../ui/error-message";
 import { AgentTabs } from "../work/agent-tabs";
 import { canReplay } from "./chat-store";
@@ -68,10 +71,20 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
   const name = agent?.name ?? slug;
   const lastMessage = conversation.messages[conversation.messages.length - 1];
   const waiting = lastMessage?.role === "assistant" && lastMessage.approval !== undefined && !lastMessage.approval.outcome;
-  const canRetry = !readOnly && !streaming && lastMessage?.role === "assistant" && (lastMessage.status === "error" || lastMessage.status === "aborted");
+  const canRetry = !readOnly && !streaming && lastMessage?.role === "assistant" && (lastMessage.status === "aborted" || (lastMessage.status === "error" && isRetryable(lastMessage.error)));
   // Edit and regenerate replace messages (decision 041): not in a colleague's chat, nor while a reply streams or waits on an approval.
   const canChange = !readOnly && !streaming && !waiting && !suspended;
   const canRegenerate = canChange && lastMessage?.role === "assistant" && lastMessage.status === "ok" && conversation.messages.at(-2)?.role === "user";
+  const gatewayDown = useGatewayDown();
+  const sessionMissing = conversation.error?.code === "session_not_found";
+
+  if (isAgentMissing(agentError)) {
+    return (
+      <main className="page" id="main" tabIndex={-1}>
+        <NotFoundState title={`There is no agent called “${slug}”`}>It may have been deleted, or the address is mistyped.</NotFoundState>
+      </main>
+    );
+  }
 
   return (
     <main className={`chat-layout${sidebarOpen ? " sidebar-open" : ""}`} id="main" tabIndex={-1}>
@@ -122,17 +135,39 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
           <AgentTabs agent={slug} current="chat" />
           <ConnectionStatus conversation={conversation} />
         </header>
-        <ErrorMessage error={agentError} />
-        <ErrorMessage error={conversation.error} />
-        <MessageList
-          conversation={conversation}
-          agentName={name}
-          onRetry={canRetry ? () => void chat.retry(slug) : undefined}
-          onDecide={decide}
-          onEdit={canChange ? edit : undefined}
-          onRegenerate={canRegenerate ? regenerate : undefined}
-        />
-        {readOnly && owner ? (
+        {gatewayDown ? null : <ErrorMessage error={agentError} />}
+        {sessionMissing ? (
+          <NotFoundState
+            title="This chat does not exist"
+            action={
+              <button
+                type="button"
+                className="button primary"
+                onClick={() => {
+                  chat.newChat(slug);
+                  navigate(chatPath(slug), { replace: true });
+                }}
+              >
+                Start a new chat
+              </button>
+            }
+          >
+            It may have been deleted, or the link is incomplete.
+          </NotFoundState>
+        ) : (
+          <>
+            <ErrorMessage error={conversation.error} />
+            <MessageList
+              conversation={conversation}
+              agentName={name}
+              onRetry={canRetry ? () => void chat.retry(slug) : undefined}
+              onDecide={decide}
+              onEdit={canChange && !gatewayDown ? edit : undefined}
+              onRegenerate={canRegenerate && !gatewayDown ? regenerate : undefined}
+            />
+          </>
+        )}
+        {sessionMissing ? null : readOnly && owner ? (
           <p className="notice read-only-note" role="note" data-testid="read-only-note">
             Read-only: this chat belongs to {ownerLabel(owner)}. Start a new chat to talk to {name}.
           </p>
@@ -140,8 +175,8 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
           <Composer
             agentName={name}
             streaming={streaming}
-            disabled={agentError !== undefined || conversation.loadingHistory}
-            locked={suspended ? "Sending is turned off while the organisation is suspended" : waiting ? `Approve or deny the ${lastMessage.approval?.name ?? "tool"} call above first` : undefined}
+            disabled={agentError !== undefined || conversation.loadingHistory || gatewayDown}
+            locked={suspended ? "Sending is turned off while the organisation is suspended" : gatewayDown ? "Agents are not reachable right now; sending comes back by itself" : waiting ? `Approve or deny the ${lastMessage.approval?.name ?? "tool"} call above first` : undefined}
             onSend={(text) => void chat.send(slug, text)}
             onStop={() => void chat.stop(slug)}
           />
@@ -177,6 +212,7 @@ function MessageList({
   onDecide: (messageId: string, decision: "approve" | "deny", reason: string | undefined) => void;
 } & MessageActions) {
   const list = useRef<HTMLDivElement>(null);
+  const gatewayDown = useGatewayDown();
   const stickToBottom = useRef(true);
   const shown = useRef({ sessionKey: conversation.sessionKey, count: 0 });
   const lastIndex = conversation.messages.length - 1;
@@ -206,7 +242,7 @@ function MessageList({
     >
       {conversation.loadingHistory ? (
         <p className="muted center" role="status">
-          Loading chat…
+          {gatewayDown ? "This chat shows as soon as agents are reachable again." : "Loading chat…"}
         </p>
       ) : null}
       {!conversation.loadingHistory && conversation.messages.length === 0 ? (

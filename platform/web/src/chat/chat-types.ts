@@ -3,6 +3,9 @@ import type { ModelInfo, SessionOwner, Usage } from "@workforce/protocol";
 export interface ErrorInfo {
   code: string;
   message: string;
+  /** The server's word on whether asking again can work (Retry is offered only then). */
+  retryable?: boolean | undefined;
+  retryAfterSeconds?: number | undefined;
 }
 
 export interface TextPart {

@@ -1,4 +1,5 @@
 import { useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { LIMITS, textProblem } from "../errors/limits";
 
 /** The message box: Enter sends, Shift+Enter adds a line; Stop replaces nothing, it sits beside Send while a reply streams. */
 export function Composer(props: {
@@ -13,7 +14,10 @@ export function Composer(props: {
   const [text, setText] = useState("");
   const id = useId();
   const textarea = useRef<HTMLTextAreaElement>(null);
-  const canSend = text.trim() !== "" && !props.streaming && !props.disabled && !props.locked;
+  // Checked here, before sending: the server would refuse a longer message.
+  const tooLong = textProblem(text, { label: "Your message", max: LIMITS.message });
+  const nearLimit = text.length > LIMITS.message * 0.9;
+  const canSend = text.trim() !== "" && !tooLong && !props.streaming && !props.disabled && !props.locked;
 
   function send() {
     if (!canSend) return;
@@ -51,9 +55,10 @@ export function Composer(props: {
         rows={1}
         autoFocus={props.locked === undefined}
         aria-describedby={`${id}-hint`}
+        aria-invalid={tooLong ? true : undefined}
       />
-      <span id={`${id}-hint`} className="visually-hidden">
-        Enter sends, Shift+Enter starts a new line, Esc stops a reply; press ? outside the box for all shortcuts.
+      <span id={`${id}-hint`} className={tooLong || nearLimit ? "composer-limit small" : "visually-hidden"} data-testid="composer-limit" role={tooLong ? "alert" : undefined}>
+        {tooLong ?? (nearLimit ? `${(LIMITS.message - text.length).toLocaleString()} characters left.` : "Enter sends, Shift+Enter starts a new line, Esc stops a reply; press ? outside the box for all shortcuts.")}
       </span>
       <div className="composer-actions">
         {props.streaming ? (

@@ -1,5 +1,6 @@
 import { memo } from "react";
 import type { AssistantMessage, ChatMessage, ToolPart } from "./chat-types";
+import { ErrorMessage } from "../ui/error-message";
 import { ApprovalPrompt } from "./approval-prompt";
 import { Markdown } from "./markdown";
 import { AssistantActions, UserMessageView, type MessageActions } from "./message-actions";
@@ -48,12 +49,7 @@ function MessageFooter({ message, onRetry, onRegenerate }: { message: AssistantM
       {message.status === "error" && message.error?.code === "run_interrupted" ? (
         <InterruptedNotice />
       ) : message.status === "error" && message.error ? (
-        <div className="error inline" role="alert" data-testid="error">
-          <div className="error-text">
-            <code className="error-code">{message.error.code}</code>
-            <span>{message.error.message}</span>
-          </div>
-        </div>
+        <ErrorMessage error={message.error} className="inline" />
       ) : null}
       {message.status === "aborted" ? <span className="status-pill">Stopped</span> : null}
       {message.status === "ok" && message.usage ? (
