@@ -64,7 +64,7 @@ async function send(page: Page, text: string): Promise<void> {
 
 /** The last reply has finished well (not merely some earlier one). */
 const finished = (page: Page) => expect.poll(() => lastReply(page).getAttribute("data-status"), { timeout: 30_000 }).toBe("ok");
-const clipboard = (page: Page) => page.evaluate(() => navigator.clipboard.readText());
+const clipboard = (page: Page) => page.evaluate<string>("navigator.clipboard.readText()");
 
 describe.runIf(chromiumPath)("the chat's replies and message actions", () => {
   beforeAll(async () => {
@@ -104,7 +104,8 @@ describe.runIf(chromiumPath)("the chat's replies and message actions", () => {
     const reply = lastReply(page);
     await reply.locator("table th", { hasText: "Plan" }).waitFor();
     expect(await reply.locator("table td").allTextContents()).toEqual(["Free", "1,000"]);
-    expect(await reply.locator("input[type=checkbox]").evaluateAll((boxes) => boxes.map((box) => (box as HTMLInputElement).checked))).toEqual([true, false]);
+    const boxes = reply.locator("input[type=checkbox]");
+    expect([await boxes.nth(0).isChecked(), await boxes.nth(1).isChecked(), await boxes.count()]).toEqual([true, false, 2]);
     expect(await reply.locator("del").textContent()).toBe("old");
     expect(await reply.getByRole("link", { name: "the docs" }).getAttribute("href")).toBe("https://example.com/docs");
     expect(await reply.locator("a[href^=javascript]").count()).toBe(0);
