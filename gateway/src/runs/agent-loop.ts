@@ -9,6 +9,7 @@ import type { SessionStore } from "../sessions/session-store";
 import { mergeTools, type RunToolSource, type RunToolset } from "../tools/run-tools";
 import type { Tool, ToolDisk } from "../tools/tool";
 import { approvalPendingError, decisionLine, decisionOf, pendingFor, remainingCalls, type ApprovalResume } from "./approval-resume";
+import { replacedMessage } from "./message-replacement";
 import { DEFAULT_COMPACTION, planCompaction, type CompactionOptions } from "./compaction";
 import { toModelMessages } from "./model-context";
 import { toolPolicy } from "./tool-modes";
@@ -43,6 +44,8 @@ export interface RunContext {
   sessionId: string;
   /** The user's message; empty for a run a decision started (`resume`). */
   message: string;
+  /** Edit and resend, or regenerate (decision 041): the earlier run whose user message, and all after it, this message replaces. */
+  replacesRunId?: string | undefined;
   /** Set on the run a decision on a paused tool call started (issue 15): it carries the call out (or refuses it) and goes on, instead of answering a message. */
   resume?: ApprovalResume | undefined;
   model: ResolvedModel;
@@ -93,7 +96,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
     // Fails with agent_identity_missing before anything is written or any model is called.
     const system = await deps.systemPrompts.get(run.tenantId, tenant.realRoot, agentPaths);
     const transcript = await deps.sessions.readTranscript(ref, run.sessionId);
-    const entries = transcript.entries;
+    let entries = transcript.entries;
     let messages: ModelMessage[] = [];
     let signal = run.signal;
     let resumed: { calls: ToolCall[]; resume: ApprovalResume } | undefined;
@@ -108,6 +111,10 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
     } else {
       // A message queued behind a run that then paused: it would follow a call nobody answered.
       if (transcript.pendingApproval) throw approvalPendingError(run.agent, run.sessionKey, transcript.pendingApproval);
+      // An edit or regenerate: the model reads the conversation as it was before the replaced message.
+      const replaced = replacedMessage(transcript, run.replacesRunId);
+      const replaces = replaced ? { replaces: replaced.id } : {};
+      if (replaced) entries = entries.slice(0, entries.indexOf(replaced));
       const compaction = await planCompaction({
         system,
         entries,
@@ -119,8 +126,10 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
         now: deps.now,
       });
       if (compaction) {
-        await deps.sessions.append(ref, run.sessionKey, [compaction], { deferSummary: true });
-        entries.push(compaction);
+        // Written before the user entry, so it withdraws the replaced messages first: a crash in between leaves a coherent conversation.
+        const line = { ...compaction, ...replaces };
+        await deps.sessions.append(ref, run.sessionKey, [line], { deferSummary: true });
+        entries.push(line);
       }
       const userEntry: TranscriptEntry = {
         type: "user",
@@ -129,6 +138,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
         timestamp: deps.now().toISOString(),
         runId: run.runId,
         content: [{ type: "text", text: run.message }],
+        ...replaces,
       };
       // The model request does not wait for the user's message to reach the disk (that is most of
       // the added time to first token); the reply is only written, and the run only reports ok,

@@ -104,6 +104,8 @@ export interface RunRecord {
   sessionKey: string;
   sessionId: string;
   message: string;
+  /** Edit and resend, or regenerate (decision 041): the earlier run whose message this one replaces. */
+  replacesRunId: string | undefined;
   /** Set on the run a decision started: what it carries out instead of answering a message. */
   resume: ApprovalResume | undefined;
   model: ResolvedModel;
@@ -294,6 +296,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
               sessionKey: run.sessionKey,
               sessionId: run.sessionId,
               message: run.message,
+              replacesRunId: run.replacesRunId,
               resume: run.resume,
               model: run.model,
               integrations: run.integrations,
@@ -503,6 +506,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           sessionKey: session.summary.key,
           sessionId: session.summary.sessionId,
           message,
+          replacesRunId: "resume" in input ? undefined : input.replacesRunId,
           resume,
           model,
           integrations: input.integrations,

@@ -218,10 +218,13 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
   /**
    * Brings the registry entry of a session up to date with lines appended to its transcript:
    * derived from those lines only, never by re-reading the transcript, except once after a failed
-   * update or a crashed writer (`lagging`), when the entry is recounted from the transcript.
+   * update or a crashed writer (`lagging`), or after an edit withdrew messages, when the entry is
+ * recounted from the transcript.
    */
   async function updateSummary(registry: SessionRegistry, ref: SessionRef, key: string, sessionId: string, transcriptPath: string, lines: readonly TranscriptLine[]): Promise<SessionSummary> {
-    const transcript = lagging.has(transcriptPath) ? await transcriptOf(ref, sessionId) : undefined;
+    // An edit or regenerate withdrew messages (decision 041): their counts cannot be derived from the new lines.
+    const withdrew = lines.some((line) => "replaces" in line && line.replaces !== undefined);
+    const transcript = lagging.has(transcriptPath) || withdrew ? await transcriptOf(ref, sessionId) : undefined;
     let updated;
     try {
       updated = await registry.update(key, (current) =>

@@ -23,6 +23,8 @@ export interface Transcript {
   pendingApproval: PendingApproval | undefined;
   /** Every approval the session asked for, by id, with its decision once made. Replaced, never changed in place (cached copies share it). */
   approvals: ReadonlyMap<string, TranscriptApproval>;
+  /** Runs whose user message an edit or regenerate withdrew (decision 041). Replaced, never changed in place. */
+  withdrawnRuns: ReadonlySet<string>;
 }
 
 /** An approval as its transcript lines tell it. */
@@ -33,7 +35,7 @@ export interface TranscriptApproval {
 
 /** A transcript with nothing in it but its header. */
 export function emptyTranscript(header: TranscriptHeader): Transcript {
-  return { header, entries: [], title: undefined, titleSource: undefined, skippedLines: [], fence: 0, fencedLines: [], pendingApproval: undefined, approvals: new Map() };
+  return { header, entries: [], title: undefined, titleSource: undefined, skippedLines: [], fence: 0, fencedLines: [], pendingApproval: undefined, approvals: new Map(), withdrawnRuns: new Set() };
 }
 
 /** Transcripts up to this size are read in one synchronous call (microseconds from the page cache); larger ones off the event loop. */
@@ -173,10 +175,24 @@ export function foldLine(transcript: Transcript, line: TranscriptLine): boolean 
     foldApproval(transcript, line);
     return true;
   }
+  if ((line.type === "user" || line.type === "compaction") && line.replaces !== undefined) withdraw(transcript, line.replaces);
   if (line.fence === undefined) transcript.entries.push(line);
   else {
     const { fence: _fence, ...entry } = line;
     transcript.entries.push(entry);
   }
   return true;
+}
+
+/**
+ * An edit or regenerate (decision 041): the entry `fromId` and everything after it leave the
+ * conversation (a new array: cached transcripts share the old one). Nothing happens when the
+ * entry is not in it (already withdrawn: the run's compaction line and its user entry both say so).
+ */
+function withdraw(transcript: Transcript, fromId: string): void {
+  const index = transcript.entries.findIndex((entry) => entry.id === fromId);
+  if (index < 0) return;
+  const withdrawn = transcript.entries.slice(index).flatMap((entry) => (entry.type === "user" && entry.runId ? [entry.runId] : []));
+  transcript.entries = transcript.entries.slice(0, index);
+  transcript.withdrawnRuns = new Set([...transcript.withdrawnRuns, ...withdrawn]);
 }

@@ -53,6 +53,8 @@ export const ERROR_CODES = [
   "approval_not_pending",
   "approval_not_found",
   "approval_already_decided",
+  // edit and regenerate (decision 041)
+  "message_replaced",
   // storage
   "storage_unavailable",
   "storage_read_only",
@@ -185,6 +187,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   approval_not_found: 404,
   /** The platform's approval was decided by someone else first (or timed out). */
   approval_already_decided: 409,
+  /** An edit or regenerate named a message another edit or regenerate already replaced (another tab, a double click). */
+  message_replaced: 409,
   storage_unavailable: 503,
   storage_read_only: 503,
   storage_full: 507,

@@ -153,11 +153,19 @@ const entryBase = {
   fence,
 };
 
+/**
+ * Edit and regenerate without rewriting history (decision 041): an entry carrying `replaces`
+ * withdraws the entry with that id, and everything after it, from the conversation. The
+ * withdrawn lines stay in the file; readers fold them away (and the model never reads them).
+ */
+const replaces = z.string().optional();
+
 export const UserMessageEntry = z.object({
   ...entryBase,
   type: z.literal("user"),
   runId: z.string().optional(),
   content: z.array(TextBlock),
+  replaces,
 });
 export const AssistantMessageEntry = z.object({
   ...entryBase,
@@ -200,6 +208,8 @@ export const CompactionEntry = z.object({
   summary: z.string(),
   /** Id of the last entry the summary covers. */
   coversUntil: z.string(),
+  /** Set when the run that compacted was an edit or regenerate: its withdrawal comes first (the user entry repeats it). */
+  replaces,
 });
 
 export const TranscriptEntry = z.discriminatedUnion("type", [
@@ -286,6 +296,13 @@ export const SendMessageInput = z.object({
   sessionKey: SessionKey.optional(),
   /** A retried send with the same key returns the same run instead of starting another. */
   idempotencyKey: z.string().min(1).max(200).optional(),
+  /**
+   * Edit and resend, or regenerate (decision 041): the user message of this earlier run of the
+   * session, and everything after it, leave the conversation (kept in the transcript, never sent
+   * to the model again) and this message takes its place. A run that left no message withdraws
+   * nothing; one already replaced is refused (409 message_replaced).
+   */
+  replacesRunId: z.string().min(1).max(200).optional(),
 });
 export type SendMessageInput = z.infer<typeof SendMessageInput>;
 

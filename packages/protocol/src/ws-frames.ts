@@ -66,6 +66,8 @@ export const WS_METHOD_PARAMS = {
     message: z.string().min(1).max(100_000),
     sessionKey: SessionKey.optional(),
     idempotencyKey: z.string().min(1).max(200).optional(),
+    /** Edit and resend, or regenerate (SendMessageInput.replacesRunId, decision 041). */
+    replacesRunId: z.string().min(1).max(200).optional(),
     /** On whose behalf the platform sends, for metering. */
     actor: RunActor.optional(),
     /** What the run may use beyond the workspace tools (the platform's grants and secrets; see integrations.ts). */

@@ -1,24 +1,16 @@
 import type { Session } from "@supabase/supabase-js";
-import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
-import { AccountScreen } from "./account/account-screen";
+import { Suspense, useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { UnconfirmedBanner } from "./account/unconfirmed-banner";
-import { AgentsScreen } from "./agents/agents-screen";
-import { ApprovalsScreen } from "./approvals/approvals-screen";
 import { AuthScreen } from "./auth/auth-screen";
 import { useAuthState } from "./auth/auth-store";
 import { ConfirmScreen } from "./auth/confirm-screen";
 import { GatewayBanner } from "./errors/gateway-banner";
 import { NewPasswordScreen } from "./auth/new-password-screen";
-import { ChatScreen } from "./chat/chat-screen";
-import { IntegrationsScreen } from "./integrations/integrations-screen";
 import { InviteScreen } from "./invite/invite-screen";
-import { KeysScreen } from "./keys/keys-screen";
+import { AccountScreen, AgentsScreen, ApprovalsScreen, AuditScreen, BudgetScreen, ChatScreen, DataScreen, ErasedScreen, IntegrationsScreen, KeysScreen, OperatorScreen, SearchScreen, TeamScreen, UsageScreen, WebhooksScreen, WorkScreen } from "./lazy-screens";
 import { useModel } from "./model-store";
-import { OperatorScreen } from "./operator/operator-screen";
 import { navigate, useRoute, type Route } from "./router";
-import { SearchScreen } from "./search/search-screen";
 import { useServices } from "./services";
-import { TeamScreen } from "./team/team-screen";
 import { CreateOrganisationForm } from "./tenants/create-organisation-form";
 import { loadWorkspace } from "./tenants/load-workspace";
 import { SuspendedScreen } from "./tenants/suspended-screen";
@@ -26,20 +18,14 @@ import { SuspensionBanner } from "./tenants/suspension-banner";
 import { TenantSwitcher } from "./tenants/tenant-switcher";
 import { currentTenant, type Workspace, type WorkspaceUser } from "./tenants/tenant-store";
 import { ErrorMessage } from "./ui/error-message";
+import { KeyboardShortcuts } from "./ui/keyboard-shortcuts";
 import { Link } from "./ui/link";
 import { Logo } from "./ui/logo";
 import { routeTitle, usePageTitle } from "./ui/page-title";
 import { ThemeToggle } from "./ui/theme-toggle";
 import { MainNav } from "./ui/main-nav";
 import { NoticeBanner } from "./ui/notice-banner";
-import { AuditScreen } from "./audit/audit-screen";
-import { BudgetScreen } from "./budget/budget-screen";
-import { DataScreen } from "./data/data-screen";
-import { ErasedScreen } from "./data/erased-screen";
 import { isSettingsScreen, SettingsNav } from "./settings/settings-nav";
-import { UsageScreen } from "./usage/usage-screen";
-import { WorkScreen } from "./work/work-screen";
-import { WebhooksScreen } from "./webhooks/webhooks-screen";
 
 export function App() {
   const { auth } = useServices();
@@ -132,6 +118,7 @@ function SignedIn({ session }: { session: Session }) {
         </div>
       </header>
       <NoticeBanner />
+      <KeyboardShortcuts />
       <OfflineBanner />
       {workspace && route.screen !== "account" ? <UnconfirmedBanner user={workspace.user} /> : null}
       {workspace && tenantScreen ? <SuspensionBanner workspace={workspace} /> : null}
@@ -149,8 +136,17 @@ function SignedIn({ session }: { session: Session }) {
           Loading your workspace…
         </p>
       ) : (
-        // Suspending or lifting remounts the screen, so it loads again what was refused (or is now).
-        <Screen key={`${tenant?.suspended ? "suspended" : "active"}:${recoveries}`} route={route} workspace={workspace} tenantId={tenantState.tenantId} />
+        // Screens load on first use (lazy-screens.ts).
+        <Suspense
+          fallback={
+            <p className="muted center page" role="status">
+              Loading…
+            </p>
+          }
+        >
+          {/* Suspending or lifting remounts the screen, so it loads again what was refused (or is now). */}
+          <Screen key={`${tenant?.suspended ? "suspended" : "active"}:${recoveries}`} route={route} workspace={workspace} tenantId={tenantState.tenantId} />
+        </Suspense>
       )}
     </div>
   );

@@ -13,9 +13,12 @@ import { Avatar } from "../ui/avatar";
 import { usePageTitle } from "../ui/page-title";
 import { ErrorMessage } from "../ui/error-message";
 import { AgentTabs } from "../work/agent-tabs";
+import { canReplay } from "./chat-store";
 import type { Conversation } from "./chat-types";
 import { Composer } from "./composer";
+import type { MessageActions } from "./message-actions";
 import { MessageView } from "./message-view";
+import { useStopOnEscape } from "./stop-on-escape";
 
 /** Chat with one agent: sessions on the side, the conversation, the composer. */
 export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; session: string | undefined; tenantId: string }) {
@@ -63,12 +66,18 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
     for (const approval of live.changed) chat.approvalChanged(slug, approval);
   }, [chat, slug, live.changed]);
   const decide = useCallback((messageId: string, decision: "approve" | "deny", reason: string | undefined) => void chat.decide(slug, messageId, decision, reason), [chat, slug]);
+  const edit = useCallback((messageId: string, text: string) => void chat.edit(slug, messageId, text), [chat, slug]);
+  const regenerate = useCallback(() => void chat.regenerate(slug), [chat, slug]);
+  useStopOnEscape(streaming, () => void chat.stop(slug));
 
   const name = agent?.name ?? slug;
   usePageTitle(agent ? `${agent.name} — Chat` : undefined);
   const lastMessage = conversation.messages[conversation.messages.length - 1];
   const waiting = lastMessage?.role === "assistant" && lastMessage.approval !== undefined && !lastMessage.approval.outcome;
   const canRetry = !readOnly && !streaming && lastMessage?.role === "assistant" && (lastMessage.status === "aborted" || (lastMessage.status === "error" && isRetryable(lastMessage.error)));
+  // Edit and regenerate replace messages (decision 041): not in a colleague's chat, nor while a reply streams or waits on an approval.
+  const canChange = !readOnly && !streaming && !waiting && !suspended;
+  const canRegenerate = canChange && lastMessage?.role === "assistant" && lastMessage.status === "ok" && conversation.messages.at(-2)?.role === "user";
   const gatewayDown = useGatewayDown();
   const sessionMissing = conversation.error?.code === "session_not_found";
 
@@ -149,7 +158,14 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
         ) : (
           <>
             <ErrorMessage error={conversation.error} />
-            <MessageList conversation={conversation} agentName={name} onRetry={canRetry ? () => void chat.retry(slug) : undefined} onDecide={decide} />
+            <MessageList
+              conversation={conversation}
+              agentName={name}
+              onRetry={canRetry ? () => void chat.retry(slug) : undefined}
+              onDecide={decide}
+              onEdit={canChange && !gatewayDown ? edit : undefined}
+              onRegenerate={canRegenerate && !gatewayDown ? regenerate : undefined}
+            />
           </>
         )}
         {sessionMissing ? null : readOnly && owner ? (
@@ -188,12 +204,14 @@ function MessageList({
   agentName,
   onRetry,
   onDecide,
+  onEdit,
+  onRegenerate,
 }: {
   conversation: Conversation;
   agentName: string;
   onRetry: (() => void) | undefined;
   onDecide: (messageId: string, decision: "approve" | "deny", reason: string | undefined) => void;
-}) {
+} & MessageActions) {
   const list = useRef<HTMLDivElement>(null);
   const gatewayDown = useGatewayDown();
   const stickToBottom = useRef(true);
@@ -235,7 +253,14 @@ function MessageList({
       ) : null}
       <ol className="messages" data-testid="messages" aria-label="Messages" aria-busy={conversation.run !== undefined}>
         {conversation.messages.map((message, index) => (
-          <MessageView key={message.id} message={message} onRetry={index === lastIndex ? onRetry : undefined} onDecide={onDecide} />
+          <MessageView
+            key={message.id}
+            message={message}
+            onRetry={index === lastIndex ? onRetry : undefined}
+            onDecide={onDecide}
+            onEdit={onEdit && canReplay(conversation.messages, index) ? onEdit : undefined}
+            onRegenerate={index === lastIndex ? onRegenerate : undefined}
+          />
         ))}
       </ol>
     </div>

@@ -71,7 +71,7 @@ export function createChatStore(options: ChatStoreOptions) {
     agent: string,
     messageId: string,
     record: Omit<InflightRun, "runId" | "lastSeq">,
-    from: { start?: (signal: AbortSignal) => Promise<Response>; runId?: string },
+    from: { start?: (signal: AbortSignal) => Promise<Response>; runId?: string; userMessageId?: string },
   ): Promise<void> {
     const controller = new AbortController();
     controllers.set(key, controller);
@@ -91,7 +91,12 @@ export function createChatStore(options: ChatStoreOptions) {
       onRunId(id) {
         runId = id;
         persist();
-        update(key, (conversation) => (conversation.run ? { ...conversation, run: { ...conversation.run, runId: id } } : conversation));
+        update(key, (conversation) => ({
+          ...conversation,
+          ...(conversation.run ? { run: { ...conversation.run, runId: id } } : {}),
+          // The message this run answers: an edit or regenerate names it by its run (decision 041).
+          messages: conversation.messages.map((message) => (message.id === from.userMessageId && message.role === "user" ? { ...message, runId: id } : message)),
+        }));
       },
       onConnection(state, attempt) {
         update(key, (conversation) =>
@@ -190,13 +195,18 @@ export function createChatStore(options: ChatStoreOptions) {
     await stream(key, agent, messageId, { tenantId, agent, userText: "", ...(sessionKey ? { sessionKey } : {}) }, { runId });
   }
 
-  /** Sends a message in the current session (a new one when there is none) and streams the reply. */
-  async function send(agent: string, text: string): Promise<void> {
+  /**
+   * Sends a message in the current session (a new one when there is none) and streams the reply.
+   * With `replacesRunId`, the message replaces that run's message and everything after it (an
+   * edit or regenerate; the server keeps the old lines, withdrawn).
+   */
+  async function send(agent: string, text: string, replacesRunId?: string): Promise<void> {
     const key = keyOf(agent);
     const conversation = get(agent);
     const tenantId = options.tenantId();
     if (controllers.has(key) || !tenantId) return;
     const messageId = randomId();
+    const userMessageId = randomId();
     const idempotencyKey = randomId();
     const sessionKey = conversation.sessionKey;
     update(key, (current) => ({
@@ -204,14 +214,29 @@ export function createChatStore(options: ChatStoreOptions) {
       error: undefined,
       messages: [
         ...current.messages,
-        { id: randomId(), role: "user", text },
+        { id: userMessageId, role: "user", text },
         { id: messageId, role: "assistant", parts: [], status: "streaming" },
       ],
     }));
-    const input = { message: text, idempotencyKey, ...(sessionKey ? { sessionKey } : {}) };
+    const input = { message: text, idempotencyKey, ...(sessionKey ? { sessionKey } : {}), ...(sessionKey && replacesRunId ? { replacesRunId } : {}) };
     await stream(key, agent, messageId, { tenantId, agent, userText: text, ...(sessionKey ? { sessionKey } : {}) }, {
       start: (signal) => api.sendMessage(agent, input, signal),
+      userMessageId,
     });
+  }
+
+  /**
+   * Sends `text` in place of the user message `userMessageId`: the conversation is cut before it
+   * and the server withdraws the same messages (decision 041), so the model never reads them again.
+   */
+  async function replay(agent: string, userMessageId: string, text: string): Promise<void> {
+    const key = keyOf(agent);
+    const messages = get(agent).messages;
+    const index = messages.findIndex((message) => message.id === userMessageId);
+    const message = messages[index];
+    if (controllers.has(key) || message?.role !== "user" || !canReplay(messages, index)) return;
+    update(key, (conversation) => ({ ...conversation, messages: conversation.messages.slice(0, index) }));
+    await send(agent, text, message.runId);
   }
 
   return {
@@ -281,17 +306,26 @@ export function createChatStore(options: ChatStoreOptions) {
       if (message?.role === "assistant" && !message.approval?.outcome && !message.approval?.deciding) void continueAfter(agent, approval);
     },
 
-    /** Sends the last user message again after its reply failed or was stopped. */
+    /** Sends the last user message again after its reply failed or was stopped: the failed exchange is replaced, on screen and in the session. */
     async retry(agent: string): Promise<void> {
-      const key = keyOf(agent);
       const messages = get(agent).messages;
       const last = messages[messages.length - 1];
       const previous = messages[messages.length - 2];
-      if (controllers.has(key) || last?.role !== "assistant" || last.status === "ok" || previous?.role !== "user") return;
-      // The failed exchange is replaced by the new attempt rather than repeated on screen.
-      update(key, (conversation) => ({ ...conversation, messages: conversation.messages.slice(0, -2) }));
-      await send(agent, previous.text);
+      if (last?.role !== "assistant" || last.status === "ok" || previous?.role !== "user") return;
+      await replay(agent, previous.id, previous.text);
     },
+
+    /** A new answer to the last message: the reply shown is withdrawn and another streams in its place. */
+    async regenerate(agent: string): Promise<void> {
+      const messages = get(agent).messages;
+      const last = messages[messages.length - 1];
+      const previous = messages[messages.length - 2];
+      if (last?.role !== "assistant" || last.status === "streaming" || last.approval || previous?.role !== "user") return;
+      await replay(agent, previous.id, previous.text);
+    },
+
+    /** Edit and resend: `text` replaces the user message `messageId`, and what followed it is withdrawn. */
+    edit: replay,
 
     /** Starts an empty conversation; the next message creates a new session. */
     newChat(agent: string): void {
@@ -342,7 +376,7 @@ export function createChatStore(options: ChatStoreOptions) {
         sessionKey: record.sessionKey,
         messages: [
           ...(history ? conversation.messages : []),
-          ...(hasUser ? [] : [{ id: randomId(), role: "user" as const, text: record.userText }]),
+          ...(hasUser ? [] : [{ id: randomId(), role: "user" as const, text: record.userText, runId: record.runId }]),
           { id: messageId, role: "assistant" as const, parts: [], status: "streaming" as const, runId: record.runId },
         ],
       }));
@@ -368,4 +402,15 @@ function withPendingApproval(messages: ChatMessage[], pending: PendingApproval |
   if (message?.role !== "assistant") return messages;
   const approval: PendingCall = { approvalId: pending.approvalId, toolCallId: pending.toolCallId, name: pending.name, input: pending.input, requestedAt: pending.requestedAt };
   return messages.map((each, position) => (position === index ? { ...message, status: "paused", approval } : each));
+}
+
+/**
+ * Whether the user message at `index` can be edited or answered again: the server must be able to
+ * find it (it knows its run), unless it is the last message, which nothing follows to withdraw.
+ */
+export function canReplay(messages: readonly ChatMessage[], index: number): boolean {
+  const message = messages[index];
+  if (message?.role !== "user") return false;
+  const later = messages.slice(index + 1);
+  return message.runId !== undefined || later.every((each) => each.role === "assistant" && !each.runId);
 }

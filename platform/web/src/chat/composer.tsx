@@ -58,11 +58,11 @@ export function Composer(props: {
         aria-invalid={tooLong ? true : undefined}
       />
       <span id={`${id}-hint`} className={tooLong || nearLimit ? "composer-limit small" : "visually-hidden"} data-testid="composer-limit" role={tooLong ? "alert" : undefined}>
-        {tooLong ?? (nearLimit ? `${(LIMITS.message - text.length).toLocaleString()} characters left.` : "Enter sends, Shift+Enter starts a new line.")}
+        {tooLong ?? (nearLimit ? `${(LIMITS.message - text.length).toLocaleString()} characters left.` : "Enter sends, Shift+Enter starts a new line, Esc stops a reply; press ? outside the box for all shortcuts.")}
       </span>
       <div className="composer-actions">
         {props.streaming ? (
-          <button type="button" className="button" onClick={props.onStop}>
+          <button type="button" className="button" onClick={props.onStop} title="Stop (Esc)" aria-keyshortcuts="Escape">
             Stop
           </button>
         ) : null}

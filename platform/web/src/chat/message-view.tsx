@@ -4,24 +4,23 @@ import { ErrorMessage } from "../ui/error-message";
 import { ApprovalPrompt } from "./approval-prompt";
 import { BudgetExceededNotice } from "./budget-exceeded-notice";
 import { Markdown } from "./markdown";
+import { AssistantActions, UserMessageView, type MessageActions } from "./message-actions";
 
 type Decide = (messageId: string, decision: "approve" | "deny", reason: string | undefined) => void;
 
 /** One chat bubble. Memoised: while a reply streams, only the streaming bubble re-renders. */
-export const MessageView = memo(function MessageView({ message, onRetry, onDecide }: { message: ChatMessage; onRetry?: (() => void) | undefined; onDecide?: Decide | undefined }) {
-  if (message.role === "user") {
-    return (
-      <li className="message message-user" data-testid="message-user">
-        <div className="bubble">
-          <p className="plain-text">{message.text}</p>
-        </div>
-      </li>
-    );
-  }
-  return <AssistantView message={message} onRetry={onRetry} onDecide={onDecide} />;
+export const MessageView = memo(function MessageView({
+  message,
+  onRetry,
+  onDecide,
+  onEdit,
+  onRegenerate,
+}: { message: ChatMessage; onRetry?: (() => void) | undefined; onDecide?: Decide | undefined } & MessageActions) {
+  if (message.role === "user") return <UserMessageView message={message} onEdit={onEdit} />;
+  return <AssistantView message={message} onRetry={onRetry} onDecide={onDecide} onRegenerate={onRegenerate} />;
 });
 
-function AssistantView({ message, onRetry, onDecide }: { message: AssistantMessage; onRetry?: (() => void) | undefined; onDecide?: Decide | undefined }) {
+function AssistantView({ message, onRetry, onDecide, onRegenerate }: { message: AssistantMessage; onRetry?: (() => void) | undefined; onDecide?: Decide | undefined; onRegenerate?: (() => void) | undefined }) {
   const empty = message.parts.length === 0;
   return (
     <li className="message message-assistant" data-testid="message-assistant" data-status={message.status} data-run-id={message.runId}>
@@ -39,12 +38,12 @@ function AssistantView({ message, onRetry, onDecide }: { message: AssistantMessa
         {message.status === "streaming" && !empty ? <span className="cursor" aria-hidden="true" /> : null}
         {message.approval ? <ApprovalPrompt call={message.approval} onDecide={(decision, reason) => onDecide?.(message.id, decision, reason)} /> : null}
       </div>
-      <MessageFooter message={message} onRetry={onRetry} />
+      <MessageFooter message={message} onRetry={onRetry} onRegenerate={onRegenerate} />
     </li>
   );
 }
 
-function MessageFooter({ message, onRetry }: { message: AssistantMessage; onRetry?: (() => void) | undefined }) {
+function MessageFooter({ message, onRetry, onRegenerate }: { message: AssistantMessage; onRetry?: (() => void) | undefined; onRegenerate?: (() => void) | undefined }) {
   if (message.status === "streaming") return null;
   return (
     <div className="message-footer">
@@ -67,6 +66,7 @@ function MessageFooter({ message, onRetry }: { message: AssistantMessage; onRetr
           Retry
         </button>
       ) : null}
+      <AssistantActions message={message} onRegenerate={onRegenerate} />
     </div>
   );
 }

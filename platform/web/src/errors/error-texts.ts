@@ -68,6 +68,8 @@ export const ERROR_TEXTS = {
   approval_not_pending: text("This approval was already handled.", "Reload to see the decision."),
   approval_not_found: text("This approval no longer exists.", "Reload to see the current approvals."),
   approval_already_decided: text("Someone else already decided this approval.", "Reload to see the decision."),
+  // edit and regenerate (decision 041)
+  message_replaced: text("This message was already edited or answered again, perhaps in another tab.", "Reload the chat to see its latest version."),
   // storage
   storage_unavailable: text("The agents' storage is not available right now.", AGAIN_SHORTLY, true),
   storage_read_only: text("The agents' storage is read-only right now.", ASK_OPERATOR, true),

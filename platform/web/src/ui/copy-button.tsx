@@ -4,7 +4,7 @@ import { useEffect, useState } from "react";
  * Copies `text` to the clipboard and says so in a live region. Without clipboard access (an
  * insecure origin, a denied permission) it says so too; the text stays selectable beside it.
  */
-export function CopyButton({ text, label = "Copy" }: { text: string; label?: string }) {
+export function CopyButton({ text, label = "Copy", className = "button small" }: { text: string; label?: string; className?: string }) {
   const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
 
   useEffect(() => {
@@ -24,7 +24,7 @@ export function CopyButton({ text, label = "Copy" }: { text: string; label?: str
 
   return (
     <>
-      <button type="button" className="button small" onClick={() => void copy()}>
+      <button type="button" className={className} onClick={() => void copy()}>
         {state === "copied" ? "Copied" : label}
       </button>
       <span className="visually-hidden" role="status">
