@@ -1,3 +1,4 @@
+import { readAttachment } from "./runs/attachments";
 import { randomUUID } from "node:crypto";
 import type { GatewayCapabilities, GatewayHealth, ModelInfo } from "@workforce/protocol";
 import { lockOwnersDirPath, TenantRoots } from "@workforce/protocol/tenant-path";
@@ -346,6 +347,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const app = createGatewayApp({
     mcpProbe: options.mcpProbe,
     heartbeatFiles: createHeartbeatFiles({ agents, tenantRoots, disk }),
+    readAttachment: async (tenantId, agent, ref) => readAttachment((await tenantRoots.ensure(tenantId)).paths.agent(agent), ref),
     agents,
     sessions,
     runs,

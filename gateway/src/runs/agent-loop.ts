@@ -1,4 +1,4 @@
-import { AppError, type RunIntegrations, type AssistantMessageEntry, type ErrorDetail, type HeartbeatResult, type PendingApproval, type RunEventInput, type TranscriptEntry, type Usage } from "@workforce/protocol";
+import { AppError, type AttachmentUpload, type RunIntegrations, type AssistantMessageEntry, type ErrorDetail, type HeartbeatResult, type PendingApproval, type RunEventInput, type TranscriptEntry, type Usage } from "@workforce/protocol";
 import type { TenantRoots } from "@workforce/protocol/tenant-path";
 import type { SystemPromptCache } from "../agents/system-prompt-cache";
 import type { DiskGuard } from "../fs/disk-bytes";
@@ -10,6 +10,7 @@ import { mergeTools, type RunToolSource, type RunToolset } from "../tools/run-to
 import type { Tool, ToolDisk } from "../tools/tool";
 import { approvalPendingError, decisionLine, decisionOf, pendingFor, remainingCalls, type ApprovalResume } from "./approval-resume";
 import { DEFAULT_COMPACTION, planCompaction, type CompactionOptions } from "./compaction";
+import { attachmentContent, loadAttachmentContents, storeAttachments } from "./attachments";
 import { toModelMessages } from "./model-context";
 import { toolPolicy } from "./tool-modes";
 import { runToolCalls, type ToolCall, type ToolStepRun } from "./tool-step";
@@ -43,6 +44,8 @@ export interface RunContext {
   sessionId: string;
   /** The user's message; empty for a run a decision started (`resume`). */
   message: string;
+  /** Files sent with the message (decision 042), checked by the run manager. */
+  attachments?: AttachmentUpload[] | undefined;
   /** Set on the run a decision on a paused tool call started (issue 15): it carries the call out (or refuses it) and goes on, instead of answering a message. */
   resume?: ApprovalResume | undefined;
   model: ResolvedModel;
@@ -122,6 +125,8 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
         await deps.sessions.append(ref, run.sessionKey, [compaction], { deferSummary: true });
         entries.push(compaction);
       }
+      // The files first, durable in the workspace, then the entry that names them (attachments.ts).
+      const attachments = run.attachments && run.attachments.length > 0 ? await storeAttachments(run.attachments, agentPaths, toolDisk, deps.newId) : [];
       const userEntry: TranscriptEntry = {
         type: "user",
         id: deps.newId(),
@@ -129,6 +134,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
         timestamp: deps.now().toISOString(),
         runId: run.runId,
         content: [{ type: "text", text: run.message }],
+        ...(attachments.length > 0 ? { attachments } : {}),
       };
       // The model request does not wait for the user's message to reach the disk (that is most of
       // the added time to first token); the reply is only written, and the run only reports ok,
@@ -147,7 +153,12 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
       );
       userWrite.catch(() => undefined); // awaited below; this only keeps an early failure from being reported as unhandled
       step.parentId = userEntry.id;
-      messages = toModelMessages([...entries, userEntry]);
+      const contents = await loadAttachmentContents(entries, agentPaths);
+      run.attachments?.forEach((upload, index) => {
+        const stored = attachments[index];
+        if (stored) contents.set(stored.id, attachmentContent(stored, Buffer.from(upload.data, "base64")));
+      });
+      messages = toModelMessages([...entries, userEntry], contents);
     }
     toolset = run.integrations && deps.runTools
       ? await deps.runTools.open({ runId: run.runId, tenantId: run.tenantId, agent: run.agent, integrations: run.integrations, signal })
@@ -168,7 +179,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
       const outcome = await runToolCalls(deps, stepRun, resumed.calls, step.parentId, decisionOf(resumed.resume));
       if (outcome.paused) return { status: "paused", usage, approval: outcome.paused };
       step.parentId = outcome.results.at(-1)?.id ?? step.parentId;
-      messages = toModelMessages([...entries, ...outcome.results]);
+      messages = toModelMessages([...entries, ...outcome.results], await loadAttachmentContents(entries, agentPaths));
       if (run.signal.aborted) throw run.signal.reason;
     }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AttachmentUploads } from "./attachments";
 import { ErrorDetail } from "./errors";
 import { RunEvent } from "./events";
 import { RunActor, SessionKey, Slug } from "./gateway-api";
@@ -66,6 +67,8 @@ export const WS_METHOD_PARAMS = {
     message: z.string().min(1).max(100_000),
     sessionKey: SessionKey.optional(),
     idempotencyKey: z.string().min(1).max(200).optional(),
+    /** Text and image files for the model (decision 042). */
+    attachments: AttachmentUploads.optional(),
     /** On whose behalf the platform sends, for metering. */
     actor: RunActor.optional(),
     /** What the run may use beyond the workspace tools (the platform's grants and secrets; see integrations.ts). */

@@ -1,4 +1,4 @@
-import { AppError, SessionKey, SessionUpdate } from "@workforce/protocol";
+import { AppError, SessionKey, SessionUpdate, isImageMediaType, ATTACHMENT_HEADER, type AttachmentRef } from "@workforce/protocol";
 import { assertSlug } from "@workforce/protocol/tenant-path";
 import { Hono } from "hono";
 import type { AgentStore } from "../../agents/agent-store";
@@ -11,6 +11,8 @@ export interface SessionRouteDeps {
   agents: AgentStore;
   sessions: SessionStore;
   runs: RunManager;
+  /** A message's stored file (decision 042), read through the tenant-path helper; undefined when it is gone. Absent: not served. */
+  readAttachment?: ((tenantId: string, agent: string, ref: AttachmentRef) => Promise<Buffer | undefined>) | undefined;
 }
 
 /** A session key from the path: 400 invalid_session_key when malformed. */
@@ -45,6 +47,21 @@ export function sessionRoutes(deps: SessionRouteDeps): Hono<GatewayEnv> {
     const key = sessionKey(c.req.param("key"));
     const { title } = await readJsonBody(c, SessionUpdate);
     return c.json({ session: await deps.sessions.rename(ref, key, title) });
+  });
+
+  // A file sent with one of the session's messages: only those its transcript names can be read here.
+  app.get("/:slug/sessions/:key/attachments/:id", async (c) => {
+    const ref = await agentRef(c.get("tenantId"), c.req.param("slug"));
+    const history = await deps.sessions.history(ref, sessionKey(c.req.param("key")));
+    const id = c.req.param("id");
+    const attachment = history.entries.flatMap((entry) => (entry.type === "user" ? (entry.attachments ?? []) : [])).find((candidate) => candidate.id === id);
+    const bytes = attachment && (await deps.readAttachment?.(ref.tenantId, ref.agent, attachment));
+    if (!attachment || !bytes) throw new AppError("not_found", "no such attachment in this session");
+    return c.body(new Uint8Array(bytes), 200, {
+      "content-type": isImageMediaType(attachment.mediaType) ? attachment.mediaType : "text/plain; charset=utf-8",
+      // Percent-encoded: a header carries no characters beyond Latin-1, a file name may.
+      [ATTACHMENT_HEADER]: encodeURIComponent(JSON.stringify(attachment)),
+    });
   });
 
   // Additive to docs/gateway-api.md: stop whatever a session is doing (active run and its queue).
