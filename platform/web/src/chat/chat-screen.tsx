@@ -1,5 +1,5 @@
 import type { Agent } from "@workforce/protocol";
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { toErrorDetail } from "../api/api-error";
 import { useApprovalsLive } from "../approvals/approvals-live";
 import { chatPath, navigate } from "../router";
@@ -9,6 +9,7 @@ import { useAccess } from "../tenants/use-access";
 import { ErrorMessage } from "../ui/error-message";
 import { AgentTabs } from "../work/agent-tabs";
 import type { Conversation } from "./chat-types";
+import { AttachmentSource } from "./attachment-view";
 import { Composer } from "./composer";
 import { MessageView } from "./message-view";
 
@@ -59,6 +60,7 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
   }, [chat, slug, live.changed]);
   const decide = useCallback((messageId: string, decision: "approve" | "deny", reason: string | undefined) => void chat.decide(slug, messageId, decision, reason), [chat, slug]);
 
+  const attachmentSource = useMemo(() => ({ agent: slug, sessionKey: conversation.sessionKey }), [slug, conversation.sessionKey]);
   const name = agent?.name ?? slug;
   const lastMessage = conversation.messages[conversation.messages.length - 1];
   const waiting = lastMessage?.role === "assistant" && lastMessage.approval !== undefined && !lastMessage.approval.outcome;
@@ -115,7 +117,9 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
         </header>
         <ErrorMessage error={agentError} />
         <ErrorMessage error={conversation.error} />
-        <MessageList conversation={conversation} agentName={name} onRetry={canRetry ? () => void chat.retry(slug) : undefined} onDecide={decide} />
+        <AttachmentSource.Provider value={attachmentSource}>
+          <MessageList conversation={conversation} agentName={name} onRetry={canRetry ? () => void chat.retry(slug) : undefined} onDecide={decide} />
+        </AttachmentSource.Provider>
         {readOnly && owner ? (
           <p className="notice read-only-note" role="note" data-testid="read-only-note">
             Read-only: this chat belongs to {ownerLabel(owner)}. Start a new chat to talk to {name}.
@@ -126,7 +130,7 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
             streaming={streaming}
             disabled={agentError !== undefined || conversation.loadingHistory}
             locked={suspended ? "Sending is turned off while the organisation is suspended" : waiting ? `Approve or deny the ${lastMessage.approval?.name ?? "tool"} call above first` : undefined}
-            onSend={(text) => void chat.send(slug, text)}
+            onSend={(text, files) => void chat.send(slug, text, files)}
             onStop={() => void chat.stop(slug)}
           />
         )}

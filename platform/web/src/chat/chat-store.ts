@@ -1,4 +1,5 @@
 import type { ApprovalView, ModelInfo, PendingApproval } from "@workforce/protocol";
+import type { PendingFile } from "./attachments";
 import { ApiError, toErrorDetail } from "../api/api-error";
 import type { ApiClient } from "../api/client";
 import { applyRunEvent, messagesFromTranscript } from "./apply-event";
@@ -195,7 +196,7 @@ export function createChatStore(options: ChatStoreOptions) {
   }
 
   /** Sends a message in the current session (a new one when there is none) and streams the reply. */
-  async function send(agent: string, text: string): Promise<void> {
+  async function send(agent: string, text: string, files: readonly PendingFile[] = []): Promise<void> {
     const key = keyOf(agent);
     const conversation = get(agent);
     const tenantId = options.tenantId();
@@ -208,11 +209,18 @@ export function createChatStore(options: ChatStoreOptions) {
       error: undefined,
       messages: [
         ...current.messages,
-        { id: randomId(), role: "user", text },
+        {
+          id: randomId(),
+          role: "user",
+          text,
+          ...(files.length > 0
+            ? { files: [...files], attachments: files.map((file) => ({ name: file.upload.name, mediaType: file.upload.mediaType, size: file.size, preview: file.preview })) }
+            : {}),
+        },
         { id: messageId, role: "assistant", parts: [], status: "streaming" },
       ],
     }));
-    const input = { message: text, idempotencyKey, ...(sessionKey ? { sessionKey } : {}) };
+    const input = { message: text, idempotencyKey, ...(sessionKey ? { sessionKey } : {}), ...(files.length > 0 ? { attachments: files.map((file) => file.upload) } : {}) };
     await stream(key, agent, messageId, { tenantId, agent, userText: text, ...(sessionKey ? { sessionKey } : {}) }, {
       start: (signal) => api.sendMessage(agent, input, signal),
     });
@@ -294,7 +302,7 @@ export function createChatStore(options: ChatStoreOptions) {
       if (controllers.has(key) || last?.role !== "assistant" || last.status === "ok" || previous?.role !== "user") return;
       // The failed exchange is replaced by the new attempt rather than repeated on screen.
       update(key, (conversation) => ({ ...conversation, messages: conversation.messages.slice(0, -2) }));
-      await send(agent, previous.text);
+      await send(agent, previous.text, previous.files);
     },
 
     /** Starts an empty conversation; the next message creates a new session. */

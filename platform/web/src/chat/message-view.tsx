@@ -1,6 +1,7 @@
 import { memo } from "react";
 import type { AssistantMessage, ChatMessage, ToolPart } from "./chat-types";
 import { ApprovalPrompt } from "./approval-prompt";
+import { MessageAttachments } from "./attachment-view";
 import { Markdown } from "./markdown";
 
 type Decide = (messageId: string, decision: "approve" | "deny", reason: string | undefined) => void;
@@ -11,6 +12,7 @@ export const MessageView = memo(function MessageView({ message, onRetry, onDecid
     return (
       <li className="message message-user" data-testid="message-user">
         <div className="bubble">
+          {message.attachments?.length ? <MessageAttachments attachments={message.attachments} /> : null}
           <p className="plain-text">{message.text}</p>
         </div>
       </li>
