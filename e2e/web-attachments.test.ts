@@ -109,7 +109,7 @@ describe.runIf(chromiumPath)("chat attachments in the web app", () => {
     await chip.getByRole("button", { name: "Download plan.md" }).click();
     const download = await downloading;
     expect(download.suggestedFilename()).toBe("plan.md");
-    expect(await readFile((await download.path())!, "utf8")).toBe(NOTES);
+    expect(await readFile(await download.path(), "utf8")).toBe(NOTES);
     await context.close();
   });
 });

@@ -47,7 +47,7 @@ const LIMIT = formatBytes(ATTACHMENT_LIMITS.maxBytes);
 function readAsDataUrl(file: Blob): Promise<string> {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result));
+    reader.onload = () => (typeof reader.result === "string" ? resolve(reader.result) : reject(new Error("the file could not be read")));
     reader.onerror = () => reject(reader.error ?? new Error("the file could not be read"));
     reader.readAsDataURL(file);
   });
