@@ -116,6 +116,16 @@ describe("attachments (decision 042)", () => {
     expect(otherTenant.status).toBe(404);
   });
 
+  it("deletes a chat's files with the chat", async () => {
+    const h = await gateway();
+    upstream.enqueue({ kind: "text", text: "ok" });
+    await readRunEvents(await send(h, { message: "Keep this", attachments: [image, notes] }));
+    const uploads = path.join(h.dataDir, TENANT_A, "workspace", "ada", "uploads");
+    expect(await readdir(uploads)).toHaveLength(2);
+    expect((await h.request("DELETE", "/v1/agents/ada/sessions/s")).status).toBe(204);
+    expect(await readdir(uploads)).toEqual([]);
+  });
+
   it("refuses, before anything is written, files that are not what they claim, too many and too large", async () => {
     const h = await gateway();
     const fake = await send(h, { message: "Look", attachments: [{ ...image, data: Buffer.from("<svg onload=alert(1)>").toString("base64") }] });

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, unlink } from "node:fs/promises";
 import path from "node:path";
 import {
   AppError,
@@ -116,4 +116,15 @@ export async function loadAttachmentContents(entries: readonly TranscriptEntry[]
 /** The content of a user entry's files, in order; without loaded contents (a summary's transcript), only their names. */
 export function attachmentsOf(entry: { attachments?: AttachmentRef[] | undefined }, contents: ReadonlyMap<string, ModelContent> | undefined): ModelContent[] {
   return (entry.attachments ?? []).map((ref) => (contents ? (contents.get(ref.id) ?? missingContent(ref)) : { type: "text", text: `[attached file "${ref.name}"]` }));
+}
+
+/** Removes a stored attachment (its session was deleted); one already gone is fine. Returns the bytes freed. */
+export async function removeAttachment(agent: AgentPaths, ref: AttachmentRef): Promise<number> {
+  try {
+    await unlink(await ensureContained(agent.workspace, agent.workspaceFile(attachmentWorkspacePath(ref))));
+    return ref.size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw error;
+  }
 }

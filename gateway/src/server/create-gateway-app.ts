@@ -78,6 +78,8 @@ export interface GatewayAppDeps {
   heartbeatFiles?: HeartbeatFiles | undefined;
   /** Reads a message's stored file for `GET /v1/agents/:slug/sessions/:key/attachments/:id` (decision 042); absent, not served. */
   readAttachment?: SessionRouteDeps["readAttachment"];
+  /** Deletes a message's stored file with its session (decision 042). */
+  removeAttachment?: SessionRouteDeps["removeAttachment"];
   /** `GET /v1/capabilities`: what runs may be offered here (web tools); nothing beyond the workspace tools when absent. */
   capabilities?: GatewayCapabilities | undefined;
 }

@@ -13,6 +13,8 @@ export interface SessionRouteDeps {
   runs: RunManager;
   /** A message's stored file (decision 042), read through the tenant-path helper; undefined when it is gone. Absent: not served. */
   readAttachment?: ((tenantId: string, agent: string, ref: AttachmentRef) => Promise<Buffer | undefined>) | undefined;
+  /** Deletes a message's stored file when its session is deleted (decision 042). */
+  removeAttachment?: ((tenantId: string, agent: string, ref: AttachmentRef) => Promise<void>) | undefined;
 }
 
 /** A session key from the path: 400 invalid_session_key when malformed. */
@@ -76,9 +78,13 @@ export function sessionRoutes(deps: SessionRouteDeps): Hono<GatewayEnv> {
   app.delete("/:slug/sessions/:key", async (c) => {
     const ref = await agentRef(c.get("tenantId"), c.req.param("slug"));
     const key = sessionKey(c.req.param("key"));
-    await deps.sessions.get(ref, key);
+    const { entries } = await deps.sessions.history(ref, key);
     deps.runs.abortWhere(ref.tenantId, ref.agent, key);
     await deps.sessions.remove(ref, key);
+    // The files sent in the chat go with it; the transcript that named them is gone already, so a failure here only leaves unnamed files.
+    for (const attachment of entries.flatMap((entry) => (entry.type === "user" ? (entry.attachments ?? []) : []))) {
+      await deps.removeAttachment?.(ref.tenantId, ref.agent, attachment);
+    }
     return c.body(null, 204);
   });
 
