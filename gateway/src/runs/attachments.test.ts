@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { startFakeUpstream, type FakeUpstream } from "@workforce/fake-upstream";
-import { ATTACHMENT_HEADER, ATTACHMENT_LIMITS, SessionHistory, type AttachmentUpload } from "@workforce/protocol";
+import { ATTACHMENT_HEADER, ATTACHMENT_LIMITS, MESSAGE_BODY_MAX_BYTES, SessionHistory, type AttachmentUpload } from "@workforce/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createProviders } from "../llm/create-providers";
 import { readRunEvents, replyText, startTestGateway, TENANT_A, TENANT_B, type TestGateway } from "../test-support/test-gateway";
@@ -141,6 +141,10 @@ describe("attachments (decision 042)", () => {
     const large = await send(h, { message: "Large", attachments: [{ ...notes, data: Buffer.alloc(ATTACHMENT_LIMITS.maxBytes + 1, 97).toString("base64") }] });
     expect(large.status).toBe(400);
     expect(await large.json()).toMatchObject({ error: { code: "validation_failed" } });
+
+    // The runs route takes a message with its files, and not a byte beyond what that can need.
+    const flood = await send(h, { message: "x".repeat(MESSAGE_BODY_MAX_BYTES) });
+    expect(flood.status).toBe(413);
 
     expect(upstream.requests).toHaveLength(0);
     expect((await h.request("GET", "/v1/agents/ada/sessions/s")).status).toBe(404);

@@ -1,12 +1,14 @@
 import { createContext, useContext, useEffect, useState } from "react";
 import { isImageMediaType } from "@workforce/protocol";
-import { useServices } from "../services";
 import { download } from "../ui/download";
 import { blobToDataUrl, formatBytes, type PendingFile } from "./attachments";
 import type { ShownAttachment } from "./chat-types";
 
-/** The chat whose messages are shown: where their stored files are fetched from. */
-export const AttachmentSource = createContext<{ agent: string; sessionKey: string | undefined } | undefined>(undefined);
+/** Fetches a stored file of the chat on screen by its id; undefined while the chat has no session yet. */
+export type FetchAttachment = ((id: string) => Promise<Blob>) | undefined;
+
+/** Where the shown messages' stored files come from (the chat screen provides it). */
+export const AttachmentSource = createContext<FetchAttachment>(undefined);
 
 /** The files waiting in the composer, each with a way to take it out again. */
 export function PendingAttachments({ files, onRemove }: { files: readonly PendingFile[]; onRemove: (key: string) => void }) {
@@ -54,31 +56,27 @@ export function MessageAttachments({ attachments }: { attachments: readonly Show
 }
 
 function useStoredFile(attachment: ShownAttachment) {
-  const source = useContext(AttachmentSource);
-  const { api } = useServices();
-  return source?.sessionKey && attachment.id ? { fetch: () => api.attachment(source.agent, source.sessionKey!, attachment.id!) } : undefined;
+  const fetchAttachment = useContext(AttachmentSource);
+  const id = attachment.id;
+  return fetchAttachment && id ? { fetch: () => fetchAttachment(id) } : undefined;
 }
 
 function StoredImage({ attachment }: { attachment: ShownAttachment }) {
-  const source = useContext(AttachmentSource);
-  const { api } = useServices();
+  const fetchAttachment = useContext(AttachmentSource);
   const [url, setUrl] = useState<string | undefined>(attachment.preview);
   const [failed, setFailed] = useState(false);
-  const agent = source?.agent;
-  const sessionKey = source?.sessionKey;
   const id = attachment.id;
   useEffect(() => {
-    if (url || !agent || !sessionKey || !id) return;
+    if (url || !fetchAttachment || !id) return;
     let live = true;
-    api
-      .attachment(agent, sessionKey, id)
+    fetchAttachment(id)
       .then(blobToDataUrl)
       .then((data) => live && setUrl(data))
       .catch(() => live && setFailed(true));
     return () => {
       live = false;
     };
-  }, [api, agent, sessionKey, id, url]);
+  }, [fetchAttachment, id, url]);
   if (failed) return <span className="attachment-chip muted small">{attachment.name} (no longer available)</span>;
   if (!url) return <span className="attachment-thumb large loading" role="img" aria-label={`${attachment.name}, loading`} />;
   return <img className="attachment-thumb large" src={url} alt={attachment.name} data-testid="attachment-image" />;

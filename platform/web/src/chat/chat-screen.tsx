@@ -60,7 +60,8 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
   }, [chat, slug, live.changed]);
   const decide = useCallback((messageId: string, decision: "approve" | "deny", reason: string | undefined) => void chat.decide(slug, messageId, decision, reason), [chat, slug]);
 
-  const attachmentSource = useMemo(() => ({ agent: slug, sessionKey: conversation.sessionKey }), [slug, conversation.sessionKey]);
+  const sessionKey = conversation.sessionKey;
+  const attachmentSource = useMemo(() => (sessionKey ? (id: string) => api.attachment(slug, sessionKey, id) : undefined), [api, slug, sessionKey]);
   const name = agent?.name ?? slug;
   const lastMessage = conversation.messages[conversation.messages.length - 1];
   const waiting = lastMessage?.role === "assistant" && lastMessage.approval !== undefined && !lastMessage.approval.outcome;
