@@ -2,6 +2,7 @@
  * Shared steps for the browser tests (Debian chromium via playwright-core) against the real system:
  * start it with a browser, sign up and in through the web app, and call the API as a user would.
  */
+import { execFileSync } from "node:child_process";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { expect } from "vitest";
 import { listOutbox, type OutboxEntry } from "../platform/src/mail/outbox-store";
@@ -199,4 +200,13 @@ export async function joinFromInvitation(page: Page, link: string): Promise<void
   await page.getByRole("button", { name: /^Join / }).click();
   await page.getByTestId("notice").filter({ hasText: "You joined" }).waitFor({ timeout: 15_000 });
   await page.getByRole("heading", { name: "Agents" }).waitFor();
+}
+
+/** The gateway process started by the launcher (scripts/start.ts) of `system`. */
+export function gatewayPid(running: RunningSystem): number {
+  // The launcher runs the bundle (gateway/dist/cli.js); the source path is matched too.
+  const output = execFileSync("pgrep", ["-P", String(running.process.pid), "-f", "gateway/(dist/cli\\.js|src/cli\\.ts)"], { encoding: "utf8" });
+  const pid = Number(output.trim().split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no gateway process under the launcher (pid ${running.process.pid})`);
+  return pid;
 }

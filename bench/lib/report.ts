@@ -99,14 +99,14 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
     out.push("");
     out.push(
       `C users send messages back to back for ${results.options.throughputSeconds} s (${results.options.tokens}-token replies, no token delay, a new session every ${results.options.messagesPerSession} messages). ` +
-        "A run counts when its stream ended with `run-end` ok (direct: the Anthropic stream ended). CPU is read from /proc for each process. " +
+        "A run counts when its stream ended with `run-end` ok (direct: the Anthropic stream ended). CPU is read from /proc for each process: seconds of CPU per 1,000 completed runs (user + system), the figure to size machines by. " +
         "“persisted” compares the messages in the session registry afterwards with 2 per completed run.",
     );
     out.push("");
     const directAt = (concurrency: number) => results.throughput?.find((row) => row.target === "direct" && row.concurrency === concurrency);
     out.push(
       table(
-        ["path", "C", "runs/s", "vs direct", "errors", "latency median / p95 (ms)", "CPU ms/run gateway · platform · fake · client", "persisted"],
+        ["path", "C", "runs/s", "vs direct", "errors", "latency median / p95 (ms)", "CPU seconds per 1,000 runs: gateway · platform · fake · client", "persisted"],
         results.throughput.map((row) => {
           const baseline = directAt(row.concurrency);
           const cpu = row.cpuMsPerRun;

@@ -117,7 +117,7 @@ export function createGatewayClient(options: GatewayClientOptions) {
         "gateway_unavailable",
         timedOut
           ? `The agent gateway did not answer within ${limit} ms`
-          : "The agent gateway is not reachable; is it running?",
+          : "The agent gateway is not reachable right now",
         { retryable: true, cause: error },
       );
     }
@@ -151,7 +151,7 @@ export function createGatewayClient(options: GatewayClientOptions) {
         // The details (data dir, instance id) are for the token holder; others get only the status.
         response = await doFetch(`${options.baseUrl}/`, { headers: headers(undefined, { accept: "application/json" }), signal: AbortSignal.timeout(timeout) });
       } catch (error) {
-        throw new AppError("gateway_unavailable", "The agent gateway is not reachable; is it running?", { cause: error });
+        throw new AppError("gateway_unavailable", "The agent gateway is not reachable right now", { cause: error });
       }
       if (!response.ok) throw await gatewayError(response);
       return json(GatewayHealth, response);

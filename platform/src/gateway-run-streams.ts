@@ -309,7 +309,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** Clients are told the gateway is down, never where it lives (that is in /api/health for the operator). */
 function unreachable(cause?: unknown): AppError {
-  return new AppError("gateway_unavailable", "The agent gateway is not reachable; is it running?", { retryable: true, cause });
+  return new AppError("gateway_unavailable", "The agent gateway is not reachable right now", { retryable: true, cause });
 }
 
 function remoteError(detail: { code: string; message: string; retryable?: boolean }): AppError {

@@ -27,9 +27,8 @@ export interface StreamStatsOptions {
   /** How often counters are published (the heartbeat); streams opening and closing also publish. Default 3 s. */
   publishIntervalMs?: number;
   /**
-   * A tenant's first stream opening or last one closing is published at once; other openings and
-   * closings at most once per this many milliseconds (coalesced to the end of the gap): under
-   * load that is a write a second, not two per message. Default 1 s.
+   * Streams opening and closing are published at most once per this many milliseconds (coalesced
+   * to the end of the gap): under load that is a write a second, not two per message. Default 1 s.
    */
   publishGapMs?: number;
   /** Where a failing publish is reported (once, until it works again). */
@@ -92,16 +91,15 @@ export function createStreamStats(options: StreamStatsOptions) {
     return inFlight;
   }
 
-  /** `now`: a tenant started or stopped streaming, which other instances must see at once. */
-  const publishSoon = (now: boolean) => {
+  /**
+   * A stream opened or closed: published at once when nothing was published for a gap, else once
+   * at the end of the gap, all changes since together. Under load that is one write a second,
+   * whatever the message rate (at one stream at a time every message opened and closed a tenant's
+   * only stream, which used to publish twice per message); other instances see a change at most
+   * a gap late, this one at once (`snapshot` publishes first).
+   */
+  const publishSoon = () => {
     if (stopped || !timer) return;
-    if (now) {
-      if (soon) clearTimeout(soon);
-      soon = undefined;
-      lastPublishAt = performance.now();
-      void flush();
-      return;
-    }
     if (soon) return;
     // Only publishes caused by streams count towards the gap: a heartbeat that just went out
     // must not delay the news of a stream opening.
@@ -147,7 +145,7 @@ export function createStreamStats(options: StreamStatsOptions) {
       openByTenant.set(tenantId, before + 1);
       if (kind === "start") streamsStarted += 1;
       else resumes += 1;
-      publishSoon(before === 0);
+      publishSoon();
       let closed = false;
       return () => {
         if (closed) return;
@@ -155,7 +153,7 @@ export function createStreamStats(options: StreamStatsOptions) {
         const left = (openByTenant.get(tenantId) ?? 1) - 1;
         if (left <= 0) openByTenant.delete(tenantId);
         else openByTenant.set(tenantId, left);
-        publishSoon(left <= 0);
+        publishSoon();
       };
     },
 

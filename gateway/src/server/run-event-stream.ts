@@ -1,5 +1,21 @@
-import { encodeSseEvent, SSE_HEARTBEAT } from "@workforce/protocol";
+import { encodeSseEvent, SSE_HEARTBEAT, type RunEvent } from "@workforce/protocol";
 import type { RunEventSource } from "../runs/run-relay";
+
+/**
+ * Each event's SSE frame, encoded once however many clients follow the run (a replay after a
+ * reconnect, a second tab, the platform's proxy and a watcher): the log hands every follower the
+ * same event object, and the frame lives as long as the log keeps that object.
+ */
+const frames = new WeakMap<RunEvent, string>();
+
+function frameOf(event: RunEvent): string {
+  let frame = frames.get(event);
+  if (frame === undefined) {
+    frame = encodeSseEvent(event);
+    frames.set(event, frame);
+  }
+  return frame;
+}
 
 export interface RunEventStreamOptions {
   heartbeatMs: number;
@@ -34,7 +50,7 @@ export function runEventStream(log: RunEventSource, after: number, options: RunE
       heartbeat.unref();
       void (async () => {
         try {
-          for await (const event of log.follow(after, stop.signal)) send(encodeSseEvent(event));
+          for await (const event of log.follow(after, stop.signal)) send(frameOf(event));
         } finally {
           clearInterval(heartbeat);
           if (flushing) clearImmediate(flushing);

@@ -12,8 +12,6 @@ const Fence = z.number().int().nonnegative();
  * map of session key → summary for every other reader.
  */
 const RegistryEntry = SessionSummary.extend({ fence: Fence.optional(), generation: Fence.optional() });
-/** sessions.json: session key → summary. */
-const RegistryFile = z.record(z.string(), RegistryEntry);
 
 /** One line of sessions.journal.jsonl: a change made since sessions.json was last written; `fence` in cluster mode. */
 export const JournalLine = z.discriminatedUnion("op", [
@@ -34,19 +32,43 @@ export function registryFileText(sessions: readonly SessionSummary[], stamp: Reg
   return JSON.stringify(body, null, 2) + "\n";
 }
 
-/** sessions.json's entries (stamps removed) and the newest stamp among them; undefined when unreadable. */
-export function parseRegistryFile(text: string): { sessions: Map<string, SessionSummary>; stamp: RegistryStamp | undefined } | undefined {
-  const parsed = RegistryFile.safeParse(parseJson(text));
-  if (!parsed.success) return undefined;
-  const sessions = new Map<string, SessionSummary>();
-  let stamp: RegistryStamp | undefined;
-  for (const [key, { fence, generation, ...session }] of Object.entries(parsed.data)) {
-    sessions.set(key, session);
-    if (fence !== undefined && generation !== undefined && (!stamp || generation > stamp.generation || (generation === stamp.generation && fence > stamp.fence))) {
-      stamp = { fence, generation };
+/** sessions.json's entries (stamps removed) and the newest stamp among them. */
+export interface ParsedRegistry {
+  sessions: Map<string, SessionSummary>;
+  stamp: RegistryStamp | undefined;
+}
+
+/** Validates sessions.json's entries as they come (all at once, or in batches from a worker). */
+export class RegistryAccumulator {
+  private readonly sessions = new Map<string, SessionSummary>();
+  private stamp: RegistryStamp | undefined;
+
+  /** False when an entry is not a valid one: the whole file is then unreadable. */
+  addAll(entries: Iterable<[string, unknown]>): boolean {
+    for (const [key, value] of entries) {
+      const parsed = RegistryEntry.safeParse(value);
+      if (!parsed.success) return false;
+      const { fence, generation, ...session } = parsed.data;
+      this.sessions.set(key, session);
+      const stamp = this.stamp;
+      if (fence !== undefined && generation !== undefined && (!stamp || generation > stamp.generation || (generation === stamp.generation && fence > stamp.fence))) {
+        this.stamp = { fence, generation };
+      }
     }
+    return true;
   }
-  return { sessions, stamp };
+
+  result(): ParsedRegistry {
+    return { sessions: this.sessions, stamp: this.stamp };
+  }
+}
+
+/** sessions.json's entries (stamps removed) and the newest stamp among them; undefined when unreadable. */
+export function parseRegistryFile(text: string): ParsedRegistry | undefined {
+  const body = parseJson(text);
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return undefined;
+  const accumulator = new RegistryAccumulator();
+  return accumulator.addAll(Object.entries(body)) ? accumulator.result() : undefined;
 }
 
 export async function readOptional(file: string): Promise<string | undefined> {

@@ -8,7 +8,8 @@ import { fileIdentity, isAppendOf, sameIdentity, type FileIdentity } from "../fs
 import type { FileLocks } from "../fs/file-lock";
 import { appendJsonLines } from "../fs/jsonl-file";
 import type { Logger } from "../logger";
-import { parseRegistryFile, readJournalRange, readOptional, readUntilCurrent, registryFileText, type JournalLine, type RegistryStamp } from "./registry-files";
+import { readRegistry } from "./registry-reader";
+import { readJournalRange, readUntilCurrent, registryFileText, type JournalLine, type RegistryStamp } from "./registry-files";
 import { RegistryLease, type RegistryCluster } from "./registry-lease";
 import { GroupCommit } from "./group-commit";
 import { reconcileWithTranscripts } from "./registry-repair";
@@ -368,10 +369,9 @@ export class SessionRegistry {
     this.maxFence = -1;
     let complete = false;
     let tracked = target !== undefined;
-    const file = await readOptional(this.paths.registry);
-    if (file !== undefined) {
-      const parsed = parseRegistryFile(file);
-      if (parsed) {
+    const parsed = await readRegistry(this.paths.registry);
+    if (parsed !== undefined) {
+      if (parsed !== "unreadable") {
         this.sessions = parsed.sessions;
         this.maxFence = parsed.stamp?.fence ?? -1;
         if (target && parsed.stamp && parsed.stamp.generation !== target.generation) tracked = false;

@@ -20,44 +20,72 @@ export interface SseMessage {
 /**
  * Incremental SSE parser (WHATWG event-stream rules, minus `retry`): feed it chunks as they
  * arrive, get complete messages back. Works in browsers and Node.
+ *
+ * Linear in its input: each chunk is scanned once, line by line, and only the unfinished last
+ * line is carried over (a reply of n small chunks costs O(n), not O(n²) as rescanning a growing
+ * buffer would). A `\r` that ends a chunk ends its line; a `\n` that starts the next chunk is its
+ * other half, not an empty line.
  */
 export class SseParser {
-  private buffer = "";
+  private partial = "";
+  private endedWithCr = false;
+  private id: string | undefined;
+  private event = "message";
+  private data: string[] = [];
 
   push(chunk: string): SseMessage[] {
-    this.buffer += chunk;
     const messages: SseMessage[] = [];
-    let boundary = this.findBoundary();
-    while (boundary) {
-      const block = this.buffer.slice(0, boundary.index);
-      this.buffer = this.buffer.slice(boundary.index + boundary.length);
-      const message = parseBlock(block);
+    let start = 0;
+    if (this.endedWithCr && chunk.charCodeAt(0) === LF) start = 1;
+    this.endedWithCr = false;
+    const length = chunk.length;
+    let index = start;
+    while (index < length) {
+      const code = chunk.charCodeAt(index);
+      if (code !== LF && code !== CR) {
+        index += 1;
+        continue;
+      }
+      const piece = chunk.slice(start, index);
+      const line = this.partial === "" ? piece : this.partial + piece;
+      this.partial = "";
+      const message = this.line(line);
       if (message) messages.push(message);
-      boundary = this.findBoundary();
+      if (code === CR) {
+        if (index + 1 === length) this.endedWithCr = true;
+        else if (chunk.charCodeAt(index + 1) === LF) index += 1;
+      }
+      index += 1;
+      start = index;
     }
+    if (start < length) this.partial += chunk.slice(start);
     return messages;
   }
 
-  private findBoundary(): { index: number; length: number } | undefined {
-    const match = /\r\n\r\n|\n\n|\r\r/.exec(this.buffer);
-    return match ? { index: match.index, length: match[0].length } : undefined;
-  }
-}
-
-function parseBlock(block: string): SseMessage | undefined {
-  let id: string | undefined;
-  let event = "message";
-  const data: string[] = [];
-  for (const line of block.split(/\r\n|\n|\r/)) {
-    if (line === "" || line.startsWith(":")) continue;
+  private line(line: string): SseMessage | undefined {
+    if (line === "") return this.dispatch();
+    if (line.charCodeAt(0) === COLON) return undefined;
     const colon = line.indexOf(":");
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    if (field === "id") id = value;
-    else if (field === "event") event = value;
-    else if (field === "data") data.push(value);
+    if (value.charCodeAt(0) === SPACE) value = value.slice(1);
+    if (field === "data") this.data.push(value);
+    else if (field === "event") this.event = value;
+    else if (field === "id") this.id = value;
+    return undefined;
   }
-  if (data.length === 0) return undefined;
-  return { id, event, data: data.join("\n") };
+
+  private dispatch(): SseMessage | undefined {
+    const { id, event, data } = this;
+    this.id = undefined;
+    this.event = "message";
+    this.data = [];
+    if (data.length === 0) return undefined;
+    return { id, event, data: data.length === 1 ? data[0]! : data.join("\n") };
+  }
 }
+
+const LF = 10;
+const CR = 13;
+const COLON = 58;
+const SPACE = 32;

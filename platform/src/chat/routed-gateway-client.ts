@@ -59,7 +59,7 @@ export function createRoutedGatewayClient(options: RoutedGatewayClientOptions): 
     const failed = new Set<string>();
     for (;;) {
       const [url] = await orderFor(key, failed);
-      if (url === undefined) throw new AppError("gateway_unavailable", "No agent gateway is reachable; are they running?", { retryable: true });
+      if (url === undefined) throw new AppError("gateway_unavailable", "No agent gateway is reachable right now", { retryable: true });
       try {
         return await call(clientAt(url), url);
       } catch (error) {

@@ -27,7 +27,7 @@ async function diskOf(gateway: Pick<GatewayClient, "tenantDisk">, tenantId: stri
   try {
     return await gateway.tenantDisk(tenantId, DISK_TIMEOUT_MS);
   } catch (error) {
-    const known = error instanceof AppError ? error : new AppError("gateway_unavailable", "The agent gateway is not reachable; is it running?");
+    const known = error instanceof AppError ? error : new AppError("gateway_unavailable", "The agent gateway is not reachable right now");
     return { usedBytes: null, quotaBytes: null, error: { code: known.code, message: `Disk use is unknown: ${known.message}` } };
   }
 }

@@ -127,7 +127,7 @@ describe("the reconcile loop", () => {
       defaults: DEFAULTS,
       logError: (message) => logged.push(message),
       putPolicy: async (tenantId, policy) => {
-        if (gateway === "down") throw new AppError("gateway_unavailable", "The agent gateway is not reachable; is it running?");
+        if (gateway === "down") throw new AppError("gateway_unavailable", "The agent gateway is not reachable right now");
         if (tenantId === tenantA) throw new AppError("validation_failed", "limits: unexpected");
         held.set(tenantId, policy);
         return { ...policy, source: "pushed" };

@@ -1,5 +1,5 @@
 import type { Session } from "@supabase/supabase-js";
-import { useEffect, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { AccountScreen } from "./account/account-screen";
 import { UnconfirmedBanner } from "./account/unconfirmed-banner";
 import { AgentsScreen } from "./agents/agents-screen";
@@ -7,6 +7,7 @@ import { ApprovalsScreen } from "./approvals/approvals-screen";
 import { AuthScreen } from "./auth/auth-screen";
 import { useAuthState } from "./auth/auth-store";
 import { ConfirmScreen } from "./auth/confirm-screen";
+import { GatewayBanner } from "./errors/gateway-banner";
 import { NewPasswordScreen } from "./auth/new-password-screen";
 import { ChatScreen } from "./chat/chat-screen";
 import { IntegrationsScreen } from "./integrations/integrations-screen";
@@ -64,6 +65,8 @@ function SignedIn({ session }: { session: Session }) {
   const email = session.user.email;
 
   const [attempt, setAttempt] = useState(0);
+  const me = tenantState.me;
+  const workspace = me.status === "ready" ? me.me : undefined;
   const fallback = sessionUser(session);
   const { id: userId, emailConfirmed, operator } = fallback;
   useEffect(() => {
@@ -74,14 +77,26 @@ function SignedIn({ session }: { session: Session }) {
     };
   }, [services, userId, email, emailConfirmed, operator, attempt]);
 
+  // Quietly (the screen stays): the banner goes away by itself once the gateway answers again.
+  const checkGateway = useCallback(
+    () => loadWorkspace(services, { id: userId, email, emailConfirmed, operator }, { quiet: true }),
+    [services, userId, email, emailConfirmed, operator],
+  );
+  // Screens that failed while the gateway was down load again when it is back.
+  const gatewayDown = workspace?.gatewayError !== undefined;
+  const [recoveries, setRecoveries] = useState(0);
+  const wasDown = useRef(false);
+  useEffect(() => {
+    if (wasDown.current && !gatewayDown) setRecoveries((value) => value + 1);
+    wasDown.current = gatewayDown;
+  }, [gatewayDown]);
+
   async function signOut() {
     // This browser only; the account settings offer signing out everywhere.
     await auth.client.auth.signOut({ scope: "local" });
     navigate("/", { replace: true });
   }
 
-  const me = tenantState.me;
-  const workspace = me.status === "ready" ? me.me : undefined;
   const tenantScreen = route.screen !== "account" && route.screen !== "operator";
   return (
     <div className="app">
@@ -108,16 +123,7 @@ function SignedIn({ session }: { session: Session }) {
       <OfflineBanner />
       {workspace && route.screen !== "account" ? <UnconfirmedBanner user={workspace.user} /> : null}
       {workspace && tenantScreen ? <SuspensionBanner workspace={workspace} /> : null}
-      {workspace?.gatewayError ? (
-        <div className="banner-error">
-          <ErrorMessage error={workspace.gatewayError}>
-            <span>Agents and chats are unavailable until it is back; team, API keys and usage still work.</span>
-            <button type="button" className="button small" onClick={() => setAttempt((value) => value + 1)}>
-              Try again
-            </button>
-          </ErrorMessage>
-        </div>
-      ) : null}
+      <GatewayBanner error={workspace?.gatewayError} check={checkGateway} />
       {me.status === "error" ? (
         <main className="page" id="main">
           <ErrorMessage error={me.error} />
@@ -131,7 +137,7 @@ function SignedIn({ session }: { session: Session }) {
         </p>
       ) : (
         // Suspending or lifting remounts the screen, so it loads again what was refused (or is now).
-        <Screen key={currentTenant(tenantState)?.suspended ? "suspended" : "active"} route={route} workspace={workspace} tenantId={tenantState.tenantId} />
+        <Screen key={`${currentTenant(tenantState)?.suspended ? "suspended" : "active"}:${recoveries}`} route={route} workspace={workspace} tenantId={tenantState.tenantId} />
       )}
     </div>
   );

@@ -1,5 +1,6 @@
 import type { ModelInfo } from "@workforce/protocol";
 import { createContext, useContext } from "react";
+import { toErrorDetail } from "./api/api-error";
 import { createApiClient, type ApiClient } from "./api/client";
 import { createApprovalsLive, type ApprovalsLive } from "./approvals/approvals-live";
 import { createAuthStore, type AuthStore } from "./auth/auth-store";
@@ -44,6 +45,7 @@ export function createServices(config: WebConfig): Services {
     onTenantForbidden: recheck,
     onTenantSuspended: (tenantId, message) => tenants.markSuspended(tenantId, message),
     onSessionEnded: () => void auth.client.auth.signOut({ scope: "local" }),
+    onGatewayUnavailable: (error) => tenants.markGatewayDown(toErrorDetail(error)),
   });
   const approvals = createApprovalsLive({ api });
   const chat = createChatStore({ api, tenantId: () => tenants.tenantId(), onModel: (info: ModelInfo) => model.set(info), onDecided: () => approvals.touched() });

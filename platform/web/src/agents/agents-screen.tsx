@@ -20,12 +20,14 @@ export function AgentsScreen({ tenantId }: { tenantId: string }) {
   const [busy, setBusy] = useState(false);
   const [formKey, setFormKey] = useState(0);
 
+  // A list that could not be read is an error state with Retry, not an empty list (with a create form).
+  const [loadError, setLoadError] = useState<ErrorDetail>();
   const load = useCallback(async () => {
+    setLoadError(undefined);
     try {
       setAgents(await api.listAgents());
     } catch (thrown) {
-      setError(toErrorDetail(thrown));
-      setAgents([]);
+      setLoadError(toErrorDetail(thrown));
     }
   }, [api]);
 
@@ -70,7 +72,7 @@ export function AgentsScreen({ tenantId }: { tenantId: string }) {
           <h1>Agents</h1>
           <p className="muted">The members of your AI workforce. Pick one to chat.</p>
         </div>
-        {manages && !showForm ? (
+        {manages && !showForm && agents !== undefined ? (
           <button type="button" className="button primary" onClick={() => setCreating(true)}>
             New agent
           </button>
@@ -95,9 +97,13 @@ export function AgentsScreen({ tenantId }: { tenantId: string }) {
       ) : null}
 
       {agents === undefined ? (
-        <p className="muted" role="status">
-          Loading agents…
-        </p>
+        loadError ? (
+          <ErrorMessage error={loadError} onRetry={() => void load()} />
+        ) : (
+          <p className="muted" role="status">
+            Loading agents…
+          </p>
+        )
       ) : agents.length === 0 && !manages ? (
         <p className="notice" role="note">
           No agents yet. Owners and admins create them; ask one of them.

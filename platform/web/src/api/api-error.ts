@@ -5,13 +5,16 @@ export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
   readonly retryable: boolean | undefined;
+  /** Seconds from the answer's Retry-After header, when it had one. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: string, message: string, status = 0, retryable?: boolean) {
+  constructor(code: string, message: string, status = 0, retryable?: boolean, retryAfterSeconds?: number) {
     super(message);
     this.name = "ApiError";
     this.code = code;
     this.status = status;
     this.retryable = retryable;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -25,9 +28,11 @@ export async function errorFromResponse(response: Response): Promise<ApiError> {
     json = undefined;
   }
   const parsed = ApiErrorBody.safeParse(json);
+  const retryAfter = Number(response.headers.get("retry-after") ?? Number.NaN);
+  const retryAfterSeconds = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined;
   if (parsed.success) {
     const { code, message, retryable } = parsed.data.error;
-    return new ApiError(code, message, response.status, retryable);
+    return new ApiError(code, message, response.status, retryable, retryAfterSeconds);
   }
   const fallback = text.trim().slice(0, 300) || response.statusText || "request failed";
   return new ApiError(`http_${response.status}`, `HTTP ${response.status}: ${fallback}`, response.status);
@@ -39,9 +44,24 @@ export function networkError(error: unknown): ApiError {
   return new ApiError("network_error", `Could not reach the server (${detail}).`, 0, true);
 }
 
-/** Any thrown value as `{ code, message }` for display. */
-export function toErrorDetail(error: unknown): { code: string; message: string } {
-  if (error instanceof ApiError) return { code: error.code, message: error.message };
+/** An error as screens keep it for ErrorMessage: the code, the server's message, and what says whether to retry. */
+export interface ShownError {
+  code: string;
+  message: string;
+  retryable?: boolean | undefined;
+  retryAfterSeconds?: number | undefined;
+}
+
+/** Any thrown value as a ShownError for display. */
+export function toErrorDetail(error: unknown): ShownError {
+  if (error instanceof ApiError) {
+    return {
+      code: error.code,
+      message: error.message,
+      ...(error.retryable === undefined ? {} : { retryable: error.retryable }),
+      ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+    };
+  }
   if (error instanceof Error) return { code: "client_error", message: error.message };
   return { code: "client_error", message: String(error) };
 }

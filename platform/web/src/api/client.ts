@@ -79,6 +79,8 @@ export interface ApiClientOptions {
    * help, so the app signs out. (An expired token is `token_expired`, which supabase-js refreshes.)
    */
   onSessionEnded?: () => void;
+  /** Told when a call answers `gateway_unavailable`: the app shows the banner and checks back until agents answer again. */
+  onGatewayUnavailable?: (error: ApiError) => void;
   fetch?: typeof fetch;
 }
 
@@ -117,6 +119,7 @@ export function createApiClient(options: ApiClientOptions) {
       if (scope === "tenant" && error.status === 403 && error.code === "forbidden") await options.onTenantForbidden?.(tenantId);
       if (scope === "tenant" && tenantId && error.code === "tenant_suspended") options.onTenantSuspended?.(tenantId, error.message);
       if (token && error.status === 401 && error.code === "invalid_token") options.onSessionEnded?.();
+      if (error.code === "gateway_unavailable") options.onGatewayUnavailable?.(error);
       throw error;
     }
     return response;

@@ -4,15 +4,18 @@ import { describeAuthError } from "./auth-errors";
 
 describe("auth errors as the user reads them", () => {
   it("turns the codes written for developers into a sentence, keeping the code", () => {
+    // The server's message stays for the "Details" disclosure; the sentence is what the user reads.
     expect(describeAuthError(new AuthApiError("Email not confirmed: open the link we emailed you", 403, "email_not_confirmed"))).toEqual({
       code: "email_not_confirmed",
-      message: "Confirm your email first: open the link we emailed you, or ask for a new one.",
+      message: "Email not confirmed: open the link we emailed you",
+      sentence: "Confirm your email first: open the link we emailed you, or ask for a new one.",
     });
     expect(describeAuthError(new AuthApiError("Invalid login credentials", 400, "invalid_credentials"))).toEqual({
       code: "invalid_credentials",
-      message: "Wrong email or password.",
+      message: "Invalid login credentials",
+      sentence: "Wrong email or password.",
     });
-    expect(describeAuthError(new AuthApiError("Token has expired or is invalid", 403, "otp_expired")).message).toMatch(/expired or was already used/);
+    expect(describeAuthError(new AuthApiError("Token has expired or is invalid", 403, "otp_expired")).sentence).toMatch(/expired or was already used/);
   });
 
   it("keeps the server's own message where it already says what to do", () => {

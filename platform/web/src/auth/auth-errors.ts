@@ -2,6 +2,8 @@
 export interface AuthErrorDetail {
   code: string | undefined;
   message: string;
+  /** This screen's own sentence for the code, shown instead of the general one of `errors/`. */
+  sentence?: string;
 }
 
 /**
@@ -33,7 +35,8 @@ export function describeAuthError(error: unknown): AuthErrorDetail {
     }
     const code = typeof record.code === "string" ? record.code : undefined;
     const human = code ? HUMAN[code] : undefined;
-    if (human) return { code, message: human };
+    // The server's words stay for "Details"; the user reads ours.
+    if (human) return { code, message: typeof record.message === "string" && record.message !== "" ? record.message : human, sentence: human };
     if (typeof record.message === "string" && record.message !== "") {
       return { code, message: unwrapJsonMessage(record.message) };
     }

@@ -23,7 +23,7 @@ export function CodeForm({ email, type, submitLabel = "Confirm" }: { email: stri
       const { data, error: verifyError } = await services.auth.client.auth.verifyOtp({ email, token: code.replace(/\s+/g, ""), type });
       if (verifyError) {
         const detail = describeAuthError(verifyError);
-        setError(detail.code === "otp_expired" ? { code: detail.code, message: "That code is wrong or has expired. Check the newest email, or ask for a new one." } : detail);
+        setError(detail.code === "otp_expired" ? { code: detail.code, message: detail.message, sentence: "That code is wrong or has expired. Check the newest email, or ask for a new one." } : detail);
         return;
       }
       afterVerified(services, type, data.session);

@@ -77,7 +77,7 @@ function LinkFailed({ type, error }: { type: VerifyType; error: AuthErrorDetail 
   if (type === "recovery") {
     return (
       <AuthCard title={expired ? "This reset link has expired" : "The link did not work"}>
-        <ErrorMessage error={expired ? { code: error.code, message: "This password reset link has expired or was already used. Ask for a new one below." } : error} />
+        <ErrorMessage error={expired ? { code: error.code, message: error.message, sentence: "This password reset link has expired or was already used. Ask for a new one below." } : error} />
         <ForgotPasswordInline />
         <WayOut />
       </AuthCard>
@@ -86,7 +86,7 @@ function LinkFailed({ type, error }: { type: VerifyType; error: AuthErrorDetail 
   if (type === "email_change") {
     return (
       <AuthCard title={expired ? "This link has expired" : "The link did not work"}>
-        <ErrorMessage error={expired ? { code: error.code, message: "This link to confirm a new address has expired or was already used." } : error} />
+        <ErrorMessage error={expired ? { code: error.code, message: error.message, sentence: "This link to confirm a new address has expired or was already used." } : error} />
         <p>Open your account settings to send a new one; until then your address stays as it was.</p>
         <p>
           <Link to="/account" className="button primary">
@@ -98,7 +98,7 @@ function LinkFailed({ type, error }: { type: VerifyType; error: AuthErrorDetail 
   }
   return (
     <AuthCard title={expired ? "This link has expired" : "The link did not work"}>
-      <ErrorMessage error={expired ? { code: error.code, message: "This confirmation link has expired or was already used." } : error} />
+      <ErrorMessage error={expired ? { code: error.code, message: error.message, sentence: "This confirmation link has expired or was already used." } : error} />
       <p>If you already confirmed your address, just sign in. Otherwise we can send you a new link:</p>
       <NewConfirmationLink />
       <WayOut />

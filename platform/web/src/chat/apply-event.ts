@@ -47,7 +47,7 @@ export function applyRunEvent(message: AssistantMessage, event: RunEvent): Assis
         ...message,
         status: event.status,
         usage: event.usage,
-        ...(event.error ? { error: { code: event.error.code, message: event.error.message } } : {}),
+        ...(event.error ? { error: { code: event.error.code, message: event.error.message, ...(event.error.retryable === undefined ? {} : { retryable: event.error.retryable }) } } : {}),
       };
   }
 }

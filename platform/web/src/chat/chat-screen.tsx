@@ -6,6 +6,9 @@ import { chatPath, navigate } from "../router";
 import { useServices } from "../services";
 import { isMine, ownerLabel, SessionsSidebar } from "../sessions/sessions-sidebar";
 import { useAccess } from "../tenants/use-access";
+import { isRetryable } from "../errors/describe-error";
+import { useGatewayDown } from "../errors/gateway-status";
+import { isAgentMissing, NotFoundState } from "../errors/not-found";
 import { ErrorMessage } from "../ui/error-message";
 import { AgentTabs } from "../work/agent-tabs";
 import type { Conversation } from "./chat-types";
@@ -65,7 +68,17 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
   const name = agent?.name ?? slug;
   const lastMessage = conversation.messages[conversation.messages.length - 1];
   const waiting = lastMessage?.role === "assistant" && lastMessage.approval !== undefined && !lastMessage.approval.outcome;
-  const canRetry = !readOnly && !streaming && lastMessage?.role === "assistant" && (lastMessage.status === "error" || lastMessage.status === "aborted");
+  const canRetry = !readOnly && !streaming && lastMessage?.role === "assistant" && (lastMessage.status === "aborted" || (lastMessage.status === "error" && isRetryable(lastMessage.error)));
+  const gatewayDown = useGatewayDown();
+  const sessionMissing = conversation.error?.code === "session_not_found";
+
+  if (isAgentMissing(agentError)) {
+    return (
+      <main className="page" id="main" tabIndex={-1}>
+        <NotFoundState title={`There is no agent called “${slug}”`}>It may have been deleted, or the address is mistyped.</NotFoundState>
+      </main>
+    );
+  }
 
   return (
     <main className={`chat-layout${sidebarOpen ? " sidebar-open" : ""}`} id="main" tabIndex={-1}>
@@ -116,12 +129,34 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
           <AgentTabs agent={slug} current="chat" />
           <ConnectionStatus conversation={conversation} />
         </header>
-        <ErrorMessage error={agentError} />
-        <ErrorMessage error={conversation.error} />
-        <AttachmentSource.Provider value={attachmentSource}>
-          <MessageList conversation={conversation} agentName={name} onRetry={canRetry ? () => void chat.retry(slug) : undefined} onDecide={decide} />
-        </AttachmentSource.Provider>
-        {readOnly && owner ? (
+        {gatewayDown ? null : <ErrorMessage error={agentError} />}
+        {sessionMissing ? (
+          <NotFoundState
+            title="This chat does not exist"
+            action={
+              <button
+                type="button"
+                className="button primary"
+                onClick={() => {
+                  chat.newChat(slug);
+                  navigate(chatPath(slug), { replace: true });
+                }}
+              >
+                Start a new chat
+              </button>
+            }
+          >
+            It may have been deleted, or the link is incomplete.
+          </NotFoundState>
+        ) : (
+          <>
+            <ErrorMessage error={conversation.error} />
+            <AttachmentSource.Provider value={attachmentSource}>
+              <MessageList conversation={conversation} agentName={name} onRetry={canRetry ? () => void chat.retry(slug) : undefined} onDecide={decide} />
+            </AttachmentSource.Provider>
+          </>
+        )}
+        {sessionMissing ? null : readOnly && owner ? (
           <p className="notice read-only-note" role="note" data-testid="read-only-note">
             Read-only: this chat belongs to {ownerLabel(owner)}. Start a new chat to talk to {name}.
           </p>
@@ -129,8 +164,8 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
           <Composer
             agentName={name}
             streaming={streaming}
-            disabled={agentError !== undefined || conversation.loadingHistory}
-            locked={suspended ? "Sending is turned off while the organisation is suspended" : waiting ? `Approve or deny the ${lastMessage.approval?.name ?? "tool"} call above first` : undefined}
+            disabled={agentError !== undefined || conversation.loadingHistory || gatewayDown}
+            locked={suspended ? "Sending is turned off while the organisation is suspended" : gatewayDown ? "Agents are not reachable right now; sending comes back by itself" : waiting ? `Approve or deny the ${lastMessage.approval?.name ?? "tool"} call above first` : undefined}
             onSend={(text, files) => void chat.send(slug, text, files)}
             onStop={() => void chat.stop(slug)}
           />
@@ -164,6 +199,7 @@ function MessageList({
   onDecide: (messageId: string, decision: "approve" | "deny", reason: string | undefined) => void;
 }) {
   const list = useRef<HTMLDivElement>(null);
+  const gatewayDown = useGatewayDown();
   const stickToBottom = useRef(true);
   const shown = useRef({ sessionKey: conversation.sessionKey, count: 0 });
   const lastIndex = conversation.messages.length - 1;
@@ -193,7 +229,7 @@ function MessageList({
     >
       {conversation.loadingHistory ? (
         <p className="muted center" role="status">
-          Loading chat…
+          {gatewayDown ? "This chat shows as soon as agents are reachable again." : "Loading chat…"}
         </p>
       ) : null}
       {!conversation.loadingHistory && conversation.messages.length === 0 ? (

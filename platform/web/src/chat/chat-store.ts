@@ -147,12 +147,8 @@ export function createChatStore(options: ChatStoreOptions) {
       return messages;
     } catch (error) {
       const notFound = error instanceof ApiError && error.code === "session_not_found";
-      update(key, (conversation) => ({
-        ...conversation,
-        messages: [],
-        loadingHistory: false,
-        error: notFound ? undefined : toErrorDetail(error),
-      }));
+      // A missing session is kept as its error: the screen shows a not-found state, not a blank chat.
+      update(key, (conversation) => ({ ...conversation, messages: [], loadingHistory: false, error: toErrorDetail(error) }));
       return notFound ? [] : undefined;
     }
   }
@@ -349,6 +345,8 @@ export function createChatStore(options: ChatStoreOptions) {
       const messageId = randomId();
       update(key, (conversation) => ({
         ...conversation,
+        // The reply being resumed is the session (its transcript may not be written yet).
+        error: undefined,
         sessionKey: record.sessionKey,
         messages: [
           ...(history ? conversation.messages : []),

@@ -4,6 +4,9 @@ import type { PendingFile } from "./attachments";
 export interface ErrorInfo {
   code: string;
   message: string;
+  /** The server's word on whether asking again can work (Retry is offered only then). */
+  retryable?: boolean | undefined;
+  retryAfterSeconds?: number | undefined;
 }
 
 export interface TextPart {

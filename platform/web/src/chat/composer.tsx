@@ -1,5 +1,6 @@
 import { useId, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent } from "react";
 import { ATTACHMENT_LIMITS, IMAGE_MEDIA_TYPES } from "@workforce/protocol";
+import { LIMITS, textProblem } from "../errors/limits";
 import { PendingAttachments } from "./attachment-view";
 import { readPendingFiles, type PendingFile } from "./attachments";
 
@@ -24,7 +25,10 @@ export function Composer(props: {
   const id = useId();
   const textarea = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
-  const canSend = text.trim() !== "" && !props.streaming && !props.disabled && !props.locked;
+  // Checked here, before sending: the server would refuse a longer message.
+  const tooLong = textProblem(text, { label: "Your message", max: LIMITS.message });
+  const nearLimit = text.length > LIMITS.message * 0.9;
+  const canSend = text.trim() !== "" && !tooLong && !props.streaming && !props.disabled && !props.locked;
   const canAttach = props.locked === undefined && !props.disabled;
 
   function send() {
@@ -108,9 +112,10 @@ export function Composer(props: {
           rows={1}
           autoFocus={props.locked === undefined}
           aria-describedby={`${id}-hint`}
+          aria-invalid={tooLong ? true : undefined}
         />
-        <span id={`${id}-hint`} className="visually-hidden">
-          Enter sends, Shift+Enter starts a new line. Files can be attached, dropped here or pasted.
+        <span id={`${id}-hint`} className={tooLong || nearLimit ? "composer-limit small" : "visually-hidden"} data-testid="composer-limit" role={tooLong ? "alert" : undefined}>
+          {tooLong ?? (nearLimit ? `${(LIMITS.message - text.length).toLocaleString()} characters left.` : "Enter sends, Shift+Enter starts a new line. Files can be attached, dropped here or pasted.")}
         </span>
       </div>
       <input

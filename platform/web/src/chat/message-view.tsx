@@ -1,5 +1,6 @@
 import { memo } from "react";
 import type { AssistantMessage, ChatMessage, ToolPart } from "./chat-types";
+import { ErrorMessage } from "../ui/error-message";
 import { ApprovalPrompt } from "./approval-prompt";
 import { MessageAttachments } from "./attachment-view";
 import { Markdown } from "./markdown";
@@ -51,12 +52,7 @@ function MessageFooter({ message, onRetry }: { message: AssistantMessage; onRetr
       {message.status === "error" && message.error?.code === "run_interrupted" ? (
         <InterruptedNotice />
       ) : message.status === "error" && message.error ? (
-        <div className="error inline" role="alert" data-testid="error">
-          <div className="error-text">
-            <code className="error-code">{message.error.code}</code>
-            <span>{message.error.message}</span>
-          </div>
-        </div>
+        <ErrorMessage error={message.error} className="inline" />
       ) : null}
       {message.status === "aborted" ? <span className="status-pill">Stopped</span> : null}
       {message.status === "ok" && message.usage ? (

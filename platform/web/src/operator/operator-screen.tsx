@@ -85,9 +85,11 @@ function OperatorTenants() {
       </div>
       <ErrorMessage error={error} onDismiss={() => setError(undefined)} />
       {tenants === undefined ? (
-        <p className="muted" role="status">
-          Loading organisations…
-        </p>
+        error ? null : (
+          <p className="muted" role="status">
+            Loading organisations…
+          </p>
+        )
       ) : tenants.length === 0 ? (
         <p className="muted">No organisations yet.</p>
       ) : (

@@ -4,6 +4,7 @@ import { toErrorDetail } from "../api/api-error";
 import { useServices } from "../services";
 import { ErrorMessage } from "../ui/error-message";
 import { exportSession } from "./export-session";
+import { LIMITS, textProblem } from "../errors/limits";
 import { relativeTime } from "../ui/relative-time";
 
 type Mode = "view" | "menu" | "rename" | "confirm-delete";
@@ -25,7 +26,7 @@ export function SessionItem(props: {
   const { session, agent } = props;
   const [mode, setMode] = useState<Mode>("view");
   const [title, setTitle] = useState(session.title);
-  const [error, setError] = useState<{ code: string; message: string }>();
+  const [error, setError] = useState<{ code?: string; message: string }>();
   const id = useId();
 
   async function act(action: () => Promise<void>) {
@@ -39,6 +40,8 @@ export function SessionItem(props: {
 
   function rename(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    const problem = textProblem(title, { label: "Title", max: LIMITS.sessionTitle, required: true });
+    if (problem) return setError({ message: problem });
     void act(async () => {
       await api.renameSession(agent, session.key, title.trim());
       setMode("view");
@@ -54,7 +57,7 @@ export function SessionItem(props: {
           <label htmlFor={`${id}-title`} className="visually-hidden">
             Title
           </label>
-          <input id={`${id}-title`} value={title} onChange={(event) => setTitle(event.target.value)} autoFocus maxLength={200} required />
+          <input id={`${id}-title`} value={title} onChange={(event) => setTitle(event.target.value)} autoFocus maxLength={LIMITS.sessionTitle} required />
           <div className="button-row">
             <button type="submit" className="button primary small">
               Save

@@ -1,6 +1,7 @@
 import type { OwnedSessionSummary, SessionOwner, SessionOwnerFilter } from "@workforce/protocol";
 import { useEffect, useState } from "react";
 import { toErrorDetail } from "../api/api-error";
+import { useGatewayDown } from "../errors/gateway-status";
 import { useServices } from "../services";
 import { ErrorMessage } from "../ui/error-message";
 import { SessionItem } from "./session-item";
@@ -22,6 +23,7 @@ export function SessionsSidebar(props: {
   onDeleted: (key: string) => void;
 }) {
   const { api } = useServices();
+  const gatewayDown = useGatewayDown();
   const [sessions, setSessions] = useState<OwnedSessionSummary[]>();
   const [error, setError] = useState<{ code: string; message: string }>();
   const [localVersion, setLocalVersion] = useState(0);
@@ -58,7 +60,11 @@ export function SessionsSidebar(props: {
         </button>
       ) : null}
       <ErrorMessage error={error} />
-      {sessions === undefined && !error ? <p className="muted small">Loading chats…</p> : null}
+      {sessions === undefined && !error ? (
+        <p className="muted small" role="status">
+          {gatewayDown ? "Chats show again as soon as agents are reachable." : "Loading chats…"}
+        </p>
+      ) : null}
       {sessions?.length === 0 ? <p className="muted small">No chats yet.</p> : null}
       <ul data-testid="sessions" className="session-list">
         {sessions?.map((session) => (

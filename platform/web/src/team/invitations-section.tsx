@@ -3,9 +3,10 @@ import { toErrorDetail } from "../api/api-error";
 import type { CreatedInvitation, Invitation, Role } from "../api/platform-schemas";
 import { useServices } from "../services";
 import { ConfirmGroup } from "../ui/confirm-group";
+import { emailProblem } from "../errors/limits";
 import { ErrorMessage } from "../ui/error-message";
 
-type ErrorDetail = { code: string; message: string };
+type ErrorDetail = { code?: string; message: string };
 
 /** Invite by email with a role (the platform mails the link), list and revoke pending ones. Owners/admins only. */
 export function InvitationsSection({ tenantId, callerRole }: { tenantId: string; callerRole: Role | undefined }) {
@@ -73,6 +74,9 @@ function InviteForm({ callerRole, onCreated }: { callerRole: Role | undefined; o
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    // Checked before sending, in words (the server's check is the same, but reads as a validator's).
+    const problem = emailProblem(email);
+    if (problem) return setError({ message: problem });
     setBusy(true);
     setError(undefined);
     try {

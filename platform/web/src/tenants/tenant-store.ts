@@ -3,7 +3,7 @@ import type { Role, Tenant } from "../api/platform-schemas";
 
 const STORAGE_KEY = "workforce.tenantId";
 
-type ErrorDetail = { code: string; message: string };
+type ErrorDetail = { code: string; message: string; retryable?: boolean | undefined };
 
 /** Who is signed in, their organisations, and whether the agent gateway answered. */
 export interface Workspace {
@@ -53,6 +53,8 @@ export interface TenantStore {
   setTenants: (tenants: Tenant[]) => void;
   /** An organisation answered 403 `tenant_suspended`: mark it suspended (it may have happened while the app was open) and keep the reason. */
   markSuspended: (tenantId: string, message: string) => void;
+  /** A call found the gateway unreachable after the workspace loaded: show it (the banner then checks back). */
+  markGatewayDown: (error: ErrorDetail) => void;
   select: (tenantId: string) => void;
   tenantId: () => string | undefined;
   reset: () => void;
@@ -99,6 +101,10 @@ export function createTenantStore(storage: Storage = window.localStorage): Tenan
           ? { status: "ready", me: { ...state.me.me, tenants: state.me.me.tenants.map((tenant) => (tenant.id === tenantId ? { ...tenant, suspended: true } : tenant)) } }
           : state.me;
       set({ ...state, me, suspensions: { ...state.suspensions, [tenantId]: message } });
+    },
+    markGatewayDown(error) {
+      if (state.me.status !== "ready" || state.me.me.gatewayError) return;
+      set({ ...state, me: { status: "ready", me: { ...state.me.me, gatewayError: error } } });
     },
     select(tenantId) {
       write(storage, tenantId);

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { toErrorDetail } from "../api/api-error";
+import { toErrorDetail, type ShownError } from "../api/api-error";
 
 /**
  * One thing at a time from a row's buttons: `act` runs an action with the buttons `busy`, and
@@ -7,7 +7,7 @@ import { toErrorDetail } from "../api/api-error";
  */
 export function useAction() {
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<{ code: string; message: string }>();
+  const [error, setError] = useState<ShownError>();
   async function act(action: () => Promise<void>): Promise<void> {
     setBusy(true);
     setError(undefined);

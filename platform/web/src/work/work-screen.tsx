@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import { toErrorDetail } from "../api/api-error";
 import { useServices } from "../services";
 import { useAccess } from "../tenants/use-access";
+import { isAgentMissing, NotFoundState } from "../errors/not-found";
 import { ErrorMessage } from "../ui/error-message";
 import { AgentTabs } from "./agent-tabs";
 import { HeartbeatPanel } from "./heartbeat-panel";
@@ -34,6 +35,13 @@ export function WorkScreen({ agent: slug, tenantId }: { agent: string; tenantId:
   }, [api, slug, tenantId]);
 
   const name = agent?.name ?? slug;
+  if (isAgentMissing(error)) {
+    return (
+      <main className="page" id="main" data-testid="work-screen" data-agent={slug}>
+        <NotFoundState title={`There is no agent called “${slug}”`}>It may have been deleted, or the address is mistyped.</NotFoundState>
+      </main>
+    );
+  }
   return (
     <main className="page work-screen" id="main" data-testid="work-screen" data-agent={slug}>
       <header className="page-header">
