@@ -25,22 +25,17 @@ interface AnthropicBody {
   messages: { role: string; content: string | { type: string; text?: string; source?: { type: string; media_type: string; data: string } }[] }[];
 }
 
-/** Drops (or pastes) a file the page builds itself, as a user dragging it from the desktop would. */
+/** Drops (or pastes) a file the page builds itself, as a user dragging it from the desktop would. (A script string: this project's tests are not compiled with the DOM's types.) */
 async function dropFile(page: Page, target: string, event: "drop" | "paste", file: { name: string; type: string; base64: string }) {
-  await page.evaluate(
-    ({ target, event, file }) => {
-      const bytes = Uint8Array.from(atob(file.base64), (char) => char.charCodeAt(0));
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([bytes], file.name, { type: file.type }));
-      const element = document.querySelector(`[data-testid=${target}]`)!;
-      const dispatched =
-        event === "drop"
-          ? new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true })
-          : new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, cancelable: true });
-      element.dispatchEvent(dispatched);
-    },
-    { target, event, file },
-  );
+  await page.evaluate(`(() => {
+    const file = ${JSON.stringify(file)};
+    const bytes = Uint8Array.from(atob(file.base64), (char) => char.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bytes], file.name, { type: file.type }));
+    const init = { bubbles: true, cancelable: true };
+    const dispatched = ${JSON.stringify(event)} === "drop" ? new DragEvent("drop", { ...init, dataTransfer: transfer }) : new ClipboardEvent("paste", { ...init, clipboardData: transfer });
+    document.querySelector(${JSON.stringify(`[data-testid=${target}]`)}).dispatchEvent(dispatched);
+  })()`);
 }
 
 describe.runIf(chromiumPath)("chat attachments in the web app", () => {
@@ -101,7 +96,10 @@ describe.runIf(chromiumPath)("chat attachments in the web app", () => {
     const sent = page.getByTestId("message-user").filter({ hasText: "What did I send?" });
     await sent.getByTestId("attachment-image").waitFor({ timeout: 15_000 });
     expect(await sent.getByTestId("attachment-image").getAttribute("alt")).toBe("dot.png");
-    expect(await sent.getByTestId("attachment-image").evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth)).toBe(1);
+    expect(await sent.getByTestId("attachment-image").evaluate((image) => {
+      const loaded = image as unknown as { complete: boolean; naturalWidth: number };
+      return loaded.complete && loaded.naturalWidth;
+    })).toBe(1);
     const chip = sent.getByTestId("attachment-file");
     expect(await chip.textContent()).toContain("plan.md");
 
