@@ -24,6 +24,7 @@ import { createGatewayMetrics, type GatewayMetrics } from "./metrics/gateway-met
 import { createMetering, type Metering } from "./metering/metering";
 import { createUsageJournal } from "./metering/usage-journal";
 import { runAgentTurn } from "./runs/agent-loop";
+import { readAttachment, removeAttachment } from "./runs/attachments";
 import { runHeartbeat } from "./runs/heartbeat-run";
 import { composeAdmissions, type Admission } from "./runs/admission";
 import type { CompactionOptions } from "./runs/compaction";
@@ -349,6 +350,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     titles: createSessionTitler({ agents, sessions, routeModel, journal, now, logger }),
     mcpProbe: options.mcpProbe,
     heartbeatFiles: createHeartbeatFiles({ agents, tenantRoots, disk }),
+    readAttachment: async (tenantId, agent, ref) => readAttachment((await tenantRoots.ensure(tenantId)).paths.agent(agent), ref),
+    removeAttachment: async (tenantId, agent, ref) => disk.changed(tenantId, -(await removeAttachment((await tenantRoots.ensure(tenantId)).paths.agent(agent), ref))),
     agents,
     sessions,
     runs,

@@ -1,5 +1,5 @@
 import { limitBody, requestLogging, type LogContext, type Logger, type Tracer } from "@workforce/logging";
-import { AppError } from "@workforce/protocol";
+import { AppError, MESSAGE_BODY_MAX_BYTES } from "@workforce/protocol";
 import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app-env";
 import type { AccessTokenVerifier } from "./auth/access-token";
@@ -61,6 +61,7 @@ import { createUsageIngest, type UsageIngest } from "./tenancy/usage-ingest";
 import { createUsageRecorder, type UsageRecorder } from "./usage-recorder";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+const MESSAGES_PATH = /^\/api\/agents\/[^/]+\/messages$/;
 
 export interface AppDeps {
   /**
@@ -171,10 +172,16 @@ export function createApp(deps: AppDeps) {
   // the readiness check; restarting the platform would not bring back a database or a gateway.
   app.get("/livez", (c) => c.json({ status: "ok" }));
 
-  const limit = limitBody({
+  const limitOthers = limitBody({
     maxSize: MAX_BODY_BYTES,
     tooLarge: () => new AppError("payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes`, { headers: { connection: "close" } }),
   });
+  // A message may carry files (decision 042): its route alone takes more.
+  const limitMessage = limitBody({
+    maxSize: MESSAGE_BODY_MAX_BYTES,
+    tooLarge: () => new AppError("payload_too_large", `A message with its files is limited to ${MESSAGE_BODY_MAX_BYTES} bytes`, { headers: { connection: "close" } }),
+  });
+  const limit: MiddlewareHandler = (c, next) => (c.req.method === "POST" && MESSAGES_PATH.test(c.req.path) ? limitMessage : limitOthers)(c, next);
   const corsPolicy = createCorsPolicy(deps.corsOrigins ?? []);
   app.use("/api/*", corsPolicy, limit);
   app.use("/auth/*", corsPolicy, limit);

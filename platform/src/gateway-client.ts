@@ -1,5 +1,7 @@
 import {
   Agent,
+  ATTACHMENT_HEADER,
+  AttachmentRef,
   ApiErrorBody,
   AppError,
   EffectiveTenantPolicy,
@@ -60,6 +62,22 @@ const AgentEnvelope = z.object({ agent: Agent });
 const AgentList = z.object({ agents: z.array(Agent) });
 const SessionList = z.object({ sessions: z.array(SessionSummary) });
 const SessionEnvelope = z.object({ session: SessionSummary });
+
+function decodeHeader(value: string | null): string {
+  try {
+    return decodeURIComponent(value ?? "");
+  } catch {
+    return "";
+  }
+}
+
+function parseJsonResult(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The only code that speaks to the gateway. Every call names its tenant; gateway errors come
@@ -168,6 +186,16 @@ export function createGatewayClient(options: GatewayClientOptions) {
     },
     async getSession(tenantId: string, slug: string, key: string) {
       return json(SessionHistory, await send("GET", sessionPath(slug, key), { tenantId }));
+    },
+    /** A file sent with one of the session's messages (decision 042): its bytes and the gateway's description of it. */
+    async getAttachment(tenantId: string, slug: string, key: string, id: string): Promise<{ attachment: AttachmentRef; bytes: Uint8Array }> {
+      const response = await send("GET", `${sessionPath(slug, key)}/attachments/${encodeURIComponent(id)}`, { tenantId });
+      const described = AttachmentRef.safeParse(parseJsonResult(decodeHeader(response.headers.get(ATTACHMENT_HEADER))));
+      if (!described.success) {
+        await response.body?.cancel();
+        throw new AppError("gateway_error", "The agent gateway sent an attachment without a valid description");
+      }
+      return { attachment: described.data, bytes: new Uint8Array(await response.arrayBuffer()) };
     },
     async renameSession(tenantId: string, slug: string, key: string, title: string) {
       return (await json(SessionEnvelope, await send("PATCH", sessionPath(slug, key), { tenantId, body: { title } }))).session;

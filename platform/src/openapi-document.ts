@@ -269,6 +269,7 @@ const DESCRIPTIONS: Record<OperationId, OperationDescription> = {
     },
     response: { status: 200, schema: SearchResponse },
   },
+  "sessions.attachment": { tag: "sessions", summary: "A file sent with one of the session's messages: images inline, text files as a download", response: { status: 200, contentType: "application/octet-stream" } },
   "chat.send": { tag: "chat", summary: "Send a message; the answer is an SSE stream of RunEvents (id = seq, header X-Run-Id)", body: SendMessageInput, response: { status: 200, contentType: "text/event-stream" } },
   "runs.events": { tag: "chat", summary: "Resume a run's stream after Last-Event-ID (or ?after=)", response: { status: 200, contentType: "text/event-stream" } },
   "runs.abort": { tag: "chat", summary: "Abort a run", response: { status: 200, schema: RunInfo } },

@@ -6,6 +6,8 @@ import type { KeySource, ModelInfo, Usage } from "@workforce/protocol";
  */
 export type ModelContent =
   | { type: "text"; text: string }
+  /** An image the user attached (decision 042): base64 bytes, one of IMAGE_MEDIA_TYPES. Only in user messages. */
+  | { type: "image"; mediaType: string; data: string }
   | { type: "tool-call"; toolCallId: string; name: string; input: unknown }
   | { type: "tool-result"; toolCallId: string; name: string; output: string; isError: boolean };
 

@@ -1,4 +1,4 @@
-import { AppError, type RunIntegrations, type AssistantMessageEntry, type ErrorDetail, type HeartbeatResult, type PendingApproval, type RunEventInput, type TranscriptEntry, type Usage } from "@workforce/protocol";
+import { AppError, type AttachmentUpload, type RunIntegrations, type AssistantMessageEntry, type ErrorDetail, type HeartbeatResult, type PendingApproval, type RunEventInput, type TranscriptEntry, type Usage } from "@workforce/protocol";
 import type { TenantRoots } from "@workforce/protocol/tenant-path";
 import type { SystemPromptCache } from "../agents/system-prompt-cache";
 import type { DiskGuard } from "../fs/disk-bytes";
@@ -11,6 +11,7 @@ import type { Tool, ToolDisk } from "../tools/tool";
 import { approvalPendingError, decisionLine, decisionOf, pendingFor, remainingCalls, type ApprovalResume } from "./approval-resume";
 import { replacedMessage } from "./message-replacement";
 import { DEFAULT_COMPACTION, planCompaction, type CompactionOptions } from "./compaction";
+import { attachmentContent, loadAttachmentContents, storeAttachments } from "./attachments";
 import { toModelMessages } from "./model-context";
 import { toolPolicy } from "./tool-modes";
 import { runToolCalls, type ToolCall, type ToolStepRun } from "./tool-step";
@@ -46,6 +47,8 @@ export interface RunContext {
   message: string;
   /** Edit and resend, or regenerate (decision 041): the earlier run whose user message, and all after it, this message replaces. */
   replacesRunId?: string | undefined;
+  /** Files sent with the message (decision 042), checked by the run manager. */
+  attachments?: AttachmentUpload[] | undefined;
   /** Set on the run a decision on a paused tool call started (issue 15): it carries the call out (or refuses it) and goes on, instead of answering a message. */
   resume?: ApprovalResume | undefined;
   model: ResolvedModel;
@@ -131,6 +134,8 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
         await deps.sessions.append(ref, run.sessionKey, [line], { deferSummary: true });
         entries.push(line);
       }
+      // The files first, durable in the workspace, then the entry that names them (attachments.ts).
+      const attachments = run.attachments && run.attachments.length > 0 ? await storeAttachments(run.attachments, agentPaths, toolDisk, deps.newId) : [];
       const userEntry: TranscriptEntry = {
         type: "user",
         id: deps.newId(),
@@ -139,6 +144,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
         runId: run.runId,
         content: [{ type: "text", text: run.message }],
         ...replaces,
+        ...(attachments.length > 0 ? { attachments } : {}),
       };
       // The model request does not wait for the user's message to reach the disk (that is most of
       // the added time to first token); the reply is only written, and the run only reports ok,
@@ -157,7 +163,12 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
       );
       userWrite.catch(() => undefined); // awaited below; this only keeps an early failure from being reported as unhandled
       step.parentId = userEntry.id;
-      messages = toModelMessages([...entries, userEntry]);
+      const contents = await loadAttachmentContents(entries, agentPaths);
+      run.attachments?.forEach((upload, index) => {
+        const stored = attachments[index];
+        if (stored) contents.set(stored.id, attachmentContent(stored, Buffer.from(upload.data, "base64")));
+      });
+      messages = toModelMessages([...entries, userEntry], contents);
     }
     toolset = run.integrations && deps.runTools
       ? await deps.runTools.open({ runId: run.runId, tenantId: run.tenantId, agent: run.agent, integrations: run.integrations, signal })
@@ -178,7 +189,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, run: RunContext): Promis
       const outcome = await runToolCalls(deps, stepRun, resumed.calls, step.parentId, decisionOf(resumed.resume));
       if (outcome.paused) return { status: "paused", usage, approval: outcome.paused };
       step.parentId = outcome.results.at(-1)?.id ?? step.parentId;
-      messages = toModelMessages([...entries, ...outcome.results]);
+      messages = toModelMessages([...entries, ...outcome.results], await loadAttachmentContents(entries, agentPaths));
       if (run.signal.aborted) throw run.signal.reason;
     }
 

@@ -1,12 +1,14 @@
 import type { TranscriptEntry } from "@workforce/protocol";
 import type { ModelContent, ModelMessage } from "../llm/model-provider";
+import { attachmentsOf } from "./attachments";
 
 /**
  * Turns transcript entries into the provider-neutral conversation. Tool calls without a recorded
  * result (an interrupted step) are dropped, consecutive same-role messages are merged, and a
- * compaction entry replaces everything it covers with its summary.
+ * compaction entry replaces everything it covers with its summary. A user message's files follow its
+ * text, from `attachments` (loaded by the run); without it, only their names.
  */
-export function toModelMessages(entries: readonly TranscriptEntry[]): ModelMessage[] {
+export function toModelMessages(entries: readonly TranscriptEntry[], attachments?: ReadonlyMap<string, ModelContent>): ModelMessage[] {
   let start = 0;
   let summary: string | undefined;
   for (const entry of entries) {
@@ -28,7 +30,7 @@ export function toModelMessages(entries: readonly TranscriptEntry[]): ModelMessa
   };
   if (summary) push("user", [{ type: "text", text: `Summary of the earlier conversation:\n${summary}` }]);
   for (const entry of visible) {
-    if (entry.type === "user") push("user", entry.content.filter((block) => block.text !== ""));
+    if (entry.type === "user") push("user", [...entry.content.filter((block) => block.text !== ""), ...attachmentsOf(entry, attachments)]);
     else if (entry.type === "assistant") {
       push(
         "assistant",

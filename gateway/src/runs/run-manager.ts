@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { spanContextOf, type SpanContext } from "@workforce/logging";
-import { AppError, DEFAULT_HEARTBEAT_SESSION_KEY, type RunTrigger, type RunEvent, type RunInfo, type RunOrigin, type GatewayRunInput, type RunIntegrations } from "@workforce/protocol";
+import { AppError, DEFAULT_HEARTBEAT_SESSION_KEY, type RunTrigger, type RunEvent, type RunInfo, type RunOrigin, type GatewayRunInput, type RunIntegrations, type AttachmentUpload } from "@workforce/protocol";
+import { checkAttachmentContents } from "./attachments";
 import type { AgentStore } from "../agents/agent-store";
 import type { IdempotencyKeys } from "../coordination/idempotency-keys";
 import { KeyedLock } from "../fs/keyed-lock";
@@ -106,6 +107,8 @@ export interface RunRecord {
   message: string;
   /** Edit and resend, or regenerate (decision 041): the earlier run whose message this one replaces. */
   replacesRunId: string | undefined;
+  /** Files sent with the message (decision 042), checked; written to the workspace by the run, before its user entry. */
+  attachments?: AttachmentUpload[] | undefined;
   /** Set on the run a decision started: what it carries out instead of answering a message. */
   resume: ApprovalResume | undefined;
   model: ResolvedModel;
@@ -297,6 +300,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
               sessionId: run.sessionId,
               message: run.message,
               replacesRunId: run.replacesRunId,
+              attachments: run.attachments,
               resume: run.resume,
               model: run.model,
               integrations: run.integrations,
@@ -451,6 +455,9 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       const decided = "resume" in input ? input : undefined;
       const resume = decided?.resume;
       const message = "resume" in input ? "" : input.message;
+      const attachments = "resume" in input ? undefined : input.attachments;
+      // Before anything is queued or written: a file that is not what it claims is a 400, not a failed run.
+      if (attachments) checkAttachmentContents(attachments);
       // A repeated decision joins the run the first one started, here or on another gateway.
       const idempotencyKey = "resume" in input ? approvalIdempotencyKey(input.resume.approvalId) : input.idempotencyKey;
       const sharedKey = shared.keyOf(tenantId, agent, idempotencyKey);
@@ -507,6 +514,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           sessionId: session.summary.sessionId,
           message,
           replacesRunId: "resume" in input ? undefined : input.replacesRunId,
+          ...(attachments && attachments.length > 0 ? { attachments } : {}),
           resume,
           model,
           integrations: input.integrations,

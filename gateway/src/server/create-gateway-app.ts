@@ -1,4 +1,4 @@
-import { AppError, NO_CAPABILITIES, type GatewayCapabilities, type GatewayHealth, type ModelCatalogue } from "@workforce/protocol";
+import { AppError, MESSAGE_BODY_MAX_BYTES, NO_CAPABILITIES, type GatewayCapabilities, type GatewayHealth, type ModelCatalogue } from "@workforce/protocol";
 import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
 import type { AgentStore } from "../agents/agent-store";
 import type { HeartbeatFiles } from "../agents/heartbeat-file";
@@ -26,7 +26,7 @@ import { integrationRoutes } from "./routes/integration-routes";
 import type { ProbeMcpServer } from "../tools/mcp/mcp-integration";
 import { probeRoutes } from "./routes/probe-routes";
 import { agentRunRoutes, runRoutes } from "./routes/run-routes";
-import { sessionRoutes } from "./routes/session-routes";
+import { sessionRoutes, type SessionRouteDeps } from "./routes/session-routes";
 import type { SessionTitler } from "../sessions/session-titles";
 import { tenantRoutes } from "./routes/tenant-routes";
 import { USAGE_PENDING_PATH, usageRoutes } from "./routes/usage-routes";
@@ -81,6 +81,10 @@ export interface GatewayAppDeps {
   heartbeatFiles?: HeartbeatFiles | undefined;
   /** `POST /v1/agents/:slug/sessions/:key/title`: generated session titles (decision 043); absent, not served. */
   titles?: SessionTitler | undefined;
+  /** Reads a message's stored file for `GET /v1/agents/:slug/sessions/:key/attachments/:id` (decision 042); absent, not served. */
+  readAttachment?: SessionRouteDeps["readAttachment"];
+  /** Deletes a message's stored file with its session (decision 042). */
+  removeAttachment?: SessionRouteDeps["removeAttachment"];
   /** `GET /v1/capabilities`: what runs may be offered here (web tools); nothing beyond the workspace tools when absent. */
   capabilities?: GatewayCapabilities | undefined;
   /** `GET /v1/models`: the models this gateway can serve; only the offline model when absent. */
@@ -88,6 +92,7 @@ export interface GatewayAppDeps {
 }
 
 const offlineCatalogue = async (): Promise<ModelCatalogue> => ({ default: "offline", offline: true, models: [OFFLINE_MODEL], unverified: [] });
+const RUNS_PATH = /^\/v1\/agents\/[^/]+\/runs$/;
 
 /** X-Tenant-ID on every route but those about many tenants (the usage one names them in its body, each checked there). */
 const tenantUnlessPending: MiddlewareHandler<GatewayEnv> = async (c, next) => {
@@ -121,10 +126,11 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono<GatewayEnv> {
   app.get("/", healthRoute({ health: deps.health, hookToken: deps.hookToken, authFailures, clientAddress }));
   app.route("/", probeRoutes({ readiness: deps.readiness }));
 
-  const limitRequestBody = limitBody({
-    maxSize: deps.maxBodyBytes ?? 1024 * 1024,
-    tooLarge: () => new AppError("payload_too_large", "the request body is too large", { headers: { connection: "close" } }),
-  });
+  const tooLarge = () => new AppError("payload_too_large", "the request body is too large", { headers: { connection: "close" } });
+  const limitOtherBodies = limitBody({ maxSize: deps.maxBodyBytes ?? 1024 * 1024, tooLarge });
+  // A message may carry files (decision 042): its route alone takes more.
+  const limitMessageBody = limitBody({ maxSize: Math.max(deps.maxBodyBytes ?? 0, MESSAGE_BODY_MAX_BYTES), tooLarge });
+  const limitRequestBody: MiddlewareHandler = (c, next) => (c.req.method === "POST" && RUNS_PATH.test(c.req.path) ? limitMessageBody : limitOtherBodies)(c, next);
   const checkToken = requireToken({ token: deps.hookToken, failures: authFailures, clientAddress });
   for (const scope of ["/v1/*", "/hooks/*"]) {
     app.use(scope, limitRequestBody);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AttachmentRef, AttachmentUploads } from "./attachments";
 import { ModelInfo, RunStatus, Usage } from "./events";
 import { RunTrigger } from "./tenant-events";
 import { HeartbeatResult } from "./heartbeat";
@@ -166,6 +167,8 @@ export const UserMessageEntry = z.object({
   runId: z.string().optional(),
   content: z.array(TextBlock),
   replaces,
+  /** Files sent with the message (decision 042), stored in the agent's workspace before this line was written. */
+  attachments: z.array(AttachmentRef).optional(),
 });
 export const AssistantMessageEntry = z.object({
   ...entryBase,
@@ -303,6 +306,8 @@ export const SendMessageInput = z.object({
    * nothing; one already replaced is refused (409 message_replaced).
    */
   replacesRunId: z.string().min(1).max(200).optional(),
+  /** Text and image files for the model (decision 042); stored in the agent's workspace under `uploads/`. */
+  attachments: AttachmentUploads.optional(),
 });
 export type SendMessageInput = z.infer<typeof SendMessageInput>;
 

@@ -1,4 +1,5 @@
 export * from "./errors";
+export * from "./attachments";
 export * from "./events";
 export * from "./gateway-api";
 export * from "./sse";

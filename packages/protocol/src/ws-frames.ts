@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AttachmentUploads } from "./attachments";
 import { ErrorDetail } from "./errors";
 import { RunEvent } from "./events";
 import { RunActor, SessionKey, Slug } from "./gateway-api";
@@ -68,6 +69,8 @@ export const WS_METHOD_PARAMS = {
     idempotencyKey: z.string().min(1).max(200).optional(),
     /** Edit and resend, or regenerate (SendMessageInput.replacesRunId, decision 041). */
     replacesRunId: z.string().min(1).max(200).optional(),
+    /** Text and image files for the model (decision 042). */
+    attachments: AttachmentUploads.optional(),
     /** On whose behalf the platform sends, for metering. */
     actor: RunActor.optional(),
     /** What the run may use beyond the workspace tools (the platform's grants and secrets; see integrations.ts). */

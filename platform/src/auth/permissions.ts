@@ -164,6 +164,15 @@ export const PERMISSIONS = {
     ownership: { object: "session", others: ADMINS },
     note: "exporting another's is audited",
   },
+  "sessions.attachment": {
+    method: "get",
+    path: "/api/agents/{slug}/sessions/{key}/attachments/{id}",
+    level: "tenant",
+    roles: EVERYONE,
+    apiKey: "sessions:read",
+    ownership: { object: "session", others: ADMINS },
+    note: "a file sent with one of its messages; reading another's is audited",
+  },
   "sessions.rename": {
     method: "patch",
     path: "/api/agents/{slug}/sessions/{key}",

@@ -118,6 +118,7 @@ export function createRoutedGatewayClient(options: RoutedGatewayClientOptions): 
     setHeartbeatFile: (tenantId, slug, content) => byTenant(tenantId, (client) => client.setHeartbeatFile(tenantId, slug, content)),
     listSessions: (tenantId, slug) => byTenant(tenantId, (client) => client.listSessions(tenantId, slug)),
     getSession: (tenantId, slug, key) => byTenant(tenantId, (client) => client.getSession(tenantId, slug, key)),
+    getAttachment: (tenantId, slug, key, id) => byTenant(tenantId, (client) => client.getAttachment(tenantId, slug, key, id)),
     renameSession: (tenantId, slug, key, title) => byTenant(tenantId, (client) => client.renameSession(tenantId, slug, key, title)),
     titleSession: (tenantId, slug, key, input, actor) => byTenant(tenantId, (client) => client.titleSession(tenantId, slug, key, input, actor)),
     deleteSession: (tenantId, slug, key) => byTenant(tenantId, (client) => client.deleteSession(tenantId, slug, key)),

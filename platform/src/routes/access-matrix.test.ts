@@ -311,6 +311,11 @@ const CASES: Record<string, Case> = {
     relations: SESSION_RELATIONS,
     request: async (caller, relation) => ({ path: `${sessionPath(await sessionFor(caller, relation))}/export?format=json` }),
   },
+  "sessions.attachment": {
+    object: "session",
+    relations: SESSION_RELATIONS,
+    request: async (caller, relation) => ({ path: `${sessionPath(await sessionFor(caller, relation))}/attachments/notes` }),
+  },
   "sessions.rename": {
     object: "session",
     relations: SESSION_RELATIONS,

@@ -81,6 +81,7 @@ describe("isolation matrix: tenant A using tenant B's ids", () => {
       ["GET", "/api/agents/bob/sessions", undefined, [404]],
       ["GET", `/api/agents/bob/sessions/${b.sessionKey}`, undefined, [404]],
       ["GET", `/api/agents/bob/sessions/${b.sessionKey}/export?format=markdown`, undefined, [404]],
+      ["GET", `/api/agents/bob/sessions/${b.sessionKey}/attachments/notes`, undefined, [404]],
       ["PATCH", `/api/agents/bob/sessions/${b.sessionKey}`, { title: "Hacked" }, [404]],
       ["DELETE", `/api/agents/bob/sessions/${b.sessionKey}`, undefined, [404]],
       ["POST", "/api/agents/bob/messages", { message: "hi", sessionKey: b.sessionKey }, [404]],

@@ -1,4 +1,4 @@
-import { AppError, SessionKey, SessionOwnerFilter, SessionUpdate, type OwnedSessionSummary } from "@workforce/protocol";
+import { AppError, AttachmentRef, isImageMediaType, SessionKey, SessionOwnerFilter, SessionUpdate, type OwnedSessionSummary } from "@workforce/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
@@ -15,6 +15,11 @@ import { agentSlug } from "./agents";
 
 export function sessionKey(value: string): string {
   if (!SessionKey.safeParse(value).success) throw new AppError("session_not_found", `No session "${value.slice(0, 80)}"`);
+  return value;
+}
+
+function attachmentId(value: string): string {
+  if (!AttachmentRef.shape.id.safeParse(value).success) throw new AppError("not_found", "No such attachment");
   return value;
 }
 
@@ -70,6 +75,22 @@ export function sessionRoutes(deps: { db: Database; gateway: GatewayClient; owne
     c.header("content-disposition", `attachment; filename="${filename}.md"`);
     c.header("content-type", "text/markdown; charset=utf-8");
     return c.body(sessionToMarkdown(history, agent.name));
+  });
+
+  route("sessions.attachment", async (c, access) => {
+    const slug = agentSlug(c.req.param("slug"));
+    const key = sessionKey(c.req.param("key"));
+    const id = attachmentId(c.req.param("id"));
+    const { owner, relation } = await deps.owners.authorize(access, slug, key);
+    const { attachment, bytes } = await deps.gateway.getAttachment(access.tenantId, slug, key, id);
+    if (relation !== "own") await deps.owners.auditRead(access, slug, key, owner, { attachment: id });
+    const image = isImageMediaType(attachment.mediaType);
+    // Images are shown in the chat; text files are only ever downloaded, never rendered by the browser.
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": image ? attachment.mediaType : "text/plain; charset=utf-8",
+      "content-disposition": `${image ? "inline" : "attachment"}; filename*=UTF-8''${encodeURIComponent(attachment.name)}`,
+      "cache-control": "private, no-store",
+    });
   });
 
   route("sessions.rename", async (c, access) => {

@@ -5,6 +5,7 @@ import type { Duplex } from "node:stream";
 import { serve, type ServerType } from "@hono/node-server";
 import {
   AgentInput,
+  ATTACHMENT_HEADER,
   encodeSseEvent,
   errorBody,
   HeartbeatFileUpdate,
@@ -236,6 +237,14 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     const found = findSession(c);
     if (!found) return c.json(errorBody("session_not_found", "no such session"), 404);
     return c.json(history(found.agent.slug, found.session));
+  });
+  // Every session holds one text file, `notes` (decision 042): enough for the platform's access checks.
+  app.get("/v1/agents/:slug/sessions/:key/attachments/:id", (c) => {
+    const found = findSession(c);
+    if (!found) return c.json(errorBody("session_not_found", "no such session"), 404);
+    if (c.req.param("id") !== "notes") return c.json(errorBody("not_found", "no such attachment in this session"), 404);
+    const attachment = { id: "notes", name: "notes.txt", mediaType: "text/plain", size: 5 };
+    return c.body("notes", 200, { "content-type": "text/plain; charset=utf-8", [ATTACHMENT_HEADER]: encodeURIComponent(JSON.stringify(attachment)) });
   });
   app.patch("/v1/agents/:slug/sessions/:key", async (c) => {
     const found = findSession(c);

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { AppError, HOOK_TOKEN_HEADER, TENANT_HEADER, WS_PATH } from "@workforce/protocol";
+import { AppError, HOOK_TOKEN_HEADER, MESSAGE_BODY_MAX_BYTES, TENANT_HEADER, WS_PATH } from "@workforce/protocol";
 import { assertTenantId } from "@workforce/protocol/tenant-path";
 import { WebSocketServer, type WebSocket } from "ws";
 import { authenticate, presentedToken } from "../auth";
@@ -57,7 +57,7 @@ function refuse(socket: Duplex, error: AppError): void {
 
 /** The WebSocket interface for live clients: request/response/event frames, tenant bound at connect. */
 export function createWsGateway(options: WsGatewayOptions): WsGateway {
-  const server = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const server = new WebSocketServer({ noServer: true, maxPayload: MESSAGE_BODY_MAX_BYTES + 1024 * 1024 });
   const live = new Set<WebSocket>();
   return {
     handleUpgrade(request, socket, head) {

@@ -246,6 +246,9 @@ export function createApiClient(options: ApiClientOptions) {
       return { blob: await response.blob(), filename: filenameOf(response.headers.get("content-disposition")) };
     },
 
+    /** A file sent with one of the session's messages (decision 042). */
+    attachment: async (slug: string, key: string, id: string) => (await send(`${sessionPath(slug, key)}/attachments/${encodeURIComponent(id)}`)).blob(),
+
     abortRun: (runId: string) => json(RunInfo, `/runs/${encodeURIComponent(runId)}/abort`, { method: "POST" }),
 
     /** Starts a run; the answer's body is the SSE stream of its events. */

@@ -62,6 +62,7 @@ export function messagesFromTranscript(entries: TranscriptEntry[]): ChatMessage[
         role: "user",
         text: entry.content.map((block) => block.text).join(""),
         ...(entry.runId ? { runId: entry.runId } : {}),
+        ...(entry.attachments?.length ? { attachments: entry.attachments } : {}),
       });
     } else if (entry.type === "assistant") {
       const parts: AssistantPart[] = entry.content.map((block) =>

@@ -1,5 +1,5 @@
 import type { Agent } from "@workforce/protocol";
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { toErrorDetail } from "../api/api-error";
 import { useApprovalsLive } from "../approvals/approvals-live";
 import { chatPath, navigate } from "../router";
@@ -15,6 +15,7 @@ import { ErrorMessage } from "../ui/error-message";
 import { AgentTabs } from "../work/agent-tabs";
 import { canReplay } from "./chat-store";
 import type { Conversation } from "./chat-types";
+import { AttachmentSource } from "./attachment-view";
 import { Composer } from "./composer";
 import type { MessageActions } from "./message-actions";
 import { MessageView } from "./message-view";
@@ -70,6 +71,8 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
   const regenerate = useCallback(() => void chat.regenerate(slug), [chat, slug]);
   useStopOnEscape(streaming, () => void chat.stop(slug));
 
+  const sessionKey = conversation.sessionKey;
+  const attachmentSource = useMemo(() => (sessionKey ? (id: string) => api.attachment(slug, sessionKey, id) : undefined), [api, slug, sessionKey]);
   const name = agent?.name ?? slug;
   usePageTitle(agent ? `${agent.name} — Chat` : undefined);
   const lastMessage = conversation.messages[conversation.messages.length - 1];
@@ -158,14 +161,16 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
         ) : (
           <>
             <ErrorMessage error={conversation.error} />
-            <MessageList
-              conversation={conversation}
-              agentName={name}
-              onRetry={canRetry ? () => void chat.retry(slug) : undefined}
-              onDecide={decide}
-              onEdit={canChange && !gatewayDown ? edit : undefined}
-              onRegenerate={canRegenerate && !gatewayDown ? regenerate : undefined}
-            />
+            <AttachmentSource.Provider value={attachmentSource}>
+              <MessageList
+                conversation={conversation}
+                agentName={name}
+                onRetry={canRetry ? () => void chat.retry(slug) : undefined}
+                onDecide={decide}
+                onEdit={canChange && !gatewayDown ? edit : undefined}
+                onRegenerate={canRegenerate && !gatewayDown ? regenerate : undefined}
+              />
+            </AttachmentSource.Provider>
           </>
         )}
         {sessionMissing ? null : readOnly && owner ? (
@@ -178,7 +183,7 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
             streaming={streaming}
             disabled={agentError !== undefined || conversation.loadingHistory || gatewayDown}
             locked={suspended ? "Sending is turned off while the organisation is suspended" : gatewayDown ? "Agents are not reachable right now; sending comes back by itself" : waiting ? `Approve or deny the ${lastMessage.approval?.name ?? "tool"} call above first` : undefined}
-            onSend={(text) => void chat.send(slug, text)}
+            onSend={(text, files) => void chat.send(slug, text, files)}
             onStop={() => void chat.stop(slug)}
           />
         )}

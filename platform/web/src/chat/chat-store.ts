@@ -1,4 +1,5 @@
 import type { ApprovalView, ModelInfo, PendingApproval } from "@workforce/protocol";
+import type { PendingFile } from "./attachments";
 import { ApiError, toErrorDetail } from "../api/api-error";
 import type { ApiClient } from "../api/client";
 import { applyRunEvent, messagesFromTranscript } from "./apply-event";
@@ -198,9 +199,9 @@ export function createChatStore(options: ChatStoreOptions) {
   /**
    * Sends a message in the current session (a new one when there is none) and streams the reply.
    * With `replacesRunId`, the message replaces that run's message and everything after it (an
-   * edit or regenerate; the server keeps the old lines, withdrawn).
+   * edit or regenerate; the server keeps the old lines, withdrawn). `files` go with it (decision 042).
    */
-  async function send(agent: string, text: string, replacesRunId?: string): Promise<void> {
+  async function send(agent: string, text: string, files: readonly PendingFile[] = [], replacesRunId?: string): Promise<void> {
     const key = keyOf(agent);
     const conversation = get(agent);
     const tenantId = options.tenantId();
@@ -214,11 +215,24 @@ export function createChatStore(options: ChatStoreOptions) {
       error: undefined,
       messages: [
         ...current.messages,
-        { id: userMessageId, role: "user", text },
+        {
+          id: userMessageId,
+          role: "user",
+          text,
+          ...(files.length > 0
+            ? { files: [...files], attachments: files.map((file) => ({ name: file.upload.name, mediaType: file.upload.mediaType, size: file.size, preview: file.preview })) }
+            : {}),
+        },
         { id: messageId, role: "assistant", parts: [], status: "streaming" },
       ],
     }));
-    const input = { message: text, idempotencyKey, ...(sessionKey ? { sessionKey } : {}), ...(sessionKey && replacesRunId ? { replacesRunId } : {}) };
+    const input = {
+      message: text,
+      idempotencyKey,
+      ...(sessionKey ? { sessionKey } : {}),
+      ...(sessionKey && replacesRunId ? { replacesRunId } : {}),
+      ...(files.length > 0 ? { attachments: files.map((file) => file.upload) } : {}),
+    };
     await stream(key, agent, messageId, { tenantId, agent, userText: text, ...(sessionKey ? { sessionKey } : {}) }, {
       start: (signal) => api.sendMessage(agent, input, signal),
       userMessageId,
@@ -236,7 +250,8 @@ export function createChatStore(options: ChatStoreOptions) {
     const message = messages[index];
     if (controllers.has(key) || message?.role !== "user" || !canReplay(messages, index)) return;
     update(key, (conversation) => ({ ...conversation, messages: conversation.messages.slice(0, index) }));
-    await send(agent, text, message.runId);
+    // The files sent in this tab go again; after a reload only their references are known.
+    await send(agent, text, message.files ?? [], message.runId);
   }
 
   return {

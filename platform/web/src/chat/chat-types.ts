@@ -1,4 +1,5 @@
 import type { ModelInfo, SessionOwner, Usage } from "@workforce/protocol";
+import type { PendingFile } from "./attachments";
 
 export interface ErrorInfo {
   code: string;
@@ -25,11 +26,23 @@ export interface ToolPart {
 
 export type AssistantPart = TextPart | ToolPart;
 
+/** A file shown with a user's message: stored (it has an id) or still on its way (a local preview). */
+export interface ShownAttachment {
+  id?: string | undefined;
+  name: string;
+  mediaType: string;
+  size: number;
+  preview?: string | undefined;
+}
+
 export interface UserMessage {
   id: string;
   role: "user";
   text: string;
   runId?: string;
+  attachments?: ShownAttachment[];
+  /** The files as sent, kept in memory so Retry can send them again. */
+  files?: PendingFile[];
 }
 
 /** `paused`: the run waits for a member to approve a tool call (issue 15); not an error. */

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { MessageAttachments } from "./attachment-view";
 import { CopyButton } from "../ui/copy-button";
 import type { AssistantMessage, UserMessage } from "./chat-types";
 
@@ -27,6 +28,7 @@ export function UserMessageView({ message, onEdit }: { message: UserMessage; onE
       ) : (
         <>
           <div className="bubble">
+            {message.attachments?.length ? <MessageAttachments attachments={message.attachments} /> : null}
             <p className="plain-text">{message.text}</p>
           </div>
           <div className="message-actions" role="group" aria-label="Message actions">

@@ -20,6 +20,8 @@ function toAnthropicMessages(messages: readonly ModelMessage[]): Anthropic.Messa
       switch (block.type) {
         case "text":
           return { type: "text", text: block.text };
+        case "image":
+          return { type: "image", source: { type: "base64", media_type: block.mediaType as Anthropic.Base64ImageSource["media_type"], data: block.data } };
         case "tool-call":
           return { type: "tool_use", id: block.toolCallId, name: block.name, input: block.input ?? {} };
         case "tool-result":

@@ -7,7 +7,6 @@ export interface OfflineProviderOptions {
   tokenDelayMs: number;
 }
 
-
 /** The built-in model: no network, deterministic, and always labelled offline. */
 export function createOfflineProvider(options: OfflineProviderOptions): ModelProvider {
   return {
@@ -21,7 +20,8 @@ export function createOfflineProvider(options: OfflineProviderOptions): ModelPro
         await abortableSleep(options.tokenDelayMs, request.signal);
         yield { type: "text-delta", text: token };
       }
-      const prompt = request.system + request.messages.map((message) => JSON.stringify(message.content)).join("");
+      // An image counts as its description would, not as its base64 bytes.
+      const prompt = request.system + request.messages.map((message) => JSON.stringify(message.content.map((block) => (block.type === "image" ? { type: "image" } : block)))).join("");
       yield { type: "finish", stopReason: "end_turn", usage: { inputTokens: estimateTokens(prompt), outputTokens: estimateTokens(reply) } };
     },
   };

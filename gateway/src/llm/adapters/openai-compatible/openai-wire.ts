@@ -2,8 +2,12 @@ import { z } from "zod";
 import type { ModelMessage, ToolSpec } from "../../model-provider";
 
 /** Chat Completions request messages, as OpenAI-compatible servers (OpenAI, Ollama, vLLM) expect them. */
+/** A part of a user message with images (the Chat Completions content-parts form). */
+export type ChatContentPart = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
+
 export type ChatMessage =
-  | { role: "system" | "user"; content: string }
+  | { role: "system"; content: string }
+  | { role: "user"; content: string | ChatContentPart[] }
   | { role: "assistant"; content: string | null; tool_calls?: { id: string; type: "function"; function: { name: string; arguments: string } }[] }
   | { role: "tool"; tool_call_id: string; content: string };
 
@@ -23,7 +27,15 @@ export function toChatMessages(system: string, messages: readonly ModelMessage[]
       if (block.type === "tool-result") out.push({ role: "tool", tool_call_id: block.toolCallId, content: block.isError ? `Error: ${block.output}` : block.output });
     }
     const text = message.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("\n");
-    if (text) out.push({ role: "user", content: text });
+    if (message.content.some((block) => block.type === "image")) {
+      // Images (decision 042) need the parts form; text-only messages keep the plain string every server accepts.
+      const parts = message.content.flatMap((block): ChatContentPart[] => {
+        if (block.type === "text") return [{ type: "text", text: block.text }];
+        if (block.type === "image") return [{ type: "image_url", image_url: { url: `data:${block.mediaType};base64,${block.data}` } }];
+        return [];
+      });
+      out.push({ role: "user", content: parts });
+    } else if (text) out.push({ role: "user", content: text });
   }
   return out;
 }
