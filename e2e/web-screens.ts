@@ -59,6 +59,12 @@ export const SCREENS: readonly Screen[] = [
     act: (page) => page.getByRole("button", { name: "Tools of Ada" }).click(),
     ready: (page) => page.locator("[data-testid=agent-tools][data-agent=ada]"),
   },
+  {
+    name: "agent-edit",
+    path: () => "/agents",
+    act: (page) => page.getByRole("button", { name: "Edit Ada" }).click(),
+    ready: (page) => page.getByRole("heading", { name: "Edit Ada" }),
+  },
   { name: "chat-new", path: () => "/agents/ada", ready: (page) => page.getByTestId("composer") },
   { name: "chat", path: (seeded) => `/agents/ada?session=${seeded.chatSession}`, ready: (page) => page.locator("[data-testid=message-assistant][data-status=ok]") },
   {
@@ -66,11 +72,25 @@ export const SCREENS: readonly Screen[] = [
     path: (seeded) => `/agents/grace?session=${seeded.approvalSession}`,
     ready: (page) => page.locator("[data-testid=approval-prompt][data-status=pending]"),
   },
+  {
+    name: "shortcuts",
+    path: (seeded) => `/agents/ada?session=${seeded.chatSession}`,
+    act: async (page) => {
+      await page.locator("[data-testid=message-assistant][data-status=ok]").waitFor();
+      await page.getByRole("heading", { level: 1 }).first().click();
+      await page.keyboard.press("?");
+    },
+    ready: (page) => page.getByTestId("shortcuts-dialog").getByRole("heading", { name: "Keyboard shortcuts" }),
+  },
+  { name: "search", path: () => "/search?q=support", ready: (page) => page.getByTestId("search-result").first() },
   { name: "work", path: () => "/agents/ada/work", ready: (page) => page.locator("[data-testid=firing-row][data-status=completed]").first() },
   { name: "approvals", path: () => "/approvals", ready: (page) => page.locator("[data-testid=approval-card][data-status=pending]") },
   { name: "team", path: () => "/team", ready: (page) => page.locator(`[data-testid=member-row][data-email="${MEMBER}"]`) },
   { name: "keys", path: () => "/keys", ready: (page) => page.locator("[data-testid=key-row][data-key-name='CI bot']") },
   { name: "usage", path: () => "/usage", ready: (page) => page.locator("[data-testid=usage-agent-row][data-agent=ada]") },
+  { name: "budget", path: () => "/budget", ready: (page) => page.getByTestId("budget-meter") },
+  { name: "audit", path: () => "/audit", ready: (page) => page.getByTestId("audit-entry").first() },
+  { name: "data", path: () => "/data", ready: (page) => heading(page, "Export & delete") },
   { name: "integrations", path: () => "/integrations", ready: (page) => page.getByTestId("mcp-servers") },
   { name: "webhooks", path: () => "/webhooks", ready: (page) => page.getByTestId("webhook-row") },
   { name: "account", path: () => "/account", ready: (page) => page.getByTestId("account-email").filter({ hasText: OWNER }) },

@@ -77,8 +77,22 @@ describe.runIf(chromiumPath)("search over chats", () => {
     expect(page.url()).toContain("/search?q=zanzib");
 
     await result.getByRole("link", { name: "Who are you?" }).click();
-    await expect.poll(() => page.getByTestId("message-user").allTextContents(), { timeout: 15_000 }).toEqual(["Who are you?", "Summarise the zanzibar merger"]);
+    await expect.poll(() => page.getByTestId("message-user").locator(".plain-text").allTextContents(), { timeout: 15_000 }).toEqual(["Who are you?", "Summarise the zanzibar merger"]);
     expect(page.url()).toMatch(/\/agents\/ada\?session=/);
+
+    // Back and forward between two chats of one agent: the URL leads and the chat follows it (the
+    // chat used to put the URL back on the chat it showed, undoing the browser's Back).
+    const zanzibarUrl = page.url();
+    await items.filter({ hasText: "Lisbon" }).locator(".session-open").click();
+    await expect.poll(() => page.getByTestId("message-user").locator(".plain-text").allTextContents(), { timeout: 15_000 }).toEqual(["Who are you?", "Plan the Lisbon offsite"]);
+    const lisbonUrl = page.url();
+    expect(lisbonUrl).not.toBe(zanzibarUrl);
+    await page.goBack();
+    await expect.poll(() => page.getByTestId("message-user").locator(".plain-text").allTextContents(), { timeout: 15_000 }).toEqual(["Who are you?", "Summarise the zanzibar merger"]);
+    expect(page.url()).toBe(zanzibarUrl);
+    await page.goForward();
+    await expect.poll(() => page.getByTestId("message-user").locator(".plain-text").allTextContents(), { timeout: 15_000 }).toEqual(["Who are you?", "Plan the Lisbon offsite"]);
+    expect(page.url()).toBe(lisbonUrl);
 
     await page.goto(`${system.platformUrl}/search?q=${encodeURIComponent("nothing here at all")}`);
     await page.getByTestId("search-empty").waitFor({ timeout: 15_000 });

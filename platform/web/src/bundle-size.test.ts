@@ -39,7 +39,10 @@ function initialChunks(): string[] {
 
 /** The npm packages a chunk was built from, read from its source map. */
 function packagesIn(file: string): Set<string> {
-  const map = SourceMap.parse(JSON.parse(readFileSync(path.join(dist, `${file}.map`), "utf8")));
+  const mapFile = path.join(dist, `${file}.map`);
+  // The bundler's own runtime chunk (rolldown-runtime-*.js) has no source map: no package's code is in it.
+  if (!existsSync(mapFile) && /rolldown-runtime/.test(file)) return new Set();
+  const map = SourceMap.parse(JSON.parse(readFileSync(mapFile, "utf8")));
   return new Set(map.sources.flatMap((source) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source)?.[1] ?? []));
 }
 

@@ -56,10 +56,18 @@ export function ChatScreen({ agent: slug, session, tenantId }: { agent: string; 
     })();
   }, [chat, slug, session, tenantId]);
 
-  // Keep the URL on the current session so a reload (or a shared link) opens it again.
+  // Keep the URL on the current session so a reload (or a shared link) opens it again: when the
+  // chat moved to another session (a new one started, one opened) or the URL names none. A link to
+  // another session (the URL changed, the chat not yet) is the effect above's to open; putting the
+  // URL back here would undo it, and the two would fight for ever.
+  const urlSession = useRef(conversation.sessionKey);
   useEffect(() => {
-    if (conversation.sessionKey && conversation.sessionKey !== session) navigate(chatPath(slug, conversation.sessionKey), { replace: true });
-  }, [conversation.sessionKey, session, slug]);
+    const moved = conversation.sessionKey !== urlSession.current;
+    urlSession.current = conversation.sessionKey;
+    if (!conversation.sessionKey || conversation.sessionKey === session) return;
+    // While a reply streams the chat stays where it is (the effect above waits), so the URL does too.
+    if (moved || session === undefined || chat.isStreaming(slug)) navigate(chatPath(slug, conversation.sessionKey), { replace: true });
+  }, [chat, conversation.sessionKey, session, slug]);
 
   // A decision made elsewhere (the inbox, a colleague, the timeout) on a call this chat shows: follow it here too.
   const live = useApprovalsLive(approvals, tenantId);

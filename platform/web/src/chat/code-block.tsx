@@ -21,7 +21,8 @@ export function CodeBlock({ language, code }: { language: string; code: string }
         <span className="code-language">{language || "text"}</span>
         <CopyButton text={code} label="Copy code" className="button ghost small" />
       </div>
-      <pre className="code-block" data-language={language || undefined} data-highlighted={highlighted ? "" : undefined}>
+      {/* Focusable: a long line scrolls sideways, and a keyboard must be able to scroll it too. */}
+      <pre className="code-block" tabIndex={0} data-language={language || undefined} data-highlighted={highlighted ? "" : undefined}>
         <code className={language ? `hljs language-${language}` : "hljs"}>{highlighted ?? code}</code>
       </pre>
     </div>

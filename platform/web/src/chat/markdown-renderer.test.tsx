@@ -19,14 +19,14 @@ describe("markdown", () => {
     const out = html("Use `npm start` **now**.\n\n```sh\nnpm test\n```\n\n- one\n- two");
     expect(out).toContain("<code>npm start</code>");
     expect(out).toContain("<strong>now</strong>");
-    expect(out).toMatch(/<pre class="code-block" data-language="sh"><code class="hljs language-sh">npm test<\/code><\/pre>/);
+    expect(out).toMatch(/<pre class="code-block" tabindex="0" data-language="sh"><code class="hljs language-sh">npm test<\/code><\/pre>/);
     expect(out).toContain(">Copy code</button>");
     expect(out).toMatch(/<ul>\s*<li>one<\/li>\s*<li>two<\/li>\s*<\/ul>/);
   });
 
   it("renders GFM: tables, task lists, strikethrough and autolinks", () => {
     const out = html("| Plan | Tokens |\n| --- | ---: |\n| Free | 1,000 |\n\n- [x] shipped\n- [ ] tested\n\n~~old~~ see https://example.com/docs");
-    expect(out).toContain('<div class="table-scroll"><table>');
+    expect(out).toContain('<div class="table-scroll" tabindex="0"><table>');
     expect(out).toMatch(/<th>Plan<\/th>/);
     expect(out).toMatch(/<td[^>]*>1,000<\/td>/);
     expect(out).toContain('<input type="checkbox" disabled="" aria-label="Done" checked=""/> shipped');

@@ -81,7 +81,8 @@ const COMPONENTS: Components = {
       <span>{alt}</span>
     ),
   table: ({ node: _node, ...props }) => (
-    <div className="table-scroll">
+    // Focusable: a wide table scrolls sideways, and a keyboard must be able to scroll it too.
+    <div className="table-scroll" tabIndex={0}>
       <table {...props} />
     </div>
   ),
