@@ -35,7 +35,7 @@ describe.runIf(chromiumPath)("governance screens in the web app", () => {
     const { context, page } = await signedUpPage(browser, system, "bea@example.com");
     const main = page.getByRole("navigation", { name: "Main" });
     // The installation's first account is also its operator.
-    expect(await main.getByRole("link").allTextContents()).toEqual(["Agents", "Approvals", "Usage", "Settings", "Operator"]);
+    expect(await main.getByRole("link").allTextContents()).toEqual(["Agents", "Search", "Approvals", "Usage", "Settings", "Operator"]);
 
     await nav(page, "Budget & plan");
     await page.getByRole("heading", { name: "Budget & plan", level: 1 }).waitFor();

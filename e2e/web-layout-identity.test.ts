@@ -177,7 +177,7 @@ describe.runIf(chromiumPath)("layout and identity (issue 16)", () => {
     await page.setViewportSize(PHONE);
     expect(await noHorizontalOverflow(page)).toBe(true);
     for (const screen of ["Team", "API keys", "Usage", "Integrations", "Webhooks"] as const) {
-      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: screen, exact: true }).click();
+      await nav(page, screen);
       await page.getByRole("heading", { level: 1 }).first().waitFor();
       if (screen === "Usage") await page.locator("table.data-table").first().waitFor();
       await expect.poll(() => overflowing(page), { message: screen }).toEqual([]);

@@ -66,7 +66,7 @@ export async function askNewAgent(page: Page): Promise<void> {
 }
 
 /** Screens of the main bar, and those of the organisation's settings (reached through its "Settings" entry). */
-type MainScreen = "Agents" | "Approvals" | "Usage" | "Operator";
+type MainScreen = "Agents" | "Search" | "Approvals" | "Usage" | "Operator";
 type SettingsScreen = "Team" | "Budget & plan" | "Integrations" | "Webhooks" | "API keys" | "Audit log" | "Export & delete";
 const SETTINGS_SCREENS: readonly string[] = ["Team", "Budget & plan", "Integrations", "Webhooks", "API keys", "Audit log", "Export & delete"];
 

@@ -13,7 +13,8 @@ export const SESSION_INDEX_JOB = "session.index";
 /** The most of a session's text kept for search (characters): beyond this, its latest messages are searched. */
 export const INDEXED_BODY_MAX = 200_000;
 
-const IndexPayload = z.object({ agent: z.string().min(1).max(200), sessionKey: z.string().min(1).max(200) });
+/** `title: false`: index only (a heartbeat's session: one rolling session the system named, never titled by the model). */
+const IndexPayload = z.object({ agent: z.string().min(1).max(200), sessionKey: z.string().min(1).max(200), title: z.boolean().optional() });
 
 /**
  * Queues indexing for every run the usage ingest sees end (issue 16, decision 043), in the
@@ -29,7 +30,7 @@ export function sessionIndexReaction(now: () => Date): IngestReaction {
         kind: SESSION_INDEX_JOB,
         tenantId,
         key: `${tenantId}:${record.runId}`,
-        payload: { agent: record.agent, sessionKey: record.sessionKey },
+        payload: { agent: record.agent, sessionKey: record.sessionKey, ...(record.trigger?.kind === "heartbeat" ? { title: false } : {}) },
         runAt: now(),
       });
     }
@@ -116,7 +117,7 @@ export function registerSessionIndexing(jobs: Pick<JobRunner, "register">, deps:
     const tenantId = job.tenantId;
     const payload = IndexPayload.safeParse(job.payload);
     if (!tenantId || !payload.success) return; // not a job this code wrote: nothing to do
-    const { agent, sessionKey } = payload.data;
+    const { agent, sessionKey, title } = payload.data;
     let history: SessionHistory;
     try {
       history = await deps.gateway.getSession(tenantId, agent, sessionKey);
@@ -127,7 +128,7 @@ export function registerSessionIndexing(jobs: Pick<JobRunner, "register">, deps:
       }
       throw error;
     }
-    const session = await titled(tenantId, agent, history.session);
+    const session = title === false ? history.session : await titled(tenantId, agent, history.session);
     await withTenant(deps.db, tenantId, (trx) => writeSearchRow(trx, tenantId, agent, session, searchableText(history), deps.now()));
   });
 }
