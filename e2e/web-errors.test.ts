@@ -9,7 +9,7 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, type RunningSystem } from "./system";
-import { PHONE, apiAs, askNewAgent, chromiumPath, fitsWidth, gatewayPid, organisationsOf, signedUpPage, startWebSystem } from "./web-support";
+import { PHONE, apiAs, askNewAgent, chromiumPath, fitsWidth, gatewayPid, nav, organisationsOf, signedUpPage, startWebSystem } from "./web-support";
 
 let system: RunningSystem;
 let browser: Browser;
@@ -105,7 +105,7 @@ describe.runIf(chromiumPath)("errors and dead ends in Chromium", () => {
     expect(await page.getByRole("button", { name: "Send", exact: true }).isDisabled()).toBe(false);
 
     // An empty invitation address is caught before sending, in words.
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Team", exact: true }).click();
+    await nav(page, "Team");
     await page.getByRole("button", { name: "Invite" }).click();
     await page.getByTestId("error").waitFor();
     expect(await visibleText(page)).toContain("Email address is required.");

@@ -72,7 +72,7 @@ describe.runIf(chromiumPath)("governance screens in the web app", () => {
     const notice = page.getByTestId("budget-exceeded-notice");
     await notice.waitFor({ timeout: 15_000 });
     expect(await page.getByRole("button", { name: "Retry" }).count()).toBe(0);
-    expect(await notice.textContent()).not.toContain("budget_exceeded");
+    expect(await notice.innerText()).not.toContain("budget_exceeded");
     await notice.getByRole("link", { name: "See the budget" }).click();
     await page.getByRole("heading", { name: "Budget & plan", level: 1 }).waitFor();
 

@@ -1,14 +1,17 @@
+import { ErrorMessage } from "../ui/error-message";
 import { Link } from "../ui/link";
 
 /**
  * The organisation's monthly tokens are used up: retrying cannot help until the month ends or the
  * limit is raised, so instead of Retry the reply points to the budget screen.
  */
-export function BudgetExceededNotice() {
+export function BudgetExceededNotice({ error }: { error: Parameters<typeof ErrorMessage>[0]["error"] }) {
+  // The general sentence (with the day it resets, the code under Details), and the way to the budget.
   return (
-    <div className="notice" role="alert" data-testid="budget-exceeded-notice">
-      <strong>This month's token budget is used up.</strong> New messages are refused until it resets or an owner or admin raises it.{" "}
-      <Link to="/budget">See the budget</Link>
+    <div data-testid="budget-exceeded-notice">
+      <ErrorMessage error={error} className="inline">
+        <Link to="/budget">See the budget</Link>
+      </ErrorMessage>
     </div>
   );
 }

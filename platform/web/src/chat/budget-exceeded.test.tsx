@@ -18,9 +18,11 @@ describe("a message refused because the month's budget is used up", () => {
     const html = renderToStaticMarkup(<MessageView message={refused} onRetry={cannotRetry(refused.error?.code) ? undefined : () => undefined} />);
     expect(html).toContain('data-testid="budget-exceeded-notice"');
     expect(html).toContain('href="/budget"');
-    expect(html).toContain("This month&#x27;s token budget is used up.");
-    expect(html).not.toContain("budget_exceeded");
-    expect(html).not.toContain("2336 of 1000");
+    expect(html).toContain("used up its token budget");
+    // The code and the server's arithmetic only under Details.
+    const visible = (html.split("<details")[0] ?? "").replace(/<[^>]+>/g, "");
+    expect(visible).not.toContain("budget_exceeded");
+    expect(visible).not.toContain("2336 of 1000");
     expect(html).not.toContain("Retry");
     expect(cannotRetry("run_interrupted")).toBe(false);
   });

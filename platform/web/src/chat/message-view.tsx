@@ -50,7 +50,7 @@ function MessageFooter({ message, onRetry, onRegenerate }: { message: AssistantM
       {message.status === "error" && message.error?.code === "run_interrupted" ? (
         <InterruptedNotice />
       ) : message.status === "error" && message.error?.code === "budget_exceeded" ? (
-        <BudgetExceededNotice />
+        <BudgetExceededNotice error={message.error} />
       ) : message.status === "error" && message.error ? (
         <ErrorMessage error={message.error} className="inline" />
       ) : null}
