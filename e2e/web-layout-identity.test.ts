@@ -84,11 +84,12 @@ describe.runIf(chromiumPath)("layout and identity (issue 16)", () => {
     expect((await card(page, LONG_NAME.slice(0, 20)).boundingBox())?.height).toBeGreaterThan(0);
     expect(await sibling.boundingBox()).toEqual(siblingBefore);
 
-    // A refusal shows in the dialog; closing and reopening starts clean, with the saved values.
+    // A refusal shows in the dialog; closing and reopening starts clean, with the saved values. (Not
+    // gateway_unavailable: that one marks the gateway down, and its recovery remounts the screen.)
     await dialog.getByLabel("Role", { exact: true }).fill("");
     await dialog.getByLabel("Name").fill("Bo the second");
     await page.route("**/api/agents/bo", (route) =>
-      route.request().method() === "PATCH" ? route.fulfill({ status: 503, contentType: "application/json", body: JSON.stringify({ error: { code: "gateway_unavailable", message: "The gateway is not reachable" } }) }) : route.fallback(),
+      route.request().method() === "PATCH" ? route.fulfill({ status: 409, contentType: "application/json", body: JSON.stringify({ error: { code: "conflict", message: "The agent changed meanwhile" } }) }) : route.fallback(),
     );
     await dialog.getByLabel("Role", { exact: true }).fill("Builder of things");
     await dialog.getByRole("button", { name: "Save" }).click();
