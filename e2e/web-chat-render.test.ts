@@ -39,10 +39,15 @@ const REPLY_MARKDOWN = [
   "```",
 ].join("\n");
 
-/** The user texts of the model requests the fake received, oldest request first. */
+/**
+ * The user texts of the chat's model requests the fake received, oldest request first. The chat's
+ * title request (sent after the first exchange by the search index job, whenever it runs) is not
+ * one of them.
+ */
 function userTextsSent(): string[][] {
+  const isTitleRequest = (body: unknown) => JSON.stringify((body as { system?: unknown }).system ?? "").includes("You name chat conversations");
   return fake.requests
-    .filter((request) => request.path === "/v1/messages")
+    .filter((request) => request.path === "/v1/messages" && !isTitleRequest(request.body))
     .map((request) => {
       const body = request.body as { messages?: { role: string; content: string | { type: string; text?: string }[] }[] };
       return (body.messages ?? [])
