@@ -201,7 +201,7 @@ describe("an organisation's own model key, platform to provider", () => {
     upstream.enqueue({ kind: "text", text: "Compatible, on Acme's key." });
     expect(reply((await chat(acme)).events)).toBe("Compatible, on Acme's key.");
     // The chat's request (a title request the index job may send afterwards goes the same way).
-    const chatRequests = upstream.requests.filter((request) => !JSON.stringify(request.body).includes("You name chat conversations"));
+    const chatRequests = upstream.requests.filter((request) => !JSON.stringify(request.body ?? "").includes("You name chat conversations"));
     expect(chatRequests.map((request) => [request.path, request.headers.authorization])).toEqual([["/v1/chat/completions", `Bearer ${ORGANISATION_KEY}`]]);
   });
 
