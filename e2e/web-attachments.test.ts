@@ -98,6 +98,7 @@ describe.runIf(chromiumPath)("chat attachments in the web app", () => {
     await sent.getByTestId("attachment-image").waitFor({ timeout: 15_000 });
     expect(await sent.getByTestId("attachment-image").getAttribute("alt")).toBe("dot.png");
     expect(await sent.getByTestId("attachment-image").evaluate((image) => {
+      // The e2e tests compile without DOM types: the two fields of HTMLImageElement read here.
       const loaded = image as unknown as { complete: boolean; naturalWidth: number };
       return loaded.complete && loaded.naturalWidth;
     })).toBe(1);

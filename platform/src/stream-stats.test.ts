@@ -13,7 +13,7 @@ function recordingStore() {
     read: async () => {
       throw new Error("not read in this test");
     },
-  } as unknown as StreamStatsStore;
+  } as unknown as StreamStatsStore; // only what createStreamStats calls; `read` is never reached here
   return { store, published };
 }
 

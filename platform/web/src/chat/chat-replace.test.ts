@@ -21,7 +21,7 @@ function echoingChat(fail?: (input: SendMessageInput) => Error | undefined) {
         const runId = `r${sent.length}`;
         return sseResponse(scriptedRun(runId, [`Echo: ${input.message}`]), { runId });
       },
-    } as unknown as ApiClient,
+    } as unknown as ApiClient, // only the calls the chat store makes in this test
     tenantId: () => tenantId,
     inflight: new InflightStorage(memoryStorage()),
     policy,
