@@ -48,12 +48,7 @@ export function ErrorMessage({
             {children}
           </div>
         ) : null}
-        {human.code ? (
-          <details className="error-details">
-            <summary>Details</summary>
-            <code className="error-code">{human.code}</code> <span className="error-raw">{human.details}</span>
-          </details>
-        ) : null}
+        <ErrorDetails code={human.code} details={human.details} />
       </div>
       {onDismiss ? (
         <button type="button" className="button ghost small" onClick={onDismiss} aria-label="Dismiss error">
@@ -73,12 +68,18 @@ export function ErrorSummary({ error, className }: { error: ErrorInput; classNam
   return (
     <div className={`error-summary${className ? ` ${className}` : ""}`} data-code={human.code}>
       {human.sentence}
-      {human.code ? (
-        <details className="error-details">
-          <summary>Details</summary>
-          <code className="error-code">{human.code}</code> <span className="error-raw">{human.details}</span>
-        </details>
-      ) : null}
+      <ErrorDetails code={human.code} details={human.details} />
     </div>
+  );
+}
+
+/** The code and the server's own words, behind "Details": for whoever reports the problem. */
+function ErrorDetails({ code, details }: { code: string | undefined; details: string | undefined }) {
+  if (!code) return null;
+  return (
+    <details className="error-details">
+      <summary>Details</summary>
+      <code className="error-code">{code}</code> <span className="error-raw">{details}</span>
+    </details>
   );
 }
