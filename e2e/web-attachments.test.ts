@@ -11,6 +11,7 @@ import { startFakeUpstream, type FakeUpstream } from "@workforce/fake-upstream";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningSystem } from "./system";
+import { isTitleRequest } from "./title-request";
 import { chromiumPath, signedUpPage, startWebSystem } from "./web-support";
 
 const FAKE_API_KEY = "sk-ant-e2e-attachments";
@@ -87,7 +88,7 @@ describe.runIf(chromiumPath)("chat attachments in the web app", () => {
 
     // The model got the image as an image block and the file's text as a text block.
     // The chat's own request, not the title request the index job may have sent since.
-    const body = fake.requests.filter((request) => !JSON.stringify(request.body ?? "").includes("You name chat conversations")).at(-1)!.body as AnthropicBody;
+    const body = fake.requests.filter((request) => !isTitleRequest(request)).at(-1)!.body as AnthropicBody;
     const content = body.messages.at(-1)!.content;
     expect(Array.isArray(content) && content.find((block) => block.type === "image")?.source).toEqual({ type: "base64", media_type: "image/png", data: PNG_BASE64 });
     expect(Array.isArray(content) && content.some((block) => block.type === "text" && block.text?.includes(NOTES))).toBe(true);

@@ -12,6 +12,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, type RunningSystem } from "./system";
 import { chromiumPath, DESKTOP, fitsWidth, PHONE, signedUpPage, startWebSystem } from "./web-support";
+import { isTitleRequest } from "./title-request";
 
 const artifacts = path.join(repoRoot, "e2e", "artifacts");
 
@@ -45,9 +46,8 @@ const REPLY_MARKDOWN = [
  * one of them.
  */
 function userTextsSent(): string[][] {
-  const isTitleRequest = (body: unknown) => JSON.stringify((body as { system?: unknown }).system ?? "").includes("You name chat conversations");
   return fake.requests
-    .filter((request) => request.path === "/v1/messages" && !isTitleRequest(request.body))
+    .filter((request) => request.path === "/v1/messages" && !isTitleRequest(request))
     .map((request) => {
       const body = request.body as { messages?: { role: string; content: string | { type: string; text?: string }[] }[] };
       return (body.messages ?? [])

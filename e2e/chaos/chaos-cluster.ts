@@ -16,6 +16,7 @@ import { createClient } from "redis";
 import { FAKE_API_KEY, freePort, startGateway, startPlatform, type GatewayService, type PlatformService } from "../../bench/lib/services";
 import { answeredMessage } from "./chat-user";
 import { startRoundRobinProxy, type RoundRobinProxy } from "./round-robin-proxy";
+import { isTitleRequest } from "../title-request";
 
 export type Via = "lb" | "membership";
 
@@ -28,7 +29,7 @@ export interface ClusterOptions {
   tokenDelayMs: number;
   postgresUrl: string;
   redisUrl: string;
-  /** Only requests answering a chaos message (see answeredMessage) are counted as runs (a title or summary request is not). */
+  /** Only requests answering a chaos message (see answeredMessage) are counted as runs (a title or summary request is not: see isTitleRequest). */
   messagePrefix: string;
   log: (line: string) => void;
 }
@@ -130,6 +131,7 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
         tokenDelayMs: options.tokenDelayMs,
         recordRequests: false,
         respond: (request) => {
+          if (isTitleRequest(request)) return undefined;
           const message = answeredMessage(options.messagePrefix, request.lastUserText);
           if (!message) return undefined;
           modelRequests.set(message, (modelRequests.get(message) ?? 0) + 1);

@@ -16,7 +16,8 @@ const EXCHANGE_EXCERPT = 2_000;
 const TITLE_OUTPUT_TOKENS = 40;
 const TITLE_TIMEOUT_MS = 30_000;
 
-const TITLE_PROMPT =
+/** The system prompt of a title request (exported so test harnesses can tell a title request from a run's). */
+export const SESSION_TITLE_PROMPT =
   "You name chat conversations. Reply with a short title for the conversation below: at most six words, in the conversation's language, " +
   "no quotes, no final punctuation, nothing else.";
 
@@ -78,7 +79,7 @@ export function createSessionTitler(deps: { agents: AgentStore; sessions: Sessio
     try {
       const stream = resolved.provider.stream({
         model: resolved.model,
-        system: TITLE_PROMPT,
+        system: SESSION_TITLE_PROMPT,
         messages: [{ role: "user", content: [{ type: "text", text: `User: ${exchange.user}\n\nAssistant: ${exchange.assistant}` }] }],
         tools: [],
         maxOutputTokens: TITLE_OUTPUT_TOKENS,

@@ -69,6 +69,20 @@ describe("startFakeUpstream", () => {
     expect(server.pending).toBe(0);
   });
 
+  it("shows respond() the system prompt in either protocol, so a harness can tell one kind of request from another", async () => {
+    const seen: string[] = [];
+    const server = await start({ respond: (request) => { seen.push(`${request.protocol}: ${request.systemText}`); return undefined; } });
+    await postMessages(server, "a", { system: "Plain prompt." });
+    await postMessages(server, "b", { system: [{ type: "text", text: "Block one." }, { type: "text", text: "Block two." }] });
+    await postMessages(server, "c");
+    await fetch(`${server.openaiBaseUrl}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: "Bearer test-key", "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-fake-1", messages: [{ role: "system", content: "Be brief." }, { role: "developer", content: [{ type: "text", text: "Be kind." }] }, { role: "user", content: "d" }] }),
+    });
+    expect(seen).toEqual(["anthropic: Plain prompt.", "anthropic: Block one.\nBlock two.", "anthropic: ", "openai: Be brief.\nBe kind."]);
+  });
+
   it("does not consume scripted replies for rejected requests", async () => {
     const server = await start();
     server.enqueue({ kind: "text", text: "kept" });

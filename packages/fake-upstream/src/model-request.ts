@@ -8,6 +8,8 @@ export interface ModelRequest {
   model: string;
   /** Whether the client asked for server-sent events. */
   stream: boolean;
+  /** Text of the system prompt (Anthropic `system`, OpenAI system/developer messages); empty when there is none. */
+  systemText: string;
   /** Text of the last user message (string content or joined text blocks), magic tokens included. */
   lastUserText: string;
   /** Joined text of the tool results the request ends with; undefined when it does not end with tool results. */

@@ -15,16 +15,18 @@ export const anthropicRequestSchema = z.looseObject({
     .array(z.looseObject({ role: z.enum(["user", "assistant"]), content: z.union([z.string(), z.array(contentBlock)]) }))
     .min(1),
   stream: z.boolean().optional(),
+  system: z.union([z.string(), z.array(contentBlock)]).optional(),
 });
 
 /** A request that passed {@link anthropicRequestSchema}. */
 export type AnthropicRequest = z.infer<typeof anthropicRequestSchema>;
 
-/** Text of the last user message and, when it carries tool results, their joined text. */
-export function anthropicConversation(request: AnthropicRequest): { lastUserText: string; toolResultText: string | undefined } {
+/** Text of the system prompt, of the last user message and, when that carries tool results, their joined text. */
+export function anthropicConversation(request: AnthropicRequest): { systemText: string; lastUserText: string; toolResultText: string | undefined } {
+  const systemText = textOfContent(request.system);
   const last = request.messages.findLast((message) => message.role === "user");
-  if (last === undefined) return { lastUserText: "", toolResultText: undefined };
-  if (typeof last.content === "string") return { lastUserText: last.content, toolResultText: undefined };
+  if (last === undefined) return { systemText, lastUserText: "", toolResultText: undefined };
+  if (typeof last.content === "string") return { systemText, lastUserText: last.content, toolResultText: undefined };
   const texts: string[] = [];
   const results: string[] = [];
   for (const block of last.content) {
@@ -33,7 +35,7 @@ export function anthropicConversation(request: AnthropicRequest): { lastUserText
     const result = toolResultBlock.safeParse(block);
     if (result.success) results.push(textOfContent(result.data.content));
   }
-  return { lastUserText: texts.join("\n"), toolResultText: results.length > 0 ? results.join("\n") : undefined };
+  return { systemText, lastUserText: texts.join("\n"), toolResultText: results.length > 0 ? results.join("\n") : undefined };
 }
 
 function textOfContent(content: string | readonly unknown[] | undefined): string {

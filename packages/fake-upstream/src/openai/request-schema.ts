@@ -14,15 +14,16 @@ export const openaiRequestSchema = z.looseObject({
 /** A request that passed {@link openaiRequestSchema}. */
 export type OpenaiRequest = z.infer<typeof openaiRequestSchema>;
 
-/** Text of the last user message and, when the request ends with `tool` messages, their joined content. */
-export function openaiConversation(request: OpenaiRequest): { lastUserText: string; toolResultText: string | undefined } {
+/** Text of the system (and developer) messages, of the last user message and, when the request ends with `tool` messages, their joined content. */
+export function openaiConversation(request: OpenaiRequest): { systemText: string; lastUserText: string; toolResultText: string | undefined } {
   const { messages } = request;
   const lastUser = messages.findLast((message) => message.role === "user");
   const results: string[] = [];
   for (let index = messages.length - 1; index >= 0 && messages[index]?.role === "tool"; index -= 1) {
     results.unshift(textOf(messages[index]?.content));
   }
-  return { lastUserText: textOf(lastUser?.content), toolResultText: results.length > 0 ? results.join("\n") : undefined };
+  const systemText = messages.filter((message) => message.role === "system" || message.role === "developer").map((message) => textOf(message.content)).join("\n");
+  return { systemText, lastUserText: textOf(lastUser?.content), toolResultText: results.length > 0 ? results.join("\n") : undefined };
 }
 
 function textOf(value: z.infer<typeof content>): string {
