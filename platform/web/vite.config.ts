@@ -1,3 +1,4 @@
+import path from "node:path";
 import react from "@vitejs/plugin-react";
 import { defineConfig, loadEnv, type Plugin } from "vite";
 import { webAppCspMeta } from "../src/http/security-headers.ts";
@@ -24,11 +25,21 @@ function contentSecurityPolicy(env: Record<string, string>): Plugin {
   };
 }
 
+/** Every `zod` import but the wrapper's own resolves to src/zod-jitless.ts, which configures zod first. */
+function zodJitless(): Plugin {
+  const wrapper = path.resolve(import.meta.dirname, "src/zod-jitless.ts");
+  return {
+    name: "workforce-zod-jitless",
+    enforce: "pre",
+    resolveId: (source, importer) => (source === "zod" && importer !== undefined && path.resolve(importer) !== wrapper ? wrapper : null),
+  };
+}
+
 export default defineConfig(({ mode }) => {
   // VITE_* from platform/web/.env* (the deployment guide's place for them) and the environment.
   const env = loadEnv(mode, import.meta.dirname, "VITE_");
   return {
-    plugins: [react(), contentSecurityPolicy(env)],
+    plugins: [zodJitless(), react(), contentSecurityPolicy(env)],
     server: {
       proxy: {
         "/api": { target: platformUrl, changeOrigin: true },
