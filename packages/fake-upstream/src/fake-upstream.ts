@@ -45,6 +45,10 @@ export interface FakeUpstream {
   readonly port: number;
   /** Every request received, oldest first (cleared in place by `reset()`). */
   readonly requests: RecordedRequest[];
+  /** TCP connections accepted since start or the last `reset()` (keep-alive reuse shows as fewer connections than requests). */
+  readonly connections: number;
+  /** TCP connections open right now. */
+  readonly openConnections: number;
   /** Scripted responses not yet consumed. */
   readonly pending: number;
   /** Appends replies; each model request consumes the next one. */
@@ -53,7 +57,7 @@ export interface FakeUpstream {
   setScript(responses: readonly ScriptedResponse[]): void;
   /** Changes the defaults for unscripted replies until `reset()`. */
   configure(defaults: ReplyDefaults): void;
-  /** Clears recorded requests, the queue and magic-token counts, and restores the start-up defaults. */
+  /** Clears recorded requests, the connection count, the queue and magic-token counts, and restores the start-up defaults. */
   reset(): void;
   /** Stops listening and drops open connections, stalled streams included. */
   close(): Promise<void>;
@@ -116,6 +120,14 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     });
   });
 
+  let connections = 0;
+  let openConnections = 0;
+  server.on("connection", (socket) => {
+    connections += 1;
+    openConnections += 1;
+    socket.once("close", () => (openConnections -= 1));
+  });
+
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
@@ -131,6 +143,12 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     openaiBaseUrl: `${url}/v1`,
     port,
     requests,
+    get connections() {
+      return connections;
+    },
+    get openConnections() {
+      return openConnections;
+    },
     get pending() {
       return responder.queue.length;
     },
@@ -143,6 +161,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     configure: (defaults) => responder.configure(defaults),
     reset: () => {
       requests.length = 0;
+      connections = 0;
       responder.reset();
     },
     close: () =>
