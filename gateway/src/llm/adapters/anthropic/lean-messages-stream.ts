@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { urlToHttpOptions } from "node:url";
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "@anthropic-ai/sdk";
 import { SseParser } from "@workforce/protocol";
 import type { ModelRequest, ModelStreamPart } from "../../model-provider";
@@ -54,7 +55,9 @@ export function createLeanMessages(options: LeanMessagesOptions): LeanMessages {
   const secure = url.protocol === "https:";
   const agent = secure ? (httpsAgent ??= new HttpsAgent(AGENT_OPTIONS)) : (httpAgent ??= new HttpAgent(AGENT_OPTIONS));
   const send = secure ? httpsRequest : httpRequest;
-  const target = { protocol: url.protocol, hostname: url.hostname, port: url.port, path: url.pathname + url.search, method: "POST", agent };
+  // urlToHttpOptions unbrackets an IPv6 host; a user:password in the base URL is not sent (fetch refuses such URLs).
+  const { auth: _ignored, ...where } = urlToHttpOptions(url);
+  const target = { ...where, method: "POST", agent };
   const apiKey = options.apiKey;
 
   const open = (body: string, signal: AbortSignal): Promise<Opened> =>
