@@ -113,7 +113,7 @@ export class AnthropicReply {
    */
   finish(signal: AbortSignal): ModelStreamPart {
     if (!this.stopped && !signal.aborted) {
-      throw new AppError("provider_error", "the Anthropic stream ended before the reply was complete; details are in the gateway log", { retryable: true });
+      throw new AppError("provider_error", "the Anthropic stream ended before the reply was complete", { retryable: true });
     }
     return { type: "finish", stopReason: this.stopReason, usage: this.usage };
   }
