@@ -147,6 +147,14 @@ describe("lean Anthropic path on the wire", () => {
     });
   });
 
+  it("keeps a stream through a pause longer than the idle-socket timeout (a model thinking)", async () => {
+    fake.current.enqueue({ kind: "stall", afterTokens: 1, stallMs: 4_500, text: "one two three" });
+    const { parts, error } = await collect(lean().stream(request()));
+    expect(error).toBeUndefined();
+    expect(parts.filter((part) => part.type === "text-delta")).toHaveLength(3);
+    expect(parts.at(-1)).toMatchObject({ type: "finish", stopReason: "end_turn" });
+  }, 15_000);
+
   it("sends the same body as the SDK, images, tool calls and results and unicode intact, with the headers the API needs", async () => {
     const rich = request({
       system: "Réponds en français — 日本語も OK 👩🏽‍💻",
