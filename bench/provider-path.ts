@@ -8,7 +8,8 @@
  * Interleaved batches (lean, SDK, SDK, lean, …) in one process, after a warm-up; prints CPU time
  * per streamed reply and time to the first text delta, each path's median and the lean/SDK ratio.
  * "burst": the fake writes each reply in one go; "paced": one delta per millisecond, so each SSE
- * event arrives in its own chunk, as from the real API. Absolute figures depend on the machine
+ * event arrives in its own chunk, as from the real API; "paced, concurrent": the same, 10 replies at
+ * a time (CPU per reply is the batch's CPU over its replies). Absolute figures depend on the machine
  * and its load; the ratios, measured in the same run, are the result.
  */
 import { parseArgs } from "node:util";
@@ -61,7 +62,16 @@ interface Samples {
   ttftMs: number[];
 }
 
-async function measure(mode: string, delayMs: number): Promise<void> {
+/** `batch` replies, `concurrency` at a time; their times to the first delta. */
+async function repliesAtOnce(provider: ModelProvider, concurrency: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let done = 0; done < batch; done += concurrency) {
+    times.push(...(await Promise.all(Array.from({ length: Math.min(concurrency, batch - done) }, () => reply(provider)))));
+  }
+  return times;
+}
+
+async function measure(mode: string, delayMs: number, concurrency = 1): Promise<void> {
   await fake.configure({ tokens, text, tokenDelayMs: delayMs });
   const samples: Record<"lean" | "sdk", Samples> = { lean: { cpuUs: [], ttftMs: [] }, sdk: { cpuUs: [], ttftMs: [] } };
   for (const name of ["lean", "sdk"] as const) for (let index = 0; index < 30; index += 1) await reply(paths[name]);
@@ -70,14 +80,14 @@ async function measure(mode: string, delayMs: number): Promise<void> {
     const order = round % 2 === 0 ? (["lean", "sdk"] as const) : (["sdk", "lean"] as const);
     for (const name of order) {
       const before = process.cpuUsage();
-      for (let index = 0; index < batch; index += 1) samples[name].ttftMs.push(await reply(paths[name]));
+      samples[name].ttftMs.push(...(await repliesAtOnce(paths[name], concurrency)));
       const used = process.cpuUsage(before);
       samples[name].cpuUs.push((used.user + used.system) / batch);
     }
   }
   const median = (values: number[]) => percentile(values, 50);
   const row = (name: "lean" | "sdk") => `${name.padEnd(5)} CPU/reply ${fmt(median(samples[name].cpuUs), 0).padStart(6)} µs   TTFT p50 ${fmt(median(samples[name].ttftMs), 3)} ms  p90 ${fmt(percentile(samples[name].ttftMs, 90), 3)} ms`;
-  console.log(`\n${mode} (${tokens} deltas per reply, ${replies} replies per path, batches of ${batch}, interleaved)`);
+  console.log(`\n${mode} (${tokens} deltas per reply, ${replies} replies per path, batches of ${batch}, ${concurrency} at a time, interleaved)`);
   console.log(row("lean"));
   console.log(row("sdk"));
   console.log(
@@ -88,6 +98,7 @@ async function measure(mode: string, delayMs: number): Promise<void> {
 try {
   await measure("burst", 0);
   await measure("paced", 1);
+  await measure("paced, concurrent", 1, batch);
 } finally {
   await fake.stop();
 }
