@@ -122,19 +122,25 @@ describe("lean Anthropic path on the wire", () => {
     });
   });
 
-  it("an abort mid-stream ends the stream promptly and closes its connection; the next request still works", async () => {
+  it("an abort mid-stream ends the stream promptly, as the SDK's does, and closes its connection; the next request still works", async () => {
     await withOwnUpstream(async (own) => {
-      const provider = lean({ baseURL: own.url });
-      const controller = new AbortController();
-      own.enqueue({ kind: "stall", afterTokens: 2, text: "one two three four" }, { kind: "text", text: "after the abort" });
-      const parts: ModelStreamPart[] = [];
-      for await (const part of provider.stream(request({ signal: controller.signal }))) {
-        parts.push(part);
-        if (part.type === "text-delta") controller.abort();
-      }
-      expect(parts[0]).toMatchObject({ type: "text-delta" });
+      const abortAfterFirstDelta = async (provider: ReturnType<typeof lean>) => {
+        const controller = new AbortController();
+        own.enqueue({ kind: "stall", afterTokens: 2, text: "one two three four" });
+        const parts: ModelStreamPart[] = [];
+        for await (const part of provider.stream(request({ signal: controller.signal }))) {
+          parts.push(part);
+          if (part.type === "text-delta") controller.abort();
+        }
+        return parts;
+      };
+      const viaLean = await abortAfterFirstDelta(lean({ baseURL: own.url }));
+      // The deltas already received (the stall's first chunk), then the finish; nothing after the abort.
+      expect(viaLean.map((part) => part.type)).toEqual(["text-delta", "text-delta", "finish"]);
       await vi.waitFor(() => expect(own.openConnections).toBe(0));
-      const next = await collect(provider.stream(request()));
+      expect(viaLean).toEqual(await abortAfterFirstDelta(sdk({ baseURL: own.url })));
+      own.enqueue({ kind: "text", text: "after the abort" });
+      const next = await collect(lean({ baseURL: own.url }).stream(request()));
       expect(next.parts.at(-1)).toMatchObject({ type: "finish", stopReason: "end_turn" });
     });
   });

@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { urlToHttpOptions } from "node:url";
+import type Anthropic from "@anthropic-ai/sdk";
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "@anthropic-ai/sdk";
 import { SseParser } from "@workforce/protocol";
 import type { ModelRequest, ModelStreamPart } from "../../model-provider";
@@ -116,14 +117,13 @@ export function createLeanMessages(options: LeanMessagesOptions): LeanMessages {
           if (message.event === "ping") continue;
           if (message.event === "error") throw streamError(message.data, response.headers);
           if (message.data === "") continue;
-          const part = reply.event(JSON.parse(message.data) as Parameters<AnthropicReply["event"]>[0]);
+          const part = reply.event(JSON.parse(message.data) as Anthropic.RawMessageStreamEvent);
           if (part) yield part;
         }
       }
     } catch (error) {
-      // As the SDK does: an abort ends the stream quietly; the caller knows it aborted.
-      if (signal.aborted) return;
-      throw options.mapError(error);
+      // As the SDK does: an abort ends the stream quietly, with the finish part; the caller knows it aborted.
+      if (!signal.aborted) throw options.mapError(error);
     } finally {
       signal.removeEventListener("abort", abort);
       // Not read to the end (error, abort, consumer stopped): the socket cannot be reused.
