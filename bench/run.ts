@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { BenchContext, BenchResults, ServiceName } from "./lib/context";
+import { collectGarbage, INSPECT_ON_SIGNAL } from "./lib/inspector-gc";
 import { machineInfo, type MachineInfo } from "./lib/machine";
 import { parseOptions } from "./lib/options";
 import { writeReport } from "./lib/report";
@@ -23,6 +24,7 @@ import { profileHotPaths } from "./phases/profile";
 import { measureSessionScaling } from "./phases/sessions";
 import { runSoak } from "./phases/soak";
 import { measureStreams } from "./phases/streams";
+import { measureTenants } from "./phases/tenants";
 import { measureThroughput } from "./phases/throughput";
 
 async function main(): Promise<void> {
@@ -71,7 +73,12 @@ async function main(): Promise<void> {
   if (options.only.has("latency") || options.only.has("throughput")) {
     await phase("latency/throughput", async () => {
       log("starting fake upstream, gateway and platform");
-      const system = await startBenchSystem({ fake: { tokens: options.tokens, tokenDelayMs: options.tokenDelayMs } });
+      // --inspect-port=0 only lets the bench open the inspector later for a GC (RSS after load).
+      const system = await startBenchSystem({
+        fake: { tokens: options.tokens, tokenDelayMs: options.tokenDelayMs },
+        gatewayFlags: [INSPECT_ON_SIGNAL],
+        platformFlags: [INSPECT_ON_SIGNAL],
+      });
       try {
         const platform = system.platform!;
         const tenant = await createGatewayAgent(system.gateway.url, system.hookToken);
@@ -106,6 +113,14 @@ async function main(): Promise<void> {
           await sleep(options.settleMs);
           results.loadedRss = await readRss();
           log(`  RSS after load: ${Object.entries(results.loadedRss).map(([name, bytes]) => `${name} ${(bytes / 1048576).toFixed(0)} MB`).join(", ")}`);
+          // The target (issue 17) is RSS after load *after a GC*: collect, then read again.
+          results.loadedRssAfterGc = {};
+          for (const service of [system.gateway, platform]) {
+            await collectGarbage(service);
+            await sleep(500);
+            results.loadedRssAfterGc[service.name as ServiceName] = await rssBytes(service.pid);
+          }
+          log(`  RSS after load and a full GC: ${Object.entries(results.loadedRssAfterGc).map(([name, bytes]) => `${name} ${(bytes / 1048576).toFixed(0)} MB`).join(", ")}`);
         }
       } finally {
         await system.stop();
@@ -117,6 +132,12 @@ async function main(): Promise<void> {
     await phase("fairness", async () => {
       log(`fairness: tenant A floods ${options.fairnessFlood} runs, tenant B sends one at a time`);
       results.fairness = await measureFairness(context);
+    });
+  }
+  if (options.only.has("tenants")) {
+    await phase("tenants", async () => {
+      log(`tenants, each with a live stream (${options.tenantCounts.join(", ")})`);
+      results.tenants = await measureTenants(context);
     });
   }
   if (options.only.has("streams")) {
@@ -188,7 +209,7 @@ async function mergePrevious(results: BenchResults, file: string): Promise<void>
     results.notes.push("--merge: there was no previous run to merge");
     return;
   }
-  const keys = ["coldStart", "idleRss", "loadedRss", "latency", "throughput", "fairness", "streams", "sessions", "append", "soak"] as const;
+  const keys = ["coldStart", "idleRss", "loadedRss", "loadedRssAfterGc", "latency", "throughput", "fairness", "tenants", "streams", "sessions", "append", "soak"] as const;
   const taken: string[] = [];
   for (const key of keys) {
     if (results[key] !== undefined || previous[key] === undefined) continue;

@@ -126,6 +126,35 @@ export interface FairnessResult {
   floodOutlastedB: boolean;
 }
 
+/** One tenant count of the tenants phase: the cost of one more message while every tenant holds a live stream. */
+export interface TenantsRow {
+  tenants: number;
+  /** Live SSE streams through the platform while the messages were measured (one per tenant, at most the gateway's run limit less one). */
+  liveStreams: number;
+  /** Streams that failed to open at this count, by reason. */
+  failedStreams: Record<string, number>;
+  /** Seconds to create the tenants added at this step (organisation + agent, through the platform's API). */
+  createSeconds: number;
+  ttft: Summary;
+  total: Summary;
+  errors: number;
+  /** CPU ms per measured message (everything the process did in that window, the live streams' upkeep included). */
+  cpuMsPerMessage: { platform: number; gateway: number };
+  /** CPU ms per second spent holding the live streams with no message in flight. */
+  idleCpuMsPerSecond: { platform: number; gateway: number };
+  rss: { platform: number; gateway: number };
+  fds: { platform: number; gateway: number };
+  /** Established TCP connections from the platform to the gateway. */
+  platformToGateway: number;
+}
+
+export interface TenantsResult {
+  /** Messages measured per tenant count (one at a time). */
+  samples: number;
+  rows: TenantsRow[];
+  limit: string;
+}
+
 export interface ProfileSummary {
   title: string;
   totalMs: number;
@@ -142,6 +171,8 @@ export interface BenchResults {
   coldStart?: ColdStartResult;
   idleRss?: Record<ServiceName, number>;
   loadedRss?: Record<ServiceName, number>;
+  /** The same processes right after `loadedRss`, after a full GC (bench/lib/inspector-gc.ts). */
+  loadedRssAfterGc?: Partial<Record<ServiceName, number>>;
   latency?: LatencyRow[];
   throughput?: ThroughputRow[];
   streams?: StreamsResult;
@@ -149,6 +180,7 @@ export interface BenchResults {
   append?: AppendResult;
   soak?: SoakResult;
   fairness?: FairnessResult;
+  tenants?: TenantsResult;
   profiles: ProfileSummary[];
 }
 
