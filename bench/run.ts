@@ -12,7 +12,7 @@ import { collectGarbage, INSPECT_ON_SIGNAL } from "./lib/inspector-gc";
 import { machineInfo, type MachineInfo } from "./lib/machine";
 import { parseOptions } from "./lib/options";
 import { writeReport } from "./lib/report";
-import { killAllServices, repoRoot, rssBytes, sleep, startFake } from "./lib/services";
+import { killAllServices, repoRoot, rssBytes, sleep, startFake, startHonoHop } from "./lib/services";
 import { startBenchSystem } from "./lib/system";
 import { createGatewayAgent, createPlatformUser, directTarget, gatewayTarget, platformTarget } from "./lib/targets";
 import { evaluateTargets } from "./lib/targets-table";
@@ -79,15 +79,16 @@ async function main(): Promise<void> {
         gatewayFlags: [INSPECT_ON_SIGNAL],
         platformFlags: [INSPECT_ON_SIGNAL],
       });
+      // The floor of one hop: a trivial Hono handler forwarding to the fake upstream.
+      const hop = await startHonoHop(system.fake.url);
       try {
         const platform = system.platform!;
         const tenant = await createGatewayAgent(system.gateway.url, system.hookToken);
         const user = await createPlatformUser(platform.url);
-        const targets = [directTarget(system.fake.url), gatewayTarget(system.gateway.url, tenant), platformTarget(platform.url, user)];
-        await targets[1]!.send("first request", "idle-probe");
-        await targets[2]!.send("first request", "idle-probe");
+        const targets = [directTarget(system.fake.url), directTarget(hop.url, "hono-hop"), gatewayTarget(system.gateway.url, tenant), platformTarget(platform.url, user)];
+        for (const target of targets.slice(1)) await target.send("first request", "idle-probe");
         await sleep(options.settleMs);
-        const processes = { "fake-upstream": system.fake, gateway: system.gateway, platform } as const;
+        const processes = { "fake-upstream": system.fake, "hono-hop": hop, gateway: system.gateway, platform } as const;
         const readRss = async () => {
           const rss = {} as Record<ServiceName, number>;
           for (const [name, service] of Object.entries(processes) as [ServiceName, { pid: number }][]) rss[name] = await rssBytes(service.pid);
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
           log(`  RSS after load and a full GC: ${Object.entries(results.loadedRssAfterGc).map(([name, bytes]) => `${name} ${(bytes / 1048576).toFixed(0)} MB`).join(", ")}`);
         }
       } finally {
+        await hop.stop();
         await system.stop();
       }
     });

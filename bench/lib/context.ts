@@ -1,17 +1,18 @@
 import type { BenchOptions } from "./options";
+import type { TargetName } from "./targets";
 import type { Summary } from "./stats";
 
-export type ServiceName = "fake-upstream" | "gateway" | "platform";
+export type ServiceName = "fake-upstream" | "hono-hop" | "gateway" | "platform";
 
 export interface LatencyRow {
-  target: "direct" | "gateway" | "platform";
+  target: TargetName;
   ttft: Summary;
   total: Summary;
   errors: number;
 }
 
 export interface ThroughputRow {
-  target: "direct" | "gateway" | "platform";
+  target: TargetName;
   concurrency: number;
   completed: number;
   errors: Record<string, number>;
@@ -169,8 +170,8 @@ export interface BenchResults {
   options: BenchOptions;
   notes: string[];
   coldStart?: ColdStartResult;
-  idleRss?: Record<ServiceName, number>;
-  loadedRss?: Record<ServiceName, number>;
+  idleRss?: Partial<Record<ServiceName, number>>;
+  loadedRss?: Partial<Record<ServiceName, number>>;
   /** The same processes right after `loadedRss`, after a full GC (bench/lib/inspector-gc.ts). */
   loadedRssAfterGc?: Partial<Record<ServiceName, number>>;
   latency?: LatencyRow[];

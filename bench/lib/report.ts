@@ -9,12 +9,15 @@ import { repoRoot } from "./services";
 import { fmt, mb, ratio, type Summary } from "./stats";
 import { barChart, lineChart, PALETTE } from "./svg";
 import { fairnessSection } from "./report-fairness";
+import { floorsSection } from "./report-floors";
 import { tenantsSection } from "./report-tenants";
 import { evaluateTargets, leakReport, statusText } from "./targets-table";
 
-const TARGET_NAMES = { direct: "fake upstream direct", gateway: "gateway", platform: "platform + gateway" } as const;
+const TARGET_NAMES = { direct: "fake upstream direct", "hono-hop": "trivial Hono hop (floor)", gateway: "gateway", platform: "platform + gateway" } as const;
+const TARGET_ORDER = ["direct", "hono-hop", "gateway", "platform"] as const;
 const series = [
   { name: TARGET_NAMES.direct, color: PALETTE[0]! },
+  { name: TARGET_NAMES["hono-hop"], color: PALETTE[3]! },
   { name: TARGET_NAMES.gateway, color: PALETTE[1]! },
   { name: TARGET_NAMES.platform, color: PALETTE[2]! },
 ];
@@ -55,14 +58,16 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
   const targets = evaluateTargets(results);
   out.push(table(["figure", "measured", "baseline (same run)", "ratio", "target", "status"], targets.map((row) => [row.figure, row.measured, row.baseline, row.ratio, row.target, statusText(row.status)])));
   out.push("");
+  out.push(...floorsSection(results));
 
   if (results.latency) {
-    const direct = results.latency.find((row) => row.target === "direct");
+    const latencyOf = (name: string) => results.latency?.find((row) => row.target === name);
+    const direct = latencyOf("direct");
     out.push("## 1. Time to first token and total time (concurrency 1)");
     out.push("");
     out.push(
       `A reply of ${results.options.tokens} tokens with ${results.options.tokenDelayMs} ms before each token, ${results.options.latencyRuns} runs per path after ${results.options.latencyWarmup} warm-up runs, ` +
-        "the three paths interleaved run by run. Times from sending the request to the first token frame / to the end of the stream, in ms (median / p95).",
+        "the paths interleaved run by run; the trivial Hono hop is the floor of one HTTP hop (see the floors above). Times from sending the request to the first token frame / to the end of the stream, in ms (median / p95).",
     );
     out.push("");
     out.push(
@@ -85,10 +90,10 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
       unit: "ms",
       series,
       groups: [
-        { label: "TTFT median", values: results.latency.map((row) => row.ttft.median) },
-        { label: "TTFT p95", values: results.latency.map((row) => row.ttft.p95) },
-        { label: "total median", values: results.latency.map((row) => row.total.median) },
-        { label: "total p95", values: results.latency.map((row) => row.total.p95) },
+        { label: "TTFT median", values: TARGET_ORDER.map((name) => latencyOf(name)?.ttft.median) },
+        { label: "TTFT p95", values: TARGET_ORDER.map((name) => latencyOf(name)?.ttft.p95) },
+        { label: "total median", values: TARGET_ORDER.map((name) => latencyOf(name)?.total.median) },
+        { label: "total p95", values: TARGET_ORDER.map((name) => latencyOf(name)?.total.p95) },
       ],
     });
     out.push("![latency](benchmarks/latency.svg)");
@@ -107,7 +112,7 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
     const directAt = (concurrency: number) => results.throughput?.find((row) => row.target === "direct" && row.concurrency === concurrency);
     out.push(
       table(
-        ["path", "C", "runs/s", "vs direct", "errors", "latency median / p95 (ms)", "CPU seconds per 1,000 runs: gateway · platform · fake · client", "persisted"],
+        ["path", "C", "runs/s", "vs direct", "errors", "latency median / p95 (ms)", "CPU seconds per 1,000 runs: gateway · platform · fake · Hono hop · client", "persisted"],
         results.throughput.map((row) => {
           const baseline = directAt(row.concurrency);
           const cpu = row.cpuMsPerRun;
@@ -118,7 +123,7 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
             baseline && row.target !== "direct" ? ratio(row.perSecond, baseline.perSecond) : "baseline",
             errorsOf(row.errors),
             ms(row.latency),
-            [cpu.gateway, cpu.platform, cpu["fake-upstream"], cpu["bench client"]].map((value) => (value === undefined ? "–" : fmt(value))).join(" · "),
+            [cpu.gateway, cpu.platform, cpu["fake-upstream"], cpu["hono-hop"], cpu["bench client"]].map((value) => (value === undefined ? "–" : fmt(value))).join(" · "),
             row.persisted ? `${row.persisted.found}/${row.persisted.expected}` : "–",
           ];
         }),
@@ -134,7 +139,7 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
       lines: [{ value: 500, label: "target 500/s via gateway at c=10" }],
       groups: levels.map((concurrency) => ({
         label: `c=${concurrency}`,
-        values: (["direct", "gateway", "platform"] as const).map((target) => results.throughput?.find((row) => row.target === target && row.concurrency === concurrency)?.perSecond),
+        values: TARGET_ORDER.map((target) => results.throughput?.find((row) => row.target === target && row.concurrency === concurrency)?.perSecond),
       })),
     });
     out.push("![throughput](benchmarks/throughput.svg)");

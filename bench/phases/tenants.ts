@@ -21,7 +21,7 @@ import { fdLimit } from "./streams";
 /** The gateway's largest WORKFORCE_MAX_CONCURRENT_RUNS; one run stays free for the measured message. */
 const MAX_RUNS = 10_000;
 /** Tenants created at once (the platform's database and the gateway's agent creation overlap). */
-const CREATING_IN_FLIGHT = 8;
+const CREATING_IN_FLIGHT = 32;
 
 /** A further organisation of `owner`, with one agent, as a platform user acting in it. */
 async function createTenant(platformUrl: string, owner: PlatformUser, index: number): Promise<PlatformUser> {
