@@ -141,6 +141,8 @@ export interface TenantsRow {
   errors: number;
   /** CPU ms per measured message (everything the process did in that window, the live streams' upkeep included). */
   cpuMsPerMessage: { platform: number; gateway: number };
+  /** The same less the holding cost (idleCpuMsPerSecond × the window's length): what the message itself cost. */
+  cpuMsPerMessageNet?: { platform: number; gateway: number };
   /** CPU ms per second spent holding the live streams with no message in flight. */
   idleCpuMsPerSecond: { platform: number; gateway: number };
   rss: { platform: number; gateway: number };

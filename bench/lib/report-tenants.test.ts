@@ -13,7 +13,9 @@ function row(tenants: number, ttftMs: number, cpu: { platform: number; gateway: 
     ttft: summarize([ttftMs, ttftMs, ttftMs]),
     total: summarize([ttftMs * 2]),
     errors: 0,
-    cpuMsPerMessage: cpu,
+    // The holding cost on top of what the message itself cost.
+    cpuMsPerMessage: { platform: cpu.platform + 10, gateway: cpu.gateway + 10 },
+    cpuMsPerMessageNet: cpu,
     idleCpuMsPerSecond: { platform: 1, gateway: 1 },
     rss: { platform: 200 * 1048576, gateway: 100 * 1048576 },
     fds: { platform: 100 + 2 * tenants, gateway: 50 + 2 * tenants },
@@ -36,10 +38,21 @@ describe("the tenants table", () => {
     const column = (name: string) => table.map((cells) => cells[TENANT_COLUMNS.indexOf(name)]);
     expect(column("tenants")).toEqual(["1", "100", "10,000"]);
     expect(column("TTFT vs 1st row")).toEqual(["baseline", "×1.20", "×2.50"]);
-    expect(column("CPU vs 1st row (platform + gateway)")).toEqual(["baseline", "×1.50", "×2.00"]);
+    expect(column("net CPU vs 1st row (platform + gateway)")).toEqual(["baseline", "×1.50", "×2.00"]);
+    expect(column("CPU ms per message: platform · gateway")).toEqual(["13.0 · 11.0", "14.0 · 12.0", "16.0 · 12.0"]);
+    expect(column("same, net of holding")).toEqual(["3.00 · 1.00", "4.00 · 2.00", "6.00 · 2.00"]);
     expect(column("live streams")).toEqual(["1", "100", "9,999"]);
     expect(column("platform→gateway connections")).toEqual(["2", "101", "10,001"]);
     expect(table.every((cells) => cells.length === TENANT_COLUMNS.length)).toBe(true);
+  });
+
+  it("falls back to the gross CPU for a results file without the net figure", () => {
+    const old = (tenants: number, platform: number) => {
+      const { cpuMsPerMessageNet: _net, ...rest } = row(tenants, 10, { platform, gateway: 0 }, 2);
+      return { ...rest, cpuMsPerMessage: { platform, gateway: 0 } };
+    };
+    const table = tenantRows(results([old(1, 4), old(100, 6)]).tenants!);
+    expect(table[1]![TENANT_COLUMNS.indexOf("net CPU vs 1st row (platform + gateway)")]).toBe("×1.50");
   });
 
   it("says how many streams failed to open and why", () => {

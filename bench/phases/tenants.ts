@@ -34,13 +34,14 @@ async function createTenant(platformUrl: string, owner: PlatformUser, index: num
   return { accessToken: owner.accessToken, tenantId: tenant.body.tenant.id, slug: created.body.agent.slug, headers };
 }
 
-async function createTenants(platformUrl: string, owner: PlatformUser, tenants: PlatformUser[], count: number): Promise<void> {
+async function createTenants(platformUrl: string, owner: PlatformUser, tenants: PlatformUser[], count: number, log: (message: string) => void): Promise<void> {
   let next = tenants.length;
   await Promise.all(
     Array.from({ length: CREATING_IN_FLIGHT }, async () => {
       while (next < count) {
         const index = (next += 1) - 1;
         tenants[index] = await createTenant(platformUrl, owner, index);
+        if (index > 0 && index % 1000 === 0) log(`  ${index} tenants created`);
       }
     }),
   );
@@ -64,7 +65,7 @@ export async function measureTenants(context: BenchContext): Promise<TenantsResu
     let streamsRequested = 0;
     for (const count of counts) {
       const creating = performance.now();
-      await createTenants(platform.url, tenants[0]!, tenants, count);
+      await createTenants(platform.url, tenants[0]!, tenants, count, log);
       const createSeconds = (performance.now() - creating) / 1000;
       const wanted = Math.min(count, MAX_RUNS - 1);
       const opened = await openLiveStreams({ targetOf, from: streamsRequested, count: wanted - streamsRequested, keyPrefix: "live", log });
@@ -93,8 +94,12 @@ export async function measureTenants(context: BenchContext): Promise<TenantsResu
       let errors = 0;
       const stride = Math.max(1, Math.floor(count / Math.max(1, options.tenantSamples)));
       let cpuBefore = { platform: 0, gateway: 0 };
+      let windowStarted = 0;
       for (let index = 0; index < options.latencyWarmup + options.tenantSamples; index += 1) {
-        if (index === options.latencyWarmup) cpuBefore = { platform: await cpuMs(platform.pid), gateway: await cpuMs(system.gateway.pid) };
+        if (index === options.latencyWarmup) {
+          cpuBefore = { platform: await cpuMs(platform.pid), gateway: await cpuMs(system.gateway.pid) };
+          windowStarted = performance.now();
+        }
         const target = targetOf((index * stride) % count);
         const result = await target.send(`Tenant message ${index}: a short question.`, `measured-${count}-${index}`, { timeoutMs: 60_000 });
         if (index < options.latencyWarmup) continue;
@@ -104,6 +109,15 @@ export async function measureTenants(context: BenchContext): Promise<TenantsResu
         } else errors += 1;
       }
       const measured = Math.max(1, ttft.length);
+      const cpuMsPerMessage = {
+        platform: ((await cpuMs(platform.pid)) - cpuBefore.platform) / measured,
+        gateway: ((await cpuMs(system.gateway.pid)) - cpuBefore.gateway) / measured,
+      };
+      const windowSeconds = (performance.now() - windowStarted) / 1000;
+      const net = {
+        platform: cpuMsPerMessage.platform - (idleCpuMsPerSecond.platform * windowSeconds) / measured,
+        gateway: cpuMsPerMessage.gateway - (idleCpuMsPerSecond.gateway * windowSeconds) / measured,
+      };
       const row: TenantsRow = {
         tenants: count,
         liveStreams,
@@ -112,10 +126,8 @@ export async function measureTenants(context: BenchContext): Promise<TenantsResu
         ttft: summarize(ttft),
         total: summarize(total),
         errors,
-        cpuMsPerMessage: {
-          platform: ((await cpuMs(platform.pid)) - cpuBefore.platform) / measured,
-          gateway: ((await cpuMs(system.gateway.pid)) - cpuBefore.gateway) / measured,
-        },
+        cpuMsPerMessage,
+        cpuMsPerMessageNet: net,
         idleCpuMsPerSecond,
         rss: { platform: await rssBytes(platform.pid), gateway: await rssBytes(system.gateway.pid) },
         fds: { platform: (await descriptors(processes.platform.pid)).total, gateway: (await descriptors(processes.gateway.pid)).total },
@@ -124,7 +136,7 @@ export async function measureTenants(context: BenchContext): Promise<TenantsResu
       rows.push(row);
       log(
         `  ${count} tenants: TTFT median ${row.ttft.median.toFixed(2)} p95 ${row.ttft.p95.toFixed(2)} ms (${ttft.length} messages, ${errors} errors); ` +
-          `CPU per message platform ${row.cpuMsPerMessage.platform.toFixed(1)} gateway ${row.cpuMsPerMessage.gateway.toFixed(1)} ms; ` +
+          `CPU per message platform ${row.cpuMsPerMessage.platform.toFixed(1)} gateway ${row.cpuMsPerMessage.gateway.toFixed(1)} ms (net of holding ${net.platform.toFixed(1)} / ${net.gateway.toFixed(1)}); ` +
           `holding: platform ${row.idleCpuMsPerSecond.platform.toFixed(0)} gateway ${row.idleCpuMsPerSecond.gateway.toFixed(0)} ms CPU/s; ` +
           `RSS platform ${(row.rss.platform / 1048576).toFixed(0)} gateway ${(row.rss.gateway / 1048576).toFixed(0)} MB; fds ${row.fds.platform} / ${row.fds.gateway}; platform→gateway connections ${row.platformToGateway}`,
       );
