@@ -55,7 +55,6 @@ export async function measureTenants(context: BenchContext): Promise<TenantsResu
     gatewayEnv: { WORKFORCE_MAX_CONCURRENT_RUNS: String(MAX_RUNS) },
   });
   const platform = system.platform!;
-  const processes = { platform, gateway: system.gateway };
   const rows: TenantsRow[] = [];
   const streams: LiveStreams[] = [];
   try {
@@ -130,7 +129,7 @@ export async function measureTenants(context: BenchContext): Promise<TenantsResu
         cpuMsPerMessageNet: net,
         idleCpuMsPerSecond,
         rss: { platform: await rssBytes(platform.pid), gateway: await rssBytes(system.gateway.pid) },
-        fds: { platform: (await descriptors(processes.platform.pid)).total, gateway: (await descriptors(processes.gateway.pid)).total },
+        fds: { platform: (await descriptors(platform.pid)).total, gateway: (await descriptors(system.gateway.pid)).total },
         platformToGateway: await connectionsTo(platform.pid, system.gateway.port),
       };
       rows.push(row);
