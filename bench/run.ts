@@ -8,10 +8,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { BenchContext, BenchResults, ServiceName } from "./lib/context";
+import { collectGarbage, INSPECT_ON_SIGNAL } from "./lib/inspector-gc";
 import { machineInfo, type MachineInfo } from "./lib/machine";
 import { parseOptions } from "./lib/options";
 import { writeReport } from "./lib/report";
-import { killAllServices, repoRoot, rssBytes, sleep, startFake } from "./lib/services";
+import { killAllServices, repoRoot, rssBytes, sleep, startFake, startHonoHop } from "./lib/services";
 import { startBenchSystem } from "./lib/system";
 import { createGatewayAgent, createPlatformUser, directTarget, gatewayTarget, platformTarget } from "./lib/targets";
 import { evaluateTargets } from "./lib/targets-table";
@@ -23,6 +24,7 @@ import { profileHotPaths } from "./phases/profile";
 import { measureSessionScaling } from "./phases/sessions";
 import { runSoak } from "./phases/soak";
 import { measureStreams } from "./phases/streams";
+import { measureTenants } from "./phases/tenants";
 import { measureThroughput } from "./phases/throughput";
 
 async function main(): Promise<void> {
@@ -71,16 +73,22 @@ async function main(): Promise<void> {
   if (options.only.has("latency") || options.only.has("throughput")) {
     await phase("latency/throughput", async () => {
       log("starting fake upstream, gateway and platform");
-      const system = await startBenchSystem({ fake: { tokens: options.tokens, tokenDelayMs: options.tokenDelayMs } });
+      // --inspect-port=0 only lets the bench open the inspector later for a GC (RSS after load).
+      const system = await startBenchSystem({
+        fake: { tokens: options.tokens, tokenDelayMs: options.tokenDelayMs },
+        gatewayFlags: [INSPECT_ON_SIGNAL],
+        platformFlags: [INSPECT_ON_SIGNAL],
+      });
+      // The floor of one hop: a trivial Hono handler forwarding to the fake upstream.
+      const hop = await startHonoHop(system.fake.url);
       try {
         const platform = system.platform!;
         const tenant = await createGatewayAgent(system.gateway.url, system.hookToken);
         const user = await createPlatformUser(platform.url);
-        const targets = [directTarget(system.fake.url), gatewayTarget(system.gateway.url, tenant), platformTarget(platform.url, user)];
-        await targets[1]!.send("first request", "idle-probe");
-        await targets[2]!.send("first request", "idle-probe");
+        const targets = [directTarget(system.fake.url), directTarget(hop.url, "hono-hop"), gatewayTarget(system.gateway.url, tenant), platformTarget(platform.url, user)];
+        for (const target of targets.slice(1)) await target.send("first request", "idle-probe");
         await sleep(options.settleMs);
-        const processes = { "fake-upstream": system.fake, gateway: system.gateway, platform } as const;
+        const processes = { "fake-upstream": system.fake, "hono-hop": hop, gateway: system.gateway, platform } as const;
         const readRss = async () => {
           const rss = {} as Record<ServiceName, number>;
           for (const [name, service] of Object.entries(processes) as [ServiceName, { pid: number }][]) rss[name] = await rssBytes(service.pid);
@@ -106,8 +114,17 @@ async function main(): Promise<void> {
           await sleep(options.settleMs);
           results.loadedRss = await readRss();
           log(`  RSS after load: ${Object.entries(results.loadedRss).map(([name, bytes]) => `${name} ${(bytes / 1048576).toFixed(0)} MB`).join(", ")}`);
+          // The target (issue 17) is RSS after load *after a GC*: collect, then read again.
+          results.loadedRssAfterGc = {};
+          for (const service of [system.gateway, platform]) {
+            await collectGarbage(service);
+            await sleep(500);
+            results.loadedRssAfterGc[service.name as ServiceName] = await rssBytes(service.pid);
+          }
+          log(`  RSS after load and a full GC: ${Object.entries(results.loadedRssAfterGc).map(([name, bytes]) => `${name} ${(bytes / 1048576).toFixed(0)} MB`).join(", ")}`);
         }
       } finally {
+        await hop.stop();
         await system.stop();
       }
     });
@@ -117,6 +134,12 @@ async function main(): Promise<void> {
     await phase("fairness", async () => {
       log(`fairness: tenant A floods ${options.fairnessFlood} runs, tenant B sends one at a time`);
       results.fairness = await measureFairness(context);
+    });
+  }
+  if (options.only.has("tenants")) {
+    await phase("tenants", async () => {
+      log(`tenants, each with a live stream (${options.tenantCounts.join(", ")})`);
+      results.tenants = await measureTenants(context);
     });
   }
   if (options.only.has("streams")) {
@@ -188,7 +211,7 @@ async function mergePrevious(results: BenchResults, file: string): Promise<void>
     results.notes.push("--merge: there was no previous run to merge");
     return;
   }
-  const keys = ["coldStart", "idleRss", "loadedRss", "latency", "throughput", "fairness", "streams", "sessions", "append", "soak"] as const;
+  const keys = ["coldStart", "idleRss", "loadedRss", "loadedRssAfterGc", "latency", "throughput", "fairness", "tenants", "streams", "sessions", "append", "soak"] as const;
   const taken: string[] = [];
   for (const key of keys) {
     if (results[key] !== undefined || previous[key] === undefined) continue;

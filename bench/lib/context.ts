@@ -1,17 +1,18 @@
 import type { BenchOptions } from "./options";
+import type { TargetName } from "./targets";
 import type { Summary } from "./stats";
 
-export type ServiceName = "fake-upstream" | "gateway" | "platform";
+export type ServiceName = "fake-upstream" | "hono-hop" | "gateway" | "platform";
 
 export interface LatencyRow {
-  target: "direct" | "gateway" | "platform";
+  target: TargetName;
   ttft: Summary;
   total: Summary;
   errors: number;
 }
 
 export interface ThroughputRow {
-  target: "direct" | "gateway" | "platform";
+  target: TargetName;
   concurrency: number;
   completed: number;
   errors: Record<string, number>;
@@ -126,6 +127,37 @@ export interface FairnessResult {
   floodOutlastedB: boolean;
 }
 
+/** One tenant count of the tenants phase: the cost of one more message while every tenant holds a live stream. */
+export interface TenantsRow {
+  tenants: number;
+  /** Live SSE streams through the platform while the messages were measured (one per tenant, at most the gateway's run limit less one). */
+  liveStreams: number;
+  /** Streams that failed to open at this count, by reason. */
+  failedStreams: Record<string, number>;
+  /** Seconds to create the tenants added at this step (organisation + agent, through the platform's API). */
+  createSeconds: number;
+  ttft: Summary;
+  total: Summary;
+  errors: number;
+  /** CPU ms per measured message (everything the process did in that window, the live streams' upkeep included). */
+  cpuMsPerMessage: { platform: number; gateway: number };
+  /** The same less the holding cost (idleCpuMsPerSecond × the window's length): what the message itself cost. */
+  cpuMsPerMessageNet?: { platform: number; gateway: number };
+  /** CPU ms per second spent holding the live streams with no message in flight. */
+  idleCpuMsPerSecond: { platform: number; gateway: number };
+  rss: { platform: number; gateway: number };
+  fds: { platform: number; gateway: number };
+  /** Established TCP connections from the platform to the gateway. */
+  platformToGateway: number;
+}
+
+export interface TenantsResult {
+  /** Messages measured per tenant count (one at a time). */
+  samples: number;
+  rows: TenantsRow[];
+  limit: string;
+}
+
 export interface ProfileSummary {
   title: string;
   totalMs: number;
@@ -140,8 +172,10 @@ export interface BenchResults {
   options: BenchOptions;
   notes: string[];
   coldStart?: ColdStartResult;
-  idleRss?: Record<ServiceName, number>;
-  loadedRss?: Record<ServiceName, number>;
+  idleRss?: Partial<Record<ServiceName, number>>;
+  loadedRss?: Partial<Record<ServiceName, number>>;
+  /** The same processes right after `loadedRss`, after a full GC (bench/lib/inspector-gc.ts). */
+  loadedRssAfterGc?: Partial<Record<ServiceName, number>>;
   latency?: LatencyRow[];
   throughput?: ThroughputRow[];
   streams?: StreamsResult;
@@ -149,6 +183,7 @@ export interface BenchResults {
   append?: AppendResult;
   soak?: SoakResult;
   fairness?: FairnessResult;
+  tenants?: TenantsResult;
   profiles: ProfileSummary[];
 }
 

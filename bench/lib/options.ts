@@ -37,16 +37,19 @@ export interface BenchOptions {
   /** Fairness: tenant A's runs sent at once, and tenant B's messages measured (idle, then under the flood). */
   fairnessFlood: number;
   fairnessSamples: number;
+  /** Tenants phase: the tenant counts (each tenant holds one live stream) and the messages measured at each. */
+  tenantCounts: number[];
+  tenantSamples: number;
 }
 
-export const PHASES = ["cold-start", "latency", "throughput", "fairness", "streams", "sessions", "append", "soak"] as const;
-const QUICK_PHASES = ["cold-start", "latency", "throughput", "fairness", "sessions", "append"];
+export const PHASES = ["cold-start", "latency", "throughput", "fairness", "tenants", "streams", "sessions", "append", "soak"] as const;
+const QUICK_PHASES = ["cold-start", "latency", "throughput", "fairness", "tenants", "sessions", "append"];
 
 const USAGE = `npm run bench -- [--quick] [--only latency,throughput,...] [--merge] [--report] [--no-write] [--profile]
   [--latency-runs 200] [--tokens 20] [--token-delay-ms 5] [--throughput-seconds 8] [--concurrency 1,10,100]
   [--streams 10000] [--stream-hold-seconds 10] [--session-sizes 10,1000,10000,100000] [--session-appends 200]
   [--append-samples 500] [--soak-users 50] [--soak-warmup-seconds 20] [--soak-seconds 120] [--cold-start-repeats 5]
-  [--fairness-flood 500] [--fairness-samples 60]
+  [--fairness-flood 500] [--fairness-samples 60] [--tenant-counts 1,100,10000] [--tenant-samples 40]
 phases: ${PHASES.join(", ")}; --merge keeps the other phases' figures from the previous run (bench/results/last.json);
 --report measures nothing and rewrites docs/benchmarks.md from that file (e.g. after editing bench/analysis.md)`;
 
@@ -78,6 +81,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       "soak-seconds": { type: "string" },
       "fairness-flood": { type: "string" },
       "fairness-samples": { type: "string" },
+      "tenant-counts": { type: "string" },
+      "tenant-samples": { type: "string" },
     },
   });
   if (values.help) {
@@ -132,5 +137,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     soakSeconds: int("soak-seconds", 120, 6),
     fairnessFlood: int("fairness-flood", 500, 200),
     fairnessSamples: int("fairness-samples", 60, 20),
+    tenantCounts: list("tenant-counts", [1, 100, 10_000], [1, 10, 100]),
+    tenantSamples: int("tenant-samples", 40, 15),
   };
 }

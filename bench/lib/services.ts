@@ -176,6 +176,16 @@ export async function startFake(defaults: FakeDefaults = {}, options: { nodeFlag
   };
 }
 
+/** The trivial Hono proxy hop in front of the fake upstream (bench/lib/hono-hop.ts): the floor of one hop. */
+export async function startHonoHop(upstreamUrl: string): Promise<ChildService & { url: string }> {
+  const service = spawnService("hono-hop", "bench/lib/hono-hop.ts", [], { env: { PATH: process.env.PATH, HOME: process.env.HOME, HONO_HOP_UPSTREAM: upstreamUrl }, ipc: true });
+  const url = await new Promise<string>((resolve, reject) => {
+    service.child.once("message", (message: { type: string; url: string }) => resolve(message.url));
+    void service.exited.then(() => reject(new Error(`hono hop exited:\n${service.output()}`)));
+  });
+  return { ...service, url };
+}
+
 /* ---------- gateway and platform ---------- */
 
 export interface GatewayOptions {

@@ -6,7 +6,8 @@ import { randomUUID } from "node:crypto";
 import { FAKE_API_KEY } from "./services";
 import { jsonRequest, stream, type StreamResult } from "./sse-client";
 
-export type TargetName = "direct" | "gateway" | "platform";
+/** "hono-hop": the floor, a trivial Hono handler forwarding to the fake upstream (lib/hono-hop.ts). */
+export type TargetName = "direct" | "hono-hop" | "gateway" | "platform";
 
 export interface Target {
   name: TargetName;
@@ -14,9 +15,10 @@ export interface Target {
   send(message: string, sessionKey: string, options?: { timeoutMs?: number; onOpen?: (runId: string | undefined) => void; onToken?: (count: number) => void }): Promise<StreamResult>;
 }
 
-export function directTarget(fakeUrl: string): Target {
+/** Anthropic's streaming API at `fakeUrl`: the fake upstream itself, or the Hono hop in front of it. */
+export function directTarget(fakeUrl: string, name: "direct" | "hono-hop" = "direct"): Target {
   return {
-    name: "direct",
+    name,
     send: (message, _sessionKey, options) =>
       stream({
         url: `${fakeUrl}/v1/messages`,
@@ -103,10 +105,10 @@ export function platformTarget(platformUrl: string, user: PlatformUser): Target 
   };
 }
 
-/** A run counts as completed when it streamed and ended ok (direct: the HTTP stream ended cleanly). */
+/** A run counts as completed when it streamed and ended ok (direct and the hop: the HTTP stream ended cleanly). */
 export function completed(result: StreamResult, target: TargetName): boolean {
   if (result.error || result.status !== 200) return false;
-  return target === "direct" ? result.tokens > 0 : result.end?.status === "ok";
+  return target === "direct" || target === "hono-hop" ? result.tokens > 0 : result.end?.status === "ok";
 }
 
 /** Why a run did not complete, for error tallies. */

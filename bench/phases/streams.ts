@@ -7,12 +7,10 @@
  */
 import type { BenchContext, StreamsResult } from "../lib/context";
 import { cpuMs, descriptors, probe, rssBytes, sleep } from "../lib/services";
-import type { StreamResult } from "../lib/sse-client";
+import { openLiveStreams, waitForFirstTokens } from "../lib/live-streams";
 import { agent, jsonRequest } from "../lib/sse-client";
 import { startBenchSystem } from "../lib/system";
-import { createPlatformUser, failureOf, platformTarget } from "../lib/targets";
-
-const OPENING_IN_FLIGHT = 200;
+import { createPlatformUser, platformTarget } from "../lib/targets";
 
 export async function measureStreams(context: BenchContext): Promise<StreamsResult> {
   const { options, log } = context;
@@ -36,54 +34,16 @@ export async function measureStreams(context: BenchContext): Promise<StreamsResu
     const gatewayHeapBefore = (await probe(system.gateway)).heapUsed;
     const cpuBefore = { platform: await cpuMs(platform.pid), gateway: await cpuMs(system.gateway.pid), fake: await cpuMs(system.fake.pid) };
 
-    let opened = 0;
-    let withToken = 0;
-    let failedBeforeOpen = 0;
-    const failed: Record<string, number> = {};
-    const runIds: string[] = [];
-    const results: Promise<StreamResult>[] = [];
-    let inFlight = 0;
-    let wake: (() => void) | undefined;
-    const release = () => {
-      inFlight -= 1;
-      wake?.();
-    };
-    const started = performance.now();
-    for (let index = 0; index < options.streams; index += 1) {
-      while (inFlight >= OPENING_IN_FLIGHT) await new Promise<void>((resolve) => (wake = resolve));
-      inFlight += 1;
-      let open = false;
-      const result = target.send(`[[fault:stall:1:3600000]] stream ${index}`, `stream-${index}`, {
-        onOpen: (runId) => {
-          open = true;
-          opened += 1;
-          if (runId) runIds.push(runId);
-          release();
-        },
-        onToken: (count) => {
-          if (count === 1) withToken += 1;
-        },
-      });
-      void result.then((outcome) => {
-        if (open) return;
-        failedBeforeOpen += 1;
-        const reason = failureOf(outcome);
-        failed[reason] = (failed[reason] ?? 0) + 1;
-        release();
-      });
-      results.push(result);
-      if (index > 0 && index % 1000 === 0) log(`  ${opened} open, ${failedBeforeOpen} failed`);
-      if (failedBeforeOpen > 200) break;
-    }
-    while (opened + failedBeforeOpen < results.length) await sleep(50);
-    const openSeconds = (performance.now() - started) / 1000;
+    const streams = await openLiveStreams({ targetOf: () => target, count: options.streams, keyPrefix: "stream", log });
+    const { opened, failed, failedBeforeOpen, runIds, results, openSeconds } = streams;
     const cpuOpen = {
       platform: (await cpuMs(platform.pid)) - cpuBefore.platform,
       gateway: (await cpuMs(system.gateway.pid)) - cpuBefore.gateway,
       fake: (await cpuMs(system.fake.pid)) - cpuBefore.fake,
     };
     // Let the first tokens arrive.
-    for (let waited = 0; withToken < opened && waited < 30_000; waited += 100) await sleep(100);
+    await waitForFirstTokens(streams);
+    const withToken = streams.withToken();
     log(`  ${opened} streams open in ${openSeconds.toFixed(1)} s (${withToken} with a token, ${failedBeforeOpen} failed ${JSON.stringify(failed)})`);
     await sleep(options.streamHoldSeconds * 1000);
     const platformRssOpen = await rssBytes(platform.pid);
@@ -130,7 +90,7 @@ export async function measureStreams(context: BenchContext): Promise<StreamsResu
   }
 }
 
-async function fdLimit(): Promise<string> {
+export async function fdLimit(): Promise<string> {
   const { readFile } = await import("node:fs/promises");
   const limits = await readFile("/proc/self/limits", "utf8");
   const line = limits.split("\n").find((entry) => entry.startsWith("Max open files"));
