@@ -3,6 +3,9 @@ import type { Summary } from "./stats";
 
 export type ServiceName = "fake-upstream" | "gateway" | "platform";
 
+/** RSS per service; the embedded database is the platform's child process on PGlite (decision 050), absent on Postgres. */
+export type ServiceRss = Record<ServiceName, number> & { "embedded database"?: number };
+
 export interface LatencyRow {
   target: "direct" | "gateway" | "platform";
   ttft: Summary;
@@ -140,8 +143,8 @@ export interface BenchResults {
   options: BenchOptions;
   notes: string[];
   coldStart?: ColdStartResult;
-  idleRss?: Record<ServiceName, number>;
-  loadedRss?: Record<ServiceName, number>;
+  idleRss?: ServiceRss;
+  loadedRss?: ServiceRss;
   latency?: LatencyRow[];
   throughput?: ThroughputRow[];
   streams?: StreamsResult;
