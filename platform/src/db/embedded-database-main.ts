@@ -1,26 +1,26 @@
 /**
  * The embedded database's own process (decision 050): the platform forks it when it runs on
- * PGlite without DATABASE_URL, and talks to it over a private Unix socket with its Postgres
- * driver, so PGlite's WebAssembly neither runs on the platform's event loop nor counts in its
+ * PGlite without DATABASE_URL, migrates it and talks to it over a private Unix socket with its
+ * Postgres driver, so PGlite's WebAssembly neither runs on the platform's event loop nor counts in its
  * memory. Spoken to over the IPC channel only (messages below); it ends when the platform does.
  */
 import { z } from "zod";
-import { openPglite, type OpenedPglite } from "./pglite-open";
+import { openPgliteStore } from "./pglite-store";
 import { DatabaseInUseError } from "./pglite-lock";
 import { servePgliteWire, type PgliteWireServer } from "./pglite-wire-server";
 
 const Request = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("open"), dataDir: z.string(), templateDir: z.string().optional(), socketPath: z.string() }),
+  z.object({ type: z.literal("open"), dataDir: z.string(), templateDir: z.string().optional(), migrations: z.array(z.string()), socketPath: z.string() }),
   z.object({ type: z.literal("dump"), id: z.number() }),
 ]);
 
 /** What this process tells the platform. */
 export type EmbeddedDatabaseReply =
-  | { type: "ready"; seededFromTemplate: boolean; applied: string[] }
+  | { type: "ready"; seededFromTemplate: boolean }
   | { type: "failed"; message: string; inUse?: { dataDir: string; holder: { pid: number; hostname: string; since: string } } }
   | { type: "dumped"; id: number; data?: Uint8Array; error?: string };
 
-let opened: OpenedPglite | undefined;
+let opened: Awaited<ReturnType<typeof openPgliteStore>> | undefined;
 let server: PgliteWireServer | undefined;
 let closing: Promise<void> | undefined;
 
@@ -41,9 +41,9 @@ async function handle(raw: unknown): Promise<void> {
   const request = Request.parse(raw);
   if (request.type === "open") {
     try {
-      opened = await openPglite({ dataDir: request.dataDir, templateDir: request.templateDir });
+      opened = await openPgliteStore(request);
       server = await servePgliteWire(opened.pglite, request.socketPath);
-      send({ type: "ready", seededFromTemplate: opened.seededFromTemplate, applied: opened.applied });
+      send({ type: "ready", seededFromTemplate: opened.seededFromTemplate });
     } catch (error) {
       const inUse = error instanceof DatabaseInUseError ? { dataDir: error.dataDir, holder: error.holder } : undefined;
       send({ type: "failed", message: error instanceof Error ? error.message : String(error), ...(inUse ? { inUse } : {}) });

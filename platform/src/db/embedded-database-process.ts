@@ -12,7 +12,6 @@ export interface EmbeddedDatabaseProcess {
   /** Directory of its Unix socket (`.s.PGSQL.5432`): the `host` for the pg driver. */
   socketDir: string;
   seededFromTemplate: boolean;
-  applied: string[];
   /** The process id now (it changes when the process is restarted). */
   pid(): number | undefined;
   /** The data directory as a gzipped tar; the caller holds the one connection, after a checkpoint. */
@@ -23,6 +22,8 @@ export interface EmbeddedDatabaseProcess {
 export interface EmbeddedDatabaseOptions {
   dataDir: string;
   templateDir?: string | undefined;
+  /** The migrations the platform knows (a template must hold a prefix of them). */
+  migrations: string[];
   /** Told when the process died and is being restarted. */
   onRestart?: (message: string) => void;
   /** Told when it cannot be brought back (died again and again, or refused to open): the platform should stop. */
@@ -61,7 +62,7 @@ async function spawnDatabase(options: EmbeddedDatabaseOptions, socketPath: strin
     });
     child.once("error", reject);
     void exited.then(() => reject(new Error(`the embedded database process exited while opening ${options.dataDir}`)));
-    child.send({ type: "open", dataDir: options.dataDir, templateDir: options.templateDir, socketPath });
+    child.send({ type: "open", dataDir: options.dataDir, templateDir: options.templateDir, migrations: options.migrations, socketPath });
   });
   return { child, ready, exited };
 }
@@ -82,7 +83,8 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     if (reply.type !== "dumped") return;
     const waiting = dumps.get(reply.id);
     dumps.delete(reply.id);
-    if (reply.data) waiting?.resolve(reply.data);
+    // A copy of exactly the dump: what arrives may be a view into a larger buffer, and callers send `.buffer`.
+    if (reply.data) waiting?.resolve(new Uint8Array(reply.data));
     else waiting?.reject(new Error(reply.error ?? "the dump failed"));
   };
   let current: Started;
@@ -120,7 +122,6 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   return {
     socketDir,
     seededFromTemplate: first.seededFromTemplate,
-    applied: first.applied,
     pid: () => (current.child.exitCode === null && current.child.signalCode === null ? current.child.pid : undefined),
     dump: () =>
       new Promise<Uint8Array>((resolve, reject) => {

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { migrateDatabase } from "./migrate-database";
+import { migrationProvider } from "./migrations";
 import { APP_ROLE } from "./migrations/002-tenancy-and-rls";
 import { SYSTEM_ROLE } from "./migrations/004-forced-rls-and-system-role";
 import { startEmbeddedDatabase } from "./embedded-database-process";
@@ -128,11 +129,26 @@ async function openPgliteProcess(options: DatabaseOptions & { pgliteDataDir: str
   const embedded = await startEmbeddedDatabase({
     dataDir: options.pgliteDataDir,
     templateDir: options.pgliteTemplateDir,
+    migrations: Object.keys(await migrationProvider.getMigrations()),
     onRestart: options.onEmbeddedDatabaseEvent,
     onFatal: options.onEmbeddedDatabaseFatal,
   });
-  // PGlite is one session: one connection, and every query and transaction waits its turn here.
-  const appPool = new pg.Pool({ host: embedded.socketDir, user: "postgres", database: "postgres", max: 1 });
+  // PGlite is one session: one connection at a time, the owner's (its superuser) to migrate, then
+  // the app's, where every query and transaction waits its turn.
+  const connection = { host: embedded.socketDir, user: "postgres", database: "postgres" };
+  let applied: string[] = [];
+  if (options.migrate !== false) {
+    const owner = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: new pg.Pool({ ...connection, max: 1 }) }) });
+    try {
+      applied = await migrateDatabase(owner);
+    } catch (error) {
+      await embedded.close();
+      throw error;
+    } finally {
+      await owner.destroy();
+    }
+  }
+  const appPool = new pg.Pool({ ...connection, max: 1 });
   appPool.on("connect", (client) => {
     client.query(`set role ${APP_ROLE}`).catch(() => void client.end());
   });
@@ -143,7 +159,7 @@ async function openPgliteProcess(options: DatabaseOptions & { pgliteDataDir: str
     ...databaseHandles(kysely),
     kind: "pglite",
     seededFromTemplate: embedded.seededFromTemplate,
-    applied: embedded.applied,
+    applied,
     embeddedDatabasePid: () => embedded.pid(),
     // One connection: holding it keeps every transaction out while the files are read.
     dumpDataDir: () =>
