@@ -7,12 +7,12 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { BenchContext, BenchResults, ServiceName } from "./lib/context";
+import type { BenchContext, BenchResults, ServiceName, ServiceRss } from "./lib/context";
 import { collectGarbage, INSPECT_ON_SIGNAL } from "./lib/inspector-gc";
 import { machineInfo, type MachineInfo } from "./lib/machine";
 import { parseOptions } from "./lib/options";
 import { writeReport } from "./lib/report";
-import { killAllServices, repoRoot, rssBytes, sleep, startFake, startHonoHop } from "./lib/services";
+import { childRss, killAllServices, repoRoot, rssBytes, sleep, startFake, startHonoHop } from "./lib/services";
 import { startBenchSystem } from "./lib/system";
 import { createGatewayAgent, createPlatformUser, directTarget, gatewayTarget, platformTarget } from "./lib/targets";
 import { evaluateTargets } from "./lib/targets-table";
@@ -90,8 +90,11 @@ async function main(): Promise<void> {
         await sleep(options.settleMs);
         const processes = { "fake-upstream": system.fake, "hono-hop": hop, gateway: system.gateway, platform } as const;
         const readRss = async () => {
-          const rss = {} as Record<ServiceName, number>;
+          const rss = {} as ServiceRss;
           for (const [name, service] of Object.entries(processes) as [ServiceName, { pid: number }][]) rss[name] = await rssBytes(service.pid);
+          // Reported apart from the platform's own, not added to it.
+          const database = await childRss(platform.pid);
+          if (database !== undefined) rss["embedded database"] = database;
           return rss;
         };
         results.idleRss = await readRss();

@@ -4,6 +4,9 @@ import type { Summary } from "./stats";
 
 export type ServiceName = "fake-upstream" | "hono-hop" | "gateway" | "platform";
 
+/** RSS per service; the embedded database is the platform's child process on PGlite (decision 050), absent on Postgres. */
+export type ServiceRss = Partial<Record<ServiceName, number>> & { "embedded database"?: number };
+
 export interface LatencyRow {
   target: TargetName;
   ttft: Summary;
@@ -172,10 +175,10 @@ export interface BenchResults {
   options: BenchOptions;
   notes: string[];
   coldStart?: ColdStartResult;
-  idleRss?: Partial<Record<ServiceName, number>>;
-  loadedRss?: Partial<Record<ServiceName, number>>;
+  idleRss?: ServiceRss;
+  loadedRss?: ServiceRss;
   /** The same processes right after `loadedRss`, after a full GC (bench/lib/inspector-gc.ts). */
-  loadedRssAfterGc?: Partial<Record<ServiceName, number>>;
+  loadedRssAfterGc?: ServiceRss;
   latency?: LatencyRow[];
   throughput?: ThroughputRow[];
   streams?: StreamsResult;

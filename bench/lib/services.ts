@@ -293,6 +293,16 @@ export async function rssBytes(pid: number): Promise<number> {
   }
 }
 
+/** Summed RSS of a process's children (the platform's embedded database process), or undefined when it has none. */
+export async function childRss(pid: number): Promise<number | undefined> {
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
+  const pids = children.trim().split(/\s+/).filter(Boolean).map(Number);
+  if (pids.length === 0) return undefined;
+  let total = 0;
+  for (const child of pids) total += (await rssBytes(child)) || 0;
+  return total;
+}
+
 /** User + system CPU time in milliseconds. */
 export async function cpuMs(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8");

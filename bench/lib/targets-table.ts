@@ -140,6 +140,10 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
     });
   } else rows.push({ figure: "session-add cost scaling", measured: "–", baseline: "–", ratio: "–", target: "≤ ×2", status: "not run" });
 
+  const database = results.idleRss?.["embedded database"];
+  if (database !== undefined) {
+    rows.push({ figure: "idle RSS, embedded database (the platform's child process)", measured: `${fmt(mb(database), 0)} MB`, baseline: "–", ratio: "–", target: "reported apart", status: "met" });
+  }
   for (const service of ["gateway", "platform"] as const) {
     const idle = results.idleRss?.[service];
     rows.push(

@@ -86,6 +86,10 @@ Operator commands: npm run workforce -- --help
     migrationUrl: config.databaseMigrationUrl,
     pgliteDataDir: config.pgliteDataDir,
     pgliteTemplateDir: config.pgliteTemplateDir,
+    // PGlite runs in a process of its own: its WebAssembly off this event loop (decision 050).
+    pgliteProcess: true,
+    onEmbeddedDatabaseEvent: (message) => logger.error(message),
+    onEmbeddedDatabaseFatal: (message) => fail(`the embedded database is down: ${message}`),
   }).catch((error: unknown) =>
     fail(`cannot open the database (${config.databaseUrl ? "DATABASE_URL" : `PGlite at ${config.pgliteDataDir}`}): ${error instanceof Error ? error.message : String(error)}`),
   );

@@ -33,6 +33,8 @@ export const BUNDLES: BundleTarget[] = [
   { entry: "platform/src/main.ts", outDir: "platform/dist", name: "main", external: ["@electric-sql/pglite", "pg-native", "@node-rs/argon2"] },
   // The operator CLI (`workforce doctor`, `keys`), for images without tsx (bin/workforce.js falls back to it).
   { entry: "platform/src/cli/workforce-cli.ts", outDir: "platform/dist", name: "workforce-cli", external: ["@electric-sql/pglite", "pg-native", "@node-rs/argon2"] },
+  // The embedded database's own process (decision 050), forked by the platform beside main.js.
+  { entry: "platform/src/db/embedded-database-main.ts", outDir: "platform/dist", name: "embedded-database", external: ["@electric-sql/pglite", "pg-native", "@node-rs/argon2"] },
   {
     entry: "platform/src/db/create-pglite-template.ts",
     outDir: "platform/dist",

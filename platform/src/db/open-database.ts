@@ -1,13 +1,11 @@
-import { mkdir } from "node:fs/promises";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { migrateDatabase } from "./migrate-database";
 import { migrationProvider } from "./migrations";
 import { APP_ROLE } from "./migrations/002-tenancy-and-rls";
 import { SYSTEM_ROLE } from "./migrations/004-forced-rls-and-system-role";
-import { PGliteDialect } from "./pglite-dialect";
-import { lockPgliteDir, type PgliteLock } from "./pglite-lock";
-import { seedFromTemplate } from "./pglite-template";
+import { startEmbeddedDatabase } from "./embedded-database-process";
+import { openPglite } from "./pglite-open";
 import type { DatabaseSchema } from "./schema";
 import { databaseHandles, type Database, type SystemDatabase } from "./scopes";
 
@@ -27,6 +25,8 @@ export interface OpenDatabase {
    * checkpoint, so it is consistent while the platform runs (`workforce backup`, decision 020).
    */
   dumpDataDir?: () => Promise<Uint8Array>;
+  /** The embedded database's process id, when it runs in a process of its own (decision 050). */
+  embeddedDatabasePid?: () => number | undefined;
   close(): Promise<void>;
 }
 
@@ -46,14 +46,16 @@ export interface DatabaseOptions {
    * true). False connects lazily, on the first query.
    */
   migrate?: boolean;
+  /**
+   * Run the embedded PGlite (a directory, not memory://) in a process of its own and connect to it
+   * over a private socket, as the long-running platform does (decision 050). Default: in this process.
+   */
+  pgliteProcess?: boolean;
+  /** With pgliteProcess: told when the database process died and is restarted. */
+  onEmbeddedDatabaseEvent?: (message: string) => void;
+  /** With pgliteProcess: told when it cannot be restarted; the platform cannot go on. */
+  onEmbeddedDatabaseFatal?: (message: string) => void;
 }
-
-/**
- * Extra Postgres settings of the embedded database. PGlite's Postgres keeps shared_buffers in its
- * WebAssembly memory and touches all of it at start: the default 128 MB is ~120 MB of resident
- * memory that is never given back. The platform's tables are small; 16 MB caches them.
- */
-const PGLITE_SETTINGS = ["-c", "shared_buffers=16MB"];
 
 /** Why the application's login cannot use the platform's roles, with the statement that fixes it. */
 export class DatabaseRoleError extends Error {
@@ -122,54 +124,86 @@ async function openPostgres(options: DatabaseOptions & { databaseUrl: string }):
   return { ...databaseHandles(app), kind: "postgres", applied, close: () => app.destroy() };
 }
 
-/** Opens Postgres through a pg pool, or the embedded PGlite persisted at `pgliteDataDir`, and migrates it. */
+/** The embedded database in its own process, through the pg driver on its private socket (decision 050). */
+async function openPgliteProcess(options: DatabaseOptions & { pgliteDataDir: string }): Promise<OpenDatabase> {
+  const embedded = await startEmbeddedDatabase({
+    dataDir: options.pgliteDataDir,
+    templateDir: options.pgliteTemplateDir,
+    migrations: Object.keys(await migrationProvider.getMigrations()),
+    onRestart: options.onEmbeddedDatabaseEvent,
+    onFatal: options.onEmbeddedDatabaseFatal,
+  });
+  // PGlite is one session: one connection at a time, the owner's (its superuser) to migrate, then
+  // the app's, where every query and transaction waits its turn.
+  const connection = { host: embedded.socketDir, user: "postgres", database: "postgres" };
+  let applied: string[] = [];
+  if (options.migrate !== false) {
+    const owner = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: new pg.Pool({ ...connection, max: 1 }) }) });
+    try {
+      applied = await migrateDatabase(owner);
+    } catch (error) {
+      await embedded.close();
+      throw error;
+    } finally {
+      await owner.destroy();
+    }
+  }
+  const appPool = new pg.Pool({ ...connection, max: 1 });
+  appPool.on("connect", (client) => {
+    client.query(`set role ${APP_ROLE}`).catch(() => void client.end());
+  });
+  // An idle connection lost with a restarting database process: the next query opens a new one.
+  appPool.on("error", () => undefined);
+  const kysely = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: appPool }) });
+  return {
+    ...databaseHandles(kysely),
+    kind: "pglite",
+    seededFromTemplate: embedded.seededFromTemplate,
+    applied,
+    embeddedDatabasePid: () => embedded.pid(),
+    // One connection: holding it keeps every transaction out while the files are read.
+    dumpDataDir: () =>
+      kysely.connection().execute(async (connection) => {
+        await sql.raw(`reset role; checkpoint; set role ${APP_ROLE}`).execute(connection);
+        return embedded.dump();
+      }),
+    async close() {
+      await kysely.destroy();
+      await embedded.close();
+    },
+  };
+}
+
+/**
+ * Opens Postgres through a pg pool, or the embedded PGlite persisted at `pgliteDataDir` (in its own
+ * process with `pgliteProcess`, else in this one), and migrates it.
+ */
 export async function openDatabase(options: DatabaseOptions): Promise<OpenDatabase> {
   if (options.databaseUrl) return openPostgres({ ...options, databaseUrl: options.databaseUrl });
-  // Imported here so a platform on DATABASE_URL never loads PGlite.
-  const { PGlite } = await import("@electric-sql/pglite");
   const dataDir = options.pgliteDataDir ?? "memory://";
-  let seededFromTemplate = false;
-  let lock: PgliteLock | undefined;
-  if (!dataDir.startsWith("memory://")) {
-    await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    // PGlite does not lock its directory itself; a second process would corrupt it.
-    lock = await lockPgliteDir(dataDir);
-  }
-  let pglite;
+  if (options.pgliteProcess && !dataDir.startsWith("memory://")) return openPgliteProcess({ ...options, pgliteDataDir: dataDir });
+  const opened = await openPglite({ dataDir, templateDir: options.pgliteTemplateDir, migrate: options.migrate !== false });
+  const { pglite, kysely, seededFromTemplate, applied } = opened;
+  const close = () => opened.close();
   try {
-    if (lock) seededFromTemplate = await seedFromTemplate(dataDir, options.pgliteTemplateDir, Object.keys(await migrationProvider.getMigrations()));
-    pglite = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
-  } catch (error) {
-    await lock?.release();
-    throw error;
-  }
-  const kysely = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite) });
-  try {
-    const applied = options.migrate === false ? [] : await migrateDatabase(kysely);
     // PGlite's one session is a superuser, which row-level security never filters: from here on
     // it is the app role, and only scoped transactions switch (locally) to another.
     await pglite.exec(`set role ${APP_ROLE}`);
-    return {
-      ...databaseHandles(kysely),
-      kind: "pglite",
-      seededFromTemplate,
-      applied,
-      // One connection: holding it keeps every transaction out while the files are read.
-      dumpDataDir: () =>
-        kysely.connection().execute(async () => {
-          await pglite.exec(`reset role; checkpoint; set role ${APP_ROLE}`);
-          return new Uint8Array(await (await pglite.dumpDataDir("gzip")).arrayBuffer());
-        }),
-      async close() {
-        await kysely.destroy();
-        await pglite.close();
-        await lock?.release();
-      },
-    };
   } catch (error) {
-    await kysely.destroy();
-    await pglite.close();
-    await lock?.release();
+    await close();
     throw error;
   }
+  return {
+    ...databaseHandles(kysely),
+    kind: "pglite",
+    seededFromTemplate,
+    applied,
+    // One connection: holding it keeps every transaction out while the files are read.
+    dumpDataDir: () =>
+      kysely.connection().execute(async () => {
+        await pglite.exec(`reset role; checkpoint; set role ${APP_ROLE}`);
+        return new Uint8Array(await (await pglite.dumpDataDir("gzip")).arrayBuffer());
+      }),
+    close,
+  };
 }
