@@ -318,6 +318,26 @@ export async function descriptors(pid: number, databaseDir?: string): Promise<De
   return count;
 }
 
+/** Established TCP connections process `pid` holds to `port` (its sockets in /proc/net/tcp{,6} whose remote port it is). */
+export async function connectionsTo(pid: number, port: number): Promise<number> {
+  const inodes = new Set<string>();
+  for (const name of await readdir(`/proc/${pid}/fd`)) {
+    const target = await readlink(`/proc/${pid}/fd/${name}`).catch(() => "");
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode) inodes.add(inode);
+  }
+  let count = 0;
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    const table = await readFile(file, "utf8").catch(() => "");
+    for (const line of table.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const [remote, state, inode] = [fields[2], fields[3], fields[9]];
+      if (state === "01" && inode !== undefined && inodes.has(inode) && Number.parseInt(remote?.split(":")[1] ?? "", 16) === port) count += 1;
+    }
+  }
+  return count;
+}
+
 export interface ProbeReport {
   rss: number;
   heapUsed: number;

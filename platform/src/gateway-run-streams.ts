@@ -43,6 +43,8 @@ export interface GatewayRunStreamsOptions {
   onRun?: (runId: string) => void;
   /** The most shared connections to the gateway (SHARED_CONNECTIONS by default). */
   sharedConnections?: number;
+  /** False: a connection per tenant, as before decision 049 (for comparisons; a gateway that refuses shared ones gets this anyway). */
+  shared?: boolean;
 }
 
 export { RunSubscription, type RunSink } from "./run-subscription";
@@ -285,7 +287,7 @@ export function createGatewayRunStreams(options: GatewayRunStreamsOptions) {
   const maxShared = Math.max(1, options.sharedConnections ?? SHARED_CONNECTIONS);
   const pool = new Map<string, GatewayConnection[]>();
   /** Set once the gateway refused a shared connection: it predates them. */
-  let perTenant = false;
+  let perTenant = options.shared === false;
   let timer: ReturnType<typeof setInterval> | undefined;
 
   const remove = (connection: GatewayConnection) => {
