@@ -67,8 +67,8 @@ export function createWsGateway(options: WsGatewayOptions): WsGateway {
   const server = new WebSocketServer({
     noServer: true,
     maxPayload: MESSAGE_BODY_MAX_BYTES + 1024 * 1024,
-    // Only the shared connection's subprotocol is agreed to; a tenant-bound connection takes none.
-    handleProtocols: (offered) => (offered.has(WS_SHARED_TENANTS_PROTOCOL) ? WS_SHARED_TENANTS_PROTOCOL : false),
+    // The shared connection's subprotocol when offered; otherwise the first one offered, as before it existed.
+    handleProtocols: (offered) => (offered.has(WS_SHARED_TENANTS_PROTOCOL) ? WS_SHARED_TENANTS_PROTOCOL : (offered.values().next().value ?? false)),
   });
   const live = new Set<WebSocket>();
   return {
