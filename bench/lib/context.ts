@@ -45,6 +45,8 @@ export interface StreamsResult {
   withToken: number;
   failed: Record<string, number>;
   openSeconds: number;
+  /** TCP connections the platform held to the gateway with every stream open (decision 049: a few, whatever the tenants). */
+  platformToGateway?: number;
   platform: StreamsProcess;
   gateway: StreamsProcess;
   /** Streams that ended within the deadline after their runs were aborted. */

@@ -160,7 +160,7 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
       `${fmt((process.rssOpen - process.rssBefore) / Math.max(1, s.opened) / 1024, 1)} KB RSS, ${fmt((process.heapOpen - process.heapBefore) / Math.max(1, s.opened) / 1024, 1)} KB heap`;
     out.push(
       table(
-        ["requested", "open", "with a token", "failed to open", "time to open", "ended after abort", "platform fds after"],
+        ["requested", "open", "with a token", "failed to open", "time to open", "platform→gateway connections", "ended after abort", "platform fds after"],
         [
           [
             s.requested.toLocaleString("en-US"),
@@ -168,6 +168,7 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
             s.withToken.toLocaleString("en-US"),
             errorsOf(s.failed),
             `${fmt(s.openSeconds, 1)} s (${fmt(s.opened / s.openSeconds, 0)}/s)`,
+            s.platformToGateway === undefined ? "–" : String(s.platformToGateway),
             `${s.endedAfterAbort.toLocaleString("en-US")} in ${fmt(s.closeSeconds, 1)} s`,
             String(s.platformFdsAfter),
           ],
@@ -189,7 +190,7 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
       ),
     );
     out.push("");
-    out.push(`Descriptor limit of every process here: ${s.limit} (no CAP_SYS_RESOURCE to raise the hard limit). A proxied stream costs the platform two descriptors (client and gateway sockets), and an active run costs the gateway two (platform and upstream sockets), so 10,000 streams need ~20,000 descriptors in each of them.`);
+    out.push(`Descriptor limit of every process here: ${s.limit} (no CAP_SYS_RESOURCE to raise the hard limit). A proxied stream costs the platform one descriptor (the client's socket: its runs share a few connections to the gateway, whatever their tenant, decision 049), and an active run costs the gateway one (its upstream socket), so 10,000 streams need ~10,000 descriptors in each of them.`);
     out.push("");
   }
 

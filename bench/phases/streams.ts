@@ -6,6 +6,7 @@
  * through the gateway API and every client stream must end.
  */
 import type { BenchContext, StreamsResult } from "../lib/context";
+import { connectionsTo } from "../lib/connections";
 import { cpuMs, descriptors, probe, rssBytes, sleep } from "../lib/services";
 import { openLiveStreams, waitForFirstTokens } from "../lib/live-streams";
 import { agent, jsonRequest } from "../lib/sse-client";
@@ -52,9 +53,10 @@ export async function measureStreams(context: BenchContext): Promise<StreamsResu
     const gatewayHeapOpen = (await probe(system.gateway)).heapUsed;
     const platformFds = await descriptors(platform.pid);
     const gatewayFds = await descriptors(system.gateway.pid);
+    const platformToGateway = await connectionsTo(platform.pid, Number(new URL(system.gateway.url).port));
     log(
       `  platform RSS ${(platformRssBefore / 1e6).toFixed(0)} → ${(platformRssOpen / 1e6).toFixed(0)} MB, heap ${(platformHeapBefore / 1e6).toFixed(0)} → ${(platformHeapOpen / 1e6).toFixed(0)} MB, ${platformFds.total} fds; ` +
-        `gateway RSS ${(gatewayRssBefore / 1e6).toFixed(0)} → ${(gatewayRssOpen / 1e6).toFixed(0)} MB, heap ${(gatewayHeapBefore / 1e6).toFixed(0)} → ${(gatewayHeapOpen / 1e6).toFixed(0)} MB, ${gatewayFds.total} fds; ` +
+        `${platformToGateway} platform→gateway connections; gateway RSS ${(gatewayRssBefore / 1e6).toFixed(0)} → ${(gatewayRssOpen / 1e6).toFixed(0)} MB, heap ${(gatewayHeapBefore / 1e6).toFixed(0)} → ${(gatewayHeapOpen / 1e6).toFixed(0)} MB, ${gatewayFds.total} fds; ` +
         `CPU per opened stream: platform ${(cpuOpen.platform / Math.max(1, opened)).toFixed(2)} ms, gateway ${(cpuOpen.gateway / Math.max(1, opened)).toFixed(2)} ms, fake ${(cpuOpen.fake / Math.max(1, opened)).toFixed(2)} ms`,
     );
 
@@ -78,6 +80,7 @@ export async function measureStreams(context: BenchContext): Promise<StreamsResu
       withToken,
       failed,
       openSeconds,
+      platformToGateway,
       platform: { rssBefore: platformRssBefore, rssOpen: platformRssOpen, heapBefore: platformHeapBefore, heapOpen: platformHeapOpen, fdsOpen: platformFds.total, cpuMsPerOpen: cpuOpen.platform / Math.max(1, opened) },
       gateway: { rssBefore: gatewayRssBefore, rssOpen: gatewayRssOpen, heapBefore: gatewayHeapBefore, heapOpen: gatewayHeapOpen, fdsOpen: gatewayFds.total, cpuMsPerOpen: cpuOpen.gateway / Math.max(1, opened) },
       endedAfterAbort: ended,

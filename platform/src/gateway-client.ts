@@ -146,7 +146,7 @@ export function createGatewayClient(options: GatewayClientOptions) {
 
   return {
     baseUrl: options.baseUrl,
-    /** Run streams (chat.send, runs.subscribe), multiplexed over a WebSocket per tenant. */
+    /** Run streams (chat.send, runs.subscribe), every tenant's multiplexed over a few shared WebSockets (decision 049). */
     streams: createGatewayRunStreams({ baseUrl: options.baseUrl, hookToken: options.hookToken, streamStartTimeoutMs, requestId: options.requestId, traceparent: options.traceparent, onRun: options.onRun }),
     async health(timeout = 2_000): Promise<GatewayHealth> {
       let response: Response;

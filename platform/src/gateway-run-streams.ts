@@ -2,11 +2,10 @@ import {
   ApiErrorBody,
   AppError,
   HOOK_TOKEN_HEADER,
-  RunEndEvent,
   RunInfo,
-  RunStartEvent,
   TENANT_HEADER,
   WS_PATH,
+  WS_SHARED_TENANTS_PROTOCOL,
   WsResponseFrame,
   type RunActor,
   type RunEvent,
@@ -14,13 +13,16 @@ import {
 } from "@workforce/protocol";
 import WebSocket from "ws";
 import { isErrorCode } from "./http-errors";
+import { RunSubscription } from "./run-subscription";
 
 /** The gateway answers pings at once; this long without any frame or pong means it is stuck. */
 export const UPSTREAM_IDLE_MS = 45_000;
 /** How often each connection is pinged (one timer for all of them). */
 export const PING_INTERVAL_MS = 15_000;
-/** A tenant's connection with no run streaming on it is closed after this long. */
+/** A connection with no run streaming on it is closed after this long. */
 export const IDLE_CONNECTION_MS = 30_000;
+/** Shared connections per gateway (decision 049): every tenant's streams over at most this many sockets. */
+export const SHARED_CONNECTIONS = 4;
 
 export interface GatewayRunStreamsOptions {
   /** CLAWDBOT_GATEWAY_URL without a trailing slash (http: or https:). */
@@ -39,107 +41,29 @@ export interface GatewayRunStreamsOptions {
   traceparent?: () => string | undefined;
   /** Told the run a request starts or follows, so the request's log lines can name it. */
   onRun?: (runId: string) => void;
+  /** The most shared connections to the gateway (SHARED_CONNECTIONS by default). */
+  sharedConnections?: number;
+  /** False: a connection per tenant, as before decision 049 (for comparisons; a gateway that refuses shared ones gets this anyway). */
+  shared?: boolean;
 }
 
-/** Receives a run's events, in order and each once. */
-export interface RunSink {
-  event(event: RunEvent): void;
-  /** The gateway connection was lost before run-end: the client resumes with Last-Event-ID. */
-  lost(): void;
-}
-
-/**
- * One run's events arriving over a tenant's shared connection. Events that come before a sink
- * is attached are kept; after `detach` they are only watched for run-start/run-end (so usage is
- * still recorded when the browser left), until run-end or the connection ends.
- */
-export class RunSubscription {
-  /** From run-start, when seen. */
-  agent: string | undefined;
-  /** The run's end, when seen. */
-  end: RunEndEvent | undefined;
-  /** True once nothing more will arrive (run-end seen, or the connection lost). */
-  closed = false;
-  private lastSeq: number;
-  private sink: RunSink | undefined;
-  private pending: RunEvent[] | undefined = [];
-  private lostBeforeAttach = false;
-  private runEndListener: ((event: RunEndEvent, agent: string | undefined) => void) | undefined;
-  private runEndReported = false;
-
-  constructor(
-    readonly runId: string,
-    after: number,
-    private readonly release: (subscription: RunSubscription) => void,
-  ) {
-    this.lastSeq = after;
-  }
-
-  /** Called once with the run's end, also after `detach` (and at once if it already came). */
-  onRunEnd(listener: (event: RunEndEvent, agent: string | undefined) => void): void {
-    this.runEndListener = listener;
-    this.reportRunEnd();
-  }
-
-  private reportRunEnd(): void {
-    if (!this.end || !this.runEndListener || this.runEndReported) return;
-    this.runEndReported = true;
-    this.runEndListener(this.end, this.agent);
-  }
-
-  /** Starts delivering (buffered events first). */
-  attach(sink: RunSink): void {
-    this.sink = sink;
-    const pending = this.pending ?? [];
-    this.pending = undefined;
-    for (const event of pending) sink.event(event);
-    if (this.lostBeforeAttach) sink.lost();
-  }
-
-  /** Stops delivering; run-end is still watched for. */
-  detach(): void {
-    this.sink = undefined;
-    this.pending = undefined;
-  }
-
-  /** No more events wanted at all (the subscription stays registered until the gateway ends it). */
-  get attached(): boolean {
-    return this.sink !== undefined;
-  }
-
-  deliver(event: RunEvent): void {
-    // Exactly once and in order: a replayed or repeated seq is dropped.
-    if (this.closed || event.seq <= this.lastSeq) return;
-    this.lastSeq = event.seq;
-    if (event.type === "run-start" || event.type === "run-end") {
-      const parsed = (event.type === "run-start" ? RunStartEvent : RunEndEvent).safeParse(event);
-      if (parsed.success && parsed.data.type === "run-start") this.agent = parsed.data.agent;
-      if (parsed.success && parsed.data.type === "run-end") this.end = parsed.data;
-    }
-    if (this.pending) this.pending.push(event);
-    else this.sink?.event(event);
-    if (this.end) {
-      this.closed = true;
-      this.release(this);
-      this.reportRunEnd();
-    }
-  }
-
-  connectionLost(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.pending) this.lostBeforeAttach = true;
-    else this.sink?.lost();
-  }
-}
+export { RunSubscription, type RunSink } from "./run-subscription";
 
 interface PendingRequest {
   resolve: (payload: unknown) => void;
   reject: (error: AppError) => void;
 }
 
-/** One WebSocket to the gateway, bound to one tenant, carrying many runs. */
-class TenantConnection {
+/** Where a run's subscription is filed on a connection: the same run id of two tenants is two runs. */
+const runKey = (tenantId: string, runId: string) => `${tenantId} ${runId}`;
+
+/**
+ * One WebSocket to the gateway carrying many runs: shared (`tenantId` undefined; each request
+ * frame names its tenant and each event frame its run's, decision 049), or bound to one tenant
+ * (a gateway from before shared connections).
+ */
+class GatewayConnection {
+  /** By runKey. */
   readonly runs = new Map<string, RunSubscription>();
   /** Events of a run whose chat.send answer has not been handled yet (the gateway may send them first). */
   private readonly early = new Map<string, { since: number; events: RunEvent[] }>();
@@ -152,18 +76,16 @@ class TenantConnection {
   closed = false;
 
   constructor(
-    readonly tenantId: string,
+    readonly tenantId: string | undefined,
     private readonly options: Required<Pick<GatewayRunStreamsOptions, "baseUrl" | "now">> & Pick<GatewayRunStreamsOptions, "hookToken" | "requestId" | "traceparent">,
-    private readonly onClose: (connection: TenantConnection) => void,
+    private readonly onClose: (connection: GatewayConnection) => void,
   ) {
     this.lastHeardAt = options.now();
     this.idleSince = this.lastHeardAt;
     const url = `${options.baseUrl.replace(/^http/, "ws")}${WS_PATH}`;
-    this.socket = new WebSocket(url, {
-      headers: {
-        [TENANT_HEADER]: tenantId,
-        ...(options.hookToken ? { authorization: `Bearer ${options.hookToken}`, [HOOK_TOKEN_HEADER]: options.hookToken } : {}),
-      },
+    const token = options.hookToken ? { authorization: `Bearer ${options.hookToken}`, [HOOK_TOKEN_HEADER]: options.hookToken } : {};
+    this.socket = new WebSocket(url, tenantId === undefined ? [WS_SHARED_TENANTS_PROTOCOL] : [], {
+      headers: { ...(tenantId === undefined ? {} : { [TENANT_HEADER]: tenantId }), ...token },
       perMessageDeflate: false,
     });
     this.opened = new Promise<void>((resolve, reject) => {
@@ -192,8 +114,13 @@ class TenantConnection {
     return this.runs.size > 0 || this.requests.size > 0 || this.early.size > 0;
   }
 
-  /** Sends a request frame once connected; settles with the response payload or an AppError. */
-  async request(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
+  /** Runs and requests it carries, to spread new ones over the shared connections. */
+  get load(): number {
+    return this.runs.size + this.requests.size;
+  }
+
+  /** Sends a request frame for `tenantId` once connected; settles with the response payload or an AppError. */
+  async request(tenantId: string, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
     const id = String(++this.nextId);
     const requestId = this.options.requestId?.();
     const traceparent = this.options.traceparent?.();
@@ -208,7 +135,8 @@ class TenantConnection {
     try {
       await Promise.race([this.opened, answer]);
       if (this.closed) throw unreachable();
-      if (this.requests.has(id)) this.socket.send(JSON.stringify({ type: "req", id, method, params, ...(requestId ? { requestId } : {}), ...(traceparent ? { traceparent } : {}) }));
+      const tenant = this.tenantId === undefined ? { tenant: tenantId } : {};
+      if (this.requests.has(id)) this.socket.send(JSON.stringify({ type: "req", id, method, params, ...tenant, ...(requestId ? { requestId } : {}), ...(traceparent ? { traceparent } : {}) }));
       return await answer;
     } catch (error) {
       this.requests.delete(id);
@@ -219,17 +147,19 @@ class TenantConnection {
     }
   }
 
-  /** Registers a run's subscription before its events can arrive. */
-  register(subscription: RunSubscription): void {
-    this.runs.set(subscription.runId, subscription);
-    const early = this.early.get(subscription.runId);
+  /** Registers a run's subscription (of `tenantId`) before its events can arrive. */
+  register(tenantId: string, subscription: RunSubscription): void {
+    const key = runKey(tenantId, subscription.runId);
+    this.runs.set(key, subscription);
+    const early = this.early.get(key);
     if (!early) return;
-    this.early.delete(subscription.runId);
+    this.early.delete(key);
     for (const event of early.events) subscription.deliver(event);
   }
 
-  release(subscription: RunSubscription): void {
-    if (this.runs.get(subscription.runId) === subscription) this.runs.delete(subscription.runId);
+  release(tenantId: string, subscription: RunSubscription): void {
+    const key = runKey(tenantId, subscription.runId);
+    if (this.runs.get(key) === subscription) this.runs.delete(key);
     if (!this.busy) this.idleSince = this.options.now();
   }
 
@@ -266,10 +196,14 @@ class TenantConnection {
       // checked here; run-start and run-end, which the platform reads, are validated in full.
       const event = frame.payload;
       if (!isObject(event) || typeof event.runId !== "string" || typeof event.seq !== "number" || typeof event.type !== "string") return;
+      // On a shared connection an event without its tenant belongs to nobody.
+      const tenantId = this.tenantId ?? (typeof frame.tenant === "string" ? frame.tenant : undefined);
+      if (tenantId === undefined) return;
       const runEvent = event as RunEvent;
-      const subscription = this.runs.get(runEvent.runId);
+      const key = runKey(tenantId, runEvent.runId);
+      const subscription = this.runs.get(key);
       if (subscription) subscription.deliver(runEvent);
-      else this.keepEarly(runEvent);
+      else this.keepEarly(key, runEvent);
       return;
     }
     const response = WsResponseFrame.safeParse(frame);
@@ -281,12 +215,12 @@ class TenantConnection {
     else pending.reject(remoteError(response.data.error));
   }
 
-  private keepEarly(event: RunEvent): void {
+  private keepEarly(key: string, event: RunEvent): void {
     // Only a chat.send whose answer is on its way can own an unknown run; what nobody claims
     // (its chat.send timed out here) is dropped by `check`.
-    const entry = this.early.get(event.runId);
+    const entry = this.early.get(key);
     if (entry) entry.events.push(event);
-    else this.early.set(event.runId, { since: this.options.now(), events: [event] });
+    else this.early.set(key, { since: this.options.now(), events: [event] });
   }
 
   private shutDown(error: AppError): void {
@@ -333,38 +267,53 @@ function refusal(status: number, body: string): AppError {
   return new AppError("gateway_error", `The agent gateway refused the stream connection (HTTP ${status})`);
 }
 
+/** The pool's key of the shared connections (a tenant's own connections are filed under its id). */
+const SHARED = "*";
+
 /**
- * Runs streamed from the gateway over a few shared WebSockets (`/v1/ws`), one per tenant (a
- * second one only while the first already carries a subscription to the same run): a browser
- * stream costs the platform its own socket and no second one to the gateway. One timer pings
- * every connection; a connection silent for `upstreamIdleMs` is dropped and its streams end so
- * the browsers resume with Last-Event-ID.
+ * Runs streamed from the gateway over a few shared WebSockets (`/v1/ws`, decision 049): every
+ * tenant's streams spread over at most `sharedConnections` sockets (one more only while each
+ * already carries a subscription to the same run), so 10,000 tenants streaming cost the gateway
+ * a handful of connections, not 10,000. A gateway from before shared connections (it refuses the
+ * upgrade with tenant_required) gets one connection per tenant instead. One timer pings every
+ * connection; a connection silent for `upstreamIdleMs` is dropped and its streams end so the
+ * browsers resume with Last-Event-ID.
  */
 export function createGatewayRunStreams(options: GatewayRunStreamsOptions) {
   const now = options.now ?? (() => Date.now());
   const startTimeoutMs = options.streamStartTimeoutMs ?? 30_000;
   const idleMs = options.upstreamIdleMs ?? UPSTREAM_IDLE_MS;
   const idleConnectionMs = options.idleConnectionMs ?? IDLE_CONNECTION_MS;
-  const pool = new Map<string, TenantConnection[]>();
+  const maxShared = Math.max(1, options.sharedConnections ?? SHARED_CONNECTIONS);
+  const pool = new Map<string, GatewayConnection[]>();
+  /** Set once the gateway refused a shared connection: it predates them. */
+  let perTenant = options.shared === false;
   let timer: ReturnType<typeof setInterval> | undefined;
 
-  const remove = (connection: TenantConnection) => {
-    const list = pool.get(connection.tenantId)?.filter((other) => other !== connection) ?? [];
-    if (list.length > 0) pool.set(connection.tenantId, list);
-    else pool.delete(connection.tenantId);
+  const remove = (connection: GatewayConnection) => {
+    const poolKey = connection.tenantId ?? SHARED;
+    const list = pool.get(poolKey)?.filter((other) => other !== connection) ?? [];
+    if (list.length > 0) pool.set(poolKey, list);
+    else pool.delete(poolKey);
     if (pool.size === 0 && timer) {
       clearInterval(timer);
       timer = undefined;
     }
   };
 
-  /** A live connection of the tenant that does not carry `runId` yet. */
-  function connectionFor(tenantId: string, runId: string | undefined): TenantConnection {
-    const list = pool.get(tenantId) ?? [];
-    const free = list.find((connection) => !connection.closed && (runId === undefined || !connection.runs.has(runId)));
-    if (free) return free;
-    const connection = new TenantConnection(tenantId, { baseUrl: options.baseUrl, hookToken: options.hookToken, requestId: options.requestId, traceparent: options.traceparent, now }, remove);
-    pool.set(tenantId, [...list, connection]);
+  /**
+   * The least loaded live connection that does not carry the tenant's `runId` yet; a new one
+   * while there is room (a shared one while fewer than `maxShared` are open and none is idle).
+   */
+  function connectionFor(tenantId: string, runId: string | undefined): GatewayConnection {
+    const poolKey = perTenant ? tenantId : SHARED;
+    const list = pool.get(poolKey) ?? [];
+    const key = runId === undefined ? undefined : runKey(tenantId, runId);
+    let best: GatewayConnection | undefined;
+    for (const each of list) if (!each.closed && (key === undefined || !each.runs.has(key)) && (!best || each.load < best.load)) best = each;
+    if (best && (best.load === 0 || list.length >= (perTenant ? 1 : maxShared))) return best;
+    const connection = new GatewayConnection(perTenant ? tenantId : undefined, { baseUrl: options.baseUrl, hookToken: options.hookToken, requestId: options.requestId, traceparent: options.traceparent, now }, remove);
+    pool.set(poolKey, [...list, connection]);
     if (!timer) {
       timer = setInterval(() => {
         const at = now();
@@ -373,6 +322,18 @@ export function createGatewayRunStreams(options: GatewayRunStreamsOptions) {
       timer.unref();
     }
     return connection;
+  }
+
+  /** Runs `use` on a connection for the tenant; again on the tenant's own one if the gateway refuses shared connections. */
+  async function withConnection<T>(tenantId: string, runId: string | undefined, use: (connection: GatewayConnection) => Promise<T>): Promise<T> {
+    const connection = connectionFor(tenantId, runId);
+    try {
+      return await use(connection);
+    } catch (error) {
+      if (connection.tenantId !== undefined || !(error instanceof AppError && error.code === "tenant_required")) throw error;
+      perTenant = true;
+      return use(connectionFor(tenantId, runId));
+    }
   }
 
   function parseInfo(payload: unknown): RunInfo {
@@ -387,34 +348,36 @@ export function createGatewayRunStreams(options: GatewayRunStreamsOptions) {
      * behalf: the gateway journals the run's usage for them, as the platform records it.
      */
     async startRun(tenantId: string, agent: string, input: GatewayRunInput, actor: RunActor = {}): Promise<{ info: RunInfo; subscription: RunSubscription }> {
-      const connection = connectionFor(tenantId, undefined);
-      const info = parseInfo(await connection.request("chat.send", { agent, ...input, actor }, startTimeoutMs));
-      options.onRun?.(info.runId);
-      const subscription = new RunSubscription(info.runId, 0, (done) => connection.release(done));
-      if (connection.closed) subscription.connectionLost();
-      else connection.register(subscription);
-      return { info, subscription };
+      return withConnection(tenantId, undefined, async (connection) => {
+        const info = parseInfo(await connection.request(tenantId, "chat.send", { agent, ...input, actor }, startTimeoutMs));
+        options.onRun?.(info.runId);
+        const subscription = new RunSubscription(info.runId, 0, (done) => connection.release(tenantId, done));
+        if (connection.closed) subscription.connectionLost();
+        else connection.register(tenantId, subscription);
+        return { info, subscription };
+      });
     },
 
     /** Replays a run's events with seq > after, then follows it live until run-end. */
     async subscribe(tenantId: string, runId: string, after: number): Promise<{ info: RunInfo; subscription: RunSubscription }> {
-      const connection = connectionFor(tenantId, runId);
       options.onRun?.(runId);
-      const subscription = new RunSubscription(runId, after, (done) => connection.release(done));
-      connection.register(subscription);
-      try {
-        const info = parseInfo(await connection.request("runs.subscribe", { runId, after }, startTimeoutMs));
-        // A finished run with nothing after `after` sends nothing more: the stream ends at once. (A run
-        // its gateway lost has lastSeq 0, "not known": its run_interrupted end comes after any seq.)
-        if (info.status !== "queued" && info.status !== "running" && info.lastSeq > 0 && info.lastSeq <= after && !subscription.closed) {
-          subscription.closed = true;
-          connection.release(subscription);
+      return withConnection(tenantId, runId, async (connection) => {
+        const subscription = new RunSubscription(runId, after, (done) => connection.release(tenantId, done));
+        connection.register(tenantId, subscription);
+        try {
+          const info = parseInfo(await connection.request(tenantId, "runs.subscribe", { runId, after }, startTimeoutMs));
+          // A finished run with nothing after `after` sends nothing more: the stream ends at once. (A run
+          // its gateway lost has lastSeq 0, "not known": its run_interrupted end comes after any seq.)
+          if (info.status !== "queued" && info.status !== "running" && info.lastSeq > 0 && info.lastSeq <= after && !subscription.closed) {
+            subscription.closed = true;
+            connection.release(tenantId, subscription);
+          }
+          return { info, subscription };
+        } catch (error) {
+          connection.release(tenantId, subscription);
+          throw error;
         }
-        return { info, subscription };
-      } catch (error) {
-        connection.release(subscription);
-        throw error;
-      }
+      });
     },
 
     /** Open connections and the runs they carry, for tests and diagnostics. */

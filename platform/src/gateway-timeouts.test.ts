@@ -74,9 +74,9 @@ describe("a gateway that stops answering", () => {
     sockets = new WebSocketServer({ server, autoPong: false });
     sockets.on("connection", (ws) => {
       ws.on("message", (data: Buffer) => {
-        const frame = JSON.parse(data.toString("utf8")) as { id: string };
+        const frame = JSON.parse(data.toString("utf8")) as { id: string; tenant: string };
         ws.send(JSON.stringify({ type: "res", id: frame.id, ok: true, payload: { runId: "run-1", agent: "ada", sessionKey: "s", sessionId: "s", status: "running", lastSeq: 0 } }));
-        ws.send(JSON.stringify({ type: "event", event: "run-start", payload: runStart, seq: 1 }));
+        ws.send(JSON.stringify({ type: "event", event: "run-start", payload: runStart, seq: 1, tenant: frame.tenant }));
         // ...and then nothing, not even a pong
       });
     });

@@ -9,6 +9,7 @@ export interface Frame {
   error?: { code: string };
   event?: string;
   seq?: number;
+  tenant?: string;
 }
 
 /**
@@ -16,8 +17,8 @@ export interface Frame {
  * `opened` settles with the handshake. The socket is pushed to `sockets` so the caller's
  * after-hook can terminate it.
  */
-export function connectTestSocket(url: string, headers: Record<string, string>, sockets: WebSocket[]) {
-  const socket = new WebSocket(url, { headers });
+export function connectTestSocket(url: string, headers: Record<string, string>, sockets: WebSocket[], protocols: string[] = []) {
+  const socket = new WebSocket(url, protocols, { headers });
   sockets.push(socket);
   socket.on("error", () => undefined); // refused handshakes are asserted through `opened`
   const frames: Frame[] = [];
@@ -34,6 +35,6 @@ export function connectTestSocket(url: string, headers: Record<string, string>, 
     socket.once("open", () => resolve());
     socket.once("unexpected-response", (_request, response) => reject(new Error(`status ${response.statusCode}`)));
   });
-  const request = (id: string, method: string, params?: unknown) => socket.send(JSON.stringify({ type: "req", id, method, params }));
+  const request = (id: string, method: string, params?: unknown, extra: { tenant?: string } = {}) => socket.send(JSON.stringify({ type: "req", id, method, params, ...extra }));
   return { socket, frames, until, opened, request };
 }

@@ -12,14 +12,23 @@ import { RunTrigger } from "./tenant-events";
  * (X-Tenant-ID or `?tenant=`); after that the client sends request frames and receives response frames (paired by
  * `id`) and event frames (a per-connection, strictly increasing `seq`; the payload is the RunEvent
  * with its own per-run `seq`).
+ *
+ * A client holding the gateway token may instead ask for a shared connection (decision 049): it
+ * offers the WebSocket subprotocol WS_SHARED_TENANTS_PROTOCOL, binds no tenant, names the tenant in
+ * each request frame (`tenant`), and each event frame names the tenant of its run. The platform
+ * carries every tenant's run streams over a few such connections per gateway.
  */
 export const WS_PATH = "/v1/ws";
+/** The subprotocol of a shared connection: no tenant bound at connect, one named per frame. */
+export const WS_SHARED_TENANTS_PROTOCOL = "workforce.tenants.v1";
 
 export const WsRequestFrame = z.object({
   type: z.literal("req"),
   id: z.string().min(1).max(200),
   method: z.string().min(1),
   params: z.unknown().optional(),
+  /** The tenant the request is for: required on a shared connection, else (if given) the bound one. */
+  tenant: z.string().max(100).optional(),
   /** The X-Request-Id of the HTTP request this frame serves (the platform's), so the gateway's log lines name it. */
   requestId: z
     .string()
@@ -46,6 +55,8 @@ export const WsEventFrame = z.object({
   payload: RunEvent,
   /** Per connection, strictly increasing from 1. */
   seq: z.number().int().positive(),
+  /** The run's tenant, on a shared connection. */
+  tenant: z.string().optional(),
 });
 export type WsEventFrame = z.infer<typeof WsEventFrame>;
 

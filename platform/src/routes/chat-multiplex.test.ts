@@ -1,11 +1,12 @@
 /**
- * Run streams share one WebSocket per tenant to the gateway: many browser streams, one gateway
- * connection; a resume while the first stream is still being drained gets every later event
+ * Run streams share a few WebSockets to the gateway, whatever their tenant (decision 049): many
+ * browser streams, a few gateway connections; a gateway that refuses shared connections gets one per tenant; a resume while the first stream is still being drained gets every later event
  * exactly once; usage is recorded once per run even when batched.
  */
 import { withSystem } from "../db/scopes";
 import { RunEvent, SseParser, WS_PATH } from "@workforce/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SHARED_CONNECTIONS } from "../gateway-run-streams";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
 import { caller, createTestPlatform, signUp, type TestPlatform } from "../test-support/test-platform";
 
@@ -49,7 +50,7 @@ const textOf = (events: RunEvent[]) => events.map((event) => (event.type === "te
 const upgrades = () => gateway.requests.filter((request) => request.path === WS_PATH);
 
 describe("multiplexed run streams", () => {
-  it("carries many concurrent streams of a tenant over one gateway connection, and tenants over their own", async () => {
+  it("carries many concurrent streams of several tenants over a few shared gateway connections, each tenant's stream its own", async () => {
     const before = upgrades().length;
     const streams = await Promise.all([...Array(8).keys()].map(async (index) => send(index % 2 === 0 ? ada : bob, `hello ${index}`)));
     const results = await Promise.all(streams.map((response) => readUntil(response)));
@@ -59,7 +60,10 @@ describe("multiplexed run streams", () => {
       expect(events.at(-1)).toMatchObject({ type: "run-end", status: "ok" });
     }
     const opened = upgrades().slice(before);
-    expect(opened.map((request) => request.tenantId).sort()).toEqual([ada.tenantId, bob.tenantId].sort());
+    // Shared connections bind no tenant; never more of them than SHARED_CONNECTIONS.
+    expect(opened.length).toBeGreaterThan(0);
+    expect(opened.length).toBeLessThanOrEqual(SHARED_CONNECTIONS);
+    expect(opened.every((request) => request.tenantId === "")).toBe(true);
   });
 
   it("resumes with Last-Event-ID while the first stream is still open, every event exactly once", async () => {
@@ -100,5 +104,23 @@ describe("multiplexed run streams", () => {
     const response = await call("GET", `/api/runs/${events[0]!.runId}/events`, { token: bob.token });
     expect(response.status).toBe(404);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("run_not_found");
+  });
+
+  it("falls back to a connection per tenant with a gateway that refuses shared ones, streams whole", async () => {
+    const older = await startFakeGateway({ reply: REPLY, tenantBoundSocketsOnly: true });
+    const behind = await createTestPlatform({ gatewayUrl: older.url });
+    try {
+      const callOlder = caller(behind);
+      const carol = await signUp(behind, "carol-mux@example.com");
+      const dave = await signUp(behind, "dave-mux@example.com");
+      for (const who of [carol, dave]) await callOlder("POST", "/api/agents", { token: who.token, body: { name: "Ada", role: "Analyst" } });
+      const results = await Promise.all([carol, dave].map(async (who) => readUntil(await callOlder("POST", "/api/agents/ada/messages", { token: who.token, body: { message: "hello" } }))));
+      for (const events of results) expect(textOf(events)).toBe(REPLY);
+      const bound = older.requests.filter((request) => request.path === WS_PATH && request.tenantId !== "");
+      expect(bound.map((request) => request.tenantId).sort()).toEqual([carol.tenantId, dave.tenantId].sort());
+    } finally {
+      await behind.close();
+      await older.close();
+    }
   });
 });

@@ -46,6 +46,8 @@ export interface FakeGatewayOptions {
   disk?: TenantDiskUsage;
   /** Listen on this port (to come up where a platform already expects a gateway that was down); default any free one. */
   port?: number;
+  /** Refuse shared WebSocket connections as a gateway from before decision 049 does (no X-Tenant-ID: 400 tenant_required). */
+  tenantBoundSocketsOnly?: boolean;
 }
 
 export interface FakeGateway {
@@ -500,12 +502,17 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
   });
 
   // The WebSocket protocol (`/v1/ws`): chat.send and runs.subscribe stream events as frames.
+  // A shared connection (decision 049) names the tenant in each request frame, and gets it back on each event.
   const sockets = new WebSocketServer({ noServer: true });
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const tenantId = String(request.headers["x-tenant-id"] ?? "");
-    requests.push({ method: "GET", path: WS_PATH, tenantId, authorization: request.headers.authorization });
+    const boundTenant = String(request.headers["x-tenant-id"] ?? "");
+    requests.push({ method: "GET", path: WS_PATH, tenantId: boundTenant, authorization: request.headers.authorization });
     if (options.hookToken && request.headers.authorization !== `Bearer ${options.hookToken}`) {
       socket.end("HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n" + JSON.stringify(errorBody("unauthorized", "bad hook token")));
+      return;
+    }
+    if (options.tenantBoundSocketsOnly && !boundTenant) {
+      socket.end("HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n" + JSON.stringify(errorBody("tenant_required", "X-Tenant-ID is required")));
       return;
     }
     sockets.handleUpgrade(request, socket, head, (ws) => {
@@ -514,14 +521,14 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       const send = (frame: unknown) => {
         if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
       };
-      const forward = (run: FakeRun, after: number) =>
+      const forward = (run: FakeRun, after: number, tenant: string | undefined) =>
         void (async () => {
           let next = run.events.findIndex((event) => event.seq > after);
           if (next === -1) next = run.events.length;
           for (;;) {
             while (next < run.events.length) {
               const event = run.events[next]!;
-              send({ type: "event", event: event.type, payload: event, seq: ++seq });
+              send({ type: "event", event: event.type, payload: event, seq: ++seq, ...(tenant === undefined ? {} : { tenant }) });
               next += 1;
             }
             if (run.done || stop.signal.aborted) return;
@@ -533,15 +540,17 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
         const frame = JSON.parse(data.toString("utf8")) as {
           id: string;
           method: string;
+          tenant?: string;
           params: { agent?: string; runId?: string; after?: number; sessionKey?: string; idempotencyKey?: string; actor?: RunActor; integrations?: unknown; message?: string };
         };
         const fail = (code: ErrorCode, message: string) => send({ type: "res", id: frame.id, ok: false, error: { code, message } });
+        const tenantId = frame.tenant ?? boundTenant;
         if (frame.method === "chat.send") {
           const runId = startRun(tenantId, frame.params.agent ?? "", frame.params);
           if (!runId) return fail("agent_not_found", `no agent ${frame.params.agent}`);
           const run = runs.get(runId)!;
           send({ type: "res", id: frame.id, ok: true, payload: infoOf(runId, run) });
-          forward(run, 0);
+          forward(run, 0, frame.tenant);
           return;
         }
         if (frame.method === "runs.subscribe") {
@@ -549,7 +558,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
           const run = runs.get(runId);
           if (!run || run.tenantId !== tenantId) return fail("run_not_found", "no such run");
           send({ type: "res", id: frame.id, ok: true, payload: infoOf(runId, run) });
-          forward(run, frame.params.after ?? 0);
+          forward(run, frame.params.after ?? 0, frame.tenant);
           return;
         }
         fail("not_found", `unknown method ${frame.method}`);

@@ -21,8 +21,8 @@ export interface GatewayProcess {
  * The real gateway as the platform meets it: its own process, reached only over HTTP (the
  * platform never imports the gateway). Offline model, a fresh TENANT_DATA_DIR unless one is given.
  */
-export async function startGatewayProcess(options: { hookToken?: string; dataDir?: string; env?: Record<string, string> } = {}): Promise<GatewayProcess> {
-  const port = await freePort();
+export async function startGatewayProcess(options: { hookToken?: string; dataDir?: string; env?: Record<string, string>; port?: number } = {}): Promise<GatewayProcess> {
+  const port = options.port ?? (await freePort());
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), "wf-gateway-")));
   const env: NodeJS.ProcessEnv = {

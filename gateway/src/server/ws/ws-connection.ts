@@ -1,3 +1,4 @@
+import { assertTenantId } from "@workforce/protocol/tenant-path";
 import { AppError, describeZodError, WS_METHOD_PARAMS, WS_METHODS, WsRequestFrame, type ErrorDetail, type WsEventFrame, type WsMethod, type WsResponseFrame } from "@workforce/protocol";
 import { z } from "zod";
 import type { AgentStore } from "../../agents/agent-store";
@@ -28,7 +29,8 @@ export interface WsConnectionDeps {
 }
 
 /**
- * One live client, bound to one tenant at connect. Transport-free: `receive` takes raw text and
+ * One live client, bound to one tenant at connect, or shared (tenantId undefined: each request
+ * frame names its tenant, each event frame its run's; decision 049). Transport-free: `receive` takes raw text and
  * `send` gets frames, so it is testable without a socket.
  */
 export class WsConnection {
@@ -42,7 +44,7 @@ export class WsConnection {
   private closed = false;
 
   constructor(
-    private readonly tenantId: string,
+    private readonly tenantId: string | undefined,
     private readonly deps: WsConnectionDeps,
     private readonly send: (frame: WsResponseFrame | WsEventFrame) => void,
   ) {}
@@ -61,21 +63,39 @@ export class WsConnection {
       return;
     }
     const { id, method, params, requestId, traceparent } = frame.data;
+    let tenantId: string;
+    try {
+      tenantId = this.tenantOf(frame.data.tenant);
+    } catch (error) {
+      const known = error instanceof AppError ? error : new AppError("validation_failed", "bad tenant");
+      this.reply(id, undefined, { code: known.code, message: known.message });
+      return;
+    }
     const context = this.deps.logContext;
     const span = this.deps.tracer?.startSpan(`WS ${method}`, {
       kind: "server",
       parent: parseTraceparent(traceparent),
-      attributes: { "rpc.system": "workforce-ws", "rpc.method": method, "workforce.request_id": requestId, "workforce.tenant_id": this.tenantId },
+      attributes: { "rpc.system": "workforce-ws", "rpc.method": method, "workforce.request_id": requestId, "workforce.tenant_id": tenantId },
     });
     const trace = span ? { traceId: span.context.traceId, spanId: span.context.spanId } : {};
-    if (context) await context.run({ requestId, tenantId: this.tenantId, ...trace }, () => this.serve(id, method, params));
-    else await this.serve(id, method, params);
+    if (context) await context.run({ requestId, tenantId, ...trace }, () => this.serve(id, method, params, tenantId));
+    else await this.serve(id, method, params, tenantId);
     span?.end();
   }
 
-  private async serve(id: string, method: string, params: unknown): Promise<void> {
+  /** The frame's tenant: the bound one (a frame may only repeat it), or the one a shared connection's frame names. */
+  private tenantOf(named: string | undefined): string {
+    if (this.tenantId !== undefined) {
+      if (named !== undefined && named !== this.tenantId) throw new AppError("forbidden", "this connection is bound to another tenant");
+      return this.tenantId;
+    }
+    if (named === undefined || named.trim() === "") throw new AppError("tenant_required", "a shared connection's request frames name their tenant (`tenant`)");
+    return assertTenantId(named.trim());
+  }
+
+  private async serve(id: string, method: string, params: unknown, tenantId: string): Promise<void> {
     try {
-      this.reply(id, await this.dispatch(method, params));
+      this.reply(id, await this.dispatch(method, params, tenantId));
     } catch (error) {
       // The same mapping as the HTTP error handler's, so a fault answers the same code both ways.
       const known = clientError(error, `websocket ${method}`, this.deps.logger);
@@ -83,12 +103,11 @@ export class WsConnection {
     }
   }
 
-  private async dispatch(method: string, params: unknown): Promise<unknown> {
+  private async dispatch(method: string, params: unknown, tenantId: string): Promise<unknown> {
     if (!Object.hasOwn(WS_METHOD_PARAMS, method)) throw new AppError("not_found", `unknown method "${method}"; known: ${WS_METHODS.join(", ")}`);
     const schema = WS_METHOD_PARAMS[method as WsMethod];
     const parsed = schema.safeParse(params);
     if (!parsed.success) throw new AppError("validation_failed", describeZodError(parsed.error, "params"));
-    const { tenantId } = this;
     switch (method as WsMethod) {
       case "ping":
         return { pong: true };
@@ -114,7 +133,7 @@ export class WsConnection {
         const input = WS_METHOD_PARAMS["chat.send"].parse(params);
         const { actor, ...message } = input;
         const run = await (this.deps.submitRun ?? localSubmit(this.deps.runs))(tenantId, input.agent, message, { source: "ws", ...actor });
-        this.forward(run.runId, run.events, 0);
+        this.forward(tenantId, run.runId, run.events, 0);
         return run.info();
       }
       case "approvals.decide": {
@@ -122,13 +141,13 @@ export class WsConnection {
         const submitRun = this.deps.submitRun ?? localSubmit(this.deps.runs);
         const request = { agent, sessionKey, approvalId, input: parseDecision(decision), origin: { source: "ws" as const, ...actor } };
         const run = await decideApproval({ ...this.deps, submitRun }, tenantId, request);
-        this.forward(run.runId, run.events, 0);
+        this.forward(tenantId, run.runId, run.events, 0);
         return run.info();
       }
       case "runs.subscribe": {
         const input = WS_METHOD_PARAMS["runs.subscribe"].parse(params);
         const run = await this.deps.runs.locate(tenantId, input.runId);
-        this.forward(input.runId, run.events, input.after ?? 0);
+        this.forward(tenantId, input.runId, run.events, input.after ?? 0);
         return run.info();
       }
       case "runs.abort": {
@@ -139,7 +158,7 @@ export class WsConnection {
   }
 
   /** Streams a run's events to this client; the response frame goes out first. */
-  private forward(runId: string, events: RunEventSource, after: number): void {
+  private forward(tenantId: string, runId: string, events: RunEventSource, after: number): void {
     if (this.closed) return;
     const stop = new AbortController();
     this.forwards.add(stop);
@@ -147,7 +166,7 @@ export class WsConnection {
       await Promise.resolve();
       for await (const event of events.follow(after, stop.signal)) {
         this.seq += 1;
-        this.send({ type: "event", event: event.type, payload: event, seq: this.seq });
+        this.send({ type: "event", event: event.type, payload: event, seq: this.seq, ...(this.tenantId === undefined ? { tenant: tenantId } : {}) });
       }
     })()
       .finally(() => this.forwards.delete(stop))

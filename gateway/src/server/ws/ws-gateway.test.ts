@@ -1,5 +1,5 @@
 import path from "node:path";
-import { ApiErrorBody, RunEvent, RunInfo, WsServerFrame } from "@workforce/protocol";
+import { ApiErrorBody, RunEvent, RunInfo, WS_SHARED_TENANTS_PROTOCOL, WsServerFrame } from "@workforce/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { makeReadOnly } from "../../test-support/read-only-dir";
@@ -28,7 +28,7 @@ async function start(overrides: Parameters<typeof startTestGateway>[0] = {}) {
   return server.url.replace("http", "ws");
 }
 
-const connect = (url: string, headers: Record<string, string>) => connectTestSocket(`${url}/v1/ws`, headers, sockets);
+const connect = (url: string, headers: Record<string, string>, protocols: string[] = []) => connectTestSocket(`${url}/v1/ws`, headers, sockets, protocols);
 
 /** Status and error body of a refused upgrade. */
 function upgradeRefusal(url: string, headers: Record<string, string>): Promise<{ status: number; body: ApiErrorBody }> {
@@ -85,6 +85,44 @@ describe("WebSocket /v1/ws", () => {
     b.request("x", "runs.subscribe", { runId });
     const frames = await b.until((all) => all.some((frame) => frame.id === "x"));
     expect(frames[0]).toMatchObject({ ok: false, error: { code: "run_not_found" } });
+  });
+
+  it("carries several tenants over one shared connection (its subprotocol): each frame names its tenant, each event its run's", async () => {
+    const url = await start();
+    await harness!.createAgent(TENANT_B);
+    await expect(connect(url, {}, [WS_SHARED_TENANTS_PROTOCOL]).opened).rejects.toThrow("401");
+    const shared = connect(url, { authorization: "Bearer ws-token" }, [WS_SHARED_TENANTS_PROTOCOL]);
+    await shared.opened;
+    expect(shared.socket.protocol).toBe(WS_SHARED_TENANTS_PROTOCOL);
+    shared.request("a", "chat.send", { agent: "ada", message: "Who are you?" }, { tenant: TENANT_A });
+    shared.request("b", "chat.send", { agent: "ada", message: "Who are you?" }, { tenant: TENANT_B });
+    const frames = await shared.until((all) => all.filter((frame) => frame.event === "run-end").length === 2);
+    const runOf = (id: string) => RunInfo.parse(frames.find((frame) => frame.id === id)!.payload).runId;
+    const tenantOfRun = new Map([
+      [runOf("a"), TENANT_A],
+      [runOf("b"), TENANT_B],
+    ]);
+    const events = frames.filter((frame) => frame.type === "event");
+    expect(events.length).toBeGreaterThan(4);
+    for (const frame of events) expect(frame.tenant).toBe(tenantOfRun.get(RunEvent.parse(frame.payload).runId));
+
+    // A tenant still sees only its own runs; a frame must name a valid tenant.
+    shared.request("x", "runs.subscribe", { runId: runOf("a") }, { tenant: TENANT_B });
+    shared.request("n", "agents.list");
+    shared.request("i", "agents.list", undefined, { tenant: "nope" });
+    shared.request("l", "agents.list", undefined, { tenant: TENANT_B });
+    const answers = await shared.until((all) => ["x", "n", "i", "l"].every((id) => all.some((frame) => frame.id === id)));
+    expect(answers.find((frame) => frame.id === "x")).toMatchObject({ ok: false, error: { code: "run_not_found" } });
+    expect(answers.find((frame) => frame.id === "n")).toMatchObject({ ok: false, error: { code: "tenant_required" } });
+    expect(answers.find((frame) => frame.id === "i")).toMatchObject({ ok: false, error: { code: "invalid_tenant_id" } });
+    expect(answers.find((frame) => frame.id === "l")).toMatchObject({ ok: true, payload: { agents: [{ slug: "ada" }] } });
+
+    // A connection bound to a tenant may not speak for another.
+    const bound = connect(url, { authorization: "Bearer ws-token", "x-tenant-id": TENANT_A });
+    await bound.opened;
+    expect(bound.socket.protocol).toBe("");
+    bound.request("f", "agents.list", undefined, { tenant: TENANT_B });
+    expect((await bound.until((all) => all.some((frame) => frame.id === "f")))[0]).toMatchObject({ ok: false, error: { code: "forbidden" } });
   });
 
   it("aborts a session's active and queued runs with sessions.abort", async () => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { AppError, HOOK_TOKEN_HEADER, MESSAGE_BODY_MAX_BYTES, TENANT_HEADER, WS_PATH } from "@workforce/protocol";
+import { AppError, HOOK_TOKEN_HEADER, MESSAGE_BODY_MAX_BYTES, TENANT_HEADER, WS_PATH, WS_SHARED_TENANTS_PROTOCOL } from "@workforce/protocol";
 import { assertTenantId } from "@workforce/protocol/tenant-path";
 import { WebSocketServer, type WebSocket } from "ws";
 import { authenticate, presentedToken } from "../auth";
@@ -24,13 +24,19 @@ function header(request: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** True when the client offers the shared connection's subprotocol (decision 049). */
+function wantsShared(request: IncomingMessage): boolean {
+  const offered = header(request, "sec-websocket-protocol") ?? "";
+  return offered.split(",").some((each) => each.trim() === WS_SHARED_TENANTS_PROTOCOL);
+}
+
 /**
  * Authenticates at connect: the token from `Authorization: Bearer` or `x-clawdbot-token`, the
  * tenant from X-Tenant-ID (or `?tenant=`). Never a token in the URL: URLs end up in access logs.
  * Failures count against the client's address together with failed HTTP requests; the valid
- * token always passes.
+ * token always passes. A shared connection (its subprotocol offered) binds no tenant: undefined.
  */
-function authenticateUpgrade(request: IncomingMessage, hookToken: string | undefined, failures: AuthFailureLimiter): string {
+function authenticateUpgrade(request: IncomingMessage, hookToken: string | undefined, failures: AuthFailureLimiter): string | undefined {
   const url = new URL(request.url ?? "/", "http://gateway");
   if (url.pathname !== WS_PATH) throw new AppError("not_found", `websocket endpoint is ${WS_PATH}`);
   const presented = presentedToken(header(request, "authorization"), header(request, HOOK_TOKEN_HEADER));
@@ -42,6 +48,7 @@ function authenticateUpgrade(request: IncomingMessage, hookToken: string | undef
     }
     throw error;
   }
+  if (wantsShared(request)) return undefined;
   const tenant = (header(request, TENANT_HEADER) ?? url.searchParams.get("tenant") ?? "").trim();
   if (!tenant) throw new AppError("tenant_required", "the X-Tenant-ID header (or ?tenant=) is required");
   return assertTenantId(tenant);
@@ -55,13 +62,18 @@ function refuse(socket: Duplex, error: AppError): void {
   socket.end(`HTTP/1.1 ${error.status} ${error.code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`);
 }
 
-/** The WebSocket interface for live clients: request/response/event frames, tenant bound at connect. */
+/** The WebSocket interface for live clients: request/response/event frames, tenant bound at connect or named per frame. */
 export function createWsGateway(options: WsGatewayOptions): WsGateway {
-  const server = new WebSocketServer({ noServer: true, maxPayload: MESSAGE_BODY_MAX_BYTES + 1024 * 1024 });
+  const server = new WebSocketServer({
+    noServer: true,
+    maxPayload: MESSAGE_BODY_MAX_BYTES + 1024 * 1024,
+    // The shared connection's subprotocol when offered; otherwise the first one offered, as before it existed.
+    handleProtocols: (offered) => (offered.has(WS_SHARED_TENANTS_PROTOCOL) ? WS_SHARED_TENANTS_PROTOCOL : (offered.values().next().value ?? false)),
+  });
   const live = new Set<WebSocket>();
   return {
     handleUpgrade(request, socket, head) {
-      let tenantId: string;
+      let tenantId: string | undefined;
       try {
         tenantId = authenticateUpgrade(request, options.hookToken, options.authFailures);
       } catch (error) {
