@@ -236,6 +236,11 @@ describe("workforce backup and restore (real processes)", { timeout: 300_000 }, 
     const grace = await createPlatformUser(installation.platform!.url, email);
     const chat = await platformTarget(installation.platform!.url, grace).send("grace's question", "only");
     expect(chat.end?.status).toBe("ok");
+    // Once the chat is searchable (the index job runs after the reply), so the backup holds its
+    // search row: a generated column that the restore must leave to Postgres (it used to fail then).
+    await expect
+      .poll(async () => (await jsonRequest<{ results?: unknown[] }>(`${installation.platform!.url}/api/search?q=grace`, "GET", grace.headers)).body.results?.length ?? 0, { timeout: 20_000 })
+      .toBe(1);
     const graceArchive = path.join(tmp, "grace.tar.gz");
     const backup = await workforce(installation, "backup", "--tenant", grace.tenantId, "--output", graceArchive);
     expect(backup.stderr).toBe("");
@@ -257,5 +262,8 @@ describe("workforce backup and restore (real processes)", { timeout: 300_000 }, 
     expect(sessions[0]!.userTexts).toHaveLength(1);
     expect(sessions[0]!.userTexts[0]).toContain("grace's question");
     expect(sessions[0]!.assistantTexts).toHaveLength(1);
+    // Her chat is searchable in the installation it was restored into.
+    const found = await jsonRequest<{ results: { sessionKey: string }[] }>(`${platform.url}/api/search?q=grace`, "GET", headers);
+    expect(found.body.results.map((result) => result.sessionKey)).toEqual(["only"]);
   });
 });

@@ -4,6 +4,7 @@
  * `agent_tool_grants` come first and were refused).
  */
 import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type OpenDatabase } from "../../db/open-database";
 import { withSystem } from "../../db/scopes";
@@ -30,6 +31,11 @@ beforeAll(async () => {
       .insertInto("approvals")
       .values({ tenant_id: id, id: "approval-1", agent_slug: "ada", session_key: "s1", run_id: "r1", tool_call_id: "c1", tool: "write_file", input: JSON.stringify({ path: "a.md" }), requested_at: at, expires_at: at, updated_at: at })
       .execute();
+    // A searchable chat: its `document` column is generated, so a restore must not try to write it.
+    await trx
+      .insertInto("session_search")
+      .values({ tenant_id: id, agent_slug: "ada", session_key: "s1", title: "Quarterly figures", body: "user: how did the quarter go", message_count: 2, session_updated_at: at, indexed_at: at })
+      .execute();
     return id;
   });
 });
@@ -39,11 +45,16 @@ afterAll(async () => {
 });
 
 describe("a tenant's rows restored elsewhere", () => {
-  it("bring back its agents' tool modes, grants and approvals", async () => {
+  it("bring back its agents' tool modes, grants, approvals and searchable chats", async () => {
     const rows = await dumpTenantRows(source.system, tenantId);
     const restored = await restoreTenantRows(target.system, rows);
-    expect(restored.tables).toMatchObject({ agents: 1, mcp_servers: 1, agent_tool_grants: 1, agent_tool_modes: 1, approvals: 1 });
+    expect(restored.tables).toMatchObject({ agents: 1, mcp_servers: 1, agent_tool_grants: 1, agent_tool_modes: 1, approvals: 1, session_search: 1 });
     const approval = await withSystem(target.system, (trx) => trx.selectFrom("approvals").select(["id", "input", "status"]).executeTakeFirst());
     expect(approval).toEqual({ id: "approval-1", input: { path: "a.md" }, status: "pending" });
+    // The restored chat is found by a word of its title: Postgres recomputed its search document.
+    const found = await withSystem(target.system, (trx) =>
+      sql<{ session_key: string }>`select session_key from session_search where document @@ to_tsquery('simple', 'quarterly')`.execute(trx),
+    );
+    expect(found.rows).toEqual([{ session_key: "s1" }]);
   });
 });

@@ -28,6 +28,14 @@ async function tenantTables(trx: SystemTransaction): Promise<string[]> {
   return rows.rows.map((row) => row.table_name).filter((name) => !EPHEMERAL.has(name));
 }
 
+/** A table's columns but its generated ones, in table order, from the catalogue. */
+async function insertableColumns(trx: SystemTransaction, table: string): Promise<string[]> {
+  const rows = await sql<{ column_name: string }>`
+    select column_name from information_schema.columns
+    where table_schema = current_schema() and table_name = ${table} and is_generated = 'NEVER' order by ordinal_position`.execute(trx);
+  return rows.rows.map((row) => row.column_name);
+}
+
 /** (table, column) pairs that reference users(id), from the catalogue. */
 async function userReferences(trx: SystemTransaction): Promise<{ table: string; column: string }[]> {
   const rows = await sql<{ table_name: string; column_name: string }>`
@@ -83,8 +91,11 @@ export async function restoreTenantRows(system: SystemDatabase, rows: TenantRows
       let values = rows.tables[table] ?? [];
       if (table === "users") values = await newUsers(trx, values);
       if (values.length === 0) continue;
-      // json_populate_recordset converts each value to its column's type; identity columns keep their values.
-      await sql`insert into ${sql.table(table)} overriding system value select * from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(values)}::json)`.execute(trx);
+      // json_populate_recordset converts each value to its column's type; identity columns keep their
+      // values; generated columns (session_search.document) are left out: Postgres computes them and
+      // refuses a value for them.
+      const columns = (await insertableColumns(trx, table)).map((column) => sql.ref(column));
+      await sql`insert into ${sql.table(table)} (${sql.join(columns)}) overriding system value select ${sql.join(columns)} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(values)}::json)`.execute(trx);
       counts[table] = values.length;
     }
     return { tables: counts };
