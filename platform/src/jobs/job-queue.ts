@@ -158,6 +158,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
               where kind = any(${kinds}) and ((status = 'queued' and run_at <= ${now}) or (status = 'running' and locked_until <= ${now}))
             ) due where place <= ${perTenant}
           )
+          -- Again at the locking level: under READ COMMITTED, a row another process claimed and
+          -- committed after this statement's snapshot is locked here and rechecked against these
+          -- conditions only (not the subquery's), so without them it was claimed twice.
+          and kind = any(${kinds}) and ((status = 'queued' and run_at <= ${now}) or (status = 'running' and locked_until <= ${now}))
           order by run_at
           limit ${batch}
           for update skip locked
