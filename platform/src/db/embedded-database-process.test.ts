@@ -60,6 +60,11 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
   }
 }
 
+function withoutDatabaseUrl(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _ignored, ...rest } = env;
+  return rest;
+}
+
 describe("the embedded database in its own process", { timeout: 180_000 }, () => {
   it("serves the platform's queries from another process, and keeps what was written", async () => {
     const database = await open();
@@ -110,7 +115,8 @@ describe("the embedded database in its own process", { timeout: 180_000 }, () =>
     // A real platform: it opens the database while it waits (long) for a gateway that is not there.
     const platform = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "platform", "src", "main.ts")], {
       cwd: repoRoot,
-      env: { ...process.env, PGLITE_DATA_DIR: dir, PORT: "0", CLAWDBOT_GATEWAY_URL: "http://127.0.0.1:9", GATEWAY_WAIT_MS: "60000", HOME: dir },
+      // Without DATABASE_URL (CI sets it for the Postgres-server run): this is about the embedded database.
+      env: { ...withoutDatabaseUrl(process.env), PGLITE_DATA_DIR: dir, PORT: "0", CLAWDBOT_GATEWAY_URL: "http://127.0.0.1:9", GATEWAY_WAIT_MS: "60000", HOME: dir },
       stdio: "ignore",
     });
     try {
