@@ -241,7 +241,7 @@ describe("per-agent toolkits and a run's share", () => {
 
   it("keeps the rows under forced row-level security: an organisation neither sees nor writes another's", async () => {
     const forced = await withSystem(platform.database.system, async (trx) =>
-      (await sql<{ relname: string; forced: boolean }>`select relname, relforcerowsecurity as forced from pg_class where relname in ('composio_connections', 'composio_agent_tools') order by relname`.execute(trx)).rows,
+      (await sql<{ relname: string; forced: boolean }>`select relname, relforcerowsecurity as forced from pg_class where relnamespace = current_schema()::regnamespace and relname in ('composio_connections', 'composio_agent_tools') order by relname`.execute(trx)).rows,
     );
     expect(forced).toEqual([
       { relname: "composio_agent_tools", forced: true },
