@@ -145,6 +145,38 @@ describe("lean Anthropic path on the wire", () => {
     });
   });
 
+  it("serves more concurrent streams to one host than any socket cap: 600 held replies all stream at once", async () => {
+    // A gateway may run up to 10,000 runs at once (WORKFORCE_MAX_CONCURRENT_RUNS): a per-host
+    // socket cap (it was 512) left every run beyond it waiting, silently, for another reply to end.
+    await withOwnUpstream(async (own) => {
+      const streams = 600;
+      for (let index = 0; index < streams; index += 1) own.enqueue({ kind: "stall", afterTokens: 1, stallMs: 120_000, text: "first then held" });
+      const controller = new AbortController();
+      const provider = lean({ baseURL: own.url });
+      // Each stream keeps reading (and holding its socket) until every one has had its first delta.
+      let arrived = 0;
+      let allArrived!: () => void;
+      const everyone = new Promise<void>((resolve) => (allArrived = resolve));
+      const firstDeltas = Array.from({ length: streams }, async () => {
+        for await (const part of provider.stream(request({ signal: controller.signal }))) {
+          if (part.type !== "text-delta") continue;
+          arrived += 1;
+          if (arrived === streams) allArrived();
+          await everyone;
+          return true;
+        }
+        return false;
+      });
+      try {
+        await everyone;
+        expect(own.openConnections).toBe(streams);
+        await expect(Promise.all(firstDeltas)).resolves.toEqual(Array.from({ length: streams }, () => true));
+      } finally {
+        controller.abort();
+      }
+    });
+  }, 60_000);
+
   it("a consumer that stops reading releases the connection", async () => {
     await withOwnUpstream(async (own) => {
       own.enqueue({ kind: "stall", afterTokens: 1, text: "one two" });

@@ -20,11 +20,13 @@ import { AnthropicReply, messagesBody } from "./anthropic-wire";
 const ANTHROPIC_VERSION = "2023-06-01";
 
 /**
- * Shared by every lean provider, like the global fetch's pool: sockets are kept per host, at most
- * `maxSockets` streams at once per host (more queue), idle ones closed after `timeout` (undici's
- * default keep-alive is 4 s; a server's `Keep-Alive: timeout=` hint lowers it).
+ * Shared by every lean provider, like the global fetch's pool: sockets are kept per host, idle ones
+ * closed after `timeout` (undici's default keep-alive is 4 s; a server's `Keep-Alive: timeout=`
+ * hint lowers it). No cap on sockets per host: a model stream holds its socket for the whole
+ * reply, so a cap would make every run beyond it wait, silently, for another run's reply to end;
+ * the run limiter (WORKFORCE_MAX_CONCURRENT_RUNS, up to 10,000) is what bounds them.
  */
-const AGENT_OPTIONS = { keepAlive: true, keepAliveMsecs: 1_000, maxSockets: 512, maxFreeSockets: 64, timeout: 4_000, scheduling: "lifo" } as const;
+const AGENT_OPTIONS = { keepAlive: true, keepAliveMsecs: 1_000, maxSockets: Infinity, maxFreeSockets: 64, timeout: 4_000, scheduling: "lifo" } as const;
 let httpAgent: HttpAgent | undefined;
 let httpsAgent: HttpsAgent | undefined;
 
