@@ -75,14 +75,20 @@ async function serveConnection(pglite: PGlite, socket: net.Socket): Promise<void
   socket.on("data", (chunk: Buffer) => {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     for (;;) {
+      if (!startup) {
+        // Every complete message of the chunk in one call (a query's Parse/Bind/Execute/Sync come
+        // together): PGlite runs them in one pass, not one wasm entry and one file sync each.
+        let complete = 0;
+        for (let length = messageLength(pending, false); length > 0; length = messageLength(pending.subarray(complete), false)) complete += length;
+        if (complete === 0) return;
+        run(Buffer.from(pending.subarray(0, complete)));
+        pending = pending.subarray(complete);
+        return;
+      }
       const length = messageLength(pending, startup);
       if (length === 0) return;
       const message = Buffer.from(pending.subarray(0, length));
       pending = pending.subarray(length);
-      if (!startup) {
-        run(message);
-        continue;
-      }
       const code = length >= 8 ? message.readInt32BE(4) : 0;
       // No TLS on a private socket: "N", and the client goes on in the clear.
       if (code === SSL_REQUEST) socket.write("N");
