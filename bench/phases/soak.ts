@@ -17,12 +17,14 @@ export async function runSoak(context: BenchContext): Promise<SoakResult> {
     gatewayFlags: ["--expose-gc"],
     platformFlags: ["--expose-gc"],
     // Quiescent snapshots need nothing in flight: no periodic usage ingest (it runs on demand meanwhile).
-    platformEnv: { WORKFORCE_USAGE_INGEST_MS: "3600000" },
+    // Each user signs up from an address of its own (X-Forwarded-For behind one trusted proxy):
+    // sign-ups are limited to 10 an hour per address, and the soak needs more users than that.
+    platformEnv: { WORKFORCE_USAGE_INGEST_MS: "3600000", WORKFORCE_TRUST_PROXY: "1" },
   });
   try {
     const platform = system.platform!;
     const users = [];
-    for (let index = 0; index < options.soakUsers; index += 1) users.push(await createPlatformUser(platform.url));
+    for (let index = 0; index < options.soakUsers; index += 1) users.push(await createPlatformUser(platform.url, undefined, { "x-forwarded-for": `10.14.${index >> 8}.${index & 255}` }));
     const watch = [system.gateway, platform];
     const common = { platformUrl: platform.url, users, thinkMs: [50, 250] as [number, number], messagesPerSession: options.messagesPerSession, watch };
     const warm = await chat({ ...common, seconds: options.soakWarmupSeconds, keyPrefix: "soak-warm" });

@@ -158,15 +158,32 @@ describe("the durable job queue", () => {
 });
 
 describe("tenant events", () => {
-  it("are recorded once per dedupe key, each with a fan-out job, and seen only by their organisation", async () => {
-    const event = { type: "run.completed" as const, data: { runId: "r1" }, occurredAt: clock, dedupeKey: "run:r1" };
-    const first = await withTenant(database.db, tenantA, (trx) => recordTenantEvent(trx, tenantA, event));
-    const again = await withTenant(database.db, tenantA, (trx) => recordTenantEvent(trx, tenantA, event));
+  const fanoutKeys = async () => (await withTenant(database.db, tenantA, (trx) => trx.selectFrom("jobs").select(["key"]).where("kind", "=", "events.fanout").execute())).map((row) => row.key);
+  const addEndpoint = (tenantId: string, eventTypes: string[] | null, enabled = true) =>
+    withTenant(database.db, tenantId, (trx) =>
+      trx.insertInto("webhook_endpoints").values({ tenant_id: tenantId, url: "https://hooks.example.com/in", event_types: eventTypes, enabled, secret_hint: "whsec_…abcd" }).returning("id").executeTakeFirstOrThrow(),
+    );
+  const record = (runId: string) =>
+    withTenant(database.db, tenantA, (trx) => recordTenantEvent(trx, tenantA, { type: "run.completed", data: { runId }, occurredAt: clock, dedupeKey: `run:${runId}` }));
+
+  it("are recorded once per dedupe key and seen only by their organisation; none waits for a fan-out while nobody subscribes", async () => {
+    const first = await record("r1");
+    const again = await record("r1");
     expect(first?.type).toBe("run.completed");
     expect(again).toBeUndefined();
     expect(await withTenant(database.db, tenantA, (trx) => tenantEventsAfter(trx, tenantA, 0))).toHaveLength(1);
     expect(await withTenant(database.db, tenantB, (trx) => tenantEventsAfter(trx, tenantA, 0))).toEqual([]);
-    const fanout = await withTenant(database.db, tenantA, (trx) => trx.selectFrom("jobs").select(["key"]).where("kind", "=", "events.fanout").execute());
-    expect(fanout.map((row) => row.key)).toEqual([first?.id]);
+    // No endpoint, one for another type, a disabled one, another organisation's: no fan-out job.
+    await addEndpoint(tenantA, ["budget.threshold"]);
+    await addEndpoint(tenantA, null, false);
+    await addEndpoint(tenantB, null);
+    expect(await record("r2")).toBeDefined();
+    expect(await fanoutKeys()).toEqual([]);
+  });
+
+  it("get a fan-out job in the same transaction once an enabled endpoint takes their type", async () => {
+    await addEndpoint(tenantA, ["run.completed", "run.failed"]);
+    const event = await record("r3");
+    expect(await fanoutKeys()).toEqual([event?.id]);
   });
 });

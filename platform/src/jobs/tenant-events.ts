@@ -1,5 +1,6 @@
 import type { TenantEvent, TenantEventType } from "@workforce/protocol";
 import type { TenantTransaction } from "../db/schema";
+import { sql } from "kysely";
 import { enqueueJob } from "./job-queue";
 
 /*
@@ -19,8 +20,11 @@ export interface NewTenantEvent {
 }
 
 /**
- * The job every recorded event gets, in the same transaction: its consumers (outbound webhooks'
- * fan-out) handle it, at least once, after the fact has committed.
+ * The job an event gets, in the same transaction, when the organisation has an enabled webhook
+ * endpoint subscribed to its type: the fan-out handles it, at least once, after the fact has
+ * committed. An event nobody subscribes to gets none (issue 17: a run's end used to cost a job
+ * insert, a claim, a handler transaction and a finish with no endpoint to deliver to); an endpoint
+ * receives the events recorded while it exists, enabled.
  */
 export const EVENT_FANOUT_JOB = "events.fanout";
 
@@ -30,12 +34,22 @@ export async function recordTenantEvent(trx: TenantTransaction, tenantId: string
     .insertInto("tenant_events")
     .values({ tenant_id: tenantId, type: event.type, dedupe_key: event.dedupeKey ?? null, data: JSON.stringify(event.data), occurred_at: event.occurredAt })
     .onConflict((conflict) => conflict.columns(["tenant_id", "dedupe_key"]).doNothing())
-    .returning(["id"])
+    .returning(["id", sql<boolean>`exists (${subscribedEndpoint(trx, tenantId, event.type)})`.as("subscribed")])
     .executeTakeFirst();
   if (!row) return undefined;
   const recorded: TenantEvent = { id: row.id, type: event.type, occurredAt: event.occurredAt.toISOString(), data: event.data };
-  await enqueueJob(trx, { kind: EVENT_FANOUT_JOB, tenantId, key: row.id, payload: { eventId: row.id }, runAt: event.occurredAt });
+  if (row.subscribed) await enqueueJob(trx, { kind: EVENT_FANOUT_JOB, tenantId, key: row.id, payload: { eventId: row.id }, runAt: event.occurredAt });
   return recorded;
+}
+
+/** The organisation's enabled endpoints that take events of this type (all types when `event_types` is null): what the fan-out delivers to. */
+export function subscribedEndpoint(trx: TenantTransaction, tenantId: string, type: string) {
+  return trx
+    .selectFrom("webhook_endpoints")
+    .select("id")
+    .where("tenant_id", "=", tenantId)
+    .where("enabled", "=", true)
+    .where((eb) => eb.or([eb("event_types", "is", null), sql<boolean>`${type} = any(event_types)`]));
 }
 
 /** The organisation's events after `afterSeq` (oldest first), for live notifications and tests. */

@@ -1,10 +1,9 @@
 import { UUID_PATTERN, WEBHOOK_TEST_EVENT } from "@workforce/protocol";
-import { sql } from "kysely";
 import { audit } from "../db/audit";
 import type { Database, SystemDatabase } from "../db/schema";
 import { withSystem, withTenant, type TenantTransaction } from "../db/scopes";
 import { enqueueJob, type Job, type JobResult, type JobRunner } from "../jobs/job-queue";
-import { EVENT_FANOUT_JOB } from "../jobs/tenant-events";
+import { EVENT_FANOUT_JOB, subscribedEndpoint } from "../jobs/tenant-events";
 import type { TenantSecrets } from "../secrets/tenant-secrets";
 import { DELIVERY_ATTEMPTS, nextAttemptAt, shouldDisable } from "./webhook-schedule";
 import type { AttemptOutcome, WebhookSender } from "./webhook-sender";
@@ -41,13 +40,7 @@ async function fanOut(deps: WebhookJobDeps, job: Job): Promise<void> {
   await withTenant(deps.db, tenantId, async (trx) => {
     const event = await trx.selectFrom("tenant_events").select(["id", "type", "data", "occurred_at"]).where("tenant_id", "=", tenantId).where("id", "=", eventId).executeTakeFirst();
     if (!event) return;
-    const endpoints = await trx
-      .selectFrom("webhook_endpoints")
-      .select("id")
-      .where("tenant_id", "=", tenantId)
-      .where("enabled", "=", true)
-      .where((eb) => eb.or([eb("event_types", "is", null), sql<boolean>`${event.type} = any(event_types)`]))
-      .execute();
+    const endpoints = await subscribedEndpoint(trx, tenantId, event.type).execute();
     if (endpoints.length === 0) return;
     const data = typeof event.data === "string" ? (JSON.parse(event.data) as Record<string, unknown>) : event.data;
     // The Standard Webhooks payload, serialised once: every attempt sends (and signs) these very bytes.
