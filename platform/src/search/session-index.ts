@@ -19,18 +19,28 @@ const IndexPayload = z.object({ agent: z.string().min(1).max(200), sessionKey: z
 /**
  * Queues indexing for every run the usage ingest sees end (issue 16, decision 043), in the
  * transaction that ingests its record: a run is indexed exactly when it is counted, whatever
- * started it, and a crash before the job ran leaves the job to run. One job per run (its key), each
- * reading the whole session again, so a job that runs twice or late writes the same row.
+ * started it, and a crash before the job ran leaves the job to run. One job per session per ingest
+ * batch (issue 17: a busy chat's runs read in one batch used to cost a job each), keyed by the
+ * session's last run in the batch; each job reads the whole session after the batch committed, so
+ * it sees every run of the batch, and a job that runs twice or late writes the same row.
  */
 export function sessionIndexReaction(now: () => Date): IngestReaction {
   return async (trx, tenantId, records: readonly UsageRecord[]) => {
+    const sessions = new Map<string, { agent: string; sessionKey: string; runId: string; title: boolean }>();
     for (const record of records) {
       if (record.trigger?.kind === "title") continue; // the title step's own metering: the session is being indexed already
+      const id = JSON.stringify([record.agent, record.sessionKey]);
+      // A heartbeat's session is never titled by the model; any other run in the batch may title it.
+      const title = record.trigger?.kind !== "heartbeat" || sessions.get(id)?.title === true;
+      sessions.delete(id); // re-inserted last: jobs are queued in the order the sessions last ran
+      sessions.set(id, { agent: record.agent, sessionKey: record.sessionKey, runId: record.runId, title });
+    }
+    for (const session of sessions.values()) {
       await enqueueJob(trx, {
         kind: SESSION_INDEX_JOB,
         tenantId,
-        key: `${tenantId}:${record.runId}`,
-        payload: { agent: record.agent, sessionKey: record.sessionKey, ...(record.trigger?.kind === "heartbeat" ? { title: false } : {}) },
+        key: `${tenantId}:${session.runId}`,
+        payload: { agent: session.agent, sessionKey: session.sessionKey, ...(session.title ? {} : { title: false }) },
         runAt: now(),
       });
     }

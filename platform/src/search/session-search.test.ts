@@ -137,6 +137,19 @@ describe("search", () => {
     expect(await search(mia, "«»")).toEqual([]);
   });
 
+  it("indexes a busy chat once per usage read: three exchanges read together queue one job, and all three are found", async () => {
+    const indexJobs = () => withTenant(platform.database.db, owner.tenantId, (trx) => trx.selectFrom("jobs").select("key").where("kind", "=", "session.index").execute());
+    await settle();
+    const before = (await indexJobs()).length;
+    const key = await chat(max, "Inventory the warehouse in Porto", [{ kind: "text", text: "Counting pallets." }]);
+    await chat(max, "Add the loading docks", [{ kind: "text", text: "Docks counted." }], key);
+    await chat(max, "And the forklifts", [{ kind: "text", text: "Seven forklifts, two need service." }], key);
+    await settle();
+    expect((await indexJobs()).length - before).toBe(1);
+    for (const words of ["pallets", "docks", "forklifts service"]) expect((await search(max, words)).map((result) => result.sessionKey)).toEqual([key]);
+    expect((await sessionsOf(max)).find((session) => session.key === key)?.titleSource).toBe("generated");
+  });
+
   it("shows a member only their own chats; owners and admins everyone's on request, audited", async () => {
     expect(await search(mia, "lisbon")).toEqual([]);
     expect((await search(max, "lisbon")).map((result) => result.sessionKey)).toEqual([maxsKey]);
