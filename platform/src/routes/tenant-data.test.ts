@@ -113,8 +113,7 @@ describe("tenant export", () => {
     expect(bundle.jobs.map((job) => `${job.kind} ${job.status}`).sort()).toEqual([
       "approvals.expire queued",
       // No webhook endpoint takes the three events, so none waits for a fan-out (issue 17).
-      // Each ended run's chat waits to be indexed for search (issue 16).
-      "session.index queued",
+      // The chat waits to be indexed for search (issue 16): one job for its runs read together (issue 17).
       "session.index queued",
     ]);
     expect(bundle.approvals).toEqual([expect.objectContaining({ id: approvalId, agent: "ada", sessionKey, tool: "write_file", input: { path: "export.md" }, status: "pending" })]);
