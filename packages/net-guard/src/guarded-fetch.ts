@@ -1,6 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { AppError } from "@workforce/protocol";
-import { Agent, buildConnector, fetch as undiciFetch } from "undici";
+import type { Agent, buildConnector, fetch as undiciFetch } from "undici";
 import { classifyAddress, isIpLiteral } from "./address-class";
 import { compilePolicy, type CompiledPolicy, type OutboundPolicy } from "./outbound-policy";
 
@@ -86,8 +86,8 @@ async function resolveChecked(hostname: string, port: number, policy: CompiledPo
 const NEXT_ADDRESS_ERRORS = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ETIMEDOUT", "UND_ERR_CONNECT_TIMEOUT"]);
 
 /** An undici connector that opens a socket only to addresses the policy allows, trying them in the resolver's order. */
-function guardedConnector(policy: CompiledPolicy, resolve: Resolver, timeout: number, ca: GuardOptions["ca"]): buildConnector.connector {
-  const connect = buildConnector({ timeout, ...(ca === undefined ? {} : { ca }) });
+function guardedConnector(build: typeof buildConnector, policy: CompiledPolicy, resolve: Resolver, timeout: number, ca: GuardOptions["ca"]): buildConnector.connector {
+  const connect = build({ timeout, ...(ca === undefined ? {} : { ca }) });
   return (options, callback) => {
     const port = Number(options.port) || defaultPort(options.protocol);
     const attempt = (addresses: string[], index: number) => {
@@ -157,7 +157,14 @@ function nextHop(hop: Hop, status: number, location: string): Hop | undefined {
 export function createGuardedFetch(policy: OutboundPolicy, options: GuardOptions = {}): GuardedFetch {
   const compiled = compilePolicy(policy);
   const maxRedirects = options.maxRedirects ?? 5;
-  const agent = new Agent({ connect: guardedConnector(compiled, options.resolve ?? systemResolver, options.connectTimeoutMs ?? 10_000, options.ca) });
+  // undici (~1.2 MB of code) loads with the first guarded request, not with the process: most
+  // gateways and platforms never make one (issue 17: idle RSS and start-up).
+  let client: Promise<{ agent: Agent; fetch: typeof undiciFetch }> | undefined;
+  const open = () =>
+    (client ??= import("undici").then((undici) => ({
+      agent: new undici.Agent({ connect: guardedConnector(undici.buildConnector, compiled, options.resolve ?? systemResolver, options.connectTimeoutMs ?? 10_000, options.ca) }),
+      fetch: undici.fetch,
+    })));
 
   const guarded = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     let hop = firstHop(input, init);
@@ -165,6 +172,7 @@ export function createGuardedFetch(policy: OutboundPolicy, options: GuardOptions
     for (let redirects = 0; ; redirects++) {
       checkUrlShape(hop.url, compiled);
       let response: Response;
+      const { agent, fetch: undiciFetch } = await open();
       try {
         const request = { ...hop.init, redirect: "manual", dispatcher: agent } as Parameters<typeof undiciFetch>[1];
         response = await undiciFetch(hop.url, request);
@@ -181,7 +189,7 @@ export function createGuardedFetch(policy: OutboundPolicy, options: GuardOptions
       hop = next;
     }
   };
-  return Object.assign(guarded, { close: () => agent.close() });
+  return Object.assign(guarded, { close: async () => (client ? (await client).agent.close() : undefined) });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { AppError } from "@workforce/protocol";
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import { toMailOptions, type Mailer } from "./mailer";
 import { newOutboxId, writeOutboxMail } from "./outbox-store";
 
@@ -20,7 +20,12 @@ export interface OutboxMailerOptions {
  */
 export function createOutboxMailer(options: OutboxMailerOptions): Mailer {
   // The stream transport builds the exact message SMTP would carry, with CRLF line ends as RFC 5322 wants.
-  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "windows", disableFileAccess: true, disableUrlAccess: true });
+  // nodemailer loads with the first mail, not with the platform (issue 17).
+  let opened: Promise<Transporter> | undefined;
+  const composer = () =>
+    (opened ??= import("nodemailer").then(({ default: nodemailer }) =>
+      nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "windows", disableFileAccess: true, disableUrlAccess: true }),
+    ));
 
   return {
     async send(message) {
@@ -28,7 +33,7 @@ export function createOutboxMailer(options: OutboxMailerOptions): Mailer {
       const createdAt = options.now();
       const id = newOutboxId(createdAt);
       try {
-        const { message: eml } = await composer.sendMail({ ...mail, date: createdAt });
+        const { message: eml } = (await (await composer()).sendMail({ ...mail, date: createdAt })) as { message: unknown };
         if (!Buffer.isBuffer(eml)) throw new Error("nodemailer returned a stream where a buffer was asked for");
         await writeOutboxMail(options.dir, { id, to: message.to, subject: message.subject, text: message.text, html: message.html, createdAt: createdAt.toISOString() }, eml);
       } catch (error) {
@@ -38,7 +43,7 @@ export function createOutboxMailer(options: OutboxMailerOptions): Mailer {
     },
     describe: () => `outbox ${options.dir}`,
     async close() {
-      composer.close();
+      if (opened) (await opened).close();
     },
   };
 }

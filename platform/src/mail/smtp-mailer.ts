@@ -1,5 +1,5 @@
 import { AppError } from "@workforce/protocol";
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import { toMailOptions, type Mailer } from "./mailer";
 import { describeSmtp, parseSmtpUrl } from "./smtp-url";
 
@@ -83,7 +83,9 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
   const description = describeSmtp(settings);
   const redact = redactor(settings.auth?.pass);
 
-  const transport = nodemailer.createTransport({
+  // nodemailer (~0.65 MB of code) loads with the first mail, not with the platform (issue 17: idle RSS, start-up).
+  let opened: Promise<Transporter> | undefined;
+  const transport = () => (opened ??= import("nodemailer").then(({ default: nodemailer }) => nodemailer.createTransport({
     host: settings.host,
     port: settings.port,
     secure: settings.secure,
@@ -99,13 +101,13 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
     disableFileAccess: true,
     disableUrlAccess: true,
     logger: false,
-  });
+  })));
 
   return {
     async send(message) {
       const mail = toMailOptions(message, options.from);
       try {
-        await transport.sendMail(mail);
+        await (await transport()).sendMail(mail);
       } catch (error) {
         const failure: SmtpFailure = typeof error === "object" && error !== null ? error : { message: String(error) };
         const { reason, retryable } = explain(failure);
@@ -122,7 +124,7 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
     },
     describe: () => description,
     async close() {
-      transport.close();
+      if (opened) (await opened).close();
     },
   };
 }

@@ -2,7 +2,6 @@ import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { McpServerConnection, McpToolsAnswer } from "@workforce/protocol";
 import type { Logger } from "../../logger";
 import type { RunToolSource } from "../run-tools";
-import { connectMcpSession } from "./mcp-session";
 import { createMcpSessionPool, type McpSessionPoolOptions } from "./mcp-session-pool";
 import { createMcpToolSource } from "./mcp-tool-source";
 
@@ -49,8 +48,9 @@ export const MCP_MAX_RESULT_CHARS = 30_000;
 /** The gateway side of tenants' MCP servers: the run tool source with its session pool, and the probe. */
 export function createMcpIntegration(deps: McpIntegrationDeps): McpIntegration {
   const { settings } = deps;
-  const connect = (server: McpServerConnection, hooks: { onToolsChanged?: () => void; onClosed?: () => void }, signal: AbortSignal) =>
-    connectMcpSession(
+  // The MCP client (with its JSON-schema validator, ~0.5 MB of code) loads with the first session, not with the gateway.
+  const connect = async (server: McpServerConnection, hooks: { onToolsChanged?: () => void; onClosed?: () => void }, signal: AbortSignal) =>
+    (await import("./mcp-session")).connectMcpSession(
       {
         server,
         fetch: deps.fetch,

@@ -2,7 +2,6 @@ import { AppError } from "@workforce/protocol";
 import { z } from "zod";
 import { defineTool } from "../define-tool";
 import type { Tool } from "../tool";
-import { pageToMarkdown } from "./page-to-markdown";
 import { decodeText, readLimited } from "./read-body";
 import type { RobotsRules } from "./robots-rules";
 import { fetchFailure, withTimeout } from "./web-request";
@@ -107,7 +106,8 @@ export function createWebFetchTool(options: WebFetchOptions): Tool {
         if (kind === "unknown") kind = looksBinary(body.bytes) ? "binary" : "text";
         if (kind === "binary") throw new AppError("web_unsupported_content", `${url.href} is binary content without a type, not a page: web_fetch reads HTML, text and JSON`);
         const text = decodeText(body.bytes, contentType);
-        const page = kind === "html" ? pageToMarkdown(text, url.href) : { title: undefined, markdown: text };
+        // The HTML reader (a DOM, Readability, Turndown: ~1.3 MB of code) loads with the first page, not with the gateway.
+        const page = kind === "html" ? (await import("./page-to-markdown")).pageToMarkdown(text, url.href) : { title: undefined, markdown: text };
         const notes: string[] = [];
         if (body.truncated) notes.push(`[cut: the page is larger than ${megabytes(maxBytes)}; only its first ${megabytes(maxBytes)} were read]`);
         let content = page.markdown;
