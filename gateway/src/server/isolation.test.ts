@@ -244,6 +244,31 @@ describe("gateway isolation matrix: tenant A against tenant B", () => {
     }
   });
 
+  it("refuses a tenant whose config.json or limits.json is a link to B's (the per-run reads take the fast check), showing nothing of B", async () => {
+    // D is a real tenant directory whose files right in its root are planted links into B's.
+    const TENANT_D = "dddddddd-4444-4ddd-8ddd-dddddddddddd";
+    const root = `${h.dataDir}/${TENANT_D}`;
+    expect((await call("POST", "/v1/agents", { body: { name: "Cleo", role: "Y" }, tenant: TENANT_D })).status).toBe(201);
+    for (const name of ["config.json", "limits.json"]) {
+      await unlink(`${root}/${name}`).catch(() => undefined);
+      await symlink(`${h.dataDir}/${TENANT_B}/config.json`, `${root}/${name}`);
+    }
+    try {
+      for (const [method, path, body] of [
+        ["GET", "/v1/agents", undefined],
+        ["GET", "/v1/tenant/policy", undefined],
+        ["POST", "/v1/agents/ada/runs", { message: "hi", sessionKey: "b-only" }],
+      ] as [string, string, unknown][]) {
+        const outcome = await call(method, path, { body, tenant: TENANT_D });
+        expect({ method, path, status: outcome.status, code: outcome.code }).toEqual({ method, path, status: 400, code: "path_escape" });
+        expect(outcome.text).not.toContain(SECRET_B);
+        expect(outcome.text).not.toContain("Bravo");
+      }
+    } finally {
+      for (const name of ["config.json", "limits.json"]) await unlink(`${root}/${name}`).catch(() => undefined);
+    }
+  });
+
   it("refuses a tenant whose directory is a symlink to B's on every route, reads included, showing nothing of B", async () => {
     const link = `${h.dataDir}/${TENANT_C}`;
     await symlink(`${h.dataDir}/${TENANT_B}`, link);
