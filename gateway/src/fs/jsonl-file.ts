@@ -11,7 +11,7 @@ import type { z } from "zod";
  * transcript path checked once stays inside its directory without a realpath per append.
  * Everything but the flush is a synchronous microsecond call (see sync-file).
  */
-export async function appendJsonLines(filePath: string, values: readonly unknown[], options: { create?: boolean; noFollow?: boolean } = {}): Promise<AppendedRange | undefined> {
+export async function appendJsonLines(filePath: string, values: readonly unknown[], options: { create?: boolean; noFollow?: boolean; sync?: boolean } = {}): Promise<AppendedRange | undefined> {
   if (values.length === 0) return undefined;
   let flags = constants.O_RDWR | constants.O_APPEND;
   if (options.create !== false) flags |= constants.O_CREAT;
@@ -22,7 +22,8 @@ export async function appendJsonLines(filePath: string, values: readonly unknown
     const data = Buffer.from(endsTorn(fd, size) ? "\n" + text : text, "utf8");
     writeAllSync(fd, data);
     const sizeAfterWrite = fstatSync(fd).size;
-    await fdatasyncFd(fd);
+    // sync: false leaves the lines to the page cache (they survive the process, not the machine) until the file's next synced append.
+    if (options.sync !== false) await fdatasyncFd(fd);
     return { ino, before: size, after: size + data.length, sizeAfterWrite };
   });
 }

@@ -43,7 +43,8 @@ export interface InFlightJournalOptions {
 
 /**
  * Each gateway process's record of its runs in flight, `TENANT_DATA_DIR/.workforce-runs/{token}.jsonl`:
- * a line (fsynced) when a run is submitted and one when it ends, so a run survives its process as
+ * a line (fsynced) when a run is submitted and one when it ends (written at once, synced with the
+ * next submit), so a run survives its process as
  * a fact: the next start (or another process on this host, see interrupted-runs.ts) finds what a
  * killed process left unfinished and ends it `run_interrupted` instead of forgetting it. Appends
  * arriving while one is written go together in one write and one fdatasync. Append-only, rewritten
@@ -103,7 +104,11 @@ export function createInFlightJournal(options: InFlightJournalOptions): InFlight
       lines = rotated.length;
       return;
     }
-    await appendJsonLines(file, batch, { create: false });
+    // A run's end needs no fdatasync of its own (issue 17: it was one of five per run): the write
+    // survives the process, and the file's next synced append (the next run's submit) takes it to
+    // disk. Lost to a machine crash, the run reads as in flight at the next start, and marking
+    // leaves a run whose reply is in its transcript alone (interrupted-runs.ts).
+    await appendJsonLines(file, batch, { create: false, sync: batch.some((line) => line.type !== "end") });
     lines += batch.length;
   }
 
