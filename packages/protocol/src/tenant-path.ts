@@ -332,10 +332,14 @@ export class TenantRoots {
   async existingFile(tenantId: string, file: string): Promise<string | undefined> {
     const tenant = await this.existing(tenantId);
     if (!tenant) return undefined;
-    // A regular file (not a link) right in the checked root cannot resolve anywhere else: one
-    // lstat instead of a realpath walk (config.json, limits.json and usage.jsonl are read on
-    // every run). Anything else (a link, a missing file, a deeper path) takes the full check.
-    if (path.dirname(file) === tenant.paths.root && lstatSync(file, { throwIfNoEntry: false })?.isFile() === true) return file;
+    // A regular file (not a link), or no file at all, right in the checked root cannot resolve
+    // anywhere else: one lstat instead of a realpath walk (config.json, limits.json and
+    // usage.jsonl are looked up on every run). Anything else (a link, a directory, a deeper
+    // path) takes the full check.
+    if (path.dirname(file) === tenant.paths.root) {
+      const stats = lstatSync(file, { throwIfNoEntry: false });
+      if (stats === undefined || stats.isFile()) return file;
+    }
     await ensureContainedIn(tenant.realRoot, file);
     return file;
   }
