@@ -48,7 +48,7 @@ export interface BenchOptions {
 }
 
 /** Where the bench looks for a Postgres server when neither --postgres-url nor BENCH_DATABASE_URL names one. */
-export const DEFAULT_POSTGRES_URL = "postgres://127.0.0.1:5432/postgres";
+export const DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 
 export const PHASES = ["cold-start", "latency", "throughput", "fairness", "tenants", "streams", "sessions", "append", "soak"] as const;
 const QUICK_PHASES = ["cold-start", "latency", "throughput", "fairness", "tenants", "sessions", "append"];
