@@ -12,7 +12,8 @@ import { collectGarbage, INSPECT_ON_SIGNAL } from "./lib/inspector-gc";
 import { machineInfo, type MachineInfo } from "./lib/machine";
 import { parseOptions } from "./lib/options";
 import { writeReport } from "./lib/report";
-import { childRss, killAllServices, repoRoot, rssBytes, sleep, startFake, startHonoHop } from "./lib/services";
+import { dropBenchDatabases, serverOf, startPostgresPlatform } from "./lib/postgres-platform";
+import { childPids, childRss, cpuMsByPid, killAllServices, repoRoot, rssBytes, sleep, startFake, startHonoHop, type PlatformService } from "./lib/services";
 import { startBenchSystem } from "./lib/system";
 import { createGatewayAgent, createPlatformUser, directTarget, gatewayTarget, platformTarget } from "./lib/targets";
 import { evaluateTargets } from "./lib/targets-table";
@@ -42,7 +43,8 @@ async function main(): Promise<void> {
     process.once(signal, () => {
       log(`${signal}: stopping every service`);
       killAllServices();
-      process.exit(130);
+      // The private database on the Postgres server goes too (its platform's connections died with it).
+      void dropBenchDatabases().finally(() => process.exit(130));
     });
   }
   log(`${machine.cpu}, ${machine.cores} cores, ${(machine.memoryGb).toFixed(1)} GB, node ${machine.node}, commit ${machine.commit}${options.quick ? " (quick)" : ""}`);
@@ -80,15 +82,35 @@ async function main(): Promise<void> {
         platformFlags: [INSPECT_ON_SIGNAL],
       });
       // The floor of one hop: a trivial Hono handler forwarding to the fake upstream.
-      const hop = await startHonoHop(system.fake.url);
+      const hop = await startHonoHop(system.fake.url).catch(async (error: unknown) => {
+        await system.stop();
+        throw error;
+      });
+      // The same platform on the Postgres server, in front of the same gateway, when one answers.
+      const onServer = await startPostgresPlatform(system, options.postgresUrl, [INSPECT_ON_SIGNAL]).catch(async (error: unknown) => {
+        await hop.stop();
+        await system.stop();
+        throw error;
+      });
+      results.postgres = onServer.run;
+      if (onServer.run.measured) log(`  platform-postgres on the Postgres server at ${onServer.run.server} (${onServer.run.version}), private database`);
+      else log(`  platform-postgres ${onServer.run.reason}`);
+      if (onServer.failed) {
+        if (!onServer.run.measured) results.notes.push(`The path platform (Postgres server) + gateway was ${onServer.run.reason}.`);
+        log(`FAILED platform-postgres: ${onServer.failed}`);
+        process.exitCode = 1;
+      }
       try {
         const platform = system.platform!;
+        const serverPlatform: PlatformService | undefined = onServer.platform;
         const tenant = await createGatewayAgent(system.gateway.url, system.hookToken);
         const user = await createPlatformUser(platform.url);
+        const serverUser = serverPlatform ? await createPlatformUser(serverPlatform.url) : undefined;
         const targets = [directTarget(system.fake.url), directTarget(hop.url, "hono-hop"), gatewayTarget(system.gateway.url, tenant), platformTarget(platform.url, user)];
+        if (serverPlatform && serverUser) targets.push(platformTarget(serverPlatform.url, serverUser, "platform-postgres"));
         for (const target of targets.slice(1)) await target.send("first request", "idle-probe");
         await sleep(options.settleMs);
-        const processes = { "fake-upstream": system.fake, "hono-hop": hop, gateway: system.gateway, platform } as const;
+        const processes = { "fake-upstream": system.fake, "hono-hop": hop, gateway: system.gateway, platform, ...(serverPlatform ? { "platform-postgres": serverPlatform } : {}) };
         const readRss = async () => {
           const rss = {} as ServiceRss;
           for (const [name, service] of Object.entries(processes) as [ServiceName, { pid: number }][]) rss[name] = await rssBytes(service.pid);
@@ -112,14 +134,20 @@ async function main(): Promise<void> {
             processes,
             gatewayUrl: system.gateway.url,
             hookToken: system.hookToken,
-            agentOf: { gateway: tenant, platform: { tenantId: user.tenantId, slug: user.slug } },
+            agentOf: {
+              gateway: tenant,
+              platform: { tenantId: user.tenantId, slug: user.slug },
+              ...(serverUser ? { "platform-postgres": { tenantId: serverUser.tenantId, slug: serverUser.slug } } : {}),
+            },
+            // The databases' own processes: PGlite's (the platform's child, decision 050) and the server's backends.
+            meters: { "embedded database": async () => cpuMsByPid(await childPids(platform.pid)), ...(onServer.backendCpu ? { "postgres server": onServer.backendCpu } : {}) },
           });
           await sleep(options.settleMs);
           results.loadedRss = await readRss();
           log(`  RSS after load: ${Object.entries(results.loadedRss).map(([name, bytes]) => `${name} ${(bytes / 1048576).toFixed(0)} MB`).join(", ")}`);
           // The target (issue 17) is RSS after load *after a GC*: collect, then read again.
           results.loadedRssAfterGc = {};
-          for (const service of [system.gateway, platform]) {
+          for (const service of [system.gateway, platform, ...(serverPlatform ? [serverPlatform] : [])]) {
             await collectGarbage(service);
             await sleep(500);
             results.loadedRssAfterGc[service.name as ServiceName] = await rssBytes(service.pid);
@@ -128,6 +156,9 @@ async function main(): Promise<void> {
         }
       } finally {
         await hop.stop();
+        await onServer.stop().catch((error: unknown) => {
+          results.notes.push(`The bench's database on the Postgres server may be left behind: ${error instanceof Error ? error.message : String(error)}`);
+        });
         await system.stop();
       }
     });
@@ -179,9 +210,12 @@ async function main(): Promise<void> {
 
   if (options.merge) await mergePrevious(results, resultsFile);
   machine.loadAverageEnd = os.loadavg()[0] ?? 0;
-  const commandLine = ["npm run bench", ...(argv.length ? ["--", ...argv] : [])].join(" ");
+  // A password in --postgres-url stays out of the report.
+  const commandLine = ["npm run bench", ...(argv.length ? ["--", ...argv] : [])].join(" ").replace(/(\/\/[^:/@\s]+):[^@/\s]+@/g, "$1:***@");
   await mkdir(path.dirname(resultsFile), { recursive: true });
-  await writeFile(resultsFile, JSON.stringify({ ...results, options: { ...options, only: [...options.only] }, machine, commandLine }, null, 2));
+  // The server's address only: --postgres-url may hold a password.
+  const postgresUrl = options.postgresUrl === undefined ? undefined : serverOf(options.postgresUrl);
+  await writeFile(resultsFile, JSON.stringify({ ...results, options: { ...options, only: [...options.only], postgresUrl }, machine, commandLine }, null, 2));
 
   // The hand-written reading of the figures (profiles, causes, suggested fixes) lives beside the harness.
   const analysis = options.quick ? "" : await readFile(path.join(repoRoot, "bench", "analysis.md"), "utf8").catch(() => "");
@@ -214,7 +248,7 @@ async function mergePrevious(results: BenchResults, file: string): Promise<void>
     results.notes.push("--merge: there was no previous run to merge");
     return;
   }
-  const keys = ["coldStart", "idleRss", "loadedRss", "loadedRssAfterGc", "latency", "throughput", "fairness", "tenants", "streams", "sessions", "append", "soak"] as const;
+  const keys = ["coldStart", "idleRss", "loadedRss", "loadedRssAfterGc", "latency", "throughput", "postgres", "fairness", "tenants", "streams", "sessions", "append", "soak"] as const;
   const taken: string[] = [];
   for (const key of keys) {
     if (results[key] !== undefined || previous[key] === undefined) continue;

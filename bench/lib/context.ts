@@ -2,10 +2,20 @@ import type { BenchOptions } from "./options";
 import type { TargetName } from "./targets";
 import type { Summary } from "./stats";
 
-export type ServiceName = "fake-upstream" | "hono-hop" | "gateway" | "platform";
+/** "platform-postgres": a second platform on the same gateway, with DATABASE_URL on the Postgres server. */
+export type ServiceName = "fake-upstream" | "hono-hop" | "gateway" | "platform" | "platform-postgres";
 
 /** RSS per service; the embedded database is the platform's child process on PGlite (decision 050), absent on Postgres. */
 export type ServiceRss = Partial<Record<ServiceName, number>> & { "embedded database"?: number };
+
+/**
+ * Whose CPU a throughput row counts: the services, the bench itself, the PGlite platform's
+ * embedded database process, and the Postgres server's backends serving the bench's database.
+ */
+export type CpuName = ServiceName | "bench client" | "embedded database" | "postgres server";
+
+/** The Postgres server the platform-postgres path ran on, or why that path was not measured. */
+export type PostgresRun = { measured: true; server: string; version: string } | { measured: false; reason: string };
 
 export interface LatencyRow {
   target: TargetName;
@@ -22,8 +32,8 @@ export interface ThroughputRow {
   seconds: number;
   perSecond: number;
   latency: Summary;
-  /** CPU milliseconds per completed run, per process. */
-  cpuMsPerRun: Partial<Record<ServiceName | "bench client", number>>;
+  /** CPU milliseconds per completed run, per process (= CPU seconds per 1,000 runs). */
+  cpuMsPerRun: Partial<Record<CpuName, number>>;
   /** Messages found in the session registry afterwards vs. 2 per completed run (user + reply). */
   persisted?: { expected: number; found: number };
 }
@@ -183,6 +193,8 @@ export interface BenchResults {
   loadedRssAfterGc?: ServiceRss;
   latency?: LatencyRow[];
   throughput?: ThroughputRow[];
+  /** Set by the latency and throughput phases: whether the platform was also measured on the Postgres server. */
+  postgres?: PostgresRun;
   streams?: StreamsResult;
   sessions?: SessionScaleRow[];
   append?: AppendResult;

@@ -40,7 +40,15 @@ export interface BenchOptions {
   /** Tenants phase: the tenant counts (each tenant holds one live stream) and the messages measured at each. */
   tenantCounts: number[];
   tenantSamples: number;
+  /**
+   * The Postgres server the latency and throughput phases also run a platform on, in a private
+   * database created and dropped by the bench; undefined: --postgres-url off.
+   */
+  postgresUrl: string | undefined;
 }
+
+/** Where the bench looks for a Postgres server when neither --postgres-url nor BENCH_DATABASE_URL names one. */
+export const DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 
 export const PHASES = ["cold-start", "latency", "throughput", "fairness", "tenants", "streams", "sessions", "append", "soak"] as const;
 const QUICK_PHASES = ["cold-start", "latency", "throughput", "fairness", "tenants", "sessions", "append"];
@@ -50,10 +58,14 @@ const USAGE = `npm run bench -- [--quick] [--only latency,throughput,...] [--mer
   [--streams 10000] [--stream-hold-seconds 10] [--session-sizes 10,1000,10000,100000] [--session-appends 200]
   [--append-samples 500] [--soak-users 50] [--soak-warmup-seconds 20] [--soak-seconds 120] [--cold-start-repeats 5]
   [--fairness-flood 500] [--fairness-samples 60] [--tenant-counts 1,100,10000] [--tenant-samples 40]
+  [--postgres-url postgres://user@host:5432/postgres | off]
 phases: ${PHASES.join(", ")}; --merge keeps the other phases' figures from the previous run (bench/results/last.json);
---report measures nothing and rewrites docs/benchmarks.md from that file (e.g. after editing bench/analysis.md)`;
+--report measures nothing and rewrites docs/benchmarks.md from that file (e.g. after editing bench/analysis.md);
+--postgres-url (default $BENCH_DATABASE_URL, else ${DEFAULT_POSTGRES_URL}): a server where the login may create
+databases; latency and throughput also measure a platform on a private database there (dropped afterwards), or
+report it as not measured when no server answers`;
 
-export function parseOptions(argv: string[]): BenchOptions {
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -83,6 +95,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       "fairness-samples": { type: "string" },
       "tenant-counts": { type: "string" },
       "tenant-samples": { type: "string" },
+      "postgres-url": { type: "string" },
     },
   });
   if (values.help) {
@@ -139,5 +152,13 @@ export function parseOptions(argv: string[]): BenchOptions {
     fairnessSamples: int("fairness-samples", 60, 20),
     tenantCounts: list("tenant-counts", [1, 100, 10_000], [1, 10, 100]),
     tenantSamples: int("tenant-samples", 40, 15),
+    postgresUrl: postgresUrlOf(values["postgres-url"] ?? env.BENCH_DATABASE_URL),
   };
+}
+
+function postgresUrlOf(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === "") return DEFAULT_POSTGRES_URL;
+  if (raw.trim() === "off") return undefined;
+  if (!/^postgres(ql)?:\/\//.test(raw.trim())) throw new Error(`--postgres-url must be a postgres:// URL or "off"\n${USAGE}`);
+  return raw.trim();
 }

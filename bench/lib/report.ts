@@ -10,17 +10,16 @@ import { fmt, mb, ratio, type Summary } from "./stats";
 import { barChart, lineChart, PALETTE } from "./svg";
 import { fairnessSection } from "./report-fairness";
 import { floorsSection } from "./report-floors";
+import { comparisonSection, databaseCpuOf, PGLITE_PATH, platformCpuOf, POSTGRES_PATH, postgresNote } from "./report-postgres";
 import { tenantsSection } from "./report-tenants";
 import { evaluateTargets, leakReport, statusText } from "./targets-table";
 
-const TARGET_NAMES = { direct: "fake upstream direct", "hono-hop": "trivial Hono hop (floor)", gateway: "gateway", platform: "platform + gateway" } as const;
-const TARGET_ORDER = ["direct", "hono-hop", "gateway", "platform"] as const;
-const series = [
-  { name: TARGET_NAMES.direct, color: PALETTE[0]! },
-  { name: TARGET_NAMES["hono-hop"], color: PALETTE[3]! },
-  { name: TARGET_NAMES.gateway, color: PALETTE[1]! },
-  { name: TARGET_NAMES.platform, color: PALETTE[2]! },
-];
+const TARGET_NAMES = { direct: "fake upstream direct", "hono-hop": "trivial Hono hop (floor)", gateway: "gateway", platform: PGLITE_PATH, "platform-postgres": POSTGRES_PATH } as const;
+const TARGET_ORDER = ["direct", "hono-hop", "gateway", "platform", "platform-postgres"] as const;
+const COLORS = { direct: PALETTE[0]!, "hono-hop": PALETTE[3]!, gateway: PALETTE[1]!, platform: PALETTE[2]!, "platform-postgres": PALETTE[4]! };
+/** The charts' paths: those a phase measured (a run without a Postgres server has four). */
+const pathsIn = (rows: { target: (typeof TARGET_ORDER)[number] }[]) => TARGET_ORDER.filter((name) => rows.some((row) => row.target === name));
+const seriesOf = (paths: readonly (typeof TARGET_ORDER)[number][]) => paths.map((name) => ({ name: TARGET_NAMES[name], color: COLORS[name] }));
 
 function table(header: string[], rows: string[][]): string {
   return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
@@ -85,15 +84,17 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
       ),
     );
     out.push("");
+    out.push(...postgresNote(results));
+    const paths = pathsIn(results.latency);
     charts["latency.svg"] = barChart({
       title: "Time to first token and total time, concurrency 1 (ms)",
       unit: "ms",
-      series,
+      series: seriesOf(paths),
       groups: [
-        { label: "TTFT median", values: TARGET_ORDER.map((name) => latencyOf(name)?.ttft.median) },
-        { label: "TTFT p95", values: TARGET_ORDER.map((name) => latencyOf(name)?.ttft.p95) },
-        { label: "total median", values: TARGET_ORDER.map((name) => latencyOf(name)?.total.median) },
-        { label: "total p95", values: TARGET_ORDER.map((name) => latencyOf(name)?.total.p95) },
+        { label: "TTFT median", values: paths.map((name) => latencyOf(name)?.ttft.median) },
+        { label: "TTFT p95", values: paths.map((name) => latencyOf(name)?.ttft.p95) },
+        { label: "total median", values: paths.map((name) => latencyOf(name)?.total.median) },
+        { label: "total p95", values: paths.map((name) => latencyOf(name)?.total.p95) },
       ],
     });
     out.push("![latency](benchmarks/latency.svg)");
@@ -105,14 +106,15 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
     out.push("");
     out.push(
       `C users send messages back to back for ${results.options.throughputSeconds} s (${results.options.tokens}-token replies, no token delay, a new session every ${results.options.messagesPerSession} messages). ` +
-        "A run counts when its stream ended with `run-end` ok (direct: the Anthropic stream ended). CPU is read from /proc for each process: seconds of CPU per 1,000 completed runs (user + system), the figure to size machines by. " +
+        "A run counts when its stream ended with `run-end` ok (direct: the Anthropic stream ended). CPU is read from /proc for each process: seconds of CPU per 1,000 completed runs (user + system), the figure to size machines by; " +
+        "“platform” is the platform of the row's path, “database” its database's own processes (PGlite's, or the Postgres server's backends; compared below). " +
         "“persisted” compares the messages in the session registry afterwards with 2 per completed run.",
     );
     out.push("");
     const directAt = (concurrency: number) => results.throughput?.find((row) => row.target === "direct" && row.concurrency === concurrency);
     out.push(
       table(
-        ["path", "C", "runs/s", "vs direct", "errors", "latency median / p95 (ms)", "CPU seconds per 1,000 runs: gateway · platform · fake · Hono hop · client", "persisted"],
+        ["path", "C", "runs/s", "vs direct", "errors", "latency median / p95 (ms)", "CPU seconds per 1,000 runs: gateway · platform · database · fake · Hono hop · client", "persisted"],
         results.throughput.map((row) => {
           const baseline = directAt(row.concurrency);
           const cpu = row.cpuMsPerRun;
@@ -123,7 +125,7 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
             baseline && row.target !== "direct" ? ratio(row.perSecond, baseline.perSecond) : "baseline",
             errorsOf(row.errors),
             ms(row.latency),
-            [cpu.gateway, cpu.platform, cpu["fake-upstream"], cpu["hono-hop"], cpu["bench client"]].map((value) => (value === undefined ? "–" : fmt(value))).join(" · "),
+            [cpu.gateway, platformCpuOf(row), databaseCpuOf(row), cpu["fake-upstream"], cpu["hono-hop"], cpu["bench client"]].map((value) => (value === undefined ? "–" : fmt(value))).join(" · "),
             row.persisted ? `${row.persisted.found}/${row.persisted.expected}` : "–",
           ];
         }),
@@ -131,19 +133,21 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
     );
     out.push("");
     const levels = [...new Set(results.throughput.map((row) => row.concurrency))];
+    const paths = pathsIn(results.throughput);
     charts["throughput.svg"] = barChart({
       title: "Completed runs per second",
       unit: "runs/s",
-      series,
+      series: seriesOf(paths),
       log: true,
       lines: [{ value: 500, label: "target 500/s via gateway at c=10" }],
       groups: levels.map((concurrency) => ({
         label: `c=${concurrency}`,
-        values: TARGET_ORDER.map((target) => results.throughput?.find((row) => row.target === target && row.concurrency === concurrency)?.perSecond),
+        values: paths.map((target) => results.throughput?.find((row) => row.target === target && row.concurrency === concurrency)?.perSecond),
       })),
     });
     out.push("![throughput](benchmarks/throughput.svg)");
     out.push("");
+    out.push(...comparisonSection(results));
   }
 
   if (results.streams) {
@@ -310,7 +314,13 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
         "after a GC = then, after a full garbage collection run from outside through Node's inspector (`HeapProfiler.collectGarbage`; the services start with `--inspect-port=0`, which opens nothing until the bench asks). The target is on the reading after the GC.",
     );
     out.push("");
-    const services = ["fake-upstream", "gateway", "platform", ...(results.idleRss["embedded database"] === undefined ? [] : ["embedded database" as const])] as const;
+    const services = [
+      "fake-upstream",
+      "gateway",
+      "platform",
+      ...(results.idleRss["embedded database"] === undefined ? [] : ["embedded database" as const]),
+      ...(results.idleRss["platform-postgres"] === undefined ? [] : ["platform-postgres" as const]),
+    ] as const;
     out.push(
       table(
         ["service", "idle RSS", "RSS after load", "after load and a GC", "after the GC / idle", "target"],
@@ -328,7 +338,9 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
               ? "(baseline: a bare node:http server)"
               : service === "embedded database"
                 ? "(PGlite, the platform's child process: reported apart)"
-                : "< 100 MB idle, ≤ ×1.2 after load and a GC",
+                : service === "platform-postgres"
+                  ? "(the platform on the Postgres server, informational; the server's own memory is not counted)"
+                  : "< 100 MB idle, ≤ ×1.2 after load and a GC",
           ];
         }),
       ),

@@ -246,6 +246,8 @@ export interface PlatformOptions {
   probe?: boolean;
   /** Run the TypeScript sources through tsx instead of the bundle. */
   source?: boolean;
+  /** The service's name in logs and errors (default "platform"; a second platform needs another). */
+  name?: string;
 }
 
 export interface PlatformService extends ChildService {
@@ -256,7 +258,7 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformS
   const port = await freePort();
   const source = fromSource(options);
   if (!source) await ensureServiceBundles();
-  const service = spawnService("platform", source ? "platform/src/main.ts" : PLATFORM_BUNDLE, [], {
+  const service = spawnService(options.name ?? "platform", source ? "platform/src/main.ts" : PLATFORM_BUNDLE, [], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -276,7 +278,11 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformS
     ...(options.probe ? { probe: true } : {}),
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitHealthy(`${url}/api/health`, service, 60_000);
+  // One that never became healthy is not left running behind the error.
+  await waitHealthy(`${url}/api/health`, service, 60_000).catch(async (error: unknown) => {
+    await service.kill();
+    throw error;
+  });
   return { ...service, url };
 }
 
@@ -293,10 +299,15 @@ export async function rssBytes(pid: number): Promise<number> {
   }
 }
 
+/** The process ids of a process's children (the platform's embedded database process on PGlite). */
+export async function childPids(pid: number): Promise<number[]> {
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
+  return children.trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
 /** Summed RSS of a process's children (the platform's embedded database process), or undefined when it has none. */
 export async function childRss(pid: number): Promise<number | undefined> {
-  const children = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
-  const pids = children.trim().split(/\s+/).filter(Boolean).map(Number);
+  const pids = await childPids(pid);
   if (pids.length === 0) return undefined;
   let total = 0;
   for (const child of pids) total += (await rssBytes(child)) || 0;
@@ -309,6 +320,27 @@ export async function cpuMs(pid: number): Promise<number> {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const ticks = Number(fields[11]) + Number(fields[12]);
   return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+/** CPU milliseconds of each process that can be read (a process gone or not on this machine is left out). */
+export async function cpuMsByPid(pids: readonly number[]): Promise<Map<number, number>> {
+  const readings = new Map<number, number>();
+  for (const pid of pids) {
+    const used = await cpuMs(pid).catch(() => undefined);
+    if (used !== undefined && Number.isFinite(used)) readings.set(pid, used);
+  }
+  return readings;
+}
+
+/**
+ * CPU used between two readings: a process in both counts its difference, one born in between
+ * all of its time, one gone in between nothing (what it used in the window is lost, which is
+ * little: a pool closes a connection only after it sat idle).
+ */
+export function cpuUsedBetween(before: Map<number, number> | undefined, after: Map<number, number>): number {
+  let used = 0;
+  for (const [pid, ms] of after) used += ms - (before?.get(pid) ?? 0);
+  return used;
 }
 
 export interface DescriptorCount {

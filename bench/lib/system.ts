@@ -11,6 +11,11 @@ export interface BenchSystem {
   hookToken: string;
   dataDir: string;
   pgliteDir: string;
+  /**
+   * Starts one more platform in front of the same gateway, with the same tenant limits (e.g. on
+   * the Postgres server through `env.DATABASE_URL`); `stop()` stops it too.
+   */
+  addPlatform(options: { name: string; env: NodeJS.ProcessEnv; nodeFlags?: string[] }): Promise<PlatformService>;
   stop(): Promise<void>;
 }
 
@@ -41,6 +46,7 @@ export async function startBenchSystem(options: BenchSystemOptions = {}): Promis
   const hookToken = `bench-${randomUUID()}`;
   const fake = await startFake(options.fake ?? {});
   const gatewayEnv = { ...SINGLE_TENANT_LIMITS, ...options.gatewayEnv };
+  const platformEnv = Object.fromEntries(Object.entries(gatewayEnv).filter(([name]) => name.startsWith("WORKFORCE_TENANT_")));
   let gateway: GatewayService | undefined;
   let platform: PlatformService | undefined;
   try {
@@ -60,7 +66,7 @@ export async function startBenchSystem(options: BenchSystemOptions = {}): Promis
         pgliteDir,
         // The platform pushes every organisation's policy to the gateway: the same limits, or the
         // platform's defaults would replace the gateway's.
-        env: { ...Object.fromEntries(Object.entries(gatewayEnv).filter(([name]) => name.startsWith("WORKFORCE_TENANT_"))), ...options.platformEnv },
+        env: { ...platformEnv, ...options.platformEnv },
         ...(options.platformFlags ? { nodeFlags: options.platformFlags } : {}),
         ...(options.probe ? { probe: true } : {}),
       });
@@ -71,6 +77,8 @@ export async function startBenchSystem(options: BenchSystemOptions = {}): Promis
     throw error;
   }
   const started = gateway;
+  const added: PlatformService[] = [];
+  const extraDirs: string[] = [];
   return {
     fake,
     gateway: started,
@@ -78,12 +86,30 @@ export async function startBenchSystem(options: BenchSystemOptions = {}): Promis
     hookToken,
     dataDir,
     pgliteDir,
+    async addPlatform(extra) {
+      // Its own embedded database directory (unused when env sets DATABASE_URL).
+      const ownDir = await mkdtemp(path.join(os.tmpdir(), "wf-bench-db-"));
+      extraDirs.push(ownDir);
+      const service = await startPlatform({
+        gatewayUrl: started.url,
+        hookToken,
+        dataDir,
+        pgliteDir: ownDir,
+        name: extra.name,
+        env: { ...platformEnv, ...options.platformEnv, ...extra.env },
+        ...(extra.nodeFlags ? { nodeFlags: extra.nodeFlags } : {}),
+        ...(options.probe ? { probe: true } : {}),
+      });
+      added.push(service);
+      return service;
+    },
     async stop() {
+      for (const service of added) await service.stop();
       await platform?.stop();
       await started.stop();
       await fake.stop();
       if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
-      await rm(pgliteDir, { recursive: true, force: true });
+      for (const dir of [pgliteDir, ...extraDirs]) await rm(dir, { recursive: true, force: true });
     },
   };
 }

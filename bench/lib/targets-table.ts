@@ -4,6 +4,7 @@
  */
 import type { BenchResults } from "./context";
 import { FAIRNESS_TTFT_LIMIT } from "./report-fairness";
+import { postgresTargets } from "./report-postgres";
 import { tenantTargets } from "./report-tenants";
 import { fmt, mb, ratio } from "./stats";
 
@@ -84,16 +85,22 @@ export function evaluateTargets(results: BenchResults): TargetRow[] {
   for (const target of ["gateway", "platform"] as const) {
     const row = throughput(target, 10);
     if (!row) continue;
-    const services = target === "gateway" ? (["gateway"] as const) : (["platform", "gateway"] as const);
+    const services = target === "gateway" ? (["gateway"] as const) : (["platform", "gateway", "embedded database"] as const);
     rows.push({
       figure: `CPU seconds per 1,000 runs, c=10, sent to the ${target === "gateway" ? "gateway" : "platform"}`,
-      measured: services.map((service) => `${service} ${fmt(row.cpuMsPerRun[service] ?? Number.NaN)} s`).join(", "),
+      // The embedded database (PGlite's process) only in runs that read it.
+      measured: services
+        .filter((service) => service !== "embedded database" || row.cpuMsPerRun[service] !== undefined)
+        .map((service) => `${service} ${fmt(row.cpuMsPerRun[service] ?? Number.NaN)} s`)
+        .join(", "),
       baseline: `fake upstream ${fmt(row.cpuMsPerRun["fake-upstream"] ?? Number.NaN)} s`,
       ratio: "–",
       target: "– (sizing figure)",
       status: "figure",
     });
   }
+
+  rows.push(...postgresTargets(results));
 
   const fairness = results.fairness;
   rows.push(

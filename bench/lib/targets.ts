@@ -1,13 +1,17 @@
 /**
- * The three ways the bench sends a chat message — straight to the fake upstream (baseline),
- * to the gateway, and to the platform — and the set-up each needs (tenant, agent, user).
+ * The ways the bench sends a chat message — straight to the fake upstream (baseline), through a
+ * trivial hop, to the gateway, and to the platform (on PGlite, or on the Postgres server) — and
+ * the set-up each needs (tenant, agent, user).
  */
 import { randomUUID } from "node:crypto";
 import { FAKE_API_KEY } from "./services";
 import { jsonRequest, stream, type StreamResult } from "./sse-client";
 
-/** "hono-hop": the floor, a trivial Hono handler forwarding to the fake upstream (lib/hono-hop.ts). */
-export type TargetName = "direct" | "hono-hop" | "gateway" | "platform";
+/**
+ * "hono-hop": the floor, a trivial Hono handler forwarding to the fake upstream (lib/hono-hop.ts);
+ * "platform-postgres": a platform on the Postgres server (DATABASE_URL) in front of the same gateway.
+ */
+export type TargetName = "direct" | "hono-hop" | "gateway" | "platform" | "platform-postgres";
 
 export interface Target {
   name: TargetName;
@@ -91,9 +95,10 @@ export async function createPlatformUser(platformUrl: string, email = `bench-${r
   return { accessToken: signup.body.access_token, tenantId, slug: created.body.agent.slug, headers: { ...headers, "x-tenant-id": tenantId } };
 }
 
-export function platformTarget(platformUrl: string, user: PlatformUser): Target {
+/** Chat through a platform; `name` tells the platform on the Postgres server from the embedded one. */
+export function platformTarget(platformUrl: string, user: PlatformUser, name: "platform" | "platform-postgres" = "platform"): Target {
   return {
-    name: "platform",
+    name,
     send: (message, sessionKey, options) =>
       stream({
         url: `${platformUrl}/api/agents/${user.slug}/messages`,

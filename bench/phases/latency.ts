@@ -1,7 +1,8 @@
 /**
  * Time to first token and total time of a streamed reply at concurrency 1: straight to the fake
- * upstream, through the gateway, and through platform + gateway. The three are interleaved run by
- * run so drift (other processes, CPU frequency) hits each alike.
+ * upstream, through a trivial hop, through the gateway, and through platform + gateway (on PGlite,
+ * and on the Postgres server when one answers). The paths are interleaved run by run so drift
+ * (other processes, CPU frequency) hits each alike.
  */
 import type { BenchContext, LatencyRow } from "../lib/context";
 import { summarize } from "../lib/stats";

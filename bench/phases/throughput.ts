@@ -1,11 +1,12 @@
 /**
  * Completed chat runs per second with C users sending back to back (a new session every
  * `messagesPerSession` messages), for a fixed time; errors tallied by code. CPU time per run is
- * read from /proc for every process, and for the gateway and platform the session registry is
- * checked afterwards: every completed run must have persisted its two messages.
+ * read from /proc for every process (the embedded database's and the Postgres server's backends
+ * too), and for the gateway and the platforms the session registry is checked afterwards: every
+ * completed run must have persisted its two messages.
  */
-import type { BenchContext, ServiceName, ThroughputRow } from "../lib/context";
-import { cpuMs, type ChildService } from "../lib/services";
+import type { BenchContext, CpuName, ServiceName, ThroughputRow } from "../lib/context";
+import { cpuMs, cpuUsedBetween, type ChildService } from "../lib/services";
 import { jsonRequest } from "../lib/sse-client";
 import { summarize } from "../lib/stats";
 import { completed, failureOf, type Target } from "../lib/targets";
@@ -42,9 +43,14 @@ export async function runLoad(target: Target, concurrency: number, seconds: numb
   return { completed: ok, errors, seconds: (performance.now() - started) / 1000, latencies };
 }
 
+/** CPU ms of a group of processes by pid, now: processes that come and go between readings count from 0. */
+export type CpuMeter = () => Promise<Map<number, number>>;
+
 export interface ThroughputDeps {
   targets: Target[];
   processes: Partial<Record<ServiceName, ChildService>>;
+  /** Processes the bench did not start itself: the embedded database, the Postgres server's backends. */
+  meters?: Partial<Record<CpuName, CpuMeter>>;
   /** For the persistence check: the gateway URL, token, and which tenant/agent each target writes to. */
   gatewayUrl: string;
   hookToken: string;
@@ -57,12 +63,12 @@ export async function measureThroughput(context: BenchContext, deps: ThroughputD
   for (const concurrency of options.concurrency) {
     for (const target of deps.targets) {
       const prefix = `tp-c${concurrency}`;
-      const before = await cpuSnapshot(deps.processes);
+      const before = await cpuSnapshot(deps);
       const load = await runLoad(target, concurrency, options.throughputSeconds, prefix, options.messagesPerSession);
-      const after = await cpuSnapshot(deps.processes);
+      const after = await cpuSnapshot(deps);
       const cpuMsPerRun: ThroughputRow["cpuMsPerRun"] = {};
-      for (const name of Object.keys(after) as (keyof typeof after)[]) {
-        cpuMsPerRun[name] = load.completed ? ((after[name] ?? 0) - (before[name] ?? 0)) / load.completed : Number.NaN;
+      for (const name of Object.keys(after) as CpuName[]) {
+        cpuMsPerRun[name] = load.completed ? cpuUsedBetween(before[name], after[name]!) / load.completed : Number.NaN;
       }
       const row: ThroughputRow = {
         target: target.name,
@@ -91,11 +97,13 @@ export async function measureThroughput(context: BenchContext, deps: ThroughputD
   return rows;
 }
 
-async function cpuSnapshot(processes: Partial<Record<ServiceName, ChildService>>): Promise<Partial<Record<ServiceName | "bench client", number>>> {
-  const snapshot: Partial<Record<ServiceName | "bench client", number>> = {};
-  for (const [name, service] of Object.entries(processes) as [ServiceName, ChildService][]) snapshot[name] = await cpuMs(service.pid);
+/** CPU ms so far of every process, by name and pid. */
+async function cpuSnapshot(deps: ThroughputDeps): Promise<Partial<Record<CpuName, Map<number, number>>>> {
+  const snapshot: Partial<Record<CpuName, Map<number, number>>> = {};
+  for (const [name, service] of Object.entries(deps.processes) as [ServiceName, ChildService][]) snapshot[name] = new Map([[service.pid, await cpuMs(service.pid)]]);
+  for (const [name, meter] of Object.entries(deps.meters ?? {}) as [CpuName, CpuMeter][]) snapshot[name] = await meter();
   const usage = process.cpuUsage();
-  snapshot["bench client"] = (usage.user + usage.system) / 1000;
+  snapshot["bench client"] = new Map([[process.pid, (usage.user + usage.system) / 1000]]);
   return snapshot;
 }
 
