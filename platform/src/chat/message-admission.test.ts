@@ -34,6 +34,7 @@ let limited: TestPlatform;
 let owner: { token: string; userId: string; tenantId: string };
 let serverId = "";
 let releaseRuns!: () => void;
+let keeper: Response | undefined;
 // A clock that stands still: no cache (auth, budget, limits) expires halfway through a count.
 const frozen = new Date();
 
@@ -46,8 +47,8 @@ const quiet = (maxStreams: number) => ({
   capabilities: { web: async () => ({ fetch: true, search: true }) },
 });
 
-const send = (through: TestPlatform, body: Record<string, unknown> = {}) =>
-  caller(through)("POST", "/api/agents/ada/messages", { token: owner.token, body: { message: "Use your tools", ...body } });
+const send = (through: TestPlatform, body: Record<string, unknown> = {}, token = owner.token) =>
+  caller(through)("POST", "/api/agents/ada/messages", { token, body: { message: "Use your tools", ...body } });
 
 /** Sends as step `name`; the answer's headers are the stream starting (the body is left open). */
 async function sendAs(name: string, body: Record<string, unknown> = {}, through = platform): Promise<Response> {
@@ -78,10 +79,10 @@ beforeAll(async () => {
   expect(created.status).toBe(201);
   serverId = McpServerEnvelope.parse(await created.json()).server.id;
   expect((await call("POST", `/api/integrations/mcp/servers/${serverId}/refresh`, { token: owner.token })).status).toBe(200);
-  const grants = [{ source: "mcp", serverId, tool: "echo", mode: "allow" }, { source: "web", tool: "web_fetch", mode: "ask" }];
-  expect((await call("PUT", "/api/agents/ada/tools", { token: owner.token, body: { grants } })).status).toBe(200);
+  expect((await call("PUT", "/api/agents/ada/tools", { token: owner.token, body: { grants: [{ source: "mcp", serverId, tool: "echo", mode: "allow" }] } })).status).toBe(200);
   expect((await call("PUT", "/api/integrations/model-keys/anthropic", { token: owner.token, body: { apiKey: "sk-ant-admission-key" } })).status).toBe(200);
-  expect((await call("PUT", "/api/agents/ada/tool-modes", { token: owner.token, body: { modes: { write_file: "ask" } } })).status).toBe(200);
+  // A web tool's mode is its grant.
+  expect((await call("PUT", "/api/agents/ada/tool-modes", { token: owner.token, body: { modes: { write_file: "ask", web_fetch: "ask" } } })).status).toBe(200);
 
   // A first message fills what every process caches (the caller's membership, the budget, the limits).
   for (const through of [platform, limited]) {
@@ -89,8 +90,15 @@ beforeAll(async () => {
     expect(first.status).toBe(200);
     await first.body?.cancel();
   }
+  // A stream of another caller stays open throughout, so the lease renewal timer started here,
+  // outside every counted step, and keeps running (it stops while a process holds no lease).
+  const key = await call("POST", "/api/keys", { token: owner.token, body: { name: "keeper" } });
+  expect(key.status).toBe(201);
+  keeper = await send(platform, {}, ((await key.json()) as { secret: string }).secret);
+  expect(keeper.status).toBe(200);
 }, 60_000);
 afterAll(async () => {
+  await keeper?.body?.cancel();
   releaseRuns?.();
   await limited?.close();
   await platform?.close();
@@ -137,8 +145,9 @@ describe(`a message's transactions (${process.env.DATABASE_URL ? "Postgres" : "P
     // The client closes all of them; each close resolves once the place is free for every process.
     await step.run("batch", () => Promise.all(streams.map((response) => response.body!.cancel())));
     expect(transactionsOf("batch")).toBe(count + 1);
-    const left = await withSystem(database.system, (trx) => trx.selectFrom("stream_leases").select("id").execute());
-    expect(left).toEqual([]);
+    // Only the keeper's stream still holds a place.
+    const left = await withSystem(database.system, (trx) => trx.selectFrom("stream_leases").select("subject").execute());
+    expect(left.map((row) => row.subject.split(":")[0])).toEqual(["key"]);
   });
 
   it("refuses a stream over the limit in the same transaction: no session owner and no place are left behind", async () => {

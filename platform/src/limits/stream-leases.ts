@@ -201,23 +201,28 @@ export function createStreamLeases({
         // every process. hashtextextended spreads subjects over 64-bit lock keys.
         await sql`select pg_advisory_xact_lock(hashtextextended(${`stream-lease:${subject}`}, 0))`.execute(trx);
         deleting = claim();
-        const toDelete = deleting;
-        await trx
-          .deleteFrom("stream_leases")
-          .where((eb) => {
-            const expired = eb.and([eb("subject", "=", subject), eb("expires_at", "<=", at)]);
-            return toDelete.length > 0 ? eb.or([expired, eb("id", "in", toDelete)]) : expired;
-          })
-          .execute();
-        // Released here but still being deleted by another transaction: already free for this process.
+        // Released here, whether this statement deletes them or another transaction still does: free for this process.
         const freed = [...released].flatMap(([releasedId, of]) => (of === subject ? [releasedId] : []));
-        let count = trx.selectFrom("stream_leases").select((eb) => eb.fn.countAll<string | number>().as("open")).where("subject", "=", subject);
-        if (freed.length > 0) count = count.where("id", "not in", freed);
-        const open = Number((await count.executeTakeFirstOrThrow()).open);
-        if (open >= max) return { allowed: false, open };
-        await trx.insertInto("stream_leases").values({ id, subject, acquired_at: at, expires_at: expiry() }).execute();
-        admitted = true;
-        return { allowed: true, open: open + 1 };
+        const orReleased = deleting.length > 0 ? sql` or id in (${sql.join(deleting)})` : sql``;
+        const notFreed = freed.length > 0 ? sql` and id not in (${sql.join(freed)})` : sql``;
+        // One statement instead of three round trips. Its parts share one snapshot: the count sees
+        // the rows the delete removes, so it leaves out the expired and the released itself.
+        const { rows } = await sql<{ open: string | number | bigint; inserted: string | number | bigint }>`
+          with gone as (
+            delete from stream_leases where (subject = ${subject} and expires_at <= ${at})${orReleased}
+          ), live as (
+            select count(*) as n from stream_leases where subject = ${subject} and expires_at > ${at}${notFreed}
+          ), added as (
+            insert into stream_leases (id, subject, acquired_at, expires_at)
+            select ${id}::uuid, ${subject}::text, ${at}::timestamptz, ${expiry()}::timestamptz from live where n < ${max}
+            returning id
+          )
+          select (select n from live) as open, (select count(*) from added) as inserted`.execute(trx);
+        const row = rows[0];
+        if (!row) throw new Error("the stream lease statement returned no row");
+        const open = Number(row.open);
+        admitted = Number(row.inserted) === 1;
+        return admitted ? { allowed: true, open: open + 1 } : { allowed: false, open };
       },
       settle(committed) {
         if (settled) throw new Error("a lease attempt is settled once");
