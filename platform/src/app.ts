@@ -7,6 +7,7 @@ import type { AuthService } from "./auth/auth-service";
 import { createAuthCache, type AuthCache } from "./auth/auth-cache";
 import { authenticate } from "./auth/authenticate";
 import { createBudgetGuard } from "./budgets";
+import { createMessageAdmission } from "./chat/message-admission";
 import { createSessionOwners } from "./chat/session-owners";
 import type { Database, SystemDatabase } from "./db/schema";
 import type { GatewayClient } from "./gateway-client";
@@ -273,12 +274,12 @@ export function createApp(deps: AppDeps) {
       gateway,
       owners,
       streams: apiLimiter,
+      admit: createMessageAdmission({ system: deps.system, streams: apiLimiter, owners, integrations: deps.integrations?.runs, gateway, logError: deps.logError }),
       stats: deps.stats,
       now: () => now().getTime(),
       clock: now,
       heartbeatMs: deps.heartbeatMs,
       logError: deps.logError,
-      integrations: deps.integrations?.runs,
       ...(deps.approvals ? { approvals: deps.approvals.streamed } : {}),
     }),
   );

@@ -70,8 +70,21 @@ const sessionNotFound = (key: string) => ({ code: "session_not_found" as const, 
 export function createSessionOwners(deps: { db: Database; now: () => Date; newKey?: () => string }) {
   const newKey = deps.newKey ?? randomUUID;
 
+  async function lookUpIn(trx: TenantTransaction, tenantId: string, slug: string, key: string): Promise<NamedOwnerRow | undefined> {
+    return (await ownersOf(trx, tenantId, slug, key))[0];
+  }
+
   async function lookUp(tenantId: string, slug: string, key: string): Promise<NamedOwnerRow | undefined> {
-    return withTenant(deps.db, tenantId, async (trx) => (await ownersOf(trx, tenantId, slug, key))[0]);
+    return withTenant(deps.db, tenantId, (trx) => lookUpIn(trx, tenantId, slug, key));
+  }
+
+  async function startNewIn(trx: TenantTransaction, tenantId: string, slug: string, actor: Actor): Promise<string> {
+    const key = newKey();
+    await trx
+      .insertInto("session_owners")
+      .values({ tenant_id: tenantId, agent_slug: slug, session_key: key, user_id: actor.userId, api_key_id: actor.apiKeyId, created_at: deps.now() })
+      .execute();
+    return key;
   }
 
   return {
@@ -97,15 +110,11 @@ export function createSessionOwners(deps: { db: Database; now: () => Date; newKe
 
     /** A fresh session key, already recorded as the caller's. */
     async startNew(tenantId: string, slug: string, actor: Actor): Promise<string> {
-      const key = newKey();
-      await withTenant(deps.db, tenantId, (trx) =>
-        trx
-          .insertInto("session_owners")
-          .values({ tenant_id: tenantId, agent_slug: slug, session_key: key, user_id: actor.userId, api_key_id: actor.apiKeyId, created_at: deps.now() })
-          .execute(),
-      );
-      return key;
+      return withTenant(deps.db, tenantId, (trx) => startNewIn(trx, tenantId, slug, actor));
     },
+
+    /** `startNew` in the caller's transaction (a message's admission, decision 051). */
+    startNewIn,
 
     /**
      * Makes a session nobody owns yet the caller's, unless someone else was first: of two
@@ -123,6 +132,9 @@ export function createSessionOwners(deps: { db: Database; now: () => Date; newKe
     },
 
     lookUp,
+
+    /** `lookUp` in the caller's transaction. */
+    lookUpIn,
 
     /** Forgets a session's owner (the session was deleted, or never started). */
     async forget(tenantId: string, slug: string, key: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, sql } from "kysely";
+import { Kysely, PostgresDialect, sql, type LogConfig } from "kysely";
 import pg from "pg";
 import { migrateDatabase } from "./migrate-database";
 import { migrationProvider } from "./migrations";
@@ -51,6 +51,11 @@ export interface DatabaseOptions {
    * over a private socket, as the long-running platform does (decision 050). Default: in this process.
    */
   pgliteProcess?: boolean;
+  /**
+   * Told of every statement the platform's handles run, transaction control included (Kysely's
+   * `log`): how many transactions a message costs is counted through it (decision 051).
+   */
+  log?: LogConfig | undefined;
   /** With pgliteProcess: told when the database process died and is restarted. */
   onEmbeddedDatabaseEvent?: (message: string) => void;
   /** With pgliteProcess: told when it cannot be restarted; the platform cannot go on. */
@@ -120,7 +125,7 @@ async function openPostgres(options: DatabaseOptions & { databaseUrl: string }):
   appPool.on("connect", (client) => {
     client.query(`set role ${APP_ROLE}`).catch(() => void client.end());
   });
-  const app = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: appPool }) });
+  const app = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: appPool }), ...(options.log ? { log: options.log } : {}) });
   return { ...databaseHandles(app), kind: "postgres", applied, close: () => app.destroy() };
 }
 
@@ -154,7 +159,7 @@ async function openPgliteProcess(options: DatabaseOptions & { pgliteDataDir: str
   });
   // An idle connection lost with a restarting database process: the next query opens a new one.
   appPool.on("error", () => undefined);
-  const kysely = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: appPool }) });
+  const kysely = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: appPool }), ...(options.log ? { log: options.log } : {}) });
   return {
     ...databaseHandles(kysely),
     kind: "pglite",
@@ -182,7 +187,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
   if (options.databaseUrl) return openPostgres({ ...options, databaseUrl: options.databaseUrl });
   const dataDir = options.pgliteDataDir ?? "memory://";
   if (options.pgliteProcess && !dataDir.startsWith("memory://")) return openPgliteProcess({ ...options, pgliteDataDir: dataDir });
-  const opened = await openPglite({ dataDir, templateDir: options.pgliteTemplateDir, migrate: options.migrate !== false });
+  const opened = await openPglite({ dataDir, templateDir: options.pgliteTemplateDir, migrate: options.migrate !== false, log: options.log });
   const { pglite, kysely, seededFromTemplate, applied } = opened;
   const close = () => opened.close();
   try {

@@ -1,5 +1,5 @@
 import type { PGlite } from "@electric-sql/pglite";
-import { Kysely } from "kysely";
+import { Kysely, type LogConfig } from "kysely";
 import { migrateDatabase } from "./migrate-database";
 import { migrationProvider } from "./migrations";
 import { PGliteDialect } from "./pglite-dialect";
@@ -21,10 +21,10 @@ export interface OpenedPglite {
  * `migrate` is false). In this process: tests, operator commands, the template build; the running
  * platform has it in a process of its own instead (decision 050).
  */
-export async function openPglite(options: { dataDir: string; templateDir?: string | undefined; migrate?: boolean }): Promise<OpenedPglite> {
+export async function openPglite(options: { dataDir: string; templateDir?: string | undefined; migrate?: boolean; log?: LogConfig | undefined }): Promise<OpenedPglite> {
   const store = await openPgliteStore({ ...options, migrations: Object.keys(await migrationProvider.getMigrations()) });
   const { pglite, seededFromTemplate } = store;
-  const kysely = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite) });
+  const kysely = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite), ...(options.log ? { log: options.log } : {}) });
   const close = async () => {
     await kysely.destroy();
     await store.close();

@@ -7,7 +7,7 @@ import { migrateDatabase } from "./migrate-database";
 import { openDatabase, type OpenDatabase } from "./open-database";
 import { PGliteDialect } from "./pglite-dialect";
 import type { DatabaseSchema } from "./schema";
-import { withSystem, withTenant, withUser } from "./scopes";
+import { withSystem, withSystemThenTenant, withTenant, withUser } from "./scopes";
 
 const databaseUrl = process.env.DATABASE_URL;
 let database: OpenDatabase;
@@ -83,6 +83,33 @@ describe(`row-level security (${databaseUrl ? "Postgres" : "PGlite"})`, () => {
     expect(members).toEqual([{ user_id: userA }]);
     const users = await withTenant(database.db, tenantA, (trx) => trx.selectFrom("users").select("email").execute());
     expect(users).toEqual([{ email: "a@example.com" }]);
+  });
+
+  it("switches one transaction from the system role to a tenant: the tenant step is under row-level security, and both steps commit or neither", async () => {
+    const seen = await withSystemThenTenant(
+      database.system,
+      tenantA,
+      async (trx) => (await trx.selectFrom("tenants").select("name").orderBy("name").execute()).map((row) => row.name),
+      async (trx, everyTenant) => {
+        const who = await sql<{ user: string; tenant: string }>`select current_user as user, current_setting('app.tenant_id') as tenant`.execute(trx);
+        return { everyTenant, who: who.rows[0], tenants: await trx.selectFrom("tenants").select("name").execute(), members: await trx.selectFrom("memberships").select("user_id").execute() };
+      },
+    );
+    expect(seen).toEqual({ everyTenant: ["A", "B"], who: { user: "workforce_app", tenant: tenantA }, tenants: [{ name: "A" }], members: [{ user_id: userA }] });
+
+    // The tenant step writing into another tenant fails, and takes the system step's write with it.
+    const lease = randomUUID();
+    await expect(
+      withSystemThenTenant(
+        database.system,
+        tenantA,
+        (trx) => trx.insertInto("stream_leases").values({ id: lease, subject: "key:switch", acquired_at: new Date(), expires_at: new Date(Date.now() + 60_000) }).execute(),
+        (trx) => trx.insertInto("agents").values({ tenant_id: tenantB, slug: "intruder", name: "Intruder" }).execute(),
+      ),
+    ).rejects.toThrow(/row-level security/);
+    expect(await withSystem(database.system, (trx) => trx.selectFrom("stream_leases").select("id").where("id", "=", lease).execute())).toEqual([]);
+    // The connection goes back to the pool without the tenant or the role: the next system transaction sees everything.
+    expect((await withSystem(database.system, (trx) => trx.selectFrom("tenants").select("name").execute())).length).toBeGreaterThanOrEqual(2);
   });
 
   it("refuses to write another tenant's rows and silently skips updating them", async () => {

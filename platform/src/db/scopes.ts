@@ -45,15 +45,21 @@ function kysely(handle: Database): Kysely<DatabaseSchema> {
   return instance;
 }
 
-async function scoped<T, Trx>(handle: Database, settings: { tenantId: string; userId: string; role: string }, fn: (trx: Trx) => Promise<T>): Promise<T> {
+type ScopeSettings = { tenantId: string; userId: string; role: string };
+
+/**
+ * One round trip: set_config('role', …, true) is what SET LOCAL ROLE does, and the scope settings
+ * are local to the transaction too, so a pooled connection never carries them on.
+ */
+async function enterScope(trx: Transaction<DatabaseSchema>, settings: ScopeSettings): Promise<void> {
+  await sql`select set_config('app.tenant_id', ${settings.tenantId}, true), set_config('app.user_id', ${settings.userId}, true), set_config('role', ${settings.role}, true)`.execute(trx);
+}
+
+async function scoped<T, Trx>(handle: Database, settings: ScopeSettings, fn: (trx: Trx) => Promise<T>): Promise<T> {
   return kysely(handle)
     .transaction()
     .execute(async (trx) => {
-      // One round trip: set_config('role', …, true) is what SET LOCAL ROLE does, and the scope
-      // settings are local to the transaction too, so a pooled connection never carries them on.
-      await sql`select set_config('app.tenant_id', ${settings.tenantId}, true), set_config('app.user_id', ${settings.userId}, true), set_config('role', ${settings.role}, true)`.execute(
-        trx,
-      );
+      await enterScope(trx, settings);
       return fn(trx as Trx);
     });
 }
@@ -74,6 +80,30 @@ export function withUser<T>(db: Database, userId: string, fn: (trx: UserTransact
 /** Runs `fn` as `workforce_system`, which sees every row. Only the handle's few holders can. */
 export function withSystem<T>(system: SystemDatabase, fn: (trx: SystemTransaction) => Promise<T>): Promise<T> {
   return scoped(system, { tenantId: "", userId: "", role: SYSTEM_ROLE }, fn);
+}
+
+/**
+ * One transaction in two steps (decision 051): `first` as `workforce_system`, then the same
+ * transaction switched to `workforce_app` scoped to `tenantId` for `then`, which gets what `first`
+ * returned. Both commit together or not at all. The switch only ever drops privileges, and `then`
+ * starts after it: it is handed the tenant-typed transaction alone and runs under row-level
+ * security like any `withTenant` step. Keep `first` to what is cross-tenant by nature (a message's
+ * stream place), and await everything it starts: a statement it left running would run as the tenant.
+ */
+export function withSystemThenTenant<S, T>(
+  system: SystemDatabase,
+  tenantId: string,
+  first: (trx: SystemTransaction) => Promise<S>,
+  then: (trx: TenantTransaction, fromFirst: S) => Promise<T>,
+): Promise<T> {
+  return kysely(system)
+    .transaction()
+    .execute(async (trx) => {
+      await enterScope(trx, { tenantId: "", userId: "", role: SYSTEM_ROLE });
+      const fromFirst = await first(trx as SystemTransaction);
+      await enterScope(trx, { tenantId, userId: "", role: APP_ROLE });
+      return then(trx as TenantTransaction, fromFirst);
+    });
 }
 
 /** `select 1`: whether the database answers (health checks). Touches no table. */

@@ -97,11 +97,10 @@ export function createIntegrations(deps: IntegrationDeps): Integrations {
   routes.route("/", mcpServerRoutes({ db: deps.db, secrets: deps.secrets, now: deps.now, tools: deps.mcpTools, guard: urlGuard, oauth }));
   routes.route("/", agentToolRoutes({ db: deps.db, gateway: deps.gateway, capabilities: deps.capabilities, now: deps.now }));
   pages.route("/", mcpOAuthCallbackRoutes(oauth));
-  parts.push(createMcpRunPart({ db: deps.db, secrets: deps.secrets, oauth, capabilities: deps.capabilities, logError: deps.logError }));
+  parts.push(createMcpRunPart({ secrets: deps.secrets, oauth, capabilities: deps.capabilities, logError: deps.logError }));
   // Allow / ask / deny of the workspace and web tools (issue 15); MCP and Composio grants carry their own.
   routes.route("/", toolModeRoutes({ db: deps.db, gateway: deps.gateway, capabilities: deps.capabilities, now: deps.now }));
-  parts.push(createToolModesPart({ db: deps.db }));
+  parts.push(createToolModesPart());
 
-
-  return { routes, pages, runs: createRunIntegrations(parts), eraseTenant: (tenantId) => composio.eraseTenant(tenantId) };
+  return { routes, pages, runs: createRunIntegrations(deps.db, parts), eraseTenant: (tenantId) => composio.eraseTenant(tenantId) };
 }

@@ -131,25 +131,27 @@ export function modelKeyRoutes(deps: ModelKeysDeps): Hono<AppEnv> {
  * A run's share (RunIntegrations.modelKeys and platformKeyFallback): the organisation's keys,
  * decrypted for this run only, and whether the operator lends its own for the other providers.
  */
-export function modelKeysPart(deps: Pick<ModelKeysDeps, "db" | "secrets" | "options" | "outbound">): RunIntegrationPart {
+export function modelKeysPart(deps: Pick<ModelKeysDeps, "secrets" | "options" | "outbound">): RunIntegrationPart {
   return {
-    async contribute(tenantId, _agent, draft) {
-      draft.platformKeyFallback = deps.options.platformKeyFallback;
+    async read(trx, tenantId) {
+      const fallback = deps.options.platformKeyFallback;
+      const keys: Partial<Record<ModelKeyProvider, RunModelKey>> = {};
       const secrets = deps.secrets;
-      if (!secrets) return;
-      await withTenant(deps.db, tenantId, async (trx) => {
+      if (secrets) {
         const rows = await trx.selectFrom("model_keys").select(["provider", "base_url"]).where("tenant_id", "=", tenantId).execute();
-        if (rows.length === 0) return;
-        const summaries = await secrets.list(trx, tenantId);
+        const summaries = rows.length > 0 ? await secrets.list(trx, tenantId) : [];
         for (const row of rows) {
           const provider = parseWith(ModelKeyProvider, row.provider, "provider");
           const apiKey = await secrets.reveal(trx, tenantId, secretName(provider));
           const summary = summaries.find((candidate) => candidate.name === secretName(provider));
           if (apiKey === undefined || !summary) continue;
-          const key: RunModelKey = { apiKey, hint: summary.hint, allowPrivateNetwork: deps.outbound.allowPrivateNetwork, ...(row.base_url ? { baseUrl: row.base_url } : {}) };
-          draft.modelKeys[provider] = key;
+          keys[provider] = { apiKey, hint: summary.hint, allowPrivateNetwork: deps.outbound.allowPrivateNetwork, ...(row.base_url ? { baseUrl: row.base_url } : {}) };
         }
-      });
+      }
+      return (draft) => {
+        draft.platformKeyFallback = fallback;
+        Object.assign(draft.modelKeys, keys);
+      };
     },
   };
 }

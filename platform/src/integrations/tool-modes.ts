@@ -91,15 +91,17 @@ export function toolModeRoutes(deps: ToolModeDeps) {
  * Every run's `toolModes` (issue 15): the agent's workspace tool modes and its web tools granted
  * `ask`. A run whose agent sets none carries none (every offered tool is allowed, as before).
  */
-export function createToolModesPart(deps: { db: Database }): RunIntegrationPart {
+export function createToolModesPart(): RunIntegrationPart {
   return {
-    async contribute(tenantId, agent, draft) {
-      const rows = await withTenant(deps.db, tenantId, async (trx) => [
+    async read(trx, tenantId, agent) {
+      const rows = [
         ...(await trx.selectFrom("agent_tool_modes").select(["tool", "mode"]).where("tenant_id", "=", tenantId).where("agent_slug", "=", agent).execute()),
         ...(await trx.selectFrom("agent_tool_grants").select(["tool", "mode"]).where("tenant_id", "=", tenantId).where("agent_slug", "=", agent).where("source", "=", "web").where("mode", "=", "ask").execute()),
-      ]);
-      if (rows.length === 0) return;
-      draft.toolModes = { ...draft.toolModes, ...Object.fromEntries(rows.map((row) => [row.tool, row.mode])) };
+      ];
+      return (draft) => {
+        if (rows.length === 0) return;
+        draft.toolModes = { ...draft.toolModes, ...Object.fromEntries(rows.map((row) => [row.tool, row.mode])) };
+      };
     },
   };
 }

@@ -8,7 +8,7 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv, Principal } from "../app-env";
 import { rateLimitedError } from "../auth/rate-limited-error";
 import { TtlCache } from "../ttl-cache";
-import type { SystemDatabase } from "../db/schema";
+import type { SystemDatabase, SystemTransaction } from "../db/schema";
 import { createRateLimiter } from "./rate-limiter";
 import { createRequestCounter, type RequestCounter, type RequestDecision } from "./request-counter";
 import { createStreamLeases, type StreamLease, type StreamLeases } from "./stream-leases";
@@ -61,15 +61,35 @@ function rateLimitHeaders(decision: RequestDecision, nowMs: number): Record<stri
   };
 }
 
+function tooManyStreams(principal: Principal, maxStreams: number) {
+  return rateLimitedError(`Too many open streams for ${describe(principal)} (at most ${maxStreams}); close one, or wait for a run to end`, STREAM_RETRY_AFTER_SECONDS);
+}
+
 export interface ApiLimiter {
   /** Middleware after `authenticate`: counts the request and sets the RateLimit-* headers, or refuses with 429 rate_limited. */
   requests(): MiddlewareHandler<AppEnv>;
   /** Takes a stream place for the caller, or throws 429 rate_limited; release the lease when the stream ends. */
   openStream(principal: Principal, tenantId: string): Promise<StreamLease>;
+  /**
+   * `openStream` as the first step of the caller's system transaction (a message's admission,
+   * decision 051). Throws 429 rate_limited here when this process alone is at the limit, or from
+   * `take` when the database count is; once the transaction ended, `committed` gives the lease.
+   */
+  prepareStream(principal: Principal, tenantId: string): Promise<StreamPlaceStep>;
   /** Deletes the expired leases of crashed processes (a periodic chore; live ones are never touched). */
   prune(): Promise<number>;
   /** Releases this process's stream leases (at shutdown). */
   close(): Promise<void>;
+}
+
+/** A stream place taken inside a larger system transaction. */
+export interface StreamPlaceStep {
+  /** Takes the place in `trx`, or throws 429 rate_limited (which rolls the transaction back). */
+  take(trx: SystemTransaction): Promise<void>;
+  /** The transaction that took the place committed: the lease (call this or `rolledBack`, once). */
+  committed(): StreamLease;
+  /** It did not (or `take` threw): nothing was taken. */
+  rolledBack(): void;
 }
 
 export function createApiLimiter(deps: ApiLimiterDeps): ApiLimiter {
@@ -106,7 +126,24 @@ export function createApiLimiter(deps: ApiLimiterDeps): ApiLimiter {
       const { maxStreams } = await limitsOf(tenantId);
       const decision = await deps.leases.acquire(subjectOf(principal, tenantId), maxStreams);
       if (decision.allowed) return decision.lease;
-      throw rateLimitedError(`Too many open streams for ${describe(principal)} (at most ${maxStreams}); close one, or wait for a run to end`, STREAM_RETRY_AFTER_SECONDS);
+      throw tooManyStreams(principal, maxStreams);
+    },
+
+    async prepareStream(principal, tenantId) {
+      const { maxStreams } = await limitsOf(tenantId);
+      const attempt = deps.leases.attempt(subjectOf(principal, tenantId), maxStreams);
+      if (!attempt) throw tooManyStreams(principal, maxStreams);
+      return {
+        async take(trx) {
+          if (!(await attempt.take(trx)).allowed) throw tooManyStreams(principal, maxStreams);
+        },
+        committed() {
+          const lease = attempt.settle(true);
+          if (!lease) throw new Error("committed a stream place that was never taken");
+          return lease;
+        },
+        rolledBack: () => void attempt.settle(false),
+      };
     },
 
     prune: () => deps.leases.prune(),

@@ -21,8 +21,8 @@ afterAll(async () => {
   await database?.close();
 });
 
-async function liveLeases(subject: string): Promise<number> {
-  const rows = await withSystem(database.system, (trx) => trx.selectFrom("stream_leases").select("id").where("subject", "=", subject).where("expires_at", ">", clock).execute());
+async function liveLeases(subject: string, system = database.system): Promise<number> {
+  const rows = await withSystem(system, (trx) => trx.selectFrom("stream_leases").select("id").where("subject", "=", subject).where("expires_at", ">", clock).execute());
   return rows.length;
 }
 
@@ -92,6 +92,63 @@ describe("stream leases", () => {
     } finally {
       await leases.close();
     }
+  });
+
+  it("frees a released place on its own process at once; the row goes with the next acquire there, or at the latest with close", async () => {
+    clock = new Date("2030-03-04T00:00:00Z");
+    const processes = await openTwoProcesses(database);
+    // No flush timer within the test: only acquires and close delete released rows.
+    const a = createStreamLeases({ system: processes.first.system, now, logError, releaseFlushMs: 3_600_000 });
+    const b = createStreamLeases({ system: processes.second.system, now, logError });
+    try {
+      const first = await a.acquire("user:batched", 1);
+      if (!first.allowed) throw new Error("the first place was refused");
+      const deleted = first.lease.release();
+      // Its own process lets the next stream in at once, and that acquire deleted the released row.
+      const second = await a.acquire("user:batched", 1);
+      if (!second.allowed) throw new Error("a released place was refused on its own process");
+      await deleted;
+      expect(await liveLeases("user:batched", processes.first.system)).toBe(1);
+
+      // Another process still counts a released row until it is deleted: close() deletes it.
+      void second.lease.release();
+      expect(a.held).toBe(0);
+      expect((await b.acquire("user:batched", 1)).allowed).toBe(false);
+      await a.close();
+      expect(await liveLeases("user:batched", processes.first.system)).toBe(0);
+      expect((await b.acquire("user:batched", 1)).allowed).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+      await processes.close();
+    }
+  });
+
+  it("keeps a released lease to delete when the transaction that was to delete it rolls back", async () => {
+    clock = new Date("2030-03-05T00:00:00Z");
+    const leases = createStreamLeases({ system: database.system, now, logError, releaseFlushMs: 3_600_000 });
+    try {
+      const taken = await leases.acquire("key:rollback", 1);
+      if (!taken.allowed) throw new Error("refused");
+      const deleted = taken.lease.release();
+      const attempt = leases.attempt("key:other", 1)!;
+      await expect(
+        withSystem(database.system, async (trx) => {
+          await attempt.take(trx);
+          throw new Error("the admission failed after its lease step");
+        }),
+      ).rejects.toThrow(/admission failed/);
+      expect(attempt.settle(false)).toBeUndefined();
+      // Neither the other subject's place nor the deletion happened; the next acquire deletes it.
+      expect(await liveLeases("key:other")).toBe(0);
+      expect(await liveLeases("key:rollback")).toBe(1);
+      expect((await leases.acquire("key:rollback", 1)).allowed).toBe(true);
+      await deleted;
+      expect(await liveLeases("key:rollback")).toBe(1);
+    } finally {
+      await leases.close();
+    }
+    expect(await liveLeases("key:rollback")).toBe(0);
   });
 
   it("refuses a nonsensical limit", async () => {

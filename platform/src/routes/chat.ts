@@ -4,10 +4,10 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { operationRoutes, type Actor, type TenantAccess } from "../auth/operation-route";
-import { assertSessionAccess, relationOf, type SessionOwners } from "../chat/session-owners";
+import type { AdmittedMessage, MessageAdmission } from "../chat/message-admission";
+import type { SessionOwners } from "../chat/session-owners";
 import type { BudgetGuard } from "../budgets";
 import type { GatewayClient } from "../gateway-client";
-import type { RunIntegrationsResolver } from "../integrations/run-integrations";
 import type { ApiLimiter } from "../limits/api-limits";
 import type { StreamLease } from "../limits/stream-leases";
 import { createStreamHeartbeat, proxySse } from "../sse-proxy";
@@ -21,8 +21,10 @@ export interface ChatRoutesDeps {
   usage: UsageRecorder;
   gateway: GatewayClient;
   owners: SessionOwners;
-  /** Open streams per API key and per user, shared by every process. */
+  /** Open streams per API key and per user, shared by every process (resuming a run's stream). */
   streams: Pick<ApiLimiter, "openStream">;
+  /** A message's stream place, session and integrations, in one transaction (chat/message-admission.ts). */
+  admit: MessageAdmission;
   stats: StreamStats;
   /** Milliseconds, for time to first token. */
   now: () => number;
@@ -30,8 +32,6 @@ export interface ChatRoutesDeps {
   clock: () => Date;
   heartbeatMs?: number;
   logError: (message: string, error: unknown) => void;
-  /** What the agent's runs may use beyond the workspace tools (its grants and the organisation's secrets). */
-  integrations?: RunIntegrationsResolver | undefined;
   /** Records a tool call's approval as soon as a stream passes its `approval-required` event (issue 15). */
   approvals?: (tenantId: string, session: { agent: string; sessionKey: string }, event: ApprovalRequiredEvent) => Promise<void>;
 }
@@ -81,30 +81,6 @@ export function chatRoutes(deps: ChatRoutesDeps) {
   };
 
   /**
-   * The session a message goes to, checked against its owner (decision 010): none given → a new
-   * one of the caller's; one nobody has claimed and the gateway does not know → the caller's (of
-   * two concurrent first messages, one wins); one started elsewhere (hooks, before ownership was
-   * recorded) → owners and admins only, and it stays nobody's.
-   */
-  async function sessionFor(access: TenantAccess, slug: string, requested: string | undefined): Promise<{ key: string; fresh: boolean }> {
-    if (requested === undefined) return { key: await deps.owners.startNew(access.tenantId, slug, access.actor), fresh: true };
-    let row = await deps.owners.lookUp(access.tenantId, slug, requested);
-    if (!row && !(await sessionExists(access.tenantId, slug, requested))) row = await deps.owners.claim(access.tenantId, slug, requested, access.actor);
-    assertSessionAccess(access, relationOf(row, access.actor), { code: "session_not_found", message: `No session "${requested}"` });
-    return { key: requested, fresh: false };
-  }
-
-  async function sessionExists(tenantId: string, slug: string, key: string): Promise<boolean> {
-    try {
-      await deps.gateway.getSession(tenantId, slug, key);
-      return true;
-    } catch (error) {
-      if (error instanceof AppError && error.code === "session_not_found") return false;
-      throw error;
-    }
-  }
-
-  /**
    * Resuming or aborting a run is reading or writing its session: the same owner check, answered
    * as run_not_found. Returns whom the run's usage counts for: the session's owner, whoever follows it.
    */
@@ -121,7 +97,11 @@ export function chatRoutes(deps: ChatRoutesDeps) {
     return approvals ? { onApprovalRequired: (event: ApprovalRequiredEvent) => void approvals(tenantId, { agent, sessionKey }, event) } : {};
   };
 
-  /** Frees a stream's place when it ends; a failure only delays that until the lease expires. */
+  /**
+   * Frees a stream's place when it ends: for this process at once, for the others with the next
+   * batch of releases (decision 051), when the promise resolves. A failure only delays that until
+   * the lease expires.
+   */
   const releaseOnClose = (lease: StreamLease) => () =>
     lease.release().catch((error: unknown) => deps.logError("could not release a stream lease (it expires on its own)", error));
 
@@ -131,27 +111,32 @@ export function chatRoutes(deps: ChatRoutesDeps) {
     try {
       return await open(lease);
     } catch (error) {
-      await releaseOnClose(lease)();
+      void releaseOnClose(lease)();
       throw error;
     }
   }
 
   route("chat.send", async (c, access) => {
     const startedAt = deps.now();
-    const { tenantId } = access;
     const slug = agentSlug(c.req.param("slug"));
     const input = await readJson(c, SendMessageInput);
-    await deps.budget.assertWithinBudget(tenantId, deps.clock());
-    return withStreamPlace(access, (lease) => sendMessage(access, slug, input, startedAt, lease));
+    await deps.budget.assertWithinBudget(access.tenantId, deps.clock());
+    // The stream place, the session's owner and the integrations' reads: one transaction.
+    const admitted = await deps.admit(access, slug, input.sessionKey);
+    try {
+      return await sendMessage(access, slug, input, startedAt, admitted);
+    } catch (error) {
+      void releaseOnClose(admitted.lease)();
+      throw error;
+    }
   });
 
-  async function sendMessage(access: TenantAccess, slug: string, input: SendMessageInput, startedAt: number, lease: StreamLease): Promise<Response> {
+  async function sendMessage(access: TenantAccess, slug: string, input: SendMessageInput, startedAt: number, admitted: AdmittedMessage): Promise<Response> {
     const { tenantId } = access;
-    const session = await sessionFor(access, slug, input.sessionKey);
+    const { session, integrations, lease } = admitted;
     let started;
     try {
       const { userId, apiKeyId } = access.actor;
-      const integrations = await deps.integrations?.forRun(tenantId, slug);
       started = await deps.gateway.streams.startRun(tenantId, slug, { ...input, sessionKey: session.key, ...(integrations ? { integrations } : {}) }, { ...(userId ? { userId } : {}), ...(apiKeyId ? { apiKeyId } : {}) });
     } catch (error) {
       if (session.fresh) await deps.owners.forget(tenantId, slug, session.key);

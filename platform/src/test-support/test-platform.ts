@@ -19,7 +19,7 @@ import { createSigningKeyRing, type SigningKeyRing } from "../auth/signing-keys"
 import { generateMasterKey, type MasterKey } from "../secrets/master-key";
 import { createTenantSecrets, type TenantSecrets } from "../secrets/tenant-secrets";
 import { composePlatform, type ComposedPlatform, type PlatformParts } from "../compose-platform";
-import { openDatabase, type OpenDatabase } from "../db/open-database";
+import { openDatabase, type DatabaseOptions, type OpenDatabase } from "../db/open-database";
 import { withSystem } from "../db/scopes";
 import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "../db/stream-stats-store";
 import { createGatewayClient } from "../gateway-client";
@@ -70,13 +70,13 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
-/** Opens a fresh migrated in-memory PGlite (a fresh Postgres schema when DATABASE_URL is set). */
-export async function openTestDatabase(): Promise<OpenDatabase> {
+/** Opens a fresh migrated in-memory PGlite (a fresh Postgres schema when DATABASE_URL is set); `log` sees every statement. */
+export async function openTestDatabase(options: Pick<DatabaseOptions, "log"> = {}): Promise<OpenDatabase> {
   const databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) return openDatabase({ pgliteDataDir: "memory://" });
+  if (!databaseUrl) return openDatabase({ pgliteDataDir: "memory://", log: options.log });
   const schema = `test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   await adminQuery(databaseUrl, `create schema "${schema}"`);
-  const database = await openDatabase({ databaseUrl, schema });
+  const database = await openDatabase({ databaseUrl, schema, log: options.log });
   return {
     ...database,
     async close() {

@@ -1,11 +1,12 @@
 import { startFakeComposio, type FakeComposio } from "@workforce/fake-upstream";
-import { ComposioConnectResult, ComposioOverview, RunIntegrations } from "@workforce/protocol";
+import { ComposioConnectResult, ComposioOverview } from "@workforce/protocol";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { withSystem, withTenant } from "../../db/scopes";
 import { startFakeGateway, type FakeGateway } from "../../test-support/fake-gateway";
 import { caller, createTestPlatform, errorOf, joinAs, signUp, TEST_ORIGIN, type TestPlatform } from "../../test-support/test-platform";
 import { createComposioIntegration } from "./composio-integration";
+import { createRunIntegrations } from "../run-integrations";
 
 const API_KEY = "composio-operator-key-0123456789";
 
@@ -70,9 +71,8 @@ function runPart() {
   return createComposioIntegration({ db: platform.database.db, now: () => new Date(), logError: (message) => errors.push(message), publicUrl: TEST_ORIGIN, options: { apiKey: API_KEY, baseUrl: composio.url } }).part;
 }
 async function runShare(tenantId: string, agent = "ada") {
-  const draft = RunIntegrations.parse({});
-  await runPart().contribute(tenantId, agent, draft);
-  return draft.composio;
+  const share = await createRunIntegrations(platform.database.db, [runPart()]).forRun(tenantId, agent);
+  return share.composio;
 }
 
 describe("Composio without COMPOSIO_API_KEY", () => {

@@ -239,24 +239,27 @@ export function createComposioIntegration(deps: ComposioDeps): { routes: Hono<Ap
   });
 
   const part: RunIntegrationPart = {
-    async contribute(tenantId, agent, draft) {
-      if (!client || !deps.options) return;
-      const grants = await withTenant(db, tenantId, (trx) => store.runnableToolkits(trx, agent));
-      const tools: RunComposioTool[] = [];
-      for (const grant of grants) {
-        let slugs = grant.tools;
-        if (slugs === null) {
-          try {
-            slugs = (await toolsOf(client, grant.toolkit)).map((tool) => tool.slug);
-          } catch (error) {
-            deps.logError(`composio: the tools of ${grant.toolkit} could not be listed; the run goes without them`, error);
-            continue;
+    async read(trx, tenantId, agent) {
+      const grants = client && deps.options ? await store.runnableToolkits(trx, agent) : [];
+      return async (draft) => {
+        if (!client || !deps.options || grants.length === 0) return;
+        // The toolkits granted whole are listed at Composio: outside the transaction.
+        const tools: RunComposioTool[] = [];
+        for (const grant of grants) {
+          let slugs = grant.tools;
+          if (slugs === null) {
+            try {
+              slugs = (await toolsOf(client, grant.toolkit)).map((tool) => tool.slug);
+            } catch (error) {
+              deps.logError(`composio: the tools of ${grant.toolkit} could not be listed; the run goes without them`, error);
+              continue;
+            }
           }
+          for (const slug of slugs) tools.push({ slug, toolkit: grant.toolkit, connectedAccountId: grant.connected_account_id, mode: grant.mode });
         }
-        for (const slug of slugs) tools.push({ slug, toolkit: grant.toolkit, connectedAccountId: grant.connected_account_id, mode: grant.mode });
-      }
-      if (tools.length === 0) return;
-      draft.composio = { apiKey: deps.options.apiKey, baseUrl: deps.options.baseUrl, userId: tenantId, tools: tools.slice(0, 500) };
+        if (tools.length === 0) return;
+        draft.composio = { apiKey: deps.options.apiKey, baseUrl: deps.options.baseUrl, userId: tenantId, tools: tools.slice(0, 500) };
+      };
     },
   };
 

@@ -1,6 +1,6 @@
-import type { RunMcpServer, ToolGrant } from "@workforce/protocol";
-import type { Database } from "../../db/schema";
-import { withTenant } from "../../db/scopes";
+import type { RunIntegrations, RunMcpServer, ToolGrant } from "@workforce/protocol";
+import type { Selectable } from "kysely";
+import type { AgentToolGrantsTable } from "../../db/schema";
 import type { TenantSecrets } from "../../secrets/tenant-secrets";
 import type { RunIntegrationPart } from "../run-integrations";
 import { readCredentials, toRunServer, usableHeaders, type McpCredentials } from "./mcp-connection";
@@ -8,12 +8,17 @@ import type { McpOAuth } from "./mcp-oauth";
 import type { WebCapabilities } from "./mcp-ports";
 import type { McpServerRow } from "./mcp-server-store";
 
+/** What a run's MCP share is built from, read in the transaction. */
+interface McpRead {
+  grants: Pick<Selectable<AgentToolGrantsTable>, "source" | "server_id" | "tool" | "mode">[];
+  servers: { row: McpServerRow; credentials: McpCredentials }[];
+}
+
 /** RunIntegrations' limits: servers per run, tools per server. */
 const MAX_SERVERS = 32;
 const MAX_TOOLS = 500;
 
 export interface McpRunPartDeps {
-  db: Database;
   secrets: TenantSecrets | undefined;
   oauth: McpOAuth;
   capabilities: WebCapabilities;
@@ -22,40 +27,42 @@ export interface McpRunPartDeps {
 
 /**
  * A run's web tools and MCP servers: the agent's grants with each granted server's decrypted
- * headers (an OAuth bearer included), read in one transaction. An expired OAuth token is
- * refreshed first; a server whose connection cannot be used is left out, never failing the run.
+ * headers (an OAuth bearer included), read in the caller's transaction. Afterwards, outside it, an
+ * expired OAuth token is refreshed and the gateway asked what web tools it offers; a server whose
+ * connection cannot be used is left out, never failing the run.
  */
 export function createMcpRunPart(deps: McpRunPartDeps): RunIntegrationPart {
-  return {
-    async contribute(tenantId, agent, draft) {
-      const read = await withTenant(deps.db, tenantId, async (trx) => {
-        const grants = await trx.selectFrom("agent_tool_grants").select(["source", "server_id", "tool", "mode"]).where("tenant_id", "=", tenantId).where("agent_slug", "=", agent).execute();
-        const serverIds = [...new Set(grants.flatMap((grant) => (grant.server_id ? [grant.server_id] : [])))];
-        const rows = serverIds.length ? await trx.selectFrom("mcp_servers").selectAll().where("tenant_id", "=", tenantId).where("id", "in", serverIds).orderBy("namespace").limit(MAX_SERVERS).execute() : [];
-        const servers: { row: McpServerRow; credentials: McpCredentials }[] = [];
-        for (const row of rows) servers.push({ row, credentials: await readCredentials(deps.secrets, trx, tenantId, row) });
-        return { grants, servers };
-      });
-      const web = read.grants.filter((grant) => grant.source === "web");
-      // A web tool granted `ask` is offered too: its calls wait for a member's approval (the tool-modes part marks it).
-      const allowed = (tool: string) => web.some((grant) => grant.tool === tool);
-      if (allowed("web_fetch") || allowed("web_search")) {
-        const offered = await deps.capabilities.web().catch(() => ({ fetch: false, search: false }));
-        if (allowed("web_fetch") && offered.fetch) draft.web.fetch = true;
-        if (allowed("web_search") && offered.search) draft.web.search = true;
-      }
+  async function fill(tenantId: string, read: McpRead, draft: RunIntegrations): Promise<void> {
+    const web = read.grants.filter((grant) => grant.source === "web");
+    // A web tool granted `ask` is offered too: its calls wait for a member's approval (the tool-modes part marks it).
+    const allowed = (tool: string) => web.some((grant) => grant.tool === tool);
+    if (allowed("web_fetch") || allowed("web_search")) {
+      const offered = await deps.capabilities.web().catch(() => ({ fetch: false, search: false }));
+      if (allowed("web_fetch") && offered.fetch) draft.web.fetch = true;
+      if (allowed("web_search") && offered.search) draft.web.search = true;
+    }
 
-      const mcp: RunMcpServer[] = [];
-      for (const { row, credentials } of read.servers) {
-        const tools: ToolGrant[] = read.grants.filter((grant) => grant.server_id === row.id).slice(0, MAX_TOOLS).map((grant) => ({ name: grant.tool, mode: grant.mode }));
-        const headers = await usableHeaders(deps.oauth, tenantId, row, credentials).catch((error: unknown) => {
-          deps.logError(`MCP server ${row.id}: its connection could not be prepared for a run`, error);
-          return undefined;
-        });
-        if (headers === undefined) continue;
-        mcp.push(toRunServer(row, headers, tools));
-      }
-      draft.mcp = [...draft.mcp, ...mcp].slice(0, MAX_SERVERS);
+    const mcp: RunMcpServer[] = [];
+    for (const { row, credentials } of read.servers) {
+      const tools: ToolGrant[] = read.grants.filter((grant) => grant.server_id === row.id).slice(0, MAX_TOOLS).map((grant) => ({ name: grant.tool, mode: grant.mode }));
+      const headers = await usableHeaders(deps.oauth, tenantId, row, credentials).catch((error: unknown) => {
+        deps.logError(`MCP server ${row.id}: its connection could not be prepared for a run`, error);
+        return undefined;
+      });
+      if (headers === undefined) continue;
+      mcp.push(toRunServer(row, headers, tools));
+    }
+    draft.mcp = [...draft.mcp, ...mcp].slice(0, MAX_SERVERS);
+  }
+
+  return {
+    async read(trx, tenantId, agent) {
+      const grants = await trx.selectFrom("agent_tool_grants").select(["source", "server_id", "tool", "mode"]).where("tenant_id", "=", tenantId).where("agent_slug", "=", agent).execute();
+      const serverIds = [...new Set(grants.flatMap((grant) => (grant.server_id ? [grant.server_id] : [])))];
+      const rows = serverIds.length ? await trx.selectFrom("mcp_servers").selectAll().where("tenant_id", "=", tenantId).where("id", "in", serverIds).orderBy("namespace").limit(MAX_SERVERS).execute() : [];
+      const servers: { row: McpServerRow; credentials: McpCredentials }[] = [];
+      for (const row of rows) servers.push({ row, credentials: await readCredentials(deps.secrets, trx, tenantId, row) });
+      return (draft) => fill(tenantId, { grants, servers }, draft);
     },
   };
 }
