@@ -1,6 +1,7 @@
 /**
- * Starts the platform API: validated config → gateway reachable and on the same TENANT_DATA_DIR
- * → database (migrated) → HTTP server. Exits 1 with a readable reason when any step fails.
+ * The platform after its configuration is read (main.ts): gateway reachable and on the same
+ * TENANT_DATA_DIR → database (migrated) → HTTP server. Loaded by main.ts only once it has started
+ * the embedded database's process, which opens while this module graph (most of the bundle) loads.
  */
 import { randomUUID } from "node:crypto";
 import { serve } from "@hono/node-server";
@@ -13,9 +14,9 @@ import { createSigningKeyRing, type SigningKeyRing } from "./auth/signing-keys";
 import { loadMasterKey } from "./secrets/master-key";
 import { createTenantSecrets } from "./secrets/tenant-secrets";
 import { supabaseTokenVerifier } from "./auth/supabase-verifier";
-import { ConfigError, loadConfig } from "./config";
-import { formatEnvHelp, PLATFORM_ENV_HELP } from "./config-help";
+import type { PlatformConfig } from "./config";
 import { dataDirProblem, readDataDirMarker } from "./data-dir-identity";
+import type { EmbeddedDatabaseProcess } from "./db/embedded-database-process";
 import { openDatabase } from "./db/open-database";
 import { createStreamStatsStore, STREAM_STATS_DEFAULTS } from "./db/stream-stats-store";
 import { composePlatform } from "./compose-platform";
@@ -28,38 +29,21 @@ import { createRateLimiter } from "./limits/rate-limiter";
 import { createMailer } from "./mail/create-mailer";
 import { createPlatformMetrics } from "./ops/metrics/platform-metrics";
 import { createStreamStats } from "./stream-stats";
-import { createLogContext, formatTraceparent, spanContextOf, startTracing } from "@workforce/logging";
-import { createPlatformLogger, errorReporter } from "./ops/log/platform-logger";
+import { formatTraceparent, spanContextOf, startTracing, type LogContext, type ServiceLogger } from "@workforce/logging";
+import { errorReporter } from "./ops/log/platform-logger";
 import { waitForGateway } from "./wait-for-gateway";
 
-// Built before anything else, so that every line (a bad configuration too) is a JSON log line.
-const logContext = createLogContext();
-const logger = createPlatformLogger(process.env, { context: logContext, pretty: Boolean(process.stdout.isTTY) });
-
-function fail(message: string): never {
-  logger.error(message);
-  logger.flush();
-  process.exit(1);
+export interface StartPlatformOptions {
+  config: PlatformConfig;
+  logger: ServiceLogger;
+  logContext: LogContext;
+  /** Logs the reason and exits 1. */
+  fail: (message: string) => never;
+  /** The embedded database's process, started before this module loaded (none on DATABASE_URL). */
+  embeddedDatabase?: Promise<EmbeddedDatabaseProcess> | undefined;
 }
 
-async function main(): Promise<void> {
-  if (process.argv.includes("--help") || process.argv.includes("-h")) {
-    process.stdout.write(`Usage: node platform/dist/main.js   (the platform API and web app; npm start runs it with the gateway)
-
-Configured by environment variables, all optional on this machine:
-${formatEnvHelp(PLATFORM_ENV_HELP)}
-
-Operator commands: npm run workforce -- --help
-`);
-    return;
-  }
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message);
-    throw error;
-  }
+export async function startPlatform({ config, logger, logContext, fail, embeddedDatabase }: StartPlatformOptions): Promise<void> {
   // Loaded only when OTEL_EXPORTER_OTLP_ENDPOINT (or the traces endpoint) is set.
   const tracer = await startTracing(config.tracing, logger);
 
@@ -88,6 +72,7 @@ Operator commands: npm run workforce -- --help
     pgliteTemplateDir: config.pgliteTemplateDir,
     // PGlite runs in a process of its own: its WebAssembly off this event loop (decision 050).
     pgliteProcess: true,
+    embeddedDatabase,
     onEmbeddedDatabaseEvent: (message) => logger.error(message),
     onEmbeddedDatabaseFatal: (message) => fail(`the embedded database is down: ${message}`),
   }).catch((error: unknown) =>
@@ -248,5 +233,3 @@ Operator commands: npm run workforce -- --help
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 }
-
-main().catch((error: unknown) => fail(error instanceof Error ? (error.stack ?? error.message) : String(error)));

@@ -41,7 +41,9 @@ function entry(): { file: string; execArgv: string[] } {
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
     return { file: path.join(path.dirname(here), "embedded-database-main.ts"), execArgv: ["--import", tsx] };
   }
-  return { file: path.join(path.dirname(here), "embedded-database.js"), execArgv: [] };
+  // In a bundle this code sits in main.js or in one of its chunks (dist/chunks/).
+  const dir = path.basename(path.dirname(here)) === "chunks" ? path.dirname(path.dirname(here)) : path.dirname(here);
+  return { file: path.join(dir, "embedded-database.js"), execArgv: [] };
 }
 
 interface Started {
