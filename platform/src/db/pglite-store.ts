@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import type { PGlite } from "@electric-sql/pglite";
 import { lockPgliteDir, type PgliteLock } from "./pglite-lock";
 import { seedFromTemplate } from "./pglite-template";
+import type { PgliteWasmModule } from "./pglite-wasm";
 
 /**
  * Extra Postgres settings of the embedded database. PGlite's Postgres keeps shared_buffers in its
@@ -23,7 +24,7 @@ export async function openPgliteStore(options: {
    * PGlite's WebAssembly being compiled beforehand (`compilePgliteWasm`), awaited only after the lock
    * and the template copy, which it overlaps; PGlite compiles its own when it is absent or undefined.
    */
-  wasmModule?: Promise<WebAssembly.Module | undefined> | undefined;
+  wasmModule?: Promise<PgliteWasmModule | undefined> | undefined;
 }): Promise<{ pglite: PGlite; seededFromTemplate: boolean; close(): Promise<void> }> {
   // Imported here so a platform on DATABASE_URL never loads PGlite.
   const { PGlite } = await import("@electric-sql/pglite");

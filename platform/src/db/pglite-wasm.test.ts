@@ -24,7 +24,7 @@ afterEach(async () => {
 describe("PGlite's WebAssembly compiled ahead of opening", { timeout: 120_000 }, () => {
   it("opens the database with the module compiled beforehand", async () => {
     const wasmModule = compilePgliteWasm();
-    expect(await wasmModule).toBeInstanceOf(WebAssembly.Module);
+    expect(await wasmModule).toBeInstanceOf((globalThis as any).WebAssembly.Module);
     const store = await openPgliteStore({ dataDir: path.join(dir, "db"), templateDir, migrations: await migrationNames(), wasmModule });
     try {
       expect((await store.pglite.query<{ n: number }>("select 1 + 1 as n")).rows[0]?.n).toBe(2);
