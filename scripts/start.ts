@@ -1,5 +1,6 @@
 /**
- * `npm start`: runs the gateway and the platform together on embedded defaults (PGlite, a
+ * `npm start` (through scripts/launch.js, from its bundle scripts/dist/start.js when that is up to
+ * date): runs the gateway and the platform together on embedded defaults (PGlite, a
  * user-writable TENANT_DATA_DIR, a generated hook token, the offline model when no
  * ANTHROPIC_API_KEY is set). Ctrl-C stops both cleanly. On a terminal the services' log lines are
  * printed pretty and prefixed per service; otherwise every line, the launcher's own too, is a JSON
@@ -8,15 +9,13 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { createLogger } from "@workforce/logging";
-import { ensureBuilt, GATEWAY_BUNDLE, PLATFORM_BUNDLE } from "./lib/build";
+import { ensureBuilt, GATEWAY_BUNDLE, PLATFORM_BUNDLE, repoRoot } from "./lib/build";
 import { formatEnvHelp, PLATFORM_ENV_HELP } from "../platform/src/config-help";
 import { ConfigError, resolveEmbeddedConfig } from "./lib/embedded-config";
 import { portTakenMessage, probePort } from "../platform/src/ops/port-probe";
 import { prefixFor, startService, stopService, waitForHealthy, type Service } from "./lib/supervisor";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const pretty = Boolean(process.stdout.isTTY);
 const color = pretty && !process.env.NO_COLOR;
 const launcherLog = pretty ? undefined : createLogger({ service: "workforce", secrets: [process.env.CLAWDBOT_HOOK_TOKEN] });

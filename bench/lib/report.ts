@@ -279,7 +279,7 @@ export async function writeReport(results: BenchResults, machine: MachineInfo, c
           ["gateway alone (`gateway run`)", ms(c.gateway), "≤ 1,000"],
           ["platform alone, gateway already up, new PGlite directory", ms(c.platformFresh), "–"],
           ["platform alone, restart on an existing PGlite directory", ms(c.platformRestart), "–"],
-          ["all-in-one launcher (`node --import tsx scripts/start.ts`, what `npm start` runs): gateway healthy", ms(c.launcherGatewayReady), "–"],
+          ["all-in-one launcher (`node scripts/launch.js`, what `npm start` runs): gateway healthy", ms(c.launcherGatewayReady), "–"],
           ["all-in-one launcher: platform healthy", ms(c.launcher), "≤ 2,000"],
           ["`npm start` itself (npm's own start-up included), once", c.npmStart === undefined ? "–" : fmt(c.npmStart, 0), "≤ 2,000"],
         ],

@@ -66,7 +66,7 @@ export async function measureColdStart(context: BenchContext, fakeUrl: string): 
   await gateway.stop();
   log(`  platform alone: fresh ${platformFresh.map((ms) => ms.toFixed(0)).join(", ")} ms; restart ${platformRestart.map((ms) => ms.toFixed(0)).join(", ")} ms`);
 
-  // The launcher, as `npm start` runs it (node --import tsx scripts/start.ts).
+  // The launcher, as `npm start` runs it (node scripts/launch.js: the launcher's bundle, up to date here).
   const launcher: number[] = [];
   const launcherGateway: number[] = [];
   for (let attempt = 0; attempt < options.coldStartRepeats; attempt += 1) {
@@ -119,7 +119,7 @@ async function startLauncher(scratch: string, fakeUrl: string, viaNpm: boolean) 
   const started = performance.now();
   const child = viaNpm
     ? spawn("npm", ["start", "--silent"], { cwd: repoRoot, env, stdio: "ignore", detached: true })
-    : spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "scripts", "start.ts")], { cwd: repoRoot, env, stdio: "ignore", detached: true });
+    : spawn(process.execPath, [path.join(repoRoot, "scripts", "launch.js")], { cwd: repoRoot, env, stdio: "ignore", detached: true });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let gone = false;
   void exited.then(() => (gone = true));

@@ -24,7 +24,8 @@ afterAll(async () => {
 });
 
 function npmStart(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "scripts", "start.ts")], {
+  // What `npm start` runs: the launcher's bundle when it is up to date, its source otherwise.
+  const child = spawn(process.execPath, [path.join(repoRoot, "scripts", "launch.js")], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? "", HOME: home, XDG_DATA_HOME: path.join(home, "data"), NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],

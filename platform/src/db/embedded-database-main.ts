@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { openPgliteStore } from "./pglite-store";
 import { DatabaseInUseError } from "./pglite-lock";
+import { compilePgliteWasm } from "./pglite-wasm";
 import { servePgliteWire, type PgliteWireServer } from "./pglite-wire-server";
 
 const Request = z.discriminatedUnion("type", [
@@ -19,6 +20,15 @@ export type EmbeddedDatabaseReply =
   | { type: "ready"; seededFromTemplate: boolean }
   | { type: "failed"; message: string; inUse?: { dataDir: string; holder: { pid: number; hostname: string; since: string } } }
   | { type: "dumped"; id: number; data?: Uint8Array; error?: string };
+
+/**
+ * Started at once, before the platform says which directory to open: the platform forks this
+ * process early in its own start-up, so compiling PGlite's WebAssembly overlaps with the platform
+ * loading and with the template copy instead of following them.
+ */
+const compiling = compilePgliteWasm();
+// Loaded meanwhile too (openPgliteStore imports it again, from the module cache); its errors surface there.
+void import("@electric-sql/pglite").catch(() => undefined);
 
 let opened: Awaited<ReturnType<typeof openPgliteStore>> | undefined;
 let server: PgliteWireServer | undefined;
@@ -41,7 +51,7 @@ async function handle(raw: unknown): Promise<void> {
   const request = Request.parse(raw);
   if (request.type === "open") {
     try {
-      opened = await openPgliteStore(request);
+      opened = await openPgliteStore({ ...request, wasmModule: compiling });
       server = await servePgliteWire(opened.pglite, request.socketPath);
       send({ type: "ready", seededFromTemplate: opened.seededFromTemplate });
     } catch (error) {

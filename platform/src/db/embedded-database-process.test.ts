@@ -8,6 +8,8 @@ import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { toAppError } from "../http-errors";
 import { readTarGz } from "../ops/backup/tar-archive";
+import { startEmbeddedDatabase } from "./embedded-database-process";
+import { migrationProvider } from "./migrations";
 import { openDatabase, type OpenDatabase } from "./open-database";
 import { DatabaseInUseError } from "./pglite-lock";
 import { withSystem } from "./scopes";
@@ -94,6 +96,24 @@ describe("the embedded database in its own process", { timeout: 180_000 }, () =>
     await until(async () => (await userCount(database).catch(() => -1)) === 1, "the restarted database to answer");
     expect(events.join("\n")).toMatch(/embedded database process \(pid \d+\) exited .*restarting it/);
     expect(database.embeddedDatabasePid!()).not.toBe(pid);
+  });
+
+  it("uses a database process started ahead of time, and closes one that turns out not to be needed", async () => {
+    const early = startEmbeddedDatabase({ dataDir: dir, templateDir, migrations: Object.keys(await migrationProvider.getMigrations()) });
+    const database = await openDatabase({ pgliteDataDir: dir, pgliteProcess: true, embeddedDatabase: early });
+    opened.push(database);
+    expect(database.embeddedDatabasePid!()).toBe((await early).pid());
+    await addUser(database, "early@example.com");
+    expect(await userCount(database)).toBe(1);
+    await database.close();
+
+    // Started for a directory, but the platform runs in memory after all: that process ends, and the directory is free.
+    const unneeded = startEmbeddedDatabase({ dataDir: dir, templateDir, migrations: Object.keys(await migrationProvider.getMigrations()) });
+    const pid = (await unneeded).pid()!;
+    const inMemory = await openDatabase({ pgliteDataDir: "memory://", pgliteProcess: true, embeddedDatabase: unneeded });
+    opened.push(inMemory);
+    await until(() => !isRunning(pid), "the unneeded database process to end");
+    expect(await userCount(await open())).toBe(1);
   });
 
   it("refuses a second opener of the same directory, in a process of its own or in-process", async () => {

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtempSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -41,7 +42,9 @@ function entry(): { file: string; execArgv: string[] } {
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
     return { file: path.join(path.dirname(here), "embedded-database-main.ts"), execArgv: ["--import", tsx] };
   }
-  return { file: path.join(path.dirname(here), "embedded-database.js"), execArgv: [] };
+  // In a bundle this code sits in main.js or in one of its chunks (dist/chunks/).
+  const dir = path.basename(path.dirname(here)) === "chunks" ? path.dirname(path.dirname(here)) : path.dirname(here);
+  return { file: path.join(dir, "embedded-database.js"), execArgv: [] };
 }
 
 interface Started {
@@ -75,7 +78,8 @@ async function spawnDatabase(options: EmbeddedDatabaseOptions, socketPath: strin
  */
 export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabaseProcess> {
   // A private directory (0700): the socket is the database's superuser, for this user only.
-  const socketDir = await mkdtemp(path.join(os.tmpdir(), "workforce-db-"));
+  // Synchronously, like the fork below: the process starts before the caller goes on (main.ts loads the rest of the platform next).
+  const socketDir = mkdtempSync(path.join(os.tmpdir(), "workforce-db-"));
   const socketPath = path.join(socketDir, ".s.PGSQL.5432");
   const dumps = new Map<number, { resolve: (data: Uint8Array) => void; reject: (error: Error) => void }>();
   let nextDump = 0;

@@ -4,7 +4,7 @@ import { migrateDatabase } from "./migrate-database";
 import { migrationProvider } from "./migrations";
 import { APP_ROLE } from "./migrations/002-tenancy-and-rls";
 import { SYSTEM_ROLE } from "./migrations/004-forced-rls-and-system-role";
-import { startEmbeddedDatabase } from "./embedded-database-process";
+import { startEmbeddedDatabase, type EmbeddedDatabaseProcess } from "./embedded-database-process";
 import { openPglite } from "./pglite-open";
 import type { DatabaseSchema } from "./schema";
 import { databaseHandles, type Database, type SystemDatabase } from "./scopes";
@@ -56,6 +56,12 @@ export interface DatabaseOptions {
    * `log`): how many transactions a message costs is counted through it (decision 051).
    */
   log?: LogConfig | undefined;
+  /**
+   * With pgliteProcess: the database's process, already being started by the caller (main.ts starts
+   * it before loading the rest of the platform), used instead of starting one; closed when it turns
+   * out not to be needed (DATABASE_URL, memory://). Its restart callbacks are the caller's.
+   */
+  embeddedDatabase?: Promise<EmbeddedDatabaseProcess> | undefined;
   /** With pgliteProcess: told when the database process died and is restarted. */
   onEmbeddedDatabaseEvent?: (message: string) => void;
   /** With pgliteProcess: told when it cannot be restarted; the platform cannot go on. */
@@ -131,13 +137,14 @@ async function openPostgres(options: DatabaseOptions & { databaseUrl: string }):
 
 /** The embedded database in its own process, through the pg driver on its private socket (decision 050). */
 async function openPgliteProcess(options: DatabaseOptions & { pgliteDataDir: string }): Promise<OpenDatabase> {
-  const embedded = await startEmbeddedDatabase({
-    dataDir: options.pgliteDataDir,
-    templateDir: options.pgliteTemplateDir,
-    migrations: Object.keys(await migrationProvider.getMigrations()),
-    onRestart: options.onEmbeddedDatabaseEvent,
-    onFatal: options.onEmbeddedDatabaseFatal,
-  });
+  const embedded = await (options.embeddedDatabase ??
+    startEmbeddedDatabase({
+      dataDir: options.pgliteDataDir,
+      templateDir: options.pgliteTemplateDir,
+      migrations: Object.keys(await migrationProvider.getMigrations()),
+      onRestart: options.onEmbeddedDatabaseEvent,
+      onFatal: options.onEmbeddedDatabaseFatal,
+    }));
   // PGlite is one session: one connection at a time, the owner's (its superuser) to migrate, then
   // the app's, where every query and transaction waits its turn.
   const connection = { host: embedded.socketDir, user: "postgres", database: "postgres" };
@@ -184,9 +191,11 @@ async function openPgliteProcess(options: DatabaseOptions & { pgliteDataDir: str
  * process with `pgliteProcess`, else in this one), and migrates it.
  */
 export async function openDatabase(options: DatabaseOptions): Promise<OpenDatabase> {
-  if (options.databaseUrl) return openPostgres({ ...options, databaseUrl: options.databaseUrl });
   const dataDir = options.pgliteDataDir ?? "memory://";
-  if (options.pgliteProcess && !dataDir.startsWith("memory://")) return openPgliteProcess({ ...options, pgliteDataDir: dataDir });
+  if (!options.databaseUrl && options.pgliteProcess && !dataDir.startsWith("memory://")) return openPgliteProcess({ ...options, pgliteDataDir: dataDir });
+  // A database process started for nothing.
+  void options.embeddedDatabase?.then((unneeded) => unneeded.close()).catch(() => undefined);
+  if (options.databaseUrl) return openPostgres({ ...options, databaseUrl: options.databaseUrl });
   const opened = await openPglite({ dataDir, templateDir: options.pgliteTemplateDir, migrate: options.migrate !== false, log: options.log });
   const { pglite, kysely, seededFromTemplate, applied } = opened;
   const close = () => opened.close();

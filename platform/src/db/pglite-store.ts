@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import type { PGlite } from "@electric-sql/pglite";
 import { lockPgliteDir, type PgliteLock } from "./pglite-lock";
 import { seedFromTemplate } from "./pglite-template";
+import type { PgliteWasmModule } from "./pglite-wasm";
 
 /**
  * Extra Postgres settings of the embedded database. PGlite's Postgres keeps shared_buffers in its
@@ -15,7 +16,16 @@ const PGLITE_SETTINGS = ["-c", "shared_buffers=16MB"];
  * migrated through its socket): the lock, the template copy (`migrations`: the names we know, to
  * tell a usable template), PGlite itself.
  */
-export async function openPgliteStore(options: { dataDir: string; templateDir?: string | undefined; migrations: string[] }): Promise<{ pglite: PGlite; seededFromTemplate: boolean; close(): Promise<void> }> {
+export async function openPgliteStore(options: {
+  dataDir: string;
+  templateDir?: string | undefined;
+  migrations: string[];
+  /**
+   * PGlite's WebAssembly being compiled beforehand (`compilePgliteWasm`), awaited only after the lock
+   * and the template copy, which it overlaps; PGlite compiles its own when it is absent or undefined.
+   */
+  wasmModule?: Promise<PgliteWasmModule | undefined> | undefined;
+}): Promise<{ pglite: PGlite; seededFromTemplate: boolean; close(): Promise<void> }> {
   // Imported here so a platform on DATABASE_URL never loads PGlite.
   const { PGlite } = await import("@electric-sql/pglite");
   const { dataDir } = options;
@@ -29,7 +39,11 @@ export async function openPgliteStore(options: { dataDir: string; templateDir?: 
   let pglite: PGlite;
   try {
     if (lock) seededFromTemplate = await seedFromTemplate(dataDir, options.templateDir, options.migrations);
-    pglite = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
+    const wasmModule = await options.wasmModule;
+    pglite = await PGlite.create(dataDir, {
+      startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS],
+      ...(wasmModule ? { pgliteWasmModule: wasmModule } : {}),
+    });
   } catch (error) {
     await lock?.release();
     throw error;
