@@ -161,10 +161,14 @@ export function createGuardedFetch(policy: OutboundPolicy, options: GuardOptions
   // gateways and platforms never make one (issue 17: idle RSS and start-up).
   let client: Promise<{ agent: Agent; fetch: typeof undiciFetch }> | undefined;
   const open = () =>
-    (client ??= import("undici").then((undici) => ({
+    (client ??= import("undici").then((loaded) => {
+      // A bundle (esbuild) hands a CommonJS package's exports over as `default` only; Node and tsx name them.
+      const undici = "Agent" in loaded ? loaded : (loaded as unknown as { default: typeof loaded }).default;
+      return {
       agent: new undici.Agent({ connect: guardedConnector(undici.buildConnector, compiled, options.resolve ?? systemResolver, options.connectTimeoutMs ?? 10_000, options.ca) }),
       fetch: undici.fetch,
-    })));
+      };
+    }));
 
   const guarded = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     let hop = firstHop(input, init);
