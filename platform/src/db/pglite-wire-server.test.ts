@@ -102,6 +102,20 @@ describe("the embedded database's wire server", () => {
     expect(messages.filter((message) => message.type === "E")).toEqual([]);
   });
 
+  it("sends every answer intact when the socket cannot take it at once (PGlite hands out views of its memory)", async () => {
+    // Two answers of 1 MB each come out of one call into PGlite, far more than the socket buffer
+    // takes, so most of the first waits in Node's write queue while PGlite writes the second
+    // into the same memory. The server must have copied the first (the 10,000-tenant bench hung
+    // on a commit whose answer had been overwritten this way).
+    const bytes = Buffer.concat([startup(), query("select repeat('a', 1000000)"), query("select repeat('b', 1000000)")]);
+    const messages = await exchange(bytes, () => bytes.length, 3);
+    expect(messages.filter((message) => message.type === "E")).toEqual([]);
+    const values = messages.filter((message) => message.type === "D").map((message) => message.value);
+    expect(values.map((value) => value?.length)).toEqual([1_000_000, 1_000_000]);
+    expect(values[0]).toBe("a".repeat(1_000_000));
+    expect(values[1]).toBe("b".repeat(1_000_000));
+  });
+
   it("serves the pg driver's extended protocol (parameters, transactions) over the same socket", async () => {
     const client = new pg.Client({ host: dir, port: 5432, user: "postgres", database: "postgres" });
     await client.connect();

@@ -68,7 +68,10 @@ async function serveConnection(pglite: PGlite, socket: net.Socket): Promise<void
     work = work
       .then(async () => {
         if (socket.destroyed) return;
-        await pglite.execProtocolRawStream(new Uint8Array(message), { onRawData: (data) => void (socket.destroyed || socket.write(data)) });
+        // `data` is a view of PGlite's wasm memory, reused by its next output: a write the socket
+        // cannot take at once is queued by reference, so it must be a copy or the bytes sent later
+        // are another answer's (a client then waits for good on a reply it never gets).
+        await pglite.execProtocolRawStream(new Uint8Array(message), { onRawData: (data) => void (socket.destroyed || socket.write(Buffer.from(data))) });
       })
       .catch(() => void socket.destroy());
   };
