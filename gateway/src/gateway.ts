@@ -308,7 +308,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Every run passes here, whatever its entry point: the disk quota, then the monthly token budget.
     admit: composeAdmissions(
       async (request) => {
-        await disk.admitRun(request.tenantId);
+        await disk.admitRun(request.tenantId, request.policy);
         return NOTHING_HELD;
       },
       (request) => metering.admit(request),

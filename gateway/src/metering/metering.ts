@@ -166,7 +166,7 @@ export function createMetering(options: MeteringOptions): Metering {
 
   return {
     async admit(request) {
-      const policy = await options.policies.get(request.tenantId);
+      const policy = request.policy ?? (await options.policies.get(request.tenantId));
       const limit = policy.limits.monthlyTokens;
       // Without a budget there is nothing to check: the journal is read only when one is set.
       const state = limit === null ? monthFor(request.tenantId, options.now()) : await refresh(request.tenantId);

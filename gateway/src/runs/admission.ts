@@ -1,4 +1,4 @@
-import type { HeartbeatResult, KeySource, RunOrigin, Usage } from "@workforce/protocol";
+import type { EffectiveTenantPolicy, HeartbeatResult, KeySource, RunOrigin, Usage } from "@workforce/protocol";
 import type { ResolvedModel } from "../llm/model-provider";
 import type { RunOutcome } from "./agent-loop";
 import type { ApprovalResume } from "./approval-resume";
@@ -15,6 +15,12 @@ export interface AdmissionRequest {
   agent: string;
   message: string;
   origin: RunOrigin;
+  /**
+   * The tenant's policy in force, as the run manager read it for this run: the checks use it
+   * rather than each reading limits.json again (three stats per run, issue 17). Read it afresh
+   * when absent.
+   */
+  policy?: EffectiveTenantPolicy | undefined;
 }
 
 /** A run that ended (also one aborted before it started), with what it used. */

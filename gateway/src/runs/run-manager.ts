@@ -486,7 +486,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         try {
           // The tenant's and the cluster's waiting runs counted on every gateway (REDIS_URL).
           await slots?.queue({ runId, tenantId }, scheduleOf(policy), clusterLimits);
-          admission = await deps.admit?.({ tenantId, agent, message, origin });
+          admission = await deps.admit?.({ tenantId, agent, message, origin, policy });
           // The agent's registry stays loaded (never evicted) from now until the run ends.
           unpin = await deps.sessions.pin({ tenantId, agent });
           // A decision continues its session, never opens one.

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { AppError, type TenantDiskUsage } from "@workforce/protocol";
+import { AppError, type EffectiveTenantPolicy, type TenantDiskUsage } from "@workforce/protocol";
 import { tenantPaths } from "@workforce/protocol/tenant-path";
 import { isLockFile, treeBytes, type DiskGuard } from "../fs/disk-bytes";
 import { errorText, type Logger } from "../logger";
@@ -23,8 +23,11 @@ export interface DiskUsageOptions {
 export interface DiskUsage extends DiskGuard {
   /** The tenant's bytes and quota (null: none), as `GET /v1/tenant/disk` answers. */
   status(tenantId: string): Promise<TenantDiskUsage>;
-  /** Refuses a new run of a tenant at or over its quota with tenant_quota_exceeded (the run manager's admission). */
-  admitRun(tenantId: string): Promise<void>;
+  /**
+   * Refuses a new run of a tenant at or over its quota with tenant_quota_exceeded (the run
+   * manager's admission), under `policy` when the caller has already read it.
+   */
+  admitRun(tenantId: string, policy?: EffectiveTenantPolicy): Promise<void>;
   /** Forgets the figure (the tenant is being erased); the next use walks the directory again. */
   forget(tenantId: string): void;
 }
@@ -105,16 +108,16 @@ export function createDiskUsage(options: DiskUsageOptions): DiskUsage {
     return figure.bytes;
   }
 
-  async function status(tenantId: string): Promise<TenantDiskUsage> {
-    const quotaBytes = (await options.policies.get(tenantId)).limits.diskBytes;
+  async function status(tenantId: string, policy?: EffectiveTenantPolicy): Promise<TenantDiskUsage> {
+    const quotaBytes = (policy ?? (await options.policies.get(tenantId))).limits.diskBytes;
     return { usedBytes: await used(tenantId, quotaBytes), quotaBytes };
   }
 
   return {
     status,
 
-    async admitRun(tenantId) {
-      const { usedBytes, quotaBytes } = await status(tenantId);
+    async admitRun(tenantId, policy) {
+      const { usedBytes, quotaBytes } = await status(tenantId, policy);
       if (quotaBytes !== null && usedBytes >= quotaBytes) throw quotaExceeded(usedBytes, quotaBytes, "no new runs can start");
     },
 
