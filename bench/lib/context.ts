@@ -151,6 +151,8 @@ export interface TenantsRow {
   failedStreams: Record<string, number>;
   /** Seconds to create the tenants added at this step (organisation + agent, through the platform's API). */
   createSeconds: number;
+  /** Seconds waited after opening the streams for the processes' CPU to stop falling (background work left by the creation). */
+  settleSeconds?: number;
   ttft: Summary;
   total: Summary;
   errors: number;

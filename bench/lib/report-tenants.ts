@@ -63,14 +63,15 @@ export function tenantsSection(results: BenchResults): string[] {
     "One platform and one gateway. For each tenant count N the tenants are organisations created through the platform's API (`POST /api/tenants` by one account, then `POST /api/agents` in each; " +
       "the time is in the notes below), and each holds one live SSE stream through the platform: a chat run whose reply sends one token and then stalls, so its run stays active in the gateway " +
       "(the gateway's WORKFORCE_MAX_CONCURRENT_RUNS at its maximum, 10,000, one run kept free for the measured message). With the streams open, the bench measures what holding them costs " +
-      `(CPU per second with no message in flight) and then sends ${t.samples} messages one at a time, each from the next tenant in turn and in a new session (${results.options.tokens} tokens, ${results.options.tokenDelayMs} ms apart). ` +
+      `(CPU per second with no message in flight, over one 20 s lease-renewal period; quick runs: a few seconds) and then sends ${t.samples} messages one at a time, each from the next tenant in turn and in a new session (${results.options.tokens} tokens, ${results.options.tokenDelayMs} ms apart). ` +
       "CPU per message is everything the process did during those messages, the streams' upkeep included; net of holding subtracts the holding rate over the same time. Connections are established TCP connections from the platform to the gateway's port (/proc).",
     "",
     `| ${TENANT_COLUMNS.join(" | ")} |`,
     `|${TENANT_COLUMNS.map(() => "---").join("|")}|`,
     ...tenantRows(t).map((row) => `| ${row.join(" | ")} |`),
     "",
-    `Creating the tenants: ${t.rows.map((row) => `${fmt(row.createSeconds, 1)} s up to ${count(row.tenants)}`).join(", ")}. Descriptor limit of every process: ${t.limit}.`,
+    `Creating the tenants: ${t.rows.map((row) => `${fmt(row.createSeconds, 1)} s up to ${count(row.tenants)}`).join(", ")}. ` +
+      `Waited for the processes' CPU to stop falling before measuring the holding cost (the backlog the creation left, such as pushing each new organisation's policy to the gateway): ${t.rows.map((row) => `${fmt(row.settleSeconds ?? 0, 0)} s at ${count(row.tenants)}`).join(", ")}. Descriptor limit of every process: ${t.limit}.`,
     "",
   ];
 }
