@@ -28,7 +28,7 @@ import { readAttachment, removeAttachment } from "./runs/attachments";
 import { runHeartbeat } from "./runs/heartbeat-run";
 import { composeAdmissions, type Admission } from "./runs/admission";
 import type { CompactionOptions } from "./runs/compaction";
-import { createInFlightJournal } from "./runs/in-flight-journal";
+import { createInFlightJournal, type InFlightJournal } from "./runs/in-flight-journal";
 import { createInterruptedRuns, waitingForInterruptedRuns } from "./runs/interrupted-runs";
 import { lazyRunRelay } from "./runs/lazy-run-relay";
 import { lazyClusterSlots, type ClusterSlots } from "./runs/cluster-slots";
@@ -105,6 +105,8 @@ export interface GatewayOptions {
   slots?: ClusterSlots;
   /** Ends the runs of gateways that died (cluster mode); built from config.redisUrl when absent. */
   reaper?: RunReaper;
+  /** This process's journal of runs in flight; created over the data dir when absent (tests wrap one to hold its writes). */
+  inFlight?: InFlightJournal;
   /** Failed authentications per address before rate_limited, across HTTP and WebSocket. */
   authFailureLimits?: AuthFailureLimits;
   /** Cross-process lock files over TENANT_DATA_DIR (default: this process's own). */
@@ -268,7 +270,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const slots = options.slots ?? (config.redisUrl ? redisSlots(config.redisUrl, logger, keyPrefix) : undefined);
   const reaper = options.reaper ?? (config.redisUrl ? redisReaper(config.redisUrl, logger, limits, memberId, keyPrefix) : undefined);
   // Runs a killed process of this data dir left unfinished end run_interrupted; this one's are journaled likewise.
-  const inFlight = createInFlightJournal({ dataDir: config.dataDir, logger });
+  const inFlight = options.inFlight ?? createInFlightJournal({ dataDir: config.dataDir, logger });
   const interrupted = createInterruptedRuns({
     dataDir: config.dataDir,
     journal: inFlight,

@@ -4,13 +4,14 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { runJournalPath, runJournalsDirPath, tenantPaths } from "@workforce/protocol/tenant-path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { RunInfo, SessionHistory } from "@workforce/protocol";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { lockHostId } from "../fs/file-lock";
 import { silentLogger } from "../logger";
 import { runLeasePath } from "../sessions/session-registry";
 import { createSessionStore } from "../sessions/session-store";
 import { readRunEvents, startTestGateway } from "../test-support/test-gateway";
-import { createInFlightJournal, readInFlightJournal, type InFlightRun } from "./in-flight-journal";
+import { createInFlightJournal, readInFlightJournal, type InFlightJournal, type InFlightRun } from "./in-flight-journal";
 import { createInterruptedRuns } from "./interrupted-runs";
 
 const TENANT = "33333333-3333-4333-8333-333333333333";
@@ -51,6 +52,54 @@ describe("the journal of runs in flight", () => {
     await journal.submitted(run(1));
     journal.ended("run-1");
     await journal.close();
+    expect(existsSync(journal.file)).toBe(false);
+  });
+});
+
+describe("a gateway's sends and its journal", () => {
+  it("lets an agent's concurrent sends share a flush, and starts none before its record is durable", async () => {
+    const journal = createInFlightJournal({ dataDir, logger: silentLogger });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const recorded: string[] = [];
+    // The disk takes its time with the first record: every write waits until released.
+    const slowDisk: InFlightJournal = {
+      ...journal,
+      async submitted(run) {
+        recorded.push(run.runId);
+        await held;
+        await journal.submitted(run);
+      },
+    };
+    const harness = await startTestGateway({ dataDir, inFlight: slowDisk });
+    try {
+      expect((await harness.createAgent(TENANT)).status).toBe(201);
+      const answered: string[] = [];
+      const sends = Array.from({ length: 5 }, async (_, index) => {
+        const response = await harness.request("POST", "/v1/agents/ada/runs", { tenant: TENANT, body: { message: `m${index}`, sessionKey: "s" } });
+        const info = RunInfo.parse(await response.json());
+        answered.push(info.runId);
+        return { info, message: `m${index}` };
+      });
+      // All five reach the journal while the first is not yet durable (before, each waited for the one ahead of it).
+      await vi.waitFor(() => expect(recorded).toHaveLength(5), { timeout: 10_000 });
+      // Nothing of them has happened: no client has a run id, no message is in the transcript.
+      expect(answered).toEqual([]);
+      const before = SessionHistory.parse(await (await harness.request("GET", "/v1/agents/ada/sessions/s", { tenant: TENANT })).json());
+      expect(before.entries).toEqual([]);
+
+      release();
+      const runs = await Promise.all(sends);
+      for (const { info } of runs) expect((await readRunEvents(await harness.request("GET", `/v1/runs/${info.runId}/events`, { tenant: TENANT }))).at(-1)).toMatchObject({ type: "run-end", status: "ok" });
+      // They ran in the order they were recorded, each in the journal before its client heard of it.
+      const messageOf = new Map(runs.map(({ info, message }) => [info.runId, message]));
+      const after = SessionHistory.parse(await (await harness.request("GET", "/v1/agents/ada/sessions/s", { tenant: TENANT })).json());
+      const userTexts = after.entries.filter((entry) => entry.type === "user").map((entry) => JSON.stringify(entry.content));
+      expect(userTexts).toEqual(recorded.map((runId) => JSON.stringify([{ type: "text", text: messageOf.get(runId) }])));
+    } finally {
+      await harness.gateway.close();
+    }
+    // Every run ended, so the clean shutdown removed the journal.
     expect(existsSync(journal.file)).toBe(false);
   });
 });

@@ -127,6 +127,8 @@ export interface RunRecord {
   requestId?: string | undefined;
   /** The submitting request's span, when tracing: the run's span is its child. */
   trace?: SpanContext | undefined;
+  /** Settles once the run is in the in-flight journal (durable); it is queued, and handed to clients, only then. */
+  recorded: Promise<void>;
   /** Settles when the run has ended (its run-end is in the log). */
   done: Promise<void>;
   finish: () => void;
@@ -469,7 +471,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         const claimed = claim.claimed ? sharedKey : undefined;
         return submitLock.run(`${tenantId}/${agent}`, async () => {
         const local = localIdempotent(tenantId, agent, idempotencyKey);
-        if (local) return handleOf(local);
+        if (local) return { run: local, queue: undefined };
         const policy = await deps.policies.get(tenantId);
         deps.policies.assertActive(policy);
         const definition = await deps.agents.get(tenantId, agent);
@@ -528,19 +530,27 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
           admission,
           requestId: deps.logContext?.current()?.requestId,
           trace: spanContextOf(deps.logContext?.current()),
+          recorded: Promise.resolve(),
           done,
           finish: () => {
             unpin();
             finish();
           },
         };
-        // Durable before the client learns the run id: a crash from here on leaves it to end run_interrupted.
-        await deps.inFlight?.submitted({ runId, tenantId, agent, sessionKey: run.sessionKey, sessionId: run.sessionId, model: model.info, at: run.queuedAt });
+        // Recorded in arrival order; waited for outside the lock, so the agent's next submits join the same fdatasync.
+        run.recorded = deps.inFlight?.submitted({ runId, tenantId, agent, sessionKey: run.sessionKey, sessionId: run.sessionId, model: model.info, at: run.queuedAt }) ?? Promise.resolve();
         runs.set(runId, run);
         if (idempotencyKey) idempotent.set(idempotencyOf(tenantId, agent, idempotencyKey), runId);
-        announce(run);
-        place.enqueue(run);
-        return handleOf(run);
+        return { run, queue: () => place.enqueue(run) };
+        }).then(async (submitted) => {
+          // Durable before anything of the run happens or the client learns its id: a crash from here
+          // on leaves it to end run_interrupted. Journal writes complete in order, so runs queue in it.
+          await submitted.run.recorded;
+          if (submitted.queue) {
+            announce(submitted.run);
+            submitted.queue();
+          }
+          return handleOf(submitted.run);
         }).catch((error: unknown) => {
           if (claimed) shared.release(claimed, runId);
           throw error;
