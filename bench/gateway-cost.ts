@@ -4,9 +4,10 @@
  * back, a new session every 10 messages. Prints per round the completed runs/s and the gateway's
  * CPU ms per run; with --syscalls, every syscall's count per run (strace -c -f, load-independent,
  * but it slows the gateway: quote its CPU figure from a round without it); with --profile DIR,
- * a CPU profile of the rounds summarised per function and area.
+ * a CPU profile of the rounds summarised per function and area; with --trace FILE, every syscall
+ * of the rounds with its arguments (strace -f -o FILE), to see which file each one touches.
  *
- *   npx tsx bench/gateway-cost.ts [--rounds 3] [--seconds 6] [--concurrency 10] [--syscalls] [--profile DIR]
+ *   npx tsx bench/gateway-cost.ts [--rounds 3] [--seconds 6] [--concurrency 10] [--syscalls] [--profile DIR] [--trace FILE]
  *
  * To compare with an older commit: `git worktree add ../old <commit>`, `npm ci` there, copy this
  * file into its bench/ and run both, alternating, on a quiet machine. The first round of a fresh
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "10" },
     syscalls: { type: "boolean", default: false },
     profile: { type: "string" },
+    trace: { type: "string" },
   },
 });
 const rounds = Number(values.rounds);
@@ -47,7 +49,8 @@ try {
   await runLoad(target, concurrency, 2, "warm", 10);
   await sleep(500);
   for (let round = 0; round < rounds; round += 1) {
-    const strace = values.syscalls ? spawn("strace", ["-c", "-f", "-p", String(gateway.pid)], { stdio: ["ignore", "ignore", "pipe"] }) : undefined;
+    const straceArgs = values.trace ? ["-f", "-o", `${values.trace}.${round}`, "-e", "trace=all", "-s", "60"] : values.syscalls ? ["-c", "-f"] : undefined;
+    const strace = straceArgs ? spawn("strace", [...straceArgs, "-p", String(gateway.pid)], { stdio: ["ignore", "ignore", "pipe"] }) : undefined;
     let straceReport = "";
     strace?.stderr?.on("data", (chunk: Buffer) => (straceReport += chunk.toString()));
     if (strace) await sleep(500); // attached
@@ -61,7 +64,7 @@ try {
     if (strace) await new Promise((resolve) => strace.once("exit", resolve));
     const runs = load.completed;
     console.log(`round ${round}: ${runs} runs, ${(runs / load.seconds).toFixed(0)}/s, errors ${JSON.stringify(load.errors)}; gateway CPU ${((after - before) / runs).toFixed(2)} ms per run${strace ? " (slowed by strace)" : ""}`);
-    if (strace) {
+    if (strace && !values.trace) {
       const counts = [...straceReport.matchAll(/^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)$/gm)].map((match) => [match[2]!, Number(match[1]) / runs] as const);
       console.log(`  syscalls per run: ${counts.filter(([, perRun]) => perRun >= 0.05).map(([name, perRun]) => `${name} ${perRun.toFixed(2)}`).join(", ")}`);
     }
