@@ -14,6 +14,10 @@ export function storageError(error: unknown): AppError | undefined {
     case "ENOSPC":
     case "EDQUOT":
       return new AppError("storage_full", "the disk holding TENANT_DATA_DIR is full", { cause: error });
+    case "EMFILE":
+    case "ENFILE":
+      // Every stream holds sockets: a gateway near its descriptor limit says so instead of crashing runs.
+      return new AppError("storage_unavailable", "the gateway has too many files open (its open-file limit, ulimit -n / LimitNOFILE, is too low for its load); try again shortly", { cause: error, retryable: true });
     case "EACCES":
     case "EPERM":
       return new AppError("storage_unavailable", "the gateway may not write to TENANT_DATA_DIR; check its owner and permissions", { cause: error });

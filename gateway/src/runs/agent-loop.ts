@@ -282,7 +282,7 @@ function classify(caught: unknown, signal: AbortSignal, logger: Logger, runId: s
   const storage = storageError(caught);
   if (storage) {
     logger.warn(`run ${runId}: ${storage.message} (${caught instanceof Error ? caught.message : String(caught)})`);
-    return { status: "error", error: { code: storage.code, message: storage.message } };
+    return { status: "error", error: storage.toBody().error };
   }
   logger.error(`run ${runId} failed unexpectedly`, caught);
   return { status: "error", error: { code: "internal_error", message: "the run failed because of an internal gateway error; see the gateway log" } };

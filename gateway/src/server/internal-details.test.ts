@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { closeSync, openSync, readdirSync } from "node:fs";
 import { mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -5,6 +7,7 @@ import { ApiErrorBody, RunEvent, SessionHistory } from "@workforce/protocol";
 import { lockOwnersDirPath } from "@workforce/protocol/tenant-path";
 import { afterEach, describe, expect, it } from "vitest";
 import type WebSocket from "ws";
+import { errnoCode } from "../fs/errno";
 import { createFileLocks } from "../fs/file-lock";
 import { createConsoleLogger } from "../logger";
 import { makeReadOnly } from "../test-support/read-only-dir";
@@ -141,6 +144,51 @@ describe("what a client learns about internal failures", () => {
     await expectNothingInternal(h, body, "HTTP error body");
     const history = await h.request("GET", "/v1/agents/ada/sessions/ro");
     await expectNothingInternal(h, await history.text(), "session history");
+  });
+
+  it("answers a gateway at its open-file limit with a retryable storage_unavailable, and serves again once files are free", async () => {
+    const h = await startTestGateway({ hookToken: TOKEN });
+    cleanups.push(() => h.cleanup());
+    expect((await h.createAgent(TENANT_A)).status).toBe(201);
+    // This process's soft limit lowered to just above what it has open (prlimit: the real setrlimit), then filled.
+    const limits = /(\d+)\s+(\d+)/.exec(spawnSync("prlimit", ["--pid", String(process.pid), "--nofile", "--noheadings", "--raw", "--output", "SOFT,HARD"], { encoding: "utf8" }).stdout);
+    expect(limits, "prlimit (util-linux) reads this process's open-file limit").not.toBeNull();
+    const [soft, hard] = [limits![1]!, limits![2]!];
+    const setSoft = (value: string) => expect(spawnSync("prlimit", ["--pid", String(process.pid), `--nofile=${value}:${hard}`]).status).toBe(0);
+    setSoft(String(readdirSync("/proc/self/fd").length + 32));
+    const held: number[] = [];
+    let error: unknown;
+    try {
+      for (;;) {
+        try {
+          held.push(openSync("/dev/null", "r"));
+        } catch (caught) {
+          if (errnoCode(caught) !== "EMFILE") throw caught;
+          break;
+        }
+      }
+      const response = await h.request("POST", "/v1/agents/ada/runs", { body: { message: "hello", sessionKey: "s" }, headers: sse });
+      // Refused at once, or the run ends with it: either way the same code, retryable, nothing internal.
+      if (response.status === 200) {
+        const end = (await readRunEvents(response)).at(-1);
+        expect(end).toMatchObject({ type: "run-end", status: "error" });
+        error = end?.type === "run-end" ? end.error : undefined;
+      } else {
+        expect(response.status).toBe(503);
+        error = ApiErrorBody.parse(await response.json()).error;
+      }
+    } finally {
+      for (const fd of held) closeSync(fd);
+      setSoft(soft);
+    }
+    expect(error).toMatchObject({ code: "storage_unavailable", retryable: true });
+    await expectNothingInternal(h, JSON.stringify(error), "the answer at the limit");
+    expect(JSON.stringify(error)).not.toMatch(/EMFILE/);
+    // Files free again: the same message goes through, and the session reads whole.
+    const again = await h.request("POST", "/v1/agents/ada/runs", { body: { message: "hello again", sessionKey: "s" }, headers: sse });
+    expect((await readRunEvents(again)).at(-1)).toMatchObject({ type: "run-end", status: "ok" });
+    const history = SessionHistory.parse(await (await h.request("GET", "/v1/agents/ada/sessions/s")).json());
+    expect(history.entries.at(-1)).toMatchObject({ type: "assistant" });
   });
 
   it("answers a lock held too long by another gateway with storage_unavailable on every interface, naming neither the lock nor its holder", async () => {
