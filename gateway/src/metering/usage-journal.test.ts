@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync } from "node:fs";
-import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { UsageRecord } from "@workforce/protocol";
@@ -8,7 +8,7 @@ import { tenantPaths } from "@workforce/protocol/tenant-path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createFileLocks, type FileLocks } from "../fs/file-lock";
 import { createConsoleLogger } from "../logger";
-import { TENANT_A } from "../test-support/test-gateway";
+import { TENANT_A, TENANT_B } from "../test-support/test-gateway";
 import { DEFAULT_TENANT_LIMITS } from "../tenants/tenant-policy";
 import { createMetering } from "./metering";
 import { createUsageJournal, type UsageJournal } from "./usage-journal";
@@ -116,6 +116,23 @@ describe("the usage journal", () => {
     await writeFile(tenantPaths(dir, TENANT_A).usageJournal, `${JSON.stringify(record("fresh"))}\n`);
     const after = await journal.read(TENANT_A, rest.next);
     expect(after.entries.map((entry) => entry.record.runId)).toEqual(["fresh"]);
+  });
+
+  it("answers each tenant's size from its own journal, never through a link to another tenant's", async () => {
+    const journal = journalOf();
+    await mkdir(tenantPaths(dir, TENANT_B).root, { recursive: true });
+    await journal.append(TENANT_B, record("b-run"));
+    const sizeOfB = await journal.size(TENANT_B);
+    expect(sizeOfB).toBe((await readFile(tenantPaths(dir, TENANT_B).usageJournal)).length);
+    expect(await journal.size(TENANT_A)).toBe(0); // none yet
+    await journal.append(TENANT_A, record("a-run"));
+    expect(await journal.size(TENANT_A)).toBe((await readFile(tenantPaths(dir, TENANT_A).usageJournal)).length);
+    // A's journal replaced by a link to B's: A has nothing to report, B still its own.
+    await rm(tenantPaths(dir, TENANT_A).usageJournal);
+    await symlink(tenantPaths(dir, TENANT_B).usageJournal, tenantPaths(dir, TENANT_A).usageJournal);
+    expect(await journal.size(TENANT_A)).toBe(0);
+    await expect(journal.read(TENANT_A, 0)).rejects.toMatchObject({ code: "path_escape" });
+    expect(await journal.size(TENANT_B)).toBe(sizeOfB);
   });
 
   it("drops the record of a tenant erased meanwhile instead of recreating its directory", async () => {

@@ -1,5 +1,5 @@
-import { constants } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { constants, lstatSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { AppError, UsageRecord, type UsageJournalEntry, type UsageJournalPage } from "@workforce/protocol";
 import { tenantPaths, TenantRoots } from "@workforce/protocol/tenant-path";
 import { isNotFound } from "../fs/errno";
@@ -153,21 +153,22 @@ export function createUsageJournal(options: UsageJournalOptions): UsageJournal {
     },
 
     async size(tenantId) {
-      let file;
       try {
-        file = await readable(tenantId);
+        // Asked for every tenant on each of the platform's sweeps (10,000 tenants: 10,000 calls every
+        // 5 s): a regular file right in the checked root is its own answer, one lstat, no thread-pool
+        // round trip. Anything else (a link in its place) takes the reads' full containment check.
+        const tenant = await tenantRoots.existing(tenantId);
+        if (!tenant) return 0;
+        const journal = lstatSync(journalOf(tenantId), { throwIfNoEntry: false });
+        if (journal === undefined) return 0;
+        if (journal.isFile()) return journal.size;
+        const file = await readable(tenantId);
+        return file === undefined ? 0 : (statSync(file, { throwIfNoEntry: false })?.size ?? 0);
       } catch (error) {
         // One tenant directory linked elsewhere must not stop the platform collecting everyone else's usage.
         if (!(error instanceof AppError) || error.code !== "path_escape") throw error;
         options.logger.warn(`usage journal of tenant ${tenantId} not read: ${error.message}`);
         return 0;
-      }
-      if (file === undefined) return 0;
-      try {
-        return (await stat(file)).size;
-      } catch (error) {
-        if (isNotFound(error)) return 0;
-        throw error;
       }
     },
 
