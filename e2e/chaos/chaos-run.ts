@@ -63,6 +63,8 @@ export interface ChaosFigures {
   settleMs?: number;
   latencyMs: { p50: number; p95: number; max: number };
   modelRequests: number;
+  /** Connections the platforms opened through the round-robin balancer (CLAWDBOT_GATEWAY_URL) while the users chatted: with `membership`, the fallback for while no gateway is known. */
+  balancerConnections: number;
   lost: number;
   duplicated: number;
   wrongReply: number;
@@ -186,7 +188,7 @@ async function leasesLeftBehind(cluster: ChaosCluster, graceMs: number): Promise
   return keys;
 }
 
-function figuresOf(options: ChaosOptions, records: MessageRecord[], checks: ChaosChecks, restartMs: number[], modelRequests: ReadonlyMap<string, number>): ChaosFigures {
+function figuresOf(options: ChaosOptions, records: MessageRecord[], checks: ChaosChecks, restartMs: number[], modelRequests: ReadonlyMap<string, number>, balancerConnections: number): ChaosFigures {
   const count = (predicate: (record: MessageRecord) => boolean) => records.filter(predicate).length;
   const failed: Record<string, number> = {};
   for (const record of records.filter((each) => each.outcome === "failed")) failed[record.code ?? "unknown"] = (failed[record.code ?? "unknown"] ?? 0) + 1;
@@ -215,6 +217,7 @@ function figuresOf(options: ChaosOptions, records: MessageRecord[], checks: Chao
     restartMs: { p50: percentile(restartMs, 0.5), max: Math.max(0, ...restartMs) },
     latencyMs: { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95), max: Math.max(0, ...latencies) },
     modelRequests: [...modelRequests.values()].reduce((sum, value) => sum + value, 0),
+    balancerConnections,
     lost: checks.messages.lost.length,
     duplicated: checks.messages.duplicated.length,
     wrongReply: checks.messages.wrongReply.length,
@@ -241,6 +244,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const users = await signUpAll(cluster, options.users);
     options.log(`cluster up (data ${cluster.dataDir}, redis ${cluster.redisUrl}, balancer ${cluster.proxy.url}); ${users.length} users signed up`);
     const records: MessageRecord[] = [];
+    const balancerBefore = cluster.proxy.stats.forwarded;
     const endAt = Date.now() + options.durationMs;
     const platformUrls = cluster.platforms.map((platform) => platform.url);
     const chats = Promise.all(
@@ -264,7 +268,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const report = await inspectDataDir(cluster.dataDir);
     const leaseKeys = await leasesLeftBehind(cluster, options.leaseGraceMs);
     const checks = chaosChecks({ records, report, modelRequests: cluster.modelRequests, leaseKeys, dataDir: cluster.dataDir });
-    return { figures: { ...figuresOf(options, records, checks, restartMs, cluster.modelRequests), settleMs }, checks, records };
+    return { figures: { ...figuresOf(options, records, checks, restartMs, cluster.modelRequests, cluster.proxy.stats.forwarded - balancerBefore), settleMs }, checks, records };
   } finally {
     await cluster.destroy();
   }

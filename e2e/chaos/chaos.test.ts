@@ -70,6 +70,13 @@ describe.skipIf(missing.length > 0)("chaos: 3 gateways, 2 platforms, a gateway S
     expect(result.figures.completed).toBeGreaterThan(0);
   });
 
+  it("reaches the gateways through their membership list in Redis, not through the balancer", () => {
+    // The balancer (CLAWDBOT_GATEWAY_URL) is the fallback while no gateway is known; one gateway
+    // down at a time leaves two known. A platform that cannot read the list (in its built bundle,
+    // the redis package once loaded without its exports) sends everything through the balancer.
+    expect(result.figures.balancerConnections).toBe(0);
+  });
+
   it("loses and duplicates no completed message: each is stored once, with exactly the reply streamed", () => {
     expect(result.checks.lostOrDuplicated).toEqual([]);
   });

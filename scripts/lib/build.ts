@@ -79,7 +79,8 @@ function manifestPath(target: BundleTarget): string {
   return path.join(repoRoot, target.outDir, `${target.name}.build.json`);
 }
 
-function optionsOf(target: BundleTarget) {
+/** The esbuild options a service bundle is built with (also used to build probes of the same shape in tests). */
+export function optionsOf(target: BundleTarget) {
   return {
     entryPoints: { [target.name]: path.join(repoRoot, target.entry) },
     bundle: true,

@@ -1,5 +1,5 @@
 import { lookup } from "node:dns/promises";
-import { AppError } from "@workforce/protocol";
+import { AppError, namedExports } from "@workforce/protocol";
 import type { Agent, buildConnector, fetch as undiciFetch } from "undici";
 import { classifyAddress, isIpLiteral } from "./address-class";
 import { compilePolicy, type CompiledPolicy, type OutboundPolicy } from "./outbound-policy";
@@ -162,11 +162,10 @@ export function createGuardedFetch(policy: OutboundPolicy, options: GuardOptions
   let client: Promise<{ agent: Agent; fetch: typeof undiciFetch }> | undefined;
   const open = () =>
     (client ??= import("undici").then((loaded) => {
-      // A bundle (esbuild) hands a CommonJS package's exports over as `default` only; Node and tsx name them.
-      const undici = "Agent" in loaded ? loaded : (loaded as unknown as { default: typeof loaded }).default;
+      const undici = namedExports(loaded, "Agent");
       return {
-      agent: new undici.Agent({ connect: guardedConnector(undici.buildConnector, compiled, options.resolve ?? systemResolver, options.connectTimeoutMs ?? 10_000, options.ca) }),
-      fetch: undici.fetch,
+        agent: new undici.Agent({ connect: guardedConnector(undici.buildConnector, compiled, options.resolve ?? systemResolver, options.connectTimeoutMs ?? 10_000, options.ca) }),
+        fetch: undici.fetch,
       };
     }));
 

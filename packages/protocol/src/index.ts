@@ -21,3 +21,4 @@ export * from "./approvals-api";
 export * from "./webhooks-api";
 export * from "./governance-api";
 export * from "./search-api";
+export * from "./package-exports";

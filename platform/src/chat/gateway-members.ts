@@ -1,4 +1,4 @@
-import { clusterKeys, DEFAULT_REDIS_KEY_PREFIX, sortClusterMembers, type ClusterMember } from "@workforce/protocol";
+import { clusterKeys, DEFAULT_REDIS_KEY_PREFIX, namedExports, sortClusterMembers, type ClusterMember } from "@workforce/protocol";
 
 /** The live gateways as the platform routes over them (decision 027). */
 export interface GatewayMembers {
@@ -36,7 +36,8 @@ export function createRedisGatewayMembers(options: RedisGatewayMembersOptions): 
     lastError = now();
     options.logError(`gateway membership (Redis): ${message}`, error);
   };
-  const loading = import("redis").then(({ createClient }) => {
+  const loading = import("redis").then((loaded) => {
+    const { createClient } = namedExports(loaded, "createClient");
     const client = createClient({ url: options.url, disableOfflineQueue: true, socket: { connectTimeout: 5_000 } });
     client.on("error", (error: unknown) => report("connection problem", error));
     // Keeps reconnecting in the background; reads never wait for it beyond a moment.
