@@ -33,4 +33,26 @@ describe("the budget guard", () => {
       await database.close();
     }
   });
+
+  it("shares one read among the sends that find no fresh budget at once", async () => {
+    const database = await openTestDatabase();
+    try {
+      const tenantId = (await withSystem(database.system, (trx) => trx.insertInto("tenants").values({ name: "Burst", created_at: new Date() }).returning("id").executeTakeFirstOrThrow())).id;
+      const now = new Date();
+      await withSystem(database.system, (trx) => trx.insertInto("tenant_budgets").values({ tenant_id: tenantId, monthly_tokens: 10, updated_at: now }).execute());
+      let reads = 0;
+      let uncommitted = 0;
+      const guard = createBudgetGuard({ db: database.db, uncommittedTokens: () => uncommitted, ttlMs: 60_000, beforeRead: async () => void (reads += 1) });
+      await Promise.all(Array.from({ length: 50 }, () => guard.assertWithinBudget(tenantId, now)));
+      expect(reads).toBe(1);
+      // Expired, the next burst reads once more, and every send of it sees the same answer.
+      uncommitted = 10;
+      const later = new Date(now.getTime() + 60_001);
+      const answers = await Promise.allSettled(Array.from({ length: 20 }, () => guard.assertWithinBudget(tenantId, later)));
+      expect(reads).toBe(2);
+      expect(answers.every((answer) => answer.status === "rejected" && (answer.reason as { code?: string }).code === "budget_exceeded")).toBe(true);
+    } finally {
+      await database.close();
+    }
+  });
 });

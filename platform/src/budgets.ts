@@ -128,7 +128,28 @@ export interface BudgetGuardOptions {
  */
 export function createBudgetGuard(options: BudgetGuardOptions) {
   const ttlMs = options.ttlMs ?? BUDGET_CACHE_TTL_MS;
-  const states = new TtlCache<string, BudgetState & { uncommittedAtRead: number; recordedSince: number }>(options.maxEntries ?? 10_000);
+  type CachedState = BudgetState & { uncommittedAtRead: number; recordedSince: number };
+  const states = new TtlCache<string, CachedState>(options.maxEntries ?? 10_000);
+  /** The read under way per tenant: every send that finds no fresh state meanwhile waits for it, not for a read of its own. */
+  const reading = new Map<string, Promise<CachedState>>();
+
+  function read(tenantId: string, now: Date): Promise<CachedState> {
+    const under = reading.get(tenantId);
+    if (under) return under;
+    let fresh: Promise<CachedState> | undefined = undefined;
+    fresh = (async () => {
+      await options.beforeRead?.(tenantId);
+      const uncommittedAtRead = options.uncommittedTokens(tenantId);
+      const state = { ...(await readBudgetState(options.db, tenantId, now)), uncommittedAtRead, recordedSince: 0 };
+      // Not kept when the budget changed meanwhile (invalidate): the next send reads again.
+      if (reading.get(tenantId) === fresh) states.set(tenantId, state, now.getTime() + ttlMs);
+      return state;
+    })().finally(() => {
+      if (reading.get(tenantId) === fresh) reading.delete(tenantId);
+    });
+    reading.set(tenantId, fresh);
+    return fresh;
+  }
 
   return {
     ttlMs,
@@ -136,12 +157,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
     async assertWithinBudget(tenantId: string, now: Date): Promise<void> {
       const at = now.getTime();
       let state = states.get(tenantId, at);
-      if (!state || at >= state.periodEnd || at < state.periodStart) {
-        await options.beforeRead?.(tenantId);
-        const uncommittedAtRead = options.uncommittedTokens(tenantId);
-        state = { ...(await readBudgetState(options.db, tenantId, now)), uncommittedAtRead, recordedSince: 0 };
-        states.set(tenantId, state, at + ttlMs);
-      }
+      if (!state || at >= state.periodEnd || at < state.periodStart) state = await read(tenantId, now);
       if (state.monthlyTokens === null) return;
       // Committed at read + ended in this process since, or still waiting to be written at the read.
       const used = state.usedTokens + state.uncommittedAtRead + state.recordedSince;
@@ -157,6 +173,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
     /** The budget was changed (or the tenant erased): read it afresh on the next send. */
     invalidate(tenantId: string): void {
       states.delete(tenantId);
+      reading.delete(tenantId);
     },
   };
 }

@@ -65,6 +65,46 @@ describe("usage ingestion from the gateway's journal", () => {
     expect(await usage(first, grace.token)).toMatchObject({ runs: 0 });
   });
 
+  it("serves a burst of syncs asked for during an ingestion with ONE more, which sees what was appended before they asked", async () => {
+    const client = createGatewayClient({ baseUrl: gateway.url, hookToken: undefined });
+    let reads = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let firstRead!: () => void;
+    const firstReadDone = new Promise<void>((resolve) => (firstRead = resolve));
+    const ingest = createUsageIngest({
+      db: first.database.db,
+      system: first.database.system,
+      gateway: {
+        usagePending: (tenants) => client.usagePending(tenants),
+        async usageJournal(tenantId, after) {
+          reads += 1;
+          const page = await client.usageJournal(tenantId, after);
+          if (reads === 1) {
+            firstRead();
+            await held;
+          }
+          return page;
+        },
+      },
+      logError: (message, error) => console.error(message, error),
+      intervalMs: 60_000,
+    });
+    const under = ingest.sync(ada.tenantId);
+    await firstReadDone;
+    // Appended after the running ingestion read the journal: only an ingestion after it sees this.
+    const late = record();
+    gateway.appendJournal(ada.tenantId, line(late));
+    const burst = Array.from({ length: 50 }, () => ingest.sync(ada.tenantId));
+    release();
+    await Promise.all([under, ...burst]);
+    expect(reads).toBe(2);
+    expect((await rows(ada.tenantId)).some((row) => row.run_id === late.runId)).toBe(true);
+    // And the next sync, with nothing running, reads again.
+    await ingest.sync(ada.tenantId);
+    expect(reads).toBe(3);
+  });
+
   it("inserts every record once when platform processes ingest the same journal at once", async () => {
     const before = (await rows(ada.tenantId)).length;
     const records = Array.from({ length: 120 }, () => record({ inputTokens: 1, outputTokens: 1 }));

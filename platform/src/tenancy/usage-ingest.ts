@@ -36,6 +36,14 @@ export interface UsageIngest {
   stop(): Promise<void>;
 }
 
+/** A tenant's ingestion under way in this process, and the one that follows it (when a sync was asked for meanwhile). */
+interface Ingesting {
+  done: Promise<void>;
+  following: Promise<void> | undefined;
+}
+
+const noop = () => undefined;
+
 /** Another platform process advanced the cursor first: this transaction's inserts are rolled back. */
 class CursorMoved extends Error {}
 
@@ -47,7 +55,7 @@ class CursorMoved extends Error {}
  * platform's own recording at a stream's end and a journal read twice count once.
  */
 export function createUsageIngest(options: UsageIngestOptions): UsageIngest {
-  const running = new Map<string, Promise<void>>();
+  const running = new Map<string, Ingesting>();
   let timer: NodeJS.Timeout | undefined;
   let sweep: Promise<void> | undefined;
   let failing = false;
@@ -129,15 +137,28 @@ export function createUsageIngest(options: UsageIngestOptions): UsageIngest {
     }
   }
 
-  /** One ingestion per tenant at a time in this process; a sync asked for meanwhile runs once more after it. */
+  /**
+   * One ingestion per tenant at a time in this process. A sync asked for while one runs needs one
+   * that starts after it was asked: ONE more ingestion follows the running one and serves every
+   * sync asked for meanwhile. (Each running after the other made a budget check at c=100 wait for
+   * ~100 ingestions in a row: seconds.)
+   */
   function syncTenant(tenantId: string): Promise<void> {
-    const previous = running.get(tenantId) ?? Promise.resolve();
-    const next = previous.then(() => ingest(tenantId));
-    const tracked = next.finally(() => {
-      if (running.get(tenantId) === tracked) running.delete(tenantId);
+    const busy = running.get(tenantId);
+    if (busy?.following) return busy.following;
+    const slot: Ingesting = { done: Promise.resolve(), following: undefined };
+    slot.done = (busy ? busy.done.then(noop, noop) : Promise.resolve()).then(() => {
+      running.set(tenantId, slot);
+      return ingest(tenantId);
     });
-    running.set(tenantId, tracked.catch(() => undefined));
-    return next;
+    if (busy) busy.following = slot.done;
+    else running.set(tenantId, slot);
+    slot.done
+      .finally(() => {
+        if (running.get(tenantId) === slot && slot.following === undefined) running.delete(tenantId);
+      })
+      .catch(noop);
+    return slot.done;
   }
 
   async function syncAll(): Promise<void> {
