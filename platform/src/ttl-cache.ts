@@ -45,3 +45,31 @@ export class TtlCache<K, V> {
     this.entries.clear();
   }
 }
+
+/**
+ * Concurrent loads of one key share one promise: when a cache entry expires under load, the burst
+ * of requests that miss it costs one database read, not one each queued behind the others (at
+ * c=100 on one connection, each cache's expiry every few seconds stalled requests for up to a second).
+ */
+export class SingleFlight<K, V> {
+  private readonly loading = new Map<K, Promise<V>>();
+
+  run(key: K, load: () => Promise<V>): Promise<V> {
+    const under = this.loading.get(key);
+    if (under) return under;
+    const promise: Promise<V> = load().finally(() => {
+      if (this.loading.get(key) === promise) this.loading.delete(key);
+    });
+    this.loading.set(key, promise);
+    return promise;
+  }
+
+  /** Later calls load afresh (after an invalidation), while the load under way still answers its own callers. */
+  forget(key: K): void {
+    this.loading.delete(key);
+  }
+
+  clear(): void {
+    this.loading.clear();
+  }
+}

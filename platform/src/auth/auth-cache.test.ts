@@ -68,4 +68,31 @@ describe("the authentication cache", () => {
     expect((await call("DELETE", `/api/keys/${key.id}`, { token: owner.token })).status).toBe(204);
     expect(await errorOf(await agents())).toMatchObject({ status: 401, code: "invalid_token" });
   });
+
+  it("answers a burst of requests that find an entry expired with one lookup, and looks up again after an invalidation", async () => {
+    let now = 0;
+    const cache = createAuthCache({ now: () => now });
+    let lookups = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const lookUp = async () => {
+      lookups += 1;
+      await held;
+      return { userId: "u1", tenantId: "t1", role: "member" as const, suspended: null };
+    };
+    const burst = Array.from({ length: 30 }, () => cache.loadMembership("u1", undefined, lookUp));
+    // Removed meanwhile (through this process): later requests must not take the answer under way.
+    cache.invalidateUser("u1");
+    const after = cache.loadMembership("u1", undefined, lookUp);
+    release();
+    expect(new Set(await Promise.all(burst)).size).toBe(1);
+    await after;
+    expect(lookups).toBe(2);
+    // Remembered: no lookup within the TTL, one once it expired.
+    await cache.loadMembership("u1", undefined, lookUp);
+    expect(lookups).toBe(2);
+    now += AUTH_CACHE_TTL_MS + 1;
+    await Promise.all(Array.from({ length: 10 }, () => cache.loadMembership("u1", undefined, lookUp)));
+    expect(lookups).toBe(3);
+  });
 });

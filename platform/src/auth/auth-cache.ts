@@ -1,6 +1,6 @@
 import { decodeJwt } from "jose";
 import type { Role } from "../db/schema";
-import { TtlCache } from "../ttl-cache";
+import { SingleFlight, TtlCache } from "../ttl-cache";
 import type { AccessTokenVerifier, AuthenticatedUser } from "./access-token";
 
 /**
@@ -50,6 +50,11 @@ export function createAuthCache(options: AuthCacheOptions) {
   const apiKeys = new TtlCache<string, CachedApiKey>(max);
   const provisioned = new TtlCache<string, true>(max);
   const membershipKey = (userId: string, requestedTenant: string | undefined) => `${userId}/${requestedTenant ?? ""}`;
+  // A burst of requests that find an entry expired wait for one lookup (see SingleFlight).
+  const verifying = new SingleFlight<string, AuthenticatedUser>();
+  const lookingUp = new SingleFlight<string, CachedMembership | undefined>();
+  /** Moves on with every invalidation of memberships: a lookup begun before one is not remembered. */
+  let membershipGeneration = 0;
 
   return {
     ttlMs,
@@ -60,20 +65,31 @@ export function createAuthCache(options: AuthCacheOptions) {
         const now = options.now();
         const known = tokens.get(token, now);
         if (known) return known;
-        const user = await verify(token);
-        const exp = decodeJwt(token).exp;
-        const expiresAt = Math.min(now + ttlMs, typeof exp === "number" ? exp * 1000 : now);
-        if (expiresAt > now) tokens.set(token, user, expiresAt);
-        return user;
+        return verifying.run(token, async () => {
+          const user = await verify(token);
+          const exp = decodeJwt(token).exp;
+          const expiresAt = Math.min(now + ttlMs, typeof exp === "number" ? exp * 1000 : now);
+          if (expiresAt > now) tokens.set(token, user, expiresAt);
+          return user;
+        });
       };
     },
 
-    /** The membership `authenticate` chose for this user and requested tenant (none: the default). */
-    membership(userId: string, requestedTenant: string | undefined): CachedMembership | undefined {
-      return memberships.get(membershipKey(userId, requestedTenant), options.now());
-    },
-    rememberMembership(requestedTenant: string | undefined, membership: CachedMembership): void {
-      memberships.set(membershipKey(membership.userId, requestedTenant), membership, options.now() + ttlMs);
+    /**
+     * The remembered membership, or `lookUp`'s answer (remembered when found), shared by every
+     * request asking for the same one meanwhile. An answer looked up before an invalidation
+     * answers the requests that were waiting for it, and is not remembered.
+     */
+    async loadMembership(userId: string, requestedTenant: string | undefined, lookUp: () => Promise<CachedMembership | undefined>): Promise<CachedMembership | undefined> {
+      const key = membershipKey(userId, requestedTenant);
+      const known = memberships.get(key, options.now());
+      if (known) return known;
+      const generation = membershipGeneration;
+      return lookingUp.run(key, async () => {
+        const found = await lookUp();
+        if (found && generation === membershipGeneration) memberships.set(key, found, options.now() + ttlMs);
+        return found;
+      });
     },
 
     /** An unrevoked API key by the hash of its secret. */
@@ -95,11 +111,14 @@ export function createAuthCache(options: AuthCacheOptions) {
     /** After a user's memberships or roles change (joined, left, removed, role changed). */
     invalidateUser(userId: string): void {
       memberships.deleteWhere((membership) => membership.userId === userId);
+      lookingUp.clear();
+      membershipGeneration += 1;
     },
 
     /** After sessions were signed out (here): their access tokens stop working at once. */
     invalidateSessions(sessionIds: readonly string[]): void {
       const ended = new Set(sessionIds);
+      verifying.clear();
       tokens.deleteWhere((user) => user.sessionId !== undefined && ended.has(user.sessionId));
     },
 
@@ -111,6 +130,8 @@ export function createAuthCache(options: AuthCacheOptions) {
     /** After a tenant's memberships, keys or existence change in bulk (tenant deleted, key revoked). */
     invalidateTenant(tenantId: string): void {
       memberships.deleteWhere((membership) => membership.tenantId === tenantId);
+      lookingUp.clear();
+      membershipGeneration += 1;
       apiKeys.deleteWhere((key) => key.tenantId === tenantId);
     },
   };

@@ -51,7 +51,7 @@ export async function listMemberships(
   }));
 }
 
-/** The membership `authenticate` uses: the requested tenant's, else the oldest; remembered when found. */
+/** The membership `authenticate` uses: the requested tenant's, else the oldest (the cache remembers it). */
 async function lookUpMembership(deps: AuthenticateDeps, userId: string, requested: string | undefined): Promise<CachedMembership | undefined> {
   const row = await withUser(deps.db, userId, (trx) => {
     let query = trx
@@ -65,9 +65,7 @@ async function lookUpMembership(deps: AuthenticateDeps, userId: string, requeste
     return query.executeTakeFirst();
   });
   if (!row) return undefined;
-  const membership = { userId, tenantId: row.tenant_id, role: row.role, suspended: row.suspended_at ? { reason: row.suspended_reason } : null };
-  deps.cache?.rememberMembership(requested, membership);
-  return membership;
+  return { userId, tenantId: row.tenant_id, role: row.role, suspended: row.suspended_at ? { reason: row.suspended_reason } : null };
 }
 
 function requestedTenant(c: Context): string | undefined {
@@ -132,7 +130,7 @@ export function authenticate(deps: AuthenticateDeps): MiddlewareHandler<AppEnv> 
       await deps.provisionUser(user, { path: c.req.path });
       deps.cache?.rememberProvisioned(user.id);
     }
-    const membership = deps.cache?.membership(user.id, requested) ?? (await lookUpMembership(deps, user.id, requested));
+    const membership = deps.cache ? await deps.cache.loadMembership(user.id, requested, () => lookUpMembership(deps, user.id, requested)) : await lookUpMembership(deps, user.id, requested);
     c.set("principal", { type: "user", user });
     if (membership) c.set("membership", { id: membership.tenantId, role: membership.role, suspended: membership.suspended });
     else if (requested && !problem) c.set("tenantProblem", new AppError("forbidden", "You are not a member of the organisation in X-Tenant-ID"));

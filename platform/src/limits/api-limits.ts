@@ -7,7 +7,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv, Principal } from "../app-env";
 import { rateLimitedError } from "../auth/rate-limited-error";
-import { TtlCache } from "../ttl-cache";
+import { SingleFlight, TtlCache } from "../ttl-cache";
 import type { SystemDatabase, SystemTransaction } from "../db/schema";
 import { createRateLimiter } from "./rate-limiter";
 import { createRequestCounter, type RequestCounter, type RequestDecision } from "./request-counter";
@@ -96,15 +96,18 @@ export function createApiLimiter(deps: ApiLimiterDeps): ApiLimiter {
   const limitsFor = deps.limitsFor ?? (() => Promise.resolve(deps.defaults));
   const ttl = deps.limitsTtlMs ?? 5_000;
   const cached = new TtlCache<string, ApiLimits>(10_000);
+  const reading = new SingleFlight<string, ApiLimits>();
 
   async function limitsOf(tenantId: string | undefined): Promise<ApiLimits> {
     if (!tenantId) return deps.defaults;
     const at = deps.now();
     const known = cached.get(tenantId, at);
     if (known) return known;
-    const limits = await limitsFor(tenantId);
-    cached.set(tenantId, limits, at + ttl);
-    return limits;
+    return reading.run(tenantId, async () => {
+      const limits = await limitsFor(tenantId);
+      cached.set(tenantId, limits, at + ttl);
+      return limits;
+    });
   }
 
   return {
