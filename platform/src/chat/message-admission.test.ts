@@ -21,8 +21,12 @@ const API_KEY = "sk-mcp-admission-0123456789";
 const step = new AsyncLocalStorage<string>();
 /** The step each transaction was begun for (undefined: none of the test's). */
 const begun: (string | undefined)[] = [];
+/** Every statement, with the step it ran for. */
+const statements: { step: string | undefined; sql: string }[] = [];
 const log = (event: LogEvent) => {
-  if (event.level === "query" && /^\s*(begin|start transaction)\b/i.test(event.query.sql)) begun.push(step.getStore());
+  if (event.level !== "query") return;
+  if (/^\s*(begin|start transaction)\b/i.test(event.query.sql)) begun.push(step.getStore());
+  statements.push({ step: step.getStore(), sql: event.query.sql });
 };
 const transactionsOf = (name: string) => begun.filter((each) => each === name).length;
 
@@ -129,6 +133,9 @@ describe(`a message's transactions (${process.env.DATABASE_URL ? "Postgres" : "P
     expect(again.status).toBe(200);
     expect(gateway.runs.get(again.headers.get("x-run-id")!)?.sessionKey).toBe(sessionKey);
     expect(transactionsOf("same-session")).toBe(1);
+    // The agent's grants, tool modes and the organisation's model keys: one round trip for every part.
+    const integrationReads = statements.filter((each) => each.step === "same-session" && /"(agent_tool_grants|agent_tool_modes|model_keys)"/.test(each.sql));
+    expect(integrationReads.length).toBe(1);
     await again.body?.cancel();
   });
 

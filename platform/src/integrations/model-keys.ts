@@ -133,12 +133,11 @@ export function modelKeyRoutes(deps: ModelKeysDeps): Hono<AppEnv> {
  */
 export function modelKeysPart(deps: Pick<ModelKeysDeps, "secrets" | "options" | "outbound">): RunIntegrationPart {
   return {
-    async read(trx, tenantId) {
+    async read(trx, tenantId, _agent, { modelKeys: rows }) {
       const fallback = deps.options.platformKeyFallback;
       const keys: Partial<Record<ModelKeyProvider, RunModelKey>> = {};
       const secrets = deps.secrets;
       if (secrets) {
-        const rows = await trx.selectFrom("model_keys").select(["provider", "base_url"]).where("tenant_id", "=", tenantId).execute();
         const summaries = rows.length > 0 ? await secrets.list(trx, tenantId) : [];
         for (const row of rows) {
           const provider = parseWith(ModelKeyProvider, row.provider, "provider");

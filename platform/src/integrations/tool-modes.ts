@@ -93,11 +93,8 @@ export function toolModeRoutes(deps: ToolModeDeps) {
  */
 export function createToolModesPart(): RunIntegrationPart {
   return {
-    async read(trx, tenantId, agent) {
-      const rows = [
-        ...(await trx.selectFrom("agent_tool_modes").select(["tool", "mode"]).where("tenant_id", "=", tenantId).where("agent_slug", "=", agent).execute()),
-        ...(await trx.selectFrom("agent_tool_grants").select(["tool", "mode"]).where("tenant_id", "=", tenantId).where("agent_slug", "=", agent).where("source", "=", "web").where("mode", "=", "ask").execute()),
-      ];
+    async read(_trx, _tenantId, _agent, agentRows) {
+      const rows = [...agentRows.toolModes, ...agentRows.grants.filter((grant) => grant.source === "web" && grant.mode === "ask")];
       return (draft) => {
         if (rows.length === 0) return;
         draft.toolModes = { ...draft.toolModes, ...Object.fromEntries(rows.map((row) => [row.tool, row.mode])) };

@@ -56,8 +56,7 @@ export function createMcpRunPart(deps: McpRunPartDeps): RunIntegrationPart {
   }
 
   return {
-    async read(trx, tenantId, agent) {
-      const grants = await trx.selectFrom("agent_tool_grants").select(["source", "server_id", "tool", "mode"]).where("tenant_id", "=", tenantId).where("agent_slug", "=", agent).execute();
+    async read(trx, tenantId, _agent, { grants }) {
       const serverIds = [...new Set(grants.flatMap((grant) => (grant.server_id ? [grant.server_id] : [])))];
       const rows = serverIds.length ? await trx.selectFrom("mcp_servers").selectAll().where("tenant_id", "=", tenantId).where("id", "in", serverIds).orderBy("namespace").limit(MAX_SERVERS).execute() : [];
       const servers: { row: McpServerRow; credentials: McpCredentials }[] = [];
