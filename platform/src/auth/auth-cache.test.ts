@@ -7,6 +7,7 @@ import { withSystem } from "../db/scopes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeGateway, type FakeGateway } from "../test-support/fake-gateway";
 import { caller, createTestPlatform, errorOf, joinAs, signUp, type TestPlatform } from "../test-support/test-platform";
+import type { AuthenticatedUser } from "./access-token";
 import { AUTH_CACHE_TTL_MS, createAuthCache } from "./auth-cache";
 
 let gateway: FakeGateway;
@@ -94,5 +95,31 @@ describe("the authentication cache", () => {
     now += AUTH_CACHE_TTL_MS + 1;
     await Promise.all(Array.from({ length: 10 }, () => cache.loadMembership("u1", undefined, lookUp)));
     expect(lookups).toBe(3);
+  });
+
+  it("verifies a token once for a burst, and does not remember a verification that raced a sign-out", async () => {
+    const cache = createAuthCache({ now: () => 0 });
+    // A token that expires long after the cache's TTL (only its payload is read here; `verify` stands in for the signature check).
+    const token = ["e30", Buffer.from(JSON.stringify({ exp: 4_000_000_000 })).toString("base64url"), "signature"].join(".");
+    let verifications = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const verify = cache.verifier(async () => {
+      verifications += 1;
+      await held;
+      const user: AuthenticatedUser = { id: "u1", email: "u1@example.com", sessionId: "s1" };
+      return user;
+    });
+    const burst = Array.from({ length: 20 }, () => verify(token));
+    // Signed out while the verification is under way: it answers its callers, and is not remembered.
+    cache.invalidateSessions(["s1"]);
+    release();
+    await Promise.all(burst);
+    expect(verifications).toBe(1);
+    await verify(token);
+    expect(verifications).toBe(2);
+    // Remembered now: no verification within the TTL.
+    await verify(token);
+    expect(verifications).toBe(2);
   });
 });

@@ -55,6 +55,8 @@ export function createAuthCache(options: AuthCacheOptions) {
   const lookingUp = new SingleFlight<string, CachedMembership | undefined>();
   /** Moves on with every invalidation of memberships: a lookup begun before one is not remembered. */
   let membershipGeneration = 0;
+  /** The same for sign-outs: a token verified before one is not remembered (its session may be the one that ended). */
+  let sessionGeneration = 0;
 
   return {
     ttlMs,
@@ -65,11 +67,12 @@ export function createAuthCache(options: AuthCacheOptions) {
         const now = options.now();
         const known = tokens.get(token, now);
         if (known) return known;
+        const generation = sessionGeneration;
         return verifying.run(token, async () => {
           const user = await verify(token);
           const exp = decodeJwt(token).exp;
           const expiresAt = Math.min(now + ttlMs, typeof exp === "number" ? exp * 1000 : now);
-          if (expiresAt > now) tokens.set(token, user, expiresAt);
+          if (expiresAt > now && generation === sessionGeneration) tokens.set(token, user, expiresAt);
           return user;
         });
       };
@@ -119,6 +122,7 @@ export function createAuthCache(options: AuthCacheOptions) {
     invalidateSessions(sessionIds: readonly string[]): void {
       const ended = new Set(sessionIds);
       verifying.clear();
+      sessionGeneration += 1;
       tokens.deleteWhere((user) => user.sessionId !== undefined && ended.has(user.sessionId));
     },
 
