@@ -2,7 +2,7 @@ import { AppError, type ErrorCode } from "@workforce/protocol";
 import { sql } from "kysely";
 import type { Database, TenantTransaction } from "./db/schema";
 import { withTenant } from "./db/scopes";
-import { TtlCache } from "./ttl-cache";
+import { SingleFlight, TtlCache } from "./ttl-cache";
 
 /** The code a send over budget is refused with (429, not retryable before the month ends). */
 export const BUDGET_EXCEEDED_CODE: ErrorCode = "budget_exceeded";
@@ -131,24 +131,19 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
   type CachedState = BudgetState & { uncommittedAtRead: number; recordedSince: number };
   const states = new TtlCache<string, CachedState>(options.maxEntries ?? 10_000);
   /** The read under way per tenant: every send that finds no fresh state meanwhile waits for it, not for a read of its own. */
-  const reading = new Map<string, Promise<CachedState>>();
+  const reading = new SingleFlight<string, CachedState>();
+  /** Moves on with every invalidation: a read begun before one answers its waiters and is not kept. */
+  let generation = 0;
 
   function read(tenantId: string, now: Date): Promise<CachedState> {
-    const under = reading.get(tenantId);
-    if (under) return under;
-    let fresh: Promise<CachedState> | undefined = undefined;
-    fresh = (async () => {
+    const at = generation;
+    return reading.run(tenantId, async () => {
       await options.beforeRead?.(tenantId);
       const uncommittedAtRead = options.uncommittedTokens(tenantId);
       const state = { ...(await readBudgetState(options.db, tenantId, now)), uncommittedAtRead, recordedSince: 0 };
-      // Not kept when the budget changed meanwhile (invalidate): the next send reads again.
-      if (reading.get(tenantId) === fresh) states.set(tenantId, state, now.getTime() + ttlMs);
+      if (at === generation) states.set(tenantId, state, now.getTime() + ttlMs);
       return state;
-    })().finally(() => {
-      if (reading.get(tenantId) === fresh) reading.delete(tenantId);
     });
-    reading.set(tenantId, fresh);
-    return fresh;
   }
 
   return {
@@ -173,7 +168,8 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
     /** The budget was changed (or the tenant erased): read it afresh on the next send. */
     invalidate(tenantId: string): void {
       states.delete(tenantId);
-      reading.delete(tenantId);
+      reading.forget(tenantId);
+      generation += 1;
     },
   };
 }

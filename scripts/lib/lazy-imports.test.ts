@@ -33,7 +33,6 @@ function sourceFiles(dir: string): string[] {
 function lazyPackageImports() {
   const external = new Set(BUNDLES.flatMap((bundle) => bundle.external));
   return SOURCE_ROOTS.flatMap(sourceFiles)
-    .filter((file) => !file.includes(`${path.sep}web${path.sep}`))
     .flatMap((file) => {
       const code = readFileSync(path.join(repoRoot, file), "utf8");
       return [...code.matchAll(/import\("([^".][^"]*)"\)/g)]

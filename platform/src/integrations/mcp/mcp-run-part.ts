@@ -1,8 +1,6 @@
 import type { RunIntegrations, RunMcpServer, ToolGrant } from "@workforce/protocol";
-import type { Selectable } from "kysely";
-import type { AgentToolGrantsTable } from "../../db/schema";
 import type { TenantSecrets } from "../../secrets/tenant-secrets";
-import type { RunIntegrationPart } from "../run-integrations";
+import type { AgentIntegrationRows, RunIntegrationPart } from "../run-integrations";
 import { readCredentials, toRunServer, usableHeaders, type McpCredentials } from "./mcp-connection";
 import type { McpOAuth } from "./mcp-oauth";
 import type { WebCapabilities } from "./mcp-ports";
@@ -10,7 +8,7 @@ import type { McpServerRow } from "./mcp-server-store";
 
 /** What a run's MCP share is built from, read in the transaction. */
 interface McpRead {
-  grants: Pick<Selectable<AgentToolGrantsTable>, "source" | "server_id" | "tool" | "mode">[];
+  grants: AgentIntegrationRows["grants"];
   servers: { row: McpServerRow; credentials: McpCredentials }[];
 }
 
