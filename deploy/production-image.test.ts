@@ -12,7 +12,6 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../platform/src/test-support/free-port";
 import { dockerfileStages, readRepoFile, repoRoot } from "./manifests";
 
 const run = promisify(execFile);
@@ -84,8 +83,14 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
+interface Service {
+  child: ChildProcess;
+  /** Everything it printed so far. */
+  output: () => string;
+}
+
 /** A service as the image runs it: the image's ENV, a HOME of its own, nothing of this shell's environment. */
-function start(command: string[], env: Record<string, string>): ChildProcess {
+function start(command: string[], env: Record<string, string>): Service {
   const child = spawn(command[0]!, command.slice(1), {
     cwd: app,
     env: { PATH: `${binDir}:${process.env.PATH}`, HOME: path.join(tmp, "home"), ...imageEnv, ...env },
@@ -94,20 +99,37 @@ function start(command: string[], env: Record<string, string>): ChildProcess {
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.once("exit", (code) => {
-    if (code) process.stderr.write(`${command.join(" ")} exited ${code}:\n${output}\n`);
-  });
   children.push(child);
-  return child;
+  return { child, output: () => output };
+}
+
+/** A service that died: its exit and what it printed, so a failure here says why. */
+function died(service: Service, waitingFor: string): Error {
+  return new Error(`the service exited with ${service.child.exitCode ?? service.child.signalCode} ${waitingFor}:\n${service.output()}`);
+}
+
+/**
+ * The URL a service started on port 0 listens on, from its start-up line (`listening on …`): the
+ * kernel picks a port nobody holds, where a port probed free beforehand may be taken by a test
+ * running beside this one before the service binds it.
+ */
+async function listeningUrl(service: Service, deadline = Date.now() + 180_000): Promise<string> {
+  for (;;) {
+    const url = /listening on (http:\/\/[^\s"·]+)/.exec(service.output())?.[1];
+    if (url) return url.replace(/\/$/, "");
+    if (service.child.exitCode !== null || service.child.signalCode !== null) throw died(service, "while starting");
+    if (Date.now() > deadline) throw new Error(`no "listening on" line within the start-up time:\n${service.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Polls until the URL answers 200 (start-up: migrations, template copy) or the process died. */
-async function answered(url: string, child: ChildProcess, deadline = Date.now() + 180_000): Promise<Response> {
+async function answered(url: string, service: Service, deadline = Date.now() + 180_000): Promise<Response> {
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the process serving ${url} exited with ${child.exitCode}`);
+    if (service.child.exitCode !== null || service.child.signalCode !== null) throw died(service, `before ${url} answered`);
     const response = await fetch(url).catch(() => undefined);
     if (response?.status === 200) return response;
-    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within the start-up time (last: ${response?.status ?? "no answer"})`);
+    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within the start-up time (last: ${response?.status ?? "no answer"}):\n${service.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -135,29 +157,30 @@ describe("the image's final stage, assembled from the Dockerfile", () => {
   }, 120_000);
 
   it("starts both services against each other: the web app, health, readiness and the image's HEALTHCHECK answer", async () => {
-    const [gatewayPort, platformPort] = [await freePort(), await freePort()];
     const dockerfile = await readRepoFile("Dockerfile");
-    const gateway = start(["node", "gateway/dist/cli.js", "run", "--port", String(gatewayPort), "--bind", "127.0.0.1"], { CLAWDBOT_HOOK_TOKEN: HOOK_TOKEN });
-    await answered(`http://127.0.0.1:${gatewayPort}/readyz`, gateway);
+    const gateway = start(["node", "gateway/dist/cli.js", "run", "--port", "0", "--bind", "127.0.0.1"], { CLAWDBOT_HOOK_TOKEN: HOOK_TOKEN });
+    const gatewayUrl = await listeningUrl(gateway);
+    await answered(`${gatewayUrl}/readyz`, gateway);
     const platform = start(["node", "platform/dist/main.js"], {
-      PORT: String(platformPort),
+      PORT: "0",
       HOST: "127.0.0.1",
-      CLAWDBOT_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
+      CLAWDBOT_GATEWAY_URL: gatewayUrl,
       CLAWDBOT_HOOK_TOKEN: HOOK_TOKEN,
       PGLITE_DATA_DIR: path.join(tmp, "db"),
     });
-    const health = await answered(`http://127.0.0.1:${platformPort}/api/health`, platform);
+    const platformUrl = await listeningUrl(platform);
+    const health = await answered(`${platformUrl}/api/health`, platform);
     expect(await health.json()).toMatchObject({ status: "ok", database: { ok: true }, gateway: { ok: true }, dataDir: { ok: true, path: imageEnv.TENANT_DATA_DIR } });
 
-    const page = await fetch(`http://127.0.0.1:${platformPort}/`);
+    const page = await fetch(`${platformUrl}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toContain("text/html");
     expect(await page.text()).toMatch(/<script[^>]+src="\/assets\//);
-    for (const port of [gatewayPort, platformPort]) expect((await fetch(`http://127.0.0.1:${port}/livez`)).status).toBe(200);
+    for (const url of [gatewayUrl, platformUrl]) expect((await fetch(`${url}/livez`)).status).toBe(200);
 
     // The HEALTHCHECK's own command, as Docker runs it in the platform's container.
     const healthcheck = /^HEALTHCHECK .*CMD (\[.+\])$/m.exec(dockerfile.replace(/\\\n\s*/g, " "))?.[1];
     const [node, ...args] = JSON.parse(healthcheck!) as string[];
-    await expect(run(node!, args, { env: { PATH: process.env.PATH, PORT: String(platformPort) } })).resolves.toBeDefined();
+    await expect(run(node!, args, { env: { PATH: process.env.PATH, PORT: new URL(platformUrl).port } })).resolves.toBeDefined();
   }, 300_000);
 });
