@@ -4,6 +4,7 @@ import { migrateDatabase } from "./migrate-database";
 import { migrationProvider } from "./migrations";
 import { APP_ROLE } from "./migrations/002-tenancy-and-rls";
 import { SYSTEM_ROLE } from "./migrations/004-forced-rls-and-system-role";
+import { prepareStatements, StatementNames } from "./prepared-statements";
 import { startEmbeddedDatabase, type EmbeddedDatabaseProcess } from "./embedded-database-process";
 import { openPglite } from "./pglite-open";
 import type { DatabaseSchema } from "./schema";
@@ -161,7 +162,10 @@ async function openPgliteProcess(options: DatabaseOptions & { pgliteDataDir: str
     }
   }
   const appPool = new pg.Pool({ ...connection, max: 1 });
+  // Parsed and planned once per statement text, not per query (decision 054).
+  const names = new StatementNames();
   appPool.on("connect", (client) => {
+    prepareStatements(client, names);
     client.query(`set role ${APP_ROLE}`).catch(() => void client.end());
   });
   // An idle connection lost with a restarting database process: the next query opens a new one.
