@@ -1,13 +1,14 @@
 /**
  * The gateway's cost per run, for comparing builds (issue 17's regression hunt): one gateway
  * (bundle, no Redis) and the fake upstream (20-token replies, no delay), C users sending back to
- * back, a new session every 10 messages. Prints per round the completed runs/s and the gateway's
+ * back, a new session every 10 messages (--messages-per-session 1: a new session per run, the
+ * figure the issue 17 table gives for it). Prints per round the completed runs/s and the gateway's
  * CPU ms per run; with --syscalls, every syscall's count per run (strace -c -f, load-independent,
  * but it slows the gateway: quote its CPU figure from a round without it); with --profile DIR,
  * a CPU profile of the rounds summarised per function and area; with --trace FILE, every syscall
  * of the rounds with its arguments (strace -f -o FILE), to see which file each one touches.
  *
- *   npx tsx bench/gateway-cost.ts [--rounds 3] [--seconds 6] [--concurrency 10] [--syscalls] [--profile DIR] [--trace FILE]
+ *   npx tsx bench/gateway-cost.ts [--rounds 3] [--seconds 6] [--concurrency 10] [--messages-per-session 10] [--syscalls] [--profile DIR] [--trace FILE]
  *
  * To compare with an older commit: `git worktree add ../old <commit>`, `npm ci` there, copy this
  * file into its bench/ and run both, alternating, on a quiet machine. The first round of a fresh
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     seconds: { type: "string", default: "6" },
     concurrency: { type: "string", default: "10" },
+    "messages-per-session": { type: "string", default: "10" },
     syscalls: { type: "boolean", default: false },
     profile: { type: "string" },
     trace: { type: "string" },
@@ -36,6 +38,7 @@ const { values } = parseArgs({
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
+const messagesPerSession = Number(values["messages-per-session"]);
 const hookToken = "gateway-cost-token-0123456789abcdef";
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), "workforce-gateway-cost-"));
@@ -46,7 +49,7 @@ const window = { from: Infinity, to: 0 };
 try {
   const tenant = await createGatewayAgent(gateway.url, hookToken);
   const target = gatewayTarget(gateway.url, tenant);
-  await runLoad(target, concurrency, 2, "warm", 10);
+  await runLoad(target, concurrency, 2, "warm", messagesPerSession);
   await sleep(500);
   for (let round = 0; round < rounds; round += 1) {
     const straceArgs = values.trace ? ["-f", "-o", `${values.trace}.${round}`, "-e", "trace=all", "-s", "60"] : values.syscalls ? ["-c", "-f"] : undefined;
@@ -56,7 +59,7 @@ try {
     if (strace) await sleep(500); // attached
     const before = await cpuMs(gateway.pid);
     window.from = Math.min(window.from, nowMicros());
-    const load = await runLoad(target, concurrency, seconds, `round${round}`, 10);
+    const load = await runLoad(target, concurrency, seconds, `round${round}`, messagesPerSession);
     window.to = nowMicros();
     await sleep(300); // the runs' last writes
     const after = await cpuMs(gateway.pid);
