@@ -103,6 +103,8 @@ function start(command: string[], env: Record<string, string>): Service {
   return { child, output: () => output };
 }
 
+const exited = (service: Service) => service.child.exitCode !== null || service.child.signalCode !== null;
+
 /** A service that died: its exit and what it printed, so a failure here says why. */
 function died(service: Service, waitingFor: string): Error {
   return new Error(`the service exited with ${service.child.exitCode ?? service.child.signalCode} ${waitingFor}:\n${service.output()}`);
@@ -117,7 +119,7 @@ async function listeningUrl(service: Service, deadline = Date.now() + 180_000): 
   for (;;) {
     const url = /listening on (http:\/\/[^\s"·]+)/.exec(service.output())?.[1];
     if (url) return url.replace(/\/$/, "");
-    if (service.child.exitCode !== null || service.child.signalCode !== null) throw died(service, "while starting");
+    if (exited(service)) throw died(service, "while starting");
     if (Date.now() > deadline) throw new Error(`no "listening on" line within the start-up time:\n${service.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -126,7 +128,7 @@ async function listeningUrl(service: Service, deadline = Date.now() + 180_000): 
 /** Polls until the URL answers 200 (start-up: migrations, template copy) or the process died. */
 async function answered(url: string, service: Service, deadline = Date.now() + 180_000): Promise<Response> {
   for (;;) {
-    if (service.child.exitCode !== null || service.child.signalCode !== null) throw died(service, `before ${url} answered`);
+    if (exited(service)) throw died(service, `before ${url} answered`);
     const response = await fetch(url).catch(() => undefined);
     if (response?.status === 200) return response;
     if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within the start-up time (last: ${response?.status ?? "no answer"}):\n${service.output()}`);

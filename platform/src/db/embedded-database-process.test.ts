@@ -3,7 +3,6 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { toAppError } from "../http-errors";
@@ -13,10 +12,8 @@ import { migrationProvider } from "./migrations";
 import { openDatabase, type OpenDatabase } from "./open-database";
 import { DatabaseInUseError } from "./pglite-lock";
 import { withSystem } from "./scopes";
+import { BUILT_PGLITE_TEMPLATE as templateDir, repoRoot } from "../test-support/pglite-template-dir";
 
-/** The template `npm run build` makes; without it each open runs initdb (slower, same outcome). */
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const templateDir = path.join(repoRoot, "platform", "dist", "pglite-template");
 
 let dir: string;
 const opened: OpenDatabase[] = [];

@@ -1,14 +1,12 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { migrationProvider } from "./migrations";
 import { openPgliteStore } from "./pglite-store";
 import { compilePgliteWasm } from "./pglite-wasm";
+import { BUILT_PGLITE_TEMPLATE as templateDir } from "../test-support/pglite-template-dir";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const templateDir = path.join(repoRoot, "platform", "dist", "pglite-template");
 
 /** With the names we know the template is used (a copy, not an initdb). */
 const migrationNames = async () => Object.keys(await migrationProvider.getMigrations());

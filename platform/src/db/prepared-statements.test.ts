@@ -5,18 +5,16 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type OpenDatabase } from "./open-database";
 import { prepareStatements, StatementNames } from "./prepared-statements";
-import { withSystem, withTenant, type SystemDatabase } from "./scopes";
+import { withSystem, withTenant, type SystemDatabase, type SystemTransaction, type TenantTransaction } from "./scopes";
 import { startEmbeddedDatabase, type EmbeddedDatabaseProcess } from "./embedded-database-process";
 import { migrationProvider } from "./migrations";
+import { BUILT_PGLITE_TEMPLATE as templateDir } from "../test-support/pglite-template-dir";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const templateDir = path.join(repoRoot, "platform", "dist", "pglite-template");
 
 /** This session's named statements whose text contains `fragment`. */
 async function prepared(system: SystemDatabase, fragment: string): Promise<string[]> {
@@ -52,7 +50,7 @@ describe("the embedded database's platform connection", () => {
 
   it("prepares a statement once and shows each later scope only its own rows through it", async () => {
     // One statement text, first planned as the system role (every row), then run as each tenant.
-    const agents = (trx: Parameters<Parameters<typeof withTenant>[2]>[0] | Parameters<Parameters<typeof withSystem>[1]>[0]) =>
+    const agents = (trx: TenantTransaction | SystemTransaction) =>
       trx.selectFrom("agents").select("slug").where("name", "!=", "nobody").orderBy("slug").execute();
     expect((await withSystem(database.system, agents)).map((row) => row.slug)).toEqual(["ada", "bob"]);
     for (let round = 0; round < 3; round += 1) {
